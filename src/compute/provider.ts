@@ -1,0 +1,88 @@
+/**
+ * The compute provider contract (SPEC §4.1). A provider adapts one engine; it observes and acts but
+ * never decides what to do next — the compute manager and the workflows do.
+ *
+ * Invariants:
+ * - `provision`, `update` and `delete` are idempotent. Resources are named and labelled
+ *   deterministically from the tenant (`lessor-<tenant-name>`, labels `lessor.tenant-id`,
+ *   `lessor.generation`, `lessor.execution-id`) and every call observes before it creates, so a
+ *   retry after a crash or a lost response finds what the first attempt made.
+ * - `delete` of something absent succeeds.
+ * - `describe` reads the engine, never memory: a fresh instance finds everything an old one made.
+ * - Every failure is thrown as a `ComputeError` (use `mapError` on native errors); map from
+ *   structured fields (HTTP status, errno, error name), never from message text.
+ * - Calls honour `signal`: when it aborts, stop waiting and throw (the manager maps it to
+ *   PROVIDER_TIMEOUT).
+ */
+import type { ComputeError } from '../domain/compute-error.js';
+import type { FieldProblem } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
+import type { Endpoint, JsonObject } from '../domain/tenant.js';
+
+/** JSON Schema 2020-12. Secret fields carry `"x-lessor-secret": true` (and `writeOnly: true`). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export interface TenantRef {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface ComputeRequest {
+  readonly tenant: TenantRef;
+  readonly generation: number;
+  readonly executionId: string;
+  /** Effective config: provider defaults merged, schema-validated. */
+  readonly config: JsonObject;
+}
+
+export interface ComputeResult {
+  /** Flat map of engine ids (`containerId`, `serviceArn`, `pid`, …). */
+  readonly resources: Readonly<Record<string, string>>;
+  readonly endpoints: readonly Endpoint[];
+  /** Update: human-readable list of what changed (`image`, `env`, …). */
+  readonly changes?: readonly string[];
+}
+
+export interface ObservedRuntime {
+  readonly exists: boolean;
+  readonly running: boolean;
+  /** Result of the configured health check; true when none is configured and it runs. */
+  readonly healthy: boolean;
+  /** The `lessor.generation` the runtime was made for, when the engine records it. */
+  readonly generation: number | null;
+  readonly resources: Readonly<Record<string, string>>;
+  readonly endpoints: readonly Endpoint[];
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface ComputeProvider {
+  readonly type: string;
+  configSchema(): JsonSchema;
+  /** Semantic checks beyond the schema (e.g. port ranges that depend on each other). */
+  validate(config: JsonObject): readonly FieldProblem[];
+  provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
+  update(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
+  delete(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
+  describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime>;
+  /** Normalises any thrown value into a ComputeError with a standard code. */
+  mapError(error: unknown): ComputeError;
+  /** Releases sockets, timers, child-process handles (never the runtimes themselves). */
+  close?(): Promise<void>;
+}
+
+export interface ProviderSettings {
+  /** The provider's block under `compute.providers.<type>` (engine address etc.). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Merged under `spec.config` before validation. */
+  readonly defaults: JsonObject;
+  /** Per-call timeout; the retry policy's `timeoutMs` may override it per operation. */
+  readonly timeoutMs: number;
+  readonly dataDir: string;
+  readonly logger: Logger;
+}
+
+/** Adding a provider = a folder exporting one of these, plus one line in `main/`. */
+export interface ProviderFactory {
+  readonly type: string;
+  create(settings: ProviderSettings): Promise<ComputeProvider>;
+}

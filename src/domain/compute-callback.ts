@@ -1,0 +1,31 @@
+/** Callback outbox rows (SPEC §5.4): written with the execution change, delivered at least once. */
+import type { ComputeErrorShape } from './compute-error.js';
+import type { ComputeOperation, ExecutionStatus } from './tenant.js';
+
+export interface CallbackPayload {
+  readonly executionId: string;
+  readonly tenantId: string;
+  readonly workflowRunId: string;
+  readonly operation: ComputeOperation;
+  readonly status: ExecutionStatus;
+  readonly resources: Readonly<Record<string, string>>;
+  readonly error: ComputeErrorShape | null;
+  readonly attempt: number;
+  readonly at: string;
+}
+
+export type CallbackState = 'pending' | 'delivered' | 'dead';
+
+export interface CallbackRecord {
+  readonly id: string;
+  readonly executionId: string;
+  readonly workflowRunId: string;
+  readonly tenantId: string;
+  readonly payload: CallbackPayload;
+  readonly state: CallbackState;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly createdAt: string;
+  readonly deliveredAt: string | null;
+}

@@ -1,0 +1,84 @@
+/**
+ * Lessor's few error classes, sorted by what the caller should do. Each carries a stable `code`
+ * (the problem code of SPEC §7); the API maps them to HTTP in exactly one place.
+ */
+export type ProblemCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PRECONDITION_FAILED'
+  | 'INVALID_TRANSITION'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export interface FieldProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+export class LessorError extends Error {
+  constructor(
+    readonly code: ProblemCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is wrong; retrying it unchanged will fail again. */
+export class ValidationError extends LessorError {
+  constructor(
+    message: string,
+    readonly problems: readonly FieldProblem[] = [],
+  ) {
+    super('VALIDATION_FAILED', message, { problems });
+  }
+}
+
+export class NotFoundError extends LessorError {
+  constructor(what: string, id: string) {
+    super('NOT_FOUND', `${what} '${id}' not found`, { what, id });
+  }
+}
+
+/** Someone else got there first (unique name, concurrent write); re-read and decide again. */
+export class ConflictError extends LessorError {
+  constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
+    super('CONFLICT', message, details);
+  }
+}
+
+/** Optimistic concurrency: the caller's version is stale. */
+export class PreconditionFailedError extends LessorError {
+  constructor(expectedVersion: number, actualVersion: number) {
+    super('PRECONDITION_FAILED', `version ${expectedVersion} is stale; current version is ${actualVersion}`, {
+      expectedVersion,
+      actualVersion,
+    });
+  }
+}
+
+export class InvalidTransitionError extends LessorError {
+  constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
+    super('INVALID_TRANSITION', message, details);
+  }
+}
+
+/** A dependency (database, workflow engine) cannot be reached right now; retry later. */
+export class UnavailableError extends LessorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('UNAVAILABLE', message, {}, options);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,234 @@
+/**
+ * Persistence ports. One implementation (Kysely) serves SQLite and PostgreSQL; every dialect
+ * difference lives in `dialect.ts`. Repositories return domain records, never rows.
+ *
+ * Invariants every implementation keeps:
+ * - `tenants.change` persists the output of `applyTenantChange` — tenant row, label rows and event
+ *   rows — in one transaction, with an optimistic check on `version`.
+ * - `executions.transition` is a compare-and-set on status; the history row, the stream event and the
+ *   callback outbox row are written in the same transaction as the status change, or not at all.
+ * - `runs.createOrGet` is idempotent on `runId`: concurrent starters get the same run.
+ */
+import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
+import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
+import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
+import type { TenantEvent } from '../domain/tenant-event.js';
+import type { ExecutionStatus, Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
+import type { StepKind, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
+import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
+import type { Endpoint } from '../domain/tenant.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
+
+export interface LabelRequirement {
+  readonly key: string;
+  readonly op: '=' | '!=';
+  readonly value: string;
+}
+
+export interface TenantListQuery {
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  readonly phase?: Phase | undefined;
+  readonly provider?: string | undefined;
+  readonly labels?: readonly LabelRequirement[] | undefined;
+  readonly namePrefix?: string | undefined;
+  /** Archived tenants are hidden unless asked for (or filtered by phase=archived). */
+  readonly includeArchived?: boolean | undefined;
+}
+
+export interface NewTenant {
+  readonly name: string;
+  readonly spec: TenantSpec;
+  readonly actor: string;
+}
+
+/** What the controller needs per tenant on a resync pass: small, index-only where possible. */
+export interface TenantSummary {
+  readonly id: string;
+  readonly phase: Phase;
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly paused: boolean;
+}
+
+export interface TenantRepository {
+  /** Throws ConflictError when a non-archived tenant already has the name. Writes a `Created` event. */
+  create(input: NewTenant): Promise<Tenant>;
+  /** By id, or by name among non-archived tenants. */
+  get(idOrName: string): Promise<Tenant | undefined>;
+  list(query: TenantListQuery): Promise<Page<Tenant>>;
+  /**
+   * Loads the tenant, applies `change` through `applyTenantChange` and persists the result with its
+   * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
+   * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
+   */
+  change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
+  /** Removes an archived tenant's record and everything that hangs off it. */
+  purge(id: string): Promise<void>;
+  /** Keyset pages over all tenants (archived excluded) for resync passes. */
+  listSummaries(afterId: string | null, limit: number): Promise<readonly TenantSummary[]>;
+  count(): Promise<number>;
+}
+
+export interface TenantEventRepository {
+  listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
+  /** Global stream order, for SSE (`Last-Event-ID` = seq). */
+  listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
+  latestSeq(): Promise<number>;
+}
+
+export interface NewWorkflowRun {
+  readonly runId: string;
+  readonly tenantId: string;
+  readonly action: WorkflowRun['action'];
+  readonly engine: WorkflowRun['engine'];
+  readonly triggerSource: WorkflowRun['triggerSource'];
+  readonly generation: number;
+  readonly configHash: string;
+  readonly input: unknown;
+}
+
+export type WorkflowRunPatch = Partial<
+  Pick<WorkflowRun, 'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'>
+>;
+
+export interface WorkflowRunRepository {
+  createOrGet(run: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }>;
+  get(runId: string): Promise<WorkflowRun | undefined>;
+  listByTenant(tenantId: string, limit: number): Promise<readonly WorkflowRun[]>;
+  /** The tenant's runs in an active state (pending, running, waiting, backing-off), newest first. */
+  listActiveByTenant(tenantId: string): Promise<readonly WorkflowRun[]>;
+  /**
+   * Updates a run. With `leaseOwner` given, only when that owner still holds the lease; with
+   * `expectedStates`, only when the run is in one of them. Returns undefined when the guard failed.
+   */
+  update(
+    runId: string,
+    patch: WorkflowRunPatch,
+    guard?: { leaseOwner?: string; expectedStates?: readonly RunState[] },
+  ): Promise<WorkflowRun | undefined>;
+  /**
+   * Leases up to `limit` active runs that are due (`wakeAt <= now`) and not leased by a live owner,
+   * setting `leaseOwner`/`leaseExpiresAt`. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas never
+   * claim the same run; an expired lease is taken over.
+   */
+  claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly WorkflowRun[]>;
+  /** Extends the lease; false when the owner lost it. */
+  renewLease(runId: string, owner: string, until: number): Promise<boolean>;
+  /** Earliest `wakeAt` among active, unleased runs (for the engine's timer). */
+  nextWakeAt(): Promise<number | null>;
+}
+
+export interface WorkflowStepRepository {
+  list(runId: string): Promise<readonly WorkflowStep[]>;
+  /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
+  start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
+  finish(
+    runId: string,
+    seq: number,
+    outcome: { status: 'completed' | 'failed'; result?: unknown; error?: unknown; finishedAt: string; durationMs: number },
+  ): Promise<void>;
+  /** Durable promises: first resolution wins; later ones return false and change nothing. */
+  resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
+  getPromise(runId: string, key: string): Promise<{ value: unknown; resolvedAt: string } | undefined>;
+}
+
+export interface ExecutionTransition {
+  /** Allowed current statuses (compare-and-set). */
+  readonly from: readonly ExecutionStatus[];
+  readonly to: ExecutionStatus;
+  readonly attempt?: number;
+  readonly resources?: Readonly<Record<string, string>>;
+  readonly endpoints?: readonly Endpoint[];
+  readonly partial?: PartialOutcome | null;
+  readonly error?: ComputeErrorShape | null;
+  readonly details?: Readonly<Record<string, unknown>>;
+  readonly at: string;
+  /** Written to the outbox in the same transaction when given. */
+  readonly callback?: CallbackPayload;
+}
+
+export interface ExecutionListQuery {
+  readonly tenantId?: string;
+  readonly workflowRunId?: string;
+  readonly status?: ExecutionStatus;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface ComputeExecutionRepository {
+  /** Inserts the `pending` row and its first history entry, or returns the existing row (created=false). */
+  insertIfAbsent(execution: ComputeExecution): Promise<{ execution: ComputeExecution; created: boolean }>;
+  /** Compare-and-set status change; undefined when the current status is not in `from`. */
+  transition(executionId: string, transition: ExecutionTransition): Promise<ComputeExecution | undefined>;
+  get(executionId: string): Promise<ComputeExecution | undefined>;
+  history(executionId: string): Promise<readonly ExecutionHistoryEntry[]>;
+  list(query: ExecutionListQuery): Promise<Page<ComputeExecution>>;
+  /**
+   * Liveness of in-flight executions: the process running the provider call holds a lease and
+   * renews it. `claimOrphans` takes over pending/running executions whose lease expired (the
+   * process died), setting the new owner; PostgreSQL uses `FOR UPDATE SKIP LOCKED`.
+   */
+  claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
+  /** Sets or extends the lease; false when another owner holds it. */
+  renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
+}
+
+export interface CallbackRepository {
+  /** Pending callbacks whose `nextAttemptAt <= now`, oldest first. */
+  listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
+  markDelivered(id: string, at: string): Promise<void>;
+  /** Records a failed attempt; `dead` parks it as a dead letter. */
+  markAttemptFailed(id: string, update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean }): Promise<void>;
+  get(id: string): Promise<CallbackRecord | undefined>;
+  list(query: { state?: CallbackState; limit: number; cursor?: string | undefined }): Promise<Page<CallbackRecord>>;
+  /** Dead → pending with attempts reset; false when not dead. */
+  redrive(id: string, now: number): Promise<boolean>;
+  nextDueAt(): Promise<number | null>;
+}
+
+export interface IdempotencyRecord {
+  readonly key: string;
+  readonly scope: string;
+  readonly requestHash: string;
+  readonly state: 'in_flight' | 'completed';
+  readonly statusCode: number | null;
+  readonly responseBody: unknown;
+  readonly responseHeaders: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly expiresAt: number;
+}
+
+export interface IdempotencyKeyRepository {
+  /** Claims the key (state in_flight) or returns the existing unexpired record (claimed=false). */
+  claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
+    { claimed: true } | { claimed: false; existing: IdempotencyRecord }
+  >;
+  complete(key: string, scope: string, response: { statusCode: number; body: unknown; headers: Record<string, string> }): Promise<void>;
+  /** Drops an in-flight claim whose request failed, so the client may retry. */
+  release(key: string, scope: string): Promise<void>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface Store {
+  readonly dialect: DialectName;
+  readonly tenants: TenantRepository;
+  readonly events: TenantEventRepository;
+  readonly runs: WorkflowRunRepository;
+  readonly steps: WorkflowStepRepository;
+  readonly executions: ComputeExecutionRepository;
+  readonly callbacks: CallbackRepository;
+  readonly idempotency: IdempotencyKeyRepository;
+  /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
+  appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
+  /** Readiness: a real round trip to the database. Throws UnavailableError when it is down. */
+  ping(): Promise<void>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+/**
+ * What durable workflow code can do (the "what"; engines implement the "how"). Workflow code must
+ * be deterministic between durable calls: everything with a side effect or a non-deterministic
+ * result (I/O, clocks, random) goes through `step`, whose result is journaled and replayed after a
+ * crash instead of being re-run.
+ *
+ * Rules every engine enforces:
+ * - Durable calls are identified by their order in the run plus their name; replaying a call under a
+ *   different name than the journal holds is a `NonDeterminismError`.
+ * - Step results must be JSON-serialisable.
+ * - A step that throws `TerminalWorkflowError` fails the run; any other error thrown by a step is
+ *   journaled as the step's failure and rethrown to the workflow code, which decides (the retry
+ *   policy lives in workflow code, not in the engine).
+ * - A cancelled run throws `RunCancelledError` from its next durable call.
+ */
+import type { Logger } from '../domain/logger.js';
+
+export type StepRunState = 'running' | 'waiting' | 'backing-off';
+
+export interface PromiseOutcome<T> {
+  readonly resolved: boolean;
+  readonly value?: T;
+}
+
+export interface WorkflowContext {
+  readonly runId: string;
+  readonly log: Logger;
+  /** Durable step: runs `fn` once; after a crash its journaled result (or error) is replayed. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Durable timer. `state` is what the run shows while it sleeps (default `backing-off`). */
+  sleep(name: string, ms: number, options?: { state?: StepRunState }): Promise<void>;
+  /**
+   * Waits for the durable promise `key` to be resolved from outside (a callback), for at most
+   * `timeoutMs`. A resolution that arrived before the wait started is seen at once. The outcome is
+   * journaled: on replay the same outcome comes back.
+   */
+  awaitPromise<T>(key: string, options: { timeoutMs: number }): Promise<PromiseOutcome<T>>;
+}
+
+export interface WorkflowDefinition<I = unknown, O = unknown> {
+  readonly name: string;
+  run(ctx: WorkflowContext, input: I): Promise<O>;
+}
+
+/** Thrown by workflow code to end the run as failed, no retries. */
+export class TerminalWorkflowError extends Error {
+  constructor(
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = 'TerminalWorkflowError';
+  }
+}
+
+export class NonDeterminismError extends Error {
+  constructor(runId: string, seq: number, expected: string, actual: string) {
+    super(`run ${runId}: durable call #${seq} was '${expected}' in the journal but is now '${actual}'`);
+    this.name = 'NonDeterminismError';
+  }
+}
+
+export class RunCancelledError extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} was cancelled`);
+    this.name = 'RunCancelledError';
+  }
+}
