@@ -29,3 +29,16 @@ export interface CallbackRecord {
   readonly createdAt: string;
   readonly deliveredAt: string | null;
 }
+
+/**
+ * The durable-promise key a workflow waits on for one attempt of an execution. Keyed by attempt so a
+ * retry under the same execution id waits for its own outcome, not the previous attempt's.
+ */
+export function executionPromiseKey(executionId: string, attempt: number): string {
+  return `execution:${executionId}#${attempt}`;
+}
+
+/** Only settled statuses resolve a waiting workflow; the others are for subscribers. */
+export function isSettledStatus(status: CallbackPayload['status']): boolean {
+  return status === 'succeeded' || status === 'failed';
+}

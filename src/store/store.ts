@@ -127,6 +127,11 @@ export interface WorkflowRunRepository {
 
 export interface WorkflowStepRepository {
   list(runId: string): Promise<readonly WorkflowStep[]>;
+  /**
+   * Journals a finished step in one write (the fast path: a step that crashes before it is recorded
+   * simply runs again). A second record for the same (runId, seq) is a no-op returning the stored one.
+   */
+  record(step: WorkflowStep): Promise<WorkflowStep>;
   /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
   start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
   finish(

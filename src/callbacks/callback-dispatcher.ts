@@ -1,0 +1,128 @@
+/**
+ * Delivers the callback outbox (SPEC §5.4) to the workflow engine: a settled execution resolves the
+ * waiting run's durable promise. At-least-once: a row is marked delivered only after the engine
+ * accepted it, and the engine ignores duplicates. Failed deliveries back off exponentially; after
+ * the last attempt the row is parked as dead, visible and re-drivable through the API.
+ *
+ * Wake-ups: `wake()` right after a commit (the normal path, no poll delay); a timer on the next due
+ * row; and a slow poll that also picks up rows written by other replicas.
+ */
+import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
+import { errorMessage } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
+import type { CallbackRepository } from '../store/store.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+
+export interface CallbackDispatcherOptions {
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly batchSize?: number;
+  readonly pollIntervalMs?: number;
+}
+
+export interface CallbackDispatcherDeps {
+  readonly callbacks: Pick<CallbackRepository, 'listDue' | 'markDelivered' | 'markAttemptFailed' | 'nextDueAt'>;
+  readonly engine: Pick<WorkflowEngine, 'resolvePromise'>;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export class CallbackDispatcher {
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly deps: CallbackDispatcherDeps,
+    private readonly options: CallbackDispatcherOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.draining;
+  }
+
+  /** Drain now (coalesced: a wake during a drain runs one more drain afterwards). */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drainLoop().finally(() => {
+      this.draining = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      } else {
+        void this.scheduleNext();
+      }
+    });
+  }
+
+  private async drainLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const due = await this.deps.callbacks.listDue(this.now(), this.options.batchSize ?? 200);
+        await Promise.all(due.map((callback) => this.deliver(callback)));
+        if (due.length < (this.options.batchSize ?? 200) || this.stopped) return;
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'callback drain failed; will retry');
+    }
+  }
+
+  private async deliver(callback: CallbackRecord): Promise<void> {
+    try {
+      if (isSettledStatus(callback.payload.status)) {
+        const key = executionPromiseKey(callback.executionId, callback.payload.attempt);
+        await this.deps.engine.resolvePromise(callback.workflowRunId, key, callback.payload);
+      }
+      await this.deps.callbacks.markDelivered(callback.id, new Date(this.now()).toISOString());
+    } catch (error) {
+      await this.recordFailure(callback, error);
+    }
+  }
+
+  private async recordFailure(callback: CallbackRecord, error: unknown): Promise<void> {
+    const attempts = callback.attempts + 1;
+    const dead = attempts >= this.options.maxAttempts;
+    const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempts - 1));
+    const log = dead ? this.deps.logger.error : this.deps.logger.warn;
+    log({ err: error, callbackId: callback.id, executionId: callback.executionId, attempts, dead }, 'callback delivery failed');
+    await this.deps.callbacks.markAttemptFailed(callback.id, {
+      attempts,
+      nextAttemptAt: this.now() + delay,
+      lastError: errorMessage(error),
+      dead,
+    });
+  }
+
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    const poll = this.options.pollIntervalMs ?? 1000;
+    let wait = poll;
+    try {
+      const next = await this.deps.callbacks.nextDueAt();
+      if (next !== null) wait = Math.max(0, Math.min(poll, next - this.now()));
+    } catch {
+      // Database unavailable: keep polling at the normal pace.
+    }
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+}

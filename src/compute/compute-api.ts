@@ -1,0 +1,54 @@
+/**
+ * The workflow-facing compute API (SPEC §4.3). Workflows start tracked executions and learn their
+ * outcome through callbacks; the API reads executions; the controller asks for observed state.
+ *
+ * Contract of `start`:
+ * - The execution id is deterministic (`computeExecutionId`): tenant, operation, generation, effective
+ *   config hash and workflow run. The same request again finds the same row — no duplicate row, no
+ *   duplicate provider call, no unique-constraint error — also under concurrent calls.
+ * - The row is written `pending` BEFORE the provider is called; then `running`; then `succeeded`
+ *   (resources, endpoints) or `failed` (ComputeError, partial). Each change writes a history row and
+ *   a callback outbox row in the same transaction.
+ * - `start` returns once the row is durable; the provider call continues in the background.
+ * - On an existing execution: `succeeded` → returned as is; `failed` → retried under the same id
+ *   (failed → running, attempt + 1); `pending`/`running` and alive → returned as is; `pending`/
+ *   `running` whose owner died (lease expired) → taken over and re-driven.
+ */
+import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
+import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
+import type { ObservedRuntime } from './provider.js';
+
+export interface StartComputeRequest {
+  readonly tenant: { readonly id: string; readonly name: string; readonly spec: TenantSpec };
+  readonly operation: ComputeOperation;
+  readonly workflowRunId: string;
+  readonly generation: number;
+  /** Overrides the provider's configured timeout for this operation (retry policy `timeoutMs`). */
+  readonly timeoutMs?: number;
+}
+
+export interface ExecutionView extends ComputeExecution {
+  readonly history: readonly ExecutionHistoryEntry[];
+}
+
+export interface ExecutionQuery {
+  readonly tenantId?: string;
+  readonly workflowRunId?: string;
+  readonly status?: ExecutionStatus;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+}
+
+export interface ComputeApi {
+  start(request: StartComputeRequest): Promise<{ executionId: string; status: ExecutionStatus; attempt: number }>;
+  get(executionId: string): Promise<ExecutionView | undefined>;
+  list(query: ExecutionQuery): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }>;
+  /** Observed runtime straight from the engine (drift check, ambiguous outcomes). */
+  describe(tenant: { readonly id: string; readonly name: string; readonly spec: TenantSpec }): Promise<ObservedRuntime>;
+}
+
+export interface EffectiveConfig {
+  readonly provider: string;
+  readonly config: JsonObject;
+  readonly hash: string;
+}

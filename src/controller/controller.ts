@@ -1,0 +1,143 @@
+/**
+ * The controller (SPEC §6): wake-up sources (API writes, a change feed from other replicas, periodic
+ * resync, drift checks) feed a work queue whose workers hand tenant ids to the reconciler.
+ */
+import type { Logger } from '../domain/logger.js';
+import type { TriggerSource } from '../domain/workflow-run.js';
+import type { TenantRepository, TenantSummary } from '../store/store.js';
+import type { ReconcileTrigger } from './reconcile-trigger.js';
+import type { TenantReconciler } from './tenant-reconciler.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Cross-replica wake-ups (PostgreSQL LISTEN/NOTIFY); in-process only when absent. */
+export interface TenantChangeFeed {
+  publish(tenantId: string): void;
+  subscribe(listener: (tenantId: string) => void): () => void;
+}
+
+export interface ControllerOptions {
+  readonly workers: number;
+  readonly resyncIntervalMs: number;
+  readonly driftIntervalMs: number;
+  readonly reconcileTimeoutMs: number;
+  readonly rateLimitPerSecond: number;
+}
+
+export interface ControllerDeps {
+  readonly tenants: Pick<TenantRepository, 'listSummaries'>;
+  readonly reconciler: TenantReconciler;
+  readonly feed?: TenantChangeFeed;
+  readonly logger: Logger;
+}
+
+const PAGE = 1000;
+
+export class Controller implements ReconcileTrigger {
+  private readonly queue: WorkQueue<TriggerSource>;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | null = null;
+  private driftRunning = false;
+  private readonly driftAbort = new AbortController();
+
+  constructor(
+    private readonly deps: ControllerDeps,
+    private readonly options: ControllerOptions,
+  ) {
+    this.queue = new WorkQueue<TriggerSource>({
+      workers: options.workers,
+      ratePerSecond: options.rateLimitPerSecond,
+      timeoutMs: options.reconcileTimeoutMs,
+      backoff: { initialMs: 100, maxMs: 60_000 },
+      handle: (tenantId, source) => deps.reconciler.reconcile(tenantId, source),
+      logger: deps.logger.child({ component: 'controller' }),
+    });
+  }
+
+  /** Called after every committed API write; also tells the other replicas. */
+  enqueue(tenantId: string, source: TriggerSource): void {
+    this.queue.enqueue(tenantId, source);
+    this.deps.feed?.publish(tenantId);
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.deps.feed?.subscribe((tenantId) => this.queue.enqueue(tenantId, 'controller')) ?? null;
+    this.queue.start();
+    await this.resync();
+    this.every(this.options.resyncIntervalMs, () => this.resync());
+    this.every(this.options.driftIntervalMs, () => this.checkDrift());
+  }
+
+  /** Graceful shutdown: stop taking work; in-flight reconciles get `graceMs` to finish. */
+  async stop(graceMs: number): Promise<void> {
+    this.timers.forEach((timer) => clearInterval(timer));
+    this.unsubscribe?.();
+    this.driftAbort.abort();
+    await this.queue.stop(graceMs);
+  }
+
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle();
+  }
+
+  /** One pass over every tenant (keyset pages); enqueues those that may need action. */
+  async resync(): Promise<number> {
+    let afterId: string | null = null;
+    let enqueued = 0;
+    for (;;) {
+      const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(afterId, PAGE);
+      for (const tenant of page) {
+        if (needsAttention(tenant)) {
+          this.queue.enqueue(tenant.id, 'controller');
+          enqueued++;
+        }
+      }
+      if (page.length < PAGE) return enqueued;
+      afterId = page[page.length - 1]!.id;
+    }
+  }
+
+  /** Asks the engine about every ready tenant; repairs runtimes that died or were removed. */
+  async checkDrift(): Promise<number> {
+    if (this.driftRunning) return 0;
+    this.driftRunning = true;
+    let repaired = 0;
+    try {
+      let afterId: string | null = null;
+      for (;;) {
+        const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(afterId, PAGE);
+        for (const tenant of page) {
+          if (this.driftAbort.signal.aborted) return repaired;
+          if (tenant.phase !== 'ready' || tenant.paused) continue;
+          if (await this.repairOne(tenant.id)) repaired++;
+        }
+        if (page.length < PAGE) return repaired;
+        afterId = page[page.length - 1]!.id;
+      }
+    } finally {
+      this.driftRunning = false;
+    }
+  }
+
+  private async repairOne(tenantId: string): Promise<boolean> {
+    try {
+      return await this.deps.reconciler.repairDrift(tenantId, this.driftAbort.signal);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, tenantId }, 'drift check failed');
+      return false;
+    }
+  }
+
+  private every(intervalMs: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      task().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'periodic controller task failed'));
+    }, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+function needsAttention(tenant: TenantSummary): boolean {
+  if (tenant.phase === 'archived') return false;
+  if (tenant.phase === 'ready' || tenant.phase === 'failed') return tenant.generation > tenant.observedGeneration;
+  return true;
+}

@@ -1,0 +1,120 @@
+/**
+ * The reconciler's decision (SPEC §6), pure: from the tenant's current state and its runs, what
+ * should happen now. Safe to evaluate again at any moment — it never looks at what woke it.
+ */
+import { getCondition } from '../domain/conditions.js';
+import type { Tenant, WorkflowAction } from '../domain/tenant.js';
+import { isRunActive, type WorkflowRun } from '../domain/workflow-run.js';
+
+export type ReconcileDecision =
+  | { readonly kind: 'none'; readonly reason: string }
+  | {
+      readonly kind: 'start';
+      readonly action: WorkflowAction;
+      /** Retry suffix of the deterministic run id: how many runs of this action and generation exist. */
+      readonly retry: number;
+      /** Runs to cancel first (backing-off runs of an older generation, non-delete runs on delete). */
+      readonly cancel: readonly string[];
+      readonly reason: string;
+    }
+  | { readonly kind: 'cancel'; readonly cancel: readonly string[]; readonly reason: string }
+  | { readonly kind: 'set-paused'; readonly paused: boolean; readonly cancel: readonly string[] }
+  /** The last run died without settling the tenant (an unexpected error): surface it as failed. */
+  | { readonly kind: 'fail'; readonly runId: string; readonly reason: string };
+
+/** `runs` are the tenant's runs, newest first. */
+export function decideReconcile(tenant: Tenant, runs: readonly WorkflowRun[]): ReconcileDecision {
+  const { phase } = tenant.status;
+  const active = runs.filter((run) => isRunActive(run.state));
+  if (phase === 'archived') return none('archived');
+
+  const pausedCondition = getCondition(tenant.status.conditions, 'Paused');
+  if (tenant.spec.paused) {
+    const backingOff = active.filter((run) => run.state === 'backing-off').map((run) => run.runId);
+    if (pausedCondition?.status !== 'True' || backingOff.length > 0) {
+      return { kind: 'set-paused', paused: true, cancel: backingOff };
+    }
+    return none('paused');
+  }
+  if (pausedCondition?.status === 'True' && pausedCondition.reason === 'SpecPaused') {
+    return { kind: 'set-paused', paused: false, cancel: [] };
+  }
+
+  const orphaned = active.length === 0 ? runThatDiedUnsettled(tenant, runs) : null;
+  if (orphaned) return { kind: 'fail', runId: orphaned.runId, reason: `run ${orphaned.runId} failed without settling the tenant` };
+  if (phase === 'deleting') return decideDeleting(tenant, runs, active);
+  const current = active[0];
+  if (current) return decideWithActiveRun(tenant, runs, current);
+
+  const action = desiredAction(tenant, runs);
+  if (!action) return none('converged');
+  return start(tenant, runs, action, [], `phase ${phase}, generation ${tenant.generation}`);
+}
+
+function decideDeleting(tenant: Tenant, runs: readonly WorkflowRun[], active: readonly WorkflowRun[]): ReconcileDecision {
+  const others = active.filter((run) => run.action !== 'delete').map((run) => run.runId);
+  if (active.some((run) => run.action === 'delete')) {
+    return others.length > 0 ? { kind: 'cancel', cancel: others, reason: 'delete in progress' } : none('delete in progress');
+  }
+  return start(tenant, runs, 'delete', others, 'delete requested');
+}
+
+function decideWithActiveRun(tenant: Tenant, runs: readonly WorkflowRun[], current: WorkflowRun): ReconcileDecision {
+  // SPEC §3.3: a healthy run finishes; a run backing off for an older spec gives way at once.
+  if (current.generation < tenant.generation && current.state === 'backing-off') {
+    const action = current.action === 'provision' && tenant.status.observedGeneration === 0 ? 'provision' : 'update';
+    return start(tenant, runs, action, [current.runId], 'spec changed while the run was backing off');
+  }
+  return none(`run ${current.runId} is ${current.state}`);
+}
+
+/**
+ * A working phase (provisioning, updating, deleting) whose latest run failed after the tenant's last
+ * change: the workflow could not record its own failure. Restarting would loop; a human must see it.
+ * A tenant changed after that run (a retry request, a new spec) is new intent, not this case.
+ */
+function runThatDiedUnsettled(tenant: Tenant, runs: readonly WorkflowRun[]): WorkflowRun | null {
+  const latest = runs[0];
+  const working = tenant.status.phase === 'provisioning' || tenant.status.phase === 'updating' || tenant.status.phase === 'deleting';
+  if (!working || !latest || latest.state !== 'failed' || latest.finishedAt === null) return null;
+  return latest.finishedAt >= tenant.updatedAt ? latest : null;
+}
+
+/** What the tenant needs when no run is active, or null when it has converged or needs a human. */
+function desiredAction(tenant: Tenant, runs: readonly WorkflowRun[]): WorkflowAction | null {
+  const { phase, observedGeneration } = tenant.status;
+  const firstTime = observedGeneration === 0;
+  switch (phase) {
+    case 'requested':
+      return 'provision';
+    case 'provisioning':
+      return 'provision';
+    case 'updating':
+      return 'update';
+    case 'ready':
+      return tenant.generation > observedGeneration ? 'update' : null;
+    case 'failed': {
+      // Failed is steady: only a newer spec than the last run's (or a human retry) moves it on.
+      const latest = runs[0];
+      if (latest && latest.generation >= tenant.generation) return null;
+      return firstTime ? 'provision' : 'update';
+    }
+    default:
+      return null;
+  }
+}
+
+function start(
+  tenant: Tenant,
+  runs: readonly WorkflowRun[],
+  action: WorkflowAction,
+  cancel: readonly string[],
+  reason: string,
+): ReconcileDecision {
+  const retry = runs.filter((run) => run.action === action && run.generation === tenant.generation).length;
+  return { kind: 'start', action, retry, cancel, reason };
+}
+
+function none(reason: string): ReconcileDecision {
+  return { kind: 'none', reason };
+}

@@ -1,0 +1,129 @@
+/**
+ * Reconciles one tenant: reads current state, asks `decideReconcile`, acts (cancel, start a run with
+ * its deterministic id, record a condition). Idempotent — starting a run that exists is a no-op —
+ * so it is safe to run again at any moment, from any replica.
+ */
+import type { ComputeApi } from '../compute/compute-api.js';
+import { configHash } from '../domain/canonical-json.js';
+import { workflowRunId } from '../domain/ids.js';
+import type { Logger } from '../domain/logger.js';
+import type { Tenant, WorkflowAction } from '../domain/tenant.js';
+import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
+import type { TenantRepository, WorkflowRunRepository } from '../store/store.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+import { decideReconcile, type ReconcileDecision } from './reconcile-decision.js';
+import type { HandleResult } from './work-queue.js';
+
+export interface TenantReconcilerDeps {
+  readonly tenants: Pick<TenantRepository, 'get' | 'change'>;
+  readonly runs: Pick<WorkflowRunRepository, 'listByTenant'>;
+  readonly engine: Pick<WorkflowEngine, 'start' | 'cancel'>;
+  readonly compute: Pick<ComputeApi, 'describe'>;
+  readonly logger: Logger;
+}
+
+/** Enough history to count the retries of the current generation. */
+const RUN_HISTORY = 100;
+
+export class TenantReconciler {
+  constructor(private readonly deps: TenantReconcilerDeps) {}
+
+  async reconcile(tenantId: string, source: TriggerSource): Promise<HandleResult | void> {
+    const tenant = await this.deps.tenants.get(tenantId);
+    if (!tenant) return;
+    const runs = await this.deps.runs.listByTenant(tenant.id, RUN_HISTORY);
+    const decision = decideReconcile(tenant, runs);
+    await this.act(tenant, decision, source);
+  }
+
+  /**
+   * Drift check of a ready tenant: when the engine no longer has its runtime (removed or stopped
+   * behind Lessor's back), start an update run that recreates it.
+   */
+  async repairDrift(tenantId: string, signal: AbortSignal): Promise<boolean> {
+    const tenant = await this.deps.tenants.get(tenantId);
+    if (!tenant || tenant.status.phase !== 'ready' || tenant.spec.paused) return false;
+    const runs = await this.deps.runs.listByTenant(tenant.id, RUN_HISTORY);
+    if (runs.some((run) => isRunActive(run.state)) || signal.aborted) return false;
+    const observed = await this.deps.compute.describe(tenant);
+    if (observed.exists && observed.running) return false;
+    const reason = observed.exists ? 'runtime stopped out of band' : 'runtime removed out of band';
+    const retry = runs.filter((run) => run.action === 'update' && run.generation === tenant.generation).length;
+    await this.startRun(tenant, 'update', retry, 'controller', reason);
+    return true;
+  }
+
+  private async act(tenant: Tenant, decision: ReconcileDecision, source: TriggerSource): Promise<void> {
+    const log = this.deps.logger.child({ tenantId: tenant.id, tenant: tenant.name, trigger: source });
+    switch (decision.kind) {
+      case 'none':
+        return;
+      case 'cancel':
+        await this.cancel(decision.cancel, decision.reason);
+        return;
+      case 'set-paused':
+        await this.cancel(decision.cancel, 'tenant paused');
+        await this.setPaused(tenant, decision.paused);
+        log.info({ paused: decision.paused }, 'tenant pause changed');
+        return;
+      case 'fail':
+        await this.failUnsettled(tenant, decision.runId, decision.reason);
+        log.warn({ runId: decision.runId }, decision.reason);
+        return;
+      case 'start': {
+        await this.cancel(decision.cancel, decision.reason);
+        await this.startRun(tenant, decision.action, decision.retry, source, decision.reason);
+        return;
+      }
+    }
+  }
+
+  private async startRun(
+    tenant: Tenant,
+    action: WorkflowAction,
+    retry: number,
+    source: TriggerSource,
+    reason: string,
+  ): Promise<void> {
+    const runId = workflowRunId(tenant.id, action, tenant.generation, retry);
+    const { created } = await this.deps.engine.start({
+      runId,
+      workflow: action,
+      input: { tenantId: tenant.id, generation: tenant.generation },
+      tenantId: tenant.id,
+      action,
+      triggerSource: source,
+      generation: tenant.generation,
+      configHash: configHash(tenant.spec.config),
+    });
+    if (created) {
+      this.deps.logger.info({ tenantId: tenant.id, runId, action, trigger: source, reason }, 'workflow run started');
+    }
+  }
+
+  private async cancel(runIds: readonly string[], reason: string): Promise<void> {
+    for (const runId of runIds) await this.deps.engine.cancel(runId, reason);
+  }
+
+  private async setPaused(tenant: Tenant, paused: boolean): Promise<void> {
+    await this.deps.tenants.change(tenant.id, {
+      actor: 'controller',
+      conditions: [
+        paused
+          ? { type: 'Paused', status: 'True', reason: 'SpecPaused', message: 'spec.paused is true; no actions are taken' }
+          : { type: 'Paused', status: 'False', reason: 'Resumed' },
+      ],
+    });
+  }
+
+  private async failUnsettled(tenant: Tenant, runId: string, reason: string): Promise<void> {
+    await this.deps.tenants.change(tenant.id, {
+      actor: 'controller',
+      phase: { to: 'failed', reason: 'RunFailed', message: reason, runId },
+      conditions: [
+        { type: 'Reconciling', status: 'False', reason: 'RunFailed' },
+        { type: 'Degraded', status: 'True', reason: 'ManualInterventionRequired', message: reason },
+      ],
+    });
+  }
+}

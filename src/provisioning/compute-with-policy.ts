@@ -1,0 +1,66 @@
+/**
+ * The retry loop shared by every tenant workflow: start the execution, await its callback, check
+ * health, and on failure let the declared retry policy (SPEC §5.2) decide — retry under the same
+ * execution id after a backoff, or stop with `fail | pause | rollback` for the workflow to act on.
+ */
+import type { ComputeErrorShape } from '../domain/compute-error.js';
+import { backoffMs, decideOnError, type ErrorAction, type RetryPolicy } from '../domain/retry-policy.js';
+import type { ComputeOperation, Endpoint } from '../domain/tenant.js';
+import type { ComputeOutcome, TenantSteps } from './tenant-steps.js';
+
+export type PolicyOutcome =
+  | {
+      readonly ok: true;
+      readonly executionId: string;
+      /** The tenant generation the runtime now matches. */
+      readonly generation: number;
+      readonly resources: Readonly<Record<string, string>>;
+      readonly endpoints: readonly Endpoint[];
+    }
+  | {
+      readonly ok: false;
+      readonly executionId: string;
+      readonly error: ComputeErrorShape;
+      readonly action: Exclude<ErrorAction, 'retry'>;
+      readonly attempts: number;
+    };
+
+export interface ComputeWithPolicyOptions {
+  readonly operation: ComputeOperation;
+  readonly policy: RetryPolicy;
+  readonly awaitGraceMs: number;
+  /** Check the runtime's health after success (provision/update; not delete). */
+  readonly checkHealth: boolean;
+}
+
+export async function computeWithPolicy(steps: TenantSteps, options: ComputeWithPolicyOptions): Promise<PolicyOutcome> {
+  const { operation, policy } = options;
+  for (let attempt = 1; ; attempt++) {
+    const started = await steps.compute(operation, attempt, policy.timeoutMs);
+    let outcome: ComputeOutcome = await steps.awaitCompute(
+      started.executionId,
+      started.attempt,
+      policy.timeoutMs + options.awaitGraceMs,
+    );
+    if (outcome.ok && options.checkHealth) {
+      const health = await steps.health(`${operation}#${attempt}`);
+      outcome = health.ok ? { ...health, resources: { ...outcome.resources, ...health.resources } } : health;
+    }
+    if (outcome.ok) return { ...outcome, executionId: started.executionId, generation: started.generation };
+
+    const action = decideOnError(policy, outcome.error, attempt);
+    if (action !== 'retry') {
+      return { ok: false, executionId: started.executionId, error: outcome.error, action, attempts: attempt };
+    }
+    const delay = await steps.delay(`backoff#${attempt}`, () => backoffMs(policy, attempt, outcome.error.retryAfterMs));
+    await steps.setStatus(`retrying#${attempt}`, {
+      status: {
+        compute: { executionId: started.executionId, operation, status: 'failed' },
+        lastError: outcome.error,
+        message: `${operation} attempt ${attempt} failed (${outcome.error.code}); retrying in ${delay} ms`,
+      },
+      conditions: [{ type: 'Degraded', status: 'True', reason: 'Retrying', message: outcome.error.message }],
+    });
+    await steps.sleep(`backoff#${attempt}`, delay);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * What the provision/update/delete workflows need from the rest of Lessor. Kept small so both
+ * engines (embedded, restate) can run the same definitions with the same dependencies.
+ */
+import type { ComputeApi } from '../compute/compute-api.js';
+import type { RetryPolicyConfig } from '../domain/retry-policy.js';
+import type { TenantRepository } from '../store/store.js';
+
+export interface ProvisioningDeps {
+  readonly compute: Pick<ComputeApi, 'start' | 'get' | 'describe'>;
+  readonly tenants: Pick<TenantRepository, 'get' | 'change'>;
+  /** Global per-operation retry policy (config `retryPolicy`); `spec.retryPolicy` overrides it. */
+  readonly retryPolicies: RetryPolicyConfig;
+  /**
+   * Extra time an `awaitCompute` waits beyond the provider timeout before it falls back to querying
+   * the execution (the callback normally arrives long before).
+   */
+  readonly awaitGraceMs: number;
+}
+
+/** Input of every tenant workflow run. The spec is read inside steps, never copied into the run. */
+export interface TenantWorkflowInput {
+  readonly tenantId: string;
+  readonly generation: number;
+}

@@ -1,0 +1,169 @@
+/**
+ * Durable building blocks of the tenant workflows (SPEC §5.1): `compute`, `awaitCompute`, `health`
+ * and `setStatus`, each a journaled call on the generic workflow context. Step results never carry
+ * the spec (which may hold secrets) — only ids, statuses and public resources.
+ */
+import type { ComputeApi } from '../compute/compute-api.js';
+import { executionPromiseKey, type CallbackPayload } from '../domain/compute-callback.js';
+import { ComputeError, type ComputeErrorShape } from '../domain/compute-error.js';
+import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
+import type { RetryPolicyOverride } from '../domain/retry-policy.js';
+import type { TenantChange } from '../domain/tenant-change.js';
+import type { ComputeOperation, Endpoint, Phase, Tenant } from '../domain/tenant.js';
+import type { WorkflowContext } from '../workflow/context.js';
+import type { ProvisioningDeps } from './provisioning-deps.js';
+
+/** The tenant as a run sees it when it starts: public fields only. */
+export interface TenantSnapshot {
+  readonly id: string;
+  readonly name: string;
+  readonly phase: Phase;
+  readonly generation: number;
+  readonly observedGeneration: number;
+  readonly retryPolicy: RetryPolicyOverride | null;
+}
+
+export type ComputeOutcome =
+  | {
+      readonly ok: true;
+      readonly resources: Readonly<Record<string, string>>;
+      readonly endpoints: readonly Endpoint[];
+    }
+  | { readonly ok: false; readonly error: ComputeErrorShape };
+
+/** How many times `awaitCompute` waits (and then queries) before calling the execution lost. */
+const AWAIT_ROUNDS = 3;
+
+export class TenantSteps {
+  constructor(
+    private readonly ctx: WorkflowContext,
+    private readonly deps: ProvisioningDeps,
+    readonly tenantId: string,
+  ) {}
+
+  snapshot(name: string): Promise<TenantSnapshot | null> {
+    return this.ctx.step(name, async () => {
+      const tenant = await this.deps.tenants.get(this.tenantId);
+      return tenant ? toSnapshot(tenant) : null;
+    });
+  }
+
+  /**
+   * Applies a tenant change through the state machine and returns the phase afterwards. A phase
+   * change the table refuses (someone deleted the tenant meanwhile) is not an error of this run:
+   * nothing is written and the current phase is returned, for the workflow to stand down.
+   */
+  setStatus(name: string, change: Omit<TenantChange, 'actor'>): Promise<Phase> {
+    return this.ctx.step(`status:${name}`, async () => {
+      try {
+        const applied = await this.deps.tenants.change(this.tenantId, { ...change, actor: `workflow:${this.ctx.runId}` });
+        return applied.tenant.status.phase;
+      } catch (error) {
+        if (!(error instanceof InvalidTransitionError)) throw error;
+        return (await this.requireTenant()).status.phase;
+      }
+    });
+  }
+
+  /**
+   * Starts (or finds) the tracked execution for this attempt and shows it on the tenant
+   * (`status.compute`), in one step. It applies the tenant's CURRENT spec and generation: a run that
+   * started for an older generation converges on the newest spec rather than on one nobody wants.
+   */
+  compute(operation: ComputeOperation, attempt: number, timeoutMs: number) {
+    return this.ctx.step(`compute:${operation}#${attempt}`, async () => {
+      const tenant = await this.requireTenant();
+      const started = await this.deps.compute.start({
+        tenant: { id: tenant.id, name: tenant.name, spec: tenant.spec },
+        operation,
+        workflowRunId: this.ctx.runId,
+        generation: tenant.generation,
+        timeoutMs,
+      });
+      await this.deps.tenants.change(this.tenantId, {
+        actor: `workflow:${this.ctx.runId}`,
+        status: { compute: { executionId: started.executionId, operation, status: started.status } },
+      });
+      return { ...started, generation: tenant.generation };
+    });
+  }
+
+  /**
+   * Waits for the execution's callback; when none arrives in time, queries the execution (the
+   * fallback). An execution still unsettled after every round counts as PROVIDER_TIMEOUT.
+   */
+  async awaitCompute(executionId: string, attempt: number, timeoutMs: number): Promise<ComputeOutcome> {
+    for (let round = 1; round <= AWAIT_ROUNDS; round++) {
+      const key = executionPromiseKey(executionId, attempt);
+      const waited = await this.ctx.awaitPromise<CallbackPayload>(key, { timeoutMs });
+      if (waited.resolved && waited.value) return outcomeOf(waited.value);
+      const queried = await this.ctx.step(`query:${executionId}#${attempt}.${round}`, () =>
+        this.queryExecution(executionId, attempt),
+      );
+      if (queried) return queried;
+    }
+    const lost = new ComputeError('PROVIDER_TIMEOUT', `execution ${executionId} did not settle in time`);
+    return { ok: false, error: lost.toJSON() };
+  }
+
+  /** Health is part of "ready": the runtime must exist, run and pass its check, seen by the engine. */
+  health(name: string): Promise<ComputeOutcome> {
+    return this.ctx.step(`health:${name}`, async () => {
+      const tenant = await this.requireTenant();
+      const observed = await this.deps.compute.describe({ id: tenant.id, name: tenant.name, spec: tenant.spec });
+      if (observed.exists && observed.running && observed.healthy) {
+        return { ok: true, resources: observed.resources, endpoints: observed.endpoints } as const;
+      }
+      const error = new ComputeError('HEALTH_CHECK_FAILED', describeUnhealthy(observed));
+      return { ok: false, error: error.toJSON() } as const;
+    });
+  }
+
+  /** A random delay, journaled so a replay sleeps the same amount. */
+  delay(name: string, compute: () => number): Promise<number> {
+    return this.ctx.step(`delay:${name}`, () => Promise.resolve(compute()));
+  }
+
+  sleep(name: string, ms: number): Promise<void> {
+    return this.ctx.sleep(name, ms, { state: 'backing-off' });
+  }
+
+  private async queryExecution(executionId: string, attempt: number): Promise<ComputeOutcome | null> {
+    const execution = await this.deps.compute.get(executionId);
+    if (!execution || execution.attempt !== attempt) return null;
+    if (execution.status === 'succeeded') {
+      return { ok: true, resources: execution.resources, endpoints: execution.endpoints };
+    }
+    if (execution.status === 'failed' && execution.error) return { ok: false, error: execution.error };
+    return null;
+  }
+
+  private async requireTenant(): Promise<Tenant> {
+    const tenant = await this.deps.tenants.get(this.tenantId);
+    if (!tenant) throw new NotFoundError('tenant', this.tenantId);
+    return tenant;
+  }
+}
+
+function toSnapshot(tenant: Tenant): TenantSnapshot {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    phase: tenant.status.phase,
+    generation: tenant.generation,
+    observedGeneration: tenant.status.observedGeneration,
+    retryPolicy: tenant.spec.retryPolicy,
+  };
+}
+
+function outcomeOf(payload: CallbackPayload): ComputeOutcome {
+  if (payload.status === 'succeeded') return { ok: true, resources: payload.resources, endpoints: [] };
+  const error = payload.error ?? new ComputeError('INTERNAL', 'execution failed without an error').toJSON();
+  return { ok: false, error };
+}
+
+function describeUnhealthy(observed: { exists: boolean; running: boolean }): string {
+  if (!observed.exists) return 'runtime does not exist';
+  if (!observed.running) return 'runtime is not running';
+  return 'runtime is running but its health check fails';
+}

@@ -1,0 +1,174 @@
+/**
+ * The `provision`, `update` and `delete` workflow definitions (SPEC §5.1), written once against the
+ * generic workflow context so every engine runs them unchanged. Shape of each:
+ * load → record intent (phase) → compute → await callback → health → settle (phase, observedGeneration).
+ */
+import type { ComputeErrorShape } from '../domain/compute-error.js';
+import type { ConditionUpdate } from '../domain/conditions.js';
+import { resolveRetryPolicy } from '../domain/retry-policy.js';
+import type { TenantChange } from '../domain/tenant-change.js';
+import type { ComputeOperation, Phase } from '../domain/tenant.js';
+import { TerminalWorkflowError, type WorkflowContext, type WorkflowDefinition } from '../workflow/context.js';
+import { computeWithPolicy, type PolicyOutcome } from './compute-with-policy.js';
+import type { ProvisioningDeps, TenantWorkflowInput } from './provisioning-deps.js';
+import { TenantSteps, type TenantSnapshot } from './tenant-steps.js';
+
+export interface TenantWorkflowResult {
+  readonly result: 'ready' | 'archived' | 'stood-down';
+  readonly generation?: number;
+  readonly executionId?: string;
+}
+
+interface OperationProfile {
+  readonly operation: ComputeOperation;
+  /** Phase the tenant is in while the run works. */
+  readonly workingPhase: Phase;
+  readonly checkHealth: boolean;
+}
+
+const PROFILES: Readonly<Record<ComputeOperation, OperationProfile>> = {
+  provision: { operation: 'provision', workingPhase: 'provisioning', checkHealth: true },
+  update: { operation: 'update', workingPhase: 'updating', checkHealth: true },
+  delete: { operation: 'delete', workingPhase: 'deleting', checkHealth: false },
+};
+
+export function tenantWorkflows(deps: ProvisioningDeps): readonly WorkflowDefinition<TenantWorkflowInput, TenantWorkflowResult>[] {
+  return (Object.keys(PROFILES) as ComputeOperation[]).map((operation) => ({
+    name: operation,
+    run: (ctx, input) => runTenantWorkflow(ctx, deps, PROFILES[operation], input),
+  }));
+}
+
+async function runTenantWorkflow(
+  ctx: WorkflowContext,
+  deps: ProvisioningDeps,
+  profile: OperationProfile,
+  input: TenantWorkflowInput,
+): Promise<TenantWorkflowResult> {
+  const steps = new TenantSteps(ctx, deps, input.tenantId);
+  const tenant = await steps.snapshot('load');
+  if (!tenant) throw new TerminalWorkflowError(`tenant ${input.tenantId} no longer exists`);
+
+  const phase = await steps.setStatus('start', startChange(ctx, profile, tenant));
+  if (phase !== profile.workingPhase) return { result: 'stood-down' };
+
+  const policy = resolveRetryPolicy(deps.retryPolicies[profile.operation], tenant.retryPolicy);
+  const outcome = await computeWithPolicy(steps, {
+    operation: profile.operation,
+    policy,
+    awaitGraceMs: deps.awaitGraceMs,
+    checkHealth: profile.checkHealth,
+  });
+  if (outcome.ok) return settleSucceeded(ctx, steps, profile, outcome);
+  return settleFailed(ctx, steps, deps, profile, outcome);
+}
+
+function startChange(ctx: WorkflowContext, profile: OperationProfile, tenant: TenantSnapshot): Omit<TenantChange, 'actor'> {
+  return {
+    phase: {
+      to: profile.workingPhase,
+      reason: `${capitalise(profile.operation)}Started`,
+      message: `${profile.operation} run started`,
+      runId: ctx.runId,
+    },
+    status: {
+      workflow: { runId: ctx.runId, action: profile.operation, state: 'running', attempt: 1 },
+      message: `${profile.operation} of generation ${tenant.generation} in progress`,
+    },
+    conditions: [
+      { type: 'Reconciling', status: 'True', reason: `${capitalise(profile.operation)}Started` },
+      ...(profile.operation === 'delete' ? [] : [{ type: 'Ready', status: 'False', reason: 'Reconciling' } as const]),
+    ],
+  };
+}
+
+async function settleSucceeded(
+  ctx: WorkflowContext,
+  steps: TenantSteps,
+  profile: OperationProfile,
+  outcome: Extract<PolicyOutcome, { ok: true }>,
+): Promise<TenantWorkflowResult> {
+  const deleted = profile.operation === 'delete';
+  const settled: Phase = deleted ? 'archived' : 'ready';
+  const phase = await steps.setStatus('settled', {
+    phase: { to: settled, reason: `${capitalise(profile.operation)}Succeeded`, runId: ctx.runId, executionId: outcome.executionId },
+    status: {
+      ...(deleted ? {} : { observedGeneration: outcome.generation }),
+      message: deleted ? 'runtime removed' : `runtime matches generation ${outcome.generation}`,
+      compute: { executionId: outcome.executionId, operation: profile.operation, status: 'succeeded' },
+      workflow: { runId: ctx.runId, action: profile.operation, state: 'succeeded', attempt: 1 },
+      resources: deleted ? {} : outcome.resources,
+      endpoints: deleted ? [] : outcome.endpoints,
+      lastError: null,
+    },
+    conditions: [
+      { type: 'Reconciling', status: 'False', reason: 'Settled' },
+      { type: 'Degraded', status: 'False', reason: 'Healthy' },
+      ...(deleted ? [] : [{ type: 'Ready', status: 'True', reason: 'RuntimeReady' } as const]),
+    ],
+  });
+  if (phase !== settled) return { result: 'stood-down' };
+  return { result: deleted ? 'archived' : 'ready', generation: outcome.generation, executionId: outcome.executionId };
+}
+
+async function settleFailed(
+  ctx: WorkflowContext,
+  steps: TenantSteps,
+  deps: ProvisioningDeps,
+  profile: OperationProfile,
+  outcome: Extract<PolicyOutcome, { ok: false }>,
+): Promise<never> {
+  let reason = `${capitalise(profile.operation)}Failed`;
+  if (outcome.action === 'rollback' && profile.operation === 'provision') {
+    reason = await rollback(steps, deps, outcome);
+  }
+  await steps.setStatus('failed', {
+    phase: { to: 'failed', reason, message: outcome.error.message, runId: ctx.runId, executionId: outcome.executionId },
+    status: {
+      message: `${profile.operation} failed after ${outcome.attempts} attempt(s): ${outcome.error.code}`,
+      compute: { executionId: outcome.executionId, operation: profile.operation, status: 'failed' },
+      workflow: { runId: ctx.runId, action: profile.operation, state: 'failed', attempt: outcome.attempts },
+      lastError: outcome.error,
+    },
+    conditions: failureConditions(outcome.action, outcome.error),
+  });
+  throw new TerminalWorkflowError(`${profile.operation} failed: ${outcome.error.code}`, { error: outcome.error, reason });
+}
+
+/** `rollback` removes what a failed provision created (its partial resources) before failing. */
+async function rollback(
+  steps: TenantSteps,
+  deps: ProvisioningDeps,
+  failed: Extract<PolicyOutcome, { ok: false }>,
+): Promise<string> {
+  const policy = resolveRetryPolicy(deps.retryPolicies.delete, { onError: {} });
+  const removal = await computeWithPolicy(steps, {
+    operation: 'delete',
+    policy,
+    awaitGraceMs: deps.awaitGraceMs,
+    checkHealth: false,
+  });
+  return removal.ok ? `RolledBack:${failed.error.code}` : `RollbackFailed:${removal.error.code}`;
+}
+
+function failureConditions(action: string, error: ComputeErrorShape): ConditionUpdate[] {
+  const conditions: ConditionUpdate[] = [
+    { type: 'Reconciling', status: 'False', reason: 'Failed' },
+    { type: 'Ready', status: 'False', reason: error.code, message: error.message },
+  ];
+  if (action === 'pause') {
+    conditions.push({ type: 'Paused', status: 'True', reason: `PausedOnError`, message: error.code });
+  }
+  const manual = error.classification === 'manual_intervention' || action === 'pause';
+  conditions.push({
+    type: 'Degraded',
+    status: 'True',
+    reason: manual ? 'ManualInterventionRequired' : error.code,
+    message: error.message,
+  });
+  return conditions;
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
