@@ -4,7 +4,7 @@
  * `backoffMs` gives exponential backoff with full jitter.
  */
 import type { ComputeErrorCode, ComputeErrorShape } from './compute-error.js';
-import type { ComputeOperation } from './tenant.js';
+import type { ComputeOperation } from './operations.js';
 
 export type ErrorAction = 'retry' | 'fail' | 'pause' | 'rollback';
 

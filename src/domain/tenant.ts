@@ -40,10 +40,9 @@ export interface Endpoint {
   readonly url: string;
 }
 
-export type ComputeOperation = 'provision' | 'update' | 'delete';
-export type ExecutionStatus = 'pending' | 'running' | 'succeeded' | 'failed';
-export type WorkflowAction = ComputeOperation;
-export type RunState = 'pending' | 'running' | 'waiting' | 'backing-off' | 'succeeded' | 'failed' | 'cancelled';
+import type { ComputeOperation, ExecutionStatus, RunState, WorkflowAction } from './operations.js';
+
+export type { ComputeOperation, ExecutionStatus, RunState, WorkflowAction } from './operations.js';
 
 export interface ComputeSummary {
   readonly executionId: string;

@@ -1,0 +1,5 @@
+/** The vocabulary of operations and their statuses, shared by tenants, executions, runs and policies. */
+export type ComputeOperation = 'provision' | 'update' | 'delete';
+export type ExecutionStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+export type WorkflowAction = ComputeOperation;
+export type RunState = 'pending' | 'running' | 'waiting' | 'backing-off' | 'succeeded' | 'failed' | 'cancelled';

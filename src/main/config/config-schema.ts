@@ -1,0 +1,242 @@
+/**
+ * The server configuration (SPEC §10): one zod schema holding every key and its built-in default.
+ * Input may come from YAML (typed values) or from the environment and flags (strings), so number
+ * and boolean fields accept their string spelling. Unknown keys are errors everywhere except
+ * inside a provider block under `compute.providers`, whose keys belong to that provider.
+ */
+import { z } from 'zod';
+
+import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
+import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
+
+/** Strings that spell a finite number become that number; anything else is left for zod to reject. */
+function toNumber(value: unknown): unknown {
+  if (typeof value !== 'string' || value.trim() === '') return value;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : value;
+}
+
+function toBoolean(value: unknown): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return value;
+}
+
+/** A whole number in [min, max]; every failure says the range. */
+function integer(min: number, max: number = Number.MAX_SAFE_INTEGER) {
+  const message =
+    max === Number.MAX_SAFE_INTEGER
+      ? `expected a whole number of at least ${min}`
+      : `expected a number between ${min} and ${max}`;
+  return z.preprocess(
+    toNumber,
+    z
+      .number({ error: message })
+      .int({ error: message })
+      .min(min, { error: message })
+      .max(max, { error: message }),
+  );
+}
+
+function decimal(min: number) {
+  const message = `expected a number of at least ${min}`;
+  return z.preprocess(toNumber, z.number({ error: message }).min(min, { error: message }));
+}
+
+const boolean = z.preprocess(toBoolean, z.boolean({ error: 'expected true or false' }));
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `expected one of: ${values.join(', ')}` });
+}
+
+const port = integer(1, 65_535);
+const durationMs = integer(1);
+const host = z.string({ error: 'expected a host name or address' }).min(1, 'expected a host name or address');
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+
+/** Provider names are record keys set from the environment too, where they are upper-cased. */
+export const PROVIDER_NAME = /^[a-z][a-z0-9_]*$/;
+
+export const TOKEN_ROLES = ['admin', 'operator', 'viewer'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+
+const tokenSchema = z.strictObject({
+  name: z.string({ error: 'expected a token name' }).min(1, 'expected a token name'),
+  role: oneOf(TOKEN_ROLES),
+  /** SHA-256 of the bearer token, hex; the token itself is never configured. */
+  sha256: z
+    .string({ error: 'expected the SHA-256 of the token as 64 hex digits' })
+    .regex(/^[0-9a-fA-F]{64}$/, 'expected the SHA-256 of the token as 64 hex digits')
+    .transform((hash) => hash.toLowerCase()),
+});
+
+const serverSchema = z.strictObject({
+  host: host.default('127.0.0.1'),
+  port: port.default(8080),
+  tokens: z
+    .array(tokenSchema, { error: 'expected a list of {name, role, sha256}' })
+    .default([])
+    .superRefine((tokens, ctx) => {
+      const names = new Set<string>();
+      tokens.forEach((token, index) => {
+        if (names.has(token.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            message: `duplicate token name "${token.name}"`,
+          });
+        }
+        names.add(token.name);
+      });
+    }),
+  bodyLimitBytes: integer(1024).default(1_048_576),
+  requestTimeoutMs: durationMs.default(30_000),
+  rateLimit: z.strictObject({ perMinute: integer(1).default(600) }).prefault({}),
+});
+
+const databaseSchema = z.strictObject({
+  url: z
+    .string({ error: 'expected sqlite:PATH or postgres://…' })
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:PATH or postgres://…')
+    .default('sqlite:./data/lessor.db'),
+  poolSize: integer(1, 1000).default(10),
+});
+
+const engineSchema = z
+  .strictObject({
+    type: oneOf(['embedded', 'restate']).default('embedded'),
+    restate: z
+      .strictObject({
+        ingressUrl: httpUrl.optional(),
+        adminUrl: httpUrl.optional(),
+        /** Where Lessor serves its Restate service endpoint (registered with the admin API). */
+        endpointPort: port.default(9080),
+        endpointHost: host.default('127.0.0.1'),
+      })
+      .prefault({}),
+    embedded: z
+      .strictObject({
+        leaseMs: durationMs.default(15_000),
+        pollIntervalMs: durationMs.default(1000),
+      })
+      .prefault({}),
+  })
+  .superRefine((engine, ctx) => {
+    if (engine.type !== 'restate') return;
+    for (const key of ['ingressUrl', 'adminUrl'] as const) {
+      if (engine.restate[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['restate', key],
+          message: 'required when engine.type is restate',
+        });
+      }
+    }
+  });
+
+const controllerSchema = z.strictObject({
+  workers: integer(1, 256).default(4),
+  resyncIntervalMs: durationMs.default(30_000),
+  driftIntervalMs: durationMs.default(60_000),
+  reconcileTimeoutMs: durationMs.default(30_000),
+  rateLimitPerSecond: integer(1).default(100),
+});
+
+/** A provider's block: the keys every provider understands; the rest is the provider's own. */
+const providerBlockSchema = z.looseObject({
+  /** Merged under every tenant's `spec.config` before validation (SPEC §3.1). */
+  defaults: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
+  /** Timeout of one call to this provider. */
+  timeoutMs: durationMs.optional(),
+});
+
+const computeSchema = z
+  .strictObject({
+    defaultProvider: z
+      .string()
+      .regex(PROVIDER_NAME, 'expected a provider name (lower-case letters, digits, _)')
+      .default('process'),
+    /** A provider is enabled by having a block; the built-in default applies only when none is given. */
+    providers: z
+      .record(
+        z.string().regex(PROVIDER_NAME, 'provider names are lower-case letters, digits and _'),
+        // `docker:` with nothing under it is an empty block, as `docker: {}`.
+        z.preprocess((block) => block ?? {}, providerBlockSchema),
+        { error: 'expected a mapping of provider name to its settings' },
+      )
+      .default({ process: {} }),
+  })
+  .superRefine((compute, ctx) => {
+    if (!Object.hasOwn(compute.providers, compute.defaultProvider)) {
+      const enabled = Object.keys(compute.providers).join(', ') || 'none';
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultProvider'],
+        message: `provider "${compute.defaultProvider}" has no block under compute.providers (configured: ${enabled})`,
+      });
+    }
+  });
+
+const retryOverrideSchema = z.strictObject({
+  maxAttempts: integer(1).optional(),
+  initialBackoffMs: integer(0).optional(),
+  maxBackoffMs: integer(0).optional(),
+  multiplier: decimal(1).optional(),
+  jitter: boolean.optional(),
+  timeoutMs: durationMs.optional(),
+  onError: z
+    .partialRecord(oneOf(COMPUTE_ERROR_CODES), oneOf(['retry', 'fail', 'pause', 'rollback']))
+    .optional(),
+});
+
+const retryPolicySchema = z.strictObject({
+  provision: retryOverrideSchema.prefault({}),
+  update: retryOverrideSchema.prefault({}),
+  delete: retryOverrideSchema.prefault({}),
+});
+
+const callbacksSchema = z
+  .strictObject({
+    maxAttempts: integer(1).default(8),
+    initialBackoffMs: durationMs.default(200),
+    maxBackoffMs: durationMs.default(30_000),
+  })
+  .superRefine((callbacks, ctx) => {
+    if (callbacks.maxBackoffMs < callbacks.initialBackoffMs) {
+      ctx.addIssue({ code: 'custom', path: ['maxBackoffMs'], message: 'must be at least initialBackoffMs' });
+    }
+  });
+
+const logSchema = z.strictObject({
+  level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  format: oneOf(['json', 'pretty']).default('json'),
+});
+
+export const configSchema = z.strictObject({
+  server: serverSchema.prefault({}),
+  database: databaseSchema.prefault({}),
+  engine: engineSchema.prefault({}),
+  controller: controllerSchema.prefault({}),
+  compute: computeSchema.prefault({}),
+  retryPolicy: retryPolicySchema.prefault({}),
+  callbacks: callbacksSchema.prefault({}),
+  log: logSchema.prefault({}),
+  dataDir: z.string().min(1, 'expected a directory').default('./data'),
+});
+
+/** Top-level keys, for the environment mapping (plain `LESSOR_X` variables must name one of these). */
+export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(configSchema.shape);
+
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+export type LessorConfig = DeepReadonly<z.output<typeof configSchema>>;
+export type LogConfig = LessorConfig['log'];
+export type ProviderConfig = LessorConfig['compute']['providers'][string];
+export type TokenConfig = LessorConfig['server']['tokens'][number];
+
+// The retry policy block feeds domain/retry-policy's resolver unchanged.
+const _retryPolicyFitsDomain = (config: LessorConfig): RetryPolicyConfig => config.retryPolicy;

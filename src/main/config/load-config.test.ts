@@ -1,0 +1,319 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+
+import { ConfigError, loadConfig, type ConfigFlags, type LessorConfig } from './load-config.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'lessor-config-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A fresh working directory, with `lessor.yaml` (or `name`) holding `yaml` when given. */
+function workdir(yaml?: string, name = 'lessor.yaml'): string {
+  const dir = mkdtempSync(join(scratch, 'wd-'));
+  if (yaml !== undefined) writeFileSync(join(dir, name), yaml);
+  return dir;
+}
+
+interface Case {
+  readonly reason: string;
+  readonly file?: string;
+  readonly env?: Record<string, string>;
+  readonly flags?: ConfigFlags;
+}
+
+function load(c: Omit<Case, 'reason'>): Readonly<LessorConfig> {
+  return loadConfig({ cwd: workdir(c.file), env: c.env ?? {}, flags: c.flags ?? {} });
+}
+
+const SHA = 'a'.repeat(64);
+
+describe('loadConfig precedence: defaults < file < env < flags', () => {
+  const cases: (Case & { readonly port: number })[] = [
+    { reason: 'the built-in default applies when nothing sets the key', port: 8080 },
+    { reason: 'the file overrides the default', file: 'server: { port: 9001 }', port: 9001 },
+    {
+      reason: 'the environment overrides the file',
+      file: 'server: { port: 9001 }',
+      env: { LESSOR_SERVER__PORT: '9002' },
+      port: 9002,
+    },
+    {
+      reason: 'a flag overrides the environment',
+      file: 'server: { port: 9001 }',
+      env: { LESSOR_SERVER__PORT: '9002' },
+      flags: { port: 9003 },
+      port: 9003,
+    },
+    {
+      reason: 'a --set override counts as a flag',
+      env: { LESSOR_SERVER__PORT: '9002' },
+      flags: { set: ['server.port=9004'] },
+      port: 9004,
+    },
+  ];
+  for (const c of cases) {
+    test(c.reason, () => {
+      assert.equal(load(c).server.port, c.port);
+    });
+  }
+
+  test('layers merge key by key: a later layer replaces only the keys it sets', () => {
+    const config = load({
+      file:
+        'engine: { embedded: { leaseMs: 5000 } }\nserver: { host: 0.0.0.0, tokens: [{ name: ci, role: admin, sha256: ' +
+        SHA +
+        ' }] }',
+      env: { LESSOR_ENGINE__EMBEDDED__POLL_INTERVAL_MS: '250' },
+      flags: { host: '127.0.0.2' },
+    });
+    assert.deepEqual(config.engine.embedded, { leaseMs: 5000, pollIntervalMs: 250 });
+    assert.equal(config.server.host, '127.0.0.2');
+    assert.equal(config.server.tokens.length, 1);
+    assert.equal(config.server.port, 8080);
+  });
+
+  test('a configured providers block replaces the built-in {process: {}} rather than adding to it', () => {
+    const config = load({
+      file: 'compute: { defaultProvider: docker, providers: { docker: { host: "unix:///x.sock" } } }',
+    });
+    assert.deepEqual(Object.keys(config.compute.providers), ['docker']);
+  });
+
+  test('--config names the file instead of lessor.yaml', () => {
+    const cwd = workdir('server: { port: 9100 }', 'other.yaml');
+    writeFileSync(join(cwd, 'lessor.yaml'), 'server: { port: 9200 }');
+    assert.equal(loadConfig({ cwd, env: {}, flags: { config: 'other.yaml' } }).server.port, 9100);
+    assert.equal(loadConfig({ cwd, env: {}, configFile: join(cwd, 'other.yaml') }).server.port, 9100);
+    assert.equal(loadConfig({ cwd, env: {} }).server.port, 9200);
+  });
+});
+
+describe('loadConfig environment mapping', () => {
+  const cases: (Case & { readonly check: (config: Readonly<LessorConfig>) => void })[] = [
+    {
+      reason: 'LESSOR_DATABASE__URL sets database.url',
+      env: { LESSOR_DATABASE__URL: 'postgres://lessor@db:5432/lessor' },
+      check: (config) => assert.equal(config.database.url, 'postgres://lessor@db:5432/lessor'),
+    },
+    {
+      reason: 'words of a camelCase key are joined by _, provider names are lower-cased record keys',
+      env: {
+        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'docker',
+        LESSOR_COMPUTE__PROVIDERS__DOCKER__HOST: 'unix:///run/lessor-podman.sock',
+        LESSOR_COMPUTE__PROVIDERS__DOCKER__TIMEOUT_MS: '5000',
+      },
+      check: (config) => {
+        assert.equal(config.compute.defaultProvider, 'docker');
+        assert.deepEqual(config.compute.providers.docker, {
+          host: 'unix:///run/lessor-podman.sock',
+          timeoutMs: 5000,
+        });
+      },
+    },
+    {
+      reason: 'LESSOR_ENGINE__TYPE selects the engine; nested restate settings follow the same scheme',
+      env: {
+        LESSOR_ENGINE__TYPE: 'restate',
+        LESSOR_ENGINE__RESTATE__INGRESS_URL: 'http://127.0.0.1:18080',
+        LESSOR_ENGINE__RESTATE__ADMIN_URL: 'http://127.0.0.1:19070',
+        LESSOR_ENGINE__RESTATE__ENDPOINT_PORT: '19080',
+      },
+      check: (config) => {
+        assert.equal(config.engine.type, 'restate');
+        assert.equal(config.engine.restate.ingressUrl, 'http://127.0.0.1:18080');
+        assert.equal(config.engine.restate.endpointPort, 19080);
+      },
+    },
+    {
+      reason: 'arrays are given as JSON',
+      env: {
+        LESSOR_SERVER__TOKENS: JSON.stringify([{ name: 'ci', role: 'operator', sha256: SHA.toUpperCase() }]),
+      },
+      check: (config) =>
+        assert.deepEqual(config.server.tokens, [{ name: 'ci', role: 'operator', sha256: SHA }]),
+    },
+    {
+      reason: 'booleans and numbers are coerced; error codes under onError keep their upper case',
+      env: {
+        LESSOR_RETRY_POLICY__PROVISION__MAX_ATTEMPTS: '3',
+        LESSOR_RETRY_POLICY__PROVISION__JITTER: 'false',
+        LESSOR_RETRY_POLICY__PROVISION__ON_ERROR__IMAGE_UNAVAILABLE: 'retry',
+      },
+      check: (config) =>
+        assert.deepEqual(config.retryPolicy.provision, {
+          maxAttempts: 3,
+          jitter: false,
+          onError: { IMAGE_UNAVAILABLE: 'retry' },
+        }),
+    },
+    {
+      reason: 'a top-level scalar key needs no __',
+      env: { LESSOR_DATA_DIR: '/var/lib/lessor' },
+      check: (config) => assert.equal(config.dataDir, '/var/lib/lessor'),
+    },
+    {
+      reason: "the CLI client's LESSOR_URL and LESSOR_TOKEN, and other unrelated variables, are ignored",
+      env: { LESSOR_URL: 'http://x', LESSOR_TOKEN: 'secret', LESSOR_TEST_CONCURRENCY: '2', PATH: '/bin' },
+      check: (config) => assert.equal(config.server.port, 8080),
+    },
+  ];
+  for (const c of cases) {
+    test(c.reason, () => c.check(load(c)));
+  }
+});
+
+describe('loadConfig errors name the key and where the value came from', () => {
+  const cases: (Case & { readonly cwdFile?: string; readonly messages: readonly string[] })[] = [
+    {
+      reason: 'a port that is not a number, from the environment',
+      env: { LESSOR_SERVER__PORT: 'abc' },
+      messages: ['server.port: expected a number between 1 and 65535 (from LESSOR_SERVER__PORT="abc")'],
+    },
+    {
+      reason: 'a port out of range, from a flag',
+      flags: { port: 70000 },
+      messages: ['server.port: expected a number between 1 and 65535 (from --port="70000")'],
+    },
+    {
+      reason: 'an unknown engine type, from the file',
+      file: 'engine:\n  type: temporal\n',
+      messages: ['engine.type: expected one of: embedded, restate (from lessor.yaml)'],
+    },
+    {
+      reason: 'an unknown engine type, from the environment',
+      env: { LESSOR_ENGINE__TYPE: 'temporal' },
+      messages: ['engine.type: expected one of: embedded, restate (from LESSOR_ENGINE__TYPE="temporal")'],
+    },
+    {
+      reason: 'an unknown key in the file',
+      file: 'server:\n  prot: 9000\n',
+      messages: ['server.prot: unknown key (from lessor.yaml)'],
+    },
+    {
+      reason: 'an unknown key from the environment',
+      env: { LESSOR_SERVRE__PORT: '9000' },
+      messages: ['servre: unknown key (from LESSOR_SERVRE__PORT="9000")'],
+    },
+    {
+      reason: 'a missing --config file',
+      flags: { config: 'missing.yaml' },
+      messages: ['--config: no such file: missing.yaml'],
+    },
+    {
+      reason: 'restate needs its URLs',
+      env: { LESSOR_ENGINE__TYPE: 'restate' },
+      messages: ['engine.restate.ingressUrl: required when engine.type is restate'],
+    },
+    {
+      reason: 'the default provider must have a block',
+      env: { LESSOR_COMPUTE__DEFAULT_PROVIDER: 'docker' },
+      messages: [
+        'compute.defaultProvider: provider "docker" has no block under compute.providers (configured: process)',
+      ],
+    },
+    {
+      reason: 'a YAML syntax error names the file',
+      file: 'server: [1, 2\n',
+      messages: ['lessor.yaml: '],
+    },
+    {
+      reason: 'a malformed --set entry',
+      flags: { set: ['server.port'] },
+      messages: ['--set: expected dotted.path=value, got "server.port"'],
+    },
+    {
+      reason: 'every problem is listed at once',
+      file: 'log: { format: xml }\n',
+      env: { LESSOR_SERVER__PORT: '0' },
+      flags: { set: ['controller.workers=many'] },
+      messages: [
+        'server.port: expected a number between 1 and 65535 (from LESSOR_SERVER__PORT="0")',
+        'controller.workers: expected a number between 1 and 256 (from --set controller.workers="many")',
+        'log.format: expected one of: json, pretty (from lessor.yaml)',
+      ],
+    },
+  ];
+  for (const c of cases) {
+    test(c.reason, () => {
+      assert.throws(
+        () => load(c),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+          for (const message of c.messages) {
+            assert.ok(error.message.includes(message), `expected "${message}" in:\n${error.message}`);
+          }
+          return true;
+        },
+      );
+    });
+  }
+
+  test('secrets in rejected values are not echoed', () => {
+    assert.throws(
+      () =>
+        load({
+          env: {
+            LESSOR_DATABASE__URL: 'mysql://lessor:hunter2@db/lessor',
+            LESSOR_SERVER__TOKENS: '[{"name":"x"}]',
+          },
+        }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.ok(!error.message.includes('hunter2'), error.message);
+        assert.ok(
+          error.message.includes('(from LESSOR_DATABASE__URL="mysql://lessor:***@db/lessor")'),
+          error.message,
+        );
+        assert.ok(error.message.includes('(from LESSOR_SERVER__TOKENS="***")'), error.message);
+        return true;
+      },
+    );
+  });
+});
+
+test('the loaded configuration is deeply frozen', () => {
+  const config = load({
+    file: 'compute: { providers: { docker: { defaults: { image: nginx } } } , defaultProvider: docker }',
+  });
+  const frozen = (value: unknown): boolean =>
+    typeof value !== 'object' ||
+    value === null ||
+    (Object.isFrozen(value) && Object.values(value).every(frozen));
+  assert.ok(frozen(config));
+  assert.throws(() => {
+    (config.server as { port: number }).port = 1;
+  }, TypeError);
+});
+
+test('with nothing configured, the defaults are those of SPEC §10', () => {
+  assert.deepEqual(load({}), {
+    server: {
+      host: '127.0.0.1',
+      port: 8080,
+      tokens: [],
+      bodyLimitBytes: 1_048_576,
+      requestTimeoutMs: 30_000,
+      rateLimit: { perMinute: 600 },
+    },
+    database: { url: 'sqlite:./data/lessor.db', poolSize: 10 },
+    engine: {
+      type: 'embedded',
+      restate: { endpointPort: 9080, endpointHost: '127.0.0.1' },
+      embedded: { leaseMs: 15_000, pollIntervalMs: 1000 },
+    },
+    controller: {
+      workers: 4,
+      resyncIntervalMs: 30_000,
+      driftIntervalMs: 60_000,
+      reconcileTimeoutMs: 30_000,
+      rateLimitPerSecond: 100,
+    },
+    compute: { defaultProvider: 'process', providers: { process: {} } },
+    retryPolicy: { provision: {}, update: {}, delete: {} },
+    callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
+    log: { level: 'info', format: 'json' },
+    dataDir: './data',
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * The process logger: pino, JSON lines by default, with secrets redacted before anything is written.
+ * Modules depend on domain/logger's `Logger` shape; only the composition root creates a pino logger.
+ */
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
+
+import type { LogConfig } from './config/config-schema.js';
+
+/**
+ * Where secrets can appear in a log record: tenant compute config (`secretEnv`, SPEC §3.1) at the
+ * depths it is logged at, request authorization headers, and anything called token or password.
+ */
+export const REDACTED_PATHS: readonly string[] = [
+  'secretEnv',
+  '*.secretEnv',
+  '*.*.secretEnv',
+  '*.*.*.secretEnv',
+  'config.secretEnv',
+  'spec.config.secretEnv',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+];
+
+export const REDACTED = '***';
+
+/**
+ * `format: pretty` goes through the pino-pretty transport (a dev dependency: for local use only).
+ * With an explicit `destination` (tests, or a file) the output is always JSON to that stream.
+ */
+export function createLogger(config: LogConfig, destination?: DestinationStream): PinoLogger {
+  const options = {
+    level: config.level,
+    base: { service: 'lessor' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
+  };
+  if (destination !== undefined) return pino(options, destination);
+  if (config.format === 'pretty') {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  }
+  return pino(options);
+}
