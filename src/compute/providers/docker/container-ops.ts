@@ -1,0 +1,173 @@
+/**
+ * The container-level steps the provider composes: create (or adopt what a concurrent or earlier
+ * attempt created), start, wait until healthy, retire. Each step that fails throws a ComputeError
+ * whose `partial` says which steps had succeeded and which engine ids exist.
+ */
+import { ComputeError } from '../../../domain/compute-error.js';
+import type { Logger } from '../../../domain/logger.js';
+import { DockerApiError, type DockerClient } from './docker-client.js';
+import type { DockerConfig } from './docker-config.js';
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from './docker-types.js';
+import { toComputeError } from './docker-errors.js';
+import { LABEL, tenantSelector } from './container-spec.js';
+import { hostAddress, isRunning, labelsOf, nameOf } from './container-view.js';
+import { waitHealthy } from './health-check.js';
+
+export interface DockerContext {
+  readonly client: DockerClient;
+  readonly logger: Logger;
+  /** Grace period between SIGTERM and SIGKILL when a container is retired. */
+  readonly stopTimeoutSeconds: number;
+  /** Budget for cleaning up after a failure, when the caller's signal may already be aborted. */
+  readonly cleanupTimeoutMs: number;
+}
+
+/** Steps done so far in one call, for `ComputeError.partial`. */
+export class Progress {
+  readonly succeeded: string[] = [];
+  resources: Record<string, string> = {};
+
+  async step<T>(name: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      this.succeeded.push(name);
+      return result;
+    } catch (error) {
+      throw this.fail(name, toComputeError(error, signal));
+    }
+  }
+
+  fail(step: string, error: ComputeError): ComputeError {
+    const partial = { succeeded: [...this.succeeded], failed: [step], resources: { ...this.resources } };
+    return new ComputeError(error.code, error.message, {
+      classification: error.classification,
+      ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+      ...(error.providerError !== undefined && { providerError: error.providerError }),
+      partial,
+      cause: error.cause ?? error,
+    });
+  }
+}
+
+export interface Created {
+  readonly id: string;
+  /** False when the container was made by another attempt of the same request (it is not ours to discard). */
+  readonly createdHere: boolean;
+}
+
+/**
+ * Creates the container, or adopts a same-named container of this tenant and config hash that a
+ * concurrent attempt created (Docker answers 409, Podman 500 to the name clash). A same-named
+ * container Lessor does not manage is a CONFLICT for a human to resolve.
+ */
+export async function createOrAdopt(
+  ctx: DockerContext,
+  tenantId: string,
+  name: string,
+  body: ContainerCreateBody,
+  signal: AbortSignal,
+): Promise<Created> {
+  try {
+    const id = await ctx.client.createContainer(name, body, signal);
+    ctx.logger.info({ tenantId, containerId: id, containerName: name }, 'docker: container created');
+    return { id, createdHere: true };
+  } catch (error) {
+    if (!(error instanceof DockerApiError) || (error.status !== 409 && error.status !== 500)) throw error;
+    const ours = await ctx.client.listContainers(tenantSelector(tenantId), signal);
+    const same = ours.find((c) => nameOf(c) === name);
+    if (same && labelsOf(same)[LABEL.configHash] === body.Labels[LABEL.configHash]) {
+      return { id: same.Id, createdHere: false };
+    }
+    if (!same && (await nameTaken(ctx, name, signal))) {
+      throw new ComputeError(
+        'CONFLICT',
+        `container name '${name}' is held by a container Lessor does not manage`,
+        {
+          classification: 'manual_intervention',
+          providerError: error.toDetails(),
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+async function nameTaken(ctx: DockerContext, name: string, signal: AbortSignal): Promise<boolean> {
+  try {
+    await ctx.client.inspectContainer(name, signal);
+    return true;
+  } catch (error) {
+    if (error instanceof DockerApiError && error.status === 404) return false;
+    throw error;
+  }
+}
+
+/**
+ * Inspects the started container and waits for its health check (when configured). Returns the
+ * inspect document, whose port map has the engine-assigned host ports.
+ */
+export async function awaitHealthy(
+  ctx: DockerContext,
+  id: string,
+  config: DockerConfig,
+  signal: AbortSignal,
+): Promise<ContainerInspect> {
+  const container = await ctx.client.inspectContainer(id, signal);
+  const check = config.healthCheck;
+  if (!isRunning(container)) throw unhealthy(id, `container is ${describeState(container)}`, 0);
+  if (check === undefined) return container;
+  const target = hostAddress(container, check.port);
+  if (target === undefined) throw unhealthy(id, `port ${check.port}/tcp is not published`, 0);
+  const outcome = await waitHealthy(check, target, signal, async () => {
+    const now = await ctx.client.inspectContainer(id, signal);
+    return isRunning(now) ? undefined : `container is ${describeState(now)}`;
+  });
+  if (!outcome.healthy) throw unhealthy(id, outcome.reason, outcome.attempts);
+  return container;
+}
+
+function unhealthy(containerId: string, reason: string, attempts: number): ComputeError {
+  return new ComputeError('HEALTH_CHECK_FAILED', `health check failed: ${reason}`, {
+    providerError: { containerId, reason, attempts },
+  });
+}
+
+function describeState(container: ContainerInspect): string {
+  const { Status = 'unknown', ExitCode, OOMKilled } = container.State;
+  if (OOMKilled === true) return `${Status} (killed: out of memory)`;
+  return ExitCode !== undefined && Status !== 'running' ? `${Status} (exit code ${ExitCode})` : Status;
+}
+
+/** Stops (grace period) then force-removes; a container already gone counts as removed. */
+export async function retire(
+  ctx: DockerContext,
+  container: ContainerSummary,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    if (container.State === 'running')
+      await ctx.client.stopContainer(container.Id, ctx.stopTimeoutSeconds, signal);
+    await ctx.client.removeContainer(container.Id, signal);
+    ctx.logger.info(
+      { containerId: container.Id, containerName: nameOf(container) },
+      'docker: container removed',
+    );
+  } catch (error) {
+    if (error instanceof DockerApiError && error.status === 404) return;
+    throw error;
+  }
+}
+
+/** Best-effort removal after a failure, on its own budget: the caller's signal may have aborted. */
+export async function discard(ctx: DockerContext, id: string): Promise<boolean> {
+  try {
+    await ctx.client.removeContainer(id, AbortSignal.timeout(ctx.cleanupTimeoutMs));
+    ctx.logger.info({ containerId: id }, 'docker: failed new container removed');
+    return true;
+  } catch (error) {
+    if (error instanceof DockerApiError && error.status === 404) return true;
+    ctx.logger.warn({ containerId: id, err: error }, 'docker: could not remove failed new container');
+    return false;
+  }
+}

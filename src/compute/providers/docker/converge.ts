@@ -1,0 +1,179 @@
+/**
+ * Provision and update are one idempotent operation: "exactly one running, healthy container of
+ * this tenant with this config hash". Every call observes the engine first (by tenant label):
+ *
+ * - a container with the same config hash exists → adopt it (start it if stopped), check health,
+ *   remove any other container of the tenant; never a second create;
+ * - otherwise create the new one. With containers of an older config around, the new one starts
+ *   under a transient name on its own auto-assigned ports, passes its health check, then the old
+ *   ones are retired and the new one renamed to `lessor-<tenant-name>` (no downtime). When the config
+ *   pins a host port, old and new cannot coexist: the old ones are retired first.
+ * - a new container that fails to start or to become healthy (or whose call is aborted) is removed
+ *   again, so a failure leaves no duplicate; `partial` records what was made.
+ */
+import { ComputeError } from '../../../domain/compute-error.js';
+import { DockerApiError } from './docker-client.js';
+import { asDockerConfig, hasFixedHostPort, type DockerConfig } from './docker-config.js';
+import type { ContainerInspect, ContainerSummary } from './docker-types.js';
+import type { ComputeRequest, ComputeResult } from '../../provider.js';
+import {
+  changedFields,
+  createBody,
+  fieldHashes,
+  LABEL,
+  primaryName,
+  requestHash,
+  tenantSelector,
+  transientName,
+} from './container-spec.js';
+import { endpointsOf, labelsOf, nameOf, pickCurrent, resourcesOf } from './container-view.js';
+import {
+  awaitHealthy,
+  createOrAdopt,
+  discard,
+  Progress,
+  retire,
+  type DockerContext,
+} from './container-ops.js';
+
+const BUILTIN_NETWORK_MODES = new Set([
+  'bridge',
+  'host',
+  'none',
+  'default',
+  'private',
+  'slirp4netns',
+  'pasta',
+]);
+
+export async function converge(
+  ctx: DockerContext,
+  request: ComputeRequest,
+  signal: AbortSignal,
+): Promise<ComputeResult> {
+  const config = asDockerConfig(request.config);
+  const hash = requestHash(request);
+  const progress = new Progress();
+  const found = await progress.step('observe', signal, () =>
+    ctx.client.listContainers(tenantSelector(request.tenant.id), signal),
+  );
+  const keep = pickCurrent(found.filter((c) => labelsOf(c)[LABEL.configHash] === hash));
+  let stale = found.filter((c) => c !== keep);
+  const changes = reportChanges(request, config, keep, stale);
+  const fixedPorts = hasFixedHostPort(config);
+  if (fixedPorts && stale.length > 0) {
+    await retireAll(ctx, stale, progress, signal);
+    stale = [];
+  }
+  const container = keep
+    ? await reuse(ctx, keep, config, progress, signal)
+    : await launch(ctx, request, config, hash, stale.length > 0, progress, signal);
+  await retireAll(ctx, stale, progress, signal).catch((error: ComputeError) => {
+    throw error.code === 'PROVIDER_TIMEOUT' ? error : asPartialFailure(error, container);
+  });
+  const settled = await settleName(ctx, container, primaryName(request.tenant.name), signal);
+  return { resources: resourcesOf(settled), endpoints: endpointsOf(settled), ...(changes && { changes }) };
+}
+
+/** What differs from the container being replaced; nothing to report on a first provision. */
+function reportChanges(
+  request: ComputeRequest,
+  config: DockerConfig,
+  keep: ContainerSummary | undefined,
+  stale: readonly ContainerSummary[],
+): string[] | undefined {
+  const previous = pickCurrent(stale);
+  if (previous === undefined) return keep ? [] : undefined;
+  return changedFields(labelsOf(previous)[LABEL.configFields], fieldHashes(request.tenant.id, config));
+}
+
+/** The new container runs and is healthy, but an old one is still there: retry to finish. */
+function asPartialFailure(error: ComputeError, container: ContainerInspect): ComputeError {
+  return new ComputeError(
+    'PARTIAL_FAILURE',
+    `new container is healthy, an old one was not removed: ${error.message}`,
+    {
+      ...(error.providerError !== undefined && { providerError: error.providerError }),
+      ...(error.partial && { partial: { ...error.partial, resources: resourcesOf(container) } }),
+      cause: error,
+    },
+  );
+}
+
+/** An existing container of this config (an earlier attempt made it): start it if needed, check it. */
+async function reuse(
+  ctx: DockerContext,
+  keep: ContainerSummary,
+  config: DockerConfig,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<ContainerInspect> {
+  progress.resources = { containerId: keep.Id, containerName: nameOf(keep) };
+  if (keep.State !== 'running')
+    await progress.step('start', signal, () => ctx.client.startContainer(keep.Id, signal));
+  return progress.step('health-check', signal, () => awaitHealthy(ctx, keep.Id, config, signal));
+}
+
+async function launch(
+  ctx: DockerContext,
+  request: ComputeRequest,
+  config: DockerConfig,
+  hash: string,
+  beside: boolean,
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<ContainerInspect> {
+  const { tenant, generation } = request;
+  const name = beside ? transientName(tenant.name, generation, hash) : primaryName(tenant.name);
+  await progress.step('preflight', signal, () => preflight(ctx, config, signal));
+  const body = createBody(request, config, hash);
+  const created = await progress.step('create', signal, () =>
+    createOrAdopt(ctx, tenant.id, name, body, signal),
+  );
+  progress.resources = { containerId: created.id, containerName: name };
+  try {
+    await progress.step('start', signal, () => ctx.client.startContainer(created.id, signal));
+    return await progress.step('health-check', signal, () => awaitHealthy(ctx, created.id, config, signal));
+  } catch (error) {
+    if (created.createdHere) await discard(ctx, created.id);
+    throw error;
+  }
+}
+
+/** The image must be present locally (no registry is assumed) and a named network must exist. */
+async function preflight(ctx: DockerContext, config: DockerConfig, signal: AbortSignal): Promise<void> {
+  await ctx.client.inspectImage(config.image, signal);
+  const network = config.network;
+  if (network !== undefined && !BUILTIN_NETWORK_MODES.has(network) && !network.includes(':')) {
+    await ctx.client.inspectNetwork(network, signal);
+  }
+}
+
+async function retireAll(
+  ctx: DockerContext,
+  stale: readonly ContainerSummary[],
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const container of stale) {
+    await progress.step(`remove-old:${nameOf(container)}`, signal, () => retire(ctx, container, signal));
+  }
+}
+
+/** Gives the surviving container the steady name; best effort, as names are only a convenience. */
+async function settleName(
+  ctx: DockerContext,
+  container: ContainerInspect,
+  name: string,
+  signal: AbortSignal,
+): Promise<ContainerInspect> {
+  if (nameOf(container) === name) return container;
+  try {
+    await ctx.client.renameContainer(container.Id, name, signal);
+    return { ...container, Name: `/${name}` };
+  } catch (error) {
+    const status = error instanceof DockerApiError ? error.status : undefined;
+    ctx.logger.warn({ containerId: container.Id, name, status }, 'docker: could not rename container');
+    return container;
+  }
+}
