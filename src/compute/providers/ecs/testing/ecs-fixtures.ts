@@ -1,0 +1,74 @@
+/**
+ * Shared fixtures of the ecs provider tests: explicit region and credentials (never the machine's
+ * AWS chain), fast polling, and request builders.
+ */
+import { silentLogger } from '../../../../domain/logger.js';
+import type { JsonObject } from '../../../../domain/tenant.js';
+import type { ComputeProvider, ComputeRequest, ProviderSettings, TenantRef } from '../../../provider.js';
+import { ecsProviderFactory } from '../ecs-provider-factory.js';
+
+export const REGION = 'eu-west-1';
+
+export const TEST_OPTIONS = {
+  region: REGION,
+  credentials: { accessKeyId: 'AKIATESTTESTTESTTEST', secretAccessKey: 'test-secret-key' },
+  maxAttempts: 1,
+  pollIntervalMs: 1,
+  waitTimeoutMs: 2000,
+} as const;
+
+export const VALID_CONFIG: JsonObject = {
+  image: 'public.ecr.aws/nginx/nginx:1.27',
+  cpu: 256,
+  memory: 512,
+  env: { MODE: 'prod' },
+  secretEnv: { API_TOKEN: 's3cr3t-value' },
+  ports: [{ containerPort: 80 }],
+  subnets: ['subnet-0a1b2c3d4e5f60718'],
+  securityGroups: ['sg-0123456789abcdef0'],
+  tags: { team: 'platform' },
+};
+
+export const UPDATED_CONFIG: JsonObject = {
+  ...VALID_CONFIG,
+  image: 'public.ecr.aws/nginx/nginx:1.28',
+  desiredCount: 2,
+};
+
+export function makeEcsProvider(
+  options: Readonly<Record<string, unknown>> = {},
+  defaults: JsonObject = {},
+): Promise<ComputeProvider> {
+  const settings: ProviderSettings = {
+    options: { ...TEST_OPTIONS, ...options },
+    defaults,
+    timeoutMs: 10_000,
+    dataDir: '/nonexistent',
+    logger: silentLogger,
+  };
+  return ecsProviderFactory.create(settings);
+}
+
+let counter = 0;
+
+export function newTenant(name = `t${++counter}`): TenantRef {
+  return { id: `0190a1b2-c3d4-7e5f-8a9b-${String(++counter).padStart(12, '0')}`, name };
+}
+
+export function request(
+  tenant: TenantRef,
+  config: JsonObject,
+  generation = 1,
+  operation = 'provision',
+): ComputeRequest {
+  return {
+    tenant,
+    generation,
+    config,
+    executionId: `ex-${tenant.id}-${operation}-g${generation}-0123456789abcdef`,
+  };
+}
+
+export function signal(): AbortSignal {
+  return AbortSignal.timeout(10_000);
+}
