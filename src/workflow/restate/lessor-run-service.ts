@@ -1,0 +1,143 @@
+/**
+ * The one Restate workflow service that hosts every Lessor definition (default name `LessorRun`).
+ * The workflow key is Lessor's run id, so Restate's workflow semantics give `start` its
+ * idempotency: one `run` invocation per key, ever (within the workflow retention).
+ *
+ * - `run` (input `{workflow, input}`): turns the run row `running` (a guarded write in a `ctx.run`;
+ *   a run no longer active in Lessor's table — cancelled before it began — executes nothing), runs
+ *   the named definition with the adapter context, and concludes like the embedded engine:
+ *   `succeeded` with the output; `cancelled` on `RunCancelledError`; `failed` on any other error,
+ *   recorded in a final guarded `ctx.run` with its `RunStateChanged` event. A failed or cancelled run
+ *   also ends the Restate invocation with a `TerminalError`, so Restate's own view agrees.
+ *   An attempt that ended inside the SDK (`ctx.fatal`) concludes nothing: the error goes back to
+ *   Restate, which retries by the service retry policy. So does a definition this process does not
+ *   have (another version may).
+ * - `resolve` (shared, input `{key, value}`): resolves the durable promise `key`; the first value
+ *   wins, and a later one answers `{resolved: false}` instead of failing.
+ */
+import './promise-polyfill.js';
+import * as restate from '@restatedev/restate-sdk';
+import type { Logger } from '../../domain/logger.js';
+import { RunCancelledError, type WorkflowDefinition } from '../context.js';
+import { serializeError, toJournalValue } from '../step-error.js';
+import type { ResolvedRestateOptions } from './options.js';
+import { RestateDurableContext, type ContextServices } from './restate-context.js';
+import type { RunOutcome } from './run-recorder.js';
+
+/** What `start` submits to the `run` handler. */
+export interface RunPayload {
+  readonly workflow: string;
+  readonly input: unknown;
+}
+
+export interface ResolveRequest {
+  readonly key: string;
+  readonly value: unknown;
+}
+
+export interface ServiceDeps extends ContextServices {
+  readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  readonly options: ResolvedRestateOptions;
+  readonly log: Logger;
+}
+
+type Settled =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/** Restate's status code for "promise already completed" (the first resolution won). */
+const ALREADY_COMPLETED = 409;
+
+export function lessorRunService(deps: ServiceDeps) {
+  return restate.workflow({
+    name: deps.options.serviceName,
+    description: 'Lessor workflow runs: key = run id, input = {workflow, input}',
+    handlers: {
+      run: (ctx: restate.WorkflowContext, payload: RunPayload) => executeRun(ctx, payload, deps),
+      resolve: restate.handlers.workflow.shared(
+        (ctx: restate.WorkflowSharedContext, request: ResolveRequest) => resolvePromise(ctx, request),
+      ),
+    },
+    options: serviceOptions(deps.options),
+  });
+}
+
+function serviceOptions(options: ResolvedRestateOptions): restate.WorkflowOptions {
+  const policy = options.retryPolicy;
+  return {
+    retryPolicy: {
+      initialInterval: policy.initialIntervalMs,
+      maxInterval: policy.maxIntervalMs,
+      exponentiationFactor: policy.factor,
+      maxAttempts: policy.maxAttempts,
+      onMaxAttempts: 'pause',
+    },
+    inactivityTimeout: options.inactivityTimeoutMs,
+    abortTimeout: options.abortTimeoutMs,
+  };
+}
+
+async function executeRun(
+  rctx: restate.WorkflowContext,
+  payload: RunPayload,
+  deps: ServiceDeps,
+): Promise<unknown> {
+  const runId = rctx.key;
+  const log = deps.log.child({ runId, workflow: payload.workflow });
+  const definition = deps.definitions.get(payload.workflow);
+  if (!definition)
+    throw new Error(`no workflow definition '${payload.workflow}' is registered in this process`);
+  const active = await rctx.run('lessor:running', () => deps.recorder.running(runId));
+  if (!active) {
+    log.info('run is no longer active in Lessor (cancelled before it began); nothing executed');
+    return null;
+  }
+  const ctx = new RestateDurableContext(rctx, runId, deps, log);
+  const settled = await settle(() => definition.run(ctx, payload.input as never));
+  if (ctx.fatal) throw ctx.fatal;
+  const outcome = outcomeOf(settled);
+  const recorded = await rctx.run('lessor:finish', () => deps.recorder.finish(runId, outcome));
+  if (!recorded) log.info({ state: outcome.state }, 'run was cancelled meanwhile; outcome dropped');
+  else if (outcome.state === 'succeeded') log.info('run succeeded');
+  else log.warn({ error: outcome.error }, `run ${outcome.state}`);
+  if (outcome.state === 'succeeded') return outcome.output;
+  const errorCode = outcome.state === 'cancelled' ? 409 : 500;
+  throw new restate.TerminalError(`${outcome.error.name}: ${outcome.error.message}`, { errorCode });
+}
+
+async function resolvePromise(
+  ctx: restate.WorkflowSharedContext,
+  request: ResolveRequest,
+): Promise<{ resolved: boolean }> {
+  if (typeof request?.key !== 'string' || request.key === '')
+    throw new restate.TerminalError('resolve needs a promise key', { errorCode: 400 });
+  try {
+    await ctx.promise(request.key).resolve(request.value ?? null);
+    return { resolved: true };
+  } catch (error) {
+    if (error instanceof restate.TerminalError && error.code === ALREADY_COMPLETED)
+      return { resolved: false };
+    throw error;
+  }
+}
+
+function outcomeOf(settled: Settled): RunOutcome {
+  if (!settled.ok) {
+    const error = serializeError(settled.error);
+    return settled.error instanceof RunCancelledError
+      ? { state: 'cancelled', error }
+      : { state: 'failed', error };
+  }
+  try {
+    return { state: 'succeeded', output: toJournalValue(settled.value) };
+  } catch (error) {
+    return { state: 'failed', error: serializeError(error) };
+  }
+}
+
+async function settle(fn: () => Promise<unknown>): Promise<Settled> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}

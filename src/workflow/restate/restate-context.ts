@@ -1,0 +1,204 @@
+/**
+ * Lessor's `WorkflowContext` over a Restate workflow context, so that the definitions run
+ * unchanged. Restate journals every durable call; this adapter adds Lessor's semantics on top:
+ *
+ * - `step` is one `ctx.run`. The step's own failure is caught inside the closure and journaled as
+ *   a value (`StepOutcome`), so Restate never retries a step: like the embedded engine, the error is
+ *   handed to workflow code at once — `StepFailedError` (or `TerminalWorkflowError`), rebuilt from
+ *   the journaled form by `errorFromJournal`, on first execution and replay alike. The retry policy
+ *   stays in workflow code (SPEC §5.2).
+ * - `sleep` is `ctx.sleep`, `awaitPromise` a durable promise raced against a durable timer
+ *   (`orTimeout`); Restate journals the wake time, so a crash does not restart either.
+ * - Around each wait, a `ctx.run` writes the run state to Lessor's table (`waiting`/`backing-off`,
+ *   then `running`) and the wait's journal entry. When such a guarded write finds the run no longer
+ *   active (cancelled in Lessor's table), the call throws `RunCancelledError`, as does every later
+ *   call; so does Restate's own cancellation (`CancelledError`).
+ * - Any other error the SDK throws (suspension, lost connection, journal mismatch) ends this
+ *   attempt: it is kept in `fatal`, every later call rethrows it, and the handler rethrows it to
+ *   Restate, which retries the invocation — it never concludes the run.
+ * Durable calls are numbered as in the embedded engine (`seq` from 1), for the audit journal.
+ */
+import './promise-polyfill.js';
+import {
+  CancelledError,
+  TerminalError,
+  TimeoutError,
+  type WorkflowContext as RestateWorkflowCtx,
+} from '@restatedev/restate-sdk';
+import type { Logger } from '../../domain/logger.js';
+import {
+  RunCancelledError,
+  type PromiseOutcome,
+  type StepRunState,
+  type WorkflowContext,
+} from '../context.js';
+import { outcomeValue, stepEntry, type DurableCall, type StepOutcome } from '../journal.js';
+import { errorFromJournal, serializeError, toJournalValue } from '../step-error.js';
+import type { RunRecorder } from './run-recorder.js';
+import type { StepTracker } from './step-tracker.js';
+
+export interface ContextServices {
+  readonly recorder: RunRecorder;
+  readonly steps: StepTracker;
+  /** True once the engine is closing: no new durable call starts (the attempt ends, Restate retries later). */
+  readonly closing: () => boolean;
+}
+
+/** Ends an attempt because this process is shutting down; Restate retries the invocation elsewhere or later. */
+export class EngineClosingError extends Error {
+  constructor() {
+    super('the restate engine of this process is closing');
+    this.name = 'EngineClosingError';
+  }
+}
+
+interface WaitStart {
+  readonly active: boolean;
+  readonly startedMs: number;
+}
+
+export class RestateDurableContext implements WorkflowContext {
+  private seq = 0;
+  private cancelled = false;
+  /** The non-terminal SDK error that ended this attempt, if any (see the file comment). */
+  fatal: Error | null = null;
+
+  constructor(
+    private readonly rctx: RestateWorkflowCtx,
+    readonly runId: string,
+    private readonly services: ContextServices,
+    readonly log: Logger,
+  ) {}
+
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const call = this.next(name, 'step');
+    const exit = this.services.steps.enter(this.rctx.request().attemptCompletedSignal);
+    let outcome: StepOutcome;
+    try {
+      outcome = await this.durable(this.rctx.run(name, () => this.execute(call, fn)));
+    } finally {
+      exit();
+    }
+    if (outcome.ok) return outcome.value as T;
+    throw errorFromJournal(this.runId, name, outcome.error);
+  }
+
+  async sleep(name: string, ms: number, options: { state?: StepRunState } = {}): Promise<void> {
+    const call = this.next(name, 'sleep');
+    const duration = Math.max(0, ms);
+    const start = await this.enterWait(call, options.state ?? 'backing-off', duration);
+    await this.durable(this.rctx.sleep(duration, name));
+    await this.leaveWait(call, start, { wakeAt: start.startedMs + duration });
+  }
+
+  async awaitPromise<T>(key: string, options: { timeoutMs: number }): Promise<PromiseOutcome<T>> {
+    const call = this.next(key, 'promise');
+    const timeoutMs = Math.max(0, options.timeoutMs);
+    const start = await this.enterWait(call, 'waiting', timeoutMs);
+    const outcome = await this.race<T>(key, timeoutMs);
+    await this.leaveWait(call, start, outcomeValue(outcome));
+    this.log.debug({ promise: key, seq: call.seq, resolved: outcome.resolved }, 'promise settled');
+    return outcome;
+  }
+
+  /** The step closure: never throws, so Restate journals the outcome instead of retrying. */
+  private async execute(call: DurableCall, fn: () => Promise<unknown>): Promise<StepOutcome> {
+    const startedMs = Date.now();
+    let outcome: StepOutcome;
+    try {
+      outcome = { ok: true, value: toJournalValue(await fn()) };
+    } catch (error) {
+      outcome = { ok: false, error: serializeError(error) };
+    }
+    const entry = stepEntry(this.runId, call, outcome, timing(startedMs));
+    this.log.debug(
+      { step: call.name, seq: call.seq, durationMs: entry.durationMs, outcome: entry.status },
+      'step finished',
+    );
+    await this.services.recorder.recordStep(entry);
+    return outcome;
+  }
+
+  private async race<T>(key: string, timeoutMs: number): Promise<PromiseOutcome<T>> {
+    try {
+      const value = await this.rctx.promise<T>(key).get().orTimeout(timeoutMs);
+      return { resolved: true, value: (value ?? null) as T };
+    } catch (error) {
+      if (error instanceof TimeoutError) return { resolved: false };
+      throw this.translate(error);
+    }
+  }
+
+  private async enterWait(call: DurableCall, state: StepRunState, ms: number): Promise<WaitStart> {
+    const start = await this.durable(
+      this.rctx.run(`lessor:${state}#${call.seq}`, async (): Promise<WaitStart> => {
+        const startedMs = Date.now();
+        const active = await this.services.recorder.waiting(
+          this.runId,
+          call,
+          state,
+          startedMs + ms,
+          new Date(startedMs).toISOString(),
+        );
+        return { active, startedMs };
+      }),
+    );
+    if (!start.active) this.stopCancelled();
+    return start;
+  }
+
+  private async leaveWait(call: DurableCall, start: WaitStart, result: unknown): Promise<void> {
+    const active = await this.durable(
+      this.rctx.run(`lessor:running#${call.seq}`, () => {
+        const finishedMs = Date.now();
+        const end = {
+          result,
+          finishedAt: new Date(finishedMs).toISOString(),
+          durationMs: Math.max(0, finishedMs - start.startedMs),
+        };
+        return this.services.recorder.resumed(this.runId, call, end);
+      }),
+    );
+    if (!active) this.stopCancelled();
+  }
+
+  private next(name: string, kind: DurableCall['kind']): DurableCall {
+    if (this.fatal) throw this.fatal;
+    if (this.cancelled) throw new RunCancelledError(this.runId);
+    if (this.services.closing()) throw (this.fatal = new EngineClosingError());
+    this.seq += 1;
+    return { seq: this.seq, name, kind };
+  }
+
+  private async durable<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  private translate(error: unknown): Error {
+    if (error instanceof CancelledError) {
+      this.cancelled = true;
+      return new RunCancelledError(this.runId);
+    }
+    if (error instanceof TerminalError) return error;
+    this.fatal ??= error instanceof Error ? error : new Error(String(error));
+    return this.fatal;
+  }
+
+  private stopCancelled(): never {
+    this.cancelled = true;
+    throw new RunCancelledError(this.runId);
+  }
+}
+
+function timing(startedMs: number): { startedAt: string; finishedAt: string; durationMs: number } {
+  const finishedMs = Date.now();
+  return {
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: new Date(finishedMs).toISOString(),
+    durationMs: finishedMs - startedMs,
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The `restate` workflow engine: the definitions run as one Restate workflow service hosted by this
+ * process (see `lessor-run-service.ts`); Restate keeps the journal, timers and durable promises.
+ * Lessor's `workflow_runs` row stays the source of truth the API reads: created here by `start`,
+ * then written by the service's handler (running / waiting / backing-off / terminal).
+ *
+ * - `start`: `createOrGet` the row, then submit `run` with workflow key = run id through the ingress
+ *   — also for an existing row still `pending` (a crash between the two), since a duplicate
+ *   submission is a no-op for Restate.
+ * - `resolvePromise`: a no-op for a run that is unknown or finished in Lessor's table; otherwise the
+ *   `resolve` shared handler through the ingress (first value wins, duplicates answer 200). Any
+ *   failure to reach Restate, or an unexpected answer (404 included: the service is not
+ *   registered), throws, so the callback dispatcher retries it.
+ * - `cancel`: marks the row `cancelled` (guarded by the active states), then cancels the Restate
+ *   invocation through the admin API (its id found with the SQL introspection API). Restate's
+ *   cancellation reaches the workflow at its next durable call; if the admin API cannot be reached,
+ *   the next guarded write of the run notices instead.
+ * - `open`: serves the endpoint, registers it (`force`: re-registering the same URL updates it in
+ *   place), then resumes invocations Restate paused after exhausting the retry policy.
+ */
+import { ValidationError } from '../../domain/errors.js';
+import { isRunActive, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
+import type { Logger } from '../../domain/logger.js';
+import type { WorkflowDefinition } from '../context.js';
+import type { StartRunRequest, WorkflowEngine } from '../engine.js';
+import { toJournalValue } from '../step-error.js';
+import { EndpointServer } from './endpoint-server.js';
+import { lessorRunService, type RunPayload } from './lessor-run-service.js';
+import { resolveRestateOptions, type ResolvedRestateOptions, type RestateEngineOptions } from './options.js';
+import { RestateHttp } from './restate-http.js';
+import { RunRecorder } from './run-recorder.js';
+import { StepTracker } from './step-tracker.js';
+
+export class RestateWorkflowEngine implements WorkflowEngine {
+  readonly type = 'restate' as const;
+  private readonly options: ResolvedRestateOptions;
+  private readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  private readonly http: RestateHttp;
+  private readonly recorder: RunRecorder;
+  private readonly endpoint = new EndpointServer();
+  private readonly steps = new StepTracker();
+  private readonly log: Logger;
+  private url: string | null = null;
+  private phase: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
+
+  constructor(private readonly config: RestateEngineOptions) {
+    this.options = resolveRestateOptions(config);
+    this.definitions = new Map(config.definitions.map((d) => [d.name, d]));
+    this.log = config.logger.child({ engine: 'restate', service: this.options.serviceName });
+    this.http = new RestateHttp(
+      this.options.adminUrl,
+      this.options.ingressUrl,
+      this.options.requestTimeoutMs,
+    );
+    this.recorder = new RunRecorder(config.store, this.log);
+  }
+
+  /** The Restate workflow service hosting the definitions. */
+  get serviceName(): string {
+    return this.options.serviceName;
+  }
+
+  /** The URL Restate calls this process at (known once `open` has bound the port). */
+  get endpointUrl(): string {
+    if (this.url === null) throw new Error('the restate engine is not open');
+    return this.url;
+  }
+
+  async open(): Promise<void> {
+    if (this.phase !== 'new') return;
+    this.phase = 'opening';
+    const service = lessorRunService({
+      definitions: this.definitions,
+      options: this.options,
+      log: this.log,
+      recorder: this.recorder,
+      steps: this.steps,
+      closing: () => this.phase === 'closing' || this.phase === 'closed',
+    });
+    try {
+      this.url = await this.serve(service);
+      await this.register(this.url);
+    } catch (error) {
+      await this.endpoint.destroy();
+      this.phase = 'closed';
+      throw error;
+    }
+    this.phase = 'open';
+    await this.resumePaused();
+  }
+
+  async start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
+    if (!this.definitions.has(request.workflow))
+      throw new ValidationError(`unknown workflow definition '${request.workflow}'`);
+    const { workflow, ...run } = request;
+    const result = await this.config.store.runs.createOrGet({
+      ...run,
+      engine: 'restate',
+      input: toJournalValue(request.input),
+    });
+    if (result.run.engine !== 'restate' || (!result.created && result.run.state !== 'pending')) return result;
+    const payload: RunPayload = { workflow, input: result.run.input };
+    const submitted = await this.http.submitRun(this.options.serviceName, request.runId, payload);
+    this.log.debug(
+      { runId: request.runId, invocationId: submitted.invocationId, status: submitted.status },
+      'run submitted',
+    );
+    return result;
+  }
+
+  async cancel(runId: string, reason: string): Promise<boolean> {
+    const cancelled = await this.recorder.cancel(runId, reason);
+    const run = cancelled ?? (await this.config.store.runs.get(runId));
+    // Also for a run already cancelled: a caller retrying after a failed Restate cancel gets it done.
+    if (run?.engine === 'restate' && run.state === 'cancelled') await this.cancelInvocation(runId);
+    return cancelled !== undefined;
+  }
+
+  async resolvePromise(runId: string, key: string, value: unknown): Promise<void> {
+    const run = await this.config.store.runs.get(runId);
+    if (!run || !isRunActive(run.state) || run.engine !== 'restate') return;
+    const answer = await this.http.callShared(this.options.serviceName, runId, 'resolve', {
+      key,
+      value: toJournalValue(value),
+    });
+    const resolved = (answer as { resolved?: unknown } | null)?.resolved === true;
+    this.log.debug(
+      { runId, key, resolved },
+      resolved ? 'promise resolved' : 'promise was already resolved; value ignored',
+    );
+  }
+
+  getRun(runId: string): Promise<WorkflowRun | undefined> {
+    return this.config.store.runs.get(runId);
+  }
+
+  /** Lessor's audit copy of the journal (Restate's own journal drives replay). */
+  journal(runId: string): Promise<readonly WorkflowStep[]> {
+    return this.config.store.steps.list(runId);
+  }
+
+  /** Throws (UnavailableError) when the admin API does not answer. */
+  ping(): Promise<void> {
+    return this.http.health();
+  }
+
+  /**
+   * Takes no new invocation, lets steps in flight finish and be journaled for up to `graceMs`,
+   * then cuts every connection: Restate retries the unfinished invocations once an endpoint
+   * answers at the registered URL again.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.phase === 'closing' || this.phase === 'closed') return;
+    const wasOpen = this.phase !== 'new';
+    this.phase = 'closing';
+    if (wasOpen) {
+      this.endpoint.stopAccepting();
+      await this.steps.drained(graceMs);
+      await this.endpoint.destroy();
+    }
+    this.phase = 'closed';
+  }
+
+  /** Starts the endpoint; returns the URL Restate is to call it at. */
+  private async serve(service: ReturnType<typeof lessorRunService>): Promise<string> {
+    const { endpointHost: host, endpointPort: port, identityKeys, endpointUrl } = this.options;
+    const bound = await this.endpoint.listen({
+      host,
+      port,
+      services: [service],
+      identityKeys,
+      log: this.log,
+    });
+    return endpointUrl ?? `http://${urlHost(host)}:${bound}`;
+  }
+
+  /** Retries while Restate starts up (or cannot reach the endpoint yet), up to the registration timeout. */
+  private async register(url: string): Promise<void> {
+    const deadline = Date.now() + this.options.registrationTimeoutMs;
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        const deploymentId = await this.http.registerDeployment(url);
+        this.log.info({ url, deploymentId }, 'restate deployment registered');
+        return;
+      } catch (error) {
+        if (Date.now() + delay > deadline) {
+          throw new Error(
+            `could not register ${url} with the restate admin API at ${this.options.adminUrl}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+        this.log.warn({ err: error, url }, 'restate deployment registration failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** Best effort: invocations paused after `maxAttempts` get a new chance each time an engine opens. */
+  private async resumePaused(): Promise<void> {
+    try {
+      const rows = await this.http.query<{ id: string }>(
+        `SELECT id FROM sys_invocation WHERE target_service_name = ${sqlText(this.options.serviceName)} AND status = 'paused'`,
+      );
+      for (const { id } of rows) await this.http.resumeInvocation(id);
+      if (rows.length > 0) this.log.info({ count: rows.length }, 'resumed paused restate invocations');
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not look for paused restate invocations');
+    }
+  }
+
+  /** Cancels the run's live `run` invocation, if any; failures are logged (see the file comment). */
+  private async cancelInvocation(runId: string): Promise<void> {
+    try {
+      const rows = await this.http.query<{ id: string }>(
+        `SELECT id FROM sys_invocation WHERE target_service_name = ${sqlText(this.options.serviceName)} ` +
+          `AND target_service_key = ${sqlText(runId)} AND target_handler_name = 'run' AND status <> 'completed'`,
+      );
+      for (const { id } of rows) await this.http.cancelInvocation(id);
+    } catch (error) {
+      this.log.warn(
+        { err: error, runId },
+        'could not cancel the restate invocation; the run stops at its next state write',
+      );
+    }
+  }
+}
+
+/** A SQL string literal for Restate's introspection queries (DataFusion). */
+function sqlText(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** The host part of the endpoint URL: a wildcard bind address is reached on loopback. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
