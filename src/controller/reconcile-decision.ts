@@ -18,6 +18,11 @@ export type ReconcileDecision =
       readonly reason: string;
     }
   | { readonly kind: 'cancel'; readonly cancel: readonly string[]; readonly reason: string }
+  /**
+   * A run recorded but perhaps never handed to the engine (a crash between the two): start it again
+   * under its own id, which every engine treats as a no-op when it already has it.
+   */
+  | { readonly kind: 'resubmit'; readonly run: WorkflowRun }
   | { readonly kind: 'set-paused'; readonly paused: boolean; readonly cancel: readonly string[] }
   /** The last run died without settling the tenant (an unexpected error): surface it as failed. */
   | { readonly kind: 'fail'; readonly runId: string; readonly reason: string };
@@ -65,6 +70,7 @@ function decideWithActiveRun(tenant: Tenant, runs: readonly WorkflowRun[], curre
     const action = current.action === 'provision' && tenant.status.observedGeneration === 0 ? 'provision' : 'update';
     return start(tenant, runs, action, [current.runId], 'spec changed while the run was backing off');
   }
+  if (current.state === 'pending') return { kind: 'resubmit', run: current };
   return none(`run ${current.runId} is ${current.state}`);
 }
 

@@ -61,6 +61,18 @@ export class TenantReconciler {
       case 'cancel':
         await this.cancel(decision.cancel, decision.reason);
         return;
+      case 'resubmit':
+        await this.deps.engine.start({
+          runId: decision.run.runId,
+          workflow: decision.run.action,
+          input: decision.run.input,
+          tenantId: tenant.id,
+          action: decision.run.action,
+          triggerSource: decision.run.triggerSource,
+          generation: decision.run.generation,
+          configHash: decision.run.configHash,
+        });
+        return;
       case 'set-paused':
         await this.cancel(decision.cancel, 'tenant paused');
         await this.setPaused(tenant, decision.paused);

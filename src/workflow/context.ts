@@ -7,10 +7,14 @@
  * Rules every engine enforces:
  * - Durable calls are identified by their order in the run plus their name; replaying a call under a
  *   different name than the journal holds is a `NonDeterminismError`.
- * - Step results must be JSON-serialisable.
+ * - Step results must be JSON-serialisable. Workflow code sees the journaled (JSON round-tripped)
+ *   value on the first execution as on replay: `undefined` becomes `null`, class instances plain data.
+ * - Steps are at-least-once: a step's result is journaled after it finishes, so a crash while it runs
+ *   (or a lost lease) runs it again. Every step must be idempotent.
  * - A step that throws `TerminalWorkflowError` fails the run; any other error thrown by a step is
- *   journaled as the step's failure and rethrown to the workflow code, which decides (the retry
- *   policy lives in workflow code, not in the engine).
+ *   journaled as the step's failure and rethrown to the workflow code as a `StepFailedError` (first
+ *   execution and replay alike), which decides (the retry policy lives in workflow code, not in the
+ *   engine).
  * - A cancelled run throws `RunCancelledError` from its next durable call.
  */
 import type { Logger } from '../domain/logger.js';
@@ -25,14 +29,18 @@ export interface PromiseOutcome<T> {
 export interface WorkflowContext {
   readonly runId: string;
   readonly log: Logger;
-  /** Durable step: runs `fn` once; after a crash its journaled result (or error) is replayed. */
+  /** Durable step: runs `fn` (at least once, see above); once journaled, its result (or error) is replayed. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
-  /** Durable timer. `state` is what the run shows while it sleeps (default `backing-off`). */
+  /**
+   * Durable timer. `state` is what the run shows while it sleeps (default `backing-off`). The wake
+   * time is fixed (journaled) when the sleep first starts: a crash does not restart the timer.
+   */
   sleep(name: string, ms: number, options?: { state?: StepRunState }): Promise<void>;
   /**
    * Waits for the durable promise `key` to be resolved from outside (a callback), for at most
-   * `timeoutMs`. A resolution that arrived before the wait started is seen at once. The outcome is
-   * journaled: on replay the same outcome comes back.
+   * `timeoutMs`. A resolution that arrived before the wait started is seen at once. The deadline is
+   * fixed when the wait first starts (a crash does not restart it), and the outcome is journaled: on
+   * replay the same outcome comes back. `key` is also the journal entry's name.
    */
   awaitPromise<T>(key: string, options: { timeoutMs: number }): Promise<PromiseOutcome<T>>;
 }
@@ -50,6 +58,23 @@ export class TerminalWorkflowError extends Error {
   ) {
     super(message);
     this.name = 'TerminalWorkflowError';
+  }
+}
+
+/**
+ * A step's failure as workflow code sees it: the original error's name, message and JSON details
+ * (for an error with a `details` field, that field; otherwise its own enumerable fields such as
+ * `code`, `classification`, `retryAfterMs`). Identical on first execution and on replay.
+ */
+export class StepFailedError extends Error {
+  constructor(
+    readonly stepName: string,
+    readonly errorName: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+    this.name = 'StepFailedError';
   }
 }
 

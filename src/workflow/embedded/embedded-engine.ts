@@ -1,0 +1,209 @@
+/**
+ * The `embedded` workflow engine: runs execute in this process, journal, promises and timers live in
+ * Lessor's own database. Several processes may share one PostgreSQL database: a run is executed by
+ * whoever holds its lease (`claimDue`), an expired lease is taken over, and a notifier carries
+ * promise resolutions and cancellations to the process holding the run.
+ *
+ * `attempt` on the run row is 1 for the first execution and grows by one each time the run is
+ * resumed after its executor stopped mid-work (crash, lost lease, shutdown mid-step) — i.e. each
+ * time a step may be re-run. Resuming a run that waited or slept in the database is not a new
+ * attempt; nor, undetectably, is a first execution that died before journaling anything.
+ *
+ * Run states: `pending` until the run has executed for a third of a lease (short runs skip
+ * `running`), `running`, `waiting` (promise) or the sleep's state, then the end state.
+ *
+ * Writes per short run (n steps, no waits): createOrGet, claimDue (batched across runs), n step
+ * records, the final update and its event; reads: the journal, once.
+ */
+import { ValidationError } from '../../domain/errors.js';
+import {
+  ACTIVE_RUN_STATES,
+  isRunActive,
+  type WorkflowRun,
+  type WorkflowStep,
+} from '../../domain/workflow-run.js';
+import type { WorkflowDefinition } from '../context.js';
+import type { StartRunRequest, WorkflowEngine } from '../engine.js';
+import { toJournalValue } from '../step-error.js';
+import { ClaimLoop } from './claim-loop.js';
+import type { ContextServices } from './context-services.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import {
+  createLocalNotifier,
+  resolveOptions,
+  type EmbeddedEngineOptions,
+  type ResolvedOptions,
+  type RunNotifier,
+} from './options.js';
+import { RunExecutor } from './run-executor.js';
+import { RunHandle, type WaitCounter } from './run-handle.js';
+import { RunWriter } from './run-writer.js';
+
+export class EmbeddedWorkflowEngine implements WorkflowEngine {
+  readonly type = 'embedded' as const;
+  private readonly options: ResolvedOptions;
+  private readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  private readonly notifier: RunNotifier;
+  private readonly handles = new Map<string, RunHandle>();
+  private readonly executions = new Set<Promise<void>>();
+  private readonly counter: WaitCounter = { waiting: 0, onWaitStart: () => this.claimLoop.released() };
+  private readonly writer: RunWriter;
+  private readonly executor: RunExecutor;
+  private readonly claimLoop: ClaimLoop;
+  private readonly leaseKeeper: LeaseKeeper;
+  private unsubscribe: (() => void) | null = null;
+  private phase: 'new' | 'open' | 'closing' | 'closed' = 'new';
+
+  constructor(private readonly config: EmbeddedEngineOptions) {
+    this.options = resolveOptions(config);
+    this.definitions = new Map(config.definitions.map((d) => [d.name, d]));
+    this.notifier = config.notifier ?? createLocalNotifier();
+    const { store, ownerId, logger } = config;
+    const log = logger.child({ engine: 'embedded', owner: ownerId });
+    this.writer = new RunWriter(store, ownerId, this.options.now, log, this.options.leaseMs / 3);
+    this.executor = new RunExecutor(this.definitions, this.services(), log);
+    this.claimLoop = new ClaimLoop({
+      runs: store.runs,
+      ownerId,
+      options: this.options,
+      log,
+      capacity: () => this.options.maxConcurrentRuns - (this.handles.size - this.counter.waiting),
+      launch: (run) => this.launch(run),
+    });
+    this.leaseKeeper = new LeaseKeeper({
+      runs: store.runs,
+      ownerId,
+      options: this.options,
+      log,
+      handles: () => this.handles.values(),
+    });
+  }
+
+  /** Starts claiming: every unfinished run that is due (or whose lease expired) resumes. */
+  async open(): Promise<void> {
+    if (this.phase !== 'new') return;
+    this.phase = 'open';
+    this.unsubscribe = this.notifier.subscribe((runId) => this.onNotify(runId));
+    this.leaseKeeper.start();
+    this.claimLoop.start();
+  }
+
+  /** Idempotent on `runId`; a new run is due at once and claimed without waiting for a poll. */
+  async start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
+    if (!this.definitions.has(request.workflow))
+      throw new ValidationError(`unknown workflow definition '${request.workflow}'`);
+    if (request.workflow !== request.action) {
+      throw new ValidationError(
+        `the embedded engine runs the definition named after the action: '${request.workflow}' ≠ '${request.action}'`,
+      );
+    }
+    const { workflow: _workflow, ...run } = request;
+    const result = await this.config.store.runs.createOrGet({
+      ...run,
+      engine: 'embedded',
+      input: toJournalValue(request.input),
+    });
+    if (result.created) this.claimLoop.kick();
+    return result;
+  }
+
+  async cancel(runId: string, reason: string): Promise<boolean> {
+    const cancelled = await this.writer.cancel(runId, reason);
+    if (!cancelled) return false;
+    const local = this.handles.get(runId);
+    if (local) local.cancel();
+    else this.notifier.publish(runId);
+    return true;
+  }
+
+  /** First resolution wins; for a finished or unknown run, or a duplicate, nothing changes. */
+  async resolvePromise(runId: string, key: string, value: unknown): Promise<void> {
+    const { runs, steps } = this.config.store;
+    const run = await runs.get(runId);
+    if (!run || !isRunActive(run.state)) return;
+    const now = this.options.now();
+    if (!(await steps.resolvePromise(runId, key, toJournalValue(value), new Date(now).toISOString()))) return;
+    const local = this.handles.get(runId);
+    if (local && local.stopReason === null) {
+      // Held here: the coroutine reads the promise at its wait (or at the wait it is about to start).
+      // Should this process die before the run moves on, the wait's final read at its deadline
+      // still sees the resolution.
+      return local.signal();
+    }
+    // Due at once, so that a run nobody holds in memory (suspended, or its holder died) is claimed.
+    await runs.update(runId, { wakeAt: now }, { expectedStates: ACTIVE_RUN_STATES });
+    this.notifier.publish(runId);
+  }
+
+  getRun(runId: string): Promise<WorkflowRun | undefined> {
+    return this.config.store.runs.get(runId);
+  }
+
+  journal(runId: string): Promise<readonly WorkflowStep[]> {
+    return this.config.store.steps.list(runId);
+  }
+
+  async ping(): Promise<void> {}
+
+  /**
+   * Stops claiming and interrupts every wait at once (waiting runs are released to the database);
+   * steps already executing get up to `graceMs` to finish and be journaled. After that nothing is
+   * written: leases of still-running steps expire and the runs are taken over.
+   */
+  async close(graceMs: number): Promise<void> {
+    if (this.phase === 'closing' || this.phase === 'closed') return;
+    this.phase = 'closing';
+    this.claimLoop.stop();
+    this.unsubscribe?.();
+    for (const handle of this.handles.values()) handle.stop('closing');
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, graceMs))));
+    await Promise.race([Promise.allSettled([...this.executions]), grace]);
+    clearTimeout(timer);
+    this.phase = 'closed';
+    this.leaseKeeper.stop();
+  }
+
+  private launch(run: WorkflowRun): void {
+    // Our own earlier coroutine for this run (lease lapsed and re-claimed, or still unwinding) must stop.
+    this.handles.get(run.runId)?.stop('lease-lost');
+    const handle = new RunHandle(run, this.counter, this.options.now());
+    this.handles.set(run.runId, handle);
+    const execution = this.executor.execute(handle).finally(() => {
+      if (this.handles.get(run.runId) === handle) this.handles.delete(run.runId);
+      this.executions.delete(execution);
+      this.claimLoop.released();
+    });
+    this.executions.add(execution);
+  }
+
+  /** A resolution or cancellation elsewhere: wake the holder, or look for newly due runs. */
+  private onNotify(runId: string): void {
+    const handle = this.handles.get(runId);
+    if (!handle) return this.claimLoop.kick();
+    if (handle.isWaitingForPromise) return handle.signal();
+    void this.checkCancelled(handle);
+  }
+
+  private async checkCancelled(handle: RunHandle): Promise<void> {
+    try {
+      const run = await this.config.store.runs.get(handle.runId);
+      if (run?.state === 'cancelled') handle.cancel();
+      else if (run && run.leaseOwner !== this.config.ownerId) handle.stop('lease-lost');
+    } catch {
+      // The lease renewal notices a lost run as well.
+    }
+  }
+
+  private services(): ContextServices {
+    return {
+      store: this.config.store,
+      writer: this.writer,
+      options: this.options,
+      ownerId: this.config.ownerId,
+      counter: this.counter,
+      kick: () => this.claimLoop.kick(),
+      closed: () => this.phase === 'closed',
+    };
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Crashes, restarts and several engines on one database: journal replay, timers and deadlines that
+ * survive a restart, non-determinism, and lease takeover between engines with different owners.
+ * A "crash" here is `close(0)` while a step is held mid-flight (its lease is left to expire); the
+ * real process kill is in embedded-process-kill.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createLocalNotifier } from './options.js';
+import {
+  define,
+  Effects,
+  eventually,
+  finished,
+  Gate,
+  inState,
+  inWorld,
+  startRequest,
+  worldBackends,
+} from './testing/engine-harness.js';
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const backend of worldBackends()) {
+  describe(`embedded engine recovery [${backend.name}]`, () => {
+    test('after a crash mid-step, completed steps replay and only the interrupted step runs again', () =>
+      inWorld(backend, async (world, engine) => {
+        const effects = new Effects();
+        const gate = new Gate();
+        const flow = (hold: boolean) =>
+          define('provision', async (ctx) => {
+            const a = await ctx.step('a', async () => (effects.hit('a'), 'A'));
+            const b = await ctx.step('b', async () => (effects.hit('b'), hold && (await gate.opened), 'B'));
+            const c = await ctx.step('c', async () => (effects.hit('c'), 'C'));
+            return a + b + c;
+          });
+        const first = await engine([flow(true)]);
+        const { run } = await first.start(startRequest(await world.newTenant()));
+        await eventually(() => effects.count('b') === 1 || undefined);
+        await first.close(0);
+        gate.open(); // the dead process's step ends after its engine stopped: never journaled
+        await engine([flow(false)], { store: await world.openStore() });
+        const done = await finished(world.store, run.runId);
+        assert.deepEqual([done.state, done.output, done.attempt], ['succeeded', 'ABC', 2]);
+        assert.deepEqual(
+          ['a', 'b', 'c'].map((k) => effects.count(k)),
+          [1, 2, 1],
+        );
+      }));
+
+    test('a sleep resumes after a restart at its journaled wake time', () =>
+      inWorld(backend, async (world, engine) => {
+        const effects = new Effects();
+        let afterAt = 0;
+        const flow = define('provision', async (ctx) => {
+          await ctx.step('a', async () => effects.hit('a'));
+          await ctx.sleep('nap', 800);
+          await ctx.step('b', async () => (effects.hit('b'), (afterAt = Date.now())));
+        });
+        const first = await engine([flow], { maxInMemorySleepMs: 60_000 });
+        const { run } = await first.start(startRequest(await world.newTenant()));
+        await inState(world.store, run.runId, 'backing-off');
+        await delay(100);
+        await first.close(0);
+        await delay(300);
+        await engine([flow], { store: await world.openStore() });
+        const done = await finished(world.store, run.runId, 3000);
+        const nap = (await world.store.steps.list(run.runId)).find((s) => s.name === 'nap');
+        const wakeAt = (nap?.result as { wakeAt: number }).wakeAt;
+        assert.deepEqual([done.state, done.attempt, nap?.status], ['succeeded', 1, 'completed']);
+        assert.ok(afterAt >= wakeAt, 'not before the wake time');
+        assert.ok(afterAt < wakeAt + 350, `the timer was not restarted (${afterAt - wakeAt} ms late)`);
+        assert.deepEqual([effects.count('a'), effects.count('b')], [1, 1]);
+      }));
+
+    test('a promise wait resumed after a restart keeps its deadline', () =>
+      inWorld(backend, async (world, engine) => {
+        const flow = define('provision', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 800 }));
+        const first = await engine([flow]);
+        const { run } = await first.start(startRequest(await world.newTenant()));
+        await inState(world.store, run.runId, 'waiting');
+        await first.close(0);
+        await delay(300);
+        await engine([flow], { store: await world.openStore() });
+        const done = await finished(world.store, run.runId, 3000);
+        const elapsed = Date.parse(done.finishedAt ?? '') - Date.parse(done.createdAt);
+        assert.deepEqual(done.output, { resolved: false });
+        assert.ok(elapsed < 800 + 300, `timed out ${elapsed} ms after the start: the deadline was kept`);
+      }));
+
+    test('a resolution delivered while no process holds the run is seen by the next one', () =>
+      inWorld(backend, async (world, engine) => {
+        const flow = define('provision', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 30_000 }));
+        const first = await engine([flow]);
+        const { run } = await first.start(startRequest(await world.newTenant()));
+        await inState(world.store, run.runId, 'waiting');
+        await first.close(0);
+        await first.resolvePromise(run.runId, 'callback', 'late but in time');
+        await engine([flow], { store: await world.openStore() });
+        assert.deepEqual((await finished(world.store, run.runId)).output, {
+          resolved: true,
+          value: 'late but in time',
+        });
+      }));
+
+    test('renaming a journaled step fails the run with NonDeterminismError, even if the code catches it', () =>
+      inWorld(backend, async (world, engine) => {
+        const gate = new Gate();
+        const v1 = define('provision', async (ctx) => {
+          await ctx.step('validate', async () => 1);
+          await ctx.step('hold', () => gate.opened);
+        });
+        const v2 = define('provision', async (ctx) => {
+          try {
+            await ctx.step('validate-v2', async () => 1);
+          } catch {
+            return 'swallowed';
+          }
+        });
+        const first = await engine([v1]);
+        const { run } = await first.start(startRequest(await world.newTenant()));
+        await eventually(async () =>
+          (await world.store.steps.list(run.runId)).length === 1 ? true : undefined,
+        );
+        await first.close(0);
+        await engine([v2], { store: await world.openStore() });
+        const done = await finished(world.store, run.runId);
+        assert.equal(done.state, 'failed');
+        assert.equal((done.error as { name: string }).name, 'NonDeterminismError');
+        gate.open();
+      }));
+
+    test('two engines on one database: every step runs exactly once, and a killed engine is taken over', () =>
+      inWorld(backend, async (world, engine) => {
+        const notifier = createLocalNotifier();
+        const effects = new Effects();
+        const gate = new Gate();
+        const flow = (hold: boolean) =>
+          define('provision', async (ctx, input) => {
+            const n = (input as { n: number }).n;
+            await ctx.step('one', async () => effects.hit(`${n}:one`));
+            const outcome = await ctx.awaitPromise<number>('callback', { timeoutMs: 30_000 });
+            await ctx.step('held', async () => (effects.hit(`${n}:held`), hold && (await gate.opened)));
+            await ctx.step('two', async () => effects.hit(`${n}:two`));
+            return outcome.value;
+          });
+        const a = await engine([flow(true)], { notifier, store: await world.openStore() });
+        const b = await engine([flow(false)], { notifier, store: await world.openStore() });
+        const runs = await Promise.all(
+          Array.from(
+            { length: 16 },
+            async (_, n) => (await [a, b][n % 2]!.start(startRequest(await world.newTenant(), { n }))).run,
+          ),
+        );
+        for (const run of runs) await inState(world.store, run.runId, 'waiting');
+        await Promise.all(runs.map((run, n) => [b, a][n % 2]!.resolvePromise(run.runId, 'callback', n)));
+        await eventually(() => (runs.every((_, n) => effects.count(`${n}:held`) === 1) ? true : undefined));
+        await a.close(0); // killed: runs held by `a` sit in step 'held' until their lease expires
+        const done = await Promise.all(runs.map((run) => finished(world.store, run.runId)));
+        assert.deepEqual(
+          done.map((r) => r.output),
+          runs.map((_, n) => n),
+        );
+        for (let n = 0; n < runs.length; n++) {
+          assert.deepEqual([effects.count(`${n}:one`), effects.count(`${n}:two`)], [1, 1], `run ${n}`);
+          assert.equal(
+            effects.count(`${n}:held`),
+            done[n]!.attempt,
+            `run ${n}: the held step re-runs only after a takeover`,
+          );
+        }
+        assert.ok(
+          done.some((r) => r.attempt === 2),
+          'some runs were taken over from the killed engine',
+        );
+        gate.open();
+      }));
+
+    test('cancel through another engine interrupts the holder at once', () =>
+      inWorld(backend, async (world, engine) => {
+        const notifier = createLocalNotifier();
+        const effects = new Effects();
+        const flow = define('provision', async (ctx) => {
+          await ctx.sleep('backoff', 30_000);
+          await ctx.step('after', async () => effects.hit('after'));
+        });
+        const holder = await engine([flow], { notifier, maxInMemorySleepMs: 60_000 });
+        const other = await engine([flow], {
+          notifier,
+          maxInMemorySleepMs: 60_000,
+          store: await world.openStore(),
+        });
+        const { run } = await holder.start(startRequest(await world.newTenant()));
+        const sleeping = await inState(world.store, run.runId, 'backing-off');
+        assert.ok(sleeping.leaseOwner !== null, 'the sleep is held in memory');
+        assert.equal(await other.cancel(run.runId, 'operator'), true);
+        assert.equal((await finished(world.store, run.runId)).state, 'cancelled');
+        await delay(100);
+        assert.equal(effects.count('after'), 0);
+      }));
+  });
+}

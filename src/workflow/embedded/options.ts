@@ -1,0 +1,78 @@
+/**
+ * Configuration of the embedded engine, and the notifier port through which a promise resolution in
+ * one process wakes a run held by another (the composition root supplies PostgreSQL LISTEN/NOTIFY;
+ * without one, an in-process notifier serves a single process).
+ */
+import type { Logger } from '../../domain/logger.js';
+import type { Store } from '../../store/store.js';
+import type { WorkflowDefinition } from '../context.js';
+
+export type EmbeddedStore = Pick<Store, 'runs' | 'steps' | 'appendEvent'>;
+
+/**
+ * Best-effort wake-ups between processes. Delivery may be lost or duplicated: the engine treats a
+ * notification as "look again" (a lost one is caught by the lease-renewal re-check and the poll).
+ */
+export interface RunNotifier {
+  publish(runId: string): void;
+  /** Returns the unsubscribe function. */
+  subscribe(listener: (runId: string) => void): () => void;
+}
+
+export interface EmbeddedEngineOptions {
+  readonly store: EmbeddedStore;
+  /**
+   * Registered definitions. A run is executed by the definition whose name equals its `action`
+   * (workflow_runs stores no definition name), so `start` requires `workflow === action`.
+   */
+  readonly definitions: readonly WorkflowDefinition<never, unknown>[];
+  /** Unique per process (and per engine instance): the lease owner id. */
+  readonly ownerId: string;
+  readonly logger: Logger;
+  /** Lease length; renewed every third of it while a run is held. Default 15 000. */
+  readonly leaseMs?: number;
+  /** Longest time between two looks for due runs (expired leases are found this way). Default 1 000. */
+  readonly pollIntervalMs?: number;
+  /**
+   * Runs executing at once in this process, and separately the number of waiting coroutines kept in
+   * memory; a wait beyond that suspends (the run is released and picked up again when due). Default 256.
+   */
+  readonly maxConcurrentRuns?: number;
+  /** Sleeps longer than this release the run instead of holding it in memory. Default `leaseMs`. */
+  readonly maxInMemorySleepMs?: number;
+  readonly now?: () => number;
+  readonly notifier?: RunNotifier;
+}
+
+export interface ResolvedOptions {
+  readonly leaseMs: number;
+  readonly pollIntervalMs: number;
+  readonly maxConcurrentRuns: number;
+  readonly maxInMemorySleepMs: number;
+  readonly now: () => number;
+}
+
+export function resolveOptions(options: EmbeddedEngineOptions): ResolvedOptions {
+  const leaseMs = options.leaseMs ?? 15_000;
+  return Object.freeze({
+    leaseMs,
+    pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    maxConcurrentRuns: options.maxConcurrentRuns ?? 256,
+    maxInMemorySleepMs: options.maxInMemorySleepMs ?? leaseMs,
+    now: options.now ?? Date.now,
+  });
+}
+
+/** Wake-ups within one process: listeners are called synchronously on publish. */
+export function createLocalNotifier(): RunNotifier {
+  const listeners = new Set<(runId: string) => void>();
+  return {
+    publish(runId) {
+      for (const listener of [...listeners]) listener(runId);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
