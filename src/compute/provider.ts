@@ -58,7 +58,11 @@ export interface ObservedRuntime {
 export interface ComputeProvider {
   readonly type: string;
   configSchema(): JsonSchema;
-  /** Semantic checks beyond the schema (e.g. port ranges that depend on each other). */
+  /**
+   * Semantic checks beyond the schema (e.g. port ranges that depend on each other), run only on a
+   * schema-valid config. Problem paths are relative to `spec.config` (`ports.1.hostPort`); the
+   * registry prefixes them (a path already starting with `spec.config` is kept as is).
+   */
   validate(config: JsonObject): readonly FieldProblem[];
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
   update(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;

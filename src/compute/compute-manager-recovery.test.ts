@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { isValidExecutionPath } from '../domain/compute-execution.js';
+import type { ExecutionView } from './compute-api.js';
+import type { ExecutionLedger } from './execution-ledger.js';
+import { ledgerBackends, type LedgerHarness } from './testing/ledger-backends.js';
+import {
+  fakeManager,
+  fakeSpec,
+  startRequest,
+  uniqueName,
+  waitForStatus,
+} from './testing/manager-fixtures.js';
+
+const LEASE_MS = 300;
+const statuses = (view: ExecutionView) => view.history.map((h) => h.status);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A ledger whose process "dies" right after the pending row is written. */
+function crashingAfterInsert(ledger: ExecutionLedger): ExecutionLedger {
+  return new Proxy(ledger, {
+    get(target, property) {
+      if (property === 'transition') return async () => Promise.reject(new Error('process killed'));
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+for (const backend of ledgerBackends()) {
+  describe(`[${backend.name}] compute manager: orphaned executions`, () => {
+    let h: LedgerHarness;
+    before(async () => {
+      h = await backend.create();
+    });
+    after(() => h.cleanup());
+
+    test(`[${backend.name}] a running execution whose owner stopped is re-driven by a new instance and completes`, async () => {
+      const a = fakeManager(h.ledger, {
+        latencyMs: 60_000,
+        leaseMs: LEASE_MS,
+        instanceId: 'old',
+        tenants: h.tenants,
+      });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const started = await a.manager.start(startRequest(tenant));
+      await sleep(20);
+      await a.manager.close();
+      assert.equal((await a.manager.get(started.executionId))?.status, 'running', 'close does not settle');
+      const b = fakeManager(await h.secondLedger(), {
+        engine: a.engine,
+        leaseMs: LEASE_MS,
+        recoveryIntervalMs: 50,
+        instanceId: 'new',
+        tenants: h.tenants,
+      });
+      b.manager.open();
+      const view = await waitForStatus(b.manager, started.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
+      assert.ok(isValidExecutionPath(statuses(view)));
+      assert.equal(b.engine.callCount('provision', tenant.id), 2, 'the hung call and the re-drive');
+      assert.equal(b.engine.createCount(tenant.id), 1);
+      await b.manager.close();
+    });
+
+    test(`[${backend.name}] a pending execution left by a crash right after the insert is re-driven`, async () => {
+      const a = fakeManager(crashingAfterInsert(h.ledger), {
+        leaseMs: LEASE_MS,
+        instanceId: 'crashed',
+        tenants: h.tenants,
+      });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      await assert.rejects(a.manager.start(startRequest(tenant)), /process killed/);
+      const [row] = (await h.ledger.list({ tenantId: tenant.id, limit: 5 })).items;
+      assert.equal(row?.status, 'pending');
+      const b = fakeManager(h.ledger, {
+        engine: a.engine,
+        leaseMs: LEASE_MS,
+        recoveryIntervalMs: 50,
+        tenants: h.tenants,
+      });
+      b.manager.open();
+      const view = await waitForStatus(b.manager, row.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
+      assert.deepEqual(
+        (await h.callbacks(row.executionId)).map((c) => c.status),
+        ['running', 'succeeded'],
+      );
+      await b.manager.close();
+    });
+
+    test(`[${backend.name}] an orphan whose request cannot be rebuilt fails retriably, and the workflow's retry completes it`, async () => {
+      const a = fakeManager(h.ledger, { latencyMs: 60_000, leaseMs: LEASE_MS, instanceId: 'old' });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const request = startRequest({ ...tenant, spec: fakeSpec({ image: 'app:in-flight' }) });
+      const started = await a.manager.start(request);
+      await a.manager.close();
+      const b = fakeManager(h.ledger, {
+        engine: a.engine,
+        leaseMs: LEASE_MS,
+        recoveryIntervalMs: 50,
+        tenants: h.tenants,
+      });
+      b.manager.open();
+      const failed = await waitForStatus(b.manager, started.executionId, ['failed']);
+      assert.equal(failed.error?.code, 'PROVIDER_TIMEOUT');
+      assert.equal(failed.error?.classification, 'retriable');
+      assert.equal(failed.history.at(-1)?.details.reason, 'owner lost');
+      const retry = await b.manager.start(request);
+      assert.equal(retry.attempt, 2);
+      const view = await waitForStatus(b.manager, started.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'failed', 'running', 'succeeded']);
+      await b.manager.close();
+    });
+
+    test(`[${backend.name}] start on an orphaned execution takes it over with the caller's request`, async () => {
+      const a = fakeManager(h.ledger, { latencyMs: 60_000, leaseMs: LEASE_MS, instanceId: 'old' });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const started = await a.manager.start(startRequest(tenant));
+      await a.manager.close();
+      const b = fakeManager(h.ledger, { engine: a.engine, leaseMs: LEASE_MS, instanceId: 'new' });
+      assert.equal(
+        (await b.manager.start(startRequest(tenant))).status,
+        'running',
+        'lease still live: left alone',
+      );
+      await sleep(LEASE_MS + 50);
+      await b.manager.start(startRequest(tenant));
+      const view = await waitForStatus(b.manager, started.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
+      assert.equal(view.attempt, 1);
+      await b.manager.close();
+    });
+
+    test(`[${backend.name}] a live owner renews its lease, so nobody else re-drives its execution`, async () => {
+      const a = fakeManager(h.ledger, { latencyMs: 4 * LEASE_MS, leaseMs: LEASE_MS, instanceId: 'live' });
+      const b = fakeManager(h.ledger, {
+        engine: a.engine,
+        leaseMs: LEASE_MS,
+        recoveryIntervalMs: 50,
+        instanceId: 'watcher',
+        tenants: h.tenants,
+      });
+      b.manager.open();
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const started = await a.manager.start(startRequest(tenant));
+      const view = await waitForStatus(a.manager, started.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
+      assert.equal(a.engine.callCount('provision', tenant.id), 1);
+      await Promise.all([a.manager.close(), b.manager.close()]);
+    });
+  });
+}

@@ -1,0 +1,244 @@
+/**
+ * The compute manager: implements `ComputeApi` (see compute-api.ts for the contract of `start`) on
+ * top of the provider registry and an execution ledger (`store.executions`).
+ *
+ * Exactly-once driving: the row is inserted `pending` (idempotent on the deterministic id) and the
+ * provider is called only by the caller that wins the compare-and-set to `running`; concurrent
+ * `start` calls in one process are also coalesced in memory. The winner holds a lease on the row
+ * while the provider call runs; `open()` starts a loop that re-drives executions whose owner died
+ * (orphan-recovery.ts). `close()` stops the loop and abandons in-flight calls without settling them.
+ */
+import { configHash } from '../domain/canonical-json.js';
+import type { ComputeExecution } from '../domain/compute-execution.js';
+import { errorMessage, UnavailableError } from '../domain/errors.js';
+import { computeExecutionId } from '../domain/ids.js';
+import { silentLogger, type Logger } from '../domain/logger.js';
+import type { ExecutionStatus } from '../domain/tenant.js';
+import { callWithTimeout } from './call-with-timeout.js';
+import type { ComputeApi, ExecutionQuery, ExecutionView, StartComputeRequest } from './compute-api.js';
+import { normaliseError } from './error-normaliser.js';
+import type { ExecutionLedger } from './execution-ledger.js';
+import {
+  callbackFor,
+  newPendingExecution,
+  startResult,
+  type ExecutionPlan,
+  type StartResult,
+} from './execution-records.js';
+import { ExecutionRunner } from './execution-runner.js';
+import { recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
+import type { ObservedRuntime } from './provider.js';
+import type { ProviderRegistry } from './provider-registry.js';
+
+export const DEFAULT_LEASE_MS = 15_000;
+
+export interface ComputeManagerOptions {
+  readonly ledger: ExecutionLedger;
+  readonly registry: ProviderRegistry;
+  /** Lease owner id of this process; unique per process (e.g. `<hostname>:<pid>:<uuid>`). */
+  readonly instanceId: string;
+  /** Current tenant spec, to rebuild the config of orphans (`(id) => store.tenants.get(id)`). */
+  readonly tenants?: TenantLookup;
+  readonly logger?: Logger;
+  /** Lease on an in-flight execution; renewed every third of it. Default 15 000 ms. */
+  readonly leaseMs?: number;
+  /** How often `open()`'s loop looks for orphans. Default `leaseMs`. */
+  readonly recoveryIntervalMs?: number;
+  /** Orphans claimed per pass. Default 50. */
+  readonly recoveryBatchSize?: number;
+  /** Clock (epoch ms); tests may shift it. */
+  readonly now?: () => number;
+}
+
+export class ComputeManager implements ComputeApi {
+  private readonly deps: RecoveryDeps;
+  private readonly runner: ExecutionRunner;
+  private readonly starting = new Map<string, Promise<StartResult>>();
+  /** Plans of orphans that a `start` call saw first (the request is better than a rebuilt one). */
+  private readonly orphanPlans = new Map<string, ExecutionPlan>();
+  private readonly recoveryIntervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private recovering: Promise<number> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: ComputeManagerOptions) {
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    const base = {
+      ledger: options.ledger,
+      registry: options.registry,
+      owner: options.instanceId,
+      leaseMs,
+      log: (options.logger ?? silentLogger).child({ component: 'compute-manager' }),
+      now: options.now ?? Date.now,
+    };
+    this.runner = new ExecutionRunner(base);
+    this.deps = {
+      ...base,
+      runner: this.runner,
+      tenants: options.tenants,
+      batchSize: options.recoveryBatchSize ?? 50,
+    };
+    this.recoveryIntervalMs = options.recoveryIntervalMs ?? leaseMs;
+  }
+
+  /** Starts the orphan-recovery loop (one pass at once, then every `recoveryIntervalMs`). Idempotent. */
+  open(): void {
+    if (this.closed) throw new UnavailableError('compute manager is closed');
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.recoverOrphans(), this.recoveryIntervalMs);
+    this.timer.unref();
+    void this.recoverOrphans();
+  }
+
+  /**
+   * Stops the loop and abandons in-flight provider calls without marking them failed: their leases
+   * expire and the next owner re-drives them. `start` rejects afterwards.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.runner.abandonAll('compute manager closing');
+    await this.recovering?.catch(() => 0);
+    await Promise.allSettled(this.starting.values());
+  }
+
+  /** One recovery pass (also run by the loop); returns how many orphans were re-driven. */
+  recoverOrphans(): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    this.recovering ??= recoverOrphans(this.deps, this.orphanPlans)
+      .catch((error: unknown) => {
+        this.deps.log.warn({ err: errorMessage(error) }, 'orphaned execution recovery pass failed');
+        return 0;
+      })
+      .finally(() => (this.recovering = undefined));
+    return this.recovering;
+  }
+
+  /** Resolves once no provider call is in flight in this process. */
+  idle(): Promise<void> {
+    return this.runner.idle();
+  }
+
+  async start(request: StartComputeRequest): Promise<StartResult> {
+    if (this.closed) throw new UnavailableError('compute manager is closed');
+    const plan = this.plan(request);
+    const inProgress = this.starting.get(plan.executionId);
+    if (inProgress) return inProgress;
+    const started = this.startPlanned(plan).finally(() => this.starting.delete(plan.executionId));
+    this.starting.set(plan.executionId, started);
+    return started;
+  }
+
+  async get(executionId: string): Promise<ExecutionView | undefined> {
+    const execution = await this.deps.ledger.get(executionId);
+    if (!execution) return undefined;
+    return { ...execution, history: await this.deps.ledger.history(executionId) };
+  }
+
+  async list(
+    query: ExecutionQuery,
+  ): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }> {
+    const page = await this.deps.ledger.list(query);
+    return { items: page.items, nextCursor: page.nextCursor };
+  }
+
+  async describe(tenant: StartComputeRequest['tenant']): Promise<ObservedRuntime> {
+    const { registry } = this.deps;
+    const type = registry.resolveProvider(tenant.spec.provider);
+    const { provider, settings } = registry.get(type);
+    const what = `${type} describe of tenant ${tenant.name}`;
+    try {
+      return await callWithTimeout(
+        (signal) => provider.describe({ id: tenant.id, name: tenant.name }, signal),
+        {
+          timeoutMs: settings.timeoutMs,
+          what,
+        },
+      );
+    } catch (error) {
+      throw normaliseError(error, provider, registry.secretValues(type, tenant.spec.config));
+    }
+  }
+
+  /** Resolves the provider, merges defaults and derives the deterministic id. Pure apart from throwing. */
+  private plan(request: StartComputeRequest): ExecutionPlan {
+    const { registry } = this.deps;
+    const provider = registry.resolveProvider(request.tenant.spec.provider);
+    const config = registry.mergedConfig(provider, request.tenant.spec.config);
+    const hash = configHash(config);
+    const { id, name } = request.tenant;
+    const { operation, generation, workflowRunId } = request;
+    return {
+      executionId: computeExecutionId({
+        tenantId: id,
+        operation,
+        generation,
+        effectiveConfigHash: hash,
+        workflowRunId,
+      }),
+      tenant: { id, name },
+      operation,
+      workflowRunId,
+      generation,
+      provider,
+      config,
+      configHash: hash,
+      timeoutMs: request.timeoutMs ?? registry.get(provider).settings.timeoutMs,
+    };
+  }
+
+  private async startPlanned(plan: ExecutionPlan): Promise<StartResult> {
+    const { ledger, owner, leaseMs, now } = this.deps;
+    const { execution, created } = await ledger.insertIfAbsent(
+      newPendingExecution(plan, now(), owner, leaseMs),
+    );
+    if (created) return this.claim(execution, plan, 'pending', execution.attempt);
+    switch (execution.status) {
+      case 'succeeded':
+        return startResult(execution);
+      case 'failed':
+        return this.claim(execution, plan, 'failed', execution.attempt + 1);
+      default:
+        return this.resumeIfOrphaned(execution, plan);
+    }
+  }
+
+  /** CAS `from` → running; the winner (and only it) holds the lease and launches the provider call. */
+  private async claim(
+    row: ComputeExecution,
+    plan: ExecutionPlan,
+    from: ExecutionStatus,
+    attempt: number,
+  ): Promise<StartResult> {
+    const { ledger, owner, leaseMs, now } = this.deps;
+    const at = new Date(now()).toISOString();
+    const running = await ledger.transition(row.executionId, {
+      from: [from],
+      to: 'running',
+      attempt,
+      details: { owner },
+      at,
+      callback: callbackFor(row, { status: 'running', attempt, at }),
+    });
+    if (!running) return startResult((await ledger.get(row.executionId)) ?? row);
+    const leased = row.leaseOwner === owner && (row.leaseExpiresAt ?? 0) > now() + leaseMs / 2;
+    if (leased || (await ledger.renewLease(row.executionId, owner, now() + leaseMs)))
+      this.runner.launch(running, plan);
+    return startResult(running);
+  }
+
+  /** A pending/running row: alive → as is; ours and stuck in pending → claim; lease expired → recover. */
+  private async resumeIfOrphaned(row: ComputeExecution, plan: ExecutionPlan): Promise<StartResult> {
+    const { owner, now } = this.deps;
+    if (this.runner.has(row.executionId)) return startResult(row);
+    if (row.status === 'pending' && row.leaseOwner === owner)
+      return this.claim(row, plan, 'pending', row.attempt);
+    if (row.leaseExpiresAt === null || row.leaseExpiresAt <= now()) {
+      this.orphanPlans.set(row.executionId, plan);
+      await this.recoverOrphans();
+      this.orphanPlans.delete(row.executionId);
+      return startResult((await this.deps.ledger.get(row.executionId)) ?? row);
+    }
+    return startResult(row);
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * `fake` compute provider (SPEC §4.2): runtimes in the in-memory FakeEngine, with latency and fault
+ * injection for tests and benchmarks. Never the default. Behaves like a real provider: observe
+ * before create (a second provision finds the first runtime), delete of nothing succeeds, describe
+ * reads the engine, every failure leaves as a ComputeError.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { configHash } from '../../../domain/canonical-json.js';
+import { ComputeError } from '../../../domain/compute-error.js';
+import { errorMessage, type FieldProblem } from '../../../domain/errors.js';
+import type { JsonObject } from '../../../domain/tenant.js';
+import type {
+  ComputeProvider,
+  ComputeRequest,
+  ComputeResult,
+  JsonSchema,
+  ObservedRuntime,
+  TenantRef,
+} from '../../provider.js';
+import { FakeEngineError, sharedFakeEngine, type FakeEngine, type FakeRuntime } from './fake-engine.js';
+import { injectFaultsAfterWork, injectFaultsBeforeWork, partialFaultDue } from './fake-faults.js';
+import {
+  FAKE_CONFIG_SCHEMA,
+  validateFakeConfig,
+  type FakeConfig,
+  type FakeOperation,
+} from './fake-schema.js';
+
+export interface FakeProviderOptions {
+  /** Engine holding the runtimes; default the process-wide `sharedFakeEngine`. */
+  readonly engine?: FakeEngine;
+  /** Latency added to every call (config `latencyMs` adds to it). Default 0. */
+  readonly latencyMs?: number;
+}
+
+const NO_RUNTIME: ObservedRuntime = {
+  exists: false,
+  running: false,
+  healthy: false,
+  generation: null,
+  resources: {},
+  endpoints: [],
+};
+
+export class FakeProvider implements ComputeProvider {
+  readonly type = 'fake';
+  readonly engine: FakeEngine;
+  private readonly latencyMs: number;
+
+  constructor(options: FakeProviderOptions = {}) {
+    this.engine = options.engine ?? sharedFakeEngine;
+    this.latencyMs = options.latencyMs ?? 0;
+  }
+
+  configSchema(): JsonSchema {
+    return FAKE_CONFIG_SCHEMA;
+  }
+
+  validate(config: JsonObject): readonly FieldProblem[] {
+    return validateFakeConfig(config);
+  }
+
+  provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.run('provision', request, signal, () => this.converge(request, true));
+  }
+
+  update(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.run('update', request, signal, () => this.converge(request, false));
+  }
+
+  delete(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.run('delete', request, signal, () => {
+      this.engine.remove(request.tenant.id);
+      return { resources: {}, endpoints: [] };
+    });
+  }
+
+  async describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime> {
+    this.engine.recordCall('describe', tenant.id);
+    await this.delay(this.latencyMs, signal);
+    const runtime = this.engine.get(tenant.id);
+    if (!runtime) return NO_RUNTIME;
+    const complete = runtime.runtimeId !== null;
+    return {
+      exists: true,
+      running: complete && runtime.running,
+      healthy: complete && runtime.running,
+      generation: runtime.generation,
+      resources: resourcesOf(runtime),
+      endpoints: complete ? endpointsOf(runtime) : [],
+      details: { executionId: runtime.executionId, configHash: runtime.configHash },
+    };
+  }
+
+  mapError(error: unknown): ComputeError {
+    if (error instanceof ComputeError) return error;
+    if (error instanceof FakeEngineError) {
+      return new ComputeError(error.code, error.message, {
+        ...error.extra,
+        providerError: { name: error.name, code: error.code, message: error.message },
+        cause: error,
+      });
+    }
+    if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
+      return new ComputeError('PROVIDER_TIMEOUT', 'fake engine call aborted', { cause: error });
+    }
+    return new ComputeError('INTERNAL', `fake engine: ${errorMessage(error)}`, {
+      providerError: error,
+      cause: error,
+    });
+  }
+
+  /** Latency, faults, the work, late faults — and every failure mapped to a ComputeError. */
+  private async run(
+    operation: FakeOperation,
+    request: ComputeRequest,
+    signal: AbortSignal,
+    work: () => ComputeResult,
+  ): Promise<ComputeResult> {
+    try {
+      this.engine.recordCall(operation, request.tenant.id);
+      const config = request.config as FakeConfig;
+      await this.delay(this.latencyMs + (config.latencyMs ?? 0), signal);
+      await injectFaultsBeforeWork(this.engine, operation, request, signal);
+      const result = work();
+      injectFaultsAfterWork(this.engine, operation, request);
+      return result;
+    } catch (error) {
+      if (signal.aborted && !(error instanceof FakeEngineError)) {
+        throw new ComputeError(
+          'PROVIDER_TIMEOUT',
+          `fake ${operation} aborted: ${errorMessage(signal.reason)}`,
+          { cause: error },
+        );
+      }
+      throw this.mapError(error);
+    }
+  }
+
+  /** Provision and update: observe, then create what is missing or reconfigure in place. */
+  private converge(request: ComputeRequest, provisioning: boolean): ComputeResult {
+    const { tenant, config } = request;
+    const existing = this.engine.get(tenant.id);
+    const volumeId = existing?.volumeId ?? this.engine.newId('vol');
+    if (provisioning && existing?.runtimeId == null && partialFaultDue(this.engine, request)) {
+      this.engine.put({ ...base(request), volumeId, runtimeId: null, running: false });
+      throw new FakeEngineError(
+        'PARTIAL_FAILURE',
+        `created volume ${volumeId} but the runtime failed to start`,
+        {
+          partial: { succeeded: ['volume'], failed: ['runtime'], resources: { volumeId } },
+        },
+      );
+    }
+    let runtimeId = existing?.runtimeId ?? null;
+    if (runtimeId === null) {
+      runtimeId = this.engine.newId('rt');
+      this.engine.recordCreate(tenant.id);
+    }
+    const runtime: FakeRuntime = { ...base(request), volumeId, runtimeId, running: true };
+    const changes = existing ? changedKeys(existing.config, config) : [];
+    this.engine.put(runtime);
+    return {
+      resources: resourcesOf(runtime),
+      endpoints: endpointsOf(runtime),
+      ...(!provisioning && { changes }),
+    };
+  }
+
+  private async delay(ms: number, signal: AbortSignal): Promise<void> {
+    if (ms > 0) await sleep(ms, undefined, { signal });
+    else if (signal.aborted) throw signal.reason;
+  }
+}
+
+function base(request: ComputeRequest): Omit<FakeRuntime, 'volumeId' | 'runtimeId' | 'running'> {
+  return {
+    tenantId: request.tenant.id,
+    tenantName: request.tenant.name,
+    generation: request.generation,
+    executionId: request.executionId,
+    configHash: configHash(request.config),
+    config: request.config,
+  };
+}
+
+function resourcesOf(runtime: FakeRuntime): Record<string, string> {
+  return {
+    runtimeName: `lessor-${runtime.tenantName}`,
+    ...(runtime.volumeId !== null && { volumeId: runtime.volumeId }),
+    ...(runtime.runtimeId !== null && { runtimeId: runtime.runtimeId }),
+  };
+}
+
+function endpointsOf(runtime: FakeRuntime): { name: string; url: string }[] {
+  const ports = (runtime.config as FakeConfig).ports ?? [{ containerPort: 80 }];
+  return ports.map((p, i) => ({
+    name: p.name ?? (i === 0 ? 'http' : `port-${p.containerPort}`),
+    url: `http://lessor-${runtime.tenantName}.fake.invalid:${p.hostPort || p.containerPort}`,
+  }));
+}
+
+/** Top-level config keys whose value differs (what an update reports as changed). */
+function changedKeys(before: JsonObject, after: JsonObject): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...keys].filter((k) => configHash(before[k] ?? null) !== configHash(after[k] ?? null)).sort();
+}

@@ -1,0 +1,69 @@
+/**
+ * Starting one tenant process and describing it: the spawn (detached group leader, output to
+ * `stdout.log`, `PORT` and `LESSOR_*` identity variables in its environment) and the record that
+ * makes it findable again after a restart.
+ */
+import { configHash } from '../../../domain/canonical-json.js';
+import type { Endpoint } from '../../../domain/tenant.js';
+import type { ComputeRequest } from '../../provider.js';
+import { spawnDetached } from './process-control.js';
+import type { ProcessConfig } from './process-schema.js';
+import { ensureDir, logFile, type RuntimeRecord } from './process-state.js';
+
+/** Environment passed through from Lessor's own; nothing else of it leaks into tenants. */
+const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
+
+/** Spawns the tenant's command on `port`; the caller records and health-checks it. */
+export async function launchRuntime(
+  dir: string,
+  request: ComputeRequest,
+  port: number,
+): Promise<RuntimeRecord> {
+  const config = request.config as unknown as ProcessConfig;
+  await ensureDir(dir);
+  const identity = await spawnDetached({
+    command: config.command,
+    cwd: config.cwd,
+    env: environmentFor(request, port),
+    logPath: logFile(dir),
+  });
+  return {
+    version: 1,
+    tenantId: request.tenant.id,
+    tenantName: request.tenant.name,
+    ...identity,
+    generation: request.generation,
+    executionId: request.executionId,
+    port,
+    configHash: configHash(request.config),
+    fieldHashes: Object.fromEntries(Object.entries(request.config).map(([k, v]) => [k, configHash(v)])),
+    healthCheck: config.healthCheck ?? null,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+function environmentFor(request: ComputeRequest, port: number): Record<string, string> {
+  const config = request.config as unknown as ProcessConfig;
+  const inherited = INHERITED_ENV.flatMap((k) => {
+    const value = process.env[k];
+    return value !== undefined ? [[k, value] as const] : [];
+  });
+  return {
+    ...Object.fromEntries(inherited),
+    ...config.env,
+    ...config.secretEnv,
+    PORT: String(port),
+    LESSOR_TENANT_ID: request.tenant.id,
+    LESSOR_TENANT_NAME: request.tenant.name,
+    LESSOR_GENERATION: String(request.generation),
+    LESSOR_EXECUTION_ID: request.executionId,
+  };
+}
+
+export function resourcesOf(record: RuntimeRecord): Record<string, string> {
+  return { pid: String(record.pid) };
+}
+
+export function endpointsOf(record: RuntimeRecord): Endpoint[] {
+  return [{ name: 'http', url: `http://127.0.0.1:${record.port}` }];
+}

@@ -1,0 +1,81 @@
+/**
+ * The process provider's state on disk, one directory per tenant: `<dataDir>/process/<tenant-name>/`
+ * holding `runtime.json` (the process serving the tenant), `runtime.next.json` (a replacement being
+ * started by an update: the "create pending" marker), `runtime.retiring.json` (the old process while
+ * it is being stopped) — so a crash mid-update never leaves an untracked process — and
+ * `stdout.log`. Records are written atomically (temp file + rename).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HealthCheckConfig } from './process-schema.js';
+
+export type RecordSlot = 'runtime' | 'runtime.next' | 'runtime.retiring';
+
+export interface RuntimeRecord {
+  readonly version: 1;
+  readonly tenantId: string;
+  readonly tenantName: string;
+  readonly pid: number;
+  /** Process start time (clock ticks since boot, /proc/<pid>/stat field 22): detects pid reuse. */
+  readonly startMarker: string;
+  readonly generation: number;
+  readonly executionId: string;
+  readonly port: number;
+  readonly configHash: string;
+  /** Hash per top-level config field: what an update reports as changed, with no secret on disk. */
+  readonly fieldHashes: Readonly<Record<string, string>>;
+  readonly healthCheck: HealthCheckConfig | null;
+  readonly startedAt: string;
+}
+
+export function tenantDir(dataDir: string, tenantName: string): string {
+  return join(dataDir, 'process', tenantName);
+}
+
+export function logFile(dir: string): string {
+  return join(dir, 'stdout.log');
+}
+
+export async function ensureDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+export async function readRecord(dir: string, slot: RecordSlot): Promise<RuntimeRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, `${slot}.json`), 'utf8')) as RuntimeRecord;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    if (error instanceof SyntaxError) return undefined; // torn by a crash before rename: never complete
+    throw error;
+  }
+}
+
+export async function writeRecord(dir: string, slot: RecordSlot, record: RuntimeRecord): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${slot}.${randomBytes(4).toString('hex')}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await rename(tmp, join(dir, `${slot}.json`));
+}
+
+export async function removeRecord(dir: string, slot: RecordSlot): Promise<void> {
+  await rm(join(dir, `${slot}.json`), { force: true });
+}
+
+export async function removeTenantDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** The last `bytes` of the tenant's log (for health-check failures). */
+export async function logTail(dir: string, bytes = 2048): Promise<string> {
+  try {
+    const text = await readFile(logFile(dir), 'utf8');
+    return text.slice(-bytes);
+  } catch {
+    return '';
+  }
+}
+
+export function isErrno(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}

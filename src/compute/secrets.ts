@@ -1,0 +1,137 @@
+/**
+ * Secret handling for provider configs and raw provider errors (SPEC §3.1, §4.4). Pure.
+ *
+ * A schema property marked `"x-lessor-secret": true` is secret: its value (for a map such as
+ * `secretEnv`, every value of the map; keys stay visible) is shown as `"***"`. Secrets are found by
+ * walking `properties` (nested objects included); `$ref` is not followed, so providers declare secret
+ * fields inline.
+ */
+import type { JsonSchema } from './provider.js';
+import type { JsonObject, JsonValue } from '../domain/tenant.js';
+import { isPlainObject } from './config-merge.js';
+
+export const REDACTED = '***';
+export const SECRET_KEYWORD = 'x-lessor-secret';
+
+/** Key names whose values are credentials wherever they appear in a raw error. */
+const CREDENTIAL_KEY = /authorization|password|passwd|token|secret|credential|api[-_]?key|cookie/i;
+const MAX_DEPTH = 5;
+const MAX_ITEMS = 50;
+const MAX_STRING = 4000;
+
+/** `config` with every secret value replaced by `"***"`; the input is not modified. */
+export function redactConfig(schema: JsonSchema, config: JsonObject): JsonObject {
+  const properties = schemaProperties(schema);
+  const out: Record<string, JsonValue> = {};
+  for (const [key, value] of Object.entries(config)) {
+    const sub = properties[key];
+    if (sub && sub[SECRET_KEYWORD] === true) out[key] = redactValue(value);
+    else if (sub && isPlainObject(value)) out[key] = redactConfig(sub, value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Fallback when no schema is known: values of credential-named keys (any depth) become `"***"`. */
+export function redactByKeyName(config: JsonObject): JsonObject {
+  const out: Record<string, JsonValue> = {};
+  for (const [key, value] of Object.entries(config)) {
+    out[key] = CREDENTIAL_KEY.test(key)
+      ? redactValue(value)
+      : isPlainObject(value)
+        ? redactByKeyName(value)
+        : value;
+  }
+  return out;
+}
+
+/** Every string found under a secret field of `config`: what must never appear in logs or errors. */
+export function secretValues(schema: JsonSchema, config: JsonObject): string[] {
+  const properties = schemaProperties(schema);
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    const sub = properties[key];
+    if (sub && sub[SECRET_KEYWORD] === true) collectStrings(value, found);
+    else if (sub && isPlainObject(value)) found.push(...secretValues(sub, value));
+  }
+  return found.filter((s) => s.length > 0);
+}
+
+/**
+ * A raw provider error as plain JSON, safe to store and log: own fields (name, message, code,
+ * status…) kept, stack dropped, credential-named keys and any known secret value replaced by
+ * `"***"`, depth and size bounded, cycles cut.
+ */
+export function sanitizeRawError(raw: unknown, secrets: readonly string[]): JsonValue {
+  return sanitize(
+    raw,
+    [...secrets].sort((a, b) => b.length - a.length),
+    0,
+    new WeakSet(),
+  );
+}
+
+function sanitize(
+  value: unknown,
+  secrets: readonly string[],
+  depth: number,
+  seen: WeakSet<object>,
+): JsonValue {
+  if (typeof value === 'string') return scrubString(value, secrets);
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'boolean' || value === null) return value;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object') return value === undefined ? null : typeof value;
+  if (seen.has(value) || depth >= MAX_DEPTH) return '[…]';
+  seen.add(value);
+  if (Array.isArray(value))
+    return value.slice(0, MAX_ITEMS).map((v) => sanitize(v, secrets, depth + 1, seen));
+  const out: Record<string, JsonValue> = {};
+  for (const [key, v] of errorEntries(value)) {
+    if (typeof v === 'function' || v === undefined) continue;
+    out[key] = CREDENTIAL_KEY.test(key) ? REDACTED : sanitize(v, secrets, depth + 1, seen);
+  }
+  return out;
+}
+
+/** Own enumerable fields, plus the non-enumerable `name`/`message`/`cause` of Errors; no stack. */
+function errorEntries(value: object): [string, unknown][] {
+  const entries = Object.entries(value).filter(([key]) => key !== 'stack');
+  if (value instanceof Error) {
+    const extra: [string, unknown][] = [
+      ['name', value.name],
+      ['message', value.message],
+    ];
+    if (value.cause !== undefined) extra.push(['cause', value.cause]);
+    return [...extra, ...entries.filter(([key]) => !['name', 'message', 'cause'].includes(key))];
+  }
+  return entries.slice(0, MAX_ITEMS);
+}
+
+/** Replaces known secret values inside `text`. */
+export function scrubString(text: string, secrets: readonly string[]): string {
+  let out = text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;
+  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+function redactValue(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(() => REDACTED);
+  if (isPlainObject(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));
+  return REDACTED;
+}
+
+function collectStrings(value: JsonValue, into: string[]): void {
+  if (typeof value === 'string') into.push(value);
+  else if (Array.isArray(value)) (value as readonly JsonValue[]).forEach((v) => collectStrings(v, into));
+  else if (isPlainObject(value)) Object.values(value).forEach((v) => collectStrings(v, into));
+}
+
+function schemaProperties(schema: JsonSchema): Readonly<Record<string, JsonSchema>> {
+  const properties = schema.properties;
+  return isRecord(properties) ? (properties as Record<string, JsonSchema>) : {};
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,63 @@
+/** Canonical JSON and hashes: key order never matters, everything else does. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { canonicalJson, configHash, deepEqualJson, sha256Hex } from './canonical-json.js';
+
+const cases = [
+  { reason: 'keys are sorted', value: { b: 1, a: 2 }, expect: '{"a":2,"b":1}' },
+  {
+    reason: 'nested keys are sorted',
+    value: { z: { y: 1, x: [{ d: 1, c: 2 }] } },
+    expect: '{"z":{"x":[{"c":2,"d":1}],"y":1}}',
+  },
+  { reason: 'array order is kept', value: [3, 1, 2], expect: '[3,1,2]' },
+  { reason: 'undefined members are dropped', value: { a: undefined, b: null }, expect: '{"b":null}' },
+  { reason: 'scalars pass through', value: 'x', expect: '"x"' },
+  { reason: 'no whitespace', value: { a: [1, { b: 'c d' }] }, expect: '{"a":[1,{"b":"c d"}]}' },
+];
+
+for (const { reason, value, expect } of cases) {
+  test(`canonicalJson: ${reason}`, () => assert.equal(canonicalJson(value), expect));
+}
+
+test('sha256Hex matches the standard test vector', () => {
+  assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+});
+
+test('configHash is 16 hex chars and ignores key order', () => {
+  assert.match(configHash({ a: 1 }), /^[0-9a-f]{16}$/);
+  assert.equal(configHash({ a: 1, b: [1, 2] }), configHash({ b: [1, 2], a: 1 }));
+  assert.notEqual(configHash({ a: 1 }), configHash({ a: 2 }));
+  assert.notEqual(configHash([1, 2]), configHash([2, 1]));
+});
+
+/** Rebuilds every object of `value` with its keys in reverse insertion order. */
+function reverseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reverseKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reverseKeys(v)]),
+    );
+  }
+  return value;
+}
+
+test('property: key order never changes the canonical form; canonical form is a fixed point', () => {
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) => {
+      assert.equal(canonicalJson(reverseKeys(value)), canonicalJson(value));
+      assert.ok(deepEqualJson(value, reverseKeys(value)));
+      assert.equal(canonicalJson(JSON.parse(canonicalJson(value))), canonicalJson(value));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('deepEqualJson tells different values apart', () => {
+  assert.equal(deepEqualJson({ a: [1] }, { a: [1, 1] }), false);
+  assert.equal(deepEqualJson({ a: 1 }, { a: '1' }), false);
+  assert.equal(deepEqualJson(null, {}), false);
+});

@@ -1,0 +1,53 @@
+/** Identifiers: uuid v7 for records, deterministic ids for runs and executions (SPEC §4.3, §5.3). */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { computeExecutionId, newId, workflowRunId } from './ids.js';
+
+test('newId is a lowercase uuid v7, unique and time-ordered', () => {
+  const ids = Array.from({ length: 1000 }, () => newId());
+  for (const id of ids)
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.deepEqual([...ids].sort(), ids, 'ids generated later sort later (keyset pagination relies on it)');
+});
+
+const runIds: readonly { reason: string; args: Parameters<typeof workflowRunId>; expect: string }[] = [
+  { reason: 'first run of a generation', args: ['t1', 'provision', 1], expect: 't1:provision:g1' },
+  { reason: 'retry 0 is the plain id', args: ['t1', 'update', 3, 0], expect: 't1:update:g3' },
+  { reason: 'a human retry gets a suffix', args: ['t1', 'delete', 2, 4], expect: 't1:delete:g2:r4' },
+];
+
+for (const { reason, args, expect } of runIds) {
+  test(`workflowRunId: ${reason}`, () => assert.equal(workflowRunId(...args), expect));
+}
+
+const base = {
+  tenantId: 't1',
+  operation: 'provision',
+  generation: 2,
+  effectiveConfigHash: 'cfg',
+  workflowRunId: 't1:provision:g2',
+} as const;
+
+test('computeExecutionId is deterministic and readable', () => {
+  const id = computeExecutionId(base);
+  assert.equal(computeExecutionId({ ...base }), id);
+  assert.match(id, /^ex-t1-provision-g2-[0-9a-f]{16}$/);
+});
+
+const differs = [
+  { reason: 'changed config', change: { effectiveConfigHash: 'cfg2' } },
+  {
+    reason: 'another run of the same generation (human retry, drift repair)',
+    change: { workflowRunId: 't1:provision:g2:r1' },
+  },
+  { reason: 'another generation', change: { generation: 3 } },
+  { reason: 'another operation', change: { operation: 'update' as const } },
+  { reason: 'another tenant', change: { tenantId: 't2' } },
+];
+
+for (const { reason, change } of differs) {
+  test(`computeExecutionId differs for ${reason}`, () => {
+    assert.notEqual(computeExecutionId({ ...base, ...change }), computeExecutionId(base));
+  });
+}
