@@ -1,0 +1,134 @@
+/**
+ * The callback outbox and its dead letters (SPEC §5.4). Rows are written by
+ * `executions.transition` in the status change's own transaction (`insertCallback`); the
+ * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their
+ * own; `dead` rows wait for a human to `redrive` them.
+ */
+import type { Selectable } from 'kysely';
+import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
+import { newId } from '../domain/ids.js';
+import { decodeCursor, nowIso, pageOf } from './codec.js';
+import type { Executor, StoreContext } from './context.js';
+import type { CallbacksTable } from './schema.js';
+import type { CallbackRepository, Page } from './store.js';
+
+function toCallback(row: Selectable<CallbacksTable>): CallbackRecord {
+  return {
+    id: row.id,
+    executionId: row.execution_id,
+    workflowRunId: row.workflow_run_id,
+    tenantId: row.tenant_id,
+    payload: JSON.parse(row.payload) as CallbackPayload,
+    state: row.state as CallbackState,
+    attempts: Number(row.attempts),
+    nextAttemptAt: Number(row.next_attempt_at),
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    deliveredAt: row.delivered_at,
+  };
+}
+
+/** Queues `payload` for delivery now (state pending, no attempts yet) inside the caller's transaction. */
+export async function insertCallback(db: Executor, payload: CallbackPayload): Promise<void> {
+  await db
+    .insertInto('callbacks')
+    .values({
+      id: newId(),
+      execution_id: payload.executionId,
+      workflow_run_id: payload.workflowRunId,
+      tenant_id: payload.tenantId,
+      payload: JSON.stringify(payload),
+      state: 'pending',
+      attempts: 0,
+      next_attempt_at: Date.now(),
+      created_at: nowIso(),
+    })
+    .execute();
+}
+
+export class KyselyCallbackRepository implements CallbackRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async listDue(now: number, limit: number): Promise<readonly CallbackRecord[]> {
+    const rows = await this.ctx.db
+      .selectFrom('callbacks')
+      .selectAll()
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map(toCallback);
+  }
+
+  /** Idempotent; a callback delivered once stays delivered. */
+  async markDelivered(id: string, at: string): Promise<void> {
+    await this.ctx.db
+      .updateTable('callbacks')
+      .set({ state: 'delivered', delivered_at: at })
+      .where('id', '=', id)
+      .where('state', '!=', 'delivered')
+      .execute();
+  }
+
+  /** Applies only to a pending callback (a concurrent delivery or redrive wins). */
+  async markAttemptFailed(
+    id: string,
+    update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean },
+  ): Promise<void> {
+    await this.ctx.db
+      .updateTable('callbacks')
+      .set({
+        attempts: update.attempts,
+        next_attempt_at: update.nextAttemptAt,
+        last_error: update.lastError,
+        state: update.dead ? 'dead' : 'pending',
+      })
+      .where('id', '=', id)
+      .where('state', '=', 'pending')
+      .execute();
+  }
+
+  async get(id: string): Promise<CallbackRecord | undefined> {
+    const row = await this.ctx.db.selectFrom('callbacks').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toCallback(row);
+  }
+
+  /** Oldest first (ids are uuid v7), keyset-paginated by id. */
+  async list(query: {
+    state?: CallbackState;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<Page<CallbackRecord>> {
+    const limit = Math.max(1, Math.floor(query.limit));
+    let q = this.ctx.db.selectFrom('callbacks').selectAll();
+    if (query.state !== undefined) q = q.where('state', '=', query.state);
+    if (query.cursor) q = q.where('id', '>', decodeCursor(query.cursor, 1)[0]!);
+    const rows = await q
+      .orderBy('id')
+      .limit(limit + 1)
+      .execute();
+    return pageOf(rows, limit, toCallback, (row) => [row.id]);
+  }
+
+  /** Keeps `lastError` for the record; resets attempts and makes the callback due at `now`. */
+  async redrive(id: string, now: number): Promise<boolean> {
+    const result = await this.ctx.db
+      .updateTable('callbacks')
+      .set({ state: 'pending', attempts: 0, next_attempt_at: now })
+      .where('id', '=', id)
+      .where('state', '=', 'dead')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async nextDueAt(): Promise<number | null> {
+    const row = await this.ctx.db
+      .selectFrom('callbacks')
+      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    return row?.next == null ? null : Number(row.next);
+  }
+}

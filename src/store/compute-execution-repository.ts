@@ -1,0 +1,202 @@
+/**
+ * Compute executions (SPEC §4.3). Every status change is a compare-and-set on `status` that, in
+ * the same transaction, appends the history row, the tenant stream event and (when asked) the
+ * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused
+ * before touching the database, so every stored history is a valid path.
+ */
+import {
+  canMoveExecution,
+  type ComputeExecution,
+  type ExecutionHistoryEntry,
+} from '../domain/compute-execution.js';
+import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
+import { insertCallback } from './callback-repository.js';
+import { decodeCursor, pageOf } from './codec.js';
+import {
+  executionEvent,
+  executionRow,
+  toExecution,
+  toHistoryEntry,
+  transitionValues,
+} from './compute-execution-rows.js';
+import type { Executor, StoreContext } from './context.js';
+import { insertEvents } from './event-repository.js';
+import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransition, Page } from './store.js';
+
+const IN_FLIGHT = ['pending', 'running'] as const;
+
+async function appendHistory(db: Executor, e: ComputeExecution, at: string, details: object): Promise<void> {
+  const last = await db
+    .selectFrom('compute_execution_history')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .where('execution_id', '=', e.executionId)
+    .executeTakeFirst();
+  await db
+    .insertInto('compute_execution_history')
+    .values({
+      execution_id: e.executionId,
+      seq: Number(last?.seq ?? 0) + 1,
+      status: e.status,
+      attempt: e.attempt,
+      at,
+      details: JSON.stringify(details),
+    })
+    .execute();
+}
+
+export class KyselyComputeExecutionRepository implements ComputeExecutionRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** NotFoundError when the tenant does not exist (foreign key); never a unique-constraint error. */
+  async insertIfAbsent(
+    execution: ComputeExecution,
+  ): Promise<{ execution: ComputeExecution; created: boolean }> {
+    try {
+      const inserted = await this.ctx.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .insertInto('compute_executions')
+          .values(executionRow(execution))
+          .onConflict((oc) => oc.column('execution_id').doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const stored = toExecution(row);
+        await appendHistory(trx, stored, stored.createdAt, {});
+        await insertEvents(
+          trx,
+          this.ctx.dialect,
+          stored.tenantId,
+          [executionEvent(stored)],
+          stored.createdAt,
+        );
+        return stored;
+      });
+      if (inserted) return { execution: inserted, created: true };
+    } catch (error) {
+      if (this.ctx.dialect.isForeignKeyViolation(error))
+        throw new NotFoundError('tenant', execution.tenantId);
+      throw error;
+    }
+    const existing = await this.get(execution.executionId);
+    if (!existing)
+      throw new Error(`compute execution ${execution.executionId} vanished after a conflicting insert`);
+    return { execution: existing, created: false };
+  }
+
+  async transition(executionId: string, t: ExecutionTransition): Promise<ComputeExecution | undefined> {
+    const from = t.from.filter((status) => canMoveExecution(status, t.to));
+    if (from.length === 0) {
+      throw new InvalidTransitionError(`compute execution cannot move from ${t.from.join('|')} to ${t.to}`, {
+        from: t.from,
+        to: t.to,
+      });
+    }
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('compute_executions')
+        .set(transitionValues(t))
+        .where('execution_id', '=', executionId)
+        .where('status', 'in', from)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const execution = toExecution(row);
+      const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
+      await appendHistory(trx, execution, t.at, details);
+      if (t.callback) await insertCallback(trx, t.callback);
+      await insertEvents(trx, this.ctx.dialect, execution.tenantId, [executionEvent(execution)], t.at);
+      return execution;
+    });
+  }
+
+  async get(executionId: string): Promise<ComputeExecution | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('compute_executions')
+      .selectAll()
+      .where('execution_id', '=', executionId)
+      .executeTakeFirst();
+    return row && toExecution(row);
+  }
+
+  async history(executionId: string): Promise<readonly ExecutionHistoryEntry[]> {
+    const rows = await this.ctx.db
+      .selectFrom('compute_execution_history')
+      .selectAll()
+      .where('execution_id', '=', executionId)
+      .orderBy('seq')
+      .execute();
+    return rows.map(toHistoryEntry);
+  }
+
+  /** Newest first, keyset-paginated on (createdAt, executionId). */
+  async list(query: ExecutionListQuery): Promise<Page<ComputeExecution>> {
+    const limit = Math.max(1, Math.floor(query.limit));
+    let q = this.ctx.db.selectFrom('compute_executions').selectAll();
+    if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
+    if (query.workflowRunId !== undefined) q = q.where('workflow_run_id', '=', query.workflowRunId);
+    if (query.status !== undefined) q = q.where('status', '=', query.status);
+    if (query.cursor) {
+      const [createdAt, id] = decodeCursor(query.cursor, 2) as [string, string];
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('execution_id', '<', id)]),
+        ]),
+      );
+    }
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('execution_id', 'desc')
+      .limit(limit + 1)
+      .execute();
+    return pageOf(rows, limit, toExecution, (row) => [row.created_at, row.execution_id]);
+  }
+
+  /**
+   * Orphans: pending/running executions whose lease expired, or that never had a lease and were
+   * created (or last started) more than `leaseMs` ago. Oldest first.
+   */
+  async claimOrphans(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<readonly ComputeExecution[]> {
+    const { db, dialect } = this.ctx;
+    const cutoff = new Date(now - leaseMs).toISOString();
+    const orphans = db
+      .selectFrom('compute_executions')
+      .select('execution_id')
+      .where('status', 'in', IN_FLIGHT)
+      .where((eb) =>
+        eb.or([
+          eb('lease_expires_at', '<', now),
+          eb.and([
+            eb('lease_expires_at', 'is', null),
+            eb(eb.fn.coalesce('started_at', 'created_at'), '<', cutoff),
+          ]),
+        ]),
+      )
+      .orderBy('created_at')
+      .limit(limit);
+    const rows = await db
+      .updateTable('compute_executions')
+      .set({ lease_owner: owner, lease_expires_at: now + leaseMs })
+      .where('execution_id', 'in', dialect.skipLocked(orphans))
+      .returningAll()
+      .execute();
+    return rows.map(toExecution).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** Only while the execution is in flight, and only when the lease is free or already `owner`'s. */
+  async renewLease(executionId: string, owner: string, until: number): Promise<boolean> {
+    const result = await this.ctx.db
+      .updateTable('compute_executions')
+      .set({ lease_owner: owner, lease_expires_at: until })
+      .where('execution_id', '=', executionId)
+      .where('status', 'in', IN_FLIGHT)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+}

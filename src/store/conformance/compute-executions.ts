@@ -1,0 +1,281 @@
+/** Conformance: compute executions — idempotent insert, CAS transitions with history/event/outbox, leases. */
+import assert from 'node:assert/strict';
+import type { CallbackPayload } from '../../domain/compute-callback.js';
+import { isValidExecutionPath, type ComputeExecution } from '../../domain/compute-execution.js';
+import { InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
+import { createStore } from '../create-store.js';
+import type { Store } from '../store.js';
+import { newExecution, specOf, unique, type Conformance } from './harness.js';
+
+async function tenantWithExecution(
+  store: Store,
+  overrides: Partial<ComputeExecution> = {},
+): Promise<ComputeExecution> {
+  const tenant = await store.tenants.create({ name: unique('ex'), spec: specOf(), actor: 'test' });
+  return (await store.executions.insertIfAbsent(newExecution(tenant.id, overrides))).execution;
+}
+
+function payloadOf(e: ComputeExecution, status: CallbackPayload['status']): CallbackPayload {
+  return {
+    executionId: e.executionId,
+    tenantId: e.tenantId,
+    workflowRunId: e.workflowRunId,
+    operation: e.operation,
+    status,
+    resources: {},
+    error: null,
+    attempt: e.attempt,
+    at: new Date().toISOString(),
+  };
+}
+
+export function computeExecutions(c: Conformance): void {
+  c.test('concurrent insertIfAbsent of one id: one row, one creator, one history entry', async () => {
+    const store = c.store();
+    const tenant = await store.tenants.create({ name: unique('ins'), spec: specOf(), actor: 'test' });
+    const execution = newExecution(tenant.id);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => store.executions.insertIfAbsent(execution)),
+    );
+    assert.equal(results.filter((r) => r.created).length, 1);
+    for (const r of results) assert.deepEqual(r.execution, execution);
+    assert.deepEqual(
+      (await store.executions.history(execution.executionId)).map((h) => [h.seq, h.status]),
+      [[1, 'pending']],
+    );
+    const events = (await store.events.listByTenant(tenant.id, { limit: 10 })).filter(
+      (e) => e.type === 'ExecutionStatusChanged',
+    );
+    assert.deepEqual(
+      events.map((e) => [e.executionId, e.data?.status]),
+      [[execution.executionId, 'pending']],
+    );
+  });
+
+  c.test('foreign keys are enforced: an execution for an unknown tenant is refused', async () => {
+    await assert.rejects(
+      c.store().executions.insertIfAbsent(newExecution('01900000-0000-7000-8000-00000000dead')),
+      NotFoundError,
+    );
+    assert.equal(
+      (await c.store().executions.list({ limit: 5, tenantId: '01900000-0000-7000-8000-00000000dead' })).items
+        .length,
+      0,
+    );
+  });
+
+  c.test('transition is a compare-and-set; history, event and outbox row come with it', async () => {
+    const store = c.store();
+    const e = await tenantWithExecution(store);
+    const at = new Date().toISOString();
+    const running = await store.executions.transition(e.executionId, {
+      from: ['pending'],
+      to: 'running',
+      at,
+      callback: payloadOf(e, 'running'),
+    });
+    assert.equal(running?.status, 'running');
+    assert.equal(running?.startedAt, at);
+    assert.equal(
+      await store.executions.transition(e.executionId, { from: ['pending'], to: 'running', at }),
+      undefined,
+    );
+    const error = {
+      code: 'PROVIDER_TIMEOUT' as const,
+      message: 'slow',
+      classification: 'retriable' as const,
+    };
+    const failed = await store.executions.transition(e.executionId, {
+      from: ['running'],
+      to: 'failed',
+      at,
+      error,
+      partial: { succeeded: ['a'], failed: ['b'] },
+      details: { why: 'timeout' },
+    });
+    assert.deepEqual(
+      [failed?.status, failed?.error, failed?.finishedAt, failed?.partial?.failed],
+      ['failed', error, at, ['b']],
+    );
+    const retried = await store.executions.transition(e.executionId, {
+      from: ['failed'],
+      to: 'running',
+      attempt: 2,
+      at,
+      error: null,
+    });
+    assert.deepEqual([retried?.attempt, retried?.finishedAt, retried?.error], [2, null, null]);
+    const done = await store.executions.transition(e.executionId, {
+      from: ['running'],
+      to: 'succeeded',
+      at,
+      resources: { containerId: 'c1' },
+      endpoints: [{ name: 'http', url: 'http://x' }],
+      callback: payloadOf(e, 'succeeded'),
+    });
+    assert.deepEqual(done?.resources, { containerId: 'c1' });
+    assert.deepEqual(await store.executions.get(e.executionId), done);
+
+    const history = await store.executions.history(e.executionId);
+    assert.deepEqual(
+      history.map((h) => [h.seq, h.status, h.attempt]),
+      [
+        [1, 'pending', 1],
+        [2, 'running', 1],
+        [3, 'failed', 1],
+        [4, 'running', 2],
+        [5, 'succeeded', 2],
+      ],
+    );
+    assert.ok(isValidExecutionPath(history.map((h) => h.status)));
+    assert.deepEqual(history[2]?.details, { why: 'timeout', errorCode: 'PROVIDER_TIMEOUT' });
+    const events = (await store.events.listByTenant(e.tenantId, { limit: 20 })).filter(
+      (ev) => ev.type === 'ExecutionStatusChanged',
+    );
+    assert.deepEqual(
+      events.map((ev) => ev.data?.status),
+      ['pending', 'running', 'failed', 'running', 'succeeded'],
+    );
+    assert.equal(events[2]?.data?.errorCode, 'PROVIDER_TIMEOUT');
+    const callbacks = (await store.callbacks.list({ limit: 500 })).items.filter(
+      (cb) => cb.executionId === e.executionId,
+    );
+    assert.deepEqual(
+      callbacks.map((cb) => [cb.payload.status, cb.state, cb.attempts]),
+      [
+        ['running', 'pending', 0],
+        ['succeeded', 'pending', 0],
+      ],
+    );
+    await assert.rejects(
+      store.executions.transition(e.executionId, { from: ['succeeded'], to: 'running', at }),
+      InvalidTransitionError,
+    );
+  });
+
+  c.test('a transition whose outbox write fails leaves nothing behind', async () => {
+    const store = c.store();
+    const e = await tenantWithExecution(store);
+    const broken = { ...payloadOf(e, 'running'), tenantId: '01900000-0000-7000-8000-00000000beef' };
+    await assert.rejects(
+      store.executions.transition(e.executionId, {
+        from: ['pending'],
+        to: 'running',
+        at: 'now',
+        callback: broken,
+      }),
+    );
+    assert.equal((await store.executions.get(e.executionId))?.status, 'pending');
+    assert.equal((await store.executions.history(e.executionId)).length, 1);
+    const events = await store.events.listByTenant(e.tenantId, { limit: 10 });
+    assert.equal(events.filter((ev) => ev.type === 'ExecutionStatusChanged').length, 1);
+  });
+
+  c.test('concurrent transitions from the same status: exactly one applies', async () => {
+    const store = c.store();
+    const e = await tenantWithExecution(store);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        store.executions.transition(e.executionId, { from: ['pending'], to: 'running', at: `t${i}` }),
+      ),
+    );
+    assert.equal(results.filter((r) => r !== undefined).length, 1);
+    assert.deepEqual(
+      (await store.executions.history(e.executionId)).map((h) => h.status),
+      ['pending', 'running'],
+    );
+  });
+
+  c.test('list filters by tenant, run and status, newest first, with cursors', async () => {
+    const store = c.store();
+    const tenant = await store.tenants.create({ name: unique('exl'), spec: specOf(), actor: 'test' });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const createdAt = new Date(Date.UTC(2030, 0, 1, 0, 0, i % 3)).toISOString();
+      const e = newExecution(tenant.id, { createdAt, workflowRunId: i < 4 ? 'run-a' : 'run-b' });
+      ids.push((await store.executions.insertIfAbsent(e)).execution.executionId);
+    }
+    await store.executions.transition(ids[0]!, { from: ['pending'], to: 'failed', at: 'now' });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.executions.list({ tenantId: tenant.id, limit: 3, cursor });
+      seen.push(...page.items.map((x) => x.executionId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    assert.equal(new Set(seen).size, 7);
+    const all = await store.executions.list({ tenantId: tenant.id, limit: 10 });
+    assert.deepEqual(
+      all.items.map((x) => x.executionId),
+      seen,
+    );
+    assert.ok(all.items.every((x, i) => i === 0 || x.createdAt <= all.items[i - 1]!.createdAt));
+    assert.equal(
+      (await store.executions.list({ workflowRunId: 'run-b', tenantId: tenant.id, limit: 10 })).items.length,
+      3,
+    );
+    assert.deepEqual(
+      (await store.executions.list({ tenantId: tenant.id, status: 'failed', limit: 10 })).items.map(
+        (x) => x.executionId,
+      ),
+      [ids[0]],
+    );
+  });
+}
+
+/** Orphan claiming sees every execution in the database: this module gets a database of its own. */
+export function computeExecutionLeases(c: Conformance): void {
+  c.test(
+    'claimOrphans takes expired and never-leased stale executions; renewLease respects the owner',
+    async () => {
+      const store = c.store();
+      const now = Date.now();
+      const old = new Date(now - 120_000).toISOString();
+      const stale = await tenantWithExecution(store, { createdAt: old });
+      const fresh = await tenantWithExecution(store);
+      const leased = await tenantWithExecution(store);
+      const settled = await tenantWithExecution(store, { createdAt: old });
+      await store.executions.transition(settled.executionId, { from: ['pending'], to: 'failed', at: 'now' });
+      assert.equal(await store.executions.renewLease(leased.executionId, 'p1', now + 1_000), true);
+      assert.equal(await store.executions.renewLease(leased.executionId, 'p2', now + 1_000), false);
+      assert.equal(await store.executions.renewLease(settled.executionId, 'p1', now + 1_000), false);
+
+      const first = await store.executions.claimOrphans('p2', now, 60_000, 10);
+      assert.deepEqual(
+        first.map((e) => [e.executionId, e.leaseOwner]),
+        [[stale.executionId, 'p2']],
+      );
+      const later = await store.executions.claimOrphans('p3', now + 2_000, 60_000, 10);
+      assert.deepEqual(
+        later.map((e) => e.executionId),
+        [leased.executionId],
+      );
+      assert.ok(!later.some((e) => e.executionId === fresh.executionId));
+      const done = await store.executions.transition(leased.executionId, {
+        from: ['pending'],
+        to: 'failed',
+        at: 'now',
+      });
+      assert.deepEqual([done?.leaseOwner, done?.leaseExpiresAt], [null, null]);
+    },
+  );
+
+  c.test('concurrent orphan claimers never get the same execution', async () => {
+    const store = c.store();
+    const old = new Date(Date.now() - 600_000).toISOString();
+    for (let i = 0; i < 12; i++) await tenantWithExecution(store, { createdAt: old });
+    const other = await createStore({ url: c.database().url });
+    try {
+      const claims = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? other : store).executions.claimOrphans(`o${i}`, Date.now(), 300_000, 3),
+        ),
+      );
+      const ids = claims.flat().map((e) => e.executionId);
+      assert.equal(new Set(ids).size, ids.length);
+      assert.ok(ids.length >= 3);
+    } finally {
+      await other.close();
+    }
+  });
+}

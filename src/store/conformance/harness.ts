@@ -1,0 +1,100 @@
+/**
+ * Shared pieces of the store conformance suite: each case module registers its tests through a
+ * `Conformance` handle, so the same cases run against every backend with names prefixed
+ * `[sqlite]` / `[postgres]`. Modules are run in groups, one database per group; tests sharing a
+ * database keep to their own tenants (unique names, providers, labels).
+ */
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { ComputeExecution } from '../../domain/compute-execution.js';
+import type { TenantSpec } from '../../domain/tenant.js';
+import type { Store } from '../store.js';
+import type { TestBackend, TestDatabase } from '../testing/test-databases.js';
+
+export interface Conformance {
+  readonly backend: TestBackend;
+  /** The module's migrated store (valid inside tests). */
+  store(): Store;
+  /** The module's database (url for opening a second store: another replica). */
+  database(): TestDatabase;
+  /** Registers `[backend] name`; `skip` (a reason) reports it as skipped. */
+  test(name: string, fn: () => Promise<void>, options?: { skip?: string | false }): void;
+}
+
+export type ConformanceModule = (c: Conformance) => void;
+
+/**
+ * Registers one describe block per group with its own database on `backend`, and inside it one
+ * describe per module; the modules of a group share that database.
+ */
+export function runGroup(
+  backend: TestBackend,
+  title: string,
+  modules: Readonly<Record<string, ConformanceModule>>,
+): void {
+  describe(`[${backend.name}] store: ${title}`, () => {
+    let db: TestDatabase | undefined;
+    before(async () => {
+      db = await backend.create();
+    });
+    after(async () => {
+      await db?.cleanup();
+    });
+    const database = (): TestDatabase => {
+      if (!db) throw new Error('database not created yet');
+      return db;
+    };
+    for (const [name, module] of Object.entries(modules)) {
+      describe(`[${backend.name}] ${name}`, () =>
+        module({
+          backend,
+          database,
+          store: () => database().store,
+          test: (testName, fn, options = {}) => {
+            void test(`[${backend.name}] ${testName}`, { skip: options.skip ?? false }, fn);
+          },
+        }));
+    }
+  });
+}
+
+export function unique(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function specOf(overrides: Partial<TenantSpec> = {}): TenantSpec {
+  return {
+    provider: 'fake',
+    config: { image: 'busybox' },
+    labels: {},
+    annotations: {},
+    retryPolicy: null,
+    paused: false,
+    ...overrides,
+  };
+}
+
+export function newExecution(tenantId: string, overrides: Partial<ComputeExecution> = {}): ComputeExecution {
+  return {
+    executionId: unique('ex'),
+    tenantId,
+    workflowRunId: `${tenantId}:provision:g1`,
+    operation: 'provision',
+    provider: 'fake',
+    status: 'pending',
+    attempt: 1,
+    timeoutMs: 60_000,
+    generation: 1,
+    configHash: 'abc123',
+    resources: {},
+    endpoints: [],
+    partial: null,
+    error: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    ...overrides,
+  };
+}

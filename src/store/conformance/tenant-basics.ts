@@ -1,0 +1,143 @@
+/** Conformance: tenant creation, lookup, name uniqueness, archive + purge, summaries. */
+import assert from 'node:assert/strict';
+import { ConflictError, InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
+import type { Store } from '../store.js';
+import { newExecution, specOf, unique, type Conformance } from './harness.js';
+
+/** requested → deleting → archived. */
+export async function archive(store: Store, id: string): Promise<void> {
+  await store.tenants.change(id, { actor: 'test', phase: { to: 'deleting', reason: 'DeleteRequested' } });
+  await store.tenants.change(id, { actor: 'test', phase: { to: 'archived', reason: 'Deleted' } });
+}
+
+export function tenantBasics(c: Conformance): void {
+  c.test('creates a tenant and reads it back by id and by name', async () => {
+    const name = unique('acme');
+    const created = await c
+      .store()
+      .tenants.create({ name, spec: specOf({ labels: { plan: 'pro' } }), actor: 'api:test' });
+    assert.match(created.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
+    assert.equal(created.version, 1);
+    assert.equal(created.generation, 1);
+    assert.equal(created.status.phase, 'requested');
+    assert.deepEqual(await c.store().tenants.get(created.id), created);
+    assert.deepEqual(await c.store().tenants.get(name), created);
+    const events = await c.store().events.listByTenant(created.id, { limit: 10 });
+    assert.deepEqual(
+      events.map((e) => [e.type, e.actor, e.toPhase]),
+      [['Created', 'api:test', 'requested']],
+    );
+  });
+
+  c.test('get of an unknown id or name is undefined', async () => {
+    assert.equal(await c.store().tenants.get('01900000-0000-7000-8000-000000000000'), undefined);
+    assert.equal(await c.store().tenants.get(unique('nobody')), undefined);
+  });
+
+  c.test(
+    'a second tenant with the same name is a ConflictError; the name is free again after archive',
+    async () => {
+      const name = unique('dup');
+      const first = await c.store().tenants.create({ name, spec: specOf(), actor: 'test' });
+      await assert.rejects(c.store().tenants.create({ name, spec: specOf(), actor: 'test' }), ConflictError);
+      await archive(c.store(), first.id);
+      const second = await c.store().tenants.create({ name, spec: specOf(), actor: 'test' });
+      assert.equal((await c.store().tenants.get(name))?.id, second.id);
+      assert.equal((await c.store().tenants.get(first.id))?.status.phase, 'archived');
+    },
+  );
+
+  c.test('purge refuses a live tenant and cascades through everything of an archived one', async () => {
+    const store = c.store();
+    const tenant = await store.tenants.create({ name: unique('purge'), spec: specOf(), actor: 'test' });
+    await assert.rejects(store.tenants.purge(tenant.id), InvalidTransitionError);
+    const runId = `${tenant.id}:provision:g1`;
+    await store.runs.createOrGet({
+      runId,
+      tenantId: tenant.id,
+      action: 'provision',
+      engine: 'embedded',
+      triggerSource: 'api',
+      generation: 1,
+      configHash: 'h',
+      input: {},
+    });
+    await store.steps.start({
+      runId,
+      seq: 1,
+      name: 'validate',
+      kind: 'step',
+      startedAt: new Date().toISOString(),
+    });
+    await store.steps.resolvePromise(runId, 'k', { ok: true }, new Date().toISOString());
+    const { execution } = await store.executions.insertIfAbsent(
+      newExecution(tenant.id, { workflowRunId: runId }),
+    );
+    const payload = {
+      executionId: execution.executionId,
+      tenantId: tenant.id,
+      workflowRunId: runId,
+      operation: 'provision' as const,
+      status: 'running' as const,
+      resources: {},
+      error: null,
+      attempt: 1,
+      at: new Date().toISOString(),
+    };
+    await store.executions.transition(execution.executionId, {
+      from: ['pending'],
+      to: 'running',
+      at: payload.at,
+      callback: payload,
+    });
+    const [callback] = (await store.callbacks.list({ limit: 500 })).items.filter(
+      (cb) => cb.tenantId === tenant.id,
+    );
+    assert.ok(callback);
+    await archive(store, tenant.id);
+
+    await store.tenants.purge(tenant.id);
+    assert.equal(await store.tenants.get(tenant.id), undefined);
+    assert.equal(await store.runs.get(runId), undefined);
+    assert.deepEqual(await store.steps.list(runId), []);
+    assert.equal(await store.steps.getPromise(runId, 'k'), undefined);
+    assert.equal(await store.executions.get(execution.executionId), undefined);
+    assert.deepEqual(await store.executions.history(execution.executionId), []);
+    assert.equal(await store.callbacks.get(callback.id), undefined);
+    assert.deepEqual(await store.events.listByTenant(tenant.id, { limit: 10 }), []);
+    await assert.rejects(store.tenants.purge(tenant.id), NotFoundError);
+  });
+
+  c.test('count and listSummaries leave archived tenants out', async () => {
+    const store = c.store();
+    const before = await store.tenants.count();
+    const a = await store.tenants.create({
+      name: unique('sum'),
+      spec: specOf({ paused: true }),
+      actor: 'test',
+    });
+    const b = await store.tenants.create({ name: unique('sum'), spec: specOf(), actor: 'test' });
+    assert.equal(await store.tenants.count(), before + 2);
+    await archive(store, b.id);
+    assert.equal(await store.tenants.count(), before + 1);
+    const all = [];
+    for (let after: string | null = null; ;) {
+      const page = await store.tenants.listSummaries(after, 2);
+      if (page.length === 0) break;
+      all.push(...page);
+      after = page[page.length - 1]!.id;
+    }
+    assert.deepEqual(
+      all.find((s) => s.id === a.id),
+      { id: a.id, phase: 'requested', generation: 1, observedGeneration: 0, paused: true },
+    );
+    assert.equal(
+      all.find((s) => s.id === b.id),
+      undefined,
+    );
+    assert.deepEqual(
+      all.map((s) => s.id),
+      [...all.map((s) => s.id)].sort(),
+    );
+  });
+}

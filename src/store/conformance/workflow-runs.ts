@@ -1,0 +1,184 @@
+/** Conformance: workflow runs (idempotent start, guarded updates, leases) and the step journal. */
+import assert from 'node:assert/strict';
+import { NotFoundError } from '../../domain/errors.js';
+import { createStore } from '../create-store.js';
+import type { NewWorkflowRun, Store } from '../store.js';
+import { specOf, unique, type Conformance } from './harness.js';
+
+async function newRun(store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
+  const tenant = await store.tenants.create({ name: unique('run'), spec: specOf(), actor: 'test' });
+  return {
+    runId: `${tenant.id}:provision:g1`,
+    tenantId: tenant.id,
+    action: 'provision',
+    engine: 'embedded',
+    triggerSource: 'controller',
+    generation: 1,
+    configHash: 'h1',
+    input: { image: 'busybox' },
+    ...overrides,
+  };
+}
+
+export function workflowRuns(c: Conformance): void {
+  c.test('concurrent createOrGet of one run id: one run, one creator', async () => {
+    const run = await newRun(c.store());
+    const results = await Promise.all(Array.from({ length: 5 }, () => c.store().runs.createOrGet(run)));
+    assert.equal(results.filter((r) => r.created).length, 1);
+    for (const r of results) assert.deepEqual(r.run, results[0]!.run);
+    const stored = results[0]!.run;
+    assert.equal(stored.state, 'pending');
+    assert.deepEqual(stored.input, { image: 'busybox' });
+    assert.equal(typeof stored.wakeAt, 'number');
+    await assert.rejects(
+      c.store().runs.createOrGet({ ...run, runId: unique('r'), tenantId: unique('t') }),
+      NotFoundError,
+    );
+  });
+
+  c.test('update honours the lease-owner and expected-state guards', async () => {
+    const store = c.store();
+    const { run } = await store.runs.createOrGet(await newRun(store));
+    assert.equal(
+      await store.runs.update(run.runId, { state: 'running' }, { expectedStates: ['waiting'] }),
+      undefined,
+    );
+    const running = await store.runs.update(
+      run.runId,
+      { state: 'running', leaseOwner: 'me', leaseExpiresAt: 1 },
+      { expectedStates: ['pending'] },
+    );
+    assert.equal(running?.state, 'running');
+    assert.equal(await store.runs.update(run.runId, { state: 'failed' }, { leaseOwner: 'you' }), undefined);
+    const done = await store.runs.update(
+      run.runId,
+      { state: 'succeeded', output: { ok: 1 }, finishedAt: 'now' },
+      { leaseOwner: 'me' },
+    );
+    assert.deepEqual([done?.state, done?.output, done?.finishedAt], ['succeeded', { ok: 1 }, 'now']);
+    assert.deepEqual(await store.runs.listActiveByTenant(run.tenantId), []);
+    assert.deepEqual(
+      (await store.runs.listByTenant(run.tenantId, 10)).map((r) => r.runId),
+      [run.runId],
+    );
+  });
+
+  c.test(
+    'steps: start and record are write-once per seq; finish completes; promises keep the first value',
+    async () => {
+      const store = c.store();
+      const { run } = await store.runs.createOrGet(await newRun(store));
+      const startedAt = new Date().toISOString();
+      const first = await store.steps.start({
+        runId: run.runId,
+        seq: 1,
+        name: 'validate',
+        kind: 'step',
+        startedAt,
+      });
+      const again = await store.steps.start({
+        runId: run.runId,
+        seq: 1,
+        name: 'other',
+        kind: 'sleep',
+        startedAt: 'later',
+      });
+      assert.deepEqual(again, first);
+      await store.steps.finish(run.runId, 1, {
+        status: 'completed',
+        result: { n: 1 },
+        finishedAt: startedAt,
+        durationMs: 12,
+      });
+      const recorded = {
+        runId: run.runId,
+        seq: 2,
+        name: 'compute',
+        kind: 'step' as const,
+        status: 'failed' as const,
+        result: null,
+        error: { code: 'X' },
+        startedAt,
+        finishedAt: startedAt,
+        durationMs: 3,
+      };
+      assert.deepEqual(await store.steps.record(recorded), recorded);
+      assert.deepEqual(await store.steps.record({ ...recorded, name: 'changed' }), recorded);
+      const steps = await store.steps.list(run.runId);
+      assert.deepEqual(
+        steps.map((s) => [s.seq, s.name, s.status, s.durationMs]),
+        [
+          [1, 'validate', 'completed', 12],
+          [2, 'compute', 'failed', 3],
+        ],
+      );
+      assert.deepEqual(steps[0]?.result, { n: 1 });
+
+      assert.equal(await store.steps.resolvePromise(run.runId, 'p', { v: 1 }, 't1'), true);
+      assert.equal(await store.steps.resolvePromise(run.runId, 'p', { v: 2 }, 't2'), false);
+      assert.deepEqual(await store.steps.getPromise(run.runId, 'p'), { value: { v: 1 }, resolvedAt: 't1' });
+      const racers = await Promise.all(
+        [1, 2, 3, 4].map((v) => store.steps.resolvePromise(run.runId, 'race', v, 't')),
+      );
+      assert.equal(racers.filter(Boolean).length, 1);
+      assert.equal(await store.steps.getPromise(run.runId, 'missing'), undefined);
+    },
+  );
+}
+
+/** Lease tests claim every due run in the database: this module gets a database of its own. */
+export function workflowRunLeases(c: Conformance): void {
+  c.test('claimDue leases due, unleased runs and takes over expired leases', async () => {
+    const store = c.store();
+    const due = (await store.runs.createOrGet(await newRun(store))).run;
+    const future = (await store.runs.createOrGet(await newRun(store))).run;
+    const noWake = (await store.runs.createOrGet(await newRun(store))).run;
+    const finished = (await store.runs.createOrGet(await newRun(store))).run;
+    const now = Date.now();
+    await store.runs.update(future.runId, { wakeAt: now + 60_000 });
+    await store.runs.update(noWake.runId, { wakeAt: null });
+    await store.runs.update(finished.runId, { state: 'succeeded' });
+    assert.equal(await store.runs.nextWakeAt(), due.wakeAt);
+
+    const claimed = await store.runs.claimDue('a', now + 1, 1_000, 10);
+    assert.deepEqual(
+      claimed.map((r) => [r.runId, r.leaseOwner, r.leaseExpiresAt]),
+      [[due.runId, 'a', now + 1_001]],
+    );
+    assert.deepEqual(await store.runs.claimDue('b', now + 500, 1_000, 10), []);
+    assert.equal(await store.runs.nextWakeAt(), now + 60_000);
+    assert.equal(await store.runs.renewLease(due.runId, 'a', now + 5_000), true);
+    assert.equal(await store.runs.renewLease(due.runId, 'b', now + 5_000), false);
+    const takeover = await store.runs.claimDue('b', now + 5_001, 1_000, 10);
+    assert.deepEqual(
+      takeover.map((r) => [r.runId, r.leaseOwner]),
+      [[due.runId, 'b']],
+    );
+    assert.equal(await store.runs.renewLease(due.runId, 'a', now + 9_000), false);
+    await store.runs.update(
+      due.runId,
+      { state: 'succeeded', leaseOwner: null, leaseExpiresAt: null },
+      { leaseOwner: 'b' },
+    );
+  });
+
+  c.test('concurrent claimers never get the same run', async () => {
+    const store = c.store();
+    const other = await createStore({ url: c.database().url });
+    try {
+      const runs: string[] = [];
+      for (let i = 0; i < 30; i++) runs.push((await store.runs.createOrGet(await newRun(store))).run.runId);
+      const now = Date.now() + 1;
+      const claims = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? other : store).runs.claimDue(`w${i}`, now, 60_000, 5)),
+      );
+      const claimed = claims.flat().map((r) => r.runId);
+      assert.equal(new Set(claimed).size, claimed.length, 'a run was claimed twice');
+      assert.ok(claimed.length >= 5 && claimed.every((id) => runs.includes(id)));
+      const rest = await store.runs.claimDue('last', now, 60_000, 100);
+      assert.deepEqual([...claimed, ...rest.map((r) => r.runId)].sort(), [...runs].sort());
+    } finally {
+      await other.close();
+    }
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * Every difference between SQLite and PostgreSQL that the store cares about, in one place: column
+ * types used by migrations, row locking (`FOR NO KEY UPDATE`, `FOR UPDATE SKIP LOCKED`), the event
+ * stream's commit-order lock, and how each driver reports constraint violations and lost
+ * connections (by structured error code, never by message text).
+ *
+ * What is deliberately NOT here because both engines speak it the same way: `INSERT … ON CONFLICT
+ * DO NOTHING`, `RETURNING`, partial indexes, JSON (stored as text on both).
+ */
+import {
+  sql,
+  type ColumnDataType,
+  type ColumnDefinitionBuilder,
+  type Expression,
+  type Kysely,
+  type SelectQueryBuilder,
+} from 'kysely';
+import type { Database } from './schema.js';
+import type { DialectName } from './store.js';
+
+/** A column type as the schema builder takes it (Kysely does not export its own alias). */
+export type ColumnType = ColumnDataType | Expression<unknown>;
+
+export interface SqlDialect {
+  readonly name: DialectName;
+  /** Epoch-ms and counters: `bigint` on PostgreSQL (parsed to number by the binding), `integer` on SQLite. */
+  readonly bigint: ColumnType;
+  /** Text compared and ordered byte-wise (keyset cursors, name prefix ranges): `collate "C"` on PostgreSQL. */
+  readonly keyText: ColumnType;
+  /** Makes `column` an auto-incrementing primary key (event sequence). */
+  serialPrimaryKey(column: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /**
+   * Locks the selected rows against other writers until the transaction ends. PostgreSQL:
+   * `FOR NO KEY UPDATE` (inserts referencing the row by foreign key are not blocked). SQLite:
+   * nothing — its transactions start with `BEGIN IMMEDIATE` (see sqlite/): a writer is alone.
+   */
+  lockForUpdate<DB, TB extends keyof DB, O>(
+    query: SelectQueryBuilder<DB, TB, O>,
+  ): SelectQueryBuilder<DB, TB, O>;
+  /** Like `lockForUpdate`, but rows locked by another transaction are skipped (work claiming). */
+  skipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
+  /**
+   * The event stream's commit-order guarantee (SSE resumes by `seq`, so a reader must never pass
+   * a `seq` whose event commits later). `beforeEventAppend` runs inside a writing transaction
+   * right before its events are inserted (their last write); `readSettledEvents` runs a stream
+   * read so that it sees no seq below one still in flight. PostgreSQL: writers hold a shared
+   * advisory lock from their append to commit, and a stream read takes it exclusively for the
+   * length of one query — writers never wait for each other, only briefly for readers. SQLite:
+   * one writer at a time, so seqs commit in order already; both are no-ops.
+   */
+  beforeEventAppend(db: Kysely<Database>): Promise<void>;
+  readSettledEvents<T>(db: Kysely<Database>, read: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** A unique or primary-key constraint refused the write. */
+  isUniqueViolation(error: unknown): boolean;
+  /** A foreign key refused the write (the referenced row does not exist). */
+  isForeignKeyViolation(error: unknown): boolean;
+  /** The database cannot be reached or is busy: the operation may succeed later (maps to 503). */
+  isUnavailable(error: unknown): boolean;
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const code = error.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|PROTOCOL)/;
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  bigint: 'integer',
+  keyText: 'text',
+  serialPrimaryKey: (column) => column.primaryKey().autoIncrement(),
+  lockForUpdate: (query) => query,
+  skipLocked: (query) => query,
+  beforeEventAppend: async () => {},
+  readSettledEvents: (db, read) => read(db),
+  isUniqueViolation: (error) => {
+    const code = errorCode(error);
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  },
+  isForeignKeyViolation: (error) => errorCode(error) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+  isUnavailable: (error) => SQLITE_UNAVAILABLE.test(errorCode(error) ?? ''),
+};
+
+/**
+ * SQLSTATE classes meaning "not now": 08 connection exception, 53 insufficient resources,
+ * 57 operator intervention (server shutting down / starting up). Node socket errors (`E…`) too.
+ */
+const PG_UNAVAILABLE_CLASSES = ['08', '53', '57'];
+
+function isPgUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = errorCode(error);
+  // pg reports a dropped connection ("Connection terminated unexpectedly", "not queryable",
+  // connect timeout) as a plain Error without code; every server-side error carries a SQLSTATE.
+  if (code === undefined) return true;
+  if (/^E[A-Z]+$/.test(code)) return true;
+  return code.length === 5 && PG_UNAVAILABLE_CLASSES.includes(code.slice(0, 2));
+}
+
+/** Advisory lock key guarding event appends (any constant; it is per database). */
+const EVENT_APPEND_LOCK = 7_411_001;
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  bigint: 'bigint',
+  keyText: sql`text collate "C"`,
+  serialPrimaryKey: (column) => column.primaryKey().generatedByDefaultAsIdentity(),
+  lockForUpdate: (query) => query.forNoKeyUpdate(),
+  skipLocked: (query) => query.forUpdate().skipLocked(),
+  beforeEventAppend: async (db) => {
+    await sql`select pg_advisory_xact_lock_shared(${EVENT_APPEND_LOCK})`.execute(db);
+  },
+  readSettledEvents: (db, read) =>
+    db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`.execute(trx);
+      return read(trx);
+    }),
+  isUniqueViolation: (error) => errorCode(error) === '23505',
+  isForeignKeyViolation: (error) => errorCode(error) === '23503',
+  isUnavailable: isPgUnavailable,
+};

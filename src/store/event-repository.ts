@@ -1,0 +1,108 @@
+/**
+ * Tenant events: one append-only table that is both each tenant's history and the global event
+ * stream (`seq` is the SSE event id). Rows are only ever inserted by the transaction that made the
+ * change they describe (`insertEvents`), or through `Store.appendEvent`.
+ */
+import type { Selectable } from 'kysely';
+import type { TenantEvent, TenantEventDraft, TenantEventType } from '../domain/tenant-event.js';
+import type { Phase } from '../domain/tenant.js';
+import { fromJson, toJson } from './codec.js';
+import type { Executor, StoreContext } from './context.js';
+import type { SqlDialect } from './dialect.js';
+import type { TenantEventsTable } from './schema.js';
+import type { TenantEventRepository } from './store.js';
+
+export function toTenantEvent(row: Selectable<TenantEventsTable>): TenantEvent {
+  const data = fromJson<Record<string, unknown> | null>(row.data, null);
+  return {
+    seq: Number(row.seq),
+    tenantId: row.tenant_id,
+    type: row.type as TenantEventType,
+    actor: row.actor,
+    reason: row.reason,
+    message: row.message,
+    fromPhase: row.from_phase as Phase | null,
+    toPhase: row.to_phase as Phase | null,
+    generation: Number(row.generation),
+    runId: row.run_id,
+    executionId: row.execution_id,
+    ...(data !== null && { data }),
+    at: row.at,
+  };
+}
+
+/**
+ * Inserts `drafts` in order (so their seqs ascend in the same order) inside the caller's
+ * transaction. Call it as the transaction's last write: from here to commit the transaction holds
+ * the stream's append lock (`SqlDialect.beforeEventAppend`).
+ */
+export async function insertEvents(
+  db: Executor,
+  dialect: SqlDialect,
+  tenantId: string,
+  drafts: readonly TenantEventDraft[],
+  at: string,
+): Promise<void> {
+  if (drafts.length === 0) return;
+  await dialect.beforeEventAppend(db);
+  await db
+    .insertInto('tenant_events')
+    .values(
+      drafts.map((e) => ({
+        tenant_id: tenantId,
+        type: e.type,
+        actor: e.actor,
+        reason: e.reason,
+        message: e.message,
+        from_phase: e.fromPhase,
+        to_phase: e.toPhase,
+        generation: e.generation,
+        run_id: e.runId,
+        execution_id: e.executionId,
+        data: toJson(e.data),
+        at,
+      })),
+    )
+    .execute();
+}
+
+export class KyselyTenantEventRepository implements TenantEventRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async listByTenant(
+    tenantId: string,
+    options: { afterSeq?: number; limit: number },
+  ): Promise<readonly TenantEvent[]> {
+    const rows = await this.ctx.db
+      .selectFrom('tenant_events')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('seq', '>', options.afterSeq ?? 0)
+      .orderBy('seq')
+      .limit(options.limit)
+      .execute();
+    return rows.map(toTenantEvent);
+  }
+
+  /** Only settled events: an event still being committed with a lower seq holds back the rest. */
+  async listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]> {
+    const rows = await this.ctx.dialect.readSettledEvents(this.ctx.db, (db) =>
+      db
+        .selectFrom('tenant_events')
+        .selectAll()
+        .where('seq', '>', afterSeq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute(),
+    );
+    return rows.map(toTenantEvent);
+  }
+
+  async latestSeq(): Promise<number> {
+    const row = await this.ctx.db
+      .selectFrom('tenant_events')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .executeTakeFirst();
+    return row?.seq == null ? 0 : Number(row.seq);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Assembles the `Store` from a Kysely instance: the repositories, event appends, readiness ping,
+ * migrations and shutdown. Engine bindings (sqlite/, postgres/) build the Kysely instance; nothing
+ * here knows which driver is underneath.
+ */
+import { sql, type Kysely } from 'kysely';
+import { UnavailableError } from '../domain/errors.js';
+import type { TenantEvent } from '../domain/tenant-event.js';
+import { KyselyCallbackRepository } from './callback-repository.js';
+import { nowIso } from './codec.js';
+import { KyselyComputeExecutionRepository } from './compute-execution-repository.js';
+import type { StoreContext } from './context.js';
+import type { SqlDialect } from './dialect.js';
+import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
+import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
+import { migrateToLatest } from './migrations/index.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+import { KyselyTenantRepository } from './tenant-repository.js';
+import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
+import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
+
+export interface KyselyStoreOptions {
+  readonly db: Kysely<Database>;
+  readonly dialect: SqlDialect;
+}
+
+export function createKyselyStore(options: KyselyStoreOptions): Store {
+  const ctx: StoreContext = { db: options.db, dialect: options.dialect };
+  let closed: Promise<void> | undefined;
+  return {
+    dialect: ctx.dialect.name,
+    tenants: new KyselyTenantRepository(ctx),
+    events: new KyselyTenantEventRepository(ctx),
+    runs: new KyselyWorkflowRunRepository(ctx),
+    steps: new KyselyWorkflowStepRepository(ctx),
+    executions: new KyselyComputeExecutionRepository(ctx),
+    callbacks: new KyselyCallbackRepository(ctx),
+    idempotency: new KyselyIdempotencyKeyRepository(ctx),
+    appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
+    ping: () => ping(ctx),
+    migrate: () => migrateToLatest(ctx.db, ctx.dialect),
+    /** Idempotent: a second call waits for the first. */
+    close: () => {
+      closed ??= ctx.db.destroy();
+      return closed;
+    },
+  };
+}
+
+async function appendEvent(
+  ctx: StoreContext,
+  tenantId: string,
+  event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>,
+): Promise<void> {
+  await ctx.db.transaction().execute((trx) => insertEvents(trx, ctx.dialect, tenantId, [event], nowIso()));
+}
+
+async function ping(ctx: StoreContext): Promise<void> {
+  try {
+    await sql`select 1`.execute(ctx.db);
+  } catch (error) {
+    if (error instanceof UnavailableError) throw error;
+    throw new UnavailableError('database unavailable', { cause: error });
+  }
+}

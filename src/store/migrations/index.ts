@@ -1,0 +1,27 @@
+/**
+ * The migration list, in code (no file scanning: the same list works under tsx and from dist/).
+ * Names sort in apply order; never rename or edit an applied migration — add a new one.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { SqlDialect } from '../dialect.js';
+import type { Database } from '../schema.js';
+import { initialMigration } from './0001-initial.js';
+
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001-initial': initialMigration(dialect),
+  };
+}
+
+/**
+ * Brings the schema up to date. Idempotent; safe to run from several replicas at once (Kysely's
+ * migration lock). Throws the first migration error.
+ */
+export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The PostgreSQL binding: a pg Pool behind Kysely. int8 and numeric come back as JavaScript
+ * numbers (epoch ms, counts and sequences all fit in 2^53). The pool survives a restart of the
+ * server: broken clients are dropped (an error listener on the pool and on every client keeps an
+ * idle socket's failure from crashing the process) and the next query connects afresh.
+ */
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Logger } from '../../domain/logger.js';
+import { postgresDialect } from '../dialect.js';
+import { createKyselyStore } from '../kysely-store.js';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import { withUnavailableMapping } from '../unavailable-dialect.js';
+
+export interface PostgresStoreOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  /** Maximum pooled connections (default 10). */
+  readonly poolSize?: number;
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+type Parser = (value: string) => unknown;
+
+/** Type parsers for this pool only; the process-wide pg defaults stay untouched. */
+const numericTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary'): Parser => {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format ?? 'text') as Parser;
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+export function createPool(url: string, logger: Logger, poolSize = 10): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    types: numericTypes,
+  });
+  const onError = (error: Error) =>
+    logger.warn({ err: error }, 'postgres connection lost; the pool reconnects on demand');
+  pool.on('error', onError);
+  pool.on('connect', (client) => client.on('error', onError));
+  return pool;
+}
+
+export function openPostgresStore(options: PostgresStoreOptions): Store {
+  const pool = createPool(options.url, options.logger, options.poolSize);
+  const db = new Kysely<Database>({
+    dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect),
+  });
+  return createKyselyStore({ db, dialect: postgresDialect });
+}

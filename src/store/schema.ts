@@ -1,0 +1,155 @@
+/**
+ * Row types of the one schema both engines share (see migrations/0001-initial.ts). Conventions:
+ * ids, RFC 3339 timestamps and JSON documents are text; epoch milliseconds are bigint/integer and
+ * come back as numbers on both engines; booleans are 0/1. Only repositories see these rows.
+ */
+import type { Generated } from 'kysely';
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  provider: string;
+  phase: string;
+  generation: number;
+  observed_generation: number;
+  paused: number;
+  spec: string;
+  status: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  archived: number;
+}
+
+export interface TenantLabelsTable {
+  tenant_id: string;
+  key: string;
+  value: string;
+}
+
+export interface TenantEventsTable {
+  seq: Generated<number>;
+  tenant_id: string;
+  type: string;
+  actor: string;
+  reason: string;
+  message: string;
+  from_phase: string | null;
+  to_phase: string | null;
+  generation: number;
+  run_id: string | null;
+  execution_id: string | null;
+  data: string | null;
+  at: string;
+}
+
+export interface WorkflowRunsTable {
+  run_id: string;
+  tenant_id: string;
+  action: string;
+  engine: string;
+  state: string;
+  attempt: number;
+  trigger_source: string;
+  generation: number;
+  config_hash: string;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  wake_at: number | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface WorkflowStepsTable {
+  run_id: string;
+  seq: number;
+  name: string;
+  kind: string;
+  status: string;
+  result: string | null;
+  error: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+export interface WorkflowPromisesTable {
+  run_id: string;
+  key: string;
+  value: string | null;
+  resolved_at: string;
+}
+
+export interface ComputeExecutionsTable {
+  execution_id: string;
+  tenant_id: string;
+  workflow_run_id: string;
+  operation: string;
+  provider: string;
+  status: string;
+  attempt: number;
+  timeout_ms: number;
+  generation: number;
+  config_hash: string;
+  resources: string;
+  endpoints: string;
+  partial: string | null;
+  error: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface ComputeExecutionHistoryTable {
+  execution_id: string;
+  seq: number;
+  status: string;
+  attempt: number;
+  at: string;
+  details: string;
+}
+
+export interface CallbacksTable {
+  id: string;
+  execution_id: string;
+  workflow_run_id: string;
+  tenant_id: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  request_hash: string;
+  state: string;
+  status_code: number | null;
+  response_body: string | null;
+  response_headers: string;
+  created_at: string;
+  expires_at: number;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  tenant_labels: TenantLabelsTable;
+  tenant_events: TenantEventsTable;
+  workflow_runs: WorkflowRunsTable;
+  workflow_steps: WorkflowStepsTable;
+  workflow_promises: WorkflowPromisesTable;
+  compute_executions: ComputeExecutionsTable;
+  compute_execution_history: ComputeExecutionHistoryTable;
+  callbacks: CallbacksTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

@@ -1,0 +1,31 @@
+/**
+ * The store conformance suite: the same cases against every backend (SQLite file, PostgreSQL
+ * database), test names prefixed `[sqlite]` / `[postgres]`. One database per group: cases that
+ * read a global queue (run and execution leases, the callback outbox) get a group of their own.
+ * LESSOR_TEST_BACKENDS=sqlite (or postgres) narrows the backends.
+ */
+import { callbackOutbox } from './conformance/delivery.js';
+import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
+import { runGroup } from './conformance/harness.js';
+import { schemaAndStream } from './conformance/schema-and-stream.js';
+import { tenantBasics } from './conformance/tenant-basics.js';
+import { tenantChanges } from './conformance/tenant-changes.js';
+import { tenantListing } from './conformance/tenant-listing.js';
+import { workflowRunLeases, workflowRuns } from './conformance/workflow-runs.js';
+import { backends } from './testing/test-databases.js';
+
+for (const backend of backends()) {
+  runGroup(backend, 'records', {
+    'schema and event stream': schemaAndStream,
+    tenants: tenantBasics,
+    'tenant changes': tenantChanges,
+    'tenant listing': tenantListing,
+    'workflow runs and steps': workflowRuns,
+    'compute executions': computeExecutions,
+  });
+  runGroup(backend, 'leases', {
+    'workflow run leases': workflowRunLeases,
+    'compute execution leases': computeExecutionLeases,
+  });
+  runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
+}

@@ -1,0 +1,163 @@
+/**
+ * Tenants: create, read, list, and `change` — the one write path after creation, which persists
+ * what `applyTenantChange` computed (tenant row, label rows, events) in one transaction guarded by
+ * the row's `version`. PostgreSQL additionally locks the row while the change is computed, so
+ * concurrent writers without an `expectedVersion` queue up instead of failing.
+ */
+import {
+  ConflictError,
+  InvalidTransitionError,
+  NotFoundError,
+  PreconditionFailedError,
+} from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { deepEqualJson } from '../domain/canonical-json.js';
+import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
+import type { TenantEventDraft } from '../domain/tenant-event.js';
+import { initialStatus, type Tenant } from '../domain/tenant.js';
+import { nowIso } from './codec.js';
+import type { Executor, StoreContext } from './context.js';
+import type { SqlDialect } from './dialect.js';
+import { insertEvents } from './event-repository.js';
+import type { NewTenant, Page, TenantListQuery, TenantRepository, TenantSummary } from './store.js';
+import { listTenants } from './tenant-list.js';
+import { findTenantRow, tenantRow, toTenant, toTenantSummary, writeLabels } from './tenant-rows.js';
+
+/** The first event of every tenant: it enters the stream in phase `requested`. */
+function createdEvent(actor: string): TenantEventDraft {
+  return {
+    type: 'Created',
+    actor,
+    reason: 'Created',
+    message: 'tenant created',
+    fromPhase: null,
+    toPhase: 'requested',
+    generation: 1,
+    runId: null,
+    executionId: null,
+  };
+}
+
+export class KyselyTenantRepository implements TenantRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  async create(input: NewTenant): Promise<Tenant> {
+    const now = nowIso();
+    const tenant: Tenant = {
+      id: newId(),
+      name: input.name,
+      spec: input.spec,
+      generation: 1,
+      status: initialStatus(),
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.ctx.db.transaction().execute(async (trx) => {
+        await trx.insertInto('tenants').values(tenantRow(tenant)).execute();
+        await writeLabels(trx, tenant.id, tenant.spec.labels, false);
+        await insertEvents(trx, this.ctx.dialect, tenant.id, [createdEvent(input.actor)], now);
+      });
+    } catch (error) {
+      if (this.ctx.dialect.isUniqueViolation(error)) {
+        throw new ConflictError(`a tenant named '${input.name}' already exists`, { name: input.name });
+      }
+      throw error;
+    }
+    return tenant;
+  }
+
+  async get(idOrName: string): Promise<Tenant | undefined> {
+    const row = await findTenantRow(this.ctx, this.ctx.db, idOrName);
+    return row && toTenant(row);
+  }
+
+  list(query: TenantListQuery): Promise<Page<Tenant>> {
+    return listTenants(this.ctx.db, query);
+  }
+
+  async change(
+    idOrName: string,
+    change: TenantChange,
+    options: { expectedVersion?: number } = {},
+  ): Promise<AppliedChange> {
+    return this.ctx.db.transaction().execute(async (trx) => {
+      const row = await findTenantRow(this.ctx, trx, idOrName, true);
+      if (!row) throw new NotFoundError('tenant', idOrName);
+      const tenant = toTenant(row);
+      const { expectedVersion } = options;
+      if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
+        throw new PreconditionFailedError(expectedVersion, tenant.version);
+      }
+      const applied = applyTenantChange(tenant, change, nowIso());
+      if (applied.changed) await persistChange(trx, this.ctx.dialect, tenant, applied);
+      return applied;
+    });
+  }
+
+  async purge(id: string): Promise<void> {
+    await this.ctx.db.transaction().execute(async (trx) => {
+      const row = await findTenantRow(this.ctx, trx, id, true);
+      if (!row) throw new NotFoundError('tenant', id);
+      if (row.archived !== 1) {
+        throw new InvalidTransitionError(`tenant '${row.name}' must be archived before it can be purged`, {
+          phase: row.phase,
+        });
+      }
+      await trx.deleteFrom('tenants').where('id', '=', row.id).execute();
+    });
+  }
+
+  async listSummaries(afterId: string | null, limit: number): Promise<readonly TenantSummary[]> {
+    let query = this.ctx.db
+      .selectFrom('tenants')
+      .select(['id', 'phase', 'generation', 'observed_generation', 'paused'])
+      .where('archived', '=', 0);
+    if (afterId !== null) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map(toTenantSummary);
+  }
+
+  /** Tenants that are not archived. */
+  async count(): Promise<number> {
+    const row = await this.ctx.db
+      .selectFrom('tenants')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('archived', '=', 0)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+/**
+ * Writes `applied` over `before`: the row only if its version is still `before.version` (else a
+ * concurrent writer won and PreconditionFailedError is thrown), labels when they changed, events.
+ */
+async function persistChange(
+  trx: Executor,
+  dialect: SqlDialect,
+  before: Tenant,
+  applied: AppliedChange,
+): Promise<void> {
+  // id, name and created_at never change (and leaving the name out keeps the row lock non-key).
+  const { id: _id, name: _name, created_at: _created, ...values } = tenantRow(applied.tenant);
+  const result = await trx
+    .updateTable('tenants')
+    .set(values)
+    .where('id', '=', before.id)
+    .where('version', '=', before.version)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) {
+    const current = await trx
+      .selectFrom('tenants')
+      .select('version')
+      .where('id', '=', before.id)
+      .executeTakeFirst();
+    throw new PreconditionFailedError(before.version, Number(current?.version ?? before.version + 1));
+  }
+  if (!deepEqualJson(applied.tenant.spec.labels, before.spec.labels)) {
+    await writeLabels(trx, before.id, applied.tenant.spec.labels, true);
+  }
+  await insertEvents(trx, dialect, before.id, applied.events, applied.tenant.updatedAt);
+}

@@ -1,0 +1,89 @@
+/**
+ * Tenant ⇄ row conversion and the row-level helpers the tenant repository composes: lookup by id
+ * or name, label rows. The `phase`, `provider`, `paused`, `observed_generation` and `archived`
+ * columns are copies of fields inside the JSON documents, kept so that filters can use indexes.
+ */
+import type { Insertable, Selectable } from 'kysely';
+import type { Tenant, TenantSpec, TenantStatus } from '../domain/tenant.js';
+import { fromFlag, toFlag } from './codec.js';
+import type { Executor, StoreContext } from './context.js';
+import type { TenantsTable } from './schema.js';
+import type { TenantSummary } from './store.js';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function toTenant(row: Selectable<TenantsTable>): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    spec: JSON.parse(row.spec) as TenantSpec,
+    generation: Number(row.generation),
+    status: JSON.parse(row.status) as TenantStatus,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toTenantSummary(
+  row: Pick<Selectable<TenantsTable>, 'id' | 'phase' | 'generation' | 'observed_generation' | 'paused'>,
+): TenantSummary {
+  return {
+    id: row.id,
+    phase: row.phase as TenantSummary['phase'],
+    generation: Number(row.generation),
+    observedGeneration: Number(row.observed_generation),
+    paused: fromFlag(row.paused),
+  };
+}
+
+export function tenantRow(tenant: Tenant): Insertable<TenantsTable> {
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    provider: tenant.spec.provider,
+    phase: tenant.status.phase,
+    generation: tenant.generation,
+    observed_generation: tenant.status.observedGeneration,
+    paused: toFlag(tenant.spec.paused),
+    spec: JSON.stringify(tenant.spec),
+    status: JSON.stringify(tenant.status),
+    version: tenant.version,
+    created_at: tenant.createdAt,
+    updated_at: tenant.updatedAt,
+    archived: toFlag(tenant.status.phase === 'archived'),
+  };
+}
+
+/**
+ * The tenant row by id, else by name among non-archived tenants; `lock` holds it until the
+ * transaction ends (PostgreSQL `FOR UPDATE`).
+ */
+export async function findTenantRow(
+  ctx: StoreContext,
+  db: Executor,
+  idOrName: string,
+  lock = false,
+): Promise<Selectable<TenantsTable> | undefined> {
+  const base = () => {
+    const query = db.selectFrom('tenants').selectAll();
+    return lock ? ctx.dialect.lockForUpdate(query) : query;
+  };
+  if (UUID_PATTERN.test(idOrName)) {
+    const byId = await base().where('id', '=', idOrName.toLowerCase()).executeTakeFirst();
+    if (byId) return byId;
+  }
+  return base().where('name', '=', idOrName).where('archived', '=', 0).executeTakeFirst();
+}
+
+/** Replaces the tenant's label rows with `labels`. */
+export async function writeLabels(
+  db: Executor,
+  tenantId: string,
+  labels: Readonly<Record<string, string>>,
+  replace: boolean,
+): Promise<void> {
+  if (replace) await db.deleteFrom('tenant_labels').where('tenant_id', '=', tenantId).execute();
+  const rows = Object.entries(labels).map(([key, value]) => ({ tenant_id: tenantId, key, value }));
+  if (rows.length > 0) await db.insertInto('tenant_labels').values(rows).execute();
+}

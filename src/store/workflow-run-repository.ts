@@ -1,0 +1,188 @@
+/**
+ * Workflow runs (SPEC §5.3): idempotent creation on the deterministic run id, guarded updates, and
+ * the embedded engine's leases. `claimDue` is one `UPDATE … WHERE run_id IN (SELECT … LIMIT n)
+ * RETURNING *` on both engines; PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the inner select so
+ * concurrent claimers (replicas) never get the same run, SQLite's single writer gives the same.
+ */
+import type { Selectable, Updateable } from 'kysely';
+import { NotFoundError } from '../domain/errors.js';
+import type { RunState } from '../domain/tenant.js';
+import { ACTIVE_RUN_STATES, type WorkflowRun } from '../domain/workflow-run.js';
+import { fromJson, nowIso, toJson } from './codec.js';
+import type { StoreContext } from './context.js';
+import type { WorkflowRunsTable } from './schema.js';
+import type { NewWorkflowRun, WorkflowRunPatch, WorkflowRunRepository } from './store.js';
+
+function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
+  const num = (v: number | null) => (v === null ? null : Number(v));
+  return {
+    runId: row.run_id,
+    tenantId: row.tenant_id,
+    action: row.action as WorkflowRun['action'],
+    engine: row.engine as WorkflowRun['engine'],
+    state: row.state as RunState,
+    attempt: Number(row.attempt),
+    triggerSource: row.trigger_source as WorkflowRun['triggerSource'],
+    generation: Number(row.generation),
+    configHash: row.config_hash,
+    input: fromJson<unknown>(row.input, null),
+    output: fromJson<unknown>(row.output, null),
+    error: fromJson<unknown>(row.error, null),
+    wakeAt: num(row.wake_at),
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: num(row.lease_expires_at),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function patchValues(patch: WorkflowRunPatch): Updateable<WorkflowRunsTable> {
+  const values: Updateable<WorkflowRunsTable> = { updated_at: nowIso() };
+  if (patch.state !== undefined) values.state = patch.state;
+  if (patch.attempt !== undefined) values.attempt = patch.attempt;
+  if (patch.output !== undefined) values.output = toJson(patch.output);
+  if (patch.error !== undefined) values.error = toJson(patch.error);
+  if (patch.wakeAt !== undefined) values.wake_at = patch.wakeAt;
+  if (patch.leaseOwner !== undefined) values.lease_owner = patch.leaseOwner;
+  if (patch.leaseExpiresAt !== undefined) values.lease_expires_at = patch.leaseExpiresAt;
+  if (patch.finishedAt !== undefined) values.finished_at = patch.finishedAt;
+  return values;
+}
+
+export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /**
+   * A new run starts `pending`, attempt 1, due at once (`wakeAt` = now) and unleased. An existing
+   * run id returns the stored run untouched. NotFoundError when the tenant does not exist.
+   */
+  async createOrGet(run: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }> {
+    const now = nowIso();
+    const values = {
+      run_id: run.runId,
+      tenant_id: run.tenantId,
+      action: run.action,
+      engine: run.engine,
+      state: 'pending',
+      attempt: 1,
+      trigger_source: run.triggerSource,
+      generation: run.generation,
+      config_hash: run.configHash,
+      input: toJson(run.input),
+      wake_at: Date.parse(now),
+      created_at: now,
+      updated_at: now,
+    };
+    try {
+      const inserted = await this.ctx.db
+        .insertInto('workflow_runs')
+        .values(values)
+        .onConflict((oc) => oc.column('run_id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { run: toRun(inserted), created: true };
+    } catch (error) {
+      if (this.ctx.dialect.isForeignKeyViolation(error)) throw new NotFoundError('tenant', run.tenantId);
+      throw error;
+    }
+    const existing = await this.get(run.runId);
+    if (!existing) throw new Error(`workflow run ${run.runId} vanished after a conflicting insert`);
+    return { run: existing, created: false };
+  }
+
+  async get(runId: string): Promise<WorkflowRun | undefined> {
+    const row = await this.ctx.db
+      .selectFrom('workflow_runs')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  /** Newest first. */
+  async listByTenant(tenantId: string, limit: number): Promise<readonly WorkflowRun[]> {
+    const rows = await this.ctx.db
+      .selectFrom('workflow_runs')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .orderBy('created_at', 'desc')
+      .orderBy('run_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async listActiveByTenant(tenantId: string): Promise<readonly WorkflowRun[]> {
+    const rows = await this.ctx.db
+      .selectFrom('workflow_runs')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('state', 'in', ACTIVE_RUN_STATES)
+      .orderBy('created_at', 'desc')
+      .orderBy('run_id', 'desc')
+      .execute();
+    return rows.map(toRun);
+  }
+
+  async update(
+    runId: string,
+    patch: WorkflowRunPatch,
+    guard: { leaseOwner?: string; expectedStates?: readonly RunState[] } = {},
+  ): Promise<WorkflowRun | undefined> {
+    let query = this.ctx.db.updateTable('workflow_runs').set(patchValues(patch)).where('run_id', '=', runId);
+    if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
+    if (guard.expectedStates !== undefined) {
+      if (guard.expectedStates.length === 0) return undefined;
+      query = query.where('state', 'in', guard.expectedStates);
+    }
+    const row = await query.returningAll().executeTakeFirst();
+    return row && toRun(row);
+  }
+
+  /** Due runs, earliest `wakeAt` first. A run whose lease expired is due again (taken over). */
+  async claimDue(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<readonly WorkflowRun[]> {
+    const { db, dialect } = this.ctx;
+    const due = db
+      .selectFrom('workflow_runs')
+      .select('run_id')
+      .where('state', 'in', ACTIVE_RUN_STATES)
+      .where('wake_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+      .orderBy('wake_at')
+      .limit(limit);
+    const rows = await db
+      .updateTable('workflow_runs')
+      .set({ lease_owner: owner, lease_expires_at: now + leaseMs })
+      .where('run_id', 'in', dialect.skipLocked(due))
+      .returningAll()
+      .execute();
+    return rows.map(toRun).sort((a, b) => (a.wakeAt ?? 0) - (b.wakeAt ?? 0));
+  }
+
+  async renewLease(runId: string, owner: string, until: number): Promise<boolean> {
+    const result = await this.ctx.db
+      .updateTable('workflow_runs')
+      .set({ lease_expires_at: until })
+      .where('run_id', '=', runId)
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Earliest `wakeAt` among active runs nobody holds a lease on (expired leases: found by polling). */
+  async nextWakeAt(): Promise<number | null> {
+    const row = await this.ctx.db
+      .selectFrom('workflow_runs')
+      .select((eb) => eb.fn.min('wake_at').as('next'))
+      .where('state', 'in', ACTIVE_RUN_STATES)
+      .where('lease_owner', 'is', null)
+      .executeTakeFirst();
+    return row?.next == null ? null : Number(row.next);
+  }
+}
