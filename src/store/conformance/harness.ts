@@ -17,8 +17,8 @@ export interface Conformance {
   store(): Store;
   /** The module's database (url for opening a second store: another replica). */
   database(): TestDatabase;
-  /** Registers `[backend] name`; `skip` (a reason) reports it as skipped. */
-  test(name: string, fn: () => Promise<void>, options?: { skip?: string | false }): void;
+  /** Registers `[backend] name`; with `onlyOn`, only for that backend (a dialect-specific behaviour). */
+  test(name: string, fn: () => Promise<void>, options?: { onlyOn?: string }): void;
 }
 
 export type ConformanceModule = (c: Conformance) => void;
@@ -51,7 +51,8 @@ export function runGroup(
           database,
           store: () => database().store,
           test: (testName, fn, options = {}) => {
-            void test(`[${backend.name}] ${testName}`, { skip: options.skip ?? false }, fn);
+            if (options.onlyOn !== undefined && options.onlyOn !== backend.name) return;
+            void test(`[${backend.name}] ${testName}`, fn);
           },
         }));
     }
