@@ -101,6 +101,31 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** Prepared statements kept per SQL text; Kysely would otherwise prepare every query afresh. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 statements are reusable, and preparing one costs about as much as running it: a
+ * small LRU of prepared statements takes that off every query.
+ */
+function withStatementCache(database: BetterSqlite3.Database): SqliteDialectConfig['database'] {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql);
+      } else {
+        statement = database.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement;
+    },
+  } as SqliteDialectConfig['database'];
+}
+
 function openDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
   const memory = options.filename === ':memory:';
   if (!memory) mkdirSync(dirname(options.filename), { recursive: true });
@@ -119,7 +144,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const database = openDatabase(options);
   const dialect: Dialect = {
     createAdapter: () => new TransactionalDdlSqliteAdapter(),
-    createDriver: () => new ImmediateSqliteDriver({ database }, Math.max(0, options.busyTimeoutMs ?? 5000)),
+    createDriver: () => new ImmediateSqliteDriver({ database: withStatementCache(database) }, Math.max(0, options.busyTimeoutMs ?? 5000)),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
