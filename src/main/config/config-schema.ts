@@ -91,7 +91,7 @@ const serverSchema = z.strictObject({
     }),
   bodyLimitBytes: integer(1024).default(1_048_576),
   requestTimeoutMs: durationMs.default(30_000),
-  rateLimit: z.strictObject({ perMinute: integer(1).default(600) }).prefault({}),
+  rateLimit: z.strictObject({ perMinute: integer(0).default(6000) }).prefault({}),
 });
 
 const databaseSchema = z.strictObject({
@@ -139,7 +139,7 @@ const controllerSchema = z.strictObject({
   resyncIntervalMs: durationMs.default(30_000),
   driftIntervalMs: durationMs.default(60_000),
   reconcileTimeoutMs: durationMs.default(30_000),
-  rateLimitPerSecond: integer(1).default(100),
+  rateLimitPerSecond: integer(1).default(2000),
 });
 
 /** A provider's block: the keys every provider understands; the rest is the provider's own. */

@@ -295,7 +295,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       tokens: [],
       bodyLimitBytes: 1_048_576,
       requestTimeoutMs: 30_000,
-      rateLimit: { perMinute: 600 },
+      rateLimit: { perMinute: 6000 },
     },
     database: { url: 'sqlite:./data/lessor.db', poolSize: 10 },
     engine: {
@@ -308,7 +308,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       resyncIntervalMs: 30_000,
       driftIntervalMs: 60_000,
       reconcileTimeoutMs: 30_000,
-      rateLimitPerSecond: 100,
+      rateLimitPerSecond: 2000,
     },
     compute: { defaultProvider: 'process', providers: { process: {} } },
     retryPolicy: { provision: {}, update: {}, delete: {} },

@@ -1,0 +1,38 @@
+/** Builds the provider registry from `compute.providers`: a provider is enabled by having a block. */
+import { createProviderRegistry, type ProviderEntry, type ProviderRegistry } from '../compute/provider-registry.js';
+import { ValidationError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
+import type { JsonObject } from '../domain/tenant.js';
+import type { LessorConfig } from './config/load-config.js';
+import { PROVIDER_FACTORIES } from './provider-factories.js';
+
+/** Provider call timeout when the block does not set `timeoutMs`. */
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
+
+export async function buildProviders(config: LessorConfig, logger: Logger): Promise<ProviderRegistry> {
+  const entries: ProviderEntry[] = [];
+  try {
+    for (const [type, block] of Object.entries(config.compute.providers)) {
+      const load = PROVIDER_FACTORIES[type];
+      if (!load) {
+        throw new ValidationError(`unknown compute provider '${type}'`, [
+          { path: `compute.providers.${type}`, message: `expected one of: ${Object.keys(PROVIDER_FACTORIES).join(', ')}` },
+        ]);
+      }
+      const { defaults, timeoutMs, ...options } = block;
+      const settings = {
+        options,
+        defaults: (defaults ?? {}) as JsonObject,
+        timeoutMs: timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+        dataDir: config.dataDir,
+        logger: logger.child({ provider: type }),
+      };
+      const factory = await load();
+      entries.push({ provider: await factory.create(settings), settings });
+    }
+  } catch (error) {
+    await Promise.all(entries.map((entry) => entry.provider.close?.()));
+    throw error;
+  }
+  return createProviderRegistry(entries, { defaultProvider: config.compute.defaultProvider });
+}

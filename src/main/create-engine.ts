@@ -1,0 +1,38 @@
+/** Picks the workflow engine (`engine.type`); the Restate SDK is loaded only when configured. */
+import type { Logger } from '../domain/logger.js';
+import type { Store } from '../store/store.js';
+import type { WorkflowDefinition } from '../workflow/context.js';
+import { EmbeddedWorkflowEngine } from '../workflow/embedded/embedded-engine.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+import type { LessorConfig } from './config/load-config.js';
+
+export interface EngineDeps {
+  readonly store: Store;
+  readonly definitions: readonly WorkflowDefinition<never, unknown>[];
+  readonly ownerId: string;
+  readonly logger: Logger;
+}
+
+export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
+  const logger = deps.logger.child({ component: 'engine', engine: config.engine.type });
+  if (config.engine.type === 'restate') {
+    const { createRestateEngine } = await import('../workflow/restate/index.js');
+    return createRestateEngine({
+      store: deps.store,
+      definitions: deps.definitions,
+      ingressUrl: config.engine.restate.ingressUrl!,
+      adminUrl: config.engine.restate.adminUrl!,
+      endpointHost: config.engine.restate.endpointHost,
+      endpointPort: config.engine.restate.endpointPort,
+      logger,
+    });
+  }
+  return new EmbeddedWorkflowEngine({
+    store: deps.store,
+    definitions: deps.definitions,
+    ownerId: deps.ownerId,
+    logger,
+    leaseMs: config.engine.embedded.leaseMs,
+    pollIntervalMs: config.engine.embedded.pollIntervalMs,
+  });
+}

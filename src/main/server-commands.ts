@@ -1,0 +1,69 @@
+/**
+ * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (SPEC §8). The
+ * server modules are imported inside the actions, so client commands start without loading them.
+ */
+import type { Command } from 'commander';
+import type { ConfigFlags } from './config/load-config.js';
+
+interface ServerFlags {
+  readonly config?: string;
+  readonly host?: string;
+  readonly port?: string;
+  readonly databaseUrl?: string;
+  readonly logLevel?: string;
+  readonly set?: string[];
+}
+
+/** Time allowed for in-flight work to finish or checkpoint on SIGTERM/SIGINT. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export function addServerCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the control plane: API, controller and workflow engine in one process')
+    .option('-c, --config <file>', 'configuration file (default ./lessor.yaml when present)')
+    .option('--host <host>', 'address to bind (server.host)')
+    .option('--port <port>', 'port to listen on (server.port)')
+    .option('--database-url <url>', 'database URL (database.url)')
+    .option('--log-level <level>', 'log level (log.level)')
+    .option('--set <key=value...>', 'override any configuration key, e.g. --set controller.workers=8')
+    .action(async (flags: ServerFlags) => {
+      const { loadConfig } = await import('./config/load-config.js');
+      const { createLogger } = await import('./logger.js');
+      const { startLessor } = await import('./lessor-app.js');
+      const config = loadConfig({ flags: toConfigFlags(flags) });
+      const logger = createLogger(config.log);
+      const app = await startLessor(config, logger);
+      const shutdown = (signal: string): void => {
+        logger.info({ signal }, 'shutting down');
+        void app.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations and exit')
+    .option('-c, --config <file>', 'configuration file')
+    .option('--database-url <url>', 'database URL (database.url)')
+    .action(async (flags: ServerFlags) => {
+      const { loadConfig } = await import('./config/load-config.js');
+      const { createLogger } = await import('./logger.js');
+      const { createStore } = await import('../store/create-store.js');
+      const config = loadConfig({ flags: toConfigFlags(flags) });
+      const logger = createLogger(config.log);
+      const store = await createStore({ url: config.database.url, dataDir: config.dataDir, logger });
+      try {
+        await store.migrate();
+        logger.info({ database: store.dialect }, 'migrations applied');
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+/** Commander leaves unset options undefined, which is what the config loader expects. */
+function toConfigFlags(flags: ServerFlags): ConfigFlags {
+  return flags;
+}
