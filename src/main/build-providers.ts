@@ -31,7 +31,7 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
       entries.push({ provider: await factory.create(settings), settings });
     }
   } catch (error) {
-    await Promise.all(entries.map((entry) => entry.provider.close?.()));
+    await Promise.all(entries.map((entry) => entry.provider.close?.() ?? Promise.resolve()));
     throw error;
   }
   return createProviderRegistry(entries, { defaultProvider: config.compute.defaultProvider });

@@ -53,9 +53,10 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
     const providers = await buildProviders(config, logger);
     closers.push(() => providers.close());
 
-    let dispatcher: CallbackDispatcher | undefined;
+    // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
+    let wakeCallbacks = (): void => {};
     const compute = new ComputeManager({
-      ledger: wakeOnSettle(store.executions, () => dispatcher?.wake()),
+      ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
       registry: providers,
       instanceId,
       tenants: (id) => store.tenants.get(id),
@@ -68,7 +69,8 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
       awaitGraceMs: AWAIT_GRACE_MS,
     });
     const engine = await createWorkflowEngine(config, { store, definitions: workflows, ownerId: instanceId, logger });
-    dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) }, config.callbacks);
+    const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) }, config.callbacks);
+    wakeCallbacks = () => dispatcher.wake();
     const reconciler = new TenantReconciler({ tenants: store.tenants, runs: store.runs, engine, compute, logger: logger.child({ component: 'reconciler' }) });
     const controller = new Controller({ tenants: store.tenants, reconciler, logger }, config.controller);
 
@@ -77,7 +79,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
     await engine.open();
     closers.push(() => engine.close(10_000));
     dispatcher.start();
-    closers.push(() => dispatcher!.stop());
+    closers.push(() => dispatcher.stop());
     await controller.start();
     closers.push(() => controller.stop(10_000));
 
@@ -90,7 +92,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
         trigger: controller,
         logger,
         metrics: new Registry(),
-        wakeCallbacks: () => dispatcher?.wake(),
+        wakeCallbacks: () => dispatcher.wake(),
       },
       {
         tokens: config.server.tokens,

@@ -3,7 +3,6 @@
  * and `setStatus`, each a journaled call on the generic workflow context. Step results never carry
  * the spec (which may hold secrets) — only ids, statuses and public resources.
  */
-import type { ComputeApi } from '../compute/compute-api.js';
 import { executionPromiseKey, type CallbackPayload } from '../domain/compute-callback.js';
 import { ComputeError, type ComputeErrorShape } from '../domain/compute-error.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';

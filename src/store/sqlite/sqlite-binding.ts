@@ -118,12 +118,13 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDialectConf
         cache.delete(sql);
       } else {
         statement = database.prepare(sql);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+        const oldest = cache.keys().next();
+        if (cache.size >= STATEMENT_CACHE_SIZE && !oldest.done) cache.delete(oldest.value);
       }
       cache.set(sql, statement);
       return statement;
     },
-  } as SqliteDialectConfig['database'];
+  };
 }
 
 function openDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
