@@ -125,7 +125,6 @@ export class WorkQueue<S> {
       this.refillTimer = null;
       this.pump();
     }, waitMs);
-    this.refillTimer.unref();
   }
 
   private async process(key: string): Promise<void> {

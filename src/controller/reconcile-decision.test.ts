@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { initialStatus, type Phase, type Tenant } from '../domain/tenant.js';
+import type { RunState, WorkflowAction } from '../domain/operations.js';
+import type { WorkflowRun } from '../domain/workflow-run.js';
+import { decideReconcile, type ReconcileDecision } from './reconcile-decision.js';
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const T1 = '2026-01-01T00:00:01.000Z';
+const T2 = '2026-01-01T00:00:02.000Z';
+
+function tenant(phase: Phase, generation: number, observedGeneration: number, extra: Partial<Tenant> = {}): Tenant {
+  return {
+    id: 't1',
+    name: 'acme',
+    spec: { provider: 'fake', config: {}, labels: {}, annotations: {}, retryPolicy: null, paused: false },
+    generation,
+    status: { ...initialStatus(), phase, observedGeneration },
+    version: 1,
+    createdAt: T0,
+    updatedAt: T1,
+    ...extra,
+  };
+}
+
+function run(action: WorkflowAction, generation: number, state: RunState, retry = 0, finishedAt: string | null = null): WorkflowRun {
+  return {
+    runId: `t1:${action}:g${generation}${retry ? `:r${retry}` : ''}`,
+    tenantId: 't1',
+    action,
+    engine: 'embedded',
+    state,
+    attempt: 1,
+    triggerSource: 'controller',
+    generation,
+    configHash: 'h',
+    input: {},
+    output: null,
+    error: null,
+    wakeAt: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+    createdAt: T0,
+    updatedAt: T0,
+    finishedAt,
+  };
+}
+
+const paused = (t: Tenant): Tenant => ({ ...t, spec: { ...t.spec, paused: true } });
+
+interface Case {
+  readonly reason: string;
+  readonly tenant: Tenant;
+  readonly runs: readonly WorkflowRun[];
+  readonly expect: Partial<ReconcileDecision> & { kind: ReconcileDecision['kind'] };
+}
+
+const cases: readonly Case[] = [
+  { reason: 'a new tenant gets its first provision run', tenant: tenant('requested', 1, 0), runs: [], expect: { kind: 'start', action: 'provision', retry: 0 } },
+  { reason: 'an active run is left to finish', tenant: tenant('provisioning', 1, 0), runs: [run('provision', 1, 'waiting')], expect: { kind: 'none' } },
+  {
+    reason: 'a run recorded but maybe never submitted is started again under its own id',
+    tenant: tenant('requested', 1, 0),
+    runs: [run('provision', 1, 'pending')],
+    expect: { kind: 'resubmit' },
+  },
+  { reason: 'a converged ready tenant needs nothing', tenant: tenant('ready', 1, 1), runs: [run('provision', 1, 'succeeded', 0, T0)], expect: { kind: 'none' } },
+  { reason: 'a newer spec on a ready tenant is an update', tenant: tenant('ready', 2, 1), runs: [run('provision', 1, 'succeeded', 0, T0)], expect: { kind: 'start', action: 'update', retry: 0 } },
+  {
+    reason: 'a healthy run for an older generation finishes first',
+    tenant: tenant('updating', 3, 1),
+    runs: [run('update', 2, 'waiting')],
+    expect: { kind: 'none' },
+  },
+  {
+    reason: 'a run backing off for an older spec is cancelled and replaced at once',
+    tenant: tenant('updating', 3, 1),
+    runs: [run('update', 2, 'backing-off')],
+    expect: { kind: 'start', action: 'update', cancel: ['t1:update:g2'] },
+  },
+  {
+    reason: 'a first provision backing off for an older spec is replaced by a provision',
+    tenant: tenant('provisioning', 2, 0),
+    runs: [run('provision', 1, 'backing-off')],
+    expect: { kind: 'start', action: 'provision', cancel: ['t1:provision:g1'] },
+  },
+  { reason: 'failed is steady for the spec that failed', tenant: tenant('failed', 1, 0), runs: [run('provision', 1, 'failed', 0, T0)], expect: { kind: 'none' } },
+  {
+    reason: 'a failed tenant with a newer spec is provisioned again when it never ran',
+    tenant: tenant('failed', 2, 0),
+    runs: [run('provision', 1, 'failed', 0, T0)],
+    expect: { kind: 'start', action: 'provision', retry: 0 },
+  },
+  {
+    reason: 'a failed tenant with a newer spec is updated when it ran before',
+    tenant: tenant('failed', 3, 1),
+    runs: [run('update', 2, 'failed', 0, T0)],
+    expect: { kind: 'start', action: 'update', retry: 0 },
+  },
+  {
+    reason: 'a human retry (phase moved after the failed run) starts the next retry suffix',
+    tenant: tenant('provisioning', 1, 0, { updatedAt: T2 }),
+    runs: [run('provision', 1, 'failed', 0, T1)],
+    expect: { kind: 'start', action: 'provision', retry: 1 },
+  },
+  {
+    reason: 'a run that died without settling the tenant is surfaced as failed, not restarted',
+    tenant: tenant('provisioning', 1, 0, { updatedAt: T1 }),
+    runs: [run('provision', 1, 'failed', 0, T2)],
+    expect: { kind: 'fail', runId: 't1:provision:g1' },
+  },
+  {
+    reason: 'delete cancels the active provision and starts a delete',
+    tenant: tenant('deleting', 1, 0),
+    runs: [run('provision', 1, 'backing-off')],
+    expect: { kind: 'start', action: 'delete', cancel: ['t1:provision:g1'] },
+  },
+  { reason: 'delete already running', tenant: tenant('deleting', 1, 1), runs: [run('delete', 1, 'waiting')], expect: { kind: 'none' } },
+  {
+    reason: 'a retried delete gets the next suffix',
+    tenant: tenant('deleting', 1, 1, { updatedAt: T2 }),
+    runs: [run('delete', 1, 'failed', 0, T1)],
+    expect: { kind: 'start', action: 'delete', retry: 1 },
+  },
+  { reason: 'archived is final', tenant: tenant('archived', 1, 1), runs: [], expect: { kind: 'none' } },
+  {
+    reason: 'paused sets the condition and cancels backing-off runs',
+    tenant: paused(tenant('provisioning', 1, 0)),
+    runs: [run('provision', 1, 'backing-off')],
+    expect: { kind: 'set-paused', paused: true, cancel: ['t1:provision:g1'] },
+  },
+  {
+    reason: 'paused with the condition set does nothing, even with work to do',
+    tenant: paused({
+      ...tenant('ready', 2, 1),
+      status: {
+        ...tenant('ready', 2, 1).status,
+        conditions: [{ type: 'Paused', status: 'True', reason: 'SpecPaused', message: '', lastTransitionTime: T0, observedGeneration: 2 }],
+      },
+    }),
+    runs: [],
+    expect: { kind: 'none' },
+  },
+  {
+    reason: 'unpausing clears the condition first',
+    tenant: {
+      ...tenant('ready', 2, 1),
+      status: {
+        ...tenant('ready', 2, 1).status,
+        conditions: [{ type: 'Paused', status: 'True', reason: 'SpecPaused', message: '', lastTransitionTime: T0, observedGeneration: 2 }],
+      },
+    },
+    runs: [],
+    expect: { kind: 'set-paused', paused: false },
+  },
+];
+
+for (const c of cases) {
+  test(`decideReconcile: ${c.reason}`, () => {
+    const decision = decideReconcile(c.tenant, c.runs);
+    const picked = Object.fromEntries(Object.keys(c.expect).map((key) => [key, (decision as unknown as Record<string, unknown>)[key]]));
+    if ('run' in c.expect) delete picked.run;
+    assert.deepEqual(picked, c.expect, JSON.stringify(decision));
+  });
+}
+
+test('decideReconcile is pure: the same state gives the same decision', () => {
+  for (const c of cases) assert.deepEqual(decideReconcile(c.tenant, c.runs), decideReconcile(c.tenant, c.runs));
+});
