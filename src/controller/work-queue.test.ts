@@ -31,7 +31,7 @@ test('work queue model: a key is never handled twice at once, and every enqueue 
         const lastHandledStart = new Map<string, number>();
         let clock = 0;
         let overlap = false;
-        const work = new Map(ops.map((op) => [op.key, op.workMs]));
+        const work = new Map<string, number>(ops.map((op) => [op.key, op.workMs]));
         const q = queue({
           workers,
           handle: async (key) => {

@@ -1,0 +1,101 @@
+/**
+ * What the HTTP API needs from the rest of Lessor (small ports, so tests can pass fakes) and how it
+ * is tuned. The composition root passes the real store, provider registry, compute API, workflow
+ * engine and controller trigger.
+ */
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Registry } from 'prom-client';
+import type { ComputeApi } from '../compute/compute-api.js';
+import type { ProviderRegistry } from '../compute/provider-registry.js';
+import type { ReconcileTrigger } from '../controller/reconcile-trigger.js';
+import type { Store } from '../store/store.js';
+import type { WorkflowEngine } from '../workflow/engine.js';
+import type { Access, Principal, TokenConfig } from './auth.js';
+
+/** The provider registry as the API uses it: discovery, resolution, validation, redaction. */
+export type ProviderCatalog = Pick<
+  ProviderRegistry,
+  'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
+>;
+
+export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'ping'>;
+
+export interface ApiDeps {
+  readonly store: ApiStore;
+  readonly providers: ProviderCatalog;
+  readonly executions: Pick<ComputeApi, 'get' | 'list'>;
+  readonly runs: Pick<WorkflowEngine, 'getRun' | 'journal' | 'ping'>;
+  readonly trigger: ReconcileTrigger;
+  /** A pino logger; request logs are its children, carrying `requestId`. */
+  readonly logger: FastifyBaseLogger;
+  /** Registry for `/metrics`; a private one is made when absent. */
+  readonly metrics?: Registry;
+  readonly now?: () => Date;
+  /** Called after a dead callback was re-driven, to wake the dispatcher at once. */
+  readonly wakeCallbacks?: () => void;
+}
+
+export interface ApiOptions {
+  /** Bearer tokens; none configured = authentication off (loopback only, see `assertSafeBind`). */
+  readonly tokens: readonly TokenConfig[];
+  /** Default 1 MiB; larger bodies get 413. */
+  readonly bodyLimitBytes?: number;
+  /** Time allowed to receive a whole request (node `requestTimeout`); default 30 s. */
+  readonly requestTimeoutMs?: number;
+  /** Per token (or per IP when anonymous); default 1200, 0 disables. */
+  readonly rateLimitPerMinute?: number;
+  /** `compute.defaultProvider`; the registry's own default applies when absent. */
+  readonly defaultProvider?: string | undefined;
+  /** Extra readiness check for `/readyz` (e.g. the controller has started). */
+  readonly ready?: () => Promise<void>;
+  /** SSE tuning: store poll interval while connected (default 250 ms) and heartbeat (default 15 s). */
+  readonly ssePollMs?: number;
+  readonly sseHeartbeatMs?: number;
+}
+
+export const DEFAULTS = {
+  bodyLimitBytes: 1024 * 1024,
+  requestTimeoutMs: 30_000,
+  rateLimitPerMinute: 1200,
+  ssePollMs: 250,
+  sseHeartbeatMs: 15_000,
+} as const;
+
+/** What every route module receives. */
+export interface ApiContext {
+  readonly deps: ApiDeps;
+  readonly options: ApiOptions;
+  readonly now: () => Date;
+}
+
+export type ApiApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (default `read`). */
+    access?: Access;
+    /** Accepted request media types (default `application/json`). */
+    mediaTypes?: readonly string[];
+  }
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+/** `api:<token name>`: the actor recorded on tenant events. */
+export function actorOf(principal: Principal): string {
+  return `api:${principal.name}`;
+}

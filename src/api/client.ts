@@ -1,0 +1,287 @@
+/**
+ * Typed HTTP client of the Lessor API v1 (global `fetch`), used by the CLI and end-to-end tests.
+ * Every non-2xx answer throws `ApiError` carrying the RFC 9457 problem. No server code is loaded.
+ */
+import { parseSse, type SseParserState } from './client-sse.js';
+import type {
+  Callback,
+  CallbackList,
+  CallbacksParams,
+  ComputeExecutionList,
+  ComputeExecutionWithHistory,
+  CreateTenantRequest,
+  ExecutionsParams,
+  JsonSchemaDocument,
+  ListTenantsParams,
+  PageParams,
+  Problem,
+  ProblemCode,
+  ProviderList,
+  StreamEvent,
+  Tenant,
+  TenantEvent,
+  TenantEventList,
+  TenantList,
+  TenantPatch,
+  TenantSpecInput,
+  WorkflowRun,
+} from './types.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    super(`${problem.code} (${status}): ${problem.detail}`);
+    this.name = 'ApiError';
+  }
+
+  get code(): ProblemCode {
+    return this.problem.code;
+  }
+}
+
+export interface LessorClientOptions {
+  /** e.g. `http://127.0.0.1:8080` */
+  readonly baseUrl: string;
+  readonly token?: string | undefined;
+  /** Per request, default 30 s (not applied to `streamEvents`). */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface WriteOptions {
+  /** The tenant `version` this write is based on (sent as `If-Match`; stale → 412). */
+  readonly ifMatch?: number;
+}
+
+export interface StreamOptions {
+  /** Resume after this sequence number; default: only new events. */
+  readonly since?: number;
+  readonly tenantId?: string;
+  readonly signal?: AbortSignal;
+  /** Reconnect with `Last-Event-ID` when the stream drops (default true). */
+  readonly reconnect?: boolean;
+}
+
+type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+interface Call {
+  readonly query?: Query | undefined;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal | undefined;
+}
+
+const seg = encodeURIComponent;
+const PROBLEM_BY_STATUS: Readonly<Record<number, ProblemCode>> = {
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  412: 'PRECONDITION_FAILED',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'UNAVAILABLE',
+};
+
+export class LessorClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: LessorClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  createTenant(input: CreateTenantRequest, options: { idempotencyKey?: string } = {}): Promise<Tenant> {
+    const headers: Record<string, string> = options.idempotencyKey
+      ? { 'idempotency-key': options.idempotencyKey }
+      : {};
+    return this.json('POST', '/v1/tenants', { body: input, headers });
+  }
+
+  listTenants(params: ListTenantsParams = {}): Promise<TenantList> {
+    return this.json('GET', '/v1/tenants', { query: { ...params } });
+  }
+
+  getTenant(idOrName: string): Promise<Tenant> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}`);
+  }
+
+  replaceSpec(idOrName: string, spec: TenantSpecInput, options: WriteOptions = {}): Promise<Tenant> {
+    return this.json('PUT', `/v1/tenants/${seg(idOrName)}`, { body: { spec }, headers: ifMatch(options) });
+  }
+
+  /** JSON merge patch (RFC 7386) of the tenant: `{ spec: { config: { env: { MODE: 'debug' } } } }`. */
+  patchTenant(idOrName: string, patch: TenantPatch, options: WriteOptions = {}): Promise<Tenant> {
+    const headers = { ...ifMatch(options), 'content-type': 'application/merge-patch+json' };
+    return this.json('PATCH', `/v1/tenants/${seg(idOrName)}`, { body: patch, headers });
+  }
+
+  /** The tenant (now deleting, or archived); null after a purge. */
+  async deleteTenant(
+    idOrName: string,
+    options: WriteOptions & { purge?: boolean } = {},
+  ): Promise<Tenant | null> {
+    const query = options.purge ? { purge: true } : {};
+    const response = await this.send('DELETE', `/v1/tenants/${seg(idOrName)}`, {
+      query,
+      headers: ifMatch(options),
+    });
+    return response.status === 204 ? null : ((await response.json()) as Tenant);
+  }
+
+  retryTenant(idOrName: string, options: WriteOptions = {}): Promise<Tenant> {
+    return this.json('POST', `/v1/tenants/${seg(idOrName)}/retry`, { headers: ifMatch(options) });
+  }
+
+  tenantEvents(idOrName: string, params: PageParams = {}): Promise<TenantEventList> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/events`, { query: { ...params } });
+  }
+
+  tenantExecutions(idOrName: string, params: ExecutionsParams = {}): Promise<ComputeExecutionList> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/executions`, { query: { ...params } });
+  }
+
+  getExecution(executionId: string): Promise<ComputeExecutionWithHistory> {
+    return this.json('GET', `/v1/compute/executions/${seg(executionId)}`);
+  }
+
+  getRun(runId: string): Promise<WorkflowRun> {
+    return this.json('GET', `/v1/workflows/runs/${seg(runId)}`);
+  }
+
+  listProviders(): Promise<ProviderList> {
+    return this.json('GET', '/v1/compute/providers');
+  }
+
+  providerSchema(type: string): Promise<JsonSchemaDocument> {
+    return this.json('GET', `/v1/compute/providers/${seg(type)}/schema`);
+  }
+
+  listCallbacks(params: CallbacksParams = {}): Promise<CallbackList> {
+    return this.json('GET', '/v1/callbacks', { query: { ...params } });
+  }
+
+  redriveCallback(id: string): Promise<Callback> {
+    return this.json('POST', `/v1/callbacks/${seg(id)}/redrive`);
+  }
+
+  /** Events of `GET /v1/events` as they come; ends when `signal` aborts (or the stream ends without `reconnect`). */
+  async *streamEvents(options: StreamOptions = {}): AsyncGenerator<StreamEvent> {
+    // Aborted when the consumer stops iterating, so the connection never outlives the loop.
+    const stop = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+    const state: SseParserState = { retryMs: undefined };
+    let lastId = options.since;
+    let first = true;
+    try {
+      while (!signal.aborted) {
+        try {
+          const response = await this.openStream(options.tenantId, lastId, first, signal);
+          first = false;
+          for await (const frame of parseSse(response.body!, state)) {
+            const event = {
+              id: Number(frame.id),
+              event: frame.event,
+              data: JSON.parse(frame.data) as TenantEvent,
+            };
+            lastId = event.id;
+            yield event;
+          }
+        } catch (error) {
+          if (signal.aborted) return;
+          if (error instanceof ApiError || options.reconnect === false) throw error;
+        }
+        if (options.reconnect === false) return;
+        await delay(state.retryMs ?? 2000, signal);
+      }
+    } finally {
+      stop.abort();
+    }
+  }
+
+  private openStream(
+    tenantId: string | undefined,
+    lastId: number | undefined,
+    first: boolean,
+    signal: AbortSignal,
+  ) {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (!first && lastId !== undefined) headers['last-event-id'] = String(lastId);
+    const query = { since: first ? lastId : undefined, tenantId };
+    return this.send('GET', '/v1/events', { query, headers, signal }, false);
+  }
+
+  private async json<T>(method: string, path: string, call: Call = {}): Promise<T> {
+    const response = await this.send(method, path, call);
+    return (await response.json()) as T;
+  }
+
+  private async send(method: string, path: string, call: Call, timeout = true): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let body: string | undefined;
+    if (call.body !== undefined) {
+      body = JSON.stringify(call.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const signals = [
+      call.signal,
+      timeout ? AbortSignal.timeout(this.options.timeoutMs ?? 30_000) : undefined,
+    ];
+    const active = signals.filter((s): s is AbortSignal => s !== undefined);
+    const signal = active.length > 1 ? AbortSignal.any(active) : active[0];
+    const response = await this.fetchImpl(`${this.baseUrl}${path}${queryString(call.query)}`, {
+      method,
+      headers,
+      body,
+      signal,
+    });
+    if (!response.ok) throw await toApiError(response);
+    return response;
+  }
+}
+
+function ifMatch(options: WriteOptions): Record<string, string> {
+  return options.ifMatch === undefined ? {} : { 'if-match': `"${options.ifMatch}"` };
+}
+
+function queryString(query: Query | undefined): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {}))
+    if (value !== undefined) params.set(key, String(value));
+  const text = params.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const problem = JSON.parse(text) as Problem;
+    if (typeof problem.code === 'string') return new ApiError(response.status, problem);
+  } catch {
+    // not a problem document: synthesise one below
+  }
+  const code =
+    PROBLEM_BY_STATUS[response.status] ?? (response.status >= 500 ? 'INTERNAL' : 'VALIDATION_FAILED');
+  const problem: Problem = {
+    type: 'about:blank',
+    title: response.statusText,
+    status: response.status,
+    detail: text.slice(0, 500),
+    code,
+    instance: new URL(response.url || 'http://unknown/').pathname,
+    requestId: response.headers.get('x-request-id') ?? '',
+  };
+  return new ApiError(response.status, problem);
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * Open operational endpoints: `/healthz` (the process serves), `/readyz` (database and workflow
+ * engine answer within 2 s, plus the optional `ready` check; else 503 UNAVAILABLE) and `/metrics`
+ * (Prometheus text format).
+ */
+import type { Registry } from 'prom-client';
+import { UnavailableError } from '../domain/errors.js';
+import type { ApiApp, ApiContext } from './api-deps.js';
+import { HealthSchema, ReadinessSchema } from './schemas-resources.js';
+
+const tags = ['operations'];
+const PING_TIMEOUT_MS = 2000;
+
+function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function readiness(ctx: ApiContext): Promise<Record<string, 'ok'>> {
+  const checks: [string, () => Promise<void>][] = [
+    ['database', () => ctx.deps.store.ping()],
+    ['engine', () => ctx.deps.runs.ping()],
+  ];
+  const ready = ctx.options.ready;
+  if (ready) checks.push(['controller', ready]);
+  const results = await Promise.allSettled(checks.map(([, check]) => withTimeout(check(), PING_TIMEOUT_MS)));
+  const failed = checks.filter((_, i) => results[i]!.status === 'rejected').map(([name]) => name);
+  if (failed.length > 0) throw new UnavailableError(`not ready: ${failed.join(', ')} unavailable`);
+  return Object.fromEntries(checks.map(([name]) => [name, 'ok' as const]));
+}
+
+export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Registry): void {
+  const open = { access: 'open' as const };
+  const security: never[] = [];
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'healthz',
+        summary: 'Liveness',
+        tags,
+        security,
+        response: { 200: HealthSchema },
+      },
+      config: open,
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'readyz',
+        summary: 'Readiness (database, engine)',
+        tags,
+        security,
+        response: { 200: ReadinessSchema },
+      },
+      config: open,
+    },
+    async () => ({ status: 'ready' as const, checks: await readiness(ctx) }),
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        operationId: 'metrics',
+        summary: 'Prometheus metrics',
+        tags,
+        security,
+        produces: ['text/plain'],
+      },
+      config: open,
+    },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}

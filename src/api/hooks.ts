@@ -1,0 +1,53 @@
+/**
+ * Request hooks shared by every route: request-id echo, authentication and role check, rate limit,
+ * media-type check of bodies, and the request-duration metric.
+ */
+import type { Registry } from 'prom-client';
+import type { ApiApp, ApiContext } from './api-deps.js';
+import { DEFAULTS } from './api-deps.js';
+import { createAuthenticator } from './auth.js';
+import { createHttpMetrics } from './metrics.js';
+import { httpError } from './problem.js';
+import { createRateLimiter } from './rate-limit.js';
+
+const JSON_ONLY = ['application/json'] as const;
+
+/** `application/json; charset=utf-8` → `application/json`. */
+export function mediaTypeOf(header: string | undefined): string | undefined {
+  return header?.split(';')[0]?.trim().toLowerCase();
+}
+
+export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry): void {
+  const authenticate = createAuthenticator(ctx.options.tokens);
+  const limiter = createRateLimiter(ctx.options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute);
+  const observe = createHttpMetrics(registry);
+  app.decorateRequest('principal', null as never);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const access = request.routeOptions.config.access ?? 'read';
+    request.principal = authenticate(request, access);
+    if (access === 'open') return;
+    const key = request.principal.authenticated ? `token:${request.principal.name}` : `ip:${request.ip}`;
+    const waitSeconds = limiter.take(key);
+    if (waitSeconds > 0) {
+      throw httpError('RATE_LIMITED', `rate limit exceeded; retry in ${waitSeconds} s`, {
+        headers: { 'retry-after': String(waitSeconds) },
+      });
+    }
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const type = mediaTypeOf(request.headers['content-type']);
+    if (type === undefined || request.body === undefined) return;
+    const accepted = request.routeOptions.config.mediaTypes ?? JSON_ONLY;
+    if (!accepted.includes(type)) {
+      throw httpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${accepted.join(' or ')}`);
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+  });
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import type { Store } from '../store/store.js';
+import { backends } from '../store/testing/test-databases.js';
+import type { ApiStore } from './api-deps.js';
+import { apiSuite, tenantBody, uniqueName } from './testing/api-harness.js';
+import type { Problem, Tenant } from './types.js';
+
+/** Holds `tenants.create` for names starting with `slow-` until `release()`. */
+function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const wrap = (store: Store): ApiStore => ({
+    tenants: {
+      ...store.tenants,
+      get: (id) => store.tenants.get(id),
+      list: (q) => store.tenants.list(q),
+      change: (id, c, o) => store.tenants.change(id, c, o),
+      purge: (id) => store.tenants.purge(id),
+      listSummaries: (a, l) => store.tenants.listSummaries(a, l),
+      count: () => store.tenants.count(),
+      create: async (input) => {
+        if (input.name.startsWith('slow-')) await gate;
+        return store.tenants.create(input);
+      },
+    },
+    events: store.events,
+    callbacks: store.callbacks,
+    idempotency: store.idempotency,
+    ping: () => store.ping(),
+  });
+  return { wrap, release: () => release() };
+}
+
+for (const backend of backends()) {
+  const gate = gated();
+  apiSuite(
+    backend,
+    'Idempotency-Key on POST /v1/tenants',
+    (h) => {
+      const post = (key: string, payload: object, token: 'admin' | 'operator' = 'admin') =>
+        h.inject({ method: 'POST', url: '/v1/tenants', headers: { 'idempotency-key': key }, payload, token });
+
+      h.test('same key + same body → the first response again, one tenant', async () => {
+        const key = uniqueName('key');
+        const body = tenantBody(uniqueName());
+        const first = await post(key, body);
+        assert.equal(first.statusCode, 201);
+        const before = await h.store().tenants.count();
+        const second = await post(key, body);
+        assert.equal(second.statusCode, 201);
+        assert.deepEqual(second.json<Tenant>(), first.json<Tenant>());
+        assert.equal(second.headers.location, first.headers.location);
+        assert.equal(second.headers.etag, first.headers.etag);
+        assert.equal(second.headers['idempotent-replayed'], 'true');
+        assert.equal(await h.store().tenants.count(), before);
+      });
+
+      h.test('same key + another body → 422 VALIDATION_FAILED (idempotency-key-reused)', async () => {
+        const key = uniqueName('key');
+        assert.equal((await post(key, tenantBody(uniqueName()))).statusCode, 201);
+        const before = await h.store().tenants.count();
+        const other = await post(key, tenantBody(uniqueName()));
+        assert.equal(other.statusCode, 422);
+        assert.equal(other.json<Problem>().code, 'VALIDATION_FAILED');
+        assert.equal(other.json<Problem>().type, 'urn:lessor:problem:idempotency-key-reused');
+        assert.equal(await h.store().tenants.count(), before);
+      });
+
+      h.test('keys are scoped per token', async () => {
+        const key = uniqueName('key');
+        assert.equal((await post(key, tenantBody(uniqueName()))).statusCode, 201);
+        assert.equal((await post(key, tenantBody(uniqueName()), 'operator')).statusCode, 201);
+      });
+
+      h.test('a failed request releases its key', async () => {
+        const key = uniqueName('key');
+        const invalid = await post(key, tenantBody(uniqueName(), { image: 'x', bogus: true }));
+        assert.equal(invalid.statusCode, 400);
+        assert.equal((await post(key, tenantBody(uniqueName()))).statusCode, 201);
+      });
+
+      h.test('same key while the first request runs → 409 CONFLICT + Retry-After', async () => {
+        const key = uniqueName('key');
+        const body = tenantBody(uniqueName('slow'));
+        const first = post(key, body);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const second = await post(key, body);
+        assert.equal(second.statusCode, 409, second.body);
+        assert.equal(second.json<Problem>().code, 'CONFLICT');
+        assert.equal(second.headers['retry-after'], '1');
+        gate.release();
+        assert.equal((await first).statusCode, 201);
+        assert.equal((await post(key, body)).headers['idempotent-replayed'], 'true');
+      });
+    },
+    { wrapStore: gate.wrap },
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * What the composition root needs from the HTTP API. The CLI imports `client.ts` and `types.ts`
+ * directly (they load no server code).
+ */
+export { createApiServer, API_VERSION } from './server.js';
+export { assertSafeBind, hashToken, isLoopback, type Role, type TokenConfig } from './auth.js';
+export { notifyEvents } from './events-routes.js';
+export type { ApiDeps, ApiOptions, ApiStore, ProviderCatalog } from './api-deps.js';

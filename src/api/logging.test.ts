@@ -1,0 +1,59 @@
+/** Every log line of a request carries its request id; secrets and tokens never reach the log. */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { backends, type TestDatabase } from '../store/testing/test-databases.js';
+import { createApiServer } from './server.js';
+import { apiDeps, tenantBody, TOKEN_CONFIG, TOKENS, uniqueName } from './testing/api-harness.js';
+
+for (const backend of backends()) {
+  describe(`[${backend.name}] api: logging`, () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    let db: TestDatabase;
+    let app: FastifyInstance;
+    before(async () => {
+      db = await backend.create();
+      app = await createApiServer(apiDeps(db.store, { logger: pino({ level: 'debug' }, sink) }), {
+        tokens: TOKEN_CONFIG,
+      });
+    });
+    after(async () => {
+      await app.close();
+      await db.cleanup();
+    });
+
+    test(`[${backend.name}] request logs carry requestId; no secret, token or body in any line`, async () => {
+      const config = { image: 'x', secretEnv: { API_KEY: 'sup3r-s3cret-value' } };
+      const headers = { authorization: `Bearer ${TOKENS.admin}`, 'x-request-id': 'trace-42' };
+      const ok = await app.inject({
+        method: 'POST',
+        url: '/v1/tenants',
+        headers,
+        payload: tenantBody(uniqueName(), config),
+      });
+      assert.equal(ok.statusCode, 201);
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/v1/tenants',
+        headers: { ...headers, 'x-request-id': 'trace-43' },
+        payload: { name: 'BAD', spec: { config } },
+      });
+      assert.equal(bad.statusCode, 400);
+      const mine = lines.filter((l) => l.requestId === 'trace-42' || l.requestId === 'trace-43');
+      assert.ok(mine.length >= 4, JSON.stringify(lines));
+      const requestLines = lines.filter((l) => 'req' in l || 'res' in l);
+      assert.ok(requestLines.every((l) => typeof l.requestId === 'string'));
+      const all = JSON.stringify(lines);
+      for (const secret of ['sup3r-s3cret-value', TOKENS.admin]) assert.ok(!all.includes(secret), secret);
+    });
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * `GET /v1/workflows/runs/{runId}`: one workflow run with its step journal (the audit trail). Run
+ * inputs and step results may carry a spec, so they pass through `redactDeep` first.
+ */
+import { NotFoundError } from '../domain/errors.js';
+import type { ApiApp, ApiContext } from './api-deps.js';
+import { RunParams } from './schemas-query.js';
+import { WorkflowRunSchema } from './schemas-resources.js';
+import { redactDeep } from './tenant-view.js';
+
+export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
+  const { runs, providers } = ctx.deps;
+  app.get(
+    '/v1/workflows/runs/:runId',
+    {
+      schema: {
+        operationId: 'getRun',
+        summary: 'One workflow run with its step journal',
+        tags: ['workflows'],
+        params: RunParams,
+        response: { 200: WorkflowRunSchema },
+      },
+    },
+    async (request) => {
+      const { runId } = request.params;
+      const [run, journal] = await Promise.all([runs.getRun(runId), runs.journal(runId)]);
+      if (!run) throw new NotFoundError('workflow run', runId);
+      const redact = (value: unknown): unknown => redactDeep(value, providers);
+      const steps = journal.map((step) => ({
+        ...step,
+        result: redact(step.result),
+        error: redact(step.error),
+      }));
+      return {
+        ...run,
+        input: redact(run.input),
+        output: redact(run.output),
+        error: redact(run.error),
+        steps,
+      };
+    },
+  );
+}

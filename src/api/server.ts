@@ -1,0 +1,103 @@
+/**
+ * `createApiServer`: the HTTP API v1 as a fastify instance, not yet listening. The composition root
+ * checks `assertSafeBind(host, tokens)`, then calls `listen`, and `close()` on shutdown (which also
+ * ends open event streams).
+ *
+ * Request pipeline: request id (client `X-Request-Id` when sane, else a UUID; echoed on every
+ * response and bound to every log line as `requestId`) → bearer auth and role check → rate limit →
+ * body parsing (JSON only; merge-patch JSON on PATCH; 1 MiB) → zod validation → handler → zod
+ * serialisation. Every failure on the way is a problem+json from problem.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Registry } from 'prom-client';
+import { DEFAULTS, type ApiApp, type ApiContext, type ApiDeps, type ApiOptions } from './api-deps.js';
+import { registerCallbackRoutes } from './callbacks-routes.js';
+import { registerEventRoutes } from './events-routes.js';
+import { registerExecutionRoutes } from './executions-routes.js';
+import { registerHealthRoutes } from './health-routes.js';
+import { registerHooks } from './hooks.js';
+import { registerOpenApi } from './openapi.js';
+import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
+import { registerProviderRoutes } from './providers-routes.js';
+import { registerRunRoutes } from './runs-routes.js';
+import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
+import { registerTenantRoutes } from './tenants-routes.js';
+
+export const API_VERSION = '1.0.0';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's `X-Request-Id` when it is a sane token (≤ 128 of `[A-Za-z0-9._:-]`), else a UUID. */
+export function requestIdOf(request: IncomingMessage): string {
+  const header = request.headers['x-request-id'];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+}
+
+export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promise<FastifyInstance> {
+  const ctx: ApiContext = { deps, options, now: deps.now ?? (() => new Date()) };
+  const app: ApiApp = Fastify({
+    loggerInstance: deps.logger,
+    genReqId: requestIdOf,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    bodyLimit: options.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 300 },
+    clientErrorHandler,
+    frameworkErrors: (error, request, reply) => {
+      void replyWithProblem(error, request, reply);
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error, request, reply) => replyWithProblem(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    replyWithProblem(
+      httpError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+      request,
+      reply,
+    ),
+  );
+  configureBodyParsers(app);
+  const registry = deps.metrics ?? new Registry();
+  registerHooks(app, ctx, registry);
+
+  await registerOpenApi(app, API_VERSION);
+  registerHealthRoutes(app, ctx, registry);
+  registerTenantRoutes(app, ctx);
+  registerTenantChangeRoutes(app, ctx);
+  registerExecutionRoutes(app, ctx);
+  registerRunRoutes(app, ctx);
+  registerProviderRoutes(app, ctx);
+  registerCallbackRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  scheduleIdempotencySweep(app, ctx);
+  return app;
+}
+
+/** JSON only (text/plain is not a body type here), plus JSON merge patch. */
+function configureBodyParsers(app: ApiApp): void {
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(MERGE_PATCH, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+}
+
+/** Expired idempotency keys are dropped hourly (and once at start); failures only log. */
+function scheduleIdempotencySweep(app: ApiApp, ctx: ApiContext): void {
+  const sweep = (): void => {
+    ctx.deps.store.idempotency
+      .deleteExpired(ctx.now().getTime())
+      .catch((error: unknown) => app.log.warn({ err: error }, 'could not delete expired idempotency keys'));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    sweep();
+    timer = setInterval(sweep, 3600_000);
+    timer.unref();
+  });
+  app.addHook('onClose', async () => clearInterval(timer));
+}

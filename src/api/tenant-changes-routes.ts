@@ -1,0 +1,180 @@
+/**
+ * Writes to an existing tenant: replace the spec (PUT), merge-patch it (PATCH), delete (and purge),
+ * retry. Each is one `writeTenant` loop (If-Match → 412) and wakes the controller when it changed
+ * something. Answers: 202 when work was triggered, 200 when nothing changed.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ConflictError, InvalidTransitionError } from '../domain/errors.js';
+import type { TenantChange } from '../domain/tenant-change.js';
+import type { Phase, Tenant } from '../domain/tenant.js';
+import type { ApiApp, ApiContext } from './api-deps.js';
+import { actorOf } from './api-deps.js';
+import { applyMergePatch } from './merge-patch.js';
+import { DeleteQuery, IdOrNameParams, WriteHeaders } from './schemas-query.js';
+import { ReplaceSpecRequestSchema, TenantPatchSchema, TenantSchema } from './schemas.js';
+import { parsePatchedSpec, resolveSpec, type SpecRequest } from './tenant-spec.js';
+import { sendTenant } from './tenant-view.js';
+import { requireTenant, wake, writeTenant, type WriteResult } from './tenant-write.js';
+
+const tags = ['tenants'];
+/** 200: nothing changed; 202: accepted, work was triggered. */
+const changed = { 200: TenantSchema, 202: TenantSchema };
+export const MERGE_PATCH = 'application/merge-patch+json';
+
+function specChange(ctx: ApiContext, actor: string, input: SpecRequest) {
+  return (current: Tenant): TenantChange => {
+    if (current.status.phase === 'deleting' || current.status.phase === 'archived') {
+      throw new ConflictError(
+        `tenant '${current.name}' is ${current.status.phase}; its spec can no longer change`,
+        {
+          phase: current.status.phase,
+        },
+      );
+    }
+    return { actor, spec: resolveSpec(ctx, input, current) };
+  };
+}
+
+export function registerTenantChangeRoutes(app: ApiApp, ctx: ApiContext): void {
+  replaceSpecRoute(app, ctx);
+  patchTenantRoute(app, ctx);
+  deleteTenantRoute(app, ctx);
+  retryTenantRoute(app, ctx);
+}
+
+/** Answers a finished write: 202 when it changed something (work follows), else 200. */
+async function answer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, result: WriteResult) {
+  if (result.changed) wake(ctx, request, result.tenant.id, 'api');
+  return sendTenant(reply, result.changed ? 202 : 200, result.tenant, ctx.deps.providers);
+}
+
+function replaceSpecRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'replaceTenantSpec',
+    summary: 'Replace the spec',
+    tags,
+    params: IdOrNameParams,
+    headers: WriteHeaders,
+    body: ReplaceSpecRequestSchema,
+    response: changed,
+  };
+  app.put('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
+    const decide = specChange(ctx, actorOf(request.principal), request.body.spec);
+    return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
+  });
+}
+
+function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
+  const mediaTypes = [MERGE_PATCH, 'application/json'];
+  const schema = {
+    operationId: 'patchTenant',
+    summary: 'JSON merge patch (RFC 7386) of the tenant; only spec is writable',
+    tags,
+    params: IdOrNameParams,
+    headers: WriteHeaders,
+    body: TenantPatchSchema,
+    consumes: mediaTypes,
+    response: changed,
+  };
+  app.patch(
+    '/v1/tenants/:idOrName',
+    { schema, config: { access: 'write', mediaTypes } },
+    async (request, reply) => {
+      const patch = request.body.spec;
+      const actor = actorOf(request.principal);
+      const decide = (current: Tenant): TenantChange | null =>
+        patch === undefined
+          ? null
+          : specChange(ctx, actor, parsePatchedSpec(applyMergePatch(current.spec, patch)))(current);
+      return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
+    },
+  );
+}
+
+function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'deleteTenant',
+    summary: 'Delete a tenant (phase → deleting → archived); ?purge=true removes an archived record',
+    description: '202 deletion accepted or running; 200 already archived; 204 purged.',
+    tags,
+    params: IdOrNameParams,
+    headers: WriteHeaders,
+    querystring: DeleteQuery,
+    response: { 200: TenantSchema, 202: TenantSchema, 204: z.null() },
+  };
+  app.delete('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
+    const { idOrName } = request.params;
+    if (request.query.purge === true) {
+      await purge(ctx, idOrName);
+      return reply.code(204).send(null);
+    }
+    const actor = actorOf(request.principal);
+    const result = await writeTenant(ctx, request, idOrName, (current) => deleteChange(current, actor));
+    if (result.changed) wake(ctx, request, result.tenant.id, 'api');
+    const status = result.tenant.status.phase === 'archived' ? 200 : 202;
+    return sendTenant(reply, status, result.tenant, ctx.deps.providers);
+  });
+}
+
+async function purge(ctx: ApiContext, idOrName: string): Promise<void> {
+  const tenant = await requireTenant(ctx, idOrName);
+  if (tenant.status.phase !== 'archived') {
+    throw new ConflictError(
+      `tenant '${tenant.name}' is ${tenant.status.phase}; only an archived tenant can be purged`,
+    );
+  }
+  await ctx.deps.store.tenants.purge(tenant.id);
+}
+
+function retryTenantRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'retryTenant',
+    summary: 'Retry a failed tenant: a new run for the current generation',
+    tags,
+    params: IdOrNameParams,
+    headers: WriteHeaders,
+    body: z.strictObject({}).nullish(),
+    response: { 202: TenantSchema },
+  };
+  app.post('/v1/tenants/:idOrName/retry', { schema, config: { access: 'write' } }, async (request, reply) => {
+    const actor = actorOf(request.principal);
+    const result = await writeTenant(ctx, request, request.params.idOrName, (current) =>
+      retryChange(current, actor),
+    );
+    wake(ctx, request, result.tenant.id, 'retry');
+    return sendTenant(reply, 202, result.tenant, ctx.deps.providers);
+  });
+}
+
+/** Deleting and archived tenants need nothing more (idempotent DELETE). */
+function deleteChange(current: Tenant, actor: string): TenantChange | null {
+  if (current.status.phase === 'deleting' || current.status.phase === 'archived') return null;
+  const message = `delete requested by ${actor}`;
+  return {
+    actor,
+    phase: { to: 'deleting', reason: 'DeleteRequested', message },
+    audit: [{ type: 'DeleteRequested', reason: 'DeleteRequested', message }],
+  };
+}
+
+function retryChange(current: Tenant, actor: string): TenantChange {
+  if (current.status.phase !== 'failed') {
+    throw new InvalidTransitionError(
+      `tenant '${current.name}' is ${current.status.phase}; only a failed tenant can be retried`,
+      { from: current.status.phase },
+    );
+  }
+  const to: Phase =
+    current.status.workflow?.action === 'delete'
+      ? 'deleting'
+      : current.status.observedGeneration === 0
+        ? 'provisioning'
+        : 'updating';
+  const message = `retry requested by ${actor}`;
+  return {
+    actor,
+    phase: { to, reason: 'RetryRequested', message },
+    audit: [{ type: 'RetryRequested', reason: 'RetryRequested', message }],
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * How a tenant leaves the API: secret config values shown as `"***"` (SPEC §3.1), the version as a
+ * strong `ETag`; and how `If-Match` comes back in. Also the defensive redaction of run journals,
+ * whose inputs and step results may carry a spec.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { JsonObject, Tenant } from '../domain/tenant.js';
+import type { ProviderCatalog } from './api-deps.js';
+import { httpError } from './problem.js';
+
+export function tenantView(tenant: Tenant, providers: ProviderCatalog): Tenant {
+  return {
+    ...tenant,
+    spec: { ...tenant.spec, config: providers.redactSecrets(tenant.spec.provider, tenant.spec.config) },
+  };
+}
+
+export function etagOf(tenant: Pick<Tenant, 'version'>): string {
+  return `"${tenant.version}"`;
+}
+
+/** Sends a tenant with its ETag. */
+export function sendTenant(reply: FastifyReply, status: number, tenant: Tenant, providers: ProviderCatalog) {
+  return reply.code(status).header('etag', etagOf(tenant)).send(tenantView(tenant, providers));
+}
+
+/**
+ * `If-Match: "<version>"` → the expected version; `*` or no header → undefined (no check). Weak
+ * tags never match (RFC 9110: If-Match uses strong comparison): 412.
+ */
+export function expectedVersion(request: FastifyRequest): number | undefined {
+  const header = request.headers['if-match'];
+  if (header === undefined) return undefined;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  const trimmed = value.trim();
+  if (trimmed === '*') return undefined;
+  const strong = /^"(\d{1,15})"$/.exec(trimmed);
+  if (strong) return Number(strong[1]);
+  if (/^W\/"\d{1,15}"$/.test(trimmed)) {
+    throw httpError('PRECONDITION_FAILED', 'a weak ETag never matches If-Match; send the strong ETag');
+  }
+  throw httpError('VALIDATION_FAILED', 'If-Match must be an ETag such as "3"', {
+    problems: [{ path: 'headers.if-match', message: 'must be a strong ETag ("<version>") or *' }],
+  });
+}
+
+const SPEC_KEYS = ['provider', 'config'] as const;
+const CREDENTIAL_KEY = /secret|password|passwd|token|credential|api[-_]?key/i;
+const MAX_REDACT_DEPTH = 32;
+
+/**
+ * Redacts anything that looks like a spec (`{provider, config}`) with the provider's rules, and the
+ * values of credential-named keys, anywhere in a run's input, output, error or step results.
+ */
+export function redactDeep(value: unknown, providers: ProviderCatalog, depth = 0): unknown {
+  if (value === null || typeof value !== 'object' || depth > MAX_REDACT_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, providers, depth + 1));
+  const object = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(object)) {
+    out[key] = CREDENTIAL_KEY.test(key) ? mask(item) : redactDeep(item, providers, depth + 1);
+  }
+  if (SPEC_KEYS.every((k) => k in object) && typeof object.provider === 'string' && isObject(object.config)) {
+    out.config = redactDeep(
+      providers.redactSecrets(object.provider, object.config as JsonObject),
+      providers,
+      depth + 1,
+    );
+  }
+  return out;
+}
+
+function mask(value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (Array.isArray(value)) return value.map(() => '***');
+  if (isObject(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, '***']));
+  return '***';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

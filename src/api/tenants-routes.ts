@@ -1,0 +1,123 @@
+/**
+ * `POST /v1/tenants`, `GET /v1/tenants`, `GET /v1/tenants/{idOrName}` and the tenant's event
+ * history and compute executions. Writes to existing tenants are in tenant-changes-routes.ts.
+ */
+import type { ApiApp, ApiContext } from './api-deps.js';
+import { actorOf } from './api-deps.js';
+import { idempotent } from './idempotency.js';
+import {
+  CreateHeaders,
+  EventPageQuery,
+  ExecutionsQuery,
+  IdOrNameParams,
+  ListTenantsQuery,
+} from './schemas-query.js';
+import { ExecutionListSchema, TenantEventListSchema } from './schemas-resources.js';
+import { CreateTenantRequestSchema, TenantListSchema, TenantSchema } from './schemas.js';
+import { resolveSpec } from './tenant-spec.js';
+import { etagOf, sendTenant, tenantView } from './tenant-view.js';
+import { requireTenant, wake } from './tenant-write.js';
+
+const tags = ['tenants'];
+
+export function registerTenantRoutes(app: ApiApp, ctx: ApiContext): void {
+  createTenantRoute(app, ctx);
+  listTenantsRoute(app, ctx);
+  getTenantRoute(app, ctx);
+  tenantEventsRoute(app, ctx);
+  tenantExecutionsRoute(app, ctx);
+}
+
+function createTenantRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'createTenant',
+    summary: 'Create a tenant',
+    description: 'Honours `Idempotency-Key`. Answers 201 with `Location` and the tenant.',
+    tags,
+    headers: CreateHeaders,
+    body: CreateTenantRequestSchema,
+    response: { 201: TenantSchema },
+  };
+  app.post('/v1/tenants', { schema, config: { access: 'write' } }, async (request, reply) =>
+    idempotent(ctx, request, reply, async () => {
+      const { name, spec } = request.body;
+      const actor = actorOf(request.principal);
+      const tenant = await ctx.deps.store.tenants.create({ name, spec: resolveSpec(ctx, spec), actor });
+      wake(ctx, request, tenant.id, 'api');
+      const headers = { location: `/v1/tenants/${tenant.id}`, etag: etagOf(tenant) };
+      return { statusCode: 201, body: tenantView(tenant, ctx.deps.providers), headers };
+    }),
+  );
+}
+
+function listTenantsRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'listTenants',
+    summary: 'List tenants',
+    tags,
+    querystring: ListTenantsQuery,
+    response: { 200: TenantListSchema },
+  };
+  app.get('/v1/tenants', { schema }, async (request) => {
+    const { q, ...query } = request.query;
+    const page = await ctx.deps.store.tenants.list({ ...query, namePrefix: q });
+    return { items: page.items.map((t) => tenantView(t, ctx.deps.providers)), nextCursor: page.nextCursor };
+  });
+}
+
+function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'getTenant',
+    summary: 'Get a tenant by id or name',
+    tags,
+    params: IdOrNameParams,
+    response: { 200: TenantSchema },
+  };
+  app.get('/v1/tenants/:idOrName', { schema }, async (request, reply) =>
+    sendTenant(reply, 200, await requireTenant(ctx, request.params.idOrName), ctx.deps.providers),
+  );
+}
+
+function tenantEventsRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'listTenantEvents',
+    summary: "A tenant's phase transitions and audit events, oldest first",
+    tags,
+    params: IdOrNameParams,
+    querystring: EventPageQuery,
+    response: { 200: TenantEventListSchema },
+  };
+  app.get('/v1/tenants/:idOrName/events', { schema }, async (request) => {
+    const tenant = await requireTenant(ctx, request.params.idOrName);
+    const { limit, cursor } = request.query;
+    const events = await ctx.deps.store.events.listByTenant(tenant.id, {
+      afterSeq: cursor ?? 0,
+      limit: limit + 1,
+    });
+    const items = events.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: events.length > limit && last ? String(last.seq) : null };
+  });
+}
+
+function tenantExecutionsRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'listTenantExecutions',
+    summary: "A tenant's compute executions",
+    tags,
+    params: IdOrNameParams,
+    querystring: ExecutionsQuery,
+    response: { 200: ExecutionListSchema },
+  };
+  app.get('/v1/tenants/:idOrName/executions', { schema }, async (request) => {
+    const tenant = await requireTenant(ctx, request.params.idOrName);
+    const { limit, cursor, status } = request.query;
+    const page = await ctx.deps.executions.list({
+      tenantId: tenant.id,
+      limit,
+      cursor,
+      ...(status && { status }),
+    });
+    return { items: page.items, nextCursor: page.nextCursor };
+  });
+}

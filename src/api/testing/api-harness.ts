@@ -1,0 +1,155 @@
+/**
+ * The API on a real database (SQLite file or PostgreSQL, via the store's test helper) with the real
+ * provider registry holding the `fake` provider, the compute and run ports read straight from the
+ * store, and a trigger that records wake-ups. Usage:
+ *
+ *   for (const backend of backends()) apiSuite(backend, 'tenants', (h) => { h.test('…', async () => {…}) });
+ */
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createProviderRegistry, type ProviderRegistry } from '../../compute/provider-registry.js';
+import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
+import type { ReconcileTrigger } from '../../controller/reconcile-trigger.js';
+import { silentLogger } from '../../domain/logger.js';
+import type { TriggerSource } from '../../domain/workflow-run.js';
+import type { Store } from '../../store/store.js';
+import type { TestBackend, TestDatabase } from '../../store/testing/test-databases.js';
+import type { ApiDeps, ApiOptions, ApiStore } from '../api-deps.js';
+import { hashToken, type TokenConfig } from '../auth.js';
+import { createApiServer } from '../server.js';
+
+export const TOKENS = {
+  admin: 'admin-secret-token',
+  operator: 'operator-secret-token',
+  viewer: 'viewer-secret-token',
+};
+export const TOKEN_CONFIG: readonly TokenConfig[] = Object.entries(TOKENS).map(([role, token]) => ({
+  name: `${role}-bot`,
+  role: role as TokenConfig['role'],
+  sha256: hashToken(token),
+}));
+
+export class RecordingTrigger implements ReconcileTrigger {
+  readonly calls: [string, TriggerSource][] = [];
+  enqueue(tenantId: string, source: TriggerSource): void {
+    this.calls.push([tenantId, source]);
+  }
+}
+
+export function fakeRegistry(): ProviderRegistry {
+  const provider = new FakeProvider({ engine: new FakeEngine() });
+  const settings = {
+    options: {},
+    defaults: { env: { FROM_DEFAULTS: 'yes' } },
+    timeoutMs: 5000,
+    dataDir: '.',
+    logger: silentLogger,
+  };
+  return createProviderRegistry([{ provider, settings }], { defaultProvider: 'fake' });
+}
+
+export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps {
+  return {
+    store,
+    providers: fakeRegistry(),
+    executions: {
+      get: async (id) => {
+        const execution = await store.executions.get(id);
+        return execution && { ...execution, history: await store.executions.history(id) };
+      },
+      list: (query) => store.executions.list(query),
+    },
+    runs: { getRun: (id) => store.runs.get(id), journal: (id) => store.steps.list(id), ping: async () => {} },
+    trigger: new RecordingTrigger(),
+    logger: pino({ level: process.env.LESSOR_TEST_LOG ?? 'silent' }),
+    metrics: new Registry(),
+    ...overrides,
+  };
+}
+
+export interface ApiHarness {
+  app(): FastifyInstance;
+  store(): Store;
+  trigger(): RecordingTrigger;
+  inject(options: InjectOptions & { token?: keyof typeof TOKENS | null }): Promise<LightMyRequestResponse>;
+  test(name: string, fn: () => Promise<void>): void;
+  /** Listens on 127.0.0.1:0 (once) and returns `http://127.0.0.1:<port>`. */
+  baseUrl(): Promise<string>;
+}
+
+/** One database and one server per suite and backend; tests share them (use `uniqueName`). */
+export interface SuiteOptions extends Partial<ApiOptions> {
+  /** Wraps the store the API sees (to slow down or break a call). */
+  readonly wrapStore?: (store: Store) => ApiStore;
+}
+
+export function apiSuite(
+  backend: TestBackend,
+  title: string,
+  body: (h: ApiHarness) => void,
+  { wrapStore, ...options }: SuiteOptions = {},
+): void {
+  describe(`[${backend.name}] api: ${title}`, () => {
+    let db: TestDatabase | undefined;
+    let app: FastifyInstance | undefined;
+    let deps: ApiDeps | undefined;
+    let listening: Promise<string> | undefined;
+    before(async () => {
+      db = await backend.create();
+      deps = apiDeps(db.store, wrapStore ? { store: wrapStore(db.store) } : {});
+      app = await createApiServer(deps, { tokens: TOKEN_CONFIG, rateLimitPerMinute: 0, ...options });
+      await app.ready();
+    });
+    after(async () => {
+      await app?.close();
+      await db?.cleanup();
+    });
+    const need = <T>(value: T | undefined): T => {
+      if (value === undefined) throw new Error('suite not started');
+      return value;
+    };
+    body({
+      app: () => need(app),
+      store: () => need(db).store,
+      trigger: () => need(deps).trigger as RecordingTrigger,
+      inject: ({ token = 'admin', ...rest }) => {
+        const headers = { ...(token && { authorization: `Bearer ${TOKENS[token]}` }), ...rest.headers };
+        return need(app).inject({ ...rest, headers });
+      },
+      test: (name, fn) => {
+        test(`[${backend.name}] ${name}`, fn);
+      },
+      baseUrl: () => (listening ??= need(app).listen({ host: '127.0.0.1', port: 0 })),
+    });
+  });
+}
+
+export function uniqueName(prefix = 't'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function tenantBody(name: string, config: Record<string, unknown> = { image: 'nginx:alpine' }) {
+  return { name, spec: { config } };
+}
+
+/** The store behind a switch: while `fail` holds an error, every store call rejects with it. */
+export function breakable(): { wrap: (store: Store) => ApiStore; fail: (error: Error | undefined) => void } {
+  let failure: Error | undefined;
+  const guard = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, key, receiver) {
+        const value: unknown = Reflect.get(object, key, receiver);
+        if (typeof value === 'function') {
+          return (...args: unknown[]) =>
+            failure === undefined
+              ? (value as (...a: unknown[]) => unknown).apply(object, args)
+              : Promise.reject(failure);
+        }
+        return value !== null && typeof value === 'object' ? guard(value) : value;
+      },
+    });
+  return { wrap: (store) => guard(store), fail: (error) => (failure = error) };
+}
