@@ -96,8 +96,10 @@ export class CallbackDispatcher {
     const attempts = callback.attempts + 1;
     const dead = attempts >= this.options.maxAttempts;
     const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempts - 1));
-    const log = dead ? this.deps.logger.error : this.deps.logger.warn;
-    log({ err: error, callbackId: callback.id, executionId: callback.executionId, attempts, dead }, 'callback delivery failed');
+    const fields = { err: error, callbackId: callback.id, executionId: callback.executionId, attempts, dead };
+    // Called on the logger, not detached: pino's methods need their `this`.
+    if (dead) this.deps.logger.error(fields, 'callback delivery failed');
+    else this.deps.logger.warn(fields, 'callback delivery failed');
     await this.deps.callbacks.markAttemptFailed(callback.id, {
       attempts,
       nextAttemptAt: this.now() + delay,

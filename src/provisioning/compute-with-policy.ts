@@ -5,25 +5,34 @@
  */
 import type { ComputeErrorShape } from '../domain/compute-error.js';
 import { backoffMs, decideOnError, type ErrorAction, type RetryPolicy } from '../domain/retry-policy.js';
-import type { ComputeOperation, Endpoint } from '../domain/tenant.js';
+import type { ComputeOperation, Endpoint, Phase } from '../domain/tenant.js';
 import type { ComputeOutcome, TenantSteps } from './tenant-steps.js';
 
-export type PolicyOutcome =
-  | {
-      readonly ok: true;
-      readonly executionId: string;
-      /** The tenant generation the runtime now matches. */
-      readonly generation: number;
-      readonly resources: Readonly<Record<string, string>>;
-      readonly endpoints: readonly Endpoint[];
-    }
-  | {
-      readonly ok: false;
-      readonly executionId: string;
-      readonly error: ComputeErrorShape;
-      readonly action: Exclude<ErrorAction, 'retry'>;
-      readonly attempts: number;
-    };
+export interface PolicySucceeded {
+  readonly ok: true;
+  readonly executionId: string;
+  /** The tenant generation the runtime now matches. */
+  readonly generation: number;
+  readonly resources: Readonly<Record<string, string>>;
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface PolicyFailed {
+  readonly ok: false;
+  readonly stoodDown?: never;
+  readonly executionId: string;
+  readonly error: ComputeErrorShape;
+  readonly action: Exclude<ErrorAction, 'retry'>;
+  readonly attempts: number;
+}
+
+/** The tenant left the run's working phase before an attempt (deleted meanwhile): nothing was started. */
+export interface PolicyStoodDown {
+  readonly ok: false;
+  readonly stoodDown: true;
+}
+
+export type PolicyOutcome = PolicySucceeded | PolicyFailed | PolicyStoodDown;
 
 export interface ComputeWithPolicyOptions {
   readonly operation: ComputeOperation;
@@ -31,12 +40,15 @@ export interface ComputeWithPolicyOptions {
   readonly awaitGraceMs: number;
   /** Check the runtime's health after success (provision/update; not delete). */
   readonly checkHealth: boolean;
+  /** The phase the run works in; no attempt starts once the tenant has left it. */
+  readonly workingPhase: Phase;
 }
 
 export async function computeWithPolicy(steps: TenantSteps, options: ComputeWithPolicyOptions): Promise<PolicyOutcome> {
   const { operation, policy } = options;
   for (let attempt = 1; ; attempt++) {
-    const started = await steps.compute(operation, attempt, policy.timeoutMs);
+    const started = await steps.compute(operation, attempt, policy.timeoutMs, options.workingPhase);
+    if (!started) return { ok: false, stoodDown: true };
     let outcome: ComputeOutcome = await steps.awaitCompute(
       started.executionId,
       started.attempt,
@@ -53,14 +65,19 @@ export async function computeWithPolicy(steps: TenantSteps, options: ComputeWith
       return { ok: false, executionId: started.executionId, error: outcome.error, action, attempts: attempt };
     }
     const delay = await steps.delay(`backoff#${attempt}`, () => backoffMs(policy, attempt, outcome.error.retryAfterMs));
-    await steps.setStatus(`retrying#${attempt}`, {
-      status: {
-        compute: { executionId: started.executionId, operation, status: 'failed' },
-        lastError: outcome.error,
-        message: `${operation} attempt ${attempt} failed (${outcome.error.code}); retrying in ${delay} ms`,
+    const phase = await steps.setStatus(
+      `retrying#${attempt}`,
+      {
+        status: {
+          compute: { executionId: started.executionId, operation, status: 'failed' },
+          lastError: outcome.error,
+          message: `${operation} attempt ${attempt} failed (${outcome.error.code}); retrying in ${delay} ms`,
+        },
+        conditions: [{ type: 'Degraded', status: 'True', reason: 'Retrying', message: outcome.error.message }],
       },
-      conditions: [{ type: 'Degraded', status: 'True', reason: 'Retrying', message: outcome.error.message }],
-    });
+      { onlyFrom: options.workingPhase },
+    );
+    if (phase !== options.workingPhase) return { ok: false, stoodDown: true };
     await steps.sleep(`backoff#${attempt}`, delay);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { executionPromiseKey, type CallbackPayload } from '../domain/compute-callback.js';
 import { ComputeError, type ComputeErrorShape } from '../domain/compute-error.js';
-import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
+import { InvalidTransitionError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import type { ComputeOperation, Endpoint, Phase, Tenant } from '../domain/tenant.js';
@@ -50,16 +50,27 @@ export class TenantSteps {
   /**
    * Applies a tenant change through the state machine and returns the phase afterwards. A phase
    * change the table refuses (someone deleted the tenant meanwhile) is not an error of this run:
-   * nothing is written and the current phase is returned, for the workflow to stand down.
+   * nothing is written and the current phase is returned, for the workflow to stand down. With
+   * `onlyFrom`, the change applies only while the tenant is in that phase (compare-and-set on the
+   * version): `deleting → failed` is a legal move, but not one a provision run may make.
    */
-  setStatus(name: string, change: Omit<TenantChange, 'actor'>): Promise<Phase> {
+  setStatus(name: string, change: Omit<TenantChange, 'actor'>, options: { onlyFrom?: Phase } = {}): Promise<Phase> {
     return this.ctx.step(`status:${name}`, async () => {
-      try {
-        const applied = await this.deps.tenants.change(this.tenantId, { ...change, actor: `workflow:${this.ctx.runId}` });
-        return applied.tenant.status.phase;
-      } catch (error) {
-        if (!(error instanceof InvalidTransitionError)) throw error;
-        return (await this.requireTenant()).status.phase;
+      for (;;) {
+        const expected = options.onlyFrom === undefined ? undefined : await this.requireTenant();
+        if (expected && expected.status.phase !== options.onlyFrom) return expected.status.phase;
+        try {
+          const applied = await this.deps.tenants.change(
+            this.tenantId,
+            { ...change, actor: `workflow:${this.ctx.runId}` },
+            expected && { expectedVersion: expected.version },
+          );
+          return applied.tenant.status.phase;
+        } catch (error) {
+          if (error instanceof PreconditionFailedError) continue;
+          if (!(error instanceof InvalidTransitionError)) throw error;
+          return (await this.requireTenant()).status.phase;
+        }
       }
     });
   }
@@ -68,10 +79,13 @@ export class TenantSteps {
    * Starts (or finds) the tracked execution for this attempt and shows it on the tenant
    * (`status.compute`), in one step. It applies the tenant's CURRENT spec and generation: a run that
    * started for an older generation converges on the newest spec rather than on one nobody wants.
+   * Starts nothing (null) once the tenant has left `workingPhase` — e.g. it was deleted while this
+   * run backed off — so a stale run never makes a runtime behind a delete.
    */
-  compute(operation: ComputeOperation, attempt: number, timeoutMs: number) {
+  compute(operation: ComputeOperation, attempt: number, timeoutMs: number, workingPhase: Phase) {
     return this.ctx.step(`compute:${operation}#${attempt}`, async () => {
       const tenant = await this.requireTenant();
+      if (tenant.status.phase !== workingPhase) return null;
       const started = await this.deps.compute.start({
         tenant: { id: tenant.id, name: tenant.name, spec: tenant.spec },
         operation,

@@ -9,7 +9,7 @@ import { resolveRetryPolicy } from '../domain/retry-policy.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import type { ComputeOperation, Phase } from '../domain/tenant.js';
 import { TerminalWorkflowError, type WorkflowContext, type WorkflowDefinition } from '../workflow/context.js';
-import { computeWithPolicy, type PolicyOutcome } from './compute-with-policy.js';
+import { computeWithPolicy, type PolicyFailed, type PolicySucceeded } from './compute-with-policy.js';
 import type { ProvisioningDeps, TenantWorkflowInput } from './provisioning-deps.js';
 import { TenantSteps, type TenantSnapshot } from './tenant-steps.js';
 
@@ -58,8 +58,10 @@ async function runTenantWorkflow(
     policy,
     awaitGraceMs: deps.awaitGraceMs,
     checkHealth: profile.checkHealth,
+    workingPhase: profile.workingPhase,
   });
   if (outcome.ok) return settleSucceeded(ctx, steps, profile, outcome);
+  if (outcome.stoodDown) return { result: 'stood-down' };
   return settleFailed(ctx, steps, deps, profile, outcome);
 }
 
@@ -86,7 +88,7 @@ async function settleSucceeded(
   ctx: WorkflowContext,
   steps: TenantSteps,
   profile: OperationProfile,
-  outcome: Extract<PolicyOutcome, { ok: true }>,
+  outcome: PolicySucceeded,
 ): Promise<TenantWorkflowResult> {
   const deleted = profile.operation === 'delete';
   const settled: Phase = deleted ? 'archived' : 'ready';
@@ -116,13 +118,13 @@ async function settleFailed(
   steps: TenantSteps,
   deps: ProvisioningDeps,
   profile: OperationProfile,
-  outcome: Extract<PolicyOutcome, { ok: false }>,
-): Promise<never> {
+  outcome: PolicyFailed,
+): Promise<TenantWorkflowResult> {
   let reason = `${capitalise(profile.operation)}Failed`;
   if (outcome.action === 'rollback' && profile.operation === 'provision') {
     reason = await rollback(steps, deps, outcome);
   }
-  await steps.setStatus('failed', {
+  const failed: Omit<TenantChange, 'actor'> = {
     phase: { to: 'failed', reason, message: outcome.error.message, runId: ctx.runId, executionId: outcome.executionId },
     status: {
       message: `${profile.operation} failed after ${outcome.attempts} attempt(s): ${outcome.error.code}`,
@@ -131,7 +133,10 @@ async function settleFailed(
       lastError: outcome.error,
     },
     conditions: failureConditions(outcome.action, outcome.error),
-  });
+  };
+  // Only from the working phase: `deleting → failed` is legal, but a tenant deleted meanwhile keeps its delete.
+  const phase = await steps.setStatus('failed', failed, { onlyFrom: profile.workingPhase });
+  if (phase !== 'failed') return { result: 'stood-down' };
   throw new TerminalWorkflowError(`${profile.operation} failed: ${outcome.error.code}`, { error: outcome.error, reason });
 }
 
@@ -139,7 +144,7 @@ async function settleFailed(
 async function rollback(
   steps: TenantSteps,
   deps: ProvisioningDeps,
-  failed: Extract<PolicyOutcome, { ok: false }>,
+  failed: PolicyFailed,
 ): Promise<string> {
   const policy = resolveRetryPolicy(deps.retryPolicies.delete, { onError: {} });
   const removal = await computeWithPolicy(steps, {
@@ -147,8 +152,10 @@ async function rollback(
     policy,
     awaitGraceMs: deps.awaitGraceMs,
     checkHealth: false,
+    workingPhase: 'provisioning',
   });
-  return removal.ok ? `RolledBack:${failed.error.code}` : `RollbackFailed:${removal.error.code}`;
+  if (removal.ok) return `RolledBack:${failed.error.code}`;
+  return removal.stoodDown ? `RollbackSkipped:${failed.error.code}` : `RollbackFailed:${removal.error.code}`;
 }
 
 function failureConditions(action: string, error: ComputeErrorShape): ConditionUpdate[] {

@@ -1,0 +1,425 @@
+/**
+ * The provision/update/delete workflows end to end on real databases: fake provider → compute
+ * manager → embedded engine → callback outbox → dispatcher → the waiting run, as wired in main.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ExecutionView } from '../compute/compute-api.js';
+import { getCondition } from '../domain/conditions.js';
+import { isValidExecutionPath } from '../domain/compute-execution.js';
+import type { RetryPolicyOverride } from '../domain/retry-policy.js';
+import type { ConditionType, JsonObject, Tenant } from '../domain/tenant.js';
+import type { WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
+import { backends, type TestDatabase } from '../store/testing/test-databases.js';
+import { inState } from '../workflow/embedded/testing/engine-harness.js';
+import {
+  FAST_RETRY,
+  fakeCompute,
+  openWorkflowFixture,
+  type FakeCompute,
+  type WorkflowFixture,
+  type WorkflowFixtureOptions,
+} from './testing/workflow-fixture.js';
+
+interface Outcome {
+  readonly run: WorkflowRun;
+  readonly tenant: Tenant;
+  /** The run's executions, oldest first, with history. */
+  readonly executions: readonly ExecutionView[];
+  readonly journal: readonly WorkflowStep[];
+  readonly fx: WorkflowFixture;
+}
+
+interface OutcomeCase {
+  readonly reason: string;
+  readonly config: JsonObject;
+  readonly retryPolicy?: RetryPolicyOverride;
+  readonly expect: (o: Outcome) => void;
+}
+
+const condition = (tenant: Tenant, type: ConditionType) => getCondition(tenant.status.conditions, type);
+const statuses = (view: ExecutionView) => view.history.map((h) => h.status);
+
+function assertReady(o: Outcome, generation: number): void {
+  const { run, tenant } = o;
+  assert.equal(run.state, 'succeeded', JSON.stringify(run.error));
+  assert.equal(tenant.status.phase, 'ready');
+  assert.equal(tenant.status.observedGeneration, generation);
+  assert.equal(tenant.status.lastError, null);
+  assert.equal(tenant.status.compute?.status, 'succeeded');
+  assert.equal(tenant.status.workflow?.state, 'succeeded');
+  assert.ok(tenant.status.resources.runtimeId, 'resources name the runtime');
+  assert.equal(tenant.status.endpoints.length, 1);
+  assert.match(tenant.status.endpoints[0]!.url, /^http:\/\/lessor-/);
+  assert.equal(condition(tenant, 'Ready')?.status, 'True');
+  assert.equal(condition(tenant, 'Reconciling')?.status, 'False');
+  assert.equal(condition(tenant, 'Degraded')?.status, 'False');
+  assert.equal(o.fx.fake.runtimeCount(tenant.id), 1);
+}
+
+function assertFailed(o: Outcome, code: string, attempts: number, degradedReason: string): void {
+  const { run, tenant } = o;
+  assert.equal(run.state, 'failed');
+  assert.equal(tenant.status.phase, 'failed');
+  assert.equal(tenant.status.lastError?.code, code);
+  assert.equal(tenant.status.compute?.status, 'failed');
+  assert.equal(tenant.status.workflow?.attempt, attempts);
+  assert.equal(condition(tenant, 'Ready')?.status, 'False');
+  assert.equal(condition(tenant, 'Degraded')?.reason, degradedReason);
+  const provision = o.executions.find((e) => e.operation === 'provision');
+  assert.equal(provision?.attempt, attempts, 'one execution attempt per policy attempt');
+  assert.equal(o.fx.fake.callCount('provision', tenant.id), attempts);
+}
+
+const OUTCOMES: readonly OutcomeCase[] = [
+  {
+    reason: 'provision → ready, generation 1 observed, compute succeeded, resources and endpoints set',
+    config: { image: 'app:1' },
+    expect(o) {
+      assertReady(o, 1);
+      assert.deepEqual(o.run.output, {
+        result: 'ready',
+        generation: 1,
+        executionId: o.executions[0]!.executionId,
+      });
+      assert.equal(o.executions.length, 1);
+      assert.deepEqual(statuses(o.executions[0]!), ['pending', 'running', 'succeeded']);
+      assert.equal(o.tenant.status.compute?.executionId, o.executions[0]!.executionId);
+      assert.equal(o.fx.fake.createCount(o.tenant.id), 1);
+    },
+  },
+  {
+    reason: 'fail twice then succeed: retried under one execution id, valid history, attempt 3, ready',
+    config: { image: 'app:1', faults: { failTimes: 2 } },
+    expect(o) {
+      assertReady(o, 1);
+      assert.equal(o.executions.length, 1, 'retries reuse the execution id');
+      const [execution] = o.executions;
+      assert.equal(execution!.attempt, 3);
+      assert.ok(isValidExecutionPath(statuses(execution!)));
+      assert.deepEqual(statuses(execution!), [
+        'pending',
+        'running',
+        'failed',
+        'running',
+        'failed',
+        'running',
+        'succeeded',
+      ]);
+      assert.deepEqual(
+        execution!.history.map((h) => h.attempt),
+        [1, 1, 1, 2, 2, 3, 3],
+      );
+      assert.deepEqual(stepNames(o.journal, 'compute:'), [
+        'compute:provision#1',
+        'compute:provision#2',
+        'compute:provision#3',
+      ]);
+      assert.equal(o.fx.fake.createCount(o.tenant.id), 1);
+    },
+  },
+  {
+    reason: 'INVALID_CONFIG (schema) is non-retriable: failed after one attempt, no retry',
+    config: { image: 'app:1', bogus: true },
+    expect(o) {
+      assert.equal(o.run.state, 'failed');
+      assert.equal(o.tenant.status.lastError?.code, 'INVALID_CONFIG');
+      assert.equal(o.tenant.status.lastError?.classification, 'non_retriable');
+      assert.equal(o.tenant.status.phase, 'failed');
+      assert.equal(o.executions[0]?.attempt, 1);
+      assert.equal(
+        o.fx.fake.callCount('provision', o.tenant.id),
+        0,
+        'an invalid config never reaches the provider',
+      );
+      assert.equal(condition(o.tenant, 'Degraded')?.reason, 'INVALID_CONFIG');
+      assert.deepEqual(stepNames(o.journal, 'delay:'), []);
+    },
+  },
+  {
+    reason: 'IMAGE_UNAVAILABLE is non-retriable: failed after one attempt, no retry',
+    config: { image: 'missing:1', faults: { nonRetriable: true } },
+    expect(o) {
+      assertFailed(o, 'IMAGE_UNAVAILABLE', 1, 'IMAGE_UNAVAILABLE');
+      assert.deepEqual(stepNames(o.journal, 'delay:'), []);
+    },
+  },
+  {
+    reason: 'PERMISSION_DENIED (manual_intervention): failed, Degraded/ManualInterventionRequired',
+    config: { image: 'app:1', faults: { failTimes: 1, failCode: 'PERMISSION_DENIED' } },
+    expect(o) {
+      assertFailed(o, 'PERMISSION_DENIED', 1, 'ManualInterventionRequired');
+      assert.equal(o.tenant.status.lastError?.classification, 'manual_intervention');
+      assert.notEqual(condition(o.tenant, 'Paused')?.status, 'True');
+    },
+  },
+  {
+    reason: 'onError pause: failed with Paused=True (PausedOnError), waiting for a human',
+    config: { image: 'app:1', faults: { failTimes: 1 } },
+    retryPolicy: { onError: { PROVIDER_TEMPORARILY_UNAVAILABLE: 'pause' } },
+    expect(o) {
+      assertFailed(o, 'PROVIDER_TEMPORARILY_UNAVAILABLE', 1, 'ManualInterventionRequired');
+      assert.equal(condition(o.tenant, 'Paused')?.status, 'True');
+      assert.equal(condition(o.tenant, 'Paused')?.reason, 'PausedOnError');
+    },
+  },
+  {
+    reason: 'partial failure with onError rollback: a delete execution in the same run removes what was made',
+    config: { image: 'app:1', faults: { partial: true } },
+    retryPolicy: { onError: { PARTIAL_FAILURE: 'rollback' } },
+    expect(o) {
+      assertFailed(o, 'PARTIAL_FAILURE', 1, 'PARTIAL_FAILURE');
+      assert.deepEqual(
+        o.executions.map((e) => `${e.operation}:${e.status}`),
+        ['provision:failed', 'delete:succeeded'],
+      );
+      assert.equal(o.executions[0]!.error?.code, 'PARTIAL_FAILURE');
+      assert.ok(o.executions[0]!.resources.volumeId, 'the partial resources were recorded');
+      assert.equal(o.fx.fake.get(o.tenant.id), undefined, 'nothing is left in the engine');
+      assert.match(String((o.run.error as { details?: { reason?: string } }).details?.reason), /^RolledBack/);
+    },
+  },
+  {
+    reason: 'retry exhaustion: maxAttempts 3 of an always-retriable failure → failed after 3 attempts',
+    config: { image: 'app:1', faults: { failTimes: 100 } },
+    retryPolicy: { maxAttempts: 3 },
+    expect(o) {
+      assertFailed(o, 'PROVIDER_TEMPORARILY_UNAVAILABLE', 3, 'PROVIDER_TEMPORARILY_UNAVAILABLE');
+      assert.equal(o.executions.length, 1);
+      assert.ok(isValidExecutionPath(statuses(o.executions[0]!)));
+      assert.deepEqual(stepNames(o.journal, 'delay:'), ['delay:backoff#1', 'delay:backoff#2']);
+    },
+  },
+  {
+    reason: 'rate limited: the journaled backoff honours retryAfterMs as a floor, then ready',
+    config: { image: 'app:1', faults: { rateLimitedMs: 40 } },
+    expect(o) {
+      assertReady(o, 1);
+      const delay = o.journal.find((s) => s.name === 'delay:backoff#1');
+      assert.ok(
+        typeof delay?.result === 'number' && delay.result >= 40,
+        `delay ${String(delay?.result)} ≥ 40`,
+      );
+      assert.equal(o.executions[0]!.attempt, 2);
+    },
+  },
+];
+
+interface DeletedMidRunCase {
+  readonly reason: string;
+  readonly config: JsonObject;
+  readonly retryPolicy: RetryPolicyOverride;
+  /** The run state in which the tenant is moved to `deleting`. */
+  readonly deleteWhen: WorkflowRun['state'];
+}
+
+/** Faults on provision only, so the delete run that follows succeeds. */
+const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
+  {
+    reason: 'while backing off after a retriable failure: no further attempt',
+    config: { image: 'app:1', faults: { failTimes: 1, failOperations: ['provision'] } },
+    retryPolicy: { initialBackoffMs: 300, maxBackoffMs: 300, jitter: false },
+    deleteWhen: 'backing-off',
+  },
+  {
+    reason: 'while an attempt is in flight that then fails retriably: no retry',
+    config: { image: 'app:1', latencyMs: 300, faults: { failTimes: 1, failOperations: ['provision'] } },
+    retryPolicy: FAST_RETRY,
+    deleteWhen: 'waiting',
+  },
+  {
+    reason: 'while an attempt is in flight that then fails non-retriably: deleting is not turned into failed',
+    config: {
+      image: 'missing:1',
+      latencyMs: 300,
+      faults: { nonRetriable: true, failOperations: ['provision'] },
+    },
+    retryPolicy: FAST_RETRY,
+    deleteWhen: 'waiting',
+  },
+];
+
+function stepNames(journal: readonly WorkflowStep[], prefix: string): string[] {
+  return journal.filter((s) => s.name.startsWith(prefix)).map((s) => s.name);
+}
+
+async function observe(fx: WorkflowFixture, tenantId: string, run: WorkflowRun): Promise<Outcome> {
+  const page = await fx.compute.list({ workflowRunId: run.runId, limit: 10 });
+  const executions = await Promise.all(
+    [...page.items]
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map(async (e) => (await fx.compute.get(e.executionId))!),
+  );
+  return {
+    run,
+    tenant: await fx.tenant(tenantId),
+    executions,
+    journal: await fx.engine.journal(run.runId),
+    fx,
+  };
+}
+
+for (const backend of backends()) {
+  describe(`[${backend.name}] tenant workflows`, () => {
+    let db: TestDatabase;
+    let provider: FakeCompute;
+    before(async () => {
+      db = await backend.create();
+      provider = fakeCompute();
+    });
+    after(() => db.cleanup());
+
+    /** A fresh fixture per test on the shared database; closed whatever happens. */
+    async function withFixture(
+      body: (fx: WorkflowFixture) => Promise<void>,
+      options?: WorkflowFixtureOptions,
+    ): Promise<void> {
+      const fx = await openWorkflowFixture(db.store, { provider, ...options });
+      try {
+        await body(fx);
+      } finally {
+        await fx.close();
+      }
+    }
+
+    for (const c of OUTCOMES) {
+      test(`[${backend.name}] ${c.reason}`, () =>
+        withFixture(async (fx) => {
+          const tenant = await fx.createTenant(c.config, { ...FAST_RETRY, ...c.retryPolicy });
+          const run = await fx.runToEnd(tenant, 'provision');
+          c.expect(await observe(fx, tenant.id, run));
+        }));
+    }
+
+    test(`[${backend.name}] update after ready: generation 2 is applied and observed`, () =>
+      withFixture(async (fx) => {
+        const tenant = await fx.createTenant({ image: 'app:1' });
+        await fx.runToEnd(tenant, 'provision');
+        const changed = await db.store.tenants.change(tenant.id, {
+          actor: 'test',
+          spec: { ...tenant.spec, config: { image: 'app:2' } },
+        });
+        assert.equal(changed.tenant.generation, 2);
+        const run = await fx.runToEnd(changed.tenant, 'update');
+        const o = await observe(fx, tenant.id, run);
+        assertReady(o, 2);
+        assert.deepEqual(
+          o.executions.map((e) => `${e.operation}:g${e.generation}:${e.status}`),
+          ['update:g2:succeeded'],
+        );
+        assert.equal(fx.fake.get(tenant.id)?.generation, 2);
+        assert.equal((fx.fake.get(tenant.id)?.config as { image?: string }).image, 'app:2');
+        assert.equal(fx.fake.createCount(tenant.id), 1, 'update reconfigures, it does not recreate');
+      }));
+
+    test(`[${backend.name}] update failing with onError rollback acts as fail: no delete, runtime and observedGeneration kept`, () =>
+      withFixture(async (fx) => {
+        const tenant = await fx.createTenant({ image: 'app:1' });
+        await fx.runToEnd(tenant, 'provision');
+        const changed = await db.store.tenants.change(tenant.id, {
+          actor: 'test',
+          spec: {
+            ...tenant.spec,
+            config: {
+              image: 'app:2',
+              faults: { failTimes: 1, failCode: 'CONFLICT', failOperations: ['update'] },
+            },
+            retryPolicy: { ...FAST_RETRY, onError: { CONFLICT: 'rollback' } },
+          },
+        });
+        const run = await fx.runToEnd(changed.tenant, 'update');
+        const o = await observe(fx, tenant.id, run);
+        assert.equal(run.state, 'failed');
+        assert.equal(o.tenant.status.phase, 'failed');
+        assert.equal(o.tenant.status.observedGeneration, 1);
+        assert.equal(o.tenant.status.lastError?.code, 'CONFLICT');
+        assert.deepEqual(
+          o.executions.map((e) => `${e.operation}:${e.status}`),
+          ['update:failed'],
+        );
+        assert.equal((run.error as { details?: { reason?: string } }).details?.reason, 'UpdateFailed');
+        assert.equal(fx.fake.runtimeCount(tenant.id), 1, 'the previous runtime is left running');
+      }));
+
+    test(`[${backend.name}] delete after ready: archived, runtime gone, endpoints cleared`, () =>
+      withFixture(async (fx) => {
+        const tenant = await fx.createTenant({ image: 'app:1' });
+        await fx.runToEnd(tenant, 'provision');
+        const run = await fx.runToEnd(tenant, 'delete');
+        const o = await observe(fx, tenant.id, run);
+        assert.equal(run.state, 'succeeded', JSON.stringify(run.error));
+        assert.equal((run.output as { result: string }).result, 'archived');
+        assert.equal(o.tenant.status.phase, 'archived');
+        assert.deepEqual(o.tenant.status.endpoints, []);
+        assert.deepEqual(o.tenant.status.resources, {});
+        assert.equal(o.tenant.status.compute?.operation, 'delete');
+        assert.equal(fx.fake.get(tenant.id), undefined);
+        assert.equal(
+          fx.fake.callCount('describe', tenant.id),
+          1,
+          'delete checks no health (only provision did)',
+        );
+      }));
+
+    for (const c of DELETED_MID_RUN) {
+      test(`[${backend.name}] deleted mid-run — ${c.reason}`, () =>
+        withFixture(async (fx) => {
+          const tenant = await fx.createTenant(c.config, c.retryPolicy);
+          const runId = await fx.startRun(tenant, 'provision');
+          await inState(db.store, runId, c.deleteWhen, 5_000);
+          const requested = await db.store.tenants.change(tenant.id, {
+            actor: 'test',
+            phase: { to: 'deleting', reason: 'DeleteRequested' },
+          });
+          const run = await fx.finished(runId);
+          assert.equal(run.state, 'succeeded', `stands down without error: ${JSON.stringify(run.error)}`);
+          assert.deepEqual(run.output, { result: 'stood-down' });
+          const during = await fx.tenant(tenant.id);
+          assert.equal(during.status.phase, 'deleting', 'the delete request wins');
+          assert.equal(
+            during.version,
+            requested.tenant.version,
+            'the stale run wrote nothing after the delete request',
+          );
+          assert.equal(
+            fx.fake.callCount('provision', tenant.id),
+            1,
+            'no provision attempt after the delete request',
+          );
+          assert.equal(fx.fake.runtimeCount(tenant.id), 0, 'no runtime made behind the delete');
+
+          const deleted = await fx.runToEnd(tenant, 'delete');
+          assert.equal(deleted.state, 'succeeded', JSON.stringify(deleted.error));
+          assert.equal((await fx.tenant(tenant.id)).status.phase, 'archived');
+          assert.equal(fx.fake.get(tenant.id), undefined);
+        }));
+    }
+
+    test(`[${backend.name}] lost callback: the run still finishes through the awaitCompute fallback query`, () =>
+      withFixture(
+        async (fx) => {
+          await fx.dispatcher.stop();
+          const tenant = await fx.createTenant({ image: 'app:1' }, { ...FAST_RETRY, timeoutMs: 100 });
+          const run = await fx.runToEnd(tenant, 'provision');
+          const o = await observe(fx, tenant.id, run);
+          assertReady(o, 1);
+          const executionId = o.executions[0]!.executionId;
+          const wait = o.journal.find((s) => s.name === `execution:${executionId}#1`);
+          assert.deepEqual(wait?.result, { resolved: false }, 'no callback reached the run');
+          const query = o.journal.find((s) => s.name === `query:${executionId}#1.1`);
+          assert.equal(query?.status, 'completed');
+          assert.equal(
+            (query?.result as { ok?: boolean } | null)?.ok,
+            true,
+            'the fallback query found the success',
+          );
+          const pending = await db.store.callbacks.list({ state: 'pending', limit: 500 });
+          assert.ok(
+            pending.items.some((c) => c.executionId === executionId),
+            'the callback is still undelivered in the outbox',
+          );
+        },
+        { awaitGraceMs: 50 },
+      ));
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * The provisioning path wired as the composition root wires it (src/main/lessor-app.ts), on a real
+ * store: fake provider (its own FakeEngine) → compute manager (ledger woken on settle) → embedded
+ * engine running the tenant workflows → callback dispatcher delivering the outbox. Small timings so
+ * a run with retries finishes in milliseconds. Usage:
+ *
+ *   const fx = await openWorkflowFixture(db.store);
+ *   try { const run = await fx.runToEnd(await fx.createTenant({ image: 'app:1' }), 'provision'); }
+ *   finally { await fx.close(); }
+ */
+import { randomUUID } from 'node:crypto';
+import { CallbackDispatcher } from '../../callbacks/callback-dispatcher.js';
+import { ComputeManager } from '../../compute/compute-manager.js';
+import { fakeRegistry, fakeSpec } from '../../compute/testing/manager-fixtures.js';
+import type { ProviderRegistry } from '../../compute/provider-registry.js';
+import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
+import { configHash } from '../../domain/canonical-json.js';
+import { workflowRunId } from '../../domain/ids.js';
+import { silentLogger } from '../../domain/logger.js';
+import type { RetryPolicyConfig, RetryPolicyOverride } from '../../domain/retry-policy.js';
+import type { JsonObject, Tenant, WorkflowAction } from '../../domain/tenant.js';
+import type { WorkflowRun } from '../../domain/workflow-run.js';
+import { wakeOnSettle } from '../../main/wake-on-settle.js';
+import type { Store } from '../../store/store.js';
+import { EmbeddedWorkflowEngine } from '../../workflow/embedded/embedded-engine.js';
+import { finished } from '../../workflow/embedded/testing/engine-harness.js';
+import { tenantWorkflows } from '../tenant-workflows.js';
+
+/** Backoff small enough that retries cost nothing; tests override what they examine. */
+export const FAST_RETRY: RetryPolicyOverride = { initialBackoffMs: 1, maxBackoffMs: 5 };
+
+export interface WorkflowFixtureOptions {
+  /** Global retry policy per operation (config `retryPolicy`); default FAST_RETRY for all three. */
+  readonly retryPolicies?: RetryPolicyConfig;
+  /** Extra wait of `awaitCompute` beyond the provider timeout. Default 5 000 ms. */
+  readonly awaitGraceMs?: number;
+  /**
+   * The fake engine and the registry around it; default a new pair. Building a registry compiles the
+   * provider's JSON Schema (~150 ms), so a suite shares one pair between its tests (`fakeCompute()`).
+   */
+  readonly provider?: FakeCompute;
+}
+
+/** A FakeEngine of its own (not the process-wide one) and a registry with the fake provider over it. */
+export interface FakeCompute {
+  readonly fake: FakeEngine;
+  readonly registry: ProviderRegistry;
+}
+
+export function fakeCompute(providerTimeoutMs = 5_000): FakeCompute {
+  const fake = new FakeEngine();
+  return {
+    fake,
+    registry: fakeRegistry(new FakeProvider({ engine: fake }), providerTimeoutMs, silentLogger),
+  };
+}
+
+export interface WorkflowFixture {
+  readonly store: Store;
+  readonly fake: FakeEngine;
+  readonly compute: ComputeManager;
+  readonly engine: EmbeddedWorkflowEngine;
+  readonly dispatcher: CallbackDispatcher;
+  /** A tenant on the fake provider, phase `requested`, generation 1. */
+  createTenant(config: JsonObject, retryPolicy?: RetryPolicyOverride | null): Promise<Tenant>;
+  /** Starts a run for the tenant's current generation (as the controller would) and returns its id. */
+  startRun(tenant: Tenant, action: WorkflowAction): Promise<string>;
+  /** Polls the run until it is no longer active. */
+  finished(runId: string, timeoutMs?: number): Promise<WorkflowRun>;
+  /** `startRun` then `finished`. */
+  runToEnd(tenant: Tenant, action: WorkflowAction): Promise<WorkflowRun>;
+  tenant(id: string): Promise<Tenant>;
+  close(): Promise<void>;
+}
+
+export async function openWorkflowFixture(
+  store: Store,
+  options: WorkflowFixtureOptions = {},
+): Promise<WorkflowFixture> {
+  const instanceId = `fixture-${randomUUID().slice(0, 8)}`;
+  const { fake, registry } = options.provider ?? fakeCompute();
+  let wakeCallbacks = (): void => {};
+  const compute = new ComputeManager({
+    ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
+    registry,
+    instanceId,
+    tenants: (id) => store.tenants.get(id),
+    logger: silentLogger,
+  });
+  const definitions = tenantWorkflows({
+    compute,
+    tenants: store.tenants,
+    retryPolicies: options.retryPolicies ?? { provision: FAST_RETRY, update: FAST_RETRY, delete: FAST_RETRY },
+    awaitGraceMs: options.awaitGraceMs ?? 5_000,
+  });
+  const engine = new EmbeddedWorkflowEngine({
+    store,
+    definitions,
+    ownerId: instanceId,
+    logger: silentLogger,
+    leaseMs: 1_000,
+    pollIntervalMs: 50,
+  });
+  const dispatcher = new CallbackDispatcher(
+    { callbacks: store.callbacks, engine, logger: silentLogger },
+    { maxAttempts: 5, initialBackoffMs: 10, maxBackoffMs: 100, pollIntervalMs: 50 },
+  );
+  wakeCallbacks = () => dispatcher.wake();
+  compute.open();
+  await engine.open();
+  dispatcher.start();
+
+  const fixture: WorkflowFixture = {
+    store,
+    fake,
+    compute,
+    engine,
+    dispatcher,
+    createTenant: (config, retryPolicy = null) =>
+      store.tenants.create({
+        name: `t-${randomUUID().slice(0, 8)}`,
+        spec: { ...fakeSpec(config), retryPolicy },
+        actor: 'test',
+      }),
+    async startRun(tenant, action) {
+      const current = await fixture.tenant(tenant.id);
+      const runId = workflowRunId(current.id, action, current.generation);
+      await engine.start({
+        runId,
+        workflow: action,
+        input: { tenantId: current.id, generation: current.generation },
+        tenantId: current.id,
+        action,
+        triggerSource: 'api',
+        generation: current.generation,
+        configHash: configHash(current.spec.config),
+      });
+      return runId;
+    },
+    finished: (runId, timeoutMs = 10_000) => finished(store, runId, timeoutMs),
+    runToEnd: async (tenant, action) => fixture.finished(await fixture.startRun(tenant, action)),
+    async tenant(id) {
+      const tenant = await store.tenants.get(id);
+      if (!tenant) throw new Error(`tenant ${id} is gone`);
+      return tenant;
+    },
+    async close() {
+      await dispatcher.stop();
+      await engine.close(0);
+      await compute.close();
+    },
+  };
+  return fixture;
+}
