@@ -49,6 +49,7 @@ export async function spawnDetached(spec: SpawnSpec): Promise<ProcessIdentity> {
 interface ProcStat {
   readonly state: string;
   readonly startTime: string;
+  readonly processGroup: number;
 }
 
 /** Fields of /proc/<pid>/stat after the `(comm)` field, which may contain spaces. */
@@ -56,8 +57,8 @@ async function readStat(pid: number): Promise<ProcStat | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); field 22 (starttime) is fields[19].
-    return { state: fields[0] ?? '?', startTime: fields[19] ?? '' };
+    // fields[0] is field 3 (state); field 5 (pgrp) is fields[2]; field 22 (starttime) is fields[19].
+    return { state: fields[0] ?? '?', startTime: fields[19] ?? '', processGroup: Number(fields[2]) };
   } catch {
     return undefined;
   }
@@ -128,4 +129,17 @@ export async function findTenantProcesses(tenantId: string): Promise<number[]> {
     if (stat && stat.state !== 'Z' && stat.state !== 'X') found.push(pid);
   }
   return found;
+}
+
+/**
+ * Live process-group leaders launched for `tenantId` (the runtimes as the OS sees them, whatever
+ * Lessor's records say): a crash between spawning and recording leaves one only the OS knows of.
+ */
+export async function findTenantGroupLeaders(tenantId: string): Promise<ProcessIdentity[]> {
+  const leaders: ProcessIdentity[] = [];
+  for (const pid of await findTenantProcesses(tenantId)) {
+    const stat = await readStat(pid);
+    if (stat && stat.processGroup === pid) leaders.push({ pid, startMarker: stat.startTime });
+  }
+  return leaders;
 }

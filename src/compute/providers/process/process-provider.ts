@@ -24,7 +24,7 @@ import type {
   TenantRef,
 } from '../../provider.js';
 import { probeOnce, waitHealthy } from './health-check.js';
-import { isAlive, pickFreePort, stopProcessGroup } from './process-control.js';
+import { findTenantGroupLeaders, isAlive, pickFreePort, stopProcessGroup } from './process-control.js';
 import { endpointsOf, launchRuntime, resourcesOf } from './process-launch.js';
 import { mapProcessError } from './process-errors.js';
 import { PROCESS_CONFIG_SCHEMA, validateProcessConfig, type ProcessConfig } from './process-schema.js';
@@ -88,6 +88,7 @@ export class ProcessProvider implements ComputeProvider {
     return this.guarded(request.tenant, signal, async () => {
       const dir = this.dirOf(request.tenant);
       await this.discardUnfinished(dir);
+      await this.stopUntracked(dir, request.tenant);
       const current = await readRecord(dir, 'runtime');
       if (current) await stopProcessGroup(current, this.stopGraceMs);
       await removeTenantDir(dir);
@@ -148,6 +149,7 @@ export class ProcessProvider implements ComputeProvider {
     signal.throwIfAborted();
     const dir = this.dirOf(request.tenant);
     await this.discardUnfinished(dir);
+    await this.stopUntracked(dir, request.tenant);
     const current = await readRecord(dir, 'runtime');
     if (current && current.tenantId !== request.tenant.id && (await isAlive(current))) {
       throw new ComputeError(
@@ -263,6 +265,18 @@ export class ProcessProvider implements ComputeProvider {
       const current = await readRecord(dir, 'runtime');
       if (!current || current.pid !== stray.pid) await stopProcessGroup(stray, this.stopGraceMs);
       await removeRecord(dir, slot);
+    }
+  }
+
+  /**
+   * Stops the tenant's processes that no record tracks: Lessor died after spawning one and before
+   * recording it. Without this, the retry would start a second runtime next to the orphan.
+   */
+  private async stopUntracked(dir: string, tenant: TenantRef): Promise<void> {
+    const current = await readRecord(dir, 'runtime');
+    for (const leader of await findTenantGroupLeaders(tenant.id)) {
+      if (current && current.pid === leader.pid) continue;
+      await stopProcessGroup(leader, this.stopGraceMs);
     }
   }
 
