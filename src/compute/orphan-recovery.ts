@@ -16,14 +16,20 @@ import { configHash } from '../domain/canonical-json.js';
 import { ComputeError } from '../domain/compute-error.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import { errorMessage } from '../domain/errors.js';
-import type { TenantSpec } from '../domain/tenant.js';
+import type { Phase, TenantSpec } from '../domain/tenant.js';
 import { callbackFor, type ExecutionPlan } from './execution-records.js';
 import { logFailure, type ExecutionRunner, type RunnerDeps } from './execution-runner.js';
 
 /** Reads a tenant's current spec (the composition root passes `(id) => store.tenants.get(id)`). */
-export type TenantLookup = (
-  tenantId: string,
-) => Promise<{ readonly id: string; readonly name: string; readonly spec: TenantSpec } | undefined>;
+export type TenantLookup = (tenantId: string) => Promise<
+  | {
+      readonly id: string;
+      readonly name: string;
+      readonly spec: TenantSpec;
+      readonly status?: { readonly phase: Phase };
+    }
+  | undefined
+>;
 
 export interface RecoveryDeps extends RunnerDeps {
   readonly runner: ExecutionRunner;
@@ -93,6 +99,9 @@ async function rebuildPlan(deps: RecoveryDeps, orphan: ComputeExecution): Promis
   try {
     const tenant = await deps.tenants(orphan.tenantId);
     if (!tenant) return 'tenant not found';
+    // Re-creating a runtime for a tenant on its way out would orphan it behind the delete.
+    const leaving = tenant.status?.phase === 'deleting' || tenant.status?.phase === 'archived';
+    if (leaving && orphan.operation !== 'delete') return 'the tenant is being deleted';
     const config = deps.registry.mergedConfig(orphan.provider, tenant.spec.config);
     if (configHash(config) !== orphan.configHash)
       return 'the tenant spec changed since the execution started';

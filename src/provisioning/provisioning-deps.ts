@@ -7,7 +7,7 @@ import type { RetryPolicyConfig } from '../domain/retry-policy.js';
 import type { TenantRepository } from '../store/store.js';
 
 export interface ProvisioningDeps {
-  readonly compute: Pick<ComputeApi, 'start' | 'get' | 'describe'>;
+  readonly compute: Pick<ComputeApi, 'start' | 'get' | 'describe' | 'list'>;
   readonly tenants: Pick<TenantRepository, 'get' | 'change'>;
   /** Global per-operation retry policy (config `retryPolicy`); `spec.retryPolicy` overrides it. */
   readonly retryPolicies: RetryPolicyConfig;

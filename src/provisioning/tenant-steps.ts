@@ -30,6 +30,9 @@ export type ComputeOutcome =
     }
   | { readonly ok: false; readonly error: ComputeErrorShape };
 
+/** Pause between two looks for executions still in flight before a delete. */
+const QUIET_POLL_MS = 250;
+
 /** How many times `awaitCompute` waits (and then queries) before calling the execution lost. */
 const AWAIT_ROUNDS = 3;
 
@@ -135,6 +138,24 @@ export class TenantSteps {
   /** A random delay, journaled so a replay sleeps the same amount. */
   delay(name: string, compute: () => number): Promise<number> {
     return this.ctx.step(`delay:${name}`, () => Promise.resolve(compute()));
+  }
+
+  /**
+   * Waits until no provision or update of the tenant is still in flight (from a cancelled run, or
+   * an orphan another process is re-driving): a delete that ran first would be undone by it. Every
+   * provider call is bounded by its timeout, so this ends; after `maxWaitMs` the delete goes ahead.
+   */
+  async awaitQuiet(maxWaitMs: number): Promise<void> {
+    const rounds = Math.max(1, Math.ceil(maxWaitMs / QUIET_POLL_MS));
+    for (let round = 1; round <= rounds; round++) {
+      const busy = await this.ctx.step(`in-flight#${round}`, async () => {
+        const pending = await this.deps.compute.list({ tenantId: this.tenantId, status: 'pending', limit: 10 });
+        const running = await this.deps.compute.list({ tenantId: this.tenantId, status: 'running', limit: 10 });
+        return [...pending.items, ...running.items].filter((execution) => execution.operation !== 'delete').length;
+      });
+      if (busy === 0) return;
+      await this.ctx.sleep(`in-flight#${round}`, QUIET_POLL_MS, { state: 'waiting' });
+    }
   }
 
   sleep(name: string, ms: number): Promise<void> {

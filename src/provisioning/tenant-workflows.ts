@@ -53,6 +53,7 @@ async function runTenantWorkflow(
   if (phase !== profile.workingPhase) return { result: 'stood-down' };
 
   const policy = resolveRetryPolicy(deps.retryPolicies[profile.operation], tenant.retryPolicy);
+  if (profile.operation === 'delete') await steps.awaitQuiet(policy.timeoutMs + deps.awaitGraceMs);
   const outcome = await computeWithPolicy(steps, {
     operation: profile.operation,
     policy,
