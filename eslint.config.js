@@ -33,7 +33,7 @@ const nodeGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'bench/results/', 'data/', 'coverage/', '.tmp/'],
+    ignores: ['dist/', 'node_modules/', 'bench/results/', 'data/', 'coverage/', '.tmp/', 'bench/.scratch/'],
   },
   js.configs.recommended,
   {

@@ -1,0 +1,160 @@
+/**
+ * Profiling (`--only profile`): where the control plane spends its time. The Lessor child runs with
+ * SQL statement counting and caller attribution, and a V8 CPU profile is taken (inspector) over
+ * exactly the measured window of (a) create→ready at concurrency 16 with the fake provider, and
+ * (b) GET /v1/tenants/{name} under autocannon. Reports statements per tenant / per GET with the code
+ * that issues them, CPU ms per tenant / per GET, and the top self-time functions and code areas.
+ */
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { summariseProfile, type ProfileSummary } from '../lib/cpu-profile.js';
+import { runCreateLoop } from '../lib/create-loop.js';
+import { baseServerEnv, createBenchDatabase, fakeProviderEnv } from '../lib/databases.js';
+import { startLessorProcess, type LessorProcess } from '../lib/lessor-process.js';
+import { ReadyWatcher } from '../lib/ready-watcher.js';
+import { readProc } from '../lib/proc.js';
+import type { SectionContext, SectionOutput } from '../lib/section.js';
+import type { SqlStat } from '../lib/sql-counter.js';
+import { round } from '../lib/stats.js';
+
+interface SqlReport {
+  readonly statements: Record<string, SqlStat>;
+  readonly callers: Record<string, number>;
+}
+
+export interface ProfiledWindow {
+  readonly units: number;
+  readonly unit: string;
+  readonly cpuMsPerUnit: number;
+  readonly statementsPerUnit: number;
+  readonly transactionsPerUnit: number;
+  readonly sqlMsPerUnit: number;
+  /** `statement ← store function ← caller` per unit. */
+  readonly callersPerUnit: Record<string, number>;
+  readonly profile: ProfileSummary;
+}
+
+/** Who issues which statement, per unit: a short separate window (stack capture is costly). */
+async function attributed(
+  server: LessorProcess,
+  work: () => Promise<number>,
+): Promise<Record<string, number>> {
+  await server.rpc('reset-sql');
+  await server.rpc('sql-callers:on');
+  const units = await work();
+  await server.rpc('sql-callers:off');
+  const { sql } = await server.rpc<{ sql: SqlReport }>('stats');
+  const per = Object.entries(sql.callers).map(([k, v]) => [k, round(v / Math.max(units, 1), 2)] as const);
+  return Object.fromEntries(per.filter(([, v]) => v >= 0.05));
+}
+
+async function profiled(
+  server: LessorProcess,
+  file: string,
+  unit: string,
+  work: () => Promise<number>,
+): Promise<Omit<ProfiledWindow, 'callersPerUnit'>> {
+  await server.rpc('reset-sql');
+  const before = readProc(server.pid).cpuSeconds;
+  await server.rpc('profile-start');
+  const units = await work();
+  await server.rpc(`profile-stop:${file}`);
+  const cpuMs = (readProc(server.pid).cpuSeconds - before) * 1000;
+  const { sql } = await server.rpc<{ sql: SqlReport }>('stats');
+  const stats = Object.entries(sql.statements);
+  const count = stats.reduce((sum, [, s]) => sum + s.count, 0);
+  const ms = stats.reduce((sum, [, s]) => sum + s.ms, 0);
+  const per = (v: number) => round(v / Math.max(units, 1), 2);
+  return {
+    units,
+    unit,
+    cpuMsPerUnit: per(cpuMs),
+    statementsPerUnit: per(count),
+    transactionsPerUnit: per(sql.statements.begin?.count ?? 0),
+    sqlMsPerUnit: per(ms),
+    profile: summariseProfile(file, 40),
+  };
+}
+
+export async function profileSection(
+  ctx: SectionContext,
+): Promise<SectionOutput & { create: ProfiledWindow; get: ProfiledWindow }> {
+  const db = await createBenchDatabase('sqlite', ctx.workDir, 'profile');
+  const env = { ...baseServerEnv(db, ctx.workDir), ...fakeProviderEnv(), LESSOR_BENCH_SQL_STATS: '1' };
+  const server = await startLessorProcess({ env, logFile: join(ctx.workDir, 'profile.log') });
+  const watcher = await ReadyWatcher.open(db.target);
+  const seconds = ctx.quick ? 4 : 10;
+  try {
+    const loop = (prefix: string, durationMs: number) =>
+      runCreateLoop({
+        url: server.url,
+        watcher,
+        serverPid: server.pid,
+        concurrency: 16,
+        durationMs,
+        prefix,
+        spec: { provider: 'fake', config: {} },
+      });
+    await loop('warm', 2000);
+    const createCallers = await attributed(server, async () => (await loop('attr', 2000)).ready);
+    const create = {
+      ...(await profiled(
+        server,
+        join(ctx.workDir, 'create.cpuprofile'),
+        'tenant',
+        async () => (await loop('prof', seconds * 1000)).ready,
+      )),
+      callersPerUnit: createCallers,
+    };
+    const gets = async (duration: number) => {
+      const result = await autocannon({
+        url: `${server.url}/v1/tenants/prof-${Math.floor(Math.random() * 50)}`,
+        connections: 16,
+        duration,
+      });
+      return result.requests.total;
+    };
+    const getCallers = await attributed(server, () => gets(1));
+    const get = {
+      ...(await profiled(server, join(ctx.workDir, 'get.cpuprofile'), 'GET', () => gets(seconds))),
+      callersPerUnit: getCallers,
+    };
+    const top = (w: ProfiledWindow) => w.profile.functions.slice(0, 15).map((f) => [f.name, f.selfPct]);
+    return {
+      create,
+      get,
+      tables: [
+        {
+          title: 'Profile: per unit',
+          head: ['window', 'units', 'CPU ms/unit', 'SQL stmts/unit', 'txns/unit', 'SQL ms/unit'],
+          rows: [create, get].map((w) => [
+            w.unit,
+            w.units,
+            w.cpuMsPerUnit,
+            w.statementsPerUnit,
+            w.transactionsPerUnit,
+            w.sqlMsPerUnit,
+          ]),
+        },
+        {
+          title: 'Profile: SQL per tenant (create→ready) by caller (≥ 0.5 per tenant)',
+          head: ['per tenant', 'statement ← store function ← caller'],
+          rows: Object.entries(create.callersPerUnit)
+            .filter(([, v]) => v >= 0.5)
+            .map(([k, v]) => [v, k.replace(/ \(src\//g, ' (')]),
+        },
+        {
+          title: 'Profile: create→ready top self time (% of busy)',
+          head: ['function', '%'],
+          rows: top(create),
+        },
+        { title: 'Profile: GET top self time (% of busy)', head: ['function', '%'], rows: top(get) },
+      ],
+      targets: [],
+      notes: [`CPU profiles: ${ctx.workDir}/create.cpuprofile, get.cpuprofile (kept with --keep)`],
+    };
+  } finally {
+    await watcher.close();
+    await server.stop();
+  }
+}

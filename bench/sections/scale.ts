@@ -1,0 +1,167 @@
+/**
+ * (3) Scale: N = 100 000 ready tenants seeded into the store by SQL (bench/lib/seed.ts), Lessor
+ * started on it (each tenant's fake runtime present, as after a real provisioning), then:
+ * GET /v1/tenants/{name} p99 (random names, sequential), list pages of 100 (walking the cursor),
+ * one full resync pass (timed inside the server), and the server's idle CPU and RSS over 60 s
+ * (quick: 10 s) with the controller's periodic resync and drift passes as configured by default.
+ */
+import { join } from 'node:path';
+import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } from '../lib/databases.js';
+import { sequentialLatency } from '../lib/http-latency.js';
+import { startLessorProcess, type LessorProcess } from '../lib/lessor-process.js';
+import { sampleIdle, type IdleProfile } from '../lib/proc.js';
+import { atMost, type SectionContext, type SectionOutput } from '../lib/section.js';
+import { seededName, seedTenants } from '../lib/seed.js';
+import { round, sleep, type Summary } from '../lib/stats.js';
+
+export const SCALE_TENANTS = 100_000;
+
+interface Pass {
+  readonly startedAt: number;
+  readonly ms: number;
+  readonly result: number;
+}
+
+export interface ScaleRow {
+  readonly backend: Backend;
+  readonly tenants: number;
+  readonly seedMs: number;
+  readonly startupMs: number;
+  /** Heap held by the seeded fake runtimes (a bench artefact inside the server's RSS). */
+  readonly fakeRuntimesHeapMb: number;
+  readonly get: Summary;
+  readonly list: Summary;
+  readonly listByLabel: Summary;
+  readonly resyncMs: readonly number[];
+  readonly idle: IdleProfile;
+  /** Controller passes that ran inside the idle window (timed by the server). */
+  readonly idlePasses: { resync: readonly Pass[]; drift: readonly Pass[] };
+}
+
+export interface ScaleResult extends SectionOutput {
+  readonly rows: readonly ScaleRow[];
+}
+
+const randomName = (n: number) => seededName(Math.floor(Math.random() * n));
+
+async function measure(
+  ctx: SectionContext,
+  server: LessorProcess,
+  backend: Backend,
+  n: number,
+  seedMs: number,
+  startupMs: number,
+): Promise<ScaleRow> {
+  const count = ctx.quick ? 400 : 3000;
+  await sequentialLatency(server.url, 200, () => `/v1/tenants/${randomName(n)}`);
+  const get = await sequentialLatency(server.url, count, () => `/v1/tenants/${randomName(n)}`);
+  const pages = ctx.quick ? 100 : 500;
+  const walk = (query: string) => (i: number, body: string | undefined) => {
+    const cursor =
+      i % 200 === 0 || body === undefined
+        ? null
+        : (JSON.parse(body) as { nextCursor: string | null }).nextCursor;
+    return `/v1/tenants?limit=100${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  };
+  const list = await sequentialLatency(server.url, pages, walk(''));
+  const listByLabel = await sequentialLatency(
+    server.url,
+    Math.round(pages / 2),
+    walk('&labels=plan%3Denterprise'),
+  );
+  const resyncMs: number[] = [];
+  for (let i = 0; i < 3; i++) resyncMs.push((await server.rpc<{ ms: number }>('resync')).ms);
+  ctx.log(
+    `scale ${backend}: GET p99 ${get.latency.p99} ms, list p99 ${list.latency.p99} ms, resync ${resyncMs.join('/')} ms; idle window…`,
+  );
+  await sleep(2000);
+  const windowStart = Date.now();
+  const idle = await sampleIdle(server.pid, ctx.quick ? 10_000 : 60_000);
+  const stats = await server.rpc<{ passes: { resync: Pass[]; drift: Pass[] } }>('stats');
+  const inWindow = (p: Pass) => p.startedAt >= windowStart;
+  return {
+    backend,
+    tenants: n,
+    seedMs,
+    startupMs,
+    fakeRuntimesHeapMb: server.fakeRuntimesHeapMb,
+    get: get.latency,
+    list: list.latency,
+    listByLabel: listByLabel.latency,
+    resyncMs,
+    idle,
+    idlePasses: { resync: stats.passes.resync.filter(inWindow), drift: stats.passes.drift.filter(inWindow) },
+  };
+}
+
+async function runBackend(ctx: SectionContext, backend: Backend, n: number): Promise<ScaleRow> {
+  const db = await createBenchDatabase(backend, ctx.workDir, `scale_${backend}`);
+  try {
+    const { ms: seedMs } = await seedTenants(db, n);
+    ctx.log(`scale ${backend}: seeded ${n} tenants in ${seedMs} ms`);
+    const started = Date.now();
+    const env = { ...baseServerEnv(db, ctx.workDir), ...fakeProviderEnv(), LESSOR_BENCH_FAKE_RUNTIMES: '1' };
+    const server = await startLessorProcess({
+      env,
+      logFile: join(ctx.workDir, `scale_${backend}.log`),
+      startTimeoutMs: 180_000,
+    });
+    try {
+      return await measure(ctx, server, backend, n, seedMs, Date.now() - started);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await db.cleanup();
+  }
+}
+
+export async function scaleSection(ctx: SectionContext): Promise<ScaleResult> {
+  const backends: Backend[] = ctx.quick ? ['sqlite'] : ['sqlite', 'postgres'];
+  const rows: ScaleRow[] = [];
+  for (const backend of backends) rows.push(await runBackend(ctx, backend, SCALE_TENANTS));
+  const sqlite = rows.find((r) => r.backend === 'sqlite');
+  const window = (r: ScaleRow) =>
+    `${r.idle.windowS} s: ${r.idlePasses.resync.length} resync, ${r.idlePasses.drift.length} drift (${r.idlePasses.drift.map((d) => `${d.ms} ms`).join(', ') || '-'})`;
+  return {
+    rows,
+    tables: [
+      {
+        title: `(3) Scale: ${SCALE_TENANTS} ready tenants in the store (fake provider, runtimes present)`,
+        head: [
+          'db',
+          'GET p50/p99 ms',
+          'list p50/p99 ms',
+          'label list p99',
+          'resync ms',
+          'idle CPU %',
+          'peak 1 s %',
+          'RSS MB',
+          'idle window',
+        ],
+        rows: rows.map((r) => [
+          r.backend,
+          `${r.get.p50} / ${r.get.p99}`,
+          `${r.list.p50} / ${r.list.p99}`,
+          r.listByLabel.p99,
+          r.resyncMs.join(' / '),
+          r.idle.cpuPct,
+          r.idle.peakCpuPctPerSecond,
+          r.idle.rssMbMax,
+          window(r),
+        ]),
+      },
+    ],
+    targets: [
+      atMost('(3) GET by name p99', sqlite?.get.p99, 5, ' ms'),
+      atMost('(3) list page p99', sqlite?.list.p99, 20, ' ms'),
+      atMost('(3) resync pass', sqlite ? round(Math.max(...sqlite.resyncMs) / 1000, 2) : null, 2, ' s'),
+      atMost('(3) idle CPU', sqlite?.idle.cpuPct, 1, ' %'),
+      atMost('(3) RSS', sqlite?.idle.rssMbMax, 250, ' MB'),
+    ],
+    notes: rows.map(
+      (r) =>
+        `${r.backend}: seeded in ${r.seedMs} ms, server start ${r.startupMs} ms; RSS includes ${r.fakeRuntimesHeapMb} MB of heap for the ${r.tenants} seeded fake runtimes (a bench artefact)`,
+    ),
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * What the container engine (Podman's Docker-compatible API) says runs for Lessor's tenants, found
+ * by the `lessor.tenant-id` label — never by asking Lessor. Cleanup removes every container whose
+ * tenant name starts with the suite's prefix, so `after` hooks leave nothing behind.
+ */
+import { engineClient, TEST_IMAGE } from '../../src/compute/providers/docker/testing/podman.js';
+import type { JsonObject } from '../../src/domain/tenant.js';
+
+export { requirePodman, TEST_IMAGE } from '../../src/compute/providers/docker/testing/podman.js';
+
+export interface TenantContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly state: string;
+  readonly tenantId: string;
+  readonly tenantName: string;
+}
+
+/** The busybox httpd container of the brief: serves `$MODE` on 8080, health-checked over HTTP. */
+export function modeServerConfig(mode: string): JsonObject {
+  return {
+    image: TEST_IMAGE,
+    command: ['sh', '-c', 'mkdir -p /www && echo $MODE > /www/index.html && exec httpd -f -p 8080 -h /www'],
+    env: { MODE: mode },
+    ports: [{ containerPort: 8080 }],
+    healthCheck: { type: 'http', port: 8080, path: '/', intervalMs: 100, timeoutMs: 1000, retries: 100 },
+  };
+}
+
+async function withClient<T>(fn: (client: ReturnType<typeof engineClient>) => Promise<T>): Promise<T> {
+  const client = engineClient();
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+/** Every Lessor-managed container whose tenant name starts with `prefix`, by tenant id. */
+export function containersByTenant(prefix: string): Promise<Map<string, TenantContainer[]>> {
+  return withClient(async (client) => {
+    const all = await client.listContainers(['lessor.managed=true'], AbortSignal.timeout(15_000));
+    const byTenant = new Map<string, TenantContainer[]>();
+    for (const summary of all) {
+      const labels = summary.Labels ?? {};
+      const tenantName = labels['lessor.tenant-name'] ?? '';
+      if (!tenantName.startsWith(prefix)) continue;
+      const tenantId = labels['lessor.tenant-id'] ?? '?';
+      const container: TenantContainer = {
+        id: summary.Id,
+        name: (summary.Names?.[0] ?? '').replace(/^\//, ''),
+        state: summary.State ?? '?',
+        tenantId,
+        tenantName,
+      };
+      byTenant.set(tenantId, [...(byTenant.get(tenantId) ?? []), container]);
+    }
+    return byTenant;
+  });
+}
+
+/** The container's environment as a map. */
+export function containerEnv(id: string): Promise<Record<string, string>> {
+  return withClient(async (client) => {
+    const inspect = (await client.inspectContainer(id, AbortSignal.timeout(15_000))) as unknown as {
+      Config: { Env?: string[] };
+    };
+    return Object.fromEntries(
+      (inspect.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
+  });
+}
+
+/** Removes a container behind Lessor's back (`DELETE /containers/{id}?force=true`). */
+export function removeContainer(id: string): Promise<void> {
+  return withClient((client) => client.removeContainer(id, AbortSignal.timeout(15_000)));
+}
+
+/** Cleanup for `after` hooks: force-removes every container of the suite's tenants. */
+export async function removeContainersWithPrefix(prefix: string): Promise<void> {
+  const byTenant = await containersByTenant(prefix);
+  for (const containers of byTenant.values()) {
+    for (const container of containers) await removeContainer(container.id).catch(() => undefined);
+  }
+}
