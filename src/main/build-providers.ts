@@ -21,7 +21,7 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
       }
       const { defaults, timeoutMs, ...options } = block;
       const settings = {
-        options,
+        options: coerceScalars(options),
         defaults: (defaults ?? {}) as JsonObject,
         timeoutMs: timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
         dataDir: config.dataDir,
@@ -35,4 +35,20 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
     throw error;
   }
   return createProviderRegistry(entries, { defaultProvider: config.compute.defaultProvider });
+}
+
+/**
+ * Provider options set from the environment or `--set` arrive as strings, and only the provider
+ * knows its keys: spell-outs of numbers and booleans become numbers and booleans here, once, so
+ * `LESSOR_COMPUTE__PROVIDERS__FAKE__LATENCY_MS=400` means what the YAML `latencyMs: 400` means.
+ */
+function coerceScalars(options: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key, coerceScalar(value)]));
+}
+
+function coerceScalar(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value;
 }
