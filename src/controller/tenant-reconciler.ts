@@ -34,6 +34,8 @@ export class TenantReconciler {
     const runs = await this.deps.runs.listByTenant(tenant.id, RUN_HISTORY);
     const decision = decideReconcile(tenant, runs);
     await this.act(tenant, decision, source);
+    // Clearing the Paused condition is only the first step of resuming: look again at once.
+    if (decision.kind === 'set-paused' && !decision.paused) return { requeueAfterMs: 1 };
   }
 
   /**

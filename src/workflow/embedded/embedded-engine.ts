@@ -122,7 +122,9 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
     const run = await runs.get(runId);
     if (!run || !isRunActive(run.state)) return;
     const now = this.options.now();
-    if (!(await steps.resolvePromise(runId, key, toJournalValue(value), new Date(now).toISOString()))) return;
+    // First resolution wins. A duplicate still wakes the run: redelivery is how a lost wake-up (the
+    // first delivery stored the value, then its process died before waking anyone) gets repaired.
+    await steps.resolvePromise(runId, key, toJournalValue(value), new Date(now).toISOString());
     const local = this.handles.get(runId);
     if (local && local.stopReason === null) {
       // Held here: the coroutine reads the promise at its wait (or at the wait it is about to start).
