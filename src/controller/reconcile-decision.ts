@@ -83,6 +83,10 @@ function runThatDiedUnsettled(tenant: Tenant, runs: readonly WorkflowRun[]): Wor
   const latest = runs[0];
   const working = tenant.status.phase === 'provisioning' || tenant.status.phase === 'updating' || tenant.status.phase === 'deleting';
   if (!working || !latest || latest.state !== 'failed' || latest.finishedAt === null) return null;
+  // The run recorded its own failure on the tenant (its last step), so a later working phase is a
+  // human retry that landed before the engine wrote the run's end: new intent, not a dead run.
+  const recorded = tenant.status.workflow;
+  if (recorded?.runId === latest.runId && recorded.state === 'failed') return null;
   return latest.finishedAt >= tenant.updatedAt ? latest : null;
 }
 
