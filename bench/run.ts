@@ -14,6 +14,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { experimentEnv } from './lib/lessor-process.js';
 import { gitInfo, loadNow, machineInfo } from './lib/machine.js';
 import { printReport, writeReport, type SectionName } from './lib/report.js';
 import { describeError, type SectionContext } from './lib/section.js';
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     git: gitInfo(),
     machine: machineInfo(),
+    /** Proposed fixes tried through bench/lib/experiments.ts (none in a plain run). */
+    experiments: experimentEnv(),
     priority: {
       ...priority,
       note: 'bench, Lessor and Restate children; PostgreSQL and Podman run at their own priority',
@@ -117,7 +120,8 @@ async function main(): Promise<void> {
   report.loadavgAtEnd = loadNow();
   printReport(report);
   const all = (args.quick ? QUICK_SECTIONS : FULL_SECTIONS).every((name) => args.only.includes(name));
-  const files = writeReport(report, all ? mode : `${mode}-${args.only.join('+')}`);
+  const label = `${all ? mode : `${mode}-${args.only.join('+')}`}${Object.keys(report.experiments).length > 0 ? '-experiment' : ''}`;
+  const files = writeReport(report, label);
   log(`wrote ${files.join(', ')}`);
   if (!args.keep) rmSync(workDir, { recursive: true, force: true });
 }

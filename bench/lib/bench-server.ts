@@ -5,19 +5,23 @@
  * parent drives over IPC:
  * - LESSOR_BENCH_SQL_STATS=1 counts and times every SQL statement (profiling runs only),
  *   LESSOR_BENCH_ENGINE_STATS=1 every Docker Engine API call of the docker provider;
+ * - LESSOR_BENCH_EXP_* try a proposed fix (experiments.ts);
  * - LESSOR_BENCH_FAKE_RUNTIMES=1 gives every stored fake tenant a running runtime in the process's
  *   fake engine, as if the tenants had been provisioned by this process (seeded scale tests);
  * - the controller's resync and drift passes are timed;
- * - messages: `stats`, `reset-sql`, `sql-callers:on|off`, `resync` (one pass now, timed), `profile-start`,
+ * - messages: `stats`, `loop-delay` (event-loop delay since the last ask), `reset-sql`,
+ *   `sql-callers:on|off`, `resync` (one pass now, timed), `profile-start`,
  *   `profile-stop:<file>` (a V8 CPU profile of just that window, via the inspector), `stop`.
  */
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig } from '../../src/main/config/load-config.js';
 import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
 import { createLogger } from '../../src/main/logger.js';
 import { sharedFakeEngine } from '../../src/compute/providers/fake/index.js';
 import { createStore } from '../../src/store/create-store.js';
+import { installExperiments } from './experiments.js';
 import { engineStats, installEngineCounter, resetEngineStats } from './engine-counter.js';
 import { installSqlCounter, resetSqlStats, sqlStats, traceSqlCallers } from './sql-counter.js';
 
@@ -28,9 +32,15 @@ interface PassRecord {
 }
 
 const passes = { resync: [] as PassRecord[], drift: [] as PassRecord[] };
+/** Start time of a pass still in progress (a drift pass over many tenants outlasts a window). */
+const running: Record<'resync' | 'drift', number | null> = { resync: null, drift: null };
+/** How late timers fire: long stretches without a turn of the event loop (no I/O served either). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 if (process.env.LESSOR_BENCH_SQL_STATS === '1') installSqlCounter();
 if (process.env.LESSOR_BENCH_ENGINE_STATS === '1') installEngineCounter();
+const experiments = installExperiments(process.env);
 
 const configFile = process.env.LESSOR_BENCH_CONFIG_FILE;
 const config = loadConfig({ env: process.env, ...(configFile && { configFile }) });
@@ -69,17 +79,24 @@ async function seedFakeRuntimes(): Promise<number> {
 /** Times the controller's periodic passes by wrapping them on the instance its timers call. */
 function timePasses(app: LessorApp): void {
   const controller = app.controller as unknown as Record<'resync' | 'checkDrift', () => Promise<number>>;
-  for (const [method, list] of [
-    ['resync', passes.resync],
-    ['checkDrift', passes.drift],
+  for (const [method, key] of [
+    ['resync', 'resync'],
+    ['checkDrift', 'drift'],
   ] as const) {
     const original = controller[method].bind(controller);
     controller[method] = async () => {
+      // An overlapping call (the controller skips a drift pass while one runs) is not a pass.
+      if (running[key] !== null) return original();
       const startedAt = Date.now();
       const started = performance.now();
-      const result = await original();
-      list.push({ startedAt, ms: Math.round(performance.now() - started), result });
-      return result;
+      running[key] = startedAt;
+      try {
+        const result = await original();
+        passes[key].push({ startedAt, ms: Math.round(performance.now() - started), result });
+        return result;
+      } finally {
+        running[key] = null;
+      }
     };
   }
 }
@@ -115,7 +132,7 @@ async function main(): Promise<void> {
     );
   });
   process.once('SIGTERM', () => void stop());
-  process.send?.({ type: 'ready', url: app.url, ...seeded });
+  process.send?.({ type: 'ready', url: app.url, ...seeded, experiments });
 }
 
 let profiler: Session | undefined;
@@ -139,7 +156,17 @@ async function answer(app: LessorApp, command: string, stop: () => Promise<void>
       return arg;
     }
     case 'stats':
-      return { passes, sql: sqlStats(), engine: engineStats(), memory: process.memoryUsage() };
+      return { passes, running, sql: sqlStats(), engine: engineStats(), memory: process.memoryUsage() };
+    case 'loop-delay': {
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+      const result = {
+        p50: ms(loopDelay.percentile(50)),
+        p99: ms(loopDelay.percentile(99)),
+        max: ms(loopDelay.max),
+      };
+      loopDelay.reset();
+      return result;
+    }
     case 'reset-sql':
       resetSqlStats();
       resetEngineStats();

@@ -29,6 +29,15 @@ export interface LessorProcessOptions {
   readonly entry?: string;
 }
 
+/** LESSOR_BENCH_EXP_* variables of the bench reach every server child (see experiments.ts). */
+export function experimentEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[0].startsWith('LESSOR_BENCH_EXP_') && e[1] !== undefined,
+    ),
+  );
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -52,6 +61,7 @@ export async function startLessorProcess(options: LessorProcessOptions): Promise
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
+      ...experimentEnv(),
       LESSOR_SERVER__PORT: String(port),
       ...options.env,
     },

@@ -19,6 +19,7 @@ export interface BenchReport {
     os: string;
     loadavgAtStart: readonly number[];
   };
+  readonly experiments: Record<string, string>;
   readonly priority: { nice: number; autogroup: string; note: string };
   readonly sections: Record<string, unknown>;
   readonly errors: Record<string, string>;
@@ -46,6 +47,9 @@ export function printReport(report: BenchReport): void {
     `client (load generator, watcher, autocannon) in the bench process; Lessor in a child process; nice ${report.priority.nice}, ${report.priority.autogroup}`,
     '',
   ];
+  const experiments = Object.entries(report.experiments).map(([k, v]) => `${k}=${v}`);
+  if (experiments.length > 0)
+    lines.push(`EXPERIMENTS ACTIVE (not the code as committed): ${experiments.join(' ')}`, '');
   const targets: TargetCheck[] = [];
   for (const [name, section] of Object.entries(report.sections)) {
     if (!isOutput(section)) continue;

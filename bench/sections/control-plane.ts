@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startRestateServer, type RestateServer } from '../../src/workflow/restate/testing/restate-server.js';
 import { runCreateLoop, type CreateLoopResult } from '../lib/create-loop.js';
 import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } from '../lib/databases.js';
-import { freePort, startLessorProcess } from '../lib/lessor-process.js';
+import { freePort, startLessorProcess, type LessorProcess } from '../lib/lessor-process.js';
 import { ReadyWatcher } from '../lib/ready-watcher.js';
 import {
   atLeast,
@@ -25,9 +25,17 @@ import { round } from '../lib/stats.js';
 
 export type ControlPlaneConfig = 'embedded+sqlite' | 'embedded+postgres' | 'restate+sqlite';
 
+interface LoopDelay {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
 export interface ControlPlaneRow extends CreateLoopResult {
   readonly config: ControlPlaneConfig;
   readonly loadavg: number;
+  /** How late the server's timers fired (ms): stretches in which it served no I/O. */
+  readonly loopDelay: LoopDelay;
   /** Server CPU time per tenant made ready (ms; 2 ms ⇔ 500/s on one core). */
   readonly serverCpuMsPerTenant: number;
 }
@@ -107,7 +115,7 @@ async function runConfig(
     const server = await startLessorProcess({ env, logFile: join(ctx.workDir, `${label}.log`) });
     const watcher = await ReadyWatcher.open(db.target);
     try {
-      const rows = await runLevels(ctx, config, server.url, server.pid, watcher);
+      const rows = await runLevels(ctx, config, server, watcher);
       if (config === 'embedded+sqlite')
         sse.result = await observeViaSse(server.url, ctx.quick ? 10 : 40, 'sse');
       return rows;
@@ -124,12 +132,11 @@ async function runConfig(
 async function runLevels(
   ctx: SectionContext,
   config: ControlPlaneConfig,
-  url: string,
-  pid: number,
+  server: LessorProcess,
   watcher: ReadyWatcher,
 ): Promise<ControlPlaneRow[]> {
   const spec = { provider: 'fake', config: {} };
-  const base = { url, watcher, serverPid: pid, spec };
+  const base = { url: server.url, watcher, serverPid: server.pid, spec };
   const warm = await runCreateLoop({
     ...base,
     concurrency: 16,
@@ -141,12 +148,15 @@ async function runLevels(
   const rows: ControlPlaneRow[] = [];
   for (const concurrency of LEVELS) {
     const durationMs = ctx.quick ? 2500 : 12_000;
+    await server.rpc('loop-delay');
     const result = await runCreateLoop({ ...base, concurrency, durationMs, prefix: `c${concurrency}` });
+    const loopDelay = await server.rpc<LoopDelay>('loop-delay');
     const cpuMs = result.usage.serverCpuS * 1000;
     const row = {
       config,
       ...result,
       loadavg: loadNow(),
+      loopDelay,
       serverCpuMsPerTenant: round(cpuMs / Math.max(result.ready, 1)),
     };
     ctx.log(
@@ -180,6 +190,7 @@ function table(rows: readonly ControlPlaneRow[]): PrintableTable {
       'POST p50',
       'srv CPU%',
       'CPU ms/tenant',
+      'loop delay p99/max',
       'rq-wait%',
       'fail/err',
     ],
@@ -192,6 +203,7 @@ function table(rows: readonly ControlPlaneRow[]): PrintableTable {
       r.post.p50,
       r.usage.serverCpuPct,
       r.serverCpuMsPerTenant,
+      `${r.loopDelay.p99} / ${r.loopDelay.max}`,
       r.usage.serverRunqueueWaitPct,
       `${r.failed}/${r.errors}`,
     ]),

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { summariseProfile, type ProfileSummary } from '../lib/cpu-profile.js';
 import { runCreateLoop } from '../lib/create-loop.js';
-import { baseServerEnv, createBenchDatabase, fakeProviderEnv } from '../lib/databases.js';
+import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } from '../lib/databases.js';
 import { startLessorProcess, type LessorProcess } from '../lib/lessor-process.js';
 import { ReadyWatcher } from '../lib/ready-watcher.js';
 import { readProc } from '../lib/proc.js';
-import type { SectionContext, SectionOutput } from '../lib/section.js';
+import type { PrintableTable, SectionContext, SectionOutput } from '../lib/section.js';
 import type { SqlStat } from '../lib/sql-counter.js';
 import { round } from '../lib/stats.js';
 
@@ -76,14 +76,19 @@ async function profiled(
   };
 }
 
-export async function profileSection(
-  ctx: SectionContext,
-): Promise<SectionOutput & { create: ProfiledWindow; get: ProfiledWindow }> {
-  const db = await createBenchDatabase('sqlite', ctx.workDir, 'profile');
+interface BackendProfile {
+  readonly backend: Backend;
+  readonly create: ProfiledWindow;
+  readonly get: ProfiledWindow;
+}
+
+async function profileBackend(ctx: SectionContext, backend: Backend): Promise<BackendProfile> {
+  const db = await createBenchDatabase(backend, ctx.workDir, `profile_${backend}`);
   const env = { ...baseServerEnv(db, ctx.workDir), ...fakeProviderEnv(), LESSOR_BENCH_SQL_STATS: '1' };
-  const server = await startLessorProcess({ env, logFile: join(ctx.workDir, 'profile.log') });
+  const server = await startLessorProcess({ env, logFile: join(ctx.workDir, `profile_${backend}.log`) });
   const watcher = await ReadyWatcher.open(db.target);
   const seconds = ctx.quick ? 4 : 10;
+  const file = (what: string) => join(ctx.workDir, `${what}-${backend}.cpuprofile`);
   try {
     const loop = (prefix: string, durationMs: number) =>
       runCreateLoop({
@@ -97,64 +102,85 @@ export async function profileSection(
       });
     await loop('warm', 2000);
     const createCallers = await attributed(server, async () => (await loop('attr', 2000)).ready);
+    const creates = async () => (await loop('prof', seconds * 1000)).ready;
     const create = {
-      ...(await profiled(
-        server,
-        join(ctx.workDir, 'create.cpuprofile'),
-        'tenant',
-        async () => (await loop('prof', seconds * 1000)).ready,
-      )),
+      ...(await profiled(server, file('create'), 'tenant', creates)),
       callersPerUnit: createCallers,
     };
     const gets = async (duration: number) => {
+      const path = () => `/v1/tenants/prof-${Math.floor(Math.random() * 50)}`;
       const result = await autocannon({
-        url: `${server.url}/v1/tenants/prof-${Math.floor(Math.random() * 50)}`,
+        url: server.url,
         connections: 16,
         duration,
+        requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: path() }) }],
       });
       return result.requests.total;
     };
     const getCallers = await attributed(server, () => gets(1));
     const get = {
-      ...(await profiled(server, join(ctx.workDir, 'get.cpuprofile'), 'GET', () => gets(seconds))),
+      ...(await profiled(server, file('get'), 'GET', () => gets(seconds))),
       callersPerUnit: getCallers,
     };
-    const top = (w: ProfiledWindow) => w.profile.functions.slice(0, 15).map((f) => [f.name, f.selfPct]);
-    return {
-      create,
-      get,
-      tables: [
-        {
-          title: 'Profile: per unit',
-          head: ['window', 'units', 'CPU ms/unit', 'SQL stmts/unit', 'txns/unit', 'SQL ms/unit'],
-          rows: [create, get].map((w) => [
-            w.unit,
-            w.units,
-            w.cpuMsPerUnit,
-            w.statementsPerUnit,
-            w.transactionsPerUnit,
-            w.sqlMsPerUnit,
-          ]),
-        },
-        {
-          title: 'Profile: SQL per tenant (create→ready) by caller (≥ 0.5 per tenant)',
-          head: ['per tenant', 'statement ← store function ← caller'],
-          rows: Object.entries(create.callersPerUnit)
-            .filter(([, v]) => v >= 0.5)
-            .map(([k, v]) => [v, k.replace(/ \(src\//g, ' (')]),
-        },
-        {
-          title: 'Profile: create→ready top self time (% of busy)',
-          head: ['function', '%'],
-          rows: top(create),
-        },
-        { title: 'Profile: GET top self time (% of busy)', head: ['function', '%'], rows: top(get) },
-      ],
-      targets: [],
-      notes: [`CPU profiles: ${ctx.workDir}/create.cpuprofile, get.cpuprofile (kept with --keep)`],
-    };
+    return { backend, create, get };
   } finally {
     await watcher.close();
     await server.stop();
+    await db.cleanup();
   }
+}
+
+function tables(profiles: readonly BackendProfile[]): PrintableTable[] {
+  const windows = profiles.flatMap((p) => [p.create, p.get].map((w) => ({ backend: p.backend, w })));
+  const out: PrintableTable[] = [
+    {
+      title: 'Profile (concurrency 16, fake provider): cost per unit in the server',
+      head: ['db', 'unit', 'units', 'CPU ms/unit', 'SQL stmts/unit', 'txns/unit', 'SQL ms/unit'],
+      rows: windows.map(({ backend, w }) => [
+        backend,
+        w.unit,
+        w.units,
+        w.cpuMsPerUnit,
+        w.statementsPerUnit,
+        w.transactionsPerUnit,
+        w.sqlMsPerUnit,
+      ]),
+    },
+  ];
+  const sqlite = profiles.find((p) => p.backend === 'sqlite') ?? profiles[0];
+  if (sqlite) {
+    out.push({
+      title: 'Profile: SQL per tenant (create→ready) by caller (≥ 0.5 per tenant)',
+      head: ['per tenant', 'statement ← store function ← caller'],
+      rows: Object.entries(sqlite.create.callersPerUnit)
+        .filter(([, v]) => v >= 0.5)
+        .map(([k, v]) => [v, k.replace(/ \(src\//g, ' (')]),
+    });
+  }
+  for (const { backend, w } of windows) {
+    const areas = w.profile.areas
+      .slice(0, 8)
+      .map((a) => `${a.name} ${a.selfPct}%`)
+      .join(', ');
+    out.push({
+      title: `Profile ${backend} ${w.unit}: top self time (% of busy); areas: ${areas}`,
+      head: ['function', '%'],
+      rows: w.profile.functions.slice(0, 12).map((f) => [f.name, f.selfPct]),
+    });
+  }
+  return out;
+}
+
+export async function profileSection(
+  ctx: SectionContext,
+): Promise<SectionOutput & { profiles: BackendProfile[] }> {
+  const backends: Backend[] = ctx.quick ? ['sqlite'] : ['sqlite', 'postgres'];
+  const profiles: BackendProfile[] = [];
+  for (const backend of backends) profiles.push(await profileBackend(ctx, backend));
+  return {
+    profiles,
+    tables: tables(profiles),
+    targets: [],
+    notes: [`CPU profiles: ${ctx.workDir}/{create,get}-<db>.cpuprofile (kept with --keep)`],
+  };
 }
