@@ -114,9 +114,10 @@ export interface WorkflowRunRepository {
     guard?: { leaseOwner?: string; expectedStates?: readonly RunState[] },
   ): Promise<WorkflowRun | undefined>;
   /**
-   * Leases up to `limit` active runs that are due (`wakeAt <= now`) and not leased by a live owner,
-   * setting `leaseOwner`/`leaseExpiresAt`. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas never
-   * claim the same run; an expired lease is taken over.
+   * Leases up to `limit` active runs, setting `leaseOwner`/`leaseExpiresAt`: unleased runs that are
+   * due (`wakeAt <= now`), and runs whose lease expired whatever their `wakeAt` (the holder died
+   * while waiting in memory). PostgreSQL: `FOR UPDATE SKIP LOCKED`, so replicas never claim the
+   * same run.
    */
   claimDue(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly WorkflowRun[]>;
   /** Extends the lease; false when the owner lost it. */

@@ -152,8 +152,15 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
       .selectFrom('workflow_runs')
       .select('run_id')
       .where('state', 'in', ACTIVE_RUN_STATES)
-      .where('wake_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', now)]))
+      // Unheld runs when due; held runs as soon as the holder's lease expired, whatever `wake_at`
+      // says: a holder waits in memory with `wake_at` = its deadline, and if it died its wake-up
+      // (a resolved promise, a cancel) died with it — the taker re-reads the journal.
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('lease_owner', 'is', null), eb('wake_at', '<=', now)]),
+          eb('lease_expires_at', '<', now),
+        ]),
+      )
       .orderBy('wake_at')
       .limit(limit);
     const rows = await db

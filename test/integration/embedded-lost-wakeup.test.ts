@@ -1,16 +1,18 @@
 /**
- * Regression test for a liveness bug found by test/reliability/postgres-restart.test.ts: a durable
- * promise resolved while the run's executor could not read it (the database went away between the
- * resolution's commit and the woken run's read) leaves the run parked until its wait DEADLINE — for
- * a compute wait that is the provider timeout + grace, 125 s by default — although its callback was
- * delivered again after the database came back.
+ * Regression tests for a liveness bug found by the PostgreSQL-restart, crash-restart and crash-sweep
+ * suites: a run waiting in memory on a durable promise whose resolution was STORED but whose wake-up
+ * was lost stays parked until its wait DEADLINE — for a compute wait the provider timeout + grace,
+ * 125 s by default — instead of resuming at once.
  *
- * Why: `EmbeddedWorkflowEngine.resolvePromise` returns early when `steps.resolvePromise` reports the
- * promise as already resolved, so the redelivery neither signals the run nor makes it due
- * (`wakeAt = now`); the stopped executor left the row `waiting` with `wakeAt` = the deadline, and
- * `claimDue` only takes runs whose `wakeAt` has passed. The same happens when Lessor is killed
- * between the promise insert and the wake-up. Deterministic here: a store wrapper fails exactly the
- * one read that follows the first resolution.
+ * 1. The executor could not read the promise (the database dropped between the resolution's commit
+ *    and the woken run's read) and stopped; the callback is delivered again later. Fixed in 6f8be7f:
+ *    a duplicate resolution now wakes the run.
+ * 2. The process holding the run DIED after the dispatcher stored the resolution and marked the
+ *    callback delivered (kill -9), so there is no redelivery. The row stays `waiting` with `wakeAt` =
+ *    the deadline and an expired lease; `claimDue` (src/store/workflow-run-repository.ts) only takes
+ *    runs whose `wakeAt` has passed, so no other process takes the run over before the deadline.
+ *    Proposed fix: `claimDue` also claims active runs whose lease expired (`lease_owner` set and
+ *    `lease_expires_at < now`) whatever their `wakeAt`; the new owner re-reads the promise.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -19,23 +21,42 @@ import { silentLogger } from '../../src/domain/logger.js';
 import { sqliteBackend, type TestDatabase } from '../../src/store/testing/test-databases.js';
 import type { Store } from '../../src/store/store.js';
 import { EmbeddedWorkflowEngine } from '../../src/workflow/embedded/embedded-engine.js';
+import type { EmbeddedStore } from '../../src/workflow/embedded/options.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const WAIT_TIMEOUT_MS = 60_000;
+const RESUMED_WITHIN_MS = 10_000;
+const KEY = 'execution:x#1';
 
 describe('embedded engine: a promise resolution whose wake-up was lost', () => {
   let db: TestDatabase | undefined;
-  let engine: EmbeddedWorkflowEngine | undefined;
+  const engines: EmbeddedWorkflowEngine[] = [];
 
   before(async () => {
     db = await sqliteBackend.create();
   });
   after(async () => {
-    await engine?.close(0);
+    for (const engine of engines) await engine.close(0).catch(() => undefined);
     await db?.cleanup();
   });
 
-  test('the redelivered callback resumes the run at once, not at the wait deadline', async () => {
+  function openEngine(owner: string, store: EmbeddedStore): Promise<EmbeddedWorkflowEngine> {
+    const engine = new EmbeddedWorkflowEngine({
+      store,
+      definitions: [
+        { name: 'provision', run: async (ctx) => ctx.awaitPromise(KEY, { timeoutMs: WAIT_TIMEOUT_MS }) },
+      ],
+      ownerId: owner,
+      logger: silentLogger,
+      leaseMs: 1_000,
+      pollIntervalMs: 50,
+    });
+    engines.push(engine);
+    return engine.open().then(() => engine);
+  }
+
+  /** Starts a run on `engine` and waits until it waits on its promise; returns the run id. */
+  async function waitingRun(engine: EmbeddedWorkflowEngine, name: string): Promise<string> {
     const store: Store = db!.store;
     const spec = {
       provider: 'fake',
@@ -45,31 +66,7 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
       retryPolicy: null,
       paused: false,
     };
-    const tenantId = (await store.tenants.create({ name: 'lost-wakeup', spec, actor: 'test' })).id;
-    let failReads = 0;
-    const steps: Store['steps'] = Object.assign(Object.create(store.steps) as Store['steps'], {
-      getPromise: async (runId: string, key: string) => {
-        if (failReads > 0) {
-          failReads -= 1;
-          throw new UnavailableError('database unavailable (injected: the connection dropped)');
-        }
-        return store.steps.getPromise(runId, key);
-      },
-    });
-    engine = new EmbeddedWorkflowEngine({
-      store: { runs: store.runs, steps, appendEvent: (id, event) => store.appendEvent(id, event) },
-      definitions: [
-        {
-          name: 'provision',
-          run: async (ctx) => ctx.awaitPromise('execution:x#1', { timeoutMs: WAIT_TIMEOUT_MS }),
-        },
-      ],
-      ownerId: 'owner-1',
-      logger: silentLogger,
-      leaseMs: 1_000,
-      pollIntervalMs: 50,
-    });
-    await engine.open();
+    const tenantId = (await store.tenants.create({ name, spec, actor: 'test' })).id;
     const runId = `${tenantId}:provision:g1`;
     await engine.start({
       runId,
@@ -86,27 +83,74 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
       async () => (await store.runs.get(runId))?.state === 'waiting',
       { timeoutMs: 10_000 },
     );
+    return runId;
+  }
 
-    failReads = 1;
-    await engine.resolvePromise(runId, 'execution:x#1', { status: 'succeeded' });
-    await sleep(300);
-    assert.equal(failReads, 0, 'the woken run tried to read the promise and failed');
-    // The dispatcher delivers the callback again (it was not marked delivered).
-    await engine.resolvePromise(runId, 'execution:x#1', { status: 'succeeded' });
-
-    const resumedWithin = 10_000;
+  async function expectResumed(runId: string): Promise<void> {
     const started = Date.now();
     await waitFor(
-      `the run to finish within ${resumedWithin} ms (its wait deadline is ${WAIT_TIMEOUT_MS} ms)`,
-      async () => (await store.runs.get(runId))?.state === 'succeeded',
-      { timeoutMs: resumedWithin },
+      `the run to finish within ${RESUMED_WITHIN_MS} ms (its wait deadline is ${WAIT_TIMEOUT_MS} ms)`,
+      async () => (await db!.store.runs.get(runId))?.state === 'succeeded',
+      { timeoutMs: RESUMED_WITHIN_MS },
     ).catch(async (error: unknown) => {
-      const run = await store.runs.get(runId);
-      throw new Error(
-        `${(error as Error).message}; run: state=${String(run?.state)} wakeAt in ${(run?.wakeAt ?? 0) - Date.now()} ms`,
-        { cause: error },
-      );
+      const run = await db!.store.runs.get(runId);
+      const detail = `run: state=${String(run?.state)} wakeAt in ${(run?.wakeAt ?? 0) - Date.now()} ms, lease ${String(run?.leaseOwner)}`;
+      throw new Error(`${(error as Error).message}; ${detail}`, { cause: error });
     });
-    assert.ok(Date.now() - started < resumedWithin);
+    assert.ok(Date.now() - started < RESUMED_WITHIN_MS);
+  }
+
+  test('a redelivered callback resumes a run whose executor stopped on a store error', async () => {
+    const store: Store = db!.store;
+    let failReads = 0;
+    const steps: Store['steps'] = Object.assign(Object.create(store.steps) as Store['steps'], {
+      getPromise: async (runId: string, key: string) => {
+        if (failReads > 0) {
+          failReads -= 1;
+          throw new UnavailableError('database unavailable (injected: the connection dropped)');
+        }
+        return store.steps.getPromise(runId, key);
+      },
+    });
+    const engine = await openEngine('owner-1', {
+      runs: store.runs,
+      steps,
+      appendEvent: (id, e) => store.appendEvent(id, e),
+    });
+    const runId = await waitingRun(engine, 'lost-wakeup-store');
+    failReads = 1;
+    await engine.resolvePromise(runId, KEY, { status: 'succeeded' });
+    await sleep(300);
+    assert.equal(failReads, 0, 'the woken run tried to read the promise and failed');
+    await engine.resolvePromise(runId, KEY, { status: 'succeeded' }); // the dispatcher delivers again
+    await expectResumed(runId);
+  });
+
+  test('a run whose process died after its promise was stored is taken over when the lease expires', async () => {
+    const store: Store = db!.store;
+    let dead = false;
+    /** The dying process's view of the store: every call fails once it is dead (it does nothing more). */
+    const mortal = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        get(object, property, receiver) {
+          const value: unknown = Reflect.get(object, property, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) =>
+            dead
+              ? Promise.reject(new UnavailableError('the process is dead'))
+              : (value as (...a: unknown[]) => unknown).apply(object, args);
+        },
+      });
+    const doomed = await openEngine('owner-a', {
+      runs: mortal(store.runs),
+      steps: mortal(store.steps),
+      appendEvent: mortal((id, e) => store.appendEvent(id, e)),
+    });
+    const runId = await waitingRun(doomed, 'lost-wakeup-kill');
+    // The dispatcher in that process stored the resolution and marked the callback delivered; then kill -9.
+    await store.steps.resolvePromise(runId, KEY, { status: 'succeeded' }, new Date().toISOString());
+    dead = true;
+    await openEngine('owner-b', store); // the restarted process
+    await expectResumed(runId);
   });
 });
