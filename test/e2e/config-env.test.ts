@@ -1,11 +1,9 @@
 /**
- * SPEC §10: "Every key can be set from the environment". Provider options are keys too
- * (`compute.providers.<name>.<option>`), but the environment and `--set` deliver text, and provider
- * factories read their options as typed values:
- * - fake `latencyMs` set from the environment is silently ignored (the factory wants a number);
- * - docker `stopTimeoutSeconds` set from the environment makes `lessor serve` refuse to start
- *   ("must be an integer ≥ 0"). JSON provider blocks (`LESSOR_COMPUTE__PROVIDERS__DOCKER={…}`) work.
- * These tests start real servers configured only by `LESSOR_*` variables.
+ * SPEC §10: "Every key can be set from the environment" — provider options too
+ * (`compute.providers.<name>.<option>`), although the environment and `--set` deliver text while
+ * provider factories read typed values. Regression tests for 515b8aa: before it, fake `latencyMs`
+ * from the environment was silently ignored and docker `stopTimeoutSeconds` made `lessor serve`
+ * refuse to start ("must be an integer ≥ 0"). Real servers configured only by `LESSOR_*` variables.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -105,6 +105,7 @@ for (const { backend, engine, label } of matrix()) {
       assert.equal(failed.status.workflow?.runId, `${tenant.id}:provision:g1`);
       const firstExecution = failed.status.compute!.executionId;
 
+      // Retried as soon as the tenant shows failed (test/integration/retry-race.test.ts: the race).
       await writeFile(flag, 'fixed by a human\n');
       await client.retryTenant(tenant.id);
       const ready = await waitForPhase(client, tenant.id, 'ready', {

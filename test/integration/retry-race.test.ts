@@ -1,10 +1,10 @@
 /**
- * Regression test for a race found by test/e2e/spec-changes.test.ts on the restate engine: a human
- * retry (`POST /retry`) accepted right after the workflow recorded the tenant's failure, but BEFORE
- * the engine wrote the run's own terminal state, is swallowed. The reconciler then sees a tenant in
- * `provisioning` whose latest run failed *after* the tenant's last change (`finishedAt >=
- * updatedAt`), concludes the run "failed without settling the tenant", and moves it back to failed
- * (RunFailed, ManualInterventionRequired) instead of starting `…:r1`.
+ * Regression test (fixed in 6307cd1) for a race found by test/e2e/spec-changes.test.ts on the
+ * restate engine: a human retry (`POST /retry`) accepted right after the workflow recorded the
+ * tenant's failure, but BEFORE the engine wrote the run's own terminal state, was swallowed. The
+ * reconciler saw a tenant in `provisioning` whose latest run failed *after* the tenant's last change
+ * (`finishedAt >= updatedAt`), concluded the run "failed without settling the tenant", and moved it
+ * back to failed (RunFailed, ManualInterventionRequired) instead of starting `…:r1`.
  *
  * The restate engine writes the run's end through its run recorder after the workflow's last step,
  * tens of milliseconds later; the embedded engine has a shorter window of the same kind. The tenant

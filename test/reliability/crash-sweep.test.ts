@@ -10,6 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { deploy, matrix, withLogs, type Deployment } from '../support/deployment.js';
 import { engines } from '../support/engines.js';
@@ -50,6 +52,29 @@ for (const { backend, engine, label } of COMBINATIONS) {
       await world?.cleanup();
     });
 
+    /** What the API, the process provider's records and the OS say about one tenant. */
+    async function explain(tenantId: string, name: string): Promise<string> {
+      const dir = join(d!.dataDir, 'process', name);
+      const files = await readdir(dir).catch(() => [] as string[]);
+      const records = await Promise.all(
+        files
+          .filter((f) => f.endsWith('.json'))
+          .map(async (f) => `${f}: ${await readFile(join(dir, f), 'utf8')}`),
+      );
+      const executions = (await d!.client.tenantExecutions(tenantId)).items.map(
+        (e) =>
+          `${e.operation} g${e.generation} ${e.status}#${e.attempt} ${e.workflowRunId} ${JSON.stringify(e.resources)}`,
+      );
+      const tenant = await d!.client.getTenant(tenantId);
+      const os = (await world!.runtimes()).get(tenantId) ?? [];
+      return [
+        `status: ${JSON.stringify(tenant.status)}`,
+        `os process groups: ${JSON.stringify(os)}`,
+        ...records,
+        ...executions,
+      ].join('\n');
+    }
+
     test(`${label} ${TENANTS} tenants, ${CRASHES} kill -9 at random moments (seed ${seed})`, () =>
       withLogs(d, async () => {
         const started = Date.now();
@@ -83,7 +108,15 @@ for (const { backend, engine, label } of COMBINATIONS) {
           });
           if (outcome.expectedPhase === 'ready') {
             const url = settled.status.endpoints[0]!.url;
-            const mode = (await (await fetch(`${url}/cgi-bin/mode`)).text()).trim();
+            const mode = await fetch(`${url}/cgi-bin/mode`).then(
+              async (response) => (await response.text()).trim(),
+              async (error: unknown) => {
+                const why = `${outcome.script.name} is ready but ${url} does not answer (${String(error)})`;
+                throw new Error(`${why}\n${await explain(settled.id, outcome.script.name)}`, {
+                  cause: error,
+                });
+              },
+            );
             assert.equal(mode, outcome.expectedMode, `${outcome.script.name} runs its last spec`);
           }
         }
