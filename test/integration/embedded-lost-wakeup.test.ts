@@ -9,9 +9,9 @@
  *    a duplicate resolution now wakes the run.
  * 2. The process holding the run DIED after the dispatcher stored the resolution and marked the
  *    callback delivered (kill -9), so there is no redelivery. The row stays `waiting` with `wakeAt` =
- *    the deadline and an expired lease; `claimDue` (src/store/workflow-run-repository.ts) only takes
- *    runs whose `wakeAt` has passed, so no other process takes the run over before the deadline.
- *    Proposed fix: `claimDue` also claims active runs whose lease expired (`lease_owner` set and
+ *    the deadline and an expired lease; `claimDue` (src/store/workflow-run-repository.ts) took only
+ *    runs whose `wakeAt` had passed, so no other process took the run over before the deadline.
+ *    Fixed: `claimDue` also claims active runs whose lease expired (`lease_owner` set and
  *    `lease_expires_at < now`) whatever their `wakeAt`; the new owner re-reads the promise.
  */
 import assert from 'node:assert/strict';
