@@ -25,7 +25,7 @@ import {
   type ExecutionPlan,
   type StartResult,
 } from './execution-records.js';
-import { ExecutionRunner } from './execution-runner.js';
+import { ExecutionRunner, invalidConfig } from './execution-runner.js';
 import { recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
 import type { ObservedRuntime } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
@@ -142,21 +142,38 @@ export class ComputeManager implements ComputeApi {
     return { items: page.items, nextCursor: page.nextCursor };
   }
 
+  /**
+   * Describes with the same effective config provision/update get (defaults merged, then validated
+   * as the runner does), so the provider looks where the tenant's runtime lives.
+   */
   async describe(tenant: StartComputeRequest['tenant']): Promise<ObservedRuntime> {
     const { registry } = this.deps;
     const type = registry.resolveProvider(tenant.spec.provider);
     const { provider, settings } = registry.get(type);
+    const config = registry.mergedConfig(type, tenant.spec.config);
+    const request = { tenant: { id: tenant.id, name: tenant.name }, config };
     const what = `${type} describe of tenant ${tenant.name}`;
     try {
-      return await callWithTimeout(
-        (signal) => provider.describe({ id: tenant.id, name: tenant.name }, signal),
-        {
-          timeoutMs: settings.timeoutMs,
-          what,
-        },
-      );
+      if (registry.problems(type, config).length > 0) throw invalidConfig(type);
+      return await callWithTimeout((signal) => provider.describe(request, signal), {
+        timeoutMs: settings.timeoutMs,
+        what,
+      });
     } catch (error) {
-      throw normaliseError(error, provider, registry.secretValues(type, tenant.spec.config));
+      throw normaliseError(error, provider, registry.secretValues(type, config));
+    }
+  }
+
+  async listRunning(specProvider: string): Promise<ReadonlySet<string> | null> {
+    const { registry } = this.deps;
+    const type = registry.resolveProvider(specProvider);
+    const { provider, settings } = registry.get(type);
+    if (!provider.listRunning) return null;
+    const list = provider.listRunning.bind(provider);
+    try {
+      return await callWithTimeout(list, { timeoutMs: settings.timeoutMs, what: `${type} runtime listing` });
+    } catch (error) {
+      throw normaliseError(error, provider, []);
     }
   }
 

@@ -41,6 +41,11 @@ interface Drive {
   readonly done: Promise<void>;
 }
 
+/** The failure of a merged config that does not validate: the provider is not called with it. */
+export function invalidConfig(provider: string): ComputeError {
+  return new ComputeError('INVALID_CONFIG', `spec.config is not valid for compute provider '${provider}'`);
+}
+
 export class ExecutionRunner {
   private readonly drives = new Map<string, Drive>();
   private closed = false;
@@ -100,10 +105,8 @@ export class ExecutionRunner {
     log: Logger,
   ): Promise<Outcome | undefined> {
     const problems = this.deps.registry.problems(plan.provider, plan.config);
-    if (problems.length > 0) {
-      const message = `spec.config is not valid for compute provider '${plan.provider}'`;
-      return { kind: 'failed', error: new ComputeError('INVALID_CONFIG', message), details: { problems } };
-    }
+    if (problems.length > 0)
+      return { kind: 'failed', error: invalidConfig(plan.provider), details: { problems } };
     const { provider } = this.deps.registry.get(plan.provider);
     const heartbeat = this.startHeartbeat(execution.executionId, stop, log);
     try {

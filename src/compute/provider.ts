@@ -9,6 +9,8 @@
  *   retry after a crash or a lost response finds what the first attempt made.
  * - `delete` of something absent succeeds.
  * - `describe` reads the engine, never memory: a fresh instance finds everything an old one made.
+ *   It gets the tenant's effective config (as provision/update do) so it looks where the runtime
+ *   lives (e.g. a per-tenant cluster or region); providers that need no config ignore it.
  * - Every failure is thrown as a `ComputeError` (use `mapError` on native errors); map from
  *   structured fields (HTTP status, errno, error name), never from message text.
  * - Calls honour `signal`: when it aborts, stop waiting and throw (the manager maps it to
@@ -34,6 +36,9 @@ export interface ComputeRequest {
   /** Effective config: provider defaults merged, schema-validated. */
   readonly config: JsonObject;
 }
+
+/** What `describe` gets: the tenant and its effective config (defaults merged, validated). */
+export type DescribeRequest = Pick<ComputeRequest, 'tenant' | 'config'>;
 
 export interface ComputeResult {
   /** Flat map of engine ids (`containerId`, `serviceArn`, `pid`, …). */
@@ -67,7 +72,14 @@ export interface ComputeProvider {
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
   update(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
   delete(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
-  describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime>;
+  describe(request: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime>;
+  /**
+   * Optional fast path for drift checks: the ids of the tenants whose runtime runs, read from the
+   * engine in one sweep (e.g. one labelled container list) where the provider's defaults point.
+   * A tenant listed here needs no `describe`; every other tenant is described one by one, so a
+   * listing that misses a place (a tenant in another cluster) costs time, never correctness.
+   */
+  listRunning?(signal: AbortSignal): Promise<ReadonlySet<string>>;
   /** Normalises any thrown value into a ComputeError with a standard code. */
   mapError(error: unknown): ComputeError;
   /** Releases sockets, timers, child-process handles (never the runtimes themselves). */

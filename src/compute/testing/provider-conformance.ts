@@ -90,7 +90,7 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
           'reports what it made',
         );
         await assertRuntimes(tenant, 1);
-        const observed = await p.describe(tenant, signal());
+        const observed = await p.describe({ tenant, config: options.validConfig }, signal());
         assert.equal(observed.exists, true);
         assert.equal(observed.running, true);
         assert.equal(observed.generation, 1);
@@ -105,7 +105,7 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         const again = await p.update(request(tenant, 2, options.updatedConfig), signal());
         assert.deepEqual(again.resources, updated.resources, 'a retried update finds the updated runtime');
         await assertRuntimes(tenant, 1);
-        const observed = await p.describe(tenant, signal());
+        const observed = await p.describe({ tenant, config: options.updatedConfig }, signal());
         assert.equal(observed.exists, true);
         assert.equal(observed.running, true);
         assert.equal(observed.generation, 2);
@@ -119,24 +119,37 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         await p.provision(request(tenant, 1, options.validConfig), signal());
         await p.delete(request(tenant, 1, options.validConfig), signal());
         await p.delete(request(tenant, 1, options.validConfig), signal());
-        const observed = await p.describe(tenant, signal());
+        const observed = await p.describe({ tenant, config: options.validConfig }, signal());
         assert.equal(observed.exists, false);
         assert.equal(observed.running, false);
         await assertRuntimes(tenant, 0);
+      }));
+
+    test('listRunning (where offered) agrees with describe before and after delete', () =>
+      withProvider(async (p) => {
+        if (!p.listRunning) return; // optional: drift then describes each tenant
+        const tenant = newTenant();
+        const bystander = newTenant();
+        await p.provision(request(tenant, 1, options.validConfig), signal());
+        const listed = await p.listRunning(signal());
+        assert.equal(listed.has(tenant.id), true, 'a provisioned runtime is listed as running');
+        assert.equal(listed.has(bystander.id), false, 'a tenant without a runtime is not');
+        await p.delete(request(tenant, 1, options.validConfig), signal());
+        assert.equal((await p.listRunning(signal())).has(tenant.id), false, 'deleted: not listed');
       }));
 
     test('delete of a tenant that never existed succeeds; describe reports nothing', () =>
       withProvider(async (p) => {
         const tenant = newTenant();
         await p.delete(request(tenant, 1, options.validConfig), signal());
-        assert.equal((await p.describe(tenant, signal())).exists, false);
+        assert.equal((await p.describe({ tenant, config: options.validConfig }, signal())).exists, false);
       }));
 
     test('a new provider instance (a restart) finds, updates and deletes what an old one made', async () => {
       const tenant = newTenant();
       const made = await withProvider((p) => p.provision(request(tenant, 1, options.validConfig), signal()));
       await withProvider(async (p) => {
-        const observed = await p.describe(tenant, signal());
+        const observed = await p.describe({ tenant, config: options.validConfig }, signal());
         assert.equal(observed.exists, true);
         assert.equal(observed.generation, 1);
         assert.deepEqual(observed.resources, made.resources);
@@ -146,9 +159,10 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         await assertRuntimes(tenant, 1);
       });
       await withProvider(async (p) => {
-        assert.equal((await p.describe(tenant, signal())).generation, 2);
+        const updated = { tenant, config: options.updatedConfig };
+        assert.equal((await p.describe(updated, signal())).generation, 2);
         await p.delete(request(tenant, 2, options.updatedConfig), signal());
-        assert.equal((await p.describe(tenant, signal())).exists, false);
+        assert.equal((await p.describe(updated, signal())).exists, false);
         await assertRuntimes(tenant, 0);
       });
     });

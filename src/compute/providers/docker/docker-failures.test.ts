@@ -132,7 +132,7 @@ describe('docker provider failures on Podman', () => {
       offline.provision(computeRequest(t, 1, webConfig('x')), signal),
       offline.update(computeRequest(t, 2, webConfig('y')), signal),
       offline.delete(computeRequest(t, 2, webConfig('y')), signal),
-      offline.describe(t, signal),
+      offline.describe(computeRequest(t, 2, webConfig('y')), signal),
     ];
     for (const call of calls) {
       await assert.rejects(
@@ -149,7 +149,7 @@ describe('docker provider failures on Podman', () => {
   test('a refused TCP engine address → PROVIDER_TEMPORARILY_UNAVAILABLE', async () => {
     const offline = await makeProvider({ host: 'tcp://127.0.0.1:1' });
     await assert.rejects(
-      offline.describe(uniqueTenant('tcp'), AbortSignal.timeout(10_000)),
+      offline.describe(computeRequest(uniqueTenant('tcp'), 1, webConfig('x')), AbortSignal.timeout(10_000)),
       rejectsWith('PROVIDER_TEMPORARILY_UNAVAILABLE'),
     );
     await offline.close();

@@ -50,7 +50,7 @@ describe('docker provider on Podman', () => {
     assert.match(result.endpoints[0]?.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(result.endpoints[0]?.name, 'web');
     assert.equal(await httpText(result.endpoints[0].url), 'blue');
-    const observed = await provider.describe(t, timeout());
+    const observed = await provider.describe(computeRequest(t, 1, webConfig('blue')), timeout());
     assert.deepEqual(
       {
         exists: observed.exists,
@@ -90,7 +90,10 @@ describe('docker provider on Podman', () => {
       left.map((c) => c.Id),
       [updated.resources.containerId],
     );
-    assert.equal((await provider.describe(t, timeout())).generation, 2);
+    assert.equal(
+      (await provider.describe(computeRequest(t, 2, webConfig('green')), timeout())).generation,
+      2,
+    );
   });
 
   test('update with a fixed host port (tcp health check) retires the old container first, keeps the port', async () => {
@@ -135,7 +138,7 @@ describe('docker provider on Podman', () => {
     await provider.delete(computeRequest(t, 1, webConfig('x')), timeout());
     await provider.delete(computeRequest(t, 1, webConfig('x')), timeout());
     assert.equal((await tenantContainers(t.id)).length, 0);
-    assert.equal((await provider.describe(t, timeout())).exists, false);
+    assert.equal((await provider.describe(computeRequest(t, 1, webConfig('x')), timeout())).exists, false);
   });
 
   test('a new provider instance finds, describes and deletes what an old one made', async () => {
@@ -145,7 +148,7 @@ describe('docker provider on Podman', () => {
     await old.close();
     const fresh = await makeProvider();
     try {
-      const observed = await fresh.describe(t, timeout());
+      const observed = await fresh.describe(computeRequest(t, 1, webConfig('old')), timeout());
       assert.deepEqual(observed.resources, made.resources);
       await fresh.delete(computeRequest(t, 1, webConfig('old')), timeout());
       assert.equal((await tenantContainers(t.id)).length, 0);
@@ -205,11 +208,11 @@ describe('docker provider on Podman', () => {
     const client = engineClient();
     await client.stopContainer(made.resources.containerId!, 0, timeout());
     client.close();
-    const observed = await provider.describe(t, timeout());
+    const observed = await provider.describe(computeRequest(t, 1, webConfig('z')), timeout());
     assert.deepEqual([observed.exists, observed.running, observed.healthy], [true, false, false]);
     const again = await provider.provision(computeRequest(t, 1, webConfig('z')), timeout());
     assert.equal(again.resources.containerId, made.resources.containerId, 'provision starts it again');
-    assert.equal((await provider.describe(t, timeout())).healthy, true);
+    assert.equal((await provider.describe(computeRequest(t, 1, webConfig('z')), timeout())).healthy, true);
   });
 });
 

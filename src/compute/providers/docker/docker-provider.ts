@@ -10,9 +10,9 @@ import type {
   ComputeProvider,
   ComputeRequest,
   ComputeResult,
+  DescribeRequest,
   JsonSchema,
   ObservedRuntime,
-  TenantRef,
 } from '../../provider.js';
 import { DockerApiError } from './docker-client.js';
 import { DOCKER_CONFIG_SCHEMA, validateDockerConfig } from './docker-config.js';
@@ -84,7 +84,7 @@ export class DockerProvider implements ComputeProvider {
     });
   }
 
-  describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime> {
+  describe({ tenant }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
     return this.guard(signal, async () => {
       const found = await this.ctx.client.listContainers(tenantSelector(tenant.id), signal);
       const current = pickCurrent(found);
@@ -106,6 +106,19 @@ export class DockerProvider implements ComputeProvider {
           containers: found.length,
         },
       };
+    });
+  }
+
+  /** One labelled container list: a tenant runs when any of its containers runs (as `describe`). */
+  listRunning(signal: AbortSignal): Promise<ReadonlySet<string>> {
+    return this.guard(signal, async () => {
+      const found = await this.ctx.client.listContainers([`${LABEL.managed}=true`], signal);
+      const running = new Set<string>();
+      for (const container of found) {
+        const tenantId = container.Labels?.[LABEL.tenantId];
+        if (tenantId !== undefined && container.State === 'running') running.add(tenantId);
+      }
+      return running;
     });
   }
 

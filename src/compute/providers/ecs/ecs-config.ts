@@ -52,7 +52,7 @@ export interface EcsConfig {
   readonly waitTimeoutMs?: number;
 }
 
-/** Where a tenant's service lives; `describe` (which gets no config) uses the provider defaults. */
+/** Where a tenant's service lives (cluster, region, role), from its effective config. */
 export interface EcsLocation {
   readonly cluster: string;
   readonly region?: string;

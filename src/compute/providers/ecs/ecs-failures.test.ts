@@ -74,7 +74,7 @@ describe('ecs provider: failures', () => {
     }
     const mutations = ecs.calls.slice(before).filter((c) => !c.command.startsWith('Describe'));
     assert.deepEqual(mutations, []);
-    const observed = await provider.describe(mine, signal());
+    const observed = await provider.describe({ tenant: mine, config: VALID_CONFIG }, signal());
     assert.equal(observed.exists, false);
     assert.match(String(observed.details?.conflict), new RegExp(other.id));
   });
@@ -132,9 +132,11 @@ describe('ecs provider: failures', () => {
       provider.provision(request(newTenant(), { ...VALID_CONFIG, cluster: 'nope' }), signal()),
     );
     assert.equal(error.code, 'NOT_FOUND');
-    const none = await makeEcsProvider({}, { cluster: 'nope' });
-    assert.equal((await none.describe(newTenant(), signal())).exists, false);
-    await none.close?.();
+    const observed = await provider.describe(
+      { tenant: newTenant(), config: { ...VALID_CONFIG, cluster: 'nope' } },
+      signal(),
+    );
+    assert.equal(observed.exists, false);
   });
 
   it('a rejected task definition (ClientException) → INVALID_CONFIG, no service created', async () => {

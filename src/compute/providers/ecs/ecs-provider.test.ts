@@ -165,7 +165,7 @@ describe('ecs provider: lifecycle', () => {
     assert.equal(ecs.service('default', `lessor-${tenant.name}`)?.status, 'INACTIVE');
     await provider.delete(request(tenant, VALID_CONFIG, 1, 'delete'), signal());
     assert.equal(ecs.callsOf('DeleteService').length, 1);
-    assert.equal((await provider.describe(tenant, signal())).exists, false);
+    assert.equal((await provider.describe({ tenant, config: VALID_CONFIG }, signal())).exists, false);
   });
 
   it('delete of a never-provisioned tenant, or in a missing cluster, succeeds', async () => {
@@ -181,6 +181,6 @@ describe('ecs provider: lifecycle', () => {
     const result = await provider.provision(request(tenant, VALID_CONFIG, 3), signal());
     assert.equal(ecs.callsOf('CreateService').length, 2);
     assert.equal(result.resources.runningCount, '1');
-    assert.equal((await provider.describe(tenant, signal())).generation, 3);
+    assert.equal((await provider.describe({ tenant, config: VALID_CONFIG }, signal())).generation, 3);
   });
 });

@@ -18,6 +18,7 @@ import type {
   ComputeProvider,
   ComputeRequest,
   ComputeResult,
+  DescribeRequest,
   JsonSchema,
   ObservedRuntime,
   TenantRef,
@@ -50,8 +51,6 @@ export interface EcsClientPool {
 export interface EcsProviderDeps {
   readonly clients: EcsClientPool;
   readonly options: EcsOptions;
-  /** The provider defaults: where `describe` (which gets no config) looks for services. */
-  readonly defaults: JsonObject;
   readonly logger: Logger;
 }
 
@@ -89,8 +88,8 @@ export class EcsProvider implements ComputeProvider {
     return this.guard(signal, () => this.remove(request, signal));
   }
 
-  describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime> {
-    return this.guard(signal, () => this.observe(tenant, signal));
+  describe(request: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
+    return this.guard(signal, () => this.observe(request, signal));
   }
 
   mapError(error: unknown): ComputeError {
@@ -179,8 +178,9 @@ export class EcsProvider implements ComputeProvider {
     return { resources: {}, endpoints: [] };
   }
 
-  private async observe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime> {
-    const location = locationOf(this.deps.defaults);
+  /** Looks in the tenant's own cluster, region and role: the effective config says where. */
+  private async observe({ tenant, config }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
+    const location = locationOf(config);
     const api = await this.deps.clients.api(location);
     const service = live(await ifPresent(api.findService(location.cluster, serviceName(tenant), signal)));
     const absent = {

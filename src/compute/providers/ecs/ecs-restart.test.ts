@@ -15,15 +15,14 @@ describe('ecs provider: a restart of Lessor (a fresh provider instance)', () => 
 
   it('describe, update and delete find the service by name and tags, not by memory', async () => {
     const tenant = newTenant('durable');
-    const defaults = { cluster: 'tenants' };
     const config = { ...VALID_CONFIG, cluster: 'tenants', endpointUrl: 'https://durable.example.com/' };
-    const before = await makeEcsProvider({}, defaults);
+    const before = await makeEcsProvider();
     const provisioned = await before.provision(request(tenant, config), signal());
     assert.deepEqual(provisioned.endpoints, [{ name: 'default', url: 'https://durable.example.com/' }]);
     await before.close?.();
 
-    const after = await makeEcsProvider({}, defaults);
-    const observed = await after.describe(tenant, signal());
+    const after = await makeEcsProvider();
+    const observed = await after.describe({ tenant, config }, signal());
     assert.equal(observed.exists, true);
     assert.equal(observed.running, true);
     assert.equal(observed.healthy, true);
@@ -37,18 +36,40 @@ describe('ecs provider: a restart of Lessor (a fresh provider instance)', () => 
     );
     assert.deepEqual(updated.changes, ['desiredCount']);
     assert.equal(ecs.callsOf('CreateService').length, 1);
-    assert.equal((await after.describe(tenant, signal())).generation, 2);
+    assert.equal((await after.describe({ tenant, config }, signal())).generation, 2);
 
     await after.delete(request(tenant, config, 3, 'delete'), signal());
     assert.equal(ecs.service('tenants', 'lessor-durable')?.status, 'INACTIVE');
-    assert.equal((await after.describe(tenant, signal())).exists, false);
+    assert.equal((await after.describe({ tenant, config }, signal())).exists, false);
     await after.close?.();
+  });
+
+  it("describe looks in the tenant's own cluster and region, not the provider's", async () => {
+    const provider = await makeEcsProvider();
+    const tenant = newTenant('elsewhere');
+    const config = { ...VALID_CONFIG, cluster: 'tenants', region: 'us-east-2' };
+    const made = await provider.provision(request(tenant, config), signal());
+    ecs.calls.length = 0;
+
+    const observed = await provider.describe({ tenant, config }, signal());
+    assert.equal(observed.exists, true);
+    assert.equal(observed.healthy, true);
+    assert.deepEqual(observed.resources, made.resources);
+    assert.deepEqual(
+      ecs.calls.map((c) => [c.command, (c.input as { cluster?: string }).cluster]),
+      [['DescribeServices', 'tenants']],
+    );
+    const client = ecs.mock.call(ecs.mock.calls().length - 1).thisValue as ECSClient;
+    assert.equal(await client.config.region(), 'us-east-2');
+    const inDefaultCluster = await provider.describe({ tenant, config: VALID_CONFIG }, signal());
+    assert.equal(inDefaultCluster.exists, false, 'the default cluster holds no service of the tenant');
+    await provider.close?.();
   });
 
   it('describe of a tenant without a service, and while its deployment is still rolling out', async () => {
     const provider = await makeEcsProvider();
     const tenant = newTenant();
-    assert.deepEqual(await provider.describe(tenant, signal()), {
+    assert.deepEqual(await provider.describe({ tenant, config: VALID_CONFIG }, signal()), {
       exists: false,
       running: false,
       healthy: false,
@@ -61,7 +82,7 @@ describe('ecs provider: a restart of Lessor (a fresh provider instance)', () => 
     await provider
       .update(request(tenant, { ...VALID_CONFIG, image: 'nginx:2' }, 2, 'update'), AbortSignal.timeout(50))
       .catch(() => undefined);
-    const observed = await provider.describe(tenant, signal());
+    const observed = await provider.describe({ tenant, config: VALID_CONFIG }, signal());
     assert.equal(observed.exists, true);
     assert.equal(observed.healthy, false);
     assert.equal(observed.details?.rollout, 'in-progress');

@@ -13,9 +13,9 @@ import type {
   ComputeProvider,
   ComputeRequest,
   ComputeResult,
+  DescribeRequest,
   JsonSchema,
   ObservedRuntime,
-  TenantRef,
 } from '../../provider.js';
 import { FakeEngineError, sharedFakeEngine, type FakeEngine, type FakeRuntime } from './fake-engine.js';
 import { injectFaultsAfterWork, injectFaultsBeforeWork, partialFaultDue } from './fake-faults.js';
@@ -75,7 +75,7 @@ export class FakeProvider implements ComputeProvider {
     });
   }
 
-  async describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime> {
+  async describe({ tenant }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
     this.engine.recordCall('describe', tenant.id);
     await this.delay(this.latencyMs, signal);
     const runtime = this.engine.get(tenant.id);
@@ -90,6 +90,16 @@ export class FakeProvider implements ComputeProvider {
       endpoints: complete ? endpointsOf(runtime) : [],
       details: { executionId: runtime.executionId, configHash: runtime.configHash },
     };
+  }
+
+  async listRunning(signal: AbortSignal): Promise<ReadonlySet<string>> {
+    this.engine.recordCall('listRunning', '*');
+    await this.delay(this.latencyMs, signal);
+    const running = new Set<string>();
+    for (const runtime of this.engine.all()) {
+      if (runtime.runtimeId !== null && runtime.running) running.add(runtime.tenantId);
+    }
+    return running;
   }
 
   mapError(error: unknown): ComputeError {

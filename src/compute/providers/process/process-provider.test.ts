@@ -109,7 +109,7 @@ describe('process provider specifics', () => {
     const first = await provider.provision(newRequest(serverConfig('x')), signal());
     process.kill(-Number(first.resources.pid), 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    assert.equal((await provider.describe(tenants.at(-1)!, signal())).running, false);
+    assert.equal((await provider.describe(newRequest(serverConfig('x')), signal())).running, false);
     const second = await provider.provision(newRequest(serverConfig('x')), signal());
     assert.notEqual(second.resources.pid, first.resources.pid);
     await probe(second.endpoints[0]!.url, 'x');
@@ -117,7 +117,7 @@ describe('process provider specifics', () => {
     const record = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...record, startMarker: '1' }));
     assert.equal(
-      (await provider.describe(tenants.at(-1)!, signal())).running,
+      (await provider.describe(newRequest(serverConfig('x')), signal())).running,
       false,
       'same pid, other start time',
     );
@@ -150,7 +150,7 @@ describe('process provider specifics', () => {
       const updated = await provider.update(newRequest(serverConfig('a'), 2), signal());
       assert.deepEqual(await findTenantProcesses(tenant.id), [Number(first.resources.pid)]);
       assert.equal(updated.resources.pid, first.resources.pid, 'same config: the healthy process is kept');
-      assert.equal((await provider.describe(tenant, signal())).generation, 2);
+      assert.equal((await provider.describe(newRequest(serverConfig('a'), 2), signal())).generation, 2);
     });
   }
 

@@ -19,6 +19,7 @@ import type {
   ComputeProvider,
   ComputeRequest,
   ComputeResult,
+  DescribeRequest,
   JsonSchema,
   ObservedRuntime,
   TenantRef,
@@ -96,7 +97,7 @@ export class ProcessProvider implements ComputeProvider {
     });
   }
 
-  async describe(tenant: TenantRef, signal: AbortSignal): Promise<ObservedRuntime> {
+  async describe({ tenant }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
     try {
       const record = await readRecord(this.dirOf(tenant), 'runtime');
       if (!record || record.tenantId !== tenant.id) return NO_RUNTIME;

@@ -35,13 +35,10 @@ export const UPDATED_CONFIG: JsonObject = {
   desiredCount: 2,
 };
 
-export function makeEcsProvider(
-  options: Readonly<Record<string, unknown>> = {},
-  defaults: JsonObject = {},
-): Promise<ComputeProvider> {
+export function makeEcsProvider(options: Readonly<Record<string, unknown>> = {}): Promise<ComputeProvider> {
   const settings: ProviderSettings = {
     options: { ...TEST_OPTIONS, ...options },
-    defaults,
+    defaults: {},
     timeoutMs: 10_000,
     dataDir: '/nonexistent',
     logger: silentLogger,
