@@ -45,6 +45,11 @@ export interface ComputeApi {
   list(query: ExecutionQuery): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }>;
   /** Observed runtime straight from the engine (drift check, ambiguous outcomes). */
   describe(tenant: { readonly id: string; readonly name: string; readonly spec: TenantSpec }): Promise<ObservedRuntime>;
+  /**
+   * Tenants whose runtime the engine of `provider` (a `spec.provider` value) shows running, in one
+   * sweep; null when the provider cannot list (then drift describes each tenant).
+   */
+  listRunning(provider: string): Promise<ReadonlySet<string> | null>;
 }
 
 export interface EffectiveConfig {

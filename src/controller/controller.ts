@@ -2,6 +2,7 @@
  * The controller (SPEC §6): wake-up sources (API writes, a change feed from other replicas, periodic
  * resync, drift checks) feed a work queue whose workers hand tenant ids to the reconciler.
  */
+import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
 import type { TenantRepository, TenantSummary } from '../store/store.js';
@@ -25,7 +26,9 @@ export interface ControllerOptions {
 
 export interface ControllerDeps {
   readonly tenants: Pick<TenantRepository, 'listSummaries'>;
-  readonly reconciler: TenantReconciler;
+  readonly reconciler: Pick<TenantReconciler, 'reconcile' | 'repairDrift'>;
+  /** One-sweep runtime listings that spare drift checks a `describe` per running tenant. */
+  readonly compute: Pick<ComputeApi, 'listRunning'>;
   readonly feed?: TenantChangeFeed;
   readonly logger: Logger;
 }
@@ -60,7 +63,8 @@ export class Controller implements ReconcileTrigger {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = this.deps.feed?.subscribe((tenantId) => this.queue.enqueue(tenantId, 'controller')) ?? null;
+    this.unsubscribe =
+      this.deps.feed?.subscribe((tenantId) => this.queue.enqueue(tenantId, 'controller')) ?? null;
     this.queue.start();
     await this.resync();
     this.every(this.options.resyncIntervalMs, () => this.resync());
@@ -79,12 +83,19 @@ export class Controller implements ReconcileTrigger {
     return this.queue.whenIdle();
   }
 
-  /** One pass over every tenant (keyset pages); enqueues those that may need action. */
+  /**
+   * One pass over the tenants that may need action (keyset pages; the store leaves settled tenants
+   * out, so an idle fleet costs next to nothing); enqueues them.
+   */
   async resync(): Promise<number> {
     let afterId: string | null = null;
     let enqueued = 0;
     for (;;) {
-      const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(afterId, PAGE);
+      const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(
+        afterId,
+        PAGE,
+        'unsettled',
+      );
       for (const tenant of page) {
         if (needsAttention(tenant)) {
           this.queue.enqueue(tenant.id, 'controller');
@@ -96,18 +107,25 @@ export class Controller implements ReconcileTrigger {
     }
   }
 
-  /** Asks the engine about every ready tenant; repairs runtimes that died or were removed. */
+  /**
+   * Asks the engines about every ready, unpaused tenant; repairs runtimes that died or were removed.
+   * A provider that lists its running runtimes in one sweep is asked once per pass, and only the
+   * tenants it does not list are described one by one (SPEC §6 "calls describe()") — a listing
+   * can only spare work, never hide a dead runtime.
+   */
   async checkDrift(): Promise<number> {
     if (this.driftRunning) return 0;
     this.driftRunning = true;
     let repaired = 0;
+    const listings = new Map<string, Promise<ReadonlySet<string> | null>>();
     try {
       let afterId: string | null = null;
       for (;;) {
-        const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(afterId, PAGE);
+        const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(afterId, PAGE, 'ready');
         for (const tenant of page) {
           if (this.driftAbort.signal.aborted) return repaired;
           if (tenant.phase !== 'ready' || tenant.paused) continue;
+          if ((await this.runningOn(tenant.provider, listings))?.has(tenant.id)) continue;
           if (await this.repairOne(tenant.id)) repaired++;
         }
         if (page.length < PAGE) return repaired;
@@ -116,6 +134,22 @@ export class Controller implements ReconcileTrigger {
     } finally {
       this.driftRunning = false;
     }
+  }
+
+  /** The provider's listing for this pass (asked once); null when it has none or listing failed. */
+  private runningOn(
+    provider: string,
+    listings: Map<string, Promise<ReadonlySet<string> | null>>,
+  ): Promise<ReadonlySet<string> | null> {
+    let listing = listings.get(provider);
+    if (!listing) {
+      listing = this.deps.compute.listRunning(provider).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, provider }, 'runtime listing failed; describing each tenant');
+        return null;
+      });
+      listings.set(provider, listing);
+    }
+    return listing;
   }
 
   private async repairOne(tenantId: string): Promise<boolean> {
@@ -129,7 +163,9 @@ export class Controller implements ReconcileTrigger {
 
   private every(intervalMs: number, task: () => Promise<unknown>): void {
     const timer = setInterval(() => {
-      task().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'periodic controller task failed'));
+      task().catch((error: unknown) =>
+        this.deps.logger.warn({ err: error }, 'periodic controller task failed'),
+      );
     }, intervalMs);
     timer.unref();
     this.timers.push(timer);
@@ -138,6 +174,7 @@ export class Controller implements ReconcileTrigger {
 
 function needsAttention(tenant: TenantSummary): boolean {
   if (tenant.phase === 'archived') return false;
-  if (tenant.phase === 'ready' || tenant.phase === 'failed') return tenant.generation > tenant.observedGeneration;
+  if (tenant.phase === 'ready' || tenant.phase === 'failed')
+    return tenant.generation > tenant.observedGeneration;
   return true;
 }

@@ -72,7 +72,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
     const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) }, config.callbacks);
     wakeCallbacks = () => dispatcher.wake();
     const reconciler = new TenantReconciler({ tenants: store.tenants, runs: store.runs, engine, compute, logger: logger.child({ component: 'reconciler' }) });
-    const controller = new Controller({ tenants: store.tenants, reconciler, logger }, config.controller);
+    const controller = new Controller({ tenants: store.tenants, reconciler, compute, logger }, config.controller);
 
     compute.open();
     closers.push(() => compute.close());

@@ -51,11 +51,20 @@ export interface NewTenant {
 /** What the controller needs per tenant on a resync pass: small, index-only where possible. */
 export interface TenantSummary {
   readonly id: string;
+  /** `spec.provider` as stored. */
+  readonly provider: string;
   readonly phase: Phase;
   readonly generation: number;
   readonly observedGeneration: number;
   readonly paused: boolean;
 }
+
+/**
+ * Which tenants a summary pass reads; archived ones never. `unsettled`: those a resync may have to
+ * act on — a working phase, or a spec newer than the one observed — filtered in SQL, so a pass over
+ * a settled fleet reads next to nothing. `ready`: ready and not paused (drift checks).
+ */
+export type SummaryScope = 'all' | 'unsettled' | 'ready';
 
 export interface TenantRepository {
   /** Throws ConflictError when a non-archived tenant already has the name. Writes a `Created` event. */
@@ -71,8 +80,8 @@ export interface TenantRepository {
   change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
   /** Removes an archived tenant's record and everything that hangs off it. */
   purge(id: string): Promise<void>;
-  /** Keyset pages over all tenants (archived excluded) for resync passes. */
-  listSummaries(afterId: string | null, limit: number): Promise<readonly TenantSummary[]>;
+  /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
+  listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
   count(): Promise<number>;
 }
 

@@ -19,7 +19,14 @@ import { nowIso } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import { insertEvents } from './event-repository.js';
-import type { NewTenant, Page, TenantListQuery, TenantRepository, TenantSummary } from './store.js';
+import type {
+  NewTenant,
+  Page,
+  SummaryScope,
+  TenantListQuery,
+  TenantRepository,
+  TenantSummary,
+} from './store.js';
 import { listTenants } from './tenant-list.js';
 import { findTenantRow, tenantRow, toTenant, toTenantSummary, writeLabels } from './tenant-rows.js';
 
@@ -109,11 +116,23 @@ export class KyselyTenantRepository implements TenantRepository {
     });
   }
 
-  async listSummaries(afterId: string | null, limit: number): Promise<readonly TenantSummary[]> {
+  async listSummaries(
+    afterId: string | null,
+    limit: number,
+    scope: SummaryScope = 'all',
+  ): Promise<readonly TenantSummary[]> {
     let query = this.ctx.db
       .selectFrom('tenants')
-      .select(['id', 'phase', 'generation', 'observed_generation', 'paused'])
+      .select(['id', 'provider', 'phase', 'generation', 'observed_generation', 'paused'])
       .where('archived', '=', 0);
+    if (scope === 'ready') query = query.where('phase', '=', 'ready').where('paused', '=', 0);
+    if (scope === 'unsettled')
+      query = query.where((eb) =>
+        eb.or([
+          eb('phase', 'not in', ['ready', 'failed', 'archived']),
+          eb('generation', '>', eb.ref('observed_generation')),
+        ]),
+      );
     if (afterId !== null) query = query.where('id', '>', afterId);
     const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map(toTenantSummary);

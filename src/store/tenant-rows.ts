@@ -26,10 +26,14 @@ export function toTenant(row: Selectable<TenantsTable>): Tenant {
 }
 
 export function toTenantSummary(
-  row: Pick<Selectable<TenantsTable>, 'id' | 'phase' | 'generation' | 'observed_generation' | 'paused'>,
+  row: Pick<
+    Selectable<TenantsTable>,
+    'id' | 'provider' | 'phase' | 'generation' | 'observed_generation' | 'paused'
+  >,
 ): TenantSummary {
   return {
     id: row.id,
+    provider: row.provider,
     phase: row.phase as TenantSummary['phase'],
     generation: Number(row.generation),
     observedGeneration: Number(row.observed_generation),

@@ -108,6 +108,55 @@ export function tenantBasics(c: Conformance): void {
     await assert.rejects(store.tenants.purge(tenant.id), NotFoundError);
   });
 
+  c.test('listSummaries scopes: unsettled and ready are filtered in the query', async () => {
+    const store = c.store();
+    const provider = unique('scope'); // these tenants alone carry it
+    const create = (paused = false) =>
+      store.tenants.create({ name: unique('scope'), spec: specOf({ provider, paused }), actor: 'test' });
+    const toReady = async (id: string) => {
+      await store.tenants.change(id, {
+        actor: 'test',
+        phase: { to: 'provisioning', reason: 'ProvisionStarted' },
+      });
+      await store.tenants.change(id, {
+        actor: 'test',
+        phase: { to: 'ready', reason: 'Provisioned' },
+        status: { observedGeneration: 1 },
+      });
+    };
+    const requested = await create();
+    const ready = await create();
+    await toReady(ready.id);
+    const readyPaused = await create(true);
+    await toReady(readyPaused.id);
+    const respecced = await create();
+    await toReady(respecced.id);
+    // A newer spec not yet observed: unsettled even while the phase still says ready.
+    const stale = await store.tenants.get(respecced.id);
+    const bumped = await store.tenants.change(respecced.id, {
+      actor: 'test',
+      spec: { ...stale!.spec, config: { image: 'busybox:2' } },
+    });
+    const archived = await create();
+    await archive(store, archived.id);
+    const ids = async (scope?: 'all' | 'unsettled' | 'ready') => {
+      const seen: string[] = [];
+      for (let after: string | null = null; ;) {
+        const page = await store.tenants.listSummaries(after, 2, scope);
+        if (page.length === 0) break;
+        seen.push(...page.filter((s) => s.provider === provider).map((s) => s.id));
+        after = page[page.length - 1]!.id;
+      }
+      return seen.sort();
+    };
+    const sorted = (...xs: string[]) => xs.sort();
+    const { phase } = bumped.tenant.status;
+    assert.ok(bumped.tenant.generation > bumped.tenant.status.observedGeneration, `bumped spec (${phase})`);
+    assert.deepEqual(await ids(), sorted(requested.id, ready.id, readyPaused.id, respecced.id));
+    assert.deepEqual(await ids('unsettled'), sorted(requested.id, respecced.id));
+    assert.deepEqual(await ids('ready'), phase === 'ready' ? sorted(ready.id, respecced.id) : [ready.id]);
+  });
+
   c.test('count and listSummaries leave archived tenants out', async () => {
     const store = c.store();
     const before = await store.tenants.count();
@@ -129,7 +178,7 @@ export function tenantBasics(c: Conformance): void {
     }
     assert.deepEqual(
       all.find((s) => s.id === a.id),
-      { id: a.id, phase: 'requested', generation: 1, observedGeneration: 0, paused: true },
+      { id: a.id, provider: 'fake', phase: 'requested', generation: 1, observedGeneration: 0, paused: true },
     );
     assert.equal(
       all.find((s) => s.id === b.id),

@@ -78,6 +78,11 @@ export class FakeEngine {
 
   // ---- inspection helpers for tests and benchmarks ----
 
+  /** Every runtime record (complete or partial). */
+  all(): IterableIterator<FakeRuntime> {
+    return this.runtimes.values();
+  }
+
   /** Complete runtimes (both resources made) for one tenant, or overall. */
   runtimeCount(tenantId?: string): number {
     const all = [...this.runtimes.values()].filter((r) => r.runtimeId !== null);
