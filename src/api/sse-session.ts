@@ -25,7 +25,12 @@ const RECONNECT_MS = 2000;
 export class SseSession {
   private cursor: number;
   private closed = false;
+  /** Ends a wait for `drain` early (closing). */
   private wakeUp: (() => void) | undefined;
+  /** Ends the poll sleep early (new events, or closing); unset while the loop reads or writes. */
+  private endSleep: (() => void) | undefined;
+  /** A wake-up that came while the loop was reading: the next sleep is skipped. */
+  private woken = false;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: SseSessionOptions) {
@@ -56,7 +61,8 @@ export class SseSession {
 
   /** Wakes the poll loop at once (new events were committed). */
   wake(): void {
-    this.wakeUp?.();
+    this.woken = true;
+    this.endSleep?.();
   }
 
   close(): void {
@@ -64,6 +70,7 @@ export class SseSession {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.wakeUp?.();
+    this.endSleep?.();
     if (!this.options.response.writableEnded) this.options.response.end();
   }
 
@@ -99,14 +106,19 @@ export class SseSession {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(), ms);
       const done = (): void => {
         clearTimeout(timer);
-        this.wakeUp = undefined;
+        this.endSleep = undefined;
+        this.woken = false;
         resolve();
       };
-      this.wakeUp = done;
+      this.endSleep = done;
     });
   }
 }

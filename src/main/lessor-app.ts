@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
 import { Registry } from 'prom-client';
+import { notifyEvents } from '../api/events-routes.js';
 import { createApiServer } from '../api/server.js';
 import { assertSafeBind } from '../api/auth.js';
 import { CallbackDispatcher } from '../callbacks/callback-dispatcher.js';
@@ -21,6 +22,7 @@ import type { WorkflowEngine } from '../workflow/engine.js';
 import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
+import { notifyOnEvents } from './notify-on-events.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -38,15 +40,17 @@ export interface LessorApp {
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
   assertSafeBind(config.server.host, config.server.tokens);
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
-  const store = await createStore({
+  const database = await createStore({
     url: config.database.url,
     dataDir: config.dataDir,
     logger,
     poolSize: config.database.poolSize,
   });
-  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closers: (() => Promise<void>)[] = [() => database.close()];
+  const store = notifyOnEvents(database, notifyEvents);
   const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse()) await close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
+    for (const close of closers.reverse())
+      await close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
   };
   try {
     await store.migrate();
@@ -68,11 +72,28 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
       retryPolicies: config.retryPolicy,
       awaitGraceMs: AWAIT_GRACE_MS,
     });
-    const engine = await createWorkflowEngine(config, { store, definitions: workflows, ownerId: instanceId, logger });
-    const dispatcher = new CallbackDispatcher({ callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) }, config.callbacks);
+    const engine = await createWorkflowEngine(config, {
+      store,
+      definitions: workflows,
+      ownerId: instanceId,
+      logger,
+    });
+    const dispatcher = new CallbackDispatcher(
+      { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
+      config.callbacks,
+    );
     wakeCallbacks = () => dispatcher.wake();
-    const reconciler = new TenantReconciler({ tenants: store.tenants, runs: store.runs, engine, compute, logger: logger.child({ component: 'reconciler' }) });
-    const controller = new Controller({ tenants: store.tenants, reconciler, compute, logger }, config.controller);
+    const reconciler = new TenantReconciler({
+      tenants: store.tenants,
+      runs: store.runs,
+      engine,
+      compute,
+      logger: logger.child({ component: 'reconciler' }),
+    });
+    const controller = new Controller(
+      { tenants: store.tenants, reconciler, compute, logger },
+      config.controller,
+    );
 
     compute.open();
     closers.push(() => compute.close());
@@ -104,7 +125,10 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
     );
     const url = await api.listen({ host: config.server.host, port: config.server.port });
     closers.push(() => api.close());
-    logger.info({ url, engine: engine.type, database: store.dialect, providers: providers.list().map((p) => p.type) }, 'lessor is serving');
+    logger.info(
+      { url, engine: engine.type, database: store.dialect, providers: providers.list().map((p) => p.type) },
+      'lessor is serving',
+    );
     return { url, store, providers, engine, controller, close: closeAll };
   } catch (error) {
     await closeAll();
