@@ -1,4 +1,7 @@
-/** Every log line of a request carries its request id; secrets and tokens never reach the log. */
+/**
+ * Every log line of a request carries its request id; secrets and tokens never reach the log; the
+ * per-request lines are debug, so at info a served request writes nothing.
+ */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -54,6 +57,59 @@ for (const backend of backends()) {
       assert.ok(requestLines.every((l) => typeof l.requestId === 'string'));
       const all = JSON.stringify(lines);
       for (const secret of ['sup3r-s3cret-value', TOKENS.admin]) assert.ok(!all.includes(secret), secret);
+    });
+  });
+
+  describe(`[${backend.name}] api: logging at info`, () => {
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+          lines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    let db: TestDatabase;
+    let app: FastifyInstance;
+    before(async () => {
+      db = await backend.create();
+      app = await createApiServer(apiDeps(db.store, { logger: pino({ level: 'info' }, sink) }), {
+        tokens: TOKEN_CONFIG,
+      });
+    });
+    after(async () => {
+      await app.close();
+      await db.cleanup();
+    });
+
+    test(`[${backend.name}] a served request writes no line; a refused one is logged with its requestId`, async () => {
+      const headers = { authorization: `Bearer ${TOKENS.admin}` };
+      const name = uniqueName();
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/tenants',
+        headers: { ...headers, 'x-request-id': 'quiet-1' },
+        payload: tenantBody(name),
+      });
+      assert.equal(created.statusCode, 201);
+      const got = await app.inject({
+        method: 'GET',
+        url: `/v1/tenants/${name}`,
+        headers: { ...headers, 'x-request-id': 'quiet-2' },
+      });
+      assert.equal(got.statusCode, 200);
+      const missing = await app.inject({
+        method: 'GET',
+        url: '/v1/tenants/no-such-tenant',
+        headers: { ...headers, 'x-request-id': 'loud-1' },
+      });
+      assert.equal(missing.statusCode, 404);
+      const quiet = lines.filter((l) => l.requestId === 'quiet-1' || l.requestId === 'quiet-2');
+      assert.deepEqual(quiet, []);
+      assert.ok(
+        lines.some((l) => l.requestId === 'loud-1' && l.status === 404),
+        JSON.stringify(lines),
+      );
     });
   });
 }

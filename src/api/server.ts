@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import { DEFAULTS, type ApiApp, type ApiContext, type ApiDeps, type ApiOptions } from './api-deps.js';
@@ -22,6 +22,7 @@ import { registerHooks } from './hooks.js';
 import { registerOpenApi } from './openapi.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerProviderRoutes } from './providers-routes.js';
+import { RequestLogController } from './request-log.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
@@ -40,7 +41,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   const app: ApiApp = Fastify({
     loggerInstance: deps.logger,
     genReqId: requestIdOf,
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    logController: new RequestLogController(),
     bodyLimit: options.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
     requestTimeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     onProtoPoisoning: 'error',
