@@ -4,11 +4,12 @@
  * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their
  * own; `dead` rows wait for a human to `redrive` them.
  */
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import { newId } from '../domain/ids.js';
 import { decodeCursor, nowIso, pageOf } from './codec.js';
-import type { Executor, StoreContext } from './context.js';
+import type { StoreContext } from './context.js';
+import { preparedQuery, type QueryTarget } from './prepared-query.js';
 import type { CallbacksTable } from './schema.js';
 import type { CallbackRepository, Page } from './store.js';
 
@@ -28,22 +29,43 @@ function toCallback(row: Selectable<CallbacksTable>): CallbackRecord {
   };
 }
 
+/** Outbox statements of every execution status change and delivery, compiled once. */
+const callbackQueries = {
+  insert: preparedQuery((db, a: Insertable<CallbacksTable>) =>
+    db.insertInto('callbacks').values({
+      id: a.id,
+      execution_id: a.execution_id,
+      workflow_run_id: a.workflow_run_id,
+      tenant_id: a.tenant_id,
+      payload: a.payload,
+      state: a.state,
+      attempts: a.attempts,
+      next_attempt_at: a.next_attempt_at,
+      created_at: a.created_at,
+    }),
+  ),
+  markDelivered: preparedQuery((db, a: { id: string; at: string }) =>
+    db
+      .updateTable('callbacks')
+      .set({ state: 'delivered', delivered_at: a.at })
+      .where('id', '=', a.id)
+      .where('state', '!=', 'delivered'),
+  ),
+};
+
 /** Queues `payload` for delivery now (state pending, no attempts yet) inside the caller's transaction. */
-export async function insertCallback(db: Executor, payload: CallbackPayload): Promise<void> {
-  await db
-    .insertInto('callbacks')
-    .values({
-      id: newId(),
-      execution_id: payload.executionId,
-      workflow_run_id: payload.workflowRunId,
-      tenant_id: payload.tenantId,
-      payload: JSON.stringify(payload),
-      state: 'pending',
-      attempts: 0,
-      next_attempt_at: Date.now(),
-      created_at: nowIso(),
-    })
-    .execute();
+export async function insertCallback(on: QueryTarget, payload: CallbackPayload): Promise<void> {
+  await callbackQueries.insert.affected(on, {
+    id: newId(),
+    execution_id: payload.executionId,
+    workflow_run_id: payload.workflowRunId,
+    tenant_id: payload.tenantId,
+    payload: JSON.stringify(payload),
+    state: 'pending',
+    attempts: 0,
+    next_attempt_at: Date.now(),
+    created_at: nowIso(),
+  });
 }
 
 export class KyselyCallbackRepository implements CallbackRepository {
@@ -64,12 +86,7 @@ export class KyselyCallbackRepository implements CallbackRepository {
 
   /** Idempotent; a callback delivered once stays delivered. */
   async markDelivered(id: string, at: string): Promise<void> {
-    await this.ctx.db
-      .updateTable('callbacks')
-      .set({ state: 'delivered', delivered_at: at })
-      .where('id', '=', id)
-      .where('state', '!=', 'delivered')
-      .execute();
+    await callbackQueries.markDelivered.affected(this.ctx, { id, at });
   }
 
   /** Applies only to a pending callback (a concurrent delivery or redrive wins). */

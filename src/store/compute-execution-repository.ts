@@ -4,11 +4,13 @@
  * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused
  * before touching the database, so every stored history is a valid path.
  */
+import type { Insertable, Updateable } from 'kysely';
 import {
   canMoveExecution,
   type ComputeExecution,
   type ExecutionHistoryEntry,
 } from '../domain/compute-execution.js';
+import type { ExecutionStatus } from '../domain/tenant.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
 import { insertCallback } from './callback-repository.js';
 import { decodeCursor, pageOf } from './codec.js';
@@ -19,29 +21,71 @@ import {
   toHistoryEntry,
   transitionValues,
 } from './compute-execution-rows.js';
-import type { Executor, StoreContext } from './context.js';
+import type { StoreContext } from './context.js';
+import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
 import { insertEvents } from './event-repository.js';
+import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
 import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransition, Page } from './store.js';
 
 const IN_FLIGHT = ['pending', 'running'] as const;
 
-async function appendHistory(db: Executor, e: ComputeExecution, at: string, details: object): Promise<void> {
-  const last = await db
-    .selectFrom('compute_execution_history')
-    .select((eb) => eb.fn.max('seq').as('seq'))
-    .where('execution_id', '=', e.executionId)
-    .executeTakeFirst();
-  await db
-    .insertInto('compute_execution_history')
-    .values({
-      execution_id: e.executionId,
-      seq: Number(last?.seq ?? 0) + 1,
-      status: e.status,
-      attempt: e.attempt,
-      at,
-      details: JSON.stringify(details),
-    })
-    .execute();
+type ExecutionValues = Updateable<ComputeExecutionsTable>;
+
+interface TransitionShape {
+  /** Columns the transition sets, in order. */
+  readonly columns: readonly (keyof ExecutionValues)[];
+  /** How many statuses the execution may be moving from. */
+  readonly from: number;
+}
+
+/** Statements of every execution status change, compiled once (per transition shape). */
+const executionQueries = {
+  lastHistorySeq: preparedQuery((db, a: { executionId: string }) =>
+    db
+      .selectFrom('compute_execution_history')
+      .select((eb) => eb.fn.max('seq').as('seq'))
+      .where('execution_id', '=', a.executionId),
+  ),
+  insertHistory: preparedQuery((db, a: Insertable<ComputeExecutionHistoryTable>) =>
+    db.insertInto('compute_execution_history').values({
+      execution_id: a.execution_id,
+      seq: a.seq,
+      status: a.status,
+      attempt: a.attempt,
+      at: a.at,
+      details: a.details,
+    }),
+  ),
+  transition: preparedQueryFamily(
+    (shape: TransitionShape) => `${shape.columns.join()}|${shape.from}`,
+    (db, a: Readonly<Record<string, unknown>>, shape) => {
+      const set = Object.fromEntries(shape.columns.map((c) => [c, a[`set_${c}`]])) as ExecutionValues;
+      const from = Array.from({ length: shape.from }, (_, i) => a[`from_${i}`] as ExecutionStatus);
+      return db
+        .updateTable('compute_executions')
+        .set(set)
+        .where('execution_id', '=', a.executionId as string)
+        .where('status', 'in', from)
+        .returningAll();
+    },
+  ),
+};
+
+async function appendHistory(
+  on: QueryTarget,
+  e: ComputeExecution,
+  at: string,
+  details: object,
+): Promise<void> {
+  const last = await executionQueries.lastHistorySeq.first(on, { executionId: e.executionId });
+  await executionQueries.insertHistory.affected(on, {
+    execution_id: e.executionId,
+    seq: Number(last?.seq ?? 0) + 1,
+    status: e.status,
+    attempt: e.attempt,
+    at,
+    details: JSON.stringify(details),
+  });
 }
 
 export class KyselyComputeExecutionRepository implements ComputeExecutionRepository {
@@ -61,7 +105,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
           .executeTakeFirst();
         if (!row) return undefined;
         const stored = toExecution(row);
-        await appendHistory(trx, stored, stored.createdAt, {});
+        await appendHistory({ db: trx, dialect: this.ctx.dialect }, stored, stored.createdAt, {});
         await insertEvents(
           trx,
           this.ctx.dialect,
@@ -91,19 +135,19 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
         to: t.to,
       });
     }
+    const values = transitionValues(t);
+    const columns = Object.keys(values) as (keyof ExecutionValues)[];
+    const args: Record<string, unknown> = { executionId };
+    for (const column of columns) args[`set_${column}`] = values[column];
+    from.forEach((status, i) => (args[`from_${i}`] = status));
     return this.ctx.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('compute_executions')
-        .set(transitionValues(t))
-        .where('execution_id', '=', executionId)
-        .where('status', 'in', from)
-        .returningAll()
-        .executeTakeFirst();
+      const on = { db: trx, dialect: this.ctx.dialect };
+      const row = await executionQueries.transition.first(on, { columns, from: from.length }, args);
       if (!row) return undefined;
       const execution = toExecution(row);
       const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
-      await appendHistory(trx, execution, t.at, details);
-      if (t.callback) await insertCallback(trx, t.callback);
+      await appendHistory(on, execution, t.at, details);
+      if (t.callback) await insertCallback(on, t.callback);
       await insertEvents(trx, this.ctx.dialect, execution.tenantId, [executionEvent(execution)], t.at);
       return execution;
     });

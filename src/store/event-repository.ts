@@ -3,11 +3,12 @@
  * stream (`seq` is the SSE event id). Rows are only ever inserted by the transaction that made the
  * change they describe (`insertEvents`), or through `Store.appendEvent`.
  */
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { TenantEvent, TenantEventDraft, TenantEventType } from '../domain/tenant-event.js';
 import type { Phase } from '../domain/tenant.js';
 import { fromJson, toJson } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
+import { preparedQueryFamily } from './prepared-query.js';
 import type { SqlDialect } from './dialect.js';
 import type { TenantEventsTable } from './schema.js';
 import type { TenantEventRepository } from './store.js';
@@ -31,6 +32,38 @@ export function toTenantEvent(row: Selectable<TenantEventsTable>): TenantEvent {
   };
 }
 
+const EVENT_COLUMNS = [
+  'tenant_id',
+  'type',
+  'actor',
+  'reason',
+  'message',
+  'from_phase',
+  'to_phase',
+  'generation',
+  'run_id',
+  'execution_id',
+  'data',
+  'at',
+] as const satisfies readonly (keyof Insertable<TenantEventsTable>)[];
+
+/** The multi-row event insert, compiled once per row count; argument `<column>_<row>`. */
+const insertEventRows = preparedQueryFamily(
+  (rows: number) => String(rows),
+  (db, a: Readonly<Record<string, unknown>>, rows: number) =>
+    db
+      .insertInto('tenant_events')
+      .values(
+        Array.from(
+          { length: rows },
+          (_, i) =>
+            Object.fromEntries(
+              EVENT_COLUMNS.map((c) => [c, a[`${c}_${i}`]]),
+            ) as Insertable<TenantEventsTable>,
+        ),
+      ),
+);
+
 /**
  * Inserts `drafts` in order (so their seqs ascend in the same order) inside the caller's
  * transaction. Call it as the transaction's last write: from here to commit the transaction holds
@@ -45,25 +78,25 @@ export async function insertEvents(
 ): Promise<void> {
   if (drafts.length === 0) return;
   await dialect.beforeEventAppend(db);
-  await db
-    .insertInto('tenant_events')
-    .values(
-      drafts.map((e) => ({
-        tenant_id: tenantId,
-        type: e.type,
-        actor: e.actor,
-        reason: e.reason,
-        message: e.message,
-        from_phase: e.fromPhase,
-        to_phase: e.toPhase,
-        generation: e.generation,
-        run_id: e.runId,
-        execution_id: e.executionId,
-        data: toJson(e.data),
-        at,
-      })),
-    )
-    .execute();
+  const args: Record<string, unknown> = {};
+  drafts.forEach((e, i) => {
+    const row: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
+      tenant_id: tenantId,
+      type: e.type,
+      actor: e.actor,
+      reason: e.reason,
+      message: e.message,
+      from_phase: e.fromPhase ?? null,
+      to_phase: e.toPhase ?? null,
+      generation: e.generation,
+      run_id: e.runId ?? null,
+      execution_id: e.executionId ?? null,
+      data: toJson(e.data),
+      at,
+    };
+    for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
+  });
+  await insertEventRows.affected({ db, dialect }, drafts.length, args);
 }
 
 export class KyselyTenantEventRepository implements TenantEventRepository {

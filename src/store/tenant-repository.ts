@@ -28,7 +28,15 @@ import type {
   TenantSummary,
 } from './store.js';
 import { listTenants } from './tenant-list.js';
-import { findTenantRow, tenantRow, toTenant, toTenantSummary, writeLabels } from './tenant-rows.js';
+import { preparedQuery } from './prepared-query.js';
+import {
+  findTenantRow,
+  tenantRow,
+  toTenant,
+  toTenantSummary,
+  writeLabels,
+  type TenantRow,
+} from './tenant-rows.js';
 
 /** The first event of every tenant: it enters the stream in phase `requested`. */
 function createdEvent(actor: string): TenantEventDraft {
@@ -44,6 +52,52 @@ function createdEvent(actor: string): TenantEventDraft {
     executionId: null,
   };
 }
+
+/**
+ * The columns a change may write: all but id, name and created_at, which never change (and leaving
+ * the name out keeps PostgreSQL's row lock non-key).
+ */
+type ChangedColumns = Omit<TenantRow, 'id' | 'name' | 'created_at'>;
+
+/** Tenant writes on every create and every phase change, compiled once. */
+const tenantQueries = {
+  insert: preparedQuery((db, a: TenantRow) =>
+    db.insertInto('tenants').values({
+      id: a.id,
+      name: a.name,
+      provider: a.provider,
+      phase: a.phase,
+      generation: a.generation,
+      observed_generation: a.observed_generation,
+      paused: a.paused,
+      spec: a.spec,
+      status: a.status,
+      version: a.version,
+      created_at: a.created_at,
+      updated_at: a.updated_at,
+      archived: a.archived,
+    }),
+  ),
+  /** Writes the row only if its version is still `expectedVersion`. */
+  update: preparedQuery((db, a: ChangedColumns & { id: string; expectedVersion: number }) =>
+    db
+      .updateTable('tenants')
+      .set({
+        provider: a.provider,
+        phase: a.phase,
+        generation: a.generation,
+        observed_generation: a.observed_generation,
+        paused: a.paused,
+        spec: a.spec,
+        status: a.status,
+        version: a.version,
+        updated_at: a.updated_at,
+        archived: a.archived,
+      })
+      .where('id', '=', a.id)
+      .where('version', '=', a.expectedVersion),
+  ),
+};
 
 export class KyselyTenantRepository implements TenantRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -62,7 +116,7 @@ export class KyselyTenantRepository implements TenantRepository {
     };
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
-        await trx.insertInto('tenants').values(tenantRow(tenant)).execute();
+        await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, tenantRow(tenant));
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
         await insertEvents(trx, this.ctx.dialect, tenant.id, [createdEvent(input.actor)], now);
       });
@@ -159,15 +213,10 @@ async function persistChange(
   before: Tenant,
   applied: AppliedChange,
 ): Promise<void> {
-  // id, name and created_at never change (and leaving the name out keeps the row lock non-key).
-  const { id: _id, name: _name, created_at: _created, ...values } = tenantRow(applied.tenant);
-  const result = await trx
-    .updateTable('tenants')
-    .set(values)
-    .where('id', '=', before.id)
-    .where('version', '=', before.version)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) {
+  const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant);
+  const args = { ...values, id: before.id, expectedVersion: before.version };
+  const updated = await tenantQueries.update.affected({ db: trx, dialect }, args);
+  if (updated !== 1) {
     const current = await trx
       .selectFrom('tenants')
       .select('version')

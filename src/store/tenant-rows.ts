@@ -7,6 +7,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Tenant, TenantSpec, TenantStatus } from '../domain/tenant.js';
 import { fromFlag, toFlag } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
+import { preparedQuery } from './prepared-query.js';
 import type { TenantsTable } from './schema.js';
 import type { TenantSummary } from './store.js';
 
@@ -41,7 +42,10 @@ export function toTenantSummary(
   };
 }
 
-export function tenantRow(tenant: Tenant): Insertable<TenantsTable> {
+/** Every column of a tenant row, as `tenantRow` fills them. */
+export type TenantRow = Required<Insertable<TenantsTable>>;
+
+export function tenantRow(tenant: Tenant): TenantRow {
   return {
     id: tenant.id,
     name: tenant.name,
@@ -59,9 +63,25 @@ export function tenantRow(tenant: Tenant): Insertable<TenantsTable> {
   };
 }
 
+const selectTenant = (db: Executor) => db.selectFrom('tenants').selectAll();
+
+/** The four lookups of `findTenantRow`, compiled once (a GET by name is one of them). */
+const tenantRowBy = {
+  id: preparedQuery((db, a: { id: string }) => selectTenant(db).where('id', '=', a.id)),
+  name: preparedQuery((db, a: { name: string }) =>
+    selectTenant(db).where('name', '=', a.name).where('archived', '=', 0),
+  ),
+  idLocked: preparedQuery((db, a: { id: string }, dialect) =>
+    dialect.lockForUpdate(selectTenant(db).where('id', '=', a.id)),
+  ),
+  nameLocked: preparedQuery((db, a: { name: string }, dialect) =>
+    dialect.lockForUpdate(selectTenant(db).where('name', '=', a.name).where('archived', '=', 0)),
+  ),
+};
+
 /**
  * The tenant row by id, else by name among non-archived tenants; `lock` holds it until the
- * transaction ends (PostgreSQL `FOR UPDATE`).
+ * transaction ends (PostgreSQL `FOR NO KEY UPDATE`).
  */
 export async function findTenantRow(
   ctx: StoreContext,
@@ -69,15 +89,13 @@ export async function findTenantRow(
   idOrName: string,
   lock = false,
 ): Promise<Selectable<TenantsTable> | undefined> {
-  const base = () => {
-    const query = db.selectFrom('tenants').selectAll();
-    return lock ? ctx.dialect.lockForUpdate(query) : query;
-  };
+  const target = { db, dialect: ctx.dialect };
   if (UUID_PATTERN.test(idOrName)) {
-    const byId = await base().where('id', '=', idOrName.toLowerCase()).executeTakeFirst();
+    const id = idOrName.toLowerCase();
+    const byId = await (lock ? tenantRowBy.idLocked : tenantRowBy.id).first(target, { id });
     if (byId) return byId;
   }
-  return base().where('name', '=', idOrName).where('archived', '=', 0).executeTakeFirst();
+  return (lock ? tenantRowBy.nameLocked : tenantRowBy.name).first(target, { name: idOrName });
 }
 
 /** Replaces the tenant's label rows with `labels`. */

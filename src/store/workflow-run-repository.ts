@@ -10,6 +10,7 @@ import type { RunState } from '../domain/tenant.js';
 import { ACTIVE_RUN_STATES, type WorkflowRun } from '../domain/workflow-run.js';
 import { fromJson, nowIso, toJson } from './codec.js';
 import type { StoreContext } from './context.js';
+import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowRunsTable } from './schema.js';
 import type { NewWorkflowRun, WorkflowRunPatch, WorkflowRunRepository } from './store.js';
 
@@ -49,6 +50,39 @@ function patchValues(patch: WorkflowRunPatch): Updateable<WorkflowRunsTable> {
   if (patch.finishedAt !== undefined) values.finished_at = patch.finishedAt;
   return values;
 }
+
+type RunValues = Updateable<WorkflowRunsTable>;
+
+interface RunUpdateShape {
+  /** Columns the patch sets, in order. */
+  readonly columns: readonly (keyof RunValues)[];
+  readonly leaseGuard: boolean;
+  /** How many states `expectedStates` lists (0: no state guard). */
+  readonly states: number;
+}
+
+/** Run statements of every step of the embedded engine, compiled once (per patch shape). */
+const runQueries = {
+  get: preparedQuery((db, a: { runId: string }) =>
+    db.selectFrom('workflow_runs').selectAll().where('run_id', '=', a.runId),
+  ),
+  update: preparedQueryFamily(
+    (shape: RunUpdateShape) => `${shape.columns.join()}|${shape.leaseGuard}|${shape.states}`,
+    (db, a: Readonly<Record<string, unknown>>, shape) => {
+      const set = Object.fromEntries(shape.columns.map((c) => [c, a[`set_${c}`]])) as RunValues;
+      let query = db
+        .updateTable('workflow_runs')
+        .set(set)
+        .where('run_id', '=', a.runId as string);
+      if (shape.leaseGuard) query = query.where('lease_owner', '=', a.leaseOwner as string);
+      if (shape.states > 0) {
+        const states = Array.from({ length: shape.states }, (_, i) => a[`state_${i}`] as string);
+        query = query.where('state', 'in', states);
+      }
+      return query.returningAll();
+    },
+  ),
+};
 
 export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -92,11 +126,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   }
 
   async get(runId: string): Promise<WorkflowRun | undefined> {
-    const row = await this.ctx.db
-      .selectFrom('workflow_runs')
-      .selectAll()
-      .where('run_id', '=', runId)
-      .executeTakeFirst();
+    const row = await runQueries.get.first(this.ctx, { runId });
     return row && toRun(row);
   }
 
@@ -130,13 +160,16 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
     patch: WorkflowRunPatch,
     guard: { leaseOwner?: string; expectedStates?: readonly RunState[] } = {},
   ): Promise<WorkflowRun | undefined> {
-    let query = this.ctx.db.updateTable('workflow_runs').set(patchValues(patch)).where('run_id', '=', runId);
-    if (guard.leaseOwner !== undefined) query = query.where('lease_owner', '=', guard.leaseOwner);
-    if (guard.expectedStates !== undefined) {
-      if (guard.expectedStates.length === 0) return undefined;
-      query = query.where('state', 'in', guard.expectedStates);
-    }
-    const row = await query.returningAll().executeTakeFirst();
+    const states = guard.expectedStates ?? [];
+    if (guard.expectedStates !== undefined && states.length === 0) return undefined;
+    const values = patchValues(patch);
+    const columns = Object.keys(values) as (keyof RunValues)[];
+    const args: Record<string, unknown> = { runId };
+    for (const column of columns) args[`set_${column}`] = values[column];
+    if (guard.leaseOwner !== undefined) args.leaseOwner = guard.leaseOwner;
+    states.forEach((state, i) => (args[`state_${i}`] = state));
+    const shape = { columns, leaseGuard: guard.leaseOwner !== undefined, states: states.length };
+    const row = await runQueries.update.first(this.ctx, shape, args);
     return row && toRun(row);
   }
 

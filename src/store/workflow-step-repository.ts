@@ -7,6 +7,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { StepKind, StepStatus, WorkflowStep } from '../domain/workflow-run.js';
 import { fromJson, toJson } from './codec.js';
 import type { StoreContext } from './context.js';
+import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowStepsTable } from './schema.js';
 import type { WorkflowStepRepository } from './store.js';
 
@@ -24,6 +25,65 @@ function toStep(row: Selectable<WorkflowStepsTable>): WorkflowStep {
     durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
   };
 }
+
+type StepRow = Insertable<WorkflowStepsTable>;
+
+/** Journal statements run for every step of every run, compiled once. */
+const stepQueries = {
+  /** Insert unless (run_id, seq) exists; the shape is which columns the row sets (`start` sets fewer). */
+  insert: preparedQueryFamily(
+    (columns: readonly (keyof StepRow)[]) => columns.join(),
+    (db, a: StepRow, columns) =>
+      db
+        .insertInto('workflow_steps')
+        .values(Object.fromEntries(columns.map((c) => [c, a[c]])) as StepRow)
+        .onConflict((oc) => oc.columns(['run_id', 'seq']).doNothing())
+        .returningAll(),
+  ),
+  get: preparedQuery((db, a: { runId: string; seq: number }) =>
+    db.selectFrom('workflow_steps').selectAll().where('run_id', '=', a.runId).where('seq', '=', a.seq),
+  ),
+  finish: preparedQuery(
+    (
+      db,
+      a: {
+        runId: string;
+        seq: number;
+        status: string;
+        result: string | null;
+        error: string | null;
+        finishedAt: string;
+        durationMs: number;
+      },
+    ) =>
+      db
+        .updateTable('workflow_steps')
+        .set({
+          status: a.status,
+          result: a.result,
+          error: a.error,
+          finished_at: a.finishedAt,
+          duration_ms: a.durationMs,
+        })
+        .where('run_id', '=', a.runId)
+        .where('seq', '=', a.seq),
+  ),
+  resolvePromise: preparedQuery(
+    (db, a: { runId: string; key: string; value: string | null; resolvedAt: string }) =>
+      db
+        .insertInto('workflow_promises')
+        .values({ run_id: a.runId, key: a.key, value: a.value, resolved_at: a.resolvedAt })
+        .onConflict((oc) => oc.columns(['run_id', 'key']).doNothing())
+        .returning('key'),
+  ),
+  getPromise: preparedQuery((db, a: { runId: string; key: string }) =>
+    db
+      .selectFrom('workflow_promises')
+      .select(['value', 'resolved_at'])
+      .where('run_id', '=', a.runId)
+      .where('key', '=', a.key),
+  ),
+};
 
 export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -81,55 +141,35 @@ export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
       durationMs: number;
     },
   ): Promise<void> {
-    await this.ctx.db
-      .updateTable('workflow_steps')
-      .set({
-        status: outcome.status,
-        result: toJson(outcome.result),
-        error: toJson(outcome.error),
-        finished_at: outcome.finishedAt,
-        duration_ms: outcome.durationMs,
-      })
-      .where('run_id', '=', runId)
-      .where('seq', '=', seq)
-      .execute();
+    await stepQueries.finish.affected(this.ctx, {
+      runId,
+      seq,
+      status: outcome.status,
+      result: toJson(outcome.result),
+      error: toJson(outcome.error),
+      finishedAt: outcome.finishedAt,
+      durationMs: outcome.durationMs,
+    });
   }
 
   async resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean> {
-    const inserted = await this.ctx.db
-      .insertInto('workflow_promises')
-      .values({ run_id: runId, key, value: toJson(value), resolved_at: at })
-      .onConflict((oc) => oc.columns(['run_id', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    return inserted !== undefined;
+    const args = { runId, key, value: toJson(value), resolvedAt: at };
+    return (await stepQueries.resolvePromise.first(this.ctx, args)) !== undefined;
   }
 
   async getPromise(runId: string, key: string): Promise<{ value: unknown; resolvedAt: string } | undefined> {
-    const row = await this.ctx.db
-      .selectFrom('workflow_promises')
-      .select(['value', 'resolved_at'])
-      .where('run_id', '=', runId)
-      .where('key', '=', key)
-      .executeTakeFirst();
+    const row = await stepQueries.getPromise.first(this.ctx, { runId, key });
     return row && { value: fromJson<unknown>(row.value, null), resolvedAt: row.resolved_at };
   }
 
   /** Inserts the journal entry unless (run_id, seq) exists; either way returns the stored entry. */
-  private async insertOrGet(row: Insertable<WorkflowStepsTable>): Promise<WorkflowStep> {
-    const inserted = await this.ctx.db
-      .insertInto('workflow_steps')
-      .values(row)
-      .onConflict((oc) => oc.columns(['run_id', 'seq']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+  private async insertOrGet(row: StepRow): Promise<WorkflowStep> {
+    const columns = (Object.keys(row) as (keyof StepRow)[]).filter((c) => row[c] !== undefined);
+    const inserted = await stepQueries.insert.first(this.ctx, columns, row);
     if (inserted) return toStep(inserted);
-    const stored = await this.ctx.db
-      .selectFrom('workflow_steps')
-      .selectAll()
-      .where('run_id', '=', row.run_id)
-      .where('seq', '=', row.seq)
-      .executeTakeFirstOrThrow();
+    const stored = await stepQueries.get.first(this.ctx, { runId: row.run_id, seq: row.seq });
+    if (!stored)
+      throw new Error(`workflow step ${row.run_id}#${row.seq} vanished after a conflicting insert`);
     return toStep(stored);
   }
 }
