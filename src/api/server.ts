@@ -6,12 +6,12 @@
  * Request pipeline: request id (client `X-Request-Id` when sane, else a UUID; echoed on every
  * response and bound to every log line as `requestId`) → bearer auth and role check → rate limit →
  * body parsing (JSON only; merge-patch JSON on PATCH; 1 MiB) → zod validation → handler → zod
- * serialisation. Every failure on the way is a problem+json from problem.ts.
+ * serialisation (tenants: a projection onto the schema's fields, response-serializer.ts). Every failure on the way is a problem+json from problem.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import { DEFAULTS, type ApiApp, type ApiContext, type ApiDeps, type ApiOptions } from './api-deps.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
@@ -23,6 +23,7 @@ import { registerOpenApi } from './openapi.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import { RequestLogController } from './request-log.js';
+import { responseSerializerCompiler } from './response-serializer.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
@@ -55,7 +56,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler((error, request, reply) => replyWithProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     replyWithProblem(
