@@ -30,6 +30,7 @@ import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransitio
 const IN_FLIGHT = ['pending', 'running'] as const;
 
 type ExecutionValues = Updateable<ComputeExecutionsTable>;
+type ExecutionRow = ReturnType<typeof executionRow>;
 
 interface TransitionShape {
   /** Columns the transition sets, in order. */
@@ -40,6 +41,37 @@ interface TransitionShape {
 
 /** Statements of every execution status change, compiled once (per transition shape). */
 const executionQueries = {
+  /** Insert unless the execution id exists. */
+  insert: preparedQuery((db, a: ExecutionRow) =>
+    db
+      .insertInto('compute_executions')
+      .values({
+        execution_id: a.execution_id,
+        tenant_id: a.tenant_id,
+        workflow_run_id: a.workflow_run_id,
+        operation: a.operation,
+        provider: a.provider,
+        status: a.status,
+        attempt: a.attempt,
+        timeout_ms: a.timeout_ms,
+        generation: a.generation,
+        config_hash: a.config_hash,
+        resources: a.resources,
+        endpoints: a.endpoints,
+        partial: a.partial,
+        error: a.error,
+        lease_owner: a.lease_owner,
+        lease_expires_at: a.lease_expires_at,
+        created_at: a.created_at,
+        started_at: a.started_at,
+        finished_at: a.finished_at,
+      })
+      .onConflict((oc) => oc.column('execution_id').doNothing())
+      .returningAll(),
+  ),
+  get: preparedQuery((db, a: { executionId: string }) =>
+    db.selectFrom('compute_executions').selectAll().where('execution_id', '=', a.executionId),
+  ),
   lastHistorySeq: preparedQuery((db, a: { executionId: string }) =>
     db
       .selectFrom('compute_execution_history')
@@ -97,12 +129,10 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   ): Promise<{ execution: ComputeExecution; created: boolean }> {
     try {
       const inserted = await this.ctx.db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto('compute_executions')
-          .values(executionRow(execution))
-          .onConflict((oc) => oc.column('execution_id').doNothing())
-          .returningAll()
-          .executeTakeFirst();
+        const row = await executionQueries.insert.first(
+          { db: trx, dialect: this.ctx.dialect },
+          executionRow(execution),
+        );
         if (!row) return undefined;
         const stored = toExecution(row);
         await appendHistory({ db: trx, dialect: this.ctx.dialect }, stored, stored.createdAt, {});
@@ -154,11 +184,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   }
 
   async get(executionId: string): Promise<ComputeExecution | undefined> {
-    const row = await this.ctx.db
-      .selectFrom('compute_executions')
-      .selectAll()
-      .where('execution_id', '=', executionId)
-      .executeTakeFirst();
+    const row = await executionQueries.get.first(this.ctx, { executionId });
     return row && toExecution(row);
   }
 

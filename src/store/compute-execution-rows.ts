@@ -38,7 +38,7 @@ export function toExecution(row: Selectable<ComputeExecutionsTable>): ComputeExe
   };
 }
 
-export function executionRow(e: ComputeExecution): Insertable<ComputeExecutionsTable> {
+export function executionRow(e: ComputeExecution): Required<Insertable<ComputeExecutionsTable>> {
   return {
     execution_id: e.executionId,
     tenant_id: e.tenantId,

@@ -4,7 +4,7 @@
  * RETURNING *` on both engines; PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the inner select so
  * concurrent claimers (replicas) never get the same run, SQLite's single writer gives the same.
  */
-import type { Selectable, Updateable } from 'kysely';
+import type { Insertable, Selectable, Updateable } from 'kysely';
 import { NotFoundError } from '../domain/errors.js';
 import type { RunState } from '../domain/tenant.js';
 import { ACTIVE_RUN_STATES, type WorkflowRun } from '../domain/workflow-run.js';
@@ -53,6 +53,26 @@ function patchValues(patch: WorkflowRunPatch): Updateable<WorkflowRunsTable> {
 
 type RunValues = Updateable<WorkflowRunsTable>;
 
+/** The columns `createOrGet` writes. */
+type NewRunRow = Required<
+  Pick<
+    Insertable<WorkflowRunsTable>,
+    | 'run_id'
+    | 'tenant_id'
+    | 'action'
+    | 'engine'
+    | 'state'
+    | 'attempt'
+    | 'trigger_source'
+    | 'generation'
+    | 'config_hash'
+    | 'input'
+    | 'wake_at'
+    | 'created_at'
+    | 'updated_at'
+  >
+>;
+
 interface RunUpdateShape {
   /** Columns the patch sets, in order. */
   readonly columns: readonly (keyof RunValues)[];
@@ -63,6 +83,38 @@ interface RunUpdateShape {
 
 /** Run statements of every step of the embedded engine, compiled once (per patch shape). */
 const runQueries = {
+  /** Insert unless the run id exists. */
+  insert: preparedQuery((db, a: NewRunRow) =>
+    db
+      .insertInto('workflow_runs')
+      .values({
+        run_id: a.run_id,
+        tenant_id: a.tenant_id,
+        action: a.action,
+        engine: a.engine,
+        state: a.state,
+        attempt: a.attempt,
+        trigger_source: a.trigger_source,
+        generation: a.generation,
+        config_hash: a.config_hash,
+        input: a.input,
+        wake_at: a.wake_at,
+        created_at: a.created_at,
+        updated_at: a.updated_at,
+      })
+      .onConflict((oc) => oc.column('run_id').doNothing())
+      .returningAll(),
+  ),
+  /** A tenant's runs, newest first. */
+  byTenant: preparedQuery((db, a: { tenantId: string; limit: number }) =>
+    db
+      .selectFrom('workflow_runs')
+      .selectAll()
+      .where('tenant_id', '=', a.tenantId)
+      .orderBy('created_at', 'desc')
+      .orderBy('run_id', 'desc')
+      .limit(a.limit),
+  ),
   get: preparedQuery((db, a: { runId: string }) =>
     db.selectFrom('workflow_runs').selectAll().where('run_id', '=', a.runId),
   ),
@@ -93,7 +145,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
    */
   async createOrGet(run: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }> {
     const now = nowIso();
-    const values = {
+    const values: NewRunRow = {
       run_id: run.runId,
       tenant_id: run.tenantId,
       action: run.action,
@@ -109,12 +161,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
       updated_at: now,
     };
     try {
-      const inserted = await this.ctx.db
-        .insertInto('workflow_runs')
-        .values(values)
-        .onConflict((oc) => oc.column('run_id').doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const inserted = await runQueries.insert.first(this.ctx, values);
       if (inserted) return { run: toRun(inserted), created: true };
     } catch (error) {
       if (this.ctx.dialect.isForeignKeyViolation(error)) throw new NotFoundError('tenant', run.tenantId);
@@ -132,14 +179,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
 
   /** Newest first. */
   async listByTenant(tenantId: string, limit: number): Promise<readonly WorkflowRun[]> {
-    const rows = await this.ctx.db
-      .selectFrom('workflow_runs')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .orderBy('created_at', 'desc')
-      .orderBy('run_id', 'desc')
-      .limit(limit)
-      .execute();
+    const rows = await runQueries.byTenant.rows(this.ctx, { tenantId, limit });
     return rows.map(toRun);
   }
 
