@@ -4,6 +4,7 @@
  * the row's `version`. PostgreSQL additionally locks the row while the change is computed, so
  * concurrent writers without an `expectedVersion` queue up instead of failing.
  */
+import { sql, type SqlBool } from 'kysely';
 import {
   ConflictError,
   InvalidTransitionError,
@@ -27,6 +28,7 @@ import type {
   TenantRepository,
   TenantSummary,
 } from './store.js';
+import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { listTenants } from './tenant-list.js';
 import { preparedQuery } from './prepared-query.js';
 import {
@@ -177,16 +179,10 @@ export class KyselyTenantRepository implements TenantRepository {
   ): Promise<readonly TenantSummary[]> {
     let query = this.ctx.db
       .selectFrom('tenants')
-      .select(['id', 'provider', 'phase', 'generation', 'observed_generation', 'paused'])
-      .where('archived', '=', 0);
+      .select(['id', 'provider', 'phase', 'generation', 'observed_generation', 'paused']);
+    if (scope === 'unsettled') query = query.where(sql<SqlBool>`${UNSETTLED_TENANTS}`);
+    else query = query.where('archived', '=', 0);
     if (scope === 'ready') query = query.where('phase', '=', 'ready').where('paused', '=', 0);
-    if (scope === 'unsettled')
-      query = query.where((eb) =>
-        eb.or([
-          eb('phase', 'not in', ['ready', 'failed', 'archived']),
-          eb('generation', '>', eb.ref('observed_generation')),
-        ]),
-      );
     if (afterId !== null) query = query.where('id', '>', afterId);
     const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map(toTenantSummary);
