@@ -17,6 +17,9 @@ import type { PrintableTable, SectionContext, SectionOutput } from '../lib/secti
 import type { SqlStat } from '../lib/sql-counter.js';
 import { round } from '../lib/stats.js';
 
+/** Concurrency of the profiled create→ready window; LESSOR_BENCH_PROFILE_CONCURRENCY overrides it. */
+const PROFILE_CONCURRENCY = Number(process.env.LESSOR_BENCH_PROFILE_CONCURRENCY ?? 16);
+
 interface SqlReport {
   readonly statements: Record<string, SqlStat>;
   readonly callers: Record<string, number>;
@@ -95,7 +98,7 @@ async function profileBackend(ctx: SectionContext, backend: Backend): Promise<Ba
         url: server.url,
         watcher,
         serverPid: server.pid,
-        concurrency: 16,
+        concurrency: PROFILE_CONCURRENCY,
         durationMs,
         prefix,
         spec: { provider: 'fake', config: {} },
@@ -134,7 +137,7 @@ function tables(profiles: readonly BackendProfile[]): PrintableTable[] {
   const windows = profiles.flatMap((p) => [p.create, p.get].map((w) => ({ backend: p.backend, w })));
   const out: PrintableTable[] = [
     {
-      title: 'Profile (concurrency 16, fake provider): cost per unit in the server',
+      title: `Profile (concurrency ${PROFILE_CONCURRENCY}, fake provider): cost per unit in the server`,
       head: ['db', 'unit', 'units', 'CPU ms/unit', 'SQL stmts/unit', 'txns/unit', 'SQL ms/unit'],
       rows: windows.map(({ backend, w }) => [
         backend,
