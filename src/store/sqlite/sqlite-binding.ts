@@ -9,6 +9,10 @@
  *   so SQLite's own busy handler would block the event loop — and with it the very transaction
  *   being waited for, when it belongs to this process. Instead `busy_timeout` is 0 and a statement
  *   that gets SQLITE_BUSY is retried after a short timer, for up to `busyTimeoutMs` in total.
+ * - Statements yield to the event loop now and then. A synchronous query resolves in a microtask,
+ *   so under load chains of store calls ran back to back for seconds without the process reading
+ *   a socket: some API requests then waited for the whole burst (create p99 ≈ the bench window)
+ *   while others were served in milliseconds, and health checks would have timed out alike.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -39,20 +43,30 @@ export interface SqliteStoreOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Longest run of statements without a turn of the event loop (ms); see the file comment. */
+const YIELD_EVERY_MS = 5;
 
 function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
-/** Retries SQLITE_BUSY statements on a timer (see the file comment). */
+/** Retries SQLITE_BUSY statements on a timer and yields to I/O now and then (see the file comment). */
 class BusyRetryConnection implements DatabaseConnection {
+  private lastTurn = performance.now();
+
   constructor(
     private readonly inner: DatabaseConnection,
     private readonly busyTimeoutMs: number,
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (performance.now() - this.lastTurn > YIELD_EVERY_MS) {
+      await nextTurn();
+      this.lastTurn = performance.now();
+    }
     const deadline = Date.now() + this.busyTimeoutMs;
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       try {
@@ -145,7 +159,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const database = openDatabase(options);
   const dialect: Dialect = {
     createAdapter: () => new TransactionalDdlSqliteAdapter(),
-    createDriver: () => new ImmediateSqliteDriver({ database: withStatementCache(database) }, Math.max(0, options.busyTimeoutMs ?? 5000)),
+    createDriver: () =>
+      new ImmediateSqliteDriver(
+        { database: withStatementCache(database) },
+        Math.max(0, options.busyTimeoutMs ?? 5000),
+      ),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
