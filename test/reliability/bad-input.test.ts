@@ -15,6 +15,7 @@ import { backends } from '../../src/store/testing/test-databases.js';
 import { deploy, withLogs, type Deployment } from '../support/deployment.js';
 import { engines } from '../support/engines.js';
 import { operationsOf, requestFor, type GeneratedRequest, type Schema } from '../support/openapi-requests.js';
+import { waitForPhase } from '../support/wait.js';
 
 const SCALE = Math.max(1, Number(process.env.LESSOR_RELIABILITY_SCALE ?? 1) || 1);
 const RUNS = 2_000 * SCALE;
@@ -34,7 +35,9 @@ describe('bad input generated from the OpenAPI document', () => {
     // Request logs off: thousands of requests, and the log is not what is under test here.
     const env = { LESSOR_LOG__LEVEL: 'warn' };
     d = await deploy({ backend: backends()[0]!, engine: engines()[0]!, providers: { fake: {} }, env });
-    await d.client.createTenant({ name: victim, spec: { config: {} } });
+    const tenant = await d.client.createTenant({ name: victim, spec: { config: {} } });
+    // Settled first: its own provisioning must not count as a change the requests made.
+    await waitForPhase(d.client, tenant.id, 'ready', { timeoutMs: 30_000, failOn: ['failed'] });
   });
   after(() => d?.close());
 

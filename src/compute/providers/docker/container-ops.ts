@@ -74,11 +74,13 @@ export async function createOrAdopt(
   } catch (error) {
     if (!(error instanceof DockerApiError) || (error.status !== 409 && error.status !== 500)) throw error;
     const ours = await ctx.client.listContainers(tenantSelector(tenantId), signal);
-    const same = ours.find((c) => nameOf(c) === name);
-    if (same && labelsOf(same)[LABEL.configHash] === body.Labels[LABEL.configHash]) {
-      return { id: same.Id, createdHere: false };
-    }
-    if (!same && (await nameTaken(ctx, name, signal))) {
+    // A container a concurrent call is still creating can hold the name before the labelled list
+    // shows it (Podman): then the holder is asked directly, and judged by its own labels.
+    const same = ours.find((c) => nameOf(c) === name) ?? (await holderOf(ctx, name, signal));
+    if (same && labelsOf(same)[LABEL.tenantId] === tenantId) {
+      if (labelsOf(same)[LABEL.configHash] === body.Labels[LABEL.configHash])
+        return { id: same.Id, createdHere: false };
+    } else if (same) {
       throw new ComputeError(
         'CONFLICT',
         `container name '${name}' is held by a container Lessor does not manage`,
@@ -93,12 +95,15 @@ export async function createOrAdopt(
   }
 }
 
-async function nameTaken(ctx: DockerContext, name: string, signal: AbortSignal): Promise<boolean> {
+async function holderOf(
+  ctx: DockerContext,
+  name: string,
+  signal: AbortSignal,
+): Promise<ContainerInspect | undefined> {
   try {
-    await ctx.client.inspectContainer(name, signal);
-    return true;
+    return await ctx.client.inspectContainer(name, signal);
   } catch (error) {
-    if (error instanceof DockerApiError && error.status === 404) return false;
+    if (error instanceof DockerApiError && error.status === 404) return undefined;
     throw error;
   }
 }
