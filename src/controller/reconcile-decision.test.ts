@@ -117,6 +117,12 @@ const cases: readonly Case[] = [
   },
   { reason: 'delete already running', tenant: tenant('deleting', 1, 1), runs: [run('delete', 1, 'waiting')], expect: { kind: 'none' } },
   {
+    reason: 'a delete run recorded but maybe never submitted is started again (crash between the two)',
+    tenant: tenant('deleting', 1, 1),
+    runs: [run('delete', 1, 'pending'), run('provision', 1, 'succeeded', 0, T0)],
+    expect: { kind: 'resubmit' },
+  },
+  {
     reason: 'a retried delete gets the next suffix',
     tenant: tenant('deleting', 1, 1, { updatedAt: T2 }),
     runs: [run('delete', 1, 'failed', 0, T1)],

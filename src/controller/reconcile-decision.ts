@@ -58,8 +58,11 @@ export function decideReconcile(tenant: Tenant, runs: readonly WorkflowRun[]): R
 
 function decideDeleting(tenant: Tenant, runs: readonly WorkflowRun[], active: readonly WorkflowRun[]): ReconcileDecision {
   const others = active.filter((run) => run.action !== 'delete').map((run) => run.runId);
-  if (active.some((run) => run.action === 'delete')) {
-    return others.length > 0 ? { kind: 'cancel', cancel: others, reason: 'delete in progress' } : none('delete in progress');
+  const deleting = active.find((run) => run.action === 'delete');
+  if (deleting) {
+    if (others.length > 0) return { kind: 'cancel', cancel: others, reason: 'delete in progress' };
+    // Recorded but maybe never handed to the engine (a crash in between), as for any other run.
+    return deleting.state === 'pending' ? { kind: 'resubmit', run: deleting } : none('delete in progress');
   }
   return start(tenant, runs, 'delete', others, 'delete requested');
 }
