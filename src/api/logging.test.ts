@@ -7,44 +7,53 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { backends, type TestDatabase } from '../store/testing/test-databases.js';
+import { backends, type TestBackend, type TestDatabase } from '../store/testing/test-databases.js';
 import { createApiServer } from './server.js';
 import { apiDeps, tenantBody, TOKEN_CONFIG, TOKENS, uniqueName } from './testing/api-harness.js';
 
+/**
+ * An API server on a fresh database whose log lines (at `level`) are collected in `lines`; call
+ * inside a `describe` (it registers the before/after hooks). `app()` is the server once started.
+ */
+function loggedServer(backend: TestBackend, level: 'debug' | 'info') {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  let db: TestDatabase | undefined;
+  let server: FastifyInstance | undefined;
+  before(async () => {
+    db = await backend.create();
+    server = await createApiServer(apiDeps(db.store, { logger: pino({ level }, sink) }), {
+      tokens: TOKEN_CONFIG,
+    });
+  });
+  after(async () => {
+    await server?.close();
+    await db?.cleanup();
+  });
+  return { lines, app: () => server! };
+}
+
 for (const backend of backends()) {
   describe(`[${backend.name}] api: logging`, () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-          lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    let db: TestDatabase;
-    let app: FastifyInstance;
-    before(async () => {
-      db = await backend.create();
-      app = await createApiServer(apiDeps(db.store, { logger: pino({ level: 'debug' }, sink) }), {
-        tokens: TOKEN_CONFIG,
-      });
-    });
-    after(async () => {
-      await app.close();
-      await db.cleanup();
-    });
+    const { lines, app } = loggedServer(backend, 'debug');
 
     test(`[${backend.name}] request logs carry requestId; no secret, token or body in any line`, async () => {
       const config = { image: 'x', secretEnv: { API_KEY: 'sup3r-s3cret-value' } };
       const headers = { authorization: `Bearer ${TOKENS.admin}`, 'x-request-id': 'trace-42' };
-      const ok = await app.inject({
+      const ok = await app().inject({
         method: 'POST',
         url: '/v1/tenants',
         headers,
         payload: tenantBody(uniqueName(), config),
       });
       assert.equal(ok.statusCode, 201);
-      const bad = await app.inject({
+      const bad = await app().inject({
         method: 'POST',
         url: '/v1/tenants',
         headers: { ...headers, 'x-request-id': 'trace-43' },
@@ -61,44 +70,25 @@ for (const backend of backends()) {
   });
 
   describe(`[${backend.name}] api: logging at info`, () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-          lines.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    let db: TestDatabase;
-    let app: FastifyInstance;
-    before(async () => {
-      db = await backend.create();
-      app = await createApiServer(apiDeps(db.store, { logger: pino({ level: 'info' }, sink) }), {
-        tokens: TOKEN_CONFIG,
-      });
-    });
-    after(async () => {
-      await app.close();
-      await db.cleanup();
-    });
+    const { lines, app } = loggedServer(backend, 'info');
 
     test(`[${backend.name}] a served request writes no line; a refused one is logged with its requestId`, async () => {
       const headers = { authorization: `Bearer ${TOKENS.admin}` };
       const name = uniqueName();
-      const created = await app.inject({
+      const created = await app().inject({
         method: 'POST',
         url: '/v1/tenants',
         headers: { ...headers, 'x-request-id': 'quiet-1' },
         payload: tenantBody(name),
       });
       assert.equal(created.statusCode, 201);
-      const got = await app.inject({
+      const got = await app().inject({
         method: 'GET',
         url: `/v1/tenants/${name}`,
         headers: { ...headers, 'x-request-id': 'quiet-2' },
       });
       assert.equal(got.statusCode, 200);
-      const missing = await app.inject({
+      const missing = await app().inject({
         method: 'GET',
         url: '/v1/tenants/no-such-tenant',
         headers: { ...headers, 'x-request-id': 'loud-1' },

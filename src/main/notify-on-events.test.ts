@@ -1,19 +1,12 @@
-/** The store decorator that wakes event streams: after committed event writes, once per burst. */
+/** The store decorator that wakes event streams: after committed event writes, once per turn of the event loop. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { sqliteBackend, type TestDatabase } from '../store/testing/test-databases.js';
-import type { TenantSpec } from '../domain/tenant.js';
+import { specOf } from '../store/conformance/harness.js';
 import type { Store } from '../store/store.js';
 import { notifyOnEvents } from './notify-on-events.js';
 
-const spec: TenantSpec = {
-  provider: 'fake',
-  config: {},
-  labels: {},
-  annotations: {},
-  retryPolicy: null,
-  paused: false,
-};
+const spec = specOf();
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('notifyOnEvents', () => {

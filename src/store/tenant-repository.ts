@@ -61,41 +61,32 @@ function createdEvent(actor: string): TenantEventDraft {
  */
 type ChangedColumns = Omit<TenantRow, 'id' | 'name' | 'created_at'>;
 
+/** The changeable columns, each taken as a prepared-query argument of the same name. */
+const changedColumns = (a: ChangedColumns): ChangedColumns => ({
+  provider: a.provider,
+  phase: a.phase,
+  generation: a.generation,
+  observed_generation: a.observed_generation,
+  paused: a.paused,
+  spec: a.spec,
+  status: a.status,
+  version: a.version,
+  updated_at: a.updated_at,
+  archived: a.archived,
+});
+
 /** Tenant writes on every create and every phase change, compiled once. */
 const tenantQueries = {
   insert: preparedQuery((db, a: TenantRow) =>
-    db.insertInto('tenants').values({
-      id: a.id,
-      name: a.name,
-      provider: a.provider,
-      phase: a.phase,
-      generation: a.generation,
-      observed_generation: a.observed_generation,
-      paused: a.paused,
-      spec: a.spec,
-      status: a.status,
-      version: a.version,
-      created_at: a.created_at,
-      updated_at: a.updated_at,
-      archived: a.archived,
-    }),
+    db
+      .insertInto('tenants')
+      .values({ id: a.id, name: a.name, created_at: a.created_at, ...changedColumns(a) }),
   ),
   /** Writes the row only if its version is still `expectedVersion`. */
   update: preparedQuery((db, a: ChangedColumns & { id: string; expectedVersion: number }) =>
     db
       .updateTable('tenants')
-      .set({
-        provider: a.provider,
-        phase: a.phase,
-        generation: a.generation,
-        observed_generation: a.observed_generation,
-        paused: a.paused,
-        spec: a.spec,
-        status: a.status,
-        version: a.version,
-        updated_at: a.updated_at,
-        archived: a.archived,
-      })
+      .set(changedColumns(a))
       .where('id', '=', a.id)
       .where('version', '=', a.expectedVersion),
   ),
