@@ -9,7 +9,8 @@
  * - LESSOR_BENCH_FAKE_RUNTIMES=1 gives every stored fake tenant a running runtime in the process's
  *   fake engine, as if the tenants had been provisioned by this process (seeded scale tests);
  * - the controller's resync and drift passes are timed;
- * - messages: `stats`, `loop-delay` (event-loop delay since the last ask), `reset-sql`,
+ * - messages: `stats`, `loop-delay` (event-loop delay since the last ask; the first ask turns the
+ *   monitor on), `reset-sql`,
  *   `sql-callers:on|off`, `resync` (one pass now, timed), `profile-start`,
  *   `profile-stop:<file>` (a V8 CPU profile of just that window, via the inspector), `stop`.
  */
@@ -34,9 +35,13 @@ interface PassRecord {
 const passes = { resync: [] as PassRecord[], drift: [] as PassRecord[] };
 /** Start time of a pass still in progress (a drift pass over many tenants outlasts a window). */
 const running: Record<'resync' | 'drift', number | null> = { resync: null, drift: null };
-/** How late timers fire: long stretches without a turn of the event loop (no I/O served either). */
+/**
+ * How late timers fire: long stretches without a turn of the event loop (no I/O served either).
+ * Off until first asked for: its 10 ms timer wakes the process 100 times a second, about 1 % of a
+ * core, which an idle-CPU measurement would otherwise count as Lessor's.
+ */
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
+let loopDelayOn = false;
 
 if (process.env.LESSOR_BENCH_SQL_STATS === '1') installSqlCounter();
 if (process.env.LESSOR_BENCH_ENGINE_STATS === '1') installEngineCounter();
@@ -158,6 +163,10 @@ async function answer(app: LessorApp, command: string, stop: () => Promise<void>
     case 'stats':
       return { passes, running, sql: sqlStats(), engine: engineStats(), memory: process.memoryUsage() };
     case 'loop-delay': {
+      if (!loopDelayOn) {
+        loopDelay.enable();
+        loopDelayOn = true;
+      }
       const ms = (ns: number) => Math.round(ns / 1e4) / 100;
       const result = {
         p50: ms(loopDelay.percentile(50)),

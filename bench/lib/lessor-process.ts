@@ -1,6 +1,6 @@
 /**
- * Starts Lessor (bench-server.ts, i.e. `lessor serve` plus IPC hooks) as a child process, so the
- * load generator never shares the server's event loop. Logs go to a file, as in production; the
+ * Starts Lessor (bench-server.ts, i.e. `lessor serve` plus IPC hooks, compiled: server-build.ts) as
+ * a child process, so the load generator never shares the server's event loop. Logs go to a file, as in production; the
  * child is configured only through LESSOR_* environment variables.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,7 @@ import { openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './machine.js';
+import { compiledEntry, type SERVER_ENTRIES } from './server-build.js';
 
 export interface LessorProcess {
   readonly url: string;
@@ -26,7 +27,7 @@ export interface LessorProcessOptions {
   readonly cpuProfDir?: string;
   readonly startTimeoutMs?: number;
   /** Another entry that speaks the same IPC (the bare Fastify baseline); default bench-server.ts. */
-  readonly entry?: string;
+  readonly entry?: (typeof SERVER_ENTRIES)[number];
 }
 
 /** LESSOR_BENCH_EXP_* variables of the bench reach every server child (see experiments.ts). */
@@ -53,9 +54,9 @@ export function freePort(): Promise<number> {
 export async function startLessorProcess(options: LessorProcessOptions): Promise<LessorProcess> {
   const port = await freePort();
   const logFd = openSync(options.logFile, 'a');
-  const execArgv = ['--import', 'tsx', '--expose-gc'];
+  const execArgv = ['--expose-gc'];
   if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  const child = fork(join(PROJECT_ROOT, options.entry ?? 'bench/lib/bench-server.ts'), [], {
+  const child = fork(await compiledEntry(options.entry ?? 'bench/lib/bench-server.ts'), [], {
     cwd: PROJECT_ROOT,
     execArgv,
     env: {
