@@ -5,7 +5,7 @@
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
-import type { TenantRepository, TenantSummary } from '../store/store.js';
+import type { ReadyTenantRef, TenantRepository, TenantSummary } from '../store/store.js';
 import type { ReconcileTrigger } from './reconcile-trigger.js';
 import type { TenantReconciler } from './tenant-reconciler.js';
 import { WorkQueue } from './work-queue.js';
@@ -25,7 +25,7 @@ export interface ControllerOptions {
 }
 
 export interface ControllerDeps {
-  readonly tenants: Pick<TenantRepository, 'listSummaries'>;
+  readonly tenants: Pick<TenantRepository, 'listSummaries' | 'listReady'>;
   readonly reconciler: Pick<TenantReconciler, 'reconcile' | 'repairDrift'>;
   /** One-sweep runtime listings that spare drift checks a `describe` per running tenant. */
   readonly compute: Pick<ComputeApi, 'listRunning'>;
@@ -121,11 +121,14 @@ export class Controller implements ReconcileTrigger {
     try {
       let afterId: string | null = null;
       for (;;) {
-        const page: readonly TenantSummary[] = await this.deps.tenants.listSummaries(afterId, PAGE, 'ready');
+        const page: readonly ReadyTenantRef[] = await this.deps.tenants.listReady(afterId, PAGE);
+        const running = new Map<string, ReadonlySet<string> | null>();
+        for (const provider of new Set(page.map((tenant) => tenant.provider))) {
+          running.set(provider, await this.runningOn(provider, listings));
+        }
         for (const tenant of page) {
           if (this.driftAbort.signal.aborted) return repaired;
-          if (tenant.phase !== 'ready' || tenant.paused) continue;
-          if ((await this.runningOn(tenant.provider, listings))?.has(tenant.id)) continue;
+          if (running.get(tenant.provider)?.has(tenant.id)) continue;
           if (await this.repairOne(tenant.id)) repaired++;
         }
         if (page.length < PAGE) return repaired;

@@ -59,12 +59,19 @@ export interface TenantSummary {
   readonly paused: boolean;
 }
 
+/** A ready, unpaused tenant as a drift pass needs it: which engine to ask about which runtime. */
+export interface ReadyTenantRef {
+  readonly id: string;
+  /** `spec.provider` as stored. */
+  readonly provider: string;
+}
+
 /**
  * Which tenants a summary pass reads; archived ones never. `unsettled`: those a resync may have to
  * act on — a working phase, or a spec newer than the one observed — filtered in SQL, so a pass over
- * a settled fleet reads next to nothing. `ready`: ready and not paused (drift checks).
+ * a settled fleet reads next to nothing.
  */
-export type SummaryScope = 'all' | 'unsettled' | 'ready';
+export type SummaryScope = 'all' | 'unsettled';
 
 export interface TenantRepository {
   /** Throws ConflictError when a non-archived tenant already has the name. Writes a `Created` event. */
@@ -82,6 +89,11 @@ export interface TenantRepository {
   purge(id: string): Promise<void>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
   listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
+  /**
+   * Keyset pages (by id) over the ready, unpaused tenants, for drift passes: read from a covering
+   * index alone, since a pass visits every running tenant once a minute.
+   */
+  listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
   count(): Promise<number>;
 }
 

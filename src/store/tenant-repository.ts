@@ -23,12 +23,14 @@ import { insertEvents } from './event-repository.js';
 import type {
   NewTenant,
   Page,
+  ReadyTenantRef,
   SummaryScope,
   TenantListQuery,
   TenantRepository,
   TenantSummary,
 } from './store.js';
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
+import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
 import { listTenants } from './tenant-list.js';
 import { preparedQuery } from './prepared-query.js';
 import {
@@ -173,10 +175,19 @@ export class KyselyTenantRepository implements TenantRepository {
       .select(['id', 'provider', 'phase', 'generation', 'observed_generation', 'paused']);
     if (scope === 'unsettled') query = query.where(sql<SqlBool>`${UNSETTLED_TENANTS}`);
     else query = query.where('archived', '=', 0);
-    if (scope === 'ready') query = query.where('phase', '=', 'ready').where('paused', '=', 0);
     if (afterId !== null) query = query.where('id', '>', afterId);
     const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map(toTenantSummary);
+  }
+
+  async listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]> {
+    let query = this.ctx.db
+      .selectFrom('tenants')
+      .select(['id', 'provider'])
+      .where(sql<SqlBool>`${LIVE_UNPAUSED_TENANTS}`)
+      .where('phase', '=', 'ready');
+    if (afterId !== null) query = query.where('id', '>', afterId);
+    return query.orderBy('id').limit(limit).execute();
   }
 
   /** Tenants that are not archived. */

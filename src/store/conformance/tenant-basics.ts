@@ -1,7 +1,7 @@
 /** Conformance: tenant creation, lookup, name uniqueness, archive + purge, summaries. */
 import assert from 'node:assert/strict';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
-import type { Store } from '../store.js';
+import type { Store, SummaryScope } from '../store.js';
 import { newExecution, specOf, unique, type Conformance } from './harness.js';
 
 /** requested → deleting → archived. */
@@ -108,7 +108,7 @@ export function tenantBasics(c: Conformance): void {
     await assert.rejects(store.tenants.purge(tenant.id), NotFoundError);
   });
 
-  c.test('listSummaries scopes: unsettled and ready are filtered in the query', async () => {
+  c.test('unsettled summaries and ready tenants are filtered in the query', async () => {
     const store = c.store();
     const provider = unique('scope'); // these tenants alone carry it
     const create = (paused = false) =>
@@ -139,10 +139,13 @@ export function tenantBasics(c: Conformance): void {
     });
     const archived = await create();
     await archive(store, archived.id);
-    const ids = async (scope?: 'all' | 'unsettled' | 'ready') => {
+    const ids = async (scope?: SummaryScope | 'ready') => {
       const seen: string[] = [];
       for (let after: string | null = null; ;) {
-        const page = await store.tenants.listSummaries(after, 2, scope);
+        const page: readonly { id: string; provider: string }[] =
+          scope === 'ready'
+            ? await store.tenants.listReady(after, 2)
+            : await store.tenants.listSummaries(after, 2, scope);
         if (page.length === 0) break;
         seen.push(...page.filter((s) => s.provider === provider).map((s) => s.id));
         after = page[page.length - 1]!.id;

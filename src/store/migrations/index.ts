@@ -7,11 +7,13 @@ import type { SqlDialect } from '../dialect.js';
 import type { Database } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { unsettledTenantsIndex } from './0002-unsettled-tenants-index.js';
+import { readyTenantsIndex } from './0003-ready-tenants-index.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-unsettled-tenants-index': unsettledTenantsIndex,
+    '0003-ready-tenants-index': readyTenantsIndex,
   };
 }
 
