@@ -33,7 +33,7 @@ const nodeGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'bench/results/', 'data/', 'coverage/', '.tmp/', 'bench/.scratch/'],
+    ignores: ['dist/', 'node_modules/', 'bench/results/', 'data/', 'coverage/', '.tmp/', 'bench/.scratch/', 'bench/.build/'],
   },
   js.configs.recommended,
   {

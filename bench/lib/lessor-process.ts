@@ -6,7 +6,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { PROJECT_ROOT } from './machine.js';
 import { compiledEntry, type SERVER_ENTRIES } from './server-build.js';
 
