@@ -1,10 +1,11 @@
 /**
  * The SQLite binding: a better-sqlite3 database (WAL, foreign keys on, synchronous=NORMAL) behind
- * Kysely. Two rules make one file safe to share between processes — and between several stores in
- * one process (tests that play "a second Lessor"):
- * - Write transactions start with `BEGIN IMMEDIATE`, so a transaction that reads and then writes
- *   holds the write lock from its first statement: no read-then-upgrade deadlocks, and the store's
- *   "load, decide, write" transactions are serialised as PostgreSQL's row locks would do.
+ * Kysely, through the group-commit driver (group-commit-driver.ts). Rules that make one file safe
+ * to share between processes — and between several stores in one process (tests that play "a
+ * second Lessor"):
+ * - Writes run in transactions started with `BEGIN IMMEDIATE`, so a transaction that reads and
+ *   then writes holds the write lock from its first statement: no read-then-upgrade deadlocks, and
+ *   the store's "load, decide, write" transactions are serialised as PostgreSQL's row locks would do.
  * - Waiting for another connection's lock happens asynchronously. better-sqlite3 is synchronous,
  *   so SQLite's own busy handler would block the event loop — and with it the very transaction
  *   being waited for, when it belongs to this process. Instead `busy_timeout` is 0 and a statement
@@ -17,70 +18,19 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import {
-  CompiledQuery,
-  Kysely,
-  SqliteAdapter,
-  SqliteDriver,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
-  type DatabaseConnection,
-  type Dialect,
-  type QueryResult,
-  type SqliteDialectConfig,
-} from 'kysely';
+import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Dialect } from 'kysely';
 import { sqliteDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { withUnavailableMapping } from '../unavailable-dialect.js';
+import { GroupCommitDriver, type SqliteDatabase } from './group-commit-driver.js';
 
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:`. The parent directory is created when missing. */
   readonly filename: string;
   /** How long a statement waits for another connection's lock before failing (ms, default 5000). */
   readonly busyTimeoutMs?: number;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Longest run of statements without a turn of the event loop (ms); see the file comment. */
-const YIELD_EVERY_MS = 5;
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
-}
-
-/** Retries SQLITE_BUSY statements on a timer and yields to I/O now and then (see the file comment). */
-class BusyRetryConnection implements DatabaseConnection {
-  private lastTurn = performance.now();
-
-  constructor(
-    private readonly inner: DatabaseConnection,
-    private readonly busyTimeoutMs: number,
-  ) {}
-
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (performance.now() - this.lastTurn > YIELD_EVERY_MS) {
-      await nextTurn();
-      this.lastTurn = performance.now();
-    }
-    const deadline = Date.now() + this.busyTimeoutMs;
-    for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-      try {
-        return await this.inner.executeQuery<R>(query);
-      } catch (error) {
-        if (!isBusy(error) || Date.now() >= deadline) throw error;
-        await sleep(delay);
-      }
-    }
-  }
-
-  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    return this.inner.streamQuery<R>(query, chunkSize);
-  }
 }
 
 /**
@@ -94,27 +44,6 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
   }
 }
 
-class ImmediateSqliteDriver extends SqliteDriver {
-  #connection: BusyRetryConnection | undefined;
-
-  constructor(
-    config: SqliteDialectConfig,
-    private readonly busyTimeoutMs: number,
-  ) {
-    super(config);
-  }
-
-  override async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await super.acquireConnection();
-    this.#connection ??= new BusyRetryConnection(connection, this.busyTimeoutMs);
-    return this.#connection;
-  }
-
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-
 /** Prepared statements kept per SQL text; Kysely would otherwise prepare every query afresh. */
 const STATEMENT_CACHE_SIZE = 500;
 
@@ -122,10 +51,13 @@ const STATEMENT_CACHE_SIZE = 500;
  * better-sqlite3 statements are reusable, and preparing one costs about as much as running it: a
  * small LRU of prepared statements takes that off every query.
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDialectConfig['database'] {
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),
+    get inTransaction() {
+      return database.inTransaction;
+    },
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (statement) {
@@ -160,10 +92,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const dialect: Dialect = {
     createAdapter: () => new TransactionalDdlSqliteAdapter(),
     createDriver: () =>
-      new ImmediateSqliteDriver(
-        { database: withStatementCache(database) },
-        Math.max(0, options.busyTimeoutMs ?? 5000),
-      ),
+      new GroupCommitDriver(withStatementCache(database), {
+        busyTimeoutMs: Math.max(0, options.busyTimeoutMs ?? 5000),
+      }),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };

@@ -1,0 +1,176 @@
+/**
+ * Group commit on a real SQLite file: concurrent writers share commits, no caller sees a result
+ * before its write is committed (checked from a second connection), a lone writer commits at once,
+ * and a failure stays inside its own unit — or fails the whole batch when SQLite lost it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, describe, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, sql, type Generated } from 'kysely';
+import { GroupCommitDriver, type SqliteDatabase } from './group-commit-driver.js';
+
+interface Db {
+  items: { id: Generated<number>; label: string };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'lessor-group-commit-'));
+after(() => rm(dir, { recursive: true, force: true }));
+let fileNo = 0;
+
+interface Harness {
+  readonly db: Kysely<Db>;
+  /** A second connection: sees only committed data. */
+  readonly observer: BetterSqlite3.Database;
+  /** SQL texts run by the driver, in order. */
+  readonly statements: string[];
+  /** Makes the next statement whose SQL contains `marker` fail as an I/O error that lost the transaction. */
+  loseTransactionOn(marker: string): void;
+  close(): Promise<void>;
+}
+
+async function open(): Promise<Harness> {
+  const file = join(dir, `db-${fileNo++}.sqlite`);
+  const database = new BetterSqlite3(file);
+  database.pragma('journal_mode = WAL');
+  database.exec('create table items (id integer primary key, label text not null unique)');
+  const statements: string[] = [];
+  let lossMarker: string | null = null;
+  const source: SqliteDatabase = {
+    get inTransaction() {
+      return database.inTransaction;
+    },
+    close: () => database.close(),
+    prepare(text: string) {
+      statements.push(text);
+      if (lossMarker !== null && text.includes(lossMarker)) {
+        lossMarker = null;
+        // What SQLite does on SQLITE_IOERR or SQLITE_FULL mid-transaction: roll it all back.
+        if (database.inTransaction) database.exec('rollback');
+        throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+      }
+      return database.prepare(text);
+    },
+  };
+  const db = new Kysely<Db>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => new GroupCommitDriver(source, { busyTimeoutMs: 2000 }),
+      createIntrospector: (k) => new SqliteIntrospector(k),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
+  const observer = new BetterSqlite3(file, { readonly: true });
+  return {
+    db,
+    observer,
+    statements,
+    loseTransactionOn: (marker) => (lossMarker = marker),
+    close: async () => {
+      observer.close();
+      await db.destroy();
+    },
+  };
+}
+
+const commits = (h: Harness) => h.statements.filter((s) => s === 'commit').length;
+const committedLabels = (h: Harness) =>
+  (h.observer.prepare('select label from items order by label').all() as { label: string }[]).map((r) => r.label);
+
+describe('GroupCommitDriver', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await open();
+  });
+  afterEach(() => h.close());
+
+  test('a lone write commits at once, and a lone read opens no transaction', async () => {
+    await h.db.insertInto('items').values({ label: 'a' }).execute();
+    assert.equal(commits(h), 1);
+    assert.deepEqual(committedLabels(h), ['a']);
+    const before = h.statements.length;
+    await h.db.selectFrom('items').selectAll().execute();
+    assert.deepEqual(h.statements.slice(before), ['select * from "items"']);
+  });
+
+  test('concurrent writers share commits, and each sees its result only once committed', async () => {
+    const labels = Array.from({ length: 60 }, (_, i) => `w${String(i).padStart(2, '0')}`);
+    const seenCommitted: boolean[] = [];
+    await Promise.all(
+      labels.map(async (label, i) => {
+        if (i % 2 === 0) {
+          await h.db.insertInto('items').values({ label }).execute();
+        } else {
+          await h.db.transaction().execute(async (trx) => {
+            await trx.insertInto('items').values({ label }).execute();
+            await trx.selectFrom('items').select('id').where('label', '=', label).executeTakeFirstOrThrow();
+          });
+        }
+        seenCommitted.push(committedLabels(h).includes(label));
+      }),
+    );
+    assert.deepEqual(seenCommitted, labels.map(() => true));
+    assert.deepEqual(committedLabels(h), labels);
+    assert.ok(commits(h) < labels.length / 4, `${commits(h)} commits for ${labels.length} writes`);
+  });
+
+  test('a transaction that rolls back inside a batch undoes itself alone', async () => {
+    const results = await Promise.allSettled([
+      h.db.insertInto('items').values({ label: 'before' }).execute(),
+      h.db.transaction().execute(async (trx) => {
+        await trx.insertInto('items').values({ label: 'undone' }).execute();
+        throw new Error('changed my mind');
+      }),
+      h.db.insertInto('items').values({ label: 'after' }).execute(),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(committedLabels(h), ['after', 'before']);
+    assert.ok(h.statements.includes('rollback to lessor_unit'), 'the transaction joined as a savepoint');
+  });
+
+  test('a transaction that opened the batch and rolls back leaves no trace', async () => {
+    await assert.rejects(
+      h.db.transaction().execute(async (trx) => {
+        await trx.insertInto('items').values({ label: 'undone' }).execute();
+        throw new Error('changed my mind');
+      }),
+      /changed my mind/,
+    );
+    await h.db.insertInto('items').values({ label: 'next' }).execute();
+    assert.deepEqual(committedLabels(h), ['next']);
+  });
+
+  test('a failing statement fails alone; the batch around it commits', async () => {
+    await h.db.insertInto('items').values({ label: 'taken' }).execute();
+    const results = await Promise.allSettled([
+      h.db.insertInto('items').values({ label: 'one' }).execute(),
+      h.db.insertInto('items').values({ label: 'taken' }).execute(),
+      h.db.insertInto('items').values({ label: 'two' }).execute(),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(committedLabels(h), ['one', 'taken', 'two']);
+  });
+
+  test('when SQLite loses the batch, every unit in it fails and nothing of it is kept', async () => {
+    h.loseTransactionOn("'doomed'");
+    const results = await Promise.allSettled([
+      h.db.insertInto('items').values({ label: 'first' }).execute(),
+      h.db.insertInto('items').values({ label: 'second' }).execute(),
+      h.db.insertInto('items').values({ label: sql<string>`'doomed'` }).execute(),
+      h.db.insertInto('items').values({ label: 'later' }).execute(),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(committedLabels(h), ['later']);
+  });
+});
