@@ -35,7 +35,8 @@ export interface ProfileSummary {
 }
 
 /** `src/store`, `node_modules/kysely`, `node:internal`, `(garbage collector)` … */
-export function areaOf(url: string, functionName: string): string {
+export function areaOf(compiledUrl: string, functionName: string): string {
+  const url = fromServerBuild(compiledUrl);
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules) return `npm:${modules[1] ?? '?'}`;
@@ -48,7 +49,13 @@ export function areaOf(url: string, functionName: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
-function shortUrl(url: string): string {
+/** A file of the compiled server (server-build.ts) named as its source: `src/…`, `bench/…`. */
+function fromServerBuild(url: string): string {
+  return url.replace('/bench/.build/', '/');
+}
+
+function shortUrl(compiledUrl: string): string {
+  const url = fromServerBuild(compiledUrl);
   const cut = url.search(/\/(src|bench|node_modules)\//);
   return cut >= 0 ? url.slice(cut + 1) : url.replace(/^file:\/\//, '');
 }

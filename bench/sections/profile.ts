@@ -30,8 +30,12 @@ export interface ProfiledWindow {
   readonly unit: string;
   readonly cpuMsPerUnit: number;
   readonly statementsPerUnit: number;
+  /** SQL transactions begun (SQLite: shared batches, see group-commit-driver.ts) and committed. */
   readonly transactionsPerUnit: number;
+  readonly commitsPerUnit: number;
   readonly sqlMsPerUnit: number;
+  /** Statement kinds by SQL time (ms and count per unit), the costliest first. */
+  readonly sqlMsPerUnitByStatement: Record<string, { count: number; ms: number }>;
   /** `statement ← store function ← caller` per unit. */
   readonly callersPerUnit: Record<string, number>;
   readonly profile: ProfileSummary;
@@ -74,7 +78,14 @@ async function profiled(
     cpuMsPerUnit: per(cpuMs),
     statementsPerUnit: per(count),
     transactionsPerUnit: per(sql.statements.begin?.count ?? 0),
+    commitsPerUnit: per(sql.statements.commit?.count ?? 0),
     sqlMsPerUnit: per(ms),
+    sqlMsPerUnitByStatement: Object.fromEntries(
+      stats
+        .sort(([, a], [, b]) => b.ms - a.ms)
+        .slice(0, 15)
+        .map(([statement, s]) => [statement, { count: per(s.count), ms: per(s.ms) }]),
+    ),
     profile: summariseProfile(file, 40),
   };
 }
