@@ -18,11 +18,15 @@ const summary = (id: string, provider: string, overrides: Partial<TenantSummary>
   ...overrides,
 });
 
-/** `listRunning` answers per provider: a set, null (cannot list) or an Error (listing failed). */
+/**
+ * `listRunning` answers per provider: a set, null (cannot list) or an Error (listing failed).
+ * Tests may change `listings` and `log.seq` (the event log's head) between passes.
+ */
 function harness(
   tenants: readonly TenantSummary[],
   listings: Record<string, ReadonlySet<string> | null | Error>,
 ) {
+  const log = { seq: 1 };
   const described: string[] = [];
   const queries: string[] = [];
   const listed: string[] = [];
@@ -39,6 +43,7 @@ function harness(
         return page(afterId, limit);
       },
     },
+    events: { latestSeq: () => Promise.resolve(log.seq) },
     reconciler: {
       reconcile: () => Promise.resolve(),
       repairDrift: (tenantId) => {
@@ -62,7 +67,7 @@ function harness(
     reconcileTimeoutMs: 1_000,
     rateLimitPerSecond: 100,
   });
-  return { controller, described, queries, listed };
+  return { controller, described, queries, listed, log };
 }
 
 describe('controller drift pass', () => {
@@ -85,6 +90,44 @@ describe('controller drift pass', () => {
     await controller.checkDrift();
     assert.deepEqual(described, ['b1', 'b2', 'b4']);
     assert.deepEqual(listed.sort(), ['docker', 'fake', 'process']);
+  });
+
+  test('after a pass that described nobody, a pass with no change reads no tenant', async () => {
+    const { controller, described, queries, listed } = harness(
+      [summary('c1', 'fake'), summary('c2', 'docker')],
+      { fake: new Set(['c1']), docker: new Set(['c2', 'elsewhere']) },
+    );
+    assert.equal(await controller.checkDrift(), 0);
+    assert.equal(await controller.checkDrift(), 0);
+    assert.deepEqual(queries, ['ready'], 'the second pass did not page through the store');
+    assert.deepEqual(listed.sort(), ['docker', 'docker', 'fake', 'fake'], 'but asked the engines again');
+    assert.deepEqual(described, []);
+  });
+
+  test('a changed listing or a moved event-log head makes the next pass a full one', async () => {
+    const fake = new Set(['d1', 'd2-dead']);
+    const { controller, described, queries, log } = harness(
+      [summary('d1', 'fake'), summary('d2-dead', 'fake')],
+      {
+        fake,
+      },
+    );
+    await controller.checkDrift();
+    log.seq = 2; // e.g. a tenant became ready, or was paused
+    await controller.checkDrift();
+    assert.deepEqual(queries, ['ready', 'ready']);
+    fake.delete('d2-dead'); // its runtime died out of band
+    assert.equal(await controller.checkDrift(), 1);
+    assert.deepEqual(queries, ['ready', 'ready', 'ready']);
+    assert.deepEqual(described, ['d2-dead']);
+  });
+
+  test('a pass that had to describe a tenant is never taken as clean', async () => {
+    const { controller, described, queries } = harness([summary('e1', 'process')], { process: null });
+    await controller.checkDrift();
+    await controller.checkDrift();
+    assert.deepEqual(queries, ['ready', 'ready']);
+    assert.deepEqual(described, ['e1', 'e1']);
   });
 });
 

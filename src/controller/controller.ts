@@ -5,7 +5,12 @@
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
-import type { ReadyTenantRef, TenantRepository, TenantSummary } from '../store/store.js';
+import type {
+  ReadyTenantRef,
+  TenantEventRepository,
+  TenantRepository,
+  TenantSummary,
+} from '../store/store.js';
 import type { ReconcileTrigger } from './reconcile-trigger.js';
 import type { TenantReconciler } from './tenant-reconciler.js';
 import { WorkQueue } from './work-queue.js';
@@ -26,6 +31,8 @@ export interface ControllerOptions {
 
 export interface ControllerDeps {
   readonly tenants: Pick<TenantRepository, 'listSummaries' | 'listReady'>;
+  /** The event log's head: every change to a tenant's phase or spec appends to it. */
+  readonly events: Pick<TenantEventRepository, 'latestSeq'>;
   readonly reconciler: Pick<TenantReconciler, 'reconcile' | 'repairDrift'>;
   /** One-sweep runtime listings that spare drift checks a `describe` per running tenant. */
   readonly compute: Pick<ComputeApi, 'listRunning'>;
@@ -35,11 +42,24 @@ export interface ControllerDeps {
 
 const PAGE = 1000;
 
+type Listings = Map<string, Promise<ReadonlySet<string> | null>>;
+
+/**
+ * What a drift pass that described no tenant saw: the event log's head when it began and each
+ * provider's listing. While neither changes, the next pass would find the same — every ready
+ * tenant listed as running — and is skipped without reading the store's tenants.
+ */
+interface CleanPass {
+  readonly seq: number;
+  readonly listings: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
 export class Controller implements ReconcileTrigger {
   private readonly queue: WorkQueue<TriggerSource>;
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | null = null;
   private driftRunning = false;
+  private lastCleanPass: CleanPass | null = null;
   private readonly driftAbort = new AbortController();
 
   constructor(
@@ -111,15 +131,21 @@ export class Controller implements ReconcileTrigger {
    * Asks the engines about every ready, unpaused tenant; repairs runtimes that died or were removed.
    * A provider that lists its running runtimes in one sweep is asked once per pass, and only the
    * tenants it does not list are described one by one (SPEC §6 "calls describe()") — a listing
-   * can only spare work, never hide a dead runtime.
+   * can only spare work, never hide a dead runtime. A pass is skipped when nothing changed since a
+   * pass that described nobody (see CleanPass): at 100 000 idle tenants that is most passes.
    */
   async checkDrift(): Promise<number> {
     if (this.driftRunning) return 0;
     this.driftRunning = true;
-    let repaired = 0;
-    const listings = new Map<string, Promise<ReadonlySet<string> | null>>();
+    const listings: Listings = new Map();
     try {
+      // Read before the pass: a change made while it runs moves the head past what is recorded.
+      const seq = await this.deps.events.latestSeq();
+      if (await this.unchangedSinceCleanPass(seq, listings)) return 0;
+      this.lastCleanPass = null;
       let afterId: string | null = null;
+      let described = 0;
+      let repaired = 0;
       for (;;) {
         const page: readonly ReadyTenantRef[] = await this.deps.tenants.listReady(afterId, PAGE);
         const running = new Map<string, ReadonlySet<string> | null>();
@@ -129,21 +155,32 @@ export class Controller implements ReconcileTrigger {
         for (const tenant of page) {
           if (this.driftAbort.signal.aborted) return repaired;
           if (running.get(tenant.provider)?.has(tenant.id)) continue;
+          described++;
           if (await this.repairOne(tenant.id)) repaired++;
         }
-        if (page.length < PAGE) return repaired;
+        if (page.length < PAGE) break;
         afterId = page[page.length - 1]!.id;
       }
+      if (described === 0) this.lastCleanPass = { seq, listings: await settledListings(listings) };
+      return repaired;
     } finally {
       this.driftRunning = false;
     }
   }
 
+  /** True when the event log's head and every listing are as the last clean pass saw them. */
+  private async unchangedSinceCleanPass(seq: number, listings: Listings): Promise<boolean> {
+    const clean = this.lastCleanPass;
+    if (!clean || clean.seq !== seq) return false;
+    for (const [provider, before] of clean.listings) {
+      const now = await this.runningOn(provider, listings);
+      if (!now || !sameMembers(now, before)) return false;
+    }
+    return true;
+  }
+
   /** The provider's listing for this pass (asked once); null when it has none or listing failed. */
-  private runningOn(
-    provider: string,
-    listings: Map<string, Promise<ReadonlySet<string> | null>>,
-  ): Promise<ReadonlySet<string> | null> {
+  private runningOn(provider: string, listings: Listings): Promise<ReadonlySet<string> | null> {
     let listing = listings.get(provider);
     if (!listing) {
       listing = this.deps.compute.listRunning(provider).catch((error: unknown) => {
@@ -173,6 +210,25 @@ export class Controller implements ReconcileTrigger {
     timer.unref();
     this.timers.push(timer);
   }
+}
+
+/**
+ * Copies of the listings a pass got (a provider may hand out the same set again, changed since);
+ * a failed listing is left out — a pass that got one described that provider's tenants anyway.
+ */
+async function settledListings(listings: Listings): Promise<ReadonlyMap<string, ReadonlySet<string>>> {
+  const settled = new Map<string, ReadonlySet<string>>();
+  for (const [provider, listing] of listings) {
+    const running = await listing;
+    if (running) settled.set(provider, new Set(running));
+  }
+  return settled;
+}
+
+function sameMembers(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const id of a) if (!b.has(id)) return false;
+  return true;
 }
 
 function needsAttention(tenant: TenantSummary): boolean {

@@ -91,7 +91,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
       logger: logger.child({ component: 'reconciler' }),
     });
     const controller = new Controller(
-      { tenants: store.tenants, reconciler, compute, logger },
+      { tenants: store.tenants, events: store.events, reconciler, compute, logger },
       config.controller,
     );
 
