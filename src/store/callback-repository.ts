@@ -44,6 +44,23 @@ const callbackQueries = {
       created_at: a.created_at,
     }),
   ),
+  /** The dispatcher's poll (once a second per process, even when idle). */
+  listDue: preparedQuery((db, a: { now: number; limit: number }) =>
+    db
+      .selectFrom('callbacks')
+      .selectAll()
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<=', a.now)
+      .orderBy('next_attempt_at')
+      .orderBy('id')
+      .limit(a.limit),
+  ),
+  nextDueAt: preparedQuery((db, _a: Record<string, never>) =>
+    db
+      .selectFrom('callbacks')
+      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+      .where('state', '=', 'pending'),
+  ),
   markDelivered: preparedQuery((db, a: { id: string; at: string }) =>
     db
       .updateTable('callbacks')
@@ -72,15 +89,7 @@ export class KyselyCallbackRepository implements CallbackRepository {
   constructor(private readonly ctx: StoreContext) {}
 
   async listDue(now: number, limit: number): Promise<readonly CallbackRecord[]> {
-    const rows = await this.ctx.db
-      .selectFrom('callbacks')
-      .selectAll()
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
+    const rows = await callbackQueries.listDue.rows(this.ctx, { now, limit });
     return rows.map(toCallback);
   }
 
@@ -141,11 +150,7 @@ export class KyselyCallbackRepository implements CallbackRepository {
   }
 
   async nextDueAt(): Promise<number | null> {
-    const row = await this.ctx.db
-      .selectFrom('callbacks')
-      .select((eb) => eb.fn.min('next_attempt_at').as('next'))
-      .where('state', '=', 'pending')
-      .executeTakeFirst();
+    const row = await callbackQueries.nextDueAt.first(this.ctx, {});
     return row?.next == null ? null : Number(row.next);
   }
 }

@@ -118,6 +118,38 @@ const runQueries = {
   get: preparedQuery((db, a: { runId: string }) =>
     db.selectFrom('workflow_runs').selectAll().where('run_id', '=', a.runId),
   ),
+  /** The claim loop's poll (once a second per process, even when idle). */
+  claimDue: preparedQuery(
+    (db, a: { owner: string; now: number; leaseUntil: number; limit: number }, dialect) => {
+      const due = db
+        .selectFrom('workflow_runs')
+        .select('run_id')
+        .where('state', 'in', ACTIVE_RUN_STATES)
+        // Unheld runs when due; held runs as soon as the holder's lease expired, whatever `wake_at`
+        // says: a holder waits in memory with `wake_at` = its deadline, and if it died its wake-up
+        // (a resolved promise, a cancel) died with it — the taker re-reads the journal.
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('lease_owner', 'is', null), eb('wake_at', '<=', a.now)]),
+            eb('lease_expires_at', '<', a.now),
+          ]),
+        )
+        .orderBy('wake_at')
+        .limit(a.limit);
+      return db
+        .updateTable('workflow_runs')
+        .set({ lease_owner: a.owner, lease_expires_at: a.leaseUntil })
+        .where('run_id', 'in', dialect.skipLocked(due))
+        .returningAll();
+    },
+  ),
+  nextWakeAt: preparedQuery((db, _a: Record<string, never>) =>
+    db
+      .selectFrom('workflow_runs')
+      .select((eb) => eb.fn.min('wake_at').as('next'))
+      .where('state', 'in', ACTIVE_RUN_STATES)
+      .where('lease_owner', 'is', null),
+  ),
   update: preparedQueryFamily(
     (shape: RunUpdateShape) => `${shape.columns.join()}|${shape.leaseGuard}|${shape.states}`,
     (db, a: Readonly<Record<string, unknown>>, shape) => {
@@ -220,28 +252,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
     leaseMs: number,
     limit: number,
   ): Promise<readonly WorkflowRun[]> {
-    const { db, dialect } = this.ctx;
-    const due = db
-      .selectFrom('workflow_runs')
-      .select('run_id')
-      .where('state', 'in', ACTIVE_RUN_STATES)
-      // Unheld runs when due; held runs as soon as the holder's lease expired, whatever `wake_at`
-      // says: a holder waits in memory with `wake_at` = its deadline, and if it died its wake-up
-      // (a resolved promise, a cancel) died with it — the taker re-reads the journal.
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('lease_owner', 'is', null), eb('wake_at', '<=', now)]),
-          eb('lease_expires_at', '<', now),
-        ]),
-      )
-      .orderBy('wake_at')
-      .limit(limit);
-    const rows = await db
-      .updateTable('workflow_runs')
-      .set({ lease_owner: owner, lease_expires_at: now + leaseMs })
-      .where('run_id', 'in', dialect.skipLocked(due))
-      .returningAll()
-      .execute();
+    const rows = await runQueries.claimDue.rows(this.ctx, { owner, now, leaseUntil: now + leaseMs, limit });
     return rows.map(toRun).sort((a, b) => (a.wakeAt ?? 0) - (b.wakeAt ?? 0));
   }
 
@@ -257,12 +268,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
 
   /** Earliest `wakeAt` among active runs nobody holds a lease on (expired leases: found by polling). */
   async nextWakeAt(): Promise<number | null> {
-    const row = await this.ctx.db
-      .selectFrom('workflow_runs')
-      .select((eb) => eb.fn.min('wake_at').as('next'))
-      .where('state', 'in', ACTIVE_RUN_STATES)
-      .where('lease_owner', 'is', null)
-      .executeTakeFirst();
+    const row = await runQueries.nextWakeAt.first(this.ctx, {});
     return row?.next == null ? null : Number(row.next);
   }
 }
