@@ -125,6 +125,8 @@ export interface IdleProfile {
   readonly rssMbMax: number;
   readonly rssMbEnd: number;
   readonly machineBusyPct: number;
+  /** Each second of the window: the process's CPU % and RSS (MB) — where a peak sits. */
+  readonly perSecond: readonly { readonly cpuPct: number; readonly rssMb: number }[];
 }
 
 /** Samples `pid` once a second for `durationMs`: average CPU, the busiest second, RSS. */
@@ -136,11 +138,14 @@ export async function sampleIdle(pid: number, durationMs: number): Promise<IdleP
   let previousAt = started;
   let peak = 0;
   let rssMax = first.rssMb;
+  const perSecond: { cpuPct: number; rssMb: number }[] = [];
   while (Date.now() - started < durationMs) {
     await sleep(Math.min(1000, durationMs - (Date.now() - started)));
     const now = readProc(pid);
     const at = Date.now();
-    peak = Math.max(peak, cpuPercent(previous, now, at - previousAt));
+    const cpuPct = cpuPercent(previous, now, at - previousAt);
+    perSecond.push({ cpuPct, rssMb: round(now.rssMb, 1) });
+    peak = Math.max(peak, cpuPct);
     rssMax = Math.max(rssMax, now.rssMb);
     previous = now;
     previousAt = at;
@@ -153,5 +158,6 @@ export async function sampleIdle(pid: number, durationMs: number): Promise<IdleP
     rssMbMax: round(rssMax, 1),
     rssMbEnd: round(previous.rssMb, 1),
     machineBusyPct: machineBusyPercent(machine, readMachineCpu()),
+    perSecond,
   };
 }
