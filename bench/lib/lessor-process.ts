@@ -1,7 +1,7 @@
 /**
  * Starts Lessor (bench-server.ts, i.e. `lessor serve` plus IPC hooks, compiled: server-build.ts) as
- * a child process, so the load generator never shares the server's event loop. Logs go to a file, as in production; the
- * child is configured only through LESSOR_* environment variables.
+ * a child process, so the load generator never shares the server's event loop. Logs go to a file,
+ * as in production; the child is configured only through LESSOR_* environment variables.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';

@@ -80,8 +80,8 @@ async function measure(
   ctx.log(
     `scale ${backend}: GET p99 ${get.latency.p99} ms, list p99 ${list.latency.p99} ms, resync ${resyncMs.join('/')} ms; idle window…`,
   );
-  // Full mode measures the steady state: the controller's first drift pass (a full one, timed
-  // below) is over before the window starts, and the window holds the next periodic pass.
+  // Full mode measures the steady state: the controller's first drift pass (a full one, timed by
+  // the server) is over before the window starts, and the window holds the next periodic pass.
   const driftPass = ctx.quick ? undefined : await firstDriftPass(server);
   await sleep(2000);
   const windowStart = Date.now();
