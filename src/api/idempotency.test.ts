@@ -2,13 +2,18 @@ import assert from 'node:assert/strict';
 import type { Store } from '../store/store.js';
 import { backends } from '../store/testing/test-databases.js';
 import type { ApiStore } from './api-deps.js';
+import { IN_FLIGHT_LEASE_MS } from './idempotency.js';
 import { apiSuite, tenantBody, uniqueName } from './testing/api-harness.js';
 import type { Problem, Tenant } from './types.js';
 
-/** Holds `tenants.create` for names starting with `slow-` until `release()`. */
+/**
+ * Holds `tenants.create` for names starting with `slow-` until `release()`; never finishes the
+ * first create of a name starting with `dies-` (its process died mid-request).
+ */
 function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
+  const died = new Set<string>();
   const wrap = (store: Store): ApiStore => ({
     tenants: {
       ...store.tenants,
@@ -20,6 +25,10 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
       count: () => store.tenants.count(),
       create: async (input) => {
         if (input.name.startsWith('slow-')) await gate;
+        if (input.name.startsWith('dies-') && !died.has(input.name)) {
+          died.add(input.name);
+          return new Promise<never>(() => {});
+        }
         return store.tenants.create(input);
       },
     },
@@ -33,6 +42,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
 
 for (const backend of backends()) {
   const gate = gated();
+  const clock = { ms: Date.now() };
   apiSuite(
     backend,
     'Idempotency-Key on POST /v1/tenants',
@@ -92,7 +102,22 @@ for (const backend of backends()) {
         assert.equal((await first).statusCode, 201);
         assert.equal((await post(key, body)).headers['idempotent-replayed'], 'true');
       });
+
+      h.test(
+        'a claim left by a process that died stops blocking its key after the in-flight lease',
+        async () => {
+          const key = uniqueName('key');
+          const body = tenantBody(uniqueName('dies'));
+          void post(key, body); // claims the key, then "dies": never answers, never releases
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          assert.equal((await post(key, body)).statusCode, 409);
+          clock.ms += IN_FLIGHT_LEASE_MS;
+          const retried = await post(key, body);
+          assert.equal(retried.statusCode, 201, retried.body);
+          assert.equal((await post(key, body)).headers['idempotent-replayed'], 'true');
+        },
+      );
     },
-    { wrapStore: gate.wrap },
+    { wrapStore: gate.wrap, now: () => new Date(clock.ms) },
   );
 }

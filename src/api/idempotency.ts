@@ -5,7 +5,9 @@
  * - same key + another body → 422, code VALIDATION_FAILED, type `…:idempotency-key-reused`;
  * - same key while the first request is still running → 409 CONFLICT (+ Retry-After);
  * - keys are scoped to the caller (token name, or `anonymous`) and kept 24 h.
- * A request that fails releases its key, so the client may retry it.
+ * A request that fails releases its key, so the client may retry it. A request whose process died
+ * (kill -9 between claim and answer) never released it: its claim expires after
+ * `IN_FLIGHT_LEASE_MS`, and the client's retry then runs the request.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalJson, sha256Hex } from '../domain/canonical-json.js';
@@ -13,6 +15,12 @@ import type { ApiContext } from './api-deps.js';
 import { httpError } from './problem.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/**
+ * How long a claim blocks repeats while its request runs. A create is one transaction (milliseconds):
+ * a claim a minute old belongs to a process that died, or to one so stalled that running the
+ * request again is the lesser harm (a second create still meets the tenant's unique name).
+ */
+export const IN_FLIGHT_LEASE_MS = 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface Outcome {
@@ -45,7 +53,7 @@ export async function idempotent(
     scope,
     requestHash,
     now,
-    expiresAt: now + IDEMPOTENCY_TTL_MS,
+    expiresAt: now + IN_FLIGHT_LEASE_MS,
   });
   if (!claim.claimed) {
     const { existing } = claim;
@@ -63,11 +71,14 @@ export async function idempotent(
       .catch((e: unknown) => request.log.warn({ err: e }, 'idempotency release failed'));
     throw error;
   }
-  await idempotency.complete(key, scope, outcome).catch(async (e: unknown) => {
-    // The write itself committed: answer it, and free the key (a retry then meets the unique name).
-    request.log.warn({ err: e }, 'idempotency completion failed');
-    await idempotency.release(key, scope).catch(() => undefined);
-  });
+  const completedAt = ctx.now().getTime();
+  await idempotency
+    .complete(key, scope, outcome, completedAt + IDEMPOTENCY_TTL_MS)
+    .catch(async (e: unknown) => {
+      // The write itself committed: answer it, and free the key (a retry then meets the unique name).
+      request.log.warn({ err: e }, 'idempotency completion failed');
+      await idempotency.release(key, scope).catch(() => undefined);
+    });
   return send(reply, outcome);
 }
 

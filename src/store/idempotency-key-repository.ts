@@ -1,7 +1,7 @@
 /**
- * Idempotency keys for the API's `Idempotency-Key` header. A key is claimed (`in_flight`) before
- * the request runs and completed with the response afterwards; an expired record counts as absent
- * and is taken over by the next claim. Claims are atomic on both engines: the insert is
+ * Idempotency keys for the API's `Idempotency-Key` header. A key is claimed (`in_flight`, with a
+ * short expiry) before the request runs and completed with the response (and the long expiry)
+ * afterwards; an expired record counts as absent and is taken over by the next claim. Claims are atomic on both engines: the insert is
  * `ON CONFLICT DO NOTHING`, the takeover an update guarded by `expires_at <= now`.
  */
 import type { Selectable } from 'kysely';
@@ -71,6 +71,7 @@ export class KyselyIdempotencyKeyRepository implements IdempotencyKeyRepository 
     key: string,
     scope: string,
     response: { statusCode: number; body: unknown; headers: Record<string, string> },
+    expiresAt: number,
   ): Promise<void> {
     await this.ctx.db
       .updateTable('idempotency_keys')
@@ -79,6 +80,7 @@ export class KyselyIdempotencyKeyRepository implements IdempotencyKeyRepository 
         status_code: response.statusCode,
         response_body: toJson(response.body),
         response_headers: JSON.stringify(response.headers),
+        expires_at: expiresAt,
       })
       .where('scope', '=', scope)
       .where('key', '=', key)

@@ -233,11 +233,21 @@ export interface IdempotencyRecord {
 }
 
 export interface IdempotencyKeyRepository {
-  /** Claims the key (state in_flight) or returns the existing unexpired record (claimed=false). */
+  /**
+   * Claims the key (state in_flight, until `expiresAt`) or returns the existing unexpired record
+   * (claimed=false). An expired record — a completed one past its TTL, or the claim of a process
+   * that died before completing — is taken over.
+   */
   claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
     { claimed: true } | { claimed: false; existing: IdempotencyRecord }
   >;
-  complete(key: string, scope: string, response: { statusCode: number; body: unknown; headers: Record<string, string> }): Promise<void>;
+  /** Stores the response to replay, kept until `expiresAt`. */
+  complete(
+    key: string,
+    scope: string,
+    response: { statusCode: number; body: unknown; headers: Record<string, string> },
+    expiresAt: number,
+  ): Promise<void>;
   /** Drops an in-flight claim whose request failed, so the client may retry. */
   release(key: string, scope: string): Promise<void>;
   deleteExpired(now: number): Promise<number>;

@@ -89,7 +89,12 @@ async function untilAccepted<T>(
           return found;
         }
       }
-      const transient = !(error instanceof ApiError) || error.status === 503;
+      // 503: the server is restarting; an in-flight Idempotency-Key: the claim of a request whose
+      // server was killed, free again once its lease ran out (the server says Retry-After).
+      const transient =
+        !(error instanceof ApiError) ||
+        error.status === 503 ||
+        error.problem.type === 'urn:lessor:problem:idempotency-key-in-flight';
       if (!transient || Date.now() > deadline) throw error;
       await sleep(200);
     }

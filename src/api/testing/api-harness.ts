@@ -84,13 +84,15 @@ export interface ApiHarness {
 export interface SuiteOptions extends Partial<ApiOptions> {
   /** Wraps the store the API sees (to slow down or break a call). */
   readonly wrapStore?: (store: Store) => ApiStore;
+  /** The API's clock (default: the real one). */
+  readonly now?: () => Date;
 }
 
 export function apiSuite(
   backend: TestBackend,
   title: string,
   body: (h: ApiHarness) => void,
-  { wrapStore, ...options }: SuiteOptions = {},
+  { wrapStore, now, ...options }: SuiteOptions = {},
 ): void {
   describe(`[${backend.name}] api: ${title}`, () => {
     let db: TestDatabase | undefined;
@@ -99,7 +101,7 @@ export function apiSuite(
     let listening: Promise<string> | undefined;
     before(async () => {
       db = await backend.create();
-      deps = apiDeps(db.store, wrapStore ? { store: wrapStore(db.store) } : {});
+      deps = apiDeps(db.store, { ...(wrapStore && { store: wrapStore(db.store) }), ...(now && { now }) });
       app = await createApiServer(deps, { tokens: TOKEN_CONFIG, rateLimitPerMinute: 0, ...options });
       await app.ready();
     });

@@ -118,11 +118,12 @@ export function callbackOutbox(c: Conformance): void {
     assert.ok(!inFlight.claimed && inFlight.existing.state === 'in_flight');
     assert.deepEqual(await claim({ scope: 'token-b' }), { claimed: true });
 
-    await store.idempotency.complete(key, 'token-a', {
-      statusCode: 201,
-      body: { id: 'x' },
-      headers: { location: '/x' },
-    });
+    await store.idempotency.complete(
+      key,
+      'token-a',
+      { statusCode: 201, body: { id: 'x' }, headers: { location: '/x' } },
+      now + 1_000,
+    );
     const replay = await claim({ requestHash: 'h2' });
     assert.ok(!replay.claimed);
     assert.deepEqual(
