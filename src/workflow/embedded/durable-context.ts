@@ -147,17 +147,22 @@ export class DurableContext implements WorkflowContext {
   }
 
   private decide(call: DurableCall): JournalDecision {
-    try {
-      return this.journal.decide(call);
-    } catch (error) {
-      this.handle.fatal = error as Error;
-      throw error;
-    }
+    return this.fatalOnNonDeterminism(() => this.journal.decide(call));
   }
 
   /** What an entry just stored (by us or, in a race, by another owner first) means for the call. */
   private replayEntry(call: DurableCall, stored: WorkflowStep): JournalDecision {
-    return new Journal(this.runId, [stored]).decide(call);
+    return this.fatalOnNonDeterminism(() => new Journal(this.runId, [stored]).decide(call));
+  }
+
+  /** A journal that disagrees with the code fails the run, even if the code catches the error. */
+  private fatalOnNonDeterminism(decide: () => JournalDecision): JournalDecision {
+    try {
+      return decide();
+    } catch (error) {
+      this.handle.fatal = error as Error;
+      throw error;
+    }
   }
 
   private replay<T>(stored: WorkflowStep): T {
