@@ -43,7 +43,7 @@ export interface ApiDeps {
 }
 
 export interface ApiOptions {
-  /** Bearer tokens; none configured = authentication off (loopback only, see `assertSafeBind`). */
+  /** Bearer tokens; none configured = authentication off (loopback only: the configuration checks). */
   readonly tokens: readonly TokenConfig[];
   /** Default 1 MiB; larger bodies get 413. */
   readonly bodyLimitBytes?: number;

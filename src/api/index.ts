@@ -3,6 +3,6 @@
  * directly (they load no server code).
  */
 export { createApiServer, API_VERSION } from './server.js';
-export { assertSafeBind, hashToken, isLoopback, type Role, type TokenConfig } from './auth.js';
+export { hashToken, isLoopback, type Role, type TokenConfig } from './auth.js';
 export { notifyEvents } from './events-routes.js';
 export type { ApiDeps, ApiOptions, ApiStore, ProviderCatalog } from './api-deps.js';

@@ -1,7 +1,7 @@
 /**
  * `createApiServer`: the HTTP API v1 as a fastify instance, not yet listening. The composition root
- * checks `assertSafeBind(host, tokens)`, then calls `listen`, and `close()` on shutdown (which also
- * ends open event streams).
+ * calls `listen` (loopback only without tokens: the configuration refuses other hosts) and
+ * `close()` on shutdown (which also ends open event streams).
  *
  * Request pipeline: request id (client `X-Request-Id` when sane, else a UUID; echoed on every
  * response and bound to every log line as `requestId`) → bearer auth and role check → rate limit →

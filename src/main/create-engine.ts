@@ -24,6 +24,7 @@ export async function createWorkflowEngine(config: LessorConfig, deps: EngineDep
       adminUrl: config.engine.restate.adminUrl!,
       endpointHost: config.engine.restate.endpointHost,
       endpointPort: config.engine.restate.endpointPort,
+      identityKeys: config.engine.restate.identityKeys,
       logger,
     });
   }

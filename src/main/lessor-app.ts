@@ -8,7 +8,6 @@ import type { Logger as PinoLogger } from 'pino';
 import { Registry } from 'prom-client';
 import { notifyEvents } from '../api/events-routes.js';
 import { createApiServer } from '../api/server.js';
-import { assertSafeBind } from '../api/auth.js';
 import { CallbackDispatcher } from '../callbacks/callback-dispatcher.js';
 import { ComputeManager } from '../compute/compute-manager.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
@@ -16,13 +15,13 @@ import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
-import { createStore } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
 import { notifyOnEvents } from './notify-on-events.js';
+import { openDatabase } from './open-database.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -38,14 +37,8 @@ export interface LessorApp {
 }
 
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
-  assertSafeBind(config.server.host, config.server.tokens);
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
-  const database = await createStore({
-    url: config.database.url,
-    dataDir: config.dataDir,
-    logger,
-    poolSize: config.database.poolSize,
-  });
+  const database = await openDatabase(config, logger);
   const closers: (() => Promise<void>)[] = [() => database.close()];
   const store = notifyOnEvents(database, notifyEvents);
   const closeAll = async (): Promise<void> => {
@@ -53,7 +46,6 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
       await close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
   };
   try {
-    await store.migrate();
     const providers = await buildProviders(config, logger);
     closers.push(() => providers.close());
 

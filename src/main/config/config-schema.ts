@@ -6,8 +6,10 @@
  */
 import { z } from 'zod';
 
+import { isLoopback } from '../../api/auth.js';
 import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
+import { isIdentityKey } from '../../workflow/restate/identity-key.js';
 
 /** Strings that spell a finite number become that number; anything else is left for zod to reject. */
 function toNumber(value: unknown): unknown {
@@ -94,12 +96,24 @@ const serverSchema = z.strictObject({
   rateLimit: z.strictObject({ perMinute: integer(0).default(6000) }).prefault({}),
 });
 
+/** Without tokens every caller is an anonymous admin: only the local machine may be one. */
+function refuseAnonymousExposure(server: z.output<typeof serverSchema>, ctx: z.RefinementCtx): void {
+  if (server.tokens.length > 0 || isLoopback(server.host)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['host'],
+    message: `refusing to listen on '${server.host}' without authentication: configure server.tokens or bind to 127.0.0.1`,
+  });
+}
+
 const databaseSchema = z.strictObject({
   url: z
     .string({ error: 'expected sqlite:PATH or postgres://…' })
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:PATH or postgres://…')
     .default('sqlite:./data/lessor.db'),
   poolSize: integer(1, 1000).default(10),
+  /** How long start-up keeps trying to reach the database before it gives up (exit 1). */
+  connectTimeoutMs: durationMs.default(30_000),
 });
 
 const engineSchema = z
@@ -112,6 +126,16 @@ const engineSchema = z
         /** Where Lessor serves its Restate service endpoint (registered with the admin API). */
         endpointPort: port.default(9080),
         endpointHost: host.default('127.0.0.1'),
+        /**
+         * Request-identity public keys (`publickeyv1_…`) of the Restate servers allowed to call the
+         * endpoint; required off loopback, where anyone reaching the port could otherwise run steps.
+         */
+        identityKeys: z
+          .array(
+            z.string().refine(isIdentityKey, 'expected a Restate request-identity key (publickeyv1_…)'),
+            { error: 'expected a list of publickeyv1_… keys' },
+          )
+          .default([]),
       })
       .prefault({}),
     embedded: z
@@ -131,6 +155,14 @@ const engineSchema = z
           message: 'required when engine.type is restate',
         });
       }
+    }
+    const { endpointHost, identityKeys } = engine.restate;
+    if (identityKeys.length === 0 && !isLoopback(endpointHost)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restate', 'endpointHost'],
+        message: `refusing to serve the Restate endpoint on '${endpointHost}' without request signing: configure engine.restate.identityKeys or bind to 127.0.0.1`,
+      });
     }
   });
 
@@ -213,7 +245,7 @@ const logSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  server: serverSchema.prefault({}),
+  server: serverSchema.superRefine(refuseAnonymousExposure).prefault({}),
   database: databaseSchema.prefault({}),
   engine: engineSchema.prefault({}),
   controller: controllerSchema.prefault({}),
