@@ -94,6 +94,7 @@ export interface ProviderSettings {
   /** Per-call timeout; the retry policy's `timeoutMs` may override it per operation. */
   readonly timeoutMs: number;
   readonly dataDir: string;
+  /** Already bound to `provider: <type>`: a provider must not bind that key again. */
   readonly logger: Logger;
 }
 
