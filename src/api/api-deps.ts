@@ -42,31 +42,26 @@ export interface ApiDeps {
   readonly wakeCallbacks?: () => void;
 }
 
+/** Configured settings: their defaults live in the configuration schema only (`server.*`). */
 export interface ApiOptions {
   /** Bearer tokens; none configured = authentication off (loopback only: the configuration checks). */
   readonly tokens: readonly TokenConfig[];
-  /** Default 1 MiB; larger bodies get 413. */
-  readonly bodyLimitBytes?: number;
-  /** Time allowed to receive a whole request (node `requestTimeout`); default 30 s. */
-  readonly requestTimeoutMs?: number;
-  /** Per token (or per IP when anonymous); default 1200, 0 disables. */
-  readonly rateLimitPerMinute?: number;
+  /** Larger bodies get 413. */
+  readonly bodyLimitBytes: number;
+  /** Time allowed to receive a whole request (node `requestTimeout`). */
+  readonly requestTimeoutMs: number;
+  /** Per token (or per IP when anonymous); 0 disables. */
+  readonly rateLimitPerMinute: number;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
   readonly ready?: () => Promise<void>;
-  /** SSE tuning: store poll interval while connected (default 250 ms) and heartbeat (default 15 s). */
+  /** SSE tuning (not configuration): store poll interval while connected, and heartbeat. */
   readonly ssePollMs?: number;
   readonly sseHeartbeatMs?: number;
 }
 
-export const DEFAULTS = {
-  bodyLimitBytes: 1024 * 1024,
-  requestTimeoutMs: 30_000,
-  rateLimitPerMinute: 1200,
-  ssePollMs: 250,
-  sseHeartbeatMs: 15_000,
-} as const;
+export const SSE_TUNING = { ssePollMs: 250, sseHeartbeatMs: 15_000 } as const;
 
 /** What every route module receives. */
 export interface ApiContext {

@@ -8,9 +8,10 @@
  * configuration refuses any other bind address then (`server.host`, checked when it is loaded).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { httpError } from './problem.js';
+
+export { isLoopback } from '../domain/loopback.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 /** `open`: no token needed (health, metrics, docs). */
@@ -91,12 +92,4 @@ function describe(access: Access): string {
   if (access === 'write') return 'change tenants';
   if (access === 'admin') return 'perform admin operations';
   return 'read';
-}
-
-export function isLoopback(host: string): boolean {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  if (isIP(bare) === 6) return bare === '::1' || /^::ffff:127\./i.test(bare);
-  return false;
 }

@@ -7,7 +7,7 @@ import {
   apiDeps,
   apiSuite,
   tenantBody,
-  TOKEN_CONFIG,
+  testApiOptions,
   TOKENS,
   uniqueName,
   type ApiHarness,
@@ -104,7 +104,7 @@ for (const backend of backends()) {
       });
 
       h.test('server close ends open streams promptly and cleanly', async () => {
-        const app = await createApiServer(apiDeps(h.store()), { tokens: TOKEN_CONFIG });
+        const app = await createApiServer(apiDeps(h.store()), testApiOptions());
         const base = await app.listen({ host: '127.0.0.1', port: 0 });
         const res = await fetch(`${base}/v1/events`, { headers: AUTH });
         const reader = res.body!.getReader();

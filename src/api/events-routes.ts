@@ -6,7 +6,7 @@
  */
 import { httpError } from './problem.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
-import { DEFAULTS } from './api-deps.js';
+import { SSE_TUNING } from './api-deps.js';
 import { StreamHeaders, StreamQuery } from './schemas-query.js';
 import { SseSession } from './sse-session.js';
 
@@ -58,8 +58,8 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         afterSeq,
         fetch: (after, limit) => ctx.deps.store.events.listSince(after, limit),
         ...(tenantId !== undefined && { filter: (event) => event.tenantId === tenantId }),
-        pollMs: ctx.options.ssePollMs ?? DEFAULTS.ssePollMs,
-        heartbeatMs: ctx.options.sseHeartbeatMs ?? DEFAULTS.sseHeartbeatMs,
+        pollMs: ctx.options.ssePollMs ?? SSE_TUNING.ssePollMs,
+        heartbeatMs: ctx.options.sseHeartbeatMs ?? SSE_TUNING.sseHeartbeatMs,
         log: request.log,
       });
       reply.hijack();

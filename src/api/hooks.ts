@@ -4,7 +4,6 @@
  */
 import type { Registry } from 'prom-client';
 import type { ApiApp, ApiContext } from './api-deps.js';
-import { DEFAULTS } from './api-deps.js';
 import { createAuthenticator } from './auth.js';
 import { createHttpMetrics } from './metrics.js';
 import { httpError } from './problem.js';
@@ -19,7 +18,7 @@ export function mediaTypeOf(header: string | undefined): string | undefined {
 
 export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry): void {
   const authenticate = createAuthenticator(ctx.options.tokens);
-  const limiter = createRateLimiter(ctx.options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute);
+  const limiter = createRateLimiter(ctx.options.rateLimitPerMinute);
   const observe = createHttpMetrics(registry);
   app.decorateRequest('principal', null as never);
 

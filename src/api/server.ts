@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
-import { DEFAULTS, type ApiApp, type ApiContext, type ApiDeps, type ApiOptions } from './api-deps.js';
+import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
 import { registerEventRoutes } from './events-routes.js';
 import { registerExecutionRoutes } from './executions-routes.js';
@@ -43,8 +43,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     loggerInstance: deps.logger,
     genReqId: requestIdOf,
     logController: new RequestLogController(),
-    bodyLimit: options.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
-    requestTimeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    bodyLimit: options.bodyLimitBytes,
+    requestTimeout: options.requestTimeoutMs,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

@@ -6,9 +6,6 @@ import type { JsonObject } from '../domain/tenant.js';
 import type { LessorConfig } from './config/load-config.js';
 import { PROVIDER_FACTORIES } from './provider-factories.js';
 
-/** Provider call timeout when the block does not set `timeoutMs`. */
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
-
 export async function buildProviders(config: LessorConfig, logger: Logger): Promise<ProviderRegistry> {
   const entries: ProviderEntry[] = [];
   try {
@@ -23,7 +20,7 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
       const settings = {
         options: coerceScalars(options),
         defaults: (defaults ?? {}) as JsonObject,
-        timeoutMs: timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+        timeoutMs,
         dataDir: config.dataDir,
         logger: logger.child({ provider: type }),
       };

@@ -17,6 +17,7 @@ import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
+import { apiOptionsOf } from './api-options.js';
 import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
@@ -107,13 +108,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
         metrics: new Registry(),
         wakeCallbacks: () => dispatcher.wake(),
       },
-      {
-        tokens: config.server.tokens,
-        bodyLimitBytes: config.server.bodyLimitBytes,
-        requestTimeoutMs: config.server.requestTimeoutMs,
-        rateLimitPerMinute: config.server.rateLimit.perMinute,
-        defaultProvider: config.compute.defaultProvider,
-      },
+      apiOptionsOf(config),
     );
     const url = await api.listen({ host: config.server.host, port: config.server.port });
     closers.push(() => api.close());

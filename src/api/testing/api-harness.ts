@@ -15,6 +15,8 @@ import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js'
 import type { ReconcileTrigger } from '../../controller/reconcile-trigger.js';
 import { silentLogger } from '../../domain/logger.js';
 import type { TriggerSource } from '../../domain/workflow-run.js';
+import { apiOptionsOf } from '../../main/api-options.js';
+import { defaultConfig } from '../../main/config/testing/default-config.js';
 import type { Store } from '../../store/store.js';
 import type { TestBackend, TestDatabase } from '../../store/testing/test-databases.js';
 import type { ApiDeps, ApiOptions, ApiStore } from '../api-deps.js';
@@ -81,6 +83,20 @@ export interface ApiHarness {
 }
 
 /** One database and one server per suite and backend; tests share them (use `uniqueName`). */
+/**
+ * The API settings of a default configuration, with the test tokens, no rate limit and the fake
+ * registry's default provider unless `overrides` say otherwise.
+ */
+export function testApiOptions(overrides: Partial<ApiOptions> = {}): ApiOptions {
+  return {
+    ...apiOptionsOf(defaultConfig()),
+    tokens: TOKEN_CONFIG,
+    rateLimitPerMinute: 0,
+    defaultProvider: undefined,
+    ...overrides,
+  };
+}
+
 export interface SuiteOptions extends Partial<ApiOptions> {
   /** Wraps the store the API sees (to slow down or break a call). */
   readonly wrapStore?: (store: Store) => ApiStore;
@@ -102,7 +118,7 @@ export function apiSuite(
     before(async () => {
       db = await backend.create();
       deps = apiDeps(db.store, { ...(wrapStore && { store: wrapStore(db.store) }), ...(now && { now }) });
-      app = await createApiServer(deps, { tokens: TOKEN_CONFIG, rateLimitPerMinute: 0, ...options });
+      app = await createApiServer(deps, testApiOptions(options));
       await app.ready();
     });
     after(async () => {

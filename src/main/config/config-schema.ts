@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 
-import { isLoopback } from '../../api/auth.js';
 import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
+import { isLoopback } from '../../domain/loopback.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
 import { isIdentityKey } from '../../workflow/restate/identity-key.js';
 
@@ -179,7 +179,7 @@ const providerBlockSchema = z.looseObject({
   /** Merged under every tenant's `spec.config` before validation (SPEC §3.1). */
   defaults: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
   /** Timeout of one call to this provider. */
-  timeoutMs: durationMs.optional(),
+  timeoutMs: durationMs.default(120_000),
 });
 
 const computeSchema = z
@@ -196,7 +196,8 @@ const computeSchema = z
         z.preprocess((block) => block ?? {}, providerBlockSchema),
         { error: 'expected a mapping of provider name to its settings' },
       )
-      .default({ process: {} }),
+      // prefault, not default: the built-in block is parsed, so it gets the block defaults too.
+      .prefault({ process: {} }),
   })
   .superRefine((compute, ctx) => {
     if (!Object.hasOwn(compute.providers, compute.defaultProvider)) {

@@ -356,7 +356,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       reconcileTimeoutMs: 30_000,
       rateLimitPerSecond: 2000,
     },
-    compute: { defaultProvider: 'process', providers: { process: {} } },
+    compute: { defaultProvider: 'process', providers: { process: { timeoutMs: 120_000 } } },
     retryPolicy: { provision: {}, update: {}, delete: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
     log: { level: 'info', format: 'json' },
