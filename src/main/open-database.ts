@@ -18,10 +18,18 @@ const MAX_RETRY_MS = 5_000;
 
 export async function openDatabase(config: LessorConfig, logger: Logger): Promise<Store> {
   const { url, poolSize, connectTimeoutMs } = config.database;
-  const store = await createStore({ url, dataDir: config.dataDir, logger, poolSize });
+  const database = databaseLabel(url);
+  const store = await createStore({ url, dataDir: config.dataDir, logger, poolSize }).catch(
+    (error: unknown) => {
+      // e.g. the SQLite file's directory cannot be made
+      throw new StartupError(`cannot open the database ${database}: ${failureReason(error)}`, {
+        cause: error,
+      });
+    },
+  );
   try {
     await whileUnreachable(() => store.migrate(), {
-      database: databaseLabel(url),
+      database,
       timeoutMs: connectTimeoutMs,
       log: logger.child({ component: 'startup' }),
     });

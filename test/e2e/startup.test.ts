@@ -5,7 +5,7 @@
  * never with a stack trace. A database that comes up within that window is simply used.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,50 @@ describe('lessor serve refuses to start, cleanly', () => {
       .filter((line) => line.includes('database unreachable; retrying'));
     assert.ok(retries.length >= 2, `expected retries to be logged:\n${result.stdout}`);
     assert.ok(tookMs >= 1500, `gave up after ${tookMs} ms, before connectTimeoutMs`);
+  });
+});
+
+describe('lessor serve does not wait out what waiting cannot cure', () => {
+  test('a PostgreSQL database that does not exist: exit 1 at once, naming it', async () => {
+    const name = `lessor_missing_${process.pid}`;
+    const started = Date.now();
+    const result = await runLessor(['serve'], {
+      entry: ENTRY,
+      env: {
+        LESSOR_SERVER__PORT: String(await freePort()),
+        LESSOR_DATABASE__URL: `postgres://postgres@127.0.0.1:5432/${name}`,
+        LESSOR_DATABASE__CONNECT_TIMEOUT_MS: '60000',
+      },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(
+      result.stderr,
+      `lessor: cannot prepare the database postgres://postgres@127.0.0.1:5432/${name}: migrations could not run: database "${name}" does not exist\n`,
+    );
+    assert.ok(Date.now() - started < 30_000, 'it waited for connectTimeoutMs');
+  });
+
+  test('an SQLite file whose directory cannot be made: exit 1, one line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lessor-startup-'));
+    try {
+      const blocker = join(dir, 'a-file');
+      await writeFile(blocker, '');
+      const result = await runLessor(['serve'], {
+        entry: ENTRY,
+        env: {
+          LESSOR_SERVER__PORT: String(await freePort()),
+          LESSOR_DATABASE__URL: `sqlite:${blocker}/lessor.db`,
+        },
+      });
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.stderr.split('\n').length, 2, result.stderr);
+      assert.ok(
+        result.stderr.startsWith(`lessor: cannot open the database sqlite:${blocker}/lessor.db: `),
+        result.stderr,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
