@@ -8,8 +8,8 @@
  * while the provider call runs; `open()` starts a loop that re-drives executions whose owner died
  * (orphan-recovery.ts). `close()` stops the loop and abandons in-flight calls without settling them.
  */
-import { configHash } from '../domain/canonical-json.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage, UnavailableError } from '../domain/errors.js';
 import { computeExecutionId } from '../domain/ids.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
@@ -35,6 +35,8 @@ export const DEFAULT_LEASE_MS = 15_000;
 export interface ComputeManagerOptions {
   readonly ledger: ExecutionLedger;
   readonly registry: ProviderRegistry;
+  /** The server's keyed hash of effective configs (execution ids and records derive from it). */
+  readonly hasher: ConfigHasher;
   /** Lease owner id of this process; unique per process (e.g. `<hostname>:<pid>:<uuid>`). */
   readonly instanceId: string;
   /** Current tenant spec, to rebuild the config of orphans (`(id) => store.tenants.get(id)`). */
@@ -75,6 +77,7 @@ export class ComputeManager implements ComputeApi {
     this.deps = {
       ...base,
       runner: this.runner,
+      hasher: options.hasher,
       tenants: options.tenants,
       batchSize: options.recoveryBatchSize ?? 50,
     };
@@ -182,7 +185,7 @@ export class ComputeManager implements ComputeApi {
     const { registry } = this.deps;
     const provider = registry.resolveProvider(request.tenant.spec.provider);
     const config = registry.mergedConfig(provider, request.tenant.spec.config);
-    const hash = configHash(config);
+    const hash = this.deps.hasher(config);
     const { id, name } = request.tenant;
     const { operation, generation, workflowRunId } = request;
     return {

@@ -1,5 +1,6 @@
 /** Builds the provider registry from `compute.providers`: a provider is enabled by having a block. */
 import { createProviderRegistry, type ProviderEntry, type ProviderRegistry } from '../compute/provider-registry.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { ValidationError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { JsonObject } from '../domain/tenant.js';
@@ -9,7 +10,11 @@ import { PROVIDER_FACTORIES } from './provider-factories.js';
 /** Provider call timeout when the block does not set `timeoutMs`. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
 
-export async function buildProviders(config: LessorConfig, logger: Logger): Promise<ProviderRegistry> {
+export async function buildProviders(
+  config: LessorConfig,
+  logger: Logger,
+  hasher: ConfigHasher,
+): Promise<ProviderRegistry> {
   const entries: ProviderEntry[] = [];
   try {
     for (const [type, block] of Object.entries(config.compute.providers)) {
@@ -26,6 +31,7 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
         timeoutMs: timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
         dataDir: config.dataDir,
         logger: logger.child({ provider: type }),
+        hasher,
       };
       const factory = await load();
       entries.push({ provider: await factory.create(settings), settings });

@@ -23,6 +23,7 @@ import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
 import { notifyOnEvents } from './notify-on-events.js';
+import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -40,11 +41,13 @@ export interface LessorApp {
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
   assertSafeBind(config.server.host, config.server.tokens);
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
+  const secrets = openServerSecrets(config, logger);
   const database = await createStore({
     url: config.database.url,
     dataDir: config.dataDir,
     logger,
     poolSize: config.database.poolSize,
+    secrets: secrets.atRest,
   });
   const closers: (() => Promise<void>)[] = [() => database.close()];
   const store = notifyOnEvents(database, notifyEvents);
@@ -54,14 +57,17 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
   };
   try {
     await store.migrate();
-    const providers = await buildProviders(config, logger);
+    const hasher = await loadConfigHasher(store);
+    const providers = await buildProviders(config, logger, hasher);
     closers.push(() => providers.close());
+    secrets.bindFields(providers);
 
     // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
     let wakeCallbacks = (): void => {};
     const compute = new ComputeManager({
       ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
       registry: providers,
+      hasher,
       instanceId,
       tenants: (id) => store.tenants.get(id),
       logger,
@@ -88,6 +94,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
       runs: store.runs,
       engine,
       compute,
+      hasher,
       logger: logger.child({ component: 'reconciler' }),
     });
     const controller = new Controller(
@@ -111,6 +118,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
         executions: compute,
         runs: engine,
         trigger: controller,
+        hasher,
         logger,
         metrics: new Registry(),
         wakeCallbacks: () => dispatcher.wake(),

@@ -15,6 +15,9 @@ import { insertEvents, KyselyTenantEventRepository } from './event-repository.js
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { specCodec, type SecretsAtRest } from './sealed-specs.js';
+import { resealSecrets } from './secret-reseal.js';
+import { KyselyServerSecretRepository } from './server-secret-repository.js';
 import type { Store } from './store.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
 import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
@@ -23,10 +26,13 @@ import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
 export interface KyselyStoreOptions {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
+  /** Secret values at rest: sealed with this key ring; absent, nothing is sealed. */
+  readonly secrets?: SecretsAtRest | undefined;
 }
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
-  const ctx: StoreContext = { db: options.db, dialect: options.dialect };
+  const { secrets } = options;
+  const ctx: StoreContext = { db: options.db, dialect: options.dialect, specs: specCodec(secrets), secrets };
   let closed: Promise<void> | undefined;
   return {
     dialect: ctx.dialect.name,
@@ -37,6 +43,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     executions: new KyselyComputeExecutionRepository(ctx),
     callbacks: new KyselyCallbackRepository(ctx),
     idempotency: new KyselyIdempotencyKeyRepository(ctx),
+    serverSecrets: new KyselyServerSecretRepository(ctx),
+    resealSecrets: (options) => resealSecrets(ctx, options),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
     migrate: () => migrateToLatest(ctx.db, ctx.dialect),

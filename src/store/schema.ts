@@ -141,6 +141,13 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** Deployment secrets (the config-hash key), sealed under the secrets key (0004-server-secrets). */
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -152,4 +159,5 @@ export interface Database {
   compute_execution_history: ComputeExecutionHistoryTable;
   callbacks: CallbacksTable;
   idempotency_keys: IdempotencyKeysTable;
+  server_secrets: ServerSecretsTable;
 }

@@ -4,6 +4,7 @@
  * whose `partial` says which steps had succeeded and which engine ids exist.
  */
 import { ComputeError } from '../../../domain/compute-error.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Logger } from '../../../domain/logger.js';
 import { DockerApiError, type DockerClient } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
@@ -20,6 +21,8 @@ export interface DockerContext {
   readonly stopTimeoutSeconds: number;
   /** Budget for cleaning up after a failure, when the caller's signal may already be aborted. */
   readonly cleanupTimeoutMs: number;
+  /** The server's keyed hash, for the config-hash labels. */
+  readonly hasher: ConfigHasher;
 }
 
 /** Steps done so far in one call, for `ComputeError.partial`. */

@@ -14,6 +14,6 @@ export const ecsProviderFactory: ProviderFactory = {
     const options = parseEcsOptions(settings);
     const ecs = await import('@aws-sdk/client-ecs');
     const clients = new EcsClients(ecs, () => import('@aws-sdk/client-sts'), options);
-    return new EcsProvider({ clients, options, logger: settings.logger });
+    return new EcsProvider({ clients, options, logger: settings.logger, hasher: settings.hasher });
   },
 };

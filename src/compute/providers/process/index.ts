@@ -1,6 +1,7 @@
 /** The `process` provider folder: wired in `main/` with one line (`processProviderFactory`). */
 import type { ProviderFactory } from '../../provider.js';
 import { ProcessProvider } from './process-provider.js';
+import { secureStateRoot } from './process-state.js';
 
 export { ProcessProvider, type ProcessProviderOptions } from './process-provider.js';
 export { PROCESS_CONFIG_SCHEMA, type ProcessConfig } from './process-schema.js';
@@ -19,8 +20,10 @@ export const processProviderFactory: ProviderFactory = {
     };
     const stopGraceMs = number('stopGraceMs');
     const startupGraceMs = number('startupGraceMs');
+    await secureStateRoot(settings.dataDir);
     return new ProcessProvider({
       dataDir: settings.dataDir,
+      hasher: settings.hasher,
       ...(stopGraceMs !== undefined && { stopGraceMs }),
       ...(startupGraceMs !== undefined && { startupGraceMs }),
     });
