@@ -8,6 +8,7 @@ import { callbackOutbox } from './conformance/delivery.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
+import { secretsAtRest } from './conformance/secrets-at-rest.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantListing } from './conformance/tenant-listing.js';
@@ -28,4 +29,5 @@ for (const backend of backends()) {
     'compute execution leases': computeExecutionLeases,
   });
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
+  runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
 }
