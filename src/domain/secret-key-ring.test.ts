@@ -88,3 +88,21 @@ test('keys decode from base64 or hex, 32 bytes only', () => {
   for (const bad of ['', 'short', Buffer.alloc(16).toString('base64'), Buffer.alloc(33).toString('hex')])
     assert.equal(decodeSecretKey(bad), undefined, bad);
 });
+
+test('a ring with reload picks up a key it lacks (a rotation while running), at most once a second', () => {
+  const later = new SecretKeyRing([newKey, oldKey]).seal('v', 'c');
+  let clock = 0;
+  let reloads = 0;
+  const ring = new SecretKeyRing([oldKey], {
+    now: () => clock,
+    reload: () => (++reloads, [newKey, oldKey]),
+  });
+  assert.equal(ring.open(later, 'c'), 'v');
+  assert.equal(ring.currentKeyId, secretKeyId(newKey), 'new values go under the reloaded current key');
+  const unknown = new SecretKeyRing([Buffer.alloc(32, 3)]).seal('v', 'c');
+  assert.throws(() => ring.open(unknown, 'c'), SecretsError);
+  assert.equal(reloads, 1, 'a second miss within a second does not re-read');
+  clock += 1_000;
+  assert.throws(() => ring.open(unknown, 'c'), SecretsError);
+  assert.equal(reloads, 2);
+});

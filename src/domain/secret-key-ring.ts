@@ -6,7 +6,8 @@
  * Sealed form: `enc:v1:<keyId>:<base64url(nonce ‖ ciphertext ‖ tag)>`. `keyId` is the first 8 hex
  * digits of HMAC-SHA256(key, "lessor-key-id"): it names a key without revealing it. Every value is
  * bound to a `context` (associated data, e.g. `tenant:<id>`), so a ciphertext copied to another place
- * does not open there. Pure: `node:crypto` only computes.
+ * does not open there. Pure: `node:crypto` only computes; where keys come from is the caller's
+ * business (`reload`).
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { LessorError } from './errors.js';
@@ -54,20 +55,35 @@ export function sealedKeyId(value: string): string | undefined {
   return SEALED.exec(value)?.[1];
 }
 
+export interface SecretKeyRingOptions {
+  /**
+   * Called when a value names a key the ring lacks (at most once a second): the keys as they are
+   * now, current first — e.g. a key file re-read after `lessor secrets rotate-key` changed it, so a
+   * running server follows a rotation instead of failing until it restarts.
+   */
+  readonly reload?: () => readonly Uint8Array[];
+  /** Clock for the reload throttle (epoch ms). */
+  readonly now?: () => number;
+}
+
+const RELOAD_INTERVAL_MS = 1_000;
+
 export class SecretKeyRing {
-  private readonly keys = new Map<string, Buffer>();
-  readonly currentKeyId: string;
+  private keys = new Map<string, Buffer>();
+  private current = '';
+  private lastReload = Number.NEGATIVE_INFINITY;
 
   /** `keys[0]` seals; every key opens. Duplicates are ignored. */
-  constructor(keys: readonly Uint8Array[]) {
-    for (const key of keys) {
-      if (key.length !== SECRET_KEY_BYTES) throw new RangeError(`a secrets key is ${SECRET_KEY_BYTES} bytes`);
-      const id = secretKeyId(key);
-      if (!this.keys.has(id)) this.keys.set(id, Buffer.from(key));
-    }
-    const first = this.keys.keys().next();
-    if (first.done) throw new RangeError('a key ring needs at least one key');
-    this.currentKeyId = first.value;
+  constructor(
+    keys: readonly Uint8Array[],
+    private readonly options: SecretKeyRingOptions = {},
+  ) {
+    this.replace(keys);
+  }
+
+  /** The id of the key new values are sealed under. */
+  get currentKeyId(): string {
+    return this.current;
   }
 
   /** Ids of every key, the current one first. */
@@ -93,7 +109,7 @@ export class SecretKeyRing {
     const match = SEALED.exec(sealed);
     if (!match) throw new SecretsError('a stored secret value is malformed');
     const keyId = match[1]!;
-    const key = this.keys.get(keyId);
+    const key = this.keys.get(keyId) ?? this.reloadFor(keyId);
     if (!key) {
       throw new SecretsError(
         `a stored secret is sealed under key ${keyId}, which this server does not have (its keys: ${this.keyIds.join(', ')}); configure that key as secrets.key or in secrets.previousKeys`,
@@ -114,5 +130,26 @@ export class SecretKeyRing {
         cause: error instanceof Error ? error.message : String(error),
       });
     }
+  }
+
+  private reloadFor(keyId: string): Buffer | undefined {
+    const { reload, now = Date.now } = this.options;
+    if (!reload || now() - this.lastReload < RELOAD_INTERVAL_MS) return undefined;
+    this.lastReload = now();
+    this.replace(reload());
+    return this.keys.get(keyId);
+  }
+
+  private replace(keys: readonly Uint8Array[]): void {
+    const next = new Map<string, Buffer>();
+    for (const key of keys) {
+      if (key.length !== SECRET_KEY_BYTES) throw new RangeError(`a secrets key is ${SECRET_KEY_BYTES} bytes`);
+      const id = secretKeyId(key);
+      if (!next.has(id)) next.set(id, Buffer.from(key));
+    }
+    const first = next.keys().next();
+    if (first.done) throw new RangeError('a key ring needs at least one key');
+    this.keys = next;
+    this.current = first.value;
   }
 }

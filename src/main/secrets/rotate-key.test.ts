@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import type { ConfigHasher } from '../../domain/config-hasher.js';
 import { silentLogger } from '../../domain/logger.js';
-import { encodeSecretKey, newSecretKey, SecretsError, secretKeyId } from '../../domain/secret-key-ring.js';
+import { encodeSecretKey, newSecretKey, secretKeyId } from '../../domain/secret-key-ring.js';
 import type { JsonObject } from '../../domain/tenant.js';
 import { createStore } from '../../store/create-store.js';
 import type { Store } from '../../store/store.js';
@@ -158,6 +158,21 @@ for (const backend of backends()) {
       assert.equal(again.report.resealed, 0);
     });
 
+    test(`[${backend.name}] a running server follows a key file rotation: it re-reads the file`, async () => {
+      const config = configWith();
+      await withServer(config, async (s) => {
+        const before = await createTenant(s);
+        const outcome = await rotateSecretsKey(config, silentLogger);
+        assert.equal(tokenOf((await s.store.tenants.get(before.id))!.spec.config), 'hunter2');
+        await createTenant(s);
+        assert.deepEqual(
+          Object.keys(await sealedUnder()),
+          [outcome.keyId],
+          'the server still seals with the old key',
+        );
+      });
+    });
+
     test(`[${backend.name}] two rotations later the key file holds the current key and the one before`, async () => {
       const config = configWith();
       await withServer(config, createTenant);
@@ -187,7 +202,8 @@ for (const backend of backends()) {
       const stranger = configWith({ LESSOR_SECRETS__KEY: encodeSecretKey(newSecretKey()) });
       await assert.rejects(
         openServer(stranger),
-        (error: unknown) => error instanceof SecretsError && /same secrets key/.test(error.message),
+        (error: unknown) =>
+          error instanceof ConfigError && /secrets\.key: .*same secrets key/.test(error.message),
       );
     });
   });

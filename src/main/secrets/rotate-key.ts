@@ -6,7 +6,7 @@
  *   the old keys behind it; then every value is re-sealed. A crash at any point leaves a file that
  *   opens everything, and running the command again (`--resume`) finishes the job. When no value
  *   is left under an older key, the file is trimmed to the new key and the one before it (kept
- *   for a server that still runs with it until it is restarted).
+ *   for a running server that has not yet re-read the file and still seals with it).
  * - `secrets.key` set: the new key is `secrets.key` and the old ones `secrets.previousKeys`; the
  *   command re-seals under `secrets.key` and says when `previousKeys` may go.
  * Re-sealing is the store's (`resealSecrets`): batches, one transaction each, compare-and-set per

@@ -3,14 +3,15 @@
  * key file as `serve` does). The modules are imported inside the action, so client commands start
  * without loading them.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { RotationOutcome } from './rotate-key.js';
 
 interface RotateFlags {
   readonly config?: string;
   readonly databaseUrl?: string;
   readonly newKeyFile?: string;
   readonly resume?: boolean;
-  readonly batchSize?: string;
+  readonly batchSize?: number;
 }
 
 export function addSecretsCommands(program: Command): void {
@@ -27,7 +28,7 @@ export function addSecretsCommands(program: Command): void {
       'file holding the new key (key file format, mode 0600); never pass a key as an argument',
     )
     .option('--resume', 'finish an interrupted rotation under the key file’s current key')
-    .option('--batch-size <n>', 'tenants re-sealed per transaction (default 200)')
+    .option('--batch-size <n>', 'tenants re-sealed per transaction (default 200)', positiveInteger)
     .action(async (flags: RotateFlags) => {
       const { loadConfig } = await import('../config/load-config.js');
       const { createLogger } = await import('../logger.js');
@@ -42,25 +43,35 @@ export function addSecretsCommands(program: Command): void {
       const outcome = await rotateSecretsKey(config, logger, {
         ...(flags.newKeyFile !== undefined && { newKeyFile: flags.newKeyFile }),
         ...(flags.resume === true && { resume: true }),
-        ...(flags.batchSize !== undefined && { batchSize: Number(flags.batchSize) }),
+        ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
       });
-      const { keyId, report, keyFile } = outcome;
-      process.stdout.write(
-        `re-sealed ${report.resealed} of ${report.tenants} tenant(s) and ${report.serverSecrets} server secret(s) under key ${keyId}\n`,
-      );
-      if (report.remaining > 0) {
-        process.stderr.write(
-          `${report.remaining} tenant(s) were written meanwhile under an older key by a server that still runs with it: restart every server, then run \`lessor secrets rotate-key --resume\`\n`,
-        );
-        process.exitCode = 1;
-      } else if (keyFile) {
-        process.stdout.write(
-          `${keyFile.path} holds key(s) ${keyFile.keyIds.join(', ')}: restart every server to seal with ${keyId}\n`,
-        );
-      } else {
-        process.stdout.write(
-          `every secret is sealed under ${keyId}: once every server runs with it, remove secrets.previousKeys\n`,
-        );
-      }
+      printOutcome(outcome);
     });
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError('expected a whole number of at least 1');
+  return parsed;
+}
+
+/** What the operator needs to know next; exit code 1 while rows remain under an older key. */
+function printOutcome({ keyId, report, keyFile }: RotationOutcome): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(
+    `re-sealed ${report.resealed} of ${report.tenants} tenant(s) and ${report.serverSecrets} server secret(s) under key ${keyId}`,
+  );
+  if (report.remaining > 0) {
+    process.stderr.write(
+      `${report.remaining} tenant(s) were written meanwhile by a server still sealing with an older key: run \`lessor secrets rotate-key --resume\` again (or restart the servers first)\n`,
+    );
+    process.exitCode = 1;
+  } else if (keyFile) {
+    out(
+      `${keyFile.path} holds key(s) ${keyFile.keyIds.join(', ')}; running servers re-read it as they meet re-sealed values`,
+    );
+  } else {
+    out(`every secret is sealed under ${keyId}: once every server runs with it, remove secrets.previousKeys`);
+  }
 }

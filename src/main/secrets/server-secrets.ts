@@ -13,13 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { keyedConfigHasher, type ConfigHasher, HASH_KEY_BYTES } from '../../domain/config-hasher.js';
 import type { Logger } from '../../domain/logger.js';
-import { decodeSecretKey, SecretKeyRing } from '../../domain/secret-key-ring.js';
+import { decodeSecretKey, SecretKeyRing, SecretsError } from '../../domain/secret-key-ring.js';
 import type { JsonObject, JsonValue } from '../../domain/tenant.js';
 import type { SecretFields, SecretsAtRest } from '../../store/sealed-specs.js';
 import type { Store } from '../../store/store.js';
+import { ConfigError } from '../config/config-error.js';
 import type { LessorConfig } from '../config/config-schema.js';
 import { secureDataDir } from './data-dir.js';
-import { readOrCreateKeyFile } from './key-file.js';
+import { readKeyFile, readOrCreateKeyFile } from './key-file.js';
 
 /** Where the current key comes from. */
 export type KeySource = { readonly kind: 'config' } | { readonly kind: 'file'; readonly path: string };
@@ -46,30 +47,59 @@ export function configuredKeys(keys: readonly string[]): Buffer[] {
 
 export function openServerSecrets(config: LessorConfig, logger: Logger): ServerSecrets {
   secureDataDir(config.dataDir, logger);
-  const previous = configuredKeys(config.secrets.previousKeys);
-  let ring: SecretKeyRing;
-  let source: KeySource;
-  if (config.secrets.key !== undefined) {
-    ring = new SecretKeyRing([...configuredKeys([config.secrets.key]), ...previous]);
-    source = { kind: 'config' };
-  } else {
-    const path = keyFilePath(config);
-    const { keys, created } = readOrCreateKeyFile(path);
-    if (created)
-      logger.info({ path }, 'created the secrets key file: back it up, the secrets in the database need it');
-    ring = new SecretKeyRing([...keys, ...previous]);
-    source = { kind: 'file', path };
-  }
+  const { ring, source } = keyRingOf(config, logger);
   logger.info({ keyId: ring.currentKeyId, keyIds: ring.keyIds, source: source.kind }, 'secrets at rest');
   const fields = lateSecretFields();
   return { atRest: { ring, fields }, source, bindFields: (registry) => fields.bind(registry) };
 }
 
-/** The keyed config hasher of this deployment: its key is made once and kept sealed in the database. */
+function keyRingOf(config: LessorConfig, logger: Logger): { ring: SecretKeyRing; source: KeySource } {
+  const previous = configuredKeys(config.secrets.previousKeys);
+  if (config.secrets.key !== undefined) {
+    const ring = new SecretKeyRing([...configuredKeys([config.secrets.key]), ...previous]);
+    return { ring, source: { kind: 'config' } };
+  }
+  const path = keyFilePath(config);
+  const { keys, created } = readOrCreateKeyFile(path);
+  if (created)
+    logger.info({ path }, 'created the secrets key file: back it up, the secrets in the database need it');
+  const reload = keyFileReload(path, keys, previous, logger);
+  return { ring: new SecretKeyRing([...keys, ...previous], { reload }), source: { kind: 'file', path } };
+}
+
+/**
+ * Re-reads the key file when a value names a key the server lacks (`rotate-key` ran while it was
+ * up): the server then opens the re-sealed values and seals with the new key. A file that cannot be
+ * read now leaves the server with the keys it has, and a warning.
+ */
+function keyFileReload(path: string, keys: readonly Buffer[], previous: readonly Buffer[], logger: Logger) {
+  let known = keys;
+  return (): Buffer[] => {
+    try {
+      known = readKeyFile(path) ?? known;
+      logger.info({ path }, 're-read the secrets key file: a stored value names a key this server lacked');
+    } catch (error) {
+      const err = error instanceof Error ? error.message : String(error);
+      logger.warn({ path, err }, 'cannot re-read the secrets key file');
+    }
+    return [...known, ...previous];
+  };
+}
+
+/**
+ * The keyed config hasher of this deployment: its key is made once and kept sealed in the database.
+ * A server whose keys cannot open it has the wrong secrets key: a configuration error, at start.
+ */
 export async function loadConfigHasher(store: Pick<Store, 'serverSecrets'>): Promise<ConfigHasher> {
-  const encoded = await store.serverSecrets.getOrCreate(CONFIG_HASH_KEY, () =>
-    randomBytes(HASH_KEY_BYTES).toString('base64'),
-  );
+  let encoded: string;
+  try {
+    encoded = await store.serverSecrets.getOrCreate(CONFIG_HASH_KEY, () =>
+      randomBytes(HASH_KEY_BYTES).toString('base64'),
+    );
+  } catch (error) {
+    if (!(error instanceof SecretsError)) throw error;
+    throw new ConfigError([{ path: 'secrets.key', message: error.message }]);
+  }
   return keyedConfigHasher(Buffer.from(encoded, 'base64'));
 }
 
