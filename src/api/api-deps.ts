@@ -51,6 +51,11 @@ export interface ApiOptions {
   readonly requestTimeoutMs?: number;
   /** Per token (or per IP when anonymous); default 1200, 0 disables. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * 401s allowed per client IP per minute before that IP is locked out (429); absent or 0: no limit.
+   * The composition root passes `server.authFailureLimit.perMinute`.
+   */
+  readonly authFailuresPerMinute?: number;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
