@@ -7,13 +7,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, InvalidTransitionError } from '../domain/errors.js';
 import type { TenantChange } from '../domain/tenant-change.js';
-import type { Phase, Tenant } from '../domain/tenant.js';
+import type { JsonObject, JsonValue, Phase, Tenant } from '../domain/tenant.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { actorOf } from './api-deps.js';
 import { applyMergePatch } from './merge-patch.js';
 import { DeleteQuery, IdOrNameParams, WriteHeaders } from './schemas-query.js';
 import { ReplaceSpecRequestSchema, TenantPatchSchema, TenantSchema } from './schemas.js';
-import { parsePatchedSpec, resolveSpec, type SpecRequest } from './tenant-spec.js';
+import { parsePatchedSpec, resolveSpec, type SpecRequest, type SpecWriter } from './tenant-spec.js';
 import { sendTenant } from './tenant-view.js';
 import { requireTenant, wake, writeTenant, type WriteResult } from './tenant-write.js';
 
@@ -22,7 +22,8 @@ const tags = ['tenants'];
 const changed = { 200: TenantSchema, 202: TenantSchema };
 export const MERGE_PATCH = 'application/merge-patch+json';
 
-function specChange(ctx: ApiContext, actor: string, input: SpecRequest) {
+function specChange(ctx: ApiContext, writer: SpecWriter, input: SpecRequest) {
+  const actor = actorOf(writer.principal);
   return (current: Tenant): TenantChange => {
     if (current.status.phase === 'deleting' || current.status.phase === 'archived') {
       throw new ConflictError(
@@ -32,7 +33,7 @@ function specChange(ctx: ApiContext, actor: string, input: SpecRequest) {
         },
       );
     }
-    return { actor, spec: resolveSpec(ctx, input, current) };
+    return { actor, spec: resolveSpec(ctx, input, writer, current) };
   };
 }
 
@@ -60,7 +61,9 @@ function replaceSpecRoute(app: ApiApp, ctx: ApiContext): void {
     response: changed,
   };
   app.put('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
-    const decide = specChange(ctx, actorOf(request.principal), request.body.spec);
+    const { spec } = request.body;
+    const writer = { principal: request.principal, sentConfig: spec.config as JsonObject };
+    const decide = specChange(ctx, writer, spec);
     return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
   });
 }
@@ -82,11 +85,11 @@ function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
     { schema, config: { access: 'write', mediaTypes } },
     async (request, reply) => {
       const patch = request.body.spec;
-      const actor = actorOf(request.principal);
+      const writer = { principal: request.principal, sentConfig: patch?.config as JsonValue | undefined };
       const decide = (current: Tenant): TenantChange | null =>
         patch === undefined
           ? null
-          : specChange(ctx, actor, parsePatchedSpec(applyMergePatch(current.spec, patch)))(current);
+          : specChange(ctx, writer, parsePatchedSpec(applyMergePatch(current.spec, patch)))(current);
       return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
     },
   );
