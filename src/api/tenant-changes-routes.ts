@@ -14,8 +14,9 @@ import { applyMergePatch } from './merge-patch.js';
 import { DeleteQuery, IdOrNameParams, WriteHeaders } from './schemas-query.js';
 import { ReplaceSpecRequestSchema, TenantPatchSchema, TenantSchema } from './schemas.js';
 import { parsePatchedSpec, resolveSpec, type SpecRequest, type SpecWriter } from './tenant-spec.js';
+import { purgeTenant } from './tenant-purge.js';
 import { sendTenant } from './tenant-view.js';
-import { requireTenant, wake, writeTenant, type WriteResult } from './tenant-write.js';
+import { wake, writeTenant, type WriteResult } from './tenant-write.js';
 
 const tags = ['tenants'];
 /** 200: nothing changed; 202: accepted, work was triggered. */
@@ -99,7 +100,10 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'deleteTenant',
     summary: 'Delete a tenant (phase → deleting → archived); ?purge=true removes an archived record',
-    description: '202 deletion accepted or running; 200 already archived; 204 purged.',
+    description:
+      '202 deletion accepted or running; 200 already archived; 204 purged. Purging is admin only and ' +
+      'leaves an audit record (`GET /v1/audit`); by name it means the archived tenant of that name ' +
+      '(409 listing the ids when there are several).',
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
@@ -109,7 +113,7 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
   app.delete('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
     const { idOrName } = request.params;
     if (request.query.purge === true) {
-      await purge(ctx, idOrName);
+      await purgeTenant(ctx, request.principal, idOrName);
       return reply.code(204).send(null);
     }
     const actor = actorOf(request.principal);
@@ -118,16 +122,6 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
     const status = result.tenant.status.phase === 'archived' ? 200 : 202;
     return sendTenant(reply, status, result.tenant, ctx.deps.providers);
   });
-}
-
-async function purge(ctx: ApiContext, idOrName: string): Promise<void> {
-  const tenant = await requireTenant(ctx, idOrName);
-  if (tenant.status.phase !== 'archived') {
-    throw new ConflictError(
-      `tenant '${tenant.name}' is ${tenant.status.phase}; only an archived tenant can be purged`,
-    );
-  }
-  await ctx.deps.store.tenants.purge(tenant.id);
 }
 
 function retryTenantRoute(app: ApiApp, ctx: ApiContext): void {
