@@ -25,7 +25,7 @@ export type ProviderCatalog = Pick<
   'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
 >;
 
-export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'ping'>;
+export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'ping'>;
 
 export interface ApiDeps {
   readonly store: ApiStore;
@@ -51,6 +51,11 @@ export interface ApiOptions {
   readonly requestTimeoutMs?: number;
   /** Per token (or per IP when anonymous); default 1200, 0 disables. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * 401s allowed per client IP per minute before that IP is locked out (429); absent or 0: no limit.
+   * The composition root passes `server.authFailureLimit.perMinute`.
+   */
+  readonly authFailuresPerMinute?: number;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */

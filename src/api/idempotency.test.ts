@@ -20,7 +20,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
       get: (id) => store.tenants.get(id),
       list: (q) => store.tenants.list(q),
       change: (id, c, o) => store.tenants.change(id, c, o),
-      purge: (id) => store.tenants.purge(id),
+      purge: (id, audit) => store.tenants.purge(id, audit),
       listSummaries: (a, l) => store.tenants.listSummaries(a, l),
       count: () => store.tenants.count(),
       create: async (input) => {
@@ -35,6 +35,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     events: store.events,
     callbacks: store.callbacks,
     idempotency: store.idempotency,
+    audit: store.audit,
     ping: () => store.ping(),
   });
   return { wrap, release: () => release() };

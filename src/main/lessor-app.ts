@@ -120,6 +120,7 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
         bodyLimitBytes: config.server.bodyLimitBytes,
         requestTimeoutMs: config.server.requestTimeoutMs,
         rateLimitPerMinute: config.server.rateLimit.perMinute,
+        authFailuresPerMinute: config.server.authFailureLimit.perMinute,
         defaultProvider: config.compute.defaultProvider,
       },
     );

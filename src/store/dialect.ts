@@ -50,6 +50,12 @@ export interface SqlDialect {
    */
   beforeEventAppend(db: Kysely<Database>): Promise<void>;
   readSettledEvents<T>(db: Kysely<Database>, read: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Makes `table` append-only: from now on every UPDATE or DELETE of its rows (and, on PostgreSQL,
+   * TRUNCATE) fails. `allowChangesTo` undoes it (a migration's `down`).
+   */
+  forbidChangesTo(db: Kysely<unknown>, table: string): Promise<void>;
+  allowChangesTo(db: Kysely<unknown>, table: string): Promise<void>;
   /** A unique or primary-key constraint refused the write. */
   isUniqueViolation(error: unknown): boolean;
   /** A foreign key refused the write (the referenced row does not exist). */
@@ -75,6 +81,16 @@ export const sqliteDialect: SqlDialect = {
   skipLocked: (query) => query,
   beforeEventAppend: async () => {},
   readSettledEvents: (db, read) => read(db),
+  forbidChangesTo: async (db, table) => {
+    for (const event of ['update', 'delete']) {
+      await sql`create trigger ${sql.id(`${table}_no_${event}`)} before ${sql.raw(event)} on ${sql.table(table)}
+        begin select raise(abort, ${sql.lit(`${table} is append-only`)}); end`.execute(db);
+    }
+  },
+  allowChangesTo: async (db, table) => {
+    for (const event of ['update', 'delete'])
+      await sql`drop trigger if exists ${sql.id(`${table}_no_${event}`)}`.execute(db);
+  },
   isUniqueViolation: (error) => {
     const code = errorCode(error);
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -117,6 +133,18 @@ export const postgresDialect: SqlDialect = {
       await sql`select pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`.execute(trx);
       return read(trx);
     }),
+  forbidChangesTo: async (db, table) => {
+    await sql`create or replace function lessor_append_only() returns trigger language plpgsql as $$
+      begin raise exception '% is append-only', tg_table_name using errcode = '42501'; end $$`.execute(db);
+    await sql`create trigger ${sql.id(`${table}_append_only`)} before update or delete on ${sql.table(table)}
+      for each row execute function lessor_append_only()`.execute(db);
+    await sql`create trigger ${sql.id(`${table}_no_truncate`)} before truncate on ${sql.table(table)}
+      for each statement execute function lessor_append_only()`.execute(db);
+  },
+  allowChangesTo: async (db, table) => {
+    await sql`drop trigger if exists ${sql.id(`${table}_append_only`)} on ${sql.table(table)}`.execute(db);
+    await sql`drop trigger if exists ${sql.id(`${table}_no_truncate`)} on ${sql.table(table)}`.execute(db);
+  },
   isUniqueViolation: (error) => errorCode(error) === '23505',
   isForeignKeyViolation: (error) => errorCode(error) === '23503',
   isUnavailable: isPgUnavailable,

@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import { UnavailableError } from '../domain/errors.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
+import { KyselyAuditRepository } from './audit-repository.js';
 import { KyselyCallbackRepository } from './callback-repository.js';
 import { nowIso } from './codec.js';
 import { KyselyComputeExecutionRepository } from './compute-execution-repository.js';
@@ -37,6 +38,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     executions: new KyselyComputeExecutionRepository(ctx),
     callbacks: new KyselyCallbackRepository(ctx),
     idempotency: new KyselyIdempotencyKeyRepository(ctx),
+    audit: new KyselyAuditRepository(ctx),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
     migrate: () => migrateToLatest(ctx.db, ctx.dialect),

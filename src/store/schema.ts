@@ -141,6 +141,17 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** Append-only: the migration refuses UPDATE and DELETE (see migrations/0004-audit-records.ts). */
+export interface AuditRecordsTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target_id: string;
+  target_name: string;
+  details: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -152,4 +163,5 @@ export interface Database {
   compute_execution_history: ComputeExecutionHistoryTable;
   callbacks: CallbacksTable;
   idempotency_keys: IdempotencyKeysTable;
+  audit_records: AuditRecordsTable;
 }

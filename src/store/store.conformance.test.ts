@@ -4,6 +4,7 @@
  * read a global queue (run and execution leases, the callback outbox) get a group of their own.
  * LESSOR_TEST_BACKENDS=sqlite (or postgres) narrows the backends.
  */
+import { auditRecords } from './conformance/audit-records.js';
 import { callbackOutbox } from './conformance/delivery.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
@@ -28,4 +29,5 @@ for (const backend of backends()) {
     'compute execution leases': computeExecutionLeases,
   });
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
+  runGroup(backend, 'audit', { 'audit trail': auditRecords });
 }

@@ -9,6 +9,7 @@
  *   callback outbox row are written in the same transaction as the status change, or not at all.
  * - `runs.createOrGet` is idempotent on `runId`: concurrent starters get the same run.
  */
+import type { AuditRecord } from '../domain/audit-record.js';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
@@ -85,8 +86,14 @@ export interface TenantRepository {
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
   change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
-  /** Removes an archived tenant's record and everything that hangs off it. */
-  purge(id: string): Promise<void>;
+  /**
+   * Removes an archived tenant's record and everything that hangs off it, and writes the
+   * `tenant.purge` audit record (by `actor`) in the same transaction; returns that record. Throws
+   * NotFoundError, InvalidTransitionError (not archived).
+   */
+  purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord>;
+  /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
+  listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
   listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
   /**
@@ -95,6 +102,12 @@ export interface TenantRepository {
    */
   listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
   count(): Promise<number>;
+}
+
+/** The audit trail: read-only here; records are written by the acts they describe (a purge). */
+export interface AuditRepository {
+  /** Newest first, keyset-paginated. */
+  list(query: { limit: number; cursor?: string | undefined }): Promise<Page<AuditRecord>>;
 }
 
 export interface TenantEventRepository {
@@ -262,6 +275,7 @@ export interface Store {
   readonly executions: ComputeExecutionRepository;
   readonly callbacks: CallbackRepository;
   readonly idempotency: IdempotencyKeyRepository;
+  readonly audit: AuditRepository;
   /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
   appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
   /** Readiness: a real round trip to the database. Throws UnavailableError when it is down. */

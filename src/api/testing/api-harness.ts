@@ -86,13 +86,15 @@ export interface SuiteOptions extends Partial<ApiOptions> {
   readonly wrapStore?: (store: Store) => ApiStore;
   /** The API's clock (default: the real one). */
   readonly now?: () => Date;
+  /** The providers (default: `fakeRegistry()`). */
+  readonly providers?: ProviderRegistry;
 }
 
 export function apiSuite(
   backend: TestBackend,
   title: string,
   body: (h: ApiHarness) => void,
-  { wrapStore, now, ...options }: SuiteOptions = {},
+  { wrapStore, now, providers, ...options }: SuiteOptions = {},
 ): void {
   describe(`[${backend.name}] api: ${title}`, () => {
     let db: TestDatabase | undefined;
@@ -101,7 +103,11 @@ export function apiSuite(
     let listening: Promise<string> | undefined;
     before(async () => {
       db = await backend.create();
-      deps = apiDeps(db.store, { ...(wrapStore && { store: wrapStore(db.store) }), ...(now && { now }) });
+      deps = apiDeps(db.store, {
+        ...(wrapStore && { store: wrapStore(db.store) }),
+        ...(now && { now }),
+        ...(providers && { providers }),
+      });
       app = await createApiServer(deps, { tokens: TOKEN_CONFIG, rateLimitPerMinute: 0, ...options });
       await app.ready();
     });

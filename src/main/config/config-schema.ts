@@ -92,6 +92,8 @@ const serverSchema = z.strictObject({
   bodyLimitBytes: integer(1024).default(1_048_576),
   requestTimeoutMs: durationMs.default(30_000),
   rateLimit: z.strictObject({ perMinute: integer(0).default(6000) }).prefault({}),
+  /** Failed authentications (401) allowed per client IP per minute; then 429 until it refills. 0: off. */
+  authFailureLimit: z.strictObject({ perMinute: integer(0).default(30) }).prefault({}),
 });
 
 const databaseSchema = z.strictObject({

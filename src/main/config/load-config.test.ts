@@ -296,6 +296,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       bodyLimitBytes: 1_048_576,
       requestTimeoutMs: 30_000,
       rateLimit: { perMinute: 6000 },
+      authFailureLimit: { perMinute: 30 },
     },
     database: { url: 'sqlite:./data/lessor.db', poolSize: 10 },
     engine: {

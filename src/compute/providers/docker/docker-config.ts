@@ -4,6 +4,7 @@
  */
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
+import { CODE_ENV_KEYS } from '../../code-env.js';
 import type { JsonSchema } from '../../provider.js';
 
 export type Protocol = 'tcp' | 'udp';
@@ -65,12 +66,19 @@ export const DOCKER_CONFIG_SCHEMA: JsonSchema = Object.freeze({
     image: {
       type: 'string',
       minLength: 1,
+      'x-lessor-code': true,
       description: 'Image reference; must already be present on the engine.',
     },
-    command: { type: 'array', items: { type: 'string' }, description: 'Overrides the image command.' },
-    env: { ...stringMap, description: 'Environment variables.' },
+    command: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Overrides the image command.',
+      'x-lessor-code': true,
+    },
+    env: { ...stringMap, description: 'Environment variables.', 'x-lessor-code-keys': CODE_ENV_KEYS },
     secretEnv: {
       ...stringMap,
+      'x-lessor-code-keys': CODE_ENV_KEYS,
       'x-lessor-secret': true,
       writeOnly: true,
       description: 'Secret environment variables.',
@@ -123,6 +131,7 @@ export const DOCKER_CONFIG_SCHEMA: JsonSchema = Object.freeze({
     network: { type: 'string', minLength: 1 },
     volumes: {
       type: 'array',
+      'x-lessor-code': true,
       items: {
         type: 'object',
         additionalProperties: false,
