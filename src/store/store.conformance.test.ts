@@ -5,6 +5,7 @@
  * LESSOR_TEST_BACKENDS=sqlite (or postgres) narrows the backends.
  */
 import { callbackOutbox } from './conformance/delivery.js';
+import { retention } from './conformance/retention.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
@@ -28,4 +29,5 @@ for (const backend of backends()) {
     'compute execution leases': computeExecutionLeases,
   });
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
+  runGroup(backend, 'retention', { 'retention sweeps': retention });
 }
