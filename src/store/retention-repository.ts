@@ -19,8 +19,11 @@ import type {
   RetentionRepository,
 } from './store.js';
 
-const SETTLED_RUN_STATES = ['succeeded', 'failed', 'cancelled'];
-const SETTLED_EXECUTION_STATUSES = ['succeeded', 'failed'];
+/**
+ * Settled is stated as "not unsettled": SQLite (no statistics) would otherwise serve `state in
+ * (…settled)` from a state index — every settled row of the table — instead of the batch's keys.
+ */
+const UNSETTLED_EXECUTION_STATUSES = ['pending', 'running'];
 
 /** A swept table: its sweep order (time, id) and the delete that keeps what must stay. */
 interface SweptKind {
@@ -92,26 +95,20 @@ const runs: SweptKind = {
     const result = await db
       .deleteFrom('workflow_runs as r')
       .where('r.run_id', 'in', ids)
-      .where('r.state', 'in', SETTLED_RUN_STATES)
+      .where('r.state', 'not in', ACTIVE_RUN_STATES)
       .where('r.finished_at', '<', olderThan)
       // The newest run of each action stays: run ids continue its retry suffix (domain/ids.ts).
-      .where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom('workflow_runs as newer')
-            .select(sql.lit(1).as('one'))
-            .whereRef('newer.tenant_id', '=', 'r.tenant_id')
-            .whereRef('newer.action', '=', 'r.action')
-            .where((newer) =>
-              newer.or([
-                newer('newer.created_at', '>', newer.ref('r.created_at')),
-                newer.and([
-                  newer('newer.created_at', '=', newer.ref('r.created_at')),
-                  newer('newer.run_id', '>', newer.ref('r.run_id')),
-                ]),
-              ]),
-            ),
-        ),
+      // A scalar subquery, looked up per row through the tenant's runs index: as EXISTS,
+      // PostgreSQL would hash-join the whole runs table for every batch.
+      .where('r.run_id', '<>', (eb) =>
+        eb
+          .selectFrom('workflow_runs as newest')
+          .select('newest.run_id')
+          .whereRef('newest.tenant_id', '=', 'r.tenant_id')
+          .whereRef('newest.action', '=', 'r.action')
+          .orderBy('newest.created_at', 'desc')
+          .orderBy('newest.run_id', 'desc')
+          .limit(1),
       )
       .where(notNamedByStatus(db, dialect, 'r.tenant_id', ['workflow', 'runId'], 'r.run_id'))
       .executeTakeFirst();
@@ -127,7 +124,7 @@ const executions: SweptKind = {
     const result = await db
       .deleteFrom('compute_executions as e')
       .where('e.execution_id', 'in', ids)
-      .where('e.status', 'in', SETTLED_EXECUTION_STATUSES)
+      .where('e.status', 'not in', UNSETTLED_EXECUTION_STATUSES)
       .where('e.finished_at', '<', olderThan)
       .where(runNotActive(db, 'e.workflow_run_id'))
       .where(notNamedByStatus(db, dialect, 'e.tenant_id', ['compute', 'executionId'], 'e.execution_id'))

@@ -64,7 +64,11 @@ test('a pass deletes what each kind kept past its window; a window of 0 days kee
     examined: { callbacks: 0, executions: 1, runs: 2, events: 0 },
     deleted: { callbacks: 0, executions: 1, runs: 1, events: 0 },
   });
-  assert.equal((await store.events.listByTenant(t.id, { limit: 100 })).length, events, 'events kept: window 0');
+  assert.equal(
+    (await store.events.listByTenant(t.id, { limit: 100 })).length,
+    events,
+    'events kept: window 0',
+  );
 });
 
 test('passes resume where the last one stopped; a full pass re-reads the kept rows and deletes the superseded', async () => {

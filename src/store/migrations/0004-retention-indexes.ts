@@ -18,7 +18,11 @@ const INDEXES = {
 export const retentionIndexes: Migration = {
   async up(db: Kysely<unknown>) {
     for (const [name, [table, columns]] of Object.entries(INDEXES)) {
-      await db.schema.createIndex(name).on(table).columns([...columns]).execute();
+      await db.schema
+        .createIndex(name)
+        .on(table)
+        .columns([...columns])
+        .execute();
     }
   },
   async down(db: Kysely<unknown>) {
