@@ -222,8 +222,8 @@ const retentionSchema = z.strictObject({
   sweepIntervalMs: durationMs.default(3_600_000),
   /** How often a pass starts from the oldest rows instead of where the last one stopped. */
   fullSweepIntervalMs: durationMs.default(86_400_000),
-  /** Rows examined per statement (one short transaction each). */
-  batchSize: integer(1, 10_000).default(1000),
+  /** Rows examined per batch (one short transaction); on SQLite a batch holds the process for its length. */
+  batchSize: integer(1, 10_000).default(250),
 });
 
 const logSchema = z.strictObject({

@@ -334,7 +334,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       callbacks: { days: 30 },
       sweepIntervalMs: 3_600_000,
       fullSweepIntervalMs: 86_400_000,
-      batchSize: 1000,
+      batchSize: 250,
     },
     log: { level: 'info', format: 'json' },
     dataDir: './data',
