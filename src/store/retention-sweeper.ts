@@ -102,6 +102,7 @@ export class RetentionSweeper {
   }
 
   private async sweep(): Promise<RetentionPass> {
+    const timer = performance.now();
     const started = this.now();
     const full =
       this.lastFullPassAt === null || started - this.lastFullPassAt >= this.options.fullSweepIntervalMs;
@@ -115,7 +116,7 @@ export class RetentionSweeper {
       await this.sweepKind(kind, olderThan, { examined, deleted });
     }
     if (full && !this.stopped) this.lastFullPassAt = started;
-    return { full, examined, deleted, ms: Math.round(this.now() - started) };
+    return { full, examined, deleted, ms: Math.round(performance.now() - timer) };
   }
 
   private async sweepKind(
