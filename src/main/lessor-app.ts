@@ -17,6 +17,7 @@ import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import { createStore } from '../store/create-store.js';
+import { RetentionSweeper } from '../store/retention-sweeper.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { LessorConfig } from './config/load-config.js';
@@ -103,6 +104,12 @@ export async function startLessor(config: LessorConfig, logger: PinoLogger): Pro
     closers.push(() => dispatcher.stop());
     await controller.start();
     closers.push(() => controller.stop(10_000));
+    const retention = new RetentionSweeper(
+      { retention: store.retention, logger: logger.child({ component: 'retention' }) },
+      config.retention,
+    );
+    retention.start();
+    closers.push(() => retention.stop());
 
     const api = await createApiServer(
       {

@@ -5,10 +5,12 @@
  * connections (by structured error code, never by message text).
  *
  * What is deliberately NOT here because both engines speak it the same way: `INSERT … ON CONFLICT
- * DO NOTHING`, `RETURNING`, partial indexes, JSON (stored as text on both).
+ * DO NOTHING`, `RETURNING`, partial indexes, JSON storage (text on both; only reading a path inside
+ * a document differs: `jsonText`).
  */
 import {
   sql,
+  type RawBuilder,
   type ColumnDataType,
   type ColumnDefinitionBuilder,
   type Expression,
@@ -56,6 +58,17 @@ export interface SqlDialect {
    */
   forbidChangesTo(db: Kysely<unknown>, table: string): Promise<void>;
   allowChangesTo(db: Kysely<unknown>, table: string): Promise<void>;
+  /**
+   * Serialises retention sweeps across replicas for the rest of the transaction, so two sweepers
+   * never delete the same rows at once (no deadlocks, no duplicate work). PostgreSQL: a transaction
+   * advisory lock; SQLite: nothing — one writer at a time already.
+   */
+  lockRetentionSweep(db: Kysely<Database>): Promise<void>;
+  /**
+   * The text at `path` (constant keys, never input) inside the JSON document stored as text in
+   * `column`; null when absent. SQLite: `json_extract`; PostgreSQL: a cast to `json` and `#>>`.
+   */
+  jsonText(column: string, path: readonly string[]): RawBuilder<string | null>;
   /** A unique or primary-key constraint refused the write. */
   isUniqueViolation(error: unknown): boolean;
   /** A foreign key refused the write (the referenced row does not exist). */
@@ -91,6 +104,9 @@ export const sqliteDialect: SqlDialect = {
     for (const event of ['update', 'delete'])
       await sql`drop trigger if exists ${sql.id(`${table}_no_${event}`)}`.execute(db);
   },
+  lockRetentionSweep: async () => {},
+  jsonText: (column, path) =>
+    sql<string | null>`json_extract(${sql.ref(column)}, ${sql.lit(`$.${path.join('.')}`)})`,
   isUniqueViolation: (error) => {
     const code = errorCode(error);
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -117,6 +133,8 @@ function isPgUnavailable(error: unknown): boolean {
 
 /** Advisory lock key guarding event appends (any constant; it is per database). */
 const EVENT_APPEND_LOCK = 7_411_001;
+/** Advisory lock key held by a retention batch. */
+const RETENTION_SWEEP_LOCK = 7_411_002;
 
 export const postgresDialect: SqlDialect = {
   name: 'postgres',
@@ -145,6 +163,11 @@ export const postgresDialect: SqlDialect = {
     await sql`drop trigger if exists ${sql.id(`${table}_append_only`)} on ${sql.table(table)}`.execute(db);
     await sql`drop trigger if exists ${sql.id(`${table}_no_truncate`)} on ${sql.table(table)}`.execute(db);
   },
+  lockRetentionSweep: async (db) => {
+    await sql`select pg_advisory_xact_lock(${RETENTION_SWEEP_LOCK})`.execute(db);
+  },
+  jsonText: (column, path) =>
+    sql<string | null>`(${sql.ref(column)}::json #>> ${sql.lit(`{${path.join(',')}}`)})`,
   isUniqueViolation: (error) => errorCode(error) === '23505',
   isForeignKeyViolation: (error) => errorCode(error) === '23503',
   isUnavailable: isPgUnavailable,

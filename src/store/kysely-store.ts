@@ -15,6 +15,7 @@ import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
 import { migrateToLatest } from './migrations/index.js';
+import { KyselyRetentionRepository } from './retention-repository.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
@@ -39,6 +40,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     callbacks: new KyselyCallbackRepository(ctx),
     idempotency: new KyselyIdempotencyKeyRepository(ctx),
     audit: new KyselyAuditRepository(ctx),
+    retention: new KyselyRetentionRepository(ctx),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
     migrate: () => migrateToLatest(ctx.db, ctx.dialect),

@@ -6,6 +6,7 @@
  */
 import { auditRecords } from './conformance/audit-records.js';
 import { callbackOutbox } from './conformance/delivery.js';
+import { retention } from './conformance/retention.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
@@ -30,4 +31,5 @@ for (const backend of backends()) {
   });
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
   runGroup(backend, 'audit', { 'audit trail': auditRecords });
+  runGroup(backend, 'retention', { 'retention sweeps': retention });
 }

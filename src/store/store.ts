@@ -266,6 +266,49 @@ export interface IdempotencyKeyRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+/** What a retention sweep deletes, one kind at a time (see `RetentionRepository`). */
+export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks';
+
+/** A position in a kind's sweep order: the settling time and id of a row (an event's id is its seq). */
+export interface RetentionCursor {
+  readonly at: string;
+  readonly id: string;
+}
+
+export interface RetentionBatch {
+  /** RFC 3339; only rows settled before it are looked at. */
+  readonly olderThan: string;
+  /** Resume after this row (exclusive); null starts with the oldest. */
+  readonly after: RetentionCursor | null;
+  readonly limit: number;
+}
+
+export interface RetentionBatchResult {
+  /** Rows settled before `olderThan` that the batch looked at, in sweep order: at most `limit`. */
+  readonly examined: number;
+  /** Of those, how many were deleted (with their steps, promises or history). */
+  readonly deleted: number;
+  /** The last row examined (the next batch's `after`); null when none was. */
+  readonly last: RetentionCursor | null;
+}
+
+/**
+ * Deletes settled records past their retention window, in bounded batches. Each kind is read in
+ * the order of the time that settled its rows (index range, oldest first): events by `at`, runs
+ * and executions by `finishedAt`, callbacks by `deliveredAt`. A row is deleted only when it is
+ * settled and defines no current state, checked in the delete itself:
+ * - events: any, except the newest of all (the stream's `latestSeq` never goes back);
+ * - runs (with steps and promises): succeeded, failed or cancelled, not the tenant's newest run of
+ *   its action, not the run `status.workflow` names;
+ * - executions (with history): succeeded or failed, their run not active, not the execution
+ *   `status.compute` names;
+ * - callbacks: delivered ones whose run is not active (pending and dead ones are kept).
+ * Idempotent and safe from several replicas at once (a row deleted twice is simply gone).
+ */
+export interface RetentionRepository {
+  sweep(kind: RetentionKind, batch: RetentionBatch): Promise<RetentionBatchResult>;
+}
+
 export interface Store {
   readonly dialect: DialectName;
   readonly tenants: TenantRepository;
@@ -276,6 +319,7 @@ export interface Store {
   readonly callbacks: CallbackRepository;
   readonly idempotency: IdempotencyKeyRepository;
   readonly audit: AuditRepository;
+  readonly retention: RetentionRepository;
   /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
   appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
   /** Readiness: a real round trip to the database. Throws UnavailableError when it is down. */

@@ -209,6 +209,25 @@ const callbacksSchema = z
     }
   });
 
+/** How long a kind of settled record is kept (fractions allowed); 0 keeps it forever. */
+const retentionWindowSchema = z.strictObject({ days: decimal(0).default(30) });
+
+/** What the retention sweep deletes and how (src/store/retention-sweeper.ts). */
+const retentionSchema = z.strictObject({
+  events: retentionWindowSchema.prefault({}),
+  /** Workflow runs with their steps and promises. */
+  runs: retentionWindowSchema.prefault({}),
+  /** Compute executions with their history. */
+  executions: retentionWindowSchema.prefault({}),
+  /** Delivered callbacks (pending and dead ones are never swept). */
+  callbacks: retentionWindowSchema.prefault({}),
+  sweepIntervalMs: durationMs.default(3_600_000),
+  /** How often a pass starts from the oldest rows instead of where the last one stopped. */
+  fullSweepIntervalMs: durationMs.default(86_400_000),
+  /** Rows examined per batch (one short transaction); on SQLite a batch holds the process for its length. */
+  batchSize: integer(1, 10_000).default(250),
+});
+
 const logSchema = z.strictObject({
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   format: oneOf(['json', 'pretty']).default('json'),
@@ -222,6 +241,7 @@ export const configSchema = z.strictObject({
   compute: computeSchema.prefault({}),
   retryPolicy: retryPolicySchema.prefault({}),
   callbacks: callbacksSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });

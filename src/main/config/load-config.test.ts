@@ -149,6 +149,15 @@ describe('loadConfig environment mapping', () => {
         }),
     },
     {
+      reason: 'retention windows are days, fractions allowed; 0 keeps a kind forever',
+      env: { LESSOR_RETENTION__EVENTS__DAYS: '0.5', LESSOR_RETENTION__CALLBACKS__DAYS: '0' },
+      check: (config) =>
+        assert.deepEqual(
+          [config.retention.events.days, config.retention.callbacks.days, config.retention.runs.days],
+          [0.5, 0, 30],
+        ),
+    },
+    {
       reason: 'a top-level scalar key needs no __',
       env: { LESSOR_DATA_DIR: '/var/lib/lessor' },
       check: (config) => assert.equal(config.dataDir, '/var/lib/lessor'),
@@ -212,6 +221,11 @@ describe('loadConfig errors name the key and where the value came from', () => {
       messages: [
         'compute.defaultProvider: provider "docker" has no block under compute.providers (configured: process)',
       ],
+    },
+    {
+      reason: 'a negative retention window',
+      file: 'retention:\n  runs: { days: -1 }\n',
+      messages: ['retention.runs.days: expected a number of at least 0 (from lessor.yaml)'],
     },
     {
       reason: 'a YAML syntax error names the file',
@@ -314,6 +328,15 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
     compute: { defaultProvider: 'process', providers: { process: {} } },
     retryPolicy: { provision: {}, update: {}, delete: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
+    retention: {
+      events: { days: 30 },
+      runs: { days: 30 },
+      executions: { days: 30 },
+      callbacks: { days: 30 },
+      sweepIntervalMs: 3_600_000,
+      fullSweepIntervalMs: 86_400_000,
+      batchSize: 250,
+    },
     log: { level: 'info', format: 'json' },
     dataDir: './data',
   });

@@ -9,6 +9,7 @@ import { initialMigration } from './0001-initial.js';
 import { unsettledTenantsIndex } from './0002-unsettled-tenants-index.js';
 import { readyTenantsIndex } from './0003-ready-tenants-index.js';
 import { auditRecordsMigration } from './0004-audit-records.js';
+import { retentionIndexes } from './0005-retention-indexes.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -16,6 +17,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0002-unsettled-tenants-index': unsettledTenantsIndex,
     '0003-ready-tenants-index': readyTenantsIndex,
     '0004-audit-records': auditRecordsMigration(dialect),
+    '0005-retention-indexes': retentionIndexes,
   };
 }
 
