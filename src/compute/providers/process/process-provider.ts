@@ -30,7 +30,6 @@ import { endpointsOf, launchRuntime, resourcesOf } from './process-launch.js';
 import { mapProcessError } from './process-errors.js';
 import { PROCESS_CONFIG_SCHEMA, validateProcessConfig, type ProcessConfig } from './process-schema.js';
 import {
-  logTail,
   readRecord,
   removeRecord,
   removeTenantDir,
@@ -213,7 +212,11 @@ export class ProcessProvider implements ComputeProvider {
     await removeRecord(dir, 'runtime.retiring');
   }
 
-  /** Health check (or, without one, survival of the start-up grace); on failure the process is killed. */
+  /**
+   * Health check (or, without one, survival of the start-up grace); on failure the process is killed.
+   * The error never carries the process's output: it is application data that may hold secrets, and
+   * errors reach viewers (execution records, callbacks, events). The output stays in `stdout.log`.
+   */
   private async mustBecomeHealthy(
     dir: string,
     record: RuntimeRecord,
@@ -229,14 +232,7 @@ export class ProcessProvider implements ComputeProvider {
     throw new ComputeError(
       'HEALTH_CHECK_FAILED',
       `tenant process ${record.pid} is not healthy: ${outcome.reason}`,
-      {
-        providerError: {
-          pid: record.pid,
-          port: record.port,
-          exited: outcome.exited,
-          log: await logTail(dir),
-        },
-      },
+      { providerError: { pid: record.pid, port: record.port, exited: outcome.exited } },
     );
   }
 
