@@ -28,6 +28,7 @@ import { probeOnce, waitHealthy } from './health-check.js';
 import { findTenantGroupLeaders, isAlive, pickFreePort, stopProcessGroup } from './process-control.js';
 import { endpointsOf, launchRuntime, resourcesOf } from './process-launch.js';
 import { mapProcessError } from './process-errors.js';
+import type { RunAs } from './process-options.js';
 import { PROCESS_CONFIG_SCHEMA, validateProcessConfig, type ProcessConfig } from './process-schema.js';
 import {
   readRecord,
@@ -46,6 +47,8 @@ export interface ProcessProviderOptions {
   readonly stopGraceMs?: number;
   /** Without a health check: how long the process must stay up to count as started. Default 300 ms. */
   readonly startupGraceMs?: number;
+  /** Run tenant commands under this uid/gid (Lessor must be root); default: Lessor's own user. */
+  readonly runAs?: RunAs;
 }
 
 const NO_RUNTIME: ObservedRuntime = {
@@ -188,7 +191,7 @@ export class ProcessProvider implements ComputeProvider {
     if (live && live.port === port) await stopProcessGroup(live, this.stopGraceMs);
     const staged = live !== undefined && live.port !== port;
     const slot: RecordSlot = staged ? 'runtime.next' : 'runtime';
-    const record = await launchRuntime(dir, request, port);
+    const record = await launchRuntime(dir, request, port, this.options.runAs);
     await writeRecord(dir, slot, record);
     await this.mustBecomeHealthy(dir, record, slot, signal);
     if (staged) await this.switchOver(dir, live, record);
