@@ -23,6 +23,7 @@ import type {
   ObservedRuntime,
   TenantRef,
 } from '../../provider.js';
+import { allowListProblems, type EcsPolicy } from './ecs-allow-list.js';
 import type { EcsApi, EcsService } from './ecs-api.js';
 import type { EcsClientTarget } from './ecs-clients.js';
 import { ECS_CONFIG_SCHEMA } from './ecs-config-schema.js';
@@ -51,6 +52,8 @@ export interface EcsClientPool {
 export interface EcsProviderDeps {
   readonly clients: EcsClientPool;
   readonly options: EcsOptions;
+  /** Which roles, secrets, clusters… a tenant may name (ecs-allow-list.ts). */
+  readonly policy: EcsPolicy;
   readonly logger: Logger;
 }
 
@@ -70,7 +73,7 @@ export class EcsProvider implements ComputeProvider {
   }
 
   validate(config: JsonObject): readonly FieldProblem[] {
-    return validateEcsConfig(config);
+    return [...validateEcsConfig(config), ...allowListProblems(config, this.deps.policy)];
   }
 
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
@@ -102,7 +105,7 @@ export class EcsProvider implements ComputeProvider {
 
   private async converge(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     const config = asEcsConfig(request.config);
-    const api = await this.deps.clients.api(config);
+    const api = await this.api(request.config);
     const name = serviceName(request.tenant);
     const current = live(await api.findService(config.cluster, name, signal));
     if (current !== undefined) assertUsable(current, request.tenant, config.cluster);
@@ -157,7 +160,7 @@ export class EcsProvider implements ComputeProvider {
 
   private async remove(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     const config = asEcsConfig(request.config);
-    const api = await this.deps.clients.api(config);
+    const api = await this.api(request.config);
     const name = serviceName(request.tenant);
     const current = live(await ifPresent(api.findService(config.cluster, name, signal)));
     if (current === undefined) return { resources: {}, endpoints: [] };
@@ -181,7 +184,7 @@ export class EcsProvider implements ComputeProvider {
   /** Looks in the tenant's own cluster, region and role: the effective config says where. */
   private async observe({ tenant, config }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
     const location = locationOf(config);
-    const api = await this.deps.clients.api(location);
+    const api = await this.api(config);
     const service = live(await ifPresent(api.findService(location.cluster, serviceName(tenant), signal)));
     const absent = {
       exists: false,
@@ -211,6 +214,21 @@ export class EcsProvider implements ComputeProvider {
         desired: rollout.desired,
       },
     };
+  }
+
+  /**
+   * The client for the config's region and role — only once the policy allows every value the
+   * config names: choosing the region and assuming the role already act with Lessor's credentials.
+   */
+  private async api(config: JsonObject): Promise<EcsApi> {
+    const problems = allowListProblems(config, this.deps.policy);
+    if (problems.length > 0) {
+      const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+      throw new ComputeError('INVALID_CONFIG', `ecs config not allowed: ${list}`, {
+        providerError: { problems },
+      });
+    }
+    return this.deps.clients.api(locationOf(config));
   }
 
   private waitOptions(config: EcsConfig) {
