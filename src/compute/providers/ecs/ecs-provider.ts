@@ -45,7 +45,8 @@ import {
 import { ensureTaskDefinition } from './task-definitions.js';
 
 export interface EcsClientPool {
-  api(target: EcsClientTarget): Promise<EcsApi>;
+  /** Runs `fn` with the client for `target`, which stays usable until `fn` settles. */
+  use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -78,21 +79,26 @@ export class EcsProvider implements ComputeProvider {
 
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     return this.guard(signal, async () => {
-      const { resources, endpoints } = await this.converge(request, signal);
+      const converged = (api: EcsApi) => this.converge(api, request, signal);
+      const { resources, endpoints } = await this.withApi(request.config, converged);
       return { resources, endpoints };
     });
   }
 
   update(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
-    return this.guard(signal, () => this.converge(request, signal));
+    return this.guard(signal, () =>
+      this.withApi(request.config, (api) => this.converge(api, request, signal)),
+    );
   }
 
   delete(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
-    return this.guard(signal, () => this.remove(request, signal));
+    return this.guard(signal, () => this.withApi(request.config, (api) => this.remove(api, request, signal)));
   }
 
   describe(request: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
-    return this.guard(signal, () => this.observe(request, signal));
+    return this.guard(signal, () =>
+      this.withApi(request.config, (api) => this.observe(api, request, signal)),
+    );
   }
 
   mapError(error: unknown): ComputeError {
@@ -103,9 +109,8 @@ export class EcsProvider implements ComputeProvider {
     await this.deps.clients.close();
   }
 
-  private async converge(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+  private async converge(api: EcsApi, request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     const config = asEcsConfig(request.config);
-    const api = await this.api(request.config);
     const name = serviceName(request.tenant);
     const current = live(await api.findService(config.cluster, name, signal));
     if (current !== undefined) assertUsable(current, request.tenant, config.cluster);
@@ -158,9 +163,8 @@ export class EcsProvider implements ComputeProvider {
     return [...update.changes, ...(userTagsChanged ? ['tags'] : [])];
   }
 
-  private async remove(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+  private async remove(api: EcsApi, request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     const config = asEcsConfig(request.config);
-    const api = await this.api(request.config);
     const name = serviceName(request.tenant);
     const current = live(await ifPresent(api.findService(config.cluster, name, signal)));
     if (current === undefined) return { resources: {}, endpoints: [] };
@@ -182,9 +186,12 @@ export class EcsProvider implements ComputeProvider {
   }
 
   /** Looks in the tenant's own cluster, region and role: the effective config says where. */
-  private async observe({ tenant, config }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
+  private async observe(
+    api: EcsApi,
+    { tenant, config }: DescribeRequest,
+    signal: AbortSignal,
+  ): Promise<ObservedRuntime> {
     const location = locationOf(config);
-    const api = await this.api(config);
     const service = live(await ifPresent(api.findService(location.cluster, serviceName(tenant), signal)));
     const absent = {
       exists: false,
@@ -217,10 +224,10 @@ export class EcsProvider implements ComputeProvider {
   }
 
   /**
-   * The client for the config's region and role — only once the policy allows every value the
-   * config names: choosing the region and assuming the role already act with Lessor's credentials.
+   * Runs `fn` with the client for the config's region and role — only once the policy allows every
+   * value the config names: choosing the region and assuming the role act with Lessor's credentials.
    */
-  private async api(config: JsonObject): Promise<EcsApi> {
+  private async withApi<T>(config: JsonObject, fn: (api: EcsApi) => Promise<T>): Promise<T> {
     const problems = allowListProblems(config, this.deps.policy);
     if (problems.length > 0) {
       const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
@@ -228,7 +235,7 @@ export class EcsProvider implements ComputeProvider {
         providerError: { problems },
       });
     }
-    return this.deps.clients.api(locationOf(config));
+    return this.deps.clients.use(locationOf(config), fn);
   }
 
   private waitOptions(config: EcsConfig) {
