@@ -45,7 +45,7 @@ export async function directRun(client: DockerClient, index: number): Promise<nu
   const t0 = wallMs();
   const id = await client.createContainer(
     `lessor-${tenant.name}-${randomBytes(3).toString('hex')}`,
-    createBody(request, config, hash),
+    createBody(request, config, hash, []),
     signal,
   );
   try {

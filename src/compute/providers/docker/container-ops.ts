@@ -7,6 +7,7 @@ import { ComputeError } from '../../../domain/compute-error.js';
 import type { Logger } from '../../../domain/logger.js';
 import { DockerApiError, type DockerClient } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
+import type { HostPolicy } from './host-policy.js';
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from './docker-types.js';
 import { toComputeError } from './docker-errors.js';
 import { LABEL, tenantSelector } from './container-spec.js';
@@ -20,6 +21,8 @@ export interface DockerContext {
   readonly stopTimeoutSeconds: number;
   /** Budget for cleaning up after a failure, when the caller's signal may already be aborted. */
   readonly cleanupTimeoutMs: number;
+  /** What containers may take from the host (bind roots, host addresses). */
+  readonly hostPolicy: HostPolicy;
 }
 
 /** Steps done so far in one call, for `ComputeError.partial`. */

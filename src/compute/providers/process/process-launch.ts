@@ -7,6 +7,7 @@ import { configHash } from '../../../domain/canonical-json.js';
 import type { Endpoint } from '../../../domain/tenant.js';
 import type { ComputeRequest } from '../../provider.js';
 import { spawnDetached } from './process-control.js';
+import type { RunAs } from './process-options.js';
 import type { ProcessConfig } from './process-schema.js';
 import { ensureDir, logFile, type RuntimeRecord } from './process-state.js';
 
@@ -18,6 +19,7 @@ export async function launchRuntime(
   dir: string,
   request: ComputeRequest,
   port: number,
+  runAs?: RunAs,
 ): Promise<RuntimeRecord> {
   const config = request.config as unknown as ProcessConfig;
   await ensureDir(dir);
@@ -26,6 +28,7 @@ export async function launchRuntime(
     cwd: config.cwd,
     env: environmentFor(request, port),
     logPath: logFile(dir),
+    ...(runAs !== undefined && { runAs }),
   });
   return {
     version: 1,
