@@ -35,7 +35,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     events: store.events,
     callbacks: store.callbacks,
     idempotency: store.idempotency,
-    ping: () => store.ping(),
+    probeWrite: () => store.probeWrite(),
   });
   return { wrap, release: () => release() };
 }

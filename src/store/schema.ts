@@ -141,6 +141,12 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** One row (id 1), rewritten by every write probe. */
+export interface HealthProbeTable {
+  id: number;
+  written_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -152,4 +158,5 @@ export interface Database {
   compute_execution_history: ComputeExecutionHistoryTable;
   callbacks: CallbacksTable;
   idempotency_keys: IdempotencyKeysTable;
+  health_probe: HealthProbeTable;
 }

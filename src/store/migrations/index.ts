@@ -8,12 +8,14 @@ import type { Database } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { unsettledTenantsIndex } from './0002-unsettled-tenants-index.js';
 import { readyTenantsIndex } from './0003-ready-tenants-index.js';
+import { healthProbe } from './0004-health-probe.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-unsettled-tenants-index': unsettledTenantsIndex,
     '0003-ready-tenants-index': readyTenantsIndex,
+    '0004-health-probe': healthProbe,
   };
 }
 
