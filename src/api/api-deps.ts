@@ -25,7 +25,7 @@ export type ProviderCatalog = Pick<
   'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
 >;
 
-export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'ping'>;
+export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'>;
 
 export interface ApiDeps {
   readonly store: ApiStore;

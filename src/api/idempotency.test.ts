@@ -36,7 +36,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     callbacks: store.callbacks,
     idempotency: store.idempotency,
     audit: store.audit,
-    ping: () => store.ping(),
+    probeWrite: () => store.probeWrite(),
   });
   return { wrap, release: () => release() };
 }

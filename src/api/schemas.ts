@@ -194,6 +194,7 @@ export const PROBLEM_CODES = [
   'RATE_LIMITED',
   'UNSUPPORTED_MEDIA_TYPE',
   'UNAVAILABLE',
+  'STORE_UNAVAILABLE',
   'INTERNAL',
 ] as const satisfies readonly ProblemCode[];
 /** Compile-time check: every domain problem code is on the wire. */

@@ -58,6 +58,7 @@ const BY_PROBLEM: Readonly<Record<ProblemCode, ExitCode>> = {
   UNSUPPORTED_MEDIA_TYPE: ExitCode.VALIDATION,
   RATE_LIMITED: ExitCode.GENERIC,
   UNAVAILABLE: ExitCode.GENERIC,
+  STORE_UNAVAILABLE: ExitCode.GENERIC,
   INTERNAL: ExitCode.GENERIC,
 };
 

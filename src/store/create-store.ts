@@ -43,7 +43,7 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const logger = (options.logger ?? silentLogger).child({ component: 'store', dialect: target.kind });
   if (target.kind === 'sqlite') {
     const { openSqliteStore } = await import('./sqlite/sqlite-binding.js');
-    return openSqliteStore({ filename: target.filename });
+    return openSqliteStore({ filename: target.filename, logger });
   }
   const { openPostgresStore } = await import('./postgres/postgres-binding.js');
   return openPostgresStore({

@@ -73,7 +73,10 @@ export interface SqlDialect {
   isUniqueViolation(error: unknown): boolean;
   /** A foreign key refused the write (the referenced row does not exist). */
   isForeignKeyViolation(error: unknown): boolean;
-  /** The database cannot be reached or is busy: the operation may succeed later (maps to 503). */
+  /**
+   * The database cannot serve now — unreachable, busy, out of disk, read-only, failing I/O — so the
+   * operation may succeed later (StoreUnavailableError, 503 STORE_UNAVAILABLE).
+   */
   isUnavailable(error: unknown): boolean;
 }
 
@@ -83,7 +86,13 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|PROTOCOL)/;
+/**
+ * SQLite result codes (extended ones included: `SQLITE_IOERR_WRITE`, `SQLITE_READONLY_DBMOVED` …)
+ * meaning "the file cannot serve now": locked past the busy timeout, disk full, read-only, I/O
+ * failing, cannot be opened, out of memory. Corruption (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) is not
+ * among them: retrying will not repair a damaged file, so it stays a 500 that an operator must see.
+ */
+const SQLITE_UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|PROTOCOL|READONLY|NOMEM|PERM)/;
 
 export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
@@ -116,10 +125,14 @@ export const sqliteDialect: SqlDialect = {
 };
 
 /**
- * SQLSTATE classes meaning "not now": 08 connection exception, 53 insufficient resources,
- * 57 operator intervention (server shutting down / starting up). Node socket errors (`E…`) too.
+ * SQLSTATE classes meaning "not now": 08 connection exception, 53 insufficient resources (53100
+ * disk full, 53200 out of memory), 57 operator intervention (server shutting down / starting up),
+ * 58 system error (58030 I/O error); and 25006, a read-only transaction (a standby, or
+ * `default_transaction_read_only`). Node socket errors (`E…`) too. Data corruption (XX001, XX002)
+ * is not: it stays a 500.
  */
-const PG_UNAVAILABLE_CLASSES = ['08', '53', '57'];
+const PG_UNAVAILABLE_CLASSES = ['08', '53', '57', '58'];
+const PG_UNAVAILABLE_CODES = ['25006'];
 
 function isPgUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -128,6 +141,7 @@ function isPgUnavailable(error: unknown): boolean {
   // connect timeout) as a plain Error without code; every server-side error carries a SQLSTATE.
   if (code === undefined) return true;
   if (/^E[A-Z]+$/.test(code)) return true;
+  if (PG_UNAVAILABLE_CODES.includes(code)) return true;
   return code.length === 5 && PG_UNAVAILABLE_CLASSES.includes(code.slice(0, 2));
 }
 

@@ -152,6 +152,12 @@ export interface AuditRecordsTable {
   details: string;
 }
 
+/** One row (id 1), rewritten by every write probe. */
+export interface HealthProbeTable {
+  id: number;
+  written_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -164,4 +170,5 @@ export interface Database {
   callbacks: CallbacksTable;
   idempotency_keys: IdempotencyKeysTable;
   audit_records: AuditRecordsTable;
+  health_probe: HealthProbeTable;
 }

@@ -322,8 +322,15 @@ export interface Store {
   readonly retention: RetentionRepository;
   /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
   appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
-  /** Readiness: a real round trip to the database. Throws UnavailableError when it is down. */
+  /** A real round trip to the database (a read). Throws StoreUnavailableError when it is down. */
   ping(): Promise<void>;
+  /**
+   * Readiness of writes: rewrites the one row of `health_probe` and waits for the commit. Throws
+   * StoreUnavailableError when the database cannot take a write (down, out of disk, read-only,
+   * I/O errors) — which a read would not notice — and also, after such failures, until writes have
+   * succeeded for a quiet period (store-incidents.ts), so readiness does not flap on a nearly full disk.
+   */
+  probeWrite(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }

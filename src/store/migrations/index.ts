@@ -10,6 +10,7 @@ import { unsettledTenantsIndex } from './0002-unsettled-tenants-index.js';
 import { readyTenantsIndex } from './0003-ready-tenants-index.js';
 import { auditRecordsMigration } from './0004-audit-records.js';
 import { retentionIndexes } from './0005-retention-indexes.js';
+import { healthProbe } from './0006-health-probe.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -18,6 +19,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0003-ready-tenants-index': readyTenantsIndex,
     '0004-audit-records': auditRecordsMigration(dialect),
     '0005-retention-indexes': retentionIndexes,
+    '0006-health-probe': healthProbe,
   };
 }
 

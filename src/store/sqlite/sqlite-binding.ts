@@ -19,10 +19,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Dialect } from 'kysely';
+import { silentLogger, type Logger } from '../../domain/logger.js';
 import { sqliteDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
+import { StoreIncidents, type StoreIncidentTiming } from '../store-incidents.js';
 import { withUnavailableMapping } from '../unavailable-dialect.js';
 import { GroupCommitDriver, type SqliteDatabase } from './group-commit-driver.js';
 
@@ -31,6 +33,8 @@ export interface SqliteStoreOptions {
   readonly filename: string;
   /** How long a statement waits for another connection's lock before failing (ms, default 5000). */
   readonly busyTimeoutMs?: number;
+  /** Where storage incidents are reported (store-incidents.ts). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -73,7 +77,8 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
+/** The better-sqlite3 database a store runs on, set up as the rules above need. */
+export function openSqliteDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
   const memory = options.filename === ':memory:';
   if (!memory) mkdirSync(dirname(options.filename), { recursive: true });
   const database = new BetterSqlite3(options.filename);
@@ -88,7 +93,21 @@ function openDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  const database = openDatabase(options);
+  return sqliteStoreOn(openSqliteDatabase(options), options);
+}
+
+/**
+ * The store on an open database (from `openSqliteDatabase`); it owns the database from now on.
+ * Tests use it to reach the connection: `PRAGMA max_page_count` or `query_only` make SQLite itself
+ * raise a genuine SQLITE_FULL or SQLITE_READONLY.
+ */
+export function sqliteStoreOn(
+  database: BetterSqlite3.Database,
+  options: Pick<SqliteStoreOptions, 'busyTimeoutMs' | 'logger'> & {
+    incidentTiming?: StoreIncidentTiming;
+  } = {},
+): Store {
+  const incidents = new StoreIncidents(options.logger ?? silentLogger, options.incidentTiming);
   const dialect: Dialect = {
     createAdapter: () => new TransactionalDdlSqliteAdapter(),
     createDriver: () =>
@@ -98,6 +117,6 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
-  const db = new Kysely<Database>({ dialect: withUnavailableMapping(dialect, sqliteDialect) });
-  return createKyselyStore({ db, dialect: sqliteDialect });
+  const db = new Kysely<Database>({ dialect: withUnavailableMapping(dialect, sqliteDialect, incidents) });
+  return createKyselyStore({ db, dialect: sqliteDialect, incidents });
 }

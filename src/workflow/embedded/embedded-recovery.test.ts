@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { StoreUnavailableError } from '../../domain/errors.js';
 import { createLocalNotifier } from './options.js';
 import {
   define,
@@ -45,6 +46,27 @@ for (const backend of worldBackends()) {
         assert.deepEqual(
           ['a', 'b', 'c'].map((k) => effects.count(k)),
           [1, 2, 1],
+        );
+      }));
+
+    test('a step that fails on an unavailable store is not journaled as failed: it runs again later', () =>
+      inWorld(backend, async (world, engine) => {
+        const effects = new Effects();
+        const flow = define('provision', async (ctx) =>
+          ctx.step('write', async () => {
+            effects.hit('write');
+            if (effects.count('write') === 1)
+              throw new StoreUnavailableError('database unavailable: disk full');
+            return 'written';
+          }),
+        );
+        const { run } = await (await engine([flow])).start(startRequest(await world.newTenant()));
+        const done = await finished(world.store, run.runId);
+        assert.deepEqual([done.state, done.output, effects.count('write')], ['succeeded', 'written', 2]);
+        const journal = await world.store.steps.list(run.runId);
+        assert.deepEqual(
+          journal.map((s) => [s.name, s.status]),
+          [['write', 'completed']],
         );
       }));
 
@@ -88,7 +110,10 @@ for (const backend of worldBackends()) {
         const done = await finished(world.store, run.runId, 5000);
         const afterRestart = Date.parse(done.finishedAt ?? '') - restartedAt;
         assert.deepEqual(done.output, { resolved: false });
-        assert.ok(afterRestart < 2000, `the wait ended ${afterRestart} ms after the restart: the deadline was kept`);
+        assert.ok(
+          afterRestart < 2000,
+          `the wait ended ${afterRestart} ms after the restart: the deadline was kept`,
+        );
       }));
 
     test('a resolution delivered while no process holds the run is seen by the next one', () =>
