@@ -99,8 +99,9 @@ export interface TenantRepository {
 
 export interface TenantEventRepository {
   listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
-  /** Global stream order, for SSE (`Last-Event-ID` = seq). */
+  /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
+  /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
   latestSeq(): Promise<number>;
 }
 
