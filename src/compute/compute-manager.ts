@@ -43,7 +43,10 @@ export interface ComputeManagerOptions {
   readonly logger?: Logger;
   /** Lease on an in-flight execution; renewed every third of it. Default 15 000 ms. */
   readonly leaseMs?: number;
-  /** How often `open()`'s loop looks for orphans. Default `leaseMs`. */
+  /**
+   * How often `open()`'s loop looks for orphans. Default a third of `leaseMs`: executions another
+   * process released at a clean stop wait at most that long, a dead owner's at most the lease plus it.
+   */
   readonly recoveryIntervalMs?: number;
   /** Orphans claimed per pass. Default 50. */
   readonly recoveryBatchSize?: number;
@@ -80,7 +83,7 @@ export class ComputeManager implements ComputeApi {
       tenants: options.tenants,
       batchSize: options.recoveryBatchSize ?? 50,
     };
-    this.recoveryIntervalMs = options.recoveryIntervalMs ?? leaseMs;
+    this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(1, Math.floor(leaseMs / 3));
   }
 
   /** Starts the orphan-recovery loop (one pass at once, then every `recoveryIntervalMs`). Idempotent. */
