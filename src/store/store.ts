@@ -112,8 +112,9 @@ export interface AuditRepository {
 
 export interface TenantEventRepository {
   listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
-  /** Global stream order, for SSE (`Last-Event-ID` = seq). */
+  /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
+  /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
   latestSeq(): Promise<number>;
 }
 
@@ -213,11 +214,18 @@ export interface ComputeExecutionRepository {
   /**
    * Liveness of in-flight executions: the process running the provider call holds a lease and
    * renews it. `claimOrphans` takes over pending/running executions whose lease expired (the
-   * process died), setting the new owner; PostgreSQL uses `FOR UPDATE SKIP LOCKED`.
+   * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
+   * `FOR UPDATE SKIP LOCKED`.
    */
   claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
+  /**
+   * Clean shutdown: every lease `owner` holds on a pending/running execution ends at `at` (owner
+   * cleared), so the next `claimOrphans` anywhere takes those executions over at once instead of
+   * after the lease would have expired. Returns how many were released.
+   */
+  releaseLeases(owner: string, at: number): Promise<number>;
 }
 
 export interface CallbackRepository {

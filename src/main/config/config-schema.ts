@@ -94,6 +94,23 @@ const serverSchema = z.strictObject({
   rateLimit: z.strictObject({ perMinute: integer(0).default(6000) }).prefault({}),
   /** Failed authentications (401) allowed per client IP per minute; then 429 until it refills. 0: off. */
   authFailureLimit: z.strictObject({ perMinute: integer(0).default(30) }).prefault({}),
+  /** One deadline for a clean stop (SIGTERM/SIGINT): work in flight gets this long, in total. */
+  shutdownGraceMs: integer(0).default(10_000),
+  /** `GET /v1/events` (Server-Sent Events). */
+  sse: z
+    .strictObject({
+      /** Open streams in this process; one more gets 503 with Retry-After. */
+      maxStreams: integer(1).default(1000),
+      /** Open streams per token (per IP when anonymous); one more gets 429 with Retry-After. */
+      maxStreamsPerPrincipal: integer(1).default(20),
+      /** Comment frames that keep idle streams (and proxies in between) alive. */
+      heartbeatMs: durationMs.default(15_000),
+      /** How often the shared event feed reads the log for other replicas' writes. */
+      pollIntervalMs: durationMs.default(1000),
+      /** Events a stream may have waiting for a slow client; past it the stream is closed (it resumes). */
+      maxQueuedEvents: integer(1).default(1000),
+    })
+    .prefault({}),
 });
 
 const databaseSchema = z.strictObject({

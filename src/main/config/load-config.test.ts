@@ -127,6 +127,18 @@ describe('loadConfig environment mapping', () => {
       },
     },
     {
+      reason: 'stream caps and the shutdown grace are set like any nested key',
+      env: {
+        LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '5',
+        LESSOR_SERVER__SHUTDOWN_GRACE_MS: '2500',
+      },
+      check: (config) => {
+        assert.equal(config.server.sse.maxStreamsPerPrincipal, 5);
+        assert.equal(config.server.sse.maxStreams, 1000);
+        assert.equal(config.server.shutdownGraceMs, 2500);
+      },
+    },
+    {
       reason: 'arrays are given as JSON',
       env: {
         LESSOR_SERVER__TOKENS: JSON.stringify([{ name: 'ci', role: 'operator', sha256: SHA.toUpperCase() }]),
@@ -311,6 +323,14 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       requestTimeoutMs: 30_000,
       rateLimit: { perMinute: 6000 },
       authFailureLimit: { perMinute: 30 },
+      shutdownGraceMs: 10_000,
+      sse: {
+        maxStreams: 1000,
+        maxStreamsPerPrincipal: 20,
+        heartbeatMs: 15_000,
+        pollIntervalMs: 1000,
+        maxQueuedEvents: 1000,
+      },
     },
     database: { url: 'sqlite:./data/lessor.db', poolSize: 10 },
     engine: {

@@ -204,6 +204,43 @@ for (const backend of worldBackends()) {
         gate.open();
       }));
 
+    test('a clean close releases its runs: another engine resumes them at once, not after the lease', () =>
+      inWorld(backend, async (world, engine) => {
+        const lease = { leaseMs: 60_000 };
+        const effects = new Effects();
+        const gate = new Gate();
+        const flow = define('provision', async (ctx, input) => {
+          const { n } = input as { n: number };
+          await ctx.step('slow', async () => (effects.hit(`${n}:slow`), n === 1 && (await gate.opened)));
+          if (n === 0) await ctx.awaitPromise('callback', { timeoutMs: 120_000 });
+          await ctx.step('after', async () => effects.hit(`${n}:after`));
+        });
+        const first = await engine([flow], lease);
+        const waiting = (await first.start(startRequest(await world.newTenant(), { n: 0 }))).run;
+        const stepping = (await first.start(startRequest(await world.newTenant(), { n: 1 }))).run;
+        await inState(world.store, waiting.runId, 'waiting');
+        await eventually(() => (effects.count('1:slow') === 1 ? true : undefined));
+        const closing = first.close(5_000);
+        setTimeout(() => gate.open(), 50); // the step in flight ends within the grace
+        await closing;
+        for (const run of [waiting, stepping]) {
+          const row = await world.store.runs.get(run.runId);
+          assert.equal(row?.leaseOwner, null, `${run.runId} was released`);
+        }
+        const second = await engine([flow], { ...lease, store: await world.openStore() });
+        await second.resolvePromise(waiting.runId, 'callback', 'done');
+        const done = await Promise.all([waiting, stepping].map((run) => finished(world.store, run.runId)));
+        assert.deepEqual(
+          done.map((r) => r.state),
+          ['succeeded', 'succeeded'],
+        );
+        assert.deepEqual(
+          ['0:slow', '0:after', '1:slow', '1:after'].map((k) => effects.count(k)),
+          [1, 1, 1, 1],
+          'the step that finished within the grace was journaled and is not run again',
+        );
+      }));
+
     test('cancel through another engine interrupts the holder at once', () =>
       inWorld(backend, async (world, engine) => {
         const notifier = createLocalNotifier();
