@@ -47,7 +47,7 @@ export async function directRun(client: DockerClient, index: number): Promise<nu
   const t0 = wallMs();
   const id = await client.createContainer(
     `lessor-${tenant.name}-${randomBytes(3).toString('hex')}`,
-    createBody(request, config, hasher),
+    createBody(request, config, hasher, []),
     signal,
   );
   try {

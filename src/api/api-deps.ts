@@ -12,6 +12,7 @@ import type {
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
+import type { EventFeed } from '../callbacks/event-feed.js';
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import type { ReconcileTrigger } from '../controller/reconcile-trigger.js';
@@ -26,7 +27,7 @@ export type ProviderCatalog = Pick<
   'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
 >;
 
-export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'ping'>;
+export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'>;
 
 export interface ApiDeps {
   readonly store: ApiStore;
@@ -43,6 +44,15 @@ export interface ApiDeps {
   readonly now?: () => Date;
   /** Called after a dead callback was re-driven, to wake the dispatcher at once. */
   readonly wakeCallbacks?: () => void;
+  /** The process's one reader of the event log; every `GET /v1/events` stream subscribes to it. */
+  readonly feed: Pick<EventFeed, 'subscribe'>;
+}
+
+/** `server.sse` as the API needs it (the feed has its own settings). */
+export interface SseOptions {
+  readonly heartbeatMs: number;
+  readonly maxStreams: number;
+  readonly maxStreamsPerPrincipal: number;
 }
 
 export interface ApiOptions {
@@ -54,21 +64,22 @@ export interface ApiOptions {
   readonly requestTimeoutMs?: number;
   /** Per token (or per IP when anonymous); default 1200, 0 disables. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * 401s allowed per client IP per minute before that IP is locked out (429); absent or 0: no limit.
+   * The composition root passes `server.authFailureLimit.perMinute`.
+   */
+  readonly authFailuresPerMinute?: number;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
   readonly ready?: () => Promise<void>;
-  /** SSE tuning: store poll interval while connected (default 250 ms) and heartbeat (default 15 s). */
-  readonly ssePollMs?: number;
-  readonly sseHeartbeatMs?: number;
+  readonly sse: SseOptions;
 }
 
 export const DEFAULTS = {
   bodyLimitBytes: 1024 * 1024,
   requestTimeoutMs: 30_000,
   rateLimitPerMinute: 1200,
-  ssePollMs: 250,
-  sseHeartbeatMs: 15_000,
 } as const;
 
 /** What every route module receives. */

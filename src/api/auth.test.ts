@@ -4,7 +4,15 @@ import { backends } from '../store/testing/test-databases.js';
 import { assertSafeBind, hashToken, isLoopback } from './auth.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createApiServer } from './server.js';
-import { apiDeps, apiSuite, tenantBody, TOKEN_CONFIG, TOKENS, uniqueName } from './testing/api-harness.js';
+import {
+  apiDeps,
+  apiSuite,
+  tenantBody,
+  TEST_SSE,
+  TOKEN_CONFIG,
+  TOKENS,
+  uniqueName,
+} from './testing/api-harness.js';
 import type { Problem, Tenant, TenantEventList } from './types.js';
 
 const OPEN = [
@@ -158,7 +166,7 @@ describe('auth helpers', () => {
     assert.equal(hashToken('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     const deps = apiDeps({} as never);
     await assert.rejects(
-      createApiServer(deps, { tokens: [{ name: 'x', role: 'admin', sha256: 'nothex' }] }),
+      createApiServer(deps, { tokens: [{ name: 'x', role: 'admin', sha256: 'nothex' }], sse: TEST_SSE }),
       /sha256/,
     );
   });

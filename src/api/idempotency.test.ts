@@ -22,7 +22,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
       get: (id) => store.tenants.get(id),
       list: (q) => store.tenants.list(q),
       change: (id, c, o) => store.tenants.change(id, c, o),
-      purge: (id) => store.tenants.purge(id),
+      purge: (id, audit) => store.tenants.purge(id, audit),
       listSummaries: (a, l) => store.tenants.listSummaries(a, l),
       count: () => store.tenants.count(),
       create: async (input) => {
@@ -37,7 +37,8 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     events: store.events,
     callbacks: store.callbacks,
     idempotency: store.idempotency,
-    ping: () => store.ping(),
+    audit: store.audit,
+    probeWrite: () => store.probeWrite(),
   });
   return { wrap, release: () => release() };
 }

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { backends, type TestBackend, type TestDatabase } from '../store/testing/test-databases.js';
 import { createApiServer } from './server.js';
-import { apiDeps, tenantBody, TOKEN_CONFIG, TOKENS, uniqueName } from './testing/api-harness.js';
+import { apiDeps, tenantBody, TEST_SSE, TOKEN_CONFIG, TOKENS, uniqueName } from './testing/api-harness.js';
 
 /**
  * An API server on a fresh database whose log lines (at `level`) are collected in `lines`; call
@@ -30,6 +30,7 @@ function loggedServer(backend: TestBackend, level: 'debug' | 'info') {
     db = await backend.create();
     server = await createApiServer(apiDeps(db.store, { logger: pino({ level }, sink) }), {
       tokens: TOKEN_CONFIG,
+      sse: TEST_SSE,
     });
   });
   after(async () => {

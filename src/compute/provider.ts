@@ -22,7 +22,11 @@ import type { FieldProblem } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { Endpoint, JsonObject } from '../domain/tenant.js';
 
-/** JSON Schema 2020-12. Secret fields carry `"x-lessor-secret": true` (and `writeOnly: true`). */
+/**
+ * JSON Schema 2020-12. Secret fields carry `"x-lessor-secret": true` (and `writeOnly: true`); fields
+ * that decide what code runs with the tenant's env carry `"x-lessor-code": true`; fields only an
+ * admin may set carry `"x-lessor-privileged": true` (the API enforces both, src/api/spec-privileges.ts).
+ */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 export interface TenantRef {

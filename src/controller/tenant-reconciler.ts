@@ -5,7 +5,7 @@
  */
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
-import { workflowRunId } from '../domain/ids.js';
+import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
 import type { Tenant, WorkflowAction } from '../domain/tenant.js';
 import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
@@ -24,7 +24,7 @@ export interface TenantReconcilerDeps {
   readonly logger: Logger;
 }
 
-/** Enough history to count the retries of the current generation. */
+/** Enough history to hold the newest run of each action (the next retry suffix follows it). */
 const RUN_HISTORY = 100;
 
 export class TenantReconciler {
@@ -52,8 +52,7 @@ export class TenantReconciler {
     const observed = await this.deps.compute.describe(tenant);
     if (observed.exists && observed.running) return false;
     const reason = observed.exists ? 'runtime stopped out of band' : 'runtime removed out of band';
-    const retry = runs.filter((run) => run.action === 'update' && run.generation === tenant.generation).length;
-    await this.startRun(tenant, 'update', retry, 'controller', reason);
+    await this.startRun(tenant, 'update', nextRetry(runs, 'update', tenant.generation), 'controller', reason);
     return true;
   }
 

@@ -1,27 +1,45 @@
 /** Builds the provider registry from `compute.providers`: a provider is enabled by having a block. */
-import { createProviderRegistry, type ProviderEntry, type ProviderRegistry } from '../compute/provider-registry.js';
+import { isLoopback } from '../api/index.js';
+import {
+  createProviderRegistry,
+  type ProviderEntry,
+  type ProviderRegistry,
+} from '../compute/provider-registry.js';
+import type { ComputeProvider, ProviderFactory, ProviderSettings } from '../compute/provider.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { ValidationError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { JsonObject } from '../domain/tenant.js';
-import type { LessorConfig } from './config/load-config.js';
+import { ConfigError, type LessorConfig } from './config/load-config.js';
 import { PROVIDER_FACTORIES } from './provider-factories.js';
 
 /** Provider call timeout when the block does not set `timeoutMs`. */
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
 
+/**
+ * Providers that run tenant code on Lessor's own host, as Lessor's user: reachable by every
+ * operator once Lessor serves beyond loopback, so they must be enabled for that explicitly
+ * (`compute.providers.<type>.allowRemote: true`, see docs/providers/process.md).
+ */
+const HOST_LOCAL_PROVIDERS: ReadonlySet<string> = new Set(['process']);
+
+/** @throws ConfigError when a provider block is refused (unknown type, bad options, exposure). */
 export async function buildProviders(
   config: LessorConfig,
   logger: Logger,
   hasher: ConfigHasher,
 ): Promise<ProviderRegistry> {
+  assertHostLocalProvidersAllowed(config);
   const entries: ProviderEntry[] = [];
   try {
     for (const [type, block] of Object.entries(config.compute.providers)) {
       const load = PROVIDER_FACTORIES[type];
       if (!load) {
-        throw new ValidationError(`unknown compute provider '${type}'`, [
-          { path: `compute.providers.${type}`, message: `expected one of: ${Object.keys(PROVIDER_FACTORIES).join(', ')}` },
+        throw new ConfigError([
+          {
+            path: `compute.providers.${type}`,
+            message: `unknown compute provider; expected one of: ${Object.keys(PROVIDER_FACTORIES).join(', ')}`,
+          },
         ]);
       }
       const { defaults, timeoutMs, ...options } = block;
@@ -33,14 +51,51 @@ export async function buildProviders(
         logger: logger.child({ provider: type }),
         hasher,
       };
-      const factory = await load();
-      entries.push({ provider: await factory.create(settings), settings });
+      entries.push({ provider: await createProvider(type, load, settings), settings });
     }
   } catch (error) {
     await Promise.all(entries.map((entry) => entry.provider.close?.() ?? Promise.resolve()));
     throw error;
   }
   return createProviderRegistry(entries, { defaultProvider: config.compute.defaultProvider });
+}
+
+/** Bad provider options are configuration errors: reported with their full key, and fatal. */
+async function createProvider(
+  type: string,
+  load: () => Promise<ProviderFactory>,
+  settings: ProviderSettings,
+): Promise<ComputeProvider> {
+  const factory = await load();
+  try {
+    return await factory.create(settings);
+  } catch (error) {
+    if (!(error instanceof ValidationError) || error instanceof ConfigError) throw error;
+    const problems = error.problems.length > 0 ? error.problems : [{ path: '', message: error.message }];
+    throw new ConfigError(
+      problems.map((p) => ({
+        path: ['compute', 'providers', type, p.path].filter((part) => part !== '').join('.'),
+        message: p.message,
+      })),
+    );
+  }
+}
+
+function assertHostLocalProvidersAllowed(config: LessorConfig): void {
+  if (isLoopback(config.server.host)) return;
+  const refused = Object.entries(config.compute.providers).filter(
+    ([type, block]) => HOST_LOCAL_PROVIDERS.has(type) && coerceScalar(block.allowRemote) !== true,
+  );
+  if (refused.length === 0) return;
+  throw new ConfigError(
+    refused.map(([type]) => ({
+      path: `compute.providers.${type}.allowRemote`,
+      message:
+        `must be true to offer the ${type} provider on '${config.server.host}': it runs tenant commands ` +
+        `on this host as Lessor's user (see docs/providers/${type}.md); otherwise configure other ` +
+        `compute.providers, or bind server.host to 127.0.0.1`,
+    })),
+  );
 }
 
 /**

@@ -15,9 +15,6 @@ interface ServerFlags {
   readonly set?: string[];
 }
 
-/** Time allowed for in-flight work to finish or checkpoint on SIGTERM/SIGINT. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 export function addServerCommands(program: Command): void {
   program
     .command('serve')
@@ -37,7 +34,8 @@ export function addServerCommands(program: Command): void {
       const app = await startLessor(config, logger);
       const shutdown = (signal: string): void => {
         logger.info({ signal }, 'shutting down');
-        void app.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
+        // Within server.shutdownGraceMs in total, then exit.
+        void app.close().then(() => process.exit(0));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));

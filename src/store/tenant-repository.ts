@@ -13,11 +13,13 @@ import {
   NotFoundError,
   PreconditionFailedError,
 } from '../domain/errors.js';
+import type { AuditRecord } from '../domain/audit-record.js';
 import { newId } from '../domain/ids.js';
 import { deepEqualJson } from '../domain/canonical-json.js';
 import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { initialStatus, type Tenant } from '../domain/tenant.js';
+import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
@@ -159,8 +161,8 @@ export class KyselyTenantRepository implements TenantRepository {
     });
   }
 
-  async purge(id: string): Promise<void> {
-    await this.ctx.db.transaction().execute(async (trx) => {
+  async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {
+    return this.ctx.db.transaction().execute(async (trx) => {
       const row = await findTenantRow(this.ctx, trx, id, true);
       if (!row) throw new NotFoundError('tenant', id);
       if (row.archived !== 1) {
@@ -168,8 +170,23 @@ export class KyselyTenantRepository implements TenantRepository {
           phase: row.phase,
         });
       }
+      const record = purgeRecord(toTenant(row, this.ctx.specs), audit.actor);
+      await insertAuditRecord(trx, record);
       await trx.deleteFrom('tenants').where('id', '=', row.id).execute();
+      return record;
     });
+  }
+
+  async listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]> {
+    const rows = await this.ctx.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('name', '=', name)
+      .where('archived', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => toTenant(row, this.ctx.specs));
   }
 
   async listSummaries(
@@ -206,6 +223,25 @@ export class KyselyTenantRepository implements TenantRepository {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+}
+
+/** What the audit trail keeps of a purged tenant: its identity and life, never its spec (secrets). */
+function purgeRecord(tenant: Tenant, actor: string): AuditRecord {
+  return {
+    id: newId(),
+    at: nowIso(),
+    actor,
+    action: 'tenant.purge',
+    targetId: tenant.id,
+    targetName: tenant.name,
+    details: {
+      provider: tenant.spec.provider,
+      labels: tenant.spec.labels,
+      generation: tenant.generation,
+      createdAt: tenant.createdAt,
+      archivedAt: tenant.updatedAt,
+    },
+  };
 }
 
 /**

@@ -93,6 +93,25 @@ const serverSchema = z.strictObject({
   bodyLimitBytes: integer(1024).default(1_048_576),
   requestTimeoutMs: durationMs.default(30_000),
   rateLimit: z.strictObject({ perMinute: integer(0).default(6000) }).prefault({}),
+  /** Failed authentications (401) allowed per client IP per minute; then 429 until it refills. 0: off. */
+  authFailureLimit: z.strictObject({ perMinute: integer(0).default(30) }).prefault({}),
+  /** One deadline for a clean stop (SIGTERM/SIGINT): work in flight gets this long, in total. */
+  shutdownGraceMs: integer(0).default(10_000),
+  /** `GET /v1/events` (Server-Sent Events). */
+  sse: z
+    .strictObject({
+      /** Open streams in this process; one more gets 503 with Retry-After. */
+      maxStreams: integer(1).default(1000),
+      /** Open streams per token (per IP when anonymous); one more gets 429 with Retry-After. */
+      maxStreamsPerPrincipal: integer(1).default(20),
+      /** Comment frames that keep idle streams (and proxies in between) alive. */
+      heartbeatMs: durationMs.default(15_000),
+      /** How often the shared event feed reads the log for other replicas' writes. */
+      pollIntervalMs: durationMs.default(1000),
+      /** Events a stream may have waiting for a slow client; past it the stream is closed (it resumes). */
+      maxQueuedEvents: integer(1).default(1000),
+    })
+    .prefault({}),
 });
 
 const databaseSchema = z.strictObject({
@@ -236,6 +255,25 @@ const secretsSchema = z.strictObject({
   previousKeys: z.preprocess(toList, z.array(secretKey, { error: 'expected a list of keys' })).default([]),
 });
 
+/** How long a kind of settled record is kept (fractions allowed); 0 keeps it forever. */
+const retentionWindowSchema = z.strictObject({ days: decimal(0).default(30) });
+
+/** What the retention sweep deletes and how (src/store/retention-sweeper.ts). */
+const retentionSchema = z.strictObject({
+  events: retentionWindowSchema.prefault({}),
+  /** Workflow runs with their steps and promises. */
+  runs: retentionWindowSchema.prefault({}),
+  /** Compute executions with their history. */
+  executions: retentionWindowSchema.prefault({}),
+  /** Delivered callbacks (pending and dead ones are never swept). */
+  callbacks: retentionWindowSchema.prefault({}),
+  sweepIntervalMs: durationMs.default(3_600_000),
+  /** How often a pass starts from the oldest rows instead of where the last one stopped. */
+  fullSweepIntervalMs: durationMs.default(86_400_000),
+  /** Rows examined per batch (one short transaction); on SQLite a batch holds the process for its length. */
+  batchSize: integer(1, 10_000).default(250),
+});
+
 const logSchema = z.strictObject({
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   format: oneOf(['json', 'pretty']).default('json'),
@@ -249,6 +287,7 @@ export const configSchema = z.strictObject({
   compute: computeSchema.prefault({}),
   retryPolicy: retryPolicySchema.prefault({}),
   callbacks: callbacksSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
   secrets: secretsSchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),

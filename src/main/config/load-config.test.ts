@@ -127,6 +127,18 @@ describe('loadConfig environment mapping', () => {
       },
     },
     {
+      reason: 'stream caps and the shutdown grace are set like any nested key',
+      env: {
+        LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '5',
+        LESSOR_SERVER__SHUTDOWN_GRACE_MS: '2500',
+      },
+      check: (config) => {
+        assert.equal(config.server.sse.maxStreamsPerPrincipal, 5);
+        assert.equal(config.server.sse.maxStreams, 1000);
+        assert.equal(config.server.shutdownGraceMs, 2500);
+      },
+    },
+    {
       reason: 'arrays are given as JSON',
       env: {
         LESSOR_SERVER__TOKENS: JSON.stringify([{ name: 'ci', role: 'operator', sha256: SHA.toUpperCase() }]),
@@ -147,6 +159,15 @@ describe('loadConfig environment mapping', () => {
           jitter: false,
           onError: { IMAGE_UNAVAILABLE: 'retry' },
         }),
+    },
+    {
+      reason: 'retention windows are days, fractions allowed; 0 keeps a kind forever',
+      env: { LESSOR_RETENTION__EVENTS__DAYS: '0.5', LESSOR_RETENTION__CALLBACKS__DAYS: '0' },
+      check: (config) =>
+        assert.deepEqual(
+          [config.retention.events.days, config.retention.callbacks.days, config.retention.runs.days],
+          [0.5, 0, 30],
+        ),
     },
     {
       reason: 'a top-level scalar key needs no __',
@@ -212,6 +233,11 @@ describe('loadConfig errors name the key and where the value came from', () => {
       messages: [
         'compute.defaultProvider: provider "docker" has no block under compute.providers (configured: process)',
       ],
+    },
+    {
+      reason: 'a negative retention window',
+      file: 'retention:\n  runs: { days: -1 }\n',
+      messages: ['retention.runs.days: expected a number of at least 0 (from lessor.yaml)'],
     },
     {
       reason: 'a YAML syntax error names the file',
@@ -296,6 +322,15 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       bodyLimitBytes: 1_048_576,
       requestTimeoutMs: 30_000,
       rateLimit: { perMinute: 6000 },
+      authFailureLimit: { perMinute: 30 },
+      shutdownGraceMs: 10_000,
+      sse: {
+        maxStreams: 1000,
+        maxStreamsPerPrincipal: 20,
+        heartbeatMs: 15_000,
+        pollIntervalMs: 1000,
+        maxQueuedEvents: 1000,
+      },
     },
     database: { url: 'sqlite:./data/lessor.db', poolSize: 10 },
     engine: {
@@ -313,6 +348,15 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
     compute: { defaultProvider: 'process', providers: { process: {} } },
     retryPolicy: { provision: {}, update: {}, delete: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
+    retention: {
+      events: { days: 30 },
+      runs: { days: 30 },
+      executions: { days: 30 },
+      callbacks: { days: 30 },
+      sweepIntervalMs: 3_600_000,
+      fullSweepIntervalMs: 86_400_000,
+      batchSize: 250,
+    },
     log: { level: 'info', format: 'json' },
     secrets: { keyFile: 'secrets.key', previousKeys: [] },
     dataDir: './data',

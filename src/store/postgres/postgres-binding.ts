@@ -12,6 +12,7 @@ import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
 import type { SecretsAtRest } from '../sealed-specs.js';
 import type { Store } from '../store.js';
+import { StoreIncidents } from '../store-incidents.js';
 import { withUnavailableMapping } from '../unavailable-dialect.js';
 
 export interface PostgresStoreOptions {
@@ -52,8 +53,9 @@ export function createPool(url: string, logger: Logger, poolSize = 10): pg.Pool 
 
 export function openPostgresStore(options: PostgresStoreOptions): Store {
   const pool = createPool(options.url, options.logger, options.poolSize);
+  const incidents = new StoreIncidents(options.logger);
   const db = new Kysely<Database>({
-    dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect),
+    dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect, incidents),
   });
-  return createKyselyStore({ db, dialect: postgresDialect, secrets: options.secrets });
+  return createKyselyStore({ db, dialect: postgresDialect, incidents, secrets: options.secrets });
 }

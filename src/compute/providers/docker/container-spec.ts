@@ -10,6 +10,7 @@
 import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { ComputeRequest } from '../../provider.js';
 import type { ContainerCreateBody, PortBinding } from './docker-types.js';
+import { DEFAULT_HOST_IP } from './host-policy.js';
 import {
   DEFAULT_RESTART_POLICY,
   type DockerConfig,
@@ -30,8 +31,6 @@ export const LABEL = {
   /** JSON `RuntimeInfo`: what describe needs (port names, health check) without the config. */
   runtime: 'lessor.runtime',
 } as const;
-
-export const DEFAULT_HOST_IP = '127.0.0.1';
 
 /** Port names and the health check, recorded on the container so `describe` needs no config. */
 export interface RuntimeInfo {
@@ -118,10 +117,12 @@ export function containerLabels(
   };
 }
 
+/** `binds`: the volumes as the host policy resolved them (host-policy.ts `bindsFor`). */
 export function createBody(
   request: ComputeRequest,
   config: DockerConfig,
   hash: ConfigHasher,
+  binds: readonly string[],
 ): ContainerCreateBody {
   const env = { ...config.env, ...config.secretEnv };
   const ports = config.ports ?? [];
@@ -137,9 +138,7 @@ export function createBody(
       ...(config.resources?.cpus !== undefined && { NanoCpus: Math.round(config.resources.cpus * 1e9) }),
       ...(config.resources?.memoryMb !== undefined && { Memory: config.resources.memoryMb * 1024 * 1024 }),
       ...(config.network !== undefined && { NetworkMode: config.network }),
-      ...(config.volumes && {
-        Binds: config.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
-      }),
+      ...(binds.length > 0 && { Binds: binds }),
     },
   };
 }

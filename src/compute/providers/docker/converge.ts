@@ -15,6 +15,7 @@ import { ComputeError } from '../../../domain/compute-error.js';
 import { DockerApiError } from './docker-client.js';
 import { asDockerConfig, hasFixedHostPort, type DockerConfig } from './docker-config.js';
 import type { ContainerInspect, ContainerSummary } from './docker-types.js';
+import { bindsFor, planVolumes } from './host-policy.js';
 import type { ComputeRequest, ComputeResult } from '../../provider.js';
 import {
   changedFields,
@@ -128,7 +129,7 @@ async function launch(
   const { tenant, generation } = request;
   const name = beside ? transientName(tenant.name, generation, hash) : primaryName(tenant.name);
   await progress.step('preflight', signal, () => preflight(ctx, config, signal));
-  const body = createBody(request, config, ctx.hasher);
+  const body = createBody(request, config, ctx.hasher, resolvedBinds(ctx, config, tenant.id));
   const created = await progress.step('create', signal, () =>
     createOrAdopt(ctx, tenant.id, name, body, signal),
   );
@@ -149,6 +150,21 @@ async function preflight(ctx: DockerContext, config: DockerConfig, signal: Abort
   if (network !== undefined && !BUILTIN_NETWORK_MODES.has(network) && !network.includes(':')) {
     await ctx.client.inspectNetwork(network, signal);
   }
+}
+
+/**
+ * Bind sources resolved again right before the create (a link may have changed since the config
+ * was validated); the engine gets the resolved paths, so it mounts what was checked.
+ */
+function resolvedBinds(ctx: DockerContext, config: DockerConfig, tenantId: string): string[] {
+  const plan = planVolumes(config.volumes, ctx.hostPolicy);
+  if (plan.problems.length > 0) {
+    const list = plan.problems.map((p) => `${p.path} ${p.message}`).join('; ');
+    throw new ComputeError('INVALID_CONFIG', `invalid docker config: ${list}`, {
+      providerError: { problems: plan.problems },
+    });
+  }
+  return bindsFor(plan.mounts, tenantId);
 }
 
 async function retireAll(

@@ -16,6 +16,7 @@ import { endpointsOf, pickCurrent } from './container-view.js';
 import { asDockerConfig, validateDockerConfig } from './docker-config.js';
 import type { ContainerInspect, ContainerSummary } from './docker-types.js';
 import { dockerProviderOptions } from './docker-options.js';
+import { bindsFor, NO_HOST_ACCESS, planVolumes } from './host-policy.js';
 
 const base = { image: 'img:1', ports: [{ containerPort: 8080 }] };
 
@@ -85,7 +86,8 @@ describe('container spec', () => {
     labels: { team: 'x' },
   } as const;
   const request = { tenant, generation: 3, executionId: 'ex-1', config: config as unknown as JsonObject };
-  const body = createBody(request, asDockerConfig(request.config), testHasher);
+  const { mounts } = planVolumes(asDockerConfig(request.config).volumes, NO_HOST_ACCESS);
+  const body = createBody(request, asDockerConfig(request.config), testHasher, bindsFor(mounts, tenant.id));
 
   test('the create body carries image, env (secrets included), limits, ports and binds', () => {
     assert.equal(body.Image, 'img:1');
@@ -99,7 +101,7 @@ describe('container spec', () => {
     assert.equal(body.HostConfig.NanoCpus, 500_000_000);
     assert.equal(body.HostConfig.Memory, 64 * 1024 * 1024);
     assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'always' });
-    assert.deepEqual(body.HostConfig.Binds, ['data:/data:ro']);
+    assert.deepEqual(body.HostConfig.Binds, ['lessor-tid-1-data:/data:ro'], "the tenant's own volume");
   });
 
   test('labels identify the tenant and never contain secret values', () => {

@@ -23,6 +23,7 @@ export const dockerProviderFactory: ProviderFactory = {
       stopTimeoutSeconds: options.stopTimeoutSeconds,
       cleanupTimeoutMs: options.cleanupTimeoutMs,
       hasher: settings.hasher,
+      hostPolicy: options.hostPolicy,
     });
   },
 };

@@ -161,7 +161,7 @@ describe('docker provider on Podman', () => {
     const t = tenant('crash');
     const request = computeRequest(t, 1, webConfig('adopted'));
     const client = engineClient();
-    const body = createBody(request, asDockerConfig(request.config), testHasher);
+    const body = createBody(request, asDockerConfig(request.config), testHasher, []);
     const id = await client.createContainer(primaryName(t.name), body, timeout());
     client.close();
     const result = await provider.provision(request, timeout());
@@ -178,7 +178,7 @@ describe('docker provider on Podman', () => {
     const client = engineClient();
     const id = await client.createContainer(
       transientName(t.name, 2, hash),
-      createBody(request, asDockerConfig(request.config), testHasher),
+      createBody(request, asDockerConfig(request.config), testHasher, []),
       timeout(),
     );
     client.close();

@@ -7,6 +7,7 @@ import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Endpoint } from '../../../domain/tenant.js';
 import type { ComputeRequest } from '../../provider.js';
 import { spawnDetached } from './process-control.js';
+import type { RunAs } from './process-options.js';
 import type { ProcessConfig } from './process-schema.js';
 import { ensureDir, logFile, type RuntimeRecord } from './process-state.js';
 
@@ -19,6 +20,7 @@ export async function launchRuntime(
   request: ComputeRequest,
   port: number,
   hash: ConfigHasher,
+  runAs?: RunAs,
 ): Promise<RuntimeRecord> {
   const config = request.config as unknown as ProcessConfig;
   await ensureDir(dir);
@@ -27,6 +29,7 @@ export async function launchRuntime(
     cwd: config.cwd,
     env: environmentFor(request, port),
     logPath: logFile(dir),
+    ...(runAs !== undefined && { runAs }),
   });
   return {
     version: 1,

@@ -74,16 +74,6 @@ export async function removeTenantDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** The last `bytes` of the tenant's log (for health-check failures). */
-export async function logTail(dir: string, bytes = 2048): Promise<string> {
-  try {
-    const text = await readFile(logFile(dir), 'utf8');
-    return text.slice(-bytes);
-  } catch {
-    return '';
-  }
-}
-
 export function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }
