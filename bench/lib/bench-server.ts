@@ -67,7 +67,6 @@ async function seedFakeRuntimes(): Promise<number> {
           tenantName: tenant.name,
           generation: tenant.generation,
           executionId: tenant.status.compute?.executionId ?? 'seeded',
-          configHash: 'seeded',
           config: tenant.spec.config,
           volumeId: `fake-vol-${count}`,
           runtimeId: `fake-rt-${count}`,

@@ -16,6 +16,7 @@ import type { EventFeed } from '../callbacks/event-feed.js';
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import type { ReconcileTrigger } from '../controller/reconcile-trigger.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { Access, Principal, TokenConfig } from './auth.js';
@@ -34,6 +35,8 @@ export interface ApiDeps {
   readonly executions: Pick<ComputeApi, 'get' | 'list'>;
   readonly runs: Pick<WorkflowEngine, 'getRun' | 'journal' | 'ping'>;
   readonly trigger: ReconcileTrigger;
+  /** The server's keyed hash (stored request hashes cover bodies with secrets in them). */
+  readonly hasher: ConfigHasher;
   /** A pino logger; request logs are its children, carrying `requestId`. */
   readonly logger: FastifyBaseLogger;
   /** Registry for `/metrics`; a private one is made when absent. */

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { canonicalJson, sha256Hex } from '../domain/canonical-json.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import type { Store } from '../store/store.js';
 import { backends } from '../store/testing/test-databases.js';
 import type { ApiStore } from './api-deps.js';
@@ -103,6 +105,34 @@ for (const backend of backends()) {
         assert.equal((await first).statusCode, 201);
         assert.equal((await post(key, body)).headers['idempotent-replayed'], 'true');
       });
+
+      h.test(
+        'the stored request hash is keyed: no plain SHA-256 of a body that may hold secrets',
+        async () => {
+          const key = uniqueName('key');
+          const body = tenantBody(uniqueName(), { image: 'app:1', secretEnv: { TOKEN: 'hunter2' } });
+          assert.equal((await post(key, body)).statusCode, 201);
+          const now = clock.ms;
+          const claim = await h.store().idempotency.claim({
+            key,
+            scope: 'admin-bot',
+            requestHash: 'probe',
+            now,
+            expiresAt: now + 1,
+          });
+          assert.ok(!claim.claimed, 'the completed record is still there');
+          const spec = { ...body.spec, labels: {}, annotations: {}, retryPolicy: null, paused: false };
+          const parsed = { name: body.name, spec };
+          assert.notEqual(
+            claim.existing.requestHash,
+            sha256Hex(`POST /v1/tenants\n${canonicalJson(parsed)}`),
+          );
+          assert.equal(
+            claim.existing.requestHash,
+            testHasher({ method: 'POST', route: '/v1/tenants', body: parsed }),
+          );
+        },
+      );
 
       h.test(
         'a claim left by a process that died stops blocking its key after the in-flight lease',

@@ -11,6 +11,7 @@ import { FAKE_CONFIG_SCHEMA } from '../compute/providers/fake/fake-schema.js';
 import { ProcessProvider } from '../compute/providers/process/index.js';
 import { PROCESS_CONFIG_SCHEMA } from '../compute/providers/process/process-schema.js';
 import { silentLogger } from '../domain/logger.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import type { JsonObject } from '../domain/tenant.js';
 import { backends } from '../store/testing/test-databases.js';
 import { CODE_KEYWORD, markedPaths, PRIVILEGED_KEYWORD } from './spec-privileges.js';
@@ -29,11 +30,12 @@ function registry(): ProviderRegistry {
     timeoutMs: 5000,
     dataDir: tmpdir(),
     logger: silentLogger,
+    hasher: testHasher,
   });
   return createProviderRegistry(
     [
       {
-        provider: new ProcessProvider({ dataDir: tmpdir() }),
+        provider: new ProcessProvider({ dataDir: tmpdir(), hasher: testHasher }),
         settings: settings({ command: DEFAULT_COMMAND }),
       },
       { provider: new FakeProvider({ engine: new FakeEngine() }), settings: settings({}) },

@@ -9,8 +9,8 @@
  * (orphan-recovery.ts). `close(graceMs)` stops the loop, gives in-flight calls the grace to settle,
  * abandons the rest without settling them and releases their leases for another process to take.
  */
-import { configHash } from '../domain/canonical-json.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage, UnavailableError } from '../domain/errors.js';
 import { computeExecutionId } from '../domain/ids.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
@@ -36,6 +36,8 @@ export const DEFAULT_LEASE_MS = 15_000;
 export interface ComputeManagerOptions {
   readonly ledger: ExecutionLedger;
   readonly registry: ProviderRegistry;
+  /** The server's keyed hash of effective configs (execution ids and records derive from it). */
+  readonly hasher: ConfigHasher;
   /** Lease owner id of this process; unique per process (e.g. `<hostname>:<pid>:<uuid>`). */
   readonly instanceId: string;
   /** Current tenant spec, to rebuild the config of orphans (`(id) => store.tenants.get(id)`). */
@@ -80,6 +82,7 @@ export class ComputeManager implements ComputeApi {
     this.deps = {
       ...base,
       runner: this.runner,
+      hasher: options.hasher,
       tenants: options.tenants,
       batchSize: options.recoveryBatchSize ?? 50,
     };
@@ -204,7 +207,7 @@ export class ComputeManager implements ComputeApi {
     const { registry } = this.deps;
     const provider = registry.resolveProvider(request.tenant.spec.provider);
     const config = registry.mergedConfig(provider, request.tenant.spec.config);
-    const hash = configHash(config);
+    const hash = this.deps.hasher(config);
     const { id, name } = request.tenant;
     const { operation, generation, workflowRunId } = request;
     return {

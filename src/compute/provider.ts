@@ -17,6 +17,7 @@
  *   PROVIDER_TIMEOUT).
  */
 import type { ComputeError } from '../domain/compute-error.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { FieldProblem } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { Endpoint, JsonObject } from '../domain/tenant.js';
@@ -99,6 +100,11 @@ export interface ProviderSettings {
   readonly timeoutMs: number;
   readonly dataDir: string;
   readonly logger: Logger;
+  /**
+   * The server's keyed hash: every hash a provider records on the engine or on disk (labels, tags,
+   * runtime records) is made with it, never with a plain hash of a config that holds secrets.
+   */
+  readonly hasher: ConfigHasher;
 }
 
 /** Adding a provider = a folder exporting one of these, plus one line in `main/`. */

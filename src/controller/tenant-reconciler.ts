@@ -4,7 +4,7 @@
  * so it is safe to run again at any moment, from any replica.
  */
 import type { ComputeApi } from '../compute/compute-api.js';
-import { configHash } from '../domain/canonical-json.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
 import type { Tenant, WorkflowAction } from '../domain/tenant.js';
@@ -19,6 +19,8 @@ export interface TenantReconcilerDeps {
   readonly runs: Pick<WorkflowRunRepository, 'listByTenant'>;
   readonly engine: Pick<WorkflowEngine, 'start' | 'cancel'>;
   readonly compute: Pick<ComputeApi, 'describe'>;
+  /** The server's keyed hash: a run's `configHash` is served by the API, so never a plain hash. */
+  readonly hasher: ConfigHasher;
   readonly logger: Logger;
 }
 
@@ -107,7 +109,7 @@ export class TenantReconciler {
       action,
       triggerSource: source,
       generation: tenant.generation,
-      configHash: configHash(tenant.spec.config),
+      configHash: this.deps.hasher(tenant.spec.config),
     });
     if (created) {
       this.deps.logger.info({ tenantId: tenant.id, runId, action, trigger: source, reason }, 'workflow run started');

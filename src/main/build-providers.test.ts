@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { silentLogger } from '../domain/logger.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import { buildProviders } from './build-providers.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
 
@@ -30,7 +31,7 @@ async function freePort(): Promise<number> {
 /** The dotted keys of the ConfigError that building the providers throws; [] when it succeeds. */
 async function refusedKeys(env: Record<string, string>): Promise<string[]> {
   try {
-    const registry = await buildProviders(configFrom(env), silentLogger);
+    const registry = await buildProviders(configFrom(env), silentLogger, testHasher);
     await registry.close();
     return [];
   } catch (error) {

@@ -6,6 +6,7 @@ import {
   type ProviderRegistry,
 } from '../compute/provider-registry.js';
 import type { ComputeProvider, ProviderFactory, ProviderSettings } from '../compute/provider.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { ValidationError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { JsonObject } from '../domain/tenant.js';
@@ -23,7 +24,11 @@ export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
 const HOST_LOCAL_PROVIDERS: ReadonlySet<string> = new Set(['process']);
 
 /** @throws ConfigError when a provider block is refused (unknown type, bad options, exposure). */
-export async function buildProviders(config: LessorConfig, logger: Logger): Promise<ProviderRegistry> {
+export async function buildProviders(
+  config: LessorConfig,
+  logger: Logger,
+  hasher: ConfigHasher,
+): Promise<ProviderRegistry> {
   assertHostLocalProvidersAllowed(config);
   const entries: ProviderEntry[] = [];
   try {
@@ -44,6 +49,7 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
         timeoutMs: timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
         dataDir: config.dataDir,
         logger: logger.child({ provider: type }),
+        hasher,
       };
       entries.push({ provider: await createProvider(type, load, settings), settings });
     }

@@ -1,7 +1,7 @@
 /**
- * The composition root: configuration → concrete store, event feed, providers, compute manager,
- * workflow engine, callback dispatcher, controller and HTTP API (the build step) → running services
- * (the start step). Everything runs under one Lifecycle: start order is bottom up, and `close`
+ * The composition root: configuration → secrets key ring, concrete store (sealing secrets at
+ * rest), keyed config hash, event feed, providers, compute manager, workflow engine, callback
+ * dispatcher, controller and HTTP API (the build step) → running services (the start step). Everything runs under one Lifecycle: start order is bottom up, and `close`
  * stops top down under one deadline, so nothing is called after the part it calls has stopped.
  */
 import { hostname } from 'node:os';
@@ -16,6 +16,7 @@ import { ComputeManager } from '../compute/compute-manager.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import { createStore } from '../store/create-store.js';
@@ -27,6 +28,7 @@ import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
 import { Lifecycle } from './lifecycle.js';
 import { notifyOnEvents } from './notify-on-events.js';
+import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -53,6 +55,8 @@ interface Services {
   readonly controller: Controller;
   readonly retention: RetentionSweeper;
   readonly api: FastifyInstance;
+  /** The deployment's keyed config hash (its key is kept sealed in the database). */
+  readonly hasher: ConfigHasher;
 }
 
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
@@ -125,11 +129,13 @@ async function buildServices(
   lifecycle: Lifecycle,
 ): Promise<Services> {
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
+  const secrets = openServerSecrets(config, logger);
   const database = await createStore({
     url: config.database.url,
     dataDir: config.dataDir,
     logger,
     poolSize: config.database.poolSize,
+    secrets: secrets.atRest,
   });
   lifecycle.onStop('database', () => database.close());
   const { pollIntervalMs, maxQueuedEvents } = config.server.sse;
@@ -141,28 +147,38 @@ async function buildServices(
   });
   const store = notifyOnEvents(database, feed);
   await store.migrate();
-  const providers = await buildProviders(config, logger);
+  const hasher = await loadConfigHasher(store);
+  const providers = await buildProviders(config, logger, hasher);
   lifecycle.onStop('providers', () => providers.close());
-  const core = await buildCore(config, logger, { store, providers, instanceId });
+  secrets.bindFields(providers);
+  const core = await buildCore(config, logger, { store, providers, instanceId, hasher });
   const retention = new RetentionSweeper(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
   );
-  const api = await buildApi(config, logger, { ...core, store, feed, providers });
-  return { ...core, store, feed, providers, retention, api };
+  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher });
+  return { ...core, store, feed, providers, retention, api, hasher };
+}
+
+interface CoreDeps {
+  readonly store: Store;
+  readonly providers: ProviderRegistry;
+  readonly instanceId: string;
+  readonly hasher: ConfigHasher;
 }
 
 /** The compute manager, workflows, engine, callback dispatcher and controller, wired together. */
 async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
-  { store, providers, instanceId }: { store: Store; providers: ProviderRegistry; instanceId: string },
+  { store, providers, instanceId, hasher }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
   // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
   let wakeCallbacks = (): void => {};
   const compute = new ComputeManager({
     ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
     registry: providers,
+    hasher,
     instanceId,
     tenants: (id) => store.tenants.get(id),
     logger,
@@ -184,6 +200,7 @@ async function buildCore(
     runs: store.runs,
     engine,
     compute,
+    hasher,
     logger: logger.child({ component: 'reconciler' }),
   });
   const controller = new Controller(
@@ -198,7 +215,7 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
   const { server } = config;
   return createApiServer(
     {
@@ -208,6 +225,7 @@ function buildApi(
       executions: compute,
       runs: engine,
       trigger: controller,
+      hasher,
       logger,
       metrics: new Registry(),
       wakeCallbacks: () => dispatcher.wake(),

@@ -75,5 +75,8 @@ describe('notifyOnEvents', () => {
     assert.equal(store.dialect, 'sqlite');
     assert.equal(await store.tenants.count(), await db!.store.tenants.count());
     assert.equal(await store.executions.releaseLeases('nobody', Date.now()), 0);
+    const made = await store.serverSecrets.getOrCreate('notify-test', () => 'v1');
+    assert.equal(await db!.store.serverSecrets.getOrCreate('notify-test', () => 'v2'), made);
+    await assert.rejects(store.resealSecrets(), /no secrets key/);
   });
 });

@@ -31,6 +31,8 @@ export function notifyOnEvents(store: Store, signal: ChangeSignal): Store {
     idempotency: store.idempotency,
     audit: store.audit,
     retention: store.retention,
+    serverSecrets: store.serverSecrets,
+    resealSecrets: (options) => store.resealSecrets(options),
     appendEvent: after((tenantId, event) => store.appendEvent(tenantId, event)),
     ping: () => store.ping(),
     probeWrite: () => store.probeWrite(),

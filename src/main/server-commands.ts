@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { ConfigFlags } from './config/load-config.js';
+import { addSecretsCommands } from './secrets/secrets-commands.js';
 
 interface ServerFlags {
   readonly config?: string;
@@ -59,6 +60,8 @@ export function addServerCommands(program: Command): void {
         await store.close();
       }
     });
+
+  addSecretsCommands(program);
 }
 
 /** Commander leaves unset options undefined, which is what the config loader expects. */

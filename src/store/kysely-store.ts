@@ -17,6 +17,9 @@ import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js'
 import { migrateToLatest } from './migrations/index.js';
 import { KyselyRetentionRepository } from './retention-repository.js';
 import type { Database } from './schema.js';
+import { specCodec, type SecretsAtRest } from './sealed-specs.js';
+import { resealSecrets } from './secret-reseal.js';
+import { KyselyServerSecretRepository } from './server-secret-repository.js';
 import type { Store } from './store.js';
 import type { StoreIncidents } from './store-incidents.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
@@ -28,11 +31,13 @@ export interface KyselyStoreOptions {
   readonly dialect: SqlDialect;
   /** The incident log the binding's error mapping reports to; `probeWrite` tells it of successes. */
   readonly incidents: StoreIncidents;
+  /** Secret values at rest: sealed with this key ring; absent, nothing is sealed. */
+  readonly secrets?: SecretsAtRest | undefined;
 }
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
-  const ctx: StoreContext = { db: options.db, dialect: options.dialect };
-  const { incidents } = options;
+  const { secrets, incidents } = options;
+  const ctx: StoreContext = { db: options.db, dialect: options.dialect, specs: specCodec(secrets), secrets };
   const probeWrite = async (): Promise<void> => {
     await writeProbe(ctx);
     const waitMs = incidents.probeSucceeded();
@@ -55,6 +60,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     idempotency: new KyselyIdempotencyKeyRepository(ctx),
     audit: new KyselyAuditRepository(ctx),
     retention: new KyselyRetentionRepository(ctx),
+    serverSecrets: new KyselyServerSecretRepository(ctx),
+    resealSecrets: (options) => resealSecrets(ctx, options),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
     probeWrite,

@@ -158,6 +158,13 @@ export interface HealthProbeTable {
   written_at: string;
 }
 
+/** Deployment secrets (the config-hash key), sealed under the secrets key (0007-server-secrets). */
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -171,4 +178,5 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   audit_records: AuditRecordsTable;
   health_probe: HealthProbeTable;
+  server_secrets: ServerSecretsTable;
 }

@@ -10,6 +10,7 @@ import { retention } from './conformance/retention.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
+import { secretsAtRest } from './conformance/secrets-at-rest.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantListing } from './conformance/tenant-listing.js';
@@ -32,4 +33,5 @@ for (const backend of backends()) {
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
   runGroup(backend, 'audit', { 'audit trail': auditRecords });
   runGroup(backend, 'retention', { 'retention sweeps': retention });
+  runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
 }

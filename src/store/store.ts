@@ -8,6 +8,9 @@
  * - `executions.transition` is a compare-and-set on status; the history row, the stream event and the
  *   callback outbox row are written in the same transaction as the status change, or not at all.
  * - `runs.createOrGet` is idempotent on `runId`: concurrent starters get the same run.
+ * - With secrets at rest configured, the database never holds a secret value in plaintext: tenant
+ *   specs are sealed per value (sealed-specs.ts) and archived tenants keep none; every repository
+ *   still returns plaintext.
  */
 import type { AuditRecord } from '../domain/audit-record.js';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
@@ -317,6 +320,26 @@ export interface RetentionRepository {
   sweep(kind: RetentionKind, batch: RetentionBatch): Promise<RetentionBatchResult>;
 }
 
+export interface ServerSecretRepository {
+  /**
+   * The deployment secret `name` (e.g. the config-hash key): the stored one, or — for the first
+   * caller — `make()`'s value, stored. Concurrent first callers all get the value that was stored.
+   * Sealed at rest; throws SecretsError when the stored value does not open with this server's keys.
+   */
+  getOrCreate(name: string, make: () => string): Promise<string>;
+}
+
+export interface ResealReport {
+  /** Tenant rows examined. */
+  readonly tenants: number;
+  /** Tenant rows rewritten under the current key (or, archived, with their secrets erased). */
+  readonly resealed: number;
+  /** Server secrets rewritten under the current key. */
+  readonly serverSecrets: number;
+  /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
+  readonly remaining: number;
+}
+
 export interface Store {
   readonly dialect: DialectName;
   readonly tenants: TenantRepository;
@@ -328,6 +351,13 @@ export interface Store {
   readonly idempotency: IdempotencyKeyRepository;
   readonly audit: AuditRepository;
   readonly retention: RetentionRepository;
+  readonly serverSecrets: ServerSecretRepository;
+  /**
+   * Re-seals every stored secret not sealed under the current key, and erases the secrets of
+   * archived tenants, in batches (one transaction each, rows compare-and-set): safe beside running
+   * servers, idempotent if interrupted. Throws without secrets at rest configured.
+   */
+  resealSecrets(options?: { batchSize?: number }): Promise<ResealReport>;
   /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
   appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
   /** A real round trip to the database (a read). Throws StoreUnavailableError when it is down. */

@@ -2,7 +2,9 @@
  * Tenants: create, read, list, and `change` — the one write path after creation, which persists
  * what `applyTenantChange` computed (tenant row, label rows, events) in one transaction guarded by
  * the row's `version`. PostgreSQL additionally locks the row while the change is computed, so
- * concurrent writers without an `expectedVersion` queue up instead of failing.
+ * concurrent writers without an `expectedVersion` queue up instead of failing. Specs pass the
+ * store's `SpecCodec` (sealed-specs.ts): secret values are sealed in the row and erased once the
+ * tenant is archived.
  */
 import { sql, type SqlBool } from 'kysely';
 import {
@@ -113,7 +115,8 @@ export class KyselyTenantRepository implements TenantRepository {
     };
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
-        await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, tenantRow(tenant));
+        const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
+        await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, row);
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
         await insertEvents(trx, this.ctx.dialect, tenant.id, [createdEvent(input.actor)], now);
       });
@@ -128,11 +131,11 @@ export class KyselyTenantRepository implements TenantRepository {
 
   async get(idOrName: string): Promise<Tenant | undefined> {
     const row = await findTenantRow(this.ctx, this.ctx.db, idOrName);
-    return row && toTenant(row);
+    return row && toTenant(row, this.ctx.specs);
   }
 
   list(query: TenantListQuery): Promise<Page<Tenant>> {
-    return listTenants(this.ctx.db, query);
+    return listTenants(this.ctx.db, this.ctx.specs, query);
   }
 
   async change(
@@ -143,14 +146,18 @@ export class KyselyTenantRepository implements TenantRepository {
     return this.ctx.db.transaction().execute(async (trx) => {
       const row = await findTenantRow(this.ctx, trx, idOrName, true);
       if (!row) throw new NotFoundError('tenant', idOrName);
-      const tenant = toTenant(row);
+      const tenant = toTenant(row, this.ctx.specs);
       const { expectedVersion } = options;
       if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
         throw new PreconditionFailedError(expectedVersion, tenant.version);
       }
       const applied = applyTenantChange(tenant, change, nowIso());
-      if (applied.changed) await persistChange(trx, this.ctx.dialect, tenant, applied);
-      return applied;
+      if (!applied.changed) return applied;
+      const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
+      await persistChange(trx, this.ctx.dialect, tenant, applied, spec);
+      // An archived tenant's secrets were erased in the row: the caller sees what was stored.
+      if (applied.tenant.status.phase !== 'archived') return applied;
+      return { ...applied, tenant: { ...applied.tenant, spec: this.ctx.specs.decode(tenant.id, spec) } };
     });
   }
 
@@ -163,7 +170,7 @@ export class KyselyTenantRepository implements TenantRepository {
           phase: row.phase,
         });
       }
-      const record = purgeRecord(toTenant(row), audit.actor);
+      const record = purgeRecord(toTenant(row, this.ctx.specs), audit.actor);
       await insertAuditRecord(trx, record);
       await trx.deleteFrom('tenants').where('id', '=', row.id).execute();
       return record;
@@ -179,7 +186,7 @@ export class KyselyTenantRepository implements TenantRepository {
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
-    return rows.map(toTenant);
+    return rows.map((row) => toTenant(row, this.ctx.specs));
   }
 
   async listSummaries(
@@ -238,6 +245,17 @@ function purgeRecord(tenant: Tenant, actor: string): AuditRecord {
 }
 
 /**
+ * The `spec` column for `after`: the stored text when the spec is unchanged and already stored as
+ * it should be (no needless re-encryption on every status change), else `after.spec` encoded —
+ * with its secrets erased once the tenant is archived.
+ */
+function storedSpec(ctx: StoreContext, storedText: string, before: Tenant, after: Tenant): string {
+  const archived = after.status.phase === 'archived';
+  if (after.spec === before.spec && !ctx.specs.isStale(after.id, storedText, archived)) return storedText;
+  return ctx.specs.encode(after.id, after.spec, archived);
+}
+
+/**
  * Writes `applied` over `before`: the row only if its version is still `before.version` (else a
  * concurrent writer won and PreconditionFailedError is thrown), labels when they changed, events.
  */
@@ -246,8 +264,9 @@ async function persistChange(
   dialect: SqlDialect,
   before: Tenant,
   applied: AppliedChange,
+  spec: string,
 ): Promise<void> {
-  const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant);
+  const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant, spec);
   const args = { ...values, id: before.id, expectedVersion: before.version };
   const updated = await tenantQueries.update.affected({ db: trx, dialect }, args);
   if (updated !== 1) {

@@ -15,6 +15,7 @@ import { createProviderRegistry, type ProviderRegistry } from '../../compute/pro
 import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
 import type { ReconcileTrigger } from '../../controller/reconcile-trigger.js';
 import { silentLogger } from '../../domain/logger.js';
+import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { TriggerSource } from '../../domain/workflow-run.js';
 import type { Store } from '../../store/store.js';
 import type { TestBackend, TestDatabase } from '../../store/testing/test-databases.js';
@@ -48,6 +49,7 @@ export function fakeRegistry(): ProviderRegistry {
     timeoutMs: 5000,
     dataDir: '.',
     logger: silentLogger,
+    hasher: testHasher,
   };
   return createProviderRegistry([{ provider, settings }], { defaultProvider: 'fake' });
 }
@@ -86,6 +88,7 @@ export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps
     },
     runs: { getRun: (id) => store.runs.get(id), journal: (id) => store.steps.list(id), ping: async () => {} },
     trigger: new RecordingTrigger(),
+    hasher: testHasher,
     logger: pino({ level: process.env.LESSOR_TEST_LOG ?? 'silent' }),
     metrics: new Registry(),
     ...overrides,

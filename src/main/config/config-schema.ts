@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
+import { decodeSecretKey } from '../../domain/secret-key-ring.js';
 
 /** Strings that spell a finite number become that number; anything else is left for zod to reject. */
 function toNumber(value: unknown): unknown {
@@ -226,6 +227,34 @@ const callbacksSchema = z
     }
   });
 
+const SECRET_KEY_MESSAGE = 'expected a 32-byte key as base64 (44 characters) or hex (64 digits)';
+const secretKey = z
+  .string({ error: SECRET_KEY_MESSAGE })
+  .refine((text) => decodeSecretKey(text) !== undefined, SECRET_KEY_MESSAGE);
+
+/** A list from YAML, JSON, or (environment) one comma-separated string. */
+function toList(value: unknown): unknown {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+}
+
+/** Secret config values at rest (see docs/decisions.md, "Secrets at rest"). */
+const secretsSchema = z.strictObject({
+  /**
+   * The key sealing secret values (AES-256-GCM); absent, the key file is used. Every replica
+   * sharing a database needs the same key: set it (or a shared `keyFile`) for several replicas.
+   */
+  key: secretKey.optional(),
+  /** Used when `key` is not set; relative to dataDir; created (mode 0600) on first start. */
+  keyFile: z.string({ error: 'expected a file path' }).min(1, 'expected a file path').default('secrets.key'),
+  /** Keys that still open values sealed under them (a rotation); nothing new is sealed with them. */
+  previousKeys: z.preprocess(toList, z.array(secretKey, { error: 'expected a list of keys' })).default([]),
+});
+
 /** How long a kind of settled record is kept (fractions allowed); 0 keeps it forever. */
 const retentionWindowSchema = z.strictObject({ days: decimal(0).default(30) });
 
@@ -260,6 +289,7 @@ export const configSchema = z.strictObject({
   callbacks: callbacksSchema.prefault({}),
   retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
+  secrets: secretsSchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });
 

@@ -358,6 +358,34 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       batchSize: 250,
     },
     log: { level: 'info', format: 'json' },
+    secrets: { keyFile: 'secrets.key', previousKeys: [] },
     dataDir: './data',
+  });
+});
+
+describe('secrets keys', () => {
+  const key = (byte: number) => Buffer.alloc(32, byte);
+
+  test('keys are read as base64 or hex; previous keys from the environment as a comma list', () => {
+    const config = load({
+      env: {
+        LESSOR_SECRETS__KEY: key(1).toString('hex'),
+        LESSOR_SECRETS__PREVIOUS_KEYS: `${key(2).toString('base64')}, ${key(3).toString('base64')}`,
+      },
+    });
+    assert.equal(config.secrets.key, key(1).toString('hex'));
+    assert.deepEqual(config.secrets.previousKeys, [key(2).toString('base64'), key(3).toString('base64')]);
+  });
+
+  test('a malformed key is a configuration error that never echoes it', () => {
+    assert.throws(
+      () => load({ env: { LESSOR_SECRETS__KEY: 'hunter2-is-not-a-key' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /secrets\.key: expected a 32-byte key/);
+        assert.ok(!error.message.includes('hunter2'), error.message);
+        return true;
+      },
+    );
   });
 });

@@ -11,6 +11,7 @@ import { readyTenantsIndex } from './0003-ready-tenants-index.js';
 import { auditRecordsMigration } from './0004-audit-records.js';
 import { retentionIndexes } from './0005-retention-indexes.js';
 import { healthProbe } from './0006-health-probe.js';
+import { serverSecretsTable } from './0007-server-secrets.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -20,6 +21,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0004-audit-records': auditRecordsMigration(dialect),
     '0005-retention-indexes': retentionIndexes,
     '0006-health-probe': healthProbe,
+    '0007-server-secrets': serverSecretsTable(dialect),
   };
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../../domain/logger.js';
 import { postgresDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
+import type { SecretsAtRest } from '../sealed-specs.js';
 import type { Store } from '../store.js';
 import { StoreIncidents } from '../store-incidents.js';
 import { withUnavailableMapping } from '../unavailable-dialect.js';
@@ -19,6 +20,7 @@ export interface PostgresStoreOptions {
   readonly logger: Logger;
   /** Maximum pooled connections (default 10). */
   readonly poolSize?: number;
+  readonly secrets?: SecretsAtRest | undefined;
 }
 
 const INT8_OID = 20;
@@ -55,5 +57,5 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   const db = new Kysely<Database>({
     dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect, incidents),
   });
-  return createKyselyStore({ db, dialect: postgresDialect, incidents });
+  return createKyselyStore({ db, dialect: postgresDialect, incidents, secrets: options.secrets });
 }

@@ -53,14 +53,14 @@ export async function converge(
   signal: AbortSignal,
 ): Promise<ComputeResult> {
   const config = asDockerConfig(request.config);
-  const hash = requestHash(request);
+  const hash = requestHash(request, ctx.hasher);
   const progress = new Progress();
   const found = await progress.step('observe', signal, () =>
     ctx.client.listContainers(tenantSelector(request.tenant.id), signal),
   );
   const keep = pickCurrent(found.filter((c) => labelsOf(c)[LABEL.configHash] === hash));
   let stale = found.filter((c) => c !== keep);
-  const changes = reportChanges(request, config, keep, stale);
+  const changes = reportChanges(ctx, request, config, keep, stale);
   const fixedPorts = hasFixedHostPort(config);
   if (fixedPorts && stale.length > 0) {
     await retireAll(ctx, stale, progress, signal);
@@ -78,6 +78,7 @@ export async function converge(
 
 /** What differs from the container being replaced; nothing to report on a first provision. */
 function reportChanges(
+  ctx: DockerContext,
   request: ComputeRequest,
   config: DockerConfig,
   keep: ContainerSummary | undefined,
@@ -85,7 +86,8 @@ function reportChanges(
 ): string[] | undefined {
   const previous = pickCurrent(stale);
   if (previous === undefined) return keep ? [] : undefined;
-  return changedFields(labelsOf(previous)[LABEL.configFields], fieldHashes(request.tenant.id, config));
+  const fields = fieldHashes(request.tenant.id, config, ctx.hasher);
+  return changedFields(labelsOf(previous)[LABEL.configFields], fields);
 }
 
 /** The new container runs and is healthy, but an old one is still there: retry to finish. */
@@ -127,7 +129,7 @@ async function launch(
   const { tenant, generation } = request;
   const name = beside ? transientName(tenant.name, generation, hash) : primaryName(tenant.name);
   await progress.step('preflight', signal, () => preflight(ctx, config, signal));
-  const body = createBody(request, config, hash, resolvedBinds(ctx, config, tenant.id));
+  const body = createBody(request, config, ctx.hasher, resolvedBinds(ctx, config, tenant.id));
   const created = await progress.step('create', signal, () =>
     createOrAdopt(ctx, tenant.id, name, body, signal),
   );

@@ -1,7 +1,9 @@
 /** Pure parts of the docker provider: semantic validation, the create body, labels, endpoints. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { canonicalJson, sha256Hex } from '../../../domain/canonical-json.js';
 import type { JsonObject } from '../../../domain/tenant.js';
+import { testHasher } from '../../../domain/testing/test-hasher.js';
 import {
   changedFields,
   createBody,
@@ -85,12 +87,7 @@ describe('container spec', () => {
   } as const;
   const request = { tenant, generation: 3, executionId: 'ex-1', config: config as unknown as JsonObject };
   const { mounts } = planVolumes(asDockerConfig(request.config).volumes, NO_HOST_ACCESS);
-  const body = createBody(
-    request,
-    asDockerConfig(request.config),
-    'abcdef0123456789',
-    bindsFor(mounts, tenant.id),
-  );
+  const body = createBody(request, asDockerConfig(request.config), testHasher, bindsFor(mounts, tenant.id));
 
   test('the create body carries image, env (secrets included), limits, ports and binds', () => {
     assert.equal(body.Image, 'img:1');
@@ -110,9 +107,17 @@ describe('container spec', () => {
   test('labels identify the tenant and never contain secret values', () => {
     assert.equal(body.Labels[LABEL.tenantId], 'tid-1');
     assert.equal(body.Labels[LABEL.generation], '3');
-    assert.equal(body.Labels[LABEL.configHash], 'abcdef0123456789');
+    assert.equal(body.Labels[LABEL.configHash], testHasher(request.config));
     assert.equal(body.Labels.team, 'x');
     assert.doesNotMatch(JSON.stringify(body.Labels), /s3cr3t/);
+  });
+
+  test('label hashes are keyed: none is a plain SHA-256 that a guess of the secret reproduces', () => {
+    const plain = (value: unknown) => sha256Hex(canonicalJson(value));
+    assert.notEqual(body.Labels[LABEL.configHash], plain(request.config).slice(0, 16));
+    const fields = JSON.parse(body.Labels[LABEL.configFields]!) as Record<string, string>;
+    const secretEnv = { tenantId: tenant.id, value: config.secretEnv };
+    assert.notEqual(fields.secretEnv, plain(secretEnv).slice(0, 12));
   });
 
   test('names: steady and transient', () => {
@@ -121,8 +126,10 @@ describe('container spec', () => {
   });
 
   test('changedFields compares per-field hashes; unknown history means everything changed', () => {
-    const before = JSON.stringify(fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '1' } })));
-    const after = fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '2' }, network: 'n' }));
+    const before = JSON.stringify(
+      fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '1' } }), testHasher),
+    );
+    const after = fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '2' }, network: 'n' }), testHasher);
     assert.deepEqual(changedFields(before, after), ['env', 'network']);
     assert.deepEqual(changedFields(undefined, after), ['env', 'image', 'network']);
   });

@@ -22,6 +22,7 @@ export const dockerProviderFactory: ProviderFactory = {
       logger,
       stopTimeoutSeconds: options.stopTimeoutSeconds,
       cleanupTimeoutMs: options.cleanupTimeoutMs,
+      hasher: settings.hasher,
       hostPolicy: options.hostPolicy,
     });
   },

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ComputeError } from '../../../domain/compute-error.js';
 import { ValidationError, type FieldProblem } from '../../../domain/errors.js';
 import { silentLogger } from '../../../domain/logger.js';
+import { testHasher } from '../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../domain/tenant.js';
 import { createProviderRegistry } from '../../provider-registry.js';
 import { compilePattern, parseAllowLists } from './ecs-allow-list.js';
@@ -52,7 +53,14 @@ describe('ecs allow-lists at validation (the API path: defaults merged, then che
   const registry = createProviderRegistry([
     {
       provider,
-      settings: { options: {}, defaults: DEFAULTS, timeoutMs: 1000, dataDir: '', logger: silentLogger },
+      settings: {
+        options: {},
+        defaults: DEFAULTS,
+        timeoutMs: 1000,
+        dataDir: '',
+        logger: silentLogger,
+        hasher: testHasher,
+      },
     },
   ]);
   after(() => registry.close());

@@ -20,6 +20,6 @@ export const ecsProviderFactory: ProviderFactory = {
       defaults: settings.defaults,
       region: options.region,
     });
-    return new EcsProvider({ clients, options, policy, logger: settings.logger });
+    return new EcsProvider({ clients, options, policy, logger: settings.logger, hasher: settings.hasher });
   },
 };

@@ -9,8 +9,8 @@
  * - delete: scale to 0, DeleteService (force), wait until INACTIVE; absent already → success.
  * - a service with our name but another tenant's tag (or none) is never touched: CONFLICT.
  */
-import { configHash } from '../../../domain/canonical-json.js';
 import { ComputeError } from '../../../domain/compute-error.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { Logger } from '../../../domain/logger.js';
 import type { JsonObject } from '../../../domain/tenant.js';
@@ -56,6 +56,8 @@ export interface EcsProviderDeps {
   /** Which roles, secrets, clusters… a tenant may name (ecs-allow-list.ts). */
   readonly policy: EcsPolicy;
   readonly logger: Logger;
+  /** The server's keyed hash, for the config-hash tags. */
+  readonly hasher: ConfigHasher;
 }
 
 /** Errors meaning "the service (or its whole cluster) is not there". */
@@ -114,9 +116,10 @@ export class EcsProvider implements ComputeProvider {
     const name = serviceName(request.tenant);
     const current = live(await api.findService(config.cluster, name, signal));
     if (current !== undefined) assertUsable(current, request.tenant, config.cluster);
-    const taskDefinition = await ensureTaskDefinition(api, request, config, signal, this.logger);
+    const { hasher } = this.deps;
+    const taskDefinition = await ensureTaskDefinition(api, request, config, signal, this.logger, hasher);
     const tags = withEndpointTag(
-      lessorTags(request, configHash(request.config), config.tags),
+      lessorTags(request, hasher(request.config), config.tags),
       config.endpointUrl,
     );
     const desired = desiredService(request, config, taskDefinition.arn, tags);

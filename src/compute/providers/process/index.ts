@@ -2,6 +2,7 @@
 import type { ProviderFactory } from '../../provider.js';
 import { parseProcessOptions } from './process-options.js';
 import { ProcessProvider } from './process-provider.js';
+import { secureStateRoot } from './process-state.js';
 
 export { ProcessProvider, type ProcessProviderOptions } from './process-provider.js';
 export { PROCESS_CONFIG_SCHEMA, type ProcessConfig } from './process-schema.js';
@@ -18,8 +19,10 @@ export const processProviderFactory: ProviderFactory = {
         'Lessor runs as root, and so will every tenant command: set compute.providers.process.runAs',
       );
     }
+    await secureStateRoot(settings.dataDir);
     return new ProcessProvider({
       dataDir: settings.dataDir,
+      hasher: settings.hasher,
       ...(options.stopGraceMs !== undefined && { stopGraceMs: options.stopGraceMs }),
       ...(options.startupGraceMs !== undefined && { startupGraceMs: options.startupGraceMs }),
       ...(options.runAs !== undefined && { runAs: options.runAs }),

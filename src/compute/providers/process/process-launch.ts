@@ -3,7 +3,7 @@
  * `stdout.log`, `PORT` and `LESSOR_*` identity variables in its environment) and the record that
  * makes it findable again after a restart.
  */
-import { configHash } from '../../../domain/canonical-json.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Endpoint } from '../../../domain/tenant.js';
 import type { ComputeRequest } from '../../provider.js';
 import { spawnDetached } from './process-control.js';
@@ -19,6 +19,7 @@ export async function launchRuntime(
   dir: string,
   request: ComputeRequest,
   port: number,
+  hash: ConfigHasher,
   runAs?: RunAs,
 ): Promise<RuntimeRecord> {
   const config = request.config as unknown as ProcessConfig;
@@ -38,8 +39,8 @@ export async function launchRuntime(
     generation: request.generation,
     executionId: request.executionId,
     port,
-    configHash: configHash(request.config),
-    fieldHashes: Object.fromEntries(Object.entries(request.config).map(([k, v]) => [k, configHash(v)])),
+    configHash: hash(request.config),
+    fieldHashes: Object.fromEntries(Object.entries(request.config).map(([k, v]) => [k, hash(v)])),
     healthCheck: config.healthCheck ?? null,
     startedAt: new Date().toISOString(),
   };

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ComputeError } from '../../../domain/compute-error.js';
+import { testHasher } from '../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../domain/tenant.js';
 import type { ComputeRequest } from '../../provider.js';
 import { runProviderConformance } from '../../testing/provider-conformance.js';
@@ -23,7 +24,7 @@ const serverConfig = (mode: string, extra: JsonObject = {}): JsonObject => ({
   healthCheck,
   ...extra,
 });
-const makeProvider = async () => new ProcessProvider({ dataDir, stopGraceMs: 1_000 });
+const makeProvider = async () => new ProcessProvider({ dataDir, stopGraceMs: 1_000, hasher: testHasher });
 
 async function probe(url: string, expected: string): Promise<void> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
@@ -115,7 +116,7 @@ describe('process provider specifics', () => {
       assert.throws(() => parseProcessOptions({ runAs }), /needs Lessor to run as root/);
       return;
     }
-    const provider = new ProcessProvider({ dataDir, stopGraceMs: 1_000, runAs });
+    const provider = new ProcessProvider({ dataDir, stopGraceMs: 1_000, runAs, hasher: testHasher });
     const result = await provider.provision(newRequest(serverConfig('nobody')), signal());
     await probe(result.endpoints[0]!.url, 'nobody');
     const status = await readFile(`/proc/${result.resources.pid ?? '?'}/status`, 'utf8');

@@ -11,8 +11,8 @@
  * - delete stops the process group (SIGTERM, SIGKILL after a grace) and removes the directory.
  * - Calls for one tenant are serialised within a provider instance.
  */
-import { configHash } from '../../../domain/canonical-json.js';
 import { ComputeError } from '../../../domain/compute-error.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
 import type {
@@ -43,6 +43,8 @@ import {
 export interface ProcessProviderOptions {
   /** Lessor's data directory; state goes to `<dataDir>/process/<tenant-name>/`. */
   readonly dataDir: string;
+  /** The server's keyed hash, for the config hashes in runtime records (never a plain hash). */
+  readonly hasher: ConfigHasher;
   /** SIGTERM → SIGKILL grace when stopping a process. Default 3000 ms. */
   readonly stopGraceMs?: number;
   /** Without a health check: how long the process must stay up to count as started. Default 300 ms. */
@@ -161,7 +163,8 @@ export class ProcessProvider implements ComputeProvider {
       );
     }
     const live = current && (await isAlive(current)) ? current : undefined;
-    if (live && live.configHash === configHash(request.config) && (await this.keepsRunning(live, signal))) {
+    const sameConfig = live?.configHash === this.options.hasher(request.config);
+    if (live && sameConfig && (await this.keepsRunning(live, signal))) {
       return this.adopt(dir, live, request);
     }
     return this.replace(dir, request, live, signal);
@@ -191,7 +194,7 @@ export class ProcessProvider implements ComputeProvider {
     if (live && live.port === port) await stopProcessGroup(live, this.stopGraceMs);
     const staged = live !== undefined && live.port !== port;
     const slot: RecordSlot = staged ? 'runtime.next' : 'runtime';
-    const record = await launchRuntime(dir, request, port, this.options.runAs);
+    const record = await launchRuntime(dir, request, port, this.options.hasher, this.options.runAs);
     await writeRecord(dir, slot, record);
     await this.mustBecomeHealthy(dir, record, slot, signal);
     if (staged) await this.switchOver(dir, live, record);

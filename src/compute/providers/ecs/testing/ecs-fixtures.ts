@@ -3,6 +3,7 @@
  * AWS chain), fast polling, and request builders.
  */
 import { silentLogger } from '../../../../domain/logger.js';
+import { testHasher } from '../../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../../domain/tenant.js';
 import type { ComputeProvider, ComputeRequest, ProviderSettings, TenantRef } from '../../../provider.js';
 import { ALLOW_LISTS } from '../ecs-allow-list.js';
@@ -50,6 +51,7 @@ export function makeEcsProvider(
     timeoutMs: 10_000,
     dataDir: '/nonexistent',
     logger: silentLogger,
+    hasher: testHasher,
   };
   return ecsProviderFactory.create(settings);
 }
