@@ -11,7 +11,8 @@
  * - the controller's resync and drift passes are timed;
  * - messages: `stats`, `loop-delay` (event-loop delay since the last ask; the first ask turns the
  *   monitor on), `reset-sql`,
- *   `sql-callers:on|off`, `resync` (one pass now, timed), `profile-start`,
+ *   `sql-callers:on|off`, `resync` (one pass now, timed), `retention:<days ahead>` (a retention
+ *   pass with the clock that far ahead, then the next one), `profile-start`,
  *   `profile-stop:<file>` (a V8 CPU profile of just that window, via the inspector), `stop`.
  */
 import { Session } from 'node:inspector/promises';
@@ -22,6 +23,7 @@ import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
 import { createLogger } from '../../src/main/logger.js';
 import { sharedFakeEngine } from '../../src/compute/providers/fake/index.js';
 import { createStore } from '../../src/store/create-store.js';
+import { RetentionSweeper } from '../../src/store/retention-sweeper.js';
 import { installExperiments } from './experiments.js';
 import { engineStats, installEngineCounter, resetEngineStats } from './engine-counter.js';
 import { installSqlCounter, resetSqlStats, sqlStats, traceSqlCallers } from './sql-counter.js';
@@ -65,7 +67,6 @@ async function seedFakeRuntimes(): Promise<number> {
           tenantName: tenant.name,
           generation: tenant.generation,
           executionId: tenant.status.compute?.executionId ?? 'seeded',
-          configHash: 'seeded',
           config: tenant.spec.config,
           volumeId: `fake-vol-${count}`,
           runtimeId: `fake-rt-${count}`,
@@ -187,6 +188,15 @@ async function answer(app: LessorApp, command: string, stop: () => Promise<void>
       const started = performance.now();
       const enqueued = await app.controller.resync();
       return { ms: Math.round(performance.now() - started), enqueued };
+    }
+    case 'retention': {
+      // One retention pass as if the clock were `arg` days ahead, then the next (incremental) one.
+      const clock = { now: Date.now() + Number(arg ?? 0) * 86_400_000 };
+      const deps = { retention: app.store.retention, logger, now: () => clock.now };
+      const sweeper = new RetentionSweeper(deps, config.retention);
+      const first = await sweeper.pass();
+      clock.now += config.retention.sweepIntervalMs;
+      return { first, next: await sweeper.pass() };
     }
     case 'stop':
       setImmediate(() => void stop());

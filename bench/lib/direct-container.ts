@@ -4,7 +4,7 @@
  * engine API with the provider's own client and health check — no store, no workflow, no controller.
  */
 import { randomBytes } from 'node:crypto';
-import { configHash } from '../../src/domain/canonical-json.js';
+import { keyedConfigHasher } from '../../src/domain/config-hasher.js';
 import type { JsonObject } from '../../src/domain/tenant.js';
 import { createBody } from '../../src/compute/providers/docker/container-spec.js';
 import { hostAddress, isRunning } from '../../src/compute/providers/docker/container-view.js';
@@ -15,6 +15,9 @@ import { wallMs } from './stats.js';
 
 export const PODMAN_HOST = process.env.LESSOR_BENCH_DOCKER_HOST ?? 'unix:///run/lessor-podman.sock';
 export const BENCH_IMAGE = 'localhost/lessor-test-busybox:latest';
+
+/** Labels need a keyed hash as the provider's do; the key only has to last one bench run. */
+const hasher = keyedConfigHasher(randomBytes(32));
 
 /** httpd on 8080, probed every 50 ms (the provider's default 1 s interval would quantise both sides alike). */
 export const CONTAINER_CONFIG = {
@@ -41,11 +44,10 @@ export async function directRun(client: DockerClient, index: number): Promise<nu
     executionId: `direct-${index}`,
     config: config as unknown as JsonObject,
   };
-  const hash = configHash(request.config);
   const t0 = wallMs();
   const id = await client.createContainer(
     `lessor-${tenant.name}-${randomBytes(3).toString('hex')}`,
-    createBody(request, config, hash),
+    createBody(request, config, hasher, []),
     signal,
   );
   try {

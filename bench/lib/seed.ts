@@ -215,7 +215,7 @@ export async function seedTenants(db: BenchDatabase, count: number): Promise<{ m
       const batch: Rows = { tenants: [], labels: [], events: [], runs: [] };
       for (let i = start; i < Math.min(count, start + 5000); i++) {
         const tenant = readyTenant(i, at);
-        batch.tenants.push(tenantRow(tenant));
+        batch.tenants.push(tenantRow(tenant, JSON.stringify(tenant.spec)));
         const more = rowsFor(tenant, at);
         batch.labels.push(...more.labels);
         batch.events.push(...more.events);

@@ -3,7 +3,8 @@
  * started on it (each tenant's fake runtime present, as after a real provisioning), then:
  * GET /v1/tenants/{name} p99 (random names, sequential), list pages of 100 (walking the cursor),
  * one full resync pass (timed inside the server), and the server's idle CPU and RSS over 60 s
- * with the controller's periodic resync and drift passes as configured by default. Full mode
+ * with the controller's periodic resync and drift passes as configured by default, then retention
+ * passes (one now; in full mode one with every record past its window, and the next). Full mode
  * waits for the controller's first drift pass (a full pass over every ready tenant, reported on its
  * own) so that the window shows the steady state; quick mode samples 10 s right away.
  */
@@ -15,6 +16,7 @@ import { sampleIdle, type IdleProfile } from '../lib/proc.js';
 import { atMost, type SectionContext, type SectionOutput } from '../lib/section.js';
 import { seededName, seedTenants } from '../lib/seed.js';
 import { round, sleep, type Summary } from '../lib/stats.js';
+import type { RetentionPass } from '../../src/store/retention-sweeper.js';
 
 export const SCALE_TENANTS = 100_000;
 
@@ -42,6 +44,17 @@ export interface ScaleRow {
   readonly driftPass?: Pass;
   /** process.memoryUsage() of the server at the end of the idle window. */
   readonly memoryMb: Record<string, number>;
+  /**
+   * Retention passes after the idle window (timed in the server): the hourly pass as it is (nothing
+   * past the window), and in full mode a full pass with the clock 31 days ahead — every event but
+   * the newest deleted, every tenant's run read and kept (its status names it) — then the next pass.
+   */
+  readonly retention: { readonly now: RetentionPasses; readonly expired?: RetentionPasses };
+}
+
+interface RetentionPasses {
+  readonly first: RetentionPass;
+  readonly next: RetentionPass;
 }
 
 export interface ScaleResult extends SectionOutput {
@@ -90,6 +103,10 @@ async function measure(
   const stats = await server.rpc<ServerStats>('stats');
   const inWindow = (p: Pass) => p.startedAt < windowEnd && p.startedAt + p.ms > windowStart;
   const driftRunning = stats.running.drift;
+  const retention = {
+    now: await server.rpc<RetentionPasses>('retention:0'),
+    ...(!ctx.quick && { expired: await server.rpc<RetentionPasses>('retention:31') }),
+  };
   return {
     backend,
     tenants: n,
@@ -108,7 +125,16 @@ async function measure(
     },
     ...(driftPass && { driftPass }),
     memoryMb: Object.fromEntries(Object.entries(stats.memory).map(([k, v]) => [k, round(v / 2 ** 20, 1)])),
+    retention,
   };
+}
+
+function retentionCell(r: ScaleRow['retention']): string {
+  const { expired } = r;
+  if (!expired) return `${r.now.first.ms} ms`;
+  const deleted = Object.values(expired.first.deleted).reduce((a, b) => a + b, 0);
+  const examined = Object.values(expired.first.examined).reduce((a, b) => a + b, 0);
+  return `${r.now.first.ms} ms; +31 d: ${round(expired.first.ms / 1000, 1)} s (${examined} read, ${deleted} deleted), next ${expired.next.ms} ms`;
 }
 
 interface ServerStats {
@@ -172,6 +198,7 @@ export async function scaleSection(ctx: SectionContext): Promise<ScaleResult> {
           'RSS MB',
           'idle window',
           'first drift pass',
+          'retention pass',
         ],
         rows: rows.map((r) => [
           r.backend,
@@ -184,6 +211,7 @@ export async function scaleSection(ctx: SectionContext): Promise<ScaleResult> {
           r.idle.rssMbMax,
           window(r),
           r.driftPass ? `${round(r.driftPass.ms / 1000, 1)} s` : null,
+          retentionCell(r.retention),
         ]),
       },
     ],

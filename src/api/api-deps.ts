@@ -12,9 +12,11 @@ import type {
 } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
+import type { EventFeed } from '../callbacks/event-feed.js';
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import type { ReconcileTrigger } from '../controller/reconcile-trigger.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { Access, Principal, TokenConfig } from './auth.js';
@@ -25,7 +27,10 @@ export type ProviderCatalog = Pick<
   'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
 >;
 
-export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'ping'>;
+export type ApiStore = Pick<
+  Store,
+  'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
+>;
 
 export interface ApiDeps {
   readonly store: ApiStore;
@@ -33,6 +38,8 @@ export interface ApiDeps {
   readonly executions: Pick<ComputeApi, 'get' | 'list'>;
   readonly runs: Pick<WorkflowEngine, 'getRun' | 'journal' | 'ping'>;
   readonly trigger: ReconcileTrigger;
+  /** The server's keyed hash (stored request hashes cover bodies with secrets in them). */
+  readonly hasher: ConfigHasher;
   /** A pino logger; request logs are its children, carrying `requestId`. */
   readonly logger: FastifyBaseLogger;
   /** Registry for `/metrics`; a private one is made when absent. */
@@ -40,6 +47,15 @@ export interface ApiDeps {
   readonly now?: () => Date;
   /** Called after a dead callback was re-driven, to wake the dispatcher at once. */
   readonly wakeCallbacks?: () => void;
+  /** The process's one reader of the event log; every `GET /v1/events` stream subscribes to it. */
+  readonly feed: Pick<EventFeed, 'subscribe'>;
+}
+
+/** `server.sse` as the API needs it (the feed has its own settings). */
+export interface SseOptions {
+  readonly heartbeatMs: number;
+  readonly maxStreams: number;
+  readonly maxStreamsPerPrincipal: number;
 }
 
 /** Configured settings: their defaults live in the configuration schema only (`server.*`). */
@@ -52,16 +68,14 @@ export interface ApiOptions {
   readonly requestTimeoutMs: number;
   /** Per token (or per IP when anonymous); 0 disables. */
   readonly rateLimitPerMinute: number;
+  /** 401s allowed per client IP per minute before that IP is locked out (429); 0 disables. */
+  readonly authFailuresPerMinute: number;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
   readonly ready?: () => Promise<void>;
-  /** SSE tuning (not configuration): store poll interval while connected, and heartbeat. */
-  readonly ssePollMs?: number;
-  readonly sseHeartbeatMs?: number;
+  readonly sse: SseOptions;
 }
-
-export const SSE_TUNING = { ssePollMs: 250, sseHeartbeatMs: 15_000 } as const;
 
 /** What every route module receives. */
 export interface ApiContext {

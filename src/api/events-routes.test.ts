@@ -1,12 +1,15 @@
-/** `GET /v1/events` (SSE) over real HTTP: framing, resumption, wake-ups, heartbeats, shutdown. */
+/**
+ * `GET /v1/events` (SSE) over real HTTP: framing, resumption, wake-ups through the shared feed,
+ * heartbeats, shutdown, stream caps, and a slow client that falls too far behind.
+ */
 import assert from 'node:assert/strict';
 import { backends } from '../store/testing/test-databases.js';
-import { notifyEvents } from './events-routes.js';
 import { createApiServer } from './server.js';
 import {
   apiDeps,
   apiSuite,
   tenantBody,
+  TEST_SSE,
   testApiOptions,
   TOKENS,
   uniqueName,
@@ -80,7 +83,7 @@ for (const backend of backends()) {
       });
 
       h.test(
-        'notifyEvents wakes streams at once (poll interval here is 60 s); heartbeats are comments',
+        'a change signal wakes the streams at once (the feed polls every 60 s here); heartbeats are comments',
         async () => {
           const res = await fetch(`${await h.baseUrl()}/v1/events`, { headers: AUTH });
           const reading = readUntil(
@@ -90,7 +93,7 @@ for (const backend of backends()) {
           );
           await new Promise((r) => setTimeout(r, 300));
           const tenant = await createTenant(h);
-          notifyEvents();
+          h.feed().changed();
           const text = await reading;
           assert.ok(text.includes(tenant.id), text);
           assert.ok(text.includes(': heartbeat\n\n'), text);
@@ -104,7 +107,7 @@ for (const backend of backends()) {
       });
 
       h.test('server close ends open streams promptly and cleanly', async () => {
-        const app = await createApiServer(apiDeps(h.store()), testApiOptions());
+        const app = await createApiServer(apiDeps(h.store(), { feed: h.feed() }), testApiOptions());
         const base = await app.listen({ host: '127.0.0.1', port: 0 });
         const res = await fetch(`${base}/v1/events`, { headers: AUTH });
         const reader = res.body!.getReader();
@@ -115,6 +118,6 @@ for (const backend of backends()) {
         assert.ok(Date.now() - started < 3000, 'close did not wait for the stream');
       });
     },
-    { ssePollMs: 60_000, sseHeartbeatMs: 200 },
+    { feed: { pollIntervalMs: 60_000 }, sse: { ...TEST_SSE, heartbeatMs: 200 } },
   );
 }

@@ -1,22 +1,15 @@
 /**
  * `GET /v1/events`: Server-Sent Events of tenant, run and execution events (SPEC §5.4). Resumable:
  * `Last-Event-ID` (what EventSource sends on reconnect) wins over `?since=`; with neither, the
- * stream starts at the current end of the log. Each open stream polls the store every ~250 ms and
- * is woken at once by `notifyEvents()`, which the composition root calls after events are written.
+ * stream starts at the current end of the log. Every stream is a subscription to the process's one
+ * event feed (`deps.feed`), which reads the log once per wake-up for all of them. Open streams are
+ * capped in total and per caller (stream-slots.ts).
  */
 import { httpError } from './problem.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
-import { SSE_TUNING } from './api-deps.js';
 import { StreamHeaders, StreamQuery } from './schemas-query.js';
 import { SseSession } from './sse-session.js';
-
-/** Every open stream of every server in this process, for `notifyEvents`. */
-const openStreams = new Set<SseSession>();
-
-/** Wakes every open event stream now (new events were committed). Cheap; safe to call often. */
-export function notifyEvents(): void {
-  for (const session of openStreams) session.wake();
-}
+import { StreamSlots } from './stream-slots.js';
 
 function lastEventId(header: string | string[] | undefined): number | undefined {
   if (header === undefined) return undefined;
@@ -27,9 +20,10 @@ function lastEventId(header: string | string[] | undefined): number | undefined 
 }
 
 export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
-  const mine = new Set<SseSession>();
+  const sessions = new Set<SseSession>();
+  const slots = new StreamSlots(ctx.options.sse);
   app.addHook('preClose', async () => {
-    for (const session of mine) session.close();
+    for (const session of sessions) session.close();
   });
 
   app.get(
@@ -41,7 +35,8 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
         operationId: 'streamEvents',
         summary: 'Server-Sent Events stream of tenant, run and execution events',
         description:
-          'Frames: `id: <seq>`, `event: <type>`, `data: <TenantEvent JSON>`; heartbeats are comments.',
+          'Frames: `id: <seq>`, `event: <type>`, `data: <TenantEvent JSON>`; heartbeats are comments. ' +
+          'Open streams are limited per caller (429) and per server (503), both with Retry-After.',
         tags: ['events'],
         querystring: StreamQuery,
         headers: StreamHeaders,
@@ -50,26 +45,26 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const { since, tenantId } = request.query;
-      const afterSeq =
-        lastEventId(request.headers['last-event-id']) ?? since ?? (await ctx.deps.store.events.latestSeq());
-      const session = new SseSession({
-        response: reply.raw,
-        requestId: String(request.id),
-        afterSeq,
-        fetch: (after, limit) => ctx.deps.store.events.listSince(after, limit),
-        ...(tenantId !== undefined && { filter: (event) => event.tenantId === tenantId }),
-        pollMs: ctx.options.ssePollMs ?? SSE_TUNING.ssePollMs,
-        heartbeatMs: ctx.options.sseHeartbeatMs ?? SSE_TUNING.sseHeartbeatMs,
-        log: request.log,
-      });
-      reply.hijack();
-      openStreams.add(session);
-      mine.add(session);
+      const afterSeq = lastEventId(request.headers['last-event-id']) ?? since;
+      const release = slots.acquire(request);
       try {
-        await session.run();
+        const subscription = await ctx.deps.feed.subscribe({ afterSeq, tenantId });
+        const session = new SseSession({
+          response: reply.raw,
+          requestId: String(request.id),
+          subscription,
+          heartbeatMs: ctx.options.sse.heartbeatMs,
+          log: request.log,
+        });
+        reply.hijack();
+        sessions.add(session);
+        try {
+          await session.run();
+        } finally {
+          sessions.delete(session);
+        }
       } finally {
-        openStreams.delete(session);
-        mine.delete(session);
+        release();
       }
     },
   );

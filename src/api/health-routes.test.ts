@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { UnavailableError } from '../domain/errors.js';
+import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
+import type { NewTenant, Store } from '../store/store.js';
 import { backends } from '../store/testing/test-databases.js';
+import type { ApiStore } from './api-deps.js';
 import { apiSuite, breakable, tenantBody, uniqueName } from './testing/api-harness.js';
 import type { Problem, Tenant } from './types.js';
 
@@ -54,7 +56,7 @@ for (const backend of backends()) {
           db.fail(error);
           const ready = await h.inject({ method: 'GET', url: '/readyz', token: null });
           assert.equal(ready.statusCode, 503);
-          assert.equal(ready.json<Problem>().code, 'UNAVAILABLE');
+          assert.equal(ready.json<Problem>().code, 'STORE_UNAVAILABLE');
           const get = await h.inject({ method: 'GET', url: `/v1/tenants/${name}` });
           assert.equal(get.statusCode, 503);
           assert.equal(get.headers['retry-after'], '5');
@@ -80,5 +82,68 @@ for (const backend of backends()) {
       });
     },
     { wrapStore: db.wrap },
+  );
+}
+
+/** A store that reads but cannot write (a full disk): writes and the write probe fail, reads answer. */
+function fullDisk(): { wrap: (store: Store) => ApiStore; full: (on: boolean) => void } {
+  let full = false;
+  const refuse = () =>
+    Promise.reject(new StoreUnavailableError('database unavailable: database or disk is full'));
+  return {
+    full: (on) => (full = on),
+    wrap: (store) => ({
+      tenants: new Proxy(store.tenants, {
+        get: (target, key) => {
+          if (key === 'create') return (input: NewTenant) => (full ? refuse() : target.create(input));
+          const value: unknown = Reflect.get(target, key);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      }),
+      events: store.events,
+      callbacks: store.callbacks,
+      idempotency: store.idempotency,
+      audit: store.audit,
+      probeWrite: () => (full ? refuse() : store.probeWrite()),
+    }),
+  };
+}
+
+for (const backend of backends()) {
+  const disk = fullDisk();
+  apiSuite(
+    backend,
+    'readiness on a database that reads but cannot write',
+    (h) => {
+      h.test(
+        '/readyz and writes answer 503 STORE_UNAVAILABLE with Retry-After; reads still answer',
+        async () => {
+          const name = uniqueName();
+          assert.equal(
+            (await h.inject({ method: 'POST', url: '/v1/tenants', payload: tenantBody(name) })).statusCode,
+            201,
+          );
+          disk.full(true);
+          try {
+            const ready = await h.inject({ method: 'GET', url: '/readyz', token: null });
+            assert.deepEqual([ready.statusCode, ready.json<Problem>().code], [503, 'STORE_UNAVAILABLE']);
+            const post = await h.inject({
+              method: 'POST',
+              url: '/v1/tenants',
+              payload: tenantBody(uniqueName()),
+            });
+            assert.deepEqual(
+              [post.statusCode, post.json<Problem>().code, post.headers['retry-after']],
+              [503, 'STORE_UNAVAILABLE', '5'],
+            );
+            assert.equal((await h.inject({ method: 'GET', url: `/v1/tenants/${name}` })).statusCode, 200);
+          } finally {
+            disk.full(false);
+          }
+          assert.equal((await h.inject({ method: 'GET', url: '/readyz', token: null })).statusCode, 200);
+        },
+      );
+    },
+    { wrapStore: disk.wrap },
   );
 }

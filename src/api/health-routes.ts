@@ -1,10 +1,12 @@
 /**
- * Open operational endpoints: `/healthz` (the process serves), `/readyz` (database and workflow
- * engine answer within 2 s, plus the optional `ready` check; else 503 UNAVAILABLE) and `/metrics`
- * (Prometheus text format).
+ * Open operational endpoints: `/healthz` (the process serves), `/readyz` and `/metrics` (Prometheus
+ * text format). `/readyz` is 200 when, within 2 s, the database takes a write (the store's write
+ * probe: a read would not notice a full disk or a read-only file), the workflow engine answers, and
+ * the optional `ready` check passes; else 503 — STORE_UNAVAILABLE when the database failed,
+ * UNAVAILABLE otherwise. After a storage fault it therefore stays 503 until a write succeeds.
  */
 import type { Registry } from 'prom-client';
-import { UnavailableError } from '../domain/errors.js';
+import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { HealthSchema, ReadinessSchema } from './schemas-resources.js';
 
@@ -21,15 +23,16 @@ function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
 
 async function readiness(ctx: ApiContext): Promise<Record<string, 'ok'>> {
   const checks: [string, () => Promise<void>][] = [
-    ['database', () => ctx.deps.store.ping()],
+    ['database', () => ctx.deps.store.probeWrite()],
     ['engine', () => ctx.deps.runs.ping()],
   ];
   const ready = ctx.options.ready;
   if (ready) checks.push(['controller', ready]);
   const results = await Promise.allSettled(checks.map(([, check]) => withTimeout(check(), PING_TIMEOUT_MS)));
   const failed = checks.filter((_, i) => results[i]!.status === 'rejected').map(([name]) => name);
-  if (failed.length > 0) throw new UnavailableError(`not ready: ${failed.join(', ')} unavailable`);
-  return Object.fromEntries(checks.map(([name]) => [name, 'ok' as const]));
+  if (failed.length === 0) return Object.fromEntries(checks.map(([name]) => [name, 'ok' as const]));
+  const message = `not ready: ${failed.join(', ')} unavailable`;
+  throw failed.includes('database') ? new StoreUnavailableError(message) : new UnavailableError(message);
 }
 
 export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Registry): void {

@@ -1,10 +1,13 @@
 /**
- * Request hooks shared by every route: request-id echo, authentication and role check, rate limit,
- * media-type check of bodies, and the request-duration metric.
+ * Request hooks shared by every route: request-id echo, the loopback guard of no-token mode
+ * (loopback-guard.ts), the failed-authentication brake (auth-failure-limit.ts), authentication and
+ * role check, rate limit, media-type check of bodies, and the request-duration metric.
  */
 import type { Registry } from 'prom-client';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { createAuthenticator } from './auth.js';
+import { createAuthFailureLimit } from './auth-failure-limit.js';
+import { assertLoopbackRequest } from './loopback-guard.js';
 import { createHttpMetrics } from './metrics.js';
 import { httpError } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
@@ -19,13 +22,17 @@ export function mediaTypeOf(header: string | undefined): string | undefined {
 export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry): void {
   const authenticate = createAuthenticator(ctx.options.tokens);
   const limiter = createRateLimiter(ctx.options.rateLimitPerMinute);
+  const authFailures = createAuthFailureLimit(ctx.options.authFailuresPerMinute);
+  const loopbackOnly = ctx.options.tokens.length === 0;
   const observe = createHttpMetrics(registry);
   app.decorateRequest('principal', null as never);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (loopbackOnly) assertLoopbackRequest(request.headers);
     const access = request.routeOptions.config.access ?? 'read';
-    request.principal = authenticate(request, access);
+    if (access !== 'open') authFailures.assertNotLockedOut(request.ip);
+    request.principal = authFailures.counting(request.ip, () => authenticate(request, access));
     if (access === 'open') return;
     const key = request.principal.authenticated ? `token:${request.principal.name}` : `ip:${request.ip}`;
     const waitSeconds = limiter.take(key);

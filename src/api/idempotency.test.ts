@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { canonicalJson, sha256Hex } from '../domain/canonical-json.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import type { Store } from '../store/store.js';
 import { backends } from '../store/testing/test-databases.js';
 import type { ApiStore } from './api-deps.js';
@@ -20,7 +22,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
       get: (id) => store.tenants.get(id),
       list: (q) => store.tenants.list(q),
       change: (id, c, o) => store.tenants.change(id, c, o),
-      purge: (id) => store.tenants.purge(id),
+      purge: (id, audit) => store.tenants.purge(id, audit),
       listSummaries: (a, l) => store.tenants.listSummaries(a, l),
       count: () => store.tenants.count(),
       create: async (input) => {
@@ -35,7 +37,8 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     events: store.events,
     callbacks: store.callbacks,
     idempotency: store.idempotency,
-    ping: () => store.ping(),
+    audit: store.audit,
+    probeWrite: () => store.probeWrite(),
   });
   return { wrap, release: () => release() };
 }
@@ -102,6 +105,34 @@ for (const backend of backends()) {
         assert.equal((await first).statusCode, 201);
         assert.equal((await post(key, body)).headers['idempotent-replayed'], 'true');
       });
+
+      h.test(
+        'the stored request hash is keyed: no plain SHA-256 of a body that may hold secrets',
+        async () => {
+          const key = uniqueName('key');
+          const body = tenantBody(uniqueName(), { image: 'app:1', secretEnv: { TOKEN: 'hunter2' } });
+          assert.equal((await post(key, body)).statusCode, 201);
+          const now = clock.ms;
+          const claim = await h.store().idempotency.claim({
+            key,
+            scope: 'admin-bot',
+            requestHash: 'probe',
+            now,
+            expiresAt: now + 1,
+          });
+          assert.ok(!claim.claimed, 'the completed record is still there');
+          const spec = { ...body.spec, labels: {}, annotations: {}, retryPolicy: null, paused: false };
+          const parsed = { name: body.name, spec };
+          assert.notEqual(
+            claim.existing.requestHash,
+            sha256Hex(`POST /v1/tenants\n${canonicalJson(parsed)}`),
+          );
+          assert.equal(
+            claim.existing.requestHash,
+            testHasher({ method: 'POST', route: '/v1/tenants', body: parsed }),
+          );
+        },
+      );
 
       h.test(
         'a claim left by a process that died stops blocking its key after the in-flight lease',

@@ -4,5 +4,4 @@
  */
 export { createApiServer, API_VERSION } from './server.js';
 export { hashToken, isLoopback, type Role, type TokenConfig } from './auth.js';
-export { notifyEvents } from './events-routes.js';
-export type { ApiDeps, ApiOptions, ApiStore, ProviderCatalog } from './api-deps.js';
+export type { ApiDeps, ApiOptions, ApiStore, ProviderCatalog, SseOptions } from './api-deps.js';

@@ -21,7 +21,7 @@ const TITLES: Readonly<Record<string, string>> = {
   '422': 'Idempotency-Key reused with another body (VALIDATION_FAILED)',
   '429': 'Rate limited, see Retry-After (RATE_LIMITED)',
   '500': 'Internal error (INTERNAL)',
-  '503': 'Database or engine unavailable (UNAVAILABLE)',
+  '503': 'Storage or engine unavailable, see Retry-After (STORE_UNAVAILABLE, UNAVAILABLE)',
 };
 
 const MEDIA: Readonly<Record<string, string>> = {

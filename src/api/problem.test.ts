@@ -5,6 +5,7 @@ import {
   InvalidTransitionError,
   NotFoundError,
   PreconditionFailedError,
+  StoreUnavailableError,
   UnavailableError,
   ValidationError,
 } from '../domain/errors.js';
@@ -22,6 +23,7 @@ test('every error maps to one status and stable code', () => {
     ['transition', new InvalidTransitionError('no'), 409, 'INVALID_TRANSITION'],
     ['stale version', new PreconditionFailedError(1, 2), 412, 'PRECONDITION_FAILED'],
     ['database down', new UnavailableError('down'), 503, 'UNAVAILABLE'],
+    ['storage fault', new StoreUnavailableError('disk full'), 503, 'STORE_UNAVAILABLE'],
     ['pg connection refused', Object.assign(new Error('x'), { code: 'ECONNREFUSED' }), 503, 'UNAVAILABLE'],
     ['pg admin shutdown', Object.assign(new Error('x'), { code: '57P01' }), 503, 'UNAVAILABLE'],
     ['sqlite busy', Object.assign(new Error('x'), { code: 'SQLITE_BUSY' }), 503, 'UNAVAILABLE'],
@@ -52,6 +54,8 @@ test('every error maps to one status and stable code', () => {
     toProblem(new ValidationError('bad', [{ path: 'name', message: 'x' }]), request).body.errors,
     [{ path: 'name', message: 'x' }],
   );
+  for (const unavailable of [new UnavailableError('down'), new StoreUnavailableError('disk full')])
+    assert.equal(toProblem(unavailable, request).headers['retry-after'], '5', unavailable.code);
   assert.match(
     toProblem(httpError('UNAUTHORIZED', 'x'), request).headers['www-authenticate'] ?? '',
     /^Bearer/,

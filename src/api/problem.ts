@@ -14,10 +14,14 @@ import type { Problem } from './types.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** What a 503 tells a client to wait before retrying (seconds). */
+const RETRY_AFTER_SECONDS = '5';
+
 const STATUS: Readonly<Record<ProblemCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  MISDIRECTED_REQUEST: 421,
   NOT_FOUND: 404,
   CONFLICT: 409,
   INVALID_TRANSITION: 409,
@@ -27,12 +31,14 @@ const STATUS: Readonly<Record<ProblemCode, number>> = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
 };
 
 const TITLE: Readonly<Record<ProblemCode, string>> = {
   VALIDATION_FAILED: 'Request validation failed',
   UNAUTHORIZED: 'Authentication required',
   FORBIDDEN: 'Not allowed',
+  MISDIRECTED_REQUEST: 'Misdirected request',
   NOT_FOUND: 'Not found',
   CONFLICT: 'Conflict',
   INVALID_TRANSITION: 'Invalid phase transition',
@@ -42,6 +48,7 @@ const TITLE: Readonly<Record<ProblemCode, string>> = {
   RATE_LIMITED: 'Too many requests',
   INTERNAL: 'Internal error',
   UNAVAILABLE: 'Service unavailable',
+  STORE_UNAVAILABLE: 'Storage unavailable',
 };
 
 export interface HttpErrorOptions {
@@ -90,7 +97,7 @@ export function toProblem(error: unknown, request: Pick<FastifyRequest, 'id' | '
 
 function defaultHeaders(code: ProblemCode): Record<string, string> {
   if (code === 'UNAUTHORIZED') return { 'www-authenticate': 'Bearer realm="lessor"' };
-  if (code === 'UNAVAILABLE') return { 'retry-after': '5' };
+  if (code === 'UNAVAILABLE' || code === 'STORE_UNAVAILABLE') return { 'retry-after': RETRY_AFTER_SECONDS };
   return {};
 }
 
@@ -181,8 +188,11 @@ export function sendProblem(reply: FastifyReply, problem: ProblemResponse): Fast
 /** Error handler, not-found handler and framework-error handler all end here. */
 export function replyWithProblem(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = toProblem(error, request);
-  if (problem.status >= 500) request.log.error({ err: error, code: problem.body.code }, 'request failed');
-  else request.log.info({ code: problem.body.code, status: problem.status }, problem.body.detail);
+  const { code } = problem.body;
+  // A storage incident is logged by the store, once (store-incidents.ts); not once per refused request.
+  if (code === 'STORE_UNAVAILABLE') request.log.debug({ code, status: problem.status }, problem.body.detail);
+  else if (problem.status >= 500) request.log.error({ err: error, code }, 'request failed');
+  else request.log.info({ code, status: problem.status }, problem.body.detail);
   return sendProblem(reply, problem);
 }
 

@@ -168,3 +168,19 @@ export const HealthSchema = z.object({ status: z.literal('ok') }).meta({ id: 'He
 export const ReadinessSchema = z
   .object({ status: z.literal('ready'), checks: z.record(z.string(), z.literal('ok')) })
   .meta({ id: 'Readiness' });
+
+export const AuditRecordSchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    actor: z.string(),
+    action: z.enum(['tenant.purge']),
+    targetId: z.string(),
+    targetName: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'AuditRecord', description: 'An immutable entry of the audit trail (e.g. a tenant purge).' });
+
+export const AuditRecordListSchema = z
+  .object({ items: z.array(AuditRecordSchema).readonly(), nextCursor: nullableString })
+  .meta({ id: 'AuditRecordList' });

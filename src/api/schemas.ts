@@ -189,10 +189,12 @@ export const PROBLEM_CODES = [
   'INVALID_TRANSITION',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  'MISDIRECTED_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'UNSUPPORTED_MEDIA_TYPE',
   'UNAVAILABLE',
+  'STORE_UNAVAILABLE',
   'INTERNAL',
 ] as const satisfies readonly ProblemCode[];
 /** Compile-time check: every domain problem code is on the wire. */

@@ -14,6 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
 import { registerEventRoutes } from './events-routes.js';
 import { registerExecutionRoutes } from './executions-routes.js';
@@ -78,6 +79,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerProviderRoutes(app, ctx);
   registerCallbackRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

@@ -7,22 +7,24 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, InvalidTransitionError } from '../domain/errors.js';
 import type { TenantChange } from '../domain/tenant-change.js';
-import type { Phase, Tenant } from '../domain/tenant.js';
+import type { JsonObject, JsonValue, Phase, Tenant } from '../domain/tenant.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { actorOf } from './api-deps.js';
 import { applyMergePatch } from './merge-patch.js';
 import { DeleteQuery, IdOrNameParams, WriteHeaders } from './schemas-query.js';
 import { ReplaceSpecRequestSchema, TenantPatchSchema, TenantSchema } from './schemas.js';
-import { parsePatchedSpec, resolveSpec, type SpecRequest } from './tenant-spec.js';
+import { parsePatchedSpec, resolveSpec, type SpecRequest, type SpecWriter } from './tenant-spec.js';
+import { purgeTenant } from './tenant-purge.js';
 import { sendTenant } from './tenant-view.js';
-import { requireTenant, wake, writeTenant, type WriteResult } from './tenant-write.js';
+import { wake, writeTenant, type WriteResult } from './tenant-write.js';
 
 const tags = ['tenants'];
 /** 200: nothing changed; 202: accepted, work was triggered. */
 const changed = { 200: TenantSchema, 202: TenantSchema };
 export const MERGE_PATCH = 'application/merge-patch+json';
 
-function specChange(ctx: ApiContext, actor: string, input: SpecRequest) {
+function specChange(ctx: ApiContext, writer: SpecWriter, input: SpecRequest) {
+  const actor = actorOf(writer.principal);
   return (current: Tenant): TenantChange => {
     if (current.status.phase === 'deleting' || current.status.phase === 'archived') {
       throw new ConflictError(
@@ -32,7 +34,7 @@ function specChange(ctx: ApiContext, actor: string, input: SpecRequest) {
         },
       );
     }
-    return { actor, spec: resolveSpec(ctx, input, current) };
+    return { actor, spec: resolveSpec(ctx, input, writer, current) };
   };
 }
 
@@ -60,7 +62,9 @@ function replaceSpecRoute(app: ApiApp, ctx: ApiContext): void {
     response: changed,
   };
   app.put('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
-    const decide = specChange(ctx, actorOf(request.principal), request.body.spec);
+    const { spec } = request.body;
+    const writer = { principal: request.principal, sentConfig: spec.config as JsonObject };
+    const decide = specChange(ctx, writer, spec);
     return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
   });
 }
@@ -82,11 +86,11 @@ function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
     { schema, config: { access: 'write', mediaTypes } },
     async (request, reply) => {
       const patch = request.body.spec;
-      const actor = actorOf(request.principal);
+      const writer = { principal: request.principal, sentConfig: patch?.config as JsonValue | undefined };
       const decide = (current: Tenant): TenantChange | null =>
         patch === undefined
           ? null
-          : specChange(ctx, actor, parsePatchedSpec(applyMergePatch(current.spec, patch)))(current);
+          : specChange(ctx, writer, parsePatchedSpec(applyMergePatch(current.spec, patch)))(current);
       return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
     },
   );
@@ -96,7 +100,10 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'deleteTenant',
     summary: 'Delete a tenant (phase → deleting → archived); ?purge=true removes an archived record',
-    description: '202 deletion accepted or running; 200 already archived; 204 purged.',
+    description:
+      '202 deletion accepted or running; 200 already archived; 204 purged. Purging is admin only and ' +
+      'leaves an audit record (`GET /v1/audit`); by name it means the archived tenant of that name ' +
+      '(409 listing the ids when there are several).',
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
@@ -106,7 +113,7 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
   app.delete('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
     const { idOrName } = request.params;
     if (request.query.purge === true) {
-      await purge(ctx, idOrName);
+      await purgeTenant(ctx, request.principal, idOrName);
       return reply.code(204).send(null);
     }
     const actor = actorOf(request.principal);
@@ -115,16 +122,6 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
     const status = result.tenant.status.phase === 'archived' ? 200 : 202;
     return sendTenant(reply, status, result.tenant, ctx.deps.providers);
   });
-}
-
-async function purge(ctx: ApiContext, idOrName: string): Promise<void> {
-  const tenant = await requireTenant(ctx, idOrName);
-  if (tenant.status.phase !== 'archived') {
-    throw new ConflictError(
-      `tenant '${tenant.name}' is ${tenant.status.phase}; only an archived tenant can be purged`,
-    );
-  }
-  await ctx.deps.store.tenants.purge(tenant.id);
 }
 
 function retryTenantRoute(app: ApiApp, ctx: ApiContext): void {

@@ -1,21 +1,35 @@
 /**
  * From what a client wrote to the spec the store keeps: the provider resolved (and immutable once
  * set), `"***"` placeholders of secret fields put back from the stored spec (so a client may send a
- * spec it read), and `spec.config` validated with the provider's defaults merged in. The stored
- * spec is the USER's: defaults are applied again at execution time, so changing a default reaches
- * every tenant on its next update.
+ * spec it read), the writer's right to the fields it touches checked (spec-privileges.ts), and
+ * `spec.config` validated with the provider's defaults merged in. The stored spec is the USER's:
+ * defaults are applied again at execution time, so changing a default reaches every tenant on its
+ * next update.
  */
 import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonObject, JsonValue, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { ApiContext } from './api-deps.js';
+import type { Principal } from './auth.js';
 import { TenantSpecRequestSchema } from './schemas.js';
+import { assertSpecPrivileges } from './spec-privileges.js';
 
 export type SpecRequest = z.output<typeof TenantSpecRequestSchema>;
 
 const REDACTED = '***';
 
-export function resolveSpec(ctx: ApiContext, input: SpecRequest, current?: Tenant): TenantSpec {
+/** Who writes the spec, and the `spec.config` they sent themselves (a merge patch sends part of it). */
+export interface SpecWriter {
+  readonly principal: Principal;
+  readonly sentConfig: JsonValue | undefined;
+}
+
+export function resolveSpec(
+  ctx: ApiContext,
+  input: SpecRequest,
+  writer: SpecWriter,
+  current?: Tenant,
+): TenantSpec {
   const { providers } = ctx.deps;
   const provider = current
     ? keepProvider(current, input.provider)
@@ -23,6 +37,13 @@ export function resolveSpec(ctx: ApiContext, input: SpecRequest, current?: Tenan
   const config: JsonObject = current
     ? restoreSecrets(ctx, input.config as JsonObject, current)
     : (input.config as JsonObject);
+  assertSpecPrivileges(providers, {
+    principal: writer.principal,
+    provider,
+    next: config,
+    previous: current?.spec.config,
+    sent: writer.sentConfig,
+  });
   providers.effectiveConfig(provider, config);
   return {
     provider,

@@ -2,6 +2,7 @@
  * `POST /v1/tenants`, `GET /v1/tenants`, `GET /v1/tenants/{idOrName}` and the tenant's event
  * history and compute executions. Writes to existing tenants are in tenant-changes-routes.ts.
  */
+import type { JsonObject } from '../domain/tenant.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { actorOf } from './api-deps.js';
 import { idempotent } from './idempotency.js';
@@ -42,7 +43,12 @@ function createTenantRoute(app: ApiApp, ctx: ApiContext): void {
     idempotent(ctx, request, reply, async () => {
       const { name, spec } = request.body;
       const actor = actorOf(request.principal);
-      const tenant = await ctx.deps.store.tenants.create({ name, spec: resolveSpec(ctx, spec), actor });
+      const writer = { principal: request.principal, sentConfig: spec.config as JsonObject };
+      const tenant = await ctx.deps.store.tenants.create({
+        name,
+        spec: resolveSpec(ctx, spec, writer),
+        actor,
+      });
       wake(ctx, request, tenant.id, 'api');
       const headers = { location: `/v1/tenants/${tenant.id}`, etag: etagOf(tenant) };
       return { statusCode: 201, body: tenantView(tenant, ctx.deps.providers), headers };

@@ -15,6 +15,7 @@ import {
   type CallbackRecord,
 } from '../domain/compute-callback.js';
 import { ComputeError } from '../domain/compute-error.js';
+import { StoreUnavailableError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
 import type { ExecutionStatus, Tenant } from '../domain/tenant.js';
 import type { Store } from '../store/store.js';
@@ -35,15 +36,16 @@ interface ResolveCall {
   readonly value: CallbackPayload;
 }
 
-/** Records every `resolvePromise`; throws while `failing` is set. */
+/** Records every `resolvePromise`; throws `failure` while `failing` is set. */
 class RecordingEngine implements Pick<WorkflowEngine, 'resolvePromise'> {
   readonly calls: ResolveCall[] = [];
   failing = false;
+  failure: Error = new Error('engine unavailable');
 
   async resolvePromise(runId: string, key: string, value: unknown): Promise<void> {
     this.calls.push({ runId, key, value: value as CallbackPayload });
     await Promise.resolve();
-    if (this.failing) throw new Error('engine unavailable');
+    if (this.failing) throw this.failure;
   }
 
   keys(executionId: string): string[] {
@@ -259,6 +261,33 @@ for (const backend of backends()) {
         dispatcher.wake();
         await allDelivered(db.store, executionId);
         assert.deepEqual(engine.keys(executionId), Array(4).fill(executionPromiseKey(executionId, 1)));
+      } finally {
+        await dispatcher.stop();
+      }
+    });
+
+    test(`[${backend.name}] a delivery that fails on an unavailable store counts no attempt: nothing is parked as dead`, async () => {
+      const engine = new RecordingEngine();
+      engine.failing = true;
+      engine.failure = new StoreUnavailableError('database unavailable: database or disk is full');
+      const dispatcher = new CallbackDispatcher(
+        { callbacks: db.store.callbacks, engine, logger: silentLogger },
+        FAST,
+      );
+      try {
+        const { executionId } = await executionAlong(db.store, ['running#1', 'succeeded#1']);
+        dispatcher.start();
+        await eventually(
+          () => engine.keys(executionId).length >= 2 * FAST.maxAttempts || undefined,
+          5_000,
+          'deliveries tried more often than maxAttempts',
+        );
+        const settled = (await callbacksOf(db.store, executionId)).find(
+          (r) => r.payload.status === 'succeeded',
+        );
+        assert.deepEqual([settled?.state, settled?.attempts], ['pending', 0]);
+        engine.failing = false;
+        await allDelivered(db.store, executionId);
       } finally {
         await dispatcher.stop();
       }

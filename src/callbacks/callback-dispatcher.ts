@@ -2,13 +2,15 @@
  * Delivers the callback outbox (SPEC §5.4) to the workflow engine: a settled execution resolves the
  * waiting run's durable promise. At-least-once: a row is marked delivered only after the engine
  * accepted it, and the engine ignores duplicates. Failed deliveries back off exponentially; after
- * the last attempt the row is parked as dead, visible and re-drivable through the API.
+ * the last attempt the row is parked as dead, visible and re-drivable through the API. A delivery
+ * that fails because Lessor's store is unavailable is no failure of the callback: it counts no
+ * attempt, and the whole drain waits for the next poll.
  *
  * Wake-ups: `wake()` right after a commit (the normal path, no poll delay); a timer on the next due
  * row; and a slow poll that also picks up rows written by other replicas.
  */
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
-import { errorMessage } from '../domain/errors.js';
+import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { CallbackRepository } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
@@ -88,6 +90,7 @@ export class CallbackDispatcher {
       }
       await this.deps.callbacks.markDelivered(callback.id, new Date(this.now()).toISOString());
     } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
       await this.recordFailure(callback, error);
     }
   }

@@ -55,5 +55,4 @@ export interface ComputeApi {
 export interface EffectiveConfig {
   readonly provider: string;
   readonly config: JsonObject;
-  readonly hash: string;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ComputeError } from '../domain/compute-error.js';
 import { silentLogger } from '../domain/logger.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import { ComputeManager } from './compute-manager.js';
 import type { DescribeRequest } from './provider.js';
 import { createProviderRegistry } from './provider-registry.js';
@@ -19,9 +20,21 @@ function describingManager(defaults: Record<string, string>) {
     seen.push(request);
     return describeRuntime(request, signal);
   };
-  const settings = { options: {}, defaults, timeoutMs: 5_000, dataDir: '', logger: silentLogger };
+  const settings = {
+    options: {},
+    defaults,
+    timeoutMs: 5_000,
+    dataDir: '',
+    logger: silentLogger,
+    hasher: testHasher,
+  };
   const registry = createProviderRegistry([{ provider, settings }], { defaultProvider: 'fake' });
-  const manager = new ComputeManager({ ledger: new MemoryLedger(), registry, instanceId: uniqueName() });
+  const manager = new ComputeManager({
+    ledger: new MemoryLedger(),
+    registry,
+    hasher: testHasher,
+    instanceId: uniqueName(),
+  });
   return { manager, engine, seen };
 }
 

@@ -27,6 +27,17 @@ function crashingAfterInsert(ledger: ExecutionLedger): ExecutionLedger {
   });
 }
 
+/** A ledger whose process is killed rather than stopped: it never gets to release its leases. */
+function killedAtClose(ledger: ExecutionLedger): ExecutionLedger {
+  return new Proxy(ledger, {
+    get(target, property) {
+      if (property === 'releaseLeases') return async () => 0;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 for (const backend of ledgerBackends()) {
   describe(`[${backend.name}] compute manager: orphaned executions`, () => {
     let h: LedgerHarness;
@@ -114,7 +125,11 @@ for (const backend of ledgerBackends()) {
     });
 
     test(`[${backend.name}] start on an orphaned execution takes it over with the caller's request`, async () => {
-      const a = fakeManager(h.ledger, { latencyMs: 60_000, leaseMs: LEASE_MS, instanceId: 'old' });
+      const a = fakeManager(killedAtClose(h.ledger), {
+        latencyMs: 60_000,
+        leaseMs: LEASE_MS,
+        instanceId: 'old',
+      });
       const tenant = await h.createTenant(uniqueName(), fakeSpec());
       const started = await a.manager.start(startRequest(tenant));
       await a.manager.close();
@@ -130,6 +145,50 @@ for (const backend of ledgerBackends()) {
       assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
       assert.equal(view.attempt, 1);
       await b.manager.close();
+    });
+
+    test(`[${backend.name}] a clean stop releases the leases of unfinished executions: another instance takes over at once`, async () => {
+      const lease = 60_000;
+      const a = fakeManager(h.ledger, { latencyMs: 60_000, leaseMs: lease, instanceId: 'stopping' });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const started = await a.manager.start(startRequest(tenant));
+      await sleep(20);
+      await a.manager.close(50);
+      const row = await a.manager.get(started.executionId);
+      assert.deepEqual([row?.status, row?.leaseOwner], ['running', null], 'released, not settled');
+      const b = fakeManager(await h.secondLedger(), {
+        engine: a.engine,
+        leaseMs: lease,
+        instanceId: 'successor',
+        tenants: h.tenants,
+      });
+      assert.equal(
+        await b.manager.recoverOrphans(),
+        1,
+        `taken over long before the ${lease} ms lease ran out`,
+      );
+      const view = await waitForStatus(b.manager, started.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
+      assert.equal(b.engine.createCount(tenant.id), 1);
+      await b.manager.close();
+    });
+
+    test(`[${backend.name}] close gives provider calls in flight its grace to settle`, async () => {
+      const a = fakeManager(h.ledger, { latencyMs: 100, leaseMs: LEASE_MS, instanceId: 'graceful' });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const started = await a.manager.start(startRequest(tenant));
+      const closing = Date.now();
+      await a.manager.close(5_000);
+      assert.ok(
+        Date.now() - closing < 2_000,
+        'close returns once the call settled, not at the end of the grace',
+      );
+      const view = await a.manager.get(started.executionId);
+      assert.deepEqual(view && statuses(view), ['pending', 'running', 'succeeded']);
+      assert.deepEqual(
+        (await h.callbacks(started.executionId)).map((c) => c.status),
+        ['running', 'succeeded'],
+      );
     });
 
     test(`[${backend.name}] a live owner renews its lease, so nobody else re-drives its execution`, async () => {

@@ -6,10 +6,11 @@
  * provider is called only by the caller that wins the compare-and-set to `running`; concurrent
  * `start` calls in one process are also coalesced in memory. The winner holds a lease on the row
  * while the provider call runs; `open()` starts a loop that re-drives executions whose owner died
- * (orphan-recovery.ts). `close()` stops the loop and abandons in-flight calls without settling them.
+ * (orphan-recovery.ts). `close(graceMs)` stops the loop, gives in-flight calls the grace to settle,
+ * abandons the rest without settling them and releases their leases for another process to take.
  */
-import { configHash } from '../domain/canonical-json.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage, UnavailableError } from '../domain/errors.js';
 import { computeExecutionId } from '../domain/ids.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
@@ -35,6 +36,8 @@ export const DEFAULT_LEASE_MS = 15_000;
 export interface ComputeManagerOptions {
   readonly ledger: ExecutionLedger;
   readonly registry: ProviderRegistry;
+  /** The server's keyed hash of effective configs (execution ids and records derive from it). */
+  readonly hasher: ConfigHasher;
   /** Lease owner id of this process; unique per process (e.g. `<hostname>:<pid>:<uuid>`). */
   readonly instanceId: string;
   /** Current tenant spec, to rebuild the config of orphans (`(id) => store.tenants.get(id)`). */
@@ -42,7 +45,10 @@ export interface ComputeManagerOptions {
   readonly logger?: Logger;
   /** Lease on an in-flight execution; renewed every third of it. Default 15 000 ms. */
   readonly leaseMs?: number;
-  /** How often `open()`'s loop looks for orphans. Default `leaseMs`. */
+  /**
+   * How often `open()`'s loop looks for orphans. Default a third of `leaseMs`: executions another
+   * process released at a clean stop wait at most that long, a dead owner's at most the lease plus it.
+   */
   readonly recoveryIntervalMs?: number;
   /** Orphans claimed per pass. Default 50. */
   readonly recoveryBatchSize?: number;
@@ -60,6 +66,7 @@ export class ComputeManager implements ComputeApi {
   private timer: NodeJS.Timeout | undefined;
   private recovering: Promise<number> | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(private readonly options: ComputeManagerOptions) {
     const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -75,10 +82,11 @@ export class ComputeManager implements ComputeApi {
     this.deps = {
       ...base,
       runner: this.runner,
+      hasher: options.hasher,
       tenants: options.tenants,
       batchSize: options.recoveryBatchSize ?? 50,
     };
-    this.recoveryIntervalMs = options.recoveryIntervalMs ?? leaseMs;
+    this.recoveryIntervalMs = options.recoveryIntervalMs ?? Math.max(1, Math.floor(leaseMs / 3));
   }
 
   /** Starts the orphan-recovery loop (one pass at once, then every `recoveryIntervalMs`). Idempotent. */
@@ -91,15 +99,32 @@ export class ComputeManager implements ComputeApi {
   }
 
   /**
-   * Stops the loop and abandons in-flight provider calls without marking them failed: their leases
-   * expire and the next owner re-drives them. `start` rejects afterwards.
+   * Clean stop: `start` rejects from now on and the recovery loop ends. Provider calls in flight get
+   * up to `graceMs` to finish and settle; the rest are abandoned without being marked failed (lease
+   * renewal stops with them). Then every lease this process still holds is released, so another
+   * process re-drives those executions at its next recovery pass (or at once, when the workflow
+   * waiting for one asks for it) instead of after the lease ran out.
    */
-  async close(): Promise<void> {
+  async close(graceMs = 0): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
     clearInterval(this.timer);
+    this.closing = this.stop(graceMs);
+    return this.closing;
+  }
+
+  private async stop(graceMs: number): Promise<void> {
+    await settlesWithin(this.runner.idle(), graceMs);
     await this.runner.abandonAll('compute manager closing');
     await this.recovering?.catch(() => 0);
     await Promise.allSettled(this.starting.values());
+    const { ledger, owner, now, log } = this.deps;
+    try {
+      const released = await ledger.releaseLeases(owner, now());
+      if (released > 0) log.info({ released }, 'released the leases of unfinished compute executions');
+    } catch (error) {
+      log.warn({ err: errorMessage(error) }, 'could not release execution leases; they expire on their own');
+    }
   }
 
   /** One recovery pass (also run by the loop); returns how many orphans were re-driven. */
@@ -182,7 +207,7 @@ export class ComputeManager implements ComputeApi {
     const { registry } = this.deps;
     const provider = registry.resolveProvider(request.tenant.spec.provider);
     const config = registry.mergedConfig(provider, request.tenant.spec.config);
-    const hash = configHash(config);
+    const hash = this.deps.hasher(config);
     const { id, name } = request.tenant;
     const { operation, generation, workflowRunId } = request;
     return {
@@ -258,4 +283,13 @@ export class ComputeManager implements ComputeApi {
     }
     return startResult(row);
   }
+}
+
+/** Waits for `work` at most `ms`; never rejects. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  if (ms <= 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work.catch(() => undefined), timeout]);
+  clearTimeout(timer);
 }

@@ -15,6 +15,9 @@
  *   lease for `leaseMs` since it was created/started) to exactly one owner.
  * - `renewLease` sets or extends the caller's lease while the execution is in flight; false when
  *   another owner holds it (even an expired lease: only `claimOrphans` takes leases over).
+ * - `releaseLeases(owner, at)` (clean shutdown) ends every lease `owner` holds on an in-flight
+ *   execution at `at` and clears the owner; a lease that ended at or before `now` counts as
+ *   expired for `claimOrphans`, so another process takes those executions over at its next pass.
  */
 import type { CallbackPayload } from '../domain/compute-callback.js';
 import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
@@ -64,4 +67,5 @@ export interface ExecutionLedger {
     limit: number,
   ): Promise<readonly ComputeExecution[]>;
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
+  releaseLeases(owner: string, at: number): Promise<number>;
 }

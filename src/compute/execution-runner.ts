@@ -14,7 +14,6 @@
  */
 import { ComputeError } from '../domain/compute-error.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
-import { errorMessage } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import { callWithTimeout, CallAbandonedError } from './call-with-timeout.js';
 import { normaliseError } from './error-normaliser.js';
@@ -66,7 +65,7 @@ export class ExecutionRunner {
     const stop = new AbortController();
     const done = this.drive(execution, plan, stop)
       .catch((error: unknown) =>
-        this.logFor(execution).error({ err: errorMessage(error) }, 'compute execution drive crashed'),
+        this.logFor(execution).error({ err: error }, 'compute execution drive crashed'),
       )
       .finally(() => this.drives.delete(execution.executionId));
     this.drives.set(execution.executionId, { stop, done });
@@ -147,7 +146,7 @@ export class ExecutionRunner {
       () => {
         ledger.renewLease(executionId, owner, now() + leaseMs).then(
           (held) => held || stop.abort(new Error('lease lost to another owner')),
-          (error: unknown) => log.warn({ err: errorMessage(error) }, 'could not renew the execution lease'),
+          (error: unknown) => log.warn({ err: error }, 'could not renew the execution lease'),
         );
       },
       Math.max(1, Math.floor(leaseMs / 3)),

@@ -12,9 +12,9 @@
  * configured) the execution fails with PROVIDER_TIMEOUT (retriable, details `{reason: 'owner
  * lost'}`): the workflow that holds the request retries it under the same id (attempt + 1).
  */
-import { configHash } from '../domain/canonical-json.js';
 import { ComputeError } from '../domain/compute-error.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Phase, TenantSpec } from '../domain/tenant.js';
 import { callbackFor, type ExecutionPlan } from './execution-records.js';
@@ -33,6 +33,7 @@ export type TenantLookup = (tenantId: string) => Promise<
 
 export interface RecoveryDeps extends RunnerDeps {
   readonly runner: ExecutionRunner;
+  readonly hasher: ConfigHasher;
   readonly tenants: TenantLookup | undefined;
   readonly batchSize: number;
 }
@@ -103,7 +104,7 @@ async function rebuildPlan(deps: RecoveryDeps, orphan: ComputeExecution): Promis
     const leaving = tenant.status?.phase === 'deleting' || tenant.status?.phase === 'archived';
     if (leaving && orphan.operation !== 'delete') return 'the tenant is being deleted';
     const config = deps.registry.mergedConfig(orphan.provider, tenant.spec.config);
-    if (configHash(config) !== orphan.configHash)
+    if (deps.hasher(config) !== orphan.configHash)
       return 'the tenant spec changed since the execution started';
     return {
       executionId: orphan.executionId,

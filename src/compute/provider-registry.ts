@@ -2,16 +2,22 @@
  * The configured compute providers (SPEC §4, §10 `compute.providers`). Built once at start-up by the
  * composition root; read-only afterwards. It answers discovery (`list`, `schema`), resolves which
  * provider a spec means, computes the effective config (defaults merged under the spec, then schema-
- * and provider-validated) and redacts secrets for the API and logs.
+ * and provider-validated) and says which config values are secret: for redaction in the API and
+ * logs, and for sealing at rest (the store receives `mapSecrets` as its `SecretFields` port).
  */
-import { configHash } from '../domain/canonical-json.js';
 import { ValidationError, type FieldProblem } from '../domain/errors.js';
 import type { JsonObject } from '../domain/tenant.js';
 import type { EffectiveConfig } from './compute-api.js';
 import { mergeDefaults } from './config-merge.js';
 import { compileConfigSchema, qualifyProblem, type ConfigValidator } from './config-validator.js';
 import type { ComputeProvider, JsonSchema, ProviderSettings } from './provider.js';
-import { redactByKeyName, redactConfig, secretValues } from './secrets.js';
+import {
+  mapSecretsByKeyName,
+  mapSecretValues,
+  REDACTED,
+  secretValues,
+  type SecretValueMap,
+} from './secrets.js';
 
 export interface ProviderEntry {
   readonly provider: ComputeProvider;
@@ -46,10 +52,15 @@ export interface ProviderRegistry {
   mergedConfig(type: string, config: JsonObject): JsonObject;
   /** Schema then `provider.validate` problems of an already merged config, paths `spec.config.…`. */
   problems(type: string, merged: JsonObject): readonly FieldProblem[];
-  /** Merged, validated config and its hash; throws ValidationError listing every problem. */
+  /** Merged, validated config; throws ValidationError listing every problem. */
   effectiveConfig(type: string, config: JsonObject): EffectiveConfig;
   /** `config` with the provider schema's secret values shown as `"***"`. */
   redactSecrets(type: string, config: JsonObject): JsonObject;
+  /**
+   * `config` with each secret value replaced by `fn(value)` (see `mapSecretValues`); for a type
+   * that is not configured, values of credential-named keys count as secret.
+   */
+  mapSecrets(type: string, config: JsonObject, fn: SecretValueMap): JsonObject;
   /** The secret strings inside `config` (to scrub them from raw errors). */
   secretValues(type: string, config: JsonObject): readonly string[];
   /** Closes every provider (sockets, handles — never the runtimes). */
@@ -130,12 +141,16 @@ class MapProviderRegistry implements ProviderRegistry {
     if (problems.length > 0) {
       throw new ValidationError(`spec.config is not valid for compute provider '${type}'`, problems);
     }
-    return { provider: type, config: merged, hash: configHash(merged) };
+    return { provider: type, config: merged };
   }
 
   redactSecrets(type: string, config: JsonObject): JsonObject {
+    return this.mapSecrets(type, config, () => REDACTED);
+  }
+
+  mapSecrets(type: string, config: JsonObject, fn: SecretValueMap): JsonObject {
     const schema = this.schema(type);
-    return schema ? redactConfig(schema, config) : redactByKeyName(config);
+    return schema ? mapSecretValues(schema, config, fn) : mapSecretsByKeyName(config, fn);
   }
 
   secretValues(type: string, config: JsonObject): readonly string[] {

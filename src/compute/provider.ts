@@ -17,11 +17,16 @@
  *   PROVIDER_TIMEOUT).
  */
 import type { ComputeError } from '../domain/compute-error.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { FieldProblem } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { Endpoint, JsonObject } from '../domain/tenant.js';
 
-/** JSON Schema 2020-12. Secret fields carry `"x-lessor-secret": true` (and `writeOnly: true`). */
+/**
+ * JSON Schema 2020-12. Secret fields carry `"x-lessor-secret": true` (and `writeOnly: true`); fields
+ * that decide what code runs with the tenant's env carry `"x-lessor-code": true`; fields only an
+ * admin may set carry `"x-lessor-privileged": true` (the API enforces both, src/api/spec-privileges.ts).
+ */
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
 export interface TenantRef {
@@ -96,6 +101,11 @@ export interface ProviderSettings {
   readonly dataDir: string;
   /** Already bound to `provider: <type>`: a provider must not bind that key again. */
   readonly logger: Logger;
+  /**
+   * The server's keyed hash: every hash a provider records on the engine or on disk (labels, tags,
+   * runtime records) is made with it, never with a plain hash of a config that holds secrets.
+   */
+  readonly hasher: ConfigHasher;
 }
 
 /** Adding a provider = a folder exporting one of these, plus one line in `main/`. */

@@ -2,7 +2,8 @@
  * Secret handling for provider configs and raw provider errors (SPEC §3.1, §4.4). Pure.
  *
  * A schema property marked `"x-lessor-secret": true` is secret: its value (for a map such as
- * `secretEnv`, every value of the map; keys stay visible) is shown as `"***"`. Secrets are found by
+ * `secretEnv`, every value of the map; keys stay visible) is shown as `"***"` and sealed in the
+ * database (`mapSecretValues` is what both are built on). Secrets are found by
  * walking `properties` (nested objects included); `$ref` is not followed, so providers declare secret
  * fields inline.
  */
@@ -19,30 +20,46 @@ const MAX_DEPTH = 5;
 const MAX_ITEMS = 50;
 const MAX_STRING = 4000;
 
-/** `config` with every secret value replaced by `"***"`; the input is not modified. */
-export function redactConfig(schema: JsonSchema, config: JsonObject): JsonObject {
+/**
+ * `config` with every secret value replaced by `fn(value)`; the input is not modified. A secret
+ * field holding a map or a list has `fn` applied to each of its values (keys stay); any other
+ * secret field to its whole value. What redaction, sealing at rest and erasure are made of.
+ */
+export function mapSecretValues(schema: JsonSchema, config: JsonObject, fn: SecretValueMap): JsonObject {
   const properties = schemaProperties(schema);
   const out: Record<string, JsonValue> = {};
   for (const [key, value] of Object.entries(config)) {
     const sub = properties[key];
-    if (sub && sub[SECRET_KEYWORD] === true) out[key] = redactValue(value);
-    else if (sub && isPlainObject(value)) out[key] = redactConfig(sub, value);
+    if (sub && sub[SECRET_KEYWORD] === true) out[key] = eachSecret(value, fn);
+    else if (sub && isPlainObject(value)) out[key] = mapSecretValues(sub, value, fn);
     else out[key] = value;
   }
   return out;
 }
 
-/** Fallback when no schema is known: values of credential-named keys (any depth) become `"***"`. */
-export function redactByKeyName(config: JsonObject): JsonObject {
+/** Fallback when no schema is known: values of credential-named keys (any depth) are secret. */
+export function mapSecretsByKeyName(config: JsonObject, fn: SecretValueMap): JsonObject {
   const out: Record<string, JsonValue> = {};
   for (const [key, value] of Object.entries(config)) {
     out[key] = CREDENTIAL_KEY.test(key)
-      ? redactValue(value)
+      ? eachSecret(value, fn)
       : isPlainObject(value)
-        ? redactByKeyName(value)
+        ? mapSecretsByKeyName(value, fn)
         : value;
   }
   return out;
+}
+
+export type SecretValueMap = (value: JsonValue) => JsonValue;
+
+/** `config` with every secret value replaced by `"***"`; the input is not modified. */
+export function redactConfig(schema: JsonSchema, config: JsonObject): JsonObject {
+  return mapSecretValues(schema, config, () => REDACTED);
+}
+
+/** Fallback when no schema is known: values of credential-named keys (any depth) become `"***"`. */
+export function redactByKeyName(config: JsonObject): JsonObject {
+  return mapSecretsByKeyName(config, () => REDACTED);
 }
 
 /** Every string found under a secret field of `config`: what must never appear in logs or errors. */
@@ -115,10 +132,10 @@ export function scrubString(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-function redactValue(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(() => REDACTED);
-  if (isPlainObject(value)) return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));
-  return REDACTED;
+function eachSecret(value: JsonValue, fn: SecretValueMap): JsonValue {
+  if (Array.isArray(value)) return (value as readonly JsonValue[]).map(fn);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fn(v)]));
+  return fn(value);
 }
 
 function collectStrings(value: JsonValue, into: string[]): void {

@@ -104,6 +104,12 @@ const cases: readonly Case[] = [
     expect: { kind: 'start', action: 'provision', retry: 1 },
   },
   {
+    reason: 'a human retry after retention deleted earlier runs takes the suffix after the newest kept one',
+    tenant: tenant('provisioning', 1, 0, { updatedAt: T2 }),
+    runs: [run('provision', 1, 'failed', 2, T1)],
+    expect: { kind: 'start', action: 'provision', retry: 3 },
+  },
+  {
     reason: 'a run that died without settling the tenant is surfaced as failed, not restarted',
     tenant: tenant('provisioning', 1, 0, { updatedAt: T1 }),
     runs: [run('provision', 1, 'failed', 0, T2)],

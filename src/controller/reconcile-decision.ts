@@ -3,6 +3,7 @@
  * should happen now. Safe to evaluate again at any moment — it never looks at what woke it.
  */
 import { getCondition } from '../domain/conditions.js';
+import { nextRetry } from '../domain/ids.js';
 import type { Tenant, WorkflowAction } from '../domain/tenant.js';
 import { isRunActive, type WorkflowRun } from '../domain/workflow-run.js';
 
@@ -11,7 +12,7 @@ export type ReconcileDecision =
   | {
       readonly kind: 'start';
       readonly action: WorkflowAction;
-      /** Retry suffix of the deterministic run id: how many runs of this action and generation exist. */
+      /** Retry suffix of the deterministic run id: one past the highest of this action and generation. */
       readonly retry: number;
       /** Runs to cancel first (backing-off runs of an older generation, non-delete runs on delete). */
       readonly cancel: readonly string[];
@@ -124,8 +125,7 @@ function start(
   cancel: readonly string[],
   reason: string,
 ): ReconcileDecision {
-  const retry = runs.filter((run) => run.action === action && run.generation === tenant.generation).length;
-  return { kind: 'start', action, retry, cancel, reason };
+  return { kind: 'start', action, retry: nextRetry(runs, action, tenant.generation), cancel, reason };
 }
 
 function none(reason: string): ReconcileDecision {

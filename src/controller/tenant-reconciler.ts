@@ -4,8 +4,8 @@
  * so it is safe to run again at any moment, from any replica.
  */
 import type { ComputeApi } from '../compute/compute-api.js';
-import { configHash } from '../domain/canonical-json.js';
-import { workflowRunId } from '../domain/ids.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
+import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
 import type { Tenant, WorkflowAction } from '../domain/tenant.js';
 import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
@@ -19,10 +19,12 @@ export interface TenantReconcilerDeps {
   readonly runs: Pick<WorkflowRunRepository, 'listByTenant'>;
   readonly engine: Pick<WorkflowEngine, 'start' | 'cancel'>;
   readonly compute: Pick<ComputeApi, 'describe'>;
+  /** The server's keyed hash: a run's `configHash` is served by the API, so never a plain hash. */
+  readonly hasher: ConfigHasher;
   readonly logger: Logger;
 }
 
-/** Enough history to count the retries of the current generation. */
+/** Enough history to hold the newest run of each action (the next retry suffix follows it). */
 const RUN_HISTORY = 100;
 
 export class TenantReconciler {
@@ -50,8 +52,7 @@ export class TenantReconciler {
     const observed = await this.deps.compute.describe(tenant);
     if (observed.exists && observed.running) return false;
     const reason = observed.exists ? 'runtime stopped out of band' : 'runtime removed out of band';
-    const retry = runs.filter((run) => run.action === 'update' && run.generation === tenant.generation).length;
-    await this.startRun(tenant, 'update', retry, 'controller', reason);
+    await this.startRun(tenant, 'update', nextRetry(runs, 'update', tenant.generation), 'controller', reason);
     return true;
   }
 
@@ -108,7 +109,7 @@ export class TenantReconciler {
       action,
       triggerSource: source,
       generation: tenant.generation,
-      configHash: configHash(tenant.spec.config),
+      configHash: this.deps.hasher(tenant.spec.config),
     });
     if (created) {
       this.deps.logger.info({ tenantId: tenant.id, runId, action, trigger: source, reason }, 'workflow run started');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { canonicalJson, configHash, deepEqualJson, sha256Hex } from './canonical-json.js';
+import { canonicalJson, deepEqualJson, sha256Hex } from './canonical-json.js';
 
 const cases = [
   { reason: 'keys are sorted', value: { b: 1, a: 2 }, expect: '{"a":2,"b":1}' },
@@ -23,13 +23,6 @@ for (const { reason, value, expect } of cases) {
 
 test('sha256Hex matches the standard test vector', () => {
   assert.equal(sha256Hex('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-});
-
-test('configHash is 16 hex chars and ignores key order', () => {
-  assert.match(configHash({ a: 1 }), /^[0-9a-f]{16}$/);
-  assert.equal(configHash({ a: 1, b: [1, 2] }), configHash({ b: [1, 2], a: 1 }));
-  assert.notEqual(configHash({ a: 1 }), configHash({ a: 2 }));
-  assert.notEqual(configHash([1, 2]), configHash([2, 1]));
 });
 
 /** Rebuilds every object of `value` with its keys in reverse insertion order. */

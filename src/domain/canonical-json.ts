@@ -1,6 +1,6 @@
 /**
- * Canonical JSON (sorted keys, no whitespace) and its SHA-256: the config hash that execution ids,
- * run records and "did the spec really change?" comparisons rely on. Pure; `node:crypto` only hashes.
+ * Canonical JSON (sorted keys, no whitespace): what config hashes (config-hasher.ts) and "did the
+ * spec really change?" comparisons rely on. Pure; `node:crypto` only hashes.
  */
 import { createHash } from 'node:crypto';
 
@@ -21,11 +21,6 @@ function sortKeys(value: unknown): unknown {
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-/** Short, stable hash of any JSON value (16 hex chars = 64 bits; collisions are not a concern per tenant). */
-export function configHash(value: unknown): string {
-  return sha256Hex(canonicalJson(value)).slice(0, 16);
 }
 
 export function deepEqualJson(a: unknown, b: unknown): boolean {

@@ -10,10 +10,12 @@ export type ProblemCode =
   | 'INVALID_TRANSITION'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'MISDIRECTED_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNAVAILABLE'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 export interface FieldProblem {
@@ -74,8 +76,20 @@ export class InvalidTransitionError extends LessorError {
 
 /** A dependency (database, workflow engine) cannot be reached right now; retry later. */
 export class UnavailableError extends LessorError {
+  constructor(message: string, options?: { cause?: unknown; code?: 'UNAVAILABLE' | 'STORE_UNAVAILABLE' }) {
+    super(options?.code ?? 'UNAVAILABLE', message, {}, options);
+  }
+}
+
+/**
+ * The database cannot serve right now: unreachable, busy past its timeout, out of disk, read-only,
+ * or failing I/O; retry later (503 `STORE_UNAVAILABLE` with `Retry-After`). The store logs each
+ * incident itself (once at its start, then a count now and then, then its end), so whoever catches
+ * one of these only needs to back off, not to log it loudly.
+ */
+export class StoreUnavailableError extends UnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('UNAVAILABLE', message, {}, options);
+    super(message, { ...options, code: 'STORE_UNAVAILABLE' });
   }
 }
 

@@ -1,7 +1,7 @@
 /** Identifiers: uuid v7 for records, deterministic ids for runs and executions (SPEC §4.3, §5.3). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { computeExecutionId, newId, workflowRunId } from './ids.js';
+import { computeExecutionId, newId, nextRetry, retryOf, workflowRunId } from './ids.js';
 
 test('newId is a lowercase uuid v7, unique and time-ordered', () => {
   const ids = Array.from({ length: 1000 }, () => newId());
@@ -19,6 +19,43 @@ const runIds: readonly { reason: string; args: Parameters<typeof workflowRunId>;
 
 for (const { reason, args, expect } of runIds) {
   test(`workflowRunId: ${reason}`, () => assert.equal(workflowRunId(...args), expect));
+}
+
+for (const [runId, retry] of [
+  ['t1:provision:g1', 0],
+  ['t1:update:g3:r2', 2],
+  ['t1:delete:g12:r10', 10],
+] as const) {
+  test(`retryOf reads back the suffix of ${runId}`, () => assert.equal(retryOf(runId), retry));
+}
+
+const run = (action: 'provision' | 'update', generation: number, retry: number) => ({
+  runId: workflowRunId('t1', action, generation, retry),
+  action,
+  generation,
+});
+
+const nextRetries: readonly { reason: string; runs: ReturnType<typeof run>[]; expect: number }[] = [
+  { reason: 'no run of the action and generation: the plain id', runs: [run('provision', 1, 0)], expect: 0 },
+  {
+    reason: 'after every earlier run: the next suffix',
+    runs: [run('update', 2, 1), run('update', 2, 0)],
+    expect: 2,
+  },
+  {
+    reason: 'earlier runs deleted by retention: past the newest, never a suffix used before',
+    runs: [run('update', 2, 2)],
+    expect: 3,
+  },
+  {
+    reason: 'other generations and actions do not count',
+    runs: [run('update', 1, 5), run('provision', 2, 4)],
+    expect: 0,
+  },
+];
+
+for (const { reason, runs, expect } of nextRetries) {
+  test(`nextRetry: ${reason}`, () => assert.equal(nextRetry(runs, 'update', 2), expect));
 }
 
 const base = {

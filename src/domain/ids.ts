@@ -16,6 +16,26 @@ export function workflowRunId(tenantId: string, action: WorkflowAction, generati
   return retry > 0 ? `${base}:r${retry}` : base;
 }
 
+/** The retry number `workflowRunId` put into a run id (0 for the first run). */
+export function retryOf(runId: string): number {
+  const suffix = /:r(\d+)$/.exec(runId);
+  return suffix ? Number(suffix[1]) : 0;
+}
+
+/**
+ * The retry number for a new run of `action` at `generation`: one past the highest among the
+ * tenant's runs of that action and generation, 0 when there is none. Not a count: retention deletes
+ * old runs (but never a tenant's newest run of an action), and an id must never come back.
+ */
+export function nextRetry(
+  runs: readonly { readonly runId: string; readonly action: WorkflowAction; readonly generation: number }[],
+  action: WorkflowAction,
+  generation: number,
+): number {
+  const same = runs.filter((run) => run.action === action && run.generation === generation);
+  return same.length === 0 ? 0 : Math.max(...same.map((run) => retryOf(run.runId))) + 1;
+}
+
 /**
  * `ex-<tenantId>-<operation>-g<generation>-<hash>` where the hash covers the effective config and the
  * workflow run. The same request retried inside one run → the same execution; changed parameters,

@@ -10,26 +10,26 @@ import { loadConfig } from './config/load-config.js';
 import { defaultConfig } from './config/testing/default-config.js';
 
 test('ApiOptions has no optional limit: leaving one out does not compile (npm run typecheck)', () => {
-  const { server } = defaultConfig();
+  const all = apiOptionsOf(defaultConfig());
+  const { rateLimitPerMinute, ...withoutRateLimit } = all;
+  const { bodyLimitBytes, ...withoutBodyLimit } = all;
+  const { requestTimeoutMs, ...withoutTimeout } = all;
+  const { authFailuresPerMinute, ...withoutAuthFailures } = all;
+  const { sse, ...withoutSse } = all;
   // @ts-expect-error rateLimitPerMinute is required: the API must not fall back to a rate of its own
-  const noRateLimit: ApiOptions = {
-    tokens: [],
-    bodyLimitBytes: server.bodyLimitBytes,
-    requestTimeoutMs: server.requestTimeoutMs,
-  };
+  const noRateLimit: ApiOptions = withoutRateLimit;
   // @ts-expect-error bodyLimitBytes is required
-  const noBodyLimit: ApiOptions = {
-    tokens: [],
-    requestTimeoutMs: server.requestTimeoutMs,
-    rateLimitPerMinute: server.rateLimit.perMinute,
-  };
+  const noBodyLimit: ApiOptions = withoutBodyLimit;
   // @ts-expect-error requestTimeoutMs is required
-  const noTimeout: ApiOptions = {
-    tokens: [],
-    bodyLimitBytes: server.bodyLimitBytes,
-    rateLimitPerMinute: server.rateLimit.perMinute,
-  };
-  assert.ok(noRateLimit && noBodyLimit && noTimeout);
+  const noTimeout: ApiOptions = withoutTimeout;
+  // @ts-expect-error authFailuresPerMinute is required
+  const noAuthFailureLimit: ApiOptions = withoutAuthFailures;
+  // @ts-expect-error sse (the stream caps and heartbeat) is required
+  const noSse: ApiOptions = withoutSse;
+  assert.ok(noRateLimit && noBodyLimit && noTimeout && noAuthFailureLimit && noSse);
+  assert.ok(
+    [rateLimitPerMinute, bodyLimitBytes, requestTimeoutMs, authFailuresPerMinute, sse].every(Boolean),
+  );
 });
 
 test('apiOptionsOf passes every configured API setting through', () => {
@@ -39,6 +39,10 @@ test('apiOptionsOf passes every configured API setting through', () => {
       LESSOR_SERVER__BODY_LIMIT_BYTES: '4096',
       LESSOR_SERVER__REQUEST_TIMEOUT_MS: '1234',
       LESSOR_SERVER__RATE_LIMIT__PER_MINUTE: '77',
+      LESSOR_SERVER__AUTH_FAILURE_LIMIT__PER_MINUTE: '7',
+      LESSOR_SERVER__SSE__HEARTBEAT_MS: '500',
+      LESSOR_SERVER__SSE__MAX_STREAMS: '9',
+      LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '3',
       LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
       LESSOR_COMPUTE__PROVIDERS__FAKE: '{}',
     },
@@ -48,6 +52,8 @@ test('apiOptionsOf passes every configured API setting through', () => {
     bodyLimitBytes: 4096,
     requestTimeoutMs: 1234,
     rateLimitPerMinute: 77,
+    authFailuresPerMinute: 7,
     defaultProvider: 'fake',
+    sse: { heartbeatMs: 500, maxStreams: 9, maxStreamsPerPrincipal: 3 },
   });
 });

@@ -3,11 +3,16 @@ import type { ApiOptions } from '../api/api-deps.js';
 import type { LessorConfig } from './config/load-config.js';
 
 export function apiOptionsOf(config: LessorConfig): ApiOptions {
+  const { server } = config;
+  const { heartbeatMs, maxStreams, maxStreamsPerPrincipal } = server.sse;
   return {
-    tokens: config.server.tokens,
-    bodyLimitBytes: config.server.bodyLimitBytes,
-    requestTimeoutMs: config.server.requestTimeoutMs,
-    rateLimitPerMinute: config.server.rateLimit.perMinute,
+    tokens: server.tokens,
+    bodyLimitBytes: server.bodyLimitBytes,
+    requestTimeoutMs: server.requestTimeoutMs,
+    rateLimitPerMinute: server.rateLimit.perMinute,
+    authFailuresPerMinute: server.authFailureLimit.perMinute,
     defaultProvider: config.compute.defaultProvider,
+    // The feed's own settings (pollIntervalMs, maxQueuedEvents) go to the event feed instead.
+    sse: { heartbeatMs, maxStreams, maxStreamsPerPrincipal },
   };
 }

@@ -1,19 +1,33 @@
 /** Builds the provider registry from `compute.providers`: a provider is enabled by having a block. */
-import { createProviderRegistry, type ProviderEntry, type ProviderRegistry } from '../compute/provider-registry.js';
+import {
+  createProviderRegistry,
+  type ProviderEntry,
+  type ProviderRegistry,
+} from '../compute/provider-registry.js';
+import type { ComputeProvider, ProviderFactory, ProviderSettings } from '../compute/provider.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { ValidationError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import type { JsonObject } from '../domain/tenant.js';
-import type { LessorConfig } from './config/load-config.js';
+import { ConfigError, type LessorConfig } from './config/load-config.js';
 import { PROVIDER_FACTORIES } from './provider-factories.js';
 
-export async function buildProviders(config: LessorConfig, logger: Logger): Promise<ProviderRegistry> {
+/** @throws ConfigError when a provider block is refused (unknown type, bad options). */
+export async function buildProviders(
+  config: LessorConfig,
+  logger: Logger,
+  hasher: ConfigHasher,
+): Promise<ProviderRegistry> {
   const entries: ProviderEntry[] = [];
   try {
     for (const [type, block] of Object.entries(config.compute.providers)) {
       const load = PROVIDER_FACTORIES[type];
       if (!load) {
-        throw new ValidationError(`unknown compute provider '${type}'`, [
-          { path: `compute.providers.${type}`, message: `expected one of: ${Object.keys(PROVIDER_FACTORIES).join(', ')}` },
+        throw new ConfigError([
+          {
+            path: `compute.providers.${type}`,
+            message: `unknown compute provider; expected one of: ${Object.keys(PROVIDER_FACTORIES).join(', ')}`,
+          },
         ]);
       }
       const { defaults, timeoutMs, ...options } = block;
@@ -23,15 +37,36 @@ export async function buildProviders(config: LessorConfig, logger: Logger): Prom
         timeoutMs,
         dataDir: config.dataDir,
         logger: logger.child({ provider: type }),
+        hasher,
       };
-      const factory = await load();
-      entries.push({ provider: await factory.create(settings), settings });
+      entries.push({ provider: await createProvider(type, load, settings), settings });
     }
   } catch (error) {
     await Promise.all(entries.map((entry) => entry.provider.close?.() ?? Promise.resolve()));
     throw error;
   }
   return createProviderRegistry(entries, { defaultProvider: config.compute.defaultProvider });
+}
+
+/** Bad provider options are configuration errors: reported with their full key, and fatal. */
+async function createProvider(
+  type: string,
+  load: () => Promise<ProviderFactory>,
+  settings: ProviderSettings,
+): Promise<ComputeProvider> {
+  const factory = await load();
+  try {
+    return await factory.create(settings);
+  } catch (error) {
+    if (!(error instanceof ValidationError) || error instanceof ConfigError) throw error;
+    const problems = error.problems.length > 0 ? error.problems : [{ path: '', message: error.message }];
+    throw new ConfigError(
+      problems.map((p) => ({
+        path: ['compute', 'providers', type, p.path].filter((part) => part !== '').join('.'),
+        message: p.message,
+      })),
+    );
+  }
 }
 
 /**

@@ -1,28 +1,36 @@
 /**
- * The composition root: configuration → concrete store, providers, compute manager, workflow
- * engine, callback dispatcher, controller and HTTP API → running services. Start order is bottom
- * up, shutdown top down, so nothing is called after the part it calls has closed.
+ * The composition root: configuration → secrets key ring, concrete store (sealing secrets at
+ * rest; opened and migrated, waiting for a database that is not reachable yet), keyed config
+ * hash, event feed, providers, compute manager, workflow engine, callback dispatcher, controller
+ * and HTTP API (the build step) → running services (the start step). Everything runs under one
+ * Lifecycle: start order is bottom up, and `close` stops top down under one deadline, so nothing
+ * is called after the part it calls has stopped.
  */
 import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { Registry } from 'prom-client';
-import { notifyEvents } from '../api/events-routes.js';
 import { createApiServer } from '../api/server.js';
 import { CallbackDispatcher } from '../callbacks/callback-dispatcher.js';
+import { EventFeed } from '../callbacks/event-feed.js';
 import { ComputeManager } from '../compute/compute-manager.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
+import type { ConfigHasher } from '../domain/config-hasher.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
+import { RetentionSweeper } from '../store/retention-sweeper.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import { apiOptionsOf } from './api-options.js';
 import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
+import { Lifecycle } from './lifecycle.js';
 import { notifyOnEvents } from './notify-on-events.js';
 import { openDatabase } from './open-database.js';
+import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -34,91 +42,197 @@ export interface LessorApp {
   readonly providers: ProviderRegistry;
   readonly engine: WorkflowEngine;
   readonly controller: Controller;
+  /** Stops everything within `graceMs` in total (default `server.shutdownGraceMs`); idempotent. */
   close(graceMs?: number): Promise<void>;
 }
 
+/** What the build step makes; nothing of it runs yet, but the store and providers are open. */
+interface Services {
+  readonly store: Store;
+  readonly feed: EventFeed;
+  readonly providers: ProviderRegistry;
+  readonly compute: ComputeManager;
+  readonly engine: WorkflowEngine;
+  readonly dispatcher: CallbackDispatcher;
+  readonly controller: Controller;
+  readonly retention: RetentionSweeper;
+  readonly api: FastifyInstance;
+  /** The deployment's keyed config hash (its key is kept sealed in the database). */
+  readonly hasher: ConfigHasher;
+}
+
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
-  const instanceId = `${hostname()}:${process.pid}:${newId()}`;
-  const database = await openDatabase(config, logger);
-  const closers: (() => Promise<void>)[] = [() => database.close()];
-  const store = notifyOnEvents(database, notifyEvents);
-  const closeAll = async (): Promise<void> => {
-    for (const close of closers.reverse())
-      await close().catch((error: unknown) => logger.warn({ err: error }, 'close failed'));
-  };
+  const lifecycle = new Lifecycle({ logger });
+  const close = (graceMs = config.server.shutdownGraceMs): Promise<void> => lifecycle.stop(graceMs);
   try {
-    const providers = await buildProviders(config, logger);
-    closers.push(() => providers.close());
-
-    // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
-    let wakeCallbacks = (): void => {};
-    const compute = new ComputeManager({
-      ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
-      registry: providers,
-      instanceId,
-      tenants: (id) => store.tenants.get(id),
-      logger,
-    });
-    const workflows = tenantWorkflows({
-      compute,
-      tenants: store.tenants,
-      retryPolicies: config.retryPolicy,
-      awaitGraceMs: AWAIT_GRACE_MS,
-    });
-    const engine = await createWorkflowEngine(config, {
-      store,
-      definitions: workflows,
-      ownerId: instanceId,
-      logger,
-    });
-    const dispatcher = new CallbackDispatcher(
-      { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
-      config.callbacks,
-    );
-    wakeCallbacks = () => dispatcher.wake();
-    const reconciler = new TenantReconciler({
-      tenants: store.tenants,
-      runs: store.runs,
-      engine,
-      compute,
-      logger: logger.child({ component: 'reconciler' }),
-    });
-    const controller = new Controller(
-      { tenants: store.tenants, events: store.events, reconciler, compute, logger },
-      config.controller,
-    );
-
-    compute.open();
-    closers.push(() => compute.close());
-    await engine.open();
-    closers.push(() => engine.close(10_000));
-    dispatcher.start();
-    closers.push(() => dispatcher.stop());
-    await controller.start();
-    closers.push(() => controller.stop(10_000));
-
-    const api = await createApiServer(
-      {
-        store,
-        providers,
-        executions: compute,
-        runs: engine,
-        trigger: controller,
-        logger,
-        metrics: new Registry(),
-        wakeCallbacks: () => dispatcher.wake(),
-      },
-      apiOptionsOf(config),
-    );
-    const url = await api.listen({ host: config.server.host, port: config.server.port });
-    closers.push(() => api.close());
+    const services = await buildServices(config, logger, lifecycle);
+    const url = await startServices(services, config, lifecycle);
+    const { store, providers, engine, controller } = services;
     logger.info(
       { url, engine: engine.type, database: store.dialect, providers: providers.list().map((p) => p.type) },
       'lessor is serving',
     );
-    return { url, store, providers, engine, controller, close: closeAll };
+    return { url, store, providers, engine, controller, close };
   } catch (error) {
-    await closeAll();
+    await close();
     throw error;
+  }
+}
+
+/** Starts the services bottom up; each one's stop is registered as soon as it runs. */
+async function startServices(
+  services: Services,
+  config: LessorConfig,
+  lifecycle: Lifecycle,
+): Promise<string> {
+  const { feed, compute, engine, dispatcher, controller, retention, api } = services;
+  await lifecycle.start(
+    'event feed',
+    () => feed.start(),
+    () => feed.stop(),
+  );
+  await lifecycle.start(
+    'compute',
+    () => compute.open(),
+    (grace) => compute.close(grace),
+  );
+  await lifecycle.start(
+    'engine',
+    () => engine.open(),
+    (grace) => engine.close(grace),
+  );
+  await lifecycle.start(
+    'callbacks',
+    () => dispatcher.start(),
+    () => dispatcher.stop(),
+  );
+  await lifecycle.start(
+    'controller',
+    () => controller.start(),
+    (grace) => controller.stop(grace),
+  );
+  await lifecycle.start(
+    'retention',
+    () => retention.start(),
+    () => retention.stop(),
+  );
+  let url = '';
+  const listen = async (): Promise<void> => {
+    url = await api.listen({ host: config.server.host, port: config.server.port });
+  };
+  await lifecycle.start('api', listen, (grace) => closeApi(api, grace));
+  return url;
+}
+
+async function buildServices(
+  config: LessorConfig,
+  logger: PinoLogger,
+  lifecycle: Lifecycle,
+): Promise<Services> {
+  const instanceId = `${hostname()}:${process.pid}:${newId()}`;
+  const secrets = openServerSecrets(config, logger);
+  const database = await openDatabase(config, logger, { secrets: secrets.atRest });
+  lifecycle.onStop('database', () => database.close());
+  const { pollIntervalMs, maxQueuedEvents } = config.server.sse;
+  const feed = new EventFeed({
+    events: database.events,
+    pollIntervalMs,
+    maxQueuedEvents,
+    logger: logger.child({ component: 'event-feed' }),
+  });
+  const store = notifyOnEvents(database, feed);
+  const hasher = await loadConfigHasher(store);
+  const providers = await buildProviders(config, logger, hasher);
+  lifecycle.onStop('providers', () => providers.close());
+  secrets.bindFields(providers);
+  const core = await buildCore(config, logger, { store, providers, instanceId, hasher });
+  const retention = new RetentionSweeper(
+    { retention: store.retention, logger: logger.child({ component: 'retention' }) },
+    config.retention,
+  );
+  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher });
+  return { ...core, store, feed, providers, retention, api, hasher };
+}
+
+interface CoreDeps {
+  readonly store: Store;
+  readonly providers: ProviderRegistry;
+  readonly instanceId: string;
+  readonly hasher: ConfigHasher;
+}
+
+/** The compute manager, workflows, engine, callback dispatcher and controller, wired together. */
+async function buildCore(
+  config: LessorConfig,
+  logger: PinoLogger,
+  { store, providers, instanceId, hasher }: CoreDeps,
+): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
+  // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
+  let wakeCallbacks = (): void => {};
+  const compute = new ComputeManager({
+    ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
+    registry: providers,
+    hasher,
+    instanceId,
+    tenants: (id) => store.tenants.get(id),
+    logger,
+  });
+  const definitions = tenantWorkflows({
+    compute,
+    tenants: store.tenants,
+    retryPolicies: config.retryPolicy,
+    awaitGraceMs: AWAIT_GRACE_MS,
+  });
+  const engine = await createWorkflowEngine(config, { store, definitions, ownerId: instanceId, logger });
+  const dispatcher = new CallbackDispatcher(
+    { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
+    config.callbacks,
+  );
+  wakeCallbacks = () => dispatcher.wake();
+  const reconciler = new TenantReconciler({
+    tenants: store.tenants,
+    runs: store.runs,
+    engine,
+    compute,
+    hasher,
+    logger: logger.child({ component: 'reconciler' }),
+  });
+  const controller = new Controller(
+    { tenants: store.tenants, events: store.events, reconciler, compute, logger },
+    config.controller,
+  );
+  return { compute, engine, dispatcher, controller };
+}
+
+function buildApi(
+  config: LessorConfig,
+  logger: PinoLogger,
+  services: Omit<Services, 'api' | 'retention'>,
+): Promise<FastifyInstance> {
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
+  return createApiServer(
+    {
+      store,
+      feed,
+      providers,
+      executions: compute,
+      runs: engine,
+      trigger: controller,
+      hasher,
+      logger,
+      metrics: new Registry(),
+      wakeCallbacks: () => dispatcher.wake(),
+    },
+    apiOptionsOf(config),
+  );
+}
+
+/** Requests in flight get the grace to finish (event streams end at once); then connections are cut. */
+async function closeApi(api: FastifyInstance, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => api.server.closeAllConnections(), graceMs);
+  try {
+    await api.close();
+  } finally {
+    clearTimeout(timer);
   }
 }

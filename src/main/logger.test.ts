@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 
+import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import { createLogger } from './logger.js';
 
@@ -90,5 +91,33 @@ describe('createLogger output', () => {
     const domainLogger: Logger = logger;
     domainLogger.child({ component: 'api' }).info({ token: 'child-secret' }, 'x');
     assert.ok(!lines.join('').includes('child-secret'));
+  });
+});
+
+describe('createLogger quiets store-unavailable errors (the store logs each incident once)', () => {
+  const cases = [
+    { reason: 'a StoreUnavailableError at error', err: new StoreUnavailableError('disk full'), level: 20 },
+    { reason: 'another error keeps its level', err: new Error('boom'), level: 50 },
+    {
+      reason: 'another unavailable dependency keeps its level',
+      err: new UnavailableError('engine'),
+      level: 50,
+    },
+  ];
+  for (const c of cases) {
+    test(c.reason, () => {
+      const { logger, records } = capture('debug');
+      logger.child({ component: 'worker' }).error({ err: c.err, runId: 'r1' }, 'store call failed');
+      assert.deepEqual(
+        records().map((r) => [r.level, r.msg, r.runId, r.component]),
+        [[c.level, 'store call failed', 'r1', 'worker']],
+      );
+    });
+  }
+
+  test('at the default level such a line is not written at all', () => {
+    const { logger, lines } = capture('info');
+    logger.warn({ err: new StoreUnavailableError('read-only') }, 'reconcile failed; backing off');
+    assert.deepEqual(lines, []);
   });
 });

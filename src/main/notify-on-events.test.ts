@@ -1,13 +1,24 @@
-/** The store decorator that wakes event streams: after committed event writes, once per turn of the event loop. */
+/** The store as writers see it: every committed event write tells the change signal; nothing else does. */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { newExecution, specOf } from '../store/conformance/harness.js';
+import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { sqliteBackend, type TestDatabase } from '../store/testing/test-databases.js';
-import { specOf } from '../store/conformance/harness.js';
-import type { Store } from '../store/store.js';
 import { notifyOnEvents } from './notify-on-events.js';
 
 const spec = specOf();
-const turn = () => new Promise((resolve) => setImmediate(resolve));
+const audit: TenantEventDraft = {
+  type: 'Audit',
+  actor: 'test',
+  reason: 'test',
+  message: 'a write',
+  fromPhase: null,
+  toPhase: null,
+  generation: 1,
+  runId: null,
+  executionId: null,
+  data: {},
+};
 
 describe('notifyOnEvents', () => {
   let db: TestDatabase | undefined;
@@ -16,52 +27,56 @@ describe('notifyOnEvents', () => {
   });
   after(() => db?.cleanup());
 
-  test('wakes after the write committed; reads and refused writes do not wake', async () => {
-    let wakes = 0;
-    let seenAtWake: Promise<number> | undefined;
-    const store = notifyOnEvents(db!.store, () => {
-      wakes++;
-      seenAtWake = db!.store.events.latestSeq();
-    });
+  test('each committed event write signals once, after the commit; reads and refused writes do not', async () => {
+    const raw = db!.store;
+    const seen: number[] = [];
+    let pending: Promise<number>[] = [];
+    const store = notifyOnEvents(raw, { changed: () => void pending.push(raw.events.latestSeq()) });
+    const signalled = async () => {
+      seen.push(...(await Promise.all(pending)));
+      const count = pending.length;
+      pending = [];
+      return count;
+    };
+    const writes: [string, () => Promise<unknown>][] = [];
     const tenant = await store.tenants.create({ name: 'notify-a', spec, actor: 'test' });
-    assert.equal(wakes, 0, 'coalesced into the next turn of the event loop');
-    await turn();
-    assert.equal(wakes, 1);
-    assert.equal(await seenAtWake, await db!.store.events.latestSeq(), 'the woken reader sees the new event');
-
-    await store.appendEvent(tenant.id, {
-      type: 'Audit',
-      actor: 'test',
-      reason: 'test',
-      message: 'a second write',
-      fromPhase: null,
-      toPhase: null,
-      generation: 1,
-      runId: null,
-      executionId: null,
-      data: {},
-    });
-    await turn();
-    assert.equal(wakes, 2);
+    assert.equal(await signalled(), 1, 'tenants.create');
+    assert.equal(seen.at(-1), await raw.events.latestSeq(), 'the signalled reader sees the new event');
+    const execution = newExecution(tenant.id);
+    writes.push(
+      [
+        'tenants.change',
+        () => store.tenants.change(tenant.id, { actor: 'test', spec: { ...spec, paused: true } }),
+      ],
+      ['executions.insertIfAbsent', () => store.executions.insertIfAbsent(execution)],
+      [
+        'executions.transition',
+        () =>
+          store.executions.transition(execution.executionId, { from: ['pending'], to: 'running', at: 'now' }),
+      ],
+      ['appendEvent', () => store.appendEvent(tenant.id, audit)],
+    );
+    for (const [what, write] of writes) {
+      await write();
+      assert.equal(await signalled(), 1, what);
+      assert.equal(seen.at(-1), await raw.events.latestSeq(), `${what}: signalled after the commit`);
+    }
 
     await store.tenants.get(tenant.id);
+    await store.events.listByTenant(tenant.id, { limit: 10 });
+    await store.executions.get(execution.executionId);
     await assert.rejects(store.tenants.create({ name: 'notify-a', spec, actor: 'test' }));
-    await turn();
-    assert.equal(wakes, 2, 'a read or a refused write wakes nobody');
+    assert.equal(await signalled(), 0, 'a read or a refused write signals nothing');
   });
 
-  test('writes that complete in the same turn wake once', async () => {
-    let wakes = 0;
-    const written = () => Promise.resolve();
-    const stub = { ...db!.store, appendEvent: written } as Store;
-    const store = notifyOnEvents(stub, () => wakes++);
-    const event = {} as Parameters<Store['appendEvent']>[1];
-    await Promise.all([
-      store.appendEvent('t', event),
-      store.appendEvent('t', event),
-      store.appendEvent('t', event),
-    ]);
-    await turn();
-    assert.equal(wakes, 1);
+  test('everything else reaches the store unchanged', async () => {
+    const store = notifyOnEvents(db!.store, { changed: () => undefined });
+    await store.ping();
+    assert.equal(store.dialect, 'sqlite');
+    assert.equal(await store.tenants.count(), await db!.store.tenants.count());
+    assert.equal(await store.executions.releaseLeases('nobody', Date.now()), 0);
+    const made = await store.serverSecrets.getOrCreate('notify-test', () => 'v1');
+    assert.equal(await db!.store.serverSecrets.getOrCreate('notify-test', () => 'v2'), made);
+    await assert.rejects(store.resealSecrets(), /no secrets key/);
   });
 });

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnavailableError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
-import { createStore } from '../store/create-store.js';
+import { createStore, type CreateStoreOptions } from '../store/create-store.js';
 import type { Store } from '../store/store.js';
 import type { LessorConfig } from './config/load-config.js';
 import { failureReason, StartupError } from './startup-error.js';
@@ -16,17 +16,23 @@ import { failureReason, StartupError } from './startup-error.js';
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 5_000;
 
-export async function openDatabase(config: LessorConfig, logger: Logger): Promise<Store> {
+/** How the store is opened beyond the configuration: the server seals secrets at rest. */
+export type OpenDatabaseOptions = Pick<CreateStoreOptions, 'secrets'>;
+
+export async function openDatabase(
+  config: LessorConfig,
+  logger: Logger,
+  options: OpenDatabaseOptions = {},
+): Promise<Store> {
   const { url, poolSize, connectTimeoutMs } = config.database;
   const database = databaseLabel(url);
-  const store = await createStore({ url, dataDir: config.dataDir, logger, poolSize }).catch(
-    (error: unknown) => {
-      // e.g. the SQLite file's directory cannot be made
-      throw new StartupError(`cannot open the database ${database}: ${failureReason(error)}`, {
-        cause: error,
-      });
-    },
-  );
+  const opening = createStore({ url, dataDir: config.dataDir, logger, poolSize, ...options });
+  const store = await opening.catch((error: unknown) => {
+    // e.g. the SQLite file's directory cannot be made
+    throw new StartupError(`cannot open the database ${database}: ${failureReason(error)}`, {
+      cause: error,
+    });
+  });
   try {
     await whileUnreachable(() => store.migrate(), {
       database,

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { ConfigFlags } from './config/load-config.js';
+import { addSecretsCommands } from './secrets/secrets-commands.js';
 
 interface ServerFlags {
   readonly config?: string;
@@ -13,9 +14,6 @@ interface ServerFlags {
   readonly logLevel?: string;
   readonly set?: string[];
 }
-
-/** Time allowed for in-flight work to finish or checkpoint on SIGTERM/SIGINT. */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 export function addServerCommands(program: Command): void {
   program
@@ -36,7 +34,8 @@ export function addServerCommands(program: Command): void {
       const app = await startLessor(config, logger);
       const shutdown = (signal: string): void => {
         logger.info({ signal }, 'shutting down');
-        void app.close(SHUTDOWN_GRACE_MS).then(() => process.exit(0));
+        // Within server.shutdownGraceMs in total, then exit.
+        void app.close().then(() => process.exit(0));
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
@@ -57,6 +56,8 @@ export function addServerCommands(program: Command): void {
       logger.info({ database: store.dialect }, 'migrations applied');
       await store.close();
     });
+
+  addSecretsCommands(program);
 }
 
 /** Commander leaves unset options undefined, which is what the config loader expects. */

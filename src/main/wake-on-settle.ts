@@ -17,5 +17,6 @@ export function wakeOnSettle(ledger: ComputeExecutionRepository, wake: () => voi
     list: (query) => ledger.list(query),
     claimOrphans: (owner, now, leaseMs, limit) => ledger.claimOrphans(owner, now, leaseMs, limit),
     renewLease: (executionId, owner, until) => ledger.renewLease(executionId, owner, until),
+    releaseLeases: (owner, at) => ledger.releaseLeases(owner, at),
   };
 }

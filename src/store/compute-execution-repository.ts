@@ -223,8 +223,9 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   }
 
   /**
-   * Orphans: pending/running executions whose lease expired, or that never had a lease and were
-   * created (or last started) more than `leaseMs` ago. Oldest first.
+   * Orphans: pending/running executions whose lease expired (ended at or before `now`: released
+   * leases included), or that never had a lease and were created (or last started) more than
+   * `leaseMs` ago. Oldest first.
    */
   async claimOrphans(
     owner: string,
@@ -240,7 +241,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       .where('status', 'in', IN_FLIGHT)
       .where((eb) =>
         eb.or([
-          eb('lease_expires_at', '<', now),
+          eb('lease_expires_at', '<=', now),
           eb.and([
             eb('lease_expires_at', 'is', null),
             eb(eb.fn.coalesce('started_at', 'created_at'), '<', cutoff),
@@ -268,5 +269,15 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', owner)]))
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  async releaseLeases(owner: string, at: number): Promise<number> {
+    const result = await this.ctx.db
+      .updateTable('compute_executions')
+      .set({ lease_owner: null, lease_expires_at: at })
+      .where('lease_owner', '=', owner)
+      .where('status', 'in', IN_FLIGHT)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 }

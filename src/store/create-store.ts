@@ -10,6 +10,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
+import type { SecretsAtRest } from './sealed-specs.js';
 import type { Store } from './store.js';
 
 export interface CreateStoreOptions {
@@ -18,6 +19,8 @@ export interface CreateStoreOptions {
   readonly logger?: Logger;
   /** PostgreSQL pool size (`database.poolSize`); the driver's default when absent (tests). */
   readonly poolSize?: number;
+  /** Secret values at rest (see sealed-specs.ts); absent, specs are stored as given. */
+  readonly secrets?: SecretsAtRest;
 }
 
 export type DatabaseTarget =
@@ -43,12 +46,13 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const logger = (options.logger ?? silentLogger).child({ component: 'store', dialect: target.kind });
   if (target.kind === 'sqlite') {
     const { openSqliteStore } = await import('./sqlite/sqlite-binding.js');
-    return openSqliteStore({ filename: target.filename });
+    return openSqliteStore({ filename: target.filename, logger, secrets: options.secrets });
   }
   const { openPostgresStore } = await import('./postgres/postgres-binding.js');
   return openPostgresStore({
     url: target.url,
     logger,
+    secrets: options.secrets,
     ...(options.poolSize !== undefined && { poolSize: options.poolSize }),
   });
 }

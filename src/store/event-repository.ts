@@ -131,11 +131,14 @@ export class KyselyTenantEventRepository implements TenantEventRepository {
     return rows.map(toTenantEvent);
   }
 
+  /** Settled, like `listSince`: no event at or below it commits later (a stream may start here). */
   async latestSeq(): Promise<number> {
-    const row = await this.ctx.db
-      .selectFrom('tenant_events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .executeTakeFirst();
+    const row = await this.ctx.dialect.readSettledEvents(this.ctx.db, (db) =>
+      db
+        .selectFrom('tenant_events')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .executeTakeFirst(),
+    );
     return row?.seq == null ? 0 : Number(row.seq);
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Assembles the `Store` from a Kysely instance: the repositories, event appends, readiness ping,
- * migrations and shutdown. Engine bindings (sqlite/, postgres/) build the Kysely instance; nothing
- * here knows which driver is underneath.
+ * Assembles the `Store` from a Kysely instance: the repositories, event appends, readiness ping and
+ * write probe, migrations and shutdown. Engine bindings (sqlite/, postgres/) build the Kysely
+ * instance; nothing here knows which driver is underneath.
  */
 import { sql, type Kysely } from 'kysely';
-import { UnavailableError } from '../domain/errors.js';
+import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
+import { KyselyAuditRepository } from './audit-repository.js';
 import { KyselyCallbackRepository } from './callback-repository.js';
 import { nowIso } from './codec.js';
 import { KyselyComputeExecutionRepository } from './compute-execution-repository.js';
@@ -14,8 +15,13 @@ import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
 import { migrateToLatest } from './migrations/index.js';
+import { KyselyRetentionRepository } from './retention-repository.js';
 import type { Database } from './schema.js';
+import { specCodec, type SecretsAtRest } from './sealed-specs.js';
+import { resealSecrets } from './secret-reseal.js';
+import { KyselyServerSecretRepository } from './server-secret-repository.js';
 import type { Store } from './store.js';
+import type { StoreIncidents } from './store-incidents.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
 import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
 import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
@@ -23,10 +29,25 @@ import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
 export interface KyselyStoreOptions {
   readonly db: Kysely<Database>;
   readonly dialect: SqlDialect;
+  /** The incident log the binding's error mapping reports to; `probeWrite` tells it of successes. */
+  readonly incidents: StoreIncidents;
+  /** Secret values at rest: sealed with this key ring; absent, nothing is sealed. */
+  readonly secrets?: SecretsAtRest | undefined;
 }
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
-  const ctx: StoreContext = { db: options.db, dialect: options.dialect };
+  const { secrets, incidents } = options;
+  const ctx: StoreContext = { db: options.db, dialect: options.dialect, specs: specCodec(secrets), secrets };
+  const probeWrite = async (): Promise<void> => {
+    await writeProbe(ctx);
+    const waitMs = incidents.probeSucceeded();
+    if (waitMs > 0) {
+      throw new StoreUnavailableError(
+        `a storage incident is open: ready once writes succeed for ${waitMs} ms more`,
+      );
+    }
+  };
+  incidents.useProbe(probeWrite);
   let closed: Promise<void> | undefined;
   return {
     dialect: ctx.dialect.name,
@@ -37,11 +58,18 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     executions: new KyselyComputeExecutionRepository(ctx),
     callbacks: new KyselyCallbackRepository(ctx),
     idempotency: new KyselyIdempotencyKeyRepository(ctx),
+    audit: new KyselyAuditRepository(ctx),
+    retention: new KyselyRetentionRepository(ctx),
+    serverSecrets: new KyselyServerSecretRepository(ctx),
+    resealSecrets: (options) => resealSecrets(ctx, options),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
-    migrate: () => migrateToLatest(ctx.db, ctx.dialect),
+    probeWrite,
+    // Before anything is served: its caller reports a database it cannot reach (no incident).
+    migrate: () => incidents.leftToCaller(() => migrateToLatest(ctx.db, ctx.dialect)),
     /** Idempotent: a second call waits for the first. */
     close: () => {
+      incidents.close();
       closed ??= ctx.db.destroy();
       return closed;
     },
@@ -61,6 +89,16 @@ async function ping(ctx: StoreContext): Promise<void> {
     await sql`select 1`.execute(ctx.db);
   } catch (error) {
     if (error instanceof UnavailableError) throw error;
-    throw new UnavailableError('database unavailable', { cause: error });
+    throw new StoreUnavailableError('database unavailable', { cause: error });
   }
+}
+
+/** Rewrites the one row of `health_probe`: a whole write transaction, committed. */
+async function writeProbe(ctx: StoreContext): Promise<void> {
+  const writtenAt = nowIso();
+  await ctx.db
+    .insertInto('health_probe')
+    .values({ id: 1, written_at: writtenAt })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ written_at: writtenAt }))
+    .execute();
 }

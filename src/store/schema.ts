@@ -141,6 +141,30 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** Append-only: the migration refuses UPDATE and DELETE (see migrations/0004-audit-records.ts). */
+export interface AuditRecordsTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target_id: string;
+  target_name: string;
+  details: string;
+}
+
+/** One row (id 1), rewritten by every write probe. */
+export interface HealthProbeTable {
+  id: number;
+  written_at: string;
+}
+
+/** Deployment secrets (the config-hash key), sealed under the secrets key (0007-server-secrets). */
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+  created_at: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -152,4 +176,7 @@ export interface Database {
   compute_execution_history: ComputeExecutionHistoryTable;
   callbacks: CallbacksTable;
   idempotency_keys: IdempotencyKeysTable;
+  audit_records: AuditRecordsTable;
+  health_probe: HealthProbeTable;
+  server_secrets: ServerSecretsTable;
 }

@@ -4,10 +4,13 @@
  * read a global queue (run and execution leases, the callback outbox) get a group of their own.
  * LESSOR_TEST_BACKENDS=sqlite (or postgres) narrows the backends.
  */
+import { auditRecords } from './conformance/audit-records.js';
 import { callbackOutbox } from './conformance/delivery.js';
+import { retention } from './conformance/retention.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
+import { secretsAtRest } from './conformance/secrets-at-rest.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantListing } from './conformance/tenant-listing.js';
@@ -28,4 +31,7 @@ for (const backend of backends()) {
     'compute execution leases': computeExecutionLeases,
   });
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
+  runGroup(backend, 'audit', { 'audit trail': auditRecords });
+  runGroup(backend, 'retention', { 'retention sweeps': retention });
+  runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
 }

@@ -8,7 +8,11 @@
  * - `executions.transition` is a compare-and-set on status; the history row, the stream event and the
  *   callback outbox row are written in the same transaction as the status change, or not at all.
  * - `runs.createOrGet` is idempotent on `runId`: concurrent starters get the same run.
+ * - With secrets at rest configured, the database never holds a secret value in plaintext: tenant
+ *   specs are sealed per value (sealed-specs.ts) and archived tenants keep none; every repository
+ *   still returns plaintext.
  */
+import type { AuditRecord } from '../domain/audit-record.js';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
@@ -85,8 +89,14 @@ export interface TenantRepository {
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
   change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
-  /** Removes an archived tenant's record and everything that hangs off it. */
-  purge(id: string): Promise<void>;
+  /**
+   * Removes an archived tenant's record and everything that hangs off it, and writes the
+   * `tenant.purge` audit record (by `actor`) in the same transaction; returns that record. Throws
+   * NotFoundError, InvalidTransitionError (not archived).
+   */
+  purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord>;
+  /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
+  listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
   listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
   /**
@@ -97,10 +107,17 @@ export interface TenantRepository {
   count(): Promise<number>;
 }
 
+/** The audit trail: read-only here; records are written by the acts they describe (a purge). */
+export interface AuditRepository {
+  /** Newest first, keyset-paginated. */
+  list(query: { limit: number; cursor?: string | undefined }): Promise<Page<AuditRecord>>;
+}
+
 export interface TenantEventRepository {
   listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
-  /** Global stream order, for SSE (`Last-Event-ID` = seq). */
+  /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
+  /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
   latestSeq(): Promise<number>;
 }
 
@@ -200,11 +217,18 @@ export interface ComputeExecutionRepository {
   /**
    * Liveness of in-flight executions: the process running the provider call holds a lease and
    * renews it. `claimOrphans` takes over pending/running executions whose lease expired (the
-   * process died), setting the new owner; PostgreSQL uses `FOR UPDATE SKIP LOCKED`.
+   * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
+   * `FOR UPDATE SKIP LOCKED`.
    */
   claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
+  /**
+   * Clean shutdown: every lease `owner` holds on a pending/running execution ends at `at` (owner
+   * cleared), so the next `claimOrphans` anywhere takes those executions over at once instead of
+   * after the lease would have expired. Returns how many were released.
+   */
+  releaseLeases(owner: string, at: number): Promise<number>;
 }
 
 export interface CallbackRepository {
@@ -253,6 +277,69 @@ export interface IdempotencyKeyRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+/** What a retention sweep deletes, one kind at a time (see `RetentionRepository`). */
+export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks';
+
+/** A position in a kind's sweep order: the settling time and id of a row (an event's id is its seq). */
+export interface RetentionCursor {
+  readonly at: string;
+  readonly id: string;
+}
+
+export interface RetentionBatch {
+  /** RFC 3339; only rows settled before it are looked at. */
+  readonly olderThan: string;
+  /** Resume after this row (exclusive); null starts with the oldest. */
+  readonly after: RetentionCursor | null;
+  readonly limit: number;
+}
+
+export interface RetentionBatchResult {
+  /** Rows settled before `olderThan` that the batch looked at, in sweep order: at most `limit`. */
+  readonly examined: number;
+  /** Of those, how many were deleted (with their steps, promises or history). */
+  readonly deleted: number;
+  /** The last row examined (the next batch's `after`); null when none was. */
+  readonly last: RetentionCursor | null;
+}
+
+/**
+ * Deletes settled records past their retention window, in bounded batches. Each kind is read in
+ * the order of the time that settled its rows (index range, oldest first): events by `at`, runs
+ * and executions by `finishedAt`, callbacks by `deliveredAt`. A row is deleted only when it is
+ * settled and defines no current state, checked in the delete itself:
+ * - events: any, except the newest of all (the stream's `latestSeq` never goes back);
+ * - runs (with steps and promises): succeeded, failed or cancelled, not the tenant's newest run of
+ *   its action, not the run `status.workflow` names;
+ * - executions (with history): succeeded or failed, their run not active, not the execution
+ *   `status.compute` names;
+ * - callbacks: delivered ones whose run is not active (pending and dead ones are kept).
+ * Idempotent and safe from several replicas at once (a row deleted twice is simply gone).
+ */
+export interface RetentionRepository {
+  sweep(kind: RetentionKind, batch: RetentionBatch): Promise<RetentionBatchResult>;
+}
+
+export interface ServerSecretRepository {
+  /**
+   * The deployment secret `name` (e.g. the config-hash key): the stored one, or — for the first
+   * caller — `make()`'s value, stored. Concurrent first callers all get the value that was stored.
+   * Sealed at rest; throws SecretsError when the stored value does not open with this server's keys.
+   */
+  getOrCreate(name: string, make: () => string): Promise<string>;
+}
+
+export interface ResealReport {
+  /** Tenant rows examined. */
+  readonly tenants: number;
+  /** Tenant rows rewritten under the current key (or, archived, with their secrets erased). */
+  readonly resealed: number;
+  /** Server secrets rewritten under the current key. */
+  readonly serverSecrets: number;
+  /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
+  readonly remaining: number;
+}
+
 export interface Store {
   readonly dialect: DialectName;
   readonly tenants: TenantRepository;
@@ -262,10 +349,26 @@ export interface Store {
   readonly executions: ComputeExecutionRepository;
   readonly callbacks: CallbackRepository;
   readonly idempotency: IdempotencyKeyRepository;
+  readonly audit: AuditRepository;
+  readonly retention: RetentionRepository;
+  readonly serverSecrets: ServerSecretRepository;
+  /**
+   * Re-seals every stored secret not sealed under the current key, and erases the secrets of
+   * archived tenants, in batches (one transaction each, rows compare-and-set): safe beside running
+   * servers, idempotent if interrupted. Throws without secrets at rest configured.
+   */
+  resealSecrets(options?: { batchSize?: number }): Promise<ResealReport>;
   /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
   appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
-  /** Readiness: a real round trip to the database. Throws UnavailableError when it is down. */
+  /** A real round trip to the database (a read). Throws StoreUnavailableError when it is down. */
   ping(): Promise<void>;
+  /**
+   * Readiness of writes: rewrites the one row of `health_probe` and waits for the commit. Throws
+   * StoreUnavailableError when the database cannot take a write (down, out of disk, read-only,
+   * I/O errors) — which a read would not notice — and also, after such failures, until writes have
+   * succeeded for a quiet period (store-incidents.ts), so readiness does not flap on a nearly full disk.
+   */
+  probeWrite(): Promise<void>;
   migrate(): Promise<void>;
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { decodeCursor, pageOf } from './codec.js';
 import type { Executor } from './context.js';
 import type { Database } from './schema.js';
 import type { LabelRequirement, Page, TenantListQuery } from './store.js';
+import type { SpecCodec } from './sealed-specs.js';
 import { toTenant } from './tenant-rows.js';
 
 type TenantQuery = SelectQueryBuilder<Database, 'tenants', Database['tenants']>;
@@ -46,7 +47,11 @@ function withFilters(query: TenantQuery, filter: TenantListQuery): TenantQuery {
   return q;
 }
 
-export async function listTenants(db: Executor, filter: TenantListQuery): Promise<Page<Tenant>> {
+export async function listTenants(
+  db: Executor,
+  specs: SpecCodec,
+  filter: TenantListQuery,
+): Promise<Page<Tenant>> {
   const limit = Math.max(1, Math.floor(filter.limit));
   let query: TenantQuery = db.selectFrom('tenants').selectAll('tenants');
   if (filter.cursor !== undefined && filter.cursor !== '') {
@@ -57,5 +62,10 @@ export async function listTenants(db: Executor, filter: TenantListQuery): Promis
     .orderBy('tenants.id')
     .limit(limit + 1)
     .execute();
-  return pageOf(rows, limit, toTenant, (row) => [row.id]);
+  return pageOf(
+    rows,
+    limit,
+    (row) => toTenant(row, specs),
+    (row) => [row.id],
+  );
 }

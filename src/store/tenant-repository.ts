@@ -2,7 +2,9 @@
  * Tenants: create, read, list, and `change` — the one write path after creation, which persists
  * what `applyTenantChange` computed (tenant row, label rows, events) in one transaction guarded by
  * the row's `version`. PostgreSQL additionally locks the row while the change is computed, so
- * concurrent writers without an `expectedVersion` queue up instead of failing.
+ * concurrent writers without an `expectedVersion` queue up instead of failing. Specs pass the
+ * store's `SpecCodec` (sealed-specs.ts): secret values are sealed in the row and erased once the
+ * tenant is archived.
  */
 import { sql, type SqlBool } from 'kysely';
 import {
@@ -11,11 +13,13 @@ import {
   NotFoundError,
   PreconditionFailedError,
 } from '../domain/errors.js';
+import type { AuditRecord } from '../domain/audit-record.js';
 import { newId } from '../domain/ids.js';
 import { deepEqualJson } from '../domain/canonical-json.js';
 import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { initialStatus, type Tenant } from '../domain/tenant.js';
+import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
@@ -111,7 +115,8 @@ export class KyselyTenantRepository implements TenantRepository {
     };
     try {
       await this.ctx.db.transaction().execute(async (trx) => {
-        await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, tenantRow(tenant));
+        const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
+        await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, row);
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
         await insertEvents(trx, this.ctx.dialect, tenant.id, [createdEvent(input.actor)], now);
       });
@@ -126,11 +131,11 @@ export class KyselyTenantRepository implements TenantRepository {
 
   async get(idOrName: string): Promise<Tenant | undefined> {
     const row = await findTenantRow(this.ctx, this.ctx.db, idOrName);
-    return row && toTenant(row);
+    return row && toTenant(row, this.ctx.specs);
   }
 
   list(query: TenantListQuery): Promise<Page<Tenant>> {
-    return listTenants(this.ctx.db, query);
+    return listTenants(this.ctx.db, this.ctx.specs, query);
   }
 
   async change(
@@ -141,19 +146,23 @@ export class KyselyTenantRepository implements TenantRepository {
     return this.ctx.db.transaction().execute(async (trx) => {
       const row = await findTenantRow(this.ctx, trx, idOrName, true);
       if (!row) throw new NotFoundError('tenant', idOrName);
-      const tenant = toTenant(row);
+      const tenant = toTenant(row, this.ctx.specs);
       const { expectedVersion } = options;
       if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
         throw new PreconditionFailedError(expectedVersion, tenant.version);
       }
       const applied = applyTenantChange(tenant, change, nowIso());
-      if (applied.changed) await persistChange(trx, this.ctx.dialect, tenant, applied);
-      return applied;
+      if (!applied.changed) return applied;
+      const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
+      await persistChange(trx, this.ctx.dialect, tenant, applied, spec);
+      // An archived tenant's secrets were erased in the row: the caller sees what was stored.
+      if (applied.tenant.status.phase !== 'archived') return applied;
+      return { ...applied, tenant: { ...applied.tenant, spec: this.ctx.specs.decode(tenant.id, spec) } };
     });
   }
 
-  async purge(id: string): Promise<void> {
-    await this.ctx.db.transaction().execute(async (trx) => {
+  async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {
+    return this.ctx.db.transaction().execute(async (trx) => {
       const row = await findTenantRow(this.ctx, trx, id, true);
       if (!row) throw new NotFoundError('tenant', id);
       if (row.archived !== 1) {
@@ -161,8 +170,23 @@ export class KyselyTenantRepository implements TenantRepository {
           phase: row.phase,
         });
       }
+      const record = purgeRecord(toTenant(row, this.ctx.specs), audit.actor);
+      await insertAuditRecord(trx, record);
       await trx.deleteFrom('tenants').where('id', '=', row.id).execute();
+      return record;
     });
+  }
+
+  async listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]> {
+    const rows = await this.ctx.db
+      .selectFrom('tenants')
+      .selectAll()
+      .where('name', '=', name)
+      .where('archived', '=', 1)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => toTenant(row, this.ctx.specs));
   }
 
   async listSummaries(
@@ -201,6 +225,36 @@ export class KyselyTenantRepository implements TenantRepository {
   }
 }
 
+/** What the audit trail keeps of a purged tenant: its identity and life, never its spec (secrets). */
+function purgeRecord(tenant: Tenant, actor: string): AuditRecord {
+  return {
+    id: newId(),
+    at: nowIso(),
+    actor,
+    action: 'tenant.purge',
+    targetId: tenant.id,
+    targetName: tenant.name,
+    details: {
+      provider: tenant.spec.provider,
+      labels: tenant.spec.labels,
+      generation: tenant.generation,
+      createdAt: tenant.createdAt,
+      archivedAt: tenant.updatedAt,
+    },
+  };
+}
+
+/**
+ * The `spec` column for `after`: the stored text when the spec is unchanged and already stored as
+ * it should be (no needless re-encryption on every status change), else `after.spec` encoded —
+ * with its secrets erased once the tenant is archived.
+ */
+function storedSpec(ctx: StoreContext, storedText: string, before: Tenant, after: Tenant): string {
+  const archived = after.status.phase === 'archived';
+  if (after.spec === before.spec && !ctx.specs.isStale(after.id, storedText, archived)) return storedText;
+  return ctx.specs.encode(after.id, after.spec, archived);
+}
+
 /**
  * Writes `applied` over `before`: the row only if its version is still `before.version` (else a
  * concurrent writer won and PreconditionFailedError is thrown), labels when they changed, events.
@@ -210,8 +264,9 @@ async function persistChange(
   dialect: SqlDialect,
   before: Tenant,
   applied: AppliedChange,
+  spec: string,
 ): Promise<void> {
-  const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant);
+  const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant, spec);
   const args = { ...values, id: before.id, expectedVersion: before.version };
   const updated = await tenantQueries.update.affected({ db: trx, dialect }, args);
   if (updated !== 1) {

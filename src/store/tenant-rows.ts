@@ -2,22 +2,24 @@
  * Tenant ⇄ row conversion and the row-level helpers the tenant repository composes: lookup by id
  * or name, label rows. The `phase`, `provider`, `paused`, `observed_generation` and `archived`
  * columns are copies of fields inside the JSON documents, kept so that filters can use indexes.
+ * The `spec` column goes through the store's `SpecCodec` (secret values sealed at rest).
  */
 import type { Insertable, Selectable } from 'kysely';
-import type { Tenant, TenantSpec, TenantStatus } from '../domain/tenant.js';
+import type { Tenant, TenantStatus } from '../domain/tenant.js';
 import { fromFlag, toFlag } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
 import { preparedQuery } from './prepared-query.js';
 import type { TenantsTable } from './schema.js';
+import type { SpecCodec } from './sealed-specs.js';
 import type { TenantSummary } from './store.js';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function toTenant(row: Selectable<TenantsTable>): Tenant {
+export function toTenant(row: Selectable<TenantsTable>, specs: SpecCodec): Tenant {
   return {
     id: row.id,
     name: row.name,
-    spec: JSON.parse(row.spec) as TenantSpec,
+    spec: specs.decode(row.id, row.spec),
     generation: Number(row.generation),
     status: JSON.parse(row.status) as TenantStatus,
     version: Number(row.version),
@@ -45,7 +47,8 @@ export function toTenantSummary(
 /** Every column of a tenant row, as `tenantRow` fills them. */
 export type TenantRow = Required<Insertable<TenantsTable>>;
 
-export function tenantRow(tenant: Tenant): TenantRow {
+/** The row of `tenant`, with `spec` already encoded by the store's `SpecCodec`. */
+export function tenantRow(tenant: Tenant, spec: string): TenantRow {
   return {
     id: tenant.id,
     name: tenant.name,
@@ -54,7 +57,7 @@ export function tenantRow(tenant: Tenant): TenantRow {
     generation: tenant.generation,
     observed_generation: tenant.status.observedGeneration,
     paused: toFlag(tenant.spec.paused),
-    spec: JSON.stringify(tenant.spec),
+    spec,
     status: JSON.stringify(tenant.status),
     version: tenant.version,
     created_at: tenant.createdAt,

@@ -1,8 +1,11 @@
 /**
- * Wraps a Kysely dialect so that "the database is not there right now" surfaces as the domain's
- * `UnavailableError` (→ 503 + retry) from every query, whatever the driver: lost connections,
- * refused connects, server shutting down, SQLite busy. Constraint violations and SQL errors pass
- * through untouched, so repositories still see the driver's structured codes.
+ * Wraps a Kysely dialect so that "the database cannot serve right now" surfaces as the domain's
+ * `StoreUnavailableError` (→ 503 STORE_UNAVAILABLE + Retry-After) from every driver call, whatever
+ * the driver: lost connections, refused connects, server shutting down, SQLite busy, a full disk, a
+ * read-only file, I/O errors — including those raised while committing, which a group-committing
+ * driver reports from `releaseConnection`. Each mapped error is reported to the store's incident
+ * log. Constraint violations and SQL errors pass through untouched, so repositories still see the
+ * driver's structured codes.
  */
 import type {
   CompiledQuery,
@@ -13,26 +16,38 @@ import type {
   QueryResult,
   TransactionSettings,
 } from 'kysely';
-import { UnavailableError } from '../domain/errors.js';
+import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
 import type { SqlDialect } from './dialect.js';
 
-function mapError(sqlDialect: SqlDialect, error: unknown): unknown {
+/** Where mapped errors are reported (the store's incident log). */
+export interface UnavailableSink {
+  failed(error: StoreUnavailableError): void;
+}
+
+interface Mapping {
+  readonly sqlDialect: SqlDialect;
+  readonly sink: UnavailableSink;
+}
+
+function mapError({ sqlDialect, sink }: Mapping, error: unknown): unknown {
   if (error instanceof UnavailableError || !sqlDialect.isUnavailable(error)) return error;
   const reason = error instanceof Error ? error.message : String(error);
-  return new UnavailableError(`database unavailable: ${reason}`, { cause: error });
+  const mapped = new StoreUnavailableError(`database unavailable: ${reason}`, { cause: error });
+  sink.failed(mapped);
+  return mapped;
 }
 
 class UnavailableMappingConnection implements DatabaseConnection {
   constructor(
     readonly inner: DatabaseConnection,
-    private readonly sqlDialect: SqlDialect,
+    private readonly mapping: Mapping,
   ) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
       return await this.inner.executeQuery<R>(query);
     } catch (error) {
-      throw mapError(this.sqlDialect, error);
+      throw mapError(this.mapping, error);
     }
   }
 
@@ -47,7 +62,7 @@ const unwrap = (c: DatabaseConnection): DatabaseConnection =>
 class UnavailableMappingDriver implements Driver {
   constructor(
     private readonly inner: Driver,
-    private readonly sqlDialect: SqlDialect,
+    private readonly mapping: Mapping,
   ) {}
 
   init(): Promise<void> {
@@ -55,7 +70,7 @@ class UnavailableMappingDriver implements Driver {
   }
   async acquireConnection(): Promise<DatabaseConnection> {
     const connection = await this.guard(() => this.inner.acquireConnection());
-    return new UnavailableMappingConnection(connection, this.sqlDialect);
+    return new UnavailableMappingConnection(connection, this.mapping);
   }
   beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     return this.guard(() => this.inner.beginTransaction(unwrap(c), settings));
@@ -88,7 +103,7 @@ class UnavailableMappingDriver implements Driver {
     await this.guard(() => this.inner.releaseSavepoint!(unwrap(c), name, compile));
   }
   releaseConnection(c: DatabaseConnection): Promise<void> {
-    return this.inner.releaseConnection(unwrap(c));
+    return this.guard(() => this.inner.releaseConnection(unwrap(c)));
   }
   destroy(): Promise<void> {
     return this.inner.destroy();
@@ -98,16 +113,21 @@ class UnavailableMappingDriver implements Driver {
     try {
       return await operation();
     } catch (error) {
-      throw mapError(this.sqlDialect, error);
+      throw mapError(this.mapping, error);
     }
   }
 }
 
-/** `dialect` with its driver's "unavailable" errors mapped to UnavailableError. */
-export function withUnavailableMapping(dialect: Dialect, sqlDialect: SqlDialect): Dialect {
+/** `dialect` with its driver's "unavailable" errors mapped to StoreUnavailableError and reported to `sink`. */
+export function withUnavailableMapping(
+  dialect: Dialect,
+  sqlDialect: SqlDialect,
+  sink: UnavailableSink,
+): Dialect {
+  const mapping: Mapping = { sqlDialect, sink };
   return {
     createAdapter: () => dialect.createAdapter(),
-    createDriver: () => new UnavailableMappingDriver(dialect.createDriver(), sqlDialect),
+    createDriver: () => new UnavailableMappingDriver(dialect.createDriver(), mapping),
     createIntrospector: (db) => dialect.createIntrospector(db),
     createQueryCompiler: () => dialect.createQueryCompiler(),
   };

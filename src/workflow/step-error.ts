@@ -3,6 +3,7 @@
  * An error is stored as `{name, message, details}`; workflow code always receives the error rebuilt
  * from that stored form, so its behaviour is the same on first execution and on replay.
  */
+import { StoreUnavailableError } from '../domain/errors.js';
 import { RunCancelledError, StepFailedError, TerminalWorkflowError } from './context.js';
 
 export interface SerializedError {
@@ -21,6 +22,15 @@ export function toJournalValue(value: unknown): unknown {
   if (value === undefined) return null;
   const text = JSON.stringify(value) as string | undefined;
   return text === undefined ? null : (JSON.parse(text) as unknown);
+}
+
+/**
+ * A step that threw because Lessor's own store could not serve did not fail on its merits, and the
+ * journal write after it would meet the same store: such an error is never journaled as the step's
+ * outcome. The engine stops the attempt instead and runs the step again later, as after a crash.
+ */
+export function failedOnTheStore(error: unknown): boolean {
+  return error instanceof StoreUnavailableError;
 }
 
 /** The journaled form of any thrown value. Details that JSON cannot hold are dropped, never thrown. */

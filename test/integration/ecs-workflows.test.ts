@@ -54,6 +54,7 @@ compute:
       waitTimeoutMs: 5000
       retryAfterMs: 20
       timeoutMs: 10000
+      allowed: { clusters: [blue] }
       defaults:
         cluster: tenants
         cpu: 256

@@ -10,10 +10,12 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { EventFeed, type EventFeedOptions } from '../../callbacks/event-feed.js';
 import { createProviderRegistry, type ProviderRegistry } from '../../compute/provider-registry.js';
 import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
 import type { ReconcileTrigger } from '../../controller/reconcile-trigger.js';
 import { silentLogger } from '../../domain/logger.js';
+import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { TriggerSource } from '../../domain/workflow-run.js';
 import { apiOptionsOf } from '../../main/api-options.js';
 import { defaultConfig } from '../../main/config/testing/default-config.js';
@@ -49,13 +51,35 @@ export function fakeRegistry(): ProviderRegistry {
     timeoutMs: 5000,
     dataDir: '.',
     logger: silentLogger,
+    hasher: testHasher,
   };
   return createProviderRegistry([{ provider, settings }], { defaultProvider: 'fake' });
+}
+
+/** SSE settings for API tests: small enough to reach the caps, a quick heartbeat. */
+export const TEST_SSE: ApiOptions['sse'] = {
+  heartbeatMs: 15_000,
+  maxStreams: 50,
+  maxStreamsPerPrincipal: 10,
+};
+
+/** A started event feed over `store` (its poll stands in for the writers' wake-ups in API tests). */
+export function testFeed(store: Store, options: Partial<EventFeedOptions> = {}): EventFeed {
+  const feed = new EventFeed({
+    events: store.events,
+    pollIntervalMs: 100,
+    maxQueuedEvents: 1000,
+    logger: silentLogger,
+    ...options,
+  });
+  feed.start();
+  return feed;
 }
 
 export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps {
   return {
     store,
+    feed: overrides.feed ?? testFeed(store),
     providers: fakeRegistry(),
     executions: {
       get: async (id) => {
@@ -66,6 +90,7 @@ export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps
     },
     runs: { getRun: (id) => store.runs.get(id), journal: (id) => store.steps.list(id), ping: async () => {} },
     trigger: new RecordingTrigger(),
+    hasher: testHasher,
     logger: pino({ level: process.env.LESSOR_TEST_LOG ?? 'silent' }),
     metrics: new Registry(),
     ...overrides,
@@ -75,6 +100,8 @@ export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps
 export interface ApiHarness {
   app(): FastifyInstance;
   store(): Store;
+  /** The event feed the API's streams subscribe to. */
+  feed(): EventFeed;
   trigger(): RecordingTrigger;
   inject(options: InjectOptions & { token?: keyof typeof TOKENS | null }): Promise<LightMyRequestResponse>;
   test(name: string, fn: () => Promise<void>): void;
@@ -82,16 +109,18 @@ export interface ApiHarness {
   baseUrl(): Promise<string>;
 }
 
-/** One database and one server per suite and backend; tests share them (use `uniqueName`). */
 /**
- * The API settings of a default configuration, with the test tokens, no rate limit and the fake
- * registry's default provider unless `overrides` say otherwise.
+ * The API settings of a default configuration, with the test tokens, no rate limit, no brake on
+ * failed authentication, the test stream caps and the fake registry's default provider unless
+ * `overrides` say otherwise.
  */
 export function testApiOptions(overrides: Partial<ApiOptions> = {}): ApiOptions {
   return {
     ...apiOptionsOf(defaultConfig()),
     tokens: TOKEN_CONFIG,
     rateLimitPerMinute: 0,
+    authFailuresPerMinute: 0,
+    sse: TEST_SSE,
     defaultProvider: undefined,
     ...overrides,
   };
@@ -102,27 +131,40 @@ export interface SuiteOptions extends Partial<ApiOptions> {
   readonly wrapStore?: (store: Store) => ApiStore;
   /** The API's clock (default: the real one). */
   readonly now?: () => Date;
+  /** The providers (default: `fakeRegistry()`). */
+  readonly providers?: ProviderRegistry;
+  /** Settings of the suite's event feed (default: a 100 ms poll). */
+  readonly feed?: Partial<EventFeedOptions>;
 }
 
+/** One database and one server per suite and backend; tests share them (use `uniqueName`). */
 export function apiSuite(
   backend: TestBackend,
   title: string,
   body: (h: ApiHarness) => void,
-  { wrapStore, now, ...options }: SuiteOptions = {},
+  { wrapStore, now, providers, feed: feedOptions, ...options }: SuiteOptions = {},
 ): void {
   describe(`[${backend.name}] api: ${title}`, () => {
     let db: TestDatabase | undefined;
     let app: FastifyInstance | undefined;
     let deps: ApiDeps | undefined;
+    let feed: EventFeed | undefined;
     let listening: Promise<string> | undefined;
     before(async () => {
       db = await backend.create();
-      deps = apiDeps(db.store, { ...(wrapStore && { store: wrapStore(db.store) }), ...(now && { now }) });
+      feed = testFeed(db.store, feedOptions);
+      deps = apiDeps(db.store, {
+        feed,
+        ...(wrapStore && { store: wrapStore(db.store) }),
+        ...(now && { now }),
+        ...(providers && { providers }),
+      });
       app = await createApiServer(deps, testApiOptions(options));
       await app.ready();
     });
     after(async () => {
       await app?.close();
+      await feed?.stop();
       await db?.cleanup();
     });
     const need = <T>(value: T | undefined): T => {
@@ -132,6 +174,7 @@ export function apiSuite(
     body({
       app: () => need(app),
       store: () => need(db).store,
+      feed: () => need(feed),
       trigger: () => need(deps).trigger as RecordingTrigger,
       inject: ({ token = 'admin', ...rest }) => {
         const headers = { ...(token && { authorization: `Bearer ${TOKENS[token]}` }), ...rest.headers };

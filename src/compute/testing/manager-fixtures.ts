@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../domain/logger.js';
+import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../../domain/tenant.js';
 import type { ExecutionView, StartComputeRequest } from '../compute-api.js';
 import { ComputeManager, type ComputeManagerOptions } from '../compute-manager.js';
@@ -52,6 +53,7 @@ export function fakeRegistry(
           timeoutMs,
           dataDir: '',
           logger: logger ?? recordingLogger().logger,
+          hasher: testHasher,
         },
       },
     ],
@@ -79,6 +81,7 @@ export function fakeManager(
     ...rest,
     ledger,
     registry: registry ?? fakeRegistry(provider),
+    hasher: rest.hasher ?? testHasher,
     instanceId: instanceId ?? uniqueName('instance'),
   });
   return { manager, engine, provider };

@@ -3,8 +3,8 @@
  * same invariants and lease rules as the store's repository (idempotent insert; CAS transitions
  * that refuse moves outside EXECUTION_TRANSITIONS and write history and outbox atomically; settling
  * clears the lease; `renewLease` only while in flight and only when the lease is free or the
- * caller's; `claimOrphans` takes expired leases, or unleased rows idle for `leaseMs`) so manager
- * tests and benchmarks can run without a database.
+ * caller's; `claimOrphans` takes expired or released leases, or unleased rows idle for
+ * `leaseMs`) so manager tests and benchmarks can run without a database.
  * Every call yields to the event loop first, so interleavings resemble a real database's.
  */
 import type { CallbackPayload } from '../../domain/compute-callback.js';
@@ -119,7 +119,7 @@ export class MemoryLedger implements ExecutionLedger {
       if (claimed.length >= limit) break;
       if (row.status !== 'pending' && row.status !== 'running') continue;
       const unleasedSince = Date.parse(row.startedAt ?? row.createdAt);
-      const expired = row.leaseExpiresAt !== null ? row.leaseExpiresAt < now : unleasedSince < now - leaseMs;
+      const expired = row.leaseExpiresAt !== null ? row.leaseExpiresAt <= now : unleasedSince < now - leaseMs;
       if (!expired) continue;
       const next = { ...row, leaseOwner: owner, leaseExpiresAt: now + leaseMs };
       this.rows.set(row.executionId, next);
@@ -135,6 +135,17 @@ export class MemoryLedger implements ExecutionLedger {
     if (row.leaseOwner !== null && row.leaseOwner !== owner) return false;
     this.rows.set(executionId, { ...row, leaseOwner: owner, leaseExpiresAt: until });
     return true;
+  }
+
+  async releaseLeases(owner: string, at: number): Promise<number> {
+    await tick();
+    let released = 0;
+    for (const row of this.rows.values()) {
+      if (row.leaseOwner !== owner || (row.status !== 'pending' && row.status !== 'running')) continue;
+      this.rows.set(row.executionId, { ...row, leaseOwner: null, leaseExpiresAt: at });
+      released += 1;
+    }
+    return released;
   }
 
   /** Test helper: every row, unordered. */

@@ -13,6 +13,7 @@ import { after, describe, test } from 'node:test';
 import { COMPUTE_ERROR_CODES, ComputeError, type ComputeErrorCode } from '../../domain/compute-error.js';
 import { ValidationError } from '../../domain/errors.js';
 import { silentLogger } from '../../domain/logger.js';
+import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { Endpoint, JsonObject } from '../../domain/tenant.js';
 import type { ComputeProvider, ComputeRequest, TenantRef } from '../provider.js';
 import { createProviderRegistry } from '../provider-registry.js';
@@ -172,7 +173,14 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         const registry = createProviderRegistry([
           {
             provider: p,
-            settings: { options: {}, defaults: {}, timeoutMs, dataDir: '', logger: silentLogger },
+            settings: {
+              options: {},
+              defaults: {},
+              timeoutMs,
+              dataDir: '',
+              logger: silentLogger,
+              hasher: testHasher,
+            },
           },
         ]);
         registry.effectiveConfig(p.type, options.validConfig);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
 import { isLoopback } from '../../domain/loopback.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
+import { decodeSecretKey } from '../../domain/secret-key-ring.js';
 import { isIdentityKey } from '../../workflow/restate/identity-key.js';
 
 /** Strings that spell a finite number become that number; anything else is left for zod to reject. */
@@ -94,6 +95,25 @@ const serverSchema = z.strictObject({
   bodyLimitBytes: integer(1024).default(1_048_576),
   requestTimeoutMs: durationMs.default(30_000),
   rateLimit: z.strictObject({ perMinute: integer(0).default(6000) }).prefault({}),
+  /** Failed authentications (401) allowed per client IP per minute; then 429 until it refills. 0: off. */
+  authFailureLimit: z.strictObject({ perMinute: integer(0).default(30) }).prefault({}),
+  /** One deadline for a clean stop (SIGTERM/SIGINT): work in flight gets this long, in total. */
+  shutdownGraceMs: integer(0).default(10_000),
+  /** `GET /v1/events` (Server-Sent Events). */
+  sse: z
+    .strictObject({
+      /** Open streams in this process; one more gets 503 with Retry-After. */
+      maxStreams: integer(1).default(1000),
+      /** Open streams per token (per IP when anonymous); one more gets 429 with Retry-After. */
+      maxStreamsPerPrincipal: integer(1).default(20),
+      /** Comment frames that keep idle streams (and proxies in between) alive. */
+      heartbeatMs: durationMs.default(15_000),
+      /** How often the shared event feed reads the log for other replicas' writes. */
+      pollIntervalMs: durationMs.default(1000),
+      /** Events a stream may have waiting for a slow client; past it the stream is closed (it resumes). */
+      maxQueuedEvents: integer(1).default(1000),
+    })
+    .prefault({}),
 });
 
 /** Without tokens every caller is an anonymous admin: only the local machine may be one. */
@@ -240,12 +260,59 @@ const callbacksSchema = z
     }
   });
 
+const SECRET_KEY_MESSAGE = 'expected a 32-byte key as base64 (44 characters) or hex (64 digits)';
+const secretKey = z
+  .string({ error: SECRET_KEY_MESSAGE })
+  .refine((text) => decodeSecretKey(text) !== undefined, SECRET_KEY_MESSAGE);
+
+/** A list from YAML, JSON, or (environment) one comma-separated string. */
+function toList(value: unknown): unknown {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : value;
+}
+
+/** Secret config values at rest (see docs/decisions.md, "Secrets at rest"). */
+const secretsSchema = z.strictObject({
+  /**
+   * The key sealing secret values (AES-256-GCM); absent, the key file is used. Every replica
+   * sharing a database needs the same key: set it (or a shared `keyFile`) for several replicas.
+   */
+  key: secretKey.optional(),
+  /** Used when `key` is not set; relative to dataDir; created (mode 0600) on first start. */
+  keyFile: z.string({ error: 'expected a file path' }).min(1, 'expected a file path').default('secrets.key'),
+  /** Keys that still open values sealed under them (a rotation); nothing new is sealed with them. */
+  previousKeys: z.preprocess(toList, z.array(secretKey, { error: 'expected a list of keys' })).default([]),
+});
+
+/** How long a kind of settled record is kept (fractions allowed); 0 keeps it forever. */
+const retentionWindowSchema = z.strictObject({ days: decimal(0).default(30) });
+
+/** What the retention sweep deletes and how (src/store/retention-sweeper.ts). */
+const retentionSchema = z.strictObject({
+  events: retentionWindowSchema.prefault({}),
+  /** Workflow runs with their steps and promises. */
+  runs: retentionWindowSchema.prefault({}),
+  /** Compute executions with their history. */
+  executions: retentionWindowSchema.prefault({}),
+  /** Delivered callbacks (pending and dead ones are never swept). */
+  callbacks: retentionWindowSchema.prefault({}),
+  sweepIntervalMs: durationMs.default(3_600_000),
+  /** How often a pass starts from the oldest rows instead of where the last one stopped. */
+  fullSweepIntervalMs: durationMs.default(86_400_000),
+  /** Rows examined per batch (one short transaction); on SQLite a batch holds the process for its length. */
+  batchSize: integer(1, 10_000).default(250),
+});
+
 const logSchema = z.strictObject({
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   format: oneOf(['json', 'pretty']).default('json'),
 });
 
-export const configSchema = z.strictObject({
+const rootSchema = z.strictObject({
   server: serverSchema.superRefine(refuseAnonymousExposure).prefault({}),
   database: databaseSchema.prefault({}),
   engine: engineSchema.prefault({}),
@@ -253,9 +320,38 @@ export const configSchema = z.strictObject({
   compute: computeSchema.prefault({}),
   retryPolicy: retryPolicySchema.prefault({}),
   callbacks: callbacksSchema.prefault({}),
+  retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
+  secrets: secretsSchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });
+
+/**
+ * Providers that run tenant code on Lessor's own host, as Lessor's user: reachable by every
+ * operator once Lessor serves beyond loopback, so they must be enabled for that explicitly
+ * (`compute.providers.<type>.allowRemote: true`, see docs/providers/process.md).
+ */
+const HOST_LOCAL_PROVIDERS: readonly string[] = ['process'];
+
+function refuseRemoteHostLocalProviders(config: z.output<typeof rootSchema>, ctx: z.RefinementCtx): void {
+  const { host } = config.server;
+  if (isLoopback(host)) return;
+  for (const type of HOST_LOCAL_PROVIDERS) {
+    const block = config.compute.providers[type];
+    // A provider block's own keys are not parsed here: `true` may arrive as text from the environment.
+    if (block === undefined || toBoolean(block['allowRemote']) === true) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['compute', 'providers', type, 'allowRemote'],
+      message:
+        `must be true to offer the ${type} provider on '${host}': it runs tenant commands ` +
+        `on this host as Lessor's user (see docs/providers/${type}.md); otherwise configure other ` +
+        `compute.providers, or bind server.host to 127.0.0.1`,
+    });
+  }
+}
+
+export const configSchema = rootSchema.superRefine(refuseRemoteHostLocalProviders);
 
 /** Top-level keys, for the environment mapping (plain `LESSOR_X` variables must name one of these). */
 export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(configSchema.shape);

@@ -151,6 +151,18 @@ describe('loadConfig environment mapping', () => {
       check: (config) => assert.equal(config.engine.type, 'embedded'),
     },
     {
+      reason: 'stream caps and the shutdown grace are set like any nested key',
+      env: {
+        LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '5',
+        LESSOR_SERVER__SHUTDOWN_GRACE_MS: '2500',
+      },
+      check: (config) => {
+        assert.equal(config.server.sse.maxStreamsPerPrincipal, 5);
+        assert.equal(config.server.sse.maxStreams, 1000);
+        assert.equal(config.server.shutdownGraceMs, 2500);
+      },
+    },
+    {
       reason: 'arrays are given as JSON',
       env: {
         LESSOR_SERVER__TOKENS: JSON.stringify([{ name: 'ci', role: 'operator', sha256: SHA.toUpperCase() }]),
@@ -171,6 +183,15 @@ describe('loadConfig environment mapping', () => {
           jitter: false,
           onError: { IMAGE_UNAVAILABLE: 'retry' },
         }),
+    },
+    {
+      reason: 'retention windows are days, fractions allowed; 0 keeps a kind forever',
+      env: { LESSOR_RETENTION__EVENTS__DAYS: '0.5', LESSOR_RETENTION__CALLBACKS__DAYS: '0' },
+      check: (config) =>
+        assert.deepEqual(
+          [config.retention.events.days, config.retention.callbacks.days, config.retention.runs.days],
+          [0.5, 0, 30],
+        ),
     },
     {
       reason: 'a top-level scalar key needs no __',
@@ -232,9 +253,18 @@ describe('loadConfig errors name the key and where the value came from', () => {
     },
     {
       reason: 'an unauthenticated bind off loopback is refused',
+      env: { LESSOR_COMPUTE__PROVIDERS__PROCESS__ALLOW_REMOTE: 'true' },
       flags: { host: '0.0.0.0' },
       messages: [
         'server.host: refusing to listen on \'0.0.0.0\' without authentication: configure server.tokens or bind to 127.0.0.1 (from --host="0.0.0.0")',
+      ],
+    },
+    {
+      reason: 'off loopback the process provider needs allowRemote, and every refusal is listed',
+      flags: { host: '0.0.0.0' },
+      messages: [
+        'server.host: refusing to listen on \'0.0.0.0\' without authentication: configure server.tokens or bind to 127.0.0.1 (from --host="0.0.0.0")',
+        "compute.providers.process.allowRemote: must be true to offer the process provider on '0.0.0.0': it runs tenant commands on this host as Lessor's user (see docs/providers/process.md); otherwise configure other compute.providers, or bind server.host to 127.0.0.1",
       ],
     },
     {
@@ -258,6 +288,11 @@ describe('loadConfig errors name the key and where the value came from', () => {
       messages: [
         'compute.defaultProvider: provider "docker" has no block under compute.providers (configured: process)',
       ],
+    },
+    {
+      reason: 'a negative retention window',
+      file: 'retention:\n  runs: { days: -1 }\n',
+      messages: ['retention.runs.days: expected a number of at least 0 (from lessor.yaml)'],
     },
     {
       reason: 'a YAML syntax error names the file',
@@ -342,6 +377,15 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       bodyLimitBytes: 1_048_576,
       requestTimeoutMs: 30_000,
       rateLimit: { perMinute: 6000 },
+      authFailureLimit: { perMinute: 30 },
+      shutdownGraceMs: 10_000,
+      sse: {
+        maxStreams: 1000,
+        maxStreamsPerPrincipal: 20,
+        heartbeatMs: 15_000,
+        pollIntervalMs: 1000,
+        maxQueuedEvents: 1000,
+      },
     },
     database: { url: 'sqlite:./data/lessor.db', poolSize: 10, connectTimeoutMs: 30_000 },
     engine: {
@@ -359,7 +403,44 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
     compute: { defaultProvider: 'process', providers: { process: { timeoutMs: 120_000 } } },
     retryPolicy: { provision: {}, update: {}, delete: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
+    retention: {
+      events: { days: 30 },
+      runs: { days: 30 },
+      executions: { days: 30 },
+      callbacks: { days: 30 },
+      sweepIntervalMs: 3_600_000,
+      fullSweepIntervalMs: 86_400_000,
+      batchSize: 250,
+    },
     log: { level: 'info', format: 'json' },
+    secrets: { keyFile: 'secrets.key', previousKeys: [] },
     dataDir: './data',
+  });
+});
+
+describe('secrets keys', () => {
+  const key = (byte: number) => Buffer.alloc(32, byte);
+
+  test('keys are read as base64 or hex; previous keys from the environment as a comma list', () => {
+    const config = load({
+      env: {
+        LESSOR_SECRETS__KEY: key(1).toString('hex'),
+        LESSOR_SECRETS__PREVIOUS_KEYS: `${key(2).toString('base64')}, ${key(3).toString('base64')}`,
+      },
+    });
+    assert.equal(config.secrets.key, key(1).toString('hex'));
+    assert.deepEqual(config.secrets.previousKeys, [key(2).toString('base64'), key(3).toString('base64')]);
+  });
+
+  test('a malformed key is a configuration error that never echoes it', () => {
+    assert.throws(
+      () => load({ env: { LESSOR_SECRETS__KEY: 'hunter2-is-not-a-key' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /secrets\.key: expected a 32-byte key/);
+        assert.ok(!error.message.includes('hunter2'), error.message);
+        return true;
+      },
+    );
   });
 });

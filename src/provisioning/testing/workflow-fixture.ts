@@ -14,11 +14,11 @@ import { ComputeManager } from '../../compute/compute-manager.js';
 import { fakeRegistry, fakeSpec } from '../../compute/testing/manager-fixtures.js';
 import type { ProviderRegistry } from '../../compute/provider-registry.js';
 import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
-import { configHash } from '../../domain/canonical-json.js';
 import { workflowRunId } from '../../domain/ids.js';
 import { silentLogger } from '../../domain/logger.js';
 import type { RetryPolicyConfig, RetryPolicyOverride } from '../../domain/retry-policy.js';
 import type { JsonObject, Tenant, WorkflowAction } from '../../domain/tenant.js';
+import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { WorkflowRun } from '../../domain/workflow-run.js';
 import { wakeOnSettle } from '../../main/wake-on-settle.js';
 import type { Store } from '../../store/store.js';
@@ -83,6 +83,7 @@ export async function openWorkflowFixture(
   const compute = new ComputeManager({
     ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
     registry,
+    hasher: testHasher,
     instanceId,
     tenants: (id) => store.tenants.get(id),
     logger: silentLogger,
@@ -133,7 +134,7 @@ export async function openWorkflowFixture(
         action,
         triggerSource: 'api',
         generation: current.generation,
-        configHash: configHash(current.spec.config),
+        configHash: testHasher(current.spec.config),
       });
       return runId;
     },

@@ -260,6 +260,43 @@ export function computeExecutionLeases(c: Conformance): void {
     },
   );
 
+  c.test(
+    "releaseLeases ends the owner's in-flight leases at once; claimOrphans then takes them",
+    async () => {
+      const store = c.store();
+      const now = Date.now();
+      const [pending, running, others, settled] = await Promise.all([
+        tenantWithExecution(store),
+        tenantWithExecution(store),
+        tenantWithExecution(store),
+        tenantWithExecution(store),
+      ]);
+      await store.executions.transition(running.executionId, { from: ['pending'], to: 'running', at: 'now' });
+      for (const e of [pending, running, settled])
+        assert.equal(await store.executions.renewLease(e.executionId, 'leaving', now + 600_000), true);
+      assert.equal(await store.executions.renewLease(others.executionId, 'staying', now + 600_000), true);
+      await store.executions.transition(settled.executionId, { from: ['pending'], to: 'failed', at: 'now' });
+      const mine = [pending, running, others, settled].map((e) => e.executionId);
+      const claimable = async (owner: string, at: number) =>
+        (await store.executions.claimOrphans(owner, at, 60_000, 100))
+          .filter((e) => mine.includes(e.executionId))
+          .map((e) => e.executionId)
+          .sort();
+      assert.deepEqual(await claimable('early', now), [], 'the leases are still held');
+
+      assert.equal(await store.executions.releaseLeases('leaving', now), 2);
+      const released = await store.executions.get(running.executionId);
+      assert.deepEqual([released?.leaseOwner, released?.leaseExpiresAt], [null, now]);
+      assert.equal((await store.executions.get(others.executionId))?.leaseOwner, 'staying');
+      assert.deepEqual(
+        await claimable('successor', now),
+        [pending.executionId, running.executionId].sort(),
+        'taken over without waiting for the lease to run out',
+      );
+      assert.equal(await store.executions.releaseLeases('leaving', now), 0);
+    },
+  );
+
   c.test('concurrent orphan claimers never get the same execution', async () => {
     const store = c.store();
     const old = new Date(Date.now() - 600_000).toISOString();

@@ -1,8 +1,8 @@
 /** Conformance: migrations, foreign keys, readiness, and the global event stream. */
 import assert from 'node:assert/strict';
-import { UnavailableError } from '../../domain/errors.js';
+import { StoreUnavailableError, UnavailableError } from '../../domain/errors.js';
 import { createStore } from '../create-store.js';
-import { terminateConnections } from '../postgres/database-admin.js';
+import { setDatabaseReadOnly, terminateConnections } from '../postgres/database-admin.js';
 import { DEFAULT_TEST_PG_URL } from '../testing/test-databases.js';
 import { specOf, unique, type Conformance } from './harness.js';
 
@@ -161,6 +161,41 @@ export function schemaAndStream(c: Conformance): void {
         await assert.rejects(store.migrate(), /ECONNREFUSED 127\.0\.0\.1:1/);
         await assert.rejects(store.migrate(), UnavailableError);
       } finally {
+        await store.close();
+      }
+    },
+    { onlyOn: 'postgres' },
+  );
+
+  c.test('the write probe commits a write, again and again, concurrently', async () => {
+    await Promise.all([c.store().probeWrite(), c.store().probeWrite()]);
+    await c.store().probeWrite();
+  });
+
+  c.test(
+    'a read-only database: the write probe and writes fail as StoreUnavailableError, reads work, then writes do again',
+    async () => {
+      const adminUrl = process.env.LESSOR_TEST_PG_URL ?? DEFAULT_TEST_PG_URL;
+      const name = new URL(c.database().url).pathname.slice(1);
+      const store = await createStore({ url: c.database().url });
+      try {
+        const kept = await store.tenants.create({ name: unique('ro'), spec: specOf(), actor: 'test' });
+        await setDatabaseReadOnly(adminUrl, name, true);
+        await assert.rejects(store.probeWrite(), StoreUnavailableError);
+        await assert.rejects(
+          store.tenants.create({ name: unique('ro'), spec: specOf(), actor: 'test' }),
+          (error: unknown) => error instanceof StoreUnavailableError && error.code === 'STORE_UNAVAILABLE',
+        );
+        assert.equal((await store.tenants.get(kept.id))?.id, kept.id);
+        await setDatabaseReadOnly(adminUrl, name, false);
+        await store.tenants.create({ name: unique('ro'), spec: specOf(), actor: 'test' });
+        await assert.rejects(
+          store.probeWrite(),
+          /storage incident is open/,
+          'not ready until writes stay quiet',
+        );
+      } finally {
+        await setDatabaseReadOnly(adminUrl, name, false);
         await store.close();
       }
     },

@@ -50,7 +50,7 @@ export function tenantBasics(c: Conformance): void {
   c.test('purge refuses a live tenant and cascades through everything of an archived one', async () => {
     const store = c.store();
     const tenant = await store.tenants.create({ name: unique('purge'), spec: specOf(), actor: 'test' });
-    await assert.rejects(store.tenants.purge(tenant.id), InvalidTransitionError);
+    await assert.rejects(store.tenants.purge(tenant.id, { actor: 'test' }), InvalidTransitionError);
     const runId = `${tenant.id}:provision:g1`;
     await store.runs.createOrGet({
       runId,
@@ -96,7 +96,7 @@ export function tenantBasics(c: Conformance): void {
     assert.ok(callback);
     await archive(store, tenant.id);
 
-    await store.tenants.purge(tenant.id);
+    await store.tenants.purge(tenant.id, { actor: 'test' });
     assert.equal(await store.tenants.get(tenant.id), undefined);
     assert.equal(await store.runs.get(runId), undefined);
     assert.deepEqual(await store.steps.list(runId), []);
@@ -105,7 +105,7 @@ export function tenantBasics(c: Conformance): void {
     assert.deepEqual(await store.executions.history(execution.executionId), []);
     assert.equal(await store.callbacks.get(callback.id), undefined);
     assert.deepEqual(await store.events.listByTenant(tenant.id, { limit: 10 }), []);
-    await assert.rejects(store.tenants.purge(tenant.id), NotFoundError);
+    await assert.rejects(store.tenants.purge(tenant.id, { actor: 'test' }), NotFoundError);
   });
 
   c.test('unsettled summaries and ready tenants are filtered in the query', async () => {

@@ -9,12 +9,20 @@ import type { Database } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { unsettledTenantsIndex } from './0002-unsettled-tenants-index.js';
 import { readyTenantsIndex } from './0003-ready-tenants-index.js';
+import { auditRecordsMigration } from './0004-audit-records.js';
+import { retentionIndexes } from './0005-retention-indexes.js';
+import { healthProbe } from './0006-health-probe.js';
+import { serverSecretsTable } from './0007-server-secrets.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-unsettled-tenants-index': unsettledTenantsIndex,
     '0003-ready-tenants-index': readyTenantsIndex,
+    '0004-audit-records': auditRecordsMigration(dialect),
+    '0005-retention-indexes': retentionIndexes,
+    '0006-health-probe': healthProbe,
+    '0007-server-secrets': serverSecretsTable(dialect),
   };
 }
 

@@ -34,6 +34,18 @@ export async function terminateConnections(adminUrl: string, name: string): Prom
   await withClient(adminUrl, (c) => c.query(TERMINATE, [name]));
 }
 
+/**
+ * Makes database `name` refuse writes (SQLSTATE 25006), as a standby or a full-disk guard would, or
+ * accept them again; sessions are ended so that their replacements get the setting.
+ */
+export async function setDatabaseReadOnly(adminUrl: string, name: string, readOnly: boolean): Promise<void> {
+  assertSafe(name);
+  await withClient(adminUrl, async (c) => {
+    await c.query(`alter database "${name}" set default_transaction_read_only = ${readOnly ? 'on' : 'off'}`);
+    await c.query(TERMINATE, [name]);
+  });
+}
+
 /** Drops the database even while clients are connected (they are terminated first). */
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   assertSafe(name);

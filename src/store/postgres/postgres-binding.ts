@@ -10,7 +10,9 @@ import type { Logger } from '../../domain/logger.js';
 import { postgresDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
+import type { SecretsAtRest } from '../sealed-specs.js';
 import type { Store } from '../store.js';
+import { StoreIncidents } from '../store-incidents.js';
 import { withUnavailableMapping } from '../unavailable-dialect.js';
 
 export interface PostgresStoreOptions {
@@ -18,6 +20,7 @@ export interface PostgresStoreOptions {
   readonly logger: Logger;
   /** Maximum pooled connections (`database.poolSize`); pg's own default when absent (tests). */
   readonly poolSize?: number;
+  readonly secrets?: SecretsAtRest | undefined;
 }
 
 const INT8_OID = 20;
@@ -50,8 +53,9 @@ export function createPool(url: string, logger: Logger, poolSize?: number): pg.P
 
 export function openPostgresStore(options: PostgresStoreOptions): Store {
   const pool = createPool(options.url, options.logger, options.poolSize);
+  const incidents = new StoreIncidents(options.logger);
   const db = new Kysely<Database>({
-    dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect),
+    dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect, incidents),
   });
-  return createKyselyStore({ db, dialect: postgresDialect });
+  return createKyselyStore({ db, dialect: postgresDialect, incidents, secrets: options.secrets });
 }

@@ -28,6 +28,11 @@ interface Harness {
   readonly statements: string[];
   /** Makes the next statement whose SQL contains `marker` fail as an I/O error that lost the transaction. */
   loseTransactionOn(marker: string): void;
+  /**
+   * Makes the next statement whose SQL is exactly `text` fail with `code` before it runs; the
+   * transaction stays open, as SQLite leaves it when a COMMIT or ROLLBACK cannot write.
+   */
+  failNext(text: string, code: string): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +43,7 @@ async function open(): Promise<Harness> {
   database.exec('create table items (id integer primary key, label text not null unique)');
   const statements: string[] = [];
   let lossMarker: string | null = null;
+  const failures: { text: string; code: string }[] = [];
   const source: SqliteDatabase = {
     get inTransaction() {
       return database.inTransaction;
@@ -45,6 +51,11 @@ async function open(): Promise<Harness> {
     close: () => database.close(),
     prepare(text: string) {
       statements.push(text);
+      const failure = failures.find((f) => f.text === text);
+      if (failure) {
+        failures.splice(failures.indexOf(failure), 1);
+        throw Object.assign(new Error(`injected ${failure.code} on ${text}`), { code: failure.code });
+      }
       if (lossMarker !== null && text.includes(lossMarker)) {
         lossMarker = null;
         // What SQLite does on SQLITE_IOERR or SQLITE_FULL mid-transaction: roll it all back.
@@ -68,6 +79,7 @@ async function open(): Promise<Harness> {
     observer,
     statements,
     loseTransactionOn: (marker) => (lossMarker = marker),
+    failNext: (text, code) => failures.push({ text, code }),
     close: async () => {
       observer.close();
       await db.destroy();
@@ -75,9 +87,24 @@ async function open(): Promise<Harness> {
   };
 }
 
+/** `work`, or a failure naming `what` when it has not settled within `ms`: a wedged driver never settles. */
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not settled within ${ms} ms (wedged)`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const commits = (h: Harness) => h.statements.filter((s) => s === 'commit').length;
 const committedLabels = (h: Harness) =>
-  (h.observer.prepare('select label from items order by label').all() as { label: string }[]).map((r) => r.label);
+  (h.observer.prepare('select label from items order by label').all() as { label: string }[]).map(
+    (r) => r.label,
+  );
 
 describe('GroupCommitDriver', () => {
   let h: Harness;
@@ -111,7 +138,10 @@ describe('GroupCommitDriver', () => {
         seenCommitted.push(committedLabels(h).includes(label));
       }),
     );
-    assert.deepEqual(seenCommitted, labels.map(() => true));
+    assert.deepEqual(
+      seenCommitted,
+      labels.map(() => true),
+    );
     assert.deepEqual(committedLabels(h), labels);
     assert.ok(commits(h) < labels.length / 4, `${commits(h)} commits for ${labels.length} writes`);
   });
@@ -164,7 +194,10 @@ describe('GroupCommitDriver', () => {
     const results = await Promise.allSettled([
       h.db.insertInto('items').values({ label: 'first' }).execute(),
       h.db.insertInto('items').values({ label: 'second' }).execute(),
-      h.db.insertInto('items').values({ label: sql<string>`'doomed'` }).execute(),
+      h.db
+        .insertInto('items')
+        .values({ label: sql<string>`'doomed'` })
+        .execute(),
       h.db.insertInto('items').values({ label: 'later' }).execute(),
     ]);
     assert.deepEqual(
@@ -172,5 +205,63 @@ describe('GroupCommitDriver', () => {
       ['rejected', 'rejected', 'rejected', 'fulfilled'],
     );
     assert.deepEqual(committedLabels(h), ['later']);
+  });
+
+  test('a COMMIT that fails and then a ROLLBACK that fails: every unit fails, the connection is not wedged', async () => {
+    h.failNext('commit', 'SQLITE_FULL');
+    h.failNext('rollback', 'SQLITE_IOERR');
+    const results = await within(
+      2000,
+      'the failed batch',
+      Promise.allSettled(
+        ['lost-1', 'lost-2', 'lost-3'].map((label) => h.db.insertInto('items').values({ label }).execute()),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'rejected'],
+    );
+    await within(2000, 'the next write', h.db.insertInto('items').values({ label: 'next' }).execute());
+    assert.deepEqual(await within(2000, 'a read', h.db.selectFrom('items').select('label').execute()), [
+      { label: 'next' },
+    ]);
+    assert.deepEqual(committedLabels(h), ['next'], 'nothing of the failed batch was committed');
+  });
+
+  test('a transaction whose ROLLBACK fails is not committed; the next call works', async () => {
+    h.failNext('rollback', 'SQLITE_IOERR');
+    await assert.rejects(
+      within(
+        2000,
+        'the failed transaction',
+        h.db.transaction().execute(async (trx) => {
+          await trx.insertInto('items').values({ label: 'undone' }).execute();
+          throw new Error('changed my mind');
+        }),
+      ),
+    );
+    await within(2000, 'the next write', h.db.insertInto('items').values({ label: 'next' }).execute());
+    assert.deepEqual(committedLabels(h), ['next']);
+  });
+
+  test('a savepoint whose ROLLBACK TO fails loses its batch: nothing of it is committed', async () => {
+    h.failNext('rollback to lessor_unit', 'SQLITE_IOERR');
+    const results = await within(
+      2000,
+      'the batch',
+      Promise.allSettled([
+        h.db.insertInto('items').values({ label: 'before' }).execute(),
+        h.db.transaction().execute(async (trx) => {
+          await trx.insertInto('items').values({ label: 'undone' }).execute();
+          throw new Error('changed my mind');
+        }),
+      ]),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    await within(2000, 'the next write', h.db.insertInto('items').values({ label: 'after' }).execute());
+    assert.deepEqual(committedLabels(h), ['after']);
   });
 });

@@ -17,6 +17,10 @@
  * commit too; reads outside a batch run in autocommit and return at once (GETs pay nothing).
  * When the batch cannot commit — or SQLite rolls the whole transaction back after an error (a full
  * disk, an I/O error) — every unit in it fails with that error, and none has been acknowledged.
+ * Whatever fails (COMMIT, then even the ROLLBACK after it), the batch is settled and the connection
+ * handed on: a transaction a failed ROLLBACK left open is rolled back before the next statement
+ * runs, which fails (and the next one tries again) for as long as that ROLLBACK does, so no
+ * statement ever runs on top of writes that were never acknowledged.
  *
  * A transaction inside a batch is a savepoint, so its rollback undoes it alone; the unit that
  * opens a batch with a transaction needs none (rolling back the batch undoes only it).
@@ -59,15 +63,31 @@ const SAVEPOINT = 'lessor_unit';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function isBusy(error: unknown): boolean {
+function sqliteCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+  return typeof code === 'string' ? code : undefined;
+}
+
+function isBusy(error: unknown): boolean {
+  return sqliteCode(error)?.startsWith('SQLITE_BUSY') ?? false;
+}
+
+/** A unit's batch was lost to an earlier error; carries that error's SQLite code, so it maps alike. */
+class BatchLostError extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: unknown) {
+    super('the SQLite transaction this unit ran in was rolled back by an earlier error', { cause });
+    this.code = sqliteCode(cause);
+  }
 }
 
 /** One open SQLite transaction shared by consecutive units; settles when it commits or is lost. */
 class Batch {
   readonly openedAt = performance.now();
   units = 0;
+  /** Why the batch was lost; undefined while open or once committed. */
+  failure: unknown;
   readonly settled: Promise<void>;
   private finish!: (error: unknown) => void;
 
@@ -83,6 +103,7 @@ class Batch {
   }
 
   settle(error?: unknown): void {
+    this.failure = error;
     this.finish(error);
   }
 }
@@ -143,7 +164,7 @@ export class GroupCommitDriver implements Driver {
     const kind = unit.transaction;
     unit.transaction = 'none';
     this.assertBatchAlive(unit);
-    if (kind === 'savepoint') this.run(`release ${SAVEPOINT}`);
+    if (kind === 'savepoint') this.inBatch(unit.batch, () => this.run(`release ${SAVEPOINT}`));
     // 'owns-batch': the batch's COMMIT (at release, or after the units that join it) commits it.
   }
 
@@ -151,25 +172,30 @@ export class GroupCommitDriver implements Driver {
     const unit = asUnit(connection);
     const kind = unit.transaction;
     unit.transaction = 'none';
-    if (!unit.batch || unit.batch !== this.batch || !this.db.inTransaction) return;
+    const batch = unit.batch;
+    if (!batch || batch !== this.batch || !this.db.inTransaction) return;
     if (kind === 'savepoint') {
-      this.run(`rollback to ${SAVEPOINT}`);
-      this.run(`release ${SAVEPOINT}`);
+      this.inBatch(batch, () => {
+        this.run(`rollback to ${SAVEPOINT}`);
+        this.run(`release ${SAVEPOINT}`);
+      });
     } else if (kind === 'owns-batch') {
       // Nothing else joined yet (units run one at a time): the batch holds this unit's work alone.
-      this.run('rollback');
+      // Settled first, so a failing ROLLBACK leaves no batch behind to commit its writes.
       this.batch = null;
-      unit.batch.settle();
+      batch.settle();
+      this.run('rollback');
     }
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     const unit = asUnit(connection);
     const batch = unit.batch;
-    if (batch && batch === this.batch && this.shouldCommit(batch)) this.commit(batch);
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.held = false;
+    try {
+      if (batch && batch === this.batch && this.shouldCommit(batch)) this.commit(batch);
+    } finally {
+      this.handOver();
+    }
     if (batch) await batch.settled;
   }
 
@@ -186,6 +212,7 @@ export class GroupCommitDriver implements Driver {
     }
     try {
       const statement = this.db.prepare(query.sql);
+      this.endLeftoverTransaction();
       if (!statement.readonly || this.batch) await this.join(unit);
       this.assertBatchAlive(unit);
       return await this.retryBusy(() => runStatement<R>(statement, query.parameters));
@@ -201,6 +228,7 @@ export class GroupCommitDriver implements Driver {
     if (unit.batch) return false;
     let opened = false;
     if (!this.batch) {
+      this.endLeftoverTransaction();
       await this.retryBusy(async () => this.run('begin immediate'));
       this.batch = new Batch();
       opened = true;
@@ -218,14 +246,36 @@ export class GroupCommitDriver implements Driver {
     );
   }
 
+  /** Passes the connection to the next waiting unit, or frees it. */
+  private handOver(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.held = false;
+  }
+
+  /** Commits `batch` and settles it, whatever fails: never throws, so the release always hands over. */
   private commit(batch: Batch): void {
     this.batch = null;
     try {
       this.run('commit');
       batch.settle();
     } catch (error) {
-      if (this.db.inTransaction) this.run('rollback');
       batch.settle(error);
+      this.tryRollback();
+    }
+  }
+
+  /**
+   * Runs `work` (a savepoint statement) in `batch`; when it fails, the savepoint's writes may still
+   * be in the batch, so the whole batch is lost rather than committed with them.
+   */
+  private inBatch(batch: Batch | null, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if (batch) this.lose(batch, error);
+      this.tryRollback();
+      throw error;
     }
   }
 
@@ -235,10 +285,23 @@ export class GroupCommitDriver implements Driver {
     batch.settle(error);
   }
 
-  private assertBatchAlive(unit: UnitConnection): void {
-    if (unit.batch && unit.batch !== this.batch) {
-      throw new Error('the SQLite transaction this unit ran in was rolled back by an earlier error');
+  /** Rolls back what a failure left open; when that fails too, `endLeftoverTransaction` tries again. */
+  private tryRollback(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.run('rollback');
+    } catch {
+      // The transaction stays open without a batch: the next statement rolls it back first.
     }
+  }
+
+  /** A transaction open without a batch is one a failed ROLLBACK left: end it (or fail) first. */
+  private endLeftoverTransaction(): void {
+    if (!this.batch && this.db.inTransaction) this.run('rollback');
+  }
+
+  private assertBatchAlive(unit: UnitConnection): void {
+    if (unit.batch && unit.batch !== this.batch) throw new BatchLostError(unit.batch.failure);
   }
 
   private run(sql: string): void {

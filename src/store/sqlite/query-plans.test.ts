@@ -6,45 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
 import { sqliteBackend } from '../testing/test-databases.js';
+import { planOf, preparedDuring } from './testing/query-plan.js';
 
 const database = await sqliteBackend.create();
 after(() => database.cleanup());
-
-/** The SQL texts better-sqlite3 is asked to prepare while `work` runs. */
-async function preparedDuring(work: () => Promise<unknown>): Promise<string[]> {
-  const proto = BetterSqlite3.prototype as unknown as { prepare(sql: string): unknown };
-  const prepare = proto.prepare;
-  const seen: string[] = [];
-  proto.prepare = function (this: unknown, sql: string) {
-    seen.push(sql);
-    return prepare.call(this, sql);
-  };
-  try {
-    await work();
-  } finally {
-    proto.prepare = prepare;
-  }
-  return seen;
-}
-
-function planOf(sql: string): string {
-  const db = new BetterSqlite3(database.url.slice('sqlite:'.length), { readonly: true });
-  try {
-    const params = Array.from(sql.matchAll(/\?/g), () => null);
-    const rows = db.prepare(`explain query plan ${sql}`).all(...params) as { detail: string }[];
-    return rows.map((row) => row.detail).join(' | ');
-  } finally {
-    db.close();
-  }
-}
 
 async function planDuring(work: () => Promise<unknown>): Promise<string> {
   const sql = await preparedDuring(work);
   const query = sql.find((text) => text.includes('from "tenants"'));
   assert.ok(query, `no tenants query was prepared: ${sql.join('; ')}`);
-  return planOf(query);
+  return planOf(database.url.slice('sqlite:'.length), query);
 }
 
 test('a resync pass reads the unsettled-tenants partial index', async () => {

@@ -15,22 +15,30 @@
  *   a socket: some API requests then waited for the whole burst (create p99 ≈ the bench window)
  *   while others were served in milliseconds, and health checks would have timed out alike.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Dialect } from 'kysely';
+import { silentLogger, type Logger } from '../../domain/logger.js';
 import { sqliteDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
 import type { Database } from '../schema.js';
+import type { SecretsAtRest } from '../sealed-specs.js';
 import type { Store } from '../store.js';
+import { StoreIncidents, type StoreIncidentTiming } from '../store-incidents.js';
 import { withUnavailableMapping } from '../unavailable-dialect.js';
+import { secureDatabaseFile } from './file-modes.js';
 import { GroupCommitDriver, type SqliteDatabase } from './group-commit-driver.js';
 
 export interface SqliteStoreOptions {
-  /** A file path, or `:memory:`. The parent directory is created when missing. */
+  /** A file path, or `:memory:`. The file (mode 0600) and its directory (0700) are created when missing. */
   readonly filename: string;
   /** How long a statement waits for another connection's lock before failing (ms, default 5000). */
   readonly busyTimeoutMs?: number;
+  /**
+   * Where storage incidents are reported (store-incidents.ts), and told when an existing database
+   * file's modes were looser than 0600 and had to be tightened.
+   */
+  readonly logger?: Logger;
+  readonly secrets?: SecretsAtRest | undefined;
 }
 
 /**
@@ -73,9 +81,10 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
+/** The better-sqlite3 database a store runs on, set up as the rules above need. */
+export function openSqliteDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
   const memory = options.filename === ':memory:';
-  if (!memory) mkdirSync(dirname(options.filename), { recursive: true });
+  if (!memory) warnTightened(options, secureDatabaseFile(options.filename));
   const database = new BetterSqlite3(options.filename);
   // Switching a new file to WAL needs a moment of exclusive access: wait for it synchronously
   // (nothing of ours is in flight yet); afterwards waits are asynchronous (BusyRetryConnection).
@@ -88,7 +97,21 @@ function openDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  const database = openDatabase(options);
+  return sqliteStoreOn(openSqliteDatabase(options), options);
+}
+
+/**
+ * The store on an open database (from `openSqliteDatabase`); it owns the database from now on.
+ * Tests use it to reach the connection: `PRAGMA max_page_count` or `query_only` make SQLite itself
+ * raise a genuine SQLITE_FULL or SQLITE_READONLY.
+ */
+export function sqliteStoreOn(
+  database: BetterSqlite3.Database,
+  options: Pick<SqliteStoreOptions, 'busyTimeoutMs' | 'logger' | 'secrets'> & {
+    incidentTiming?: StoreIncidentTiming;
+  } = {},
+): Store {
+  const incidents = new StoreIncidents(options.logger ?? silentLogger, options.incidentTiming);
   const dialect: Dialect = {
     createAdapter: () => new TransactionalDdlSqliteAdapter(),
     createDriver: () =>
@@ -98,6 +121,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
-  const db = new Kysely<Database>({ dialect: withUnavailableMapping(dialect, sqliteDialect) });
-  return createKyselyStore({ db, dialect: sqliteDialect });
+  const db = new Kysely<Database>({ dialect: withUnavailableMapping(dialect, sqliteDialect, incidents) });
+  return createKyselyStore({ db, dialect: sqliteDialect, incidents, secrets: options.secrets });
+}
+
+function warnTightened(options: SqliteStoreOptions, paths: readonly string[]): void {
+  if (paths.length === 0) return;
+  (options.logger ?? silentLogger).warn(
+    { paths },
+    'database files were readable by others: set to mode 0600',
+  );
 }

@@ -19,7 +19,7 @@ import {
   type JournalDecision,
   type StepOutcome,
 } from '../journal.js';
-import { serializeError, toJournalValue } from '../step-error.js';
+import { failedOnTheStore, serializeError, toJournalValue } from '../step-error.js';
 import type { ContextServices } from './context-services.js';
 import { ExecutionStopped, type RunHandle } from './run-handle.js';
 import { PromiseWaiter } from './promise-waiter.js';
@@ -45,7 +45,7 @@ export class DurableContext implements WorkflowContext {
     if (decision.type === 'throw') throw decision.error;
     await this.io(() => this.services.writer.ensureRunning(this.handle));
     const startedMs = this.now();
-    const outcome = await runStep(fn);
+    const outcome = await this.io(() => runStep(fn));
     // A stale owner must not journal: another process may be replaying this run already.
     if (this.handle.stopReason === 'lease-lost') this.handle.checkpoint();
     this.throwIfClosed();
@@ -225,10 +225,12 @@ export class DurableContext implements WorkflowContext {
   }
 }
 
+/** The step's outcome to journal; a failure on the store is thrown instead (see `failedOnTheStore`). */
 async function runStep(fn: () => Promise<unknown>): Promise<StepOutcome> {
   try {
     return { ok: true, value: toJournalValue(await fn()) };
   } catch (error) {
+    if (failedOnTheStore(error)) throw error;
     return { ok: false, error: serializeError(error) };
   }
 }

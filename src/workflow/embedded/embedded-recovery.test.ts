@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { StoreUnavailableError } from '../../domain/errors.js';
 import { createLocalNotifier } from './options.js';
 import {
   define,
@@ -45,6 +46,27 @@ for (const backend of worldBackends()) {
         assert.deepEqual(
           ['a', 'b', 'c'].map((k) => effects.count(k)),
           [1, 2, 1],
+        );
+      }));
+
+    test('a step that fails on an unavailable store is not journaled as failed: it runs again later', () =>
+      inWorld(backend, async (world, engine) => {
+        const effects = new Effects();
+        const flow = define('provision', async (ctx) =>
+          ctx.step('write', async () => {
+            effects.hit('write');
+            if (effects.count('write') === 1)
+              throw new StoreUnavailableError('database unavailable: disk full');
+            return 'written';
+          }),
+        );
+        const { run } = await (await engine([flow])).start(startRequest(await world.newTenant()));
+        const done = await finished(world.store, run.runId);
+        assert.deepEqual([done.state, done.output, effects.count('write')], ['succeeded', 'written', 2]);
+        const journal = await world.store.steps.list(run.runId);
+        assert.deepEqual(
+          journal.map((s) => [s.name, s.status]),
+          [['write', 'completed']],
         );
       }));
 
@@ -88,7 +110,10 @@ for (const backend of worldBackends()) {
         const done = await finished(world.store, run.runId, 5000);
         const afterRestart = Date.parse(done.finishedAt ?? '') - restartedAt;
         assert.deepEqual(done.output, { resolved: false });
-        assert.ok(afterRestart < 2000, `the wait ended ${afterRestart} ms after the restart: the deadline was kept`);
+        assert.ok(
+          afterRestart < 2000,
+          `the wait ended ${afterRestart} ms after the restart: the deadline was kept`,
+        );
       }));
 
     test('a resolution delivered while no process holds the run is seen by the next one', () =>
@@ -177,6 +202,43 @@ for (const backend of worldBackends()) {
           'some runs were taken over from the killed engine',
         );
         gate.open();
+      }));
+
+    test('a clean close releases its runs: another engine resumes them at once, not after the lease', () =>
+      inWorld(backend, async (world, engine) => {
+        const lease = { leaseMs: 60_000 };
+        const effects = new Effects();
+        const gate = new Gate();
+        const flow = define('provision', async (ctx, input) => {
+          const { n } = input as { n: number };
+          await ctx.step('slow', async () => (effects.hit(`${n}:slow`), n === 1 && (await gate.opened)));
+          if (n === 0) await ctx.awaitPromise('callback', { timeoutMs: 120_000 });
+          await ctx.step('after', async () => effects.hit(`${n}:after`));
+        });
+        const first = await engine([flow], lease);
+        const waiting = (await first.start(startRequest(await world.newTenant(), { n: 0 }))).run;
+        const stepping = (await first.start(startRequest(await world.newTenant(), { n: 1 }))).run;
+        await inState(world.store, waiting.runId, 'waiting');
+        await eventually(() => (effects.count('1:slow') === 1 ? true : undefined));
+        const closing = first.close(5_000);
+        setTimeout(() => gate.open(), 50); // the step in flight ends within the grace
+        await closing;
+        for (const run of [waiting, stepping]) {
+          const row = await world.store.runs.get(run.runId);
+          assert.equal(row?.leaseOwner, null, `${run.runId} was released`);
+        }
+        const second = await engine([flow], { ...lease, store: await world.openStore() });
+        await second.resolvePromise(waiting.runId, 'callback', 'done');
+        const done = await Promise.all([waiting, stepping].map((run) => finished(world.store, run.runId)));
+        assert.deepEqual(
+          done.map((r) => r.state),
+          ['succeeded', 'succeeded'],
+        );
+        assert.deepEqual(
+          ['0:slow', '0:after', '1:slow', '1:after'].map((k) => effects.count(k)),
+          [1, 1, 1, 1],
+          'the step that finished within the grace was journaled and is not run again',
+        );
       }));
 
     test('cancel through another engine interrupts the holder at once', () =>

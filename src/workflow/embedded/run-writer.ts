@@ -63,11 +63,18 @@ export class RunWriter {
     await this.afterWaitState(handle, state);
   }
 
-  /** Gives the lease up (shutdown) so another process or a restart resumes the run at once. */
+  /**
+   * Gives the lease up (shutdown) so another process or a restart resumes the run at once. A run
+   * whose row still reads `pending` (a first execution's lazy start) is marked `running` with it:
+   * a takeover this early would otherwise take the journal for empty (RunExecutor.surelyUnstarted
+   * relies on takeovers coming a lease later) and run the finished steps again.
+   */
   async release(handle: RunHandle): Promise<void> {
+    const started =
+      handle.dbState === 'pending' ? { state: 'running' as const, attempt: handle.attempt } : {};
     await this.store.runs.update(
       handle.runId,
-      { leaseOwner: null, leaseExpiresAt: null },
+      { ...started, leaseOwner: null, leaseExpiresAt: null },
       { leaseOwner: this.ownerId },
     );
   }

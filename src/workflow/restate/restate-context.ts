@@ -33,7 +33,7 @@ import {
   type WorkflowContext,
 } from '../context.js';
 import { outcomeValue, stepEntry, type DurableCall, type StepOutcome } from '../journal.js';
-import { errorFromJournal, serializeError, toJournalValue } from '../step-error.js';
+import { errorFromJournal, failedOnTheStore, serializeError, toJournalValue } from '../step-error.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { StepTracker } from './step-tracker.js';
 
@@ -108,6 +108,8 @@ export class RestateDurableContext implements WorkflowContext {
     try {
       outcome = { ok: true, value: toJournalValue(await fn()) };
     } catch (error) {
+      // Thrown out of `ctx.run`, it is not journaled: Restate retries the step.
+      if (failedOnTheStore(error)) throw error;
       outcome = { ok: false, error: serializeError(error) };
     }
     const entry = stepEntry(this.runId, call, outcome, timing(startedMs));

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { StoreUnavailableError } from '../../domain/errors.js';
 import { StepFailedError, TerminalWorkflowError } from '../context.js';
 import { RestateHttp } from './restate-http.js';
 import {
@@ -98,6 +99,27 @@ describe('restate engine', () => {
     assert.deepEqual(
       [entry?.status, entry?.error],
       ['failed', { name: 'CodedError', message: 'failed with CONFLICT', details: { code: 'CONFLICT' } }],
+    );
+  });
+
+  test('a step that fails on an unavailable store is retried, not journaled as failed', async () => {
+    const effects = new Effects();
+    const engine = await world.engine([
+      define('provision', async (ctx) =>
+        ctx.step('write', async () => {
+          effects.hit('write');
+          if (effects.count('write') === 1)
+            throw new StoreUnavailableError('database unavailable: disk full');
+          return 'written';
+        }),
+      ),
+    ]);
+    const { run } = await engine.start(startRequest(await world.newTenant(), 'provision'));
+    const done = await finished(world, run.runId);
+    assert.deepEqual([done.state, done.output, effects.count('write')], ['succeeded', 'written', 2]);
+    assert.deepEqual(
+      (await engine.journal(run.runId)).map((s) => [s.name, s.status]),
+      [['write', 'completed']],
     );
   });
 

@@ -4,9 +4,11 @@
  * whose `partial` says which steps had succeeded and which engine ids exist.
  */
 import { ComputeError } from '../../../domain/compute-error.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Logger } from '../../../domain/logger.js';
 import { DockerApiError, type DockerClient } from './docker-client.js';
 import type { DockerConfig } from './docker-config.js';
+import type { HostPolicy } from './host-policy.js';
 import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from './docker-types.js';
 import { toComputeError } from './docker-errors.js';
 import { LABEL, tenantSelector } from './container-spec.js';
@@ -20,6 +22,10 @@ export interface DockerContext {
   readonly stopTimeoutSeconds: number;
   /** Budget for cleaning up after a failure, when the caller's signal may already be aborted. */
   readonly cleanupTimeoutMs: number;
+  /** The server's keyed hash, for the config-hash labels. */
+  readonly hasher: ConfigHasher;
+  /** What containers may take from the host (bind roots, host addresses). */
+  readonly hostPolicy: HostPolicy;
 }
 
 /** Steps done so far in one call, for `ComputeError.partial`. */

@@ -7,9 +7,10 @@
  * request, so a retry finds it) and renames it once the old one is gone. Names are a convenience:
  * everything is found by the `lessor.tenant-id` label.
  */
-import { configHash } from '../../../domain/canonical-json.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { ComputeRequest } from '../../provider.js';
 import type { ContainerCreateBody, PortBinding } from './docker-types.js';
+import { DEFAULT_HOST_IP } from './host-policy.js';
 import {
   DEFAULT_RESTART_POLICY,
   type DockerConfig,
@@ -30,8 +31,6 @@ export const LABEL = {
   /** JSON `RuntimeInfo`: what describe needs (port names, health check) without the config. */
   runtime: 'lessor.runtime',
 } as const;
-
-export const DEFAULT_HOST_IP = '127.0.0.1';
 
 /** Port names and the health check, recorded on the container so `describe` needs no config. */
 export interface RuntimeInfo {
@@ -56,16 +55,21 @@ export function tenantSelector(tenantId: string): string[] {
   return [`${LABEL.managed}=true`, `${LABEL.tenantId}=${tenantId}`];
 }
 
-export function requestHash(request: ComputeRequest): string {
-  return configHash(request.config);
+/** The `lessor.config-hash` label: the server's keyed hash, never a plain hash of the secrets. */
+export function requestHash(request: ComputeRequest, hash: ConfigHasher): string {
+  return hash(request.config);
 }
 
-/** Per-field hashes, salted with the tenant id so equal secrets do not hash alike across tenants. */
-export function fieldHashes(tenantId: string, config: DockerConfig): Record<string, string> {
+/** Per-field keyed hashes, salted with the tenant id so equal values do not hash alike across tenants. */
+export function fieldHashes(
+  tenantId: string,
+  config: DockerConfig,
+  hash: ConfigHasher,
+): Record<string, string> {
   return Object.fromEntries(
     (Object.entries(config) as [string, unknown][]).map(([field, value]) => [
       field,
-      configHash({ tenantId, value }).slice(0, 12),
+      hash({ tenantId, value }).slice(0, 12),
     ]),
   );
 }
@@ -90,7 +94,7 @@ export function readRuntimeInfo(label: string | undefined): RuntimeInfo {
 export function containerLabels(
   request: ComputeRequest,
   config: DockerConfig,
-  hash: string,
+  hash: ConfigHasher,
 ): Record<string, string> {
   const runtime: RuntimeInfo = {
     ports: (config.ports ?? []).map((p) => ({
@@ -107,13 +111,19 @@ export function containerLabels(
     [LABEL.tenantName]: request.tenant.name,
     [LABEL.generation]: String(request.generation),
     [LABEL.executionId]: request.executionId,
-    [LABEL.configHash]: hash,
-    [LABEL.configFields]: JSON.stringify(fieldHashes(request.tenant.id, config)),
+    [LABEL.configHash]: requestHash(request, hash),
+    [LABEL.configFields]: JSON.stringify(fieldHashes(request.tenant.id, config, hash)),
     [LABEL.runtime]: JSON.stringify(runtime),
   };
 }
 
-export function createBody(request: ComputeRequest, config: DockerConfig, hash: string): ContainerCreateBody {
+/** `binds`: the volumes as the host policy resolved them (host-policy.ts `bindsFor`). */
+export function createBody(
+  request: ComputeRequest,
+  config: DockerConfig,
+  hash: ConfigHasher,
+  binds: readonly string[],
+): ContainerCreateBody {
   const env = { ...config.env, ...config.secretEnv };
   const ports = config.ports ?? [];
   return {
@@ -128,9 +138,7 @@ export function createBody(request: ComputeRequest, config: DockerConfig, hash: 
       ...(config.resources?.cpus !== undefined && { NanoCpus: Math.round(config.resources.cpus * 1e9) }),
       ...(config.resources?.memoryMb !== undefined && { Memory: config.resources.memoryMb * 1024 * 1024 }),
       ...(config.network !== undefined && { NetworkMode: config.network }),
-      ...(config.volumes && {
-        Binds: config.volumes.map((v) => `${v.source}:${v.target}${v.readOnly ? ':ro' : ''}`),
-      }),
+      ...(binds.length > 0 && { Binds: binds }),
     },
   };
 }

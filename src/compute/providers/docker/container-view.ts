@@ -4,7 +4,8 @@
  */
 import type { Endpoint } from '../../../domain/tenant.js';
 import type { ContainerInspect, ContainerSummary } from './docker-types.js';
-import { DEFAULT_HOST_IP, LABEL, portKey, readRuntimeInfo, type RuntimeInfo } from './container-spec.js';
+import { LABEL, portKey, readRuntimeInfo, type RuntimeInfo } from './container-spec.js';
+import { DEFAULT_HOST_IP } from './host-policy.js';
 
 export function labelsOf(container: ContainerSummary | ContainerInspect): Readonly<Record<string, string>> {
   return (isInspect(container) ? container.Config.Labels : container.Labels) ?? {};

@@ -15,6 +15,7 @@ import { ComputeError } from '../../../domain/compute-error.js';
 import { DockerApiError } from './docker-client.js';
 import { asDockerConfig, hasFixedHostPort, type DockerConfig } from './docker-config.js';
 import type { ContainerInspect, ContainerSummary } from './docker-types.js';
+import { bindsFor, planVolumes } from './host-policy.js';
 import type { ComputeRequest, ComputeResult } from '../../provider.js';
 import {
   changedFields,
@@ -52,14 +53,14 @@ export async function converge(
   signal: AbortSignal,
 ): Promise<ComputeResult> {
   const config = asDockerConfig(request.config);
-  const hash = requestHash(request);
+  const hash = requestHash(request, ctx.hasher);
   const progress = new Progress();
   const found = await progress.step('observe', signal, () =>
     ctx.client.listContainers(tenantSelector(request.tenant.id), signal),
   );
   const keep = pickCurrent(found.filter((c) => labelsOf(c)[LABEL.configHash] === hash));
   let stale = found.filter((c) => c !== keep);
-  const changes = reportChanges(request, config, keep, stale);
+  const changes = reportChanges(ctx, request, config, keep, stale);
   const fixedPorts = hasFixedHostPort(config);
   if (fixedPorts && stale.length > 0) {
     await retireAll(ctx, stale, progress, signal);
@@ -77,6 +78,7 @@ export async function converge(
 
 /** What differs from the container being replaced; nothing to report on a first provision. */
 function reportChanges(
+  ctx: DockerContext,
   request: ComputeRequest,
   config: DockerConfig,
   keep: ContainerSummary | undefined,
@@ -84,7 +86,8 @@ function reportChanges(
 ): string[] | undefined {
   const previous = pickCurrent(stale);
   if (previous === undefined) return keep ? [] : undefined;
-  return changedFields(labelsOf(previous)[LABEL.configFields], fieldHashes(request.tenant.id, config));
+  const fields = fieldHashes(request.tenant.id, config, ctx.hasher);
+  return changedFields(labelsOf(previous)[LABEL.configFields], fields);
 }
 
 /** The new container runs and is healthy, but an old one is still there: retry to finish. */
@@ -126,7 +129,7 @@ async function launch(
   const { tenant, generation } = request;
   const name = beside ? transientName(tenant.name, generation, hash) : primaryName(tenant.name);
   await progress.step('preflight', signal, () => preflight(ctx, config, signal));
-  const body = createBody(request, config, hash);
+  const body = createBody(request, config, ctx.hasher, resolvedBinds(ctx, config, tenant.id));
   const created = await progress.step('create', signal, () =>
     createOrAdopt(ctx, tenant.id, name, body, signal),
   );
@@ -147,6 +150,21 @@ async function preflight(ctx: DockerContext, config: DockerConfig, signal: Abort
   if (network !== undefined && !BUILTIN_NETWORK_MODES.has(network) && !network.includes(':')) {
     await ctx.client.inspectNetwork(network, signal);
   }
+}
+
+/**
+ * Bind sources resolved again right before the create (a link may have changed since the config
+ * was validated); the engine gets the resolved paths, so it mounts what was checked.
+ */
+function resolvedBinds(ctx: DockerContext, config: DockerConfig, tenantId: string): string[] {
+  const plan = planVolumes(config.volumes, ctx.hostPolicy);
+  if (plan.problems.length > 0) {
+    const list = plan.problems.map((p) => `${p.path} ${p.message}`).join('; ');
+    throw new ComputeError('INVALID_CONFIG', `invalid docker config: ${list}`, {
+      providerError: { problems: plan.problems },
+    });
+  }
+  return bindsFor(plan.mounts, tenantId);
 }
 
 async function retireAll(

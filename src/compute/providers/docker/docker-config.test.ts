@@ -1,7 +1,9 @@
 /** Pure parts of the docker provider: semantic validation, the create body, labels, endpoints. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { canonicalJson, sha256Hex } from '../../../domain/canonical-json.js';
 import type { JsonObject } from '../../../domain/tenant.js';
+import { testHasher } from '../../../domain/testing/test-hasher.js';
 import {
   changedFields,
   createBody,
@@ -14,6 +16,7 @@ import { endpointsOf, pickCurrent } from './container-view.js';
 import { asDockerConfig, validateDockerConfig } from './docker-config.js';
 import type { ContainerInspect, ContainerSummary } from './docker-types.js';
 import { dockerProviderOptions } from './docker-options.js';
+import { bindsFor, NO_HOST_ACCESS, planVolumes } from './host-policy.js';
 
 const base = { image: 'img:1', ports: [{ containerPort: 8080 }] };
 
@@ -83,7 +86,8 @@ describe('container spec', () => {
     labels: { team: 'x' },
   } as const;
   const request = { tenant, generation: 3, executionId: 'ex-1', config: config as unknown as JsonObject };
-  const body = createBody(request, asDockerConfig(request.config), 'abcdef0123456789');
+  const { mounts } = planVolumes(asDockerConfig(request.config).volumes, NO_HOST_ACCESS);
+  const body = createBody(request, asDockerConfig(request.config), testHasher, bindsFor(mounts, tenant.id));
 
   test('the create body carries image, env (secrets included), limits, ports and binds', () => {
     assert.equal(body.Image, 'img:1');
@@ -97,15 +101,23 @@ describe('container spec', () => {
     assert.equal(body.HostConfig.NanoCpus, 500_000_000);
     assert.equal(body.HostConfig.Memory, 64 * 1024 * 1024);
     assert.deepEqual(body.HostConfig.RestartPolicy, { Name: 'always' });
-    assert.deepEqual(body.HostConfig.Binds, ['data:/data:ro']);
+    assert.deepEqual(body.HostConfig.Binds, ['lessor-tid-1-data:/data:ro'], "the tenant's own volume");
   });
 
   test('labels identify the tenant and never contain secret values', () => {
     assert.equal(body.Labels[LABEL.tenantId], 'tid-1');
     assert.equal(body.Labels[LABEL.generation], '3');
-    assert.equal(body.Labels[LABEL.configHash], 'abcdef0123456789');
+    assert.equal(body.Labels[LABEL.configHash], testHasher(request.config));
     assert.equal(body.Labels.team, 'x');
     assert.doesNotMatch(JSON.stringify(body.Labels), /s3cr3t/);
+  });
+
+  test('label hashes are keyed: none is a plain SHA-256 that a guess of the secret reproduces', () => {
+    const plain = (value: unknown) => sha256Hex(canonicalJson(value));
+    assert.notEqual(body.Labels[LABEL.configHash], plain(request.config).slice(0, 16));
+    const fields = JSON.parse(body.Labels[LABEL.configFields]!) as Record<string, string>;
+    const secretEnv = { tenantId: tenant.id, value: config.secretEnv };
+    assert.notEqual(fields.secretEnv, plain(secretEnv).slice(0, 12));
   });
 
   test('names: steady and transient', () => {
@@ -114,8 +126,10 @@ describe('container spec', () => {
   });
 
   test('changedFields compares per-field hashes; unknown history means everything changed', () => {
-    const before = JSON.stringify(fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '1' } })));
-    const after = fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '2' }, network: 'n' }));
+    const before = JSON.stringify(
+      fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '1' } }), testHasher),
+    );
+    const after = fieldHashes('t', asDockerConfig({ image: 'a', env: { X: '2' }, network: 'n' }), testHasher);
     assert.deepEqual(changedFields(before, after), ['env', 'network']);
     assert.deepEqual(changedFields(undefined, after), ['env', 'image', 'network']);
   });

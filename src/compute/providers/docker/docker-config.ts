@@ -4,7 +4,9 @@
  */
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
+import { CODE_ENV_KEYS } from '../../code-env.js';
 import type { JsonSchema } from '../../provider.js';
+import { hostPolicyProblems, NO_HOST_ACCESS, type HostPolicy, type VolumeSpec } from './host-policy.js';
 
 export type Protocol = 'tcp' | 'udp';
 export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure';
@@ -15,7 +17,7 @@ export interface PortSpec {
   readonly hostPort?: number;
   readonly protocol?: Protocol;
   readonly name?: string;
-  /** Host address to bind; default 127.0.0.1 (never published beyond the host unless asked). */
+  /** Host address to bind; default 127.0.0.1. Any other must be in the `allowedHostIps` option. */
   readonly hostIp?: string;
 }
 
@@ -39,11 +41,7 @@ export interface DockerConfig {
   readonly healthCheck?: HealthCheckSpec;
   readonly restartPolicy?: RestartPolicy;
   readonly network?: string;
-  readonly volumes?: readonly {
-    readonly source: string;
-    readonly target: string;
-    readonly readOnly?: boolean;
-  }[];
+  readonly volumes?: readonly VolumeSpec[];
   readonly labels?: Readonly<Record<string, string>>;
 }
 
@@ -65,12 +63,19 @@ export const DOCKER_CONFIG_SCHEMA: JsonSchema = Object.freeze({
     image: {
       type: 'string',
       minLength: 1,
+      'x-lessor-code': true,
       description: 'Image reference; must already be present on the engine.',
     },
-    command: { type: 'array', items: { type: 'string' }, description: 'Overrides the image command.' },
-    env: { ...stringMap, description: 'Environment variables.' },
+    command: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Overrides the image command.',
+      'x-lessor-code': true,
+    },
+    env: { ...stringMap, description: 'Environment variables.', 'x-lessor-code-keys': CODE_ENV_KEYS },
     secretEnv: {
       ...stringMap,
+      'x-lessor-code-keys': CODE_ENV_KEYS,
       'x-lessor-secret': true,
       writeOnly: true,
       description: 'Secret environment variables.',
@@ -91,7 +96,11 @@ export const DOCKER_CONFIG_SCHEMA: JsonSchema = Object.freeze({
           },
           protocol: { enum: ['tcp', 'udp'], default: 'tcp' },
           name: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$' },
-          hostIp: { type: 'string', default: '127.0.0.1' },
+          hostIp: {
+            type: 'string',
+            default: '127.0.0.1',
+            description: 'Host address to bind; any but 127.0.0.1 must be allowed by the admin.',
+          },
         },
       },
     },
@@ -120,17 +129,30 @@ export const DOCKER_CONFIG_SCHEMA: JsonSchema = Object.freeze({
       enum: ['no', 'always', 'unless-stopped', 'on-failure'],
       default: DEFAULT_RESTART_POLICY,
     },
-    network: { type: 'string', minLength: 1 },
+    network: {
+      type: 'string',
+      minLength: 1,
+      description: "Network name; 'host', 'container:…' and 'ns:…' are refused.",
+    },
     volumes: {
       type: 'array',
+      'x-lessor-code': true,
       items: {
         type: 'object',
         additionalProperties: false,
         required: ['source', 'target'],
         properties: {
-          source: { type: 'string', minLength: 1, description: 'Host path or named volume.' },
+          source: {
+            type: 'string',
+            minLength: 1,
+            description:
+              "Absolute host path under a bind root the admin allowed, or the name of one of the tenant's own volumes.",
+          },
           target: { type: 'string', pattern: '^/' },
-          readOnly: { type: 'boolean', default: false },
+          readOnly: {
+            type: 'boolean',
+            description: 'Default false; a bind under a read-only root is always read-only.',
+          },
         },
       },
     },
@@ -144,10 +166,10 @@ export function asDockerConfig(config: JsonObject): DockerConfig {
 }
 
 /**
- * Semantic checks beyond the schema; written defensively, as they may run on unvalidated input.
- * Paths are relative to `spec.config`, dotted (`ports.1.hostPort`).
+ * Semantic checks beyond the schema, the admin's host policy included; written defensively, as
+ * they may run on unvalidated input. Paths are relative to `spec.config`, dotted (`ports.1.hostPort`).
  */
-export function validateDockerConfig(raw: JsonObject): FieldProblem[] {
+export function validateDockerConfig(raw: JsonObject, policy: HostPolicy = NO_HOST_ACCESS): FieldProblem[] {
   const config = asDockerConfig(raw);
   const problems: FieldProblem[] = [];
   if (typeof config.image !== 'string' || config.image.trim() === '') {
@@ -158,7 +180,7 @@ export function validateDockerConfig(raw: JsonObject): FieldProblem[] {
     ...checkPorts(config),
     ...checkEnv(config),
     ...checkLabels(config),
-    ...checkVolumes(config),
+    ...hostPolicyProblems(config, policy),
   ];
 }
 
@@ -212,14 +234,6 @@ function checkLabels(config: DockerConfig): FieldProblem[] {
   return Object.keys(config.labels ?? {})
     .filter((key) => key.startsWith(RESERVED_LABEL_PREFIX))
     .map((key) => ({ path: `labels.${key}`, message: `the '${RESERVED_LABEL_PREFIX}' prefix is reserved` }));
-}
-
-function checkVolumes(config: DockerConfig): FieldProblem[] {
-  return listOf(config.volumes).flatMap((volume, i) =>
-    typeof volume.source === 'string' && volume.source.includes(':')
-      ? [{ path: `volumes.${i}.source`, message: "must not contain ':'" }]
-      : [],
-  );
 }
 
 /** The array, or empty when the (unvalidated) value is anything else. */

@@ -8,9 +8,15 @@
  * - `cleanupTimeoutMs`: budget for removing a failed new container after an abort (default 30000).
  * - `ping`: check the engine answers when the provider is created (default false, so Lessor starts
  *   while the engine is down; calls then fail with PROVIDER_TEMPORARILY_UNAVAILABLE).
+ * - `allowedBindRoots`: `[{path, writable?: false}]`, the host directories tenants may bind-mount
+ *   from (default none: every bind mount is refused). See host-policy.ts.
+ * - `allowedHostIps`: host addresses besides 127.0.0.1 that published ports may bind (default none).
  */
+import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { ValidationError, type FieldProblem } from '../../../domain/errors.js';
 import { parseDockerHost } from './docker-client.js';
+import type { BindRoot, HostPolicy } from './host-policy.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
@@ -20,6 +26,7 @@ export interface DockerProviderOptions {
   readonly stopTimeoutSeconds: number;
   readonly cleanupTimeoutMs: number;
   readonly ping: boolean;
+  readonly hostPolicy: HostPolicy;
 }
 
 export function dockerProviderOptions(
@@ -44,6 +51,10 @@ export function dockerProviderOptions(
     problems.push({ path: 'stopTimeoutSeconds', message: 'must be an integer ≥ 0' });
   if (!isNonNegativeInt(cleanupTimeoutMs))
     problems.push({ path: 'cleanupTimeoutMs', message: 'must be an integer ≥ 0' });
+  const hostPolicy = {
+    allowedBindRoots: bindRoots(options.allowedBindRoots, problems),
+    allowedHostIps: hostIps(options.allowedHostIps, problems),
+  };
   if (problems.length > 0) throw new ValidationError('invalid docker provider options', problems);
   return {
     host: host as string,
@@ -51,7 +62,39 @@ export function dockerProviderOptions(
     stopTimeoutSeconds: stopTimeoutSeconds as number,
     cleanupTimeoutMs: cleanupTimeoutMs as number,
     ping: options.ping === true,
+    hostPolicy,
   };
+}
+
+function bindRoots(value: unknown, problems: FieldProblem[]): BindRoot[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    problems.push({ path: 'allowedBindRoots', message: 'must be a list of {path, writable?}' });
+    return [];
+  }
+  return value.flatMap((item: unknown, i) => {
+    const root = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+    const extra = Object.keys(root).filter((key) => key !== 'path' && key !== 'writable');
+    const { path, writable = false } = root;
+    const at = `allowedBindRoots.${i}`;
+    if (typeof path !== 'string' || !isAbsolute(path) || path.includes(':') || extra.length > 0) {
+      problems.push({ path: at, message: "must be {path, writable?} with an absolute path without ':'" });
+    } else if (typeof writable !== 'boolean') {
+      problems.push({ path: `${at}.writable`, message: 'must be true or false' });
+    } else {
+      return [{ path, writable }];
+    }
+    return [];
+  });
+}
+
+function hostIps(value: unknown, problems: FieldProblem[]): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((ip) => typeof ip === 'string' && isIP(ip) !== 0)) {
+    problems.push({ path: 'allowedHostIps', message: 'must be a list of IP addresses' });
+    return [];
+  }
+  return value as string[];
 }
 
 function isNonNegativeInt(value: unknown): value is number {

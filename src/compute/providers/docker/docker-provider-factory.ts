@@ -21,6 +21,8 @@ export const dockerProviderFactory: ProviderFactory = {
       logger: settings.logger,
       stopTimeoutSeconds: options.stopTimeoutSeconds,
       cleanupTimeoutMs: options.cleanupTimeoutMs,
+      hasher: settings.hasher,
+      hostPolicy: options.hostPolicy,
     });
   },
 };

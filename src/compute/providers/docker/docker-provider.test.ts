@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { configHash } from '../../../domain/canonical-json.js';
+import { testHasher } from '../../../domain/testing/test-hasher.js';
 import { ComputeError } from '../../../domain/compute-error.js';
 import type { TenantRef } from '../../provider.js';
 import { createBody, LABEL, primaryName, transientName } from './container-spec.js';
@@ -161,7 +161,7 @@ describe('docker provider on Podman', () => {
     const t = tenant('crash');
     const request = computeRequest(t, 1, webConfig('adopted'));
     const client = engineClient();
-    const body = createBody(request, asDockerConfig(request.config), configHash(request.config));
+    const body = createBody(request, asDockerConfig(request.config), testHasher, []);
     const id = await client.createContainer(primaryName(t.name), body, timeout());
     client.close();
     const result = await provider.provision(request, timeout());
@@ -174,11 +174,11 @@ describe('docker provider on Podman', () => {
     const t = tenant('midupd');
     await provider.provision(computeRequest(t, 1, webConfig('old')), timeout());
     const request = computeRequest(t, 2, webConfig('new'));
-    const hash = configHash(request.config);
+    const hash = testHasher(request.config);
     const client = engineClient();
     const id = await client.createContainer(
       transientName(t.name, 2, hash),
-      createBody(request, asDockerConfig(request.config), hash),
+      createBody(request, asDockerConfig(request.config), testHasher, []),
       timeout(),
     );
     client.close();

@@ -52,7 +52,7 @@ export class DockerProvider implements ComputeProvider {
   }
 
   validate(config: JsonObject): readonly FieldProblem[] {
-    return validateDockerConfig(config);
+    return validateDockerConfig(config, this.ctx.hostPolicy);
   }
 
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
@@ -135,7 +135,7 @@ export class DockerProvider implements ComputeProvider {
     request: ComputeRequest,
     signal: AbortSignal,
   ): Promise<ComputeResult> {
-    const problems = validateDockerConfig(request.config);
+    const problems = validateDockerConfig(request.config, this.ctx.hostPolicy);
     if (problems.length > 0) {
       const list = problems.map((p) => `${p.path} ${p.message}`).join('; ');
       throw new ComputeError('INVALID_CONFIG', `invalid docker config: ${list}`, {

@@ -1,8 +1,13 @@
 /**
- * One ECS client per (region, assumed role), created on first use and kept until `close`. Clients
- * hold sockets and cached credentials, nothing about tenants. Base credentials come from the
- * standard AWS chain unless the options pin static ones; `assumeRole` layers STS AssumeRole on top
- * (refreshed before expiry). `@aws-sdk/client-sts` is loaded only when a role is assumed.
+ * One ECS client per (region, assumed role), created on first use. Clients hold sockets and cached
+ * credentials, nothing about tenants. Base credentials come from the standard AWS chain unless the
+ * options pin static ones; `assumeRole` layers STS AssumeRole on top (refreshed before expiry).
+ * `@aws-sdk/client-sts` is loaded only when a role is assumed.
+ *
+ * The pool is bounded: tenants choose region, role, external id and session name, so the set of
+ * keys is open-ended. At most `capacity` clients are kept, least recently used evicted first; an
+ * evicted client is destroyed once no call holds it (`use`), so an in-flight operation never loses
+ * its sockets. The next use of an evicted key makes a new client (and assumes the role again).
  */
 import type * as StsSdk from '@aws-sdk/client-sts';
 import { sdkEcsApi, type EcsApi, type EcsModule } from './ecs-api.js';
@@ -23,17 +28,58 @@ export interface EcsClientTarget {
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
 const DEFAULT_SESSION_NAME = 'lessor';
+/** Clients kept at most; a deployment rarely uses more than a few regions and roles. */
+export const DEFAULT_POOL_CAPACITY = 32;
+
+interface Slot {
+  readonly entry: Promise<PoolEntry>;
+  /** Calls of `use` running with this client. */
+  users: number;
+  /** Out of the pool: destroy once `users` drops to 0. */
+  evicted: boolean;
+}
 
 export class EcsClients {
-  private readonly pool = new Map<string, Promise<PoolEntry>>();
+  /** Insertion order is recency: a used slot is moved to the end, the first one is evicted. */
+  private readonly pool = new Map<string, Slot>();
 
   constructor(
     private readonly ecs: EcsModule,
     private readonly loadSts: () => Promise<StsModule>,
     private readonly options: EcsOptions,
-  ) {}
+    private readonly capacity = DEFAULT_POOL_CAPACITY,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be ≥ 1');
+  }
 
-  async api(target: EcsClientTarget): Promise<EcsApi> {
+  /** Runs `fn` with the client for `target`; the client is not destroyed while `fn` runs. */
+  async use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T> {
+    const slot = this.acquire(target);
+    slot.users++;
+    try {
+      return await fn((await slot.entry).api);
+    } finally {
+      slot.users--;
+      if (slot.evicted && slot.users === 0) destroy(slot);
+    }
+  }
+
+  /** Clients currently pooled (evicted ones still finishing a call excluded). */
+  get size(): number {
+    return this.pool.size;
+  }
+
+  async close(): Promise<void> {
+    const slots = [...this.pool.values()];
+    this.pool.clear();
+    await Promise.allSettled(slots.map((slot) => slot.entry));
+    for (const slot of slots) {
+      slot.evicted = true;
+      destroy(slot);
+    }
+  }
+
+  private acquire(target: EcsClientTarget): Slot {
     const region = target.region ?? this.options.region;
     const role = target.assumeRole;
     const key = JSON.stringify([
@@ -42,19 +88,29 @@ export class EcsClients {
       role?.externalId ?? null,
       role?.sessionName ?? null,
     ]);
-    let entry = this.pool.get(key);
-    if (entry === undefined) {
-      entry = this.connect(region, role);
-      this.pool.set(key, entry);
-      entry.catch(() => this.pool.delete(key));
+    const found = this.pool.get(key);
+    if (found !== undefined) {
+      this.pool.delete(key);
+      this.pool.set(key, found);
+      return found;
     }
-    return (await entry).api;
+    const slot: Slot = { entry: this.connect(region, role), users: 0, evicted: false };
+    this.pool.set(key, slot);
+    slot.entry.catch(() => {
+      if (this.pool.get(key) === slot) this.pool.delete(key);
+    });
+    this.evictOverflow();
+    return slot;
   }
 
-  async close(): Promise<void> {
-    const entries = await Promise.allSettled(this.pool.values());
-    this.pool.clear();
-    for (const entry of entries) if (entry.status === 'fulfilled') entry.value.destroy();
+  /** Drops least recently used slots beyond capacity; idle ones are destroyed at once. */
+  private evictOverflow(): void {
+    for (const [key, slot] of this.pool) {
+      if (this.pool.size <= this.capacity) return;
+      this.pool.delete(key);
+      slot.evicted = true;
+      if (slot.users === 0) destroy(slot);
+    }
   }
 
   private async connect(region: string | undefined, role: AssumeRole | undefined): Promise<PoolEntry> {
@@ -88,6 +144,13 @@ export class EcsClients {
 interface PoolEntry {
   readonly api: EcsApi;
   readonly destroy: () => void;
+}
+
+function destroy(slot: Slot): void {
+  slot.entry.then(
+    (entry) => entry.destroy(),
+    () => undefined,
+  );
 }
 
 interface StsHandle {

@@ -3,6 +3,7 @@
  * compute layer after the provider defaults are merged. Secret fields are declared inline (the
  * redactor does not follow `$ref`).
  */
+import { CODE_ENV_KEYS } from '../../code-env.js';
 import type { JsonSchema } from '../../provider.js';
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
@@ -11,13 +12,23 @@ const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 const arn = { type: 'string', pattern: '^arn:aws[a-z-]*:' } as const;
 
 const containerProperties = {
-  image: { ...nonEmpty, description: 'Image to run; Lessor registers a task definition per config change.' },
-  command: { type: 'array', items: { type: 'string' }, description: 'Overrides the image command.' },
+  image: {
+    ...nonEmpty,
+    description: 'Image to run; Lessor registers a task definition per config change.',
+    'x-lessor-code': true,
+  },
+  command: {
+    type: 'array',
+    items: { type: 'string' },
+    description: 'Overrides the image command.',
+    'x-lessor-code': true,
+  },
   cpu: { type: 'integer', minimum: 128, description: 'Task CPU units (1024 = 1 vCPU).' },
   memory: { type: 'integer', minimum: 128, description: 'Task memory in MiB.' },
-  env: { ...stringMap, description: 'Environment variables.' },
+  env: { ...stringMap, description: 'Environment variables.', 'x-lessor-code-keys': CODE_ENV_KEYS },
   secretEnv: {
     ...stringMap,
+    'x-lessor-code-keys': CODE_ENV_KEYS,
     'x-lessor-secret': true,
     writeOnly: true,
     description: 'Secret environment variables (plain values in the task definition; prefer `secrets`).',
@@ -45,7 +56,11 @@ const containerProperties = {
 } as const;
 
 const serviceProperties = {
-  taskDefinitionArn: { ...nonEmpty, description: 'Use this task definition (ARN or family:revision) as is.' },
+  taskDefinitionArn: {
+    ...nonEmpty,
+    description: 'Use this task definition (ARN or family:revision) as is.',
+    'x-lessor-code': true,
+  },
   cluster: { ...nonEmpty, default: 'default', description: 'Cluster name or ARN.' },
   desiredCount: { type: 'integer', minimum: 0, default: 1 },
   launchType: { enum: ['FARGATE', 'EC2'], default: 'FARGATE' },

@@ -6,6 +6,7 @@
  */
 import { ValidationError, type FieldProblem } from '../../../domain/errors.js';
 import type { ProviderSettings } from '../../provider.js';
+import { parseAllowLists, type EcsAllowLists } from './ecs-allow-list.js';
 
 export interface StaticCredentials {
   readonly accessKeyId: string;
@@ -26,6 +27,8 @@ export interface EcsOptions {
   readonly waitTimeoutMs: number;
   /** `retryAfterMs` of RATE_LIMITED (AWS sends no Retry-After). */
   readonly retryAfterMs: number;
+  /** What tenants may name beyond the provider's defaults (ecs-allow-list.ts); nothing by default. */
+  readonly allowed: EcsAllowLists;
 }
 
 export const ECS_OPTION_DEFAULTS = { maxAttempts: 3, pollIntervalMs: 5000, retryAfterMs: 5000 } as const;
@@ -47,6 +50,7 @@ export function parseEcsOptions(settings: Pick<ProviderSettings, 'options' | 'ti
     pollIntervalMs: int('pollIntervalMs') ?? ECS_OPTION_DEFAULTS.pollIntervalMs,
     waitTimeoutMs: int('waitTimeoutMs') ?? Math.max(1000, Math.floor(settings.timeoutMs * 0.9)),
     retryAfterMs: int('retryAfterMs') ?? ECS_OPTION_DEFAULTS.retryAfterMs,
+    allowed: parseAllowLists(o.allowed, problems),
   };
   if (problems.length > 0) throw new ValidationError('invalid ecs provider options', problems);
   return Object.freeze(options);

@@ -4,6 +4,7 @@
  * only when a tenant's config assumes a role.
  */
 import type { ComputeProvider, ProviderFactory, ProviderSettings } from '../../provider.js';
+import { ecsPolicy } from './ecs-allow-list.js';
 import { EcsClients } from './ecs-clients.js';
 import { parseEcsOptions } from './ecs-options.js';
 import { EcsProvider } from './ecs-provider.js';
@@ -14,6 +15,11 @@ export const ecsProviderFactory: ProviderFactory = {
     const options = parseEcsOptions(settings);
     const ecs = await import('@aws-sdk/client-ecs');
     const clients = new EcsClients(ecs, () => import('@aws-sdk/client-sts'), options);
-    return new EcsProvider({ clients, options, logger: settings.logger });
+    const policy = ecsPolicy({
+      allowed: options.allowed,
+      defaults: settings.defaults,
+      region: options.region,
+    });
+    return new EcsProvider({ clients, options, policy, logger: settings.logger, hasher: settings.hasher });
   },
 };

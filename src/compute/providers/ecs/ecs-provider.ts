@@ -9,8 +9,8 @@
  * - delete: scale to 0, DeleteService (force), wait until INACTIVE; absent already → success.
  * - a service with our name but another tenant's tag (or none) is never touched: CONFLICT.
  */
-import { configHash } from '../../../domain/canonical-json.js';
 import { ComputeError } from '../../../domain/compute-error.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { Logger } from '../../../domain/logger.js';
 import type { JsonObject } from '../../../domain/tenant.js';
@@ -23,6 +23,7 @@ import type {
   ObservedRuntime,
   TenantRef,
 } from '../../provider.js';
+import { allowListProblems, type EcsPolicy } from './ecs-allow-list.js';
 import type { EcsApi, EcsService } from './ecs-api.js';
 import type { EcsClientTarget } from './ecs-clients.js';
 import { ECS_CONFIG_SCHEMA } from './ecs-config-schema.js';
@@ -44,14 +45,19 @@ import {
 import { ensureTaskDefinition } from './task-definitions.js';
 
 export interface EcsClientPool {
-  api(target: EcsClientTarget): Promise<EcsApi>;
+  /** Runs `fn` with the client for `target`, which stays usable until `fn` settles. */
+  use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export interface EcsProviderDeps {
   readonly clients: EcsClientPool;
   readonly options: EcsOptions;
+  /** Which roles, secrets, clusters… a tenant may name (ecs-allow-list.ts). */
+  readonly policy: EcsPolicy;
   readonly logger: Logger;
+  /** The server's keyed hash, for the config-hash tags. */
+  readonly hasher: ConfigHasher;
 }
 
 /** Errors meaning "the service (or its whole cluster) is not there". */
@@ -70,26 +76,31 @@ export class EcsProvider implements ComputeProvider {
   }
 
   validate(config: JsonObject): readonly FieldProblem[] {
-    return validateEcsConfig(config);
+    return [...validateEcsConfig(config), ...allowListProblems(config, this.deps.policy)];
   }
 
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     return this.guard(signal, async () => {
-      const { resources, endpoints } = await this.converge(request, signal);
+      const converged = (api: EcsApi) => this.converge(api, request, signal);
+      const { resources, endpoints } = await this.withApi(request.config, converged);
       return { resources, endpoints };
     });
   }
 
   update(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
-    return this.guard(signal, () => this.converge(request, signal));
+    return this.guard(signal, () =>
+      this.withApi(request.config, (api) => this.converge(api, request, signal)),
+    );
   }
 
   delete(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
-    return this.guard(signal, () => this.remove(request, signal));
+    return this.guard(signal, () => this.withApi(request.config, (api) => this.remove(api, request, signal)));
   }
 
   describe(request: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
-    return this.guard(signal, () => this.observe(request, signal));
+    return this.guard(signal, () =>
+      this.withApi(request.config, (api) => this.observe(api, request, signal)),
+    );
   }
 
   mapError(error: unknown): ComputeError {
@@ -100,15 +111,15 @@ export class EcsProvider implements ComputeProvider {
     await this.deps.clients.close();
   }
 
-  private async converge(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+  private async converge(api: EcsApi, request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     const config = asEcsConfig(request.config);
-    const api = await this.deps.clients.api(config);
     const name = serviceName(request.tenant);
     const current = live(await api.findService(config.cluster, name, signal));
     if (current !== undefined) assertUsable(current, request.tenant, config.cluster);
-    const taskDefinition = await ensureTaskDefinition(api, request, config, signal, this.logger);
+    const { hasher } = this.deps;
+    const taskDefinition = await ensureTaskDefinition(api, request, config, signal, this.logger, hasher);
     const tags = withEndpointTag(
-      lessorTags(request, configHash(request.config), config.tags),
+      lessorTags(request, hasher(request.config), config.tags),
       config.endpointUrl,
     );
     const desired = desiredService(request, config, taskDefinition.arn, tags);
@@ -155,9 +166,8 @@ export class EcsProvider implements ComputeProvider {
     return [...update.changes, ...(userTagsChanged ? ['tags'] : [])];
   }
 
-  private async remove(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+  private async remove(api: EcsApi, request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
     const config = asEcsConfig(request.config);
-    const api = await this.deps.clients.api(config);
     const name = serviceName(request.tenant);
     const current = live(await ifPresent(api.findService(config.cluster, name, signal)));
     if (current === undefined) return { resources: {}, endpoints: [] };
@@ -179,9 +189,12 @@ export class EcsProvider implements ComputeProvider {
   }
 
   /** Looks in the tenant's own cluster, region and role: the effective config says where. */
-  private async observe({ tenant, config }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
+  private async observe(
+    api: EcsApi,
+    { tenant, config }: DescribeRequest,
+    signal: AbortSignal,
+  ): Promise<ObservedRuntime> {
     const location = locationOf(config);
-    const api = await this.deps.clients.api(location);
     const service = live(await ifPresent(api.findService(location.cluster, serviceName(tenant), signal)));
     const absent = {
       exists: false,
@@ -211,6 +224,21 @@ export class EcsProvider implements ComputeProvider {
         desired: rollout.desired,
       },
     };
+  }
+
+  /**
+   * Runs `fn` with the client for the config's region and role — only once the policy allows every
+   * value the config names: choosing the region and assuming the role act with Lessor's credentials.
+   */
+  private async withApi<T>(config: JsonObject, fn: (api: EcsApi) => Promise<T>): Promise<T> {
+    const problems = allowListProblems(config, this.deps.policy);
+    if (problems.length > 0) {
+      const list = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+      throw new ComputeError('INVALID_CONFIG', `ecs config not allowed: ${list}`, {
+        providerError: { problems },
+      });
+    }
+    return this.deps.clients.use(locationOf(config), fn);
   }
 
   private waitOptions(config: EcsConfig) {

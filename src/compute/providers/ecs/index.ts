@@ -4,7 +4,8 @@
  *
  * Options (`compute.providers.ecs`): `region`, `endpoint`, `credentials` (tests only; otherwise the
  * AWS chain), `maxAttempts` (3), `pollIntervalMs` (5000), `waitTimeoutMs` (90 % of the provider
- * timeout), `retryAfterMs` (5000). See docs/providers/ecs.md.
+ * timeout), `retryAfterMs` (5000), `allowed` (allow-lists of what tenants may name beyond the
+ * provider defaults: ecs-allow-list.ts). See docs/providers/ecs.md.
  */
 export { ecsProviderFactory } from './ecs-provider-factory.js';
 export { ECS_CONFIG_SCHEMA } from './ecs-config-schema.js';

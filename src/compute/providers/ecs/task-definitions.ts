@@ -2,9 +2,10 @@
  * The task definition a tenant runs: either the one the config names, or a revision of the family
  * `lessor-<tenant-name>` that Lessor registers from `image`/`cpu`/`memory`/`env`/… Registration is
  * idempotent: the newest ACTIVE revisions are checked for one tagged with this tenant and the same
- * content hash before a new revision is registered, so a retry (or an unchanged update) reuses it.
+ * content hash (keyed: the server's hasher) before a new revision is registered, so a retry (or an
+ * unchanged update) reuses it.
  */
-import { configHash } from '../../../domain/canonical-json.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Logger } from '../../../domain/logger.js';
 import type { ComputeRequest } from '../../provider.js';
 import type { EcsApi, RegisterTaskDefinitionInput } from './ecs-api.js';
@@ -26,13 +27,14 @@ export async function ensureTaskDefinition(
   config: EcsConfig,
   signal: AbortSignal,
   logger: Logger,
+  hash: ConfigHasher,
 ): Promise<ResolvedTaskDefinition> {
   if (config.taskDefinitionArn !== undefined) return { arn: config.taskDefinitionArn, registered: false };
   const input = taskDefinitionInput(config, taskFamily(request.tenant));
-  const hash = configHash(input);
-  const existing = await findRevision(api, input.family ?? '', request.tenant.id, hash, signal);
+  const contentHash = hash(input);
+  const existing = await findRevision(api, input.family ?? '', request.tenant.id, contentHash, signal);
   if (existing !== undefined) return { arn: existing, registered: false };
-  const tags = toAwsTags(lessorTags(request, hash, config.tags));
+  const tags = toAwsTags(lessorTags(request, contentHash, config.tags));
   const arn = await api.registerTaskDefinition({ ...input, tags }, signal);
   logger.info(
     { tenantId: request.tenant.id, executionId: request.executionId, taskDefinitionArn: arn },

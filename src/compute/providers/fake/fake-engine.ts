@@ -15,7 +15,6 @@ export interface FakeRuntime {
   readonly tenantName: string;
   readonly generation: number;
   readonly executionId: string;
-  readonly configHash: string;
   readonly config: JsonObject;
   readonly volumeId: string | null;
   readonly runtimeId: string | null;

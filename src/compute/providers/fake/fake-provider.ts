@@ -5,7 +5,7 @@
  * reads the engine, every failure leaves as a ComputeError.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { configHash } from '../../../domain/canonical-json.js';
+import { deepEqualJson } from '../../../domain/canonical-json.js';
 import { ComputeError } from '../../../domain/compute-error.js';
 import { errorMessage, type FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
@@ -88,7 +88,7 @@ export class FakeProvider implements ComputeProvider {
       generation: runtime.generation,
       resources: resourcesOf(runtime),
       endpoints: complete ? endpointsOf(runtime) : [],
-      details: { executionId: runtime.executionId, configHash: runtime.configHash },
+      details: { executionId: runtime.executionId },
     };
   }
 
@@ -189,7 +189,6 @@ function base(request: ComputeRequest): Omit<FakeRuntime, 'volumeId' | 'runtimeI
     tenantName: request.tenant.name,
     generation: request.generation,
     executionId: request.executionId,
-    configHash: configHash(request.config),
     config: request.config,
   };
 }
@@ -213,5 +212,5 @@ function endpointsOf(runtime: FakeRuntime): { name: string; url: string }[] {
 /** Top-level config keys whose value differs (what an update reports as changed). */
 function changedKeys(before: JsonObject, after: JsonObject): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].filter((k) => configHash(before[k] ?? null) !== configHash(after[k] ?? null)).sort();
+  return [...keys].filter((k) => !deepEqualJson(before[k] ?? null, after[k] ?? null)).sort();
 }

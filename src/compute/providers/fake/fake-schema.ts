@@ -2,6 +2,7 @@
 import { COMPUTE_ERROR_CODES, type ComputeErrorCode } from '../../../domain/compute-error.js';
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
+import { CODE_ENV_KEYS } from '../../code-env.js';
 import type { JsonSchema } from '../../provider.js';
 
 export type FakeOperation = 'provision' | 'update' | 'delete';
@@ -50,9 +51,14 @@ export const FAKE_CONFIG_SCHEMA: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    image: { type: 'string', minLength: 1 },
-    env: stringMap,
-    secretEnv: { ...stringMap, 'x-lessor-secret': true, writeOnly: true },
+    image: { type: 'string', minLength: 1, 'x-lessor-code': true },
+    env: { ...stringMap, 'x-lessor-code-keys': CODE_ENV_KEYS },
+    secretEnv: {
+      ...stringMap,
+      'x-lessor-secret': true,
+      writeOnly: true,
+      'x-lessor-code-keys': CODE_ENV_KEYS,
+    },
     ports: {
       type: 'array',
       items: {

@@ -18,6 +18,8 @@ export interface SpawnSpec {
   readonly cwd?: string | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly logPath: string;
+  /** Switch to this uid/gid (no supplementary groups) before exec; needs root. */
+  readonly runAs?: { readonly uid: number; readonly gid: number };
 }
 
 /** Starts a detached process group leader whose output goes to `logPath`; resolves once it runs. */
@@ -31,6 +33,7 @@ export async function spawnDetached(spec: SpawnSpec): Promise<ProcessIdentity> {
       stdio: ['ignore', logFd, logFd],
       cwd: spec.cwd,
       env: spec.env,
+      ...(spec.runAs !== undefined && { uid: spec.runAs.uid, gid: spec.runAs.gid }),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

@@ -3,10 +3,11 @@
  * `stdout.log`, `PORT` and `LESSOR_*` identity variables in its environment) and the record that
  * makes it findable again after a restart.
  */
-import { configHash } from '../../../domain/canonical-json.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Endpoint } from '../../../domain/tenant.js';
 import type { ComputeRequest } from '../../provider.js';
 import { spawnDetached } from './process-control.js';
+import type { RunAs } from './process-options.js';
 import type { ProcessConfig } from './process-schema.js';
 import { ensureDir, logFile, type RuntimeRecord } from './process-state.js';
 
@@ -18,6 +19,8 @@ export async function launchRuntime(
   dir: string,
   request: ComputeRequest,
   port: number,
+  hash: ConfigHasher,
+  runAs?: RunAs,
 ): Promise<RuntimeRecord> {
   const config = request.config as unknown as ProcessConfig;
   await ensureDir(dir);
@@ -26,6 +29,7 @@ export async function launchRuntime(
     cwd: config.cwd,
     env: environmentFor(request, port),
     logPath: logFile(dir),
+    ...(runAs !== undefined && { runAs }),
   });
   return {
     version: 1,
@@ -35,8 +39,8 @@ export async function launchRuntime(
     generation: request.generation,
     executionId: request.executionId,
     port,
-    configHash: configHash(request.config),
-    fieldHashes: Object.fromEntries(Object.entries(request.config).map(([k, v]) => [k, configHash(v)])),
+    configHash: hash(request.config),
+    fieldHashes: Object.fromEntries(Object.entries(request.config).map(([k, v]) => [k, hash(v)])),
     healthCheck: config.healthCheck ?? null,
     startedAt: new Date().toISOString(),
   };

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ComputeError } from '../../../domain/compute-error.js';
+import { testHasher } from '../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../domain/tenant.js';
 import type { ComputeRequest } from '../../provider.js';
 import { runProviderConformance } from '../../testing/provider-conformance.js';
-import { findTenantProcesses, ProcessProvider } from './index.js';
+import { findTenantProcesses, parseProcessOptions, ProcessProvider } from './index.js';
 import { pickFreePort, spawnDetached } from './process-control.js';
 import { readRecord, writeRecord } from './process-state.js';
 
@@ -23,7 +24,7 @@ const serverConfig = (mode: string, extra: JsonObject = {}): JsonObject => ({
   healthCheck,
   ...extra,
 });
-const makeProvider = async () => new ProcessProvider({ dataDir, stopGraceMs: 1_000 });
+const makeProvider = async () => new ProcessProvider({ dataDir, stopGraceMs: 1_000, hasher: testHasher });
 
 async function probe(url: string, expected: string): Promise<void> {
   const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
@@ -87,6 +88,48 @@ describe('process provider specifics', () => {
       return true;
     });
     assert.equal((await findTenantProcesses(tenants.at(-1)!.id)).length, 0);
+  });
+
+  test('a failing health check keeps the process output out of the error; it stays in stdout.log', async () => {
+    newTenant();
+    const provider = await makeProvider();
+    const marker = `app-output-${randomUUID()}`;
+    const config = {
+      command: [process.execPath, '-e', `console.log(${JSON.stringify(marker)}); setTimeout(()=>{}, 60000)`],
+      healthCheck: { ...healthCheck, retries: 3 },
+    };
+    const error = await provider.provision(newRequest(config), signal()).then(
+      () => assert.fail('provision should fail its health check'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof ComputeError);
+    assert.equal(error.code, 'HEALTH_CHECK_FAILED');
+    assert.doesNotMatch(JSON.stringify({ ...error.toJSON(), message: error.message }), new RegExp(marker));
+    const log = await readFile(join(dataDir, 'process', tenants.at(-1)!.name, 'stdout.log'), 'utf8');
+    assert.match(log, new RegExp(marker), 'the process did print the marker');
+  });
+
+  test('runAs: tenant commands run under the configured uid and gid, without supplementary groups', async () => {
+    newTenant();
+    const runAs = { uid: 65534, gid: 65534 };
+    if (process.getuid?.() !== 0) {
+      assert.throws(() => parseProcessOptions({ runAs }), /needs Lessor to run as root/);
+      return;
+    }
+    const provider = new ProcessProvider({ dataDir, stopGraceMs: 1_000, runAs, hasher: testHasher });
+    const result = await provider.provision(newRequest(serverConfig('nobody')), signal());
+    await probe(result.endpoints[0]!.url, 'nobody');
+    const status = await readFile(`/proc/${result.resources.pid ?? '?'}/status`, 'utf8');
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(status)?.[1]?.trim().split(/\s+/);
+    assert.deepEqual(field('Uid'), ['65534', '65534', '65534', '65534']);
+    assert.deepEqual(field('Gid'), ['65534', '65534', '65534', '65534']);
+    assert.deepEqual(field('Groups'), ['']);
+    await provider.delete(newRequest(serverConfig('nobody')), signal());
+    assert.equal(
+      (await findTenantProcesses(tenants.at(-1)!.id)).length,
+      0,
+      'root stops the switched process',
+    );
   });
 
   test('a fixed port is reused by an update, which stops the old process first', async () => {

@@ -11,8 +11,8 @@
  * - delete stops the process group (SIGTERM, SIGKILL after a grace) and removes the directory.
  * - Calls for one tenant are serialised within a provider instance.
  */
-import { configHash } from '../../../domain/canonical-json.js';
 import { ComputeError } from '../../../domain/compute-error.js';
+import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
 import type {
@@ -28,9 +28,9 @@ import { probeOnce, waitHealthy } from './health-check.js';
 import { findTenantGroupLeaders, isAlive, pickFreePort, stopProcessGroup } from './process-control.js';
 import { endpointsOf, launchRuntime, resourcesOf } from './process-launch.js';
 import { mapProcessError } from './process-errors.js';
+import type { RunAs } from './process-options.js';
 import { PROCESS_CONFIG_SCHEMA, validateProcessConfig, type ProcessConfig } from './process-schema.js';
 import {
-  logTail,
   readRecord,
   removeRecord,
   removeTenantDir,
@@ -43,10 +43,14 @@ import {
 export interface ProcessProviderOptions {
   /** Lessor's data directory; state goes to `<dataDir>/process/<tenant-name>/`. */
   readonly dataDir: string;
+  /** The server's keyed hash, for the config hashes in runtime records (never a plain hash). */
+  readonly hasher: ConfigHasher;
   /** SIGTERM → SIGKILL grace when stopping a process. Default 3000 ms. */
   readonly stopGraceMs?: number;
   /** Without a health check: how long the process must stay up to count as started. Default 300 ms. */
   readonly startupGraceMs?: number;
+  /** Run tenant commands under this uid/gid (Lessor must be root); default: Lessor's own user. */
+  readonly runAs?: RunAs;
 }
 
 const NO_RUNTIME: ObservedRuntime = {
@@ -159,7 +163,8 @@ export class ProcessProvider implements ComputeProvider {
       );
     }
     const live = current && (await isAlive(current)) ? current : undefined;
-    if (live && live.configHash === configHash(request.config) && (await this.keepsRunning(live, signal))) {
+    const sameConfig = live?.configHash === this.options.hasher(request.config);
+    if (live && sameConfig && (await this.keepsRunning(live, signal))) {
       return this.adopt(dir, live, request);
     }
     return this.replace(dir, request, live, signal);
@@ -189,7 +194,7 @@ export class ProcessProvider implements ComputeProvider {
     if (live && live.port === port) await stopProcessGroup(live, this.stopGraceMs);
     const staged = live !== undefined && live.port !== port;
     const slot: RecordSlot = staged ? 'runtime.next' : 'runtime';
-    const record = await launchRuntime(dir, request, port);
+    const record = await launchRuntime(dir, request, port, this.options.hasher, this.options.runAs);
     await writeRecord(dir, slot, record);
     await this.mustBecomeHealthy(dir, record, slot, signal);
     if (staged) await this.switchOver(dir, live, record);
@@ -213,7 +218,11 @@ export class ProcessProvider implements ComputeProvider {
     await removeRecord(dir, 'runtime.retiring');
   }
 
-  /** Health check (or, without one, survival of the start-up grace); on failure the process is killed. */
+  /**
+   * Health check (or, without one, survival of the start-up grace); on failure the process is killed.
+   * The error never carries the process's output: it is application data that may hold secrets, and
+   * errors reach viewers (execution records, callbacks, events). The output stays in `stdout.log`.
+   */
   private async mustBecomeHealthy(
     dir: string,
     record: RuntimeRecord,
@@ -229,14 +238,7 @@ export class ProcessProvider implements ComputeProvider {
     throw new ComputeError(
       'HEALTH_CHECK_FAILED',
       `tenant process ${record.pid} is not healthy: ${outcome.reason}`,
-      {
-        providerError: {
-          pid: record.pid,
-          port: record.port,
-          exited: outcome.exited,
-          log: await logTail(dir),
-        },
-      },
+      { providerError: { pid: record.pid, port: record.port, exited: outcome.exited } },
     );
   }
 

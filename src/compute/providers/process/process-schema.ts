@@ -2,6 +2,7 @@
 import { isAbsolute } from 'node:path';
 import type { FieldProblem } from '../../../domain/errors.js';
 import type { JsonObject } from '../../../domain/tenant.js';
+import { CODE_ENV_KEYS } from '../../code-env.js';
 import type { JsonSchema } from '../../provider.js';
 
 export interface HealthCheckConfig {
@@ -27,6 +28,8 @@ export interface ProcessConfig {
 
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const ENV_NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** Loader and interpreter hooks (NODE_OPTIONS, LD_PRELOAD, PATH…) are code: admin only. */
+const hooksAdminOnly = { 'x-lessor-privileged-keys': CODE_ENV_KEYS, 'x-lessor-code-keys': CODE_ENV_KEYS };
 
 export const PROCESS_CONFIG_SCHEMA: JsonSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -38,14 +41,23 @@ export const PROCESS_CONFIG_SCHEMA: JsonSchema = {
   properties: {
     command: {
       type: 'array',
+      'x-lessor-privileged': true,
+      'x-lessor-code': true,
       minItems: 1,
       items: { type: 'string', minLength: 1 },
       description: 'executable and arguments',
     },
-    cwd: { type: 'string', minLength: 1, description: 'absolute working directory' },
-    env: { ...stringMap, propertyNames: { pattern: ENV_NAME } },
+    cwd: {
+      type: 'string',
+      minLength: 1,
+      description: 'absolute working directory',
+      'x-lessor-privileged': true,
+      'x-lessor-code': true,
+    },
+    env: { ...stringMap, propertyNames: { pattern: ENV_NAME }, ...hooksAdminOnly },
     secretEnv: {
       ...stringMap,
+      ...hooksAdminOnly,
       propertyNames: { pattern: ENV_NAME },
       'x-lessor-secret': true,
       writeOnly: true,

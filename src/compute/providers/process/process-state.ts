@@ -6,7 +6,7 @@
  * `stdout.log`. Records are written atomically (temp file + rename).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HealthCheckConfig } from './process-schema.js';
 
@@ -22,8 +22,9 @@ export interface RuntimeRecord {
   readonly generation: number;
   readonly executionId: string;
   readonly port: number;
+  /** Keyed hash of the effective config (the server's hasher: no plain hash of secrets on disk). */
   readonly configHash: string;
-  /** Hash per top-level config field: what an update reports as changed, with no secret on disk. */
+  /** Keyed hash per top-level config field: what an update reports as changed. */
   readonly fieldHashes: Readonly<Record<string, string>>;
   readonly healthCheck: HealthCheckConfig | null;
   readonly startedAt: string;
@@ -31,6 +32,13 @@ export interface RuntimeRecord {
 
 export function tenantDir(dataDir: string, tenantName: string): string {
   return join(dataDir, 'process', tenantName);
+}
+
+/** `<dataDir>/process`, Lessor's user's alone (0700), tightened when an older one is looser. */
+export async function secureStateRoot(dataDir: string): Promise<void> {
+  const root = join(dataDir, 'process');
+  await mkdir(root, { recursive: true, mode: 0o700 });
+  await chmod(root, 0o700);
 }
 
 export function logFile(dir: string): string {
@@ -52,7 +60,7 @@ export async function readRecord(dir: string, slot: RecordSlot): Promise<Runtime
 }
 
 export async function writeRecord(dir: string, slot: RecordSlot, record: RuntimeRecord): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = join(dir, `.${slot}.${randomBytes(4).toString('hex')}.tmp`);
   await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, join(dir, `${slot}.json`));
@@ -64,16 +72,6 @@ export async function removeRecord(dir: string, slot: RecordSlot): Promise<void>
 
 export async function removeTenantDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-}
-
-/** The last `bytes` of the tenant's log (for health-check failures). */
-export async function logTail(dir: string, bytes = 2048): Promise<string> {
-  try {
-    const text = await readFile(logFile(dir), 'utf8');
-    return text.slice(-bytes);
-  } catch {
-    return '';
-  }
 }
 
 export function isErrno(error: unknown, code: string): boolean {

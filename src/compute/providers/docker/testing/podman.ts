@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../../../../domain/logger.js';
+import { testHasher } from '../../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../../domain/tenant.js';
 import type { ComputeRequest, TenantRef } from '../../../provider.js';
 import { DockerClient, parseDockerHost } from '../docker-client.js';
@@ -61,6 +62,7 @@ export async function makeProvider(options: Record<string, unknown> = {}): Promi
     timeoutMs: 60_000,
     dataDir: '/tmp',
     logger: silentLogger,
+    hasher: testHasher,
   }) as Promise<DockerProvider>;
 }
 

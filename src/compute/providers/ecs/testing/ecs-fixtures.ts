@@ -3,11 +3,16 @@
  * AWS chain), fast polling, and request builders.
  */
 import { silentLogger } from '../../../../domain/logger.js';
+import { testHasher } from '../../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../../domain/tenant.js';
 import type { ComputeProvider, ComputeRequest, ProviderSettings, TenantRef } from '../../../provider.js';
+import { ALLOW_LISTS } from '../ecs-allow-list.js';
 import { ecsProviderFactory } from '../ecs-provider-factory.js';
 
 export const REGION = 'eu-west-1';
+
+/** Every list open: behaviour tests name any cluster, region or role; ecs-allow-list.test.ts narrows. */
+export const ALLOW_EVERYTHING = Object.fromEntries(ALLOW_LISTS.map((list) => [list, ['*']]));
 
 export const TEST_OPTIONS = {
   region: REGION,
@@ -15,6 +20,7 @@ export const TEST_OPTIONS = {
   maxAttempts: 1,
   pollIntervalMs: 1,
   waitTimeoutMs: 2000,
+  allowed: ALLOW_EVERYTHING,
 } as const;
 
 export const VALID_CONFIG: JsonObject = {
@@ -35,13 +41,17 @@ export const UPDATED_CONFIG: JsonObject = {
   desiredCount: 2,
 };
 
-export function makeEcsProvider(options: Readonly<Record<string, unknown>> = {}): Promise<ComputeProvider> {
+export function makeEcsProvider(
+  options: Readonly<Record<string, unknown>> = {},
+  defaults: JsonObject = {},
+): Promise<ComputeProvider> {
   const settings: ProviderSettings = {
     options: { ...TEST_OPTIONS, ...options },
-    defaults: {},
+    defaults,
     timeoutMs: 10_000,
     dataDir: '/nonexistent',
     logger: silentLogger,
+    hasher: testHasher,
   };
   return ecsProviderFactory.create(settings);
 }
