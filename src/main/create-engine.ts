@@ -14,7 +14,8 @@ export interface EngineDeps {
 }
 
 export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
-  const logger = deps.logger.child({ component: 'engine', engine: config.engine.type });
+  // Each engine binds its own `engine` key.
+  const logger = deps.logger.child({ component: 'engine' });
   if (config.engine.type === 'restate') {
     const { createRestateEngine } = await import('../workflow/restate/index.js');
     return createRestateEngine({
@@ -24,6 +25,7 @@ export async function createWorkflowEngine(config: LessorConfig, deps: EngineDep
       adminUrl: config.engine.restate.adminUrl!,
       endpointHost: config.engine.restate.endpointHost,
       endpointPort: config.engine.restate.endpointPort,
+      identityKeys: config.engine.restate.identityKeys,
       logger,
     });
   }

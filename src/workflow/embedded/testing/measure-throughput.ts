@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../../../domain/logger.js';
+import { defaultConfig } from '../../../main/config/testing/default-config.js';
 import { postgresBackend, sqliteBackend } from '../../../store/testing/test-databases.js';
 import { EmbeddedWorkflowEngine } from '../embedded-engine.js';
 import { define, startRequest } from './engine-harness.js';
@@ -58,6 +59,7 @@ try {
     definitions: [flow],
     ownerId: 'measure',
     logger: counting,
+    ...defaultConfig().engine.embedded,
   });
   await engine.open();
   const started = performance.now();
