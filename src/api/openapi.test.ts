@@ -126,7 +126,7 @@ if (backend) {
         [...declared],
         TAGS.map((t) => t.name),
       );
-      assert.ok(doc.servers && doc.servers.length > 0 && doc.info.contact);
+      assert.ok(doc.servers?.length && doc.info.contact, 'servers and info.contact are set');
       for (const [name, op] of operations(doc)) {
         assert.ok(op.summary && op.description, `${name}: summary and description`);
         assert.ok(op.tags?.length && op.tags.every((t) => declared.has(t)), `${name}: declared tags`);
