@@ -104,7 +104,18 @@ for (const { backend, engine, label } of matrix()) {
             isValidExecutionPath(detail.history.map((h) => h.status)),
             JSON.stringify(detail.history),
           );
-          const run = await client.getRun(execution.workflowRunId);
+          // The tenant's last phase change is the run's last step; the run row settles just after it
+          // (on Restate, when the invocation's result is recorded), so wait for it to settle.
+          const run = await waitFor(
+            `run ${execution.workflowRunId} to settle`,
+            async () => {
+              const current = await client.getRun(execution.workflowRunId);
+              return ['pending', 'running', 'waiting', 'backing-off'].includes(current.state)
+                ? undefined
+                : current;
+            },
+            { timeoutMs: 10_000 },
+          );
           assert.equal(run.state, 'succeeded');
           assert.ok(
             run.steps.some((s) => s.name.startsWith(`compute:${execution.operation}`)),
