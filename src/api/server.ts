@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
+import { UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
@@ -48,7 +49,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     requestTimeout: options.requestTimeoutMs,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    return503OnClosing: true,
+    // Requests that reach a closing server get our own 503 problem (`refuseWhileClosing`).
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 300 },
     clientErrorHandler,
     frameworkErrors: (error, request, reply) => {
@@ -67,6 +69,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     ),
   );
   configureBodyParsers(app);
+  refuseWhileClosing(app);
   const registry = deps.metrics ?? new Registry();
   registerHooks(app, ctx, registry);
 
@@ -82,6 +85,23 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerAuditRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);
   return app;
+}
+
+/**
+ * Once `close()` began, a request that still arrives (on a kept-alive connection) is answered 503
+ * UNAVAILABLE as problem+json with `Retry-After` and `Connection: close`, so the client retries
+ * elsewhere; requests already in flight finish.
+ */
+function refuseWhileClosing(app: ApiApp): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new UnavailableError('the server is shutting down; retry');
+  });
 }
 
 /** JSON only (text/plain is not a body type here), plus JSON merge patch. */
