@@ -5,11 +5,11 @@
  *
  *   node --import tsx src/workflow/embedded/testing/measure-throughput.ts [sqlite|postgres] [runs] [concurrency] [steps|promise]
  */
-import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../../../domain/logger.js';
 import { postgresBackend, sqliteBackend } from '../../../store/testing/test-databases.js';
 import { EmbeddedWorkflowEngine } from '../embedded-engine.js';
-import { define, startRequest } from './engine-harness.js';
+import { define } from '../../testing/run-probes.js';
+import { startRequest } from './engine-harness.js';
 
 const [backendName = 'sqlite', runsArg = '2000', concurrencyArg = '128', shape = 'steps'] =
   process.argv.slice(2);
@@ -17,7 +17,7 @@ const total = Number(runsArg);
 const concurrency = Number(concurrencyArg);
 const backend = backendName === 'postgres' ? postgresBackend : sqliteBackend;
 
-const flow = define('provision', async (ctx) => {
+const flow = define('measured', async (ctx) => {
   const a = await ctx.step('validate', async () => 1);
   if (shape === 'promise') {
     const outcome = await ctx.awaitPromise<number>('callback', { timeoutMs: 60_000 });
@@ -40,19 +40,6 @@ const counting: Logger = {
 
 const db = await backend.create();
 try {
-  const spec = {
-    provider: 'fake',
-    config: {},
-    labels: {},
-    annotations: {},
-    retryPolicy: null,
-    paused: false,
-  };
-  const tenants: string[] = [];
-  for (let i = 0; i < total; i++)
-    tenants.push(
-      (await db.store.tenants.create({ name: `m-${randomUUID().slice(0, 12)}`, spec, actor: 'bench' })).id,
-    );
   const engine = new EmbeddedWorkflowEngine({
     store: db.store,
     definitions: [flow],
@@ -65,8 +52,8 @@ try {
   let next = 0;
   const worker = async () => {
     while (next < total) {
-      const tenantId = tenants[next++]!;
-      const { run } = await engine.start(startRequest(tenantId));
+      next += 1;
+      const { run } = await engine.start(startRequest('measured'));
       if (shape === 'promise') await engine.resolvePromise(run.runId, 'callback', 1);
     }
   };
