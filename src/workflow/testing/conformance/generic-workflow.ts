@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import type { WorkflowDefinition } from '../../context.js';
 import type { StartRunRequest } from '../../engine.js';
 import { define, Effects, finished, RecordingObserver } from '../run-probes.js';
 import type { ConformanceTest } from './target.js';
@@ -21,20 +22,24 @@ function counterRun(batch: string, n: number): StartRunRequest {
   };
 }
 
+/** Adds 1..parts, a step and a short sleep each, then what the promise `more` brings. */
+function counter(effects: Effects): WorkflowDefinition<never, unknown> {
+  return define('counter', async (ctx, input) => {
+    let total = 0;
+    for (let i = 1; i <= (input as { parts: number }).parts; i++) {
+      total += await ctx.step(`add#${i}`, async () => (effects.hit(ctx.runId), i));
+      await ctx.sleep(`breathe#${i}`, 20, { state: 'waiting' });
+    }
+    const more = await ctx.awaitPromise<number>('more', { timeoutMs: 30_000 });
+    return total + (more.value ?? 0);
+  });
+}
+
 export function genericWorkflowCases(it: ConformanceTest): void {
   it('runs a workflow of no tenant: a counter fanned out over runs, with steps, sleeps, a promise and a cancel', async (world) => {
     const effects = new Effects();
     const seen = new RecordingObserver();
-    const counter = define('counter', async (ctx, input) => {
-      let total = 0;
-      for (let i = 1; i <= (input as { parts: number }).parts; i++) {
-        total += await ctx.step(`add#${i}`, async () => (effects.hit(ctx.runId), i));
-        await ctx.sleep(`breathe#${i}`, 20, { state: 'waiting' });
-      }
-      const more = await ctx.awaitPromise<number>('more', { timeoutMs: 30_000 });
-      return total + (more.value ?? 0);
-    });
-    const engine = await world.engine([counter], { observer: seen });
+    const engine = await world.engine([counter(effects)], { observer: seen });
     const batch = randomUUID().slice(0, 8);
     const requests = [1, 2, 3].map((n) => counterRun(batch, n));
     await Promise.all(requests.map((request) => engine.start(request)));
