@@ -27,7 +27,10 @@ export type ProviderCatalog = Pick<
   'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
 >;
 
-export type ApiStore = Pick<Store, 'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'>;
+export type ApiStore = Pick<
+  Store,
+  'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
+>;
 
 export interface ApiDeps {
   readonly store: ApiStore;
@@ -55,32 +58,24 @@ export interface SseOptions {
   readonly maxStreamsPerPrincipal: number;
 }
 
+/** Configured settings: their defaults live in the configuration schema only (`server.*`). */
 export interface ApiOptions {
-  /** Bearer tokens; none configured = authentication off (loopback only, see `assertSafeBind`). */
+  /** Bearer tokens; none configured = authentication off (loopback only: the configuration checks). */
   readonly tokens: readonly TokenConfig[];
-  /** Default 1 MiB; larger bodies get 413. */
-  readonly bodyLimitBytes?: number;
-  /** Time allowed to receive a whole request (node `requestTimeout`); default 30 s. */
-  readonly requestTimeoutMs?: number;
-  /** Per token (or per IP when anonymous); default 1200, 0 disables. */
-  readonly rateLimitPerMinute?: number;
-  /**
-   * 401s allowed per client IP per minute before that IP is locked out (429); absent or 0: no limit.
-   * The composition root passes `server.authFailureLimit.perMinute`.
-   */
-  readonly authFailuresPerMinute?: number;
+  /** Larger bodies get 413. */
+  readonly bodyLimitBytes: number;
+  /** Time allowed to receive a whole request (node `requestTimeout`). */
+  readonly requestTimeoutMs: number;
+  /** Per token (or per IP when anonymous); 0 disables. */
+  readonly rateLimitPerMinute: number;
+  /** 401s allowed per client IP per minute before that IP is locked out (429); 0 disables. */
+  readonly authFailuresPerMinute: number;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
   readonly ready?: () => Promise<void>;
   readonly sse: SseOptions;
 }
-
-export const DEFAULTS = {
-  bodyLimitBytes: 1024 * 1024,
-  requestTimeoutMs: 30_000,
-  rateLimitPerMinute: 1200,
-} as const;
 
 /** What every route module receives. */
 export interface ApiContext {

@@ -5,12 +5,13 @@
  * what it needs in `config.access`; routes without one need `read`.
  *
  * With no token configured, authentication is off and every caller is the admin `anonymous`: the
- * composition root must then bind to loopback only (`assertSafeBind`).
+ * configuration refuses any other bind address then (`server.host`, checked when it is loaded).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import { httpError } from './problem.js';
+
+export { isLoopback } from '../domain/loopback.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
 /** `open`: no token needed (health, metrics, docs). */
@@ -91,23 +92,4 @@ function describe(access: Access): string {
   if (access === 'write') return 'change tenants';
   if (access === 'admin') return 'perform admin operations';
   return 'read';
-}
-
-/**
- * Refuses to serve without authentication on anything but loopback (SPEC §7): throws when `host`
- * is not a loopback address or `localhost` and no token is configured.
- */
-export function assertSafeBind(host: string, tokens: readonly TokenConfig[]): void {
-  if (tokens.length > 0 || isLoopback(host)) return;
-  throw new Error(
-    `refusing to listen on '${host}' without authentication: configure server.tokens or bind to 127.0.0.1`,
-  );
-}
-
-export function isLoopback(host: string): boolean {
-  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  if (isIP(bare) === 6) return bare === '::1' || /^::ffff:127\./i.test(bare);
-  return false;
 }

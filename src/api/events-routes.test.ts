@@ -10,7 +10,7 @@ import {
   apiSuite,
   tenantBody,
   TEST_SSE,
-  TOKEN_CONFIG,
+  testApiOptions,
   TOKENS,
   uniqueName,
   type ApiHarness,
@@ -107,10 +107,7 @@ for (const backend of backends()) {
       });
 
       h.test('server close ends open streams promptly and cleanly', async () => {
-        const app = await createApiServer(apiDeps(h.store(), { feed: h.feed() }), {
-          tokens: TOKEN_CONFIG,
-          sse: TEST_SSE,
-        });
+        const app = await createApiServer(apiDeps(h.store(), { feed: h.feed() }), testApiOptions());
         const base = await app.listen({ host: '127.0.0.1', port: 0 });
         const res = await fetch(`${base}/v1/events`, { headers: AUTH });
         const reader = res.body!.getReader();

@@ -5,7 +5,6 @@
  */
 import type { Registry } from 'prom-client';
 import type { ApiApp, ApiContext } from './api-deps.js';
-import { DEFAULTS } from './api-deps.js';
 import { createAuthenticator } from './auth.js';
 import { createAuthFailureLimit } from './auth-failure-limit.js';
 import { assertLoopbackRequest } from './loopback-guard.js';
@@ -22,8 +21,8 @@ export function mediaTypeOf(header: string | undefined): string | undefined {
 
 export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry): void {
   const authenticate = createAuthenticator(ctx.options.tokens);
-  const limiter = createRateLimiter(ctx.options.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute);
-  const authFailures = createAuthFailureLimit(ctx.options.authFailuresPerMinute ?? 0);
+  const limiter = createRateLimiter(ctx.options.rateLimitPerMinute);
+  const authFailures = createAuthFailureLimit(ctx.options.authFailuresPerMinute);
   const loopbackOnly = ctx.options.tokens.length === 0;
   const observe = createHttpMetrics(registry);
   app.decorateRequest('principal', null as never);

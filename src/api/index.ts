@@ -3,5 +3,5 @@
  * directly (they load no server code).
  */
 export { createApiServer, API_VERSION } from './server.js';
-export { assertSafeBind, hashToken, isLoopback, type Role, type TokenConfig } from './auth.js';
+export { hashToken, isLoopback, type Role, type TokenConfig } from './auth.js';
 export type { ApiDeps, ApiOptions, ApiStore, ProviderCatalog, SseOptions } from './api-deps.js';

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { backends, type TestBackend, type TestDatabase } from '../store/testing/test-databases.js';
 import { createApiServer } from './server.js';
-import { apiDeps, tenantBody, TEST_SSE, TOKEN_CONFIG, TOKENS, uniqueName } from './testing/api-harness.js';
+import { apiDeps, tenantBody, testApiOptions, TOKENS, uniqueName } from './testing/api-harness.js';
 
 /**
  * An API server on a fresh database whose log lines (at `level`) are collected in `lines`; call
@@ -28,10 +28,7 @@ function loggedServer(backend: TestBackend, level: 'debug' | 'info') {
   let server: FastifyInstance | undefined;
   before(async () => {
     db = await backend.create();
-    server = await createApiServer(apiDeps(db.store, { logger: pino({ level }, sink) }), {
-      tokens: TOKEN_CONFIG,
-      sse: TEST_SSE,
-    });
+    server = await createApiServer(apiDeps(db.store, { logger: pino({ level }, sink) }), testApiOptions());
   });
   after(async () => {
     await server?.close();

@@ -1,9 +1,10 @@
 /**
  * The DNS-rebinding guard of no-token mode. Without tokens every caller is the admin `anonymous`,
- * which is safe only because the server listens on loopback (`assertSafeBind`). A web page on
- * another site can still reach a loopback server through the visitor's browser: by pointing its own
- * domain name at 127.0.0.1 (the request then carries that domain in `Host`), or by a cross-origin
- * request (`Origin` names the page). So when no token is configured:
+ * which is safe only because the server listens on loopback (the configuration refuses anything
+ * else without tokens). A web page on another site can still reach a loopback server through the
+ * visitor's browser: by pointing its own domain name at 127.0.0.1 (the request then carries that
+ * domain in `Host`), or by a cross-origin request (`Origin` names the page). So when no token is
+ * configured:
  *
  * - a `Host` that is not a loopback name or address (`localhost`, `127.x.y.z`, `[::1]`, with an
  *   optional port) → 421 MISDIRECTED_REQUEST;

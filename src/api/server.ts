@@ -1,7 +1,7 @@
 /**
  * `createApiServer`: the HTTP API v1 as a fastify instance, not yet listening. The composition root
- * checks `assertSafeBind(host, tokens)`, then calls `listen`, and `close()` on shutdown (which also
- * ends open event streams).
+ * calls `listen` (loopback only without tokens: the configuration refuses other hosts) and
+ * `close()` on shutdown (which also ends open event streams).
  *
  * Request pipeline: request id (client `X-Request-Id` when sane, else a UUID; echoed on every
  * response and bound to every log line as `requestId`) → bearer auth and role check → rate limit →
@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
-import { DEFAULTS, type ApiApp, type ApiContext, type ApiDeps, type ApiOptions } from './api-deps.js';
+import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
 import { registerEventRoutes } from './events-routes.js';
@@ -44,8 +44,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     loggerInstance: deps.logger,
     genReqId: requestIdOf,
     logController: new RequestLogController(),
-    bodyLimit: options.bodyLimitBytes ?? DEFAULTS.bodyLimitBytes,
-    requestTimeout: options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
+    bodyLimit: options.bodyLimitBytes,
+    requestTimeout: options.requestTimeoutMs,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { UsageError } from './args.js';
-import { DEFAULT_SERVER, defaultConfigPath, parseSettings, resolveConnection } from './cli-config.js';
+import {
+  cleartextTokenWarning,
+  DEFAULT_SERVER,
+  defaultConfigPath,
+  parseSettings,
+  resolveConnection,
+} from './cli-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lessor-cli-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,4 +104,119 @@ test('bad config files and server URLs are usage errors that say what is wrong',
   assert.deepEqual(parseSettings('', 'cli.yaml'), {}, 'an empty file is empty settings');
   assert.throws(() => resolveConnection({ server: 'not a url' }, {}), /is not a URL/);
   assert.throws(() => resolveConnection({ server: 'ftp://host' }, {}), /http:\/\/ or https:\/\//);
+});
+
+test('--token-file and LESSOR_TOKEN_FILE: the file holds the token, at the level of --token / LESSOR_TOKEN', () => {
+  const tokenFile = file('token', '  file-held-token\n');
+  const nobody = { HOME: join(dir, 'nobody') };
+  const fromHome = { HOME: home };
+  const withTokenFile = file('with-token-file.yaml', `server: http://from-file:2\ntokenFile: ${tokenFile}\n`);
+  const cases: readonly {
+    reason: string;
+    flags: { token?: string; tokenFile?: string; cliConfig?: string };
+    env: Record<string, string>;
+    token: string | undefined;
+  }[] = [
+    { reason: '--token-file, trimmed', flags: { tokenFile }, env: nobody, token: 'file-held-token' },
+    {
+      reason: 'LESSOR_TOKEN_FILE',
+      flags: {},
+      env: { ...nobody, LESSOR_TOKEN_FILE: tokenFile },
+      token: 'file-held-token',
+    },
+    {
+      reason: '--token-file wins over LESSOR_TOKEN',
+      flags: { tokenFile },
+      env: { ...nobody, LESSOR_TOKEN: 'env-token' },
+      token: 'file-held-token',
+    },
+    {
+      reason: 'LESSOR_TOKEN_FILE wins over the config file',
+      flags: {},
+      env: { ...fromHome, LESSOR_TOKEN_FILE: tokenFile },
+      token: 'file-held-token',
+    },
+    {
+      reason: 'tokenFile in the config file',
+      flags: { cliConfig: withTokenFile },
+      env: nobody,
+      token: 'file-held-token',
+    },
+  ];
+  for (const c of cases) assert.equal(resolveConnection(c.flags, c.env).token, c.token, c.reason);
+});
+
+test('a token file that cannot be used is a usage error naming the file and where it was given', () => {
+  const empty = file('empty-token', '\n \n');
+  const cases: readonly {
+    reason: string;
+    flags: { token?: string; tokenFile?: string };
+    env: Record<string, string>;
+    message: RegExp;
+  }[] = [
+    {
+      reason: 'missing',
+      flags: { tokenFile: join(dir, 'no-such-token') },
+      env: {},
+      message: /cannot read the token file .*no-such-token \(from --token-file\): ENOENT/,
+    },
+    {
+      reason: 'empty',
+      flags: { tokenFile: empty },
+      env: {},
+      message: /token file .*empty-token \(from --token-file\) is empty/,
+    },
+    {
+      reason: 'both --token and --token-file',
+      flags: { token: 't', tokenFile: empty },
+      env: {},
+      message: /give --token or --token-file, not both/,
+    },
+    {
+      reason: 'both variables',
+      flags: {},
+      env: { LESSOR_TOKEN: 't', LESSOR_TOKEN_FILE: empty },
+      message: /give LESSOR_TOKEN or LESSOR_TOKEN_FILE, not both/,
+    },
+  ];
+  for (const c of cases) {
+    assert.throws(
+      () => resolveConnection(c.flags, { HOME: join(dir, 'nobody'), ...c.env }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError, c.reason);
+        assert.match(error.message, c.message, c.reason);
+        return true;
+      },
+    );
+  }
+});
+
+test('cleartextTokenWarning: a token over plain http:// to another machine, and only then', () => {
+  const cases: readonly { reason: string; server: string; token?: string; warns: boolean }[] = [
+    {
+      reason: 'http to a remote host with a token',
+      server: 'http://lessor.example.com:8080',
+      token: 't',
+      warns: true,
+    },
+    {
+      reason: 'http to a remote address with a token',
+      server: 'http://10.1.2.3:8080',
+      token: 't',
+      warns: true,
+    },
+    { reason: 'https', server: 'https://lessor.example.com', token: 't', warns: false },
+    { reason: 'loopback http', server: 'http://127.0.0.1:8080', token: 't', warns: false },
+    { reason: 'localhost', server: 'http://localhost:8080', token: 't', warns: false },
+    { reason: 'IPv6 loopback', server: 'http://[::1]:8080', token: 't', warns: false },
+    { reason: 'no token: nothing to leak', server: 'http://lessor.example.com:8080', warns: false },
+  ];
+  for (const c of cases) {
+    const warning = cleartextTokenWarning({ server: c.server, token: c.token, source: '--server' });
+    assert.equal(warning !== undefined, c.warns, c.reason);
+  }
+  assert.match(
+    cleartextTokenWarning({ server: 'http://lessor.example.com:8080', token: 't', source: 'x' }) ?? '',
+    /^warning: sending the bearer token to lessor\.example\.com:8080 over plain http:\/\/.*use https:\/\//,
+  );
 });

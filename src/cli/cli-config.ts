@@ -1,15 +1,20 @@
 /**
  * Where the client finds its server and token. Precedence, highest first: flags (`--server`,
- * `--token`), environment (`LESSOR_URL`, `LESSOR_TOKEN`), the config file, the default server
- * `http://127.0.0.1:8080` (no token). The config file is `--cli-config FILE` when given (it must
- * exist), else `$XDG_CONFIG_HOME/lessor/cli.yaml` or `~/.config/lessor/cli.yaml` (optional):
+ * `--token` or `--token-file`), environment (`LESSOR_URL`, `LESSOR_TOKEN` or `LESSOR_TOKEN_FILE`),
+ * the config file, the default server `http://127.0.0.1:8080` (no token). The config file is
+ * `--cli-config FILE` when given (it must exist), else `$XDG_CONFIG_HOME/lessor/cli.yaml` or
+ * `~/.config/lessor/cli.yaml` (optional):
  *
  *   server: https://lessor.example.com
- *   token: <bearer token>
+ *   token: <bearer token>          # or tokenFile: /path/to/token
+ *
+ * A token file keeps the token out of `ps` and shell history: its content, surrounding whitespace
+ * removed, is the token.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { isLoopback } from '../domain/loopback.js';
 import { UsageError } from './args.js';
 
 export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
@@ -17,6 +22,7 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export interface ConnectionFlags {
   readonly server?: string;
   readonly token?: string;
+  readonly tokenFile?: string;
   readonly cliConfig?: string;
 }
 
@@ -30,7 +36,10 @@ export interface Connection {
 interface FileSettings {
   readonly server?: string;
   readonly token?: string;
+  readonly tokenFile?: string;
 }
+
+const FILE_KEYS: readonly string[] = ['server', 'token', 'tokenFile'];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -49,8 +58,51 @@ export function resolveConnection(flags: ConnectionFlags, env: Env): Connection 
     [file.server, path ?? 'config file'],
     [DEFAULT_SERVER, 'default'],
   ]);
-  const token = nonEmpty(flags.token) ?? nonEmpty(env.LESSOR_TOKEN) ?? nonEmpty(file.token);
+  const token =
+    tokenOf([flags.token, '--token'], [flags.tokenFile, '--token-file']) ??
+    tokenOf([env.LESSOR_TOKEN, 'LESSOR_TOKEN'], [env.LESSOR_TOKEN_FILE, 'LESSOR_TOKEN_FILE']) ??
+    tokenOf(
+      [file.token, `${path ?? 'config file'} token`],
+      [file.tokenFile, `${path ?? 'config file'} tokenFile`],
+    );
   return { server: checkServer(server, source), token, source };
+}
+
+/** The token given at one level, inline or as a file; both at once is a mistake worth stopping for. */
+function tokenOf(
+  [inline, inlineSource]: readonly [string | undefined, string],
+  [file, fileSource]: readonly [string | undefined, string],
+): string | undefined {
+  const path = nonEmpty(file);
+  if (path === undefined) return nonEmpty(inline);
+  if (nonEmpty(inline) !== undefined) throw new UsageError(`give ${inlineSource} or ${fileSource}, not both`);
+  return readTokenFile(path, fileSource);
+}
+
+export function readTokenFile(path: string, source: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read the token file ${path} (from ${source}): ${(error as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new UsageError(`the token file ${path} (from ${source}) is empty`);
+  return token;
+}
+
+/**
+ * A warning when the token would cross the network in clear text: plain http:// to a host other
+ * than this machine. Loopback http:// is fine (the default deployment); https:// always is.
+ */
+export function cleartextTokenWarning(connection: Connection): string | undefined {
+  if (connection.token === undefined) return undefined;
+  const url = new URL(connection.server);
+  if (url.protocol !== 'http:' || isLoopback(url.hostname)) return undefined;
+  return (
+    `warning: sending the bearer token to ${url.host} over plain http://: anyone on the way can read ` +
+    'and reuse it; use https:// (a TLS terminator in front of Lessor)'
+  );
 }
 
 function firstOf(candidates: readonly [string | undefined, string][]): [string, string] {
@@ -102,8 +154,8 @@ export function parseSettings(text: string, path: string): FileSettings {
     throw new UsageError(`CLI config ${path} must be a mapping`);
   const settings: Record<string, string> = {};
   for (const [key, value] of Object.entries(data)) {
-    if (key !== 'server' && key !== 'token') {
-      throw new UsageError(`CLI config ${path}: unknown key '${key}' (expected server, token)`);
+    if (!FILE_KEYS.includes(key)) {
+      throw new UsageError(`CLI config ${path}: unknown key '${key}' (expected ${FILE_KEYS.join(', ')})`);
     }
     if (typeof value !== 'string') throw new UsageError(`CLI config ${path}: ${key} must be a string`);
     settings[key] = value;

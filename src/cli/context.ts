@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { LessorClient } from '../api/client.js';
 import { parseDuration, parseOutputFormat, type OutputFormat } from './args.js';
-import { resolveConnection, type Connection } from './cli-config.js';
+import { cleartextTokenWarning, resolveConnection, type Connection } from './cli-config.js';
 import { ExitCode } from './exit-codes.js';
 import { describeFailure } from './failure.js';
 import type { RenderOptions } from './output.js';
@@ -31,6 +31,7 @@ export interface CliIo {
 export interface GlobalFlags {
   readonly server?: string;
   readonly token?: string;
+  readonly tokenFile?: string;
   readonly cliConfig?: string;
   readonly output?: string;
   readonly requestTimeout?: string;
@@ -59,6 +60,8 @@ export class CommandContext {
   client(): LessorClient {
     if (this.apiClient) return this.apiClient;
     this.connection = resolveConnection(this.flags, this.io.env);
+    const warning = cleartextTokenWarning(this.connection);
+    if (warning !== undefined) this.err(warning);
     const timeoutMs =
       this.flags.requestTimeout === undefined ? undefined : parseDuration(this.flags.requestTimeout);
     this.apiClient = new LessorClient({

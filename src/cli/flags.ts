@@ -54,6 +54,12 @@ export function addPageFlags(command: Command): Command {
     .option('-A, --all', 'follow nextCursor and list every page');
 }
 
+/** `--secret-env-file FILE`: on create and patch (with the spec flags) and on update. */
+export const SECRET_ENV_FILE_OPTION = [
+  '--secret-env-file <file>',
+  'secret environment variables from a file of KEY=VALUE lines (- for stdin)',
+] as const;
+
 /** `--image`, `--env K=V`, `--port 80[:8080]`, … as used by create and patch. */
 export function addSpecFlags(command: Command): Command {
   return command
@@ -62,9 +68,10 @@ export function addSpecFlags(command: Command): Command {
     .option('--env <K=V>', 'environment variable (repeatable)', parser(collectKeyValue))
     .option(
       '--secret-env <K=V>',
-      'secret environment variable, never shown back (repeatable)',
+      'secret environment variable, never shown back (repeatable; visible in ps: prefer --secret-env-file)',
       parser(collectKeyValue),
     )
+    .option(...SECRET_ENV_FILE_OPTION)
     .option(
       '--port <port>',
       'containerPort[:hostPort][/udp] (repeatable; process provider: the single port)',

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { TenantPatch, TenantSpecInput } from '../api/types.js';
 import { splitCommand, UsageError, type PortMapping } from './args.js';
+import { parseSecretEnvFile } from './secret-env-file.js';
 
 /** Flags that describe a spec (create) or a change of it (patch). */
 export interface SpecFlags {
@@ -15,6 +16,8 @@ export interface SpecFlags {
   readonly image?: string;
   readonly env?: Record<string, string>;
   readonly secretEnv?: Record<string, string>;
+  /** Read by `withSecretEnvFile`; combines with `-f FILE` too (secrets kept out of the manifest). */
+  readonly secretEnvFile?: string;
   readonly port?: PortMapping[];
   readonly label?: Record<string, string>;
   readonly annotation?: Record<string, string>;
@@ -100,6 +103,30 @@ const SPEC_FLAG_KEYS = [
 
 export function hasSpecFlags(flags: SpecFlags): boolean {
   return SPEC_FLAG_KEYS.some((key) => flags[key] !== undefined);
+}
+
+/**
+ * `flags` with the entries of `--secret-env-file` added under `secretEnv` (a `--secret-env` flag
+ * wins over the file). `otherInput` is the command's `-f` argument: both cannot read stdin.
+ */
+export function withSecretEnvFile<F extends SpecFlags>(flags: F, otherInput: string | undefined): F {
+  const path = flags.secretEnvFile;
+  if (path === undefined) return flags;
+  if (path === '-' && otherInput === '-') {
+    throw new UsageError('-f - and --secret-env-file - cannot both read standard input');
+  }
+  const secrets = parseSecretEnvFile(readInputFile(path), path === '-' ? 'standard input' : path);
+  return { ...flags, secretEnv: { ...secrets, ...flags.secretEnv } };
+}
+
+/** A manifest's spec with `secretEnv` entries set over those it holds (e.g. `***` from `get -o yaml`). */
+export function withSecretEnv(
+  spec: TenantSpecInput,
+  secretEnv: Readonly<Record<string, string>> | undefined,
+): TenantSpecInput {
+  if (secretEnv === undefined) return spec;
+  const config = asMap(spec.config);
+  return { ...spec, config: { ...config, secretEnv: { ...asMap(config.secretEnv), ...secretEnv } } };
 }
 
 /** The spec of `tenants create NAME --image … --env …`. */

@@ -7,7 +7,13 @@ import { ApiError } from '../api/client.js';
 import type { Tenant } from '../api/types.js';
 import { UsageError } from './args.js';
 import { action, type CliIo, type CommandContext } from './context.js';
-import { addIfMatchFlag, addSpecFlags, addWaitFlags, type WaitFlags } from './flags.js';
+import {
+  addIfMatchFlag,
+  addSpecFlags,
+  addWaitFlags,
+  SECRET_ENV_FILE_OPTION,
+  type WaitFlags,
+} from './flags.js';
 import { finishWait, printWritten } from './tenant-output.js';
 import {
   hasSpecFlags,
@@ -16,6 +22,8 @@ import {
   readInputFile,
   resolveName,
   specFromFlags,
+  withSecretEnv,
+  withSecretEnvFile,
   type SpecFlags,
 } from './tenant-input.js';
 import { purgeTenant } from './tenant-purge.js';
@@ -50,7 +58,8 @@ export function registerTenantWriteCommands(tenants: Command, io: CliIo): void {
   const update = tenants
     .command('update <name>')
     .description('replace the spec (PUT) with the one in a YAML/JSON file')
-    .requiredOption('-f, --file <file>', 'spec file: {spec}, {name, spec} or a bare spec (- for stdin)');
+    .requiredOption('-f, --file <file>', 'spec file: {spec}, {name, spec} or a bare spec (- for stdin)')
+    .option(...SECRET_ENV_FILE_OPTION);
   addWaitFlags(addIfMatchFlag(update), 'ready').action(action(io, updateTenant));
 
   const patch = tenants
@@ -84,11 +93,13 @@ async function createTenant(
   name: string | undefined,
   flags: CreateFlags,
 ): Promise<number> {
+  if (flags.file !== undefined && hasSpecFlags(flags))
+    throw new UsageError('give either -f FILE or spec flags such as --image, not both');
+  const resolved = withSecretEnvFile(flags, flags.file);
   const manifest =
     flags.file === undefined ? undefined : parseManifest(readInputFile(flags.file), flags.file);
-  if (manifest && hasSpecFlags(flags))
-    throw new UsageError('give either -f FILE or spec flags such as --image, not both');
-  const request = { name: resolveName(name, manifest), spec: manifest?.spec ?? specFromFlags(flags) };
+  const spec = manifest ? withSecretEnv(manifest.spec, resolved.secretEnv) : specFromFlags(resolved);
+  const request = { name: resolveName(name, manifest), spec };
   const key = flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey };
   const tenant = await ctx.client().createTenant(request, key);
   return afterWrite(ctx, { after: tenant, verb: 'created', flags, goal: 'ready' });
@@ -97,10 +108,12 @@ async function createTenant(
 async function updateTenant(ctx: CommandContext, name: string, flags: ChangeFlags): Promise<number> {
   if (hasSpecFlags(flags))
     throw new UsageError('update takes the spec from -f FILE only; use patch to change fields');
+  const secrets = withSecretEnvFile(flags, flags.file ?? '-').secretEnv;
   const manifest = parseManifest(readInputFile(flags.file ?? '-'), flags.file ?? 'standard input');
+  const spec = withSecretEnv(manifest.spec, secrets);
   const client = ctx.client();
   const before = flags.wait ? await client.getTenant(name) : undefined;
-  const after = await client.replaceSpec(name, manifest.spec, ifMatch(flags));
+  const after = await client.replaceSpec(name, spec, ifMatch(flags));
   return afterWrite(ctx, { after, before, verb: 'updated', flags, goal: 'ready' });
 }
 
@@ -108,7 +121,7 @@ async function patchTenant(ctx: CommandContext, name: string, flags: ChangeFlags
   const client = ctx.client();
   const needsCurrent = flags.wait === true || (flags.port !== undefined && flags.provider === undefined);
   const before = needsCurrent ? await client.getTenant(name) : undefined;
-  const patch = patchFromFlags(flags, flags.patch, before?.spec.provider);
+  const patch = patchFromFlags(withSecretEnvFile(flags, undefined), flags.patch, before?.spec.provider);
   const after = await client.patchTenant(name, patch, ifMatch(flags));
   return afterWrite(ctx, { after, before, verb: 'patched', flags, goal: 'ready' });
 }

@@ -99,6 +99,7 @@ export interface ProviderSettings {
   /** Per-call timeout; the retry policy's `timeoutMs` may override it per operation. */
   readonly timeoutMs: number;
   readonly dataDir: string;
+  /** Already bound to `provider: <type>`: a provider must not bind that key again. */
   readonly logger: Logger;
   /**
    * The server's keyed hash: every hash a provider records on the engine or on disk (labels, tags,

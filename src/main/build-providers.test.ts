@@ -28,7 +28,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The dotted keys of the ConfigError that building the providers throws; [] when it succeeds. */
+/**
+ * The dotted keys of the ConfigError that loading the configuration (its refusals, such as
+ * `allowRemote`) or building the providers (bad provider options) throws; [] when both succeed.
+ */
 async function refusedKeys(env: Record<string, string>): Promise<string[]> {
   try {
     const registry = await buildProviders(configFrom(env), silentLogger, testHasher);

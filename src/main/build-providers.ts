@@ -1,5 +1,4 @@
 /** Builds the provider registry from `compute.providers`: a provider is enabled by having a block. */
-import { isLoopback } from '../api/index.js';
 import {
   createProviderRegistry,
   type ProviderEntry,
@@ -13,23 +12,12 @@ import type { JsonObject } from '../domain/tenant.js';
 import { ConfigError, type LessorConfig } from './config/load-config.js';
 import { PROVIDER_FACTORIES } from './provider-factories.js';
 
-/** Provider call timeout when the block does not set `timeoutMs`. */
-export const DEFAULT_PROVIDER_TIMEOUT_MS = 120_000;
-
-/**
- * Providers that run tenant code on Lessor's own host, as Lessor's user: reachable by every
- * operator once Lessor serves beyond loopback, so they must be enabled for that explicitly
- * (`compute.providers.<type>.allowRemote: true`, see docs/providers/process.md).
- */
-const HOST_LOCAL_PROVIDERS: ReadonlySet<string> = new Set(['process']);
-
-/** @throws ConfigError when a provider block is refused (unknown type, bad options, exposure). */
+/** @throws ConfigError when a provider block is refused (unknown type, bad options). */
 export async function buildProviders(
   config: LessorConfig,
   logger: Logger,
   hasher: ConfigHasher,
 ): Promise<ProviderRegistry> {
-  assertHostLocalProvidersAllowed(config);
   const entries: ProviderEntry[] = [];
   try {
     for (const [type, block] of Object.entries(config.compute.providers)) {
@@ -46,7 +34,7 @@ export async function buildProviders(
       const settings = {
         options: coerceScalars(options),
         defaults: (defaults ?? {}) as JsonObject,
-        timeoutMs: timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS,
+        timeoutMs,
         dataDir: config.dataDir,
         logger: logger.child({ provider: type }),
         hasher,
@@ -79,23 +67,6 @@ async function createProvider(
       })),
     );
   }
-}
-
-function assertHostLocalProvidersAllowed(config: LessorConfig): void {
-  if (isLoopback(config.server.host)) return;
-  const refused = Object.entries(config.compute.providers).filter(
-    ([type, block]) => HOST_LOCAL_PROVIDERS.has(type) && coerceScalar(block.allowRemote) !== true,
-  );
-  if (refused.length === 0) return;
-  throw new ConfigError(
-    refused.map(([type]) => ({
-      path: `compute.providers.${type}.allowRemote`,
-      message:
-        `must be true to offer the ${type} provider on '${config.server.host}': it runs tenant commands ` +
-        `on this host as Lessor's user (see docs/providers/${type}.md); otherwise configure other ` +
-        `compute.providers, or bind server.host to 127.0.0.1`,
-    })),
-  );
 }
 
 /**

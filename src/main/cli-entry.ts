@@ -4,15 +4,24 @@
  * `migrate`. Exit codes follow `src/cli/exit-codes.ts`; configuration errors exit 2 with every problem.
  */
 import { buildCli } from '../cli/index.js';
-import { ConfigError } from './config/config-error.js';
+import { ConfigError, formatProblem } from './config/config-error.js';
 import { addServerCommands } from './server-commands.js';
+import { StartupError } from './startup-error.js';
 
 const program = buildCli({ serverCommands: addServerCommands });
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError) {
-    process.stderr.write(`lessor: invalid configuration\n${error.message}\n`);
+    const problems = error.configProblems.map(formatProblem);
+    const text = problems.length === 1 ? ` ${problems[0]!}` : `\n  ${problems.join('\n  ')}`;
+    process.stderr.write(`lessor: invalid configuration:${text}\n`);
     process.exit(2);
   }
-  process.stderr.write(`lessor: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  if (error instanceof StartupError) {
+    process.stderr.write(`lessor: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(
+    `lessor: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

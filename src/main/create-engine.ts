@@ -18,7 +18,8 @@ export interface EngineDeps {
 }
 
 export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
-  const logger = deps.logger.child({ component: 'engine', engine: config.engine.type });
+  // Each engine binds its own `engine` key.
+  const logger = deps.logger.child({ component: 'engine' });
   const observer = tenantRunEvents(deps.store);
   if (config.engine.type === 'restate') {
     const { createRestateEngine } = await import('../workflow/restate/index.js');
@@ -30,6 +31,7 @@ export async function createWorkflowEngine(config: LessorConfig, deps: EngineDep
       adminUrl: config.engine.restate.adminUrl!,
       endpointHost: config.engine.restate.endpointHost,
       endpointPort: config.engine.restate.endpointPort,
+      identityKeys: config.engine.restate.identityKeys,
       logger,
     });
   }

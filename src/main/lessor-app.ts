@@ -1,15 +1,16 @@
 /**
  * The composition root: configuration → secrets key ring, concrete store (sealing secrets at
- * rest), keyed config hash, event feed, providers, compute manager, workflow engine, callback
- * dispatcher, controller and HTTP API (the build step) → running services (the start step). Everything runs under one Lifecycle: start order is bottom up, and `close`
- * stops top down under one deadline, so nothing is called after the part it calls has stopped.
+ * rest; opened and migrated, waiting for a database that is not reachable yet), keyed config
+ * hash, event feed, providers, compute manager, workflow engine, callback dispatcher, controller
+ * and HTTP API (the build step) → running services (the start step). Everything runs under one
+ * Lifecycle: start order is bottom up, and `close` stops top down under one deadline, so nothing
+ * is called after the part it calls has stopped.
  */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Logger as PinoLogger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from '../api/server.js';
-import { assertSafeBind } from '../api/auth.js';
 import { CallbackDispatcher } from '../callbacks/callback-dispatcher.js';
 import { EventFeed } from '../callbacks/event-feed.js';
 import { ComputeManager } from '../compute/compute-manager.js';
@@ -19,15 +20,16 @@ import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
-import { createStore } from '../store/create-store.js';
 import { RetentionSweeper } from '../store/retention-sweeper.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
+import { apiOptionsOf } from './api-options.js';
 import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
 import { Lifecycle } from './lifecycle.js';
 import { notifyOnEvents } from './notify-on-events.js';
+import { openDatabase } from './open-database.js';
 import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
@@ -60,7 +62,6 @@ interface Services {
 }
 
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
-  assertSafeBind(config.server.host, config.server.tokens);
   const lifecycle = new Lifecycle({ logger });
   const close = (graceMs = config.server.shutdownGraceMs): Promise<void> => lifecycle.stop(graceMs);
   try {
@@ -130,13 +131,7 @@ async function buildServices(
 ): Promise<Services> {
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
   const secrets = openServerSecrets(config, logger);
-  const database = await createStore({
-    url: config.database.url,
-    dataDir: config.dataDir,
-    logger,
-    poolSize: config.database.poolSize,
-    secrets: secrets.atRest,
-  });
+  const database = await openDatabase(config, logger, { secrets: secrets.atRest });
   lifecycle.onStop('database', () => database.close());
   const { pollIntervalMs, maxQueuedEvents } = config.server.sse;
   const feed = new EventFeed({
@@ -146,7 +141,6 @@ async function buildServices(
     logger: logger.child({ component: 'event-feed' }),
   });
   const store = notifyOnEvents(database, feed);
-  await store.migrate();
   const hasher = await loadConfigHasher(store);
   const providers = await buildProviders(config, logger, hasher);
   lifecycle.onStop('providers', () => providers.close());
@@ -216,7 +210,6 @@ function buildApi(
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
   const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
-  const { server } = config;
   return createApiServer(
     {
       store,
@@ -230,15 +223,7 @@ function buildApi(
       metrics: new Registry(),
       wakeCallbacks: () => dispatcher.wake(),
     },
-    {
-      tokens: server.tokens,
-      bodyLimitBytes: server.bodyLimitBytes,
-      requestTimeoutMs: server.requestTimeoutMs,
-      rateLimitPerMinute: server.rateLimit.perMinute,
-      authFailuresPerMinute: server.authFailureLimit.perMinute,
-      defaultProvider: config.compute.defaultProvider,
-      sse: server.sse,
-    },
+    apiOptionsOf(config),
   );
 }
 

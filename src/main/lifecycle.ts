@@ -80,14 +80,21 @@ export class Lifecycle {
       .then(
         () => 'stopped' as const,
         (error: unknown) => {
-          logger.warn({ err: error, service: service.name }, 'stopping a service failed');
+          logger.warn({ err: error, lifecycleService: service.name }, 'stopping a service failed');
           return 'failed' as const;
         },
       );
     const outcome = await Promise.race([stopping, overrun]);
     clearTimeout(timer);
     if (outcome === 'overrun')
-      logger.warn({ service: service.name, graceMs }, 'a service did not stop within its grace; moving on');
-    else logger.debug({ service: service.name, graceMs, tookMs: this.now() - started }, 'service stopped');
+      logger.warn(
+        { lifecycleService: service.name, graceMs },
+        'a service did not stop within its grace; moving on',
+      );
+    else
+      logger.debug(
+        { lifecycleService: service.name, graceMs, tookMs: this.now() - started },
+        'service stopped',
+      );
   }
 }

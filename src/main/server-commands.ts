@@ -49,16 +49,12 @@ export function addServerCommands(program: Command): void {
     .action(async (flags: ServerFlags) => {
       const { loadConfig } = await import('./config/load-config.js');
       const { createLogger } = await import('./logger.js');
-      const { createStore } = await import('../store/create-store.js');
+      const { openDatabase } = await import('./open-database.js');
       const config = loadConfig({ flags: toConfigFlags(flags) });
       const logger = createLogger(config.log);
-      const store = await createStore({ url: config.database.url, dataDir: config.dataDir, logger });
-      try {
-        await store.migrate();
-        logger.info({ database: store.dialect }, 'migrations applied');
-      } finally {
-        await store.close();
-      }
+      const store = await openDatabase(config, logger);
+      logger.info({ database: store.dialect }, 'migrations applied');
+      await store.close();
     });
 
   addSecretsCommands(program);

@@ -17,7 +17,7 @@ export interface CreateStoreOptions {
   readonly url: string;
   readonly dataDir?: string;
   readonly logger?: Logger;
-  /** PostgreSQL pool size (default 10). */
+  /** PostgreSQL pool size (`database.poolSize`); the driver's default when absent (tests). */
   readonly poolSize?: number;
   /** Secret values at rest (see sealed-specs.ts); absent, specs are stored as given. */
   readonly secrets?: SecretsAtRest;

@@ -65,7 +65,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
     probeWrite,
-    migrate: () => migrateToLatest(ctx.db, ctx.dialect),
+    // Before anything is served: its caller reports a database it cannot reach (no incident).
+    migrate: () => incidents.leftToCaller(() => migrateToLatest(ctx.db, ctx.dialect)),
     /** Idempotent: a second call waits for the first. */
     close: () => {
       incidents.close();

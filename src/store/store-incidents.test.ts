@@ -112,3 +112,22 @@ test('while open, the store probes on its own and reports a count now and then',
   assert.equal(probes, probesAtEnd, 'probing stops with the incident');
   h.incidents.close();
 });
+
+test('failures while an operation is left to its caller (the migration at start-up) open no incident', async () => {
+  const { lines, incidents, fault } = harness();
+  await assert.rejects(
+    incidents.leftToCaller(async () => {
+      fault();
+      throw new Error('unreachable');
+    }),
+    /unreachable/,
+  );
+  assert.equal(lines.length, 0, 'the caller reports them');
+  fault();
+  assert.deepEqual(
+    lines.map((l) => l.level),
+    ['error'],
+    'after it, failures are incidents again',
+  );
+  incidents.close();
+});

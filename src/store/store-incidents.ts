@@ -10,6 +10,9 @@
  * never a line per failed call, however many requests are refused meanwhile. While it is open the
  * store runs its write probe every `probeEveryMs`, so the end is noticed (and logged) even when
  * nothing else writes; `/readyz` runs the same probe and is 503 while an incident is open.
+ *
+ * Failures of the migration are not incidents: it runs before the store serves anything, and its
+ * caller (start-up, which waits for a database that is not reachable yet) reports them itself.
  */
 import type { StoreUnavailableError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
@@ -47,6 +50,8 @@ export class StoreIncidents {
   private timer: NodeJS.Timeout | null = null;
   private probing = false;
   private closed = false;
+  /** Operations running whose failures their caller reports (see `leftToCaller`). */
+  private callerReports = 0;
 
   constructor(
     private readonly logger: Logger,
@@ -58,8 +63,19 @@ export class StoreIncidents {
     this.probe = probe;
   }
 
+  /** Runs `operation`; the store calls that fail meanwhile are reported by its caller, not here. */
+  async leftToCaller<T>(operation: () => Promise<T>): Promise<T> {
+    this.callerReports++;
+    try {
+      return await operation();
+    } finally {
+      this.callerReports--;
+    }
+  }
+
   /** A store call failed with `error`: opens an incident, or extends the open one. */
   failed(error: StoreUnavailableError): void {
+    if (this.callerReports > 0) return;
     const now = this.timing.now();
     if (this.incident) {
       this.incident.lastFailureAt = now;

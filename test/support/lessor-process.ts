@@ -37,6 +37,8 @@ export interface LessorProcessOptions {
   /** Label in error messages (`lessor[a]`). */
   readonly name?: string;
   readonly readyTimeoutMs?: number;
+  /** Also append the full output to this file (`logs()` keeps only the recent part). */
+  readonly logFile?: string;
 }
 
 export interface LessorProcess {
@@ -110,9 +112,11 @@ export async function startLessorProcess(options: LessorProcessOptions): Promise
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
 
-  const logFile = process.env.LESSOR_TEST_LOG_DIR
-    ? join(process.env.LESSOR_TEST_LOG_DIR, `${name}-${port}.log`)
-    : undefined;
+  const logFile =
+    options.logFile ??
+    (process.env.LESSOR_TEST_LOG_DIR
+      ? join(process.env.LESSOR_TEST_LOG_DIR, `${name}-${port}.log`)
+      : undefined);
   const append = (chunk: Buffer): void => {
     log.add(chunk.toString());
     if (logFile) appendFileSync(logFile, chunk);

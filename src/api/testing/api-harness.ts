@@ -17,6 +17,8 @@ import type { ReconcileTrigger } from '../../controller/reconcile-trigger.js';
 import { silentLogger } from '../../domain/logger.js';
 import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { TriggerSource } from '../../domain/workflow-run.js';
+import { apiOptionsOf } from '../../main/api-options.js';
+import { defaultConfig } from '../../main/config/testing/default-config.js';
 import type { Store } from '../../store/store.js';
 import type { TestBackend, TestDatabase } from '../../store/testing/test-databases.js';
 import type { ApiDeps, ApiOptions, ApiStore } from '../api-deps.js';
@@ -107,7 +109,23 @@ export interface ApiHarness {
   baseUrl(): Promise<string>;
 }
 
-/** One database and one server per suite and backend; tests share them (use `uniqueName`). */
+/**
+ * The API settings of a default configuration, with the test tokens, no rate limit, no brake on
+ * failed authentication, the test stream caps and the fake registry's default provider unless
+ * `overrides` say otherwise.
+ */
+export function testApiOptions(overrides: Partial<ApiOptions> = {}): ApiOptions {
+  return {
+    ...apiOptionsOf(defaultConfig()),
+    tokens: TOKEN_CONFIG,
+    rateLimitPerMinute: 0,
+    authFailuresPerMinute: 0,
+    sse: TEST_SSE,
+    defaultProvider: undefined,
+    ...overrides,
+  };
+}
+
 export interface SuiteOptions extends Partial<ApiOptions> {
   /** Wraps the store the API sees (to slow down or break a call). */
   readonly wrapStore?: (store: Store) => ApiStore;
@@ -119,6 +137,7 @@ export interface SuiteOptions extends Partial<ApiOptions> {
   readonly feed?: Partial<EventFeedOptions>;
 }
 
+/** One database and one server per suite and backend; tests share them (use `uniqueName`). */
 export function apiSuite(
   backend: TestBackend,
   title: string,
@@ -140,12 +159,7 @@ export function apiSuite(
         ...(now && { now }),
         ...(providers && { providers }),
       });
-      app = await createApiServer(deps, {
-        tokens: TOKEN_CONFIG,
-        rateLimitPerMinute: 0,
-        sse: TEST_SSE,
-        ...options,
-      });
+      app = await createApiServer(deps, testApiOptions(options));
       await app.ready();
     });
     after(async () => {

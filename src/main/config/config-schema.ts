@@ -7,8 +7,10 @@
 import { z } from 'zod';
 
 import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
+import { isLoopback } from '../../domain/loopback.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
 import { decodeSecretKey } from '../../domain/secret-key-ring.js';
+import { isIdentityKey } from '../../workflow/restate/identity-key.js';
 
 /** Strings that spell a finite number become that number; anything else is left for zod to reject. */
 function toNumber(value: unknown): unknown {
@@ -114,12 +116,24 @@ const serverSchema = z.strictObject({
     .prefault({}),
 });
 
+/** Without tokens every caller is an anonymous admin: only the local machine may be one. */
+function refuseAnonymousExposure(server: z.output<typeof serverSchema>, ctx: z.RefinementCtx): void {
+  if (server.tokens.length > 0 || isLoopback(server.host)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['host'],
+    message: `refusing to listen on '${server.host}' without authentication: configure server.tokens or bind to 127.0.0.1`,
+  });
+}
+
 const databaseSchema = z.strictObject({
   url: z
     .string({ error: 'expected sqlite:PATH or postgres://…' })
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:PATH or postgres://…')
     .default('sqlite:./data/lessor.db'),
   poolSize: integer(1, 1000).default(10),
+  /** How long start-up keeps trying to reach the database before it gives up (exit 1). */
+  connectTimeoutMs: durationMs.default(30_000),
 });
 
 const engineSchema = z
@@ -132,6 +146,16 @@ const engineSchema = z
         /** Where Lessor serves its Restate service endpoint (registered with the admin API). */
         endpointPort: port.default(9080),
         endpointHost: host.default('127.0.0.1'),
+        /**
+         * Request-identity public keys (`publickeyv1_…`) of the Restate servers allowed to call the
+         * endpoint; required off loopback, where anyone reaching the port could otherwise run steps.
+         */
+        identityKeys: z
+          .array(
+            z.string().refine(isIdentityKey, 'expected a Restate request-identity key (publickeyv1_…)'),
+            { error: 'expected a list of publickeyv1_… keys' },
+          )
+          .default([]),
       })
       .prefault({}),
     embedded: z
@@ -152,6 +176,14 @@ const engineSchema = z
         });
       }
     }
+    const { endpointHost, identityKeys } = engine.restate;
+    if (identityKeys.length === 0 && !isLoopback(endpointHost)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restate', 'endpointHost'],
+        message: `refusing to serve the Restate endpoint on '${endpointHost}' without request signing: configure engine.restate.identityKeys or bind to 127.0.0.1`,
+      });
+    }
   });
 
 const controllerSchema = z.strictObject({
@@ -167,7 +199,7 @@ const providerBlockSchema = z.looseObject({
   /** Merged under every tenant's `spec.config` before validation (SPEC §3.1). */
   defaults: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
   /** Timeout of one call to this provider. */
-  timeoutMs: durationMs.optional(),
+  timeoutMs: durationMs.default(120_000),
 });
 
 const computeSchema = z
@@ -184,7 +216,8 @@ const computeSchema = z
         z.preprocess((block) => block ?? {}, providerBlockSchema),
         { error: 'expected a mapping of provider name to its settings' },
       )
-      .default({ process: {} }),
+      // prefault, not default: the built-in block is parsed, so it gets the block defaults too.
+      .prefault({ process: {} }),
   })
   .superRefine((compute, ctx) => {
     if (!Object.hasOwn(compute.providers, compute.defaultProvider)) {
@@ -279,8 +312,8 @@ const logSchema = z.strictObject({
   format: oneOf(['json', 'pretty']).default('json'),
 });
 
-export const configSchema = z.strictObject({
-  server: serverSchema.prefault({}),
+const rootSchema = z.strictObject({
+  server: serverSchema.superRefine(refuseAnonymousExposure).prefault({}),
   database: databaseSchema.prefault({}),
   engine: engineSchema.prefault({}),
   controller: controllerSchema.prefault({}),
@@ -292,6 +325,33 @@ export const configSchema = z.strictObject({
   secrets: secretsSchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });
+
+/**
+ * Providers that run tenant code on Lessor's own host, as Lessor's user: reachable by every
+ * operator once Lessor serves beyond loopback, so they must be enabled for that explicitly
+ * (`compute.providers.<type>.allowRemote: true`, see docs/providers/process.md).
+ */
+const HOST_LOCAL_PROVIDERS: readonly string[] = ['process'];
+
+function refuseRemoteHostLocalProviders(config: z.output<typeof rootSchema>, ctx: z.RefinementCtx): void {
+  const { host } = config.server;
+  if (isLoopback(host)) return;
+  for (const type of HOST_LOCAL_PROVIDERS) {
+    const block = config.compute.providers[type];
+    // A provider block's own keys are not parsed here: `true` may arrive as text from the environment.
+    if (block === undefined || toBoolean(block['allowRemote']) === true) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['compute', 'providers', type, 'allowRemote'],
+      message:
+        `must be true to offer the ${type} provider on '${host}': it runs tenant commands ` +
+        `on this host as Lessor's user (see docs/providers/${type}.md); otherwise configure other ` +
+        `compute.providers, or bind server.host to 127.0.0.1`,
+    });
+  }
+}
+
+export const configSchema = rootSchema.superRefine(refuseRemoteHostLocalProviders);
 
 /** Top-level keys, for the environment mapping (plain `LESSOR_X` variables must name one of these). */
 export const TOP_LEVEL_KEYS: readonly string[] = Object.keys(configSchema.shape);

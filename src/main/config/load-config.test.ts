@@ -28,6 +28,13 @@ function load(c: Omit<Case, 'reason'>): Readonly<LessorConfig> {
 }
 
 const SHA = 'a'.repeat(64);
+/** A well-formed Restate request-identity key (the example of the SDK's documentation). */
+const IDENTITY_KEY = 'publickeyv1_2G8dCQhArfvGpzPw5Vx2ALciR4xCLHfS5YaT93XjNxX9';
+const RESTATE_ENV = {
+  LESSOR_ENGINE__TYPE: 'restate',
+  LESSOR_ENGINE__RESTATE__INGRESS_URL: 'http://127.0.0.1:18080',
+  LESSOR_ENGINE__RESTATE__ADMIN_URL: 'http://127.0.0.1:19070',
+};
 
 describe('loadConfig precedence: defaults < file < env < flags', () => {
   const cases: (Case & { readonly port: number })[] = [
@@ -125,6 +132,23 @@ describe('loadConfig environment mapping', () => {
         assert.equal(config.engine.restate.ingressUrl, 'http://127.0.0.1:18080');
         assert.equal(config.engine.restate.endpointPort, 19080);
       },
+    },
+    {
+      reason: 'a restate endpoint off loopback is accepted with identity keys (a JSON list)',
+      env: {
+        ...RESTATE_ENV,
+        LESSOR_ENGINE__RESTATE__ENDPOINT_HOST: '10.0.0.5',
+        LESSOR_ENGINE__RESTATE__IDENTITY_KEYS: JSON.stringify([IDENTITY_KEY]),
+      },
+      check: (config) => {
+        assert.equal(config.engine.restate.endpointHost, '10.0.0.5');
+        assert.deepEqual(config.engine.restate.identityKeys, [IDENTITY_KEY]);
+      },
+    },
+    {
+      reason: 'the embedded engine ignores the restate endpoint host',
+      env: { LESSOR_ENGINE__RESTATE__ENDPOINT_HOST: '0.0.0.0' },
+      check: (config) => assert.equal(config.engine.type, 'embedded'),
     },
     {
       reason: 'stream caps and the shutdown grace are set like any nested key',
@@ -226,6 +250,37 @@ describe('loadConfig errors name the key and where the value came from', () => {
       reason: 'restate needs its URLs',
       env: { LESSOR_ENGINE__TYPE: 'restate' },
       messages: ['engine.restate.ingressUrl: required when engine.type is restate'],
+    },
+    {
+      reason: 'an unauthenticated bind off loopback is refused',
+      env: { LESSOR_COMPUTE__PROVIDERS__PROCESS__ALLOW_REMOTE: 'true' },
+      flags: { host: '0.0.0.0' },
+      messages: [
+        'server.host: refusing to listen on \'0.0.0.0\' without authentication: configure server.tokens or bind to 127.0.0.1 (from --host="0.0.0.0")',
+      ],
+    },
+    {
+      reason: 'off loopback the process provider needs allowRemote, and every refusal is listed',
+      flags: { host: '0.0.0.0' },
+      messages: [
+        'server.host: refusing to listen on \'0.0.0.0\' without authentication: configure server.tokens or bind to 127.0.0.1 (from --host="0.0.0.0")',
+        "compute.providers.process.allowRemote: must be true to offer the process provider on '0.0.0.0': it runs tenant commands on this host as Lessor's user (see docs/providers/process.md); otherwise configure other compute.providers, or bind server.host to 127.0.0.1",
+      ],
+    },
+    {
+      reason: 'a restate endpoint off loopback without identity keys is refused',
+      env: { ...RESTATE_ENV, LESSOR_ENGINE__RESTATE__ENDPOINT_HOST: '0.0.0.0' },
+      messages: [
+        'engine.restate.endpointHost: refusing to serve the Restate endpoint on \'0.0.0.0\' without request signing: configure engine.restate.identityKeys or bind to 127.0.0.1 (from LESSOR_ENGINE__RESTATE__ENDPOINT_HOST="0.0.0.0")',
+      ],
+    },
+    {
+      reason: 'an identity key that is not a publickeyv1_ Ed25519 key',
+      file: `engine: { restate: { identityKeys: [${IDENTITY_KEY.slice(0, -3)}, "publickeyv1_0OIl"] } }`,
+      messages: [
+        'engine.restate.identityKeys.0: expected a Restate request-identity key (publickeyv1_…) (from lessor.yaml)',
+        'engine.restate.identityKeys.1: expected a Restate request-identity key (publickeyv1_…) (from lessor.yaml)',
+      ],
     },
     {
       reason: 'the default provider must have a block',
@@ -332,10 +387,10 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
         maxQueuedEvents: 1000,
       },
     },
-    database: { url: 'sqlite:./data/lessor.db', poolSize: 10 },
+    database: { url: 'sqlite:./data/lessor.db', poolSize: 10, connectTimeoutMs: 30_000 },
     engine: {
       type: 'embedded',
-      restate: { endpointPort: 9080, endpointHost: '127.0.0.1' },
+      restate: { endpointPort: 9080, endpointHost: '127.0.0.1', identityKeys: [] },
       embedded: { leaseMs: 15_000, pollIntervalMs: 1000 },
     },
     controller: {
@@ -345,7 +400,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       reconcileTimeoutMs: 30_000,
       rateLimitPerSecond: 2000,
     },
-    compute: { defaultProvider: 'process', providers: { process: {} } },
+    compute: { defaultProvider: 'process', providers: { process: { timeoutMs: 120_000 } } },
     retryPolicy: { provision: {}, update: {}, delete: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
     retention: {

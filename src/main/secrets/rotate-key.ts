@@ -14,9 +14,9 @@
  */
 import type { Logger } from '../../domain/logger.js';
 import { newSecretKey, secretKeyId, SecretKeyRing } from '../../domain/secret-key-ring.js';
-import { createStore } from '../../store/create-store.js';
 import type { ResealReport } from '../../store/store.js';
 import { buildProviders } from '../build-providers.js';
+import { openDatabase } from '../open-database.js';
 import { ConfigError } from '../config/config-error.js';
 import type { LessorConfig } from '../config/config-schema.js';
 import { secureDataDir } from './data-dir.js';
@@ -112,15 +112,8 @@ async function reseal(
   batchSize: number | undefined,
 ): Promise<ResealReport> {
   const fields = lateSecretFields();
-  const store = await createStore({
-    url: config.database.url,
-    dataDir: config.dataDir,
-    logger,
-    poolSize: config.database.poolSize,
-    secrets: { ring, fields },
-  });
+  const store = await openDatabase(config, logger, { secrets: { ring, fields } });
   try {
-    await store.migrate();
     const providers = await buildProviders(config, logger, await loadConfigHasher(store));
     try {
       fields.bind(providers);

@@ -156,12 +156,14 @@ export function schemaAndStream(c: Conformance): void {
   );
 
   c.test(
-    'an unreachable server is UnavailableError from ping and from queries',
+    'an unreachable server is UnavailableError from ping, queries and migrate',
     async () => {
       const store = await createStore({ url: 'postgres://postgres@127.0.0.1:1/nowhere' });
       try {
         await assert.rejects(store.ping(), UnavailableError);
         await assert.rejects(store.tenants.get('acme'), UnavailableError);
+        await assert.rejects(store.migrate(), /ECONNREFUSED 127\.0\.0\.1:1/);
+        await assert.rejects(store.migrate(), UnavailableError);
       } finally {
         await store.close();
       }

@@ -3,6 +3,7 @@
  * Names sort in apply order; never rename or edit an applied migration — add a new one.
  */
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { errorMessage, UnavailableError } from '../../domain/errors.js';
 import type { SqlDialect } from '../dialect.js';
 import type { Database } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
@@ -29,13 +30,15 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
 
 /**
  * Brings the schema up to date. Idempotent; safe to run from several replicas at once (Kysely's
- * migration lock). Throws the first migration error.
+ * migration lock). Throws the first migration error, with its message; an `UnavailableError` as it
+ * is (the database could not be reached, before or during a migration: trying again may succeed).
  */
 export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  if (error !== undefined) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`migration ${failed} failed`, { cause: error });
-  }
+  if (error === undefined) return;
+  if (error instanceof UnavailableError) throw error;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  const what = failed === undefined ? 'migrations could not run' : `migration ${failed} failed`;
+  throw new Error(`${what}: ${errorMessage(error)}`, { cause: error });
 }

@@ -18,7 +18,7 @@ import { withUnavailableMapping } from '../unavailable-dialect.js';
 export interface PostgresStoreOptions {
   readonly url: string;
   readonly logger: Logger;
-  /** Maximum pooled connections (default 10). */
+  /** Maximum pooled connections (`database.poolSize`); pg's own default when absent (tests). */
   readonly poolSize?: number;
   readonly secrets?: SecretsAtRest | undefined;
 }
@@ -35,10 +35,10 @@ const numericTypes: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-export function createPool(url: string, logger: Logger, poolSize = 10): pg.Pool {
+export function createPool(url: string, logger: Logger, poolSize?: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: poolSize,
+    ...(poolSize !== undefined && { max: poolSize }),
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,

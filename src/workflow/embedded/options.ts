@@ -23,10 +23,10 @@ export interface EmbeddedEngineOptions extends WorkflowEngineOptions {
   readonly store: EmbeddedStore;
   /** Unique per process (and per engine instance): the lease owner id. */
   readonly ownerId: string;
-  /** Lease length; renewed every third of it while a run is held. Default 15 000. */
-  readonly leaseMs?: number;
-  /** Longest time between two looks for due runs (expired leases are found this way). Default 1 000. */
-  readonly pollIntervalMs?: number;
+  /** Lease length; renewed every third of it while a run is held (`engine.embedded.leaseMs`). */
+  readonly leaseMs: number;
+  /** Longest time between two looks for due runs; expired leases are found this way (`engine.embedded.pollIntervalMs`). */
+  readonly pollIntervalMs: number;
   /**
    * Runs executing at once in this process, and separately the number of waiting coroutines kept in
    * memory; a wait beyond that suspends (the run is released and picked up again when due). Default 256.
@@ -47,10 +47,10 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(options: EmbeddedEngineOptions): ResolvedOptions {
-  const leaseMs = options.leaseMs ?? 15_000;
+  const { leaseMs, pollIntervalMs } = options;
   return Object.freeze({
     leaseMs,
-    pollIntervalMs: options.pollIntervalMs ?? 1_000,
+    pollIntervalMs,
     maxConcurrentRuns: options.maxConcurrentRuns ?? 256,
     maxInMemorySleepMs: options.maxInMemorySleepMs ?? leaseMs,
     now: options.now ?? Date.now,

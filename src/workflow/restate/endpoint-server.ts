@@ -78,7 +78,7 @@ export class EndpointServer {
 
 /** The SDK's log lines into Lessor's logger; its per-invocation INFO chatter goes to debug. */
 function sdkLogger(log: Logger): LoggerTransport {
-  const sdkLog = log.child({ component: 'restate-sdk' });
+  const sdkLog = log.child({ origin: 'restate-sdk' });
   return (meta, message?: unknown, ...rest: unknown[]) => {
     const context = meta.context;
     const fields: Record<string, unknown> = {

@@ -1,6 +1,7 @@
 /**
  * Configuration of the `restate` engine (no SDK import: the composition root may read it without
- * loading the SDK). Defaults are resolved once and frozen.
+ * loading the SDK). Settings that are configuration keys are required here (their defaults live in
+ * the configuration schema); the engine's own tuning has defaults, resolved once and frozen.
  */
 import type { Store } from '../../store/store.js';
 import type { WorkflowEngineOptions } from '../engine.js';
@@ -27,19 +28,19 @@ export interface RestateEngineOptions extends WorkflowEngineOptions {
   readonly ingressUrl: string;
   /** Restate admin API, e.g. `http://127.0.0.1:9070`. */
   readonly adminUrl: string;
-  /** Interface the service endpoint binds to. Default `127.0.0.1`. */
-  readonly endpointHost?: string;
-  /** Port of the service endpoint; 0 picks a free one. Default 9080. */
-  readonly endpointPort?: number;
+  /** Interface the service endpoint binds to (`engine.restate.endpointHost`). */
+  readonly endpointHost: string;
+  /** Port of the service endpoint; 0 picks a free one (`engine.restate.endpointPort`). */
+  readonly endpointPort: number;
   /** URL Restate calls the endpoint at. Default `http://<endpointHost>:<bound port>`. */
   readonly endpointUrl?: string;
   /** Name of the Restate workflow service. Default `LessorRun`. */
   readonly serviceName?: string;
   /**
    * Restate request-identity public keys (`publickeyv1_…`): when given, the endpoint accepts only
-   * requests signed by that Restate server. Without them it accepts any caller (keep it on loopback).
+   * requests signed by that Restate server. Empty: it accepts any caller (keep it on loopback).
    */
-  readonly identityKeys?: readonly string[];
+  readonly identityKeys: readonly string[];
   readonly retryPolicy?: Partial<InvocationRetryPolicy>;
   /** Restate asks an invocation without journal activity for this long to suspend. Default 60 s. */
   readonly inactivityTimeoutMs?: number;
@@ -78,11 +79,11 @@ export function resolveRestateOptions(options: RestateEngineOptions): ResolvedRe
   return Object.freeze({
     ingressUrl: trimSlash(options.ingressUrl),
     adminUrl: trimSlash(options.adminUrl),
-    endpointHost: options.endpointHost ?? '127.0.0.1',
-    endpointPort: options.endpointPort ?? 9080,
+    endpointHost: options.endpointHost,
+    endpointPort: options.endpointPort,
     endpointUrl: options.endpointUrl === undefined ? null : trimSlash(options.endpointUrl),
     serviceName: options.serviceName ?? 'LessorRun',
-    identityKeys: Object.freeze([...(options.identityKeys ?? [])]),
+    identityKeys: Object.freeze([...options.identityKeys]),
     retryPolicy: Object.freeze({ ...DEFAULT_RETRY_POLICY, ...options.retryPolicy }),
     inactivityTimeoutMs: options.inactivityTimeoutMs ?? 60_000,
     abortTimeoutMs: options.abortTimeoutMs ?? 30 * 60_000,

@@ -48,7 +48,7 @@ export class RestateWorkflowEngine implements WorkflowEngine {
   constructor(private readonly config: RestateEngineOptions) {
     this.options = resolveRestateOptions(config);
     this.definitions = new Definitions(config.definitions);
-    this.log = config.logger.child({ engine: 'restate', service: this.options.serviceName });
+    this.log = config.logger.child({ engine: 'restate', restateService: this.options.serviceName });
     this.http = new RestateHttp(
       this.options.adminUrl,
       this.options.ingressUrl,

@@ -10,7 +10,6 @@ export const dockerProviderFactory: ProviderFactory = {
   async create(settings: ProviderSettings): Promise<DockerProvider> {
     const options = dockerProviderOptions(settings.options);
     const client = new DockerClient(parseDockerHost(options.host)!, options.apiVersion);
-    const logger = settings.logger.child({ provider: 'docker' });
     if (options.ping) {
       await client.ping(AbortSignal.timeout(settings.timeoutMs)).catch((error: unknown) => {
         client.close();
@@ -19,7 +18,7 @@ export const dockerProviderFactory: ProviderFactory = {
     }
     return new DockerProvider({
       client,
-      logger,
+      logger: settings.logger,
       stopTimeoutSeconds: options.stopTimeoutSeconds,
       cleanupTimeoutMs: options.cleanupTimeoutMs,
       hasher: settings.hasher,

@@ -68,7 +68,7 @@ export class EcsProvider implements ComputeProvider {
   private readonly logger: Logger;
 
   constructor(private readonly deps: EcsProviderDeps) {
-    this.logger = deps.logger.child({ provider: 'ecs' });
+    this.logger = deps.logger;
   }
 
   configSchema(): JsonSchema {

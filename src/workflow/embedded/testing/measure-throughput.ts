@@ -6,6 +6,7 @@
  *   node --import tsx src/workflow/embedded/testing/measure-throughput.ts [sqlite|postgres] [runs] [concurrency] [steps|promise]
  */
 import { silentLogger, type Logger } from '../../../domain/logger.js';
+import { defaultConfig } from '../../../main/config/testing/default-config.js';
 import { postgresBackend, sqliteBackend } from '../../../store/testing/test-databases.js';
 import { EmbeddedWorkflowEngine } from '../embedded-engine.js';
 import { define } from '../../testing/run-probes.js';
@@ -45,6 +46,7 @@ try {
     definitions: [flow],
     ownerId: 'measure',
     logger: counting,
+    ...defaultConfig().engine.embedded,
   });
   await engine.open();
   const started = performance.now();

@@ -10,7 +10,7 @@ import { sqliteBackend, type TestDatabase } from '../../../store/testing/test-da
 import type { WorkflowDefinition } from '../../context.js';
 import type { EngineTarget, EngineWorld } from '../../testing/engine-conformance.js';
 import { createRestateEngine, type RestateEngine, type RestateEngineOptions } from '../index.js';
-import { startRestateServer, type RestateServer } from './restate-server.js';
+import { startRestateServer, type RestateServer, type RestateServerOptions } from './restate-server.js';
 
 export type EngineOverrides = Partial<Omit<RestateEngineOptions, 'store' | 'definitions' | 'logger'>>;
 
@@ -33,8 +33,8 @@ export const TEST_RETRY_POLICY = {
   maxAttempts: 10_000,
 };
 
-export async function createRestateWorld(): Promise<RestateWorld> {
-  const server = await startRestateServer();
+export async function createRestateWorld(options: RestateServerOptions = {}): Promise<RestateWorld> {
+  const server = await startRestateServer(options);
   const db = await sqliteBackend.create();
   const engines: RestateEngine[] = [];
   return {
@@ -47,7 +47,9 @@ export async function createRestateWorld(): Promise<RestateWorld> {
         logger: testLogger(),
         ingressUrl: server.ingressUrl,
         adminUrl: server.adminUrl,
+        endpointHost: '127.0.0.1',
         endpointPort: 0,
+        identityKeys: [],
         serviceName: `LessorRun_${randomUUID().replaceAll('-', '').slice(0, 12)}`,
         retryPolicy: TEST_RETRY_POLICY,
         requestTimeoutMs: 5_000,

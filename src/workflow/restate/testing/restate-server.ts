@@ -45,7 +45,12 @@ export function restateServerBinary(): string {
   );
 }
 
-export async function startRestateServer(): Promise<RestateServer> {
+export interface RestateServerOptions {
+  /** Extra `RESTATE_*` settings, e.g. a request-identity private key. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export async function startRestateServer(options: RestateServerOptions = {}): Promise<RestateServer> {
   const binary = restateServerBinary();
   if (!existsSync(binary)) {
     throw new Error(
@@ -54,7 +59,7 @@ export async function startRestateServer(): Promise<RestateServer> {
   }
   const [ingress, admin, fabric] = (await freePorts(3)) as [number, number, number];
   const dir = await mkdtemp(join(tmpdir(), 'lessor-restate-'));
-  const server = new ServerProcess(binary, dir, { ingress, admin, fabric });
+  const server = new ServerProcess(binary, dir, { ingress, admin, fabric }, options.env ?? {});
   try {
     await server.start();
   } catch (error) {
@@ -84,6 +89,7 @@ class ServerProcess {
     private readonly binary: string,
     private readonly dir: string,
     private readonly ports: { ingress: number; admin: number; fabric: number },
+    private readonly extraEnv: Readonly<Record<string, string>>,
   ) {}
 
   async start(): Promise<void> {
@@ -137,6 +143,7 @@ class ServerProcess {
       RESTATE_DISABLE_TELEMETRY: 'true',
       RESTATE_LOG_FILTER: process.env.RESTATE_LOG_FILTER ?? 'warn',
       RESTATE_LOG_DISABLE_ANSI_CODES: 'true',
+      ...this.extraEnv,
     };
   }
 
