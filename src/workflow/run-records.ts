@@ -25,7 +25,7 @@ export class RunRecords {
     private readonly runs: RunRows,
     private readonly observer: RunObserver,
     private readonly log: Logger,
-    readonly now: () => number,
+    private readonly now: () => number,
   ) {}
 
   /** Idempotent on `runId`: an existing run comes back as stored (`created: false`). */
