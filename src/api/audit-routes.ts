@@ -12,8 +12,10 @@ export function registerAuditRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'listAuditRecords',
-        summary: 'The audit trail, newest first (admin)',
-        description: 'Who purged which tenant, and when; kept when the tenant and its history are gone.',
+        summary: 'List the audit trail',
+        description:
+          'Records of acts that erase their own history, newest first: who purged which tenant, and ' +
+          'when. Records are never changed or deleted, and outlive the tenant and its events.',
         tags: ['audit'],
         querystring: PageQuery,
         response: { 200: AuditRecordListSchema },

@@ -41,6 +41,11 @@ const GRANTS: Readonly<Record<Role, readonly Access[]>> = {
   viewer: ['open', 'read'],
 };
 
+/** The roles whose tokens may call a route of `access` (for the OpenAPI document). */
+export function rolesFor(access: Access): Role[] {
+  return (Object.keys(GRANTS) as Role[]).filter((role) => GRANTS[role].includes(access));
+}
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }

@@ -18,7 +18,12 @@ export function registerCallbackRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'listCallbacks',
-        summary: 'Callbacks of compute executions; state=dead lists the parked ones',
+        summary: 'List callbacks; state=dead lists the dead letters',
+        description:
+          'Every status change of a compute execution is reported to the waiting workflow through a ' +
+          'durable outbox of callbacks: `pending` until delivered, then `delivered`. A callback that ' +
+          'could not be delivered after the configured attempts is parked as `dead` (a dead letter) ' +
+          'until an admin re-drives it. Oldest first.',
         tags,
         querystring: CallbacksQuery,
         response: { 200: CallbackListSchema },
@@ -36,7 +41,10 @@ export function registerCallbackRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'redriveCallback',
-        summary: 'Re-deliver a dead callback (admin)',
+        summary: 'Re-drive a dead callback',
+        description:
+          'Moves a dead callback back to `pending` with its attempts reset and wakes the ' +
+          'dispatcher (202). A callback that is not dead is 409. The body may be left out.',
         tags,
         params: CallbackParams,
         body: z.strictObject({}).nullish(),

@@ -33,10 +33,14 @@ export function registerEventRoutes(app: ApiApp, ctx: ApiContext): void {
       exposeHeadRoute: false,
       schema: {
         operationId: 'streamEvents',
-        summary: 'Server-Sent Events stream of tenant, run and execution events',
+        summary: 'Stream events (Server-Sent Events)',
         description:
-          'Frames: `id: <seq>`, `event: <type>`, `data: <TenantEvent JSON>`; heartbeats are comments. ' +
-          'Open streams are limited per caller (429) and per server (503), both with Retry-After.',
+          'Every tenant event as it is written, in sequence order, optionally of one tenant. Frames: ' +
+          '`id: <seq>`, `event: <type>`, `data: <TenantEvent JSON>`; heartbeats are comments. Resume ' +
+          'after a disconnect with `Last-Event-ID` (what EventSource sends) or `?since=`: nothing is ' +
+          'lost; with neither the stream starts at the current end. A client that falls too far ' +
+          'behind is disconnected and resumes the same way. Open streams are limited per caller ' +
+          '(429) and per server (503), both with `Retry-After`.',
         tags: ['events'],
         querystring: StreamQuery,
         headers: StreamHeaders,

@@ -10,7 +10,11 @@ export function registerExecutionRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'getExecution',
-        summary: 'One compute execution with its history',
+        summary: 'Get a compute execution with its history',
+        description:
+          'One provider operation (provision, update or delete) as Lessor tracked it: its status ' +
+          '(pending → running → succeeded | failed), attempts, the resources and endpoints it ' +
+          'reported, a classified error when it failed, and every status change in `history`.',
         tags: ['compute'],
         params: ExecutionParams,
         response: { 200: ExecutionWithHistorySchema },

@@ -45,6 +45,7 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Reg
       schema: {
         operationId: 'healthz',
         summary: 'Liveness',
+        description: 'Answers 200 while the process serves HTTP; it checks nothing else.',
         tags,
         security,
         response: { 200: HealthSchema },
@@ -59,7 +60,11 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Reg
     {
       schema: {
         operationId: 'readyz',
-        summary: 'Readiness (database, engine)',
+        summary: 'Readiness',
+        description:
+          'Answers 200 when, within 2 s each, the database takes a write and the workflow engine ' +
+          'answers; else 503 (STORE_UNAVAILABLE when the database failed, UNAVAILABLE otherwise). ' +
+          'After a storage fault it stays 503 until writes have succeeded again for 5 s.',
         tags,
         security,
         response: { 200: ReadinessSchema },
@@ -75,6 +80,9 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Reg
       schema: {
         operationId: 'metrics',
         summary: 'Prometheus metrics',
+        description:
+          'The Prometheus text format: `lessor_http_request_duration_seconds`, a histogram of request ' +
+          'durations by method, route pattern and status code.',
         tags,
         security,
         produces: ['text/plain'],

@@ -27,7 +27,11 @@ export function registerProviderRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'listProviders',
-        summary: 'Configured compute providers',
+        summary: 'List the configured compute providers',
+        description:
+          'The providers this server may run tenants on, which one a spec without `provider` gets, ' +
+          "each provider's configured defaults (merged under every tenant's `spec.config`; secrets " +
+          'shown as `"***"`), its per-call timeout and the link to its config schema.',
         tags,
         response: { 200: ProviderListSchema },
       },
@@ -50,7 +54,12 @@ export function registerProviderRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'getProviderSchema',
-        summary: "JSON Schema of a provider's spec.config",
+        summary: "Get a provider's config schema",
+        description:
+          "The JSON Schema (2020-12) that a tenant's `spec.config` must satisfy for this provider. " +
+          'Its annotations say who may write what: `x-lessor-secret` (write-only, read back as ' +
+          '`"***"`), `x-lessor-privileged` (admin only), `x-lessor-code` (decides the code that runs ' +
+          "with the tenant's env; see docs/api.md).",
         tags,
         params: ProviderParams,
         response: { 200: JsonSchemaDocument },

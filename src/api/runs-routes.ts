@@ -18,7 +18,13 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     {
       schema: {
         operationId: 'getRun',
-        summary: 'One workflow run with its step journal',
+        summary: 'Get a workflow run with its step journal',
+        description:
+          "A run is one attempt to bring a tenant's runtime to one generation (provision, update or " +
+          'delete), on the embedded engine or on Restate. Its journal lists every durable step in ' +
+          'order with result or error and timing: the audit trail of what the workflow did. Inputs ' +
+          'and results are shown with secrets redacted. `status.workflow.runId` of a tenant names ' +
+          'its latest run.',
         tags: ['workflows'],
         params: RunParams,
         response: { 200: WorkflowRunSchema },

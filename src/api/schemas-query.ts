@@ -33,15 +33,26 @@ const seqCursor = z
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const IdOrNameParams = z.strictObject({
-  idOrName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,127}$/, 'must be a tenant id or name'),
+  idOrName: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,127}$/, 'must be a tenant id or name')
+    .describe('Tenant id, or the name of a tenant that is not archived (an archived one is reached by id).'),
 });
 /** Execution ids, run ids (`<tenant>:<action>:g<n>`) and callback ids. */
 export const ResourceIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$/;
 const resourceId = z.string().regex(ResourceIdPattern, 'is not a valid id');
-export const ExecutionParams = z.strictObject({ executionId: resourceId });
-export const RunParams = z.strictObject({ runId: resourceId });
-export const CallbackParams = z.strictObject({ id: resourceId });
-export const ProviderParams = z.strictObject({ type: providerType });
+export const ExecutionParams = z.strictObject({
+  executionId: resourceId.describe(
+    'Compute execution id (`ex-<tenant id>-<operation>-g<generation>-<hash>`).',
+  ),
+});
+export const RunParams = z.strictObject({
+  runId: resourceId.describe('Workflow run id (`<tenant id>:<action>:g<generation>`, `:r<n>` for a retry).'),
+});
+export const CallbackParams = z.strictObject({ id: resourceId.describe('Callback id.') });
+export const ProviderParams = z.strictObject({
+  type: providerType.describe('Provider type, as listed by `GET /v1/compute/providers`.'),
+});
 
 export const labelSelector = z
   .string()
@@ -57,8 +68,8 @@ export const labelSelector = z
 export const ListTenantsQuery = z.strictObject({
   limit,
   cursor,
-  phase: z.enum(PHASES).optional(),
-  provider: providerType.optional(),
+  phase: z.enum(PHASES).optional().describe('Only tenants in this phase.'),
+  provider: providerType.optional().describe('Only tenants of this provider type.'),
   labels: labelSelector.optional(),
   q: z
     .string()
@@ -73,7 +84,10 @@ export const EventPageQuery = z.strictObject({ limit, cursor: seqCursor });
 export const ExecutionsQuery = z.strictObject({
   limit,
   cursor,
-  status: z.enum(['pending', 'running', 'succeeded', 'failed']).optional(),
+  status: z
+    .enum(['pending', 'running', 'succeeded', 'failed'])
+    .optional()
+    .describe('Only executions in this status.'),
 });
 export const CallbacksQuery = z.strictObject({
   limit,

@@ -55,6 +55,14 @@ function replaceSpecRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'replaceTenantSpec',
     summary: 'Replace the spec',
+    description:
+      'Replaces the whole spec; fields left out take their defaults. A spec that differs from the ' +
+      'stored one becomes the next generation and answers 202 (the controller updates the runtime); ' +
+      'the same spec answers 200 and changes nothing. Secret values may be sent back as the `"***"` ' +
+      'they read as: the stored values are kept. `spec.provider` cannot change (400), a tenant that ' +
+      'is deleting or archived cannot change (409), and provider fields marked `x-lessor-privileged` ' +
+      '(or `x-lessor-code` fields changed while a stored secret is kept) need an admin (403). With ' +
+      '`If-Match` the write happens only if the tenant is still at that version (412 otherwise).',
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
@@ -73,7 +81,12 @@ function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const mediaTypes = [MERGE_PATCH, 'application/json'];
   const schema = {
     operationId: 'patchTenant',
-    summary: 'JSON merge patch (RFC 7386) of the tenant; only spec is writable',
+    summary: 'Patch the spec (JSON merge patch)',
+    description:
+      'A JSON merge patch (RFC 7386, `application/merge-patch+json`; `application/json` is taken ' +
+      'too) of the tenant, of which only `spec` is writable: objects merge key by key, `null` ' +
+      'removes a key, anything else (arrays included) replaces. The patched spec is then checked ' +
+      'and answered exactly as a PUT of it: 202 when it changed, 200 when it did not.',
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
@@ -99,11 +112,13 @@ function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
 function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'deleteTenant',
-    summary: 'Delete a tenant (phase → deleting → archived); ?purge=true removes an archived record',
+    summary: 'Delete a tenant, or purge an archived one',
     description:
-      '202 deletion accepted or running; 200 already archived; 204 purged. Purging is admin only and ' +
-      'leaves an audit record (`GET /v1/audit`); by name it means the archived tenant of that name ' +
-      '(409 listing the ids when there are several).',
+      'Moves the tenant to `deleting`; the controller removes its runtime and archives it. 202 while ' +
+      'deletion is accepted or running, 200 once archived (idempotent); an archived tenant is ' +
+      'reached by id. `?purge=true` erases an archived tenant and its history for good (204): admin ' +
+      'only, and recorded in the audit trail (`GET /v1/audit`); by name it means the archived tenant ' +
+      'of that name (409 listing the ids when there are several, 409 when only a live one exists).',
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
@@ -127,7 +142,12 @@ function deleteTenantRoute(app: ApiApp, ctx: ApiContext): void {
 function retryTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'retryTenant',
-    summary: 'Retry a failed tenant: a new run for the current generation',
+    summary: 'Retry a failed tenant',
+    description:
+      'Starts a new workflow run for the current generation of a `failed` tenant: a delete when a ' +
+      'delete failed, a provision when the tenant was never ready, else an update. Any other phase ' +
+      'is 409 INVALID_TRANSITION. The body may be left out (or be `{}`); `If-Match` makes the retry ' +
+      'conditional.',
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,

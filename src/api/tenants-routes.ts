@@ -33,7 +33,16 @@ function createTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'createTenant',
     summary: 'Create a tenant',
-    description: 'Honours `Idempotency-Key`. Answers 201 with `Location` and the tenant.',
+    description:
+      'Stores the tenant in phase `requested` at generation 1 and wakes the controller, which ' +
+      'provisions it in the background: follow `status.phase` (or `GET /v1/events`) to `ready` or ' +
+      '`failed`. `spec.provider` defaults to the configured default provider; `spec.config` is ' +
+      "validated against the provider's schema with its defaults merged in, and fields the schema " +
+      'marks `x-lessor-privileged` may only be set by an admin (403). The name must be unique among ' +
+      'tenants that are not archived (409). Answers 201 with `Location` and `ETag`.\n\n' +
+      'With an `Idempotency-Key`, a repeat by the same caller with the same body within 24 h gets the ' +
+      'first answer again, marked `Idempotent-Replayed: true`; the key with another body is 422, and ' +
+      'while the first request still runs, 409 with `Retry-After`.',
     tags,
     headers: CreateHeaders,
     body: CreateTenantRequestSchema,
@@ -60,6 +69,11 @@ function listTenantsRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'listTenants',
     summary: 'List tenants',
+    description:
+      'Tenants in id order (ids are UUIDv7, so roughly creation order); archived tenants only with ' +
+      '`includeArchived=true` or `phase=archived`. Filters combine: `phase`, `provider`, `labels` ' +
+      '(a selector) and `q` (a name prefix). Paged: send the `nextCursor` of a page as `cursor` to ' +
+      'get the next one; it is null on the last page.',
     tags,
     querystring: ListTenantsQuery,
     response: { 200: TenantListSchema },
@@ -75,6 +89,9 @@ function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'getTenant',
     summary: 'Get a tenant by id or name',
+    description:
+      'The tenant with its spec (secret config values read back as `"***"`) and status. The `ETag` ' +
+      'header carries its version, for `If-Match` on a later write.',
     tags,
     params: IdOrNameParams,
     response: { 200: TenantSchema },
@@ -87,7 +104,11 @@ function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
 function tenantEventsRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'listTenantEvents',
-    summary: "A tenant's phase transitions and audit events, oldest first",
+    summary: "List a tenant's events",
+    description:
+      "The tenant's history, oldest first: its creation, spec changes, phase transitions, execution " +
+      'status changes and requests such as delete and retry, each with its actor. Paged by `cursor` ' +
+      '(an event sequence number). For a live feed use `GET /v1/events?tenantId=…`.',
     tags,
     params: IdOrNameParams,
     querystring: EventPageQuery,
@@ -109,7 +130,11 @@ function tenantEventsRoute(app: ApiApp, ctx: ApiContext): void {
 function tenantExecutionsRoute(app: ApiApp, ctx: ApiContext): void {
   const schema = {
     operationId: 'listTenantExecutions',
-    summary: "A tenant's compute executions",
+    summary: "List a tenant's compute executions",
+    description:
+      'Newest first, optionally only those in one `status`. An execution is one provider operation ' +
+      '(provision, update or delete) for one workflow run; `GET /v1/compute/executions/{executionId}` ' +
+      'adds its status history.',
     tags,
     params: IdOrNameParams,
     querystring: ExecutionsQuery,
