@@ -10,6 +10,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql, type Insertable } from 'kysely';
 import pg from 'pg';
 import { newId, workflowRunId } from '../../src/domain/ids.js';
+import { tenantRunTags, tenantSubject } from '../../src/domain/tenant-run.js';
 import type { Tenant } from '../../src/domain/tenant.js';
 import { createStore } from '../../src/store/create-store.js';
 import type { Database } from '../../src/store/schema.js';
@@ -180,14 +181,14 @@ function rowsFor(tenant: Tenant, at: string): Omit<Rows, 'tenants'> {
     runs: [
       {
         run_id: runId,
-        tenant_id: tenant.id,
-        action: 'provision',
+        workflow: 'provision',
+        subject: tenantSubject(tenant.id),
+        tags: JSON.stringify(
+          tenantRunTags({ tenantId: tenant.id, generation: 1, configHash: 'seeded', triggerSource: 'api' }),
+        ),
         engine: 'embedded',
         state: 'succeeded',
         attempt: 1,
-        trigger_source: 'api',
-        generation: 1,
-        config_hash: 'seeded',
         input: JSON.stringify({ tenantId: tenant.id, generation: 1 }),
         output: null,
         error: null,

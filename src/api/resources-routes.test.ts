@@ -1,6 +1,7 @@
 /** Executions, workflow runs, providers and callbacks endpoints, on data written through the store. */
 import assert from 'node:assert/strict';
 import type { ComputeExecution } from '../domain/compute-execution.js';
+import { tenantRunTags } from '../domain/tenant-run.js';
 import type { Store } from '../store/store.js';
 import { backends } from '../store/testing/test-databases.js';
 import { apiSuite, tenantBody, uniqueName, type ApiHarness } from './testing/api-harness.js';
@@ -106,16 +107,13 @@ for (const backend of backends()) {
           },
           password: 'pw',
         };
-        await h.store().runs.createOrGet({
-          runId,
+        const tags = tenantRunTags({
           tenantId: tenant.id,
-          action: 'provision',
-          engine: 'embedded',
-          triggerSource: 'api',
           generation: 1,
           configHash: 'abc',
-          input,
+          triggerSource: 'api',
         });
+        await h.store().runs.createOrGet({ runId, workflow: 'provision', tags, engine: 'embedded', input });
         const at = new Date().toISOString();
         await h.store().steps.record({
           runId,
@@ -132,6 +130,18 @@ for (const backend of backends()) {
         const res = await h.inject({ method: 'GET', url: `/v1/workflows/runs/${encodeURIComponent(runId)}` });
         assert.equal(res.statusCode, 200, res.body);
         assert.equal(res.json<WorkflowRun>().runId, runId);
+        const { tenantId, action, generation, configHash, triggerSource } = res.json<WorkflowRun>();
+        assert.deepEqual(
+          { tenantId, action, generation, configHash, triggerSource },
+          {
+            tenantId: tenant.id,
+            action: 'provision',
+            generation: 1,
+            configHash: 'abc',
+            triggerSource: 'api',
+          },
+          'the tenant fields of a run, read from its tags',
+        );
         assert.deepEqual(
           res.json<WorkflowRun>().steps.map((s: { name: string }) => s.name),
           ['validate'],
@@ -141,6 +151,10 @@ for (const backend of backends()) {
           (await h.inject({ method: 'GET', url: '/v1/workflows/runs/nope:provision:g1' })).statusCode,
           404,
         );
+        const rollout = { runId: `rollout-${tenant.id}`, workflow: 'roll', tags: { subject: 'rollout:1' } };
+        await h.store().runs.createOrGet({ ...rollout, engine: 'embedded', input: null });
+        const notTenants = await h.inject({ method: 'GET', url: `/v1/workflows/runs/${rollout.runId}` });
+        assert.equal(notTenants.statusCode, 404, 'a run of another subject is not served as a tenant run');
       },
     );
 

@@ -1,8 +1,11 @@
 /**
- * `GET /v1/workflows/runs/{runId}`: one workflow run with its step journal (the audit trail). Run
- * inputs and step results may carry a spec, so they pass through `redactDeep` first.
+ * `GET /v1/workflows/runs/{runId}`: one tenant's workflow run with its step journal (the audit
+ * trail), its tenant fields read from the run's tags (domain/tenant-run.ts); a run of another
+ * subject is not served here. Run inputs and step results may carry a spec, so they pass through
+ * `redactDeep` first.
  */
 import { NotFoundError } from '../domain/errors.js';
+import { asTenantRun } from '../domain/tenant-run.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { RunParams } from './schemas-query.js';
 import { WorkflowRunSchema } from './schemas-resources.js';
@@ -29,7 +32,8 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
     },
     async (request) => {
       const { runId } = request.params;
-      const [run, journal] = await Promise.all([runs.getRun(runId), runs.journal(runId)]);
+      const [stored, journal] = await Promise.all([runs.getRun(runId), runs.journal(runId)]);
+      const run = stored && asTenantRun(stored);
       if (!run) throw new NotFoundError('workflow run', runId);
       const redact = (value: unknown): unknown => redactDeep(value, providers);
       const steps = journal.map((step) => ({

@@ -20,13 +20,8 @@ import { silentLogger, type Logger } from '../domain/logger.js';
 import type { ExecutionStatus, Tenant } from '../domain/tenant.js';
 import type { Store } from '../store/store.js';
 import { backends, type TestDatabase } from '../store/testing/test-databases.js';
-import {
-  define,
-  eventually,
-  finished,
-  inState,
-  openEngine,
-} from '../workflow/embedded/testing/engine-harness.js';
+import { openEngine } from '../workflow/embedded/testing/engine-harness.js';
+import { define, eventually, finished, inState } from '../workflow/testing/run-probes.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import { CallbackDispatcher, type CallbackDispatcherOptions } from './callback-dispatcher.js';
 
@@ -324,16 +319,7 @@ for (const backend of backends()) {
         await engine.open();
         const executionId = `ex-${tenant.id}-provision-g1-dup`;
         key = executionPromiseKey(executionId, 1);
-        await engine.start({
-          runId,
-          workflow: 'provision',
-          input: null,
-          tenantId: tenant.id,
-          action: 'provision',
-          triggerSource: 'api',
-          generation: 1,
-          configHash: 'hash',
-        });
+        await engine.start({ runId, workflow: 'provision', input: null });
         await inState(db.store, runId, 'waiting');
         await executionAlong(db.store, ['running#1', 'succeeded#1'], {
           tenant,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initialStatus, type Phase, type Tenant } from '../domain/tenant.js';
 import type { RunState, WorkflowAction } from '../domain/operations.js';
-import type { WorkflowRun } from '../domain/workflow-run.js';
+import { tenantRunTags, type TenantRun } from '../domain/tenant-run.js';
 import { decideReconcile, type ReconcileDecision } from './reconcile-decision.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -23,9 +23,11 @@ function tenant(phase: Phase, generation: number, observedGeneration: number, ex
   };
 }
 
-function run(action: WorkflowAction, generation: number, state: RunState, retry = 0, finishedAt: string | null = null): WorkflowRun {
+function run(action: WorkflowAction, generation: number, state: RunState, retry = 0, finishedAt: string | null = null): TenantRun {
   return {
     runId: `t1:${action}:g${generation}${retry ? `:r${retry}` : ''}`,
+    workflow: action,
+    tags: tenantRunTags({ tenantId: 't1', generation, configHash: 'h', triggerSource: 'controller' }),
     tenantId: 't1',
     action,
     engine: 'embedded',
@@ -51,7 +53,7 @@ const paused = (t: Tenant): Tenant => ({ ...t, spec: { ...t.spec, paused: true }
 interface Case {
   readonly reason: string;
   readonly tenant: Tenant;
-  readonly runs: readonly WorkflowRun[];
+  readonly runs: readonly TenantRun[];
   readonly expect: Partial<ReconcileDecision> & { kind: ReconcileDecision['kind'] };
 }
 

@@ -5,7 +5,8 @@
 import { getCondition } from '../domain/conditions.js';
 import { nextRetry } from '../domain/ids.js';
 import type { Tenant, WorkflowAction } from '../domain/tenant.js';
-import { isRunActive, type WorkflowRun } from '../domain/workflow-run.js';
+import type { TenantRun } from '../domain/tenant-run.js';
+import { isRunActive } from '../domain/workflow-run.js';
 
 export type ReconcileDecision =
   | { readonly kind: 'none'; readonly reason: string }
@@ -23,13 +24,13 @@ export type ReconcileDecision =
    * A run recorded but perhaps never handed to the engine (a crash between the two): start it again
    * under its own id, which every engine treats as a no-op when it already has it.
    */
-  | { readonly kind: 'resubmit'; readonly run: WorkflowRun }
+  | { readonly kind: 'resubmit'; readonly run: TenantRun }
   | { readonly kind: 'set-paused'; readonly paused: boolean; readonly cancel: readonly string[] }
   /** The last run died without settling the tenant (an unexpected error): surface it as failed. */
   | { readonly kind: 'fail'; readonly runId: string; readonly reason: string };
 
 /** `runs` are the tenant's runs, newest first. */
-export function decideReconcile(tenant: Tenant, runs: readonly WorkflowRun[]): ReconcileDecision {
+export function decideReconcile(tenant: Tenant, runs: readonly TenantRun[]): ReconcileDecision {
   const { phase } = tenant.status;
   const active = runs.filter((run) => isRunActive(run.state));
   if (phase === 'archived') return none('archived');
@@ -57,7 +58,7 @@ export function decideReconcile(tenant: Tenant, runs: readonly WorkflowRun[]): R
   return start(tenant, runs, action, [], `phase ${phase}, generation ${tenant.generation}`);
 }
 
-function decideDeleting(tenant: Tenant, runs: readonly WorkflowRun[], active: readonly WorkflowRun[]): ReconcileDecision {
+function decideDeleting(tenant: Tenant, runs: readonly TenantRun[], active: readonly TenantRun[]): ReconcileDecision {
   const others = active.filter((run) => run.action !== 'delete').map((run) => run.runId);
   const deleting = active.find((run) => run.action === 'delete');
   if (deleting) {
@@ -68,7 +69,7 @@ function decideDeleting(tenant: Tenant, runs: readonly WorkflowRun[], active: re
   return start(tenant, runs, 'delete', others, 'delete requested');
 }
 
-function decideWithActiveRun(tenant: Tenant, runs: readonly WorkflowRun[], current: WorkflowRun): ReconcileDecision {
+function decideWithActiveRun(tenant: Tenant, runs: readonly TenantRun[], current: TenantRun): ReconcileDecision {
   // SPEC §3.3: a healthy run finishes; a run backing off for an older spec gives way at once.
   if (current.generation < tenant.generation && current.state === 'backing-off') {
     const action = current.action === 'provision' && tenant.status.observedGeneration === 0 ? 'provision' : 'update';
@@ -83,7 +84,7 @@ function decideWithActiveRun(tenant: Tenant, runs: readonly WorkflowRun[], curre
  * change: the workflow could not record its own failure. Restarting would loop; a human must see it.
  * A tenant changed after that run (a retry request, a new spec) is new intent, not this case.
  */
-function runThatDiedUnsettled(tenant: Tenant, runs: readonly WorkflowRun[]): WorkflowRun | null {
+function runThatDiedUnsettled(tenant: Tenant, runs: readonly TenantRun[]): TenantRun | null {
   const latest = runs[0];
   const working = tenant.status.phase === 'provisioning' || tenant.status.phase === 'updating' || tenant.status.phase === 'deleting';
   if (!working || !latest || latest.state !== 'failed' || latest.finishedAt === null) return null;
@@ -95,7 +96,7 @@ function runThatDiedUnsettled(tenant: Tenant, runs: readonly WorkflowRun[]): Wor
 }
 
 /** What the tenant needs when no run is active, or null when it has converged or needs a human. */
-function desiredAction(tenant: Tenant, runs: readonly WorkflowRun[]): WorkflowAction | null {
+function desiredAction(tenant: Tenant, runs: readonly TenantRun[]): WorkflowAction | null {
   const { phase, observedGeneration } = tenant.status;
   const firstTime = observedGeneration === 0;
   switch (phase) {
@@ -120,7 +121,7 @@ function desiredAction(tenant: Tenant, runs: readonly WorkflowRun[]): WorkflowAc
 
 function start(
   tenant: Tenant,
-  runs: readonly WorkflowRun[],
+  runs: readonly TenantRun[],
   action: WorkflowAction,
   cancel: readonly string[],
   reason: string,

@@ -7,6 +7,7 @@ import type { ComputeApi } from '../compute/compute-api.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
+import { tenantRunsOf, tenantRunTags, tenantSubject, type TenantRun } from '../domain/tenant-run.js';
 import type { Tenant, WorkflowAction } from '../domain/tenant.js';
 import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
 import type { TenantRepository, WorkflowRunRepository } from '../store/store.js';
@@ -16,7 +17,7 @@ import type { HandleResult } from './work-queue.js';
 
 export interface TenantReconcilerDeps {
   readonly tenants: Pick<TenantRepository, 'get' | 'change'>;
-  readonly runs: Pick<WorkflowRunRepository, 'listByTenant'>;
+  readonly runs: Pick<WorkflowRunRepository, 'listBySubject'>;
   readonly engine: Pick<WorkflowEngine, 'start' | 'cancel'>;
   readonly compute: Pick<ComputeApi, 'describe'>;
   /** The server's keyed hash: a run's `configHash` is served by the API, so never a plain hash. */
@@ -33,7 +34,7 @@ export class TenantReconciler {
   async reconcile(tenantId: string, source: TriggerSource): Promise<HandleResult | void> {
     const tenant = await this.deps.tenants.get(tenantId);
     if (!tenant) return;
-    const runs = await this.deps.runs.listByTenant(tenant.id, RUN_HISTORY);
+    const runs = await this.tenantRuns(tenant.id);
     const decision = decideReconcile(tenant, runs);
     await this.act(tenant, decision, source);
     // Clearing the Paused condition is only the first step of resuming: look again at once.
@@ -47,7 +48,7 @@ export class TenantReconciler {
   async repairDrift(tenantId: string, signal: AbortSignal): Promise<boolean> {
     const tenant = await this.deps.tenants.get(tenantId);
     if (!tenant || tenant.status.phase !== 'ready' || tenant.spec.paused) return false;
-    const runs = await this.deps.runs.listByTenant(tenant.id, RUN_HISTORY);
+    const runs = await this.tenantRuns(tenant.id);
     if (runs.some((run) => isRunActive(run.state)) || signal.aborted) return false;
     const observed = await this.deps.compute.describe(tenant);
     if (observed.exists && observed.running) return false;
@@ -64,18 +65,11 @@ export class TenantReconciler {
       case 'cancel':
         await this.cancel(decision.cancel, decision.reason);
         return;
-      case 'resubmit':
-        await this.deps.engine.start({
-          runId: decision.run.runId,
-          workflow: decision.run.action,
-          input: decision.run.input,
-          tenantId: tenant.id,
-          action: decision.run.action,
-          triggerSource: decision.run.triggerSource,
-          generation: decision.run.generation,
-          configHash: decision.run.configHash,
-        });
+      case 'resubmit': {
+        const { runId, workflow, input, tags } = decision.run;
+        await this.deps.engine.start({ runId, workflow, input, tags });
         return;
+      }
       case 'set-paused':
         await this.cancel(decision.cancel, 'tenant paused');
         await this.setPaused(tenant, decision.paused);
@@ -105,15 +99,21 @@ export class TenantReconciler {
       runId,
       workflow: action,
       input: { tenantId: tenant.id, generation: tenant.generation },
-      tenantId: tenant.id,
-      action,
-      triggerSource: source,
-      generation: tenant.generation,
-      configHash: this.deps.hasher(tenant.spec.config),
+      tags: tenantRunTags({
+        tenantId: tenant.id,
+        generation: tenant.generation,
+        configHash: this.deps.hasher(tenant.spec.config),
+        triggerSource: source,
+      }),
     });
     if (created) {
       this.deps.logger.info({ tenantId: tenant.id, runId, action, trigger: source, reason }, 'workflow run started');
     }
+  }
+
+  /** The tenant's runs, newest first. */
+  private async tenantRuns(tenantId: string): Promise<TenantRun[]> {
+    return tenantRunsOf(await this.deps.runs.listBySubject(tenantSubject(tenantId), RUN_HISTORY));
   }
 
   private async cancel(runIds: readonly string[], reason: string): Promise<void> {

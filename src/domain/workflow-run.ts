@@ -1,8 +1,20 @@
-/** Workflow runs and their step journal as stored (SPEC §5.3). Generic: no tenant semantics here. */
-import type { RunState, WorkflowAction } from './tenant.js';
+/**
+ * Workflow runs and their step journal as stored. Generic: a run names its definition
+ * (`workflow`) and carries `tags`, a string map its starter chooses; nothing here knows what a run
+ * works on. The tag `subject` (e.g. `tenant:<id>`, `rollout:<id>`) is indexed: it is how the runs
+ * of one thing are found (`listBySubject`), kept by retention and removed with their thing.
+ */
+import type { RunState } from './operations.js';
 
+/** Who asked for a run (a tenant run records it as its `trigger` tag). */
 export type TriggerSource = 'api' | 'controller' | 'retry';
 export type EngineType = 'embedded' | 'restate';
+
+/** A run's tags: plain strings, chosen by whoever starts it. */
+export type RunTags = Readonly<Record<string, string>>;
+
+/** The tag the store indexes: what a run works on. */
+export const SUBJECT_TAG = 'subject';
 
 export const ACTIVE_RUN_STATES: readonly RunState[] = ['pending', 'running', 'waiting', 'backing-off'];
 
@@ -12,14 +24,12 @@ export function isRunActive(state: RunState): boolean {
 
 export interface WorkflowRun {
   readonly runId: string;
-  readonly tenantId: string;
-  readonly action: WorkflowAction;
+  /** Name of the definition that executes the run. */
+  readonly workflow: string;
+  readonly tags: RunTags;
   readonly engine: EngineType;
   readonly state: RunState;
   readonly attempt: number;
-  readonly triggerSource: TriggerSource;
-  readonly generation: number;
-  readonly configHash: string;
   readonly input: unknown;
   readonly output: unknown;
   readonly error: unknown;

@@ -1,5 +1,9 @@
-/** Picks the workflow engine (`engine.type`); the Restate SDK is loaded only when configured. */
+/**
+ * Picks the workflow engine (`engine.type`); the Restate SDK is loaded only when configured. Either
+ * engine reports run state changes to provisioning's observer, which records them as tenant events.
+ */
 import type { Logger } from '../domain/logger.js';
+import { tenantRunEvents } from '../provisioning/tenant-run-events.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowDefinition } from '../workflow/context.js';
 import { EmbeddedWorkflowEngine } from '../workflow/embedded/embedded-engine.js';
@@ -16,11 +20,13 @@ export interface EngineDeps {
 export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
   // Each engine binds its own `engine` key.
   const logger = deps.logger.child({ component: 'engine' });
+  const observer = tenantRunEvents(deps.store);
   if (config.engine.type === 'restate') {
     const { createRestateEngine } = await import('../workflow/restate/index.js');
     return createRestateEngine({
       store: deps.store,
       definitions: deps.definitions,
+      observer,
       ingressUrl: config.engine.restate.ingressUrl!,
       adminUrl: config.engine.restate.adminUrl!,
       endpointHost: config.engine.restate.endpointHost,
@@ -32,6 +38,7 @@ export async function createWorkflowEngine(config: LessorConfig, deps: EngineDep
   return new EmbeddedWorkflowEngine({
     store: deps.store,
     definitions: deps.definitions,
+    observer,
     ownerId: deps.ownerId,
     logger,
     leaseMs: config.engine.embedded.leaseMs,

@@ -11,7 +11,7 @@ import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { ConditionType, JsonObject, Tenant } from '../domain/tenant.js';
 import type { WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import { backends, type TestDatabase } from '../store/testing/test-databases.js';
-import { inState } from '../workflow/embedded/testing/engine-harness.js';
+import { eventually, inState } from '../workflow/testing/run-probes.js';
 import {
   FAST_RETRY,
   fakeCompute,
@@ -27,6 +27,8 @@ interface Outcome {
   /** The run's executions, oldest first, with history. */
   readonly executions: readonly ExecutionView[];
   readonly journal: readonly WorkflowStep[];
+  /** `data` of the tenant's RunStateChanged events for the run (provisioning's run observer). */
+  readonly runEvents: readonly Record<string, unknown>[];
   readonly fx: WorkflowFixture;
 }
 
@@ -40,9 +42,18 @@ interface OutcomeCase {
 const condition = (tenant: Tenant, type: ConditionType) => getCondition(tenant.status.conditions, type);
 const statuses = (view: ExecutionView) => view.history.map((h) => h.status);
 
+/** The run's end was recorded as the tenant's event, as the composition root wires the engine. */
+function assertEndEvent(o: Outcome): void {
+  const { run } = o;
+  const end = { runId: run.runId, action: run.workflow, state: run.state, attempt: run.attempt };
+  assert.deepEqual(o.runEvents.at(-1), end);
+  assert.equal(o.runEvents.filter((data) => data.state === run.state).length, 1);
+}
+
 function assertReady(o: Outcome, generation: number): void {
   const { run, tenant } = o;
   assert.equal(run.state, 'succeeded', JSON.stringify(run.error));
+  assertEndEvent(o);
   assert.equal(tenant.status.phase, 'ready');
   assert.equal(tenant.status.observedGeneration, generation);
   assert.equal(tenant.status.lastError, null);
@@ -60,6 +71,7 @@ function assertReady(o: Outcome, generation: number): void {
 function assertFailed(o: Outcome, code: string, attempts: number, degradedReason: string): void {
   const { run, tenant } = o;
   assert.equal(run.state, 'failed');
+  assertEndEvent(o);
   assert.equal(tenant.status.phase, 'failed');
   assert.equal(tenant.status.lastError?.code, code);
   assert.equal(tenant.status.compute?.status, 'failed');
@@ -243,6 +255,21 @@ function stepNames(journal: readonly WorkflowStep[], prefix: string): string[] {
   return journal.filter((s) => s.name.startsWith(prefix)).map((s) => s.name);
 }
 
+/** The run's RunStateChanged events, once its end is among them (appended after the run row). */
+function runEventsOf(
+  fx: WorkflowFixture,
+  tenantId: string,
+  run: WorkflowRun,
+): Promise<Record<string, unknown>[]> {
+  return eventually(async () => {
+    const events = await fx.store.events.listByTenant(tenantId, { limit: 1000 });
+    const data = events
+      .filter((e) => e.type === 'RunStateChanged' && e.runId === run.runId)
+      .map((e) => ({ ...e.data }));
+    return data.some((d) => d.state === run.state) ? data : undefined;
+  });
+}
+
 async function observe(fx: WorkflowFixture, tenantId: string, run: WorkflowRun): Promise<Outcome> {
   const page = await fx.compute.list({ workflowRunId: run.runId, limit: 10 });
   const executions = await Promise.all(
@@ -255,6 +282,7 @@ async function observe(fx: WorkflowFixture, tenantId: string, run: WorkflowRun):
     tenant: await fx.tenant(tenantId),
     executions,
     journal: await fx.engine.journal(run.runId),
+    runEvents: await runEventsOf(fx, tenantId, run),
     fx,
   };
 }

@@ -7,6 +7,7 @@
  * rows as they are at that moment, never by what the read saw.
  */
 import { expressionBuilder, sql, type Expression, type SqlBool } from 'kysely';
+import { TENANT_SUBJECT_PREFIX } from '../domain/tenant-run.js';
 import { ACTIVE_RUN_STATES } from '../domain/workflow-run.js';
 import type { Executor, StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
@@ -49,18 +50,30 @@ function runNotActive(db: Executor, runIdRef: string): Expression<SqlBool> {
   return notExists(active);
 }
 
-/** The tenant `tenantRef` names does not point at `idRef` from `status.<path>`. */
+/**
+ * The tenant a run's subject names (`tenant:<id>`), or NULL for another subject: the id is cut from
+ * the run's side, so the tenant is still looked up by its primary key.
+ */
+function tenantOfRun(subjectRef: string): Expression<string | null> {
+  const subject = sql.ref<string | null>(subjectRef);
+  const prefix = TENANT_SUBJECT_PREFIX.length;
+  return sql<
+    string | null
+  >`case when substr(${subject}, 1, ${sql.lit(prefix)}) = ${sql.lit(TENANT_SUBJECT_PREFIX)} then substr(${subject}, ${sql.lit(prefix + 1)}) end`;
+}
+
+/** The tenant `tenant` names does not point at `idRef` from `status.<path>`. */
 function notNamedByStatus(
   db: Executor,
   dialect: SqlDialect,
-  tenantRef: string,
+  tenant: string | Expression<string | null>,
   path: readonly string[],
   idRef: string,
 ): Expression<SqlBool> {
   const owner = db
     .selectFrom('tenants as owner')
     .select(sql.lit(1).as('one'))
-    .where('owner.id', '=', sql.ref<string>(tenantRef))
+    .where('owner.id', '=', typeof tenant === 'string' ? sql.ref<string>(tenant) : tenant)
     .where(dialect.jsonText('owner.status', path), '=', sql.ref<string>(idRef));
   return notExists(owner);
 }
@@ -97,20 +110,25 @@ const runs: SweptKind = {
       .where('r.run_id', 'in', ids)
       .where('r.state', 'not in', ACTIVE_RUN_STATES)
       .where('r.finished_at', '<', olderThan)
-      // The newest run of each action stays: run ids continue its retry suffix (domain/ids.ts).
-      // A scalar subquery, looked up per row through the tenant's runs index: as EXISTS,
-      // PostgreSQL would hash-join the whole runs table for every batch.
-      .where('r.run_id', '<>', (eb) =>
-        eb
-          .selectFrom('workflow_runs as newest')
-          .select('newest.run_id')
-          .whereRef('newest.tenant_id', '=', 'r.tenant_id')
-          .whereRef('newest.action', '=', 'r.action')
-          .orderBy('newest.created_at', 'desc')
-          .orderBy('newest.run_id', 'desc')
-          .limit(1),
+      // The newest run of each subject and workflow stays: a tenant's run ids continue its retry
+      // suffix (domain/ids.ts). A scalar subquery, looked up per row through the subject's runs
+      // index: as EXISTS, PostgreSQL would hash-join the whole runs table for every batch.
+      .where((eb) =>
+        eb.or([
+          eb('r.subject', 'is', null),
+          eb('r.run_id', '<>', (sub) =>
+            sub
+              .selectFrom('workflow_runs as newest')
+              .select('newest.run_id')
+              .whereRef('newest.subject', '=', 'r.subject')
+              .whereRef('newest.workflow', '=', 'r.workflow')
+              .orderBy('newest.created_at', 'desc')
+              .orderBy('newest.run_id', 'desc')
+              .limit(1),
+          ),
+        ]),
       )
-      .where(notNamedByStatus(db, dialect, 'r.tenant_id', ['workflow', 'runId'], 'r.run_id'))
+      .where(notNamedByStatus(db, dialect, tenantOfRun('r.subject'), ['workflow', 'runId'], 'r.run_id'))
       .executeTakeFirst();
     return deleted(result);
   },

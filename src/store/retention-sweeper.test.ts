@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger, type Logger } from '../domain/logger.js';
+import { tenantSubject } from '../domain/tenant-run.js';
 import { executionOf, newTenant, runOf } from './conformance/retention-fixtures.js';
 import { RetentionSweeper, type RetentionOptions, type RetentionPass } from './retention-sweeper.js';
 import type { RetentionRepository } from './store.js';
@@ -105,7 +106,7 @@ test('stop() ends a pass after its current batch and waits for it', async () => 
   await sweeper.stop();
   const done = await pass;
   assert.deepEqual([done.examined.runs, done.deleted.runs], [1, 1]);
-  assert.equal((await store.runs.listByTenant(t.id, 10)).length, 4);
+  assert.equal((await store.runs.listBySubject(tenantSubject(t.id), 10)).length, 4);
 });
 
 test('a failed pass is logged and the next one still runs on the interval', async () => {

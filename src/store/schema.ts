@@ -43,16 +43,15 @@ export interface TenantEventsTable {
   at: string;
 }
 
+/** Generic runs (0008-generic-workflow-runs): `subject` is the indexed copy of the `subject` tag. */
 export interface WorkflowRunsTable {
   run_id: string;
-  tenant_id: string;
-  action: string;
+  workflow: string;
+  subject: string | null;
+  tags: string;
   engine: string;
   state: string;
   attempt: number;
-  trigger_source: string;
-  generation: number;
-  config_hash: string;
   input: string | null;
   output: string | null;
   error: string | null;

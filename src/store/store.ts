@@ -18,7 +18,7 @@ import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
 import type { ExecutionStatus, Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
-import type { StepKind, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
+import type { RunTags, StepKind, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
 import type { Endpoint } from '../domain/tenant.js';
 
@@ -90,7 +90,8 @@ export interface TenantRepository {
    */
   change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
   /**
-   * Removes an archived tenant's record and everything that hangs off it, and writes the
+   * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
+   * whose subject is the tenant), and writes the
    * `tenant.purge` audit record (by `actor`) in the same transaction; returns that record. Throws
    * NotFoundError, InvalidTransitionError (not archived).
    */
@@ -123,12 +124,9 @@ export interface TenantEventRepository {
 
 export interface NewWorkflowRun {
   readonly runId: string;
-  readonly tenantId: string;
-  readonly action: WorkflowRun['action'];
+  readonly workflow: string;
+  readonly tags: RunTags;
   readonly engine: WorkflowRun['engine'];
-  readonly triggerSource: WorkflowRun['triggerSource'];
-  readonly generation: number;
-  readonly configHash: string;
   readonly input: unknown;
 }
 
@@ -139,9 +137,8 @@ export type WorkflowRunPatch = Partial<
 export interface WorkflowRunRepository {
   createOrGet(run: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }>;
   get(runId: string): Promise<WorkflowRun | undefined>;
-  listByTenant(tenantId: string, limit: number): Promise<readonly WorkflowRun[]>;
-  /** The tenant's runs in an active state (pending, running, waiting, backing-off), newest first. */
-  listActiveByTenant(tenantId: string): Promise<readonly WorkflowRun[]>;
+  /** The runs whose `subject` tag is `subject`, newest first. */
+  listBySubject(subject: string, limit: number): Promise<readonly WorkflowRun[]>;
   /**
    * Updates a run. With `leaseOwner` given, only when that owner still holds the lease; with
    * `expectedStates`, only when the run is in one of them. Returns undefined when the guard failed.
@@ -309,8 +306,9 @@ export interface RetentionBatchResult {
  * and executions by `finishedAt`, callbacks by `deliveredAt`. A row is deleted only when it is
  * settled and defines no current state, checked in the delete itself:
  * - events: any, except the newest of all (the stream's `latestSeq` never goes back);
- * - runs (with steps and promises): succeeded, failed or cancelled, not the tenant's newest run of
- *   its action, not the run `status.workflow` names;
+ * - runs (with steps and promises): succeeded, failed or cancelled, not the newest run of its
+ *   subject and workflow (a tenant's newest run of each action), not the run a tenant's
+ *   `status.workflow` names;
  * - executions (with history): succeeded or failed, their run not active, not the execution
  *   `status.compute` names;
  * - callbacks: delivered ones whose run is not active (pending and dead ones are kept).

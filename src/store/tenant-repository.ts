@@ -17,6 +17,7 @@ import type { AuditRecord } from '../domain/audit-record.js';
 import { newId } from '../domain/ids.js';
 import { deepEqualJson } from '../domain/canonical-json.js';
 import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
+import { tenantSubject } from '../domain/tenant-run.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { initialStatus, type Tenant } from '../domain/tenant.js';
 import { insertAuditRecord } from './audit-repository.js';
@@ -172,6 +173,8 @@ export class KyselyTenantRepository implements TenantRepository {
       }
       const record = purgeRecord(toTenant(row, this.ctx.specs), audit.actor);
       await insertAuditRecord(trx, record);
+      // Runs name their tenant in a tag, not by a foreign key; their journal cascades from them.
+      await trx.deleteFrom('workflow_runs').where('subject', '=', tenantSubject(row.id)).execute();
       await trx.deleteFrom('tenants').where('id', '=', row.id).execute();
       return record;
     });

@@ -1,13 +1,13 @@
 /**
- * Workflow runs (SPEC §5.3): idempotent creation on the deterministic run id, guarded updates, and
- * the embedded engine's leases. `claimDue` is one `UPDATE … WHERE run_id IN (SELECT … LIMIT n)
+ * Workflow runs: idempotent creation on the deterministic run id, guarded updates, and the embedded
+ * engine's leases. Generic rows: the definition name, the tags as JSON and the `subject` tag in a
+ * column of its own, indexed with the creation time (`listBySubject`, retention). `claimDue` is one `UPDATE … WHERE run_id IN (SELECT … LIMIT n)
  * RETURNING *` on both engines; PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the inner select so
  * concurrent claimers (replicas) never get the same run, SQLite's single writer gives the same.
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { NotFoundError } from '../domain/errors.js';
 import type { RunState } from '../domain/tenant.js';
-import { ACTIVE_RUN_STATES, type WorkflowRun } from '../domain/workflow-run.js';
+import { ACTIVE_RUN_STATES, SUBJECT_TAG, type RunTags, type WorkflowRun } from '../domain/workflow-run.js';
 import { fromJson, nowIso, toJson } from './codec.js';
 import type { StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
@@ -18,14 +18,11 @@ function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
   const num = (v: number | null) => (v === null ? null : Number(v));
   return {
     runId: row.run_id,
-    tenantId: row.tenant_id,
-    action: row.action as WorkflowRun['action'],
+    workflow: row.workflow,
+    tags: fromJson<RunTags>(row.tags, {}),
     engine: row.engine as WorkflowRun['engine'],
     state: row.state as RunState,
     attempt: Number(row.attempt),
-    triggerSource: row.trigger_source as WorkflowRun['triggerSource'],
-    generation: Number(row.generation),
-    configHash: row.config_hash,
     input: fromJson<unknown>(row.input, null),
     output: fromJson<unknown>(row.output, null),
     error: fromJson<unknown>(row.error, null),
@@ -58,14 +55,12 @@ type NewRunRow = Required<
   Pick<
     Insertable<WorkflowRunsTable>,
     | 'run_id'
-    | 'tenant_id'
-    | 'action'
+    | 'workflow'
+    | 'subject'
+    | 'tags'
     | 'engine'
     | 'state'
     | 'attempt'
-    | 'trigger_source'
-    | 'generation'
-    | 'config_hash'
     | 'input'
     | 'wake_at'
     | 'created_at'
@@ -89,14 +84,12 @@ const runQueries = {
       .insertInto('workflow_runs')
       .values({
         run_id: a.run_id,
-        tenant_id: a.tenant_id,
-        action: a.action,
+        workflow: a.workflow,
+        subject: a.subject,
+        tags: a.tags,
         engine: a.engine,
         state: a.state,
         attempt: a.attempt,
-        trigger_source: a.trigger_source,
-        generation: a.generation,
-        config_hash: a.config_hash,
         input: a.input,
         wake_at: a.wake_at,
         created_at: a.created_at,
@@ -105,12 +98,12 @@ const runQueries = {
       .onConflict((oc) => oc.column('run_id').doNothing())
       .returningAll(),
   ),
-  /** A tenant's runs, newest first. */
-  byTenant: preparedQuery((db, a: { tenantId: string; limit: number }) =>
+  /** A subject's runs, newest first. */
+  bySubject: preparedQuery((db, a: { subject: string; limit: number }) =>
     db
       .selectFrom('workflow_runs')
       .selectAll()
-      .where('tenant_id', '=', a.tenantId)
+      .where('subject', '=', a.subject)
       .orderBy('created_at', 'desc')
       .orderBy('run_id', 'desc')
       .limit(a.limit),
@@ -173,32 +166,25 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
 
   /**
    * A new run starts `pending`, attempt 1, due at once (`wakeAt` = now) and unleased. An existing
-   * run id returns the stored run untouched. NotFoundError when the tenant does not exist.
+   * run id returns the stored run untouched.
    */
   async createOrGet(run: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }> {
     const now = nowIso();
     const values: NewRunRow = {
       run_id: run.runId,
-      tenant_id: run.tenantId,
-      action: run.action,
+      workflow: run.workflow,
+      subject: run.tags[SUBJECT_TAG] ?? null,
+      tags: toJson(run.tags) ?? '{}',
       engine: run.engine,
       state: 'pending',
       attempt: 1,
-      trigger_source: run.triggerSource,
-      generation: run.generation,
-      config_hash: run.configHash,
       input: toJson(run.input),
       wake_at: Date.parse(now),
       created_at: now,
       updated_at: now,
     };
-    try {
-      const inserted = await runQueries.insert.first(this.ctx, values);
-      if (inserted) return { run: toRun(inserted), created: true };
-    } catch (error) {
-      if (this.ctx.dialect.isForeignKeyViolation(error)) throw new NotFoundError('tenant', run.tenantId);
-      throw error;
-    }
+    const inserted = await runQueries.insert.first(this.ctx, values);
+    if (inserted) return { run: toRun(inserted), created: true };
     const existing = await this.get(run.runId);
     if (!existing) throw new Error(`workflow run ${run.runId} vanished after a conflicting insert`);
     return { run: existing, created: false };
@@ -210,20 +196,8 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   }
 
   /** Newest first. */
-  async listByTenant(tenantId: string, limit: number): Promise<readonly WorkflowRun[]> {
-    const rows = await runQueries.byTenant.rows(this.ctx, { tenantId, limit });
-    return rows.map(toRun);
-  }
-
-  async listActiveByTenant(tenantId: string): Promise<readonly WorkflowRun[]> {
-    const rows = await this.ctx.db
-      .selectFrom('workflow_runs')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('state', 'in', ACTIVE_RUN_STATES)
-      .orderBy('created_at', 'desc')
-      .orderBy('run_id', 'desc')
-      .execute();
+  async listBySubject(subject: string, limit: number): Promise<readonly WorkflowRun[]> {
+    const rows = await runQueries.bySubject.rows(this.ctx, { subject, limit });
     return rows.map(toRun);
   }
 

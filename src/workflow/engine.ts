@@ -1,7 +1,9 @@
 /**
- * The workflow engine contract, implemented by `embedded/` and `restate/`. Generic: it knows runs,
- * steps and promises, nothing of tenants or compute. Lessor's `workflow_runs` table is the source of
- * truth the API reads, whichever engine executes the run.
+ * The workflow engine contract, implemented by `embedded/` and `restate/` (both pass the
+ * conformance suite in `testing/engine-conformance.ts`). Generic: it knows runs, steps and
+ * promises — a run names the definition that executes it and carries its starter's tags — nothing
+ * of what the runs are about. Lessor's `workflow_runs` table is the source of truth the API reads,
+ * whichever engine executes the run; how runs go is reported to the engine's `RunObserver`.
  *
  * Invariants:
  * - `start` is idempotent on `runId`: a second start (concurrent or later) returns the existing run
@@ -11,26 +13,26 @@
  * - After a crash of any process, every unfinished run resumes (embedded: on the next `open`; with
  *   several processes sharing PostgreSQL, an expired lease is taken over).
  */
-import type { EngineType, TriggerSource, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
-import type { WorkflowAction } from '../domain/tenant.js';
+import type { Logger } from '../domain/logger.js';
+import type { EngineType, RunTags, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { WorkflowDefinition } from './context.js';
+import type { RunObserver } from './run-observer.js';
 
 export interface StartRunRequest {
   readonly runId: string;
-  /** Name of a registered definition. */
+  /** Name of a registered definition: the one that executes the run. */
   readonly workflow: string;
+  /** The definition's input; stored as JSON. */
   readonly input: unknown;
-  readonly tenantId: string;
-  readonly action: WorkflowAction;
-  readonly triggerSource: TriggerSource;
-  readonly generation: number;
-  readonly configHash: string;
+  /** Stored with the run as given; the `subject` tag is indexed (see domain/workflow-run.ts). */
+  readonly tags?: RunTags;
 }
 
 export interface WorkflowEngine {
   readonly type: EngineType;
   /** Begins executing runs (resumes unfinished ones). Definitions are registered before. */
   open(): Promise<void>;
+  /** Throws `ValidationError` for an unknown definition, before anything is stored. */
   start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }>;
   /** Stops a run at its next durable call (or at once if it is sleeping/waiting); false if already finished. */
   cancel(runId: string, reason: string): Promise<boolean>;
@@ -43,6 +45,10 @@ export interface WorkflowEngine {
   close(graceMs: number): Promise<void>;
 }
 
+/** What every engine is built with, besides its own settings. */
 export interface WorkflowEngineOptions {
   readonly definitions: readonly WorkflowDefinition<never, unknown>[];
+  /** Told of every run's state changes (see run-observer.ts); default: nobody. */
+  readonly observer?: RunObserver;
+  readonly logger: Logger;
 }

@@ -57,6 +57,25 @@ const journal = new Journal(RUN, [
     status: 'failed',
     error: { name: 'TerminalWorkflowError', message: 'no', details: 7 },
   }),
+  entry({
+    seq: 10,
+    name: 'impostor',
+    kind: 'step',
+    status: 'failed',
+    error: {
+      kind: 'error',
+      name: 'TerminalWorkflowError',
+      message: 'a class of the same name',
+      details: null,
+    },
+  }),
+  entry({
+    seq: 11,
+    name: 'gave-up',
+    kind: 'step',
+    status: 'failed',
+    error: { kind: 'terminal', name: 'PolicyExhausted', message: 'no more', details: { tries: 3 } },
+  }),
 ]);
 
 describe('Journal.decide', () => {
@@ -68,7 +87,7 @@ describe('Journal.decide', () => {
     },
     {
       reason: 'a call past the end of the journal executes',
-      call: { seq: 10, name: 'new', kind: 'step' },
+      call: { seq: 20, name: 'new', kind: 'step' },
       expected: { type: 'execute', rerun: false },
     },
     {
@@ -129,11 +148,20 @@ describe('Journal.decide', () => {
     );
   });
 
-  test('a step that failed with TerminalWorkflowError replays as TerminalWorkflowError', () => {
+  test('an entry journaled before errors had a kind replays by the name its class had then', () => {
     const decision = journal.decide({ seq: 9, name: 'stop', kind: 'step' });
     const error = (decision as { error: Error }).error;
     assert.ok(error instanceof TerminalWorkflowError);
     assert.equal(error.details, 7);
+  });
+
+  test("the journaled kind decides, not the error's name", () => {
+    const impostor = (journal.decide({ seq: 10, name: 'impostor', kind: 'step' }) as { error: Error }).error;
+    assert.ok(impostor instanceof StepFailedError, 'an error merely named TerminalWorkflowError');
+    assert.equal(impostor.errorName, 'TerminalWorkflowError');
+    const terminal = (journal.decide({ seq: 11, name: 'gave-up', kind: 'step' }) as { error: Error }).error;
+    assert.ok(terminal instanceof TerminalWorkflowError);
+    assert.deepEqual([terminal.message, terminal.details], ['no more', { tries: 3 }]);
   });
 
   test('a wait entry without its time is reported, not guessed', () => {
@@ -148,12 +176,10 @@ describe('journal entries', () => {
   test('stepEntry journals a result or an error in one entry', () => {
     const call = { seq: 3, name: 'x', kind: 'step' } as const;
     const ok = stepEntry(RUN, call, { ok: true, value: 5 }, T);
-    const failed = stepEntry(RUN, call, { ok: false, error: { name: 'E', message: 'm', details: null } }, T);
+    const error = { kind: 'error', name: 'E', message: 'm', details: null } as const;
+    const failed = stepEntry(RUN, call, { ok: false, error }, T);
     assert.deepEqual([ok.status, ok.result, ok.error, ok.durationMs], ['completed', 5, null, 10]);
-    assert.deepEqual(
-      [failed.status, failed.result, failed.error],
-      ['failed', null, { name: 'E', message: 'm', details: null }],
-    );
+    assert.deepEqual([failed.status, failed.result, failed.error], ['failed', null, error]);
   });
 
   test('waitStartedEntry round-trips through decide', () => {
@@ -199,32 +225,52 @@ describe('step errors and values', () => {
     {
       reason: 'an error with `details` keeps them',
       error: new TerminalWorkflowError('t', { x: 1 }),
-      expected: { name: 'TerminalWorkflowError', message: 't', details: { x: 1 } },
+      expected: { kind: 'terminal', name: 'TerminalWorkflowError', message: 't', details: { x: 1 } },
     },
     {
       reason: 'own fields become details',
       error: new CodedError('CONFLICT'),
-      expected: { name: 'CodedError', message: 'coded', details: { code: 'CONFLICT' } },
+      expected: { kind: 'error', name: 'CodedError', message: 'coded', details: { code: 'CONFLICT' } },
     },
     {
       reason: 'a plain Error has no details',
       error: new Error('plain'),
-      expected: { name: 'Error', message: 'plain', details: null },
+      expected: { kind: 'error', name: 'Error', message: 'plain', details: null },
     },
     {
       reason: 'a thrown string becomes a message',
       error: 'oops',
-      expected: { name: 'Error', message: 'oops', details: null },
+      expected: { kind: 'error', name: 'Error', message: 'oops', details: null },
     },
     {
       reason: 'a rethrown StepFailedError keeps the original name',
       error: new StepFailedError('s', 'ComputeError', 'm', { code: 'X' }),
-      expected: { name: 'ComputeError', message: 'm', details: { code: 'X' } },
+      expected: { kind: 'error', name: 'ComputeError', message: 'm', details: { code: 'X' } },
     },
     {
-      reason: 'a cancellation is journaled by name',
+      reason: 'a cancellation has its kind',
       error: new RunCancelledError('r'),
-      expected: { name: 'RunCancelledError', message: 'run r was cancelled', details: null },
+      expected: {
+        kind: 'cancelled',
+        name: 'RunCancelledError',
+        message: 'run r was cancelled',
+        details: null,
+      },
+    },
+    {
+      reason: 'non-determinism has its kind',
+      error: new NonDeterminismError('r', 1, "step 'a'", "step 'b'"),
+      expected: {
+        kind: 'non-determinism',
+        name: 'NonDeterminismError',
+        message: "run r: durable call #1 was 'step 'a'' in the journal but is now 'step 'b''",
+        details: null,
+      },
+    },
+    {
+      reason: "an error merely named like Lessor's own is an ordinary error",
+      error: Object.assign(new Error('mine'), { name: 'TerminalWorkflowError' }),
+      expected: { kind: 'error', name: 'TerminalWorkflowError', message: 'mine', details: null },
     },
   ];
   for (const { reason, error, expected } of cases) {

@@ -44,7 +44,7 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
     const engine = new EmbeddedWorkflowEngine({
       store,
       definitions: [
-        { name: 'provision', run: async (ctx) => ctx.awaitPromise(KEY, { timeoutMs: WAIT_TIMEOUT_MS }) },
+        { name: 'wait', run: async (ctx) => ctx.awaitPromise(KEY, { timeoutMs: WAIT_TIMEOUT_MS }) },
       ],
       ownerId: owner,
       logger: silentLogger,
@@ -58,26 +58,8 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
   /** Starts a run on `engine` and waits until it waits on its promise; returns the run id. */
   async function waitingRun(engine: EmbeddedWorkflowEngine, name: string): Promise<string> {
     const store: Store = db!.store;
-    const spec = {
-      provider: 'fake',
-      config: {},
-      labels: {},
-      annotations: {},
-      retryPolicy: null,
-      paused: false,
-    };
-    const tenantId = (await store.tenants.create({ name, spec, actor: 'test' })).id;
-    const runId = `${tenantId}:provision:g1`;
-    await engine.start({
-      runId,
-      workflow: 'provision',
-      input: {},
-      tenantId,
-      action: 'provision',
-      triggerSource: 'api',
-      generation: 1,
-      configHash: 'h',
-    });
+    const runId = `${name}:wait`;
+    await engine.start({ runId, workflow: 'wait', input: {} });
     await waitFor(
       'the run to wait on its promise',
       async () => (await store.runs.get(runId))?.state === 'waiting',
@@ -112,11 +94,7 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
         return store.steps.getPromise(runId, key);
       },
     });
-    const engine = await openEngine('owner-1', {
-      runs: store.runs,
-      steps,
-      appendEvent: (id, e) => store.appendEvent(id, e),
-    });
+    const engine = await openEngine('owner-1', { runs: store.runs, steps });
     const runId = await waitingRun(engine, 'lost-wakeup-store');
     failReads = 1;
     await engine.resolvePromise(runId, KEY, { status: 'succeeded' });
@@ -141,11 +119,7 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
               : (value as (...a: unknown[]) => unknown).apply(object, args);
         },
       });
-    const doomed = await openEngine('owner-a', {
-      runs: mortal(store.runs),
-      steps: mortal(store.steps),
-      appendEvent: mortal((id, e) => store.appendEvent(id, e)),
-    });
+    const doomed = await openEngine('owner-a', { runs: mortal(store.runs), steps: mortal(store.steps) });
     const runId = await waitingRun(doomed, 'lost-wakeup-kill');
     // The dispatcher in that process stored the resolution and marked the callback delivered; then kill -9.
     await store.steps.resolvePromise(runId, KEY, { status: 'succeeded' }, new Date().toISOString());

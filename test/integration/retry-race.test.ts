@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decideReconcile } from '../../src/controller/reconcile-decision.js';
 import { initialStatus, type Tenant } from '../../src/domain/tenant.js';
-import type { WorkflowRun } from '../../src/domain/workflow-run.js';
+import { asTenantRun, tenantRunTags } from '../../src/domain/tenant-run.js';
 
 const tenantId = '01a2142f-97ca-7551-aa84-42dbc277c881';
 const runId = `${tenantId}:provision:g1`;
@@ -51,16 +51,13 @@ const retried: Tenant = {
 };
 
 /** The run as the engine recorded it 50 ms after the retry. */
-const failedRun: WorkflowRun = {
+const failedRun = asTenantRun({
   runId,
-  tenantId,
-  action: 'provision',
+  workflow: 'provision',
+  tags: tenantRunTags({ tenantId, generation: 1, configHash: 'h', triggerSource: 'controller' }),
   engine: 'restate',
   state: 'failed',
   attempt: 1,
-  triggerSource: 'controller',
-  generation: 1,
-  configHash: 'h',
   input: { tenantId, generation: 1 },
   output: null,
   error: { message: 'provision failed: HEALTH_CHECK_FAILED' },
@@ -70,7 +67,7 @@ const failedRun: WorkflowRun = {
   createdAt: at(200),
   updatedAt: at(750),
   finishedAt: at(750),
-};
+})!;
 
 describe('reconcile decision: a retry that overtakes the failed run’s final write', () => {
   test('starts the retry run …:r1 instead of failing the tenant again', () => {

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import type { CallbackRecord } from '../../src/domain/compute-callback.js';
 import { isValidExecutionPath, type ComputeExecution } from '../../src/domain/compute-execution.js';
 import { canTransition } from '../../src/domain/phase-machine.js';
+import { tenantSubject } from '../../src/domain/tenant-run.js';
 import type { Store } from '../../src/store/store.js';
 import { waitFor } from './wait.js';
 
@@ -119,7 +120,7 @@ export async function assertCallbacksAppliedOnce(
         byKey.delete(key);
       }
     }
-    for (const run of await store.runs.listByTenant(tenantId, 1000)) {
+    for (const run of await store.runs.listBySubject(tenantSubject(tenantId), 1000)) {
       await assertRunSawCallbacksOnce(store, run.runId, callbacks);
       runs += 1;
     }

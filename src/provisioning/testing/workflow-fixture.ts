@@ -15,6 +15,7 @@ import { fakeRegistry, fakeSpec } from '../../compute/testing/manager-fixtures.j
 import type { ProviderRegistry } from '../../compute/provider-registry.js';
 import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
 import { workflowRunId } from '../../domain/ids.js';
+import { tenantRunTags } from '../../domain/tenant-run.js';
 import { silentLogger } from '../../domain/logger.js';
 import type { RetryPolicyConfig, RetryPolicyOverride } from '../../domain/retry-policy.js';
 import type { JsonObject, Tenant, WorkflowAction } from '../../domain/tenant.js';
@@ -23,7 +24,8 @@ import type { WorkflowRun } from '../../domain/workflow-run.js';
 import { wakeOnSettle } from '../../main/wake-on-settle.js';
 import type { Store } from '../../store/store.js';
 import { EmbeddedWorkflowEngine } from '../../workflow/embedded/embedded-engine.js';
-import { finished } from '../../workflow/embedded/testing/engine-harness.js';
+import { finished } from '../../workflow/testing/run-probes.js';
+import { tenantRunEvents } from '../tenant-run-events.js';
 import { tenantWorkflows } from '../tenant-workflows.js';
 
 /** Backoff small enough that retries cost nothing; tests override what they examine. */
@@ -97,6 +99,7 @@ export async function openWorkflowFixture(
   const engine = new EmbeddedWorkflowEngine({
     store,
     definitions,
+    observer: tenantRunEvents(store),
     ownerId: instanceId,
     logger: silentLogger,
     leaseMs: 1_000,
@@ -130,11 +133,12 @@ export async function openWorkflowFixture(
         runId,
         workflow: action,
         input: { tenantId: current.id, generation: current.generation },
-        tenantId: current.id,
-        action,
-        triggerSource: 'api',
-        generation: current.generation,
-        configHash: testHasher(current.spec.config),
+        tags: tenantRunTags({
+          tenantId: current.id,
+          generation: current.generation,
+          configHash: testHasher(current.spec.config),
+          triggerSource: 'api',
+        }),
       });
       return runId;
     },

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import type { ExecutionStatus, RunState, Tenant, WorkflowAction } from '../../domain/tenant.js';
 import { workflowRunId } from '../../domain/ids.js';
-import type { RetentionBatchResult, RetentionKind, Store } from '../store.js';
+import { tenantRunTags } from '../../domain/tenant-run.js';
+import type { NewWorkflowRun, RetentionBatchResult, RetentionKind, Store } from '../store.js';
 import { newExecution, specOf, unique } from './harness.js';
 
 /** Long past any window the cases use as a cutoff. */
@@ -26,21 +27,33 @@ export interface RunOptions {
   readonly finishedAt?: string;
 }
 
-/** A run with one journal entry and one resolved promise; returns its id. */
+/** A tenant run with one journal entry and one resolved promise; returns its id. */
 export async function runOf(store: Store, tenantId: string, options: RunOptions): Promise<string> {
   const action = options.action ?? 'provision';
   const generation = options.generation ?? 1;
   const runId = workflowRunId(tenantId, action, generation, options.retry ?? 0);
-  await store.runs.createOrGet({
-    runId,
-    tenantId,
-    action,
-    engine: 'embedded',
-    triggerSource: 'controller',
-    generation,
-    configHash: 'h',
-    input: null,
-  });
+  const tags = tenantRunTags({ tenantId, generation, configHash: 'h', triggerSource: 'controller' });
+  return recordedRun(store, { runId, workflow: action, tags, engine: 'embedded', input: null }, options);
+}
+
+/** A run of another subject (or of none), as `runOf` makes it; ids sort in creation order. */
+export function subjectRunOf(
+  store: Store,
+  subject: string | null,
+  options: RunOptions & { readonly workflow: string; readonly runId: string },
+): Promise<string> {
+  const { runId } = options;
+  const tags: Record<string, string> = subject === null ? {} : { subject };
+  return recordedRun(
+    store,
+    { runId, workflow: options.workflow, tags, engine: 'embedded', input: null },
+    options,
+  );
+}
+
+async function recordedRun(store: Store, run: NewWorkflowRun, options: RunOptions): Promise<string> {
+  const { runId } = run;
+  await store.runs.createOrGet(run);
   const at = options.finishedAt ?? LONG_AGO;
   await store.steps.record({
     runId,

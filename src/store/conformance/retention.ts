@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { tenantSubject } from '../../domain/tenant-run.js';
 import type { RetentionCursor, Store } from '../store.js';
 import { createStore } from '../create-store.js';
 import { specOf, unique, type Conformance } from './harness.js';
@@ -17,6 +18,7 @@ import {
   pointStatusAt,
   runKept,
   runOf,
+  subjectRunOf,
   sweepAll,
 } from './retention-fixtures.js';
 
@@ -56,18 +58,32 @@ export function retention(c: Conformance): void {
       const other = await newTenant(store);
       const recent = await runOf(store, other.id, { state: 'succeeded', finishedAt: RECENT() });
       await runOf(store, other.id, { retry: 1, state: 'succeeded' });
+      // Runs of another subject keep their newest of each workflow too; runs of no subject, none.
+      const rollout = `rollout:${t.id}`;
+      const rolls = { workflow: 'roll', state: 'succeeded' } as const;
+      const oldRollout = await subjectRunOf(store, rollout, { ...rolls, runId: `${rollout}:1` });
+      const newestRollout = await subjectRunOf(store, rollout, { ...rolls, runId: `${rollout}:2` });
+      const bare = await subjectRunOf(store, null, { ...rolls, runId: unique('bare') });
 
       const swept = await sweepAll(store, 'runs', CUTOFF);
-      assert.deepEqual([swept.examined, swept.deleted], [5, 2]);
+      assert.deepEqual([swept.examined, swept.deleted], [8, 4]);
       const kept = await Promise.all(
-        [superseded, newestProvision, named, supersededUpdate, active, recent].map((id) =>
-          runKept(store, id),
-        ),
+        [
+          superseded,
+          newestProvision,
+          named,
+          supersededUpdate,
+          active,
+          recent,
+          oldRollout,
+          newestRollout,
+          bare,
+        ].map((id) => runKept(store, id)),
       );
-      assert.deepEqual(kept, [false, true, true, false, true, true]);
+      assert.deepEqual(kept, [false, true, true, false, true, true, false, true, false]);
       assert.deepEqual(
         await sweepAll(store, 'runs', CUTOFF),
-        { examined: 3, deleted: 0, batches: 1 },
+        { examined: 4, deleted: 0, batches: 1 },
         'a second sweep is a no-op',
       );
     },
@@ -243,7 +259,7 @@ export function retention(c: Conformance): void {
     } finally {
       await replica.close();
     }
-    const left = await Promise.all(tenants.map((t) => store.runs.listByTenant(t.id, 100)));
+    const left = await Promise.all(tenants.map((t) => store.runs.listBySubject(tenantSubject(t.id), 100)));
     assert.deepEqual(
       left.map((runs) => runs.map((r) => r.runId)),
       tenants.map((t) => [`${t.id}:provision:g1:r9`]),

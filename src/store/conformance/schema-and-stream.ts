@@ -28,20 +28,24 @@ export function schemaAndStream(c: Conformance): void {
     }
   });
 
-  c.test('foreign keys are enforced: runs and events need their tenant', async () => {
+  c.test('foreign keys are enforced: events need their tenant, journal entries their run', async () => {
     const ghost = '01900000-0000-7000-8000-000000000bad';
+    const at = new Date().toISOString();
     await assert.rejects(
-      c.store().runs.createOrGet({
+      c.store().steps.record({
         runId: unique('r'),
-        tenantId: ghost,
-        action: 'provision',
-        engine: 'embedded',
-        triggerSource: 'api',
-        generation: 1,
-        configHash: 'h',
-        input: null,
+        seq: 1,
+        name: 'orphan',
+        kind: 'step',
+        status: 'completed',
+        result: null,
+        error: null,
+        startedAt: at,
+        finishedAt: at,
+        durationMs: 0,
       }),
     );
+    await assert.rejects(c.store().steps.resolvePromise(unique('r'), 'k', null, at));
     await assert.rejects(
       c.store().appendEvent(ghost, {
         type: 'Audit',

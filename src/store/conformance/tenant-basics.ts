@@ -1,6 +1,7 @@
 /** Conformance: tenant creation, lookup, name uniqueness, archive + purge, summaries. */
 import assert from 'node:assert/strict';
 import { ConflictError, InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
+import { tenantRunTags } from '../../domain/tenant-run.js';
 import type { Store, SummaryScope } from '../store.js';
 import { newExecution, specOf, unique, type Conformance } from './harness.js';
 
@@ -52,14 +53,16 @@ export function tenantBasics(c: Conformance): void {
     const tenant = await store.tenants.create({ name: unique('purge'), spec: specOf(), actor: 'test' });
     await assert.rejects(store.tenants.purge(tenant.id, { actor: 'test' }), InvalidTransitionError);
     const runId = `${tenant.id}:provision:g1`;
+    const tags = tenantRunTags({ tenantId: tenant.id, generation: 1, configHash: 'h', triggerSource: 'api' });
+    await store.runs.createOrGet({ runId, workflow: 'provision', tags, engine: 'embedded', input: {} });
+    // Another subject's run, even one named after the tenant, is not the tenant's.
+    const otherRunId = unique('rollout');
+    const otherTags = { subject: `rollout:${tenant.id}` };
     await store.runs.createOrGet({
-      runId,
-      tenantId: tenant.id,
-      action: 'provision',
+      runId: otherRunId,
+      workflow: 'roll',
+      tags: otherTags,
       engine: 'embedded',
-      triggerSource: 'api',
-      generation: 1,
-      configHash: 'h',
       input: {},
     });
     await store.steps.start({
@@ -99,6 +102,7 @@ export function tenantBasics(c: Conformance): void {
     await store.tenants.purge(tenant.id, { actor: 'test' });
     assert.equal(await store.tenants.get(tenant.id), undefined);
     assert.equal(await store.runs.get(runId), undefined);
+    assert.equal((await store.runs.get(otherRunId))?.runId, otherRunId);
     assert.deepEqual(await store.steps.list(runId), []);
     assert.equal(await store.steps.getPromise(runId, 'k'), undefined);
     assert.equal(await store.executions.get(execution.executionId), undefined);

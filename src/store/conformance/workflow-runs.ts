@@ -1,20 +1,17 @@
-/** Conformance: workflow runs (idempotent start, guarded updates, leases) and the step journal. */
+/** Conformance: workflow runs (idempotent start, tags, guarded updates, leases) and the step journal. */
 import assert from 'node:assert/strict';
-import { NotFoundError } from '../../domain/errors.js';
 import { createStore } from '../create-store.js';
 import type { NewWorkflowRun, Store } from '../store.js';
-import { specOf, unique, type Conformance } from './harness.js';
+import { unique, type Conformance } from './harness.js';
 
-async function newRun(store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
-  const tenant = await store.tenants.create({ name: unique('run'), spec: specOf(), actor: 'test' });
+/** A run of no tenant at all: runs are generic, a tag names what they work on. */
+async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
+  const subject = unique('counter');
   return {
-    runId: `${tenant.id}:provision:g1`,
-    tenantId: tenant.id,
-    action: 'provision',
+    runId: `${subject}:count`,
+    workflow: 'count',
+    tags: { subject, purpose: 'test' },
     engine: 'embedded',
-    triggerSource: 'controller',
-    generation: 1,
-    configHash: 'h1',
     input: { image: 'busybox' },
     ...overrides,
   };
@@ -27,14 +24,39 @@ export function workflowRuns(c: Conformance): void {
     assert.equal(results.filter((r) => r.created).length, 1);
     for (const r of results) assert.deepEqual(r.run, results[0]!.run);
     const stored = results[0]!.run;
-    assert.equal(stored.state, 'pending');
-    assert.deepEqual(stored.input, { image: 'busybox' });
-    assert.equal(typeof stored.wakeAt, 'number');
-    await assert.rejects(
-      c.store().runs.createOrGet({ ...run, runId: unique('r'), tenantId: unique('t') }),
-      NotFoundError,
+    assert.deepEqual(
+      [stored.state, stored.workflow, stored.tags, stored.input],
+      ['pending', 'count', run.tags, { image: 'busybox' }],
     );
+    assert.equal(typeof stored.wakeAt, 'number');
   });
+
+  c.test(
+    'listBySubject finds the runs of one subject tag, newest first; untagged runs are fine',
+    async () => {
+      const store = c.store();
+      const base = await newRun(store);
+      const subject = base.tags.subject!;
+      // Ids that sort as they are created: runs made in the same millisecond order by id.
+      const first = { ...base, runId: `${subject}:1` };
+      await store.runs.createOrGet(first);
+      await store.runs.createOrGet({ ...first, runId: `${subject}:2`, workflow: 'other' });
+      await store.runs.createOrGet(await newRun(store));
+      const bare = (await store.runs.createOrGet({ ...(await newRun(store)), tags: {} })).run;
+      assert.deepEqual(bare.tags, {});
+      assert.deepEqual(
+        (await store.runs.listBySubject(subject, 10)).map((r) => [r.runId, r.workflow]),
+        [
+          [`${subject}:2`, 'other'],
+          [first.runId, 'count'],
+        ],
+      );
+      assert.deepEqual(
+        (await store.runs.listBySubject(subject, 1)).map((r) => r.runId),
+        [`${subject}:2`],
+      );
+    },
+  );
 
   c.test('update honours the lease-owner and expected-state guards', async () => {
     const store = c.store();
@@ -56,10 +78,9 @@ export function workflowRuns(c: Conformance): void {
       { leaseOwner: 'me' },
     );
     assert.deepEqual([done?.state, done?.output, done?.finishedAt], ['succeeded', { ok: 1 }, 'now']);
-    assert.deepEqual(await store.runs.listActiveByTenant(run.tenantId), []);
     assert.deepEqual(
-      (await store.runs.listByTenant(run.tenantId, 10)).map((r) => r.runId),
-      [run.runId],
+      (await store.runs.listBySubject(run.tags.subject!, 10)).map((r) => [r.runId, r.state]),
+      [[run.runId, 'succeeded']],
     );
   });
 

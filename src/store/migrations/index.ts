@@ -13,6 +13,7 @@ import { auditRecordsMigration } from './0004-audit-records.js';
 import { retentionIndexes } from './0005-retention-indexes.js';
 import { healthProbe } from './0006-health-probe.js';
 import { serverSecretsTable } from './0007-server-secrets.js';
+import { genericWorkflowRuns } from './0008-generic-workflow-runs.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -23,6 +24,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0005-retention-indexes': retentionIndexes,
     '0006-health-probe': healthProbe,
     '0007-server-secrets': serverSecretsTable(dialect),
+    '0008-generic-workflow-runs': genericWorkflowRuns(dialect),
   };
 }
 

@@ -18,6 +18,7 @@ const execution = "'ex-tenant-' || i";
 export function settledFleetSql(count: number, at: string): readonly string[] {
   const when = `'${at}'`;
   const status = `'{"phase":"ready","observedGeneration":1,"message":"","compute":{"executionId":"ex-tenant-' || i || '","operation":"provision","status":"succeeded"},"workflow":{"runId":"tenant-' || i || ':provision:g1","action":"provision","state":"succeeded","attempt":1},"resources":{},"endpoints":[],"lastError":null,"conditions":[]}'`;
+  const runTags = `'{"subject":"tenant:' || ${tenant} || '","generation":"1","configHash":"h","trigger":"api"}'`;
   const spec = `'{"provider":"fake","config":{"image":"app:1"},"labels":{},"annotations":{},"retryPolicy":null,"paused":false}'`;
   return [
     fromSeries(
@@ -32,8 +33,8 @@ export function settledFleetSql(count: number, at: string): readonly string[] {
     ),
     fromSeries(
       count,
-      `insert into workflow_runs (run_id, tenant_id, action, engine, state, attempt, trigger_source, generation, config_hash, created_at, updated_at, finished_at)
-       select ${run}, ${tenant}, 'provision', 'embedded', 'succeeded', 1, 'api', 1, 'h', ${when}, ${when}, ${when} from n`,
+      `insert into workflow_runs (run_id, workflow, subject, tags, engine, state, attempt, created_at, updated_at, finished_at)
+       select ${run}, 'provision', 'tenant:' || ${tenant}, ${runTags}, 'embedded', 'succeeded', 1, ${when}, ${when}, ${when} from n`,
     ),
     fromSeries(
       count * 3,

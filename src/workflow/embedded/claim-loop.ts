@@ -9,12 +9,13 @@ import type { Logger } from '../../domain/logger.js';
 import type { WorkflowRun } from '../../domain/workflow-run.js';
 import type { WorkflowRunRepository } from '../../store/store.js';
 import type { ResolvedOptions } from './options.js';
+import type { RunWriter } from './run-writer.js';
 
 const MAX_BATCH = 128;
 
 export interface ClaimLoopDeps {
-  readonly runs: Pick<WorkflowRunRepository, 'claimDue' | 'nextWakeAt'>;
-  readonly ownerId: string;
+  readonly writer: Pick<RunWriter, 'claim'>;
+  readonly runs: Pick<WorkflowRunRepository, 'nextWakeAt'>;
   readonly options: ResolvedOptions;
   readonly log: Logger;
   /** How many more runs may start executing in this process now. */
@@ -83,13 +84,12 @@ export class ClaimLoop {
   }
 
   private async claimAll(): Promise<void> {
-    const { runs, ownerId, options } = this.deps;
     for (;;) {
       const capacity = this.deps.capacity();
       this.starved = capacity <= 0;
       if (this.starved || this.stopped) return;
       const limit = Math.min(capacity, MAX_BATCH);
-      const claimed = await runs.claimDue(ownerId, options.now(), options.leaseMs, limit);
+      const claimed = await this.deps.writer.claim(limit);
       for (const run of claimed) this.deps.launch(run);
       if (claimed.length < limit) return;
     }

@@ -17,25 +17,29 @@ import {
   waitStartedEntry,
   type DurableCall,
   type JournalDecision,
-  type StepOutcome,
 } from '../journal.js';
-import { failedOnTheStore, serializeError, toJournalValue } from '../step-error.js';
-import type { ContextServices } from './context-services.js';
-import { ExecutionStopped, type RunHandle } from './run-handle.js';
+import { executeStep, timing } from '../step-runner.js';
+import type { ExecutionScope } from './context-services.js';
 import { PromiseWaiter } from './promise-waiter.js';
+import { RunWaits } from './run-waits.js';
 
 export class DurableContext implements WorkflowContext {
   private seq = 0;
+  private readonly waits: RunWaits;
 
   constructor(
-    private readonly handle: RunHandle,
+    private readonly scope: ExecutionScope,
     private readonly journal: Journal,
-    private readonly services: ContextServices,
-    readonly log: Logger,
-  ) {}
+  ) {
+    this.waits = new RunWaits(scope);
+  }
 
   get runId(): string {
-    return this.handle.runId;
+    return this.scope.runId;
+  }
+
+  get log(): Logger {
+    return this.scope.log;
   }
 
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -43,21 +47,12 @@ export class DurableContext implements WorkflowContext {
     const decision = this.decide(call);
     if (decision.type === 'return') return decision.value as T;
     if (decision.type === 'throw') throw decision.error;
-    await this.io(() => this.services.writer.ensureRunning(this.handle));
-    const startedMs = this.now();
-    const outcome = await this.io(() => runStep(fn));
+    await this.ensureRunning();
+    const { entry } = await this.scope.io(() => executeStep(this.runId, call, fn, this.scope));
     // A stale owner must not journal: another process may be replaying this run already.
-    if (this.handle.stopReason === 'lease-lost') this.handle.checkpoint();
-    this.throwIfClosed();
-    const entry = stepEntry(this.runId, call, outcome, this.timing(startedMs));
-    this.log.debug(
-      { step: name, seq: call.seq, durationMs: entry.durationMs, outcome: entry.status },
-      'step finished',
-    );
-    const stored =
-      decision.type === 'execute' && decision.rerun
-        ? await this.finishEntry(entry)
-        : await this.record(entry);
+    this.checkpointAfterWork();
+    const rerun = decision.type === 'execute' && decision.rerun;
+    const stored = rerun ? await this.finishEntry(entry) : await this.record(entry);
     return this.replay<T>(stored);
   }
 
@@ -66,12 +61,12 @@ export class DurableContext implements WorkflowContext {
     let decision = this.decide(call);
     if (decision.type === 'sleep-done') return;
     if (decision.type === 'execute') {
-      await this.io(() => this.services.writer.ensureRunning(this.handle));
-      const startedMs = this.now();
+      await this.ensureRunning();
+      const startedMs = this.scope.now();
       const wakeAt = startedMs + Math.max(0, ms);
       const entry =
         ms <= 0
-          ? stepEntry(this.runId, call, { ok: true, value: { wakeAt } }, this.timing(startedMs))
+          ? stepEntry(this.runId, call, { ok: true, value: { wakeAt } }, timing(startedMs, this.scope.now()))
           : waitStartedEntry(this.runId, call, wakeAt, new Date(startedMs).toISOString());
       decision = this.replayEntry(call, await this.record(entry));
       if (decision.type === 'sleep-done') return;
@@ -79,37 +74,24 @@ export class DurableContext implements WorkflowContext {
     if (decision.type !== 'sleep-until')
       throw new Error(`unexpected journal decision ${decision.type} for a sleep`);
     await this.sleepUntil(decision.wakeAt, options.state ?? 'backing-off');
-    await this.io(() => this.services.writer.ensureRunning(this.handle));
-    const finishedAt = new Date(this.now()).toISOString();
-    await this.io(() =>
-      this.services.store.steps.finish(this.runId, call.seq, {
-        status: 'completed',
-        result: { wakeAt: decision.wakeAt },
-        finishedAt,
-        durationMs: Math.max(0, ms),
-      }),
-    );
+    await this.ensureRunning();
+    const finishedAt = new Date(this.scope.now()).toISOString();
+    const result = { wakeAt: decision.wakeAt };
+    const finished = { status: 'completed' as const, result, finishedAt, durationMs: Math.max(0, ms) };
+    await this.scope.io(() => this.scope.services.steps.finish(this.runId, call.seq, finished));
   }
 
   async awaitPromise<T>(key: string, options: { timeoutMs: number }): Promise<PromiseOutcome<T>> {
     const call = this.next(key, 'promise');
     const decision = this.decide(call);
     if (decision.type === 'promise-settled') return decision.outcome as PromiseOutcome<T>;
-    const startedMs = this.now();
-    const waiter = new PromiseWaiter(this.handle, this.services, (fn) => this.io(fn));
+    const startedMs = this.scope.now();
     const journaled = decision.type === 'promise-wait' ? decision.deadline : null;
-    const { outcome, started } = await waiter.wait(
-      call,
-      journaled,
-      startedMs + Math.max(0, options.timeoutMs),
-    );
-    await this.io(() => this.services.writer.ensureRunning(this.handle));
-    const entry = stepEntry(
-      this.runId,
-      call,
-      { ok: true, value: outcomeValue(outcome) },
-      this.timing(startedMs),
-    );
+    const deadline = startedMs + Math.max(0, options.timeoutMs);
+    const { outcome, started } = await new PromiseWaiter(this.scope).wait(call, journaled, deadline);
+    await this.ensureRunning();
+    const value = outcomeValue(outcome);
+    const entry = stepEntry(this.runId, call, { ok: true, value }, timing(startedMs, this.scope.now()));
     this.log.debug(
       { promise: key, seq: call.seq, resolved: outcome.resolved, durationMs: entry.durationMs },
       'promise settled',
@@ -120,30 +102,34 @@ export class DurableContext implements WorkflowContext {
   }
 
   private async sleepUntil(wakeAt: number, state: StepRunState): Promise<void> {
-    const { writer, options, counter } = this.services;
-    if (this.now() >= wakeAt) return;
-    if (wakeAt - this.now() > options.maxInMemorySleepMs || counter.waiting >= options.maxConcurrentRuns) {
-      await this.io(() => writer.suspend(this.handle, state, wakeAt));
-      this.handle.stop('suspended');
-      this.handle.checkpoint();
-    }
-    const release = this.handle.takeWaitSlot();
-    try {
-      if (this.handle.dbState !== state) await this.io(() => writer.markWaiting(this.handle, state, wakeAt));
-      while (this.now() < wakeAt) {
-        await this.handle.wait('sleep', wakeAt, this.now());
-        this.handle.checkpoint();
+    const { handle, services } = this.scope;
+    if (this.scope.now() >= wakeAt) return;
+    if (wakeAt - this.scope.now() > services.options.maxInMemorySleepMs || this.waits.full)
+      await this.waits.suspend(state, wakeAt);
+    await this.waits.inMemory(state, wakeAt, async () => {
+      while (this.scope.now() < wakeAt) {
+        await handle.wait('sleep', wakeAt, this.scope.now());
+        handle.checkpoint();
       }
-    } finally {
-      release();
-    }
+    });
   }
 
   private next(name: string, kind: DurableCall['kind']): DurableCall {
-    this.handle.checkpoint();
-    this.throwIfClosed();
+    this.scope.handle.checkpoint();
+    this.scope.throwIfClosed();
     this.seq += 1;
     return { seq: this.seq, name, kind };
+  }
+
+  /** After a step ran: a lost lease or a closed engine means its result must not be journaled. */
+  private checkpointAfterWork(): void {
+    const ending = this.scope.handle.termination;
+    if (ending.kind === 'stopped' && ending.reason === 'lease-lost') this.scope.handle.checkpoint();
+    this.scope.throwIfClosed();
+  }
+
+  private ensureRunning(): Promise<void> {
+    return this.scope.io(() => this.scope.services.writer.ensureRunning(this.scope.handle));
   }
 
   private decide(call: DurableCall): JournalDecision {
@@ -160,8 +146,7 @@ export class DurableContext implements WorkflowContext {
     try {
       return decide();
     } catch (error) {
-      this.handle.fatal = error as Error;
-      throw error;
+      throw this.scope.handle.fail(error as Error);
     }
   }
 
@@ -172,7 +157,7 @@ export class DurableContext implements WorkflowContext {
   }
 
   private record(entry: WorkflowStep): Promise<WorkflowStep> {
-    return this.io(() => this.services.store.steps.record(entry));
+    return this.scope.io(() => this.scope.services.steps.record(entry));
   }
 
   /** Completes an entry that was journaled `started` earlier (a wait, or a step from a start/finish writer). */
@@ -180,57 +165,8 @@ export class DurableContext implements WorkflowContext {
     const { status, result, error, finishedAt, durationMs } = entry;
     if (status === 'started' || finishedAt === null || durationMs === null)
       throw new Error('finishEntry needs a finished entry');
-    await this.io(() =>
-      this.services.store.steps.finish(this.runId, entry.seq, {
-        status,
-        result,
-        error,
-        finishedAt,
-        durationMs,
-      }),
-    );
+    const finished = { status, result, error, finishedAt, durationMs };
+    await this.scope.io(() => this.scope.services.steps.finish(this.runId, entry.seq, finished));
     return entry;
-  }
-
-  /** Store failures are not workflow errors: they stop the execution; the lease expires and the run is retried. */
-  private async io<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      this.handle.thrownStop = true;
-      if (error instanceof ExecutionStopped) throw error;
-      this.log.error({ err: error }, 'workflow store call failed; the run resumes when its lease expires');
-      this.handle.stop('store-error');
-      throw new ExecutionStopped('store-error');
-    }
-  }
-
-  private throwIfClosed(): void {
-    if (!this.services.closed()) return;
-    this.handle.stop('closing');
-    this.handle.checkpoint();
-  }
-
-  private now(): number {
-    return this.services.options.now();
-  }
-
-  private timing(startedMs: number): { startedAt: string; finishedAt: string; durationMs: number } {
-    const finishedMs = this.now();
-    return {
-      startedAt: new Date(startedMs).toISOString(),
-      finishedAt: new Date(finishedMs).toISOString(),
-      durationMs: finishedMs - startedMs,
-    };
-  }
-}
-
-/** The step's outcome to journal; a failure on the store is thrown instead (see `failedOnTheStore`). */
-async function runStep(fn: () => Promise<unknown>): Promise<StepOutcome> {
-  try {
-    return { ok: true, value: toJournalValue(await fn()) };
-  } catch (error) {
-    if (failedOnTheStore(error)) throw error;
-    return { ok: false, error: serializeError(error) };
   }
 }

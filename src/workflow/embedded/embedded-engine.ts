@@ -13,17 +13,13 @@
  * `running`), `running`, `waiting` (promise) or the sleep's state, then the end state.
  *
  * Writes per short run (n steps, no waits): createOrGet, claimDue (batched across runs), n step
- * records, the final update and its event; reads: the journal, once.
+ * records and the final update (and whatever the observer writes); reads: the journal, once.
  */
-import { ValidationError } from '../../domain/errors.js';
-import {
-  ACTIVE_RUN_STATES,
-  isRunActive,
-  type WorkflowRun,
-  type WorkflowStep,
-} from '../../domain/workflow-run.js';
-import type { WorkflowDefinition } from '../context.js';
+import { isRunActive, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
+import { Definitions } from '../definitions.js';
 import type { StartRunRequest, WorkflowEngine } from '../engine.js';
+import { IGNORE_RUN_CHANGES } from '../run-observer.js';
+import { RunRecords } from '../run-records.js';
 import { toJournalValue } from '../step-error.js';
 import { ClaimLoop } from './claim-loop.js';
 import type { ContextServices } from './context-services.js';
@@ -42,7 +38,7 @@ import { RunWriter } from './run-writer.js';
 export class EmbeddedWorkflowEngine implements WorkflowEngine {
   readonly type = 'embedded' as const;
   private readonly options: ResolvedOptions;
-  private readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  private readonly definitions: Definitions;
   private readonly notifier: RunNotifier;
   private readonly handles = new Map<string, RunHandle>();
   private readonly executions = new Set<Promise<void>>();
@@ -56,23 +52,23 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   constructor(private readonly config: EmbeddedEngineOptions) {
     this.options = resolveOptions(config);
-    this.definitions = new Map(config.definitions.map((d) => [d.name, d]));
+    this.definitions = new Definitions(config.definitions);
     this.notifier = config.notifier ?? createLocalNotifier();
     const { store, ownerId, logger } = config;
     const log = logger.child({ engine: 'embedded', owner: ownerId });
-    this.writer = new RunWriter(store, ownerId, this.options.now, log, this.options.leaseMs / 3);
+    const records = new RunRecords(store.runs, config.observer ?? IGNORE_RUN_CHANGES, log, this.options.now);
+    this.writer = new RunWriter(records, store.runs, ownerId, this.options);
     this.executor = new RunExecutor(this.definitions, this.services(), log);
     this.claimLoop = new ClaimLoop({
+      writer: this.writer,
       runs: store.runs,
-      ownerId,
       options: this.options,
       log,
       capacity: () => this.options.maxConcurrentRuns - (this.handles.size - this.counter.waiting),
       launch: (run) => this.launch(run),
     });
     this.leaseKeeper = new LeaseKeeper({
-      runs: store.runs,
-      ownerId,
+      writer: this.writer,
       options: this.options,
       log,
       handles: () => this.handles.values(),
@@ -90,26 +86,14 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   /** Idempotent on `runId`; a new run is due at once and claimed without waiting for a poll. */
   async start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
-    if (!this.definitions.has(request.workflow))
-      throw new ValidationError(`unknown workflow definition '${request.workflow}'`);
-    if (request.workflow !== request.action) {
-      throw new ValidationError(
-        `the embedded engine runs the definition named after the action: '${request.workflow}' ≠ '${request.action}'`,
-      );
-    }
-    const { workflow: _workflow, ...run } = request;
-    const result = await this.config.store.runs.createOrGet({
-      ...run,
-      engine: 'embedded',
-      input: toJournalValue(request.input),
-    });
+    this.definitions.require(request.workflow);
+    const result = await this.writer.create(request);
     if (result.created) this.claimLoop.kick();
     return result;
   }
 
   async cancel(runId: string, reason: string): Promise<boolean> {
-    const cancelled = await this.writer.cancel(runId, reason);
-    if (!cancelled) return false;
+    if (!(await this.writer.cancel(runId, reason))) return false;
     const local = this.handles.get(runId);
     if (local) local.cancel();
     else this.notifier.publish(runId);
@@ -118,22 +102,21 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   /** First resolution wins; for a finished or unknown run, or a duplicate, nothing changes. */
   async resolvePromise(runId: string, key: string, value: unknown): Promise<void> {
-    const { runs, steps } = this.config.store;
-    const run = await runs.get(runId);
+    const run = await this.config.store.runs.get(runId);
     if (!run || !isRunActive(run.state)) return;
-    const now = this.options.now();
+    const at = new Date(this.options.now()).toISOString();
     // First resolution wins. A duplicate still wakes the run: redelivery is how a lost wake-up (the
     // first delivery stored the value, then its process died before waking anyone) gets repaired.
-    await steps.resolvePromise(runId, key, toJournalValue(value), new Date(now).toISOString());
+    await this.config.store.steps.resolvePromise(runId, key, toJournalValue(value), at);
     const local = this.handles.get(runId);
-    if (local && local.stopReason === null) {
+    if (local?.live) {
       // Held here: the coroutine reads the promise at its wait (or at the wait it is about to start).
       // Should this process die before the run moves on, the wait's final read at its deadline
       // still sees the resolution.
       return local.signal();
     }
     // Due at once, so that a run nobody holds in memory (suspended, or its holder died) is claimed.
-    await runs.update(runId, { wakeAt: now }, { expectedStates: ACTIVE_RUN_STATES });
+    await this.writer.makeDue(runId);
     this.notifier.publish(runId);
   }
 
@@ -189,9 +172,7 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   private async checkCancelled(handle: RunHandle): Promise<void> {
     try {
-      const run = await this.config.store.runs.get(handle.runId);
-      if (run?.state === 'cancelled') handle.cancel();
-      else if (run && run.leaseOwner !== this.config.ownerId) handle.stop('lease-lost');
+      await this.writer.confirmOwnership(handle);
     } catch {
       // The lease renewal notices a lost run as well.
     }
@@ -199,10 +180,9 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   private services(): ContextServices {
     return {
-      store: this.config.store,
+      steps: this.config.store.steps,
       writer: this.writer,
       options: this.options,
-      ownerId: this.config.ownerId,
       counter: this.counter,
       kick: () => this.claimLoop.kick(),
       closed: () => this.phase === 'closed',

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sqliteBackend } from '../../store/testing/test-databases.js';
-import { eventually, startRequest } from './testing/engine-harness.js';
+import { eventually } from '../testing/run-probes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const STEPS = 8;
@@ -22,12 +22,12 @@ function lines(file: string): string[] {
 
 function spawnChild(
   url: string,
-  tenantId: string,
+  runId: string,
   effectsFile: string,
 ): { child: ChildProcess; exited: Promise<number | null>; stderr: () => string } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(here, 'testing', 'kill-child.ts'), url, tenantId, effectsFile],
+    ['--import', 'tsx', join(here, 'testing', 'kill-child.ts'), url, runId, effectsFile],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -41,20 +41,11 @@ function spawnChild(
 test('SIGKILL mid-run, twice: a new process completes the run, each step effect happens once per journal entry', async (t) => {
   const db = await sqliteBackend.create();
   try {
-    const spec = {
-      provider: 'fake',
-      config: {},
-      labels: {},
-      annotations: {},
-      retryPolicy: null,
-      paused: false,
-    };
-    const tenantId = (await db.store.tenants.create({ name: 'kill-test', spec, actor: 'test' })).id;
-    const runId = startRequest(tenantId).runId;
+    const runId = 'kill-test';
     const effectsFile = join(dirname(db.url.slice('sqlite:'.length)), 'effects.log');
     const runningAtKill: string[] = [];
     for (const killAfterLines of [3, 6]) {
-      const { child, exited } = spawnChild(db.url, tenantId, effectsFile);
+      const { child, exited } = spawnChild(db.url, runId, effectsFile);
       await eventually(
         () => (lines(effectsFile).length >= killAfterLines ? true : undefined),
         30_000,
@@ -66,7 +57,7 @@ test('SIGKILL mid-run, twice: a new process completes the run, each step effect 
       runningAtKill.push(`s${completed.length + 1}`);
       t.diagnostic(`killed with ${completed.length} steps journaled, s${completed.length + 1} running`);
     }
-    const last = spawnChild(db.url, tenantId, effectsFile);
+    const last = spawnChild(db.url, runId, effectsFile);
     assert.equal(await last.exited, 0, last.stderr());
     const run = await db.store.runs.get(runId);
     assert.deepEqual([run?.state, run?.output, run?.attempt], ['succeeded', 'done', 3]);

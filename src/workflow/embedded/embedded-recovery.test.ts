@@ -1,86 +1,29 @@
 /**
- * Crashes, restarts and several engines on one database: journal replay, timers and deadlines that
- * survive a restart, non-determinism, and lease takeover between engines with different owners.
+ * Crashes, restarts and several engines on one database, beyond what the conformance suite checks
+ * of every engine: timers and deadlines that survive a restart, non-determinism, and lease takeover
+ * between engines with different owners.
  * A "crash" here is `close(0)` while a step is held mid-flight (its lease is left to expire); the
  * real process kill is in embedded-process-kill.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { StoreUnavailableError } from '../../domain/errors.js';
+import { define, delay, Effects, eventually, finished, Gate, inState } from '../testing/run-probes.js';
 import { createLocalNotifier } from './options.js';
-import {
-  define,
-  Effects,
-  eventually,
-  finished,
-  Gate,
-  inState,
-  inWorld,
-  startRequest,
-  worldBackends,
-} from './testing/engine-harness.js';
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { inWorld, startRequest, worldBackends } from './testing/engine-harness.js';
 
 for (const backend of worldBackends()) {
   describe(`embedded engine recovery [${backend.name}]`, () => {
-    test('after a crash mid-step, completed steps replay and only the interrupted step runs again', () =>
-      inWorld(backend, async (world, engine) => {
-        const effects = new Effects();
-        const gate = new Gate();
-        const flow = (hold: boolean) =>
-          define('provision', async (ctx) => {
-            const a = await ctx.step('a', async () => (effects.hit('a'), 'A'));
-            const b = await ctx.step('b', async () => (effects.hit('b'), hold && (await gate.opened), 'B'));
-            const c = await ctx.step('c', async () => (effects.hit('c'), 'C'));
-            return a + b + c;
-          });
-        const first = await engine([flow(true)]);
-        const { run } = await first.start(startRequest(await world.newTenant()));
-        await eventually(() => effects.count('b') === 1 || undefined);
-        await first.close(0);
-        gate.open(); // the dead process's step ends after its engine stopped: never journaled
-        await engine([flow(false)], { store: await world.openStore() });
-        const done = await finished(world.store, run.runId);
-        assert.deepEqual([done.state, done.output, done.attempt], ['succeeded', 'ABC', 2]);
-        assert.deepEqual(
-          ['a', 'b', 'c'].map((k) => effects.count(k)),
-          [1, 2, 1],
-        );
-      }));
-
-    test('a step that fails on an unavailable store is not journaled as failed: it runs again later', () =>
-      inWorld(backend, async (world, engine) => {
-        const effects = new Effects();
-        const flow = define('provision', async (ctx) =>
-          ctx.step('write', async () => {
-            effects.hit('write');
-            if (effects.count('write') === 1)
-              throw new StoreUnavailableError('database unavailable: disk full');
-            return 'written';
-          }),
-        );
-        const { run } = await (await engine([flow])).start(startRequest(await world.newTenant()));
-        const done = await finished(world.store, run.runId);
-        assert.deepEqual([done.state, done.output, effects.count('write')], ['succeeded', 'written', 2]);
-        const journal = await world.store.steps.list(run.runId);
-        assert.deepEqual(
-          journal.map((s) => [s.name, s.status]),
-          [['write', 'completed']],
-        );
-      }));
-
     test('a sleep resumes after a restart at its journaled wake time', () =>
       inWorld(backend, async (world, engine) => {
         const effects = new Effects();
         let afterAt = 0;
-        const flow = define('provision', async (ctx) => {
+        const flow = define('flow', async (ctx) => {
           await ctx.step('a', async () => effects.hit('a'));
           await ctx.sleep('nap', 800);
           await ctx.step('b', async () => (effects.hit('b'), (afterAt = Date.now())));
         });
         const first = await engine([flow], { maxInMemorySleepMs: 60_000 });
-        const { run } = await first.start(startRequest(await world.newTenant()));
+        const { run } = await first.start(startRequest('flow'));
         await inState(world.store, run.runId, 'backing-off');
         await delay(100);
         await first.close(0);
@@ -99,9 +42,9 @@ for (const backend of worldBackends()) {
       inWorld(backend, async (world, engine) => {
         // The deadline (2 s after the start) passes while no engine runs. Kept, the wait ends as
         // soon as the next engine claims the run; restarted, it would take another 2 s from there.
-        const flow = define('provision', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 2000 }));
+        const flow = define('flow', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 2000 }));
         const first = await engine([flow]);
-        const { run } = await first.start(startRequest(await world.newTenant()));
+        const { run } = await first.start(startRequest('flow'));
         await inState(world.store, run.runId, 'waiting');
         await first.close(0);
         await delay(2500);
@@ -118,9 +61,9 @@ for (const backend of worldBackends()) {
 
     test('a resolution delivered while no process holds the run is seen by the next one', () =>
       inWorld(backend, async (world, engine) => {
-        const flow = define('provision', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 30_000 }));
+        const flow = define('flow', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 30_000 }));
         const first = await engine([flow]);
-        const { run } = await first.start(startRequest(await world.newTenant()));
+        const { run } = await first.start(startRequest('flow'));
         await inState(world.store, run.runId, 'waiting');
         await first.close(0);
         await first.resolvePromise(run.runId, 'callback', 'late but in time');
@@ -134,11 +77,11 @@ for (const backend of worldBackends()) {
     test('renaming a journaled step fails the run with NonDeterminismError, even if the code catches it', () =>
       inWorld(backend, async (world, engine) => {
         const gate = new Gate();
-        const v1 = define('provision', async (ctx) => {
+        const v1 = define('flow', async (ctx) => {
           await ctx.step('validate', async () => 1);
           await ctx.step('hold', () => gate.opened);
         });
-        const v2 = define('provision', async (ctx) => {
+        const v2 = define('flow', async (ctx) => {
           try {
             await ctx.step('validate-v2', async () => 1);
           } catch {
@@ -146,7 +89,7 @@ for (const backend of worldBackends()) {
           }
         });
         const first = await engine([v1]);
-        const { run } = await first.start(startRequest(await world.newTenant()));
+        const { run } = await first.start(startRequest('flow'));
         await eventually(async () =>
           (await world.store.steps.list(run.runId)).length === 1 ? true : undefined,
         );
@@ -164,7 +107,7 @@ for (const backend of worldBackends()) {
         const effects = new Effects();
         const gate = new Gate();
         const flow = (hold: boolean) =>
-          define('provision', async (ctx, input) => {
+          define('flow', async (ctx, input) => {
             const n = (input as { n: number }).n;
             await ctx.step('one', async () => effects.hit(`${n}:one`));
             const outcome = await ctx.awaitPromise<number>('callback', { timeoutMs: 30_000 });
@@ -177,7 +120,7 @@ for (const backend of worldBackends()) {
         const runs = await Promise.all(
           Array.from(
             { length: 16 },
-            async (_, n) => (await [a, b][n % 2]!.start(startRequest(await world.newTenant(), { n }))).run,
+            async (_, n) => (await [a, b][n % 2]!.start(startRequest('flow', { n }))).run,
           ),
         );
         for (const run of runs) await inState(world.store, run.runId, 'waiting');
@@ -209,15 +152,15 @@ for (const backend of worldBackends()) {
         const lease = { leaseMs: 60_000 };
         const effects = new Effects();
         const gate = new Gate();
-        const flow = define('provision', async (ctx, input) => {
+        const flow = define('flow', async (ctx, input) => {
           const { n } = input as { n: number };
           await ctx.step('slow', async () => (effects.hit(`${n}:slow`), n === 1 && (await gate.opened)));
           if (n === 0) await ctx.awaitPromise('callback', { timeoutMs: 120_000 });
           await ctx.step('after', async () => effects.hit(`${n}:after`));
         });
         const first = await engine([flow], lease);
-        const waiting = (await first.start(startRequest(await world.newTenant(), { n: 0 }))).run;
-        const stepping = (await first.start(startRequest(await world.newTenant(), { n: 1 }))).run;
+        const waiting = (await first.start(startRequest('flow', { n: 0 }))).run;
+        const stepping = (await first.start(startRequest('flow', { n: 1 }))).run;
         await inState(world.store, waiting.runId, 'waiting');
         await eventually(() => (effects.count('1:slow') === 1 ? true : undefined));
         const closing = first.close(5_000);
@@ -245,7 +188,7 @@ for (const backend of worldBackends()) {
       inWorld(backend, async (world, engine) => {
         const notifier = createLocalNotifier();
         const effects = new Effects();
-        const flow = define('provision', async (ctx) => {
+        const flow = define('flow', async (ctx) => {
           await ctx.sleep('backoff', 30_000);
           await ctx.step('after', async () => effects.hit('after'));
         });
@@ -255,7 +198,7 @@ for (const backend of worldBackends()) {
           maxInMemorySleepMs: 60_000,
           store: await world.openStore(),
         });
-        const { run } = await holder.start(startRequest(await world.newTenant()));
+        const { run } = await holder.start(startRequest('flow'));
         const sleeping = await inState(world.store, run.runId, 'backing-off');
         assert.ok(sleeping.leaseOwner !== null, 'the sleep is held in memory');
         assert.equal(await other.cancel(run.runId, 'operator'), true);

@@ -8,13 +8,12 @@
  * for a lost notification.
  */
 import type { Logger } from '../../domain/logger.js';
-import type { WorkflowRunRepository } from '../../store/store.js';
 import type { ResolvedOptions } from './options.js';
 import type { RunHandle } from './run-handle.js';
+import type { RunWriter } from './run-writer.js';
 
 export interface LeaseKeeperDeps {
-  readonly runs: Pick<WorkflowRunRepository, 'renewLease'>;
-  readonly ownerId: string;
+  readonly writer: Pick<RunWriter, 'renew'>;
   readonly options: ResolvedOptions;
   readonly log: Logger;
   handles(): Iterable<RunHandle>;
@@ -45,7 +44,9 @@ export class LeaseKeeper {
     try {
       const renewals: Promise<void>[] = [];
       for (const handle of this.deps.handles()) {
-        if (handle.stopReason !== null || handle.cancelled) continue;
+        // A failed run still writes its end under its lease; a stopped or cancelled one writes nothing.
+        const ending = handle.termination.kind;
+        if (ending === 'stopped' || ending === 'cancelled') continue;
         if (recheck) handle.recheck();
         if (this.needsRenewal(handle)) renewals.push(this.renew(handle));
       }
@@ -65,14 +66,10 @@ export class LeaseKeeper {
   }
 
   private async renew(handle: RunHandle): Promise<void> {
-    const { runs, ownerId, options, log } = this.deps;
-    const until = options.now() + options.leaseMs;
+    const { writer, log } = this.deps;
     try {
-      if (await runs.renewLease(handle.runId, ownerId, until)) handle.leaseExpiresAt = until;
-      else {
+      if (!(await writer.renew(handle)))
         log.warn({ runId: handle.runId }, 'lease lost: another process owns the run now');
-        handle.stop('lease-lost');
-      }
     } catch (error) {
       log.warn({ err: error, runId: handle.runId }, 'lease renewal failed; retrying at the next tick');
     }

@@ -3,11 +3,11 @@
  * one process wakes a run held by another (the composition root supplies PostgreSQL LISTEN/NOTIFY;
  * without one, an in-process notifier serves a single process).
  */
-import type { Logger } from '../../domain/logger.js';
 import type { Store } from '../../store/store.js';
-import type { WorkflowDefinition } from '../context.js';
+import type { WorkflowEngineOptions } from '../engine.js';
 
-export type EmbeddedStore = Pick<Store, 'runs' | 'steps' | 'appendEvent'>;
+/** The run rows, the journal and the durable promises: all the embedded engine keeps. */
+export type EmbeddedStore = Pick<Store, 'runs' | 'steps'>;
 
 /**
  * Best-effort wake-ups between processes. Delivery may be lost or duplicated: the engine treats a
@@ -19,16 +19,10 @@ export interface RunNotifier {
   subscribe(listener: (runId: string) => void): () => void;
 }
 
-export interface EmbeddedEngineOptions {
+export interface EmbeddedEngineOptions extends WorkflowEngineOptions {
   readonly store: EmbeddedStore;
-  /**
-   * Registered definitions. A run is executed by the definition whose name equals its `action`
-   * (workflow_runs stores no definition name), so `start` requires `workflow === action`.
-   */
-  readonly definitions: readonly WorkflowDefinition<never, unknown>[];
   /** Unique per process (and per engine instance): the lease owner id. */
   readonly ownerId: string;
-  readonly logger: Logger;
   /** Lease length; renewed every third of it while a run is held (`engine.embedded.leaseMs`). */
   readonly leaseMs: number;
   /** Longest time between two looks for due runs; expired leases are found this way (`engine.embedded.pollIntervalMs`). */

@@ -1,25 +1,21 @@
 /**
  * Executes one claimed run: loads its journal once, calls the definition from the start with a
  * replaying context, and concludes — `succeeded` with the output, `failed` on `TerminalWorkflowError`,
- * non-determinism or any unhandled error, `cancelled` on `RunCancelledError`. A coroutine that was
- * stopped (suspended, lease lost, shutdown, store failure) concludes nothing: its outcome no longer
- * counts, and the run resumes wherever it is claimed next.
+ * non-determinism or any unhandled error, `cancelled` on `RunCancelledError` (run-outcome.ts). A
+ * coroutine that was stopped (suspended, lease lost, shutdown, store failure) concludes nothing:
+ * its outcome no longer counts, and the run resumes wherever it is claimed next.
  */
 import type { Logger } from '../../domain/logger.js';
-import { RunCancelledError, type WorkflowDefinition } from '../context.js';
+import type { Definitions } from '../definitions.js';
 import { Journal } from '../journal.js';
-import { serializeError, toJournalValue } from '../step-error.js';
-import type { ContextServices } from './context-services.js';
+import { outcomeOf, settle, type Settled } from '../run-outcome.js';
+import { ExecutionScope, type ContextServices } from './context-services.js';
 import { DurableContext } from './durable-context.js';
-import { ExecutionStopped, type RunHandle } from './run-handle.js';
-import type { RunOutcome } from './run-writer.js';
-
-type Settled =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+import type { RunHandle } from './run-handle.js';
 
 export class RunExecutor {
   constructor(
-    private readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>,
+    private readonly definitions: Definitions,
     private readonly services: ContextServices,
     private readonly log: Logger,
   ) {}
@@ -27,13 +23,14 @@ export class RunExecutor {
   /** Never rejects: failures to write are logged, and the run is retried once its lease expires. */
   async execute(handle: RunHandle): Promise<void> {
     const { run } = handle;
-    const log = this.log.child({ runId: run.runId, tenantId: run.tenantId, action: run.action });
+    const log = this.log.child({ runId: run.runId, workflow: run.workflow });
     try {
-      const definition = this.definitions.get(run.action);
+      const definition = this.definitions.get(run.workflow);
       if (!definition) return await this.postpone(handle, log);
-      const entries = this.surelyUnstarted(handle) ? [] : await this.services.store.steps.list(run.runId);
+      const entries = this.surelyUnstarted(handle) ? [] : await this.services.steps.list(run.runId);
       handle.begin(entries.length);
-      const ctx = new DurableContext(handle, new Journal(run.runId, entries), this.services, log);
+      const scope = new ExecutionScope(handle, this.services, log);
+      const ctx = new DurableContext(scope, new Journal(run.runId, entries));
       const settled = await settle(() => definition.run(ctx, run.input as never));
       await this.conclude(handle, settled, log);
     } catch (error) {
@@ -45,21 +42,23 @@ export class RunExecutor {
   }
 
   private async conclude(handle: RunHandle, settled: Settled, log: Logger): Promise<void> {
-    if (handle.cancelled) return log.info('run cancelled');
-    const stopped = handle.thrownStop || (!settled.ok && settled.error instanceof ExecutionStopped);
-    if (handle.fatal === null && stopped) return this.stopped(handle, log);
+    const ending = handle.termination;
+    if (ending.kind === 'cancelled') return log.info('run cancelled');
+    if (!handle.outcomeCounts(settled)) return this.stopped(handle, log);
     if (this.services.closed()) return;
-    const outcome = outcomeOf(handle, settled);
-    const finished = await this.services.writer.finish(handle, outcome);
-    if (!finished) return log.info('run was finished or taken over elsewhere; outcome dropped');
+    const outcome = outcomeOf(settled, ending.kind === 'failed' ? ending.error : null);
+    if (!(await this.services.writer.end(handle, outcome)))
+      return log.info('run was finished or taken over elsewhere; outcome dropped');
     if (outcome.state === 'succeeded') log.info({ attempt: handle.attempt }, 'run succeeded');
     else log.warn({ attempt: handle.attempt, error: outcome.error }, `run ${outcome.state}`);
   }
 
   /** Shutdown releases the lease so a restart or another process resumes at once; other stops write nothing. */
   private async stopped(handle: RunHandle, log: Logger): Promise<void> {
-    log.debug({ reason: handle.stopReason }, 'run execution stopped');
-    if (handle.stopReason !== 'closing' || this.services.closed()) return;
+    const ending = handle.termination;
+    const reason = ending.kind === 'stopped' ? ending.reason : null;
+    log.debug({ reason }, 'run execution stopped');
+    if (reason !== 'closing' || this.services.closed()) return;
     try {
       await this.services.writer.release(handle);
     } catch (error) {
@@ -81,37 +80,9 @@ export class RunExecutor {
   /** No definition for the run here (e.g. a replica of another version): leave it for a while. */
   private async postpone(handle: RunHandle, log: Logger): Promise<void> {
     log.error(
-      { definitions: [...this.definitions.keys()] },
-      `no workflow definition '${handle.run.action}' registered; run postponed`,
+      { definitions: this.definitions.names() },
+      `no workflow definition '${handle.run.workflow}' registered; run postponed`,
     );
-    const wakeAt = this.services.options.now() + this.services.options.leaseMs;
-    await this.services.store.runs.update(
-      handle.runId,
-      { wakeAt, leaseOwner: null, leaseExpiresAt: null },
-      { leaseOwner: this.services.ownerId },
-    );
-  }
-}
-
-function outcomeOf(handle: RunHandle, settled: Settled): RunOutcome {
-  if (handle.fatal) return { state: 'failed', error: serializeError(handle.fatal) };
-  if (!settled.ok) {
-    const error = serializeError(settled.error);
-    return settled.error instanceof RunCancelledError
-      ? { state: 'cancelled', error }
-      : { state: 'failed', error };
-  }
-  try {
-    return { state: 'succeeded', output: toJournalValue(settled.value) };
-  } catch (error) {
-    return { state: 'failed', error: serializeError(error) };
-  }
-}
-
-async function settle(fn: () => Promise<unknown>): Promise<Settled> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    return { ok: false, error };
+    await this.services.writer.postpone(handle);
   }
 }

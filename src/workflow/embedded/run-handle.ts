@@ -1,11 +1,13 @@
 /**
- * The in-memory side of one run held (leased) by this process: what the run row shows, whether the
- * run was cancelled or must stop, and the one wait its coroutine may be in. All methods are
- * synchronous; the engine and the durable context share the handle.
+ * The in-memory side of one run held (leased) by this process: what its row shows as far as this
+ * execution wrote it, how the execution ends if it does not simply finish (its termination), and
+ * the one wait its coroutine may be in. All methods are synchronous; the engine, the writer and
+ * the durable context share the handle, and change it only through its methods.
  */
-import type { RunState } from '../../domain/tenant.js';
+import type { RunState } from '../../domain/operations.js';
 import type { WorkflowRun } from '../../domain/workflow-run.js';
 import { RunCancelledError } from '../context.js';
+import type { Settled } from '../run-outcome.js';
 
 /**
  * Why a coroutine unwinds without finishing its run: `suspended` (released to wait in the database),
@@ -13,6 +15,19 @@ import { RunCancelledError } from '../context.js';
  * write failed; the lease is left to expire so the run is retried later).
  */
 export type StopReason = 'suspended' | 'lease-lost' | 'closing' | 'store-error';
+
+/**
+ * How the execution ends when not by the definition's own result. A later termination replaces an
+ * earlier one only when it ranks higher (as listed): the first stop reason stays; a failure the
+ * engine detected (non-determinism) beats a stop; a cancellation — the row says so already — beats all.
+ */
+export type Termination =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'stopped'; readonly reason: StopReason }
+  | { readonly kind: 'failed'; readonly error: Error }
+  | { readonly kind: 'cancelled' };
+
+const RANK: Readonly<Record<Termination['kind'], number>> = { none: 0, stopped: 1, failed: 2, cancelled: 3 };
 
 /** Internal signal that unwinds a coroutine; never journaled, never the run's outcome. */
 export class ExecutionStopped extends Error {
@@ -37,24 +52,18 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 export class RunHandle {
   readonly runId: string;
-  /** The run as claimed (identity, tenant, action, generation). */
+  /** The run as claimed. */
   readonly run: WorkflowRun;
-  /** The state the run row shows, as last written through this handle. */
-  dbState: RunState;
-  /** True until the row has been written `running` (with `attempt`) by this execution. */
-  needsRunningWrite = true;
-  /** This execution's attempt; see `begin`. */
-  attempt: number;
-  /** Whether this execution resumes one that stopped mid-work (crash, lost lease, shutdown). */
-  restarted = false;
   /** When this process claimed the run (epoch ms). */
   readonly claimedAt: number;
-  leaseExpiresAt: number;
-  cancelled = false;
-  stopReason: StopReason | null = null;
-  /** Set when a stop or cancellation was thrown into workflow code: its outcome no longer counts. */
-  thrownStop = false;
-  fatal: Error | null = null;
+  private shown: RunState;
+  private runningWritten = false;
+  private attemptNo: number;
+  private resumedMidWork = false;
+  private leaseUntil: number;
+  private ending: Termination = { kind: 'none' };
+  /** A stop or cancellation was thrown into workflow code: its result no longer counts. */
+  private thrown = false;
   private waitingFor: 'promise' | 'sleep' | null = null;
   private signalled = false;
   private wake: ((reason: WakeReason) => void) | null = null;
@@ -66,9 +75,9 @@ export class RunHandle {
   ) {
     this.runId = claimed.runId;
     this.run = claimed;
-    this.dbState = claimed.state;
-    this.attempt = claimed.attempt;
-    this.leaseExpiresAt = claimed.leaseExpiresAt ?? 0;
+    this.shown = claimed.state;
+    this.attemptNo = claimed.attempt;
+    this.leaseUntil = claimed.leaseExpiresAt ?? 0;
     this.claimedAt = now;
   }
 
@@ -78,25 +87,96 @@ export class RunHandle {
    * the next attempt. (A run resumed from `waiting`/`backing-off` is not.)
    */
   begin(journalSize: number): void {
-    this.restarted = this.run.state === 'running' || (this.run.state === 'pending' && journalSize > 0);
-    if (this.restarted) this.attempt = this.run.attempt + 1;
+    this.resumedMidWork = this.run.state === 'running' || (this.run.state === 'pending' && journalSize > 0);
+    if (this.resumedMidWork) this.attemptNo = this.run.attempt + 1;
+  }
+
+  /** This execution's attempt (see `begin`). */
+  get attempt(): number {
+    return this.attemptNo;
+  }
+
+  /** Whether this execution resumes one that stopped mid-work (crash, lost lease, shutdown). */
+  get restarted(): boolean {
+    return this.resumedMidWork;
+  }
+
+  /** The state the run row shows, as last written through this handle (or as claimed). */
+  get shownState(): RunState {
+    return this.shown;
+  }
+
+  /** Whether this execution has yet to write its row `running` (with its attempt). */
+  get needsRunningWrite(): boolean {
+    return !this.runningWritten || this.shown !== 'running';
+  }
+
+  /** The writer wrote `state` to the row. */
+  wrote(state: RunState): void {
+    this.shown = state;
+    if (state === 'running') this.runningWritten = true;
+  }
+
+  get leaseExpiresAt(): number {
+    return this.leaseUntil;
+  }
+
+  renewed(until: number): void {
+    this.leaseUntil = until;
+  }
+
+  get termination(): Termination {
+    return this.ending;
+  }
+
+  /** Still to be executed here: neither stopped, failed nor cancelled. */
+  get live(): boolean {
+    return this.ending.kind === 'none';
   }
 
   get isWaitingForPromise(): boolean {
     return this.waitingFor === 'promise';
   }
 
+  cancel(): void {
+    this.terminate({ kind: 'cancelled' });
+  }
+
+  stop(reason: StopReason): void {
+    this.terminate({ kind: 'stopped', reason });
+  }
+
+  /** An error the engine detected that fails the run whatever workflow code does with it. */
+  fail(error: Error): Error {
+    this.terminate({ kind: 'failed', error });
+    return error;
+  }
+
+  /** Stops the execution and returns the signal to throw into workflow code. */
+  interrupt(reason: StopReason): ExecutionStopped {
+    this.stop(reason);
+    this.thrown = true;
+    return new ExecutionStopped(reason);
+  }
+
   /** Throws at a durable-call boundary when the run must not go on. */
   checkpoint(): void {
-    if (this.fatal) throw this.fatal;
-    if (this.cancelled) {
-      this.thrownStop = true;
-      throw new RunCancelledError(this.runId);
-    }
-    if (this.stopReason) {
-      this.thrownStop = true;
-      throw new ExecutionStopped(this.stopReason);
-    }
+    const ending = this.ending;
+    if (ending.kind === 'none') return;
+    if (ending.kind === 'failed') throw ending.error;
+    this.thrown = true;
+    if (ending.kind === 'cancelled') throw new RunCancelledError(this.runId);
+    throw new ExecutionStopped(ending.reason);
+  }
+
+  /**
+   * Whether the definition's result is the run's outcome: not when the execution was stopped and
+   * that reached workflow code (it saw an error that was no verdict on the run). A failure the
+   * engine detected always counts.
+   */
+  outcomeCounts(settled: Settled): boolean {
+    if (this.ending.kind === 'failed') return true;
+    return !this.thrown && (settled.ok || !(settled.error instanceof ExecutionStopped));
   }
 
   /** Forgets earlier signals; call before reading the promise so no resolution is missed. */
@@ -113,16 +193,6 @@ export class RunHandle {
   /** Periodic safety net for lost notifications: a promise wait looks at the promise once more. */
   recheck(): void {
     if (this.waitingFor === 'promise') this.wake?.('recheck');
-  }
-
-  cancel(): void {
-    this.cancelled = true;
-    this.wake?.('stop');
-  }
-
-  stop(reason: StopReason): void {
-    this.stopReason ??= reason;
-    this.wake?.('stop');
   }
 
   /**
@@ -142,11 +212,7 @@ export class RunHandle {
 
   /** Waits in memory until `until` (epoch ms), a signal (promise waits), a cancellation or a stop. */
   wait(kind: 'promise' | 'sleep', until: number, now: number): Promise<WakeReason> {
-    return this.untilWoken(kind, until, now);
-  }
-
-  private untilWoken(kind: 'promise' | 'sleep', until: number, now: number): Promise<WakeReason> {
-    if (this.cancelled || this.stopReason !== null) return Promise.resolve('stop');
+    if (!this.live) return Promise.resolve('stop');
     if (kind === 'promise' && this.signalled) return Promise.resolve('signal');
     return new Promise((resolve) => {
       const finish = (reason: WakeReason): void => {
@@ -159,5 +225,10 @@ export class RunHandle {
       this.waitingFor = kind;
       this.wake = finish;
     });
+  }
+
+  private terminate(next: Termination): void {
+    if (RANK[next.kind] > RANK[this.ending.kind]) this.ending = next;
+    this.wake?.('stop');
   }
 }

@@ -1,34 +1,50 @@
 /**
- * Every write the embedded engine makes to a run row, and the `RunStateChanged` events that go with
- * terminal and `backing-off` states. Writes by the executing process are guarded by its lease: when
- * the guard fails, the handle stops with `lease-lost` and nothing more is written.
+ * Every write the embedded engine makes to a run row — create, claim, lease renewal, state changes,
+ * release, end, cancel — and the one check of who owns a held run. State changes go through the
+ * shared `RunRecords` (which tells the observer). Writes by the executing process are guarded by
+ * its lease: when the guard fails, the handle stops with `lease-lost` and nothing more is written.
  *
  * Row invariant kept here: an active run always has a `wakeAt`; while it executes, `wakeAt <= now`,
  * so a crash is followed by a takeover as soon as the lease expires.
  */
-import type { Logger } from '../../domain/logger.js';
-import type { TenantEventDraft } from '../../domain/tenant-event.js';
-import type { RunState } from '../../domain/tenant.js';
-import { ACTIVE_RUN_STATES, type WorkflowRun } from '../../domain/workflow-run.js';
-import type { WorkflowRunPatch } from '../../store/store.js';
+import type { RunState } from '../../domain/operations.js';
+import { isRunActive, ACTIVE_RUN_STATES, type WorkflowRun } from '../../domain/workflow-run.js';
+import type { WorkflowRunPatch, WorkflowRunRepository } from '../../store/store.js';
 import type { StepRunState } from '../context.js';
-import type { SerializedError } from '../step-error.js';
-import type { EmbeddedStore } from './options.js';
-import { ExecutionStopped, type RunHandle } from './run-handle.js';
+import type { StartRunRequest } from '../engine.js';
+import type { RunRecords } from '../run-records.js';
+import type { RunOutcome } from '../run-outcome.js';
+import type { ResolvedOptions } from './options.js';
+import type { RunHandle } from './run-handle.js';
 
-export type RunOutcome =
-  | { readonly state: 'succeeded'; readonly output: unknown }
-  | { readonly state: 'failed' | 'cancelled'; readonly error: SerializedError };
+export type LeaseRows = Pick<WorkflowRunRepository, 'claimDue' | 'renewLease'>;
 
 export class RunWriter {
   constructor(
-    private readonly store: EmbeddedStore,
+    private readonly records: RunRecords,
+    private readonly leases: LeaseRows,
     private readonly ownerId: string,
-    private readonly now: () => number,
-    private readonly log: Logger,
-    /** How long a first execution may leave its row `pending` (a third of the lease). */
-    private readonly lazyMs: number,
+    private readonly options: ResolvedOptions,
   ) {}
+
+  create(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
+    return this.records.create(request, 'embedded');
+  }
+
+  /** Leases up to `limit` due runs (and runs whose holder's lease expired) for this process. */
+  claim(limit: number): Promise<readonly WorkflowRun[]> {
+    const { now, leaseMs } = this.options;
+    return this.leases.claimDue(this.ownerId, now(), leaseMs, limit);
+  }
+
+  /** Extends the handle's lease; a refusal means another process owns the run: the handle stops. */
+  async renew(handle: RunHandle): Promise<boolean> {
+    const until = this.options.now() + this.options.leaseMs;
+    const renewed = await this.leases.renewLease(handle.runId, this.ownerId, until);
+    if (renewed) handle.renewed(until);
+    else handle.stop('lease-lost');
+    return renewed;
+  }
 
   /**
    * Before new work (a step, a wait) and after a wait: the row says `running` with this execution's
@@ -37,30 +53,20 @@ export class RunWriter {
    * straight to their end state, one write fewer (the row is due already, so takeover works as well).
    */
   async ensureRunning(handle: RunHandle): Promise<void> {
-    if (!handle.needsRunningWrite && handle.dbState === 'running') return;
-    if (handle.dbState === 'pending' && !handle.restarted && this.now() - handle.claimedAt < this.lazyMs)
-      return;
-    await this.write(handle, { state: 'running', attempt: handle.attempt, wakeAt: this.now() });
-    handle.needsRunningWrite = false;
-    handle.dbState = 'running';
+    if (!handle.needsRunningWrite) return;
+    const lazy = handle.shownState === 'pending' && !handle.restarted;
+    if (lazy && this.options.now() - handle.claimedAt < this.options.leaseMs / 3) return;
+    await this.write(handle, { state: 'running', attempt: handle.attempt, wakeAt: this.options.now() });
   }
 
   /** The run waits in memory (lease kept) until `until` at the latest. */
   async markWaiting(handle: RunHandle, state: StepRunState, until: number): Promise<void> {
     await this.write(handle, { state, attempt: handle.attempt, wakeAt: until });
-    await this.afterWaitState(handle, state);
   }
 
   /** Releases the run to wait in the database: it is claimed again when `wakeAt` is due. */
   async suspend(handle: RunHandle, state: StepRunState, until: number): Promise<void> {
-    await this.write(handle, {
-      state,
-      attempt: handle.attempt,
-      wakeAt: until,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    });
-    await this.afterWaitState(handle, state);
+    await this.write(handle, { state, attempt: handle.attempt, wakeAt: until, ...UNLEASED });
   }
 
   /**
@@ -70,88 +76,58 @@ export class RunWriter {
    * relies on takeovers coming a lease later) and run the finished steps again.
    */
   async release(handle: RunHandle): Promise<void> {
-    const started =
-      handle.dbState === 'pending' ? { state: 'running' as const, attempt: handle.attempt } : {};
-    await this.store.runs.update(
-      handle.runId,
-      { ...started, leaseOwner: null, leaseExpiresAt: null },
-      { leaseOwner: this.ownerId },
-    );
+    const started: WorkflowRunPatch =
+      handle.shownState === 'pending' ? { state: 'running', attempt: handle.attempt } : {};
+    await this.records.write(handle.runId, { ...started, ...UNLEASED }, this.held(), handle.shownState);
+  }
+
+  /** No definition for the run here (e.g. a replica of another version): leave it for a while. */
+  async postpone(handle: RunHandle): Promise<void> {
+    const wakeAt = this.options.now() + this.options.leaseMs;
+    await this.records.write(handle.runId, { wakeAt, ...UNLEASED }, this.held(), handle.shownState);
   }
 
   /** Ends the run; false when it was no longer ours or no longer active (cancelled meanwhile). */
-  async finish(handle: RunHandle, outcome: RunOutcome): Promise<boolean> {
-    const patch: WorkflowRunPatch = {
-      state: outcome.state,
-      attempt: handle.attempt,
-      ...(outcome.state === 'succeeded' ? { output: outcome.output } : { error: outcome.error }),
-      finishedAt: new Date(this.now()).toISOString(),
-      wakeAt: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    };
-    const run = await this.store.runs.update(handle.runId, patch, {
-      leaseOwner: this.ownerId,
-      expectedStates: ACTIVE_RUN_STATES,
-    });
-    if (run) await this.event(run, outcome.state);
-    return run !== undefined;
+  async end(handle: RunHandle, outcome: RunOutcome): Promise<boolean> {
+    const options = { leaseOwner: this.ownerId, attempt: handle.attempt };
+    return (await this.records.end(handle.runId, outcome, options)) !== undefined;
   }
 
   /** Cancels an active run from any process; the holder notices through its lease or a notification. */
-  async cancel(runId: string, reason: string): Promise<WorkflowRun | undefined> {
-    const patch: WorkflowRunPatch = {
-      state: 'cancelled',
-      error: { name: 'RunCancelledError', message: reason, details: null },
-      finishedAt: new Date(this.now()).toISOString(),
-      wakeAt: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-    };
-    const run = await this.store.runs.update(runId, patch, { expectedStates: ACTIVE_RUN_STATES });
-    if (run) await this.event(run, 'cancelled');
-    return run;
+  async cancel(runId: string, reason: string): Promise<boolean> {
+    return (await this.records.cancel(runId, reason)) !== undefined;
   }
 
-  private async afterWaitState(handle: RunHandle, state: StepRunState): Promise<void> {
-    const previous = handle.dbState;
-    handle.dbState = state;
-    if (state === 'backing-off' && previous !== 'backing-off')
-      await this.event({ ...handle.run, attempt: handle.attempt }, state);
+  /** Makes an active run due at once, so that whoever is free claims it (a resolution arrived). */
+  async makeDue(runId: string): Promise<void> {
+    await this.records.write(
+      runId,
+      { wakeAt: this.options.now() },
+      { expectedStates: ACTIVE_RUN_STATES },
+      null,
+    );
   }
 
-  private async write(handle: RunHandle, patch: WorkflowRunPatch): Promise<void> {
-    const run = await this.store.runs.update(handle.runId, patch, { leaseOwner: this.ownerId });
-    if (run === undefined) {
-      handle.stop('lease-lost');
-      throw new ExecutionStopped('lease-lost');
-    }
+  /**
+   * The one ownership check of a held run, after a wake-up that brought no resolution: cancelled
+   * elsewhere, the handle is cancelled; ended, gone or leased by another process, it stops.
+   */
+  async confirmOwnership(handle: RunHandle): Promise<void> {
+    const run = await this.records.get(handle.runId);
+    if (run?.state === 'cancelled') handle.cancel();
+    else if (!run || !isRunActive(run.state) || run.leaseOwner !== this.ownerId) handle.stop('lease-lost');
   }
 
-  /** Events are the stream subscribers read; losing one must not undo the state change. */
-  private async event(run: WorkflowRun, state: RunState): Promise<void> {
-    try {
-      await this.store.appendEvent(run.tenantId, runStateEvent(run, state));
-    } catch (error) {
-      this.log.warn({ err: error, runId: run.runId, state }, 'could not append the RunStateChanged event');
-    }
+  /** A state change by the holder; a lost lease stops the execution (thrown into workflow code). */
+  private async write(handle: RunHandle, patch: WorkflowRunPatch & { state: RunState }): Promise<void> {
+    const run = await this.records.write(handle.runId, patch, this.held(), handle.shownState);
+    if (run === undefined) throw handle.interrupt('lease-lost');
+    handle.wrote(patch.state);
+  }
+
+  private held(): { leaseOwner: string } {
+    return { leaseOwner: this.ownerId };
   }
 }
 
-export function runStateEvent(run: WorkflowRun, state: RunState): TenantEventDraft {
-  return {
-    type: 'RunStateChanged',
-    actor: `workflow:${run.runId}`,
-    reason: `Run${state
-      .split('-')
-      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-      .join('')}`,
-    message: `${run.action} run ${run.runId} is ${state}`,
-    fromPhase: null,
-    toPhase: null,
-    generation: run.generation,
-    runId: run.runId,
-    executionId: null,
-    data: { runId: run.runId, action: run.action, state, attempt: run.attempt },
-  };
-}
+const UNLEASED = { leaseOwner: null, leaseExpiresAt: null } as const;

@@ -5,9 +5,8 @@
  *
  * - `run` (input `{workflow, input}`): turns the run row `running` (a guarded write in a `ctx.run`;
  *   a run no longer active in Lessor's table — cancelled before it began — executes nothing), runs
- *   the named definition with the adapter context, and concludes like the embedded engine:
- *   `succeeded` with the output; `cancelled` on `RunCancelledError`; `failed` on any other error,
- *   recorded in a final guarded `ctx.run` with its `RunStateChanged` event. A failed or cancelled run
+ *   the named definition with the adapter context, and concludes like every engine (the outcome
+ *   of run-outcome.ts), recorded in a final guarded `ctx.run`. A failed or cancelled run
  *   also ends the Restate invocation with a `TerminalError`, so Restate's own view agrees.
  *   An attempt that ended inside the SDK (`ctx.fatal`) concludes nothing: the error goes back to
  *   Restate, which retries by the service retry policy. So does a definition this process does not
@@ -18,11 +17,10 @@
 import './promise-polyfill.js';
 import * as restate from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
-import { RunCancelledError, type WorkflowDefinition } from '../context.js';
-import { serializeError, toJournalValue } from '../step-error.js';
+import type { Definitions } from '../definitions.js';
+import { outcomeOf, settle } from '../run-outcome.js';
 import type { ResolvedRestateOptions } from './options.js';
 import { RestateDurableContext, type ContextServices } from './restate-context.js';
-import type { RunOutcome } from './run-recorder.js';
 
 /** What `start` submits to the `run` handler. */
 export interface RunPayload {
@@ -36,13 +34,10 @@ export interface ResolveRequest {
 }
 
 export interface ServiceDeps extends ContextServices {
-  readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  readonly definitions: Definitions;
   readonly options: ResolvedRestateOptions;
   readonly log: Logger;
 }
-
-type Settled =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 /** Restate's status code for "promise already completed" (the first resolution won). */
 const ALREADY_COMPLETED = 409;
@@ -117,27 +112,5 @@ async function resolvePromise(
     if (error instanceof restate.TerminalError && error.code === ALREADY_COMPLETED)
       return { resolved: false };
     throw error;
-  }
-}
-
-function outcomeOf(settled: Settled): RunOutcome {
-  if (!settled.ok) {
-    const error = serializeError(settled.error);
-    return settled.error instanceof RunCancelledError
-      ? { state: 'cancelled', error }
-      : { state: 'failed', error };
-  }
-  try {
-    return { state: 'succeeded', output: toJournalValue(settled.value) };
-  } catch (error) {
-    return { state: 'failed', error: serializeError(error) };
-  }
-}
-
-async function settle(fn: () => Promise<unknown>): Promise<Settled> {
-  try {
-    return { ok: true, value: await fn() };
-  } catch (error) {
-    return { ok: false, error };
   }
 }

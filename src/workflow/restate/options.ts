@@ -3,12 +3,11 @@
  * loading the SDK). Settings that are configuration keys are required here (their defaults live in
  * the configuration schema); the engine's own tuning has defaults, resolved once and frozen.
  */
-import type { Logger } from '../../domain/logger.js';
 import type { Store } from '../../store/store.js';
-import type { WorkflowDefinition } from '../context.js';
+import type { WorkflowEngineOptions } from '../engine.js';
 
-/** What the engine needs of Lessor's store: the run rows, the step journal (audit) and events. */
-export type RestateStore = Pick<Store, 'runs' | 'steps' | 'appendEvent'>;
+/** What the engine needs of Lessor's store: the run rows and the step journal (audit). */
+export type RestateStore = Pick<Store, 'runs' | 'steps'>;
 
 /**
  * Restate's retry policy for an invocation attempt that fails with a non-terminal error (Lessor's
@@ -23,11 +22,8 @@ export interface InvocationRetryPolicy {
   readonly maxAttempts: number;
 }
 
-export interface RestateEngineOptions {
+export interface RestateEngineOptions extends WorkflowEngineOptions {
   readonly store: RestateStore;
-  /** Registered definitions, by name; `start` names the one to run (`StartRunRequest.workflow`). */
-  readonly definitions: readonly WorkflowDefinition<never, unknown>[];
-  readonly logger: Logger;
   /** Restate ingress, e.g. `http://127.0.0.1:8080`. */
   readonly ingressUrl: string;
   /** Restate admin API, e.g. `http://127.0.0.1:9070`. */

@@ -32,8 +32,9 @@ import {
   type StepRunState,
   type WorkflowContext,
 } from '../context.js';
-import { outcomeValue, stepEntry, type DurableCall, type StepOutcome } from '../journal.js';
-import { errorFromJournal, failedOnTheStore, serializeError, toJournalValue } from '../step-error.js';
+import { outcomeValue, type DurableCall, type StepOutcome } from '../journal.js';
+import { errorFromJournal, readSerializedError } from '../step-error.js';
+import { executeStep, timing } from '../step-runner.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { StepTracker } from './step-tracker.js';
 
@@ -80,7 +81,8 @@ export class RestateDurableContext implements WorkflowContext {
       exit();
     }
     if (outcome.ok) return outcome.value as T;
-    throw errorFromJournal(this.runId, name, outcome.error);
+    // Journals of runs started before errors had a kind are read as such (readSerializedError).
+    throw errorFromJournal(this.runId, name, readSerializedError(outcome.error));
   }
 
   async sleep(name: string, ms: number, options: { state?: StepRunState } = {}): Promise<void> {
@@ -101,22 +103,12 @@ export class RestateDurableContext implements WorkflowContext {
     return outcome;
   }
 
-  /** The step closure: never throws, so Restate journals the outcome instead of retrying. */
+  /**
+   * The step closure: the step's own failure is returned, so Restate journals the outcome instead
+   * of retrying; a failure on Lessor's store is thrown (not journaled: Restate retries the step).
+   */
   private async execute(call: DurableCall, fn: () => Promise<unknown>): Promise<StepOutcome> {
-    const startedMs = Date.now();
-    let outcome: StepOutcome;
-    try {
-      outcome = { ok: true, value: toJournalValue(await fn()) };
-    } catch (error) {
-      // Thrown out of `ctx.run`, it is not journaled: Restate retries the step.
-      if (failedOnTheStore(error)) throw error;
-      outcome = { ok: false, error: serializeError(error) };
-    }
-    const entry = stepEntry(this.runId, call, outcome, timing(startedMs));
-    this.log.debug(
-      { step: call.name, seq: call.seq, durationMs: entry.durationMs, outcome: entry.status },
-      'step finished',
-    );
+    const { outcome, entry } = await executeStep(this.runId, call, fn, { now: Date.now, log: this.log });
     await this.services.recorder.recordStep(entry);
     return outcome;
   }
@@ -152,13 +144,8 @@ export class RestateDurableContext implements WorkflowContext {
   private async leaveWait(call: DurableCall, start: WaitStart, result: unknown): Promise<void> {
     const active = await this.durable(
       this.rctx.run(`lessor:running#${call.seq}`, () => {
-        const finishedMs = Date.now();
-        const end = {
-          result,
-          finishedAt: new Date(finishedMs).toISOString(),
-          durationMs: Math.max(0, finishedMs - start.startedMs),
-        };
-        return this.services.recorder.resumed(this.runId, call, end);
+        const { finishedAt, durationMs } = timing(start.startedMs, Date.now());
+        return this.services.recorder.resumed(this.runId, call, { result, finishedAt, durationMs });
       }),
     );
     if (!active) this.stopCancelled();
@@ -194,13 +181,4 @@ export class RestateDurableContext implements WorkflowContext {
     this.cancelled = true;
     throw new RunCancelledError(this.runId);
   }
-}
-
-function timing(startedMs: number): { startedAt: string; finishedAt: string; durationMs: number } {
-  const finishedMs = Date.now();
-  return {
-    startedAt: new Date(startedMs).toISOString(),
-    finishedAt: new Date(finishedMs).toISOString(),
-    durationMs: finishedMs - startedMs,
-  };
 }

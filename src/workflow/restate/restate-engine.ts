@@ -18,11 +18,12 @@
  * - `open`: serves the endpoint, registers it (`force`: re-registering the same URL updates it in
  *   place), then resumes invocations Restate paused after exhausting the retry policy.
  */
-import { ValidationError } from '../../domain/errors.js';
 import { isRunActive, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import type { Logger } from '../../domain/logger.js';
-import type { WorkflowDefinition } from '../context.js';
+import { Definitions } from '../definitions.js';
 import type { StartRunRequest, WorkflowEngine } from '../engine.js';
+import { IGNORE_RUN_CHANGES } from '../run-observer.js';
+import { RunRecords } from '../run-records.js';
 import { toJournalValue } from '../step-error.js';
 import { EndpointServer } from './endpoint-server.js';
 import { lessorRunService, type RunPayload } from './lessor-run-service.js';
@@ -34,8 +35,9 @@ import { StepTracker } from './step-tracker.js';
 export class RestateWorkflowEngine implements WorkflowEngine {
   readonly type = 'restate' as const;
   private readonly options: ResolvedRestateOptions;
-  private readonly definitions: ReadonlyMap<string, WorkflowDefinition<never, unknown>>;
+  private readonly definitions: Definitions;
   private readonly http: RestateHttp;
+  private readonly records: RunRecords;
   private readonly recorder: RunRecorder;
   private readonly endpoint = new EndpointServer();
   private readonly steps = new StepTracker();
@@ -45,14 +47,21 @@ export class RestateWorkflowEngine implements WorkflowEngine {
 
   constructor(private readonly config: RestateEngineOptions) {
     this.options = resolveRestateOptions(config);
-    this.definitions = new Map(config.definitions.map((d) => [d.name, d]));
+    this.definitions = new Definitions(config.definitions);
     this.log = config.logger.child({ engine: 'restate', restateService: this.options.serviceName });
     this.http = new RestateHttp(
       this.options.adminUrl,
       this.options.ingressUrl,
       this.options.requestTimeoutMs,
     );
-    this.recorder = new RunRecorder(config.store, this.log);
+    const records = new RunRecords(
+      config.store.runs,
+      config.observer ?? IGNORE_RUN_CHANGES,
+      this.log,
+      Date.now,
+    );
+    this.records = records;
+    this.recorder = new RunRecorder(records, config.store.steps, this.log);
   }
 
   /** The Restate workflow service hosting the definitions. */
@@ -90,16 +99,10 @@ export class RestateWorkflowEngine implements WorkflowEngine {
   }
 
   async start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
-    if (!this.definitions.has(request.workflow))
-      throw new ValidationError(`unknown workflow definition '${request.workflow}'`);
-    const { workflow, ...run } = request;
-    const result = await this.config.store.runs.createOrGet({
-      ...run,
-      engine: 'restate',
-      input: toJournalValue(request.input),
-    });
+    this.definitions.require(request.workflow);
+    const result = await this.records.create(request, 'restate');
     if (result.run.engine !== 'restate' || (!result.created && result.run.state !== 'pending')) return result;
-    const payload: RunPayload = { workflow, input: result.run.input };
+    const payload: RunPayload = { workflow: result.run.workflow, input: result.run.input };
     const submitted = await this.http.submitRun(this.options.serviceName, request.runId, payload);
     this.log.debug(
       { runId: request.runId, invocationId: submitted.invocationId, status: submitted.status },

@@ -13,13 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { identityKeyOf, isIdentityKey } from './identity-key.js';
-import {
-  createRestateWorld,
-  define,
-  finished,
-  startRequest,
-  type RestateWorld,
-} from './testing/restate-harness.js';
+import { define, finished } from '../testing/run-probes.js';
+import { createRestateWorld, type RestateWorld } from './testing/restate-harness.js';
 
 describe('identity keys', () => {
   test('the publickeyv1_ form of an Ed25519 key is recognised; anything else is not', () => {
@@ -79,9 +74,8 @@ describe('restate endpoint with identity keys, against a signing restate-server'
     const engine = await world.engine([define('provision', async (ctx) => ctx.step('one', async () => 1))], {
       identityKeys: [identityKey],
     });
-    const tenantId = await world.newTenant();
-    const { run } = await engine.start(startRequest(tenantId, 'provision'));
-    const done = await finished(world, run.runId);
+    const { run } = await engine.start({ runId: 'signed-1', workflow: 'provision', input: null });
+    const done = await finished(engine, run.runId);
     assert.deepEqual([done.state, done.output], ['succeeded', 1]);
 
     const invoke = `/invoke/${engine.serviceName}/run`;

@@ -1,14 +1,14 @@
 /**
- * In-memory fake of the persistence ports the embedded engine uses (`runs`, `steps`, `appendEvent`),
+ * In-memory fake of the persistence ports the embedded engine uses (`runs`, `steps`),
  * keeping the same observable contract as the Kysely store: idempotent `createOrGet` (new runs are
  * `pending`, attempt 1, due at once), guarded `update`, leases with takeover of expired ones,
  * write-once journal entries and first-wins promises. For unit tests and quick development only;
  * the engine's suites also run on real SQLite and PostgreSQL.
  */
-import type { TenantEvent } from '../../domain/tenant-event.js';
 import type { RunState } from '../../domain/tenant.js';
 import {
   isRunActive,
+  SUBJECT_TAG,
   type StepKind,
   type WorkflowRun,
   type WorkflowStep,
@@ -21,10 +21,9 @@ import type {
   WorkflowStepRepository,
 } from '../../store/store.js';
 
-export type WorkflowStore = Pick<Store, 'runs' | 'steps' | 'appendEvent'>;
+export type WorkflowStore = Pick<Store, 'runs' | 'steps'>;
 
 export interface MemoryWorkflowStore extends WorkflowStore {
-  readonly events: readonly (Omit<TenantEvent, 'seq' | 'at'> & { tenantId: string })[];
   /** Number of write calls made, by method (to check that the engine keeps writes few). */
   readonly writes: Map<string, number>;
 }
@@ -45,6 +44,7 @@ class MemoryRuns implements WorkflowRunRepository {
     const at = new Date(this.now()).toISOString();
     const run: WorkflowRun = {
       ...input,
+      tags: { ...input.tags },
       input: copy(input.input),
       state: 'pending',
       attempt: 1,
@@ -65,15 +65,11 @@ class MemoryRuns implements WorkflowRunRepository {
     return this.rows.get(runId);
   }
 
-  async listByTenant(tenantId: string, limit: number): Promise<readonly WorkflowRun[]> {
+  async listBySubject(subject: string, limit: number): Promise<readonly WorkflowRun[]> {
     return [...this.rows.values()]
-      .filter((r) => r.tenantId === tenantId)
+      .filter((r) => r.tags[SUBJECT_TAG] === subject)
       .reverse()
       .slice(0, limit);
-  }
-
-  async listActiveByTenant(tenantId: string): Promise<readonly WorkflowRun[]> {
-    return [...this.rows.values()].filter((r) => r.tenantId === tenantId && isRunActive(r.state)).reverse();
   }
 
   async update(
@@ -198,15 +194,9 @@ export function createMemoryWorkflowStore(options: { now?: () => number } = {}):
   const now = options.now ?? Date.now;
   const writes = new Map<string, number>();
   const count = (method: string) => writes.set(method, (writes.get(method) ?? 0) + 1);
-  const events: (Omit<TenantEvent, 'seq' | 'at'> & { tenantId: string })[] = [];
   return {
     runs: new MemoryRuns(now, count),
     steps: new MemorySteps(count),
-    events,
     writes,
-    async appendEvent(tenantId, event) {
-      count('appendEvent');
-      events.push({ ...copy(event), tenantId });
-    },
   };
 }

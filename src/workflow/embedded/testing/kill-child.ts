@@ -3,21 +3,21 @@
  * and starts (idempotently) one run whose steps each append a line to a file, then exits 0 when the
  * run has finished. The test SIGKILLs it mid-run and starts it again.
  *
- *   node --import tsx kill-child.ts <database url> <tenant id> <effects file>
+ *   node --import tsx kill-child.ts <database url> <run id> <effects file>
  */
 import { appendFileSync } from 'node:fs';
 import { silentLogger } from '../../../domain/logger.js';
 import { createStore } from '../../../store/create-store.js';
 import { EmbeddedWorkflowEngine } from '../embedded-engine.js';
-import { define, finished, startRequest } from './engine-harness.js';
+import { define, finished } from '../../testing/run-probes.js';
 
 const KILL_TEST_STEPS = 8;
 
-const [url, tenantId, effectsFile] = process.argv.slice(2);
-if (!url || !tenantId || !effectsFile)
-  throw new Error('usage: kill-child.ts <database url> <tenant id> <effects file>');
+const [url, runId, effectsFile] = process.argv.slice(2);
+if (!url || !runId || !effectsFile)
+  throw new Error('usage: kill-child.ts <database url> <run id> <effects file>');
 
-const flow = define('provision', async (ctx) => {
+const flow = define('kill-test', async (ctx) => {
   for (let i = 1; i <= KILL_TEST_STEPS; i++) {
     await ctx.step(`s${i}`, async () => {
       appendFileSync(effectsFile, `s${i}\n`);
@@ -39,7 +39,7 @@ const engine = new EmbeddedWorkflowEngine({
   pollIntervalMs: 50,
 });
 await engine.open();
-const { run } = await engine.start(startRequest(tenantId));
-await finished(store, run.runId, 60_000);
+const { run } = await engine.start({ runId, workflow: 'kill-test', input: null });
+await finished(engine, run.runId, 60_000);
 await engine.close(1000);
 await store.close();

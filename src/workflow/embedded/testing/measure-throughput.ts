@@ -5,12 +5,12 @@
  *
  *   node --import tsx src/workflow/embedded/testing/measure-throughput.ts [sqlite|postgres] [runs] [concurrency] [steps|promise]
  */
-import { randomUUID } from 'node:crypto';
 import { silentLogger, type Logger } from '../../../domain/logger.js';
 import { defaultConfig } from '../../../main/config/testing/default-config.js';
 import { postgresBackend, sqliteBackend } from '../../../store/testing/test-databases.js';
 import { EmbeddedWorkflowEngine } from '../embedded-engine.js';
-import { define, startRequest } from './engine-harness.js';
+import { define } from '../../testing/run-probes.js';
+import { startRequest } from './engine-harness.js';
 
 const [backendName = 'sqlite', runsArg = '2000', concurrencyArg = '128', shape = 'steps'] =
   process.argv.slice(2);
@@ -18,7 +18,7 @@ const total = Number(runsArg);
 const concurrency = Number(concurrencyArg);
 const backend = backendName === 'postgres' ? postgresBackend : sqliteBackend;
 
-const flow = define('provision', async (ctx) => {
+const flow = define('measured', async (ctx) => {
   const a = await ctx.step('validate', async () => 1);
   if (shape === 'promise') {
     const outcome = await ctx.awaitPromise<number>('callback', { timeoutMs: 60_000 });
@@ -41,19 +41,6 @@ const counting: Logger = {
 
 const db = await backend.create();
 try {
-  const spec = {
-    provider: 'fake',
-    config: {},
-    labels: {},
-    annotations: {},
-    retryPolicy: null,
-    paused: false,
-  };
-  const tenants: string[] = [];
-  for (let i = 0; i < total; i++)
-    tenants.push(
-      (await db.store.tenants.create({ name: `m-${randomUUID().slice(0, 12)}`, spec, actor: 'bench' })).id,
-    );
   const engine = new EmbeddedWorkflowEngine({
     store: db.store,
     definitions: [flow],
@@ -67,8 +54,8 @@ try {
   let next = 0;
   const worker = async () => {
     while (next < total) {
-      const tenantId = tenants[next++]!;
-      const { run } = await engine.start(startRequest(tenantId));
+      next += 1;
+      const { run } = await engine.start(startRequest('measured'));
       if (shape === 'promise') await engine.resolvePromise(run.runId, 'callback', 1);
     }
   };

@@ -1,0 +1,86 @@
+/**
+ * The run rows every engine keeps in Lessor's `workflow_runs` table (the source of truth the API
+ * reads, whichever engine executes), and the observer told of their state changes. Engines write
+ * run rows only through here: creation, state changes under the engine's guard, the end and an
+ * outside cancellation.
+ */
+import type { Logger } from '../domain/logger.js';
+import type { RunState } from '../domain/operations.js';
+import { ACTIVE_RUN_STATES, type EngineType, type WorkflowRun } from '../domain/workflow-run.js';
+import type { WorkflowRunPatch, WorkflowRunRepository } from '../store/store.js';
+import type { StartRunRequest } from './engine.js';
+import { tellObserver, type RunObserver } from './run-observer.js';
+import { cancelPatch, endPatch, type RunOutcome } from './run-outcome.js';
+import { toJournalValue } from './step-error.js';
+
+export type RunRows = Pick<WorkflowRunRepository, 'createOrGet' | 'get' | 'update'>;
+
+export interface RunGuard {
+  readonly leaseOwner?: string;
+  readonly expectedStates?: readonly RunState[];
+}
+
+export class RunRecords {
+  constructor(
+    private readonly runs: RunRows,
+    private readonly observer: RunObserver,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** Idempotent on `runId`: an existing run comes back as stored (`created: false`). */
+  async create(
+    request: StartRunRequest,
+    engine: EngineType,
+  ): Promise<{ run: WorkflowRun; created: boolean }> {
+    const result = await this.runs.createOrGet({
+      runId: request.runId,
+      workflow: request.workflow,
+      tags: request.tags ?? {},
+      engine,
+      input: toJournalValue(request.input),
+    });
+    if (result.created) await this.tell(result.run, 'pending');
+    return result;
+  }
+
+  get(runId: string): Promise<WorkflowRun | undefined> {
+    return this.runs.get(runId);
+  }
+
+  /**
+   * Writes `patch` when `guard` holds (undefined when it did not); the observer hears of a new
+   * state when it differs from `previous`, what the writer knows the row showed.
+   */
+  async write(
+    runId: string,
+    patch: WorkflowRunPatch,
+    guard: RunGuard,
+    previous: RunState | null,
+  ): Promise<WorkflowRun | undefined> {
+    const run = await this.runs.update(runId, patch, guard);
+    if (run && patch.state !== undefined && patch.state !== previous) await this.tell(run, patch.state);
+    return run;
+  }
+
+  /** Ends an active run (and, with `leaseOwner`, one still held by that owner); undefined otherwise. */
+  end(
+    runId: string,
+    outcome: RunOutcome,
+    options: { readonly leaseOwner?: string; readonly attempt?: number } = {},
+  ): Promise<WorkflowRun | undefined> {
+    const { leaseOwner, attempt } = options;
+    const patch = { ...endPatch(outcome, this.now()), ...(attempt !== undefined && { attempt }) };
+    const guard = { expectedStates: ACTIVE_RUN_STATES, ...(leaseOwner !== undefined && { leaseOwner }) };
+    return this.write(runId, patch, guard, null);
+  }
+
+  /** Cancels an active run from outside; undefined when it had ended already (or does not exist). */
+  cancel(runId: string, reason: string): Promise<WorkflowRun | undefined> {
+    return this.write(runId, cancelPatch(reason, this.now()), { expectedStates: ACTIVE_RUN_STATES }, null);
+  }
+
+  private tell(run: WorkflowRun, state: RunState): Promise<void> {
+    return tellObserver(this.observer, { run, state }, this.log);
+  }
+}
