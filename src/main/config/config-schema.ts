@@ -130,7 +130,7 @@ const databaseSchema = z.strictObject({
   url: z
     .string({ error: 'expected sqlite:PATH or postgres://…' })
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:PATH or postgres://…')
-    .default('sqlite:./data/lessor.db'),
+    .default('sqlite:lessor.db'),
   poolSize: integer(1, 1000).default(10),
   /** How long start-up keeps trying to reach the database before it gives up (exit 1). */
   connectTimeoutMs: durationMs.default(30_000),
