@@ -1,5 +1,6 @@
 /**
- * Import rules for Lessor (STYLE.md, "Direction"), checked in CI by `npm run depcheck`.
+ * Import rules for Lessor (docs/architecture.md, "Layers and the direction of imports"), checked in CI by
+ * `npm run depcheck`.
  *
  * Layers, lowest first; each may import only the layers listed for it:
  *
@@ -79,7 +80,7 @@ const layerRules = Object.entries(LAYERS)
     comment:
       `src/${layer} may import only ` +
       (allowed.length === 0 ? 'itself' : `itself and ${allowed.map((a) => `src/${a}`).join(', ')}`) +
-      ' (STYLE.md, Direction).',
+      ' (docs/architecture.md, layers).',
     from: { path: `^src/${layer}/`, pathNot: TESTS },
     to: {
       path: '^src/',

@@ -1,6 +1,7 @@
 /**
- * SPEC §11 bad-input bar: malformed or hostile requests get a clear 4xx problem+json with a stable
- * code, never a 5xx, and nothing is stored (tenant count and an existing tenant's version unchanged).
+ * The bad-input rule of docs/api.md ("Errors": no malformed request gets a 5xx): malformed or hostile
+ * requests get a clear 4xx problem+json with a stable code, never a 5xx, and nothing is stored (tenant count
+ * and an existing tenant's version unchanged).
  */
 import assert from 'node:assert/strict';
 import { backends } from '../store/testing/test-databases.js';

@@ -1,5 +1,5 @@
 /**
- * Wire schemas of the tenant resource (SPEC §3.1, §7): what clients may send (strict: unknown fields
+ * Wire schemas of the tenant resource (docs/api.md, "Tenants"): what clients may send (strict: unknown fields
  * are rejected, strings are free of NUL and control characters, sizes bounded) and what the server
  * answers (plain objects: fields the wire does not know are stripped on the way out). Named schemas
  * (`.meta({ id })`) become OpenAPI components. No fastify here: the CLI's typed client loads this.
@@ -66,7 +66,10 @@ export const RetryPolicyOverrideSchema = z
     timeoutMs: z.int().min(1).max(MAX_MS).optional(),
     onError: z.partialRecord(z.enum(COMPUTE_ERROR_CODES), errorAction).optional(),
   })
-  .meta({ id: 'RetryPolicyOverride', description: 'Per-tenant override of the retry policy (SPEC §5.2).' });
+  .meta({
+    id: 'RetryPolicyOverride',
+    description: 'Per-tenant override of the retry policy, per operation.',
+  });
 
 /** `spec` as a client writes it: provider optional (resolved by the server), the rest defaulted. */
 export const TenantSpecRequestSchema = z

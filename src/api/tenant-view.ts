@@ -1,5 +1,5 @@
 /**
- * How a tenant leaves the API: secret config values shown as `"***"` (SPEC §3.1), the version as a
+ * How a tenant leaves the API: secret config values shown as `"***"` (docs/api.md), the version as a
  * strong `ETag`; and how `If-Match` comes back in. Also the defensive redaction of run journals,
  * whose inputs and step results may carry a spec.
  */

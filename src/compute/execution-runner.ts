@@ -221,7 +221,10 @@ export class ExecutionRunner {
   }
 }
 
-/** SPEC §4.4: warn when retriable, error otherwise; the raw provider error only at debug. */
+/**
+ * docs/architecture.md, "Compute": warn when retriable, error otherwise; the raw provider error only at
+ * debug.
+ */
 export function logFailure(log: Logger, error: ComputeError): void {
   const fields = {
     code: error.code,

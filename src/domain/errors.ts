@@ -1,6 +1,6 @@
 /**
  * Lessor's few error classes, sorted by what the caller should do. Each carries a stable `code`
- * (the problem code of SPEC §7); the API maps them to HTTP in exactly one place.
+ * (the problem code of docs/api.md, "Errors"); the API maps them to HTTP in exactly one place.
  */
 export type ProblemCode =
   | 'VALIDATION_FAILED'

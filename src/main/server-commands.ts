@@ -1,5 +1,5 @@
 /**
- * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (SPEC §8). The
+ * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (docs/cli.md). The
  * server modules are imported inside the actions, so client commands start without loading them.
  */
 import type { Command } from 'commander';

@@ -1,8 +1,8 @@
 /**
- * The callback outbox and its dead letters (SPEC §5.4). Rows are written by
- * `executions.transition` in the status change's own transaction (`insertCallback`); the
- * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their
- * own; `dead` rows wait for a human to `redrive` them.
+ * The callback outbox and its dead letters (docs/architecture.md, "Callbacks and the event stream"). Rows are
+ * written by `executions.transition` in the status change's own transaction (`insertCallback`); the
+ * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their own;
+ * `dead` rows wait for a human to `redrive` them.
  */
 import type { Insertable, Selectable } from 'kysely';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';

@@ -1,8 +1,8 @@
 /**
- * Compute executions (SPEC §4.3). Every status change is a compare-and-set on `status` that, in
- * the same transaction, appends the history row, the tenant stream event and (when asked) the
- * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused
- * before touching the database, so every stored history is a valid path.
+ * Compute executions (docs/architecture.md, "Compute"). Every status change is a compare-and-set on `status`
+ * that, in the same transaction, appends the history row, the tenant stream event and (when asked) the
+ * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused before
+ * touching the database, so every stored history is a valid path.
  */
 import type { Insertable, Updateable } from 'kysely';
 import {

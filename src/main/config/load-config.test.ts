@@ -369,7 +369,7 @@ test('the loaded configuration is deeply frozen', () => {
   }, TypeError);
 });
 
-test('with nothing configured, the defaults are those of SPEC §10', () => {
+test('with nothing configured, the defaults are those of the README configuration reference', () => {
   assert.deepEqual(load({}), {
     server: {
       host: '127.0.0.1',
