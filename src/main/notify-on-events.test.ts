@@ -73,7 +73,10 @@ describe('notifyOnEvents', () => {
     const store = notifyOnEvents(db!.store, { changed: () => undefined });
     await store.ping();
     assert.equal(store.dialect, 'sqlite');
-    assert.equal(await store.tenants.count(), await db!.store.tenants.count());
+    assert.deepEqual(
+      await store.tenants.listSummaries(null, 5),
+      await db!.store.tenants.listSummaries(null, 5),
+    );
     assert.equal(await store.executions.releaseLeases('nobody', Date.now()), 0);
     const made = await store.serverSecrets.getOrCreate('notify-test', () => 'v1');
     assert.equal(await db!.store.serverSecrets.getOrCreate('notify-test', () => 'v2'), made);

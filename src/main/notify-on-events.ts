@@ -53,7 +53,6 @@ function signallingTenants(tenants: TenantRepository, after: After): TenantRepos
     listArchivedByName: (name, limit) => tenants.listArchivedByName(name, limit),
     listSummaries: (afterId, limit, scope) => tenants.listSummaries(afterId, limit, scope),
     listReady: (afterId, limit) => tenants.listReady(afterId, limit),
-    count: () => tenants.count(),
   };
 }
 

@@ -216,16 +216,6 @@ export class KyselyTenantRepository implements TenantRepository {
     if (afterId !== null) query = query.where('id', '>', afterId);
     return query.orderBy('id').limit(limit).execute();
   }
-
-  /** Tenants that are not archived. */
-  async count(): Promise<number> {
-    const row = await this.ctx.db
-      .selectFrom('tenants')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('archived', '=', 0)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
 }
 
 /** What the audit trail keeps of a purged tenant: its identity and life, never its spec (secrets). */
