@@ -13,6 +13,7 @@
  *   still returns plaintext.
  */
 import type { AuditRecord } from '../domain/audit-record.js';
+import type { ChangeSubscriptions } from './change-signal.js';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
@@ -374,6 +375,11 @@ export interface ResealReport {
 
 export interface Store {
   readonly dialect: DialectName;
+  /**
+   * After each commit that appended tenant events (`events`) or queued a callback (`callbacks`),
+   * this process's subscribers are told (change-signal.ts); a failed write tells nobody.
+   */
+  readonly changes: ChangeSubscriptions;
   readonly tenants: TenantRepository;
   readonly events: TenantEventRepository;
   readonly runs: WorkflowRunRepository;
