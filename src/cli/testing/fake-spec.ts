@@ -1,6 +1,6 @@
 /** Errors of the fake API and the few spec checks the CLI tests need. */
 import type { Tenant } from '../../api/types.js';
-import type { ProblemCode } from '../../domain/errors.js';
+import type { ProblemCode } from '../../api/types.js';
 
 export class FakeProblem extends Error {
   constructor(
