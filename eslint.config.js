@@ -33,7 +33,16 @@ const nodeGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'bench/results/', 'data/', 'coverage/', '.tmp/', 'bench/.scratch/', 'bench/.build/'],
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'bench/results/',
+      'data/',
+      'coverage/',
+      '.tmp/',
+      'bench/.scratch/',
+      'bench/.build/',
+    ],
   },
   js.configs.recommended,
   {
@@ -74,6 +83,26 @@ export default defineConfig(
       ],
       // Implementations of async contracts are often synchronous inside; `async` keeps them honest.
       '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // Store transactions go through context.ts's `transaction()`, which refuses a stray store call
+    // from inside the callback and tells the change signal after the commit.
+    files: ['src/store/**/*.ts'],
+    ignores: [
+      'src/store/context.ts',
+      'src/store/dialect.ts',
+      'src/store/**/*.test.ts',
+      'src/store/**/testing/**',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transaction'][arguments.length=0]",
+          message: 'Use transaction(ctx, work) from context.ts, not db.transaction().',
+        },
+      ],
     },
   },
   {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { COMPUTE_ERROR_CODES } from '../domain/compute-error.js';
-import type { ProblemCode } from '../domain/errors.js';
+import type { ApiProblemCode } from './problem-codes.js';
 import { CONDITION_TYPES, PHASES, TENANT_NAME_PATTERN } from '../domain/tenant.js';
 import { CONFIG_LIMITS, jsonShapeProblems, SAFE_TEXT, type JsonLimits } from './json-limits.js';
 
@@ -199,10 +199,10 @@ export const PROBLEM_CODES = [
   'UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'INTERNAL',
-] as const satisfies readonly ProblemCode[];
-/** Compile-time check: every domain problem code is on the wire. */
+] as const satisfies readonly ApiProblemCode[];
+/** Compile-time check: every problem code (the domain's and the HTTP layer's) is on the wire. */
 export const EVERY_PROBLEM_CODE_ON_THE_WIRE: Exclude<
-  ProblemCode,
+  ApiProblemCode,
   (typeof PROBLEM_CODES)[number]
 > extends never
   ? true

@@ -55,10 +55,6 @@ export class ExecutionRunner {
     return this.drives.has(executionId);
   }
 
-  get size(): number {
-    return this.drives.size;
-  }
-
   /** Starts driving `execution` (status `running`, leased by us) in the background. */
   launch(execution: ComputeExecution, plan: ExecutionPlan): void {
     if (this.closed || this.drives.has(execution.executionId)) return;
