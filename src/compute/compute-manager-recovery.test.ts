@@ -168,6 +168,15 @@ for (const backend of ledgerBackends()) {
       assert.equal(untouched?.status, 'running');
       assert.equal(untouched?.leaseOwner, 'old-two', 'the other orphan was not claimed');
       await b.manager.close();
+      const loop = fakeManager(h.ledger, {
+        engine: a.engine,
+        leaseMs: LEASE_MS,
+        instanceId: 'loop-two',
+        tenants: h.tenants,
+      });
+      assert.equal(await loop.manager.recoverOrphans(), 1, 'the recovery loop re-drives the other one');
+      await waitForStatus(loop.manager, otherExecution.executionId, ['succeeded']);
+      await loop.manager.close();
     });
 
     test(`[${backend.name}] a clean stop releases the leases of unfinished executions: another instance takes over at once`, async () => {
