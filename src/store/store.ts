@@ -173,6 +173,15 @@ export interface WorkflowRunRepository {
   nextWakeAt(): Promise<number | null>;
 }
 
+/** How a `started` journal entry ended (`WorkflowStepRepository.finish`). */
+export interface StepOutcome {
+  readonly status: 'completed' | 'failed';
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+}
+
 export interface WorkflowStepRepository {
   list(runId: string): Promise<readonly WorkflowStep[]>;
   /**
@@ -181,17 +190,7 @@ export interface WorkflowStepRepository {
    * record for the same (runId, seq) is a no-op returning the stored one.
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
-  finish(
-    runId: string,
-    seq: number,
-    outcome: {
-      status: 'completed' | 'failed';
-      result?: unknown;
-      error?: unknown;
-      finishedAt: string;
-      durationMs: number;
-    },
-  ): Promise<void>;
+  finish(runId: string, seq: number, outcome: StepOutcome): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
   getPromise(runId: string, key: string): Promise<{ value: unknown; resolvedAt: string } | undefined>;
