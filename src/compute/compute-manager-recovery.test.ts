@@ -147,6 +147,38 @@ for (const backend of ledgerBackends()) {
       await b.manager.close();
     });
 
+    test(`[${backend.name}] start takes over only the orphan it met; other orphans are left to the recovery loop`, async () => {
+      const a = fakeManager(killedAtClose(h.ledger), {
+        latencyMs: 60_000,
+        leaseMs: LEASE_MS,
+        instanceId: 'old-two',
+      });
+      const met = await h.createTenant(uniqueName(), fakeSpec());
+      const other = await h.createTenant(uniqueName(), fakeSpec());
+      const metExecution = await a.manager.start(startRequest(met));
+      const otherExecution = await a.manager.start(startRequest(other));
+      await a.manager.close();
+      await sleep(LEASE_MS + 50);
+      // No tenant lookup: a recovery pass could not rebuild `other`'s plan and would fail it.
+      const b = fakeManager(h.ledger, { engine: a.engine, leaseMs: LEASE_MS, instanceId: 'new-two' });
+      await b.manager.start(startRequest(met));
+      const view = await waitForStatus(b.manager, metExecution.executionId, ['succeeded']);
+      assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
+      const untouched = await b.manager.get(otherExecution.executionId);
+      assert.equal(untouched?.status, 'running');
+      assert.equal(untouched?.leaseOwner, 'old-two', 'the other orphan was not claimed');
+      await b.manager.close();
+      const loop = fakeManager(h.ledger, {
+        engine: a.engine,
+        leaseMs: LEASE_MS,
+        instanceId: 'loop-two',
+        tenants: h.tenants,
+      });
+      assert.equal(await loop.manager.recoverOrphans(), 1, 'the recovery loop re-drives the other one');
+      await waitForStatus(loop.manager, otherExecution.executionId, ['succeeded']);
+      await loop.manager.close();
+    });
+
     test(`[${backend.name}] a clean stop releases the leases of unfinished executions: another instance takes over at once`, async () => {
       const lease = 60_000;
       const a = fakeManager(h.ledger, { latencyMs: 60_000, leaseMs: lease, instanceId: 'stopping' });

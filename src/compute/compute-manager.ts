@@ -12,22 +12,21 @@
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage, UnavailableError } from '../domain/errors.js';
-import { computeExecutionId } from '../domain/ids.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
 import type { ExecutionStatus } from '../domain/tenant.js';
-import { callWithTimeout } from './call-with-timeout.js';
 import type { ComputeApi, ExecutionQuery, ExecutionView, StartComputeRequest } from './compute-api.js';
-import { normaliseError } from './error-normaliser.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import {
-  callbackFor,
   newPendingExecution,
+  planFor,
   startResult,
+  toRunning,
   type ExecutionPlan,
   type StartResult,
 } from './execution-records.js';
-import { ExecutionRunner, invalidConfig } from './execution-runner.js';
-import { recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
+import { ExecutionRunner } from './execution-runner.js';
+import { recoverOne, recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
+import { callProvider } from './provider-call.js';
 import type { ObservedRuntime } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
@@ -60,8 +59,6 @@ export class ComputeManager implements ComputeApi {
   private readonly deps: RecoveryDeps;
   private readonly runner: ExecutionRunner;
   private readonly starting = new Map<string, Promise<StartResult>>();
-  /** Plans of orphans that a `start` call saw first (the request is better than a rebuilt one). */
-  private readonly orphanPlans = new Map<string, ExecutionPlan>();
   private readonly recoveryIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private recovering: Promise<number> | undefined;
@@ -130,7 +127,7 @@ export class ComputeManager implements ComputeApi {
   /** One recovery pass (also run by the loop); returns how many orphans were re-driven. */
   recoverOrphans(): Promise<number> {
     if (this.closed) return Promise.resolve(0);
-    this.recovering ??= recoverOrphans(this.deps, this.orphanPlans)
+    this.recovering ??= recoverOrphans(this.deps)
       .catch((error: unknown) => {
         this.deps.log.warn({ err: errorMessage(error) }, 'orphaned execution recovery pass failed');
         return 0;
@@ -174,59 +171,39 @@ export class ComputeManager implements ComputeApi {
   async describe(tenant: StartComputeRequest['tenant']): Promise<ObservedRuntime> {
     const { registry } = this.deps;
     const type = registry.resolveProvider(tenant.spec.provider);
-    const { provider, settings } = registry.get(type);
     const config = registry.mergedConfig(type, tenant.spec.config);
     const request = { tenant: { id: tenant.id, name: tenant.name }, config };
-    const what = `${type} describe of tenant ${tenant.name}`;
-    try {
-      if (registry.problems(type, config).length > 0) throw invalidConfig(type);
-      return await callWithTimeout((signal) => provider.describe(request, signal), {
-        timeoutMs: settings.timeoutMs,
-        what,
-      });
-    } catch (error) {
-      throw normaliseError(error, provider, registry.secretValues(type, config));
-    }
+    return callProvider(registry, {
+      type,
+      config,
+      what: `${type} describe of tenant ${tenant.name}`,
+      run: (provider, signal) => provider.describe(request, signal),
+    });
   }
 
   async listRunning(specProvider: string): Promise<ReadonlySet<string> | null> {
     const { registry } = this.deps;
     const type = registry.resolveProvider(specProvider);
-    const { provider, settings } = registry.get(type);
-    if (!provider.listRunning) return null;
-    const list = provider.listRunning.bind(provider);
-    try {
-      return await callWithTimeout(list, { timeoutMs: settings.timeoutMs, what: `${type} runtime listing` });
-    } catch (error) {
-      throw normaliseError(error, provider, []);
-    }
+    if (!registry.get(type).provider.listRunning) return null;
+    return callProvider(registry, {
+      type,
+      what: `${type} runtime listing`,
+      run: (provider, signal) => provider.listRunning!(signal),
+    });
   }
 
   /** Resolves the provider, merges defaults and derives the deterministic id. Pure apart from throwing. */
   private plan(request: StartComputeRequest): ExecutionPlan {
-    const { registry } = this.deps;
-    const provider = registry.resolveProvider(request.tenant.spec.provider);
-    const config = registry.mergedConfig(provider, request.tenant.spec.config);
-    const hash = this.deps.hasher(config);
-    const { id, name } = request.tenant;
-    const { operation, generation, workflowRunId } = request;
-    return {
-      executionId: computeExecutionId({
-        tenantId: id,
-        operation,
-        generation,
-        effectiveConfigHash: hash,
-        workflowRunId,
-      }),
-      tenant: { id, name },
-      operation,
-      workflowRunId,
-      generation,
-      provider,
-      config,
-      configHash: hash,
-      timeoutMs: request.timeoutMs ?? registry.get(provider).settings.timeoutMs,
-    };
+    const { registry, hasher } = this.deps;
+    return planFor(registry, hasher, {
+      tenant: request.tenant,
+      provider: registry.resolveProvider(request.tenant.spec.provider),
+      specConfig: request.tenant.spec.config,
+      operation: request.operation,
+      workflowRunId: request.workflowRunId,
+      generation: request.generation,
+      timeoutMs: request.timeoutMs,
+    });
   }
 
   private async startPlanned(plan: ExecutionPlan): Promise<StartResult> {
@@ -254,14 +231,7 @@ export class ComputeManager implements ComputeApi {
   ): Promise<StartResult> {
     const { ledger, owner, leaseMs, now } = this.deps;
     const at = new Date(now()).toISOString();
-    const running = await ledger.transition(row.executionId, {
-      from: [from],
-      to: 'running',
-      attempt,
-      details: { owner },
-      at,
-      callback: callbackFor(row, { status: 'running', attempt, at }),
-    });
+    const running = await ledger.transition(row.executionId, toRunning(row, { from, attempt, owner, at }));
     if (!running) return startResult((await ledger.get(row.executionId)) ?? row);
     const leased = row.leaseOwner === owner && (row.leaseExpiresAt ?? 0) > now() + leaseMs / 2;
     if (leased || (await ledger.renewLease(row.executionId, owner, now() + leaseMs)))
@@ -276,9 +246,7 @@ export class ComputeManager implements ComputeApi {
     if (row.status === 'pending' && row.leaseOwner === owner)
       return this.claim(row, plan, 'pending', row.attempt);
     if (row.leaseExpiresAt === null || row.leaseExpiresAt <= now()) {
-      this.orphanPlans.set(row.executionId, plan);
-      await this.recoverOrphans();
-      this.orphanPlans.delete(row.executionId);
+      await recoverOne(this.deps, row, plan);
       return startResult((await this.deps.ledger.get(row.executionId)) ?? row);
     }
     return startResult(row);

@@ -15,11 +15,11 @@
 import { ComputeError } from '../domain/compute-error.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { Logger } from '../domain/logger.js';
-import { callWithTimeout, CallAbandonedError } from './call-with-timeout.js';
-import { normaliseError } from './error-normaliser.js';
+import { CallAbandonedError } from './call-with-timeout.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import { callbackFor, type ExecutionPlan } from './execution-records.js';
-import type { ComputeProvider, ComputeResult } from './provider.js';
+import { callProvider, InvalidConfigError } from './provider-call.js';
+import type { ComputeResult } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export interface RunnerDeps {
@@ -38,11 +38,6 @@ type Outcome =
 interface Drive {
   readonly stop: AbortController;
   readonly done: Promise<void>;
-}
-
-/** The failure of a merged config that does not validate: the provider is not called with it. */
-export function invalidConfig(provider: string): ComputeError {
-  return new ComputeError('INVALID_CONFIG', `spec.config is not valid for compute provider '${provider}'`);
 }
 
 export class ExecutionRunner {
@@ -92,46 +87,43 @@ export class ExecutionRunner {
     await this.settle(execution, outcome, this.deps.now() - startedAt, log);
   }
 
-  /** Validates, then calls the provider; undefined when the call was abandoned. */
+  /** Validates, then calls the provider (callProvider); undefined when the call was abandoned. */
   private async outcome(
     execution: ComputeExecution,
     plan: ExecutionPlan,
     stop: AbortController,
     log: Logger,
   ): Promise<Outcome | undefined> {
-    const problems = this.deps.registry.problems(plan.provider, plan.config);
-    if (problems.length > 0)
-      return { kind: 'failed', error: invalidConfig(plan.provider), details: { problems } };
-    const { provider } = this.deps.registry.get(plan.provider);
     const heartbeat = this.startHeartbeat(execution.executionId, stop, log);
     try {
-      return { kind: 'succeeded', result: await this.call(provider, plan, stop.signal) };
+      return { kind: 'succeeded', result: await this.call(plan, stop.signal) };
     } catch (error) {
       if (error instanceof CallAbandonedError) {
         log.info({ reason: error.reason }, 'compute execution abandoned; it will be recovered');
         return undefined;
       }
-      return {
-        kind: 'failed',
-        error: normaliseError(error, provider, this.deps.registry.secretValues(plan.provider, plan.config)),
-      };
+      if (!(error instanceof ComputeError)) throw error; // not the call's failure: the drive crashed
+      const details = error instanceof InvalidConfigError ? { problems: error.problems } : undefined;
+      return { kind: 'failed', error, ...(details && { details }) };
     } finally {
       clearInterval(heartbeat);
     }
   }
 
-  private call(provider: ComputeProvider, plan: ExecutionPlan, stop: AbortSignal): Promise<ComputeResult> {
+  private call(plan: ExecutionPlan, stop: AbortSignal): Promise<ComputeResult> {
     const request = {
       tenant: plan.tenant,
       generation: plan.generation,
       executionId: plan.executionId,
       config: plan.config,
     };
-    const what = `${provider.type} ${plan.operation} of tenant ${plan.tenant.name}`;
-    return callWithTimeout((signal) => provider[plan.operation](request, signal), {
+    return callProvider(this.deps.registry, {
+      type: plan.provider,
+      config: plan.config,
       timeoutMs: plan.timeoutMs,
-      what,
+      what: `${plan.provider} ${plan.operation} of tenant ${plan.tenant.name}`,
       stop,
+      run: (provider, signal) => provider[plan.operation](request, signal),
     });
   }
 

@@ -222,10 +222,11 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     now: number,
     leaseMs: number,
     limit: number,
+    executionId?: string,
   ): Promise<readonly ComputeExecution[]> {
     const { db, dialect } = this.ctx;
     const cutoff = new Date(now - leaseMs).toISOString();
-    const orphans = db
+    let orphans = db
       .selectFrom('compute_executions')
       .select('execution_id')
       .where('status', 'in', IN_FLIGHT)
@@ -240,6 +241,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       )
       .orderBy('created_at')
       .limit(limit);
+    if (executionId !== undefined) orphans = orphans.where('execution_id', '=', executionId);
     const rows = await db
       .updateTable('compute_executions')
       .set({ lease_owner: owner, lease_expires_at: now + leaseMs })

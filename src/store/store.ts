@@ -13,15 +13,13 @@
  *   still returns plaintext.
  */
 import type { AuditRecord } from '../domain/audit-record.js';
-import type { ChangeSubscriptions } from './change-signal.js';
-import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
-import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
+import type { CallbackRecord, CallbackState } from '../domain/compute-callback.js';
+import type { ExecutionLedger } from '../domain/execution-ledger.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
-import type { ExecutionStatus, Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
+import type { Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { RunTags, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
-import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
-import type { Endpoint } from '../domain/tenant.js';
+import type { ChangeSubscriptions } from './change-signal.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -175,6 +173,15 @@ export interface WorkflowRunRepository {
   nextWakeAt(): Promise<number | null>;
 }
 
+/** How a `started` journal entry ended (`WorkflowStepRepository.finish`). */
+export interface StepOutcome {
+  readonly status: 'completed' | 'failed';
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+}
+
 export interface WorkflowStepRepository {
   list(runId: string): Promise<readonly WorkflowStep[]>;
   /**
@@ -183,74 +190,16 @@ export interface WorkflowStepRepository {
    * record for the same (runId, seq) is a no-op returning the stored one.
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
-  finish(
-    runId: string,
-    seq: number,
-    outcome: {
-      status: 'completed' | 'failed';
-      result?: unknown;
-      error?: unknown;
-      finishedAt: string;
-      durationMs: number;
-    },
-  ): Promise<void>;
+  finish(runId: string, seq: number, outcome: StepOutcome): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
   getPromise(runId: string, key: string): Promise<{ value: unknown; resolvedAt: string } | undefined>;
 }
 
-export interface ExecutionTransition {
-  /** Allowed current statuses (compare-and-set). */
-  readonly from: readonly ExecutionStatus[];
-  readonly to: ExecutionStatus;
-  readonly attempt?: number;
-  readonly resources?: Readonly<Record<string, string>>;
-  readonly endpoints?: readonly Endpoint[];
-  readonly partial?: PartialOutcome | null;
-  readonly error?: ComputeErrorShape | null;
-  readonly details?: Readonly<Record<string, unknown>>;
-  readonly at: string;
-  /** Written to the outbox in the same transaction when given. */
-  readonly callback?: CallbackPayload;
-}
+export type { ExecutionListQuery, ExecutionTransition } from '../domain/execution-ledger.js';
 
-export interface ExecutionListQuery {
-  readonly tenantId?: string;
-  readonly workflowRunId?: string;
-  readonly status?: ExecutionStatus;
-  readonly limit: number;
-  readonly cursor?: string | undefined;
-}
-
-export interface ComputeExecutionRepository {
-  /** Inserts the `pending` row and its first history entry, or returns the existing row (created=false). */
-  insertIfAbsent(execution: ComputeExecution): Promise<{ execution: ComputeExecution; created: boolean }>;
-  /** Compare-and-set status change; undefined when the current status is not in `from`. */
-  transition(executionId: string, transition: ExecutionTransition): Promise<ComputeExecution | undefined>;
-  get(executionId: string): Promise<ComputeExecution | undefined>;
-  history(executionId: string): Promise<readonly ExecutionHistoryEntry[]>;
-  list(query: ExecutionListQuery): Promise<Page<ComputeExecution>>;
-  /**
-   * Liveness of in-flight executions: the process running the provider call holds a lease and
-   * renews it. `claimOrphans` takes over pending/running executions whose lease expired (the
-   * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
-   * `FOR UPDATE SKIP LOCKED`.
-   */
-  claimOrphans(
-    owner: string,
-    now: number,
-    leaseMs: number,
-    limit: number,
-  ): Promise<readonly ComputeExecution[]>;
-  /** Sets or extends the lease; false when another owner holds it. */
-  renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
-  /**
-   * Clean shutdown: every lease `owner` holds on a pending/running execution ends at `at` (owner
-   * cleared), so the next `claimOrphans` anywhere takes those executions over at once instead of
-   * after the lease would have expired. Returns how many were released.
-   */
-  releaseLeases(owner: string, at: number): Promise<number>;
-}
+/** The execution ledger contract (domain/execution-ledger.ts), as the store implements it. */
+export type ComputeExecutionRepository = ExecutionLedger;
 
 export interface CallbackRepository {
   /** Pending callbacks whose `nextAttemptAt <= now`, oldest first. */

@@ -9,7 +9,7 @@ import { fromJson, toJson } from './codec.js';
 import type { StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowStepsTable } from './schema.js';
-import type { WorkflowStepRepository } from './store.js';
+import type { StepOutcome, WorkflowStepRepository } from './store.js';
 
 function toStep(row: Selectable<WorkflowStepsTable>): WorkflowStep {
   return {
@@ -113,17 +113,7 @@ export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
     });
   }
 
-  async finish(
-    runId: string,
-    seq: number,
-    outcome: {
-      status: 'completed' | 'failed';
-      result?: unknown;
-      error?: unknown;
-      finishedAt: string;
-      durationMs: number;
-    },
-  ): Promise<void> {
+  async finish(runId: string, seq: number, outcome: StepOutcome): Promise<void> {
     await stepQueries.finish.affected(this.ctx, {
       runId,
       seq,

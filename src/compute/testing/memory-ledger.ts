@@ -14,7 +14,12 @@ import {
   type ExecutionHistoryEntry,
 } from '../../domain/compute-execution.js';
 import { InvalidTransitionError } from '../../domain/errors.js';
-import type { ExecutionLedger, LedgerListQuery, LedgerPage, LedgerTransition } from '../execution-ledger.js';
+import type {
+  ExecutionLedger,
+  ExecutionPage,
+  LedgerListQuery,
+  LedgerTransition,
+} from '../execution-ledger.js';
 
 export interface OutboxRow {
   readonly seq: number;
@@ -94,7 +99,7 @@ export class MemoryLedger implements ExecutionLedger {
   }
 
   /** Ordered by execution id; the cursor is the last id of the previous page. */
-  async list(query: LedgerListQuery): Promise<LedgerPage<ComputeExecution>> {
+  async list(query: LedgerListQuery): Promise<ExecutionPage> {
     await tick();
     const matching = [...this.rows.values()]
       .filter((r) => query.tenantId === undefined || r.tenantId === query.tenantId)
@@ -112,11 +117,13 @@ export class MemoryLedger implements ExecutionLedger {
     now: number,
     leaseMs: number,
     limit: number,
+    executionId?: string,
   ): Promise<readonly ComputeExecution[]> {
     await tick();
     const claimed: ComputeExecution[] = [];
     for (const row of this.rows.values()) {
       if (claimed.length >= limit) break;
+      if (executionId !== undefined && row.executionId !== executionId) continue;
       if (row.status !== 'pending' && row.status !== 'running') continue;
       const unleasedSince = Date.parse(row.startedAt ?? row.createdAt);
       const expired = row.leaseExpiresAt !== null ? row.leaseExpiresAt <= now : unleasedSince < now - leaseMs;

@@ -297,6 +297,30 @@ export function computeExecutionLeases(c: Conformance): void {
     },
   );
 
+  c.test('claimOrphans with an execution id takes that orphan only, and only when orphaned', async () => {
+    const store = c.store();
+    const now = Date.now();
+    const old = new Date(now - 120_000).toISOString();
+    const [target, other] = await Promise.all([
+      tenantWithExecution(store, { createdAt: old }),
+      tenantWithExecution(store, { createdAt: old }),
+    ]);
+    const leased = await tenantWithExecution(store);
+    assert.equal(await store.executions.renewLease(leased.executionId, 'holder', now + 600_000), true);
+    assert.deepEqual(
+      await store.executions.claimOrphans('one', now, 60_000, 1, leased.executionId),
+      [],
+      'a live lease is not taken over',
+    );
+    const claimed = await store.executions.claimOrphans('one', now, 60_000, 1, target.executionId);
+    assert.deepEqual(
+      claimed.map((e) => [e.executionId, e.leaseOwner]),
+      [[target.executionId, 'one']],
+    );
+    assert.equal((await store.executions.get(other.executionId))?.leaseOwner, null, 'no other row taken');
+    assert.deepEqual(await store.executions.claimOrphans('two', now, 60_000, 1, target.executionId), []);
+  });
+
   c.test('concurrent orphan claimers never get the same execution', async () => {
     const store = c.store();
     const old = new Date(Date.now() - 600_000).toISOString();

@@ -9,6 +9,7 @@ import type { RunState } from '../../domain/tenant.js';
 import { isRunActive, SUBJECT_TAG, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import type {
   NewWorkflowRun,
+  StepOutcome,
   Store,
   WorkflowRunPatch,
   WorkflowRunRepository,
@@ -136,17 +137,7 @@ class MemorySteps implements WorkflowStepRepository {
     return entry;
   }
 
-  async finish(
-    runId: string,
-    seq: number,
-    outcome: {
-      status: 'completed' | 'failed';
-      result?: unknown;
-      error?: unknown;
-      finishedAt: string;
-      durationMs: number;
-    },
-  ): Promise<void> {
+  async finish(runId: string, seq: number, outcome: StepOutcome): Promise<void> {
     this.count('steps.finish');
     const key = `${runId}#${seq}`;
     const stored = this.entries.get(key);
