@@ -32,6 +32,7 @@ export function notifyOnEvents(store: Store, signal: ChangeSignal): Store {
     audit: store.audit,
     retention: store.retention,
     serverSecrets: store.serverSecrets,
+    webhooks: store.webhooks,
     resealSecrets: (options) => store.resealSecrets(options),
     appendEvent: after((tenantId, event) => store.appendEvent(tenantId, event)),
     ping: () => store.ping(),

@@ -24,6 +24,8 @@ import {
 import type { StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
 import { insertEvents } from './event-repository.js';
+import { insertExecutionWebhookEvent } from './webhook-outbox.js';
+import { webhookEventOf } from '../domain/webhook.js';
 import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
 import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransition, Page } from './store.js';
 
@@ -178,7 +180,10 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
       await appendHistory(on, execution, t.at, details);
       if (t.callback) await insertCallback(on, t.callback);
-      await insertEvents(trx, this.ctx.dialect, execution.tenantId, [executionEvent(execution)], t.at);
+      const event = executionEvent(execution);
+      if (webhookEventOf(event) !== undefined)
+        await insertExecutionWebhookEvent(trx, this.ctx, execution, event, t.at);
+      await insertEvents(trx, this.ctx.dialect, execution.tenantId, [event], t.at);
       return execution;
     });
   }

@@ -37,6 +37,7 @@ import type {
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
 import { listTenants } from './tenant-list.js';
+import { insertTenantWebhookEvents } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
@@ -119,7 +120,9 @@ export class KyselyTenantRepository implements TenantRepository {
         const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
         await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, row);
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-        await insertEvents(trx, this.ctx.dialect, tenant.id, [createdEvent(input.actor)], now);
+        const events = [createdEvent(input.actor)];
+        await insertTenantWebhookEvents(trx, this.ctx, tenant, events, now);
+        await insertEvents(trx, this.ctx.dialect, tenant.id, events, now);
       });
     } catch (error) {
       if (this.ctx.dialect.isUniqueViolation(error)) {
@@ -155,6 +158,13 @@ export class KyselyTenantRepository implements TenantRepository {
       const applied = applyTenantChange(tenant, change, nowIso());
       if (!applied.changed) return applied;
       const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
+      await insertTenantWebhookEvents(
+        trx,
+        this.ctx,
+        applied.tenant,
+        applied.events,
+        applied.tenant.updatedAt,
+      );
       await persistChange(trx, this.ctx.dialect, tenant, applied, spec);
       // An archived tenant's secrets were erased in the row: the caller sees what was stored.
       if (applied.tenant.status.phase !== 'archived') return applied;
