@@ -89,11 +89,7 @@ export interface TenantRepository {
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
-  change(
-    idOrName: string,
-    change: TenantChange,
-    options?: { expectedVersion?: number },
-  ): Promise<AppliedChange>;
+  change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
@@ -104,11 +100,7 @@ export interface TenantRepository {
   /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
   listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
-  listSummaries(
-    afterId: string | null,
-    limit: number,
-    scope?: SummaryScope,
-  ): Promise<readonly TenantSummary[]>;
+  listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
   /**
    * Keyset pages (by id) over the ready, unpaused tenants, for drift passes: read from a covering
    * index alone, since a pass visits every running tenant once a minute.
@@ -124,10 +116,7 @@ export interface AuditRepository {
 }
 
 export interface TenantEventRepository {
-  listByTenant(
-    tenantId: string,
-    options: { afterSeq?: number; limit: number },
-  ): Promise<readonly TenantEvent[]>;
+  listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
   /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
   /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
@@ -143,10 +132,7 @@ export interface NewWorkflowRun {
 }
 
 export type WorkflowRunPatch = Partial<
-  Pick<
-    WorkflowRun,
-    'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'
-  >
+  Pick<WorkflowRun, 'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'>
 >;
 
 export interface WorkflowRunRepository {
@@ -184,23 +170,11 @@ export interface WorkflowStepRepository {
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
   /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
-  start(step: {
-    runId: string;
-    seq: number;
-    name: string;
-    kind: StepKind;
-    startedAt: string;
-  }): Promise<WorkflowStep>;
+  start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
   finish(
     runId: string,
     seq: number,
-    outcome: {
-      status: 'completed' | 'failed';
-      result?: unknown;
-      error?: unknown;
-      finishedAt: string;
-      durationMs: number;
-    },
+    outcome: { status: 'completed' | 'failed'; result?: unknown; error?: unknown; finishedAt: string; durationMs: number },
   ): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
@@ -244,12 +218,7 @@ export interface ComputeExecutionRepository {
    * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
    * `FOR UPDATE SKIP LOCKED`.
    */
-  claimOrphans(
-    owner: string,
-    now: number,
-    leaseMs: number,
-    limit: number,
-  ): Promise<readonly ComputeExecution[]>;
+  claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
   /**
@@ -265,16 +234,9 @@ export interface CallbackRepository {
   listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
   markDelivered(id: string, at: string): Promise<void>;
   /** Records a failed attempt; `dead` parks it as a dead letter. */
-  markAttemptFailed(
-    id: string,
-    update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean },
-  ): Promise<void>;
+  markAttemptFailed(id: string, update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean }): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  list(query: {
-    state?: CallbackState;
-    limit: number;
-    cursor?: string | undefined;
-  }): Promise<Page<CallbackRecord>>;
+  list(query: { state?: CallbackState; limit: number; cursor?: string | undefined }): Promise<Page<CallbackRecord>>;
   /** Dead → pending with attempts reset; false when not dead. */
   redrive(id: string, now: number): Promise<boolean>;
   nextDueAt(): Promise<number | null>;
@@ -298,13 +260,9 @@ export interface IdempotencyKeyRepository {
    * (claimed=false). An expired record — a completed one past its TTL, or the claim of a process
    * that died before completing — is taken over.
    */
-  claim(record: {
-    key: string;
-    scope: string;
-    requestHash: string;
-    now: number;
-    expiresAt: number;
-  }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
+  claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
+    { claimed: true } | { claimed: false; existing: IdempotencyRecord }
+  >;
   /** Stores the response to replay, kept until `expiresAt`. */
   complete(
     key: string,
