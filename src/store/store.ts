@@ -276,7 +276,7 @@ export interface IdempotencyKeyRepository {
 }
 
 /** What a retention sweep deletes, one kind at a time (see `RetentionRepository`). */
-export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks';
+export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks' | 'webhookDeliveries';
 
 /** A position in a kind's sweep order: the settling time and id of a row (an event's id is its seq). */
 export interface RetentionCursor {
@@ -312,7 +312,8 @@ export interface RetentionBatchResult {
  *   `status.workflow` names;
  * - executions (with history): succeeded or failed, their run not active, not the execution
  *   `status.compute` names;
- * - callbacks: delivered ones whose run is not active (pending and dead ones are kept).
+ * - callbacks: delivered ones whose run is not active (pending and dead ones are kept);
+ * - webhook deliveries (with their attempts): delivered, failed or dead ones, by when they finished.
  * Idempotent and safe from several replicas at once (a row deleted twice is simply gone).
  */
 export interface RetentionRepository {

@@ -300,6 +300,8 @@ const retentionSchema = z.strictObject({
   executions: retentionWindowSchema.prefault({}),
   /** Delivered callbacks (pending and dead ones are never swept). */
   callbacks: retentionWindowSchema.prefault({}),
+  /** Webhook deliveries that finished (delivered, failed or dead), with their attempts. */
+  webhookDeliveries: retentionWindowSchema.prefault({}),
   sweepIntervalMs: durationMs.default(3_600_000),
   /** How often a pass starts from the oldest rows instead of where the last one stopped. */
   fullSweepIntervalMs: durationMs.default(86_400_000),

@@ -61,10 +61,16 @@ async function createDeliveries(db: Db, d: SqlDialect): Promise<void> {
     .on('webhook_deliveries')
     .columns(['webhook_id', 'status', 'next_attempt_at'])
     .execute();
+  // Retention deletes by message id (the rows of one event across webhooks).
+  await db.schema
+    .createIndex('webhook_deliveries_message')
+    .on('webhook_deliveries')
+    .column('message_id')
+    .execute();
   await db.schema
     .createIndex('webhook_deliveries_finished')
     .on('webhook_deliveries')
-    .columns(['finished_at', 'webhook_id', 'message_id'])
+    .columns(['finished_at', 'message_id'])
     .where(sql.ref('finished_at'), 'is not', null)
     .execute();
 }
