@@ -32,6 +32,7 @@ import { notifyOnEvents } from './notify-on-events.js';
 import { openDatabase } from './open-database.js';
 import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
 import { wakeOnSettle } from './wake-on-settle.js';
+import { webhookService, type WebhookService } from './webhook-service.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
@@ -56,6 +57,7 @@ interface Services {
   readonly dispatcher: CallbackDispatcher;
   readonly controller: Controller;
   readonly retention: RetentionSweeper;
+  readonly webhooks: WebhookService;
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
@@ -85,7 +87,7 @@ async function startServices(
   config: LessorConfig,
   lifecycle: Lifecycle,
 ): Promise<string> {
-  const { feed, compute, engine, dispatcher, controller, retention, api } = services;
+  const { feed, compute, engine, dispatcher, webhooks, controller, retention, api } = services;
   await lifecycle.start(
     'event feed',
     () => feed.start(),
@@ -105,6 +107,11 @@ async function startServices(
     'callbacks',
     () => dispatcher.start(),
     () => dispatcher.stop(),
+  );
+  await lifecycle.start(
+    'webhooks',
+    () => webhooks.start(),
+    (grace) => webhooks.stop(grace),
   );
   await lifecycle.start(
     'controller',
@@ -140,7 +147,14 @@ async function buildServices(
     maxQueuedEvents,
     logger: logger.child({ component: 'event-feed' }),
   });
-  const store = notifyOnEvents(database, feed);
+  // Committed events wake the event streams and the webhook dispatcher (it is built below).
+  let wakeWebhooks = (): void => {};
+  const store = notifyOnEvents(database, {
+    changed: () => {
+      feed.changed();
+      wakeWebhooks();
+    },
+  });
   const hasher = await loadConfigHasher(store);
   const providers = await buildProviders(config, logger, hasher);
   lifecycle.onStop('providers', () => providers.close());
@@ -150,8 +164,10 @@ async function buildServices(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
   );
-  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher });
-  return { ...core, store, feed, providers, retention, api, hasher };
+  const webhooks = webhookService(config.webhooks, { store, providers, instanceId, logger });
+  wakeWebhooks = () => webhooks.wake();
+  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher, webhooks });
+  return { ...core, store, feed, providers, retention, webhooks, api, hasher };
 }
 
 interface CoreDeps {
@@ -209,7 +225,7 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks } = services;
   return createApiServer(
     {
       store,
@@ -222,6 +238,7 @@ function buildApi(
       logger,
       metrics: new Registry(),
       wakeCallbacks: () => dispatcher.wake(),
+      webhooks: webhooks.api,
     },
     apiOptionsOf(config),
   );

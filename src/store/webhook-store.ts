@@ -20,7 +20,12 @@ import type {
   WebhookEvent,
   WebhookSecrets,
 } from '../domain/webhook.js';
-import type { Page } from './store.js';
+
+/** A page of a list (the shape of the store's `Page`, declared here: store.ts imports this file). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}
 
 export interface NewWebhook {
   readonly url: string;
