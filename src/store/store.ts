@@ -336,6 +336,8 @@ export interface ResealReport {
   readonly resealed: number;
   /** Server secrets rewritten under the current key. */
   readonly serverSecrets: number;
+  /** Webhook signing secrets re-sealed. */
+  readonly webhookSecrets: number;
   /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
   readonly remaining: number;
 }
