@@ -334,7 +334,7 @@ const webhooksSchema = z
     initialBackoffMs: durationMs.default(5_000),
     maxBackoffMs: durationMs.default(3_600_000),
     /** Attempts in flight to one webhook (per process). */
-    maxConcurrencyPerEndpoint: integer(1, 1000).default(4),
+    maxConcurrencyPerEndpoint: integer(1, 1000).default(16),
     /** Attempts in flight in all (per process). */
     maxInFlight: integer(1, 100_000).default(256),
     /** How often the outbox is read for other replicas' writes and due retries. */

@@ -410,7 +410,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       retryWindowMs: 86_400_000,
       initialBackoffMs: 5_000,
       maxBackoffMs: 3_600_000,
-      maxConcurrencyPerEndpoint: 4,
+      maxConcurrencyPerEndpoint: 16,
       maxInFlight: 256,
       pollIntervalMs: 1000,
       secretOverlapMs: 86_400_000,
