@@ -112,11 +112,22 @@ export class WebhookDispatcher {
           busy.map(([id]) => id),
         );
         let claimed = 0;
-        for (const webhookId of due) claimed += await this.claimFor(webhookId);
+        for (const webhookId of due) claimed += await this.claimOrSkip(webhookId);
         if (claimed === 0) return;
       }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'webhook drain failed; will retry');
+    }
+  }
+
+  /** One webhook's failure (a secret that no longer opens) never holds up the others. */
+  private async claimOrSkip(webhookId: string): Promise<number> {
+    try {
+      return await this.claimFor(webhookId);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      this.deps.logger.error({ err: error, webhookId }, 'webhook deliveries could not be claimed');
+      return 0;
     }
   }
 
