@@ -23,6 +23,7 @@ import { containersSection } from './sections/containers.js';
 import { controlPlaneSection } from './sections/control-plane.js';
 import { profileSection } from './sections/profile.js';
 import { scaleSection } from './sections/scale.js';
+import { webhooksSection } from './sections/webhooks.js';
 
 const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> = {
   'control-plane': controlPlaneSection,
@@ -30,9 +31,10 @@ const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> =
   scale: scaleSection,
   api: apiSection,
   profile: profileSection,
+  webhooks: webhooksSection,
 };
 const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'scale', 'api'];
-const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile'];
+const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile', 'webhooks'];
 
 /**
  * Raises the bench's priority: the process nice value (inherited by the children) and, since Linux

@@ -13,6 +13,7 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import type { EventFeed } from '../callbacks/event-feed.js';
+import type { DestinationGuard } from '../callbacks/webhook-destination.js';
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import type { ReconcileTrigger } from '../controller/reconcile-trigger.js';
@@ -30,7 +31,18 @@ export type ProviderCatalog = Pick<
 export type ApiStore = Pick<
   Store,
   'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
->;
+> &
+  Partial<Pick<Store, 'webhooks'>>;
+
+/** What the webhook routes need beyond the store. */
+export interface WebhookApi {
+  /** Checks a webhook URL as a delivery would (scheme, credentials, resolved addresses). */
+  readonly guard: Pick<DestinationGuard, 'check'>;
+  /** Wakes the dispatcher (a test ping or a retry by hand is due now). */
+  wake(): void;
+  /** How long a rotated-out secret keeps signing. */
+  readonly secretOverlapMs: number;
+}
 
 export interface ApiDeps {
   readonly store: ApiStore;
@@ -47,6 +59,8 @@ export interface ApiDeps {
   readonly now?: () => Date;
   /** Called after a dead callback was re-driven, to wake the dispatcher at once. */
   readonly wakeCallbacks?: () => void;
+  /** Outgoing webhooks; absent, the webhook routes answer 503. */
+  readonly webhooks?: WebhookApi;
   /** The process's one reader of the event log; every `GET /v1/events` stream subscribes to it. */
   readonly feed: Pick<EventFeed, 'subscribe'>;
 }

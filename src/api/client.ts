@@ -26,6 +26,16 @@ import type {
   TenantSpecInput,
   WorkflowRun,
 } from './types.js';
+import type {
+  CreateWebhookInput,
+  DeliveriesParams,
+  WebhookDeliveryList,
+  WebhookDeliveryResource,
+  WebhookList,
+  WebhookPatchInput,
+  WebhookResource,
+  WebhookWithSecret,
+} from './types-webhooks.js';
 
 export class ApiError extends Error {
   constructor(
@@ -168,6 +178,46 @@ export class LessorClient {
 
   redriveCallback(id: string): Promise<Callback> {
     return this.json('POST', `/v1/callbacks/${seg(id)}/redrive`);
+  }
+
+  createWebhook(input: CreateWebhookInput): Promise<WebhookWithSecret> {
+    return this.json('POST', '/v1/webhooks', { body: input });
+  }
+
+  listWebhooks(params: PageParams = {}): Promise<WebhookList> {
+    return this.json('GET', '/v1/webhooks', { query: { ...params } });
+  }
+
+  getWebhook(id: string): Promise<WebhookResource> {
+    return this.json('GET', `/v1/webhooks/${seg(id)}`);
+  }
+
+  patchWebhook(id: string, patch: WebhookPatchInput): Promise<WebhookResource> {
+    return this.json('PATCH', `/v1/webhooks/${seg(id)}`, { body: patch });
+  }
+
+  async deleteWebhook(id: string): Promise<void> {
+    await this.send('DELETE', `/v1/webhooks/${seg(id)}`, {});
+  }
+
+  rotateWebhookSecret(id: string): Promise<WebhookWithSecret> {
+    return this.json('POST', `/v1/webhooks/${seg(id)}/rotate-secret`);
+  }
+
+  testWebhook(id: string): Promise<WebhookDeliveryResource> {
+    return this.json('POST', `/v1/webhooks/${seg(id)}/test`);
+  }
+
+  listWebhookDeliveries(id: string, params: DeliveriesParams = {}): Promise<WebhookDeliveryList> {
+    return this.json('GET', `/v1/webhooks/${seg(id)}/deliveries`, { query: { ...params } });
+  }
+
+  getWebhookDelivery(id: string, deliveryId: string): Promise<WebhookDeliveryResource> {
+    return this.json('GET', `/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}`);
+  }
+
+  retryWebhookDelivery(id: string, deliveryId: string): Promise<WebhookDeliveryResource> {
+    return this.json('POST', `/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}/retry`);
   }
 
   /** Events of `GET /v1/events` as they come; ends when `signal` aborts (or the stream ends without `reconnect`). */

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import type { AuditRecordSchema } from './schemas-resources.js';
+import type { WebhookDeliverySchema, WebhookSchema } from './schemas-webhooks.js';
 import type {
   Callback,
   ComputeExecution,
@@ -229,6 +230,38 @@ const list: TenantList = {
   nextCursor: 'WyIwMTkzOGYyZS01YjdjLTdkMTAtOGEzZS0yZjZiOWMxZDRlNWEiXQ',
 };
 
+const WEBHOOK_ID = '01938f30-1a2b-7c3d-8e4f-5a6b7c8d9e0f';
+
+const webhook: z.output<typeof WebhookSchema> = {
+  id: WEBHOOK_ID,
+  url: 'https://signup.example.com/hooks/lessor',
+  description: 'welcome e-mails',
+  events: ['tenant.ready', 'tenant.deleted'],
+  enabled: true,
+  disabledReason: null,
+  previousSecretExpiresAt: null,
+  createdAt: at(0),
+  updatedAt: at(0),
+};
+
+const webhookDelivery: z.output<typeof WebhookDeliverySchema> = {
+  id: 'msg_01938f2e5f017a02b6c40d8e2f1a3b58',
+  webhookId: WEBHOOK_ID,
+  eventType: 'tenant.ready',
+  status: 'delivered',
+  attempts: 2,
+  nextAttemptAt: null,
+  windowStart: at(800),
+  lastStatusCode: 204,
+  lastError: null,
+  createdAt: at(800),
+  deliveredAt: at(806),
+  attemptLog: [
+    { attempt: 1, startedAt: at(800), durationMs: 31, statusCode: 503, error: 'the endpoint answered 503' },
+    { attempt: 2, startedAt: at(806), durationMs: 12, statusCode: 204, error: null },
+  ],
+};
+
 /** Component name → its examples. */
 export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   CreateTenantRequest: [createRequest],
@@ -243,4 +276,10 @@ export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   WorkflowRun: [run],
   Callback: [callback],
   AuditRecord: [auditRecord],
+  CreateWebhookRequest: [
+    { url: webhook.url, events: webhook.events, description: webhook.description, enabled: true },
+  ],
+  Webhook: [webhook],
+  WebhookWithSecret: [{ ...webhook, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
+  WebhookDelivery: [webhookDelivery],
 };

@@ -39,6 +39,10 @@ export const TAGS = [
   },
   { name: 'events', description: 'A live, resumable stream of tenant events (Server-Sent Events).' },
   { name: 'audit', description: 'The append-only audit trail of acts that erase history.' },
+  {
+    name: 'webhooks',
+    description: "Signed webhooks (Standard Webhooks) to the user's own endpoints, with their deliveries.",
+  },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics; no token needed.' },
 ] as const;
 

@@ -29,6 +29,7 @@ import { responseSerializerCompiler } from './response-serializer.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
+import { registerWebhookRoutes } from './webhooks-routes.js';
 
 export const API_VERSION = '1.0.0';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -83,6 +84,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerCallbackRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerWebhookRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

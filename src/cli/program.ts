@@ -15,6 +15,7 @@ import { EXIT_CODE_MEANINGS, ExitCode } from './exit-codes.js';
 import { parser } from './flags.js';
 import { registerResourceCommands } from './resources-commands.js';
 import { registerTenantCommands } from './tenants-commands.js';
+import { registerWebhookCommands } from './webhooks-commands.js';
 
 /** The package version (package.json sits two levels up from both src/cli and dist/cli). */
 export function cliVersion(): string {
@@ -85,6 +86,7 @@ export function buildCli(options: BuildCliOptions = {}): Command {
     });
   registerTenantCommands(program, io);
   registerResourceCommands(program, io);
+  registerWebhookCommands(program, io);
   registerEventsCommand(program, io);
   options.serverCommands?.(program);
   return program;

@@ -30,6 +30,7 @@ import { createWorkflowEngine } from './create-engine.js';
 import { Lifecycle } from './lifecycle.js';
 import { openDatabase } from './open-database.js';
 import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
+import { webhookService, type WebhookService } from './webhook-service.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
@@ -54,6 +55,7 @@ interface Services {
   readonly dispatcher: CallbackDispatcher;
   readonly controller: Controller;
   readonly retention: RetentionSweeper;
+  readonly webhooks: WebhookService;
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
@@ -83,7 +85,7 @@ async function startServices(
   config: LessorConfig,
   lifecycle: Lifecycle,
 ): Promise<string> {
-  const { feed, compute, engine, dispatcher, controller, retention, api } = services;
+  const { feed, compute, engine, dispatcher, webhooks, controller, retention, api } = services;
   await lifecycle.start(
     'event feed',
     () => feed.start(),
@@ -103,6 +105,11 @@ async function startServices(
     'callbacks',
     () => dispatcher.start(),
     () => dispatcher.stop(),
+  );
+  await lifecycle.start(
+    'webhooks',
+    () => webhooks.start(),
+    (grace) => webhooks.stop(grace),
   );
   await lifecycle.start(
     'controller',
@@ -149,8 +156,10 @@ async function buildServices(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
   );
-  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher });
-  return { ...core, store, feed, providers, retention, api, hasher };
+  const webhooks = webhookService(config.webhooks, { store, providers, instanceId, logger });
+  store.changes.subscribe('webhooks', () => webhooks.wake());
+  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher, webhooks });
+  return { ...core, store, feed, providers, retention, webhooks, api, hasher };
 }
 
 interface CoreDeps {
@@ -207,7 +216,7 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks } = services;
   return createApiServer(
     {
       store,
@@ -220,6 +229,7 @@ function buildApi(
       logger,
       metrics: new Registry(),
       wakeCallbacks: () => dispatcher.wake(),
+      webhooks: webhooks.api,
     },
     apiOptionsOf(config),
   );

@@ -1,11 +1,12 @@
 /**
  * Tells listeners in this process that a write committed something they watch, so they act at once
  * instead of on their next poll: `events` — tenant events were appended (the event feed reads the
- * log); `callbacks` — a callback outbox row was written (the dispatcher drains). The tables are the
+ * log); `callbacks` — a callback outbox row was written (the dispatcher drains); `webhooks` — a
+ * webhook delivery was queued (the webhook dispatcher drains). The tables are the
  * truth and every listener also polls (other replicas' writes arrive that way): the signal is only
  * about latency, so it is told after the commit and never for a write that failed.
  */
-export type StoreChange = 'events' | 'callbacks';
+export type StoreChange = 'events' | 'callbacks' | 'webhooks';
 
 export type ChangeListener = () => void;
 

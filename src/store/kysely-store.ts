@@ -26,6 +26,7 @@ import type { StoreIncidents } from './store-incidents.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
 import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
 import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
+import { KyselyWebhookRepository } from './webhook-repository.js';
 
 export interface KyselyStoreOptions {
   readonly db: Kysely<Database>;
@@ -69,6 +70,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     audit: new KyselyAuditRepository(ctx),
     retention: new KyselyRetentionRepository(ctx),
     serverSecrets: new KyselyServerSecretRepository(ctx),
+    webhooks: new KyselyWebhookRepository(ctx),
     resealSecrets: (options) => resealSecrets(ctx, options),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),

@@ -167,7 +167,32 @@ const callbacks: SweptKind = {
   },
 };
 
-const KINDS: Readonly<Record<RetentionKind, SweptKind>> = { events, runs, executions, callbacks };
+/**
+ * Webhook deliveries that stopped moving. The sweep order's id is the message id, which the rows
+ * of one event share across webhooks: the delete takes every finished row of those messages.
+ */
+const webhookDeliveries: SweptKind = {
+  table: 'webhook_deliveries',
+  time: 'finished_at',
+  id: 'message_id',
+  async remove(db, _dialect, ids, olderThan) {
+    const result = await db
+      .deleteFrom('webhook_deliveries')
+      .where('message_id', 'in', ids)
+      .where('status', '!=', 'pending')
+      .where('finished_at', '<', olderThan)
+      .executeTakeFirst();
+    return deleted(result);
+  },
+};
+
+const KINDS: Readonly<Record<RetentionKind, SweptKind>> = {
+  events,
+  runs,
+  executions,
+  callbacks,
+  webhookDeliveries,
+};
 
 /** Up to `limit` rows settled before the cutoff, after the cursor, in sweep order. */
 async function expiredRows(db: Executor, kind: SweptKind, batch: RetentionBatch): Promise<RetentionCursor[]> {

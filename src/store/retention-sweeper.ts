@@ -17,8 +17,11 @@ import { setImmediate as turn } from 'node:timers/promises';
 import type { Logger } from '../domain/logger.js';
 import type { RetentionCursor, RetentionKind, RetentionRepository } from './store.js';
 
-/** Dependents before what they depend on: callbacks and executions before runs, events last. */
-const KINDS: readonly RetentionKind[] = ['callbacks', 'executions', 'runs', 'events'];
+/**
+ * Dependents before what they depend on: callbacks and executions before runs, then events;
+ * webhook deliveries depend on none of them.
+ */
+const KINDS: readonly RetentionKind[] = ['callbacks', 'executions', 'runs', 'events', 'webhookDeliveries'];
 
 const DAY_MS = 86_400_000;
 
@@ -47,7 +50,13 @@ export interface RetentionPass {
   readonly ms: number;
 }
 
-const zeroCounts = (): RetentionCounts => ({ callbacks: 0, executions: 0, runs: 0, events: 0 });
+const zeroCounts = (): RetentionCounts => ({
+  webhookDeliveries: 0,
+  callbacks: 0,
+  executions: 0,
+  runs: 0,
+  events: 0,
+});
 
 export class RetentionSweeper {
   private timer: NodeJS.Timeout | null = null;

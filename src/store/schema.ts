@@ -164,6 +164,50 @@ export interface ServerSecretsTable {
   created_at: string;
 }
 
+/** Webhook subscriptions (0011-webhooks); `secret` columns hold sealed values. */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  description: string;
+  events: string;
+  event_filter: string;
+  enabled: number;
+  disabled_reason: string | null;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  webhook_id: string;
+  message_id: string;
+  event_type: string;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  window_start: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  finished_at: string | null;
+}
+
+export interface WebhookDeliveryAttemptsTable {
+  webhook_id: string;
+  message_id: string;
+  attempt: number;
+  started_at: string;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -178,4 +222,7 @@ export interface Database {
   audit_records: AuditRecordsTable;
   health_probe: HealthProbeTable;
   server_secrets: ServerSecretsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }

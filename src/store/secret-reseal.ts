@@ -27,6 +27,7 @@ export async function resealSecrets(
   if (!ctx.secrets) throw new Error('no secrets key: this store seals nothing');
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const serverSecrets = await resealServerSecrets(ctx);
+  const webhookSecrets = await resealWebhookSecrets(ctx);
   let tenants = 0;
   let resealed = 0;
   for (let after: string | null = null; ;) {
@@ -39,7 +40,7 @@ export async function resealSecrets(
       rows.flatMap((row) => rewriteOf(ctx, row)),
     );
   }
-  return { tenants, resealed, serverSecrets, remaining: await countStale(ctx, batchSize) };
+  return { tenants, resealed, serverSecrets, webhookSecrets, remaining: await countStale(ctx, batchSize) };
 }
 
 /** Tenant rows still stale (a verification pass; nothing is written). */
@@ -105,6 +106,35 @@ async function resealServerSecrets(ctx: StoreContext): Promise<number> {
       .where('value', '=', value)
       .executeTakeFirst();
     resealed += Number(result.numUpdatedRows);
+  }
+  return resealed;
+}
+
+/** Re-seals webhook signing secrets (current and rotated-out) not sealed under the current key. */
+async function resealWebhookSecrets(ctx: StoreContext): Promise<number> {
+  const ring = ctx.secrets!.ring;
+  const rows = await ctx.db.selectFrom('webhooks').select(['id', 'secret', 'previous_secret']).execute();
+  let resealed = 0;
+  const fresh = (value: string, context: string): string =>
+    ring.seal(isSealed(value) ? ring.open(value, context) : value, context);
+  for (const row of rows) {
+    const context = `webhook:${row.id}`;
+    const stale = (value: string | null): value is string =>
+      value !== null && sealedKeyId(value) !== ring.currentKeyId;
+    if (!stale(row.secret) && !stale(row.previous_secret)) continue;
+    let query = ctx.db
+      .updateTable('webhooks')
+      .set({
+        secret: stale(row.secret) ? fresh(row.secret, context) : row.secret,
+        previous_secret: stale(row.previous_secret) ? fresh(row.previous_secret, context) : row.previous_secret,
+      })
+      .where('id', '=', row.id)
+      .where('secret', '=', row.secret);
+    query =
+      row.previous_secret === null
+        ? query.where('previous_secret', 'is', null)
+        : query.where('previous_secret', '=', row.previous_secret);
+    resealed += Number((await query.executeTakeFirst()).numUpdatedRows);
   }
   return resealed;
 }

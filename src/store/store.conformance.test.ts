@@ -17,6 +17,7 @@ import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantListing } from './conformance/tenant-listing.js';
 import { workflowRunLeases, workflowRuns } from './conformance/workflow-runs.js';
 import { backends } from './testing/test-databases.js';
+import { webhookOutbox } from './conformance/webhooks.js';
 
 for (const backend of backends()) {
   runGroup(backend, 'records', {
@@ -36,4 +37,5 @@ for (const backend of backends()) {
   runGroup(backend, 'change signal', { 'change signal': changeSignal });
   runGroup(backend, 'retention', { 'retention sweeps': retention });
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
+  runGroup(backend, 'webhooks', { 'webhook outbox': webhookOutbox });
 }

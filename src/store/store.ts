@@ -20,6 +20,7 @@ import type { TenantEvent } from '../domain/tenant-event.js';
 import type { Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { RunTags, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ChangeSubscriptions } from './change-signal.js';
+import type { WebhookRepository } from './webhook-store.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -259,7 +260,7 @@ export interface IdempotencyKeyRepository {
 }
 
 /** What a retention sweep deletes, one kind at a time (see `RetentionRepository`). */
-export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks';
+export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks' | 'webhookDeliveries';
 
 /** A position in a kind's sweep order: the settling time and id of a row (an event's id is its seq). */
 export interface RetentionCursor {
@@ -295,7 +296,8 @@ export interface RetentionBatchResult {
  *   `status.workflow` names;
  * - executions (with history): succeeded or failed, their run not active, not the execution
  *   `status.compute` names;
- * - callbacks: delivered ones whose run is not active (pending and dead ones are kept).
+ * - callbacks: delivered ones whose run is not active (pending and dead ones are kept);
+ * - webhook deliveries (with their attempts): delivered, failed or dead ones, by when they finished.
  * Idempotent and safe from several replicas at once (a row deleted twice is simply gone).
  */
 export interface RetentionRepository {
@@ -318,6 +320,8 @@ export interface ResealReport {
   readonly resealed: number;
   /** Server secrets rewritten under the current key. */
   readonly serverSecrets: number;
+  /** Webhook signing secrets re-sealed. */
+  readonly webhookSecrets: number;
   /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
   readonly remaining: number;
 }
@@ -339,6 +343,7 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly retention: RetentionRepository;
   readonly serverSecrets: ServerSecretRepository;
+  readonly webhooks: WebhookRepository;
   /**
    * Re-seals every stored secret not sealed under the current key, and erases the secrets of
    * archived tenants, in batches (one transaction each, rows compare-and-set): safe beside running

@@ -36,6 +36,7 @@ import type {
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
 import { listTenants } from './tenant-list.js';
+import { insertTenantWebhookEvents } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
@@ -118,7 +119,9 @@ export class KyselyTenantRepository implements TenantRepository {
         const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
         await tenantQueries.insert.affected(tx, row);
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-        await insertEvents(tx, tenant.id, [createdEvent(input.actor)], now);
+        const events = [createdEvent(input.actor)];
+        await insertTenantWebhookEvents(tx, this.ctx, tenant, events, now);
+        await insertEvents(tx, tenant.id, events, now);
       });
     } catch (error) {
       if (this.ctx.dialect.isUniqueViolation(error)) {
@@ -154,6 +157,7 @@ export class KyselyTenantRepository implements TenantRepository {
       const applied = applyTenantChange(tenant, change, nowIso());
       if (!applied.changed) return applied;
       const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
+      await insertTenantWebhookEvents(tx, this.ctx, applied.tenant, applied.events, applied.tenant.updatedAt);
       await persistChange(tx, tenant, applied, spec);
       // An archived tenant's secrets were erased in the row: the caller sees what was stored.
       if (applied.tenant.status.phase !== 'archived') return applied;

@@ -13,6 +13,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { canonicalJson, sha256Hex } from '../../src/domain/canonical-json.js';
+import { decodeSecretKey, secretKeyId } from '../../src/domain/secret-key-ring.js';
 import type { JsonObject } from '../../src/domain/tenant.js';
 import { parseDatabaseUrl } from '../../src/store/create-store.js';
 import { dumpDatabase, whereFound } from '../../src/store/testing/database-dump.js';
@@ -73,9 +74,17 @@ for (const backend of backends()) {
   describe(`secrets at rest ${label}`, () => {
     let d: Deployment | undefined;
     let world: ProcessWorld | undefined;
+    let webhook: { id: string; secret: string } | undefined;
     before(async () => {
       world = await processWorld();
-      d = await deploy({ backend, engine: embeddedEngine, providers: PROVIDERS });
+      d = await deploy({
+        backend,
+        engine: embeddedEngine,
+        providers: PROVIDERS,
+        env: { LESSOR_WEBHOOKS__ALLOW_HTTP: 'true', LESSOR_WEBHOOKS__ALLOWED_NETWORKS: '127.0.0.0/8' },
+      });
+      // Subscribed to everything: the outbox then holds every tenant event, checked below too.
+      webhook = await d.client.createWebhook({ url: 'http://127.0.0.1:9/never', events: ['*'] });
     });
     after(async () => {
       await d?.close();
@@ -105,6 +114,9 @@ for (const backend of backends()) {
 
         const dump = await dumpDatabase(db.url);
         assert.deepEqual(whereFound(dump, secret), [], 'the plaintext secret is in the database');
+        assert.ok(dump.tables.get('webhook_deliveries')!.includes('tenant.created'), 'events reach the outbox');
+        assert.deepEqual(whereFound(dump, webhook!.secret), [], 'a webhook secret is in plaintext');
+        assert.match(dump.tables.get('webhooks')!, /enc:v1:/);
         assertNoPlainHash('the database', [...dump.tables.values()].join('\n'), config);
         const executions = (await client.tenantExecutions(created.id)).items;
         const run = await client.getRun(ready.status.workflow!.runId);
@@ -126,6 +138,10 @@ for (const backend of backends()) {
         await d!.lessor.stop();
         const rotated = await rotateKey(d!);
         assert.match(rotated, /re-sealed 1 of 1 tenant\(s\) and 1 server secret\(s\)/);
+        const currentKey = (await readFile(join(d!.dataDir, 'secrets.key'), 'utf8')).split('\n')[1]!;
+        const keyId = secretKeyId(decodeSecretKey(currentKey.trim())!);
+        const webhooksRow = (await dumpDatabase(db.url)).tables.get('webhooks')!;
+        assert.ok(webhooksRow.includes(`enc:v1:${keyId}:`), 'the webhook secret is re-sealed under the new key');
         const keyFile = await readFile(join(d!.dataDir, 'secrets.key'), 'utf8');
         assert.notEqual(keyFile.split('\n')[1], keyBefore, 'the key file has a new current key');
         await d!.lessor.restart();

@@ -21,7 +21,8 @@ import { apiOptionsOf } from '../../main/api-options.js';
 import { defaultConfig } from '../../main/config/testing/default-config.js';
 import type { Store } from '../../store/store.js';
 import type { TestBackend, TestDatabase } from '../../store/testing/test-databases.js';
-import type { ApiDeps, ApiOptions, ApiStore } from '../api-deps.js';
+import type { ApiDeps, ApiOptions, ApiStore, WebhookApi } from '../api-deps.js';
+import { DestinationGuard } from '../../callbacks/webhook-destination.js';
 import { hashToken, type TokenConfig } from '../auth.js';
 import { createApiServer } from '../server.js';
 
@@ -93,6 +94,17 @@ export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps
     hasher: testHasher,
     logger: pino({ level: process.env.LESSOR_TEST_LOG ?? 'silent' }),
     metrics: new Registry(),
+    webhooks: testWebhookApi(),
+    ...overrides,
+  };
+}
+
+/** Webhooks that may reach loopback over http (test receivers); the dispatcher is not woken. */
+export function testWebhookApi(overrides: Partial<WebhookApi> = {}): WebhookApi {
+  return {
+    guard: new DestinationGuard({ allowHttp: true, allowedNetworks: ['127.0.0.0/8'] }),
+    wake: () => {},
+    secretOverlapMs: 86_400_000,
     ...overrides,
   };
 }
@@ -135,6 +147,8 @@ export interface SuiteOptions extends Partial<ApiOptions> {
   readonly providers?: ProviderRegistry;
   /** Settings of the suite's event feed (default: a 100 ms poll). */
   readonly feed?: Partial<EventFeedOptions>;
+  /** The webhook ports (default: `testWebhookApi()`). */
+  readonly webhooks?: WebhookApi;
 }
 
 /** One database and one server per suite and backend; tests share them (use `uniqueName`). */
@@ -142,7 +156,7 @@ export function apiSuite(
   backend: TestBackend,
   title: string,
   body: (h: ApiHarness) => void,
-  { wrapStore, now, providers, feed: feedOptions, ...options }: SuiteOptions = {},
+  { wrapStore, now, providers, feed: feedOptions, webhooks, ...options }: SuiteOptions = {},
 ): void {
   describe(`[${backend.name}] api: ${title}`, () => {
     let db: TestDatabase | undefined;
@@ -158,6 +172,7 @@ export function apiSuite(
         ...(wrapStore && { store: wrapStore(db.store) }),
         ...(now && { now }),
         ...(providers && { providers }),
+        ...(webhooks && { webhooks }),
       });
       app = await createApiServer(deps, testApiOptions(options));
       await app.ready();

@@ -11,6 +11,7 @@ import { isLoopback } from '../../domain/loopback.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
 import { decodeSecretKey } from '../../domain/secret-key-ring.js';
 import { isIdentityKey } from '../../workflow/restate/identity-key.js';
+import { parseCidr } from '../../callbacks/webhook-destination.js';
 
 /** Strings that spell a finite number become that number; anything else is left for zod to reject. */
 function toNumber(value: unknown): unknown {
@@ -300,12 +301,52 @@ const retentionSchema = z.strictObject({
   executions: retentionWindowSchema.prefault({}),
   /** Delivered callbacks (pending and dead ones are never swept). */
   callbacks: retentionWindowSchema.prefault({}),
+  /** Webhook deliveries that finished (delivered, failed or dead), with their attempts. */
+  webhookDeliveries: retentionWindowSchema.prefault({}),
   sweepIntervalMs: durationMs.default(3_600_000),
   /** How often a pass starts from the oldest rows instead of where the last one stopped. */
   fullSweepIntervalMs: durationMs.default(86_400_000),
   /** Rows examined per batch (one short transaction); on SQLite a batch holds the process for its length. */
   batchSize: integer(1, 10_000).default(250),
 });
+
+const CIDR_MESSAGE = 'expected a list of CIDRs such as 127.0.0.0/8 or fd00::/8';
+
+/** Outgoing webhooks (docs/api.md, "Webhooks"). */
+const webhooksSchema = z
+  .strictObject({
+    /** Allow http:// endpoints (https only by default). */
+    allowHttp: boolean.default(false),
+    /** Non-public networks webhooks may reach anyway (loopback, private, link-local are refused). */
+    allowedNetworks: z
+      .preprocess(
+        toList,
+        z.array(
+          z.string({ error: CIDR_MESSAGE }).refine((cidr) => parseCidr(cidr) !== undefined, CIDR_MESSAGE),
+          { error: CIDR_MESSAGE },
+        ),
+      )
+      .default([]),
+    /** One attempt: connect, send, and the answer's headers and body. */
+    timeoutMs: durationMs.default(10_000),
+    /** Retries of a delivery stop this long after it was queued (or retried by hand): then dead. */
+    retryWindowMs: durationMs.default(86_400_000),
+    initialBackoffMs: durationMs.default(5_000),
+    maxBackoffMs: durationMs.default(3_600_000),
+    /** Attempts in flight to one webhook (per process). */
+    maxConcurrencyPerEndpoint: integer(1, 1000).default(16),
+    /** Attempts in flight in all (per process). */
+    maxInFlight: integer(1, 100_000).default(256),
+    /** How often the outbox is read for other replicas' writes and due retries. */
+    pollIntervalMs: durationMs.default(1000),
+    /** How long the secret a rotation replaced keeps signing. */
+    secretOverlapMs: integer(0).default(86_400_000),
+  })
+  .superRefine((webhooks, ctx) => {
+    if (webhooks.maxBackoffMs < webhooks.initialBackoffMs) {
+      ctx.addIssue({ code: 'custom', path: ['maxBackoffMs'], message: 'must be at least initialBackoffMs' });
+    }
+  });
 
 const logSchema = z.strictObject({
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -320,6 +361,7 @@ const rootSchema = z.strictObject({
   compute: computeSchema.prefault({}),
   retryPolicy: retryPolicySchema.prefault({}),
   callbacks: callbacksSchema.prefault({}),
+  webhooks: webhooksSchema.prefault({}),
   retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
   secrets: secretsSchema.prefault({}),

@@ -404,11 +404,24 @@ test('with nothing configured, the defaults are those of the README configuratio
     compute: { defaultProvider: 'process', providers: { process: { timeoutMs: 120_000 } } },
     retryPolicy: { provision: {}, update: {}, delete: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
+    webhooks: {
+      allowHttp: false,
+      allowedNetworks: [],
+      timeoutMs: 10_000,
+      retryWindowMs: 86_400_000,
+      initialBackoffMs: 5_000,
+      maxBackoffMs: 3_600_000,
+      maxConcurrencyPerEndpoint: 16,
+      maxInFlight: 256,
+      pollIntervalMs: 1000,
+      secretOverlapMs: 86_400_000,
+    },
     retention: {
       events: { days: 30 },
       runs: { days: 30 },
       executions: { days: 30 },
       callbacks: { days: 30 },
+      webhookDeliveries: { days: 30 },
       sweepIntervalMs: 3_600_000,
       fullSweepIntervalMs: 86_400_000,
       batchSize: 250,
@@ -416,6 +429,20 @@ test('with nothing configured, the defaults are those of the README configuratio
     log: { level: 'info', format: 'json' },
     secrets: { keyFile: 'secrets.key', previousKeys: [] },
     dataDir: './data',
+  });
+});
+
+describe('webhooks', () => {
+  test('allowed networks come from YAML or the environment as CIDRs; anything else names the key', () => {
+    const config = load({
+      env: { LESSOR_WEBHOOKS__ALLOWED_NETWORKS: '127.0.0.0/8, ::1/128', LESSOR_WEBHOOKS__ALLOW_HTTP: 'true' },
+    });
+    assert.deepEqual(config.webhooks.allowedNetworks, ['127.0.0.0/8', '::1/128']);
+    assert.equal(config.webhooks.allowHttp, true);
+    assert.throws(
+      () => load({ env: { LESSOR_WEBHOOKS__ALLOWED_NETWORKS: 'localhost' } }),
+      /webhooks\.allowedNetworks.*CIDR/s,
+    );
   });
 });
 

@@ -21,6 +21,7 @@ const OPTIONS: RetentionOptions = {
   runs: { days: 30 },
   executions: { days: 30 },
   callbacks: { days: 30 },
+  webhookDeliveries: { days: 30 },
   sweepIntervalMs: 3_600_000,
   fullSweepIntervalMs: DAY,
   // A batch's share of a table as at 100 000 tenants (1000 of 200 000 callbacks), where the planner
@@ -32,6 +33,7 @@ const RETENTION_INDEXES = [
   'compute_executions_finished_execution',
   'workflow_runs_finished_run',
   'tenant_events_at_seq',
+  'webhook_deliveries_finished',
 ];
 
 interface Statement {
@@ -58,6 +60,19 @@ before(async () => {
   await client.query('begin');
   for (const statement of settledFleetSql(TENANTS, new Date(settledAt).toISOString()))
     await client.query(statement);
+  const when = new Date(settledAt).toISOString();
+  await client.query(
+    `insert into webhooks (id, url, description, events, event_filter, enabled, secret, created_at, updated_at)
+     values ('wh-fleet', 'https://hooks.example.com/', '', '["*"]', '|*|', 1, 'whsec_eA==', $1, $1)`,
+    [when],
+  );
+  await client.query(
+    `insert into webhook_deliveries (webhook_id, message_id, event_type, payload, status, attempts,
+       next_attempt_at, window_start, created_at, delivered_at, finished_at)
+     select 'wh-fleet', 'msg_' || lpad(i::text, 8, '0'), 'tenant.ready', '{}', 'delivered', 1, 0, 0, $1, $1, $1
+     from generate_series(1, ${TENANTS}) as i`,
+    [when],
+  );
   await client.query('commit');
   await client.query('analyze');
 });
@@ -119,8 +134,8 @@ test('nothing past the window: one select per kind, an index scan of its retenti
   const statements = (await sentDuring(async () => (pass = await sweeperAt(Date.now).pass()))).filter(
     (s) => !s.text.includes('pg_advisory_xact_lock'),
   );
-  assert.deepEqual(pass?.examined, { callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.equal(statements.length, 4, statements.map((s) => s.text).join('\n'));
+  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.equal(statements.length, 5, statements.map((s) => s.text).join('\n'));
   const indexes: string[] = [];
   for (const statement of statements) {
     const plan = await planOf(statement, true);
@@ -137,12 +152,14 @@ test('everything past the window: the full pass keeps what defines current state
   let full: RetentionPass | undefined;
   const statements = await sentDuring(async () => (full = await sweeper.pass()));
   assert.deepEqual(full?.examined, {
+    webhookDeliveries: TENANTS,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
     events: 3 * TENANTS,
   });
   assert.deepEqual(full?.deleted, {
+    webhookDeliveries: TENANTS,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
@@ -159,5 +176,11 @@ test('everything past the window: the full pass keeps what defines current state
   clock.now += 3_600_000;
   const incremental = await sweeper.pass();
   assert.equal(incremental.full, false);
-  assert.deepEqual(incremental.examined, { callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(incremental.examined, {
+    webhookDeliveries: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
 });

@@ -21,6 +21,7 @@ const OPTIONS: RetentionOptions = {
   runs: { days: 30 },
   executions: { days: 30 },
   callbacks: { days: 30 },
+  webhookDeliveries: { days: 30 },
   sweepIntervalMs: 3_600_000,
   fullSweepIntervalMs: DAY,
   batchSize: 1000,
@@ -31,6 +32,8 @@ const RETENTION_INDEX: Readonly<Record<string, RegExp>> = {
     /SEARCH compute_executions USING COVERING INDEX compute_executions_finished_execution \(finished_at<\?\)/,
   workflow_runs: /SEARCH workflow_runs USING COVERING INDEX workflow_runs_finished_run \(finished_at<\?\)/,
   tenant_events: /SEARCH tenant_events USING COVERING INDEX tenant_events_at_seq \(at<\?\)/,
+  webhook_deliveries:
+    /SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_finished \(finished_at<\?\)/,
 };
 
 let db: TestDatabase;
@@ -62,9 +65,9 @@ const queries = (statements: readonly string[]) => statements.filter((sql) => !T
 test('nothing past the window: one select per kind, each an empty range of its retention index', async () => {
   let pass: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (pass = await sweeperAt(Date.now).pass())));
-  assert.deepEqual(pass?.examined, { callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.deepEqual(pass?.deleted, { callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.equal(statements.length, 4, statements.join('\n'));
+  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(pass?.deleted, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.equal(statements.length, 5, statements.join('\n'));
   for (const [table, index] of Object.entries(RETENTION_INDEX)) {
     const select = statements.find((sql) => sql.includes(`from "${table}"`));
     assert.ok(select, `no select of ${table}`);
@@ -78,12 +81,14 @@ test('everything past the window: a full pass reads the rows that define current
   let full: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (full = await sweeper.pass())));
   assert.deepEqual(full?.examined, {
+    webhookDeliveries: 0,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
     events: 3 * TENANTS,
   });
   assert.deepEqual(full?.deleted, {
+    webhookDeliveries: 0,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
@@ -109,5 +114,11 @@ test('everything past the window: a full pass reads the rows that define current
   clock.now += 3_600_000;
   const incremental = await sweeper.pass();
   assert.equal(incremental.full, false);
-  assert.deepEqual(incremental.examined, { callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(incremental.examined, {
+    webhookDeliveries: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
 });

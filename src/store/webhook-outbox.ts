@@ -1,0 +1,159 @@
+/**
+ * The webhook outbox's write side. Every event a webhook may subscribe to is queued by the
+ * transaction that makes the change it reports (`insertWebhookEvent`): one INSERT … SELECT writes
+ * one `pending` delivery row per enabled webhook whose filters select the event, and nothing when
+ * none does. The rows carry the resource as it was at that moment, with secret values erased, so
+ * a later change (or a purge) does not alter what the event says. Delivery is the dispatcher's
+ * (src/callbacks/webhook-dispatcher.ts).
+ */
+import { sql } from 'kysely';
+import { newId } from '../domain/ids.js';
+import type { TenantEventDraft } from '../domain/tenant-event.js';
+import type { Tenant } from '../domain/tenant.js';
+import {
+  filtersSelecting,
+  messageIdOf,
+  webhookEventOf,
+  type RolloutWebhookEventType,
+  type WebhookEvent,
+} from '../domain/webhook.js';
+import type { ComputeExecution } from '../domain/compute-execution.js';
+import type { StoreContext, Transaction } from './context.js';
+import { preparedQuery } from './prepared-query.js';
+import { findTenantRow, toTenant } from './tenant-rows.js';
+
+interface OutboxArgs {
+  message_id: string;
+  event_type: string;
+  payload: string;
+  now: number;
+  created_at: string;
+  /** LIKE patterns on `event_filter` for the exact type, its group wildcard and `*`. */
+  exact: string;
+  group: string;
+  all: string;
+}
+
+/** Casts keep PostgreSQL from typing the bare parameters of the select list as text. */
+const insertForSubscribers = preparedQuery((db, a: OutboxArgs) =>
+  db
+    .insertInto('webhook_deliveries')
+    .columns([
+      'webhook_id',
+      'message_id',
+      'event_type',
+      'payload',
+      'status',
+      'attempts',
+      'next_attempt_at',
+      'window_start',
+      'created_at',
+    ])
+    .expression(
+      db
+        .selectFrom('webhooks')
+        .select([
+          'id',
+          sql<string>`cast(${a.message_id} as text)`.as('message_id'),
+          sql<string>`cast(${a.event_type} as text)`.as('event_type'),
+          sql<string>`cast(${a.payload} as text)`.as('payload'),
+          sql.lit('pending').as('status'),
+          sql.lit(0).as('attempts'),
+          sql<number>`cast(${a.now} as bigint)`.as('next_attempt_at'),
+          sql<number>`cast(${a.now} as bigint)`.as('window_start'),
+          sql<string>`cast(${a.created_at} as text)`.as('created_at'),
+        ])
+        .where('enabled', '=', 1)
+        .where((eb) =>
+          eb.or([
+            eb('event_filter', 'like', a.exact),
+            eb('event_filter', 'like', a.group),
+            eb('event_filter', 'like', a.all),
+          ]),
+        ),
+    ),
+);
+
+/**
+ * Queues `event` for every enabled webhook that subscribes to it, inside the caller's transaction
+ * (which must be the one writing the change the event reports). Returns the message id.
+ */
+export async function insertWebhookEvent(tx: Transaction, event: WebhookEvent): Promise<string> {
+  const messageId = messageIdOf(newId());
+  const patterns = filtersSelecting(event.type).map((f) => `%|${f}|%`);
+  const exact = patterns[0]!;
+  const queued = await insertForSubscribers.affected(
+    { db: tx.db, dialect: tx.dialect },
+    {
+      message_id: messageId,
+      event_type: event.type,
+      payload: JSON.stringify(event),
+      now: Date.now(),
+      created_at: new Date().toISOString(),
+      exact,
+      group: patterns[1] ?? exact,
+      all: patterns[2] ?? exact,
+    },
+  );
+  if (queued > 0) tx.changed('webhooks');
+  return messageId;
+}
+
+/**
+ * The tenant as a webhook carries it: secret values erased with the same mask the API shows
+ * (when secrets at rest know which values are secret; the renderer masks again on the way out).
+ */
+export function tenantSnapshot(ctx: StoreContext, tenant: Tenant): Tenant {
+  const spec = JSON.parse(ctx.specs.encode(tenant.id, tenant.spec, true)) as Tenant['spec'];
+  return { ...tenant, spec };
+}
+
+/**
+ * Queues the webhook events that `drafts` (written in the same transaction, at `at`) stand for,
+ * with `tenant` as it is after the change. `extra` joins the data (an `execution.failed` names its
+ * execution).
+ */
+export async function insertTenantWebhookEvents(
+  tx: Transaction,
+  ctx: StoreContext,
+  tenant: Tenant,
+  drafts: readonly TenantEventDraft[],
+  at: string,
+  extra: Readonly<Record<string, unknown>> = {},
+): Promise<void> {
+  let snapshot: Tenant | undefined;
+  for (const draft of drafts) {
+    const type = webhookEventOf(draft);
+    if (type === undefined) continue;
+    snapshot ??= tenantSnapshot(ctx, tenant);
+    await insertWebhookEvent(tx, { type, timestamp: at, data: { tenant: snapshot, ...extra } });
+  }
+}
+
+/** Queues `execution.failed` for `event` with the tenant as it is now and the execution. */
+export async function insertExecutionWebhookEvent(
+  tx: Transaction,
+  ctx: StoreContext,
+  execution: ComputeExecution,
+  event: TenantEventDraft,
+  at: string,
+): Promise<void> {
+  const row = await findTenantRow(ctx, tx.db, execution.tenantId);
+  if (!row) return;
+  const { leaseOwner: _owner, leaseExpiresAt: _until, ...resource } = execution;
+  await insertTenantWebhookEvents(tx, ctx, toTenant(row, ctx.specs), [event], at, { execution: resource });
+}
+
+/**
+ * Queues a rollout event (`rollout.started`, `rollout.halted`, …) with the rollout resource as the
+ * API shows it. Call it inside the transaction that records the rollout's change of phase, so the
+ * event is sent if and only if the change committed. The resource must hold no secret values.
+ */
+export function insertRolloutWebhookEvent(
+  tx: Transaction,
+  type: RolloutWebhookEventType,
+  rollout: Readonly<Record<string, unknown>>,
+  at: string = new Date().toISOString(),
+): Promise<string> {
+  return insertWebhookEvent(tx, { type, timestamp: at, data: { rollout } });
+}
