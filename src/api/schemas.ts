@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { COMPUTE_ERROR_CODES } from '../domain/compute-error.js';
 import type { ProblemCode } from '../domain/errors.js';
+import { COMPUTE_OPERATIONS } from '../domain/operations.js';
 import { CONDITION_TYPES, PHASES, TENANT_NAME_PATTERN } from '../domain/tenant.js';
 import { CONFIG_LIMITS, jsonShapeProblems, SAFE_TEXT, type JsonLimits } from './json-limits.js';
 
@@ -81,6 +82,10 @@ export const TenantSpecRequestSchema = z
     annotations: boundedMap(annotationValue).default({}),
     retryPolicy: RetryPolicyOverrideSchema.nullable().default(null),
     paused: z.boolean().default(false),
+    suspended: z
+      .boolean()
+      .default(false)
+      .describe('Stop the runtime but keep its resources and data; false resumes it.'),
   })
   .meta({ id: 'TenantSpecRequest' });
 
@@ -122,6 +127,7 @@ export const TenantSpecSchema = z
     annotations: stringMap,
     retryPolicy: z.record(z.string(), z.unknown()).nullable(),
     paused: z.boolean(),
+    suspended: z.boolean(),
   })
   .meta({ id: 'TenantSpec' });
 
@@ -137,7 +143,7 @@ export const ConditionSchema = z
   .meta({ id: 'Condition' });
 
 const executionStatus = z.enum(['pending', 'running', 'succeeded', 'failed']);
-const operation = z.enum(['provision', 'update', 'delete']);
+const operation = z.enum(COMPUTE_OPERATIONS);
 export const RUN_STATES = [
   'pending',
   'running',

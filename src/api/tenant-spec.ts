@@ -52,6 +52,8 @@ export function resolveSpec(
     annotations: input.annotations,
     retryPolicy: input.retryPolicy,
     paused: input.paused,
+    // Absent means false: a spec that was never suspended stays as it was stored (same generation).
+    ...((input.suspended || current?.spec.suspended !== undefined) && { suspended: input.suspended }),
   };
 }
 

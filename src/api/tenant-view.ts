@@ -5,14 +5,21 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ComputeErrorShape } from '../domain/compute-error.js';
-import type { JsonObject, Tenant } from '../domain/tenant.js';
+import { isSuspended, type JsonObject, type Tenant, type TenantSpec } from '../domain/tenant.js';
 import type { ProviderCatalog } from './api-deps.js';
 import { httpError } from './problem.js';
 
-export function tenantView(tenant: Tenant, providers: ProviderCatalog): Tenant {
+/** The tenant as answered: every spec field present (`suspended` is optional in the store). */
+export type WireTenant = Omit<Tenant, 'spec'> & { readonly spec: TenantSpec & { readonly suspended: boolean } };
+
+export function tenantView(tenant: Tenant, providers: ProviderCatalog): WireTenant {
   return {
     ...tenant,
-    spec: { ...tenant.spec, config: providers.redactSecrets(tenant.spec.provider, tenant.spec.config) },
+    spec: {
+      ...tenant.spec,
+      config: providers.redactSecrets(tenant.spec.provider, tenant.spec.config),
+      suspended: isSuspended(tenant.spec),
+    },
   };
 }
 
@@ -22,7 +29,7 @@ export function tenantView(tenant: Tenant, providers: ProviderCatalog): Tenant {
  * re-validating, on every response, a document the server built from its own records.
  * `tenant-view.test.ts` holds it to `TenantSchema.parse`.
  */
-export function tenantWire(tenant: Tenant): Tenant {
+export function tenantWire(tenant: Tenant): WireTenant {
   const { spec, status } = tenant;
   return {
     id: tenant.id,
@@ -34,6 +41,7 @@ export function tenantWire(tenant: Tenant): Tenant {
       annotations: spec.annotations,
       retryPolicy: spec.retryPolicy,
       paused: spec.paused,
+      suspended: isSuspended(spec),
     },
     generation: tenant.generation,
     status: {

@@ -40,11 +40,17 @@ export interface ExecutionQuery {
 }
 
 export interface ComputeApi {
-  start(request: StartComputeRequest): Promise<{ executionId: string; status: ExecutionStatus; attempt: number }>;
+  start(
+    request: StartComputeRequest,
+  ): Promise<{ executionId: string; status: ExecutionStatus; attempt: number }>;
   get(executionId: string): Promise<ExecutionView | undefined>;
   list(query: ExecutionQuery): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }>;
   /** Observed runtime straight from the engine (drift check, ambiguous outcomes). */
-  describe(tenant: { readonly id: string; readonly name: string; readonly spec: TenantSpec }): Promise<ObservedRuntime>;
+  describe(tenant: {
+    readonly id: string;
+    readonly name: string;
+    readonly spec: TenantSpec;
+  }): Promise<ObservedRuntime>;
   /**
    * Tenants whose runtime the engine of `provider` (a `spec.provider` value) shows running, in one
    * sweep; null when the provider cannot list (then drift describes each tenant).

@@ -19,7 +19,8 @@ import { callWithTimeout, CallAbandonedError } from './call-with-timeout.js';
 import { normaliseError } from './error-normaliser.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import { callbackFor, type ExecutionPlan } from './execution-records.js';
-import type { ComputeProvider, ComputeResult } from './provider.js';
+import type { ComputeOperation } from '../domain/operations.js';
+import type { ComputeProvider, ComputeRequest, ComputeResult } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export interface RunnerDeps {
@@ -132,7 +133,8 @@ export class ExecutionRunner {
       config: plan.config,
     };
     const what = `${provider.type} ${plan.operation} of tenant ${plan.tenant.name}`;
-    return callWithTimeout((signal) => provider[plan.operation](request, signal), {
+    const operation = providerOperation(provider, plan.operation);
+    return callWithTimeout((signal) => operation(request, signal), {
       timeoutMs: plan.timeoutMs,
       what,
       stop,
@@ -219,6 +221,20 @@ export class ExecutionRunner {
     const { tenantId, operation, executionId, provider, attempt } = execution;
     return this.deps.log.child({ tenantId, operation, executionId, provider, attempt });
   }
+}
+
+type ProviderCall = (request: ComputeRequest, signal: AbortSignal) => Promise<ComputeResult>;
+
+/**
+ * The provider method of `operation`. The API refuses suspend/resume for a provider without them,
+ * so reaching one here means a provider was reconfigured under a suspended tenant: not retriable.
+ */
+function providerOperation(provider: ComputeProvider, operation: ComputeOperation): ProviderCall {
+  if (provider[operation]) return (request, signal) => provider[operation]!(request, signal);
+  return () =>
+    Promise.reject(
+      new ComputeError('INVALID_CONFIG', `compute provider '${provider.type}' cannot ${operation}`),
+    );
 }
 
 /** SPEC §4.4: warn when retriable, error otherwise; the raw provider error only at debug. */

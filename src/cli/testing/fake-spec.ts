@@ -15,7 +15,7 @@ export class FakeProblem extends Error {
 
 type Json = Record<string, unknown>;
 
-const SPEC_KEYS = ['provider', 'config', 'labels', 'annotations', 'retryPolicy', 'paused'];
+const SPEC_KEYS = ['provider', 'config', 'labels', 'annotations', 'retryPolicy', 'paused', 'suspended'];
 export const FAKE_PROVIDERS = ['fake', 'docker', 'process'];
 
 export function validation(errors: { path: string; message: string }[]): FakeProblem {
@@ -51,5 +51,6 @@ export function checkSpec(input: unknown): Tenant['spec'] {
     annotations: (spec.annotations ?? {}) as Record<string, string>,
     retryPolicy: (spec.retryPolicy ?? null) as Json | null,
     paused: spec.paused === true,
+    suspended: spec.suspended === true,
   };
 }
