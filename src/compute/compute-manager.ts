@@ -28,7 +28,8 @@ import {
 } from './execution-records.js';
 import { ExecutionRunner, invalidConfig } from './execution-runner.js';
 import { recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
-import type { ObservedRuntime } from './provider.js';
+import type { LogLine, ObservedRuntime } from './provider.js';
+import { readRuntimeLogs, type LogQuery, type LogTenant } from './runtime-logs.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export const DEFAULT_LEASE_MS = 15_000;
@@ -187,6 +188,10 @@ export class ComputeManager implements ComputeApi {
     } catch (error) {
       throw normaliseError(error, provider, registry.secretValues(type, config));
     }
+  }
+
+  logs(tenant: LogTenant, query: LogQuery, signal: AbortSignal): AsyncIterable<LogLine> {
+    return readRuntimeLogs(this.deps.registry, tenant, query, signal);
   }
 
   async listRunning(specProvider: string): Promise<ReadonlySet<string> | null> {

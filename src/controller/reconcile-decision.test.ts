@@ -68,7 +68,45 @@ interface Case {
   readonly expect: Partial<ReconcileDecision> & { kind: ReconcileDecision['kind'] };
 }
 
+const suspended = (t: Tenant): Tenant => ({ ...t, spec: { ...t.spec, suspended: true } });
+
 const cases: readonly Case[] = [
+  {
+    reason: 'a ready tenant asked to suspend gets a suspend run',
+    tenant: suspended(tenant('ready', 2, 1)),
+    runs: [run('provision', 1, 'succeeded', 0, T0)],
+    expect: { kind: 'start', action: 'suspend', retry: 0 },
+  },
+  {
+    reason: 'a suspended tenant asked to stay suspended is left alone, even with a newer spec',
+    tenant: suspended(tenant('suspended', 3, 2)),
+    runs: [run('suspend', 2, 'succeeded', 0, T0)],
+    expect: { kind: 'none' },
+  },
+  {
+    reason: 'a suspended tenant no longer asked to be gets a resume run',
+    tenant: tenant('suspended', 3, 2),
+    runs: [run('suspend', 2, 'succeeded', 0, T0)],
+    expect: { kind: 'start', action: 'resume', retry: 0 },
+  },
+  {
+    reason: 'a failed tenant with a newer spec asking to suspend gets a suspend run',
+    tenant: suspended(tenant('failed', 3, 1)),
+    runs: [run('update', 2, 'failed', 0, T0)],
+    expect: { kind: 'start', action: 'suspend', retry: 0 },
+  },
+  {
+    reason: 'a retried failed suspend (updating, no run) suspends again',
+    tenant: suspended(tenant('updating', 2, 1, { updatedAt: T2 })),
+    runs: [run('suspend', 2, 'failed', 0, T1)],
+    expect: { kind: 'start', action: 'suspend', retry: 1 },
+  },
+  {
+    reason: 'a resume backing off for an older spec gives way to a suspend when suspended again',
+    tenant: suspended(tenant('updating', 4, 2)),
+    runs: [run('resume', 3, 'backing-off')],
+    expect: { kind: 'start', action: 'suspend', retry: 0, cancel: ['t1:resume:g3'] },
+  },
   {
     reason: 'a new tenant gets its first provision run',
     tenant: tenant('requested', 1, 0),

@@ -14,6 +14,7 @@ export type ProblemCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'NOT_SUPPORTED'
   | 'UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
@@ -71,6 +72,16 @@ export class PreconditionFailedError extends LessorError {
 export class InvalidTransitionError extends LessorError {
   constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
     super('INVALID_TRANSITION', message, details);
+  }
+}
+
+/** The tenant's compute provider cannot do what was asked (suspend, logs): refused up front. */
+export class NotSupportedError extends LessorError {
+  constructor(provider: string, capability: string) {
+    super('NOT_SUPPORTED', `compute provider '${provider}' does not support ${capability}`, {
+      provider,
+      capability,
+    });
   }
 }
 
