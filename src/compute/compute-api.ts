@@ -16,8 +16,15 @@
  */
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
-import type { LogLine, ObservedRuntime } from './provider.js';
-import type { LogQuery, LogTenant } from './runtime-logs.js';
+import type { LogLine, LogRequest, ObservedRuntime } from './provider.js';
+
+export type LogQuery = Pick<LogRequest, 'tail' | 'sinceMs' | 'follow'>;
+
+export interface LogTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly spec: TenantSpec;
+}
 
 export interface StartComputeRequest {
   readonly tenant: { readonly id: string; readonly name: string; readonly spec: TenantSpec };

@@ -16,7 +16,14 @@ import { computeExecutionId } from '../domain/ids.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
 import type { ExecutionStatus } from '../domain/tenant.js';
 import { callWithTimeout } from './call-with-timeout.js';
-import type { ComputeApi, ExecutionQuery, ExecutionView, StartComputeRequest } from './compute-api.js';
+import type {
+  ComputeApi,
+  ExecutionQuery,
+  ExecutionView,
+  LogQuery,
+  LogTenant,
+  StartComputeRequest,
+} from './compute-api.js';
 import { normaliseError } from './error-normaliser.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import {
@@ -29,7 +36,7 @@ import {
 import { ExecutionRunner, invalidConfig } from './execution-runner.js';
 import { recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
 import type { LogLine, ObservedRuntime } from './provider.js';
-import { readRuntimeLogs, type LogQuery, type LogTenant } from './runtime-logs.js';
+import { readRuntimeLogs } from './runtime-logs.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export const DEFAULT_LEASE_MS = 15_000;

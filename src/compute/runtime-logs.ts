@@ -6,18 +6,10 @@
  * the stream quietly.
  */
 import { NotSupportedError } from '../domain/errors.js';
-import type { TenantSpec } from '../domain/tenant.js';
+import type { LogQuery, LogTenant } from './compute-api.js';
 import { normaliseError } from './error-normaliser.js';
 import type { LogLine, LogRequest } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
-
-export type LogQuery = Pick<LogRequest, 'tail' | 'sinceMs' | 'follow'>;
-
-export interface LogTenant {
-  readonly id: string;
-  readonly name: string;
-  readonly spec: TenantSpec;
-}
 
 /** Throws NotSupportedError at once (not at the first pull) when the provider offers no logs. */
 export function readRuntimeLogs(
