@@ -90,7 +90,7 @@ export function suspendConformanceTests(ctx: SuspendSuiteContext): void {
       const suspended = await p.describe({ tenant, config }, signal());
       assert.equal(suspended.exists, true, 'suspend keeps the runtime');
       assert.equal(suspended.running, false, 'a suspended runtime does not run');
-      await runtimes(tenant, 1);
+      if (options.countRuntimes) assert.ok((await options.countRuntimes(tenant)) <= 1, 'never two runtimes');
       for (const endpoint of made.endpoints) await options.probeRefused?.(endpoint);
       if (p.listRunning)
         assert.equal((await p.listRunning(signal())).has(tenant.id), false, 'not listed as running');
