@@ -118,9 +118,11 @@ export class FakeProvider implements ComputeProvider {
     if (!this.engine.get(tenant.id))
       throw new ComputeError('NOT_FOUND', `no runtime of tenant ${tenant.name}`);
     const since = request.sinceMs ?? 0;
-    let lines = this.engine.logLines(tenant.id).filter((l) => l.at >= since);
+    const kept = this.engine.logLines(tenant.id);
+    let lines = kept.filter((l) => l.at >= since);
     if (request.tail !== undefined) lines = lines.slice(Math.max(0, lines.length - request.tail));
-    let last = lines.at(-1);
+    // Following continues after the newest line kept now, whatever tail and since left out.
+    let last = kept.at(-1);
     for (const line of lines) yield toLogLine(line);
     while (request.follow && !signal.aborted) {
       await this.engine.nextLog(tenant.id, signal);
