@@ -98,7 +98,7 @@ export async function resumeSection(ctx: SectionContext): Promise<ResumeResult> 
       const settled = await watcher.wait(tenant.id, ['ready', 'failed'], 120_000);
       if (settled.phase !== 'ready') throw new Error('resume failed');
       const after = (await client.getTenant(tenant.id)).status.resources.containerId;
-      if (after !== containerId) throw new Error(`resume ran another container (${after})`);
+      if (after !== containerId) throw new Error(`resume ran another container (${String(after)})`);
       return settled.seenAt - t0;
     };
     const direct = async (): Promise<number> => {
@@ -112,7 +112,9 @@ export async function resumeSection(ctx: SectionContext): Promise<ResumeResult> 
       const d = async () => directMs.push(round(await direct()));
       if (i % 2 === 0) await l().then(d);
       else await d().then(l);
-      ctx.log(`resume pair ${i + 1}/${pairs}: lessor ${lessorMs.at(-1)} ms, direct ${directMs.at(-1)} ms`);
+      ctx.log(
+        `resume pair ${i + 1}/${pairs}: lessor ${String(lessorMs.at(-1))} ms, direct ${String(directMs.at(-1))} ms`,
+      );
     }
     await client.deleteTenant(tenant.id);
     await watcher.wait(tenant.id, ['archived', 'failed'], 120_000);
