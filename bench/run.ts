@@ -22,18 +22,20 @@ import { apiSection } from './sections/api.js';
 import { containersSection } from './sections/containers.js';
 import { controlPlaneSection } from './sections/control-plane.js';
 import { profileSection } from './sections/profile.js';
+import { resumeSection } from './sections/resume.js';
 import { scaleSection } from './sections/scale.js';
 import { webhooksSection } from './sections/webhooks.js';
 
 const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> = {
   'control-plane': controlPlaneSection,
   containers: containersSection,
+  resume: resumeSection,
   scale: scaleSection,
   api: apiSection,
   profile: profileSection,
   webhooks: webhooksSection,
 };
-const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'scale', 'api'];
+const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'resume', 'scale', 'api'];
 const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile', 'webhooks'];
 
 /**

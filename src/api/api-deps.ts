@@ -25,7 +25,7 @@ import type { Access, Principal, TokenConfig } from './auth.js';
 /** The provider registry as the API uses it: discovery, resolution, validation, redaction. */
 export type ProviderCatalog = Pick<
   ProviderRegistry,
-  'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
+  'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider' | 'supports'
 >;
 
 export type ApiStore = Pick<
@@ -48,6 +48,8 @@ export interface ApiDeps {
   readonly store: ApiStore;
   readonly providers: ProviderCatalog;
   readonly executions: Pick<ComputeApi, 'get' | 'list'>;
+  /** Runtime output of a tenant, read through its provider (`GET /v1/tenants/{id}/logs`). */
+  readonly logs: Pick<ComputeApi, 'logs'>;
   readonly runs: Pick<WorkflowEngine, 'getRun' | 'journal' | 'ping'>;
   readonly trigger: ReconcileTrigger;
   /** The server's keyed hash (stored request hashes cover bodies with secrets in them). */

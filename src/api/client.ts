@@ -97,6 +97,13 @@ const PROBLEM_BY_STATUS: Readonly<Record<number, ProblemCode>> = {
   503: 'UNAVAILABLE',
 };
 
+export interface LogsParams {
+  readonly tail?: number;
+  /** RFC 3339. */
+  readonly since?: string;
+  readonly follow?: boolean;
+}
+
 export class LessorClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
@@ -218,6 +225,31 @@ export class LessorClient {
 
   retryWebhookDelivery(id: string, deliveryId: string): Promise<WebhookDeliveryResource> {
     return this.json('POST', `/v1/webhooks/${seg(id)}/deliveries/${seg(deliveryId)}/retry`);
+  }
+
+  /**
+   * The tenant's runtime output (`GET /v1/tenants/{id}/logs`) as text chunks, passed on as they
+   * arrive; with `follow` it reads until `signal` aborts or the server ends the stream.
+   */
+  async *tenantLogs(idOrName: string, params: LogsParams = {}, signal?: AbortSignal): AsyncGenerator<string> {
+    const query = { tail: params.tail, since: params.since, follow: params.follow ? true : undefined };
+    const call = { query, headers: { accept: 'text/plain' }, ...(signal && { signal }) };
+    const response = await this.send(
+      'GET',
+      `/v1/tenants/${seg(idOrName)}/logs`,
+      call,
+      params.follow !== true,
+    );
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        const text = decoder.decode(chunk, { stream: true });
+        if (text !== '') yield text;
+      }
+    } catch (error) {
+      if (signal?.aborted) return;
+      throw error;
+    }
   }
 
   /** Events of `GET /v1/events` as they come; ends when `signal` aborts (or the stream ends without `reconnect`). */

@@ -57,6 +57,7 @@ const tenant: Tenant = {
     annotations: {},
     retryPolicy: null,
     paused: false,
+    suspended: false,
   },
   generation: 1,
   status: {

@@ -4,12 +4,13 @@
  * are stripped on the way out. No fastify here.
  */
 import { z } from 'zod';
+import { COMPUTE_OPERATIONS } from '../domain/operations.js';
 import { PHASES } from '../domain/tenant.js';
 import { ComputeErrorSchema, RUN_STATES } from './schemas.js';
 
 const stringMap = z.record(z.string(), z.string());
 const executionStatus = z.enum(['pending', 'running', 'succeeded', 'failed']);
-const operation = z.enum(['provision', 'update', 'delete']);
+const operation = z.enum(COMPUTE_OPERATIONS);
 const nullableString = z.string().nullable();
 
 export const TenantEventSchema = z

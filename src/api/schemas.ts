@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { COMPUTE_ERROR_CODES } from '../domain/compute-error.js';
 import type { ApiProblemCode } from './problem-codes.js';
+import { COMPUTE_OPERATIONS } from '../domain/operations.js';
 import { CONDITION_TYPES, PHASES, TENANT_NAME_PATTERN } from '../domain/tenant.js';
 import { CONFIG_LIMITS, jsonShapeProblems, SAFE_TEXT, type JsonLimits } from './json-limits.js';
 
@@ -84,6 +85,10 @@ export const TenantSpecRequestSchema = z
     annotations: boundedMap(annotationValue).default({}),
     retryPolicy: RetryPolicyOverrideSchema.nullable().default(null),
     paused: z.boolean().default(false),
+    suspended: z
+      .boolean()
+      .default(false)
+      .describe('Stop the runtime but keep its resources and data; false resumes it.'),
   })
   .meta({ id: 'TenantSpecRequest' });
 
@@ -125,6 +130,7 @@ export const TenantSpecSchema = z
     annotations: stringMap,
     retryPolicy: z.record(z.string(), z.unknown()).nullable(),
     paused: z.boolean(),
+    suspended: z.boolean(),
   })
   .meta({ id: 'TenantSpec' });
 
@@ -140,7 +146,7 @@ export const ConditionSchema = z
   .meta({ id: 'Condition' });
 
 const executionStatus = z.enum(['pending', 'running', 'succeeded', 'failed']);
-const operation = z.enum(['provision', 'update', 'delete']);
+const operation = z.enum(COMPUTE_OPERATIONS);
 export const RUN_STATES = [
   'pending',
   'running',
@@ -196,6 +202,7 @@ export const PROBLEM_CODES = [
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
   'UNSUPPORTED_MEDIA_TYPE',
+  'NOT_SUPPORTED',
   'UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'INTERNAL',

@@ -21,6 +21,7 @@ import { registerEventRoutes } from './events-routes.js';
 import { registerExecutionRoutes } from './executions-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHooks } from './hooks.js';
+import { registerLogRoutes } from './logs-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerProviderRoutes } from './providers-routes.js';
@@ -83,6 +84,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerProviderRoutes(app, ctx);
   registerCallbackRoutes(app, ctx);
   registerEventRoutes(app, ctx);
+  registerLogRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);

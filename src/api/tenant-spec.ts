@@ -7,7 +7,7 @@
  * next update.
  */
 import type { z } from 'zod';
-import { ValidationError } from '../domain/errors.js';
+import { NotSupportedError, ValidationError } from '../domain/errors.js';
 import type { JsonObject, JsonValue, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { ApiContext } from './api-deps.js';
 import type { Principal } from './auth.js';
@@ -45,6 +45,9 @@ export function resolveSpec(
     sent: writer.sentConfig,
   });
   providers.effectiveConfig(provider, config);
+  if (input.suspended && !providers.supports(provider, 'suspend')) {
+    throw new NotSupportedError(provider, 'suspend and resume (spec.suspended)');
+  }
   return {
     provider,
     config,
@@ -52,6 +55,8 @@ export function resolveSpec(
     annotations: input.annotations,
     retryPolicy: input.retryPolicy,
     paused: input.paused,
+    // Absent means false: a spec that was never suspended stays as it was stored (same generation).
+    ...((input.suspended || current?.spec.suspended !== undefined) && { suspended: input.suspended }),
   };
 }
 

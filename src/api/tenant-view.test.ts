@@ -10,7 +10,15 @@ import { tenantWire } from './tenant-view.js';
 const base: Tenant = {
   id: '0190f5b4-7a1e-7c3d-9a4b-1234567890ab',
   name: 'acme',
-  spec: { provider: 'fake', config: {}, labels: {}, annotations: {}, retryPolicy: null, paused: false },
+  spec: {
+    provider: 'fake',
+    config: {},
+    labels: {},
+    annotations: {},
+    retryPolicy: null,
+    paused: false,
+    suspended: false,
+  },
   generation: 1,
   status: initialStatus(),
   version: 1,

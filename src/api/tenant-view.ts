@@ -4,16 +4,23 @@
  * whose inputs and step results may carry a spec.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { JsonObject, Tenant } from '../domain/tenant.js';
+import { isSuspended, type JsonObject, type Tenant, type TenantSpec } from '../domain/tenant.js';
 import type { ProviderCatalog } from './api-deps.js';
 import { httpError } from './problem.js';
 import { TenantSchema } from './schemas.js';
 import { wireProjection } from './wire-projection.js';
 
-export function tenantView(tenant: Tenant, providers: ProviderCatalog): Tenant {
+/** The tenant as answered: every spec field present (`suspended` is optional in the store). */
+export type WireTenant = Omit<Tenant, 'spec'> & { readonly spec: TenantSpec & { readonly suspended: boolean } };
+
+export function tenantView(tenant: Tenant, providers: ProviderCatalog): WireTenant {
   return {
     ...tenant,
-    spec: { ...tenant.spec, config: providers.redactSecrets(tenant.spec.provider, tenant.spec.config) },
+    spec: {
+      ...tenant.spec,
+      config: providers.redactSecrets(tenant.spec.provider, tenant.spec.config),
+      suspended: isSuspended(tenant.spec),
+    },
   };
 }
 

@@ -23,6 +23,7 @@ for (const backend of backends()) {
           annotations: {},
           retryPolicy: null,
           paused: false,
+          suspended: false,
         });
         assert.equal(tenant.generation, 1);
         assert.equal(tenant.status.phase, 'requested');

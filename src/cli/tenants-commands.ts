@@ -11,6 +11,7 @@ import { addPageFlags, addTimeoutFlag, parser, type WaitFlags } from './flags.js
 import { renderList } from './output.js';
 import { collectPages } from './paging.js';
 import { finishWait, printTenant, watchPrinter } from './tenant-output.js';
+import { registerTenantRuntimeCommands } from './tenant-runtime-commands.js';
 import { registerTenantWriteCommands } from './tenant-write-commands.js';
 import { EVENT_COLUMNS, EXECUTION_COLUMNS, TENANT_COLUMNS } from './views.js';
 import { waitForTenant } from './wait.js';
@@ -52,6 +53,7 @@ export function registerTenantCommands(program: Command, io: CliIo): void {
   addTimeoutFlag(get).action(action(io, getTenant));
   registerHistoryCommands(tenants, io);
   registerTenantWriteCommands(tenants, io);
+  registerTenantRuntimeCommands(tenants, io);
 }
 
 /** events and executions of one tenant. */

@@ -7,8 +7,8 @@
 import { ApiError, type LessorClient } from '../api/client.js';
 import type { Tenant } from '../api/types.js';
 
-/** ready: the written generation is running; archived: deleted; settled: any steady phase. */
-export type WaitGoal = 'ready' | 'archived' | 'settled';
+/** ready: the written generation is running; suspended: stopped, kept; archived: deleted; settled: any steady phase. */
+export type WaitGoal = 'ready' | 'suspended' | 'archived' | 'settled';
 
 export interface WaitCriteria {
   readonly goal: WaitGoal;
@@ -65,11 +65,14 @@ export function judge(tenant: Tenant, criteria: WaitCriteria, memory: WaitMemory
     return stale ? { kind: 'pending' } : { kind: 'failed', reason: failureReason(tenant) };
   }
   if (criteria.goal === 'archived') return phase === 'archived' ? { kind: 'done' } : { kind: 'pending' };
+  if (phase === 'suspended' && (criteria.goal === 'suspended' || criteria.goal === 'settled'))
+    return { kind: 'done' };
   if (phase === 'archived') {
     return criteria.goal === 'settled'
       ? { kind: 'done' }
       : { kind: 'failed', reason: 'the tenant was deleted' };
   }
+  if (criteria.goal === 'suspended') return { kind: 'pending' };
   const generation = criteria.goal === 'settled' ? tenant.generation : criteria.generation;
   return phase === 'ready' && observedGeneration >= generation ? { kind: 'done' } : { kind: 'pending' };
 }

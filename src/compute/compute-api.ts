@@ -16,7 +16,15 @@
  */
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
-import type { ObservedRuntime } from './provider.js';
+import type { LogLine, LogRequest, ObservedRuntime } from './provider.js';
+
+export type LogQuery = Pick<LogRequest, 'tail' | 'sinceMs' | 'follow'>;
+
+export interface LogTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly spec: TenantSpec;
+}
 
 export interface StartComputeRequest {
   readonly tenant: { readonly id: string; readonly name: string; readonly spec: TenantSpec };
@@ -56,6 +64,11 @@ export interface ComputeApi {
    * sweep; null when the provider cannot list (then drift describes each tenant).
    */
   listRunning(provider: string): Promise<ReadonlySet<string> | null>;
+  /**
+   * The runtime's output through its provider (see runtime-logs.ts); NotSupportedError at once when
+   * the provider has no logs.
+   */
+  logs(tenant: LogTenant, query: LogQuery, signal: AbortSignal): AsyncIterable<LogLine>;
 }
 
 export interface EffectiveConfig {

@@ -14,7 +14,14 @@ import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage, UnavailableError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
 import type { ExecutionStatus } from '../domain/tenant.js';
-import type { ComputeApi, ExecutionQuery, ExecutionView, StartComputeRequest } from './compute-api.js';
+import type {
+  ComputeApi,
+  ExecutionQuery,
+  ExecutionView,
+  LogQuery,
+  LogTenant,
+  StartComputeRequest,
+} from './compute-api.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import {
   newPendingExecution,
@@ -27,7 +34,8 @@ import {
 import { ExecutionRunner } from './execution-runner.js';
 import { recoverOne, recoverOrphans, type RecoveryDeps, type TenantLookup } from './orphan-recovery.js';
 import { callProvider } from './provider-call.js';
-import type { ObservedRuntime } from './provider.js';
+import type { LogLine, ObservedRuntime } from './provider.js';
+import { readRuntimeLogs } from './runtime-logs.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export const DEFAULT_LEASE_MS = 15_000;
@@ -179,6 +187,10 @@ export class ComputeManager implements ComputeApi {
       what: `${type} describe of tenant ${tenant.name}`,
       run: (provider, signal) => provider.describe(request, signal),
     });
+  }
+
+  logs(tenant: LogTenant, query: LogQuery, signal: AbortSignal): AsyncIterable<LogLine> {
+    return readRuntimeLogs(this.deps.registry, tenant, query, signal);
   }
 
   async listRunning(specProvider: string): Promise<ReadonlySet<string> | null> {

@@ -18,8 +18,9 @@ import type { Logger } from '../domain/logger.js';
 import { CallAbandonedError } from './call-with-timeout.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import { callbackFor, type ExecutionPlan } from './execution-records.js';
+import type { ComputeOperation } from '../domain/operations.js';
 import { callProvider, InvalidConfigError } from './provider-call.js';
-import type { ComputeResult } from './provider.js';
+import type { ComputeProvider, ComputeRequest, ComputeResult } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
 export interface RunnerDeps {
@@ -123,7 +124,7 @@ export class ExecutionRunner {
       timeoutMs: plan.timeoutMs,
       what: `${plan.provider} ${plan.operation} of tenant ${plan.tenant.name}`,
       stop,
-      run: (provider, signal) => provider[plan.operation](request, signal),
+      run: (provider, signal) => providerOperation(provider, plan.operation)(request, signal),
     });
   }
 
@@ -207,6 +208,20 @@ export class ExecutionRunner {
     const { tenantId, operation, executionId, provider, attempt } = execution;
     return this.deps.log.child({ tenantId, operation, executionId, provider, attempt });
   }
+}
+
+type ProviderCall = (request: ComputeRequest, signal: AbortSignal) => Promise<ComputeResult>;
+
+/**
+ * The provider method of `operation`. The API refuses suspend/resume for a provider without them,
+ * so reaching one here means a provider was reconfigured under a suspended tenant: not retriable.
+ */
+function providerOperation(provider: ComputeProvider, operation: ComputeOperation): ProviderCall {
+  if (provider[operation]) return (request, signal) => provider[operation]!(request, signal);
+  return () =>
+    Promise.reject(
+      new ComputeError('INVALID_CONFIG', `compute provider '${provider.type}' cannot ${operation}`),
+    );
 }
 
 /**

@@ -10,7 +10,7 @@ import type { JsonObject } from '../domain/tenant.js';
 import type { EffectiveConfig } from './compute-api.js';
 import { mergeDefaults } from './config-merge.js';
 import { compileConfigSchema, qualifyProblem, type ConfigValidator } from './config-validator.js';
-import type { ComputeProvider, JsonSchema, ProviderSettings } from './provider.js';
+import { supportsSuspend, type ComputeProvider, type JsonSchema, type ProviderSettings } from './provider.js';
 import {
   mapSecretsByKeyName,
   mapSecretValues,
@@ -63,9 +63,13 @@ export interface ProviderRegistry {
   mapSecrets(type: string, config: JsonObject, fn: SecretValueMap): JsonObject;
   /** The secret strings inside `config` (to scrub them from raw errors). */
   secretValues(type: string, config: JsonObject): readonly string[];
+  /** Whether the provider offers an optional operation (`suspend` means suspend and resume). */
+  supports(type: string, capability: ProviderCapability): boolean;
   /** Closes every provider (sockets, handles — never the runtimes). */
   close(): Promise<void>;
 }
+
+export type ProviderCapability = 'suspend' | 'logs';
 
 export function createProviderRegistry(
   entries: Iterable<ProviderEntry>,
@@ -103,6 +107,12 @@ class MapProviderRegistry implements ProviderRegistry {
 
   has(type: string): boolean {
     return this.entries.has(type);
+  }
+
+  supports(type: string, capability: ProviderCapability): boolean {
+    const provider = this.entries.get(type)?.provider;
+    if (!provider) return false;
+    return capability === 'suspend' ? supportsSuspend(provider) : provider.logs !== undefined;
   }
 
   get(type: string): ProviderEntry {

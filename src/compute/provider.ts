@@ -16,6 +16,9 @@
  *   structured fields (HTTP status, errno, error name), never from message text.
  * - Calls honour `signal`: when it aborts, stop waiting and throw (the manager maps it to
  *   PROVIDER_TIMEOUT).
+ * - `suspend`, `resume` and `logs` are optional; a provider offers `suspend` and `resume` together
+ *   or neither. Callers check `supportsSuspend` / `logs` first (the API refuses a tenant whose
+ *   provider lacks them up front).
  */
 import type { ComputeError } from '../domain/compute-error.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
@@ -54,6 +57,26 @@ export interface ComputeResult {
   readonly changes?: readonly string[];
 }
 
+/** Which output a log request wants: the last `tail` lines, newer than `sinceMs`, then new ones. */
+export interface LogRequest extends DescribeRequest {
+  /** At most this many of the newest lines already written (before following); unset = all kept. */
+  readonly tail?: number;
+  /** Only lines written at or after this time (epoch ms). */
+  readonly sinceMs?: number;
+  /** Keep the stream open and yield new lines as they are written, until `signal` aborts. */
+  readonly follow: boolean;
+}
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogLine {
+  /** RFC 3339 time the line was written (as the engine recorded it). */
+  readonly ts: string;
+  readonly stream: LogStream;
+  /** One line of output, without its line break. */
+  readonly line: string;
+}
+
 export interface ObservedRuntime {
   readonly exists: boolean;
   readonly running: boolean;
@@ -86,10 +109,31 @@ export interface ComputeProvider {
    * listing that misses a place (a tenant in another cluster) costs time, never correctness.
    */
   listRunning?(signal: AbortSignal): Promise<ReadonlySet<string>>;
+  /**
+   * Optional: stops the runtime but keeps its resources and data (container and volumes, state dir,
+   * service at desired count 0). Idempotent: a runtime already stopped, or absent, is suspended.
+   */
+  suspend?(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
+  /**
+   * Optional (with `suspend`): starts again exactly what `suspend` kept — never a new runtime (same
+   * container id) — and waits for its health check. Idempotent: a running runtime is resumed. An
+   * absent runtime is NOT_FOUND (there is nothing to resume; an update re-creates it).
+   */
+  resume?(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult>;
+  /**
+   * Optional: the runtime's output, oldest first. Pulled line by line, so a slow reader holds the
+   * engine back instead of memory growing; ends when the output ends (not following), when
+   * `signal` aborts, or when the runtime is removed. Absent runtime: NOT_FOUND.
+   */
+  logs?(request: LogRequest, signal: AbortSignal): AsyncIterable<LogLine>;
   /** Normalises any thrown value into a ComputeError with a standard code. */
   mapError(error: unknown): ComputeError;
   /** Releases sockets, timers, child-process handles (never the runtimes themselves). */
   close?(): Promise<void>;
+}
+
+export function supportsSuspend(provider: ComputeProvider): boolean {
+  return provider.suspend !== undefined && provider.resume !== undefined;
 }
 
 export interface ProviderSettings {

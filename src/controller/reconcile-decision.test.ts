@@ -9,7 +9,12 @@ const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:00:01.000Z';
 const T2 = '2026-01-01T00:00:02.000Z';
 
-function tenant(phase: Phase, generation: number, observedGeneration: number, extra: Partial<Tenant> = {}): Tenant {
+function tenant(
+  phase: Phase,
+  generation: number,
+  observedGeneration: number,
+  extra: Partial<Tenant> = {},
+): Tenant {
   return {
     id: 't1',
     name: 'acme',
@@ -23,7 +28,13 @@ function tenant(phase: Phase, generation: number, observedGeneration: number, ex
   };
 }
 
-function run(action: WorkflowAction, generation: number, state: RunState, retry = 0, finishedAt: string | null = null): TenantRun {
+function run(
+  action: WorkflowAction,
+  generation: number,
+  state: RunState,
+  retry = 0,
+  finishedAt: string | null = null,
+): TenantRun {
   return {
     runId: `t1:${action}:g${generation}${retry ? `:r${retry}` : ''}`,
     workflow: action,
@@ -57,17 +68,75 @@ interface Case {
   readonly expect: Partial<ReconcileDecision> & { kind: ReconcileDecision['kind'] };
 }
 
+const suspended = (t: Tenant): Tenant => ({ ...t, spec: { ...t.spec, suspended: true } });
+
 const cases: readonly Case[] = [
-  { reason: 'a new tenant gets its first provision run', tenant: tenant('requested', 1, 0), runs: [], expect: { kind: 'start', action: 'provision', retry: 0 } },
-  { reason: 'an active run is left to finish', tenant: tenant('provisioning', 1, 0), runs: [run('provision', 1, 'waiting')], expect: { kind: 'none' } },
+  {
+    reason: 'a ready tenant asked to suspend gets a suspend run',
+    tenant: suspended(tenant('ready', 2, 1)),
+    runs: [run('provision', 1, 'succeeded', 0, T0)],
+    expect: { kind: 'start', action: 'suspend', retry: 0 },
+  },
+  {
+    reason: 'a suspended tenant asked to stay suspended is left alone, even with a newer spec',
+    tenant: suspended(tenant('suspended', 3, 2)),
+    runs: [run('suspend', 2, 'succeeded', 0, T0)],
+    expect: { kind: 'none' },
+  },
+  {
+    reason: 'a suspended tenant no longer asked to be gets a resume run',
+    tenant: tenant('suspended', 3, 2),
+    runs: [run('suspend', 2, 'succeeded', 0, T0)],
+    expect: { kind: 'start', action: 'resume', retry: 0 },
+  },
+  {
+    reason: 'a failed tenant with a newer spec asking to suspend gets a suspend run',
+    tenant: suspended(tenant('failed', 3, 1)),
+    runs: [run('update', 2, 'failed', 0, T0)],
+    expect: { kind: 'start', action: 'suspend', retry: 0 },
+  },
+  {
+    reason: 'a retried failed suspend (updating, no run) suspends again',
+    tenant: suspended(tenant('updating', 2, 1, { updatedAt: T2 })),
+    runs: [run('suspend', 2, 'failed', 0, T1)],
+    expect: { kind: 'start', action: 'suspend', retry: 1 },
+  },
+  {
+    reason: 'a resume backing off for an older spec gives way to a suspend when suspended again',
+    tenant: suspended(tenant('updating', 4, 2)),
+    runs: [run('resume', 3, 'backing-off')],
+    expect: { kind: 'start', action: 'suspend', retry: 0, cancel: ['t1:resume:g3'] },
+  },
+  {
+    reason: 'a new tenant gets its first provision run',
+    tenant: tenant('requested', 1, 0),
+    runs: [],
+    expect: { kind: 'start', action: 'provision', retry: 0 },
+  },
+  {
+    reason: 'an active run is left to finish',
+    tenant: tenant('provisioning', 1, 0),
+    runs: [run('provision', 1, 'waiting')],
+    expect: { kind: 'none' },
+  },
   {
     reason: 'a run recorded but maybe never submitted is started again under its own id',
     tenant: tenant('requested', 1, 0),
     runs: [run('provision', 1, 'pending')],
     expect: { kind: 'resubmit' },
   },
-  { reason: 'a converged ready tenant needs nothing', tenant: tenant('ready', 1, 1), runs: [run('provision', 1, 'succeeded', 0, T0)], expect: { kind: 'none' } },
-  { reason: 'a newer spec on a ready tenant is an update', tenant: tenant('ready', 2, 1), runs: [run('provision', 1, 'succeeded', 0, T0)], expect: { kind: 'start', action: 'update', retry: 0 } },
+  {
+    reason: 'a converged ready tenant needs nothing',
+    tenant: tenant('ready', 1, 1),
+    runs: [run('provision', 1, 'succeeded', 0, T0)],
+    expect: { kind: 'none' },
+  },
+  {
+    reason: 'a newer spec on a ready tenant is an update',
+    tenant: tenant('ready', 2, 1),
+    runs: [run('provision', 1, 'succeeded', 0, T0)],
+    expect: { kind: 'start', action: 'update', retry: 0 },
+  },
   {
     reason: 'a healthy run for an older generation finishes first',
     tenant: tenant('updating', 3, 1),
@@ -86,7 +155,12 @@ const cases: readonly Case[] = [
     runs: [run('provision', 1, 'backing-off')],
     expect: { kind: 'start', action: 'provision', cancel: ['t1:provision:g1'] },
   },
-  { reason: 'failed is steady for the spec that failed', tenant: tenant('failed', 1, 0), runs: [run('provision', 1, 'failed', 0, T0)], expect: { kind: 'none' } },
+  {
+    reason: 'failed is steady for the spec that failed',
+    tenant: tenant('failed', 1, 0),
+    runs: [run('provision', 1, 'failed', 0, T0)],
+    expect: { kind: 'none' },
+  },
   {
     reason: 'a failed tenant with a newer spec is provisioned again when it never ran',
     tenant: tenant('failed', 2, 0),
@@ -123,7 +197,12 @@ const cases: readonly Case[] = [
     runs: [run('provision', 1, 'backing-off')],
     expect: { kind: 'start', action: 'delete', cancel: ['t1:provision:g1'] },
   },
-  { reason: 'delete already running', tenant: tenant('deleting', 1, 1), runs: [run('delete', 1, 'waiting')], expect: { kind: 'none' } },
+  {
+    reason: 'delete already running',
+    tenant: tenant('deleting', 1, 1),
+    runs: [run('delete', 1, 'waiting')],
+    expect: { kind: 'none' },
+  },
   {
     reason: 'a delete run recorded but maybe never submitted is started again (crash between the two)',
     tenant: tenant('deleting', 1, 1),
@@ -149,7 +228,16 @@ const cases: readonly Case[] = [
       ...tenant('ready', 2, 1),
       status: {
         ...tenant('ready', 2, 1).status,
-        conditions: [{ type: 'Paused', status: 'True', reason: 'SpecPaused', message: '', lastTransitionTime: T0, observedGeneration: 2 }],
+        conditions: [
+          {
+            type: 'Paused',
+            status: 'True',
+            reason: 'SpecPaused',
+            message: '',
+            lastTransitionTime: T0,
+            observedGeneration: 2,
+          },
+        ],
       },
     }),
     runs: [],
@@ -161,7 +249,16 @@ const cases: readonly Case[] = [
       ...tenant('ready', 2, 1),
       status: {
         ...tenant('ready', 2, 1).status,
-        conditions: [{ type: 'Paused', status: 'True', reason: 'SpecPaused', message: '', lastTransitionTime: T0, observedGeneration: 2 }],
+        conditions: [
+          {
+            type: 'Paused',
+            status: 'True',
+            reason: 'SpecPaused',
+            message: '',
+            lastTransitionTime: T0,
+            observedGeneration: 2,
+          },
+        ],
       },
     },
     runs: [],
@@ -172,12 +269,15 @@ const cases: readonly Case[] = [
 for (const c of cases) {
   test(`decideReconcile: ${c.reason}`, () => {
     const decision = decideReconcile(c.tenant, c.runs);
-    const picked = Object.fromEntries(Object.keys(c.expect).map((key) => [key, (decision as unknown as Record<string, unknown>)[key]]));
+    const picked = Object.fromEntries(
+      Object.keys(c.expect).map((key) => [key, (decision as unknown as Record<string, unknown>)[key]]),
+    );
     if ('run' in c.expect) delete picked.run;
     assert.deepEqual(picked, c.expect, JSON.stringify(decision));
   });
 }
 
 test('decideReconcile is pure: the same state gives the same decision', () => {
-  for (const c of cases) assert.deepEqual(decideReconcile(c.tenant, c.runs), decideReconcile(c.tenant, c.runs));
+  for (const c of cases)
+    assert.deepEqual(decideReconcile(c.tenant, c.runs), decideReconcile(c.tenant, c.runs));
 });

@@ -5,7 +5,7 @@
  */
 import { getCondition } from '../domain/conditions.js';
 import { nextRetry } from '../domain/ids.js';
-import type { Tenant, WorkflowAction } from '../domain/tenant.js';
+import { isSuspended, type Tenant, type WorkflowAction } from '../domain/tenant.js';
 import type { TenantRun } from '../domain/tenant-run.js';
 import { isRunActive } from '../domain/workflow-run.js';
 
@@ -49,7 +49,12 @@ export function decideReconcile(tenant: Tenant, runs: readonly TenantRun[]): Rec
   }
 
   const orphaned = active.length === 0 ? runThatDiedUnsettled(tenant, runs) : null;
-  if (orphaned) return { kind: 'fail', runId: orphaned.runId, reason: `run ${orphaned.runId} failed without settling the tenant` };
+  if (orphaned)
+    return {
+      kind: 'fail',
+      runId: orphaned.runId,
+      reason: `run ${orphaned.runId} failed without settling the tenant`,
+    };
   if (phase === 'deleting') return decideDeleting(tenant, runs, active);
   const current = active[0];
   if (current) return decideWithActiveRun(tenant, runs, current);
@@ -59,7 +64,11 @@ export function decideReconcile(tenant: Tenant, runs: readonly TenantRun[]): Rec
   return start(tenant, runs, action, [], `phase ${phase}, generation ${tenant.generation}`);
 }
 
-function decideDeleting(tenant: Tenant, runs: readonly TenantRun[], active: readonly TenantRun[]): ReconcileDecision {
+function decideDeleting(
+  tenant: Tenant,
+  runs: readonly TenantRun[],
+  active: readonly TenantRun[],
+): ReconcileDecision {
   const others = active.filter((run) => run.action !== 'delete').map((run) => run.runId);
   const deleting = active.find((run) => run.action === 'delete');
   if (deleting) {
@@ -74,7 +83,11 @@ function decideWithActiveRun(tenant: Tenant, runs: readonly TenantRun[], current
   // docs/architecture.md, "Tenants and their phases": a healthy run finishes; a run backing off for an older
   // spec gives way at once.
   if (current.generation < tenant.generation && current.state === 'backing-off') {
-    const action = current.action === 'provision' && tenant.status.observedGeneration === 0 ? 'provision' : 'update';
+    const action = isSuspended(tenant.spec)
+      ? 'suspend'
+      : current.action === 'provision' && tenant.status.observedGeneration === 0
+        ? 'provision'
+        : 'update';
     return start(tenant, runs, action, [current.runId], 'spec changed while the run was backing off');
   }
   if (current.state === 'pending') return { kind: 'resubmit', run: current };
@@ -88,7 +101,10 @@ function decideWithActiveRun(tenant: Tenant, runs: readonly TenantRun[], current
  */
 function runThatDiedUnsettled(tenant: Tenant, runs: readonly TenantRun[]): TenantRun | null {
   const latest = runs[0];
-  const working = tenant.status.phase === 'provisioning' || tenant.status.phase === 'updating' || tenant.status.phase === 'deleting';
+  const working =
+    tenant.status.phase === 'provisioning' ||
+    tenant.status.phase === 'updating' ||
+    tenant.status.phase === 'deleting';
   if (!working || !latest || latest.state !== 'failed' || latest.finishedAt === null) return null;
   // The run recorded its own failure on the tenant (its last step), so a later working phase is a
   // human retry that landed before the engine wrote the run's end: new intent, not a dead run.
@@ -101,19 +117,26 @@ function runThatDiedUnsettled(tenant: Tenant, runs: readonly TenantRun[]): Tenan
 function desiredAction(tenant: Tenant, runs: readonly TenantRun[]): WorkflowAction | null {
   const { phase, observedGeneration } = tenant.status;
   const firstTime = observedGeneration === 0;
+  const suspended = isSuspended(tenant.spec);
   switch (phase) {
     case 'requested':
       return 'provision';
     case 'provisioning':
       return 'provision';
     case 'updating':
-      return 'update';
+      return suspended ? 'suspend' : 'update';
     case 'ready':
+      // Suspend first: a spec changed together with `suspended` is applied on resume.
+      if (suspended) return 'suspend';
       return tenant.generation > observedGeneration ? 'update' : null;
+    case 'suspended':
+      // Steady while asked to stay suspended, whatever else changed in the spec meanwhile.
+      return suspended ? null : 'resume';
     case 'failed': {
       // Failed is steady: only a newer spec than the last run's (or a human retry) moves it on.
       const latest = runs[0];
       if (latest && latest.generation >= tenant.generation) return null;
+      if (suspended) return 'suspend';
       return firstTime ? 'provision' : 'update';
     }
     default:

@@ -8,7 +8,7 @@ import type { ConfigHasher } from '../domain/config-hasher.js';
 import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
 import { tenantRunsOf, tenantRunTags, tenantSubject, type TenantRun } from '../domain/tenant-run.js';
-import type { Tenant, WorkflowAction } from '../domain/tenant.js';
+import { isSuspended, type Tenant, type WorkflowAction } from '../domain/tenant.js';
 import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
 import type { TenantRepository, WorkflowRunRepository } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
@@ -47,7 +47,9 @@ export class TenantReconciler {
    */
   async repairDrift(tenantId: string, signal: AbortSignal): Promise<boolean> {
     const tenant = await this.deps.tenants.get(tenantId);
-    if (!tenant || tenant.status.phase !== 'ready' || tenant.spec.paused) return false;
+    // A tenant asked to suspend is left to its suspend run, never "repaired" back to running.
+    if (!tenant || tenant.status.phase !== 'ready' || tenant.spec.paused || isSuspended(tenant.spec))
+      return false;
     const runs = await this.tenantRuns(tenant.id);
     if (runs.some((run) => isRunActive(run.state)) || signal.aborted) return false;
     const observed = await this.deps.compute.describe(tenant);
@@ -107,7 +109,10 @@ export class TenantReconciler {
       }),
     });
     if (created) {
-      this.deps.logger.info({ tenantId: tenant.id, runId, action, trigger: source, reason }, 'workflow run started');
+      this.deps.logger.info(
+        { tenantId: tenant.id, runId, action, trigger: source, reason },
+        'workflow run started',
+      );
     }
   }
 
@@ -125,7 +130,12 @@ export class TenantReconciler {
       actor: 'controller',
       conditions: [
         paused
-          ? { type: 'Paused', status: 'True', reason: 'SpecPaused', message: 'spec.paused is true; no actions are taken' }
+          ? {
+              type: 'Paused',
+              status: 'True',
+              reason: 'SpecPaused',
+              message: 'spec.paused is true; no actions are taken',
+            }
           : { type: 'Paused', status: 'False', reason: 'Resumed' },
       ],
     });

@@ -6,7 +6,9 @@ import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function queue(overrides: Partial<WorkQueueOptions<string>> & Pick<WorkQueueOptions<string>, 'handle'>): WorkQueue<string> {
+function queue(
+  overrides: Partial<WorkQueueOptions<string>> & Pick<WorkQueueOptions<string>, 'handle'>,
+): WorkQueue<string> {
   return new WorkQueue<string>({
     workers: 4,
     ratePerSecond: 100_000,
@@ -52,7 +54,10 @@ test('work queue model: a key is never handled twice at once, and every enqueue 
         await q.stop(100);
         assert.equal(overlap, false, 'a key was handled by two workers at once');
         for (const [key, enqueuedAt] of lastEnqueued) {
-          assert.ok((lastHandledStart.get(key) ?? 0) > enqueuedAt, `key ${key} was not handled after its last enqueue`);
+          assert.ok(
+            (lastHandledStart.get(key) ?? 0) > enqueuedAt,
+            `key ${key} was not handled after its last enqueue`,
+          );
         }
       },
     ),
@@ -99,19 +104,28 @@ test('work queue honours requeueAfterMs and the per-handling timeout', async () 
         first = false;
         await new Promise((resolve) => signal.addEventListener('abort', resolve));
       }
-      return key === 'again' && seen.filter((k) => k === 'again').length === 1 ? { requeueAfterMs: 10 } : undefined;
+      return key === 'again' && seen.filter((k) => k === 'again').length === 1
+        ? { requeueAfterMs: 10 }
+        : undefined;
     },
   });
   q.start();
   q.enqueue('again', 'controller');
   q.enqueue('slow', 'controller');
   const deadline = Date.now() + 2_000;
-  while ((seen.filter((k) => k === 'again').length < 2 || seen.filter((k) => k === 'slow').length < 2) && Date.now() < deadline) {
+  while (
+    (seen.filter((k) => k === 'again').length < 2 || seen.filter((k) => k === 'slow').length < 2) &&
+    Date.now() < deadline
+  ) {
     await tick(5);
   }
   await q.stop(100);
   assert.equal(seen.filter((k) => k === 'again').length, 2, 'requeueAfterMs handled the key once more');
-  assert.equal(seen.filter((k) => k === 'slow').length, 2, 'a timed-out handling counts as a failure and is retried');
+  assert.equal(
+    seen.filter((k) => k === 'slow').length,
+    2,
+    'a timed-out handling counts as a failure and is retried',
+  );
 });
 
 test('work queue rate limit spaces handlings out', async () => {

@@ -9,6 +9,7 @@ export type ProblemCode =
   | 'CONFLICT'
   | 'PRECONDITION_FAILED'
   | 'INVALID_TRANSITION'
+  | 'NOT_SUPPORTED'
   | 'UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
@@ -66,6 +67,16 @@ export class PreconditionFailedError extends LessorError {
 export class InvalidTransitionError extends LessorError {
   constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
     super('INVALID_TRANSITION', message, details);
+  }
+}
+
+/** The tenant's compute provider cannot do what was asked (suspend, logs): refused up front. */
+export class NotSupportedError extends LessorError {
+  constructor(provider: string, capability: string) {
+    super('NOT_SUPPORTED', `compute provider '${provider}' does not support ${capability}`, {
+      provider,
+      capability,
+    });
   }
 }
 

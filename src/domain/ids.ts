@@ -11,7 +11,12 @@ export function newId(): string {
 }
 
 /** `<tenantId>:<action>:g<generation>`, plus `:r<n>` when a human asked for retry number n. */
-export function workflowRunId(tenantId: string, action: WorkflowAction, generation: number, retry = 0): string {
+export function workflowRunId(
+  tenantId: string,
+  action: WorkflowAction,
+  generation: number,
+  retry = 0,
+): string {
   const base = `${tenantId}:${action}:g${generation}`;
   return retry > 0 ? `${base}:r${retry}` : base;
 }

@@ -1,6 +1,6 @@
 /**
  * The tenant state machine against the phase table of docs/api.md, written out independently of
- * ALLOWED_TRANSITIONS: every (from, to) pair of the seven phases, with why it is allowed or refused.
+ * ALLOWED_TRANSITIONS: every (from, to) pair of the eight phases, with why it is allowed or refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -18,6 +18,7 @@ const TABLE: readonly Row[] = [
   ['requested', 'deleting', true, 'deleted before any run started'],
   ['requested', 'archived', false, 'archiving needs a delete run first'],
   ['requested', 'failed', true, 'rejected before provisioning (e.g. invalid config)'],
+  ['requested', 'suspended', false, 'suspending needs a runtime: provision first'],
 
   ['provisioning', 'requested', false, 'no way back to requested'],
   ['provisioning', 'provisioning', false, 'no self-transition'],
@@ -26,6 +27,7 @@ const TABLE: readonly Row[] = [
   ['provisioning', 'deleting', true, 'delete requested mid-provision'],
   ['provisioning', 'archived', false, 'archiving needs a delete run'],
   ['provisioning', 'failed', true, 'non-retriable error or retries exhausted'],
+  ['provisioning', 'suspended', false, 'a provision settles ready first, then a suspend run follows'],
 
   ['ready', 'requested', false, 'no way back to requested'],
   ['ready', 'provisioning', false, 'a ready tenant is updated, not provisioned again'],
@@ -34,6 +36,7 @@ const TABLE: readonly Row[] = [
   ['ready', 'deleting', true, 'delete requested'],
   ['ready', 'archived', false, 'archiving needs a delete run'],
   ['ready', 'failed', false, 'a ready tenant fails only through an update'],
+  ['ready', 'suspended', false, 'a suspend run works in updating first'],
 
   ['updating', 'requested', false, 'no way back to requested'],
   ['updating', 'provisioning', false, 'an update does not turn into a provision'],
@@ -42,6 +45,7 @@ const TABLE: readonly Row[] = [
   ['updating', 'deleting', true, 'delete requested mid-update'],
   ['updating', 'archived', false, 'archiving needs a delete run'],
   ['updating', 'failed', true, 'update failed for good'],
+  ['updating', 'suspended', true, 'suspend run succeeded: runtime stopped, resources kept'],
 
   ['deleting', 'requested', false, 'no way back to requested'],
   ['deleting', 'provisioning', false, 'a delete cannot be undone into a provision'],
@@ -50,6 +54,7 @@ const TABLE: readonly Row[] = [
   ['deleting', 'deleting', false, 'no self-transition'],
   ['deleting', 'archived', true, 'runtime removed; record kept for audit'],
   ['deleting', 'failed', true, 'delete failed for good'],
+  ['deleting', 'suspended', false, 'a delete cannot be undone into a suspend'],
 
   ['archived', 'requested', false, 'archived is final'],
   ['archived', 'provisioning', false, 'archived is final'],
@@ -58,6 +63,7 @@ const TABLE: readonly Row[] = [
   ['archived', 'deleting', false, 'archived is final'],
   ['archived', 'archived', false, 'archived is final (no self-transition)'],
   ['archived', 'failed', false, 'archived is final'],
+  ['archived', 'suspended', false, 'archived is final'],
 
   ['failed', 'requested', false, 'no way back to requested'],
   ['failed', 'provisioning', true, 'retry of a failed provision'],
@@ -66,6 +72,15 @@ const TABLE: readonly Row[] = [
   ['failed', 'deleting', true, 'a failed tenant can always be deleted'],
   ['failed', 'archived', false, 'archiving needs a delete run'],
   ['failed', 'failed', false, 'no self-transition'],
+  ['failed', 'suspended', false, 'a failed tenant suspends through a suspend run (updating)'],
+  ['suspended', 'requested', false, 'no way back to requested'],
+  ['suspended', 'provisioning', false, 'resume keeps the runtime: never a new provision'],
+  ['suspended', 'ready', false, 'a resume run works in updating first'],
+  ['suspended', 'updating', true, 'a resume run starts'],
+  ['suspended', 'suspended', false, 'no self-transition'],
+  ['suspended', 'deleting', true, 'a suspended tenant can be deleted'],
+  ['suspended', 'archived', false, 'archiving needs a delete run'],
+  ['suspended', 'failed', false, 'a suspended tenant fails only through a resume run'],
 ];
 
 test('the table covers every (from, to) pair exactly once', () => {

@@ -1,16 +1,16 @@
 /**
  * A tenant's run as the controller and the API see it, read from a generic workflow run: the
- * definition is the action (`provision`, `update`, `delete`), and the tags carry the rest —
+ * definition is the action (`provision`, `update`, `delete`, `suspend`, `resume`), and the tags carry the rest —
  * `subject` = `tenant:<id>`, `generation`, `configHash` and `trigger`. The workflow engines never
  * read these tags; they store them as given.
  */
-import type { WorkflowAction } from './operations.js';
+import { COMPUTE_OPERATIONS, type WorkflowAction } from './operations.js';
 import { SUBJECT_TAG, type RunTags, type TriggerSource, type WorkflowRun } from './workflow-run.js';
 
 /** What a tenant run's `subject` tag starts with. */
 export const TENANT_SUBJECT_PREFIX = 'tenant:';
 
-const ACTIONS: ReadonlySet<string> = new Set<WorkflowAction>(['provision', 'update', 'delete']);
+const ACTIONS: ReadonlySet<string> = new Set<WorkflowAction>(COMPUTE_OPERATIONS);
 const TRIGGERS: ReadonlySet<string> = new Set<TriggerSource>(['api', 'controller', 'retry']);
 
 export interface TenantRun extends WorkflowRun {

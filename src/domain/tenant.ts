@@ -6,7 +6,16 @@
 import type { ComputeErrorShape } from './compute-error.js';
 import type { RetryPolicyOverride } from './retry-policy.js';
 
-export const PHASES = ['requested', 'provisioning', 'ready', 'updating', 'deleting', 'archived', 'failed'] as const;
+export const PHASES = [
+  'requested',
+  'provisioning',
+  'ready',
+  'updating',
+  'suspended',
+  'deleting',
+  'archived',
+  'failed',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const CONDITION_TYPES = ['Ready', 'Reconciling', 'Degraded', 'Paused'] as const;
@@ -22,7 +31,8 @@ export interface Condition {
   readonly observedGeneration: number;
 }
 
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 export type JsonObject = { readonly [k: string]: JsonValue };
 
 export interface TenantSpec {
@@ -33,6 +43,11 @@ export interface TenantSpec {
   readonly annotations: Readonly<Record<string, string>>;
   readonly retryPolicy: RetryPolicyOverride | null;
   readonly paused: boolean;
+  /**
+   * Stop the runtime but keep its resources and data (a `suspend` run); false again resumes it.
+   * Absent means false (specs that were never suspended do not carry it): read it with `isSuspended`.
+   */
+  readonly suspended?: boolean;
 }
 
 export interface Endpoint {
@@ -80,6 +95,10 @@ export interface Tenant {
   readonly updatedAt: string;
 }
 
+export function isSuspended(spec: Pick<TenantSpec, 'suspended'>): boolean {
+  return spec.suspended === true;
+}
+
 /** DNS label (RFC 1123): what a tenant name must look like, everywhere it is used. */
 export const TENANT_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -87,9 +106,9 @@ export function isValidTenantName(name: string): boolean {
   return TENANT_NAME_PATTERN.test(name);
 }
 
-/** Terminal phases: nothing moves on its own from here (ready and failed are steady, archived is final). */
+/** Terminal phases: nothing moves on its own from here (ready, suspended and failed are steady, archived is final). */
 export function isSteadyPhase(phase: Phase): boolean {
-  return phase === 'ready' || phase === 'failed' || phase === 'archived';
+  return phase === 'ready' || phase === 'suspended' || phase === 'failed' || phase === 'archived';
 }
 
 export function initialStatus(): TenantStatus {

@@ -3,11 +3,14 @@
  * engine reports run state changes to provisioning's observer, which records them as tenant events.
  */
 import type { Logger } from '../domain/logger.js';
+import type { RunState } from '../domain/operations.js';
+import { asTenantRun } from '../domain/tenant-run.js';
 import { tenantRunEvents } from '../provisioning/tenant-run-events.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowDefinition } from '../workflow/context.js';
 import { EmbeddedWorkflowEngine } from '../workflow/embedded/embedded-engine.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
+import type { RunObserver } from '../workflow/run-observer.js';
 import type { LessorConfig } from './config/load-config.js';
 
 export interface EngineDeps {
@@ -15,12 +18,30 @@ export interface EngineDeps {
   readonly definitions: readonly WorkflowDefinition<never, unknown>[];
   readonly ownerId: string;
   readonly logger: Logger;
+  /**
+   * Told the tenant of every tenant run that ended: the controller looks again at once (the spec may
+   * have moved on during the run, or asked for the next step, as a suspend after a provision).
+   */
+  readonly onTenantRunEnded?: (tenantId: string) => void;
+}
+
+const ENDED: ReadonlySet<RunState> = new Set<RunState>(['succeeded', 'failed', 'cancelled']);
+
+function wakeOnRunEnd(observer: RunObserver, wake: ((tenantId: string) => void) | undefined): RunObserver {
+  if (!wake) return observer;
+  return {
+    runChanged: async (change) => {
+      await observer.runChanged(change);
+      const run = ENDED.has(change.state) ? asTenantRun(change.run) : null;
+      if (run) wake(run.tenantId);
+    },
+  };
 }
 
 export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
   // Each engine binds its own `engine` key.
   const logger = deps.logger.child({ component: 'engine' });
-  const observer = tenantRunEvents(deps.store);
+  const observer = wakeOnRunEnd(tenantRunEvents(deps.store), deps.onTenantRunEnded);
   if (config.engine.type === 'restate') {
     const { createRestateEngine } = await import('../workflow/restate/index.js');
     return createRestateEngine({

@@ -189,7 +189,14 @@ async function buildCore(
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
   });
-  const engine = await createWorkflowEngine(config, { store, definitions, ownerId: instanceId, logger });
+  let wakeController = (_tenantId: string): void => {};
+  const engine = await createWorkflowEngine(config, {
+    store,
+    definitions,
+    ownerId: instanceId,
+    logger,
+    onTenantRunEnded: (tenantId) => wakeController(tenantId),
+  });
   const dispatcher = new CallbackDispatcher(
     { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
     config.callbacks,
@@ -208,6 +215,7 @@ async function buildCore(
     { tenants: store.tenants, events: store.events, reconciler, compute, logger },
     config.controller,
   );
+  wakeController = (tenantId) => controller.enqueue(tenantId, 'controller');
   return { compute, engine, dispatcher, controller };
 }
 
@@ -223,6 +231,7 @@ function buildApi(
       feed,
       providers,
       executions: compute,
+      logs: compute,
       runs: engine,
       trigger: controller,
       hasher,

@@ -33,6 +33,9 @@ export type ComputeOutcome =
 /** Pause between two looks for executions still in flight before a delete. */
 const QUIET_POLL_MS = 250;
 
+/** Pages of succeeded executions `runtimeMatches` reads, newest first, before giving up. */
+const APPLIED_LOOKUP_PAGES = 20;
+
 /** How many times `awaitCompute` waits (and then queries) before calling the execution lost. */
 const AWAIT_ROUNDS = 3;
 
@@ -135,6 +138,22 @@ export class TenantSteps {
     });
   }
 
+  /**
+   * Whether the runtime runs the config that execution `executionId` was started with: true when
+   * the newest provision or update that succeeded had the same effective config hash. A suspend or
+   * resume keeps the runtime as it was made; when the spec's config changed meanwhile (or that
+   * provision/update is no longer on record), the tenant's generation stays unobserved and the
+   * controller applies it with an update once the tenant is running again.
+   */
+  runtimeMatches(name: string, executionId: string): Promise<boolean> {
+    return this.ctx.step(`matches:${name}`, async () => {
+      const execution = await this.deps.compute.get(executionId);
+      if (!execution) return false;
+      const applied = await this.lastApplied();
+      return applied !== null && applied === execution.configHash;
+    });
+  }
+
   /** A random delay, journaled so a replay sleeps the same amount. */
   delay(name: string, compute: () => number): Promise<number> {
     return this.ctx.step(`delay:${name}`, () => Promise.resolve(compute()));
@@ -160,6 +179,24 @@ export class TenantSteps {
 
   sleep(name: string, ms: number): Promise<void> {
     return this.ctx.sleep(name, ms, { state: 'backing-off' });
+  }
+
+  /** Config hash of the newest succeeded provision or update of the tenant, or null. */
+  private async lastApplied(): Promise<string | null> {
+    let cursor: string | undefined;
+    for (let page = 0; page < APPLIED_LOOKUP_PAGES; page++) {
+      const { items, nextCursor } = await this.deps.compute.list({
+        tenantId: this.tenantId,
+        status: 'succeeded',
+        limit: 100,
+        cursor,
+      });
+      const applied = items.find((e) => e.operation === 'provision' || e.operation === 'update');
+      if (applied) return applied.configHash;
+      if (nextCursor === null) return null;
+      cursor = nextCursor;
+    }
+    return null;
   }
 
   private async queryExecution(executionId: string, attempt: number): Promise<ComputeOutcome | null> {

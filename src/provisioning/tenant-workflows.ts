@@ -1,8 +1,9 @@
 /**
- * The `provision`, `update` and `delete` workflow definitions (docs/architecture.md, "Workflows and the retry
- * policy"), written once against the generic workflow context so every engine runs them unchanged. Shape of
+ * The `provision`, `update`, `delete`, `suspend` and `resume` workflow definitions
+ * (docs/architecture.md, "Workflows and the retry policy"), written once against the generic
+ * workflow context so every engine runs them unchanged. Shape of
  * each: load → record intent (phase) → compute → await callback → health → settle (phase,
- * observedGeneration).
+ * observedGeneration). Suspend and resume work in `updating` and settle in `suspended` and `ready`.
  */
 import type { ComputeErrorShape } from '../domain/compute-error.js';
 import type { ConditionUpdate } from '../domain/conditions.js';
@@ -15,7 +16,7 @@ import type { ProvisioningDeps, TenantWorkflowInput } from './provisioning-deps.
 import { TenantSteps, type TenantSnapshot } from './tenant-steps.js';
 
 export interface TenantWorkflowResult {
-  readonly result: 'ready' | 'archived' | 'stood-down';
+  readonly result: 'ready' | 'suspended' | 'archived' | 'stood-down';
   readonly generation?: number;
   readonly executionId?: string;
 }
@@ -25,15 +26,31 @@ interface OperationProfile {
   /** Phase the tenant is in while the run works. */
   readonly workingPhase: Phase;
   readonly checkHealth: boolean;
+  /** Phase a success settles the tenant in. */
+  readonly settledPhase: Phase;
 }
 
 const PROFILES: Readonly<Record<ComputeOperation, OperationProfile>> = {
-  provision: { operation: 'provision', workingPhase: 'provisioning', checkHealth: true },
-  update: { operation: 'update', workingPhase: 'updating', checkHealth: true },
-  delete: { operation: 'delete', workingPhase: 'deleting', checkHealth: false },
+  provision: {
+    operation: 'provision',
+    workingPhase: 'provisioning',
+    checkHealth: true,
+    settledPhase: 'ready',
+  },
+  update: { operation: 'update', workingPhase: 'updating', checkHealth: true, settledPhase: 'ready' },
+  delete: { operation: 'delete', workingPhase: 'deleting', checkHealth: false, settledPhase: 'archived' },
+  suspend: { operation: 'suspend', workingPhase: 'updating', checkHealth: false, settledPhase: 'suspended' },
+  resume: { operation: 'resume', workingPhase: 'updating', checkHealth: true, settledPhase: 'ready' },
 };
 
-export function tenantWorkflows(deps: ProvisioningDeps): readonly WorkflowDefinition<TenantWorkflowInput, TenantWorkflowResult>[] {
+/** Operations that keep the runtime as it was made (they apply no config). */
+function keepsRuntime(operation: ComputeOperation): boolean {
+  return operation === 'suspend' || operation === 'resume';
+}
+
+export function tenantWorkflows(
+  deps: ProvisioningDeps,
+): readonly WorkflowDefinition<TenantWorkflowInput, TenantWorkflowResult>[] {
   return (Object.keys(PROFILES) as ComputeOperation[]).map((operation) => ({
     name: operation,
     run: (ctx, input) => runTenantWorkflow(ctx, deps, PROFILES[operation], input),
@@ -54,7 +71,10 @@ async function runTenantWorkflow(
   if (phase !== profile.workingPhase) return { result: 'stood-down' };
 
   const policy = resolveRetryPolicy(deps.retryPolicies[profile.operation], tenant.retryPolicy);
-  if (profile.operation === 'delete') await steps.awaitQuiet(policy.timeoutMs + deps.awaitGraceMs);
+  // A provision or update still in flight (a cancelled run's) would undo a delete or a suspend.
+  if (profile.operation === 'delete' || profile.operation === 'suspend') {
+    await steps.awaitQuiet(policy.timeoutMs + deps.awaitGraceMs);
+  }
   const outcome = await computeWithPolicy(steps, {
     operation: profile.operation,
     policy,
@@ -67,7 +87,11 @@ async function runTenantWorkflow(
   return settleFailed(ctx, steps, deps, profile, outcome);
 }
 
-function startChange(ctx: WorkflowContext, profile: OperationProfile, tenant: TenantSnapshot): Omit<TenantChange, 'actor'> {
+function startChange(
+  ctx: WorkflowContext,
+  profile: OperationProfile,
+  tenant: TenantSnapshot,
+): Omit<TenantChange, 'actor'> {
   return {
     phase: {
       to: profile.workingPhase,
@@ -81,7 +105,9 @@ function startChange(ctx: WorkflowContext, profile: OperationProfile, tenant: Te
     },
     conditions: [
       { type: 'Reconciling', status: 'True', reason: `${capitalise(profile.operation)}Started` },
-      ...(profile.operation === 'delete' ? [] : [{ type: 'Ready', status: 'False', reason: 'Reconciling' } as const]),
+      ...(profile.operation === 'delete'
+        ? []
+        : [{ type: 'Ready', status: 'False', reason: 'Reconciling' } as const]),
     ],
   };
 }
@@ -93,26 +119,63 @@ async function settleSucceeded(
   outcome: PolicySucceeded,
 ): Promise<TenantWorkflowResult> {
   const deleted = profile.operation === 'delete';
-  const settled: Phase = deleted ? 'archived' : 'ready';
+  const suspended = profile.settledPhase === 'suspended';
+  const settled = profile.settledPhase;
+  // Suspend and resume apply no config: the generation counts as observed only when the runtime
+  // already runs the current config (else the controller updates it once it runs again).
+  const observed =
+    !deleted &&
+    (!keepsRuntime(profile.operation) || (await steps.runtimeMatches('settled', outcome.executionId)));
   const phase = await steps.setStatus('settled', {
-    phase: { to: settled, reason: `${capitalise(profile.operation)}Succeeded`, runId: ctx.runId, executionId: outcome.executionId },
+    phase: {
+      to: settled,
+      reason: `${capitalise(profile.operation)}Succeeded`,
+      runId: ctx.runId,
+      executionId: outcome.executionId,
+    },
     status: {
-      ...(deleted ? {} : { observedGeneration: outcome.generation }),
-      message: deleted ? 'runtime removed' : `runtime matches generation ${outcome.generation}`,
+      ...(observed ? { observedGeneration: outcome.generation } : {}),
+      message: settledMessage(profile.operation, outcome.generation, observed),
       compute: { executionId: outcome.executionId, operation: profile.operation, status: 'succeeded' },
       workflow: { runId: ctx.runId, action: profile.operation, state: 'succeeded', attempt: 1 },
       resources: deleted ? {} : outcome.resources,
-      endpoints: deleted ? [] : outcome.endpoints,
+      endpoints: deleted || suspended ? [] : outcome.endpoints,
       lastError: null,
     },
     conditions: [
       { type: 'Reconciling', status: 'False', reason: 'Settled' },
       { type: 'Degraded', status: 'False', reason: 'Healthy' },
-      ...(deleted ? [] : [{ type: 'Ready', status: 'True', reason: 'RuntimeReady' } as const]),
+      ...(deleted
+        ? []
+        : suspended
+          ? [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'Suspended',
+                message: 'spec.suspended is true',
+              } as const,
+            ]
+          : [{ type: 'Ready', status: 'True', reason: 'RuntimeReady' } as const]),
     ],
   });
   if (phase !== settled) return { result: 'stood-down' };
-  return { result: deleted ? 'archived' : 'ready', generation: outcome.generation, executionId: outcome.executionId };
+  return {
+    result: settled === 'ready' ? 'ready' : settled === 'suspended' ? 'suspended' : 'archived',
+    generation: outcome.generation,
+    executionId: outcome.executionId,
+  };
+}
+
+function settledMessage(operation: ComputeOperation, generation: number, observed: boolean): string {
+  if (operation === 'delete') return 'runtime removed';
+  if (operation === 'suspend') {
+    return observed
+      ? 'runtime suspended; its resources and data are kept'
+      : 'runtime suspended; the newer spec applies on resume';
+  }
+  if (!observed) return 'runtime resumed; the newer spec is applied next';
+  return `runtime matches generation ${generation}`;
 }
 
 async function settleFailed(
@@ -127,7 +190,13 @@ async function settleFailed(
     reason = await rollback(steps, deps, outcome);
   }
   const failed: Omit<TenantChange, 'actor'> = {
-    phase: { to: 'failed', reason, message: outcome.error.message, runId: ctx.runId, executionId: outcome.executionId },
+    phase: {
+      to: 'failed',
+      reason,
+      message: outcome.error.message,
+      runId: ctx.runId,
+      executionId: outcome.executionId,
+    },
     status: {
       message: `${profile.operation} failed after ${outcome.attempts} attempt(s): ${outcome.error.code}`,
       compute: { executionId: outcome.executionId, operation: profile.operation, status: 'failed' },
@@ -139,15 +208,14 @@ async function settleFailed(
   // Only from the working phase: `deleting → failed` is legal, but a tenant deleted meanwhile keeps its delete.
   const phase = await steps.setStatus('failed', failed, { onlyFrom: profile.workingPhase });
   if (phase !== 'failed') return { result: 'stood-down' };
-  throw new TerminalWorkflowError(`${profile.operation} failed: ${outcome.error.code}`, { error: outcome.error, reason });
+  throw new TerminalWorkflowError(`${profile.operation} failed: ${outcome.error.code}`, {
+    error: outcome.error,
+    reason,
+  });
 }
 
 /** `rollback` removes what a failed provision created (its partial resources) before failing. */
-async function rollback(
-  steps: TenantSteps,
-  deps: ProvisioningDeps,
-  failed: PolicyFailed,
-): Promise<string> {
+async function rollback(steps: TenantSteps, deps: ProvisioningDeps, failed: PolicyFailed): Promise<string> {
   const policy = resolveRetryPolicy(deps.retryPolicies.delete, { onError: {} });
   const removal = await computeWithPolicy(steps, {
     operation: 'delete',

@@ -90,8 +90,9 @@ test('the output of a runtime that fails its health check is in its log file onl
   assert.equal(failed.status.lastError?.code, 'HEALTH_CHECK_FAILED');
 
   const output = await readFile(join(dir, 'process', 'noisy', 'stdout.log'), 'utf8');
+  const errors = await readFile(join(dir, 'process', 'noisy', 'stderr.log'), 'utf8');
   assert.match(output, new RegExp(`out ${MARKER}`), 'the runtime did print the marker');
-  assert.match(output, new RegExp(`err ${MARKER}`));
+  assert.match(errors, new RegExp(`err ${MARKER}`));
 
   const executions = (await client.tenantExecutions(created.id)).items;
   assert.ok(executions.length > 0);

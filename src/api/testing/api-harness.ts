@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { EventFeed, type EventFeedOptions } from '../../callbacks/event-feed.js';
 import { createProviderRegistry, type ProviderRegistry } from '../../compute/provider-registry.js';
+import { readRuntimeLogs } from '../../compute/runtime-logs.js';
 import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
 import type { ReconcileTrigger } from '../../controller/reconcile-trigger.js';
 import { silentLogger } from '../../domain/logger.js';
@@ -78,10 +79,12 @@ export function testFeed(store: Store, options: Partial<EventFeedOptions> = {}):
 }
 
 export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps {
+  const providers = (overrides.providers as ProviderRegistry | undefined) ?? fakeRegistry();
   return {
     store,
     feed: overrides.feed ?? testFeed(store),
-    providers: fakeRegistry(),
+    providers,
+    logs: { logs: (tenant, query, signal) => readRuntimeLogs(providers, tenant, query, signal) },
     executions: {
       get: async (id) => {
         const execution = await store.executions.get(id);

@@ -13,6 +13,7 @@ export function sampleTenant(overrides: Partial<Tenant['status']> = {}, generati
       annotations: {},
       retryPolicy: null,
       paused: false,
+      suspended: false,
     },
     generation,
     status: {

@@ -17,8 +17,9 @@ import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { Endpoint, JsonObject } from '../../domain/tenant.js';
 import type { ComputeProvider, ComputeRequest, TenantRef } from '../provider.js';
 import { createProviderRegistry } from '../provider-registry.js';
+import { suspendConformanceTests, type SuspendConformanceOptions } from './suspend-conformance.js';
 
-export interface ProviderConformanceOptions {
+interface ProviderCoreOptions {
   readonly name: string;
   readonly makeProvider: () => Promise<ComputeProvider>;
   readonly validConfig: JsonObject;
@@ -41,6 +42,8 @@ export interface ProviderConformanceOptions {
   /** Per-call timeout of the suite's provider calls. Default 30 000 ms. */
   readonly timeoutMs?: number;
 }
+
+export type ProviderConformanceOptions = ProviderCoreOptions & SuspendConformanceOptions;
 
 export function runProviderConformance(options: ProviderConformanceOptions): void {
   const used: TenantRef[] = [];
@@ -207,6 +210,8 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
           );
         }
       }));
+
+    suspendConformanceTests({ options, newTenant, request, withProvider, signal });
 
     test('failures are ComputeErrors with a standard code and classification', () =>
       withProvider(async (p) => {

@@ -247,6 +247,8 @@ const retryPolicySchema = z.strictObject({
   provision: retryOverrideSchema.prefault({}),
   update: retryOverrideSchema.prefault({}),
   delete: retryOverrideSchema.prefault({}),
+  suspend: retryOverrideSchema.prefault({}),
+  resume: retryOverrideSchema.prefault({}),
 });
 
 const callbacksSchema = z

@@ -402,7 +402,7 @@ test('with nothing configured, the defaults are those of the README configuratio
       rateLimitPerSecond: 2000,
     },
     compute: { defaultProvider: 'process', providers: { process: { timeoutMs: 120_000 } } },
-    retryPolicy: { provision: {}, update: {}, delete: {} },
+    retryPolicy: { provision: {}, update: {}, delete: {}, suspend: {}, resume: {} },
     callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
     webhooks: {
       allowHttp: false,

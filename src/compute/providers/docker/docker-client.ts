@@ -28,7 +28,8 @@ export type DockerOperation =
   | 'removeContainer'
   | 'renameContainer'
   | 'inspectImage'
-  | 'inspectNetwork';
+  | 'inspectNetwork'
+  | 'containerLogs';
 
 /** What `providerError` keeps of a failed engine call. */
 export interface DockerErrorDetails {
@@ -89,6 +90,13 @@ interface Call {
   readonly body?: unknown;
   /** Extra statuses that count as success (e.g. 304 "already started"). */
   readonly alsoOk?: readonly number[];
+}
+
+export interface ContainerLogsQuery {
+  readonly follow: boolean;
+  readonly tail?: number;
+  /** Epoch seconds (fractions allowed). */
+  readonly sinceSeconds?: number;
 }
 
 export class DockerClient {
@@ -162,6 +170,51 @@ export class DockerClient {
   async inspectNetwork(network: string, signal: AbortSignal): Promise<NetworkInspect> {
     const path = `/networks/${encodeURIComponent(network)}`;
     return (await this.call({ operation: 'inspectNetwork', method: 'GET', path }, signal)) as NetworkInspect;
+  }
+
+  /**
+   * The container's log stream (`timestamps=true`), as the engine sends it: multiplexed frames for
+   * a container without a TTY (see docker-logs.ts). The caller reads the body and owns it; an abort
+   * of `signal` destroys it. A non-2xx answer rejects like any other call.
+   */
+  async containerLogs(
+    id: string,
+    query: ContainerLogsQuery,
+    signal: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    const params = new URLSearchParams({
+      stdout: 'true',
+      stderr: 'true',
+      timestamps: 'true',
+      follow: String(query.follow),
+      tail: query.tail === undefined ? 'all' : String(query.tail),
+      ...(query.sinceSeconds !== undefined && { since: String(query.sinceSeconds) }),
+    });
+    const path = `/${this.apiVersion}/containers/${encodeURIComponent(id)}/logs?${params.toString()}`;
+    const target =
+      this.endpoint.kind === 'unix'
+        ? { socketPath: this.endpoint.socketPath }
+        : { host: this.endpoint.host, port: this.endpoint.port };
+    // Its own socket (no agent): a followed stream may stay open for hours.
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request(
+        { ...target, method: 'GET', path, headers: { host: 'docker' }, signal },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return res;
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    throw new DockerApiError({
+      operation: 'containerLogs',
+      method: 'GET',
+      path,
+      status,
+      body: parseBody(Buffer.concat(chunks).toString('utf8')),
+    });
   }
 
   /** Closes idle keep-alive sockets; calls in flight finish or fail on their own. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { before } from 'node:test';
 import { runProviderConformance } from '../../testing/provider-conformance.js';
 import {
+  assertRefused,
   httpText,
   makeProvider,
   requirePodman,
@@ -22,6 +23,8 @@ runProviderConformance({
     assert.equal(await httpText(endpoint.url), (config.env as { MODE: string }).MODE);
   },
   countRuntimes: async (tenant) => (await tenantContainers(tenant.id)).length,
+  startLine: 'serving first',
+  probeRefused: (endpoint) => assertRefused(endpoint.url),
   failing: { config: { image: 'localhost/lessor-no-such-image:1' }, code: 'IMAGE_UNAVAILABLE' },
   invalidConfigs: [
     { reason: 'image missing', config: { command: ['x'] }, path: 'spec.config.image' },

@@ -12,8 +12,11 @@ import type {
   ComputeResult,
   DescribeRequest,
   JsonSchema,
+  LogLine,
+  LogRequest,
   ObservedRuntime,
 } from '../../provider.js';
+import { containerLogs, resumeContainer, suspendContainers } from './suspend-resume.js';
 import { DockerApiError } from './docker-client.js';
 import { DOCKER_CONFIG_SCHEMA, validateDockerConfig } from './docker-config.js';
 import { mapDockerError, toComputeError } from './docker-errors.js';
@@ -82,6 +85,26 @@ export class DockerProvider implements ComputeProvider {
       );
       return { resources: {}, endpoints: [] };
     });
+  }
+
+  /** Stops the tenant's containers (stop timeout honoured) and keeps them and their volumes. */
+  suspend(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.guard(signal, () => suspendContainers(this.ctx, request, signal));
+  }
+
+  /** Starts the same container again and waits for its recorded health check. */
+  resume(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.guard(signal, () => resumeContainer(this.ctx, request, signal));
+  }
+
+  /** The engine's logs API, demultiplexed into stdout and stderr lines. */
+  async *logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogLine> {
+    try {
+      yield* containerLogs(this.ctx, request, signal);
+    } catch (error) {
+      if (signal.aborted) return; // the reader left: the stream simply ends
+      throw toComputeError(error, signal);
+    }
   }
 
   describe({ tenant }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {

@@ -35,6 +35,8 @@ export interface ContainerInspect {
   readonly Config: {
     readonly Image?: string;
     readonly Labels?: Readonly<Record<string, string>> | null;
+    /** With a TTY the log stream is raw output, not multiplexed frames. */
+    readonly Tty?: boolean;
   };
   readonly HostConfig?: {
     readonly NetworkMode?: string;

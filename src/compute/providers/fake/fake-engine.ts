@@ -33,8 +33,19 @@ export class FakeEngineError extends Error {
   }
 }
 
+/** Lines of output the engine keeps per tenant (older ones are dropped, as a log rotation would). */
+export const FAKE_LOG_LINES = 1000;
+
+export interface FakeLogLine {
+  readonly at: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
 export class FakeEngine {
   private readonly runtimes = new Map<string, FakeRuntime>();
+  private readonly logs = new Map<string, FakeLogLine[]>();
+  private readonly logWaiters = new Map<string, Set<() => void>>();
   private readonly creates = new Map<string, number>();
   private readonly calls = new Map<string, number>();
   private readonly faultCounters = new Map<string, number>();
@@ -50,7 +61,52 @@ export class FakeEngine {
   }
 
   remove(tenantId: string): boolean {
+    this.logs.delete(tenantId);
+    this.wakeLogReaders(tenantId);
     return this.runtimes.delete(tenantId);
+  }
+
+  /** Appends a line of synthetic output to the tenant's log (capped at FAKE_LOG_LINES). */
+  appendLog(tenantId: string, stream: FakeLogLine['stream'], line: string, at = Date.now()): void {
+    const lines = this.logs.get(tenantId) ?? [];
+    lines.push({ at, stream, line });
+    if (lines.length > FAKE_LOG_LINES) lines.splice(0, lines.length - FAKE_LOG_LINES);
+    this.logs.set(tenantId, lines);
+    this.wakeLogReaders(tenantId);
+  }
+
+  /** The tenant's kept log lines, oldest first (a copy). */
+  logLines(tenantId: string): readonly FakeLogLine[] {
+    return [...(this.logs.get(tenantId) ?? [])];
+  }
+
+  /**
+   * Resolves at the next line appended for the tenant, when its runtime is removed, or when
+   * `signal` aborts (then the waiter is dropped at once: nothing is kept for a reader that left).
+   */
+  nextLog(tenantId: string, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const waiters = this.logWaiters.get(tenantId) ?? new Set();
+      const wake = (): void => {
+        signal.removeEventListener('abort', wake);
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.logWaiters.get(tenantId) === waiters) this.logWaiters.delete(tenantId);
+        resolve();
+      };
+      waiters.add(wake);
+      this.logWaiters.set(tenantId, waiters);
+      signal.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Readers waiting for a tenant's next line (tests: nothing is left behind by a reader that left). */
+  logReaderCount(tenantId: string): number {
+    return this.logWaiters.get(tenantId)?.size ?? 0;
+  }
+
+  private wakeLogReaders(tenantId: string): void {
+    for (const wake of [...(this.logWaiters.get(tenantId) ?? [])]) wake();
   }
 
   newId(kind: 'rt' | 'vol'): string {
@@ -100,6 +156,7 @@ export class FakeEngine {
 
   reset(): void {
     this.runtimes.clear();
+    this.logs.clear();
     this.creates.clear();
     this.calls.clear();
     this.faultCounters.clear();

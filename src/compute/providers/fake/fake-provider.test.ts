@@ -13,6 +13,7 @@ runProviderConformance({
   validConfig: { image: 'app:1', env: { MODE: 'a' }, ports: [{ containerPort: 8080 }] },
   updatedConfig: { image: 'app:2', env: { MODE: 'b' }, ports: [{ containerPort: 8080 }] },
   countRuntimes: async (tenant) => sharedFakeEngine.runtimeCount(tenant.id),
+  startLine: 'started generation 1',
   failing: { config: { image: 'missing:1', faults: { nonRetriable: true } }, code: 'IMAGE_UNAVAILABLE' },
   invalidConfigs: [
     { reason: 'wrong type', config: { latencyMs: 'slow' }, path: 'spec.config.latencyMs' },

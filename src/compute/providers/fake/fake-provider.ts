@@ -15,9 +15,17 @@ import type {
   ComputeResult,
   DescribeRequest,
   JsonSchema,
+  LogLine,
+  LogRequest,
   ObservedRuntime,
 } from '../../provider.js';
-import { FakeEngineError, sharedFakeEngine, type FakeEngine, type FakeRuntime } from './fake-engine.js';
+import {
+  FakeEngineError,
+  sharedFakeEngine,
+  type FakeEngine,
+  type FakeLogLine,
+  type FakeRuntime,
+} from './fake-engine.js';
 import { injectFaultsAfterWork, injectFaultsBeforeWork, partialFaultDue } from './fake-faults.js';
 import {
   FAKE_CONFIG_SCHEMA,
@@ -73,6 +81,57 @@ export class FakeProvider implements ComputeProvider {
       this.engine.remove(request.tenant.id);
       return { resources: {}, endpoints: [] };
     });
+  }
+
+  /** Stops the runtime and keeps both its resources; nothing (or a stopped runtime) is suspended. */
+  suspend(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.run('suspend', request, signal, () => {
+      const existing = this.engine.get(request.tenant.id);
+      if (!existing) return { resources: {}, endpoints: [] };
+      if (existing.running) {
+        this.engine.put({ ...existing, running: false });
+        this.engine.appendLog(existing.tenantId, 'stderr', 'stopping: suspended');
+      }
+      return { resources: resourcesOf(existing), endpoints: [] };
+    });
+  }
+
+  /** Starts the kept runtime again, as it was made (same ids, same config and generation). */
+  resume(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.run('resume', request, signal, () => {
+      const existing = this.engine.get(request.tenant.id);
+      if (!existing || existing.runtimeId === null) {
+        throw new FakeEngineError('NOT_FOUND', `no runtime of tenant ${request.tenant.name} to resume`);
+      }
+      if (!existing.running) {
+        this.engine.put({ ...existing, running: true });
+        this.engine.appendLog(existing.tenantId, 'stdout', `started generation ${existing.generation}`);
+      }
+      return { resources: resourcesOf(existing), endpoints: endpointsOf(existing) };
+    });
+  }
+
+  /** Synthetic output: a line per start, stop and reconfiguration, kept by the engine. */
+  async *logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogLine> {
+    const { tenant } = request;
+    this.engine.recordCall('logs', tenant.id);
+    if (!this.engine.get(tenant.id))
+      throw new ComputeError('NOT_FOUND', `no runtime of tenant ${tenant.name}`);
+    const since = request.sinceMs ?? 0;
+    const kept = this.engine.logLines(tenant.id);
+    let lines = kept.filter((l) => l.at >= since);
+    if (request.tail !== undefined) lines = lines.slice(Math.max(0, lines.length - request.tail));
+    // Following continues after the newest line kept now, whatever tail and since left out.
+    let last = kept.at(-1);
+    for (const line of lines) yield toLogLine(line);
+    while (request.follow && !signal.aborted) {
+      await this.engine.nextLog(tenant.id, signal);
+      if (signal.aborted || !this.engine.get(tenant.id)) return;
+      const all = this.engine.logLines(tenant.id);
+      const fresh = last === undefined ? all : all.slice(all.lastIndexOf(last) + 1);
+      for (const line of fresh) yield toLogLine(line);
+      last = all.at(-1) ?? last;
+    }
   }
 
   async describe({ tenant }: DescribeRequest, signal: AbortSignal): Promise<ObservedRuntime> {
@@ -170,6 +229,7 @@ export class FakeProvider implements ComputeProvider {
     const runtime: FakeRuntime = { ...base(request), volumeId, runtimeId, running: true };
     const changes = existing ? changedKeys(existing.config, config) : [];
     this.engine.put(runtime);
+    this.engine.appendLog(tenant.id, 'stdout', `started generation ${request.generation}`);
     return {
       resources: resourcesOf(runtime),
       endpoints: endpointsOf(runtime),
@@ -191,6 +251,10 @@ function base(request: ComputeRequest): Omit<FakeRuntime, 'volumeId' | 'runtimeI
     executionId: request.executionId,
     config: request.config,
   };
+}
+
+function toLogLine(line: FakeLogLine): LogLine {
+  return { ts: new Date(line.at).toISOString(), stream: line.stream, line: line.line };
 }
 
 function resourcesOf(runtime: FakeRuntime): Record<string, string> {

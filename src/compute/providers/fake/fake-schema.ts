@@ -5,14 +5,14 @@ import type { JsonObject } from '../../../domain/tenant.js';
 import { CODE_ENV_KEYS } from '../../code-env.js';
 import type { JsonSchema } from '../../provider.js';
 
-export type FakeOperation = 'provision' | 'update' | 'delete';
+export type FakeOperation = 'provision' | 'update' | 'delete' | 'suspend' | 'resume';
 
 /** Fault injection; every counter is per execution id + operation, kept in the engine. */
 export interface FakeFaults {
   /** Fail the first N calls with `failCode` (default PROVIDER_TEMPORARILY_UNAVAILABLE). */
   readonly failTimes?: number;
   readonly failCode?: ComputeErrorCode;
-  /** Operations the faults apply to (default: all three). */
+  /** Operations the faults apply to (default: all). */
   readonly failOperations?: readonly FakeOperation[];
   /** Never answer until the call is aborted. */
   readonly hang?: boolean;
@@ -82,7 +82,7 @@ export const FAKE_CONFIG_SCHEMA: JsonSchema = {
         failCode: { enum: [...COMPUTE_ERROR_CODES] },
         failOperations: {
           type: 'array',
-          items: { enum: ['provision', 'update', 'delete'] },
+          items: { enum: ['provision', 'update', 'delete', 'suspend', 'resume'] },
           uniqueItems: true,
         },
         hang: { type: 'boolean' },

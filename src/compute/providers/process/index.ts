@@ -3,6 +3,7 @@ import type { ProviderFactory } from '../../provider.js';
 import { parseProcessOptions } from './process-options.js';
 import { ProcessProvider } from './process-provider.js';
 import { secureStateRoot } from './process-state.js';
+import { DEFAULT_LOG_ROTATION } from './process-logs.js';
 
 export { ProcessProvider, type ProcessProviderOptions } from './process-provider.js';
 export { PROCESS_CONFIG_SCHEMA, type ProcessConfig } from './process-schema.js';
@@ -26,6 +27,10 @@ export const processProviderFactory: ProviderFactory = {
       ...(options.stopGraceMs !== undefined && { stopGraceMs: options.stopGraceMs }),
       ...(options.startupGraceMs !== undefined && { startupGraceMs: options.startupGraceMs }),
       ...(options.runAs !== undefined && { runAs: options.runAs }),
+      logRotation: {
+        maxBytes: options.logMaxBytes ?? DEFAULT_LOG_ROTATION.maxBytes,
+        files: options.logFiles ?? DEFAULT_LOG_ROTATION.files,
+      },
     });
   },
 };

@@ -18,6 +18,8 @@ export interface SpawnSpec {
   readonly cwd?: string | undefined;
   readonly env: Readonly<Record<string, string>>;
   readonly logPath: string;
+  /** Where stderr goes; with `logPath` when left out. */
+  readonly errorLogPath?: string;
   /** Switch to this uid/gid (no supplementary groups) before exec; needs root. */
   readonly runAs?: { readonly uid: number; readonly gid: number };
 }
@@ -27,10 +29,11 @@ export async function spawnDetached(spec: SpawnSpec): Promise<ProcessIdentity> {
   const [file, ...args] = spec.command;
   if (file === undefined) throw new Error('empty command');
   const logFd = openSync(spec.logPath, 'a', 0o600);
+  const errorFd = spec.errorLogPath === undefined ? logFd : openSync(spec.errorLogPath, 'a', 0o600);
   try {
     const child = spawn(file, args, {
       detached: true,
-      stdio: ['ignore', logFd, logFd],
+      stdio: ['ignore', logFd, errorFd],
       cwd: spec.cwd,
       env: spec.env,
       ...(spec.runAs !== undefined && { uid: spec.runAs.uid, gid: spec.runAs.gid }),
@@ -46,6 +49,7 @@ export async function spawnDetached(spec: SpawnSpec): Promise<ProcessIdentity> {
     return { pid, startMarker: stat?.startTime ?? '' };
   } finally {
     closeSync(logFd);
+    if (errorFd !== logFd) closeSync(errorFd);
   }
 }
 

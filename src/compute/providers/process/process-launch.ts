@@ -1,6 +1,6 @@
 /**
  * Starting one tenant process and describing it: the spawn (detached group leader, output to
- * `stdout.log`, `PORT` and `LESSOR_*` identity variables in its environment) and the record that
+ * `stdout.log` and `stderr.log`, see process-logs.ts; `PORT` and `LESSOR_*` identity variables in its environment) and the record that
  * makes it findable again after a restart.
  */
 import type { ConfigHasher } from '../../../domain/config-hasher.js';
@@ -9,7 +9,8 @@ import type { ComputeRequest } from '../../provider.js';
 import { spawnDetached } from './process-control.js';
 import type { RunAs } from './process-options.js';
 import type { ProcessConfig } from './process-schema.js';
-import { ensureDir, logFile, type RuntimeRecord } from './process-state.js';
+import { streamFile } from './process-logs.js';
+import { ensureDir, type RuntimeRecord } from './process-state.js';
 
 /** Environment passed through from Lessor's own; nothing else of it leaks into tenants. */
 const INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'] as const;
@@ -28,7 +29,8 @@ export async function launchRuntime(
     command: config.command,
     cwd: config.cwd,
     env: environmentFor(request, port),
-    logPath: logFile(dir),
+    logPath: streamFile(dir, 'stdout'),
+    errorLogPath: streamFile(dir, 'stderr'),
     ...(runAs !== undefined && { runAs }),
   });
   return {

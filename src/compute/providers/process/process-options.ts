@@ -7,6 +7,8 @@
  * - `allowRemote` (default false): the provider runs tenant commands on Lessor's own host, so a
  *   Lessor serving beyond loopback refuses to start with it unless this is `true` (checked by the
  *   composition root, which knows `server.host`).
+ * - `logMaxBytes` (default 10 MiB) and `logFiles` (default 3): each tenant's stdout and stderr
+ *   file is rotated past `logMaxBytes`, keeping `logFiles` older copies (process-logs.ts).
  * - `runAs` (`{uid, gid}`, default none): tenants run under this uid/gid instead of Lessor's own
  *   user, with no supplementary groups. Only a Lessor running as root can switch users, so the
  *   option is refused otherwise rather than failing on every spawn.
@@ -23,6 +25,8 @@ export interface ProcessOptions {
   readonly startupGraceMs?: number;
   readonly allowRemote: boolean;
   readonly runAs?: RunAs;
+  readonly logMaxBytes?: number;
+  readonly logFiles?: number;
 }
 
 /** Lessor's own uid (undefined where the platform has none). */
@@ -42,12 +46,20 @@ export function parseProcessOptions(
   if (typeof allowRemote !== 'boolean')
     problems.push({ path: 'allowRemote', message: 'must be true or false' });
   const runAs = parseRunAs(options.runAs, currentUid, problems);
+  const logMaxBytes = nonNegativeInt(options.logMaxBytes, 'logMaxBytes', problems);
+  if (logMaxBytes !== undefined && logMaxBytes < 1024)
+    problems.push({ path: 'logMaxBytes', message: 'must be at least 1024' });
+  const logFiles = nonNegativeInt(options.logFiles, 'logFiles', problems);
+  if (logFiles !== undefined && logFiles > 100)
+    problems.push({ path: 'logFiles', message: 'must be at most 100' });
   if (problems.length > 0) throw new ValidationError('invalid process provider options', problems);
   return {
     ...(stopGraceMs !== undefined && { stopGraceMs }),
     ...(startupGraceMs !== undefined && { startupGraceMs }),
     allowRemote: allowRemote === true,
     ...(runAs !== undefined && { runAs }),
+    ...(logMaxBytes !== undefined && { logMaxBytes }),
+    ...(logFiles !== undefined && { logFiles }),
   };
 }
 

@@ -16,7 +16,7 @@ import { readRecord, writeRecord } from './process-state.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'lessor-process-'));
 const SERVER =
-  "require('http').createServer((q,s)=>s.end(process.env.MODE||'ok')).listen(process.env.PORT,'127.0.0.1')";
+  "console.log('serving '+process.env.MODE);console.error('listening on '+process.env.PORT);require('http').createServer((q,s)=>s.end(process.env.MODE||'ok')).listen(process.env.PORT,'127.0.0.1')";
 const healthCheck = { type: 'http', path: '/', intervalMs: 50, retries: 100 };
 const serverConfig = (mode: string, extra: JsonObject = {}): JsonObject => ({
   command: [process.execPath, '-e', SERVER],
@@ -38,6 +38,14 @@ runProviderConformance({
   updatedConfig: serverConfig('b'),
   probe: (endpoint, config) => probe(endpoint.url, (config.env as Record<string, string>).MODE!),
   countRuntimes: async (tenant) => (await findTenantProcesses(tenant.id)).length,
+  startLine: 'serving a',
+  probeRefused: async (endpoint) => {
+    const answered = await fetch(endpoint.url, { signal: AbortSignal.timeout(2_000) }).then(
+      () => true,
+      () => false,
+    );
+    assert.equal(answered, false, `${endpoint.url} still answers while suspended`);
+  },
   failing: { config: { command: ['/nonexistent/lessor-test-binary'] }, code: 'INVALID_CONFIG' },
   invalidConfigs: [
     { reason: 'command missing', config: { env: {} }, path: 'spec.config.command' },

@@ -9,8 +9,13 @@
  *   the new process gets a new port and the old one serves until the new one is healthy; with a
  *   fixed port the old one is stopped first.
  * - delete stops the process group (SIGTERM, SIGKILL after a grace) and removes the directory.
+ * - suspend stops the process group and keeps the directory (record, output, anything the process
+ *   wrote there); resume starts the command again on the recorded port, keeping the recorded
+ *   generation, and waits for its health check.
+ * - logs: stdout and stderr captured in size-capped rotating files (process-logs.ts).
  * - Calls for one tenant are serialised within a provider instance.
  */
+import { join } from 'node:path';
 import { ComputeError } from '../../../domain/compute-error.js';
 import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { FieldProblem } from '../../../domain/errors.js';
@@ -21,9 +26,12 @@ import type {
   ComputeResult,
   DescribeRequest,
   JsonSchema,
+  LogLine,
+  LogRequest,
   ObservedRuntime,
   TenantRef,
 } from '../../provider.js';
+import { DEFAULT_LOG_ROTATION, readProcessLogs, rotateAll, type LogRotation } from './process-logs.js';
 import { probeOnce, waitHealthy } from './health-check.js';
 import { findTenantGroupLeaders, isAlive, pickFreePort, stopProcessGroup } from './process-control.js';
 import { endpointsOf, launchRuntime, resourcesOf } from './process-launch.js';
@@ -51,6 +59,10 @@ export interface ProcessProviderOptions {
   readonly startupGraceMs?: number;
   /** Run tenant commands under this uid/gid (Lessor must be root); default: Lessor's own user. */
   readonly runAs?: RunAs;
+  /** Size cap and rotated copies of each output file. Default 10 MiB, 3 copies. */
+  readonly logRotation?: LogRotation;
+  /** How often output files are checked against the cap. Default 5000 ms. */
+  readonly rotateIntervalMs?: number;
 }
 
 const NO_RUNTIME: ObservedRuntime = {
@@ -68,9 +80,77 @@ export class ProcessProvider implements ComputeProvider {
   private readonly stopGraceMs: number;
   private readonly startupGraceMs: number;
 
+  private readonly rotation: LogRotation;
+  private readonly rotator: NodeJS.Timeout;
+  private rotating: Promise<void> | undefined;
+
   constructor(private readonly options: ProcessProviderOptions) {
     this.stopGraceMs = options.stopGraceMs ?? 3_000;
     this.startupGraceMs = options.startupGraceMs ?? 300;
+    this.rotation = options.logRotation ?? DEFAULT_LOG_ROTATION;
+    this.rotator = setInterval(() => void this.rotateLogs(), options.rotateIntervalMs ?? 5_000);
+    this.rotator.unref();
+  }
+
+  /** One pass capping every tenant's output files (also run by the provider's timer). */
+  rotateLogs(): Promise<void> {
+    this.rotating ??= rotateAll(join(this.options.dataDir, 'process'), this.rotation)
+      .catch(() => undefined)
+      .finally(() => (this.rotating = undefined));
+    return this.rotating;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.rotator);
+    await this.rotating;
+  }
+
+  /** Stops the process group; the directory (record, output, data) stays. Nothing to stop is fine. */
+  suspend(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.guarded(request.tenant, signal, async () => {
+      const dir = this.dirOf(request.tenant);
+      await this.discardUnfinished(dir);
+      await this.stopUntracked(dir, request.tenant);
+      const current = await readRecord(dir, 'runtime');
+      if (!current || current.tenantId !== request.tenant.id) return { resources: {}, endpoints: [] };
+      await stopProcessGroup(current, this.stopGraceMs);
+      return { resources: resourcesOf(current), endpoints: [] };
+    });
+  }
+
+  /** Starts the recorded runtime again (same dir and port, recorded generation) and health-checks it. */
+  resume(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.guarded(request.tenant, signal, async () => {
+      const dir = this.dirOf(request.tenant);
+      await this.discardUnfinished(dir);
+      await this.stopUntracked(dir, request.tenant);
+      const kept = await readRecord(dir, 'runtime');
+      if (!kept || kept.tenantId !== request.tenant.id) {
+        throw new ComputeError('NOT_FOUND', `tenant ${request.tenant.name} has no process to resume`);
+      }
+      if (await isAlive(kept)) return { resources: resourcesOf(kept), endpoints: endpointsOf(kept) };
+      const again = { ...request, generation: kept.generation, executionId: kept.executionId };
+      const record = await launchRuntime(dir, again, kept.port, this.options.hasher, this.options.runAs);
+      await writeRecord(dir, 'runtime', record);
+      await this.mustBecomeHealthy(dir, record, 'runtime', signal);
+      return { resources: resourcesOf(record), endpoints: endpointsOf(record) };
+    });
+  }
+
+  /** The captured stdout and stderr; NOT_FOUND when the tenant has no process record. */
+  async *logs(request: LogRequest, signal: AbortSignal): AsyncIterable<LogLine> {
+    const dir = this.dirOf(request.tenant);
+    const record = await readRecord(dir, 'runtime').catch(() => undefined);
+    if (!record || record.tenantId !== request.tenant.id) {
+      throw new ComputeError('NOT_FOUND', `tenant ${request.tenant.name} has no process`);
+    }
+    await this.rotateLogs();
+    try {
+      yield* readProcessLogs(dir, request, this.rotation, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      throw mapProcessError(error);
+    }
   }
 
   configSchema(): JsonSchema {
@@ -221,7 +301,7 @@ export class ProcessProvider implements ComputeProvider {
   /**
    * Health check (or, without one, survival of the start-up grace); on failure the process is killed.
    * The error never carries the process's output: it is application data that may hold secrets, and
-   * errors reach viewers (execution records, callbacks, events). The output stays in `stdout.log`.
+   * errors reach viewers (execution records, callbacks, events). It stays in `stdout.log`/`stderr.log`.
    */
   private async mustBecomeHealthy(
     dir: string,

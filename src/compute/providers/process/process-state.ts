@@ -3,7 +3,7 @@
  * holding `runtime.json` (the process serving the tenant), `runtime.next.json` (a replacement being
  * started by an update: the "create pending" marker), `runtime.retiring.json` (the old process while
  * it is being stopped) — so a crash mid-update never leaves an untracked process — and
- * `stdout.log`. Records are written atomically (temp file + rename).
+ * `stdout.log` / `stderr.log` (process-logs.ts). Records are written atomically (temp file + rename).
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -39,10 +39,6 @@ export async function secureStateRoot(dataDir: string): Promise<void> {
   const root = join(dataDir, 'process');
   await mkdir(root, { recursive: true, mode: 0o700 });
   await chmod(root, 0o700);
-}
-
-export function logFile(dir: string): string {
-  return join(dir, 'stdout.log');
 }
 
 export async function ensureDir(dir: string): Promise<void> {

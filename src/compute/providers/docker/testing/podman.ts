@@ -16,12 +16,24 @@ import { DockerProvider, dockerProviderFactory } from '../index.js';
 export const PODMAN_HOST = process.env.DOCKER_HOST || 'unix:///run/lessor-podman.sock';
 export const TEST_IMAGE = 'localhost/lessor-test-busybox:latest';
 
-/** httpd serving `$MODE` on 8080, so a test can see which config a container runs. */
+/**
+ * httpd serving `$MODE` on 8080, so a test can see which config a container runs; it says so on
+ * stdout (`serving <MODE>`) and on stderr (`listening on 8080`) as it starts.
+ */
 export const MODE_SERVER = [
   'sh',
   '-c',
-  'mkdir -p /www && echo $MODE > /www/index.html && exec httpd -f -p 8080 -h /www',
+  'mkdir -p /www && echo $MODE > /www/index.html && echo "serving $MODE" && echo "listening on 8080" >&2 && exec httpd -f -p 8080 -h /www',
 ];
+
+/** Passes when nothing answers at `url` (connection refused or reset). */
+export async function assertRefused(url: string): Promise<void> {
+  const answered = await fetch(url, { signal: AbortSignal.timeout(3000) }).then(
+    () => true,
+    () => false,
+  );
+  if (answered) throw new Error(`${url} answered, but nothing should listen there`);
+}
 
 export function webConfig(mode: string, extra: Record<string, unknown> = {}): JsonObject {
   return {
