@@ -24,12 +24,19 @@ import type { Access, Principal, TokenConfig } from './auth.js';
 /** The provider registry as the API uses it: discovery, resolution, validation, redaction. */
 export type ProviderCatalog = Pick<
   ProviderRegistry,
-  'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider'
+  | 'list'
+  | 'schema'
+  | 'resolveProvider'
+  | 'effectiveConfig'
+  | 'mergedConfig'
+  | 'redactSecrets'
+  | 'mapSecrets'
+  | 'defaultProvider'
 >;
 
 export type ApiStore = Pick<
   Store,
-  'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
+  'tenants' | 'revisions' | 'plans' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
 >;
 
 export interface ApiDeps {

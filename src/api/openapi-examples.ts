@@ -51,6 +51,7 @@ const tenant: Tenant = {
   name: 'acme',
   spec: {
     provider: 'docker',
+    plan: null,
     config: { ...CONFIG, secretEnv: { DB_PASSWORD: '***' } },
     labels: { plan: 'pro' },
     annotations: {},

@@ -29,6 +29,7 @@ import { responseSerializerCompiler } from './response-serializer.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
+import { registerTenantRevisionRoutes } from './tenant-revisions-routes.js';
 
 export const API_VERSION = '1.0.0';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -77,6 +78,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerHealthRoutes(app, ctx, registry);
   registerTenantRoutes(app, ctx);
   registerTenantChangeRoutes(app, ctx);
+  registerTenantRevisionRoutes(app, ctx);
   registerExecutionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerProviderRoutes(app, ctx);

@@ -29,6 +29,7 @@ export function tenantWire(tenant: Tenant): Tenant {
     name: tenant.name,
     spec: {
       provider: spec.provider,
+      plan: spec.plan ? { name: spec.plan.name, revision: spec.plan.revision } : null,
       config: spec.config,
       labels: spec.labels,
       annotations: spec.annotations,

@@ -18,6 +18,7 @@ for (const backend of backends()) {
         assert.equal(tenant.name, name);
         assert.deepEqual(tenant.spec, {
           provider: 'fake',
+          plan: null,
           config: { image: 'nginx:alpine' },
           labels: {},
           annotations: {},

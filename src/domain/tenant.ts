@@ -6,7 +6,15 @@
 import type { ComputeErrorShape } from './compute-error.js';
 import type { RetryPolicyOverride } from './retry-policy.js';
 
-export const PHASES = ['requested', 'provisioning', 'ready', 'updating', 'deleting', 'archived', 'failed'] as const;
+export const PHASES = [
+  'requested',
+  'provisioning',
+  'ready',
+  'updating',
+  'deleting',
+  'archived',
+  'failed',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const CONDITION_TYPES = ['Ready', 'Reconciling', 'Degraded', 'Paused'] as const;
@@ -22,12 +30,24 @@ export interface Condition {
   readonly observedGeneration: number;
 }
 
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 export type JsonObject = { readonly [k: string]: JsonValue };
+
+/** The plan revision a tenant is made from (see plan.ts); pinned: a plan change never moves it. */
+export interface PlanRef {
+  readonly name: string;
+  readonly revision: number;
+}
 
 export interface TenantSpec {
   /** Provider type; resolved to the configured default when the user leaves it out. */
   readonly provider: string;
+  /**
+   * Made from a plan: `config` then holds only the tenant's overrides, merged onto the plan
+   * revision's config. Absent (or null) for a raw spec.
+   */
+  readonly plan?: PlanRef | null | undefined;
   readonly config: JsonObject;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;

@@ -23,6 +23,8 @@ export function notifyOnEvents(store: Store, signal: ChangeSignal): Store {
   return {
     dialect: store.dialect,
     tenants: signallingTenants(store.tenants, after),
+    revisions: store.revisions,
+    plans: store.plans,
     events: store.events,
     runs: store.runs,
     steps: store.steps,

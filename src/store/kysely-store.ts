@@ -22,7 +22,9 @@ import { resealSecrets } from './secret-reseal.js';
 import { KyselyServerSecretRepository } from './server-secret-repository.js';
 import type { Store } from './store.js';
 import type { StoreIncidents } from './store-incidents.js';
+import { KyselyPlanRepository } from './plan-repository.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
+import { KyselyTenantRevisionRepository } from './tenant-revision-repository.js';
 import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
 import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
 
@@ -37,7 +39,13 @@ export interface KyselyStoreOptions {
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
   const { secrets, incidents } = options;
-  const ctx: StoreContext = { db: options.db, dialect: options.dialect, specs: specCodec(secrets), secrets };
+  const ctx: StoreContext = {
+    db: options.db,
+    dialect: options.dialect,
+    specs: specCodec(secrets),
+    planSpecs: specCodec(secrets, 'plan'),
+    secrets,
+  };
   const probeWrite = async (): Promise<void> => {
     await writeProbe(ctx);
     const waitMs = incidents.probeSucceeded();
@@ -52,6 +60,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   return {
     dialect: ctx.dialect.name,
     tenants: new KyselyTenantRepository(ctx),
+    revisions: new KyselyTenantRevisionRepository(ctx),
+    plans: new KyselyPlanRepository(ctx),
     events: new KyselyTenantEventRepository(ctx),
     runs: new KyselyWorkflowRunRepository(ctx),
     steps: new KyselyWorkflowStepRepository(ctx),

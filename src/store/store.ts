@@ -17,6 +17,8 @@ import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/c
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
+import type { TenantRevision } from '../domain/tenant-revision.js';
+import type { Plan, PlanContent, PlanRevision } from '../domain/plan.js';
 import type { ExecutionStatus, Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { RunTags, StepKind, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
@@ -88,7 +90,11 @@ export interface TenantRepository {
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
-  change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
+  change(
+    idOrName: string,
+    change: TenantChange,
+    options?: { expectedVersion?: number },
+  ): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
@@ -99,13 +105,67 @@ export interface TenantRepository {
   /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
   listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
-  listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
+  listSummaries(
+    afterId: string | null,
+    limit: number,
+    scope?: SummaryScope,
+  ): Promise<readonly TenantSummary[]>;
   /**
    * Keyset pages (by id) over the ready, unpaused tenants, for drift passes: read from a covering
    * index alone, since a pass visits every running tenant once a minute.
    */
   listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
   count(): Promise<number>;
+}
+
+/**
+ * The spec of every generation of every tenant, written with the generation itself (tenant
+ * creation and `TenantRepository.change`), read here. Secrets are sealed at rest as in `tenants`
+ * and erased once the tenant is archived; a purge removes them with the tenant.
+ */
+export interface TenantRevisionRepository {
+  /** Newest first, keyset-paginated by generation. */
+  list(
+    tenantId: string,
+    query: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<TenantRevision>>;
+  get(tenantId: string, generation: number): Promise<TenantRevision | undefined>;
+}
+
+export interface PlanWrite extends PlanContent {
+  readonly name: string;
+  readonly actor: string;
+}
+
+export interface PlanWriteResult {
+  readonly plan: Plan;
+  /** False when the content equals the latest revision's (no new revision). */
+  readonly changed: boolean;
+}
+
+/**
+ * Plans and their immutable revisions. Secrets in a plan's config are sealed at rest (bound to the
+ * plan's name). A plan a non-archived tenant uses (`spec.plan.name`) cannot be deleted.
+ */
+export interface PlanRepository {
+  /** Revision 1. Throws ConflictError when the name is taken. */
+  create(input: PlanWrite): Promise<Plan>;
+  /**
+   * Revision N+1 when the content differs from revision N (else unchanged). Throws NotFoundError,
+   * PreconditionFailedError (stale `expectedRevision`, or a concurrent writer made N+1 first).
+   */
+  update(input: PlanWrite, options?: { expectedRevision?: number }): Promise<PlanWriteResult>;
+  /** Create, or update when it exists (a changed plan gets a new revision): plans from configuration. */
+  upsert(input: PlanWrite): Promise<PlanWriteResult>;
+  /** The plan at its latest revision. */
+  get(name: string): Promise<Plan | undefined>;
+  /** By name, keyset-paginated. */
+  list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Plan>>;
+  /** Newest first. */
+  revisions(name: string, query: { limit: number; cursor?: string | undefined }): Promise<Page<PlanRevision>>;
+  revision(name: string, revision: number): Promise<PlanRevision | undefined>;
+  /** Throws NotFoundError, ConflictError (used by a tenant that is not archived). */
+  delete(name: string): Promise<void>;
 }
 
 /** The audit trail: read-only here; records are written by the acts they describe (a purge). */
@@ -115,7 +175,10 @@ export interface AuditRepository {
 }
 
 export interface TenantEventRepository {
-  listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
+  listByTenant(
+    tenantId: string,
+    options: { afterSeq?: number; limit: number },
+  ): Promise<readonly TenantEvent[]>;
   /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
   /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
@@ -131,7 +194,10 @@ export interface NewWorkflowRun {
 }
 
 export type WorkflowRunPatch = Partial<
-  Pick<WorkflowRun, 'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'>
+  Pick<
+    WorkflowRun,
+    'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'
+  >
 >;
 
 export interface WorkflowRunRepository {
@@ -169,11 +235,23 @@ export interface WorkflowStepRepository {
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
   /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
-  start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
+  start(step: {
+    runId: string;
+    seq: number;
+    name: string;
+    kind: StepKind;
+    startedAt: string;
+  }): Promise<WorkflowStep>;
   finish(
     runId: string,
     seq: number,
-    outcome: { status: 'completed' | 'failed'; result?: unknown; error?: unknown; finishedAt: string; durationMs: number },
+    outcome: {
+      status: 'completed' | 'failed';
+      result?: unknown;
+      error?: unknown;
+      finishedAt: string;
+      durationMs: number;
+    },
   ): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
@@ -217,7 +295,12 @@ export interface ComputeExecutionRepository {
    * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
    * `FOR UPDATE SKIP LOCKED`.
    */
-  claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
+  claimOrphans(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
   /**
@@ -233,9 +316,16 @@ export interface CallbackRepository {
   listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
   markDelivered(id: string, at: string): Promise<void>;
   /** Records a failed attempt; `dead` parks it as a dead letter. */
-  markAttemptFailed(id: string, update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean }): Promise<void>;
+  markAttemptFailed(
+    id: string,
+    update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean },
+  ): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  list(query: { state?: CallbackState; limit: number; cursor?: string | undefined }): Promise<Page<CallbackRecord>>;
+  list(query: {
+    state?: CallbackState;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<Page<CallbackRecord>>;
   /** Dead → pending with attempts reset; false when not dead. */
   redrive(id: string, now: number): Promise<boolean>;
   nextDueAt(): Promise<number | null>;
@@ -259,9 +349,13 @@ export interface IdempotencyKeyRepository {
    * (claimed=false). An expired record — a completed one past its TTL, or the claim of a process
    * that died before completing — is taken over.
    */
-  claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
-    { claimed: true } | { claimed: false; existing: IdempotencyRecord }
-  >;
+  claim(record: {
+    key: string;
+    scope: string;
+    requestHash: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
   /** Stores the response to replay, kept until `expiresAt`. */
   complete(
     key: string,
@@ -332,15 +426,19 @@ export interface ResealReport {
   readonly tenants: number;
   /** Tenant rows rewritten under the current key (or, archived, with their secrets erased). */
   readonly resealed: number;
+  /** Tenant and plan revisions rewritten under the current key (or, archived, erased). */
+  readonly revisions: number;
   /** Server secrets rewritten under the current key. */
   readonly serverSecrets: number;
-  /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
+  /** Tenant and revision rows still stale after the pass (written meanwhile by a server with an older key). */
   readonly remaining: number;
 }
 
 export interface Store {
   readonly dialect: DialectName;
   readonly tenants: TenantRepository;
+  readonly revisions: TenantRevisionRepository;
+  readonly plans: PlanRepository;
   readonly events: TenantEventRepository;
   readonly runs: WorkflowRunRepository;
   readonly steps: WorkflowStepRepository;

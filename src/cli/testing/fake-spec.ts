@@ -15,7 +15,7 @@ export class FakeProblem extends Error {
 
 type Json = Record<string, unknown>;
 
-const SPEC_KEYS = ['provider', 'config', 'labels', 'annotations', 'retryPolicy', 'paused'];
+const SPEC_KEYS = ['provider', 'plan', 'config', 'labels', 'annotations', 'retryPolicy', 'paused'];
 export const FAKE_PROVIDERS = ['fake', 'docker', 'process'];
 
 export function validation(errors: { path: string; message: string }[]): FakeProblem {
@@ -46,6 +46,7 @@ export function checkSpec(input: unknown): Tenant['spec'] {
     throw validation([{ path: 'spec.config.command', message: 'is required' }]);
   return {
     provider,
+    plan: (spec.plan ?? null) as Tenant['spec']['plan'],
     config,
     labels: (spec.labels ?? {}) as Record<string, string>,
     annotations: (spec.annotations ?? {}) as Record<string, string>,
