@@ -77,6 +77,11 @@ export interface ApiOptions {
   readonly rateLimitPerMinute: number;
   /** 401s allowed per client IP per minute before that IP is locked out (429); 0 disables. */
   readonly authFailuresPerMinute: number;
+  /**
+   * `policy.rawSpecs`: the least role that may write a tenant without a plan or with overrides
+   * outside its plan's `allowedOverrides` (default `admin`).
+   */
+  readonly rawSpecs?: 'admin' | 'operator' | undefined;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */

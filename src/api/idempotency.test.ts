@@ -151,6 +151,6 @@ for (const backend of backends()) {
         },
       );
     },
-    { wrapStore: gate.wrap, now: () => new Date(clock.ms) },
+    { wrapStore: gate.wrap, now: () => new Date(clock.ms), rawSpecs: 'operator' },
   );
 }

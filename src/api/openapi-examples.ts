@@ -68,6 +68,7 @@ const tenant: Tenant = {
     resources: RESOURCES,
     endpoints: ENDPOINTS,
     lastError: null,
+    effectiveConfigHash: CONFIG_HASH,
     conditions: [
       {
         type: 'Ready',

@@ -48,8 +48,14 @@ export const DryRunTenantSchema = TenantSchema.extend({
   diff: z
     .array(PatchOperationSchema)
     .readonly()
-    .describe('RFC 6902 operations from the current spec to the one that would be stored (empty on create).'),
-}).meta({ id: 'DryRunTenant', description: 'The tenant as the write would leave it; nothing was stored.' });
+    .optional()
+    .describe(
+      'Dry runs only: RFC 6902 operations from the current spec to the one that would be stored (empty on create).',
+    ),
+}).meta({
+  id: 'DryRunTenant',
+  description: 'A tenant; in a dry run (`Lessor-Dry-Run: true`) as the write would leave it, with its diff.',
+});
 
 export const RollbackRequestSchema = z
   .strictObject({

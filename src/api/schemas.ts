@@ -192,6 +192,13 @@ export const TenantStatusSchema = z
     endpoints: z.array(z.object({ name: z.string(), url: z.string() })).readonly(),
     lastError: ComputeErrorSchema.nullable(),
     conditions: z.array(ConditionSchema).readonly(),
+    effectiveConfigHash: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe(
+        'Keyed hash of the config the spec runs with (plan config, overrides, provider defaults), as of the last spec write.',
+      ),
   })
   .meta({ id: 'TenantStatus' });
 
@@ -220,6 +227,7 @@ export const PROBLEM_CODES = [
   'INVALID_TRANSITION',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  'POLICY_VIOLATION',
   'MISDIRECTED_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',

@@ -23,6 +23,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { registerHooks } from './hooks.js';
 import { registerOpenApi } from './openapi.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
+import { registerPlanRoutes } from './plans-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import { RequestLogController } from './request-log.js';
 import { responseSerializerCompiler } from './response-serializer.js';
@@ -79,6 +80,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerTenantRoutes(app, ctx);
   registerTenantChangeRoutes(app, ctx);
   registerTenantRevisionRoutes(app, ctx);
+  registerPlanRoutes(app, ctx);
   registerExecutionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerProviderRoutes(app, ctx);

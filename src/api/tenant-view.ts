@@ -63,6 +63,7 @@ export function tenantWire(tenant: Tenant): Tenant {
         lastTransitionTime: c.lastTransitionTime,
         observedGeneration: c.observedGeneration,
       })),
+      effectiveConfigHash: status.effectiveConfigHash ?? null,
     },
     version: tenant.version,
     createdAt: tenant.createdAt,

@@ -10,6 +10,7 @@ export type ProblemCode =
   | 'INVALID_TRANSITION'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
+  | 'POLICY_VIOLATION'
   | 'MISDIRECTED_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
@@ -65,6 +66,20 @@ export class PreconditionFailedError extends LessorError {
       expectedVersion,
       actualVersion,
     });
+  }
+}
+
+/**
+ * The request is well-formed but the deployment's policy refuses it: a raw spec from a caller the
+ * policy allows plans only (403), or a plan override outside the plan's `allowedOverrides` (422).
+ */
+export class PolicyViolationError extends LessorError {
+  constructor(
+    message: string,
+    readonly problems: readonly FieldProblem[] = [],
+    readonly status: 403 | 422 = 403,
+  ) {
+    super('POLICY_VIOLATION', message, { problems, http: { status, problems } });
   }
 }
 

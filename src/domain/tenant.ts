@@ -87,6 +87,11 @@ export interface TenantStatus {
   readonly endpoints: readonly Endpoint[];
   readonly lastError: ComputeErrorShape | null;
   readonly conditions: readonly Condition[];
+  /**
+   * Keyed hash (config-hasher.ts) of the config the spec runs with — plan config, overrides and
+   * provider defaults merged — as of the last spec write. Absent on tenants written before it existed.
+   */
+  readonly effectiveConfigHash?: string | null | undefined;
 }
 
 export interface Tenant {

@@ -52,6 +52,8 @@ export interface NewTenant {
   readonly name: string;
   readonly spec: TenantSpec;
   readonly actor: string;
+  /** `status.effectiveConfigHash` of the new tenant. */
+  readonly effectiveConfigHash?: string | undefined;
 }
 
 /** What the controller needs per tenant on a resync pass: small, index-only where possible. */

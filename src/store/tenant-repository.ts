@@ -113,7 +113,10 @@ export class KyselyTenantRepository implements TenantRepository {
       name: input.name,
       spec: input.spec,
       generation: 1,
-      status: initialStatus(),
+      status: {
+        ...initialStatus(),
+        ...(input.effectiveConfigHash !== undefined && { effectiveConfigHash: input.effectiveConfigHash }),
+      },
       version: 1,
       createdAt: now,
       updatedAt: now,

@@ -67,6 +67,7 @@ export class FakeLessor {
         endpoints: [],
         lastError: null,
         conditions: [],
+        effectiveConfigHash: null,
       },
       version: 1,
       createdAt: now,

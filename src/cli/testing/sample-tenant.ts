@@ -26,6 +26,7 @@ export function sampleTenant(overrides: Partial<Tenant['status']> = {}, generati
       endpoints: [],
       lastError: null,
       conditions: [],
+      effectiveConfigHash: null,
       ...overrides,
     },
     version: 3,
