@@ -183,7 +183,7 @@ export function specRequestOf(spec: TenantSpec): SpecRequest {
   return {
     provider: spec.provider,
     plan: spec.plan ? { name: spec.plan.name, revision: spec.plan.revision } : null,
-    config: spec.config as Record<string, unknown>,
+    config: spec.config,
     labels: spec.labels,
     annotations: spec.annotations,
     retryPolicy: spec.retryPolicy,
