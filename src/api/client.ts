@@ -138,6 +138,14 @@ export class LessorClient {
     return this.json('POST', `/v1/tenants/${seg(idOrName)}/retry`, { headers: ifMatch(options) });
   }
 
+  /** A new generation equal to generation `toGeneration` (202). */
+  rollbackTenant(idOrName: string, toGeneration: number, options: WriteOptions = {}): Promise<Tenant> {
+    return this.json('POST', `/v1/tenants/${seg(idOrName)}/rollback`, {
+      body: { toGeneration },
+      headers: ifMatch(options),
+    });
+  }
+
   tenantEvents(idOrName: string, params: PageParams = {}): Promise<TenantEventList> {
     return this.json('GET', `/v1/tenants/${seg(idOrName)}/events`, { query: { ...params } });
   }
