@@ -19,6 +19,7 @@ import type {
   ProviderList,
   StreamEvent,
   Tenant,
+  TenantRevisionList,
   TenantEvent,
   TenantEventList,
   TenantList,
@@ -136,6 +137,14 @@ export class LessorClient {
 
   retryTenant(idOrName: string, options: WriteOptions = {}): Promise<Tenant> {
     return this.json('POST', `/v1/tenants/${seg(idOrName)}/retry`, { headers: ifMatch(options) });
+  }
+
+  /** The spec of every generation, newest first. */
+  tenantRevisions(
+    idOrName: string,
+    params: { limit?: number; cursor?: string } = {},
+  ): Promise<TenantRevisionList> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/revisions`, { query: { ...params } });
   }
 
   /** A new generation equal to generation `toGeneration` (202). */

@@ -1,4 +1,4 @@
-/** `lessor tenants rollback` against the real API server (in process, on a real database). */
+/** `lessor tenants rollback` and `history` against the real API server (in process, on a real database). */
 import assert from 'node:assert/strict';
 import { apiSuite, TOKENS, uniqueName } from '../api/testing/api-harness.js';
 import type { Tenant } from '../api/types.js';
@@ -32,6 +32,21 @@ if (backend) {
       assert.match(current.stderr, /nothing to roll back/);
       const usage = await runLessor(['tenants', 'rollback', name], { env });
       assert.equal(usage.code, 2);
+      const history = await runLessor(['tenants', 'history', name, '-o', 'json'], { env });
+      assert.equal(history.code, 0, history.stderr);
+      const { items } = JSON.parse(history.stdout) as {
+        items: { generation: number; spec: Tenant['spec'] }[];
+      };
+      assert.deepEqual(
+        items.map((r) => [r.generation, r.spec.config.image]),
+        [
+          [3, 'a:1'],
+          [2, 'a:2'],
+          [1, 'a:1'],
+        ],
+      );
+      const table = await runLessor(['tenants', 'history', name], { env });
+      assert.match(table.stdout, /GEN\s+AGE\s+ACTOR/);
     });
   });
 }
