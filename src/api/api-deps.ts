@@ -25,12 +25,20 @@ import type { Access, Principal, TokenConfig } from './auth.js';
 /** The provider registry as the API uses it: discovery, resolution, validation, redaction. */
 export type ProviderCatalog = Pick<
   ProviderRegistry,
-  'list' | 'schema' | 'resolveProvider' | 'effectiveConfig' | 'redactSecrets' | 'defaultProvider' | 'supports'
+  | 'list'
+  | 'schema'
+  | 'resolveProvider'
+  | 'effectiveConfig'
+  | 'mergedConfig'
+  | 'redactSecrets'
+  | 'mapSecrets'
+  | 'defaultProvider'
+  | 'supports'
 >;
 
 export type ApiStore = Pick<
   Store,
-  'tenants' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
+  'tenants' | 'revisions' | 'plans' | 'events' | 'callbacks' | 'idempotency' | 'audit' | 'probeWrite'
 > &
   Partial<Pick<Store, 'webhooks'>>;
 
@@ -86,6 +94,11 @@ export interface ApiOptions {
   readonly rateLimitPerMinute: number;
   /** 401s allowed per client IP per minute before that IP is locked out (429); 0 disables. */
   readonly authFailuresPerMinute: number;
+  /**
+   * `policy.rawSpecs`: the least role that may write a tenant without a plan or with overrides
+   * outside its plan's `allowedOverrides` (default `admin`).
+   */
+  readonly rawSpecs?: 'admin' | 'operator' | undefined;
   /** `compute.defaultProvider`; the registry's own default applies when absent. */
   readonly defaultProvider?: string | undefined;
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */

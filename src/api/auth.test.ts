@@ -19,83 +19,91 @@ const OPEN = [
 ];
 
 for (const backend of backends()) {
-  apiSuite(backend, 'auth: bearer tokens and roles', (h) => {
-    h.test('no token → 401 UNAUTHORIZED with WWW-Authenticate; bad tokens too', async () => {
-      for (const authorization of [
-        undefined,
-        'Bearer nope',
-        'Basic YWRtaW46eA==',
-        'Bearer',
-        `bearer  ${TOKENS.admin}x`,
-      ]) {
+  apiSuite(
+    backend,
+    'auth: bearer tokens and roles',
+    (h) => {
+      h.test('no token → 401 UNAUTHORIZED with WWW-Authenticate; bad tokens too', async () => {
+        for (const authorization of [
+          undefined,
+          'Bearer nope',
+          'Basic YWRtaW46eA==',
+          'Bearer',
+          `bearer  ${TOKENS.admin}x`,
+        ]) {
+          const res = await h.inject({
+            method: 'GET',
+            url: '/v1/tenants',
+            token: null,
+            headers: authorization ? { authorization } : {},
+          });
+          assert.equal(res.statusCode, 401, String(authorization));
+          assert.equal(res.json<Problem>().code, 'UNAUTHORIZED');
+          assert.match(String(res.headers['www-authenticate']), /^Bearer/);
+        }
+      });
+
+      h.test('the scheme is case-insensitive', async () => {
         const res = await h.inject({
           method: 'GET',
           url: '/v1/tenants',
           token: null,
-          headers: authorization ? { authorization } : {},
+          headers: { authorization: `bearer ${TOKENS.viewer}` },
         });
-        assert.equal(res.statusCode, 401, String(authorization));
-        assert.equal(res.json<Problem>().code, 'UNAUTHORIZED');
-        assert.match(String(res.headers['www-authenticate']), /^Bearer/);
-      }
-    });
-
-    h.test('the scheme is case-insensitive', async () => {
-      const res = await h.inject({
-        method: 'GET',
-        url: '/v1/tenants',
-        token: null,
-        headers: { authorization: `bearer ${TOKENS.viewer}` },
+        assert.equal(res.statusCode, 200);
       });
-      assert.equal(res.statusCode, 200);
-    });
 
-    h.test('viewer reads but may not write (403 FORBIDDEN); nothing stored', async () => {
-      assert.equal((await h.inject({ method: 'GET', url: '/v1/tenants', token: 'viewer' })).statusCode, 200);
-      const before = await liveTenantCount(h.store());
-      const res = await h.inject({
-        method: 'POST',
-        url: '/v1/tenants',
-        token: 'viewer',
-        payload: tenantBody(uniqueName()),
-      });
-      assert.equal(res.statusCode, 403);
-      assert.equal(res.json<Problem>().code, 'FORBIDDEN');
-      assert.equal(await liveTenantCount(h.store()), before);
-      for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-        const write = await h.inject({
-          method,
-          url: '/v1/tenants/some-tenant',
+      h.test('viewer reads but may not write (403 FORBIDDEN); nothing stored', async () => {
+        assert.equal(
+          (await h.inject({ method: 'GET', url: '/v1/tenants', token: 'viewer' })).statusCode,
+          200,
+        );
+        const before = await liveTenantCount(h.store());
+        const res = await h.inject({
+          method: 'POST',
+          url: '/v1/tenants',
           token: 'viewer',
-          payload: { spec: {} },
+          payload: tenantBody(uniqueName()),
         });
-        assert.equal(write.statusCode, 403, method);
-      }
-    });
-
-    h.test('operator writes tenants', async () => {
-      const res = await h.inject({
-        method: 'POST',
-        url: '/v1/tenants',
-        token: 'operator',
-        payload: tenantBody(uniqueName()),
+        assert.equal(res.statusCode, 403);
+        assert.equal(res.json<Problem>().code, 'FORBIDDEN');
+        assert.equal(await liveTenantCount(h.store()), before);
+        for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
+          const write = await h.inject({
+            method,
+            url: '/v1/tenants/some-tenant',
+            token: 'viewer',
+            payload: { spec: {} },
+          });
+          assert.equal(write.statusCode, 403, method);
+        }
       });
-      assert.equal(res.statusCode, 201);
-      const del = await h.inject({
-        method: 'DELETE',
-        url: `/v1/tenants/${res.json<Tenant>().id}`,
-        token: 'operator',
-      });
-      assert.equal(del.statusCode, 202);
-    });
 
-    h.test('health, readiness, metrics, OpenAPI and docs are open', async () => {
-      for (const url of OPEN) {
-        const res = await h.inject({ method: 'GET', url, token: null });
-        assert.equal(res.statusCode, 200, url);
-      }
-    });
-  });
+      h.test('operator writes tenants', async () => {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/v1/tenants',
+          token: 'operator',
+          payload: tenantBody(uniqueName()),
+        });
+        assert.equal(res.statusCode, 201);
+        const del = await h.inject({
+          method: 'DELETE',
+          url: `/v1/tenants/${res.json<Tenant>().id}`,
+          token: 'operator',
+        });
+        assert.equal(del.statusCode, 202);
+      });
+
+      h.test('health, readiness, metrics, OpenAPI and docs are open', async () => {
+        for (const url of OPEN) {
+          const res = await h.inject({ method: 'GET', url, token: null });
+          assert.equal(res.statusCode, 200, url);
+        }
+      });
+    },
+    { rawSpecs: 'operator' },
+  );
 
   apiSuite(
     backend,

@@ -19,6 +19,7 @@ import type {
   ProviderList,
   StreamEvent,
   Tenant,
+  TenantRevisionList,
   TenantEvent,
   TenantEventList,
   TenantList,
@@ -153,6 +154,22 @@ export class LessorClient {
 
   retryTenant(idOrName: string, options: WriteOptions = {}): Promise<Tenant> {
     return this.json('POST', `/v1/tenants/${seg(idOrName)}/retry`, { headers: ifMatch(options) });
+  }
+
+  /** The spec of every generation, newest first. */
+  tenantRevisions(
+    idOrName: string,
+    params: { limit?: number; cursor?: string } = {},
+  ): Promise<TenantRevisionList> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/revisions`, { query: { ...params } });
+  }
+
+  /** A new generation equal to generation `toGeneration` (202). */
+  rollbackTenant(idOrName: string, toGeneration: number, options: WriteOptions = {}): Promise<Tenant> {
+    return this.json('POST', `/v1/tenants/${seg(idOrName)}/rollback`, {
+      body: { toGeneration },
+      headers: ifMatch(options),
+    });
   }
 
   tenantEvents(idOrName: string, params: PageParams = {}): Promise<TenantEventList> {

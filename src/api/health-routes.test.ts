@@ -100,6 +100,8 @@ function fullDisk(): { wrap: (store: Store) => ApiStore; full: (on: boolean) => 
           return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
         },
       }),
+      revisions: store.revisions,
+      plans: store.plans,
       events: store.events,
       callbacks: store.callbacks,
       idempotency: store.idempotency,

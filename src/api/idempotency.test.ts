@@ -34,6 +34,8 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
         return store.tenants.create(input);
       },
     },
+    revisions: store.revisions,
+    plans: store.plans,
     events: store.events,
     callbacks: store.callbacks,
     idempotency: store.idempotency,
@@ -149,6 +151,6 @@ for (const backend of backends()) {
         },
       );
     },
-    { wrapStore: gate.wrap, now: () => new Date(clock.ms) },
+    { wrapStore: gate.wrap, now: () => new Date(clock.ms), rawSpecs: 'operator' },
   );
 }

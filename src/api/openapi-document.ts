@@ -16,14 +16,16 @@ const REF_PREFIX = '#/components/schemas/';
 const TITLES: Readonly<Record<string, string>> = {
   '400': 'Validation failed (VALIDATION_FAILED)',
   '401': 'No or invalid bearer token (UNAUTHORIZED)',
-  '403': 'Role not allowed, or a field only an admin may write (FORBIDDEN)',
+  '403':
+    'Role not allowed, a field only an admin may write (FORBIDDEN), or a raw spec the policy refuses (POLICY_VIOLATION)',
   '404': 'Not found (NOT_FOUND)',
   '409': 'Conflict (CONFLICT, INVALID_TRANSITION)',
   '412': 'If-Match is stale (PRECONDITION_FAILED)',
   '413': 'Body larger than the limit (PAYLOAD_TOO_LARGE)',
   '415': 'Unsupported Content-Type (UNSUPPORTED_MEDIA_TYPE)',
   '421': 'No-token mode only: Host is not a loopback name (MISDIRECTED_REQUEST)',
-  '422': 'Idempotency-Key reused with another body (VALIDATION_FAILED)',
+  '422':
+    'Idempotency-Key reused with another body, or an unknown plan or a config broken by overrides (VALIDATION_FAILED); an override outside the plan (POLICY_VIOLATION)',
   '429': 'Rate limited, see Retry-After (RATE_LIMITED)',
   '500': 'Internal error (INTERNAL)',
   '503': 'Storage or engine unavailable, see Retry-After (STORE_UNAVAILABLE, UNAVAILABLE)',
@@ -53,8 +55,11 @@ function problemCodes(path: string, method: string, op: Json): string[] {
   const codes = ['400', '401', '403', '421', '429', '500', '503'];
   if (path.includes('{')) codes.push('404');
   if (method !== 'get') codes.push('409', '413', '415');
-  if (['put', 'patch', 'delete'].includes(method) || path.endsWith('/retry')) codes.push('412');
-  if (method === 'post' && path === '/v1/tenants') codes.push('422');
+  if (['put', 'patch', 'delete'].includes(method) || path.endsWith('/retry') || path.endsWith('/rollback'))
+    codes.push('412');
+  const tenantWrite =
+    path === '/v1/tenants' || path === '/v1/tenants/{idOrName}' || path.endsWith('/rollback');
+  if (tenantWrite && method !== 'get' && method !== 'delete') codes.push('422');
   return codes;
 }
 

@@ -52,6 +52,7 @@ const tenant: Tenant = {
   name: 'acme',
   spec: {
     provider: 'docker',
+    plan: null,
     config: { ...CONFIG, secretEnv: { DB_PASSWORD: '***' } },
     labels: { plan: 'pro' },
     annotations: {},
@@ -69,6 +70,7 @@ const tenant: Tenant = {
     resources: RESOURCES,
     endpoints: ENDPOINTS,
     lastError: null,
+    effectiveConfigHash: CONFIG_HASH,
     conditions: [
       {
         type: 'Ready',

@@ -31,6 +31,10 @@ const DESCRIPTION = [
 
 export const TAGS = [
   { name: 'tenants', description: 'Tenants: their spec, status, event history and compute executions.' },
+  {
+    name: 'plans',
+    description: 'Plans: versioned, admin-owned templates (product tiers) that tenants are made from.',
+  },
   { name: 'workflows', description: 'Workflow runs that drive a tenant, with their step journal.' },
   { name: 'compute', description: 'Compute providers and the executions tracked on them.' },
   {

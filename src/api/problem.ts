@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { LessorError, ValidationError, type FieldProblem } from '../domain/errors.js';
+import { LessorError, PolicyViolationError, ValidationError, type FieldProblem } from '../domain/errors.js';
 import type { ApiProblemCode } from './problem-codes.js';
 import type { Problem } from './types.js';
 
@@ -22,6 +22,7 @@ const STATUS: Readonly<Record<ApiProblemCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
+  POLICY_VIOLATION: 403,
   MISDIRECTED_REQUEST: 421,
   NOT_FOUND: 404,
   CONFLICT: 409,
@@ -40,6 +41,7 @@ const TITLE: Readonly<Record<ApiProblemCode, string>> = {
   VALIDATION_FAILED: 'Request validation failed',
   UNAUTHORIZED: 'Authentication required',
   FORBIDDEN: 'Not allowed',
+  POLICY_VIOLATION: 'Refused by policy',
   MISDIRECTED_REQUEST: 'Misdirected request',
   NOT_FOUND: 'Not found',
   CONFLICT: 'Conflict',
@@ -135,8 +137,11 @@ function normalise(error: unknown): Normalised {
 }
 
 function fromLessorError(error: LessorError): Normalised {
-  const problems = error instanceof ValidationError ? error.problems : [];
   const detail = error.code === 'INTERNAL' ? 'internal error' : error.message;
+  // A policy refusal is 403 (who asked) or 422 (what was asked): the error says which.
+  if (error instanceof PolicyViolationError)
+    return { code: error.code, detail, options: { problems: error.problems, status: error.status } };
+  const problems = error instanceof ValidationError ? error.problems : [];
   return { code: error.code, detail, options: { problems } };
 }
 

@@ -126,3 +126,42 @@ export const CreateHeaders = z.looseObject({
 export const StreamHeaders = z.looseObject({
   'last-event-id': z.string().optional().describe('Resume after this event (wins over `since`).'),
 });
+
+// ---- revisions, dry runs, plans ----------------------------------------------------------------
+
+const generation = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const RevisionParams = IdOrNameParams.extend({
+  generation: generation.describe('A generation of the tenant (1 is its creation).'),
+});
+export const RevisionPageQuery = z.strictObject({ limit, cursor });
+export const DiffQuery = z.strictObject({
+  against: generation
+    .optional()
+    .describe('The generation to compare with (default: the one before `generation`).'),
+});
+export const DryRunQuery = z.strictObject({
+  dryRun: bool
+    .optional()
+    .describe(
+      'Validate everything and answer 200 with the would-be object (`Lessor-Dry-Run: true`); store nothing.',
+    ),
+});
+export const TenantViewQuery = z.strictObject({
+  view: z
+    .enum(['spec', 'effective'])
+    .optional()
+    .describe(
+      '`effective`: `spec.config` as the tenant runs — plan config, overrides and provider defaults merged.',
+    ),
+});
+const planNameParam = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a plan name')
+  .describe('Plan name.');
+export const PlanParams = z.strictObject({ name: planNameParam });
+export const PlanRevisionParams = z.strictObject({
+  name: planNameParam,
+  revision: generation.describe('A revision of the plan (1 is its creation).'),
+});
+export const PlanPageQuery = z.strictObject({ limit, cursor });

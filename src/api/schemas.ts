@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { COMPUTE_ERROR_CODES } from '../domain/compute-error.js';
 import type { ApiProblemCode } from './problem-codes.js';
 import { COMPUTE_OPERATIONS } from '../domain/operations.js';
+import { PLAN_NAME_PATTERN } from '../domain/plan.js';
 import { CONDITION_TYPES, PHASES, TENANT_NAME_PATTERN } from '../domain/tenant.js';
 import { CONFIG_LIMITS, jsonShapeProblems, SAFE_TEXT, type JsonLimits } from './json-limits.js';
 
@@ -72,12 +73,39 @@ export const RetryPolicyOverrideSchema = z
     description: 'Per-tenant override of the retry policy, per operation.',
   });
 
+export const planName = z
+  .string()
+  .regex(
+    PLAN_NAME_PATTERN,
+    'must be a DNS label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit',
+  );
+
+/** A plan reference as a client writes it: the revision defaults to the plan's latest, then is pinned. */
+export const PlanRefRequestSchema = z
+  .strictObject({
+    name: planName,
+    revision: z
+      .int()
+      .min(1)
+      .max(Number.MAX_SAFE_INTEGER)
+      .optional()
+      .describe('Defaults to the latest revision.'),
+  })
+  .meta({ id: 'PlanRefRequest' });
+
+export const PlanRefSchema = z
+  .object({ name: z.string(), revision: z.number() })
+  .meta({ id: 'PlanRef', description: 'The plan revision a tenant is made from (pinned).' });
+
 /** `spec` as a client writes it: provider optional (resolved by the server), the rest defaulted. */
 export const TenantSpecRequestSchema = z
   .strictObject({
     provider: providerType
       .optional()
       .describe('Compute provider; defaults to the configured default provider.'),
+    plan: PlanRefRequestSchema.nullable()
+      .optional()
+      .describe("Make the tenant from this plan: `config` then holds only overrides of the plan's config."),
     config: boundedJsonObject()
       .default({})
       .describe("Provider config, validated against the provider's schema."),
@@ -125,6 +153,9 @@ export const ComputeErrorSchema = z
 export const TenantSpecSchema = z
   .object({
     provider: z.string(),
+    plan: PlanRefSchema.nullable()
+      .default(null)
+      .describe('The plan revision the tenant is made from; null for a raw spec.'),
     config: z.record(z.string(), z.unknown()).describe('Secret fields are shown as "***".'),
     labels: stringMap,
     annotations: stringMap,
@@ -170,6 +201,13 @@ export const TenantStatusSchema = z
     endpoints: z.array(z.object({ name: z.string(), url: z.string() })).readonly(),
     lastError: ComputeErrorSchema.nullable(),
     conditions: z.array(ConditionSchema).readonly(),
+    effectiveConfigHash: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe(
+        'Keyed hash of the config the spec runs with (plan config, overrides, provider defaults), as of the last spec write.',
+      ),
   })
   .meta({ id: 'TenantStatus' });
 
@@ -198,6 +236,7 @@ export const PROBLEM_CODES = [
   'INVALID_TRANSITION',
   'UNAUTHORIZED',
   'FORBIDDEN',
+  'POLICY_VIOLATION',
   'MISDIRECTED_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',

@@ -24,6 +24,7 @@ import { registerHooks } from './hooks.js';
 import { registerLogRoutes } from './logs-routes.js';
 import { registerOpenApi } from './openapi.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
+import { registerPlanRoutes } from './plans-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import { RequestLogController } from './request-log.js';
 import { responseSerializerCompiler } from './response-serializer.js';
@@ -31,6 +32,7 @@ import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
 import { registerWebhookRoutes } from './webhooks-routes.js';
+import { registerTenantRevisionRoutes } from './tenant-revisions-routes.js';
 
 export const API_VERSION = '1.0.0';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -79,6 +81,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerHealthRoutes(app, ctx, registry);
   registerTenantRoutes(app, ctx);
   registerTenantChangeRoutes(app, ctx);
+  registerTenantRevisionRoutes(app, ctx);
+  registerPlanRoutes(app, ctx);
   registerExecutionRoutes(app, ctx);
   registerRunRoutes(app, ctx);
   registerProviderRoutes(app, ctx);

@@ -3,52 +3,56 @@
  * retry. Each is one `writeTenant` loop (If-Match → 412) and wakes the controller when it changed
  * something. Answers: 202 when work was triggered, 200 when nothing changed.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ConflictError, InvalidTransitionError } from '../domain/errors.js';
+import { InvalidTransitionError } from '../domain/errors.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import type { JsonObject, JsonValue, Phase, Tenant } from '../domain/tenant.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { actorOf } from './api-deps.js';
 import { applyMergePatch } from './merge-patch.js';
-import { DeleteQuery, IdOrNameParams, WriteHeaders } from './schemas-query.js';
+import { DeleteQuery, DryRunQuery, IdOrNameParams, WriteHeaders } from './schemas-query.js';
+import { DryRunTenantSchema, RollbackRequestSchema } from './schemas-plans.js';
+import { changeTenantSpec, rollbackTenant, specRequestOf, type TenantOutcome } from './tenant-commands.js';
 import { ReplaceSpecRequestSchema, TenantPatchSchema, TenantSchema } from './schemas.js';
-import { parsePatchedSpec, resolveSpec, type SpecRequest, type SpecWriter } from './tenant-spec.js';
+import { parsePatchedSpec } from './tenant-spec.js';
 import { purgeTenant } from './tenant-purge.js';
-import { sendTenant } from './tenant-view.js';
-import { wake, writeTenant, type WriteResult } from './tenant-write.js';
+import { expectedVersion, sendTenant, tenantView, tenantWire } from './tenant-view.js';
+import { wake, writeTenant } from './tenant-write.js';
 
 const tags = ['tenants'];
-/** 200: nothing changed; 202: accepted, work was triggered. */
-const changed = { 200: TenantSchema, 202: TenantSchema };
+/** 200: nothing changed, or a dry run (with its diff); 202: accepted, work was triggered. */
+const changed = { 200: DryRunTenantSchema, 202: TenantSchema };
+export const DRY_RUN_HEADER = 'lessor-dry-run';
+const DRY_RUN_NOTE =
+  '\n\nWith `?dryRun=true` every check runs (schema, plan, policy, privileges, `If-Match`) and the ' +
+  'answer is 200 with the tenant as it would be, a `diff` (RFC 6902, from the current spec) and ' +
+  '`Lessor-Dry-Run: true`: nothing is stored, no event is written, no run starts.';
 export const MERGE_PATCH = 'application/merge-patch+json';
-
-function specChange(ctx: ApiContext, writer: SpecWriter, input: SpecRequest) {
-  const actor = actorOf(writer.principal);
-  return (current: Tenant): TenantChange => {
-    if (current.status.phase === 'deleting' || current.status.phase === 'archived') {
-      throw new ConflictError(
-        `tenant '${current.name}' is ${current.status.phase}; its spec can no longer change`,
-        {
-          phase: current.status.phase,
-        },
-      );
-    }
-    return { actor, spec: resolveSpec(ctx, input, writer, current) };
-  };
-}
 
 export function registerTenantChangeRoutes(app: ApiApp, ctx: ApiContext): void {
   replaceSpecRoute(app, ctx);
   patchTenantRoute(app, ctx);
   deleteTenantRoute(app, ctx);
   retryTenantRoute(app, ctx);
+  rollbackTenantRoute(app, ctx);
 }
 
-/** Answers a finished write: 202 when it changed something (work follows), else 200. */
-async function answer(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, result: WriteResult) {
-  if (result.changed) wake(ctx, request, result.tenant.id, 'api');
-  return sendTenant(reply, result.changed ? 202 : 200, result.tenant, ctx.deps.providers);
+/**
+ * Answers a finished spec write: 202 when it changed something (work follows), else 200; a dry
+ * run 200 with `Lessor-Dry-Run: true` and the diff.
+ */
+export function answer(ctx: ApiContext, reply: FastifyReply, outcome: TenantOutcome) {
+  if (outcome.dryRun) return sendDryRun(ctx, reply, outcome);
+  return sendTenant(reply, outcome.changed ? 202 : 200, outcome.tenant, ctx.deps.providers);
+}
+
+export function sendDryRun(ctx: ApiContext, reply: FastifyReply, outcome: TenantOutcome) {
+  const tenant = tenantView(outcome.tenant, ctx.deps.providers);
+  return reply
+    .code(200)
+    .header(DRY_RUN_HEADER, 'true')
+    .send({ ...tenantWire(tenant), diff: outcome.diff });
 }
 
 function replaceSpecRoute(app: ApiApp, ctx: ApiContext): void {
@@ -62,18 +66,30 @@ function replaceSpecRoute(app: ApiApp, ctx: ApiContext): void {
       'they read as: the stored values are kept. `spec.provider` cannot change (400), a tenant that ' +
       'is deleting or archived cannot change (409), and provider fields marked `x-lessor-privileged` ' +
       '(or `x-lessor-code` fields changed while a stored secret is kept) need an admin (403). With ' +
-      '`If-Match` the write happens only if the tenant is still at that version (412 otherwise).',
+      '`If-Match` the write happens only if the tenant is still at that version (412 otherwise). ' +
+      'A tenant made from a plan sends `spec.plan` (its pinned revision is kept unless another is ' +
+      'named) and only its overrides in `config`; callers below `policy.rawSpecs` are held to the ' +
+      "plan's `allowedOverrides` (POLICY_VIOLATION)." +
+      DRY_RUN_NOTE,
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
+    querystring: DryRunQuery,
     body: ReplaceSpecRequestSchema,
     response: changed,
   };
   app.put('/v1/tenants/:idOrName', { schema, config: { access: 'write' } }, async (request, reply) => {
     const { spec } = request.body;
-    const writer = { principal: request.principal, sentConfig: spec.config as JsonObject };
-    const decide = specChange(ctx, writer, spec);
-    return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
+    const input = { spec, sentConfig: spec.config as JsonObject };
+    const options = { ifMatch: expectedVersion(request), dryRun: request.query.dryRun };
+    const outcome = await changeTenantSpec(
+      ctx,
+      request.principal,
+      request.params.idOrName,
+      () => input,
+      options,
+    );
+    return answer(ctx, reply, outcome);
   });
 }
 
@@ -86,10 +102,12 @@ function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
       'A JSON merge patch (RFC 7386, `application/merge-patch+json`; `application/json` is taken ' +
       'too) of the tenant, of which only `spec` is writable: objects merge key by key, `null` ' +
       'removes a key, anything else (arrays included) replaces. The patched spec is then checked ' +
-      'and answered exactly as a PUT of it: 202 when it changed, 200 when it did not.',
+      'and answered exactly as a PUT of it: 202 when it changed, 200 when it did not.' +
+      DRY_RUN_NOTE,
     tags,
     params: IdOrNameParams,
     headers: WriteHeaders,
+    querystring: DryRunQuery,
     body: TenantPatchSchema,
     consumes: mediaTypes,
     response: changed,
@@ -99,12 +117,17 @@ function patchTenantRoute(app: ApiApp, ctx: ApiContext): void {
     { schema, config: { access: 'write', mediaTypes } },
     async (request, reply) => {
       const patch = request.body.spec;
-      const writer = { principal: request.principal, sentConfig: patch?.config as JsonValue | undefined };
-      const decide = (current: Tenant): TenantChange | null =>
+      const sentConfig = patch?.config as JsonValue | undefined;
+      const next = (current: Tenant) =>
         patch === undefined
           ? null
-          : specChange(ctx, writer, parsePatchedSpec(applyMergePatch(current.spec, patch)))(current);
-      return answer(ctx, request, reply, await writeTenant(ctx, request, request.params.idOrName, decide));
+          : { spec: parsePatchedSpec(applyMergePatch(specRequestOf(current.spec), patch)), sentConfig };
+      const options = { ifMatch: expectedVersion(request), dryRun: request.query.dryRun };
+      return answer(
+        ctx,
+        reply,
+        await changeTenantSpec(ctx, request.principal, request.params.idOrName, next, options),
+      );
     },
   );
 }
@@ -162,6 +185,40 @@ function retryTenantRoute(app: ApiApp, ctx: ApiContext): void {
     wake(ctx, request, result.tenant.id, 'retry');
     return sendTenant(reply, 202, result.tenant, ctx.deps.providers);
   });
+}
+
+function rollbackTenantRoute(app: ApiApp, ctx: ApiContext): void {
+  const schema = {
+    operationId: 'rollbackTenant',
+    summary: 'Roll back to an earlier generation',
+    description:
+      'Makes a new generation whose spec equals that of `toGeneration` (see `GET …/revisions`), its ' +
+      'plan revision included, through the same checks as a PUT of that spec (policy, privileges, ' +
+      '`If-Match`); the controller then updates the runtime. 202 with the tenant. 404 when the ' +
+      'tenant never had that generation; 409 when it is the current generation or its spec is the ' +
+      'current spec (nothing to roll back), or when the tenant is deleting or archived.' +
+      DRY_RUN_NOTE,
+    tags,
+    params: IdOrNameParams,
+    headers: WriteHeaders,
+    querystring: DryRunQuery,
+    body: RollbackRequestSchema,
+    response: { 200: DryRunTenantSchema, 202: TenantSchema },
+  };
+  app.post(
+    '/v1/tenants/:idOrName/rollback',
+    { schema, config: { access: 'write' } },
+    async (request, reply) => {
+      const options = { ifMatch: expectedVersion(request), dryRun: request.query.dryRun };
+      const { idOrName } = request.params;
+      const { toGeneration } = request.body;
+      return answer(
+        ctx,
+        reply,
+        await rollbackTenant(ctx, request.principal, idOrName, toGeneration, options),
+      );
+    },
+  );
 }
 
 /** Deleting and archived tenants need nothing more (idempotent DELETE). */

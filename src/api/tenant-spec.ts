@@ -1,16 +1,20 @@
 /**
  * From what a client wrote to the spec the store keeps: the provider resolved (and immutable once
  * set), `"***"` placeholders of secret fields put back from the stored spec (so a client may send a
- * spec it read), the writer's right to the fields it touches checked (spec-privileges.ts), and
- * `spec.config` validated with the provider's defaults merged in. The stored spec is the USER's:
- * defaults are applied again at execution time, so changing a default reaches every tenant on its
- * next update.
+ * spec it read), the plan reference resolved and pinned, the policy applied (plan-policy.ts), the
+ * writer's right to the fields it touches checked (spec-privileges.ts), and the effective config —
+ * plan config, overrides, provider defaults — validated. The stored spec is the USER's: for a plan
+ * tenant `config` holds only its overrides, and defaults are applied again at execution time, so
+ * changing a default reaches every tenant on its next update.
  */
 import type { z } from 'zod';
 import { NotSupportedError, ValidationError } from '../domain/errors.js';
+import { planConfig, type PlanRevision } from '../domain/plan.js';
 import type { JsonObject, JsonValue, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { ApiContext } from './api-deps.js';
 import type { Principal } from './auth.js';
+import { assertPlanPolicy } from './plan-policy.js';
+import { httpError, type HttpProblem } from './problem.js';
 import { TenantSpecRequestSchema } from './schemas.js';
 import { assertSpecPrivileges } from './spec-privileges.js';
 
@@ -24,19 +28,34 @@ export interface SpecWriter {
   readonly sentConfig: JsonValue | undefined;
 }
 
-export function resolveSpec(
+/** A spec ready to store, and the config it runs with (plan config, overrides and defaults merged). */
+export interface ResolvedSpec {
+  readonly spec: TenantSpec;
+  readonly effectiveConfig: JsonObject;
+}
+
+export async function resolveSpec(
   ctx: ApiContext,
   input: SpecRequest,
   writer: SpecWriter,
   current?: Tenant,
-): TenantSpec {
+): Promise<ResolvedSpec> {
   const { providers } = ctx.deps;
+  const plan = input.plan ? await requirePlanRevision(ctx, input.plan, current) : undefined;
+  const wanted = input.provider ?? plan?.spec.provider;
+  if (plan && input.provider !== undefined && input.provider !== plan.spec.provider) {
+    throw planError(
+      `plan '${plan.name}' runs on provider '${plan.spec.provider}', not '${input.provider}'`,
+      'spec.provider',
+    );
+  }
   const provider = current
-    ? keepProvider(current, input.provider)
-    : providers.resolveProvider(input.provider, ctx.options.defaultProvider);
+    ? keepProvider(current, wanted)
+    : providers.resolveProvider(wanted, ctx.options.defaultProvider);
   const config: JsonObject = current
     ? restoreSecrets(ctx, input.config as JsonObject, current)
     : (input.config as JsonObject);
+  assertPlanPolicy(ctx, writer.principal, plan, config);
   assertSpecPrivileges(providers, {
     principal: writer.principal,
     provider,
@@ -44,12 +63,14 @@ export function resolveSpec(
     previous: current?.spec.config,
     sent: writer.sentConfig,
   });
-  providers.effectiveConfig(provider, config);
+  const merged = plan ? planConfig(plan.spec.config, config) : config;
+  const effectiveConfig = validated(ctx, provider, merged, plan);
   if (input.suspended && !providers.supports(provider, 'suspend')) {
     throw new NotSupportedError(provider, 'suspend and resume (spec.suspended)');
   }
-  return {
+  const spec: TenantSpec = {
     provider,
+    ...(plan && { plan: { name: plan.name, revision: plan.revision } }),
     config,
     labels: input.labels,
     annotations: input.annotations,
@@ -58,6 +79,63 @@ export function resolveSpec(
     // Absent means false: a spec that was never suspended stays as it was stored (same generation).
     ...((input.suspended || current?.spec.suspended !== undefined) && { suspended: input.suspended }),
   };
+  return { spec, effectiveConfig };
+}
+
+/**
+ * The plan revision a spec names: `revision`, else the one the tenant is pinned to when it stays on
+ * the same plan, else the plan's latest. An unknown plan or revision is 422 naming it.
+ */
+export async function requirePlanRevision(
+  ctx: ApiContext,
+  ref: { readonly name: string; readonly revision?: number | undefined },
+  current?: Tenant,
+): Promise<PlanRevision> {
+  const pinned = current?.spec.plan?.name === ref.name ? current.spec.plan.revision : undefined;
+  const wanted = ref.revision ?? pinned;
+  const { plans } = ctx.deps.store;
+  const revision =
+    wanted !== undefined
+      ? await plans.revision(ref.name, wanted)
+      : await plans.get(ref.name).then((plan) => plan && plans.revision(plan.name, plan.revision));
+  if (revision) return revision;
+  const exists = wanted !== undefined && (await plans.get(ref.name)) !== undefined;
+  throw planError(
+    exists ? `plan '${ref.name}' has no revision ${wanted}` : `plan '${ref.name}' does not exist`,
+    exists ? 'spec.plan.revision' : 'spec.plan.name',
+  );
+}
+
+/** The config a spec runs with: plan revision config, overrides and provider defaults merged. */
+export async function effectiveConfigOf(ctx: ApiContext, spec: TenantSpec): Promise<JsonObject> {
+  const base = spec.plan
+    ? await ctx.deps.store.plans.revision(spec.plan.name, spec.plan.revision)
+    : undefined;
+  const merged = base ? planConfig(base.spec.config, spec.config) : spec.config;
+  return ctx.deps.providers.mergedConfig(spec.provider, merged);
+}
+
+function validated(
+  ctx: ApiContext,
+  provider: string,
+  merged: JsonObject,
+  plan: PlanRevision | undefined,
+): JsonObject {
+  try {
+    return ctx.deps.providers.effectiveConfig(provider, merged).config;
+  } catch (error) {
+    // A plan tenant's overrides that break the merged config: 422, naming the merged paths.
+    if (!plan || !(error instanceof ValidationError)) throw error;
+    throw httpError(
+      'VALIDATION_FAILED',
+      `the config of plan '${plan.name}' revision ${plan.revision} with these overrides is not valid: ${error.message}`,
+      { status: 422, problems: error.problems },
+    );
+  }
+}
+
+function planError(message: string, path: string): HttpProblem {
+  return httpError('VALIDATION_FAILED', message, { status: 422, problems: [{ path, message }] });
 }
 
 /** Parses a spec that came out of a merge patch with the same rules as a PUT body. */
@@ -92,7 +170,11 @@ function restoreSecrets(ctx: ApiContext, config: JsonObject, current: Tenant): J
 }
 
 /** Where the client sent `"***"` and the stored value is a redacted secret, keep the stored value. */
-function restore(next: JsonValue, stored: JsonValue | undefined, redacted: JsonValue | undefined): JsonValue {
+export function restore(
+  next: JsonValue,
+  stored: JsonValue | undefined,
+  redacted: JsonValue | undefined,
+): JsonValue {
   if (next === REDACTED && redacted === REDACTED && stored !== undefined) return stored;
   if (isArray(next)) {
     const storedItems = isArray(stored) ? stored : [];

@@ -28,7 +28,16 @@ export function tenantView(tenant: Tenant, providers: ProviderCatalog): WireTena
  * The tenant as the wire carries it (`TenantSchema`): exactly the fields the schema names, in its
  * order, so that nothing stored beside them leaks — derived from the schema (wire-projection.ts).
  */
-export const tenantWire: (tenant: Tenant) => Tenant = wireProjection<Tenant>(TenantSchema);
+const projectTenant: (tenant: Tenant) => Tenant = wireProjection<Tenant>(TenantSchema);
+
+/** `spec.plan` and `status.effectiveConfigHash` are always on the wire: `null` when absent. */
+export function tenantWire(tenant: Tenant): Tenant {
+  return projectTenant({
+    ...tenant,
+    spec: { ...tenant.spec, plan: tenant.spec.plan ?? null },
+    status: { ...tenant.status, effectiveConfigHash: tenant.status.effectiveConfigHash ?? null },
+  });
+}
 
 export function etagOf(tenant: Pick<Tenant, 'version'>): string {
   return `"${tenant.version}"`;

@@ -2,22 +2,25 @@
  * `POST /v1/tenants`, `GET /v1/tenants`, `GET /v1/tenants/{idOrName}` and the tenant's event
  * history and compute executions. Writes to existing tenants are in tenant-changes-routes.ts.
  */
-import type { JsonObject } from '../domain/tenant.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
-import { actorOf } from './api-deps.js';
 import { idempotent } from './idempotency.js';
 import {
   CreateHeaders,
+  DryRunQuery,
   EventPageQuery,
   ExecutionsQuery,
   IdOrNameParams,
   ListTenantsQuery,
+  TenantViewQuery,
 } from './schemas-query.js';
 import { ExecutionListSchema, TenantEventListSchema } from './schemas-resources.js';
 import { CreateTenantRequestSchema, TenantListSchema, TenantSchema } from './schemas.js';
-import { resolveSpec } from './tenant-spec.js';
+import { DryRunTenantSchema } from './schemas-plans.js';
+import { sendDryRun } from './tenant-changes-routes.js';
+import { createTenant } from './tenant-commands.js';
+import { effectiveConfigOf } from './tenant-spec.js';
 import { etagOf, sendTenant, tenantView } from './tenant-view.js';
-import { requireTenant, wake } from './tenant-write.js';
+import { requireTenant } from './tenant-write.js';
 
 const tags = ['tenants'];
 
@@ -42,27 +45,33 @@ function createTenantRoute(app: ApiApp, ctx: ApiContext): void {
       'tenants that are not archived (409). Answers 201 with `Location` and `ETag`.\n\n' +
       'With an `Idempotency-Key`, a repeat by the same caller with the same body within 24 h gets the ' +
       'first answer again, marked `Idempotent-Replayed: true`; the key with another body is 422, and ' +
-      'while the first request still runs, 409 with `Retry-After`.',
+      'while the first request still runs, 409 with `Retry-After`.\n\n' +
+      'From a plan: `spec.plan: {name, revision?}` (the revision defaults to the latest and is ' +
+      "pinned), `config` holding only overrides of the plan's config; an unknown plan or revision " +
+      'is 422 naming it. Callers below `policy.rawSpecs` (default `admin`) must use a plan (403 ' +
+      "POLICY_VIOLATION) and may override only the plan's `allowedOverrides` (422 POLICY_VIOLATION).\n\n" +
+      '`?dryRun=true` runs every check (name clash included) and answers 200 with the tenant as it ' +
+      'would be and `Lessor-Dry-Run: true`; nothing is stored (no idempotency record either).',
     tags,
     headers: CreateHeaders,
+    querystring: DryRunQuery,
     body: CreateTenantRequestSchema,
-    response: { 201: TenantSchema },
+    response: { 200: DryRunTenantSchema, 201: TenantSchema },
   };
-  app.post('/v1/tenants', { schema, config: { access: 'write' } }, async (request, reply) =>
-    idempotent(ctx, request, reply, async () => {
-      const { name, spec } = request.body;
-      const actor = actorOf(request.principal);
-      const writer = { principal: request.principal, sentConfig: spec.config as JsonObject };
-      const tenant = await ctx.deps.store.tenants.create({
-        name,
-        spec: resolveSpec(ctx, spec, writer),
-        actor,
-      });
-      wake(ctx, request, tenant.id, 'api');
+  app.post('/v1/tenants', { schema, config: { access: 'write' } }, async (request, reply) => {
+    if (request.query.dryRun === true) {
+      return sendDryRun(
+        ctx,
+        reply,
+        await createTenant(ctx, request.principal, request.body, { dryRun: true }),
+      );
+    }
+    return idempotent(ctx, request, reply, async () => {
+      const { tenant } = await createTenant(ctx, request.principal, request.body);
       const headers = { location: `/v1/tenants/${tenant.id}`, etag: etagOf(tenant) };
       return { statusCode: 201, body: tenantView(tenant, ctx.deps.providers), headers };
-    }),
-  );
+    });
+  });
 }
 
 function listTenantsRoute(app: ApiApp, ctx: ApiContext): void {
@@ -91,14 +100,20 @@ function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
     summary: 'Get a tenant by id or name',
     description:
       'The tenant with its spec (secret config values read back as `"***"`) and status. The `ETag` ' +
-      'header carries its version, for `If-Match` on a later write.',
+      'header carries its version, for `If-Match` on a later write. With `view=effective`, ' +
+      "`spec.config` is the config the tenant runs with — its plan revision's config, its overrides " +
+      'and the provider defaults merged — instead of the stored overrides.',
     tags,
     params: IdOrNameParams,
+    querystring: TenantViewQuery,
     response: { 200: TenantSchema },
   };
-  app.get('/v1/tenants/:idOrName', { schema }, async (request, reply) =>
-    sendTenant(reply, 200, await requireTenant(ctx, request.params.idOrName), ctx.deps.providers),
-  );
+  app.get('/v1/tenants/:idOrName', { schema }, async (request, reply) => {
+    const tenant = await requireTenant(ctx, request.params.idOrName);
+    if (request.query.view !== 'effective') return sendTenant(reply, 200, tenant, ctx.deps.providers);
+    const config = await effectiveConfigOf(ctx, tenant.spec);
+    return sendTenant(reply, 200, { ...tenant, spec: { ...tenant.spec, config } }, ctx.deps.providers);
+  });
 }
 
 function tenantEventsRoute(app: ApiApp, ctx: ApiContext): void {

@@ -25,10 +25,13 @@ import type {
   TenantEventSchema,
   WorkflowRunSchema,
 } from './schemas-resources.js';
+import type { TenantRevisionListSchema } from './schemas-plans.js';
 import type { CallbacksQuery, EventPageQuery, ExecutionsQuery, ListTenantsQuery } from './schemas-query.js';
 import type { Phase } from '../domain/tenant.js';
 
 export type Tenant = z.output<typeof TenantSchema>;
+export type TenantRevisionList = z.output<typeof TenantRevisionListSchema>;
+export type TenantRevision = TenantRevisionList['items'][number];
 export type TenantSpec = z.output<typeof TenantSpecSchema>;
 export type TenantStatus = z.output<typeof TenantStatusSchema>;
 /** `spec` as a client sends it (provider and most fields optional). */

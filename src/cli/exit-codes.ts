@@ -10,7 +10,7 @@
  * | 3    | not found (tenant, execution, run, provider, callback)                   |
  * | 4    | conflict, stale version (precondition failed) or invalid phase transition|
  * | 5    | validation failed (the server rejected the request body or query)        |
- * | 6    | unauthorized or forbidden (missing/wrong token, insufficient role)       |
+ * | 6    | unauthorized, forbidden or refused by policy (token, role, plan policy)  |
  * | 7    | with --wait/--watch: the tenant ended failed                             |
  * | 8    | with --wait/--watch: timed out before the tenant settled                 |
  * | 9    | the server could not be reached (connection refused, DNS, network)      |
@@ -53,6 +53,8 @@ const BY_PROBLEM: Readonly<Record<ProblemCode, ExitCode>> = {
   INVALID_TRANSITION: ExitCode.CONFLICT,
   UNAUTHORIZED: ExitCode.UNAUTHORIZED,
   FORBIDDEN: ExitCode.UNAUTHORIZED,
+  // Refused by policy: the request is valid but this caller may not make it.
+  POLICY_VIOLATION: ExitCode.UNAUTHORIZED,
   MISDIRECTED_REQUEST: ExitCode.UNAUTHORIZED,
   PAYLOAD_TOO_LARGE: ExitCode.VALIDATION,
   UNSUPPORTED_MEDIA_TYPE: ExitCode.VALIDATION,

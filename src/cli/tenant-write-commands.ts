@@ -11,6 +11,7 @@ import {
   addIfMatchFlag,
   addSpecFlags,
   addWaitFlags,
+  positiveInt,
   SECRET_ENV_FILE_OPTION,
   type WaitFlags,
 } from './flags.js';
@@ -86,6 +87,29 @@ function registerRemovalCommands(tenants: Command, io: CliIo): void {
       .description('retry a failed tenant: a new run for its current generation'),
     'ready',
   ).action(action(io, retryTenant));
+
+  const rollback = tenants
+    .command('rollback <name>')
+    .description('a new generation whose spec equals an earlier one (see `tenants history`)')
+    .requiredOption('--to <generation>', 'the generation to roll back to', positiveInt('--to'));
+  addWaitFlags(addIfMatchFlag(rollback), 'ready').action(action(io, rollbackTenant));
+}
+
+async function rollbackTenant(
+  ctx: CommandContext,
+  name: string,
+  flags: WaitFlags & { to: number; ifMatch?: number },
+): Promise<number> {
+  const client = ctx.client();
+  const before = flags.wait ? await client.getTenant(name) : undefined;
+  const after = await client.rollbackTenant(name, flags.to, ifMatch(flags));
+  return afterWrite(ctx, {
+    after,
+    before,
+    verb: `rolled back to generation ${flags.to}`,
+    flags,
+    goal: 'ready',
+  });
 }
 
 async function createTenant(

@@ -13,7 +13,7 @@ import { collectPages } from './paging.js';
 import { finishWait, printTenant, watchPrinter } from './tenant-output.js';
 import { registerTenantRuntimeCommands } from './tenant-runtime-commands.js';
 import { registerTenantWriteCommands } from './tenant-write-commands.js';
-import { EVENT_COLUMNS, EXECUTION_COLUMNS, TENANT_COLUMNS } from './views.js';
+import { EVENT_COLUMNS, EXECUTION_COLUMNS, REVISION_COLUMNS, TENANT_COLUMNS } from './views.js';
 import { waitForTenant } from './wait.js';
 
 interface ListFlags {
@@ -62,6 +62,10 @@ function registerHistoryCommands(tenants: Command, io: CliIo): void {
     .command('events <name>')
     .description("the tenant's phase transitions and audit events, oldest first");
   addPageFlags(events).action(action(io, tenantEvents));
+  const history = tenants
+    .command('history <name>')
+    .description('the spec of every generation of the tenant, newest first (secrets ***)');
+  addPageFlags(history).action(action(io, tenantHistory));
   const executions = tenants
     .command('executions <name>')
     .description("the tenant's compute executions")
@@ -128,6 +132,18 @@ async function tenantEvents(ctx: CommandContext, name: string, flags: PageFlags)
     }),
   );
   ctx.out(renderList(page.items, EVENT_COLUMNS, ctx.render, 'No events found.'));
+}
+
+async function tenantHistory(ctx: CommandContext, name: string, flags: PageFlags): Promise<void> {
+  const client = ctx.client();
+  const limit = flags.limit;
+  const page = await collectPages(flags.all, (cursor) =>
+    client.tenantRevisions(name, {
+      ...(limit !== undefined && { limit }),
+      ...(cursor !== undefined && { cursor }),
+    }),
+  );
+  ctx.out(renderList(page.items, REVISION_COLUMNS, ctx.render, 'No revisions found.'));
 }
 
 async function tenantExecutions(

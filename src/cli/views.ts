@@ -6,6 +6,7 @@ import type {
   ProviderList,
   Tenant,
   TenantEvent,
+  TenantRevision,
   WorkflowRun,
 } from '../api/types.js';
 import { age, dash, type Column } from './output.js';
@@ -37,6 +38,13 @@ export const TENANT_COLUMNS: readonly Column<Tenant>[] = [
 export const TENANT_STREAM_WIDTHS = [16, 12, 19, 5, 8, 22, 4];
 
 /** Event history: oldest first, like `kubectl get events`. */
+export const REVISION_COLUMNS: readonly Column<TenantRevision>[] = [
+  { header: 'GEN', value: (r) => String(r.generation) },
+  { header: 'AGE', value: (r) => age(r.createdAt) },
+  { header: 'ACTOR', value: (r) => r.actor },
+  { header: 'PLAN', value: (r) => (r.spec.plan ? `${r.spec.plan.name}@${r.spec.plan.revision}` : '-') },
+];
+
 export const EVENT_COLUMNS: readonly Column<TenantEvent>[] = [
   { header: 'SEQ', value: (e) => String(e.seq) },
   { header: 'AGE', value: (e) => age(e.at) },

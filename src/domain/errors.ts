@@ -10,6 +10,7 @@ export type ProblemCode =
   | 'PRECONDITION_FAILED'
   | 'INVALID_TRANSITION'
   | 'NOT_SUPPORTED'
+  | 'POLICY_VIOLATION'
   | 'UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
@@ -61,6 +62,20 @@ export class PreconditionFailedError extends LessorError {
       expectedVersion,
       actualVersion,
     });
+  }
+}
+
+/**
+ * The request is well-formed but the deployment's policy refuses it: a raw spec from a caller the
+ * policy allows plans only (403), or a plan override outside the plan's `allowedOverrides` (422).
+ */
+export class PolicyViolationError extends LessorError {
+  constructor(
+    message: string,
+    readonly problems: readonly FieldProblem[] = [],
+    readonly status: 403 | 422 = 403,
+  ) {
+    super('POLICY_VIOLATION', message, { problems });
   }
 }
 

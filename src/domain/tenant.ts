@@ -35,9 +35,20 @@ export type JsonValue =
   string | number | boolean | null | readonly JsonValue[] | { readonly [k: string]: JsonValue };
 export type JsonObject = { readonly [k: string]: JsonValue };
 
+/** The plan revision a tenant is made from (see plan.ts); pinned: a plan change never moves it. */
+export interface PlanRef {
+  readonly name: string;
+  readonly revision: number;
+}
+
 export interface TenantSpec {
   /** Provider type; resolved to the configured default when the user leaves it out. */
   readonly provider: string;
+  /**
+   * Made from a plan: `config` then holds only the tenant's overrides, merged onto the plan
+   * revision's config. Absent (or null) for a raw spec.
+   */
+  readonly plan?: PlanRef | null | undefined;
   readonly config: JsonObject;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
@@ -82,6 +93,11 @@ export interface TenantStatus {
   readonly endpoints: readonly Endpoint[];
   readonly lastError: ComputeErrorShape | null;
   readonly conditions: readonly Condition[];
+  /**
+   * Keyed hash (config-hasher.ts) of the config the spec runs with — plan config, overrides and
+   * provider defaults merged — as of the last spec write. Absent on tenants written before it existed.
+   */
+  readonly effectiveConfigHash?: string | null | undefined;
 }
 
 export interface Tenant {

@@ -12,6 +12,7 @@ export function apiOptionsOf(config: LessorConfig): ApiOptions {
     rateLimitPerMinute: server.rateLimit.perMinute,
     authFailuresPerMinute: server.authFailureLimit.perMinute,
     defaultProvider: config.compute.defaultProvider,
+    rawSpecs: config.policy.rawSpecs,
     // The feed's own settings (pollIntervalMs, maxQueuedEvents) go to the event feed instead.
     sse: { heartbeatMs, maxStreams, maxStreamsPerPrincipal },
   };

@@ -19,6 +19,7 @@ import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { newId } from '../domain/ids.js';
+import { effectiveTenants } from '../provisioning/plan-specs.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import { RetentionSweeper } from '../store/retention-sweeper.js';
 import type { Store } from '../store/store.js';
@@ -26,6 +27,7 @@ import type { WorkflowEngine } from '../workflow/engine.js';
 import { apiOptionsOf } from './api-options.js';
 import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
+import { upsertConfigPlans } from './config-plans.js';
 import { createWorkflowEngine } from './create-engine.js';
 import { Lifecycle } from './lifecycle.js';
 import { openDatabase } from './open-database.js';
@@ -151,6 +153,12 @@ async function buildServices(
   const providers = await buildProviders(config, logger, hasher);
   lifecycle.onStop('providers', () => providers.close());
   secrets.bindFields(providers);
+  await upsertConfigPlans(config.plans, {
+    store,
+    providers,
+    defaultProvider: config.compute.defaultProvider,
+    logger: logger.child({ component: 'plans' }),
+  });
   const core = await buildCore(config, logger, { store, providers, instanceId, hasher });
   const retention = new RetentionSweeper(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
@@ -175,17 +183,19 @@ async function buildCore(
   logger: PinoLogger,
   { store, providers, instanceId, hasher }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
+  // The compute path sees effective specs: a plan tenant's overrides merged onto its plan revision.
+  const planTenants = effectiveTenants(store.tenants, store.plans);
   const compute = new ComputeManager({
     ledger: store.executions,
     registry: providers,
     hasher,
     instanceId,
-    tenants: (id) => store.tenants.get(id),
+    tenants: (id) => planTenants.get(id),
     logger,
   });
   const definitions = tenantWorkflows({
     compute,
-    tenants: store.tenants,
+    tenants: planTenants,
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
   });
@@ -204,7 +214,7 @@ async function buildCore(
   // A queued callback is drained at once (the dispatcher also polls for other replicas' rows).
   store.changes.subscribe('callbacks', () => dispatcher.wake());
   const reconciler = new TenantReconciler({
-    tenants: store.tenants,
+    tenants: planTenants,
     runs: store.runs,
     engine,
     compute,

@@ -11,6 +11,8 @@ export interface StoreContext {
   readonly dialect: SqlDialect;
   /** The `tenants.spec` column's codec: seals secret values on write, opens them on read. */
   readonly specs: SpecCodec;
+  /** The same for plan revisions' specs, bound to the plan's name (`plan:<name>`). */
+  readonly planSpecs: SpecCodec;
   /** Absent: nothing is sealed (tests and tools that hold no secrets). */
   readonly secrets: SecretsAtRest | undefined;
   /** Told by `transaction` what each committed transaction changed. */

@@ -23,7 +23,9 @@ import { resealSecrets } from './secret-reseal.js';
 import { KyselyServerSecretRepository } from './server-secret-repository.js';
 import type { Store } from './store.js';
 import type { StoreIncidents } from './store-incidents.js';
+import { KyselyPlanRepository } from './plan-repository.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
+import { KyselyTenantRevisionRepository } from './tenant-revision-repository.js';
 import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
 import { KyselyWorkflowStepRepository } from './workflow-step-repository.js';
 import { KyselyWebhookRepository } from './webhook-repository.js';
@@ -43,6 +45,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     db: options.db,
     dialect: options.dialect,
     specs: specCodec(secrets),
+    planSpecs: specCodec(secrets, 'plan'),
     secrets,
     changes: new ChangeSignal(),
   };
@@ -61,6 +64,8 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     dialect: ctx.dialect.name,
     changes: ctx.changes,
     tenants: new KyselyTenantRepository(ctx),
+    revisions: new KyselyTenantRevisionRepository(ctx),
+    plans: new KyselyPlanRepository(ctx),
     events: new KyselyTenantEventRepository(ctx),
     runs: new KyselyWorkflowRunRepository(ctx),
     steps: new KyselyWorkflowStepRepository(ctx),

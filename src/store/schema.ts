@@ -19,6 +19,34 @@ export interface TenantsTable {
   created_at: string;
   updated_at: string;
   archived: number;
+  /** Copy of `spec.plan.name` (0009-plans-and-revisions); null for a raw spec. */
+  plan_name: string | null;
+}
+
+/** The spec of every generation (0009-plans-and-revisions), sealed like `tenants.spec`. */
+export interface TenantRevisionsTable {
+  tenant_id: string;
+  generation: number;
+  spec: string;
+  actor: string;
+  created_at: string;
+}
+
+/** A plan: its latest revision number (0009-plans-and-revisions). */
+export interface PlansTable {
+  name: string;
+  revision: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One immutable plan revision: `content` is the sealed `{description, spec, allowedOverrides}`. */
+export interface PlanRevisionsTable {
+  plan_name: string;
+  revision: number;
+  content: string;
+  actor: string;
+  created_at: string;
 }
 
 export interface TenantLabelsTable {
@@ -225,4 +253,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
+  tenant_revisions: TenantRevisionsTable;
+  plans: PlansTable;
+  plan_revisions: PlanRevisionsTable;
 }

@@ -29,11 +29,21 @@ export interface SecretsAtRest {
 /** What an archived tenant's secret values become: the same mask the API shows. */
 export const ERASED_SECRET = '***';
 
-/** The `spec` column's codec. Without secrets configured (tests, tools), specs are stored as given. */
+/** What a codec seals inside: a provider's config (a tenant spec, a tenant revision, a plan spec). */
+export interface SealableSpec {
+  readonly provider: string;
+  readonly config: JsonObject;
+}
+
+/**
+ * The `spec` column's codec. Without secrets configured (tests, tools), specs are stored as given.
+ * `tenantId` is the owner the values are bound to: a tenant's id, or for a plan codec
+ * (`specCodec(secrets, 'plan')`) the plan's name.
+ */
 export interface SpecCodec {
-  encode(tenantId: string, spec: TenantSpec, archived: boolean): string;
+  encode<S extends SealableSpec = TenantSpec>(tenantId: string, spec: S, archived: boolean): string;
   /** @throws SecretsError when a sealed value does not open (key missing, or not authentic). */
-  decode(tenantId: string, text: string): TenantSpec;
+  decode<S extends SealableSpec = TenantSpec>(tenantId: string, text: string): S;
   /**
    * Whether `encode` would store `text` differently in substance: a secret value unsealed, sealed
    * under a key other than the current one, or — archived — not erased.
@@ -43,29 +53,35 @@ export interface SpecCodec {
 
 export const PLAIN_SPECS: SpecCodec = {
   encode: (_tenantId, spec) => JSON.stringify(spec),
-  decode: (_tenantId, text) => JSON.parse(text) as TenantSpec,
+  decode: <S>(_tenantId: string, text: string) => JSON.parse(text) as S,
   isStale: () => false,
 };
 
-export function specCodec(secrets: SecretsAtRest | undefined): SpecCodec {
-  return secrets ? new SealedSpecs(secrets) : PLAIN_SPECS;
+/** Whose values a codec binds them to: `tenant:<id>` (tenant specs and revisions) or `plan:<name>`. */
+export type SealScope = 'tenant' | 'plan';
+
+export function specCodec(secrets: SecretsAtRest | undefined, scope: SealScope = 'tenant'): SpecCodec {
+  return secrets ? new SealedSpecs(secrets, scope) : PLAIN_SPECS;
 }
 
 class SealedSpecs implements SpecCodec {
-  constructor(private readonly secrets: SecretsAtRest) {}
+  constructor(
+    private readonly secrets: SecretsAtRest,
+    private readonly scope: SealScope,
+  ) {}
 
-  encode(tenantId: string, spec: TenantSpec, archived: boolean): string {
+  encode<S extends SealableSpec>(tenantId: string, spec: S, archived: boolean): string {
     const { ring } = this.secrets;
-    const context = contextOf(tenantId);
+    const context = this.contextOf(tenantId);
     const seal = archived
       ? () => ERASED_SECRET
       : (value: JsonValue) => ring.seal(JSON.stringify(value), context);
     return JSON.stringify(this.withSecrets(spec, seal));
   }
 
-  decode(tenantId: string, text: string): TenantSpec {
-    const spec = JSON.parse(text) as TenantSpec;
-    const context = contextOf(tenantId);
+  decode<S extends SealableSpec>(tenantId: string, text: string): S {
+    const spec = JSON.parse(text) as S;
+    const context = this.contextOf(tenantId);
     const { ring } = this.secrets;
     return this.withSecrets(spec, (value) =>
       isSealed(value) ? (JSON.parse(ring.open(value, context)) as JsonValue) : value,
@@ -73,7 +89,7 @@ class SealedSpecs implements SpecCodec {
   }
 
   isStale(tenantId: string, text: string, archived: boolean): boolean {
-    const spec = JSON.parse(text) as TenantSpec;
+    const spec = JSON.parse(text) as SealableSpec;
     const current = this.secrets.ring.currentKeyId;
     let stale = false;
     this.withSecrets(spec, (value) => {
@@ -84,11 +100,11 @@ class SealedSpecs implements SpecCodec {
     return stale;
   }
 
-  private withSecrets(spec: TenantSpec, fn: (value: JsonValue) => JsonValue): TenantSpec {
+  private withSecrets<S extends SealableSpec>(spec: S, fn: (value: JsonValue) => JsonValue): S {
     return { ...spec, config: this.secrets.fields.mapSecrets(spec.provider, spec.config, fn) };
   }
-}
 
-function contextOf(tenantId: string): string {
-  return `tenant:${tenantId}`;
+  private contextOf(owner: string): string {
+    return `${this.scope}:${owner}`;
+  }
 }

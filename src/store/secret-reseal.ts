@@ -5,10 +5,13 @@
  * not erased) is re-encoded and written back in one transaction per batch, each row compare-and-set
  * on the exact text read, so a concurrent writer's newer row is never overwritten. Safe beside
  * running servers and idempotent: a second pass finds nothing to do. A final count says how many
- * rows are still stale — rows a server whose current key is older wrote meanwhile.
+ * rows are still stale — rows a server whose current key is older wrote meanwhile. Tenant revisions
+ * are re-sealed with their tenant's batch (erased when the tenant is archived), plan revisions in a
+ * pass of their own; both count in `revisions` and in `remaining`.
  */
 import { isSealed, sealedKeyId } from '../domain/secret-key-ring.js';
 import { transaction, type StoreContext } from './context.js';
+import { decodePlanContent, encodePlanContent, planContentStale } from './plan-repository.js';
 import { serverSecretContext } from './server-secret-repository.js';
 import type { ResealReport } from './store.js';
 
@@ -30,6 +33,7 @@ export async function resealSecrets(
   const webhookSecrets = await resealWebhookSecrets(ctx);
   let tenants = 0;
   let resealed = 0;
+  let revisions = 0;
   for (let after: string | null = null; ;) {
     const rows = await tenantPage(ctx, after, batchSize);
     if (rows.length === 0) break;
@@ -39,8 +43,17 @@ export async function resealSecrets(
       ctx,
       rows.flatMap((row) => rewriteOf(ctx, row)),
     );
+    revisions += await resealTenantRevisions(ctx, rows);
   }
-  return { tenants, resealed, serverSecrets, webhookSecrets, remaining: await countStale(ctx, batchSize) };
+  revisions += await resealPlanRevisions(ctx, batchSize);
+  return {
+    tenants,
+    resealed,
+    revisions,
+    serverSecrets,
+    webhookSecrets,
+    remaining: await countStale(ctx, batchSize),
+  };
 }
 
 /** Tenant rows still stale (a verification pass; nothing is written). */
@@ -51,6 +64,100 @@ export async function countStale(ctx: StoreContext, batchSize = DEFAULT_BATCH): 
     if (rows.length === 0) return stale;
     after = rows[rows.length - 1]!.id;
     stale += rows.filter((row) => ctx.specs.isStale(row.id, row.spec, isArchived(row))).length;
+    stale += (await revisionsOf(ctx, rows)).filter((r) =>
+      ctx.specs.isStale(r.tenant_id, r.spec, r.archived),
+    ).length;
+  }
+  for (let after: PlanRevisionKey | null = null; ;) {
+    const rows = await planRevisionPage(ctx, after, batchSize);
+    if (rows.length === 0) return stale;
+    after = rows[rows.length - 1]!;
+    stale += rows.filter((row) => planContentStale(ctx, row.plan_name, row.content)).length;
+  }
+}
+
+interface RevisionRow {
+  readonly tenant_id: string;
+  readonly generation: number;
+  readonly spec: string;
+  readonly archived: boolean;
+}
+
+async function revisionsOf(ctx: StoreContext, tenants: readonly SpecRow[]): Promise<RevisionRow[]> {
+  if (tenants.length === 0) return [];
+  const archived = new Map(tenants.map((t) => [t.id, isArchived(t)]));
+  const rows = await ctx.db
+    .selectFrom('tenant_revisions')
+    .select(['tenant_id', 'generation', 'spec'])
+    .where('tenant_id', 'in', [...archived.keys()])
+    .execute();
+  return rows.map((row) => ({ ...row, archived: archived.get(row.tenant_id) === true }));
+}
+
+/** Re-seals (or, archived, erases) the stale revisions of a batch of tenants; compare-and-set. */
+async function resealTenantRevisions(ctx: StoreContext, tenants: readonly SpecRow[]): Promise<number> {
+  const stale = (await revisionsOf(ctx, tenants)).filter((r) =>
+    ctx.specs.isStale(r.tenant_id, r.spec, r.archived),
+  );
+  if (stale.length === 0) return 0;
+  return transaction(ctx, async (trx) => {
+    let written = 0;
+    for (const row of stale) {
+      const to = ctx.specs.encode(row.tenant_id, ctx.specs.decode(row.tenant_id, row.spec), row.archived);
+      const result = await trx
+        .updateTable('tenant_revisions')
+        .set({ spec: to })
+        .where('tenant_id', '=', row.tenant_id)
+        .where('generation', '=', row.generation)
+        .where('spec', '=', row.spec)
+        .executeTakeFirst();
+      written += Number(result.numUpdatedRows);
+    }
+    return written;
+  });
+}
+
+interface PlanRevisionKey {
+  readonly plan_name: string;
+  readonly revision: number;
+}
+
+function planRevisionPage(ctx: StoreContext, after: PlanRevisionKey | null, limit: number) {
+  let query = ctx.db.selectFrom('plan_revisions').select(['plan_name', 'revision', 'content']);
+  if (after !== null) {
+    const { plan_name: name, revision } = after;
+    query = query.where((eb) =>
+      eb.or([
+        eb('plan_name', '>', name),
+        eb.and([eb('plan_name', '=', name), eb('revision', '>', revision)]),
+      ]),
+    );
+  }
+  return query.orderBy('plan_name').orderBy('revision').limit(limit).execute();
+}
+
+async function resealPlanRevisions(ctx: StoreContext, batchSize: number): Promise<number> {
+  let written = 0;
+  for (let after: PlanRevisionKey | null = null; ;) {
+    const rows = await planRevisionPage(ctx, after, batchSize);
+    if (rows.length === 0) return written;
+    after = rows[rows.length - 1]!;
+    for (const row of rows) {
+      if (!planContentStale(ctx, row.plan_name, row.content)) continue;
+      const content = encodePlanContent(
+        ctx,
+        row.plan_name,
+        decodePlanContent(ctx, row.plan_name, row.content),
+      );
+      const result = await ctx.db
+        .updateTable('plan_revisions')
+        .set({ content })
+        .where('plan_name', '=', row.plan_name)
+        .where('revision', '=', row.revision)
+        .where('content', '=', row.content)
+        .executeTakeFirst();
+      written += Number(result.numUpdatedRows);
+    }
   }
 }
 

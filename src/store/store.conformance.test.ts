@@ -11,6 +11,7 @@ import { retention } from './conformance/retention.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
+import { plans, tenantRevisions } from './conformance/revisions-and-plans.js';
 import { secretsAtRest } from './conformance/secrets-at-rest.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
@@ -38,4 +39,5 @@ for (const backend of backends()) {
   runGroup(backend, 'retention', { 'retention sweeps': retention });
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
   runGroup(backend, 'webhooks', { 'webhook outbox': webhookOutbox });
+  runGroup(backend, 'revisions and plans', { 'tenant revisions': tenantRevisions, plans });
 }

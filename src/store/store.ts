@@ -21,6 +21,8 @@ import type { Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
 import type { RunTags, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ChangeSubscriptions } from './change-signal.js';
 import type { WebhookRepository } from './webhook-store.js';
+import type { TenantRevision } from '../domain/tenant-revision.js';
+import type { Plan, PlanContent, PlanRevision } from '../domain/plan.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -50,6 +52,8 @@ export interface NewTenant {
   readonly name: string;
   readonly spec: TenantSpec;
   readonly actor: string;
+  /** `status.effectiveConfigHash` of the new tenant. */
+  readonly effectiveConfigHash?: string | undefined;
 }
 
 /** What the controller needs per tenant on a resync pass: small, index-only where possible. */
@@ -113,6 +117,56 @@ export interface TenantRepository {
    * index alone, since a pass visits every running tenant once a minute.
    */
   listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
+}
+
+/**
+ * The spec of every generation of every tenant, written with the generation itself (tenant
+ * creation and `TenantRepository.change`), read here. Secrets are sealed at rest as in `tenants`
+ * and erased once the tenant is archived; a purge removes them with the tenant.
+ */
+export interface TenantRevisionRepository {
+  /** Newest first, keyset-paginated by generation. */
+  list(
+    tenantId: string,
+    query: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<TenantRevision>>;
+  get(tenantId: string, generation: number): Promise<TenantRevision | undefined>;
+}
+
+export interface PlanWrite extends PlanContent {
+  readonly name: string;
+  readonly actor: string;
+}
+
+export interface PlanWriteResult {
+  readonly plan: Plan;
+  /** False when the content equals the latest revision's (no new revision). */
+  readonly changed: boolean;
+}
+
+/**
+ * Plans and their immutable revisions. Secrets in a plan's config are sealed at rest (bound to the
+ * plan's name). A plan a non-archived tenant uses (`spec.plan.name`) cannot be deleted.
+ */
+export interface PlanRepository {
+  /** Revision 1. Throws ConflictError when the name is taken. */
+  create(input: PlanWrite): Promise<Plan>;
+  /**
+   * Revision N+1 when the content differs from revision N (else unchanged). Throws NotFoundError,
+   * PreconditionFailedError (stale `expectedRevision`, or a concurrent writer made N+1 first).
+   */
+  update(input: PlanWrite, options?: { expectedRevision?: number }): Promise<PlanWriteResult>;
+  /** Create, or update when it exists (a changed plan gets a new revision): plans from configuration. */
+  upsert(input: PlanWrite): Promise<PlanWriteResult>;
+  /** The plan at its latest revision. */
+  get(name: string): Promise<Plan | undefined>;
+  /** By name, keyset-paginated. */
+  list(query: { limit: number; cursor?: string | undefined }): Promise<Page<Plan>>;
+  /** Newest first. */
+  revisions(name: string, query: { limit: number; cursor?: string | undefined }): Promise<Page<PlanRevision>>;
+  revision(name: string, revision: number): Promise<PlanRevision | undefined>;
+  /** Throws NotFoundError, ConflictError (used by a tenant that is not archived). */
+  delete(name: string): Promise<void>;
 }
 
 /** The audit trail: read-only here; records are written by the acts they describe (a purge). */
@@ -318,11 +372,13 @@ export interface ResealReport {
   readonly tenants: number;
   /** Tenant rows rewritten under the current key (or, archived, with their secrets erased). */
   readonly resealed: number;
+  /** Tenant and plan revisions rewritten under the current key (or, archived, erased). */
+  readonly revisions: number;
   /** Server secrets rewritten under the current key. */
   readonly serverSecrets: number;
   /** Webhook signing secrets re-sealed. */
   readonly webhookSecrets: number;
-  /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
+  /** Tenant and revision rows still stale after the pass (written meanwhile by a server with an older key). */
   readonly remaining: number;
 }
 
@@ -334,6 +390,8 @@ export interface Store {
    */
   readonly changes: ChangeSubscriptions;
   readonly tenants: TenantRepository;
+  readonly revisions: TenantRevisionRepository;
+  readonly plans: PlanRepository;
   readonly events: TenantEventRepository;
   readonly runs: WorkflowRunRepository;
   readonly steps: WorkflowStepRepository;

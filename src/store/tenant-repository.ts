@@ -4,7 +4,8 @@
  * the row's `version`. PostgreSQL additionally locks the row while the change is computed, so
  * concurrent writers without an `expectedVersion` queue up instead of failing. Specs pass the
  * store's `SpecCodec` (sealed-specs.ts): secret values are sealed in the row and erased once the
- * tenant is archived.
+ * tenant is archived. Every new generation's spec is kept as a revision in the same transaction
+ * (tenant-revision-repository.ts).
  */
 import { sql, type SqlBool } from 'kysely';
 import {
@@ -24,6 +25,8 @@ import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
 import { transaction, type StoreContext, type Transaction } from './context.js';
 import { insertEvents } from './event-repository.js';
+import { assertPlanRevision } from './plan-repository.js';
+import { eraseRevisionSecrets, insertRevision } from './tenant-revision-repository.js';
 import type {
   NewTenant,
   Page,
@@ -80,6 +83,7 @@ const changedColumns = (a: ChangedColumns): ChangedColumns => ({
   version: a.version,
   updated_at: a.updated_at,
   archived: a.archived,
+  plan_name: a.plan_name,
 });
 
 /** Tenant writes on every create and every phase change, compiled once. */
@@ -109,17 +113,22 @@ export class KyselyTenantRepository implements TenantRepository {
       name: input.name,
       spec: input.spec,
       generation: 1,
-      status: initialStatus(),
+      status: {
+        ...initialStatus(),
+        ...(input.effectiveConfigHash !== undefined && { effectiveConfigHash: input.effectiveConfigHash }),
+      },
       version: 1,
       createdAt: now,
       updatedAt: now,
     };
     try {
       await transaction(this.ctx, async (trx, tx) => {
+        if (tenant.spec.plan) await assertPlanRevision(this.ctx, trx, tenant.spec.plan);
         const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
         await tenantQueries.insert.affected(tx, row);
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
         const events = [createdEvent(input.actor)];
+        await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
         await insertTenantWebhookEvents(tx, this.ctx, tenant, events, now);
         await insertEvents(tx, tenant.id, events, now);
       });
@@ -156,9 +165,18 @@ export class KyselyTenantRepository implements TenantRepository {
       }
       const applied = applyTenantChange(tenant, change, nowIso());
       if (!applied.changed) return applied;
+      const plan = applied.tenant.spec.plan;
+      if (plan && !deepEqualJson(plan, tenant.spec.plan)) await assertPlanRevision(this.ctx, trx, plan);
       const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
       await insertTenantWebhookEvents(tx, this.ctx, applied.tenant, applied.events, applied.tenant.updatedAt);
       await persistChange(tx, tenant, applied, spec);
+      const { generation, updatedAt } = applied.tenant;
+      if (generation !== tenant.generation) {
+        await insertRevision(trx, tenant.id, generation, spec, change.actor, updatedAt);
+      }
+      if (applied.tenant.status.phase === 'archived' && tenant.status.phase !== 'archived') {
+        await eraseRevisionSecrets(this.ctx, trx, tenant.id);
+      }
       // An archived tenant's secrets were erased in the row: the caller sees what was stored.
       if (applied.tenant.status.phase !== 'archived') return applied;
       return { ...applied, tenant: { ...applied.tenant, spec: this.ctx.specs.decode(tenant.id, spec) } };

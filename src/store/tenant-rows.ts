@@ -63,6 +63,7 @@ export function tenantRow(tenant: Tenant, spec: string): TenantRow {
     created_at: tenant.createdAt,
     updated_at: tenant.updatedAt,
     archived: toFlag(tenant.status.phase === 'archived'),
+    plan_name: tenant.spec.plan?.name ?? null,
   };
 }
 

@@ -64,8 +64,16 @@ for (const backend of backends()) {
     before(async () => {
       database = await backend.create();
       const { db, dialect } = kyselyFor(database.url);
-      ctx = { db, dialect, specs: specCodec(undefined), secrets: undefined, changes: new ChangeSignal() };
-      ctx.changes.subscribe('events', () => told.push('events'));
+      const context: StoreContext = {
+        db,
+        dialect,
+        specs: specCodec(undefined),
+        planSpecs: specCodec(undefined, 'plan'),
+        secrets: undefined,
+        changes: new ChangeSignal(),
+      };
+      ctx = context;
+      context.changes.subscribe('events', () => told.push('events'));
     });
     after(async () => {
       await ctx?.db.destroy();

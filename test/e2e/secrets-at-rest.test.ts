@@ -4,7 +4,8 @@
  * SQLite's files byte for byte — never holds it in plaintext; no hash the server stores or serves (execution
  * and run records, the idempotency record, the provider's runtime record) is the plain SHA-256 a guesser
  * could recompute; the data directory, key file and database files are private; `lessor secrets rotate-key`
- * re-seals everything and a restarted server reads it; an archived tenant keeps no secret at all.
+ * re-seals everything and a restarted server reads it; an archived tenant keeps no secret at all, in its spec or in the
+ * revisions of its earlier generations.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -163,6 +164,20 @@ for (const backend of backends()) {
         const row = archived.find((t) => t.id === created.id)!;
         assert.doesNotMatch(row.spec, /enc:v1:/, 'an archived tenant still holds a sealed secret');
         assert.deepEqual((JSON.parse(row.spec) as { config: JsonObject }).config.secretEnv, { MODE: '***' });
+        // Every generation's spec is kept, and an archived tenant's revisions keep no secret either.
+        const revisions = (
+          JSON.parse((await dumpDatabase(db.url)).tables.get('tenant_revisions')!) as {
+            tenant_id: string;
+            spec: string;
+          }[]
+        ).filter((r) => r.tenant_id === created.id);
+        assert.equal(revisions.length, 2);
+        for (const revision of revisions) {
+          assert.doesNotMatch(revision.spec, /enc:v1:/, 'an archived tenant still holds a sealed secret');
+          assert.deepEqual((JSON.parse(revision.spec) as { config: JsonObject }).config.secretEnv, {
+            MODE: '***',
+          });
+        }
       }));
   });
 }

@@ -8,6 +8,7 @@ export function sampleTenant(overrides: Partial<Tenant['status']> = {}, generati
     name: 'acme',
     spec: {
       provider: 'docker',
+      plan: null,
       config: { image: 'nginx:alpine' },
       labels: {},
       annotations: {},
@@ -26,6 +27,7 @@ export function sampleTenant(overrides: Partial<Tenant['status']> = {}, generati
       endpoints: [],
       lastError: null,
       conditions: [],
+      effectiveConfigHash: null,
       ...overrides,
     },
     version: 3,

@@ -8,6 +8,7 @@ import { z } from 'zod';
 
 import { COMPUTE_ERROR_CODES } from '../../domain/compute-error.js';
 import { isLoopback } from '../../domain/loopback.js';
+import { CreatePlanRequestSchema } from '../../api/schemas-plans.js';
 import type { RetryPolicyConfig } from '../../domain/retry-policy.js';
 import { decodeSecretKey } from '../../domain/secret-key-ring.js';
 import { isIdentityKey } from '../../workflow/restate/identity-key.js';
@@ -350,6 +351,41 @@ const webhooksSchema = z
     }
   });
 
+/**
+ * Who may write tenants without a plan, or with overrides outside a plan's `allowedOverrides`:
+ * `admin` (default) or `operator` (every writer). With no token configured every caller is the
+ * admin, so the zero-setup start is unchanged.
+ */
+const policySchema = z.strictObject({
+  rawSpecs: oneOf(['admin', 'operator']).default('admin'),
+});
+
+/** A JSON list from the environment (`LESSOR_PLANS='[…]'`), as it is from YAML. */
+function jsonList(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Plans declared in the file (so plans live in Git): upserted at start, a changed one getting a
+ * new revision. Each entry is a plan as `POST /v1/plans` takes it; checked again against the
+ * provider's schema at start.
+ */
+const plansSchema = z
+  .preprocess(jsonList, z.array(CreatePlanRequestSchema, { error: 'expected a list of plans' }))
+  .superRefine((plans, ctx) => {
+    const seen = new Set<string>();
+    plans.forEach((plan, i) => {
+      if (seen.has(plan.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `plan '${plan.name}' is declared twice` });
+      seen.add(plan.name);
+    });
+  });
+
 const logSchema = z.strictObject({
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   format: oneOf(['json', 'pretty']).default('json'),
@@ -367,6 +403,8 @@ const rootSchema = z.strictObject({
   retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
   secrets: secretsSchema.prefault({}),
+  policy: policySchema.prefault({}),
+  plans: plansSchema.default([]),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });
 

@@ -428,6 +428,8 @@ test('with nothing configured, the defaults are those of the README configuratio
     },
     log: { level: 'info', format: 'json' },
     secrets: { keyFile: 'secrets.key', previousKeys: [] },
+    policy: { rawSpecs: 'admin' },
+    plans: [],
     dataDir: './data',
   });
 });
@@ -443,6 +445,32 @@ describe('webhooks', () => {
       () => load({ env: { LESSOR_WEBHOOKS__ALLOWED_NETWORKS: 'localhost' } }),
       /webhooks\.allowedNetworks.*CIDR/s,
     );
+  });
+});
+
+describe('policy and plans', () => {
+  test('policy.rawSpecs is admin or operator, from the environment too', () => {
+    assert.equal(load({ env: { LESSOR_POLICY__RAW_SPECS: 'operator' } }).policy.rawSpecs, 'operator');
+    assert.throws(() => load({ env: { LESSOR_POLICY__RAW_SPECS: 'viewer' } }), /policy\.rawSpecs/);
+  });
+
+  test('plans are a list of plans as POST /v1/plans takes them; JSON from the environment', () => {
+    const plans = [{ name: 'pro', spec: { config: { image: 'app:1' } }, allowedOverrides: ['/env'] }];
+    const config = load({ env: { LESSOR_PLANS: JSON.stringify(plans) } });
+    assert.deepEqual(config.plans, [
+      {
+        name: 'pro',
+        description: '',
+        spec: { config: { image: 'app:1' }, retryPolicy: null },
+        allowedOverrides: ['/env'],
+      },
+    ]);
+    assert.throws(
+      () => load({ env: { LESSOR_PLANS: JSON.stringify([{ name: 'Bad Name', spec: {} }]) } }),
+      /plans\.0\.name/,
+    );
+    const twice = JSON.stringify([plans[0], plans[0]]);
+    assert.throws(() => load({ env: { LESSOR_PLANS: twice } }), /declared twice/);
   });
 });
 

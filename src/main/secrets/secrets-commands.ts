@@ -62,9 +62,10 @@ function printOutcome({ keyId, report, keyFile }: RotationOutcome): void {
   out(
     `re-sealed ${report.resealed} of ${report.tenants} tenant(s) and ${report.serverSecrets} server secret(s) under key ${keyId}`,
   );
+  if (report.revisions > 0) out(`re-sealed ${report.revisions} tenant or plan revision(s)`);
   if (report.remaining > 0) {
     process.stderr.write(
-      `${report.remaining} tenant(s) were written meanwhile by a server still sealing with an older key: run \`lessor secrets rotate-key --resume\` again (or restart the servers first)\n`,
+      `${report.remaining} tenant or revision row(s) were written meanwhile by a server still sealing with an older key: run \`lessor secrets rotate-key --resume\` again (or restart the servers first)\n`,
     );
     process.exitCode = 1;
   } else if (keyFile) {

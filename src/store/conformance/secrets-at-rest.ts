@@ -16,6 +16,10 @@ import { dumpDatabase, whereFound } from '../testing/database-dump.js';
 import { specOf, unique, type Conformance } from './harness.js';
 import { archive } from './tenant-basics.js';
 
+function dumpRows(dump: { tables: ReadonlyMap<string, string> }, table: string): Record<string, unknown>[] {
+  return JSON.parse(dump.tables.get(table) ?? '[]') as Record<string, unknown>[];
+}
+
 /** The fake provider's schema says which values are secret (`secretEnv`), as the registry would. */
 const fields: SecretFields = {
   mapSecrets: (_provider, config, fn) => mapSecretValues(FAKE_CONFIG_SCHEMA, config, fn),
@@ -68,6 +72,8 @@ export function secretsAtRest(c: Conformance): void {
       assert.deepEqual(whereFound(dump, secret), [], 'the plaintext secret is on disk');
       assert.ok(dump.tables.get('tenants')!.includes(`enc:v1:${secretKeyId(key1)}:`));
       assert.ok(dump.tables.get('tenants')!.includes('visible'), 'a value that is not secret stays readable');
+      assert.ok(dump.tables.get('tenant_revisions')!.includes(`enc:v1:${secretKeyId(key1)}:`));
+      assert.equal(tokenOf((await store.revisions.get(tenant.id, 1))!.spec.config), secret);
     } finally {
       await closeAll();
     }
@@ -112,6 +118,14 @@ export function secretsAtRest(c: Conformance): void {
       assert.doesNotMatch(stored, /enc:v1:/);
       assert.ok(!stored.includes(secret));
       assert.equal(tokenOf((JSON.parse(stored) as { config: JsonObject }).config), '***');
+      const revisions = dumpRows(await dumpDatabase(c.database().url), 'tenant_revisions').filter(
+        (r) => r.tenant_id === tenant.id,
+      );
+      assert.equal(revisions.length, 1);
+      assert.ok(
+        revisions.every((r) => !String(r.spec).includes('enc:v1:') && !String(r.spec).includes(secret)),
+      );
+      assert.equal(tokenOf((await store.revisions.get(tenant.id, 1))!.spec.config), '***');
     } finally {
       await closeAll();
     }
@@ -173,6 +187,19 @@ export function secretsAtRest(c: Conformance): void {
           actor: 't',
         });
         await archive(plain, goneTenant.id);
+        const planSecret = marker();
+        const planName = unique('plan');
+        await plain.plans.create({
+          name: planName,
+          actor: 't',
+          description: '',
+          spec: {
+            provider: 'fake',
+            config: { image: 'a', secretEnv: { TOKEN: planSecret } },
+            retryPolicy: null,
+          },
+          allowedOverrides: [],
+        });
         const hashKeyName = unique('hash-key');
         const hashKey = await old.serverSecrets.getOrCreate(hashKeyName, marker);
         assert.ok(
@@ -186,8 +213,15 @@ export function secretsAtRest(c: Conformance): void {
         assert.ok(report.serverSecrets >= 1, JSON.stringify(report));
 
         const dump = await dumpDatabase(c.database().url);
-        for (const secret of [legacy, sealed, gone])
-          assert.deepEqual(dump.tables.get('tenants')?.includes(secret), false);
+        // Tables only: the plaintext written before the pass may linger in SQLite's free pages.
+        for (const secret of [legacy, sealed, gone, planSecret])
+          assert.deepEqual(whereFound({ tables: dump.tables, files: Buffer.alloc(0) }, secret), []);
+        for (const table of ['tenant_revisions', 'plan_revisions'])
+          assert.ok(!dump.tables.get(table)!.includes(`enc:v1:${secretKeyId(key1)}:`), `${table}: old key`);
+        assert.ok(report.revisions >= 4, JSON.stringify(report));
+        assert.equal(tokenOf((await rotated.plans.get(planName))!.spec.config), planSecret);
+        assert.equal(tokenOf((await rotated.revisions.get(sealedTenant.id, 1))!.spec.config), sealed);
+        assert.equal(tokenOf((await rotated.revisions.get(goneTenant.id, 1))!.spec.config), '***');
         assert.ok(
           !dump.tables.get('tenants')!.includes(`enc:v1:${secretKeyId(key1)}:`),
           'a value is still under the old key',
@@ -199,8 +233,8 @@ export function secretsAtRest(c: Conformance): void {
 
         const again = await rotating.resealSecrets();
         assert.deepEqual(
-          { resealed: again.resealed, serverSecrets: again.serverSecrets },
-          { resealed: 0, serverSecrets: 0 },
+          { resealed: again.resealed, revisions: again.revisions, serverSecrets: again.serverSecrets },
+          { resealed: 0, revisions: 0, serverSecrets: 0 },
         );
         assert.equal(
           await rotated.serverSecrets.getOrCreate(hashKeyName, marker),
@@ -212,6 +246,28 @@ export function secretsAtRest(c: Conformance): void {
       }
     },
   );
+
+  c.test("a plan's secret values are sealed in every revision and bound to the plan", async () => {
+    const store = await open([key1]);
+    try {
+      const secret = marker();
+      const name = unique('sealed-plan');
+      const content = (image: string) => ({
+        description: 'd',
+        spec: { provider: 'fake', config: { image, secretEnv: { TOKEN: secret } }, retryPolicy: null },
+        allowedOverrides: ['/env'],
+      });
+      await store.plans.create({ name, actor: 't', ...content('a:1') });
+      await store.plans.update({ name, actor: 't', ...content('a:2') });
+      assert.equal(tokenOf((await store.plans.revision(name, 1))!.spec.config), secret);
+      assert.equal(tokenOf((await store.plans.get(name))!.spec.config), secret);
+      const dump = await dumpDatabase(c.database().url);
+      assert.deepEqual(whereFound(dump, secret), []);
+      assert.ok(dump.tables.get('plan_revisions')!.includes(`enc:v1:${secretKeyId(key1)}:`));
+    } finally {
+      await closeAll();
+    }
+  });
 }
 
 /** The `spec` column of a tenant as stored. */

@@ -14,6 +14,7 @@ import { retentionIndexes } from './0005-retention-indexes.js';
 import { healthProbe } from './0006-health-probe.js';
 import { serverSecretsTable } from './0007-server-secrets.js';
 import { genericWorkflowRuns } from './0008-generic-workflow-runs.js';
+import { plansAndRevisions } from './0009-plans-and-revisions.js';
 import { webhooksMigration } from './0011-webhooks.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
@@ -26,6 +27,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0006-health-probe': healthProbe,
     '0007-server-secrets': serverSecretsTable(dialect),
     '0008-generic-workflow-runs': genericWorkflowRuns(dialect),
+    '0009-plans-and-revisions': plansAndRevisions(dialect),
     '0011-webhooks': webhooksMigration(dialect),
   };
 }
