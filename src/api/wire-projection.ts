@@ -4,7 +4,7 @@
  * nested through nullable, optional, readonly, arrays and records; leaves are passed as they are.
  * Serialised, it is what a zod parse of a server-built document yields, minus the validation, so
  * hot responses (the tenant document) get the schema's output without parsing every value.
- * Schema kinds it cannot project faithfully (transforms, defaults, unions …) are refused when the
+ * Schema kinds it cannot project faithfully (transforms, unions …) are refused when the
  * projection is compiled, so a schema change can never make it silently disagree with zod.
  */
 import type { z } from 'zod';
@@ -15,6 +15,7 @@ interface Def {
   readonly innerType?: z.ZodType;
   readonly element?: z.ZodType;
   readonly valueType?: z.ZodType;
+  readonly defaultValue?: unknown;
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -43,6 +44,12 @@ class Compiler {
         const inner = this.value(def.innerType!, expr, path);
         if (inner === null || def.type === 'readonly') return inner;
         return `(${expr} == null ? ${expr} : ${inner})`;
+      }
+      case 'default': {
+        // zod's parse fills an absent value with the default: so does the projection (JSON values only).
+        const inner = this.value(def.innerType!, expr, path);
+        const fallback = JSON.stringify(def.defaultValue);
+        return `(${expr} === undefined ? ${fallback} : ${inner ?? expr})`;
       }
       case 'array': {
         const element = this.value(def.element!, 'e', `${path}[]`);

@@ -54,6 +54,7 @@ test('apiOptionsOf passes every configured API setting through', () => {
     rateLimitPerMinute: 77,
     authFailuresPerMinute: 7,
     defaultProvider: 'fake',
+    rawSpecs: 'admin',
     sse: { heartbeatMs: 500, maxStreams: 9, maxStreamsPerPrincipal: 3 },
   });
 });

@@ -9,7 +9,10 @@ import { describe, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { newId } from '../../domain/ids.js';
 import { asTenantRun, tenantSubject } from '../../domain/tenant-run.js';
+import { initialStatus, type Tenant } from '../../domain/tenant.js';
+import { tenantRow } from '../tenant-rows.js';
 import { specOf } from '../conformance/harness.js';
 import { postgresDialect, sqliteDialect, type SqlDialect } from '../dialect.js';
 import type { Store } from '../store.js';
@@ -38,7 +41,23 @@ async function oldRuns(
   const provider = { getMigrations: async () => migrations(dialect) };
   const { error } = await new Migrator({ db: raw, provider }).migrateTo(BEFORE);
   assert.ifError(error);
-  const tenant = await store.tenants.create({ name: 'before-0008', spec: specOf(), actor: 'test' });
+  // The tenant row as the schema before 0008 held it (later migrations add columns the store writes).
+  const at0 = '2026-01-01T00:00:00.000Z';
+  const tenant: Tenant = {
+    id: newId(),
+    name: 'before-0008',
+    spec: specOf(),
+    generation: 1,
+    status: initialStatus(),
+    version: 1,
+    createdAt: at0,
+    updatedAt: at0,
+  };
+  const { plan_name: _later, ...row } = tenantRow(tenant, JSON.stringify(tenant.spec));
+  await raw
+    .insertInto('tenants' as never)
+    .values(row as never)
+    .execute();
   const runIds = [`${tenant.id}:provision:g1`, `${tenant.id}:update:g2:r1`];
   const at = '2026-01-01T00:00:00.000Z';
   await sql`insert into workflow_runs (run_id, tenant_id, action, engine, state, attempt, trigger_source,
