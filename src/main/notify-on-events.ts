@@ -5,7 +5,12 @@
  * truth and the feed also polls slowly (other replicas' writes arrive that way); the signal is only
  * about latency. A refused write (it threw) signals nothing. Reads pass straight through.
  */
-import type { ComputeExecutionRepository, Store, TenantRepository } from '../store/store.js';
+import type {
+  ComputeExecutionRepository,
+  RolloutRepository,
+  Store,
+  TenantRepository,
+} from '../store/store.js';
 
 /** Told after events were committed; cheap and safe to call often (the feed coalesces). */
 export interface ChangeSignal {
@@ -32,6 +37,7 @@ export function notifyOnEvents(store: Store, signal: ChangeSignal): Store {
     audit: store.audit,
     retention: store.retention,
     serverSecrets: store.serverSecrets,
+    rollouts: signallingRollouts(store.rollouts, after),
     resealSecrets: (options) => store.resealSecrets(options),
     appendEvent: after((tenantId, event) => store.appendEvent(tenantId, event)),
     ping: () => store.ping(),
@@ -70,5 +76,23 @@ function signallingExecutions(
     claimOrphans: (owner, now, leaseMs, limit) => executions.claimOrphans(owner, now, leaseMs, limit),
     renewLease: (executionId, owner, until) => executions.renewLease(executionId, owner, until),
     releaseLeases: (owner, at) => executions.releaseLeases(owner, at),
+  };
+}
+
+/** A member's change or rollback writes tenant events; so do phase changes of the rollout. */
+function signallingRollouts(rollouts: RolloutRepository, after: After): RolloutRepository {
+  return {
+    create: after((input) => rollouts.create(input)),
+    get: (id) => rollouts.get(id),
+    list: (query) => rollouts.list(query),
+    tallies: (id) => rollouts.tallies(id),
+    members: (id, query) => rollouts.members(id, query),
+    rollbackable: (id, limit) => rollouts.rollbackable(id, limit),
+    previousSpec: (id, ordinal) => rollouts.previousSpec(id, ordinal),
+    applyChange: after((id, ordinal, decide) => rollouts.applyChange(id, ordinal, decide)),
+    rollback: after((id, ordinal, decide) => rollouts.rollback(id, ordinal, decide)),
+    updateMember: after((id, ordinal, from, patch) => rollouts.updateMember(id, ordinal, from, patch)),
+    saveControl: after((id, update, expectedVersion) => rollouts.saveControl(id, update, expectedVersion)),
+    holders: (tenantIds) => rollouts.holders(tenantIds),
   };
 }

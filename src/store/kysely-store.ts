@@ -16,6 +16,7 @@ import { insertEvents, KyselyTenantEventRepository } from './event-repository.js
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
 import { migrateToLatest } from './migrations/index.js';
 import { KyselyRetentionRepository } from './retention-repository.js';
+import { KyselyRolloutRepository } from './rollout-repository.js';
 import type { Database } from './schema.js';
 import { specCodec, type SecretsAtRest } from './sealed-specs.js';
 import { resealSecrets } from './secret-reseal.js';
@@ -61,6 +62,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     audit: new KyselyAuditRepository(ctx),
     retention: new KyselyRetentionRepository(ctx),
     serverSecrets: new KyselyServerSecretRepository(ctx),
+    rollouts: new KyselyRolloutRepository(ctx),
     resealSecrets: (options) => resealSecrets(ctx, options),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),

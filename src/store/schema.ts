@@ -164,6 +164,46 @@ export interface ServerSecretsTable {
   created_at: string;
 }
 
+/** Rollouts (0012-rollouts): JSON documents in text columns, `phase` copied out of `control`. */
+export interface RolloutsTable {
+  id: string;
+  description: string;
+  selector: string;
+  change: string;
+  strategy: string;
+  failure_policy: string;
+  phase: string;
+  control: string;
+  wave_times: string;
+  total: number;
+  created_by: string;
+  created_by_role: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** A tenant's place in a rollout; `previous_spec` is sealed like `tenants.spec`. */
+export interface RolloutMembersTable {
+  rollout_id: string;
+  ordinal: number;
+  tenant_id: string;
+  tenant_name: string;
+  wave: number;
+  state: string;
+  active_tenant_id: string | null;
+  from_generation: number | null;
+  to_generation: number | null;
+  rollback_generation: number | null;
+  previous_spec: string | null;
+  merged: number;
+  error: string | null;
+  started_at: string | null;
+  healthy_since: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -178,4 +218,6 @@ export interface Database {
   audit_records: AuditRecordsTable;
   health_probe: HealthProbeTable;
   server_secrets: ServerSecretsTable;
+  rollouts: RolloutsTable;
+  rollout_members: RolloutMembersTable;
 }

@@ -7,6 +7,7 @@
 import { auditRecords } from './conformance/audit-records.js';
 import { callbackOutbox } from './conformance/delivery.js';
 import { retention } from './conformance/retention.js';
+import { rollouts } from './conformance/rollouts.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
@@ -34,4 +35,5 @@ for (const backend of backends()) {
   runGroup(backend, 'audit', { 'audit trail': auditRecords });
   runGroup(backend, 'retention', { 'retention sweeps': retention });
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
+  runGroup(backend, 'rollouts', { rollouts });
 }

@@ -21,6 +21,17 @@ import type { ExecutionStatus, Phase, RunState, Tenant, TenantSpec } from '../do
 import type { RunTags, StepKind, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
 import type { Endpoint } from '../domain/tenant.js';
+import type {
+  MemberState,
+  Rollout,
+  RolloutChange,
+  RolloutControl,
+  RolloutMember,
+  RolloutPhase,
+  RolloutSelector,
+  RolloutStrategy,
+  FailurePolicy,
+} from '../domain/rollout.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -88,7 +99,11 @@ export interface TenantRepository {
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
-  change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
+  change(
+    idOrName: string,
+    change: TenantChange,
+    options?: { expectedVersion?: number },
+  ): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
@@ -99,7 +114,11 @@ export interface TenantRepository {
   /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
   listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
-  listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
+  listSummaries(
+    afterId: string | null,
+    limit: number,
+    scope?: SummaryScope,
+  ): Promise<readonly TenantSummary[]>;
   /**
    * Keyset pages (by id) over the ready, unpaused tenants, for drift passes: read from a covering
    * index alone, since a pass visits every running tenant once a minute.
@@ -115,7 +134,10 @@ export interface AuditRepository {
 }
 
 export interface TenantEventRepository {
-  listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
+  listByTenant(
+    tenantId: string,
+    options: { afterSeq?: number; limit: number },
+  ): Promise<readonly TenantEvent[]>;
   /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
   /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
@@ -131,7 +153,10 @@ export interface NewWorkflowRun {
 }
 
 export type WorkflowRunPatch = Partial<
-  Pick<WorkflowRun, 'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'>
+  Pick<
+    WorkflowRun,
+    'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'
+  >
 >;
 
 export interface WorkflowRunRepository {
@@ -169,11 +194,23 @@ export interface WorkflowStepRepository {
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
   /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
-  start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
+  start(step: {
+    runId: string;
+    seq: number;
+    name: string;
+    kind: StepKind;
+    startedAt: string;
+  }): Promise<WorkflowStep>;
   finish(
     runId: string,
     seq: number,
-    outcome: { status: 'completed' | 'failed'; result?: unknown; error?: unknown; finishedAt: string; durationMs: number },
+    outcome: {
+      status: 'completed' | 'failed';
+      result?: unknown;
+      error?: unknown;
+      finishedAt: string;
+      durationMs: number;
+    },
   ): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
@@ -217,7 +254,12 @@ export interface ComputeExecutionRepository {
    * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
    * `FOR UPDATE SKIP LOCKED`.
    */
-  claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
+  claimOrphans(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
   /**
@@ -233,9 +275,16 @@ export interface CallbackRepository {
   listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
   markDelivered(id: string, at: string): Promise<void>;
   /** Records a failed attempt; `dead` parks it as a dead letter. */
-  markAttemptFailed(id: string, update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean }): Promise<void>;
+  markAttemptFailed(
+    id: string,
+    update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean },
+  ): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  list(query: { state?: CallbackState; limit: number; cursor?: string | undefined }): Promise<Page<CallbackRecord>>;
+  list(query: {
+    state?: CallbackState;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<Page<CallbackRecord>>;
   /** Dead → pending with attempts reset; false when not dead. */
   redrive(id: string, now: number): Promise<boolean>;
   nextDueAt(): Promise<number | null>;
@@ -259,9 +308,13 @@ export interface IdempotencyKeyRepository {
    * (claimed=false). An expired record — a completed one past its TTL, or the claim of a process
    * that died before completing — is taken over.
    */
-  claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
-    { claimed: true } | { claimed: false; existing: IdempotencyRecord }
-  >;
+  claim(record: {
+    key: string;
+    scope: string;
+    requestHash: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
   /** Stores the response to replay, kept until `expiresAt`. */
   complete(
     key: string,
@@ -338,6 +391,100 @@ export interface ResealReport {
   readonly remaining: number;
 }
 
+export interface NewRollout {
+  readonly id: string;
+  readonly description: string;
+  readonly selector: RolloutSelector;
+  readonly change: RolloutChange;
+  readonly strategy: RolloutStrategy;
+  readonly failurePolicy: FailurePolicy;
+  readonly createdBy: string;
+  readonly createdByRole: Rollout['createdByRole'];
+  /** Ordered by name, each with its wave. */
+  readonly members: readonly {
+    readonly tenantId: string;
+    readonly tenantName: string;
+    readonly wave: number;
+  }[];
+}
+
+/** Member states counted per wave; `changed` counts the members holding the rollout's change. */
+export interface MemberTally {
+  readonly wave: number;
+  readonly state: MemberState;
+  readonly count: number;
+  readonly changed: number;
+}
+
+/**
+ * What a rollout does to one member, decided from the tenant as it is inside the member's
+ * transaction (undefined: the tenant is gone). `change` goes through the tenant's ordinary change
+ * path (a generation bump, its events); `skip` and `fail` settle the member without touching it.
+ */
+export type MemberDecision =
+  | { readonly kind: 'change'; readonly change: TenantChange; readonly merged: boolean }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'fail'; readonly error: { readonly code: string; readonly message: string } };
+
+export type MemberPatch = Partial<Pick<RolloutMember, 'state' | 'error' | 'healthySince' | 'finishedAt'>>;
+
+/**
+ * Rollouts and their members. Invariants:
+ * - `create` stores the rollout and every member in one transaction; a tenant already held by an
+ *   unfinished rollout makes it throw ConflictError (details: the tenants), and nothing is stored.
+ * - `applyChange` changes a member's tenant at most once: in one transaction it checks the member
+ *   is `pending`, changes the tenant and records the member `inProgress` with the generations and
+ *   the spec it had before (sealed). A member that is no longer pending is returned as it is.
+ *   `rollback` does the same for a changed member (`succeeded`/`failed` → `rollingBack`), at most once.
+ * - `saveControl` is a compare-and-set on the rollout's version; a final phase releases every
+ *   member's tenant in the same transaction.
+ */
+export interface RolloutRepository {
+  create(rollout: NewRollout): Promise<Rollout>;
+  get(id: string): Promise<Rollout | undefined>;
+  /** Newest first. */
+  list(query: {
+    limit: number;
+    cursor?: string | undefined;
+    phase?: RolloutPhase | undefined;
+  }): Promise<Page<Rollout>>;
+  tallies(id: string): Promise<readonly MemberTally[]>;
+  /** By ordinal (name order), optionally of one state. */
+  members(
+    id: string,
+    query: {
+      limit: number;
+      cursor?: string | undefined;
+      state?: MemberState | undefined;
+      wave?: number | undefined;
+    },
+  ): Promise<Page<RolloutMember>>;
+  /** Members changed by the rollout, settled, not rolled back yet: by ordinal. */
+  rollbackable(id: string, limit: number): Promise<readonly RolloutMember[]>;
+  /** The spec the member's tenant had before the rollout changed it (opened). */
+  previousSpec(id: string, ordinal: number): Promise<TenantSpec | undefined>;
+  applyChange(
+    id: string,
+    ordinal: number,
+    decide: (tenant: Tenant | undefined) => MemberDecision,
+  ): Promise<RolloutMember>;
+  rollback(
+    id: string,
+    ordinal: number,
+    decide: (tenant: Tenant | undefined, previous: TenantSpec) => MemberDecision,
+  ): Promise<RolloutMember>;
+  /** Compare-and-set on the member's state; false when it is no longer `from`. */
+  updateMember(id: string, ordinal: number, from: MemberState, patch: MemberPatch): Promise<boolean>;
+  /** Compare-and-set on `expectedVersion`: PreconditionFailedError when the rollout moved on. */
+  saveControl(
+    id: string,
+    update: { control: RolloutControl; waveTimes: Rollout['waveTimes'] },
+    expectedVersion: number,
+  ): Promise<Rollout>;
+  /** The unfinished rollouts holding any of these tenants: tenant id → rollout id. */
+  holders(tenantIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+}
+
 export interface Store {
   readonly dialect: DialectName;
   readonly tenants: TenantRepository;
@@ -350,6 +497,7 @@ export interface Store {
   readonly audit: AuditRepository;
   readonly retention: RetentionRepository;
   readonly serverSecrets: ServerSecretRepository;
+  readonly rollouts: RolloutRepository;
   /**
    * Re-seals every stored secret not sealed under the current key, and erases the secrets of
    * archived tenants, in batches (one transaction each, rows compare-and-set): safe beside running

@@ -144,22 +144,9 @@ export class KyselyTenantRepository implements TenantRepository {
     change: TenantChange,
     options: { expectedVersion?: number } = {},
   ): Promise<AppliedChange> {
-    return this.ctx.db.transaction().execute(async (trx) => {
-      const row = await findTenantRow(this.ctx, trx, idOrName, true);
-      if (!row) throw new NotFoundError('tenant', idOrName);
-      const tenant = toTenant(row, this.ctx.specs);
-      const { expectedVersion } = options;
-      if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
-        throw new PreconditionFailedError(expectedVersion, tenant.version);
-      }
-      const applied = applyTenantChange(tenant, change, nowIso());
-      if (!applied.changed) return applied;
-      const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
-      await persistChange(trx, this.ctx.dialect, tenant, applied, spec);
-      // An archived tenant's secrets were erased in the row: the caller sees what was stored.
-      if (applied.tenant.status.phase !== 'archived') return applied;
-      return { ...applied, tenant: { ...applied.tenant, spec: this.ctx.specs.decode(tenant.id, spec) } };
-    });
+    return this.ctx.db
+      .transaction()
+      .execute((trx) => changeTenantIn(this.ctx, trx, idOrName, () => change, options));
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {
@@ -245,6 +232,36 @@ function purgeRecord(tenant: Tenant, actor: string): AuditRecord {
       archivedAt: tenant.updatedAt,
     },
   };
+}
+
+/**
+ * `TenantRepository.change` inside the caller's transaction (a rollout writes its member row in the
+ * same one): locks the row, lets `decide` compute the change from the current tenant, persists it.
+ * `decide` may return null for "nothing to change".
+ */
+export async function changeTenantIn(
+  ctx: StoreContext,
+  trx: Executor,
+  idOrName: string,
+  decide: (current: Tenant) => TenantChange | null,
+  options: { expectedVersion?: number } = {},
+): Promise<AppliedChange> {
+  const row = await findTenantRow(ctx, trx, idOrName, true);
+  if (!row) throw new NotFoundError('tenant', idOrName);
+  const tenant = toTenant(row, ctx.specs);
+  const { expectedVersion } = options;
+  if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
+    throw new PreconditionFailedError(expectedVersion, tenant.version);
+  }
+  const change = decide(tenant);
+  if (change === null) return { tenant, events: [], changed: false };
+  const applied = applyTenantChange(tenant, change, nowIso());
+  if (!applied.changed) return applied;
+  const spec = storedSpec(ctx, row.spec, tenant, applied.tenant);
+  await persistChange(trx, ctx.dialect, tenant, applied, spec);
+  // An archived tenant's secrets were erased in the row: the caller sees what was stored.
+  if (applied.tenant.status.phase !== 'archived') return applied;
+  return { ...applied, tenant: { ...applied.tenant, spec: ctx.specs.decode(tenant.id, spec) } };
 }
 
 /**

@@ -14,6 +14,7 @@ import { retentionIndexes } from './0005-retention-indexes.js';
 import { healthProbe } from './0006-health-probe.js';
 import { serverSecretsTable } from './0007-server-secrets.js';
 import { genericWorkflowRuns } from './0008-generic-workflow-runs.js';
+import { rolloutsMigration } from './0012-rollouts.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -25,6 +26,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0006-health-probe': healthProbe,
     '0007-server-secrets': serverSecretsTable(dialect),
     '0008-generic-workflow-runs': genericWorkflowRuns(dialect),
+    '0012-rollouts': rolloutsMigration(dialect),
   };
 }
 
