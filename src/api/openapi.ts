@@ -39,6 +39,10 @@ export const TAGS = [
   },
   { name: 'events', description: 'A live, resumable stream of tenant events (Server-Sent Events).' },
   { name: 'audit', description: 'The append-only audit trail of acts that erase history.' },
+  {
+    name: 'rollouts',
+    description: 'Fleet changes in waves: health-gated, halted by a failure rate, rolled back on demand.',
+  },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics; no token needed.' },
 ] as const;
 

@@ -126,3 +126,6 @@ export const CreateHeaders = z.looseObject({
 export const StreamHeaders = z.looseObject({
   'last-event-id': z.string().optional().describe('Resume after this event (wins over `since`).'),
 });
+
+/** The paging and boolean query parameters, for the schemas of other resources. */
+export { limit as pageLimit, cursor as pageCursor, bool as queryBool };

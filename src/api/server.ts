@@ -26,6 +26,7 @@ import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import { RequestLogController } from './request-log.js';
 import { responseSerializerCompiler } from './response-serializer.js';
+import { registerRolloutRoutes } from './rollouts-routes.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
@@ -83,6 +84,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerCallbackRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerRolloutRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

@@ -9,7 +9,7 @@
 import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import type { JsonObject, JsonValue, Tenant, TenantSpec } from '../domain/tenant.js';
-import type { ApiContext } from './api-deps.js';
+import type { ApiDeps, ApiOptions } from './api-deps.js';
 import type { Principal } from './auth.js';
 import { TenantSpecRequestSchema } from './schemas.js';
 import { assertSpecPrivileges } from './spec-privileges.js';
@@ -24,8 +24,14 @@ export interface SpecWriter {
   readonly sentConfig: JsonValue | undefined;
 }
 
+/** What spec resolution reads: the provider catalog and the default provider (an `ApiContext` is one). */
+export interface SpecContext {
+  readonly deps: Pick<ApiDeps, 'providers'>;
+  readonly options: Pick<ApiOptions, 'defaultProvider'>;
+}
+
 export function resolveSpec(
-  ctx: ApiContext,
+  ctx: SpecContext,
   input: SpecRequest,
   writer: SpecWriter,
   current?: Tenant,
@@ -80,7 +86,7 @@ function keepProvider(current: Tenant, wanted: string | undefined): string {
   ]);
 }
 
-function restoreSecrets(ctx: ApiContext, config: JsonObject, current: Tenant): JsonObject {
+function restoreSecrets(ctx: SpecContext, config: JsonObject, current: Tenant): JsonObject {
   const stored = current.spec.config;
   const redacted = ctx.deps.providers.redactSecrets(current.spec.provider, stored);
   return restore(config, stored, redacted) as JsonObject;

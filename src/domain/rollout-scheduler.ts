@@ -208,6 +208,19 @@ export function applyCommand(
   command: RolloutCommand,
   tallies: readonly WaveTally[],
 ): CommandResult {
+  const result = commandResult(strategy, control, command, tallies);
+  if (!result.ok || result.control === control) return result;
+  // Work resumes: the next workflow run drives the rollout (see `RolloutControl.run`).
+  const resumes = result.control.phase === 'running' || result.control.phase === 'rollingBack';
+  return resumes ? { ok: true, control: { ...result.control, run: control.run + 1 } } : result;
+}
+
+function commandResult(
+  strategy: RolloutStrategy,
+  control: RolloutControl,
+  command: RolloutCommand,
+  tallies: readonly WaveTally[],
+): CommandResult {
   const { phase } = control;
   const refuse = (why: string): CommandResult => ({
     ok: false,

@@ -84,6 +84,12 @@ export interface RolloutControl {
   readonly acknowledgedFailedTotal: number;
   /** Set by `rollback` or by a halt with `onHalt: rollback`. */
   readonly rollbackRequested: boolean;
+  /**
+   * Which workflow run drives the rollout (`rolloutRunId`). A run ends when nothing is left for it
+   * to do (final, or paused/halted with nothing in flight); the command that gives it work again
+   * (resume, promote, rollback, abort) counts this up and starts the next run.
+   */
+  readonly run: number;
 }
 
 export interface RolloutCounts {
@@ -135,6 +141,9 @@ export interface RolloutMember {
   readonly tenantName: string;
   readonly wave: number;
   readonly state: MemberState;
+  /** The tenant's generation when membership was resolved. */
+  readonly snapshotGeneration: number;
+  /** The generation the tenant had when the rollout changed it. */
   readonly fromGeneration: number | null;
   readonly toGeneration: number | null;
   /** The generation the rollback wrote. */
@@ -164,5 +173,10 @@ export function initialControl(): RolloutControl {
     acknowledgedFailed: [],
     acknowledgedFailedTotal: 0,
     rollbackRequested: false,
+    run: 0,
   };
+}
+
+export function rolloutRunId(rolloutId: string, run: number): string {
+  return `rollout:${rolloutId}:${run}`;
 }

@@ -20,6 +20,12 @@ import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
+import { apiSpecValidator } from '../api/rollout-spec.js';
+import { PatchTenantChanger } from '../rollouts/fleet-tenant-changer.js';
+import { RolloutDriver } from '../rollouts/rollout-driver.js';
+import { RolloutService } from '../rollouts/rollout-service.js';
+import { rolloutWorkflow } from '../rollouts/rollout-workflow.js';
+import { storeRolloutEvents } from '../rollouts/store-rollout-events.js';
 import { RetentionSweeper } from '../store/retention-sweeper.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
@@ -35,6 +41,9 @@ import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
+
+/** Pause between two ticks of a rollout with members in flight. */
+const ROLLOUT_POLL_MS = 200;
 
 export interface LessorApp {
   readonly url: string;
@@ -56,6 +65,7 @@ interface Services {
   readonly dispatcher: CallbackDispatcher;
   readonly controller: Controller;
   readonly retention: RetentionSweeper;
+  readonly rollouts: RolloutService;
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
@@ -85,7 +95,7 @@ async function startServices(
   config: LessorConfig,
   lifecycle: Lifecycle,
 ): Promise<string> {
-  const { feed, compute, engine, dispatcher, controller, retention, api } = services;
+  const { feed, compute, engine, dispatcher, controller, retention, rollouts, api } = services;
   await lifecycle.start(
     'event feed',
     () => feed.start(),
@@ -110,6 +120,12 @@ async function startServices(
     'controller',
     () => controller.start(),
     (grace) => controller.stop(grace),
+  );
+  // A rollout stored just before a crash, its run not yet started, is driven all the same.
+  await lifecycle.start(
+    'rollouts',
+    async () => void (await rollouts.resumeAll()),
+    async () => {},
   );
   await lifecycle.start(
     'retention',
@@ -166,9 +182,11 @@ async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
   { store, providers, instanceId, hasher }: CoreDeps,
-): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
+): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller' | 'rollouts'>> {
   // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
   let wakeCallbacks = (): void => {};
+  // Rollouts wake the controller, which needs the engine, which runs the rollouts.
+  let wakeTenant = (_tenantId: string): void => {};
   const compute = new ComputeManager({
     ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
     registry: providers,
@@ -183,7 +201,29 @@ async function buildCore(
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
   });
-  const engine = await createWorkflowEngine(config, { store, definitions, ownerId: instanceId, logger });
+  const rolloutEvents = storeRolloutEvents(store);
+  const changer = new PatchTenantChanger({
+    rollouts: store.rollouts,
+    validator: apiSpecValidator({
+      deps: { providers },
+      options: { defaultProvider: config.compute.defaultProvider },
+    }),
+    wake: (tenantId) => wakeTenant(tenantId),
+  });
+  const driver = new RolloutDriver({
+    rollouts: store.rollouts,
+    tenants: store.tenants,
+    changer,
+    events: rolloutEvents,
+    pollMs: ROLLOUT_POLL_MS,
+    logger: logger.child({ component: 'rollouts' }),
+  });
+  const engine = await createWorkflowEngine(config, {
+    store,
+    definitions: [...definitions, rolloutWorkflow(driver)],
+    ownerId: instanceId,
+    logger,
+  });
   const dispatcher = new CallbackDispatcher(
     { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
     config.callbacks,
@@ -201,7 +241,16 @@ async function buildCore(
     { tenants: store.tenants, events: store.events, reconciler, compute, logger },
     config.controller,
   );
-  return { compute, engine, dispatcher, controller };
+  wakeTenant = (tenantId) => controller.enqueue(tenantId, 'api');
+  const rollouts = new RolloutService({
+    rollouts: store.rollouts,
+    tenants: store.tenants,
+    engine,
+    changer,
+    events: rolloutEvents,
+    logger: logger.child({ component: 'rollouts' }),
+  });
+  return { compute, engine, dispatcher, controller, rollouts };
 }
 
 function buildApi(
@@ -209,7 +258,7 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, rollouts } = services;
   return createApiServer(
     {
       store,
@@ -222,6 +271,7 @@ function buildApi(
       logger,
       metrics: new Registry(),
       wakeCallbacks: () => dispatcher.wake(),
+      rollouts,
     },
     apiOptionsOf(config),
   );

@@ -72,7 +72,7 @@ const insertEventRows = preparedQueryFamily(
 export async function insertEvents(
   db: Executor,
   dialect: SqlDialect,
-  tenantId: string,
+  tenantId: string | null,
   drafts: readonly TenantEventDraft[],
   at: string,
 ): Promise<void> {

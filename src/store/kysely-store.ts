@@ -80,7 +80,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
 
 async function appendEvent(
   ctx: StoreContext,
-  tenantId: string,
+  tenantId: string | null,
   event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>,
 ): Promise<void> {
   await ctx.db.transaction().execute((trx) => insertEvents(trx, ctx.dialect, tenantId, [event], nowIso()));

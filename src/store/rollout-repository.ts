@@ -9,6 +9,7 @@ import { sql, type Selectable } from 'kysely';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
 import {
   FINAL_ROLLOUT_PHASES,
+  initialControl,
   type MemberState,
   type Rollout,
   type RolloutMember,
@@ -48,7 +49,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
       strategy: JSON.stringify(input.strategy),
       failure_policy: JSON.stringify(input.failurePolicy),
       phase: 'running',
-      control: JSON.stringify(initialControlRow()),
+      control: JSON.stringify(initialControl()),
       wave_times: JSON.stringify(input.strategy.waves.map(() => ({ startedAt: null, finishedAt: null }))),
       total: input.members.length,
       created_by: input.createdBy,
@@ -328,17 +329,6 @@ export class KyselyRolloutRepository implements RolloutRepository {
   }
 }
 
-function initialControlRow(): Rollout['control'] {
-  return {
-    phase: 'running',
-    haltReason: null,
-    promoted: [],
-    acknowledgedFailed: [],
-    acknowledgedFailedTotal: 0,
-    rollbackRequested: false,
-  };
-}
-
 function newMemberRow(
   rolloutId: string,
   ordinal: number,
@@ -352,6 +342,7 @@ function newMemberRow(
     wave: member.wave,
     state: 'pending',
     active_tenant_id: member.tenantId,
+    snapshot_generation: member.generation,
     from_generation: null,
     to_generation: null,
     rollback_generation: null,
@@ -435,6 +426,7 @@ function toMember(row: MemberRow): RolloutMember {
     tenantName: row.tenant_name,
     wave: Number(row.wave),
     state: row.state as MemberState,
+    snapshotGeneration: Number(row.snapshot_generation),
     fromGeneration: num(row.from_generation),
     toGeneration: num(row.to_generation),
     rollbackGeneration: num(row.rollback_generation),

@@ -29,7 +29,8 @@ export interface TenantLabelsTable {
 
 export interface TenantEventsTable {
   seq: Generated<number>;
-  tenant_id: string;
+  /** Null for events about no tenant (0012-rollouts). */
+  tenant_id: string | null;
   type: string;
   actor: string;
   reason: string;
@@ -193,6 +194,7 @@ export interface RolloutMembersTable {
   wave: number;
   state: string;
   active_tenant_id: string | null;
+  snapshot_generation: number;
   from_generation: number | null;
   to_generation: number | null;
   rollback_generation: number | null;

@@ -405,6 +405,8 @@ export interface NewRollout {
     readonly tenantId: string;
     readonly tenantName: string;
     readonly wave: number;
+    /** The tenant's generation when membership was resolved. */
+    readonly generation: number;
   }[];
 }
 
@@ -504,8 +506,11 @@ export interface Store {
    * servers, idempotent if interrupted. Throws without secrets at rest configured.
    */
   resealSecrets(options?: { batchSize?: number }): Promise<ResealReport>;
-  /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
-  appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
+  /**
+   * Appends a non-phase event to a tenant's stream (run state changes, audit), or with a null
+   * tenant to the stream only (a rollout's phase change).
+   */
+  appendEvent(tenantId: string | null, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
   /** A real round trip to the database (a read). Throws StoreUnavailableError when it is down. */
   ping(): Promise<void>;
   /**

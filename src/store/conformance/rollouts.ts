@@ -45,7 +45,12 @@ function newRollout(members: readonly Tenant[]): NewRollout {
     failurePolicy,
     createdBy: 'api:ci',
     createdByRole: 'operator',
-    members: members.map((t, i) => ({ tenantId: t.id, tenantName: t.name, wave: i === 0 ? 0 : 1 })),
+    members: members.map((t, i) => ({
+      tenantId: t.id,
+      tenantName: t.name,
+      wave: i === 0 ? 0 : 1,
+      generation: t.generation,
+    })),
   };
 }
 

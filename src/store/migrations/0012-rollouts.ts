@@ -6,13 +6,18 @@
  * what keeps two rollouts from touching one tenant at once. Members name their tenant without a
  * foreign key: a purged tenant leaves the rollout's record as it was. Never edit an applied
  * migration: add a new one.
+ *
+ * It also lets `tenant_events.tenant_id` be null: a rollout's phase changes are events of the one
+ * stream (`GET /v1/events`) about no single tenant. PostgreSQL drops the NOT NULL; SQLite cannot,
+ * so the table is rebuilt (rows, sequence and indexes kept).
  */
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { SqlDialect } from '../dialect.js';
 
 export function rolloutsMigration(d: SqlDialect): Migration {
   return {
     async up(db: Kysely<unknown>) {
+      await nullableEventTenant(db, d);
       await db.schema
         .createTable('rollouts')
         .addColumn('id', d.keyText, (c) => c.primaryKey())
@@ -47,6 +52,7 @@ export function rolloutsMigration(d: SqlDialect): Migration {
         .addColumn('wave', 'integer', (c) => c.notNull())
         .addColumn('state', d.keyText, (c) => c.notNull())
         .addColumn('active_tenant_id', d.keyText)
+        .addColumn('snapshot_generation', d.bigint, (c) => c.notNull())
         .addColumn('from_generation', d.bigint)
         .addColumn('to_generation', d.bigint)
         .addColumn('rollback_generation', d.bigint)
@@ -85,4 +91,46 @@ export function rolloutsMigration(d: SqlDialect): Migration {
       await db.schema.dropTable('rollouts').execute();
     },
   };
+}
+
+const EVENT_COLUMNS =
+  'seq, tenant_id, type, actor, reason, message, from_phase, to_phase, generation, run_id, execution_id, data, at';
+
+async function nullableEventTenant(db: Kysely<unknown>, d: SqlDialect): Promise<void> {
+  if (d.name === 'postgres') {
+    await sql`alter table tenant_events alter column tenant_id drop not null`.execute(db);
+    return;
+  }
+  const sequence = await sql<{
+    seq: number;
+  }>`select seq from sqlite_sequence where name = 'tenant_events'`.execute(db);
+  await sql`create table tenant_events_0012 (
+    seq integer primary key autoincrement,
+    tenant_id text references tenants(id) on delete cascade,
+    type text not null,
+    actor text not null,
+    reason text not null,
+    message text not null,
+    from_phase text,
+    to_phase text,
+    generation integer not null,
+    run_id text,
+    execution_id text,
+    data text,
+    at text not null
+  )`.execute(db);
+  await sql`insert into tenant_events_0012 (${sql.raw(EVENT_COLUMNS)}) select ${sql.raw(EVENT_COLUMNS)} from tenant_events`.execute(
+    db,
+  );
+  await sql`drop table tenant_events`.execute(db);
+  await sql`alter table tenant_events_0012 rename to tenant_events`.execute(db);
+  const last = Number(sequence.rows[0]?.seq ?? 0);
+  // The sequence never goes back, even past rows retention deleted.
+  await sql`update sqlite_sequence set seq = max(seq, ${last}) where name = 'tenant_events'`.execute(db);
+  await db.schema
+    .createIndex('tenant_events_tenant_seq')
+    .on('tenant_events')
+    .columns(['tenant_id', 'seq'])
+    .execute();
+  await db.schema.createIndex('tenant_events_at_seq').on('tenant_events').columns(['at', 'seq']).execute();
 }
