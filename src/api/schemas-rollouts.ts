@@ -149,13 +149,13 @@ export const RolloutCommandParams = RolloutParams.extend({
 export const ListRolloutsQuery = z.strictObject({
   limit: pageLimit,
   cursor: pageCursor,
-  phase: z.enum(ROLLOUT_PHASES).optional(),
+  phase: z.enum(ROLLOUT_PHASES).optional().describe('Only rollouts in this phase.'),
 });
 
 export const RolloutMembersQuery = z.strictObject({
   limit: pageLimit,
   cursor: pageCursor,
-  state: z.enum(MEMBER_STATES).optional(),
+  state: z.enum(MEMBER_STATES).optional().describe('Only members in this state (`failed`, say).'),
 });
 
 const counts = z.object({
