@@ -243,7 +243,7 @@ for (const { backend, engine, label } of matrix()) {
           assert.equal(
             tenant.status.phase,
             'failed',
-            `${member.tenant} failed with its tenant (${member.error?.code})`,
+            `${member.tenant} failed with its tenant (${member.error?.code ?? 'no error'})`,
           );
         }
         for (const tenant of tenants) {
