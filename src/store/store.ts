@@ -387,6 +387,8 @@ export interface ResealReport {
   readonly resealed: number;
   /** Server secrets rewritten under the current key. */
   readonly serverSecrets: number;
+  /** Rollout rows (a rollout's patch, a member's previous spec) rewritten under the current key. */
+  readonly rolloutSecrets: number;
   /** Tenant rows still stale after the pass (written meanwhile by a server with an older key). */
   readonly remaining: number;
 }
