@@ -11,7 +11,8 @@
  *   callbacks     ← domain, store, workflow
  *   provisioning  ← domain, store, compute, workflow, callbacks
  *   controller    ← … provisioning
- *   api           ← … controller
+ *   rollouts      ← … controller           (fleet changes in waves: a workflow over tenant changes)
+ *   api           ← … rollouts
  *   cli           ← domain and the API's typed client (src/api/client*, src/api/types*)
  *   main          ← anything; nothing but main imports main
  *
@@ -36,7 +37,8 @@ const LAYERS = {
   callbacks: ['domain', 'store', 'workflow'],
   provisioning: ['domain', 'store', 'compute', 'workflow', 'callbacks'],
   controller: ['domain', 'store', 'compute', 'workflow', 'callbacks', 'provisioning'],
-  api: ['domain', 'store', 'compute', 'workflow', 'callbacks', 'provisioning', 'controller'],
+  rollouts: ['domain', 'store', 'compute', 'workflow', 'callbacks', 'provisioning', 'controller'],
+  api: ['domain', 'store', 'compute', 'workflow', 'callbacks', 'provisioning', 'controller', 'rollouts'],
   cli: ['domain', 'api/client', 'api/types'],
   main: null, // anything
 };

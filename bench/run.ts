@@ -5,6 +5,7 @@
  *   scale          (3) 100 000 tenants: GET/list p99, resync pass, idle CPU and RSS
  *   api            (4) GET /v1/tenants/{name} rps (autocannon) vs a bare Fastify route
  *   profile        CPU profile + SQL statement counts of create→ready and GET (full mode)
+ *   rollouts       (6) a 10 000-tenant rollout in waves: start→succeeded; halt at 5 % failing
  * Flags: --quick (CI, < 2 min), --only NAME[,NAME], --no-nice (by default the bench raises its own
  * priority and its autogroup's to nice -10, inherited by the Lessor children, so that unrelated load
  * on a shared box disturbs less; PostgreSQL and Podman keep theirs), --keep (keep the work dir).
@@ -23,6 +24,7 @@ import { containersSection } from './sections/containers.js';
 import { controlPlaneSection } from './sections/control-plane.js';
 import { profileSection } from './sections/profile.js';
 import { resumeSection } from './sections/resume.js';
+import { rolloutsSection } from './sections/rollouts.js';
 import { scaleSection } from './sections/scale.js';
 import { webhooksSection } from './sections/webhooks.js';
 
@@ -34,9 +36,10 @@ const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> =
   api: apiSection,
   profile: profileSection,
   webhooks: webhooksSection,
+  rollouts: rolloutsSection,
 };
 const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'resume', 'scale', 'api'];
-const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile', 'webhooks'];
+const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile', 'webhooks', 'rollouts'];
 
 /**
  * Raises the bench's priority: the process nice value (inherited by the children) and, since Linux

@@ -5,7 +5,15 @@ import Table from 'cli-table3';
 import { PROJECT_ROOT } from './machine.js';
 import type { PrintableTable, SectionOutput, TargetCheck } from './section.js';
 
-export type SectionName = 'control-plane' | 'containers' | 'resume' | 'scale' | 'api' | 'profile' | 'webhooks';
+export type SectionName =
+  | 'control-plane'
+  | 'containers'
+  | 'resume'
+  | 'scale'
+  | 'api'
+  | 'profile'
+  | 'webhooks'
+  | 'rollouts';
 
 export interface BenchReport {
   readonly mode: string;

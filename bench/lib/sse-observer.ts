@@ -21,7 +21,7 @@ export async function observeViaSse(url: string, count: number, prefix: string):
   const waiters = new Map<string, () => void>();
   const stream = (async () => {
     for await (const event of client.streamEvents({ signal: abort.signal })) {
-      if (event.data.toPhase !== 'ready') continue;
+      if (event.data.toPhase !== 'ready' || event.data.tenantId === null) continue;
       readyAt.set(event.data.tenantId, { received: wallMs(), at: Date.parse(event.data.at) });
       waiters.get(event.data.tenantId)?.();
     }

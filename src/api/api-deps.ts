@@ -19,6 +19,7 @@ import type { ProviderRegistry } from '../compute/provider-registry.js';
 import type { ReconcileTrigger } from '../controller/reconcile-trigger.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { Store } from '../store/store.js';
+import type { RolloutService } from '../rollouts/rollout-service.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { Access, Principal, TokenConfig } from './auth.js';
 
@@ -73,6 +74,8 @@ export interface ApiDeps {
   readonly webhooks?: WebhookApi;
   /** The process's one reader of the event log; every `GET /v1/events` stream subscribes to it. */
   readonly feed: Pick<EventFeed, 'subscribe'>;
+  /** Fleet rollouts; without it the `/v1/rollouts` routes are not served. */
+  readonly rollouts?: RolloutService;
 }
 
 /** `server.sse` as the API needs it (the feed has its own settings). */

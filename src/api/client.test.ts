@@ -129,7 +129,7 @@ for (const backend of backends()) {
       const seen: string[] = [];
       const reading = (async () => {
         for await (const event of c.streamEvents({ since, signal: controller.signal })) {
-          seen.push(`${event.event}:${event.data.tenantId}`);
+          seen.push(`${event.event}:${event.data.tenantId ?? '-'}`);
           assert.equal(event.id, event.data.seq);
           if (event.event === 'DeleteRequested') break;
         }

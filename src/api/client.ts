@@ -9,6 +9,7 @@ import type {
   CallbacksParams,
   ComputeExecutionList,
   ComputeExecutionWithHistory,
+  CreateRolloutRequest,
   CreateTenantRequest,
   ExecutionsParams,
   JsonSchemaDocument,
@@ -17,6 +18,13 @@ import type {
   Problem,
   ProblemCode,
   ProviderList,
+  Rollout,
+  RolloutCommand,
+  RolloutDryRun,
+  RolloutList,
+  RolloutMemberList,
+  RolloutMemberState,
+  RolloutPhase,
   StreamEvent,
   Tenant,
   TenantRevisionList,
@@ -267,6 +275,37 @@ export class LessorClient {
       if (signal?.aborted) return;
       throw error;
     }
+  }
+
+  createRollout(input: CreateRolloutRequest, options: { skipInvalid?: boolean } = {}): Promise<Rollout> {
+    return this.json('POST', '/v1/rollouts', {
+      body: input,
+      query: { skipInvalid: options.skipInvalid || undefined },
+    });
+  }
+
+  /** The dry run: the waves with their tenant names and the invalid members; nothing starts. */
+  planRollout(input: CreateRolloutRequest): Promise<RolloutDryRun> {
+    return this.json('POST', '/v1/rollouts', { body: input, query: { dryRun: true } });
+  }
+
+  listRollouts(params: PageParams & { phase?: RolloutPhase } = {}): Promise<RolloutList> {
+    return this.json('GET', '/v1/rollouts', { query: { ...params } });
+  }
+
+  getRollout(id: string): Promise<Rollout> {
+    return this.json('GET', `/v1/rollouts/${seg(id)}`);
+  }
+
+  rolloutTenants(
+    id: string,
+    params: PageParams & { state?: RolloutMemberState } = {},
+  ): Promise<RolloutMemberList> {
+    return this.json('GET', `/v1/rollouts/${seg(id)}/tenants`, { query: { ...params } });
+  }
+
+  commandRollout(id: string, command: RolloutCommand): Promise<Rollout> {
+    return this.json('POST', `/v1/rollouts/${seg(id)}/${command}`);
   }
 
   /** Events of `GET /v1/events` as they come; ends when `signal` aborts (or the stream ends without `reconnect`). */

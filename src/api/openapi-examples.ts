@@ -11,8 +11,10 @@ import type {
   Callback,
   ComputeExecution,
   ComputeExecutionWithHistory,
+  CreateRolloutRequest,
   CreateTenantRequest,
   Problem,
+  Rollout,
   ReplaceSpecRequest,
   Tenant,
   TenantEvent,
@@ -266,6 +268,76 @@ const webhookDelivery: z.output<typeof WebhookDeliverySchema> = {
 };
 
 /** Component name → its examples. */
+const createRollout: CreateRolloutRequest = {
+  description: 'image 1.5.0 to pro',
+  selector: { labels: 'plan=pro' },
+  change: { patch: { config: { image: 'registry.example.com/acme/app:1.5.0' } } },
+  strategy: { waves: [1, '10%', '100%'], maxParallel: 50, minHealthyMs: 10_000, progressDeadlineMs: 600_000 },
+  failurePolicy: { maxFailedPercent: 5, onHalt: 'rollback' },
+};
+
+const rollout: Rollout = {
+  id: '01938f40-1a2b-7c3d-9e4f-5a6b7c8d9e0f',
+  description: 'image 1.5.0 to pro',
+  selector: { labels: 'plan=pro', names: null, phases: null },
+  change: { patch: { config: { image: 'registry.example.com/acme/app:1.5.0' } } },
+  strategy: {
+    waves: [1, '10%', '100%'],
+    maxParallel: 50,
+    minHealthyMs: 10_000,
+    progressDeadlineMs: 600_000,
+    pauseAfterWaves: [],
+  },
+  failurePolicy: { maxFailedPercent: 5, maxFailed: null, onHalt: 'rollback' },
+  status: {
+    phase: 'running',
+    currentWave: 1,
+    haltReason: null,
+    counts: { total: 120, pending: 108, inProgress: 10, succeeded: 2, failed: 0, skipped: 0, rolledBack: 0 },
+    waves: [
+      {
+        index: 0,
+        size: 1,
+        pending: 0,
+        inProgress: 0,
+        succeeded: 1,
+        failed: 0,
+        skipped: 0,
+        rolledBack: 0,
+        startedAt: '2026-12-03T09:00:00.000Z',
+        finishedAt: '2026-12-03T09:00:12.000Z',
+      },
+      {
+        index: 1,
+        size: 11,
+        pending: 0,
+        inProgress: 10,
+        succeeded: 1,
+        failed: 0,
+        skipped: 0,
+        rolledBack: 0,
+        startedAt: '2026-12-03T09:00:12.100Z',
+        finishedAt: null,
+      },
+      {
+        index: 2,
+        size: 108,
+        pending: 108,
+        inProgress: 0,
+        succeeded: 0,
+        failed: 0,
+        skipped: 0,
+        rolledBack: 0,
+        startedAt: null,
+        finishedAt: null,
+      },
+    ],
+  },
+  createdBy: 'api:ci',
+  createdAt: '2026-12-03T09:00:00.000Z',
+  updatedAt: '2026-12-03T09:00:12.100Z',
+};
+
 export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   CreateTenantRequest: [createRequest],
   ReplaceSpecRequest: [replaceRequest],
@@ -285,4 +357,6 @@ export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   Webhook: [webhook],
   WebhookWithSecret: [{ ...webhook, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }],
   WebhookDelivery: [webhookDelivery],
+  CreateRolloutRequest: [createRollout],
+  Rollout: [rollout],
 };

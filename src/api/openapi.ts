@@ -47,6 +47,10 @@ export const TAGS = [
     name: 'webhooks',
     description: "Signed webhooks (Standard Webhooks) to the user's own endpoints, with their deliveries.",
   },
+  {
+    name: 'rollouts',
+    description: 'Fleet changes in waves: health-gated, halted by a failure rate, rolled back on demand.',
+  },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics; no token needed.' },
 ] as const;
 

@@ -8,18 +8,23 @@
 import { PolicyViolationError } from '../domain/errors.js';
 import { overridesOutside, type PlanRevision } from '../domain/plan.js';
 import type { JsonObject } from '../domain/tenant.js';
-import type { ApiContext } from './api-deps.js';
+import type { ApiOptions } from './api-deps.js';
 import type { Principal, Role } from './auth.js';
+
+/** What the policy reads: the configured least role for raw specs (an `ApiContext` is one). */
+export interface PolicyContext {
+  readonly options: Pick<ApiOptions, 'rawSpecs'>;
+}
 
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, operator: 1, admin: 2 };
 
 /** Whether `principal` may write raw specs and override anything. */
-export function mayWriteRawSpecs(ctx: ApiContext, principal: Principal): boolean {
+export function mayWriteRawSpecs(ctx: PolicyContext, principal: Principal): boolean {
   return RANK[principal.role] >= RANK[ctx.options.rawSpecs ?? 'admin'];
 }
 
 export function assertPlanPolicy(
-  ctx: ApiContext,
+  ctx: PolicyContext,
   principal: Principal,
   plan: PlanRevision | undefined,
   overrides: JsonObject,

@@ -165,3 +165,5 @@ export const PlanRevisionParams = z.strictObject({
   revision: generation.describe('A revision of the plan (1 is its creation).'),
 });
 export const PlanPageQuery = z.strictObject({ limit, cursor });
+/** The paging and boolean query parameters, for the schemas of other resources. */
+export { limit as pageLimit, cursor as pageCursor, bool as queryBool };

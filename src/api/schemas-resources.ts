@@ -16,7 +16,9 @@ const nullableString = z.string().nullable();
 export const TenantEventSchema = z
   .object({
     seq: z.number(),
-    tenantId: z.string(),
+    tenantId: nullableString.describe(
+      'Null for an event about no single tenant (`rollout.*` phase changes).',
+    ),
     at: z.string(),
     type: z.string(),
     actor: z.string(),

@@ -28,6 +28,7 @@ import { registerPlanRoutes } from './plans-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import { RequestLogController } from './request-log.js';
 import { responseSerializerCompiler } from './response-serializer.js';
+import { registerRolloutRoutes } from './rollouts-routes.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { MERGE_PATCH, registerTenantChangeRoutes } from './tenant-changes-routes.js';
 import { registerTenantRoutes } from './tenants-routes.js';
@@ -91,6 +92,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerLogRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
+  registerRolloutRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { NotSupportedError, ValidationError } from '../domain/errors.js';
 import { planConfig, type PlanRevision } from '../domain/plan.js';
 import type { JsonObject, JsonValue, Tenant, TenantSpec } from '../domain/tenant.js';
-import type { ApiContext } from './api-deps.js';
+import type { ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
 import type { Principal } from './auth.js';
 import { assertPlanPolicy } from './plan-policy.js';
 import { httpError, type HttpProblem } from './problem.js';
@@ -28,6 +28,12 @@ export interface SpecWriter {
   readonly sentConfig: JsonValue | undefined;
 }
 
+/** What spec resolution reads besides the store: the provider catalog and the API options (an `ApiContext` is one). */
+export interface SpecContext {
+  readonly deps: Pick<ApiDeps, 'providers'>;
+  readonly options: Pick<ApiOptions, 'defaultProvider' | 'rawSpecs'>;
+}
+
 /** A spec ready to store, and the config it runs with (plan config, overrides and defaults merged). */
 export interface ResolvedSpec {
   readonly spec: TenantSpec;
@@ -40,8 +46,23 @@ export async function resolveSpec(
   writer: SpecWriter,
   current?: Tenant,
 ): Promise<ResolvedSpec> {
-  const { providers } = ctx.deps;
   const plan = input.plan ? await requirePlanRevision(ctx, input.plan, current) : undefined;
+  return resolveSpecWithPlan(ctx, input, writer, plan, current);
+}
+
+/**
+ * The checks of a spec write once its plan revision (if any) is known: provider, plan policy,
+ * privileged fields, the merged config against the provider's schema. Reads nothing, so it may run
+ * where no store call is allowed (inside a store transaction's decision).
+ */
+export function resolveSpecWithPlan(
+  ctx: SpecContext,
+  input: SpecRequest,
+  writer: SpecWriter,
+  plan: PlanRevision | undefined,
+  current?: Tenant,
+): ResolvedSpec {
+  const { providers } = ctx.deps;
   const wanted = input.provider ?? plan?.spec.provider;
   if (plan && input.provider !== undefined && input.provider !== plan.spec.provider) {
     throw planError(
@@ -116,7 +137,7 @@ export async function effectiveConfigOf(ctx: ApiContext, spec: TenantSpec): Prom
 }
 
 function validated(
-  ctx: ApiContext,
+  ctx: SpecContext,
   provider: string,
   merged: JsonObject,
   plan: PlanRevision | undefined,
@@ -163,7 +184,7 @@ function keepProvider(current: Tenant, wanted: string | undefined): string {
   ]);
 }
 
-function restoreSecrets(ctx: ApiContext, config: JsonObject, current: Tenant): JsonObject {
+function restoreSecrets(ctx: SpecContext, config: JsonObject, current: Tenant): JsonObject {
   const stored = current.spec.config;
   const redacted = ctx.deps.providers.redactSecrets(current.spec.provider, stored);
   return restore(config, stored, redacted) as JsonObject;

@@ -26,6 +26,13 @@ import type {
   WorkflowRunSchema,
 } from './schemas-resources.js';
 import type { TenantRevisionListSchema } from './schemas-plans.js';
+import type {
+  CreateRolloutRequestSchema,
+  RolloutDryRunSchema,
+  RolloutListSchema,
+  RolloutMemberListSchema,
+  RolloutSchema,
+} from './schemas-rollouts.js';
 import type { CallbacksQuery, EventPageQuery, ExecutionsQuery, ListTenantsQuery } from './schemas-query.js';
 import type { Phase } from '../domain/tenant.js';
 
@@ -50,6 +57,14 @@ export type ProviderList = z.output<typeof ProviderListSchema>;
 export type Callback = z.output<typeof CallbackSchema>;
 export type CallbackList = z.output<typeof CallbackListSchema>;
 export type Problem = z.output<typeof ProblemSchema>;
+export type Rollout = z.output<typeof RolloutSchema>;
+export type RolloutList = z.output<typeof RolloutListSchema>;
+export type RolloutDryRun = z.output<typeof RolloutDryRunSchema>;
+export type RolloutMemberList = z.output<typeof RolloutMemberListSchema>;
+export type CreateRolloutRequest = z.input<typeof CreateRolloutRequestSchema>;
+export type RolloutPhase = Rollout['status']['phase'];
+export type RolloutMemberState = RolloutMemberList['items'][number]['state'];
+export type RolloutCommand = 'pause' | 'resume' | 'promote' | 'abort' | 'rollback';
 export type ProblemCode = Problem['code'];
 export type JsonSchemaDocument = Readonly<Record<string, unknown>>;
 

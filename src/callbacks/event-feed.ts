@@ -178,7 +178,7 @@ export class EventFeed {
     if (this.byTenant.size === 0) return;
     const perTenant = new Map<string, TenantEvent[]>();
     for (const event of fresh) {
-      if (!this.byTenant.has(event.tenantId)) continue;
+      if (event.tenantId === null || !this.byTenant.has(event.tenantId)) continue;
       const events = perTenant.get(event.tenantId);
       if (events) events.push(event);
       else perTenant.set(event.tenantId, [event]);

@@ -21,8 +21,11 @@ test('the documented codes are stable', () => {
     TENANT_FAILED: 7,
     TIMEOUT: 8,
     UNREACHABLE: 9,
+    ROLLOUT_HALTED: 10,
+    ROLLOUT_ROLLED_BACK: 11,
+    ROLLOUT_ABORTED: 12,
   });
-  assert.deepEqual(Object.keys(EXIT_CODE_MEANINGS).map(Number), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(Object.keys(EXIT_CODE_MEANINGS).map(Number), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 });
 
 test('problem codes map to exit codes', () => {

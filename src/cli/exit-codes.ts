@@ -14,6 +14,9 @@
  * | 7    | with --wait/--watch: the tenant ended failed                             |
  * | 8    | with --wait/--watch: timed out before the tenant settled                 |
  * | 9    | the server could not be reached (connection refused, DNS, network)      |
+ * | 10   | `rollouts watch`: the rollout halted                                      |
+ * | 11   | `rollouts watch`: the rollout was rolled back                             |
+ * | 12   | `rollouts watch`: the rollout was aborted                                 |
  */
 import type { ProblemCode } from '../api/types.js';
 
@@ -28,6 +31,9 @@ export const ExitCode = {
   TENANT_FAILED: 7,
   TIMEOUT: 8,
   UNREACHABLE: 9,
+  ROLLOUT_HALTED: 10,
+  ROLLOUT_ROLLED_BACK: 11,
+  ROLLOUT_ABORTED: 12,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -43,6 +49,9 @@ export const EXIT_CODE_MEANINGS: Readonly<Record<ExitCode, string>> = {
   7: 'the tenant ended failed (--wait, --watch)',
   8: 'timed out waiting for the tenant to settle (--wait, --watch)',
   9: 'server unreachable',
+  10: 'the watched rollout halted (rollouts watch)',
+  11: 'the watched rollout was rolled back (rollouts watch)',
+  12: 'the watched rollout was aborted (rollouts watch)',
 };
 
 const BY_PROBLEM: Readonly<Record<ProblemCode, ExitCode>> = {

@@ -14,6 +14,7 @@ import { registerEventsCommand } from './events-command.js';
 import { EXIT_CODE_MEANINGS, ExitCode } from './exit-codes.js';
 import { parser } from './flags.js';
 import { registerResourceCommands } from './resources-commands.js';
+import { registerRolloutCommands } from './rollouts-commands.js';
 import { registerTenantCommands } from './tenants-commands.js';
 import { registerWebhookCommands } from './webhooks-commands.js';
 
@@ -87,6 +88,7 @@ export function buildCli(options: BuildCliOptions = {}): Command {
   registerTenantCommands(program, io);
   registerResourceCommands(program, io);
   registerWebhookCommands(program, io);
+  registerRolloutCommands(program, io);
   registerEventsCommand(program, io);
   options.serverCommands?.(program);
   return program;

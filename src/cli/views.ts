@@ -63,7 +63,7 @@ export const STREAM_EVENT_WIDTHS = [5, 24, 36, 22, 27, 3, 10, 0];
 export const STREAM_EVENT_COLUMNS: readonly Column<TenantEvent>[] = [
   { header: 'SEQ', value: (e) => String(e.seq) },
   { header: 'TIME', value: (e) => e.at },
-  { header: 'TENANT', value: (e) => e.tenantId },
+  { header: 'TENANT', value: (e) => e.tenantId ?? '-' },
   ...EVENT_COLUMNS.slice(2),
 ];
 

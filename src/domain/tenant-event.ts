@@ -13,7 +13,23 @@ export type TenantEventType =
   | 'RetryRequested'
   | 'Audit'
   | 'RunStateChanged'
-  | 'ExecutionStatusChanged';
+  | 'ExecutionStatusChanged'
+  | RolloutEventType;
+
+/**
+ * A rollout's events: its phase changes (no tenant: `tenantId` null) and, on a member tenant's
+ * own history, `rollout.tenant_changed` when the rollout changes, settles or rolls back that member.
+ */
+export type RolloutEventType =
+  | 'rollout.started'
+  | 'rollout.paused'
+  | 'rollout.resumed'
+  | 'rollout.halted'
+  | 'rollout.succeeded'
+  | 'rollout.aborted'
+  | 'rollout.rolling_back'
+  | 'rollout.rolled_back'
+  | 'rollout.tenant_changed';
 
 export interface TenantEventDraft {
   readonly type: TenantEventType;
@@ -34,6 +50,7 @@ export interface TenantEventDraft {
 export interface TenantEvent extends TenantEventDraft {
   /** Monotonic per database; also the SSE event id. */
   readonly seq: number;
-  readonly tenantId: string;
+  /** Null for an event about no tenant (a rollout's phase change). */
+  readonly tenantId: string | null;
   readonly at: string;
 }

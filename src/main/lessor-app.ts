@@ -21,6 +21,12 @@ import type { ConfigHasher } from '../domain/config-hasher.js';
 import { newId } from '../domain/ids.js';
 import { effectiveTenants } from '../provisioning/plan-specs.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
+import { apiSpecValidator } from '../api/rollout-spec.js';
+import { PatchTenantChanger } from '../rollouts/fleet-tenant-changer.js';
+import { RolloutDriver } from '../rollouts/rollout-driver.js';
+import { RolloutService } from '../rollouts/rollout-service.js';
+import { rolloutWorkflow } from '../rollouts/rollout-workflow.js';
+import { storeRolloutEvents } from '../rollouts/store-rollout-events.js';
 import { RetentionSweeper } from '../store/retention-sweeper.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
@@ -36,6 +42,9 @@ import { webhookService, type WebhookService } from './webhook-service.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
+
+/** Pause between two ticks of a rollout with members in flight. */
+const ROLLOUT_POLL_MS = 200;
 
 export interface LessorApp {
   readonly url: string;
@@ -58,6 +67,7 @@ interface Services {
   readonly controller: Controller;
   readonly retention: RetentionSweeper;
   readonly webhooks: WebhookService;
+  readonly rollouts: RolloutService;
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
@@ -87,7 +97,7 @@ async function startServices(
   config: LessorConfig,
   lifecycle: Lifecycle,
 ): Promise<string> {
-  const { feed, compute, engine, dispatcher, webhooks, controller, retention, api } = services;
+  const { feed, compute, engine, dispatcher, webhooks, controller, retention, rollouts, api } = services;
   await lifecycle.start(
     'event feed',
     () => feed.start(),
@@ -117,6 +127,12 @@ async function startServices(
     'controller',
     () => controller.start(),
     (grace) => controller.stop(grace),
+  );
+  // A rollout stored just before a crash, its run not yet started, is driven all the same.
+  await lifecycle.start(
+    'rollouts',
+    async () => void (await rollouts.resumeAll()),
+    async () => {},
   );
   await lifecycle.start(
     'retention',
@@ -182,9 +198,11 @@ async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
   { store, providers, instanceId, hasher }: CoreDeps,
-): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
+): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller' | 'rollouts'>> {
   // The compute path sees effective specs: a plan tenant's overrides merged onto its plan revision.
   const planTenants = effectiveTenants(store.tenants, store.plans);
+  // Rollouts wake the controller, which needs the engine, which runs the rollouts.
+  let wakeTenant = (_tenantId: string): void => {};
   const compute = new ComputeManager({
     ledger: store.executions,
     registry: providers,
@@ -200,9 +218,26 @@ async function buildCore(
     awaitGraceMs: AWAIT_GRACE_MS,
   });
   let wakeController = (_tenantId: string): void => {};
+  const rolloutEvents = storeRolloutEvents(store);
+  const changer = new PatchTenantChanger({
+    rollouts: store.rollouts,
+    validator: apiSpecValidator({
+      deps: { providers },
+      options: { defaultProvider: config.compute.defaultProvider, rawSpecs: config.policy.rawSpecs },
+    }),
+    wake: (tenantId) => wakeTenant(tenantId),
+  });
+  const driver = new RolloutDriver({
+    rollouts: store.rollouts,
+    tenants: store.tenants,
+    changer,
+    events: rolloutEvents,
+    pollMs: ROLLOUT_POLL_MS,
+    logger: logger.child({ component: 'rollouts' }),
+  });
   const engine = await createWorkflowEngine(config, {
     store,
-    definitions,
+    definitions: [...definitions, rolloutWorkflow(driver)],
     ownerId: instanceId,
     logger,
     onTenantRunEnded: (tenantId) => wakeController(tenantId),
@@ -226,7 +261,16 @@ async function buildCore(
     config.controller,
   );
   wakeController = (tenantId) => controller.enqueue(tenantId, 'controller');
-  return { compute, engine, dispatcher, controller };
+  wakeTenant = (tenantId) => controller.enqueue(tenantId, 'api');
+  const rollouts = new RolloutService({
+    rollouts: store.rollouts,
+    tenants: store.tenants,
+    engine,
+    changer,
+    events: rolloutEvents,
+    logger: logger.child({ component: 'rollouts' }),
+  });
+  return { compute, engine, dispatcher, controller, rollouts };
 }
 
 function buildApi(
@@ -234,7 +278,7 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks, rollouts } = services;
   return createApiServer(
     {
       store,
@@ -249,6 +293,7 @@ function buildApi(
       metrics: new Registry(),
       wakeCallbacks: () => dispatcher.wake(),
       webhooks: webhooks.api,
+      rollouts,
     },
     apiOptionsOf(config),
   );

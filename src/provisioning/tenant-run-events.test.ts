@@ -33,8 +33,8 @@ function run(overrides: Partial<WorkflowRun> = {}): WorkflowRun {
 async function eventsFor(
   changed: WorkflowRun,
   state: RunState,
-): Promise<{ tenantId: string; event: TenantEventDraft }[]> {
-  const appended: { tenantId: string; event: TenantEventDraft }[] = [];
+): Promise<{ tenantId: string | null; event: TenantEventDraft }[]> {
+  const appended: { tenantId: string | null; event: TenantEventDraft }[] = [];
   const observer = tenantRunEvents({
     appendEvent: async (tenantId, event) => void appended.push({ tenantId, event }),
   });

@@ -71,7 +71,7 @@ const insertEventRows = preparedQueryFamily(
  */
 export async function insertEvents(
   tx: Transaction,
-  tenantId: string,
+  tenantId: string | null,
   drafts: readonly TenantEventDraft[],
   at: string,
 ): Promise<void> {

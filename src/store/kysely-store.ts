@@ -17,6 +17,7 @@ import { insertEvents, KyselyTenantEventRepository } from './event-repository.js
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
 import { migrateToLatest } from './migrations/index.js';
 import { KyselyRetentionRepository } from './retention-repository.js';
+import { KyselyRolloutRepository } from './rollout-repository.js';
 import type { Database } from './schema.js';
 import { specCodec, type SecretsAtRest } from './sealed-specs.js';
 import { resealSecrets } from './secret-reseal.js';
@@ -76,6 +77,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     retention: new KyselyRetentionRepository(ctx),
     serverSecrets: new KyselyServerSecretRepository(ctx),
     webhooks: new KyselyWebhookRepository(ctx),
+    rollouts: new KyselyRolloutRepository(ctx),
     resealSecrets: (options) => resealSecrets(ctx, options),
     appendEvent: (tenantId, event) => appendEvent(ctx, tenantId, event),
     ping: () => ping(ctx),
@@ -93,7 +95,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
 
 async function appendEvent(
   ctx: StoreContext,
-  tenantId: string,
+  tenantId: string | null,
   event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>,
 ): Promise<void> {
   await transaction(ctx, (_trx, tx) => insertEvents(tx, tenantId, [event], nowIso()));

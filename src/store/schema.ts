@@ -57,7 +57,8 @@ export interface TenantLabelsTable {
 
 export interface TenantEventsTable {
   seq: Generated<number>;
-  tenant_id: string;
+  /** Null for events about no tenant (0012-rollouts). */
+  tenant_id: string | null;
   type: string;
   actor: string;
   reason: string;
@@ -236,6 +237,47 @@ export interface WebhookDeliveryAttemptsTable {
   error: string | null;
 }
 
+/** Rollouts (0012-rollouts): JSON documents in text columns, `phase` copied out of `control`. */
+export interface RolloutsTable {
+  id: string;
+  description: string;
+  selector: string;
+  change: string;
+  strategy: string;
+  failure_policy: string;
+  phase: string;
+  control: string;
+  wave_times: string;
+  total: number;
+  created_by: string;
+  created_by_role: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+/** A tenant's place in a rollout; `previous_spec` is sealed like `tenants.spec`. */
+export interface RolloutMembersTable {
+  rollout_id: string;
+  ordinal: number;
+  tenant_id: string;
+  tenant_name: string;
+  wave: number;
+  state: string;
+  active_tenant_id: string | null;
+  snapshot_generation: number;
+  from_generation: number | null;
+  to_generation: number | null;
+  rollback_generation: number | null;
+  previous_spec: string | null;
+  merged: number;
+  error: string | null;
+  started_at: string | null;
+  healthy_since: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_labels: TenantLabelsTable;
@@ -256,4 +298,6 @@ export interface Database {
   tenant_revisions: TenantRevisionsTable;
   plans: PlansTable;
   plan_revisions: PlanRevisionsTable;
+  rollouts: RolloutsTable;
+  rollout_members: RolloutMembersTable;
 }

@@ -31,6 +31,7 @@ export async function resealSecrets(
   const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const serverSecrets = await resealServerSecrets(ctx);
   const webhookSecrets = await resealWebhookSecrets(ctx);
+  const rolloutSecrets = await resealRollouts(ctx, batchSize);
   let tenants = 0;
   let resealed = 0;
   let revisions = 0;
@@ -52,6 +53,7 @@ export async function resealSecrets(
     revisions,
     serverSecrets,
     webhookSecrets,
+    rolloutSecrets,
     remaining: await countStale(ctx, batchSize),
   };
 }
@@ -244,4 +246,57 @@ async function resealWebhookSecrets(ctx: StoreContext): Promise<number> {
     resealed += Number((await query.executeTakeFirst()).numUpdatedRows);
   }
   return resealed;
+}
+
+/**
+ * Rollouts: a rollout's `change` (sealed as a whole, bound to the rollout) and each member's
+ * previous spec (sealed like its tenant's spec). Each row compare-and-set on the text read.
+ */
+async function resealRollouts(ctx: StoreContext, batchSize: number): Promise<number> {
+  const ring = ctx.secrets!.ring;
+  let resealed = 0;
+  const rollouts = await ctx.db.selectFrom('rollouts').select(['id', 'change']).execute();
+  for (const { id, change } of rollouts) {
+    if (isSealed(change) && sealedKeyId(change) === ring.currentKeyId) continue;
+    const context = `rollout:${id}`;
+    const plain = isSealed(change) ? ring.open(change, context) : change;
+    const result = await ctx.db
+      .updateTable('rollouts')
+      .set({ change: ring.seal(plain, context) })
+      .where('id', '=', id)
+      .where('change', '=', change)
+      .executeTakeFirst();
+    resealed += Number(result.numUpdatedRows);
+  }
+  for (let after: { rolloutId: string; ordinal: number } | null = null; ;) {
+    let query = ctx.db
+      .selectFrom('rollout_members')
+      .select(['rollout_id', 'ordinal', 'tenant_id', 'previous_spec'])
+      .where('previous_spec', 'is not', null);
+    if (after !== null) {
+      const { rolloutId, ordinal } = after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('rollout_id', '>', rolloutId),
+          eb.and([eb('rollout_id', '=', rolloutId), eb('ordinal', '>', ordinal)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('rollout_id').orderBy('ordinal').limit(batchSize).execute();
+    if (rows.length === 0) return resealed;
+    const last = rows[rows.length - 1]!;
+    after = { rolloutId: last.rollout_id, ordinal: Number(last.ordinal) };
+    for (const row of rows) {
+      const text = row.previous_spec!;
+      if (!ctx.specs.isStale(row.tenant_id, text, false)) continue;
+      const result = await ctx.db
+        .updateTable('rollout_members')
+        .set({ previous_spec: ctx.specs.encode(row.tenant_id, ctx.specs.decode(row.tenant_id, text), false) })
+        .where('rollout_id', '=', row.rollout_id)
+        .where('ordinal', '=', row.ordinal)
+        .where('previous_spec', '=', text)
+        .executeTakeFirst();
+      resealed += Number(result.numUpdatedRows);
+    }
+  }
 }

@@ -8,6 +8,7 @@ import { auditRecords } from './conformance/audit-records.js';
 import { changeSignal } from './conformance/change-signal.js';
 import { callbackOutbox } from './conformance/delivery.js';
 import { retention } from './conformance/retention.js';
+import { rollouts } from './conformance/rollouts.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
@@ -40,4 +41,5 @@ for (const backend of backends()) {
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
   runGroup(backend, 'webhooks', { 'webhook outbox': webhookOutbox });
   runGroup(backend, 'revisions and plans', { 'tenant revisions': tenantRevisions, plans });
+  runGroup(backend, 'rollouts', { rollouts });
 }

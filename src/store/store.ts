@@ -23,6 +23,17 @@ import type { ChangeSubscriptions } from './change-signal.js';
 import type { WebhookRepository } from './webhook-store.js';
 import type { TenantRevision } from '../domain/tenant-revision.js';
 import type { Plan, PlanContent, PlanRevision } from '../domain/plan.js';
+import type {
+  MemberState,
+  Rollout,
+  RolloutChange,
+  RolloutControl,
+  RolloutMember,
+  RolloutPhase,
+  RolloutSelector,
+  RolloutStrategy,
+  FailurePolicy,
+} from '../domain/rollout.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -378,8 +389,106 @@ export interface ResealReport {
   readonly serverSecrets: number;
   /** Webhook signing secrets re-sealed. */
   readonly webhookSecrets: number;
+  /** Rollout rows (a rollout's patch, a member's previous spec) rewritten under the current key. */
+  readonly rolloutSecrets: number;
   /** Tenant and revision rows still stale after the pass (written meanwhile by a server with an older key). */
   readonly remaining: number;
+}
+
+export interface NewRollout {
+  readonly id: string;
+  readonly description: string;
+  readonly selector: RolloutSelector;
+  readonly change: RolloutChange;
+  readonly strategy: RolloutStrategy;
+  readonly failurePolicy: FailurePolicy;
+  readonly createdBy: string;
+  readonly createdByRole: Rollout['createdByRole'];
+  /** Ordered by name, each with its wave. */
+  readonly members: readonly {
+    readonly tenantId: string;
+    readonly tenantName: string;
+    readonly wave: number;
+    /** The tenant's generation when membership was resolved. */
+    readonly generation: number;
+  }[];
+}
+
+/** Member states counted per wave; `changed` counts the members holding the rollout's change. */
+export interface MemberTally {
+  readonly wave: number;
+  readonly state: MemberState;
+  readonly count: number;
+  readonly changed: number;
+}
+
+/**
+ * What a rollout does to one member, decided from the tenant as it is inside the member's
+ * transaction (undefined: the tenant is gone). `change` goes through the tenant's ordinary change
+ * path (a generation bump, its events); `skip` and `fail` settle the member without touching it.
+ */
+export type MemberDecision =
+  | { readonly kind: 'change'; readonly change: TenantChange; readonly merged: boolean }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'fail'; readonly error: { readonly code: string; readonly message: string } };
+
+export type MemberPatch = Partial<Pick<RolloutMember, 'state' | 'error' | 'healthySince' | 'finishedAt'>>;
+
+/**
+ * Rollouts and their members. Invariants:
+ * - `create` stores the rollout and every member in one transaction; a tenant already held by an
+ *   unfinished rollout makes it throw ConflictError (details: the tenants), and nothing is stored.
+ * - `applyChange` changes a member's tenant at most once: in one transaction it checks the member
+ *   is `pending`, changes the tenant and records the member `inProgress` with the generations and
+ *   the spec it had before (sealed). A member that is no longer pending is returned as it is.
+ *   `rollback` does the same for a changed member (`succeeded`/`failed` → `rollingBack`), at most once.
+ * - `saveControl` is a compare-and-set on the rollout's version; a final phase releases every
+ *   member's tenant in the same transaction.
+ */
+export interface RolloutRepository {
+  create(rollout: NewRollout): Promise<Rollout>;
+  get(id: string): Promise<Rollout | undefined>;
+  /** Newest first. */
+  list(query: {
+    limit: number;
+    cursor?: string | undefined;
+    phase?: RolloutPhase | undefined;
+  }): Promise<Page<Rollout>>;
+  tallies(id: string): Promise<readonly MemberTally[]>;
+  /** By ordinal (name order), optionally of one state. */
+  members(
+    id: string,
+    query: {
+      limit: number;
+      cursor?: string | undefined;
+      state?: MemberState | undefined;
+      wave?: number | undefined;
+    },
+  ): Promise<Page<RolloutMember>>;
+  /** Members changed by the rollout, settled, not rolled back yet: by ordinal. */
+  rollbackable(id: string, limit: number): Promise<readonly RolloutMember[]>;
+  /** The spec the member's tenant had before the rollout changed it (opened). */
+  previousSpec(id: string, ordinal: number): Promise<TenantSpec | undefined>;
+  applyChange(
+    id: string,
+    ordinal: number,
+    decide: (tenant: Tenant | undefined) => MemberDecision,
+  ): Promise<RolloutMember>;
+  rollback(
+    id: string,
+    ordinal: number,
+    decide: (tenant: Tenant | undefined, previous: TenantSpec) => MemberDecision,
+  ): Promise<RolloutMember>;
+  /** Compare-and-set on the member's state; false when it is no longer `from`. */
+  updateMember(id: string, ordinal: number, from: MemberState, patch: MemberPatch): Promise<boolean>;
+  /** Compare-and-set on `expectedVersion`: PreconditionFailedError when the rollout moved on. */
+  saveControl(
+    id: string,
+    update: { control: RolloutControl; waveTimes: Rollout['waveTimes'] },
+    expectedVersion: number,
+  ): Promise<Rollout>;
+  /** The unfinished rollouts holding any of these tenants: tenant id → rollout id. */
+  holders(tenantIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 export interface Store {
@@ -402,14 +511,18 @@ export interface Store {
   readonly retention: RetentionRepository;
   readonly serverSecrets: ServerSecretRepository;
   readonly webhooks: WebhookRepository;
+  readonly rollouts: RolloutRepository;
   /**
    * Re-seals every stored secret not sealed under the current key, and erases the secrets of
    * archived tenants, in batches (one transaction each, rows compare-and-set): safe beside running
    * servers, idempotent if interrupted. Throws without secrets at rest configured.
    */
   resealSecrets(options?: { batchSize?: number }): Promise<ResealReport>;
-  /** Appends a non-phase event to a tenant's stream (run state changes, audit). */
-  appendEvent(tenantId: string, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
+  /**
+   * Appends a non-phase event to a tenant's stream (run state changes, audit), or with a null
+   * tenant to the stream only (a rollout's phase change).
+   */
+  appendEvent(tenantId: string | null, event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>): Promise<void>;
   /** A real round trip to the database (a read). Throws StoreUnavailableError when it is down. */
   ping(): Promise<void>;
   /**

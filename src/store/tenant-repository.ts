@@ -155,32 +155,7 @@ export class KyselyTenantRepository implements TenantRepository {
     change: TenantChange,
     options: { expectedVersion?: number } = {},
   ): Promise<AppliedChange> {
-    return transaction(this.ctx, async (trx, tx) => {
-      const row = await findTenantRow(this.ctx, trx, idOrName, true);
-      if (!row) throw new NotFoundError('tenant', idOrName);
-      const tenant = toTenant(row, this.ctx.specs);
-      const { expectedVersion } = options;
-      if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
-        throw new PreconditionFailedError(expectedVersion, tenant.version);
-      }
-      const applied = applyTenantChange(tenant, change, nowIso());
-      if (!applied.changed) return applied;
-      const plan = applied.tenant.spec.plan;
-      if (plan && !deepEqualJson(plan, tenant.spec.plan)) await assertPlanRevision(this.ctx, trx, plan);
-      const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
-      await insertTenantWebhookEvents(tx, this.ctx, applied.tenant, applied.events, applied.tenant.updatedAt);
-      await persistChange(tx, tenant, applied, spec);
-      const { generation, updatedAt } = applied.tenant;
-      if (generation !== tenant.generation) {
-        await insertRevision(trx, tenant.id, generation, spec, change.actor, updatedAt);
-      }
-      if (applied.tenant.status.phase === 'archived' && tenant.status.phase !== 'archived') {
-        await eraseRevisionSecrets(this.ctx, trx, tenant.id);
-      }
-      // An archived tenant's secrets were erased in the row: the caller sees what was stored.
-      if (applied.tenant.status.phase !== 'archived') return applied;
-      return { ...applied, tenant: { ...applied.tenant, spec: this.ctx.specs.decode(tenant.id, spec) } };
-    });
+    return transaction(this.ctx, (_trx, tx) => changeTenantIn(this.ctx, tx, idOrName, () => change, options));
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {
@@ -256,6 +231,47 @@ function purgeRecord(tenant: Tenant, actor: string): AuditRecord {
       archivedAt: tenant.updatedAt,
     },
   };
+}
+
+/**
+ * `TenantRepository.change` inside the caller's transaction (a rollout writes its member row in the
+ * same one): locks the row, lets `decide` compute the change from the current tenant, persists it.
+ * `decide` may return null for "nothing to change".
+ */
+export async function changeTenantIn(
+  ctx: StoreContext,
+  tx: Transaction,
+  idOrName: string,
+  decide: (current: Tenant) => TenantChange | null,
+  options: { expectedVersion?: number } = {},
+): Promise<AppliedChange> {
+  const trx = tx.db;
+  const row = await findTenantRow(ctx, trx, idOrName, true);
+  if (!row) throw new NotFoundError('tenant', idOrName);
+  const tenant = toTenant(row, ctx.specs);
+  const { expectedVersion } = options;
+  if (expectedVersion !== undefined && expectedVersion !== tenant.version) {
+    throw new PreconditionFailedError(expectedVersion, tenant.version);
+  }
+  const change = decide(tenant);
+  if (change === null) return { tenant, events: [], changed: false };
+  const applied = applyTenantChange(tenant, change, nowIso());
+  if (!applied.changed) return applied;
+  const plan = applied.tenant.spec.plan;
+  if (plan && !deepEqualJson(plan, tenant.spec.plan)) await assertPlanRevision(ctx, trx, plan);
+  const spec = storedSpec(ctx, row.spec, tenant, applied.tenant);
+  await insertTenantWebhookEvents(tx, ctx, applied.tenant, applied.events, applied.tenant.updatedAt);
+  await persistChange(tx, tenant, applied, spec);
+  const { generation, updatedAt } = applied.tenant;
+  if (generation !== tenant.generation) {
+    await insertRevision(trx, tenant.id, generation, spec, change.actor, updatedAt);
+  }
+  if (applied.tenant.status.phase === 'archived' && tenant.status.phase !== 'archived') {
+    await eraseRevisionSecrets(ctx, trx, tenant.id);
+  }
+  // An archived tenant's secrets were erased in the row: the caller sees what was stored.
+  if (applied.tenant.status.phase !== 'archived') return applied;
+  return { ...applied, tenant: { ...applied.tenant, spec: ctx.specs.decode(tenant.id, spec) } };
 }
 
 /**

@@ -179,5 +179,29 @@ for (const backend of backends()) {
           });
         }
       }));
+
+    test(`${label} a rollout's patch and its members' previous specs are sealed too`, () =>
+      withLogs(d, async () => {
+        const { client, db } = d!;
+        const before = `old-${randomBytes(8).toString('hex')}`;
+        const after = `new-${randomBytes(8).toString('hex')}`;
+        const group = `ros${randomBytes(3).toString('hex')}`;
+        const config: JsonObject = { ...world!.config(), secretEnv: { TOKEN: before } };
+        const tenant = await client.createTenant({ name: `${group}-a`, spec: { config, labels: { group } } });
+        await waitForPhase(client, tenant.id, 'ready', { timeoutMs: 60_000, failOn: ['failed'] });
+        const rollout = await client.createRollout({
+          selector: { labels: `group=${group}` },
+          change: { patch: { config: { secretEnv: { TOKEN: after } } } },
+        });
+        assert.deepEqual(rollout.change.patch, { config: { secretEnv: { TOKEN: '***' } } });
+        await waitFor(
+          'the rollout to succeed',
+          async () => (await client.getRollout(rollout.id)).status.phase === 'succeeded',
+          { timeoutMs: 60_000 },
+        );
+        const dump = await dumpDatabase(db.url);
+        assert.deepEqual(whereFound(dump, after), [], "the rollout's secret is in the database");
+        assert.deepEqual(whereFound(dump, before), [], "a member's previous secret is in the database");
+      }));
   });
 }

@@ -22,8 +22,13 @@ import { apiOptionsOf } from '../../main/api-options.js';
 import { defaultConfig } from '../../main/config/testing/default-config.js';
 import type { Store } from '../../store/store.js';
 import type { TestBackend, TestDatabase } from '../../store/testing/test-databases.js';
-import type { ApiDeps, ApiOptions, ApiStore, WebhookApi } from '../api-deps.js';
+import type { ApiDeps, ApiOptions, ApiStore, ProviderCatalog, WebhookApi } from '../api-deps.js';
 import { DestinationGuard } from '../../callbacks/webhook-destination.js';
+import { PatchTenantChanger } from '../../rollouts/fleet-tenant-changer.js';
+import { RolloutService } from '../../rollouts/rollout-service.js';
+import { storeRolloutEvents } from '../../rollouts/store-rollout-events.js';
+import type { StartRunRequest } from '../../workflow/engine.js';
+import { apiSpecValidator } from '../rollout-spec.js';
 import { hashToken, type TokenConfig } from '../auth.js';
 import { createApiServer } from '../server.js';
 
@@ -78,13 +83,50 @@ export function testFeed(store: Store, options: Partial<EventFeedOptions> = {}):
   return feed;
 }
 
+/**
+ * Rollouts over the test store: runs are recorded (a row, as `start` writes one) but not executed —
+ * the API tests look at what the routes store and answer; the rollout workflow runs in e2e suites.
+ */
+export function testRollouts(
+  store: Store,
+  providers: ProviderCatalog,
+  trigger: RecordingTrigger,
+): RolloutService {
+  const events = storeRolloutEvents(store);
+  const changer = new PatchTenantChanger({
+    rollouts: store.rollouts,
+    validator: apiSpecValidator({ deps: { providers }, options: {} }),
+    wake: (tenantId) => trigger.enqueue(tenantId, 'api'),
+  });
+  const engine = {
+    start: (request: StartRunRequest) =>
+      store.runs.createOrGet({
+        runId: request.runId,
+        workflow: request.workflow,
+        tags: request.tags ?? {},
+        engine: 'embedded',
+        input: request.input,
+      }),
+  };
+  return new RolloutService({
+    rollouts: store.rollouts,
+    tenants: store.tenants,
+    engine,
+    changer,
+    events,
+    logger: silentLogger,
+  });
+}
+
 export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps {
   const providers = (overrides.providers as ProviderRegistry | undefined) ?? fakeRegistry();
+  const trigger = new RecordingTrigger();
   return {
     store,
     feed: overrides.feed ?? testFeed(store),
     providers,
     logs: { logs: (tenant, query, signal) => readRuntimeLogs(providers, tenant, query, signal) },
+    rollouts: testRollouts(store, providers, trigger),
     executions: {
       get: async (id) => {
         const execution = await store.executions.get(id);
@@ -93,7 +135,7 @@ export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps
       list: (query) => store.executions.list(query),
     },
     runs: { getRun: (id) => store.runs.get(id), journal: (id) => store.steps.list(id), ping: async () => {} },
-    trigger: new RecordingTrigger(),
+    trigger,
     hasher: testHasher,
     logger: pino({ level: process.env.LESSOR_TEST_LOG ?? 'silent' }),
     metrics: new Registry(),

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FAKE_CONFIG_SCHEMA } from '../../compute/providers/fake/index.js';
 import { mapSecretValues } from '../../compute/secrets.js';
+import { newId } from '../../domain/ids.js';
 import { SecretKeyRing, SecretsError, secretKeyId } from '../../domain/secret-key-ring.js';
 import type { JsonObject } from '../../domain/tenant.js';
 import { createStore } from '../create-store.js';
@@ -51,6 +52,63 @@ export function secretsAtRest(c: Conformance): void {
     return store;
   };
   const closeAll = () => Promise.all(opened.splice(0).map((s) => s.close()));
+
+  c.test(
+    "a rollout's patch and its members' previous specs are sealed, and re-sealed by a rotation",
+    async () => {
+      try {
+        const store = await open([key1]);
+        const before = marker();
+        const after = marker();
+        const tenant = await store.tenants.create({
+          name: unique('rsec'),
+          spec: secretSpec(before),
+          actor: 't',
+        });
+        const rollout = await store.rollouts.create({
+          id: newId(),
+          description: '',
+          selector: { labels: null, names: [tenant.name], phases: null },
+          change: { patch: { config: { secretEnv: { TOKEN: after } } } },
+          strategy: {
+            waves: ['100%'],
+            maxParallel: 1,
+            minHealthyMs: 0,
+            progressDeadlineMs: 60_000,
+            pauseAfterWaves: [],
+          },
+          failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
+          createdBy: 't',
+          createdByRole: 'admin',
+          members: [{ tenantId: tenant.id, tenantName: tenant.name, wave: 0, generation: 1 }],
+        });
+        await store.rollouts.applyChange(rollout.id, 0, (t) => ({
+          kind: 'change',
+          change: {
+            actor: 't',
+            spec: { ...t!.spec, config: { ...t!.spec.config, secretEnv: { TOKEN: after } } },
+          },
+          merged: false,
+        }));
+        const dump = await dumpDatabase(c.database().url);
+        for (const table of ['rollouts', 'rollout_members']) {
+          assert.equal(dump.tables.get(table)?.includes(before), false, `${table} holds the old secret`);
+          assert.equal(dump.tables.get(table)?.includes(after), false, `${table} holds the new secret`);
+        }
+        const rotating = await open([key2, key1]);
+        const report = await rotating.resealSecrets();
+        assert.ok(report.rolloutSecrets >= 2, JSON.stringify(report));
+        const rotated = await open([key2]);
+        assert.deepEqual((await rotated.rollouts.get(rollout.id))?.change.patch, {
+          config: { secretEnv: { TOKEN: after } },
+        });
+        assert.equal(tokenOf((await rotated.rollouts.previousSpec(rollout.id, 0))!.config), before);
+        assert.equal((await rotating.resealSecrets()).rolloutSecrets, 0, 'a second pass finds nothing');
+      } finally {
+        await closeAll();
+      }
+    },
+  );
 
   c.test('a secret value is sealed in the row and plaintext in every read', async () => {
     const store = await open([key1]);

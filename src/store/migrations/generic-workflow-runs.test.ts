@@ -56,7 +56,7 @@ async function oldRuns(
   const { plan_name: _later, ...row } = tenantRow(tenant, JSON.stringify(tenant.spec));
   await raw
     .insertInto('tenants' as never)
-    .values(row as never)
+    .values(row)
     .execute();
   const runIds = [`${tenant.id}:provision:g1`, `${tenant.id}:update:g2:r1`];
   const at = '2026-01-01T00:00:00.000Z';

@@ -16,6 +16,7 @@ import { serverSecretsTable } from './0007-server-secrets.js';
 import { genericWorkflowRuns } from './0008-generic-workflow-runs.js';
 import { plansAndRevisions } from './0009-plans-and-revisions.js';
 import { webhooksMigration } from './0011-webhooks.js';
+import { rolloutsMigration } from './0012-rollouts.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -29,6 +30,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0008-generic-workflow-runs': genericWorkflowRuns(dialect),
     '0009-plans-and-revisions': plansAndRevisions(dialect),
     '0011-webhooks': webhooksMigration(dialect),
+    '0012-rollouts': rolloutsMigration(dialect),
   };
 }
 

@@ -1,0 +1,168 @@
+/**
+ * `lessor rollouts …` run in-process against a real Lessor started in this process (SQLite file,
+ * embedded engine, fake provider): create with flags (and its dry run), get, list, tenants,
+ * commands, and `watch`, whose exit code says how the rollout ended — 0 succeeded, 11 rolled back.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Rollout, RolloutDryRun, Tenant } from '../api/types.js';
+import { loadConfig } from '../main/config/load-config.js';
+import { startLessor, type LessorApp } from '../main/lessor-app.js';
+import { createLogger } from '../main/logger.js';
+import { ExitCode } from './exit-codes.js';
+import { parseWaves, rolloutRequest } from './rollouts-commands.js';
+import { runInProcess } from './testing/run-cli.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('lessor rollouts (real server in process)', () => {
+  let dir: string;
+  let app: LessorApp;
+  const lessor = (...args: string[]) => runInProcess(args, { LESSOR_URL: app.url });
+  const json = async <T>(...args: string[]): Promise<T> => {
+    const result = await lessor(...args, '-o', 'json');
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as T;
+  };
+
+  async function fleet(group: string, count: number, failing: readonly number[] = []): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      const faults = failing.includes(i)
+        ? ['--config-json', '{"faults":{"nonRetriable":true,"failOperations":["update"]}}']
+        : [];
+      const tenant = await json<Tenant>(
+        'tenants',
+        'create',
+        `${group}-${i}`,
+        '--image',
+        'app:1',
+        '--label',
+        `group=${group}`,
+        ...faults,
+        '--wait',
+      );
+      assert.equal(tenant.status.phase, 'ready');
+    }
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lessor-cli-rollouts-'));
+    const config = loadConfig({
+      cwd: dir,
+      env: {
+        LESSOR_DATA_DIR: dir,
+        LESSOR_DATABASE__URL: `sqlite:${join(dir, 'lessor.db')}`,
+        LESSOR_SERVER__PORT: String(await freePort()),
+        LESSOR_ENGINE__EMBEDDED__POLL_INTERVAL_MS: '100',
+        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
+        LESSOR_COMPUTE__PROVIDERS__FAKE__LATENCY_MS: '0',
+      },
+      flags: {},
+    });
+    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
+  });
+  after(async () => {
+    await app?.close(2_000);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('flags build the request; bad flags are usage errors', () => {
+    assert.deepEqual(parseWaves('1,10%,100%'), [1, '10%', '100%']);
+    assert.throws(() => parseWaves('1,ten'), /neither a count nor a percent/);
+    const request = rolloutRequest({
+      selector: 'plan=pro',
+      setImage: 'app:2.5',
+      waves: '1,10%,100%',
+      maxParallel: 50,
+      maxFailed: '5%',
+      onHalt: 'rollback',
+      pauseAfter: '1',
+    });
+    assert.deepEqual(request, {
+      selector: { labels: 'plan=pro' },
+      change: { patch: { config: { image: 'app:2.5' } } },
+      strategy: { waves: [1, '10%', '100%'], maxParallel: 50, pauseAfterWaves: [0] },
+      failurePolicy: { onHalt: 'rollback', maxFailedPercent: 5 },
+    });
+    assert.throws(() => rolloutRequest({ selector: 'a=b', waves: '100%' }), /exactly one of --set-image/);
+    assert.throws(() => rolloutRequest({ setImage: 'x', waves: '100%' }), /--selector or --names/);
+  });
+
+  test('create, dry run, get, list, tenants, then watch exits 0 once succeeded', async () => {
+    await fleet('cliok', 4);
+    const plan = await json<RolloutDryRun>(
+      'rollouts',
+      'create',
+      '--selector',
+      'group=cliok',
+      '--set-image',
+      'app:2',
+      '--waves',
+      '1,100%',
+      '--dry-run',
+    );
+    assert.deepEqual(
+      plan.waves.map((w) => w.size),
+      [1, 3],
+    );
+    const created = await json<Rollout>(
+      'rollouts',
+      'create',
+      '--selector',
+      'group=cliok',
+      '--set-image',
+      'app:2',
+      '--waves',
+      '1,100%',
+      '--max-parallel',
+      '2',
+    );
+    const watched = await lessor('rollouts', 'watch', created.id);
+    assert.equal(watched.code, ExitCode.OK, watched.stderr);
+    assert.match(watched.stdout, /wave 1 \[#+\] 1\/1/);
+    assert.match(watched.stdout, /wave 2 \[#+\] 3\/3/);
+    const got = await json<Rollout>('rollouts', 'get', created.id);
+    assert.equal(got.status.phase, 'succeeded');
+    const list = await lessor('rollouts', 'list');
+    assert.match(list.stdout, new RegExp(`${created.id}\\s+succeeded`));
+    const tenants = await lessor('rollouts', 'tenants', created.id, '--state', 'succeeded');
+    assert.equal(tenants.stdout.trim().split('\n').length, 5, tenants.stdout);
+    const again = await lessor('rollouts', 'pause', created.id);
+    assert.equal(again.code, ExitCode.CONFLICT, 'a succeeded rollout cannot be paused');
+  });
+
+  test('watch exits 11 when failures halt the rollout and it rolls back', async () => {
+    await fleet('clibad', 4, [1, 2]);
+    const created = await json<Rollout>(
+      'rollouts',
+      'create',
+      '--selector',
+      'group=clibad',
+      '--set-image',
+      'app:2',
+      '--waves',
+      '1,100%',
+      '--max-parallel',
+      '1',
+      '--max-failed',
+      '1',
+      '--on-halt',
+      'rollback',
+    );
+    const watched = await lessor('rollouts', 'watch', created.id);
+    assert.equal(watched.code, ExitCode.ROLLOUT_ROLLED_BACK, `${watched.stdout}\n${watched.stderr}`);
+    assert.match(watched.stdout, /rolledBack/);
+    const missing = await lessor('rollouts', 'get', '01938f40-1a2b-7c3d-9e4f-5a6b7c8d9e0f');
+    assert.equal(missing.code, ExitCode.NOT_FOUND);
+  });
+});

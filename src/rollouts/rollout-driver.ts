@@ -1,0 +1,214 @@
+/**
+ * One tick of a rollout, from current state only (safe to run again at any moment, and from two
+ * runs at once): watch the members in flight and settle those whose tenant says so, tally the
+ * members by wave, ask the wave scheduler what happens next, save the control state
+ * (compare-and-set: an operator's command that landed meanwhile wins, and the next tick decides
+ * again), then start the members the scheduler asked for. Every start goes through
+ * `FleetTenantChanger`, which changes a member at most once; so does a rollback.
+ */
+import { PreconditionFailedError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
+import {
+  FINAL_ROLLOUT_PHASES,
+  type MemberState,
+  type Rollout,
+  type RolloutMember,
+  type RolloutPhase,
+} from '../domain/rollout.js';
+import { decide, waveEnds, type Decision, type WaveTally } from '../domain/rollout-scheduler.js';
+import type { MemberPatch, MemberTally, RolloutRepository, TenantRepository } from '../store/store.js';
+import type { FleetTenantChanger } from './fleet-tenant-changer.js';
+import { observeMember } from './member-watch.js';
+import type { RolloutEvents } from './rollout-events.js';
+
+export interface RolloutDriverDeps {
+  readonly rollouts: RolloutRepository;
+  readonly tenants: Pick<TenantRepository, 'get'>;
+  readonly changer: FleetTenantChanger;
+  readonly events: RolloutEvents;
+  /** Pause between ticks while members are in flight. */
+  readonly pollMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export interface TickResult {
+  /** The run may end: the rollout is final, idle (paused/halted, nothing in flight) or driven by a newer run. */
+  readonly done: boolean;
+  readonly phase: RolloutPhase;
+  readonly waitMs: number;
+}
+
+/** Members read per page while watching those in flight. */
+const PAGE = 500;
+
+export class RolloutDriver {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: RolloutDriverDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async tick(rolloutId: string, run: number): Promise<TickResult> {
+    const rollout = await this.deps.rollouts.get(rolloutId);
+    if (!rollout) return { done: true, phase: 'aborted', waitMs: 0 };
+    const { phase } = rollout.control;
+    if (rollout.control.run > run) return { done: true, phase, waitMs: 0 };
+    await this.watchInFlight(rollout, 'inProgress');
+    await this.watchInFlight(rollout, 'rollingBack');
+    const tallies = waveTallies(rollout, await this.deps.rollouts.tallies(rollout.id));
+    const decision = decide(rollout.strategy, rollout.failurePolicy, rollout.control, tallies);
+    const saved = await this.save(rollout, decision, tallies);
+    if (!saved) return { done: false, phase, waitMs: 0 };
+    await this.startMembers(saved, decision);
+    const inFlight = tallies.some((t) => t.inProgress + t.rollingBack > 0);
+    const next = saved.control.phase;
+    const idle = (next === 'paused' || next === 'halted') && !inFlight && decision.startCount === 0;
+    return { done: decision.done || idle, phase: next, waitMs: this.deps.pollMs };
+  }
+
+  /** Events are news of committed changes: one that cannot be written is logged, never retried. */
+  private async tell(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'a rollout event could not be written; the change stands');
+    }
+  }
+
+  /** Saves control and wave times when they changed; undefined when a command won the race. */
+  private async save(
+    rollout: Rollout,
+    decision: Decision,
+    tallies: readonly WaveTally[],
+  ): Promise<Rollout | undefined> {
+    const waveTimes = nextWaveTimes(rollout, decision, tallies, new Date(this.now()).toISOString());
+    const same =
+      JSON.stringify(decision.control) === JSON.stringify(rollout.control) &&
+      JSON.stringify(waveTimes) === JSON.stringify(rollout.waveTimes);
+    if (same) return rollout;
+    try {
+      const saved = await this.deps.rollouts.saveControl(
+        rollout.id,
+        { control: decision.control, waveTimes },
+        rollout.version,
+      );
+      if (saved.control.phase !== rollout.control.phase) {
+        await this.tell(() => this.deps.events.phaseChanged(saved, rollout.control.phase));
+      }
+      return saved;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError) return undefined;
+      throw error;
+    }
+  }
+
+  private async startMembers(rollout: Rollout, decision: Decision): Promise<void> {
+    if (decision.startCount > 0) {
+      const page = await this.deps.rollouts.members(rollout.id, {
+        state: 'pending',
+        wave: decision.currentWave,
+        limit: decision.startCount,
+      });
+      for (const member of page.items) {
+        const started = await this.deps.changer.apply(rollout, member);
+        await this.tell(() => this.deps.events.memberChanged(rollout, started));
+      }
+    }
+    if (decision.rollbackCount > 0) {
+      for (const member of await this.deps.rollouts.rollbackable(rollout.id, decision.rollbackCount)) {
+        const started = await this.deps.changer.rollBack(rollout, member);
+        await this.tell(() => this.deps.events.memberChanged(rollout, started));
+      }
+    }
+  }
+
+  private async watchInFlight(rollout: Rollout, state: 'inProgress' | 'rollingBack'): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.rollouts.members(rollout.id, { state, limit: PAGE, cursor });
+      for (const member of page.items) await this.watch(rollout, member);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  private async watch(rollout: Rollout, member: RolloutMember): Promise<void> {
+    const rollingBack = member.state === 'rollingBack';
+    const target = (rollingBack ? member.rollbackGeneration : member.toGeneration) ?? 0;
+    const seen = observeMember(await this.deps.tenants.get(member.tenantId), target);
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const settled: MemberState = rollingBack ? 'rolledBack' : 'succeeded';
+    let patch: MemberPatch | null = null;
+    if (seen.kind === 'gone') {
+      const error = { code: 'Skipped', message: seen.reason };
+      patch = { state: rollingBack ? 'rolledBack' : 'skipped', error, finishedAt: at };
+    } else if (seen.kind === 'failed') {
+      patch = { state: rollingBack ? 'rolledBack' : 'failed', error: seen.error, finishedAt: at };
+    } else if (seen.kind === 'ready') {
+      const since = member.healthySince === null ? now : Date.parse(member.healthySince);
+      if (now - since >= rollout.strategy.minHealthyMs) patch = { state: settled, finishedAt: at };
+      else if (member.healthySince === null) patch = { healthySince: at };
+    } else if (now - Date.parse(member.startedAt ?? at) > rollout.strategy.progressDeadlineMs) {
+      const error = {
+        code: 'ProgressDeadlineExceeded',
+        message: `not ready within ${rollout.strategy.progressDeadlineMs} ms`,
+      };
+      patch = { state: rollingBack ? 'rolledBack' : 'failed', error, finishedAt: at };
+    } else if (member.healthySince !== null) {
+      patch = { healthySince: null };
+    }
+    if (patch === null) return;
+    const updated = await this.deps.rollouts.updateMember(rollout.id, member.ordinal, member.state, patch);
+    if (updated && patch.state !== undefined) {
+      await this.tell(() => this.deps.events.memberChanged(rollout, { ...member, ...patch }));
+    }
+  }
+}
+
+/** Per-wave tallies for the scheduler, every wave present (empty ones too). */
+export function waveTallies(rollout: Rollout, rows: readonly MemberTally[]): WaveTally[] {
+  const ends = waveEnds(rollout.total, rollout.strategy.waves);
+  return ends.map((end, wave) => {
+    const mine = rows.filter((row) => row.wave === wave);
+    const count = (state: MemberState): number => mine.find((row) => row.state === state)?.count ?? 0;
+    const rollbackable = mine
+      .filter((row) => row.state === 'succeeded' || row.state === 'failed')
+      .reduce((n, row) => n + row.changed, 0);
+    return {
+      size: end - (wave === 0 ? 0 : (ends[wave - 1] ?? 0)),
+      pending: count('pending'),
+      inProgress: count('inProgress'),
+      succeeded: count('succeeded'),
+      failed: count('failed'),
+      skipped: count('skipped'),
+      rollingBack: count('rollingBack'),
+      rolledBack: count('rolledBack'),
+      rollbackable,
+    };
+  });
+}
+
+/** A wave starts when its first member does (or when it is reached empty) and finishes once settled. */
+function nextWaveTimes(
+  rollout: Rollout,
+  decision: Decision,
+  tallies: readonly WaveTally[],
+  at: string,
+): Rollout['waveTimes'] {
+  if (
+    FINAL_ROLLOUT_PHASES.includes(rollout.control.phase) &&
+    decision.control.phase === rollout.control.phase
+  ) {
+    return rollout.waveTimes;
+  }
+  return tallies.map((tally, wave) => {
+    const times = rollout.waveTimes[wave] ?? { startedAt: null, finishedAt: null };
+    const reached = wave < decision.currentWave || (wave === decision.currentWave && decision.startCount > 0);
+    const startedAt =
+      times.startedAt ?? (reached || (tally.size === 0 && wave <= decision.currentWave) ? at : null);
+    const settled = tally.pending + tally.inProgress === 0;
+    const finishedAt = times.finishedAt ?? (startedAt !== null && settled ? at : null);
+    return { startedAt, finishedAt };
+  });
+}
