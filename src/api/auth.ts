@@ -41,6 +41,11 @@ const GRANTS: Readonly<Record<Role, readonly Access[]>> = {
   viewer: ['open', 'read'],
 };
 
+/** What `role` may do beyond open routes, lowest first (for `GET /v1/whoami`). */
+export function grantsOf(role: Role): Exclude<Access, 'open'>[] {
+  return GRANTS[role].filter((access): access is Exclude<Access, 'open'> => access !== 'open');
+}
+
 /** The roles whose tokens may call a route of `access` (for the OpenAPI document). */
 export function rolesFor(access: Access): Role[] {
   return (Object.keys(GRANTS) as Role[]).filter((role) => GRANTS[role].includes(access));

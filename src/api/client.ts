@@ -24,6 +24,8 @@ import type {
   TenantList,
   TenantPatch,
   TenantSpecInput,
+  TenantSummary,
+  WhoAmI,
   WorkflowRun,
 } from './types.js';
 
@@ -101,6 +103,15 @@ export class LessorClient {
       ? { 'idempotency-key': options.idempotencyKey }
       : {};
     return this.json('POST', '/v1/tenants', { body: input, headers });
+  }
+
+  whoAmI(): Promise<WhoAmI> {
+    return this.json('GET', '/v1/whoami');
+  }
+
+  /** Tenants per phase (all, or of one provider), counted by the server. */
+  tenantSummary(params: { provider?: string } = {}): Promise<TenantSummary> {
+    return this.json('GET', '/v1/tenant-summary', { query: { ...params } });
   }
 
   listTenants(params: ListTenantsParams = {}): Promise<TenantList> {

@@ -17,6 +17,8 @@ import type {
   TenantEvent,
   TenantList,
   TenantPatch,
+  TenantSummary,
+  WhoAmI,
   WorkflowRun,
 } from './types.js';
 
@@ -229,6 +231,19 @@ const list: TenantList = {
   nextCursor: 'WyIwMTkzOGYyZS01YjdjLTdkMTAtOGEzZS0yZjZiOWMxZDRlNWEiXQ',
 };
 
+const whoAmI: WhoAmI = {
+  name: 'ops-bot',
+  role: 'operator',
+  authenticated: true,
+  authRequired: true,
+  grants: ['read', 'write'],
+};
+
+const summary: TenantSummary = {
+  total: 1287,
+  phases: { requested: 2, provisioning: 5, ready: 1262, updating: 3, deleting: 1, archived: 310, failed: 14 },
+};
+
 /** Component name → its examples. */
 export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   CreateTenantRequest: [createRequest],
@@ -243,4 +258,6 @@ export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   WorkflowRun: [run],
   Callback: [callback],
   AuditRecord: [auditRecord],
+  WhoAmI: [whoAmI],
+  TenantSummary: [summary],
 };

@@ -39,6 +39,7 @@ export const TAGS = [
   },
   { name: 'events', description: 'A live, resumable stream of tenant events (Server-Sent Events).' },
   { name: 'audit', description: 'The append-only audit trail of acts that erase history.' },
+  { name: 'auth', description: 'Who the caller is and what its role may do.' },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics; no token needed.' },
 ] as const;
 

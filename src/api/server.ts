@@ -22,6 +22,7 @@ import { registerExecutionRoutes } from './executions-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHooks } from './hooks.js';
 import { registerOpenApi } from './openapi.js';
+import { registerOverviewRoutes } from './overview-routes.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerProviderRoutes } from './providers-routes.js';
 import { RequestLogController } from './request-log.js';
@@ -83,6 +84,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerCallbackRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerOverviewRoutes(app, ctx);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

@@ -25,6 +25,7 @@ import type {
   TenantEventSchema,
   WorkflowRunSchema,
 } from './schemas-resources.js';
+import type { TenantSummarySchema, WhoAmISchema } from './schemas-overview.js';
 import type { CallbacksQuery, EventPageQuery, ExecutionsQuery, ListTenantsQuery } from './schemas-query.js';
 import type { Phase } from '../domain/tenant.js';
 
@@ -46,6 +47,8 @@ export type WorkflowRun = z.output<typeof WorkflowRunSchema>;
 export type ProviderList = z.output<typeof ProviderListSchema>;
 export type Callback = z.output<typeof CallbackSchema>;
 export type CallbackList = z.output<typeof CallbackListSchema>;
+export type WhoAmI = z.output<typeof WhoAmISchema>;
+export type TenantSummary = z.output<typeof TenantSummarySchema>;
 export type Problem = z.output<typeof ProblemSchema>;
 export type ProblemCode = Problem['code'];
 export type JsonSchemaDocument = Readonly<Record<string, unknown>>;

@@ -54,6 +54,7 @@ function signallingTenants(tenants: TenantRepository, after: After): TenantRepos
     listSummaries: (afterId, limit, scope) => tenants.listSummaries(afterId, limit, scope),
     listReady: (afterId, limit) => tenants.listReady(afterId, limit),
     count: () => tenants.count(),
+    countByPhase: (filter) => tenants.countByPhase(filter),
   };
 }
 

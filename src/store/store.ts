@@ -88,7 +88,11 @@ export interface TenantRepository {
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
-  change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
+  change(
+    idOrName: string,
+    change: TenantChange,
+    options?: { expectedVersion?: number },
+  ): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
@@ -99,13 +103,23 @@ export interface TenantRepository {
   /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
   listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
-  listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
+  listSummaries(
+    afterId: string | null,
+    limit: number,
+    scope?: SummaryScope,
+  ): Promise<readonly TenantSummary[]>;
   /**
    * Keyset pages (by id) over the ready, unpaused tenants, for drift passes: read from a covering
    * index alone, since a pass visits every running tenant once a minute.
    */
   listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
   count(): Promise<number>;
+  /**
+   * How many tenants are in each phase (every phase present, zeros included), optionally of one
+   * provider; archived tenants are counted under `archived`. Without a provider it is read from the
+   * `(phase, id)` index alone.
+   */
+  countByPhase(filter?: { readonly provider?: string | undefined }): Promise<Readonly<Record<Phase, number>>>;
 }
 
 /** The audit trail: read-only here; records are written by the acts they describe (a purge). */
@@ -115,7 +129,10 @@ export interface AuditRepository {
 }
 
 export interface TenantEventRepository {
-  listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
+  listByTenant(
+    tenantId: string,
+    options: { afterSeq?: number; limit: number },
+  ): Promise<readonly TenantEvent[]>;
   /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
   /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
@@ -131,7 +148,10 @@ export interface NewWorkflowRun {
 }
 
 export type WorkflowRunPatch = Partial<
-  Pick<WorkflowRun, 'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'>
+  Pick<
+    WorkflowRun,
+    'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'
+  >
 >;
 
 export interface WorkflowRunRepository {
@@ -169,11 +189,23 @@ export interface WorkflowStepRepository {
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
   /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
-  start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
+  start(step: {
+    runId: string;
+    seq: number;
+    name: string;
+    kind: StepKind;
+    startedAt: string;
+  }): Promise<WorkflowStep>;
   finish(
     runId: string,
     seq: number,
-    outcome: { status: 'completed' | 'failed'; result?: unknown; error?: unknown; finishedAt: string; durationMs: number },
+    outcome: {
+      status: 'completed' | 'failed';
+      result?: unknown;
+      error?: unknown;
+      finishedAt: string;
+      durationMs: number;
+    },
   ): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
@@ -217,7 +249,12 @@ export interface ComputeExecutionRepository {
    * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
    * `FOR UPDATE SKIP LOCKED`.
    */
-  claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
+  claimOrphans(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
   /**
@@ -233,9 +270,16 @@ export interface CallbackRepository {
   listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
   markDelivered(id: string, at: string): Promise<void>;
   /** Records a failed attempt; `dead` parks it as a dead letter. */
-  markAttemptFailed(id: string, update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean }): Promise<void>;
+  markAttemptFailed(
+    id: string,
+    update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean },
+  ): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  list(query: { state?: CallbackState; limit: number; cursor?: string | undefined }): Promise<Page<CallbackRecord>>;
+  list(query: {
+    state?: CallbackState;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<Page<CallbackRecord>>;
   /** Dead → pending with attempts reset; false when not dead. */
   redrive(id: string, now: number): Promise<boolean>;
   nextDueAt(): Promise<number | null>;
@@ -259,9 +303,13 @@ export interface IdempotencyKeyRepository {
    * (claimed=false). An expired record — a completed one past its TTL, or the claim of a process
    * that died before completing — is taken over.
    */
-  claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
-    { claimed: true } | { claimed: false; existing: IdempotencyRecord }
-  >;
+  claim(record: {
+    key: string;
+    scope: string;
+    requestHash: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
   /** Stores the response to replay, kept until `expiresAt`. */
   complete(
     key: string,
