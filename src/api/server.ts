@@ -17,6 +17,7 @@ import { UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerEventRoutes } from './events-routes.js';
 import { registerExecutionRoutes } from './executions-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -85,6 +86,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerEventRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerOverviewRoutes(app, ctx);
+  if (options.dashboard) registerDashboardRoutes(app, options.dashboard.dir);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

@@ -4,7 +4,10 @@
  */
 import type { ComputeExecutionRepository } from '../store/store.js';
 
-export function wakeOnSettle(ledger: ComputeExecutionRepository, wake: () => void): ComputeExecutionRepository {
+export function wakeOnSettle(
+  ledger: ComputeExecutionRepository,
+  wake: () => void,
+): ComputeExecutionRepository {
   return {
     insertIfAbsent: (execution) => ledger.insertIfAbsent(execution),
     async transition(executionId, transition) {
