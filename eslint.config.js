@@ -33,11 +33,22 @@ const nodeGlobals = Object.fromEntries(
 
 export default defineConfig(
   {
-    ignores: ['dist/', 'node_modules/', 'bench/results/', 'data/', 'coverage/', '.tmp/', 'bench/.scratch/', 'bench/.build/'],
+    ignores: [
+      'dist/',
+      'web/dist/',
+      'test-results/',
+      'node_modules/',
+      'bench/results/',
+      'data/',
+      'coverage/',
+      '.tmp/',
+      'bench/.scratch/',
+      'bench/.build/',
+    ],
   },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {

@@ -4,6 +4,7 @@
  */
 import { parseSse, type SseParserState } from './client-sse.js';
 import type {
+  AuditRecordList,
   Callback,
   CallbackList,
   CallbacksParams,
@@ -179,6 +180,11 @@ export class LessorClient {
 
   redriveCallback(id: string): Promise<Callback> {
     return this.json('POST', `/v1/callbacks/${seg(id)}/redrive`);
+  }
+
+  /** The audit trail, newest first (admin). */
+  listAudit(params: PageParams = {}): Promise<AuditRecordList> {
+    return this.json('GET', '/v1/audit', { query: { ...params } });
   }
 
   /** Events of `GET /v1/events` as they come; ends when `signal` aborts (or the stream ends without `reconnect`). */

@@ -47,7 +47,11 @@ export const TAGS = [
 function withRoles(schema: Record<string, unknown>, access: Access): Record<string, unknown> {
   const roles = access === 'open' ? [] : rolesFor(access);
   const who =
-    roles.length === 0 ? 'No token needed.' : `Roles: ${roles.map((role) => `\`${role}\``).join(', ')}.`;
+    access === 'identify'
+      ? 'No token needed; a token that is sent must be valid.'
+      : roles.length === 0
+        ? 'No token needed.'
+        : `Roles: ${roles.map((role) => `\`${role}\``).join(', ')}.`;
   const description = typeof schema.description === 'string' ? `${schema.description}\n\n${who}` : who;
   return { ...schema, description, 'x-lessor-roles': roles };
 }

@@ -4,7 +4,7 @@
  * database, so an overview never fetches the fleet to count it).
  */
 import type { ApiApp, ApiContext } from './api-deps.js';
-import { grantsOf } from './auth.js';
+import { grantsOf, isUnidentified } from './auth.js';
 import { TenantSummaryQuery, TenantSummarySchema, WhoAmISchema } from './schemas-overview.js';
 
 export function registerOverviewRoutes(app: ApiApp, ctx: ApiContext): void {
@@ -16,18 +16,28 @@ export function registerOverviewRoutes(app: ApiApp, ctx: ApiContext): void {
         summary: 'Who the caller is',
         description:
           "The caller's token name and role and what that role may do (`grants`), and whether the " +
-          'server requires a token at all. Without a valid token on a server with tokens: 401.',
+          'server requires a token at all (`authRequired`). No token is needed to ask: without one, ' +
+          'a server with tokens answers `authenticated: false`, no role and no grants (a client then ' +
+          'asks for a token); a token that is sent must be valid (else 401).',
         tags: ['auth'],
+        // The token is optional: anonymous, or a bearer token.
+        security: [{}, { bearerAuth: [] }],
         response: { 200: WhoAmISchema },
       },
+      config: { access: 'identify' },
     },
-    async (request) => ({
-      name: request.principal.name,
-      role: request.principal.role,
-      authenticated: request.principal.authenticated,
-      authRequired: ctx.options.tokens.length > 0,
-      grants: grantsOf(request.principal.role),
-    }),
+    async (request) => {
+      const { principal } = request;
+      const authRequired = ctx.options.tokens.length > 0;
+      const known = !isUnidentified(principal, authRequired);
+      return {
+        name: principal.name,
+        role: known ? principal.role : null,
+        authenticated: principal.authenticated,
+        authRequired,
+        grants: known ? grantsOf(principal.role) : [],
+      };
+    },
   );
 
   app.get(

@@ -10,7 +10,10 @@ import { providerType } from './schemas.js';
 export const WhoAmISchema = z
   .object({
     name: z.string().describe('The token name, or `anonymous` when no token is configured.'),
-    role: z.enum(['admin', 'operator', 'viewer']),
+    role: z
+      .enum(['admin', 'operator', 'viewer'])
+      .nullable()
+      .describe('Null when the server has tokens and the caller sent none.'),
     authenticated: z.boolean().describe('Whether a bearer token identified the caller.'),
     authRequired: z.boolean().describe('Whether the server has tokens configured (else loopback only).'),
     grants: z

@@ -15,6 +15,7 @@ import type {
   TenantStatusSchema,
 } from './schemas.js';
 import type {
+  AuditRecordListSchema,
   CallbackListSchema,
   CallbackSchema,
   ExecutionListSchema,
@@ -47,6 +48,7 @@ export type WorkflowRun = z.output<typeof WorkflowRunSchema>;
 export type ProviderList = z.output<typeof ProviderListSchema>;
 export type Callback = z.output<typeof CallbackSchema>;
 export type CallbackList = z.output<typeof CallbackListSchema>;
+export type AuditRecordList = z.output<typeof AuditRecordListSchema>;
 export type WhoAmI = z.output<typeof WhoAmISchema>;
 export type TenantSummary = z.output<typeof TenantSummarySchema>;
 export type Problem = z.output<typeof ProblemSchema>;
