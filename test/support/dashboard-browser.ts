@@ -34,14 +34,10 @@ export function ensureDashboardBuild(): void {
   }
   const sources = Math.max(newestMtime(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs);
   if (built > sources) return;
-  execFileSync(
-    process.execPath,
-    [join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web', '--logLevel', 'warn'],
-    {
-      cwd: REPO_ROOT,
-      stdio: 'inherit',
-    },
-  );
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build-web.mjs')], {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
 }
 
 export function launchChromium(): Promise<Browser> {
