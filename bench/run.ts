@@ -4,6 +4,7 @@
  *   containers     (2) docker provider vs the same container through the engine API directly
  *   scale          (3) 100 000 tenants: GET/list p99, resync pass, idle CPU and RSS
  *   api            (4) GET /v1/tenants/{name} rps (autocannon) vs a bare Fastify route
+ *   dashboard      (5) 100 000 tenants: the dashboard's Tenants view interactive in headless Chromium; JS size
  *   profile        CPU profile + SQL statement counts of create→ready and GET (full mode)
  * Flags: --quick (CI, < 2 min), --only NAME[,NAME], --no-nice (by default the bench raises its own
  * priority and its autogroup's to nice -10, inherited by the Lessor children, so that unrelated load
@@ -21,6 +22,7 @@ import { describeError, type SectionContext } from './lib/section.js';
 import { apiSection } from './sections/api.js';
 import { containersSection } from './sections/containers.js';
 import { controlPlaneSection } from './sections/control-plane.js';
+import { dashboardSection } from './sections/dashboard.js';
 import { profileSection } from './sections/profile.js';
 import { scaleSection } from './sections/scale.js';
 
@@ -29,9 +31,10 @@ const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> =
   containers: containersSection,
   scale: scaleSection,
   api: apiSection,
+  dashboard: dashboardSection,
   profile: profileSection,
 };
-const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'scale', 'api'];
+const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'scale', 'api', 'dashboard'];
 const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile'];
 
 /**

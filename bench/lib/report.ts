@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 import { PROJECT_ROOT } from './machine.js';
 import type { PrintableTable, SectionOutput, TargetCheck } from './section.js';
 
-export type SectionName = 'control-plane' | 'containers' | 'scale' | 'api' | 'profile';
+export type SectionName = 'control-plane' | 'containers' | 'scale' | 'api' | 'dashboard' | 'profile';
 
 export interface BenchReport {
   readonly mode: string;

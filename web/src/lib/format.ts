@@ -108,3 +108,8 @@ export function eventLine(event: {
   }
   return `${event.type}${text ? `: ${text}` : ''}`;
 }
+
+/** Any JSON value, indented, for read-only display. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) ?? String(value);
+}

@@ -10,11 +10,6 @@ export function specToYaml(spec: TenantSpec | TenantSpecInput): string {
   return stringify(spec, { indent: 2, lineWidth: 0, sortMapEntries: false });
 }
 
-/** Any YAML value as text (configs of a provider template, runs' inputs). */
-export function toYaml(value: unknown): string {
-  return stringify(value, { indent: 2, lineWidth: 0 });
-}
-
 /** Parses an edited spec: a mapping is required; the server validates its fields. */
 export function yamlToSpec(text: string): TenantSpecInput {
   const value: unknown = parse(text, { prettyErrors: true, uniqueKeys: true });

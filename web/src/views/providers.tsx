@@ -1,9 +1,8 @@
 /** The configured compute providers, their defaults (secrets masked) and per-call timeouts. */
 import { ErrorBox, Loading, PageTitle } from '../components/common.js';
 import { api } from '../lib/api.js';
-import { duration } from '../lib/format.js';
+import { duration, toJson } from '../lib/format.js';
 import type { RouteDef } from '../lib/route-def.js';
-import { toYaml } from '../lib/spec-yaml.js';
 import { useAsync } from '../lib/use-async.js';
 
 function Providers() {
@@ -34,7 +33,7 @@ function Providers() {
                   {Object.keys(p.defaults).length === 0 ? (
                     <span class="muted">none</span>
                   ) : (
-                    <pre class="code small">{toYaml(p.defaults)}</pre>
+                    <pre class="code small">{toJson(p.defaults)}</pre>
                   )}
                 </td>
               </tr>

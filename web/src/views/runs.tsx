@@ -2,10 +2,9 @@
 import { ErrorBox, KeyValues, Loading, PageTitle, Section, Time } from '../components/common.js';
 import { api } from '../lib/api.js';
 import { useLiveEvents } from '../lib/app-context.js';
-import { duration } from '../lib/format.js';
+import { duration, toJson } from '../lib/format.js';
 import type { RouteDef, ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
-import { toYaml } from '../lib/spec-yaml.js';
 import { useAsync } from '../lib/use-async.js';
 
 function RunView({ params }: ViewProps) {
@@ -36,7 +35,7 @@ function RunView({ params }: ViewProps) {
           />
           {r.error !== null && r.error !== undefined && (
             <Section title="Error">
-              <pre class="code">{toYaml(r.error)}</pre>
+              <pre class="code">{toJson(r.error)}</pre>
             </Section>
           )}
           <Section title="Steps">

@@ -7,6 +7,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { ErrorBox, PageTitle } from '../components/common.js';
 import { api } from '../lib/api.js';
 import { parseLabels } from '../lib/format.js';
+import type { ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
 import { yamlToObject } from '../lib/spec-yaml.js';
 import { useAsync } from '../lib/use-async.js';
@@ -26,7 +27,7 @@ function randomKey(): string {
   );
 }
 
-export function CreateTenant() {
+export function CreateTenant(_props: ViewProps) {
   const providers = useAsync(() => api().listProviders(), []);
   const idempotencyKey = useMemo(randomKey, []);
   const [name, setName] = useState('');

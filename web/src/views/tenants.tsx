@@ -14,9 +14,7 @@ import type { RouteDef, ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
 import { applyToRows } from '../live/reducer.js';
-import { CreateTenant } from './tenant-create.js';
-import { EditTenant } from './tenant-edit.js';
-import { TenantView } from './tenant.js';
+import { lazyView } from '../lib/lazy-view.js';
 
 const PAGE_SIZE = 50;
 const FILTERS = ['phase', 'provider', 'labels', 'q'] as const;
@@ -166,7 +164,21 @@ function FilterForm({ initial }: { initial: Record<(typeof FILTERS)[number], str
 
 export const tenantRoutes: RouteDef[] = [
   { path: '/tenants', title: 'Tenants', nav: true, view: (p) => <Tenants {...p} /> },
-  { path: '/new/tenant', title: 'New tenant', grant: 'write', view: () => <CreateTenant /> },
-  { path: '/tenants/:name', title: 'Tenant', view: (p) => <TenantView {...p} /> },
-  { path: '/tenants/:name/edit', title: 'Edit tenant', grant: 'write', view: (p) => <EditTenant {...p} /> },
+  {
+    path: '/new/tenant',
+    title: 'New tenant',
+    grant: 'write',
+    view: lazyView(() => import('./tenant-create.js').then((m) => m.CreateTenant)),
+  },
+  {
+    path: '/tenants/:name',
+    title: 'Tenant',
+    view: lazyView(() => import('./tenant.js').then((m) => m.TenantView)),
+  },
+  {
+    path: '/tenants/:name/edit',
+    title: 'Edit tenant',
+    grant: 'write',
+    view: lazyView(() => import('./tenant-edit.js').then((m) => m.EditTenant)),
+  },
 ];
