@@ -29,6 +29,10 @@ const WAIT_MS = 30_000;
 
 /** The browser globals the page functions below touch (this file is compiled without the DOM lib). */
 interface PageGlobals {
+  document: {
+    activeElement: { tagName: string; textContent: string | null } | null;
+    querySelector(selector: string): { textContent: string | null } | null;
+  };
   location: { hash: string };
   sessionStorage: { getItem(key: string): string | null };
   noReload?: boolean;
@@ -230,6 +234,47 @@ describe('dashboard in a real browser', () => {
     await goto(page, '#/dead-letters', 'Dead letters');
     assert.equal(await page.getByRole('button', { name: 'Redrive' }).count(), 0);
     await check(watched, 'dead-letters-viewer');
+  });
+
+  test('keyboard only: sign in, skip link and navigation, open a tenant from the list', async () => {
+    const watched = await open();
+    const { page } = watched;
+    const focused = () =>
+      page.evaluate(() => {
+        const active = (globalThis as unknown as PageGlobals).document.activeElement;
+        return active ? `${active.tagName.toLowerCase()}:${active.textContent?.trim() ?? ''}` : '';
+      });
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in to Lessor' }).waitFor({ timeout: WAIT_MS });
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(TOKENS.operator);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await focused(), 'h1:Overview', 'a new view puts the focus on its heading');
+    const firstFocusable = await page.evaluate(
+      () =>
+        (globalThis as unknown as PageGlobals).document
+          .querySelector('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])')
+          ?.textContent?.trim() ?? '',
+    );
+    assert.equal(firstFocusable, 'Skip to content', 'the skip link comes first in the tab order');
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Shift+Tab');
+      order.push(await focused());
+    }
+    assert.deepEqual(order, ['button:Sign out', 'a:Providers', 'a:Dead letters', 'a:Tenants']);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Tenants' }).waitFor({ timeout: WAIT_MS });
+    await page.locator('tr[data-tenant="acme"]').waitFor({ timeout: WAIT_MS });
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = (await focused()) === 'a:acme';
+    }
+    assert.ok(reached, 'the tenant link is reachable with Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: /acme/ }).waitFor({ timeout: WAIT_MS });
   });
 
   test('admin views, delete with the name typed, and dark mode', async () => {

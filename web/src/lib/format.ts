@@ -29,6 +29,9 @@ const UNITS: readonly [number, Intl.RelativeTimeFormatUnit][] = [
   [Number.POSITIVE_INFINITY, 'year'],
 ];
 
+/** One formatter for every call: building an Intl formatter costs more than formatting. */
+let relative: Intl.RelativeTimeFormat | undefined;
+
 /** `3 min ago`, `in 2 h`, `just now`, relative to `now`; `—` for a missing or unreadable time. */
 export function relativeTime(iso: string | null | undefined, now: number): string {
   if (!iso) return '—';
@@ -38,10 +41,8 @@ export function relativeTime(iso: string | null | undefined, now: number): strin
   if (Math.abs(delta) < 5) return 'just now';
   for (const [size, unit] of UNITS) {
     if (Math.abs(delta) < size) {
-      return new Intl.RelativeTimeFormat('en', { numeric: 'always', style: 'short' }).format(
-        Math.round(delta),
-        unit,
-      );
+      relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'always', style: 'short' });
+      return relative.format(Math.round(delta), unit);
     }
     delta /= size;
   }
