@@ -88,6 +88,26 @@ export default defineConfig(
     },
   },
   {
+    // Store transactions go through context.ts's `transaction()`, which refuses a stray store call
+    // from inside the callback and tells the change signal after the commit.
+    files: ['src/store/**/*.ts'],
+    ignores: [
+      'src/store/context.ts',
+      'src/store/dialect.ts',
+      'src/store/**/*.test.ts',
+      'src/store/**/testing/**',
+    ],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transaction'][arguments.length=0]",
+          message: 'Use transaction(ctx, work) from context.ts, not db.transaction().',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/testing/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       // Assertions and fakes legitimately pass methods around (e.g. `mock.method(obj, 'x')`).

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` — Lessor's performance bench (SPEC §11). Sections:
+ * `npm run bench` — Lessor's performance bench (bench/README.md). Sections:
  *   control-plane  (1) create→ready with the fake provider, c = 1/16/128, per engine+database
  *   containers     (2) docker provider vs the same container through the engine API directly
  *   scale          (3) 100 000 tenants: GET/list p99, resync pass, idle CPU and RSS

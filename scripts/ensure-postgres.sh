@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL answers on 127.0.0.1:5432 with trust auth for user postgres
-# (SPEC §12). Idempotent: ~0.05 s when it is up already.
+# (CONTRIBUTING.md, "Set-up"). Idempotent: ~0.05 s when it is up already.
 # Installs Debian's postgresql when missing, starts the 5432 cluster when stopped
 # (pg_ctlcluster runs the server as the postgres user: PostgreSQL refuses root).
 set -euo pipefail

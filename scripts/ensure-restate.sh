@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that the restate-server binary from the npm dev dependency
-# @restatedev/restate-server (installed by `npm ci`) is present and starts (SPEC §12).
+# @restatedev/restate-server (installed by `npm ci`) is present and starts (CONTRIBUTING.md, "Set-up").
 #
 # Verified recipe (restate-server 1.7.12, for the TypeScript test helper):
 #   binary: node_modules/@restatedev/restate-server-linux-x64/bin/restate-server

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rootful Podman with a Docker-compatible API socket, plus the offline test image
-# (SPEC §12). Idempotent: ~0.2 s when everything is in place already.
+# (CONTRIBUTING.md, "Set-up"). Idempotent: ~0.2 s when everything is in place already.
 # Progress goes to stderr; stdout is exactly one line: DOCKER_HOST=unix:///run/lessor-podman.sock
 #
 # Caveats found on the dev/CI VM (Debian 12, podman 4.3.1, cgroup v1, no systemd/journald):

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LessorError } from '../domain/errors.js';
 import { backends } from '../store/testing/test-databases.js';
 import { createAuthFailureLimit } from './auth-failure-limit.js';
-import { httpError } from './problem.js';
+import { httpError, HttpProblem } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
 import { apiSuite } from './testing/api-harness.js';
 import type { Problem } from './types.js';
@@ -79,7 +78,7 @@ describe('auth failure limit', () => {
     }
     assert.throws(
       () => limit.assertNotLockedOut('a'),
-      (error: unknown) => error instanceof LessorError && error.code === 'RATE_LIMITED',
+      (error: unknown) => error instanceof HttpProblem && error.code === 'RATE_LIMITED',
     );
     now += 20_000;
     assert.doesNotThrow(() => limit.assertNotLockedOut('a'), '3 per minute: one more after 20 s');

@@ -6,8 +6,7 @@
  * (health, metrics, docs) stay reachable. Behind a proxy every client shares the proxy's address;
  * `perMinute: 0` turns the brake off. Memory is bounded by the limiter (see rate-limit.ts).
  */
-import { LessorError } from '../domain/errors.js';
-import { httpError } from './problem.js';
+import { httpError, HttpProblem } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
 
 export interface AuthFailureLimit {
@@ -33,7 +32,7 @@ export function createAuthFailureLimit(perMinute: number, now: () => number = Da
       try {
         return authenticate();
       } catch (error) {
-        if (error instanceof LessorError && error.code === 'UNAUTHORIZED') failures.take(ip);
+        if (error instanceof HttpProblem && error.code === 'UNAUTHORIZED') failures.take(ip);
         throw error;
       }
     },

@@ -1,8 +1,8 @@
 /**
- * Bearer-token authentication and role checks (SPEC §7 "Auth"). Tokens are configured as SHA-256
- * hashes; a presented token is hashed and compared with every configured hash in constant time.
- * Roles: `admin` (everything), `operator` (read + tenant writes), `viewer` (read). Each route says
- * what it needs in `config.access`; routes without one need `read`.
+ * Bearer-token authentication and role checks (docs/api.md, "Authentication and roles"). Tokens are
+ * configured as SHA-256 hashes; a presented token is hashed and compared with every configured hash in
+ * constant time. Roles: `admin` (everything), `operator` (read + tenant writes), `viewer` (read). Each route
+ * says what it needs in `config.access`; routes without one need `read`.
  *
  * With no token configured, authentication is off and every caller is the admin `anonymous`: the
  * configuration refuses any other bind address then (`server.host`, checked when it is loaded).

@@ -1,9 +1,9 @@
 /**
- * `GET /v1/events`: Server-Sent Events of tenant, run and execution events (SPEC §5.4). Resumable:
- * `Last-Event-ID` (what EventSource sends on reconnect) wins over `?since=`; with neither, the
- * stream starts at the current end of the log. Every stream is a subscription to the process's one
- * event feed (`deps.feed`), which reads the log once per wake-up for all of them. Open streams are
- * capped in total and per caller (stream-slots.ts).
+ * `GET /v1/events`: Server-Sent Events of tenant, run and execution events (docs/api.md, "Events").
+ * Resumable: `Last-Event-ID` (what EventSource sends on reconnect) wins over `?since=`; with neither, the
+ * stream starts at the current end of the log. Every stream is a subscription to the process's one event feed
+ * (`deps.feed`), which reads the log once per wake-up for all of them. Open streams are capped in total and
+ * per caller (stream-slots.ts).
  */
 import { httpError } from './problem.js';
 import type { ApiApp, ApiContext } from './api-deps.js';

@@ -1,5 +1,6 @@
 /**
- * `Idempotency-Key` on `POST /v1/tenants` (SPEC §7), after the IETF httpapi idempotency-key draft:
+ * `Idempotency-Key` on `POST /v1/tenants` (docs/api.md, "Idempotency"), after the IETF httpapi
+ * idempotency-key draft:
  * - same key + same body → the first response again (status, body, Location, ETag) with
  *   `Idempotent-Replayed: true`. Bodies are compared by the server's keyed hash of their canonical
  *   JSON: a body may hold secrets, and a plain hash in the database would let a reader test guesses;

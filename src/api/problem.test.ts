@@ -3,13 +3,14 @@ import { test } from 'node:test';
 import {
   ConflictError,
   InvalidTransitionError,
+  LessorError,
   NotFoundError,
   PreconditionFailedError,
   StoreUnavailableError,
   UnavailableError,
   ValidationError,
 } from '../domain/errors.js';
-import { httpError, toProblem } from './problem.js';
+import { httpError, HttpProblem, toProblem } from './problem.js';
 
 const request = { id: 'req-1', url: '/v1/tenants?x=1' };
 const fastifyError = (statusCode: number, code: string) =>
@@ -60,4 +61,21 @@ test('every error maps to one status and stable code', () => {
     toProblem(httpError('UNAUTHORIZED', 'x'), request).headers['www-authenticate'] ?? '',
     /^Bearer/,
   );
+});
+
+test('HTTP specifics travel on an HttpProblem, never in a domain error', () => {
+  const limited = httpError('RATE_LIMITED', 'slow down', {
+    headers: { 'retry-after': '7' },
+    problems: [{ path: 'headers.authorization', message: 'too many failures' }],
+  });
+  assert.ok(limited instanceof HttpProblem);
+  const problem = toProblem(limited, request);
+  assert.equal(problem.status, 429);
+  assert.equal(problem.headers['retry-after'], '7');
+  assert.deepEqual(problem.body.errors, [{ path: 'headers.authorization', message: 'too many failures' }]);
+  // A domain error's details are data about the domain: nothing in them can set a status or header.
+  const smuggled = new LessorError('CONFLICT', 'dup', { http: { status: 200, headers: { 'x-evil': '1' } } });
+  const mapped = toProblem(smuggled, request);
+  assert.equal(mapped.status, 409);
+  assert.equal(mapped.headers['x-evil'], undefined);
 });

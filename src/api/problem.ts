@@ -1,7 +1,7 @@
 /**
  * The ONE place where errors become HTTP responses: RFC 9457 `application/problem+json` with a
- * stable `code`. Everything the API throws is a `LessorError` (domain, store, compute, or made here
- * by `httpError`); fastify's own errors (bad JSON, body too large, wrong media type, schema
+ * stable `code`. Everything the API throws is a `LessorError` (domain, store, compute) or an
+ * `HttpProblem` (made here by `httpError`: HTTP-only codes, status and header specifics); fastify's own errors (bad JSON, body too large, wrong media type, schema
  * validation) and database connection failures are normalised here too. Anything else is a bug:
  * 500 INTERNAL with a generic detail, logged with its stack.
  */
@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { LessorError, type FieldProblem, type ProblemCode } from '../domain/errors.js';
+import { LessorError, ValidationError, type FieldProblem } from '../domain/errors.js';
+import type { ApiProblemCode } from './problem-codes.js';
 import type { Problem } from './types.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -17,7 +18,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 /** What a 503 tells a client to wait before retrying (seconds). */
 const RETRY_AFTER_SECONDS = '5';
 
-const STATUS: Readonly<Record<ProblemCode, number>> = {
+const STATUS: Readonly<Record<ApiProblemCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -34,7 +35,7 @@ const STATUS: Readonly<Record<ProblemCode, number>> = {
   STORE_UNAVAILABLE: 503,
 };
 
-const TITLE: Readonly<Record<ProblemCode, string>> = {
+const TITLE: Readonly<Record<ApiProblemCode, string>> = {
   VALIDATION_FAILED: 'Request validation failed',
   UNAUTHORIZED: 'Authentication required',
   FORBIDDEN: 'Not allowed',
@@ -60,9 +61,25 @@ export interface HttpErrorOptions {
   readonly problems?: readonly FieldProblem[];
 }
 
-/** A `LessorError` carrying HTTP specifics (status override, headers) in its details. */
-export function httpError(code: ProblemCode, message: string, options: HttpErrorOptions = {}): LessorError {
-  return new LessorError(code, message, { http: options, problems: options.problems ?? [] });
+/** A problem raised by the HTTP layer itself, with its HTTP specifics (status override, headers). */
+export class HttpProblem extends Error {
+  override readonly name = 'HttpProblem';
+
+  constructor(
+    readonly code: ApiProblemCode,
+    message: string,
+    readonly options: HttpErrorOptions = {},
+  ) {
+    super(message);
+  }
+}
+
+export function httpError(
+  code: ApiProblemCode,
+  message: string,
+  options: HttpErrorOptions = {},
+): HttpProblem {
+  return new HttpProblem(code, message, options);
 }
 
 export interface ProblemResponse {
@@ -72,7 +89,7 @@ export interface ProblemResponse {
 }
 
 interface Normalised {
-  readonly code: ProblemCode;
+  readonly code: ApiProblemCode;
   readonly detail: string;
   readonly options: HttpErrorOptions;
 }
@@ -95,13 +112,15 @@ export function toProblem(error: unknown, request: Pick<FastifyRequest, 'id' | '
   return { status, body, headers: { ...defaultHeaders(code), ...options.headers } };
 }
 
-function defaultHeaders(code: ProblemCode): Record<string, string> {
+function defaultHeaders(code: ApiProblemCode): Record<string, string> {
   if (code === 'UNAUTHORIZED') return { 'www-authenticate': 'Bearer realm="lessor"' };
   if (code === 'UNAVAILABLE' || code === 'STORE_UNAVAILABLE') return { 'retry-after': RETRY_AFTER_SECONDS };
   return {};
 }
 
 function normalise(error: unknown): Normalised {
+  if (error instanceof HttpProblem)
+    return { code: error.code, detail: error.message, options: error.options };
   if (error instanceof LessorError) return fromLessorError(error);
   const fastifyError = error as Partial<FastifyError> | null;
   if (fastifyError && Array.isArray(fastifyError.validation))
@@ -114,14 +133,13 @@ function normalise(error: unknown): Normalised {
 }
 
 function fromLessorError(error: LessorError): Normalised {
-  const http = (error.details.http ?? {}) as HttpErrorOptions;
-  const problems = Array.isArray(error.details.problems) ? (error.details.problems as FieldProblem[]) : [];
+  const problems = error instanceof ValidationError ? error.problems : [];
   const detail = error.code === 'INTERNAL' ? 'internal error' : error.message;
-  return { code: error.code, detail, options: { ...http, problems } };
+  return { code: error.code, detail, options: { problems } };
 }
 
 function fromClientStatus(status: number, message: string): Normalised {
-  const byStatus: Partial<Record<number, ProblemCode>> = {
+  const byStatus: Partial<Record<number, ApiProblemCode>> = {
     401: 'UNAUTHORIZED',
     403: 'FORBIDDEN',
     404: 'NOT_FOUND',

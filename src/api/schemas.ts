@@ -1,12 +1,12 @@
 /**
- * Wire schemas of the tenant resource (SPEC §3.1, §7): what clients may send (strict: unknown fields
+ * Wire schemas of the tenant resource (docs/api.md, "Tenants"): what clients may send (strict: unknown fields
  * are rejected, strings are free of NUL and control characters, sizes bounded) and what the server
  * answers (plain objects: fields the wire does not know are stripped on the way out). Named schemas
  * (`.meta({ id })`) become OpenAPI components. No fastify here: the CLI's typed client loads this.
  */
 import { z } from 'zod';
 import { COMPUTE_ERROR_CODES } from '../domain/compute-error.js';
-import type { ProblemCode } from '../domain/errors.js';
+import type { ApiProblemCode } from './problem-codes.js';
 import { CONDITION_TYPES, PHASES, TENANT_NAME_PATTERN } from '../domain/tenant.js';
 import { CONFIG_LIMITS, jsonShapeProblems, SAFE_TEXT, type JsonLimits } from './json-limits.js';
 
@@ -66,7 +66,10 @@ export const RetryPolicyOverrideSchema = z
     timeoutMs: z.int().min(1).max(MAX_MS).optional(),
     onError: z.partialRecord(z.enum(COMPUTE_ERROR_CODES), errorAction).optional(),
   })
-  .meta({ id: 'RetryPolicyOverride', description: 'Per-tenant override of the retry policy (SPEC §5.2).' });
+  .meta({
+    id: 'RetryPolicyOverride',
+    description: 'Per-tenant override of the retry policy, per operation.',
+  });
 
 /** `spec` as a client writes it: provider optional (resolved by the server), the rest defaulted. */
 export const TenantSpecRequestSchema = z
@@ -196,10 +199,10 @@ export const PROBLEM_CODES = [
   'UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'INTERNAL',
-] as const satisfies readonly ProblemCode[];
-/** Compile-time check: every domain problem code is on the wire. */
+] as const satisfies readonly ApiProblemCode[];
+/** Compile-time check: every problem code (the domain's and the HTTP layer's) is on the wire. */
 export const EVERY_PROBLEM_CODE_ON_THE_WIRE: Exclude<
-  ProblemCode,
+  ApiProblemCode,
   (typeof PROBLEM_CODES)[number]
 > extends never
   ? true

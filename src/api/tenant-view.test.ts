@@ -1,4 +1,4 @@
-/** `tenantWire` and the tenant serialisers write the same bytes as a zod parse of `TenantSchema`. */
+/** `tenantWire` (derived from `TenantSchema`) and the tenant serialisers write the same bytes as a zod parse of `TenantSchema`. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { serializerCompiler } from 'fastify-type-provider-zod';

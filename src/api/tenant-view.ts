@@ -1,13 +1,14 @@
 /**
- * How a tenant leaves the API: secret config values shown as `"***"` (SPEC §3.1), the version as a
+ * How a tenant leaves the API: secret config values shown as `"***"` (docs/api.md), the version as a
  * strong `ETag`; and how `If-Match` comes back in. Also the defensive redaction of run journals,
  * whose inputs and step results may carry a spec.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ComputeErrorShape } from '../domain/compute-error.js';
 import type { JsonObject, Tenant } from '../domain/tenant.js';
 import type { ProviderCatalog } from './api-deps.js';
 import { httpError } from './problem.js';
+import { TenantSchema } from './schemas.js';
+import { wireProjection } from './wire-projection.js';
 
 export function tenantView(tenant: Tenant, providers: ProviderCatalog): Tenant {
   return {
@@ -18,67 +19,9 @@ export function tenantView(tenant: Tenant, providers: ProviderCatalog): Tenant {
 
 /**
  * The tenant as the wire carries it (`TenantSchema`): exactly the fields the schema names, in its
- * order, so that nothing stored beside them leaks — what the zod response parse did, without
- * re-validating, on every response, a document the server built from its own records.
- * `tenant-view.test.ts` holds it to `TenantSchema.parse`.
+ * order, so that nothing stored beside them leaks — derived from the schema (wire-projection.ts).
  */
-export function tenantWire(tenant: Tenant): Tenant {
-  const { spec, status } = tenant;
-  return {
-    id: tenant.id,
-    name: tenant.name,
-    spec: {
-      provider: spec.provider,
-      config: spec.config,
-      labels: spec.labels,
-      annotations: spec.annotations,
-      retryPolicy: spec.retryPolicy,
-      paused: spec.paused,
-    },
-    generation: tenant.generation,
-    status: {
-      phase: status.phase,
-      observedGeneration: status.observedGeneration,
-      message: status.message,
-      compute: status.compute && {
-        executionId: status.compute.executionId,
-        operation: status.compute.operation,
-        status: status.compute.status,
-      },
-      workflow: status.workflow && {
-        runId: status.workflow.runId,
-        action: status.workflow.action,
-        state: status.workflow.state,
-        attempt: status.workflow.attempt,
-      },
-      resources: status.resources,
-      endpoints: status.endpoints.map((e) => ({ name: e.name, url: e.url })),
-      lastError: status.lastError && computeErrorWire(status.lastError),
-      conditions: status.conditions.map((c) => ({
-        type: c.type,
-        status: c.status,
-        reason: c.reason,
-        message: c.message,
-        lastTransitionTime: c.lastTransitionTime,
-        observedGeneration: c.observedGeneration,
-      })),
-    },
-    version: tenant.version,
-    createdAt: tenant.createdAt,
-    updatedAt: tenant.updatedAt,
-  };
-}
-
-function computeErrorWire(error: ComputeErrorShape): ComputeErrorShape {
-  return {
-    code: error.code,
-    message: error.message,
-    classification: error.classification,
-    ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-    ...(error.partial !== undefined && { partial: error.partial }),
-    ...(error.providerError !== undefined && { providerError: error.providerError }),
-  };
-}
+export const tenantWire: (tenant: Tenant) => Tenant = wireProjection<Tenant>(TenantSchema);
 
 export function etagOf(tenant: Pick<Tenant, 'version'>): string {
   return `"${tenant.version}"`;

@@ -1,13 +1,13 @@
 /**
- * Delivers the callback outbox (SPEC §5.4) to the workflow engine: a settled execution resolves the
- * waiting run's durable promise. At-least-once: a row is marked delivered only after the engine
- * accepted it, and the engine ignores duplicates. Failed deliveries back off exponentially; after
- * the last attempt the row is parked as dead, visible and re-drivable through the API. A delivery
- * that fails because Lessor's store is unavailable is no failure of the callback: it counts no
+ * Delivers the callback outbox (docs/architecture.md, "Callbacks and the event stream") to the workflow
+ * engine: a settled execution resolves the waiting run's durable promise. At-least-once: a row is marked
+ * delivered only after the engine accepted it, and the engine ignores duplicates. Failed deliveries back off
+ * exponentially; after the last attempt the row is parked as dead, visible and re-drivable through the API. A
+ * delivery that fails because Lessor's store is unavailable is no failure of the callback: it counts no
  * attempt, and the whole drain waits for the next poll.
  *
- * Wake-ups: `wake()` right after a commit (the normal path, no poll delay); a timer on the next due
- * row; and a slow poll that also picks up rows written by other replicas.
+ * Wake-ups: `wake()` right after a commit that queued a callback (the store's `callbacks` change
+ * signal: the normal path, no poll delay); a timer on the next due row; and a slow poll that also picks up rows written by other replicas.
  */
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
@@ -24,7 +24,10 @@ export interface CallbackDispatcherOptions {
 }
 
 export interface CallbackDispatcherDeps {
-  readonly callbacks: Pick<CallbackRepository, 'listDue' | 'markDelivered' | 'markAttemptFailed' | 'nextDueAt'>;
+  readonly callbacks: Pick<
+    CallbackRepository,
+    'listDue' | 'markDelivered' | 'markAttemptFailed' | 'nextDueAt'
+  >;
   readonly engine: Pick<WorkflowEngine, 'resolvePromise'>;
   readonly logger: Logger;
   readonly now?: () => number;

@@ -2,11 +2,12 @@
  * The event feed: one reader of the event log for the whole process, fanning each batch out to every
  * subscriber (the SSE streams of `GET /v1/events`), each with its own cursor and tenant filter.
  *
- * Wake-ups: `changed()` — the composition root calls it after every committed write that appended
- * events — schedules one read on the next turn of the event loop, however many writes and
- * subscribers there are; a slow poll (`pollIntervalMs`) picks up what other replicas wrote. The log
- * is read only while somebody is subscribed. Reads use `listSince`, which returns settled events
- * only, so the feed's head never passes an event that commits later.
+ * Wake-ups: `changed()` — subscribed to the store's `events` change signal, so it runs after every
+ * committed write in this process that appended events — schedules one read on the next turn of the
+ * event loop, however many writes and subscribers there are; a slow poll (`pollIntervalMs`) picks
+ * up what other replicas wrote. The log is read only while somebody is subscribed. Reads use
+ * `listSince`, which returns settled events only, so the feed's head never passes an event that
+ * commits later.
  *
  * A subscriber resuming from behind the head catches up from the store itself and then continues
  * with the feed's batches (event-subscription.ts has the hand-over).

@@ -1,6 +1,7 @@
 /**
- * Every client command, run in-process (`runCli`) against the fake API server: flags reach the
- * API as the right request, output has the right shape, failures the right exit code.
+ * Every client command, run in-process (`runCli`) against a whole Lessor started in this process
+ * (real API, SQLite, embedded engine, fake provider): flags reach the API as the right request,
+ * output has the right shape, failures the right exit code.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Tenant } from '../api/types.js';
-import { startFakeApi, type FakeApi } from './testing/fake-api-server.js';
 import { closedPortUrl, runInProcess } from './testing/run-cli.js';
+import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 
 describe('lessor client commands', () => {
-  let api: FakeApi;
+  let api: TestLessor;
   let dir: string;
   const lessor = (...args: string[]) => runInProcess(args, { LESSOR_URL: api.url });
   const json = async <T>(...args: string[]): Promise<T> => {
@@ -22,7 +23,7 @@ describe('lessor client commands', () => {
   };
 
   before(async () => {
-    api = await startFakeApi({ stepMs: 10 });
+    api = await startTestLessor();
     dir = mkdtempSync(join(tmpdir(), 'lessor-cmd-'));
   });
   after(async () => {
@@ -36,7 +37,7 @@ describe('lessor client commands', () => {
       'create',
       'alpha',
       '--provider',
-      'docker',
+      'fake',
       '--image',
       'nginx:alpine',
       '--env',
@@ -53,34 +54,48 @@ describe('lessor client commands', () => {
       'plan=pro',
       '--annotation',
       'owner=me',
-      '--command',
-      'nginx -g "daemon off;"',
       '--wait',
     );
     assert.equal(tenant.status.phase, 'ready');
     assert.deepEqual(tenant.spec.config, {
       image: 'nginx:alpine',
-      command: ['nginx', '-g', 'daemon off;'],
       env: { A: '1', B: 'x=y' },
       secretEnv: { TOKEN: '***' },
       ports: [{ containerPort: 80 }, { containerPort: 443, hostPort: 8443 }],
     });
     assert.deepEqual(tenant.spec.labels, { plan: 'pro' });
     assert.deepEqual(tenant.spec.annotations, { owner: 'me' });
+    const stored = await api.store.tenants.get(tenant.id);
+    assert.deepEqual(stored?.spec.config.secretEnv, { TOKEN: 's3cret' }, 'the server got the value');
   });
 
-  test('create without --wait prints `tenant/NAME created`; -f and spec flags do not mix', async () => {
-    const created = await lessor(
+  test('--command is split like a shell, --arg appended, --paused keeps the controller away', async () => {
+    const tenant = await json<Tenant>(
       'tenants',
       'create',
-      'beta',
+      'proc',
       '--provider',
       'process',
       '--command',
-      'sleep 60',
-      '--label',
-      'plan=free',
+      'nginx -g "daemon off;"',
+      '--arg',
+      '-e',
+      '--arg',
+      'two words',
+      '--port',
+      '8080',
+      '--paused',
     );
+    assert.deepEqual(tenant.spec.config, {
+      command: ['nginx', '-g', 'daemon off;', '-e', 'two words'],
+      port: 8080,
+    });
+    assert.equal(tenant.spec.paused, true);
+    assert.equal(tenant.status.phase, 'requested');
+  });
+
+  test('create without --wait prints `tenant/NAME created`; -f and spec flags do not mix', async () => {
+    const created = await lessor('tenants', 'create', 'beta', '--image', 'httpd:2', '--label', 'plan=free');
     assert.equal(created.code, 0, created.stderr);
     assert.equal(created.stdout, 'tenant/beta created\n');
     const file = join(dir, 'x.yaml');
@@ -94,13 +109,14 @@ describe('lessor client commands', () => {
     await lessor('tenants', 'get', 'beta', '--watch');
     const names = async (...flags: string[]) =>
       (await json<{ items: Tenant[] }>('tenants', 'list', ...flags)).items.map((t) => t.name);
-    assert.deepEqual(await names(), ['alpha', 'beta']);
-    assert.deepEqual(await names('--provider', 'process'), ['beta']);
+    assert.deepEqual(await names(), ['alpha', 'proc', 'beta']);
+    assert.deepEqual(await names('--provider', 'process'), ['proc']);
     assert.deepEqual(await names('-l', 'plan=pro'), ['alpha']);
-    assert.deepEqual(await names('-l', 'plan!=pro'), ['beta']);
+    assert.deepEqual(await names('-l', 'plan!=pro'), ['proc', 'beta'], 'a missing label is not "pro"');
     assert.deepEqual(await names('--phase', 'ready', '--prefix', 'al'), ['alpha']);
+    assert.deepEqual(await names('--phase', 'requested'), ['proc']);
     assert.deepEqual(await names('--limit', '1'), ['alpha']);
-    assert.deepEqual(await names('--limit', '1', '--all'), ['alpha', 'beta']);
+    assert.deepEqual(await names('--limit', '1', '--all'), ['alpha', 'proc', 'beta']);
     const table = await lessor('tenants', 'list', '--limit', '1');
     assert.match(table.stderr, /more tenants: use --all/);
     const empty = await lessor('tenants', 'list', '--phase', 'failed');
@@ -113,6 +129,7 @@ describe('lessor client commands', () => {
     const patched = await json<Tenant>('tenants', 'patch', 'alpha', '--env', 'MODE=debug', '--wait');
     assert.equal(patched.generation, 2);
     assert.equal(patched.status.observedGeneration, 2);
+    assert.equal(patched.status.phase, 'ready');
     assert.deepEqual(patched.spec.config.env, { A: '1', B: 'x=y', MODE: 'debug' });
     const merged = await json<Tenant>(
       'tenants',
@@ -123,14 +140,15 @@ describe('lessor client commands', () => {
       '--wait',
     );
     assert.deepEqual(merged.spec.config.env, { B: 'x=y', MODE: 'debug' });
+    assert.equal(merged.status.observedGeneration, 3);
     assert.equal((await lessor('tenants', 'patch', 'alpha')).code, 2);
   });
 
   test('update -f replaces the spec (PUT); a file is required', async () => {
     const file = join(dir, 'spec.yaml');
-    writeFileSync(file, 'spec:\n  provider: process\n  config:\n    command: [sleep, "120"]\n');
+    writeFileSync(file, 'spec:\n  config:\n    image: httpd:2.4\n');
     const updated = await json<Tenant>('tenants', 'update', 'beta', '-f', file, '--wait');
-    assert.deepEqual(updated.spec.config, { command: ['sleep', '120'] });
+    assert.deepEqual(updated.spec.config, { image: 'httpd:2.4' });
     assert.deepEqual(updated.spec.labels, {}, 'PUT replaces the whole spec');
     assert.equal(updated.status.observedGeneration, 2);
     const missing = await lessor('tenants', 'update', 'beta');
@@ -155,6 +173,7 @@ describe('lessor client commands', () => {
       items: { executionId: string; workflowRunId: string; operation: string }[];
     }>('tenants', 'executions', 'alpha');
     assert.deepEqual(executions.items.map((x) => x.operation).sort(), ['provision', 'update', 'update']);
+    assert.equal(new Set(executions.items.map((x) => x.workflowRunId)).size, 3, 'one run per generation');
     const [first] = executions.items;
     assert.ok(first);
     const execution = await lessor('executions', 'get', first.executionId);
@@ -169,13 +188,13 @@ describe('lessor client commands', () => {
     const list = await lessor('providers', 'list');
     assert.match(list.stdout, /^TYPE\s+DEFAULT/);
     assert.match(list.stdout, /fake\s+yes/);
-    const schema = await lessor('providers', 'schema', 'docker');
-    assert.equal(
-      (JSON.parse(schema.stdout) as { type: string }).type,
-      'object',
-      'a schema prints as JSON by default',
-    );
-    assert.match((await lessor('providers', 'schema', 'docker', '-o', 'yaml')).stdout, /^\$schema: /);
+    assert.match(list.stdout, /^process\s{2,}\d+ms/m, 'a registered provider that is not the default');
+    const schema = await lessor('providers', 'schema', 'process');
+    const parsed = JSON.parse(schema.stdout) as { type: string; required: string[] };
+    assert.equal(parsed.type, 'object', 'a schema prints as JSON by default');
+    assert.deepEqual(parsed.required, ['command']);
+    assert.match((await lessor('providers', 'schema', 'fake', '-o', 'yaml')).stdout, /^\$schema: /);
+    assert.equal((await lessor('providers', 'schema', 'docker')).code, 3, 'docker is not configured here');
     assert.equal((await lessor('providers', 'schema', 'nope')).code, 3);
   });
 
@@ -184,6 +203,8 @@ describe('lessor client commands', () => {
       'tenants',
       'create',
       'gamma',
+      '--image',
+      'nope:1',
       '--config-json',
       '{"faults":{"nonRetriable":true}}',
       '--wait',
@@ -192,17 +213,27 @@ describe('lessor client commands', () => {
     assert.match(failed.stderr, /tenant gamma failed: IMAGE_UNAVAILABLE/);
     const retried = await lessor('tenants', 'retry', 'gamma', '--wait');
     assert.equal(retried.code, 7, 'the retry ran and failed again, it did not report the old failure');
-    const dead = await json<{ items: { id: string; state: string }[] }>(
+    assert.match(retried.stderr, /tenant gamma failed: IMAGE_UNAVAILABLE/);
+    const none = await json<{ items: unknown[] }>('callbacks', 'list', '--state', 'dead');
+    assert.deepEqual(none.items, [], 'the embedded engine took every callback');
+    const parked = await api.parkDeadCallback();
+    const dead = await json<{ items: { id: string; state: string; attempts: number }[] }>(
       'callbacks',
       'list',
       '--state',
       'dead',
     );
-    assert.ok(dead.items.length >= 2);
+    assert.deepEqual(
+      dead.items.map((c) => [c.id, c.state, c.attempts]),
+      [[parked, 'dead', 8]],
+    );
+    const table = await lessor('callbacks', 'list', '--state', 'dead');
+    assert.match(table.stdout, /^ID\s+STATE\s+OPERATION/);
+    assert.match(table.stdout, /refused by the engine/);
     const [callback] = dead.items;
     assert.ok(callback);
     const redriven = await lessor('callbacks', 'redrive', callback.id);
-    assert.equal(redriven.stdout, `callback/${callback.id} redriven (state pending)\n`);
+    assert.equal(redriven.stdout, `callback/${callback.id} redriven (state pending)\n`, redriven.stderr);
     assert.equal(
       (await lessor('callbacks', 'redrive', callback.id)).code,
       4,
@@ -244,11 +275,15 @@ describe('lessor client commands', () => {
       [1, 2],
     );
     const mine = await lessor('events', '--tenant', 'delta', '-o', 'json');
-    const types = mine.stdout
+    const events = mine.stdout
       .trim()
       .split('\n')
-      .map((line) => (JSON.parse(line) as { toPhase: string | null }).toPhase);
-    assert.deepEqual(types, ['requested', 'provisioning', 'ready']);
+      .map((line) => JSON.parse(line) as { tenantId: string; toPhase: string | null });
+    assert.equal(new Set(events.map((e) => e.tenantId)).size, 1, 'one tenant only');
+    assert.deepEqual(
+      events.map((e) => e.toPhase).filter((phase) => phase !== null),
+      ['requested', 'provisioning', 'ready'],
+    );
     const table = await lessor('events', '--tenant', 'delta');
     assert.match(table.stdout, /^SEQ\s+TIME\s+TENANT\s+TYPE/);
   });

@@ -15,7 +15,7 @@
  * | 8    | with --wait/--watch: timed out before the tenant settled                 |
  * | 9    | the server could not be reached (connection refused, DNS, network)      |
  */
-import type { ProblemCode } from '../domain/errors.js';
+import type { ProblemCode } from '../api/types.js';
 
 export const ExitCode = {
   OK: 0,

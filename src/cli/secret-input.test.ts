@@ -2,7 +2,8 @@
  * Secrets stay out of `ps` and shell history: the bearer token from `--token-file` /
  * `LESSOR_TOKEN_FILE`, secret environment variables from `--secret-env-file FILE` (or `-` for
  * stdin) on create, update and patch; and a warning before a token goes over plain http:// to
- * another machine. Against the fake API, which keeps the plaintext it was sent.
+ * another machine. Against a whole Lessor in this process: the values the server stored are read
+ * from its store (the API only ever answers `***`).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,13 +12,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from './index.js';
 import { ExitCode } from './exit-codes.js';
-import { startFakeApi, type FakeApi } from './testing/fake-api-server.js';
 import { runInProcess, runLessor } from './testing/run-cli.js';
+import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 
 const TOKEN = 'admin-token-from-a-file';
 
 describe('secrets from files and stdin', () => {
-  let api: FakeApi;
+  let api: TestLessor;
   let dir: string;
   let tokenFile: string;
   const env = () => ({ LESSOR_URL: api.url, LESSOR_TOKEN_FILE: tokenFile });
@@ -27,10 +28,10 @@ describe('secrets from files and stdin', () => {
     writeFileSync(path, text, { mode: 0o600 });
     return path;
   };
-  const storedSecrets = (name: string) => api.lessor.find(name).spec.config.secretEnv;
+  const storedSecrets = async (name: string) => (await api.store.tenants.get(name))?.spec.config.secretEnv;
 
   before(async () => {
-    api = await startFakeApi({ adminToken: TOKEN, stepMs: 5 });
+    api = await startTestLessor({ tokens: { admin: TOKEN } });
     dir = mkdtempSync(join(tmpdir(), 'lessor-cli-secrets-'));
     tokenFile = write('token', `${TOKEN}\n`);
   });
@@ -64,7 +65,7 @@ describe('secrets from files and stdin', () => {
       'API_KEY=from-flag',
     );
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(storedSecrets('sec-create'), { DB_PASSWORD: 'hunter2', API_KEY: 'from-flag' });
+    assert.deepEqual(await storedSecrets('sec-create'), { DB_PASSWORD: 'hunter2', API_KEY: 'from-flag' });
     assert.ok(!result.stdout.includes('hunter2'));
   });
 
@@ -76,7 +77,7 @@ describe('secrets from files and stdin', () => {
     const secrets = write('manifest.env', 'API_KEY=real-key\n');
     const result = await lessor('tenants', 'create', '-f', manifest, '--secret-env-file', secrets);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(storedSecrets('sec-manifest'), { API_KEY: 'real-key', KEEP: 'kept' });
+    assert.deepEqual(await storedSecrets('sec-manifest'), { API_KEY: 'real-key', KEEP: 'kept' });
   });
 
   test('update -f FILE --secret-env-file FILE', async () => {
@@ -84,7 +85,7 @@ describe('secrets from files and stdin', () => {
     const secrets = write('update.env', 'ROTATED="new value"\n');
     const result = await lessor('tenants', 'update', 'sec-create', '-f', spec, '--secret-env-file', secrets);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(storedSecrets('sec-create'), { ROTATED: 'new value' });
+    assert.deepEqual(await storedSecrets('sec-create'), { ROTATED: 'new value' });
   });
 
   test('patch --secret-env-file - reads the secrets from stdin (a child process)', async () => {
@@ -93,7 +94,7 @@ describe('secrets from files and stdin', () => {
       stdin: 'FROM_STDIN=piped-secret\n',
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(storedSecrets('sec-manifest'), {
+    assert.deepEqual(await storedSecrets('sec-manifest'), {
       API_KEY: 'real-key',
       KEEP: 'kept',
       FROM_STDIN: 'piped-secret',
@@ -117,7 +118,7 @@ describe('secrets from files and stdin', () => {
 
   test('a token sent over plain http:// to another machine is warned about once, on stderr', async () => {
     const remote = 'http://lessor.example.com:8080';
-    // The requests reach the fake API: only the URL the CLI was given is remote.
+    // The requests reach the local server: only the URL the CLI was given is remote.
     const redirect: typeof fetch = (input, init) =>
       fetch(String(input instanceof Request ? input.url : input).replace(remote, api.url), init);
     const run = async (server: string) => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { LessorClient } from '../api/client.js';
 import type { Tenant } from '../api/types.js';
-import { startFakeApi, type FakeApi } from './testing/fake-api-server.js';
 import { sampleTenant } from './testing/sample-tenant.js';
+import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 import { criteriaAfterWrite, judge, waitForTenant, type WaitCriteria, type WaitGoal } from './wait.js';
 
 const failedRun = { runId: 'r1', action: 'provision' as const, state: 'failed' as const, attempt: 1 };
@@ -154,51 +154,70 @@ test('criteria after a write: only a write that triggered work on a failed tenan
   assert.equal(criteriaAfterWrite('ready', patched, failed).generation, 2);
 });
 
-let api: FakeApi;
+// The rest follows tenants on a whole Lessor in this process (real API, embedded engine, fake provider).
+let api: TestLessor;
 let client: LessorClient;
 before(async () => {
-  api = await startFakeApi({ stepMs: 30 });
+  api = await startTestLessor();
   client = new LessorClient({ baseUrl: api.url });
 });
 after(() => api.close());
 
+/** What `onChange` promises to report a change of, with the phase first. */
+function observed(t: Tenant): string {
+  const { phase, compute, observedGeneration, endpoints, lastError, workflow } = t.status;
+  const rest = [compute, observedGeneration, t.generation, endpoints, lastError?.code, workflow?.state];
+  return `${phase} ${JSON.stringify(rest)}`;
+}
+
 for (const events of [true, false]) {
   const how = events ? 'over SSE' : 'by polling';
   test(`waitForTenant ${how}: create → ready, each change reported once`, async () => {
-    const created = await client.createTenant({ name: `w-${events}`, spec: { config: {} } });
+    const created = await client.createTenant({ name: `w-${events}`, spec: { config: { image: 'app:1' } } });
     const seen: string[] = [];
     const result = await waitForTenant(
       {
         client,
         tenantId: created.id,
         criteria: criteriaAfterWrite('ready', created),
-        timeoutMs: 10_000,
+        timeoutMs: 60_000,
         events,
-        onChange: (t) => seen.push(t.status.phase),
+        onChange: (t) => seen.push(observed(t)),
       },
       created,
     );
     assert.equal(result.outcome, 'done');
     assert.equal(result.tenant.status.phase, 'ready');
-    assert.equal(seen[0], 'requested');
-    assert.equal(seen.at(-1), 'ready');
-    assert.equal(new Set(seen).size, seen.length, `no duplicates: ${seen.join(',')}`);
+    assert.match(seen[0] ?? '', /^requested /);
+    assert.match(seen.at(-1) ?? '', /^ready /);
+    // The same phase may come back with a new compute status; the same observation never twice.
+    assert.ok(
+      seen.every((entry, i) => i === 0 || entry !== seen[i - 1]),
+      `no duplicates:\n${seen.join('\n')}`,
+    );
   });
 }
 
 test('waitForTenant: a failing tenant ends failed with its error; a stuck one times out', async () => {
   const broken = await client.createTenant({
     name: 'w-broken',
-    spec: { config: { faults: { nonRetriable: true } } },
+    spec: { config: { image: 'app:1', faults: { nonRetriable: true } } },
   });
   const failed = await waitForTenant(
-    { client, tenantId: broken.id, criteria: criteriaAfterWrite('ready', broken), timeoutMs: 10_000 },
+    { client, tenantId: broken.id, criteria: criteriaAfterWrite('ready', broken), timeoutMs: 60_000 },
     broken,
   );
   assert.equal(failed.outcome, 'failed');
   assert.match(failed.outcome === 'failed' ? failed.reason : '', /IMAGE_UNAVAILABLE/);
 
-  const stuck = await client.createTenant({ name: 'w-stuck', spec: { config: { faults: { hang: true } } } });
+  const stuck = await client.createTenant({
+    name: 'w-stuck',
+    spec: { config: { image: 'app:1', faults: { hang: true } } },
+  });
+  // The provider call hangs once the controller started the run: wait for that, then time out.
+  while ((await client.getTenant(stuck.id)).status.phase !== 'provisioning') {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const started = Date.now();
   const timedOut = await waitForTenant(
     { client, tenantId: stuck.id, criteria: criteriaAfterWrite('ready', stuck), timeoutMs: 400 },
@@ -206,16 +225,16 @@ test('waitForTenant: a failing tenant ends failed with its error; a stuck one ti
   );
   assert.equal(timedOut.outcome, 'timeout');
   assert.equal(timedOut.tenant.status.phase, 'provisioning');
-  assert.ok(Date.now() - started < 5000, 'the timeout is honoured');
+  assert.ok(Date.now() - started < 30_000, 'the timeout is honoured, not waited out forever');
 });
 
 test('waitForTenant: a fixing patch of a failed tenant waits for the new run instead of reporting the old failure', async () => {
   const broken = await client.createTenant({
     name: 'w-fix',
-    spec: { config: { faults: { nonRetriable: true } } },
+    spec: { config: { image: 'app:1', faults: { nonRetriable: true } } },
   });
   await waitForTenant(
-    { client, tenantId: broken.id, criteria: criteriaAfterWrite('ready', broken), timeoutMs: 10_000 },
+    { client, tenantId: broken.id, criteria: criteriaAfterWrite('ready', broken), timeoutMs: 60_000 },
     broken,
   );
   const before = await client.getTenant(broken.id);
@@ -226,7 +245,7 @@ test('waitForTenant: a fixing patch of a failed tenant waits for the new run ins
       client,
       tenantId: patched.id,
       criteria: criteriaAfterWrite('ready', patched, before),
-      timeoutMs: 10_000,
+      timeoutMs: 60_000,
     },
     patched,
   );
@@ -235,15 +254,15 @@ test('waitForTenant: a fixing patch of a failed tenant waits for the new run ins
 });
 
 test('waitForTenant: delete → archived, and a purge while waiting counts as gone', async () => {
-  const created = await client.createTenant({ name: 'w-del', spec: { config: {} } });
+  const created = await client.createTenant({ name: 'w-del', spec: { config: { image: 'app:1' } } });
   await waitForTenant(
-    { client, tenantId: created.id, criteria: criteriaAfterWrite('ready', created), timeoutMs: 10_000 },
+    { client, tenantId: created.id, criteria: criteriaAfterWrite('ready', created), timeoutMs: 60_000 },
     created,
   );
   const deleting = await client.deleteTenant(created.id);
   assert.ok(deleting);
   const result = await waitForTenant(
-    { client, tenantId: created.id, criteria: criteriaAfterWrite('archived', deleting), timeoutMs: 10_000 },
+    { client, tenantId: created.id, criteria: criteriaAfterWrite('archived', deleting), timeoutMs: 60_000 },
     deleting,
   );
   assert.equal(result.outcome, 'done');
@@ -255,7 +274,7 @@ test('waitForTenant: delete → archived, and a purge while waiting counts as go
       client,
       tenantId: created.id,
       criteria: criteriaAfterWrite('archived', deleting),
-      timeoutMs: 10_000,
+      timeoutMs: 60_000,
       events: false,
     },
     deleting,

@@ -1,6 +1,6 @@
 /**
- * The workflow-facing compute API (SPEC §4.3). Workflows start tracked executions and learn their
- * outcome through callbacks; the API reads executions; the controller asks for observed state.
+ * The workflow-facing compute API (docs/architecture.md, "Compute"). Workflows start tracked executions and
+ * learn their outcome through callbacks; the API reads executions; the controller asks for observed state.
  *
  * Contract of `start`:
  * - The execution id is deterministic (`computeExecutionId`): tenant, operation, generation, effective

@@ -1,5 +1,6 @@
 /**
- * Provider defaults merged UNDER `spec.config` (SPEC §3.1: "defaults really are defaults"). Pure.
+ * Provider defaults merged UNDER `spec.config`, so a tenant's own value always wins and a changed
+ * default reaches every tenant at its next update (docs/api.md, "Tenants"). Pure.
  * Objects merge key by key, recursively; arrays, scalars and null given in the spec replace the
  * default wholesale (a user's `command` or `ports` list is never spliced into the default one).
  */

@@ -1,8 +1,8 @@
 /**
- * The one place a thrown value becomes a `ComputeError` (STYLE habit 5). A ComputeError passes
- * through; anything else goes to the provider's `mapError` (which maps by errno / HTTP status /
- * error name). Either way the result carries no secret: known secret values are cut from the message
- * and `providerError` is the sanitised raw error (credential-named keys removed).
+ * The one place a thrown value becomes a `ComputeError` (CONTRIBUTING.md, "Code shape"). A ComputeError
+ * passes through; anything else goes to the provider's `mapError` (which maps by errno / HTTP status / error
+ * name). Either way the result carries no secret: known secret values are cut from the message and
+ * `providerError` is the sanitised raw error (credential-named keys removed).
  */
 import { ComputeError } from '../domain/compute-error.js';
 import { errorMessage } from '../domain/errors.js';

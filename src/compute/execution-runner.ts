@@ -55,10 +55,6 @@ export class ExecutionRunner {
     return this.drives.has(executionId);
   }
 
-  get size(): number {
-    return this.drives.size;
-  }
-
   /** Starts driving `execution` (status `running`, leased by us) in the background. */
   launch(execution: ComputeExecution, plan: ExecutionPlan): void {
     if (this.closed || this.drives.has(execution.executionId)) return;
@@ -221,7 +217,10 @@ export class ExecutionRunner {
   }
 }
 
-/** SPEC §4.4: warn when retriable, error otherwise; the raw provider error only at debug. */
+/**
+ * docs/architecture.md, "Compute": warn when retriable, error otherwise; the raw provider error only at
+ * debug.
+ */
 export function logFailure(log: Logger, error: ComputeError): void {
   const fields = {
     code: error.code,

@@ -1,5 +1,6 @@
 /**
- * Re-drives executions whose owner died (SPEC §4.3; a kill -9 of Lessor at any point).
+ * Re-drives executions whose owner died (a kill -9 of Lessor at any point; docs/architecture.md,
+ * "Crash semantics").
  *
  * Policy: an orphan is re-driven under its own id by calling the provider again — providers are
  * idempotent and observe before they create, so the call finds whatever the dead owner made.

@@ -1,9 +1,9 @@
 /**
- * The configured compute providers (SPEC §4, §10 `compute.providers`). Built once at start-up by the
- * composition root; read-only afterwards. It answers discovery (`list`, `schema`), resolves which
- * provider a spec means, computes the effective config (defaults merged under the spec, then schema-
- * and provider-validated) and says which config values are secret: for redaction in the API and
- * logs, and for sealing at rest (the store receives `mapSecrets` as its `SecretFields` port).
+ * The configured compute providers (README, configuration reference: `compute.providers`). Built once at
+ * start-up by the composition root; read-only afterwards. It answers discovery (`list`, `schema`), resolves
+ * which provider a spec means, computes the effective config (defaults merged under the spec, then schema-
+ * and provider-validated) and says which config values are secret: for redaction in the API and logs, and for
+ * sealing at rest (the store receives `mapSecrets` as its `SecretFields` port).
  */
 import { ValidationError, type FieldProblem } from '../domain/errors.js';
 import type { JsonObject } from '../domain/tenant.js';

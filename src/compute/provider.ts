@@ -1,6 +1,7 @@
 /**
- * The compute provider contract (SPEC §4.1). A provider adapts one engine; it observes and acts but
- * never decides what to do next — the compute manager and the workflows do.
+ * The compute provider contract (docs/architecture.md, "Compute"; CONTRIBUTING.md has the recipe). A provider
+ * adapts one engine; it observes and acts but never decides what to do next — the compute manager and the
+ * workflows do.
  *
  * Invariants:
  * - `provision`, `update` and `delete` are idempotent. Resources are named and labelled

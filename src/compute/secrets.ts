@@ -1,5 +1,6 @@
 /**
- * Secret handling for provider configs and raw provider errors (SPEC §3.1, §4.4). Pure.
+ * Secret handling for provider configs and raw provider errors (docs/api.md, "Who may write which config
+ * fields"; docs/architecture.md, "Compute"). Pure.
  *
  * A schema property marked `"x-lessor-secret": true` is secret: its value (for a map such as
  * `secretEnv`, every value of the map; keys stay visible) is shown as `"***"` and sealed in the

@@ -1,6 +1,7 @@
 /**
- * The controller (SPEC §6): wake-up sources (API writes, a change feed from other replicas, periodic
- * resync, drift checks) feed a work queue whose workers hand tenant ids to the reconciler.
+ * The controller (docs/architecture.md, "The controller"): wake-up sources (API writes, a change feed from
+ * other replicas, periodic resync, drift checks) feed a work queue whose workers hand tenant ids to the
+ * reconciler.
  */
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
@@ -128,11 +129,11 @@ export class Controller implements ReconcileTrigger {
   }
 
   /**
-   * Asks the engines about every ready, unpaused tenant; repairs runtimes that died or were removed.
-   * A provider that lists its running runtimes in one sweep is asked once per pass, and only the
-   * tenants it does not list are described one by one (SPEC §6 "calls describe()") — a listing
-   * can only spare work, never hide a dead runtime. A pass is skipped when nothing changed since a
-   * pass that described nobody (see CleanPass): at 100 000 idle tenants that is most passes.
+   * Asks the engines about every ready, unpaused tenant; repairs runtimes that died or were removed. A
+   * provider that lists its running runtimes in one sweep is asked once per pass, and only the tenants it
+   * does not list are described one by one (docs/decisions.md, "Controller passes at scale") — a listing can
+   * only spare work, never hide a dead runtime. A pass is skipped when nothing changed since a pass that
+   * described nobody (see CleanPass): at 100 000 idle tenants that is most passes.
    */
   async checkDrift(): Promise<number> {
     if (this.driftRunning) return 0;

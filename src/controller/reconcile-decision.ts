@@ -1,6 +1,7 @@
 /**
- * The reconciler's decision (SPEC §6), pure: from the tenant's current state and its runs, what
- * should happen now. Safe to evaluate again at any moment — it never looks at what woke it.
+ * The reconciler's decision (docs/architecture.md, "The controller"), pure: from the tenant's current state
+ * and its runs, what should happen now. Safe to evaluate again at any moment — it never looks at what woke
+ * it.
  */
 import { getCondition } from '../domain/conditions.js';
 import { nextRetry } from '../domain/ids.js';
@@ -70,7 +71,8 @@ function decideDeleting(tenant: Tenant, runs: readonly TenantRun[], active: read
 }
 
 function decideWithActiveRun(tenant: Tenant, runs: readonly TenantRun[], current: TenantRun): ReconcileDecision {
-  // SPEC §3.3: a healthy run finishes; a run backing off for an older spec gives way at once.
+  // docs/architecture.md, "Tenants and their phases": a healthy run finishes; a run backing off for an older
+  // spec gives way at once.
   if (current.generation < tenant.generation && current.state === 'backing-off') {
     const action = current.action === 'provision' && tenant.status.observedGeneration === 0 ? 'provision' : 'update';
     return start(tenant, runs, action, [current.runId], 'spec changed while the run was backing off');

@@ -60,10 +60,6 @@ export class WorkQueue<S> {
     this.pump();
   }
 
-  get size(): number {
-    return this.queued.size + this.active.size + this.timers.size;
-  }
-
   /** Resolves once nothing is queued or being handled (scheduled retries do not count). */
   whenIdle(): Promise<void> {
     if (this.queued.size === 0 && this.active.size === 0) return Promise.resolve();
@@ -139,7 +135,10 @@ export class WorkQueue<S> {
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       requeueAfterMs = this.backoffMs(failures);
-      this.options.logger.warn({ err: error, key, failures, retryInMs: requeueAfterMs }, 'reconcile failed; backing off');
+      this.options.logger.warn(
+        { err: error, key, failures, retryInMs: requeueAfterMs },
+        'reconcile failed; backing off',
+      );
     } finally {
       this.active.delete(key);
       this.running--;
@@ -147,7 +146,8 @@ export class WorkQueue<S> {
     if (this.dirty.delete(key)) this.enqueue(key, source);
     else if (requeueAfterMs !== undefined) this.enqueue(key, source, requeueAfterMs);
     this.pump();
-    if (this.queued.size === 0 && this.active.size === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    if (this.queued.size === 0 && this.active.size === 0)
+      this.idleWaiters.splice(0).forEach((resolve) => resolve());
   }
 
   private async handleWithTimeout(key: string, source: S): Promise<HandleResult | void> {

@@ -1,4 +1,7 @@
-/** Callback outbox rows (SPEC §5.4): written with the execution change, delivered at least once. */
+/**
+ * Callback outbox rows (docs/architecture.md, "Callbacks and the event stream"): written with the execution
+ * change, delivered at least once.
+ */
 import type { ComputeErrorShape } from './compute-error.js';
 import type { ComputeOperation, ExecutionStatus } from './tenant.js';
 

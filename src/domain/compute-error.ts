@@ -1,6 +1,7 @@
 /**
- * `ComputeError` (SPEC §4.4): the one shape every provider failure takes. The classification tells
- * the workflow what to do by default; the retry policy may override it per code.
+ * `ComputeError` (docs/architecture.md, "Compute", has the codes and classifications): the one shape every
+ * provider failure takes. The classification tells the workflow what to do by default; the retry policy may
+ * override it per code.
  */
 export const COMPUTE_ERROR_CODES = [
   'INVALID_CONFIG',

@@ -1,6 +1,6 @@
 /**
- * A tracked compute operation (SPEC §4.3). Status path: pending → running → succeeded | failed, and
- * failed → running (retry, attempt + 1) under the same id; succeeded is final.
+ * A tracked compute operation (docs/architecture.md, "Compute"). Status path: pending → running → succeeded |
+ * failed, and failed → running (retry, attempt + 1) under the same id; succeeded is final.
  */
 import type { ComputeErrorShape, PartialOutcome } from './compute-error.js';
 import type { ComputeOperation, Endpoint, ExecutionStatus } from './tenant.js';

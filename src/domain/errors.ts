@@ -1,6 +1,7 @@
 /**
  * Lessor's few error classes, sorted by what the caller should do. Each carries a stable `code`
- * (the problem code of SPEC §7); the API maps them to HTTP in exactly one place.
+ * (a problem code of docs/api.md, "Errors"); the API maps them to HTTP in exactly one place. Codes only the
+ * HTTP layer raises (authentication, rate limits, media types …) are the API's own (`HttpProblem`).
  */
 export type ProblemCode =
   | 'VALIDATION_FAILED'
@@ -8,12 +9,6 @@ export type ProblemCode =
   | 'CONFLICT'
   | 'PRECONDITION_FAILED'
   | 'INVALID_TRANSITION'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'MISDIRECTED_REQUEST'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED'
-  | 'UNSUPPORTED_MEDIA_TYPE'
   | 'UNAVAILABLE'
   | 'STORE_UNAVAILABLE'
   | 'INTERNAL';

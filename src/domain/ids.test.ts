@@ -1,4 +1,4 @@
-/** Identifiers: uuid v7 for records, deterministic ids for runs and executions (SPEC §4.3, §5.3). */
+/** Identifiers: uuid v7 for records, deterministic ids for runs and executions (docs/architecture.md). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeExecutionId, newId, nextRetry, retryOf, workflowRunId } from './ids.js';

@@ -1,6 +1,6 @@
 /**
- * Deterministic identifiers (SPEC §4.3, §5.3). The same logical request always maps to the same id,
- * which is what makes retries after a crash find the row the first attempt wrote.
+ * Deterministic identifiers (docs/architecture.md, "Compute": deterministic ids). The same logical request
+ * always maps to the same id, which is what makes retries after a crash find the row the first attempt wrote.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { sha256Hex } from './canonical-json.js';

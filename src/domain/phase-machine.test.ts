@@ -1,6 +1,6 @@
 /**
- * The tenant state machine against SPEC §3.2, written out independently of ALLOWED_TRANSITIONS:
- * every (from, to) pair of the seven phases, with why it is allowed or refused.
+ * The tenant state machine against the phase table of docs/api.md, written out independently of
+ * ALLOWED_TRANSITIONS: every (from, to) pair of the seven phases, with why it is allowed or refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

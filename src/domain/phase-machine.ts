@@ -1,6 +1,6 @@
 /**
- * The tenant state machine of SPEC §3.2. `assertTransition` is the only gate a phase change passes
- * through; the store refuses to persist a phase that did not come out of it.
+ * The tenant state machine (the phase table of docs/api.md, "Tenants"). `assertTransition` is the only gate a
+ * phase change passes through; the store refuses to persist a phase that did not come out of it.
  */
 import { InvalidTransitionError } from './errors.js';
 import type { Phase } from './tenant.js';

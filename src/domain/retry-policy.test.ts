@@ -20,7 +20,7 @@ function error(
   return { code, message: code, classification, ...(retryAfterMs !== undefined && { retryAfterMs }) };
 }
 
-test('defaults match SPEC §5.2: 1 s initial, x2, 5 min cap, 8 attempts, full jitter', () => {
+test('the documented defaults: 1 s initial, x2, 5 min cap, 8 attempts, full jitter', () => {
   assert.deepEqual(
     [
       DEFAULT_RETRY_POLICY.initialBackoffMs,

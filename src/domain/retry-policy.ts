@@ -1,7 +1,7 @@
 /**
- * Declared retry policy (SPEC §5.2). Resolution order: built-in defaults < global config per
- * operation < `spec.retryPolicy` of the tenant. `decide` turns an error into the action to take;
- * `backoffMs` gives exponential backoff with full jitter.
+ * Declared retry policy (docs/architecture.md, "Workflows and the retry policy"). Resolution order: built-in
+ * defaults < global config per operation < `spec.retryPolicy` of the tenant. `decide` turns an error into the
+ * action to take; `backoffMs` gives exponential backoff with full jitter.
  */
 import type { ComputeErrorCode, ComputeErrorShape } from './compute-error.js';
 import type { ComputeOperation } from './operations.js';

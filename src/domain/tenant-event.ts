@@ -1,4 +1,4 @@
-/** One row of a tenant's append-only history: phase transitions and audit events (SPEC §3.2). */
+/** One row of a tenant's append-only history: phase transitions and audit events (docs/api.md, "Events"). */
 import type { Phase } from './tenant.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The tenant resource (SPEC §3.1): `spec` is desired state written by users, `status` is observed
- * state written by the control plane. All data is readonly; changes are computed by
+ * The tenant resource (docs/api.md, "Tenants"): `spec` is desired state written by users, `status` is
+ * observed state written by the control plane. All data is readonly; changes are computed by
  * `applyTenantChange` (tenant-change.ts), the single place that moves a tenant forward.
  */
 import type { ComputeErrorShape } from './compute-error.js';

@@ -28,10 +28,8 @@ import type { LessorConfig } from './config/load-config.js';
 import { buildProviders } from './build-providers.js';
 import { createWorkflowEngine } from './create-engine.js';
 import { Lifecycle } from './lifecycle.js';
-import { notifyOnEvents } from './notify-on-events.js';
 import { openDatabase } from './open-database.js';
 import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
-import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
@@ -131,16 +129,17 @@ async function buildServices(
 ): Promise<Services> {
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
   const secrets = openServerSecrets(config, logger);
-  const database = await openDatabase(config, logger, { secrets: secrets.atRest });
-  lifecycle.onStop('database', () => database.close());
+  const store = await openDatabase(config, logger, { secrets: secrets.atRest });
+  lifecycle.onStop('database', () => store.close());
   const { pollIntervalMs, maxQueuedEvents } = config.server.sse;
   const feed = new EventFeed({
-    events: database.events,
+    events: store.events,
     pollIntervalMs,
     maxQueuedEvents,
     logger: logger.child({ component: 'event-feed' }),
   });
-  const store = notifyOnEvents(database, feed);
+  // Committed events wake the feed's read at once (it also polls for other replicas' writes).
+  store.changes.subscribe('events', () => feed.changed());
   const hasher = await loadConfigHasher(store);
   const providers = await buildProviders(config, logger, hasher);
   lifecycle.onStop('providers', () => providers.close());
@@ -167,10 +166,8 @@ async function buildCore(
   logger: PinoLogger,
   { store, providers, instanceId, hasher }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
-  // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
-  let wakeCallbacks = (): void => {};
   const compute = new ComputeManager({
-    ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
+    ledger: store.executions,
     registry: providers,
     hasher,
     instanceId,
@@ -188,7 +185,8 @@ async function buildCore(
     { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
     config.callbacks,
   );
-  wakeCallbacks = () => dispatcher.wake();
+  // A queued callback is drained at once (the dispatcher also polls for other replicas' rows).
+  store.changes.subscribe('callbacks', () => dispatcher.wake());
   const reconciler = new TenantReconciler({
     tenants: store.tenants,
     runs: store.runs,

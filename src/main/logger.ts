@@ -8,7 +8,7 @@ import { StoreUnavailableError } from '../domain/errors.js';
 import type { LogConfig } from './config/config-schema.js';
 
 /**
- * Where secrets can appear in a log record: tenant compute config (`secretEnv`, SPEC §3.1) at the
+ * Where secrets can appear in a log record: tenant compute config (`secretEnv`, docs/api.md) at the
  * depths it is logged at, request authorization headers, and anything called token or password.
  */
 export const REDACTED_PATHS: readonly string[] = [

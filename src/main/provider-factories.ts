@@ -1,6 +1,6 @@
 /**
- * The compute providers Lessor knows, one line each (STYLE habit 6). ECS pulls in the AWS SDK, so
- * its folder is imported only when a tenant platform configures it.
+ * The compute providers Lessor knows, one line each (CONTRIBUTING.md, "Add a compute provider"). ECS pulls in
+ * the AWS SDK, so its folder is imported only when a tenant platform configures it.
  */
 import type { ProviderFactory } from '../compute/provider.js';
 import { dockerProviderFactory } from '../compute/providers/docker/index.js';

@@ -1,20 +1,12 @@
 /**
- * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (SPEC §8). The
+ * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (docs/cli.md). The
  * server modules are imported inside the actions, so client commands start without loading them.
  */
 import type { Command } from 'commander';
 import type { ConfigFlags } from './config/load-config.js';
 import { addSecretsCommands } from './secrets/secrets-commands.js';
 
-interface ServerFlags {
-  readonly config?: string;
-  readonly host?: string;
-  readonly port?: string;
-  readonly databaseUrl?: string;
-  readonly logLevel?: string;
-  readonly set?: string[];
-}
-
+// Commander leaves unset options undefined, which is what the config loader's flags expect.
 export function addServerCommands(program: Command): void {
   program
     .command('serve')
@@ -25,11 +17,11 @@ export function addServerCommands(program: Command): void {
     .option('--database-url <url>', 'database URL (database.url)')
     .option('--log-level <level>', 'log level (log.level)')
     .option('--set <key=value...>', 'override any configuration key, e.g. --set controller.workers=8')
-    .action(async (flags: ServerFlags) => {
+    .action(async (flags: ConfigFlags) => {
       const { loadConfig } = await import('./config/load-config.js');
       const { createLogger } = await import('./logger.js');
       const { startLessor } = await import('./lessor-app.js');
-      const config = loadConfig({ flags: toConfigFlags(flags) });
+      const config = loadConfig({ flags });
       const logger = createLogger(config.log);
       const app = await startLessor(config, logger);
       const shutdown = (signal: string): void => {
@@ -46,11 +38,11 @@ export function addServerCommands(program: Command): void {
     .description('apply database migrations and exit')
     .option('-c, --config <file>', 'configuration file')
     .option('--database-url <url>', 'database URL (database.url)')
-    .action(async (flags: ServerFlags) => {
+    .action(async (flags: ConfigFlags) => {
       const { loadConfig } = await import('./config/load-config.js');
       const { createLogger } = await import('./logger.js');
       const { openDatabase } = await import('./open-database.js');
-      const config = loadConfig({ flags: toConfigFlags(flags) });
+      const config = loadConfig({ flags });
       const logger = createLogger(config.log);
       const store = await openDatabase(config, logger);
       logger.info({ database: store.dialect }, 'migrations applied');
@@ -58,9 +50,4 @@ export function addServerCommands(program: Command): void {
     });
 
   addSecretsCommands(program);
-}
-
-/** Commander leaves unset options undefined, which is what the config loader expects. */
-function toConfigFlags(flags: ServerFlags): ConfigFlags {
-  return flags;
 }

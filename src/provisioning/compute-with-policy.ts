@@ -1,6 +1,6 @@
 /**
  * The retry loop shared by every tenant workflow: start the execution, await its callback, check
- * health, and on failure let the declared retry policy (SPEC §5.2) decide — retry under the same
+ * health, and on failure let the declared retry policy (docs/architecture.md) decide — retry under the same
  * execution id after a backoff, or stop with `fail | pause | rollback` for the workflow to act on.
  */
 import type { ComputeErrorShape } from '../domain/compute-error.js';

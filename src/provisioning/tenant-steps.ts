@@ -1,7 +1,7 @@
 /**
- * Durable building blocks of the tenant workflows (SPEC §5.1): `compute`, `awaitCompute`, `health`
- * and `setStatus`, each a journaled call on the generic workflow context. Step results never carry
- * the spec (which may hold secrets) — only ids, statuses and public resources.
+ * Durable building blocks of the tenant workflows (docs/architecture.md, "Workflows and the retry policy"):
+ * `compute`, `awaitCompute`, `health` and `setStatus`, each a journaled call on the generic workflow context.
+ * Step results never carry the spec (which may hold secrets) — only ids, statuses and public resources.
  */
 import { executionPromiseKey, type CallbackPayload } from '../domain/compute-callback.js';
 import { ComputeError, type ComputeErrorShape } from '../domain/compute-error.js';

@@ -1,7 +1,8 @@
 /**
- * The `provision`, `update` and `delete` workflow definitions (SPEC §5.1), written once against the
- * generic workflow context so every engine runs them unchanged. Shape of each:
- * load → record intent (phase) → compute → await callback → health → settle (phase, observedGeneration).
+ * The `provision`, `update` and `delete` workflow definitions (docs/architecture.md, "Workflows and the retry
+ * policy"), written once against the generic workflow context so every engine runs them unchanged. Shape of
+ * each: load → record intent (phase) → compute → await callback → health → settle (phase,
+ * observedGeneration).
  */
 import type { ComputeErrorShape } from '../domain/compute-error.js';
 import type { ConditionUpdate } from '../domain/conditions.js';

@@ -1,15 +1,15 @@
 /**
- * The callback outbox and its dead letters (SPEC §5.4). Rows are written by
- * `executions.transition` in the status change's own transaction (`insertCallback`); the
- * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their
- * own; `dead` rows wait for a human to `redrive` them.
+ * The callback outbox and its dead letters (docs/architecture.md, "Callbacks and the event stream"). Rows are
+ * written by `executions.transition` in the status change's own transaction (`insertCallback`); the
+ * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their own;
+ * `dead` rows wait for a human to `redrive` them.
  */
 import type { Insertable, Selectable } from 'kysely';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import { newId } from '../domain/ids.js';
 import { decodeCursor, nowIso, pageOf } from './codec.js';
-import type { StoreContext } from './context.js';
-import { preparedQuery, type QueryTarget } from './prepared-query.js';
+import type { StoreContext, Transaction } from './context.js';
+import { preparedQuery } from './prepared-query.js';
 import type { CallbacksTable } from './schema.js';
 import type { CallbackRepository, Page } from './store.js';
 
@@ -70,9 +70,12 @@ const callbackQueries = {
   ),
 };
 
-/** Queues `payload` for delivery now (state pending, no attempts yet) inside the caller's transaction. */
-export async function insertCallback(on: QueryTarget, payload: CallbackPayload): Promise<void> {
-  await callbackQueries.insert.affected(on, {
+/**
+ * Queues `payload` for delivery now (state pending, no attempts yet) inside the caller's transaction,
+ * and marks it for the change signal (the dispatcher drains at once after the commit).
+ */
+export async function insertCallback(tx: Transaction, payload: CallbackPayload): Promise<void> {
+  await callbackQueries.insert.affected(tx, {
     id: newId(),
     execution_id: payload.executionId,
     workflow_run_id: payload.workflowRunId,
@@ -83,6 +86,7 @@ export async function insertCallback(on: QueryTarget, payload: CallbackPayload):
     next_attempt_at: Date.now(),
     created_at: nowIso(),
   });
+  tx.changed('callbacks');
 }
 
 export class KyselyCallbackRepository implements CallbackRepository {

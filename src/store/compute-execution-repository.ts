@@ -1,8 +1,8 @@
 /**
- * Compute executions (SPEC §4.3). Every status change is a compare-and-set on `status` that, in
- * the same transaction, appends the history row, the tenant stream event and (when asked) the
- * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused
- * before touching the database, so every stored history is a valid path.
+ * Compute executions (docs/architecture.md, "Compute"). Every status change is a compare-and-set on `status`
+ * that, in the same transaction, appends the history row, the tenant stream event and (when asked) the
+ * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused before
+ * touching the database, so every stored history is a valid path.
  */
 import type { Insertable, Updateable } from 'kysely';
 import {
@@ -21,7 +21,7 @@ import {
   toHistoryEntry,
   transitionValues,
 } from './compute-execution-rows.js';
-import type { StoreContext } from './context.js';
+import { transaction, type StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
 import { insertEvents } from './event-repository.js';
 import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
@@ -128,21 +128,12 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     execution: ComputeExecution,
   ): Promise<{ execution: ComputeExecution; created: boolean }> {
     try {
-      const inserted = await this.ctx.db.transaction().execute(async (trx) => {
-        const row = await executionQueries.insert.first(
-          { db: trx, dialect: this.ctx.dialect },
-          executionRow(execution),
-        );
+      const inserted = await transaction(this.ctx, async (_trx, tx) => {
+        const row = await executionQueries.insert.first(tx, executionRow(execution));
         if (!row) return undefined;
         const stored = toExecution(row);
-        await appendHistory({ db: trx, dialect: this.ctx.dialect }, stored, stored.createdAt, {});
-        await insertEvents(
-          trx,
-          this.ctx.dialect,
-          stored.tenantId,
-          [executionEvent(stored)],
-          stored.createdAt,
-        );
+        await appendHistory(tx, stored, stored.createdAt, {});
+        await insertEvents(tx, stored.tenantId, [executionEvent(stored)], stored.createdAt);
         return stored;
       });
       if (inserted) return { execution: inserted, created: true };
@@ -170,15 +161,14 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     const args: Record<string, unknown> = { executionId };
     for (const column of columns) args[`set_${column}`] = values[column];
     from.forEach((status, i) => (args[`from_${i}`] = status));
-    return this.ctx.db.transaction().execute(async (trx) => {
-      const on = { db: trx, dialect: this.ctx.dialect };
-      const row = await executionQueries.transition.first(on, { columns, from: from.length }, args);
+    return transaction(this.ctx, async (_trx, tx) => {
+      const row = await executionQueries.transition.first(tx, { columns, from: from.length }, args);
       if (!row) return undefined;
       const execution = toExecution(row);
       const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
-      await appendHistory(on, execution, t.at, details);
-      if (t.callback) await insertCallback(on, t.callback);
-      await insertEvents(trx, this.ctx.dialect, execution.tenantId, [executionEvent(execution)], t.at);
+      await appendHistory(tx, execution, t.at, details);
+      if (t.callback) await insertCallback(tx, t.callback);
+      await insertEvents(tx, execution.tenantId, [executionEvent(execution)], t.at);
       return execution;
     });
   }

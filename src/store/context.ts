@@ -1,8 +1,10 @@
-/** What every repository is built from: the Kysely instance, its dialect, and secrets at rest. */
+/** What every repository is built from: the Kysely instance, its dialect, secrets at rest, and the change signal. */
 import type { Kysely } from 'kysely';
+import type { ChangeSignal, StoreChange } from './change-signal.js';
 import type { SqlDialect } from './dialect.js';
 import type { Database } from './schema.js';
 import type { SecretsAtRest, SpecCodec } from './sealed-specs.js';
+import { inTransactionScope } from './transaction-scope.js';
 
 export interface StoreContext {
   readonly db: Kysely<Database>;
@@ -11,7 +13,38 @@ export interface StoreContext {
   readonly specs: SpecCodec;
   /** Absent: nothing is sealed (tests and tools that hold no secrets). */
   readonly secrets: SecretsAtRest | undefined;
+  /** Told by `transaction` what each committed transaction changed. */
+  readonly changes: ChangeSignal;
 }
 
 /** A database handle or an open transaction: helpers that take one work inside either. */
 export type Executor = Kysely<Database>;
+
+/** An open transaction as its callback sees it: where its SQL runs, and what it changed. */
+export interface Transaction {
+  readonly db: Executor;
+  readonly dialect: SqlDialect;
+  /** Marks `change` for the change signal, which is told once the transaction has committed. */
+  changed(change: StoreChange): void;
+}
+
+/**
+ * Runs `work` in one transaction. `work` runs SQL on `trx` (= `tx.db`) only: a call to anything
+ * else of the store from inside it throws TransactionMisuseError (transaction-scope.ts). After the
+ * commit — never after a rollback — `ctx.changes` is told what `work` marked with `tx.changed`.
+ */
+export async function transaction<T>(
+  ctx: StoreContext,
+  work: (trx: Executor, tx: Transaction) => Promise<T>,
+): Promise<T> {
+  const changed = new Set<StoreChange>();
+  const result = await ctx.db
+    .transaction()
+    .execute((trx) =>
+      inTransactionScope(() =>
+        work(trx, { db: trx, dialect: ctx.dialect, changed: (change) => void changed.add(change) }),
+      ),
+    );
+  if (changed.size > 0) ctx.changes.notify(changed);
+  return result;
+}

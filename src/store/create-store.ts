@@ -1,6 +1,6 @@
 /**
  * Opens the store a database URL names:
- * - `sqlite:./data/lessor.db`, `sqlite:/abs/path.db`, `sqlite:///abs/path.db` — a file (relative
+ * - `sqlite:lessor.db`, `sqlite:/abs/path.db`, `sqlite:///abs/path.db` — a file (relative
  *   paths resolve against `dataDir` when given, else the working directory);
  * - `sqlite::memory:` — a private in-memory database (tests);
  * - `postgres://user@host:5432/db` (or `postgresql://`).

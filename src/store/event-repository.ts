@@ -7,9 +7,8 @@ import type { Insertable, Selectable } from 'kysely';
 import type { TenantEvent, TenantEventDraft, TenantEventType } from '../domain/tenant-event.js';
 import type { Phase } from '../domain/tenant.js';
 import { fromJson, toJson } from './codec.js';
-import type { Executor, StoreContext } from './context.js';
+import type { StoreContext, Transaction } from './context.js';
 import { preparedQueryFamily } from './prepared-query.js';
-import type { SqlDialect } from './dialect.js';
 import type { TenantEventsTable } from './schema.js';
 import type { TenantEventRepository } from './store.js';
 
@@ -66,18 +65,18 @@ const insertEventRows = preparedQueryFamily(
 
 /**
  * Inserts `drafts` in order (so their seqs ascend in the same order) inside the caller's
- * transaction. Call it as the transaction's last write: from here to commit the transaction holds
- * the stream's append lock (`SqlDialect.beforeEventAppend`).
+ * transaction, and marks it as having appended events (the change signal). Call it as the
+ * transaction's last write: from here to commit it holds the stream's append lock
+ * (`SqlDialect.beforeEventAppend`).
  */
 export async function insertEvents(
-  db: Executor,
-  dialect: SqlDialect,
+  tx: Transaction,
   tenantId: string,
   drafts: readonly TenantEventDraft[],
   at: string,
 ): Promise<void> {
   if (drafts.length === 0) return;
-  await dialect.beforeEventAppend(db);
+  await tx.dialect.beforeEventAppend(tx.db);
   const args: Record<string, unknown> = {};
   drafts.forEach((e, i) => {
     const row: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
@@ -96,7 +95,8 @@ export async function insertEvents(
     };
     for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
   });
-  await insertEventRows.affected({ db, dialect }, drafts.length, args);
+  await insertEventRows.affected(tx, drafts.length, args);
+  tx.changed('events');
 }
 
 export class KyselyTenantEventRepository implements TenantEventRepository {

@@ -6,7 +6,7 @@
  */
 import type { Selectable } from 'kysely';
 import { fromJson, toJson } from './codec.js';
-import type { StoreContext } from './context.js';
+import { transaction, type StoreContext } from './context.js';
 import type { IdempotencyKeysTable } from './schema.js';
 import type { IdempotencyKeyRepository, IdempotencyRecord } from './store.js';
 
@@ -40,7 +40,7 @@ export class KyselyIdempotencyKeyRepository implements IdempotencyKeyRepository 
       created_at: new Date(input.now).toISOString(),
       expires_at: input.expiresAt,
     };
-    return this.ctx.db.transaction().execute(async (trx): Promise<ClaimResult> => {
+    return transaction(this.ctx, async (trx): Promise<ClaimResult> => {
       const inserted = await trx
         .insertInto('idempotency_keys')
         .values({ scope: input.scope, key: input.key, ...fresh })

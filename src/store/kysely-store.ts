@@ -10,7 +10,8 @@ import { KyselyAuditRepository } from './audit-repository.js';
 import { KyselyCallbackRepository } from './callback-repository.js';
 import { nowIso } from './codec.js';
 import { KyselyComputeExecutionRepository } from './compute-execution-repository.js';
-import type { StoreContext } from './context.js';
+import { ChangeSignal } from './change-signal.js';
+import { transaction, type StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
@@ -37,7 +38,13 @@ export interface KyselyStoreOptions {
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
   const { secrets, incidents } = options;
-  const ctx: StoreContext = { db: options.db, dialect: options.dialect, specs: specCodec(secrets), secrets };
+  const ctx: StoreContext = {
+    db: options.db,
+    dialect: options.dialect,
+    specs: specCodec(secrets),
+    secrets,
+    changes: new ChangeSignal(),
+  };
   const probeWrite = async (): Promise<void> => {
     await writeProbe(ctx);
     const waitMs = incidents.probeSucceeded();
@@ -51,6 +58,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   let closed: Promise<void> | undefined;
   return {
     dialect: ctx.dialect.name,
+    changes: ctx.changes,
     tenants: new KyselyTenantRepository(ctx),
     events: new KyselyTenantEventRepository(ctx),
     runs: new KyselyWorkflowRunRepository(ctx),
@@ -81,7 +89,7 @@ async function appendEvent(
   tenantId: string,
   event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>,
 ): Promise<void> {
-  await ctx.db.transaction().execute((trx) => insertEvents(trx, ctx.dialect, tenantId, [event], nowIso()));
+  await transaction(ctx, (_trx, tx) => insertEvents(tx, tenantId, [event], nowIso()));
 }
 
 async function ping(ctx: StoreContext): Promise<void> {

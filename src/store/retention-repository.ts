@@ -9,7 +9,7 @@
 import { expressionBuilder, sql, type Expression, type SqlBool } from 'kysely';
 import { TENANT_SUBJECT_PREFIX } from '../domain/tenant-run.js';
 import { ACTIVE_RUN_STATES } from '../domain/workflow-run.js';
-import type { Executor, StoreContext } from './context.js';
+import { transaction, type Executor, type StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import type { Database } from './schema.js';
 import type {
@@ -194,7 +194,7 @@ export class KyselyRetentionRepository implements RetentionRepository {
 
   async sweep(kind: RetentionKind, batch: RetentionBatch): Promise<RetentionBatchResult> {
     const swept = KINDS[kind];
-    return this.ctx.db.transaction().execute(async (trx) => {
+    return transaction(this.ctx, async (trx) => {
       await this.ctx.dialect.lockRetentionSweep(trx);
       const rows = await expiredRows(trx, swept, batch);
       if (rows.length === 0) return { examined: 0, deleted: 0, last: null };

@@ -8,7 +8,7 @@
  * rows are still stale — rows a server whose current key is older wrote meanwhile.
  */
 import { isSealed, sealedKeyId } from '../domain/secret-key-ring.js';
-import type { StoreContext } from './context.js';
+import { transaction, type StoreContext } from './context.js';
 import { serverSecretContext } from './server-secret-repository.js';
 import type { ResealReport } from './store.js';
 
@@ -75,7 +75,7 @@ function rewriteOf(ctx: StoreContext, row: SpecRow): Rewrite[] {
 /** Writes the batch in one transaction; returns how many rows still held the text that was read. */
 async function rewrite(ctx: StoreContext, rewrites: readonly Rewrite[]): Promise<number> {
   if (rewrites.length === 0) return 0;
-  return ctx.db.transaction().execute(async (trx) => {
+  return transaction(ctx, async (trx) => {
     let written = 0;
     for (const { id, from, to } of rewrites) {
       const result = await trx

@@ -5,6 +5,7 @@
  * LESSOR_TEST_BACKENDS=sqlite (or postgres) narrows the backends.
  */
 import { auditRecords } from './conformance/audit-records.js';
+import { changeSignal } from './conformance/change-signal.js';
 import { callbackOutbox } from './conformance/delivery.js';
 import { retention } from './conformance/retention.js';
 import { computeExecutionLeases, computeExecutions } from './conformance/compute-executions.js';
@@ -34,6 +35,7 @@ for (const backend of backends()) {
   });
   runGroup(backend, 'delivery', { 'callbacks and idempotency': callbackOutbox });
   runGroup(backend, 'audit', { 'audit trail': auditRecords });
+  runGroup(backend, 'change signal', { 'change signal': changeSignal });
   runGroup(backend, 'retention', { 'retention sweeps': retention });
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
 }

@@ -13,12 +13,13 @@
  *   still returns plaintext.
  */
 import type { AuditRecord } from '../domain/audit-record.js';
+import type { ChangeSubscriptions } from './change-signal.js';
 import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
 import type { ExecutionStatus, Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
-import type { RunTags, StepKind, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
+import type { RunTags, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ComputeErrorShape, PartialOutcome } from '../domain/compute-error.js';
 import type { Endpoint } from '../domain/tenant.js';
 
@@ -113,7 +114,6 @@ export interface TenantRepository {
    * index alone, since a pass visits every running tenant once a minute.
    */
   listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
-  count(): Promise<number>;
   /**
    * How many tenants are in each phase (every phase present, zeros included), optionally of one
    * provider; archived tenants are counted under `archived`. Without a provider it is read from the
@@ -184,18 +184,11 @@ export interface WorkflowRunRepository {
 export interface WorkflowStepRepository {
   list(runId: string): Promise<readonly WorkflowStep[]>;
   /**
-   * Journals a finished step in one write (the fast path: a step that crashes before it is recorded
-   * simply runs again). A second record for the same (runId, seq) is a no-op returning the stored one.
+   * Journals a step in one write: a finished one (the fast path: a step that crashes before it is
+   * recorded simply runs again), or a `started` one that `finish` completes later (a wait). A second
+   * record for the same (runId, seq) is a no-op returning the stored one.
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
-  /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
-  start(step: {
-    runId: string;
-    seq: number;
-    name: string;
-    kind: StepKind;
-    startedAt: string;
-  }): Promise<WorkflowStep>;
   finish(
     runId: string,
     seq: number,
@@ -388,6 +381,11 @@ export interface ResealReport {
 
 export interface Store {
   readonly dialect: DialectName;
+  /**
+   * After each commit that appended tenant events (`events`) or queued a callback (`callbacks`),
+   * this process's subscribers are told (change-signal.ts); a failed write tells nobody.
+   */
+  readonly changes: ChangeSubscriptions;
   readonly tenants: TenantRepository;
   readonly events: TenantEventRepository;
   readonly runs: WorkflowRunRepository;

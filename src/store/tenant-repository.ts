@@ -22,8 +22,7 @@ import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { initialStatus, PHASES, type Phase, type Tenant } from '../domain/tenant.js';
 import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
-import type { Executor, StoreContext } from './context.js';
-import type { SqlDialect } from './dialect.js';
+import { transaction, type StoreContext, type Transaction } from './context.js';
 import { insertEvents } from './event-repository.js';
 import type {
   NewTenant,
@@ -115,11 +114,11 @@ export class KyselyTenantRepository implements TenantRepository {
       updatedAt: now,
     };
     try {
-      await this.ctx.db.transaction().execute(async (trx) => {
+      await transaction(this.ctx, async (trx, tx) => {
         const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
-        await tenantQueries.insert.affected({ db: trx, dialect: this.ctx.dialect }, row);
+        await tenantQueries.insert.affected(tx, row);
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-        await insertEvents(trx, this.ctx.dialect, tenant.id, [createdEvent(input.actor)], now);
+        await insertEvents(tx, tenant.id, [createdEvent(input.actor)], now);
       });
     } catch (error) {
       if (this.ctx.dialect.isUniqueViolation(error)) {
@@ -144,7 +143,7 @@ export class KyselyTenantRepository implements TenantRepository {
     change: TenantChange,
     options: { expectedVersion?: number } = {},
   ): Promise<AppliedChange> {
-    return this.ctx.db.transaction().execute(async (trx) => {
+    return transaction(this.ctx, async (trx, tx) => {
       const row = await findTenantRow(this.ctx, trx, idOrName, true);
       if (!row) throw new NotFoundError('tenant', idOrName);
       const tenant = toTenant(row, this.ctx.specs);
@@ -155,7 +154,7 @@ export class KyselyTenantRepository implements TenantRepository {
       const applied = applyTenantChange(tenant, change, nowIso());
       if (!applied.changed) return applied;
       const spec = storedSpec(this.ctx, row.spec, tenant, applied.tenant);
-      await persistChange(trx, this.ctx.dialect, tenant, applied, spec);
+      await persistChange(tx, tenant, applied, spec);
       // An archived tenant's secrets were erased in the row: the caller sees what was stored.
       if (applied.tenant.status.phase !== 'archived') return applied;
       return { ...applied, tenant: { ...applied.tenant, spec: this.ctx.specs.decode(tenant.id, spec) } };
@@ -163,7 +162,7 @@ export class KyselyTenantRepository implements TenantRepository {
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {
-    return this.ctx.db.transaction().execute(async (trx) => {
+    return transaction(this.ctx, async (trx) => {
       const row = await findTenantRow(this.ctx, trx, id, true);
       if (!row) throw new NotFoundError('tenant', id);
       if (row.archived !== 1) {
@@ -217,16 +216,6 @@ export class KyselyTenantRepository implements TenantRepository {
     return query.orderBy('id').limit(limit).execute();
   }
 
-  /** Tenants that are not archived. */
-  async count(): Promise<number> {
-    const row = await this.ctx.db
-      .selectFrom('tenants')
-      .select((eb) => eb.fn.countAll().as('n'))
-      .where('archived', '=', 0)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
   async countByPhase(
     filter: { readonly provider?: string | undefined } = {},
   ): Promise<Record<Phase, number>> {
@@ -276,17 +265,16 @@ function storedSpec(ctx: StoreContext, storedText: string, before: Tenant, after
  * concurrent writer won and PreconditionFailedError is thrown), labels when they changed, events.
  */
 async function persistChange(
-  trx: Executor,
-  dialect: SqlDialect,
+  tx: Transaction,
   before: Tenant,
   applied: AppliedChange,
   spec: string,
 ): Promise<void> {
   const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant, spec);
   const args = { ...values, id: before.id, expectedVersion: before.version };
-  const updated = await tenantQueries.update.affected({ db: trx, dialect }, args);
+  const updated = await tenantQueries.update.affected(tx, args);
   if (updated !== 1) {
-    const current = await trx
+    const current = await tx.db
       .selectFrom('tenants')
       .select('version')
       .where('id', '=', before.id)
@@ -294,7 +282,7 @@ async function persistChange(
     throw new PreconditionFailedError(before.version, Number(current?.version ?? before.version + 1));
   }
   if (!deepEqualJson(applied.tenant.spec.labels, before.spec.labels)) {
-    await writeLabels(trx, before.id, applied.tenant.spec.labels, true);
+    await writeLabels(tx.db, before.id, applied.tenant.spec.labels, true);
   }
-  await insertEvents(trx, dialect, before.id, applied.events, applied.tenant.updatedAt);
+  await insertEvents(tx, before.id, applied.events, applied.tenant.updatedAt);
 }

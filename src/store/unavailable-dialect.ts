@@ -5,7 +5,8 @@
  * read-only file, I/O errors — including those raised while committing, which a group-committing
  * driver reports from `releaseConnection`. Each mapped error is reported to the store's incident
  * log. Constraint violations and SQL errors pass through untouched, so repositories still see the
- * driver's structured codes.
+ * driver's structured codes. It also refuses a connection to a transaction callback's stray store
+ * call (transaction-scope.ts).
  */
 import type {
   CompiledQuery,
@@ -18,6 +19,7 @@ import type {
 } from 'kysely';
 import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
 import type { SqlDialect } from './dialect.js';
+import { assertOutsideTransaction } from './transaction-scope.js';
 
 /** Where mapped errors are reported (the store's incident log). */
 export interface UnavailableSink {
@@ -69,6 +71,9 @@ class UnavailableMappingDriver implements Driver {
     return this.guard(() => this.inner.init());
   }
   async acquireConnection(): Promise<DatabaseConnection> {
+    // Every binding's driver sits behind this wrapper: the one place to refuse a store call made
+    // from inside a transaction callback (transaction-scope.ts).
+    assertOutsideTransaction();
     const connection = await this.guard(() => this.inner.acquireConnection());
     return new UnavailableMappingConnection(connection, this.mapping);
   }

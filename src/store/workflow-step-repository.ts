@@ -113,23 +113,6 @@ export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
     });
   }
 
-  async start(step: {
-    runId: string;
-    seq: number;
-    name: string;
-    kind: StepKind;
-    startedAt: string;
-  }): Promise<WorkflowStep> {
-    return this.insertOrGet({
-      run_id: step.runId,
-      seq: step.seq,
-      name: step.name,
-      kind: step.kind,
-      status: 'started',
-      started_at: step.startedAt,
-    });
-  }
-
   async finish(
     runId: string,
     seq: number,

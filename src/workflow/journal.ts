@@ -55,10 +55,6 @@ export class Journal {
     this.bySeq = new Map(entries.map((entry) => [entry.seq, entry]));
   }
 
-  get size(): number {
-    return this.bySeq.size;
-  }
-
   /** Throws `NonDeterminismError` when the entry at `call.seq` has another name or kind. */
   decide(call: DurableCall): JournalDecision {
     const entry = this.bySeq.get(call.seq);

@@ -1,5 +1,5 @@
 /**
- * SPEC §10: "Every key can be set from the environment" — provider options too
+ * README, "Configuration reference": every key can be set from the environment — provider options too
  * (`compute.providers.<name>.<option>`), although the environment and `--set` deliver text while
  * provider factories read typed values. Regression tests for 515b8aa: before it, fake `latencyMs`
  * from the environment was silently ignored and docker `stopTimeoutSeconds` made `lessor serve`

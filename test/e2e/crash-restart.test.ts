@@ -1,5 +1,5 @@
 /**
- * Issue 5, kill -9 of the control plane at chosen points of provision, update and delete, with the
+ * Kill -9 of the control plane at chosen points of provision, update and delete, with the
  * `process` provider (real OS processes that outlive Lessor), on each database × engine. Kill
  * points are found by watching the API and the database:
  *   1. during the provider call — each tenant's execution `running` (processes that sleep before

@@ -1,5 +1,5 @@
 /**
- * Issue 5, end to end on real containers: a real `lessor serve` process with the docker provider
+ * End to end on real containers: a real `lessor serve` process with the docker provider
  * against Podman, on each database × engine. A tenant's whole life through the HTTP API — create →
  * ready with the container answering on its endpoint, PATCH env → generation 2 with exactly one
  * container running the new env, DELETE → archived with no container left — and drift repair: a

@@ -1,9 +1,9 @@
 /**
- * Issue 5, provider faults end to end: a real `lessor serve` with the `fake` provider, on each
- * database × engine. Each fault of fake-schema.ts (fail N times, non-retriable, hang past the
- * timeout, ambiguous success, partial failure with rollback, rate limited, manual intervention, the
- * `pause` action) produces the declared behaviour (SPEC §4.4, §5.2), seen only through the HTTP API.
- * Tests run one after the other: the ambiguous-success check reads the fake engine's id counter.
+ * Provider faults end to end: a real `lessor serve` with the `fake` provider, on each database × engine. Each
+ * fault of fake-schema.ts (fail N times, non-retriable, hang past the timeout, ambiguous success, partial
+ * failure with rollback, rate limited, manual intervention, the `pause` action) produces the declared
+ * behaviour (docs/architecture.md, retry policy and errors), seen only through the HTTP API. Tests run one
+ * after the other: the ambiguous-success check reads the fake engine's id counter.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';

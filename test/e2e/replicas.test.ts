@@ -1,5 +1,5 @@
 /**
- * Issue 5, two Lessor processes on one PostgreSQL database sharing the work (SPEC §5.5 embedded
+ * Two Lessor processes on one PostgreSQL database sharing the work (docs/architecture.md, embedded
  * engine: leased runs, expired leases taken over), with the `process` provider. Tenants are created
  * through both; one process is SIGKILLed while it holds runs and provider calls in flight. The other
  * takes everything over: every tenant reaches ready with exactly one runtime (seen by the OS).

@@ -1,11 +1,10 @@
 /**
- * Issue 13 items 4 and 5, end to end on a real `lessor serve` with the `process` provider, on each
- * database: a tenant's secret reaches its runtime, but the database — every table, and SQLite's
- * files byte for byte — never holds it in plaintext; no hash the server stores or serves (execution
- * and run records, the idempotency record, the provider's runtime record) is the plain SHA-256 a
- * guesser could recompute; the data directory, key file and database files are private;
- * `lessor secrets rotate-key` re-seals everything and a restarted server reads it; an archived
- * tenant keeps no secret at all.
+ * Secrets at rest (README; docs/decisions.md), end to end on a real `lessor serve` with the `process`
+ * provider, on each database: a tenant's secret reaches its runtime, but the database — every table, and
+ * SQLite's files byte for byte — never holds it in plaintext; no hash the server stores or serves (execution
+ * and run records, the idempotency record, the provider's runtime record) is the plain SHA-256 a guesser
+ * could recompute; the data directory, key file and database files are private; `lessor secrets rotate-key`
+ * re-seals everything and a restarted server reads it; an archived tenant keeps no secret at all.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -1,5 +1,6 @@
 /**
- * Issue 5, how intent changes steer runs end to end (SPEC §3.3, §6, decisions.md), through a real
+ * How intent changes steer runs end to end (docs/architecture.md, "Tenants and their phases" and
+ * "The controller"; docs/decisions.md), through a real
  * `lessor serve` on each database × engine:
  * - a spec fixed while its run backs off starts a new run at once (the old one is cancelled);
  * - `spec.paused: true` starts nothing; unpausing provisions;
@@ -77,7 +78,8 @@ for (const { backend, engine, label } of matrix()) {
       assert.equal(condition(idle, 'Paused')?.reason, 'SpecPaused');
       assert.deepEqual(await executionsOf(client, tenant.id), []);
 
-      // Unpausing is an API write: it wakes the controller at once (SPEC §6), no resync needed.
+      // Unpausing is an API write: it wakes the controller at once (docs/architecture.md, "The controller"),
+      // no resync needed.
       await client.patchTenant(tenant.id, { spec: { paused: false } });
       const ready = await waitForPhase(client, tenant.id, 'ready', {
         timeoutMs: 10_000,

@@ -1,5 +1,5 @@
 /**
- * Issue 8 / SPEC §11 reliability, bad input over real HTTP: thousands of requests generated from the
+ * Reliability (test/README.md), bad input over real HTTP: thousands of requests generated from the
  * server's own OpenAPI document (support/openapi-requests.ts) — wrong types, unknown fields, missing
  * fields, pattern and range violations, malformed JSON, odd media types, odd names and injection
  * strings — plus fixed cases (a body over 1 MiB, deep nesting, wrong media type). Every answer is

@@ -1,5 +1,5 @@
 /**
- * Issue 8 / SPEC §11 reliability: kill -9 of Lessor at random moments during a batch of provisions,
+ * Reliability (test/README.md): kill -9 of Lessor at random moments during a batch of provisions,
  * updates and deletes (the `process` provider: real OS processes), restarted each time. Afterwards:
  * every accepted request reached its terminal phase, no runtime is duplicated or orphaned (checked
  * against the OS, not Lessor's tables), every execution history is a valid path, callbacks were

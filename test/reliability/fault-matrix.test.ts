@@ -1,5 +1,5 @@
 /**
- * Issue 8 / SPEC §11 reliability: every fault of the `fake` provider × every operation (provision,
+ * Reliability (test/README.md): every fault of the `fake` provider × every operation (provision,
  * update, delete) produces the declared behaviour — table-driven, one tenant per cell, all cells at
  * once against one real `lessor serve`. A fault is aimed at one operation with `failOperations`; the
  * cell's tenant is first brought to where that operation happens (created; ready then PATCHed;

@@ -1,5 +1,5 @@
 /**
- * Issue 8 / SPEC §11 reliability: PostgreSQL restarted during work (a clean stop, then a crash with
+ * Reliability (test/README.md): PostgreSQL restarted during work (a clean stop, then a crash with
  * `-m immediate`; `LESSOR_RELIABILITY_SCALE=N` repeats both N times). While it is down the API
  * answers 503 — `/readyz` and writes alike, never another 5xx — and the server stays up; nothing
  * acknowledged (201) is lost; work resumes and every acknowledged tenant reaches ready. Uses a private PostgreSQL cluster (support/private-postgres.ts)

@@ -1,5 +1,5 @@
 /**
- * Issue 13: a real disk filling up under a real Lessor (`lessor serve`, SQLite on a small tmpfs of
+ * A real disk filling up under a real Lessor (`lessor serve`, SQLite on a small tmpfs of
  * its own). While the disk is full the API answers 503 STORE_UNAVAILABLE with Retry-After — never
  * a 500 — `/readyz` answers 503, the server stays up, and its log holds one account of the incident
  * rather than a stack trace per refused request. Once space is freed `/readyz` is 200 again within

@@ -16,7 +16,7 @@ export interface TenantContainer {
   readonly tenantName: string;
 }
 
-/** The busybox httpd container of the brief: serves `$MODE` on 8080, health-checked over HTTP. */
+/** The suites' busybox httpd container: serves `$MODE` on 8080, health-checked over HTTP. */
 export function modeServerConfig(mode: string): JsonObject {
   return {
     image: TEST_IMAGE,

@@ -1,6 +1,7 @@
 /**
- * Workflow engines the end-to-end suites run against (SPEC §5.5). Each entry knows how to set up
- * what the engine needs outside Lessor and which `LESSOR_ENGINE__*` variables point Lessor at it.
+ * Workflow engines the end-to-end suites run against (docs/architecture.md, "The two engines"). Each entry
+ * knows how to set up what the engine needs outside Lessor and which `LESSOR_ENGINE__*` variables point
+ * Lessor at it.
  *
  * The default list is `DEFAULT_ENGINES` (the first is the default engine, used by single-deployment
  * suites); `LESSOR_TEST_ENGINES=embedded` overrides it. Adding an engine to every suite is one line in

@@ -1,6 +1,7 @@
 /**
- * A REAL Lessor server as a child process: `node --import tsx src/main/cli-entry.ts serve`, configured
- * only through the environment (SPEC §10), on a free loopback port, with its own data directory.
+ * A REAL Lessor server as a child process: `node --import tsx src/main/cli-entry.ts serve`, configured only
+ * through the environment (README, "Configuration reference"), on a free loopback port, with its own data
+ * directory.
  *
  * - `kill(signal)` — default SIGKILL (a crash: nothing flushed); resolves once the process is gone.
  * - `stop()` — SIGTERM (graceful), SIGKILL after a grace period.

@@ -1,6 +1,6 @@
 /**
- * The bad-input table of SPEC §11: each case is one malformed or hostile request and the 4xx
- * problem it must get. `VICTIM` in a URL stands for an existing tenant's id.
+ * The bad-input table (docs/api.md, "Errors": no malformed request gets a 5xx): each case is one malformed or
+ * hostile request and the 4xx problem it must get. `VICTIM` in a URL stands for an existing tenant's id.
  */
 import type { InjectOptions } from 'fastify';
 

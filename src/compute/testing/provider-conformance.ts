@@ -1,6 +1,6 @@
 /**
- * The conformance suite every compute provider passes (SPEC §4.1). It registers node:test tests, so
- * a provider's test file calls `runProviderConformance({...})` at top level:
+ * The conformance suite every compute provider passes (the contract: docs/architecture.md, "Compute"). It
+ * registers node:test tests, so a provider's test file calls `runProviderConformance({...})` at top level:
  *
  *   runProviderConformance({ name: 'process', makeProvider, validConfig, updatedConfig, probe });
  *

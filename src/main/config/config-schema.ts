@@ -1,8 +1,8 @@
 /**
- * The server configuration (SPEC §10): one zod schema holding every key and its built-in default.
- * Input may come from YAML (typed values) or from the environment and flags (strings), so number
- * and boolean fields accept their string spelling. Unknown keys are errors everywhere except
- * inside a provider block under `compute.providers`, whose keys belong to that provider.
+ * The server configuration (README, "Configuration reference"): one zod schema holding every key and its
+ * built-in default. Input may come from YAML (typed values) or from the environment and flags (strings), so
+ * number and boolean fields accept their string spelling. Unknown keys are errors everywhere except inside a
+ * provider block under `compute.providers`, whose keys belong to that provider.
  */
 import { z } from 'zod';
 
@@ -132,7 +132,7 @@ const databaseSchema = z.strictObject({
   url: z
     .string({ error: 'expected sqlite:PATH or postgres://…' })
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'expected sqlite:PATH or postgres://…')
-    .default('sqlite:./data/lessor.db'),
+    .default('sqlite:lessor.db'),
   poolSize: integer(1, 1000).default(10),
   /** How long start-up keeps trying to reach the database before it gives up (exit 1). */
   connectTimeoutMs: durationMs.default(30_000),
@@ -198,7 +198,7 @@ const controllerSchema = z.strictObject({
 
 /** A provider's block: the keys every provider understands; the rest is the provider's own. */
 const providerBlockSchema = z.looseObject({
-  /** Merged under every tenant's `spec.config` before validation (SPEC §3.1). */
+  /** Merged under every tenant's `spec.config` before validation (docs/api.md, "Tenants"). */
   defaults: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
   /** Timeout of one call to this provider. */
   timeoutMs: durationMs.default(120_000),

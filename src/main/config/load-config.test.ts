@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, test } from 'node:test';
 
+import { parseDatabaseUrl } from '../../store/create-store.js';
 import { ConfigError, loadConfig, type ConfigFlags, type LessorConfig } from './load-config.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lessor-config-'));
@@ -368,7 +369,7 @@ test('the loaded configuration is deeply frozen', () => {
   }, TypeError);
 });
 
-test('with nothing configured, the defaults are those of SPEC §10', () => {
+test('with nothing configured, the defaults are those of the README configuration reference', () => {
   assert.deepEqual(load({}), {
     server: {
       host: '127.0.0.1',
@@ -387,7 +388,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
         maxQueuedEvents: 1000,
       },
     },
-    database: { url: 'sqlite:./data/lessor.db', poolSize: 10, connectTimeoutMs: 30_000 },
+    database: { url: 'sqlite:lessor.db', poolSize: 10, connectTimeoutMs: 30_000 },
     engine: {
       type: 'embedded',
       restate: { endpointPort: 9080, endpointHost: '127.0.0.1', identityKeys: [] },
@@ -442,5 +443,13 @@ describe('secrets keys', () => {
         return true;
       },
     );
+  });
+});
+
+test('the default database file lives in dataDir once: ./data/lessor.db, not ./data/data/lessor.db', () => {
+  const config = load({});
+  assert.deepEqual(parseDatabaseUrl(config.database.url, config.dataDir), {
+    kind: 'sqlite',
+    filename: resolve('data/lessor.db'),
   });
 });

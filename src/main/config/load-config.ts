@@ -1,7 +1,7 @@
 /**
- * Loads the server configuration (SPEC §10). Precedence: built-in defaults < YAML file < environment
- * < flags. The file is `--config FILE` (which must exist) or `lessor.yaml` in the working directory
- * when present. The result is validated once, with every problem reported at once, and deep-frozen.
+ * Loads the server configuration (README, "Configuration reference"). Precedence: built-in defaults < YAML
+ * file < environment < flags. The file is `--config FILE` (which must exist) or `lessor.yaml` in the working
+ * directory when present. The result is validated once, with every problem reported at once, and deep-frozen.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';

@@ -21,7 +21,6 @@ import type { RetryPolicyConfig, RetryPolicyOverride } from '../../domain/retry-
 import type { JsonObject, Tenant, WorkflowAction } from '../../domain/tenant.js';
 import { testHasher } from '../../domain/testing/test-hasher.js';
 import type { WorkflowRun } from '../../domain/workflow-run.js';
-import { wakeOnSettle } from '../../main/wake-on-settle.js';
 import type { Store } from '../../store/store.js';
 import { EmbeddedWorkflowEngine } from '../../workflow/embedded/embedded-engine.js';
 import { finished } from '../../workflow/testing/run-probes.js';
@@ -81,9 +80,8 @@ export async function openWorkflowFixture(
 ): Promise<WorkflowFixture> {
   const instanceId = `fixture-${randomUUID().slice(0, 8)}`;
   const { fake, registry } = options.provider ?? fakeCompute();
-  let wakeCallbacks = (): void => {};
   const compute = new ComputeManager({
-    ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
+    ledger: store.executions,
     registry,
     hasher: testHasher,
     instanceId,
@@ -109,7 +107,7 @@ export async function openWorkflowFixture(
     { callbacks: store.callbacks, engine, logger: silentLogger },
     { maxAttempts: 5, initialBackoffMs: 10, maxBackoffMs: 100, pollIntervalMs: 50 },
   );
-  wakeCallbacks = () => dispatcher.wake();
+  const unsubscribe = store.changes.subscribe('callbacks', () => dispatcher.wake());
   compute.open();
   await engine.open();
   dispatcher.start();
@@ -150,6 +148,7 @@ export async function openWorkflowFixture(
       return tenant;
     },
     async close() {
+      unsubscribe();
       await dispatcher.stop();
       await engine.close(0);
       await compute.close();

@@ -4,6 +4,7 @@ import { ConflictError, InvalidTransitionError, NotFoundError } from '../../doma
 import { tenantRunTags } from '../../domain/tenant-run.js';
 import type { Store, SummaryScope } from '../store.js';
 import { newExecution, specOf, unique, type Conformance } from './harness.js';
+import { liveTenantCount } from '../testing/tenant-count.js';
 
 /** requested → deleting → archived. */
 export async function archive(store: Store, id: string): Promise<void> {
@@ -65,12 +66,17 @@ export function tenantBasics(c: Conformance): void {
       engine: 'embedded',
       input: {},
     });
-    await store.steps.start({
+    await store.steps.record({
       runId,
       seq: 1,
       name: 'validate',
       kind: 'step',
+      status: 'started',
+      result: null,
+      error: null,
       startedAt: new Date().toISOString(),
+      finishedAt: null,
+      durationMs: null,
     });
     await store.steps.resolvePromise(runId, 'k', { ok: true }, new Date().toISOString());
     const { execution } = await store.executions.insertIfAbsent(
@@ -164,18 +170,18 @@ export function tenantBasics(c: Conformance): void {
     assert.deepEqual(await ids('ready'), phase === 'ready' ? sorted(ready.id, respecced.id) : [ready.id]);
   });
 
-  c.test('count and listSummaries leave archived tenants out', async () => {
+  c.test('listSummaries leaves archived tenants out', async () => {
     const store = c.store();
-    const before = await store.tenants.count();
+    const before = await liveTenantCount(store);
     const a = await store.tenants.create({
       name: unique('sum'),
       spec: specOf({ paused: true }),
       actor: 'test',
     });
     const b = await store.tenants.create({ name: unique('sum'), spec: specOf(), actor: 'test' });
-    assert.equal(await store.tenants.count(), before + 2);
+    assert.equal(await liveTenantCount(store), before + 2);
     await archive(store, b.id);
-    assert.equal(await store.tenants.count(), before + 1);
+    assert.equal(await liveTenantCount(store), before + 1);
     const all = [];
     for (let after: string | null = null; ;) {
       const page = await store.tenants.listSummaries(after, 2);

@@ -85,24 +85,33 @@ export function workflowRuns(c: Conformance): void {
   });
 
   c.test(
-    'steps: start and record are write-once per seq; finish completes; promises keep the first value',
+    'steps: a started and a finished record are write-once per seq; finish completes; promises keep the first value',
     async () => {
       const store = c.store();
       const { run } = await store.runs.createOrGet(await newRun(store));
       const startedAt = new Date().toISOString();
-      const first = await store.steps.start({
+      const started = {
+        status: 'started',
+        result: null,
+        error: null,
+        finishedAt: null,
+        durationMs: null,
+      } as const;
+      const first = await store.steps.record({
         runId: run.runId,
         seq: 1,
         name: 'validate',
         kind: 'step',
         startedAt,
+        ...started,
       });
-      const again = await store.steps.start({
+      const again = await store.steps.record({
         runId: run.runId,
         seq: 1,
         name: 'other',
         kind: 'sleep',
         startedAt: 'later',
+        ...started,
       });
       assert.deepEqual(again, first);
       await store.steps.finish(run.runId, 1, {

@@ -265,3 +265,22 @@ describe('GroupCommitDriver', () => {
     assert.deepEqual(committedLabels(h), ['after']);
   });
 });
+
+describe('GroupCommitDriver streaming', () => {
+  test('streaming a query is refused rather than silently buffered; the connection keeps serving', async () => {
+    const h = await open();
+    try {
+      await h.db.insertInto('items').values({ label: 'a' }).execute();
+      const stream = h.db.selectFrom('items').selectAll().stream();
+      await assert.rejects(
+        (async () => {
+          for await (const row of stream) assert.fail(`no row may arrive: ${JSON.stringify(row)}`);
+        })(),
+        /does not stream query results/,
+      );
+      assert.equal((await h.db.selectFrom('items').selectAll().execute()).length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+});

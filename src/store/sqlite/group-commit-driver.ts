@@ -27,19 +27,14 @@
  *
  * One rule for callers follows: a transaction's callback runs SQL only. It must not wait for another
  * store call's result, which may be waiting for the commit that this transaction's release triggers.
+ * The store enforces it: such a call fails at once (transaction-scope.ts).
  *
  * Busy and yield rules (see sqlite-binding.ts): a statement that gets SQLITE_BUSY from another
  * connection's lock is retried on a timer for up to `busyTimeoutMs`; statements yield to the event
  * loop every `YIELD_EVERY_MS` so a long run of store calls does not starve socket reads.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type {
-  CompiledQuery,
-  DatabaseConnection,
-  Driver,
-  QueryResult,
-  TransactionSettings,
-} from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
 
 /** The statement source: better-sqlite3's database, possibly with a statement cache in front. */
 export interface SqliteDatabase {
@@ -121,10 +116,16 @@ class UnitConnection implements DatabaseConnection {
     return this.driver.execute<R>(this, query);
   }
 
+  /**
+   * Refused: a cursor would hold the connection across the caller's awaits, while a batch must not
+   * interleave with it, and reading the whole result into memory instead would hide an unbounded
+   * buffer behind a streaming API. The store pages with keyset queries instead.
+   */
+  // eslint-disable-next-line require-yield -- it throws before yielding anything, by design.
   async *streamQuery<R>(query: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
-    // Whole result at once: the store never streams, and a batch must not interleave with a cursor.
-    const { rows } = await this.driver.execute<R>(this, query);
-    for (const row of rows) yield { rows: [row] };
+    throw new Error(
+      `the SQLite store does not stream query results (page with keyset queries): ${query.sql}`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Real databases for tests, one per backend: no mocks (STYLE.md). Usage:
+ * Real databases for tests, one per backend: no mocks (CONTRIBUTING.md, "Writing tests"). Usage:
  *
  *   for (const backend of backends()) {
  *     describe(`[${backend.name}] my thing`, () => {

@@ -6,7 +6,7 @@
  *   a value (`StepOutcome`), so Restate never retries a step: like the embedded engine, the error is
  *   handed to workflow code at once — `StepFailedError` (or `TerminalWorkflowError`), rebuilt from
  *   the journaled form by `errorFromJournal`, on first execution and replay alike. The retry policy
- *   stays in workflow code (SPEC §5.2).
+ *   stays in workflow code (docs/architecture.md, "Workflows and the retry policy").
  * - `sleep` is `ctx.sleep`, `awaitPromise` a durable promise raced against a durable timer
  *   (`orTimeout`); Restate journals the wake time, so a crash does not restart either.
  * - Around each wait, a `ctx.run` writes the run state to Lessor's table (`waiting`/`backing-off`,

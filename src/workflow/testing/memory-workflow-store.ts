@@ -6,13 +6,7 @@
  * the engine's suites also run on real SQLite and PostgreSQL.
  */
 import type { RunState } from '../../domain/tenant.js';
-import {
-  isRunActive,
-  SUBJECT_TAG,
-  type StepKind,
-  type WorkflowRun,
-  type WorkflowStep,
-} from '../../domain/workflow-run.js';
+import { isRunActive, SUBJECT_TAG, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import type {
   NewWorkflowRun,
   Store,
@@ -140,23 +134,6 @@ class MemorySteps implements WorkflowStepRepository {
     const entry = copy(step);
     this.entries.set(key, entry);
     return entry;
-  }
-
-  async start(step: {
-    runId: string;
-    seq: number;
-    name: string;
-    kind: StepKind;
-    startedAt: string;
-  }): Promise<WorkflowStep> {
-    return this.record({
-      ...step,
-      status: 'started',
-      result: null,
-      error: null,
-      finishedAt: null,
-      durationMs: null,
-    });
   }
 
   async finish(

@@ -1,5 +1,5 @@
 /**
- * The `docker` compute provider (SPEC §4.2): one container per tenant on Docker or Podman's
+ * The `docker` compute provider (docs/providers/docker.md): one container per tenant on Docker or Podman's
  * Docker-compatible API. It holds nothing in memory that matters: every call finds the tenant's
  * containers by the `lessor.tenant-id` label, so a fresh instance sees what an old one made.
  */

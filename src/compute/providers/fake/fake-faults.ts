@@ -1,6 +1,6 @@
 /**
- * Fault injection for the fake provider (SPEC §4.2: fail N times, hang, ambiguous success, partial
- * failure, rate limited). Each fault counts its own evaluations per execution id + operation in the
+ * Fault injection for the fake provider (docs/providers/fake.md: fail N times, hang, ambiguous success,
+ * partial failure, rate limited). Each fault counts its own evaluations per execution id + operation in the
  * engine, so retries of one execution see "first call fails, later calls succeed".
  */
 import type { ComputeRequest } from '../../provider.js';

@@ -1,8 +1,8 @@
 /**
- * `fake` compute provider (SPEC §4.2): runtimes in the in-memory FakeEngine, with latency and fault
- * injection for tests and benchmarks. Never the default. Behaves like a real provider: observe
- * before create (a second provision finds the first runtime), delete of nothing succeeds, describe
- * reads the engine, every failure leaves as a ComputeError.
+ * `fake` compute provider (docs/providers/fake.md): runtimes in the in-memory FakeEngine, with latency and
+ * fault injection for tests and benchmarks. Never the default. Behaves like a real provider: observe before
+ * create (a second provision finds the first runtime), delete of nothing succeeds, describe reads the engine,
+ * every failure leaves as a ComputeError.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deepEqualJson } from '../../../domain/canonical-json.js';

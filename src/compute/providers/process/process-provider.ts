@@ -1,6 +1,6 @@
 /**
- * `process` compute provider (SPEC §4.2): each tenant runs as a supervised, detached local process
- * group — the zero-dependency default. State lives on disk (process-state.ts) and in /proc, so a
+ * `process` compute provider (docs/providers/process.md): each tenant runs as a supervised, detached local
+ * process group — the zero-dependency default. State lives on disk (process-state.ts) and in /proc, so a
  * restarted Lessor finds, updates and deletes what an earlier one started.
  *
  * - provision / update converge: a live process with the same config hash that passes its health

@@ -1,5 +1,5 @@
 /**
- * A real `restate-server` for tests (SPEC §12), from the npm dev dependency
+ * A real `restate-server` for tests (CONTRIBUTING.md, "Set-up"), from the npm dev dependency
  * `@restatedev/restate-server` (binary `node_modules/@restatedev/restate-server-<os>-<arch>/bin/
  * restate-server`, or `RESTATE_SERVER_BIN`). It listens on three free loopback ports and keeps its
  * data in a fresh temporary directory:

@@ -1,7 +1,7 @@
 /**
- * Test support for the docker provider against the real Podman service that
- * `scripts/setup-podman.sh` starts (SPEC §12). Tests never skip when it is missing: `requirePodman`
- * fails them with the command that fixes it.
+ * Test support for the docker provider against the real Podman service that `scripts/setup-podman.sh` starts
+ * (CONTRIBUTING.md, "Set-up"). Tests never skip when it is missing: `requirePodman` fails them with the
+ * command that fixes it.
  */
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '../../../../domain/logger.js';

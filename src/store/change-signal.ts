@@ -1,0 +1,47 @@
+/**
+ * Tells listeners in this process that a write committed something they watch, so they act at once
+ * instead of on their next poll: `events` — tenant events were appended (the event feed reads the
+ * log); `callbacks` — a callback outbox row was written (the dispatcher drains). The tables are the
+ * truth and every listener also polls (other replicas' writes arrive that way): the signal is only
+ * about latency, so it is told after the commit and never for a write that failed.
+ */
+export type StoreChange = 'events' | 'callbacks';
+
+export type ChangeListener = () => void;
+
+/** The listeners' side of the signal (what `Store.changes` offers). */
+export interface ChangeSubscriptions {
+  subscribe(change: StoreChange, listener: ChangeListener): () => void;
+}
+
+export class ChangeSignal implements ChangeSubscriptions {
+  private readonly listeners = new Map<StoreChange, Set<ChangeListener>>();
+
+  /** Calls `listener` after each commit that changed `change`; returns the unsubscribe. */
+  subscribe(change: StoreChange, listener: ChangeListener): () => void {
+    let set = this.listeners.get(change);
+    if (!set) this.listeners.set(change, (set = new Set()));
+    // A wrapper per subscription: the same function subscribed twice is told twice, and each
+    // unsubscribe removes its own.
+    const entry: ChangeListener = () => listener();
+    set.add(entry);
+    return () => void set.delete(entry);
+  }
+
+  /**
+   * Called by the store after a commit. Listeners are cheap and must not throw (they schedule
+   * work); one that does is reported as a process warning, and the others are still told, since
+   * the write it follows has committed.
+   */
+  notify(changes: Iterable<StoreChange>): void {
+    for (const change of new Set(changes)) {
+      for (const listener of this.listeners.get(change) ?? []) {
+        try {
+          listener();
+        } catch (error) {
+          process.emitWarning(`a store change listener (${change}) threw: ${String(error)}`);
+        }
+      }
+    }
+  }
+}
