@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Tenant } from '../api/types.js';
+import type { Tenant, TenantSummary } from '../api/types.js';
 import { closedPortUrl, runInProcess } from './testing/run-cli.js';
 import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 
@@ -29,6 +29,30 @@ describe('lessor client commands', () => {
   after(async () => {
     await api.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('tenants summary counts by phase, as a table and as JSON', async () => {
+    const before = await json<TenantSummary>('tenants', 'summary');
+    assert.equal(typeof before.phases.ready, 'number');
+    await json<Tenant>(
+      'tenants',
+      'create',
+      'summed',
+      '--provider',
+      'fake',
+      '--image',
+      'nginx:alpine',
+      '--wait',
+    );
+    const after = await json<TenantSummary>('tenants', 'summary', '--provider', 'fake');
+    assert.ok(after.phases.ready >= 1);
+    const table = await lessor('tenants', 'summary');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /PHASE\s+TENANTS/);
+    assert.match(table.stdout, /ready\s+\d+/);
+    assert.match(table.stdout, /total \(not archived\)\s+\d+/);
+    const none = await json<TenantSummary>('tenants', 'summary', '--provider', 'docker');
+    assert.equal(none.total, 0);
   });
 
   test('create sends every spec flag; secrets never come back', async () => {
