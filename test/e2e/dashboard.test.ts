@@ -182,7 +182,14 @@ describe('dashboard in a real browser', () => {
     const watched = await open();
     const page = await signIn(watched, 'operator');
     const api = client('operator');
-    await api.createTenant({ name: 'beta', spec: { config: { image: 'nginx:alpine' } } });
+    await api.createTenant({
+      name: 'beta',
+      spec: { config: { image: 'nginx:alpine', secretEnv: { DB_PASSWORD: 'hunter2-secret' } } },
+    });
+    await goto(page, '#/tenants/beta', /beta/);
+    const spec = await page.getByLabel('Spec as YAML, secret values masked').innerText();
+    assert.match(spec, /DB_PASSWORD: "\*\*\*"/, spec);
+    assert.ok(!(await page.content()).includes('hunter2-secret'), 'the secret is nowhere on the page');
     await goto(page, '#/tenants?q=beta', 'Tenants');
     const row = page.locator('tr[data-tenant="beta"]');
     await row.waitFor({ timeout: WAIT_MS });
