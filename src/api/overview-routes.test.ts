@@ -98,6 +98,24 @@ for (const backend of backends()) {
 
   apiSuite(
     backend,
+    'whoami and the failed-authentication limit',
+    (h) => {
+      h.test('wrong tokens sent to whoami count as failed authentications, then 429', async () => {
+        const wrong = { authorization: 'Bearer guess' };
+        for (let i = 0; i < 2; i++) {
+          const res = await h.inject({ method: 'GET', url: '/v1/whoami', token: null, headers: wrong });
+          assert.equal(res.statusCode, 401);
+        }
+        const locked = await h.inject({ method: 'GET', url: '/v1/whoami', token: 'admin' });
+        assert.equal(locked.statusCode, 429, 'a right token is not told apart while locked out');
+        assert.equal(locked.json<Problem>().code, 'RATE_LIMITED');
+      });
+    },
+    { authFailuresPerMinute: 2 },
+  );
+
+  apiSuite(
+    backend,
     'whoami without tokens',
     (h) => {
       h.test('no token configured: the caller is the anonymous admin, no sign-in needed', async () => {
