@@ -1,5 +1,5 @@
 /** Loads data for a view: re-runs when `deps` change; a later load wins over an earlier one. */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 export interface Async<T> {
   readonly data: T | undefined;
@@ -26,7 +26,8 @@ export function useAsync<T>(load: () => Promise<T>, deps: readonly unknown[]): A
         mine === generation.current && setState((prev) => ({ ...prev, error, loading: false })),
     );
   }, deps);
-  useEffect(() => {
+  // A layout effect: the request leaves as soon as the view is in the DOM, not a frame later.
+  useLayoutEffect(() => {
     run();
     return () => {
       generation.current++;
