@@ -11,14 +11,13 @@ import type { TenantEvent } from '../../../src/api/types.js';
 export type StreamState = 'connecting' | 'live' | 'offline' | 'stopped';
 
 type Listener = (event: TenantEvent) => void;
-type StateListener = (state: StreamState, reconnected: boolean) => void;
+type StateListener = (state: StreamState) => void;
 
 export class EventStream {
   private readonly listeners = new Set<Listener>();
   private readonly stateListeners = new Set<StateListener>();
   private controller: AbortController | undefined;
   private lastId: number | undefined;
-  private connectedBefore = false;
   state: StreamState = 'stopped';
 
   constructor(private readonly token: () => string | undefined) {}
@@ -30,7 +29,7 @@ export class EventStream {
 
   onState(listener: StateListener): () => void {
     this.stateListeners.add(listener);
-    listener(this.state, false);
+    listener(this.state);
     return () => this.stateListeners.delete(listener);
   }
 
@@ -39,27 +38,26 @@ export class EventStream {
     const controller = new AbortController();
     this.controller = controller;
     this.lastId = undefined;
-    this.connectedBefore = false;
     void this.run(controller.signal);
   }
 
   stop(): void {
     this.controller?.abort();
     this.controller = undefined;
-    this.setState('stopped', false);
+    this.setState('stopped');
   }
 
-  private setState(state: StreamState, reconnected: boolean): void {
-    if (state === this.state && !reconnected) return;
+  private setState(state: StreamState): void {
+    if (state === this.state) return;
     this.state = state;
-    for (const listener of this.stateListeners) listener(state, reconnected);
+    for (const listener of this.stateListeners) listener(state);
   }
 
   private async run(signal: AbortSignal): Promise<void> {
     const parser: SseParserState = { retryMs: undefined };
     let failures = 0;
     while (!signal.aborted) {
-      this.setState('connecting', false);
+      this.setState('connecting');
       try {
         const headers: Record<string, string> = { accept: 'text/event-stream' };
         const token = this.token();
@@ -67,13 +65,12 @@ export class EventStream {
         if (this.lastId !== undefined) headers['last-event-id'] = String(this.lastId);
         const response = await fetch('/v1/events', { headers, signal, cache: 'no-store' });
         if (response.status === 401 || response.status === 403) {
-          this.setState('stopped', false);
+          this.setState('stopped');
           return;
         }
         if (!response.ok || !response.body) throw new Error(`event stream answered ${response.status}`);
         failures = 0;
-        this.setState('live', this.connectedBefore);
-        this.connectedBefore = true;
+        this.setState('live');
         for await (const frame of parseSse(response.body, parser)) {
           const event = JSON.parse(frame.data) as TenantEvent;
           this.lastId = Number(frame.id ?? event.seq);
@@ -82,7 +79,7 @@ export class EventStream {
       } catch {
         if (signal.aborted) return;
       }
-      this.setState('offline', false);
+      this.setState('offline');
       failures += 1;
       const wait = parser.retryMs ?? Math.min(30_000, 2000 * 2 ** Math.min(failures - 1, 4));
       await new Promise<void>((resolve) => {
