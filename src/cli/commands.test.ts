@@ -31,30 +31,6 @@ describe('lessor client commands', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('tenants summary counts by phase, as a table and as JSON', async () => {
-    const before = await json<TenantSummary>('tenants', 'summary');
-    assert.equal(typeof before.phases.ready, 'number');
-    await json<Tenant>(
-      'tenants',
-      'create',
-      'summed',
-      '--provider',
-      'fake',
-      '--image',
-      'nginx:alpine',
-      '--wait',
-    );
-    const after = await json<TenantSummary>('tenants', 'summary', '--provider', 'fake');
-    assert.ok(after.phases.ready >= 1);
-    const table = await lessor('tenants', 'summary');
-    assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /PHASE\s+TENANTS/);
-    assert.match(table.stdout, /ready\s+\d+/);
-    assert.match(table.stdout, /total \(not archived\)\s+\d+/);
-    const none = await json<TenantSummary>('tenants', 'summary', '--provider', 'docker');
-    assert.equal(none.total, 0);
-  });
-
   test('create sends every spec flag; secrets never come back', async () => {
     const tenant = await json<Tenant>(
       'tenants',
@@ -354,5 +330,28 @@ describe('lessor client commands', () => {
     }
     const down = await runInProcess(['providers', 'list'], { LESSOR_URL: await closedPortUrl() });
     assert.equal(down.code, 9);
+  });
+  test('tenants summary counts by phase, as a table and as JSON', async () => {
+    const before = await json<TenantSummary>('tenants', 'summary', '--provider', 'fake');
+    await json<Tenant>(
+      'tenants',
+      'create',
+      'summed',
+      '--provider',
+      'fake',
+      '--image',
+      'nginx:alpine',
+      '--wait',
+    );
+    const after = await json<TenantSummary>('tenants', 'summary', '--provider', 'fake');
+    assert.equal(after.phases.ready, before.phases.ready + 1);
+    assert.equal(after.total, before.total + 1);
+    const table = await lessor('tenants', 'summary');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /PHASE\s+TENANTS/);
+    assert.match(table.stdout, /ready\s+\d+/);
+    assert.match(table.stdout, /total \(not archived\)\s+\d+/);
+    const none = await json<TenantSummary>('tenants', 'summary', '--provider', 'docker');
+    assert.equal(none.total, 0);
   });
 });
