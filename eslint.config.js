@@ -35,6 +35,8 @@ export default defineConfig(
   {
     ignores: [
       'dist/',
+      'web/dist/',
+      'test-results/',
       'node_modules/',
       'bench/results/',
       'data/',
@@ -46,7 +48,7 @@ export default defineConfig(
   },
   js.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     extends: [tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {

@@ -4,6 +4,7 @@
  *   containers     (2) docker provider vs the same container through the engine API directly
  *   scale          (3) 100 000 tenants: GET/list p99, resync pass, idle CPU and RSS
  *   api            (4) GET /v1/tenants/{name} rps (autocannon) vs a bare Fastify route
+ *   dashboard      (5) 100 000 tenants: the dashboard's Tenants view interactive in headless Chromium; JS size
  *   profile        CPU profile + SQL statement counts of create→ready and GET (full mode)
  *   rollouts       (6) a 10 000-tenant rollout in waves: start→succeeded; halt at 5 % failing
  * Flags: --quick (CI, < 2 min), --only NAME[,NAME], --no-nice (by default the bench raises its own
@@ -22,6 +23,7 @@ import { describeError, type SectionContext } from './lib/section.js';
 import { apiSection } from './sections/api.js';
 import { containersSection } from './sections/containers.js';
 import { controlPlaneSection } from './sections/control-plane.js';
+import { dashboardSection } from './sections/dashboard.js';
 import { profileSection } from './sections/profile.js';
 import { resumeSection } from './sections/resume.js';
 import { rolloutsSection } from './sections/rollouts.js';
@@ -34,11 +36,12 @@ const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> =
   resume: resumeSection,
   scale: scaleSection,
   api: apiSection,
+  dashboard: dashboardSection,
   profile: profileSection,
   webhooks: webhooksSection,
   rollouts: rolloutsSection,
 };
-const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'resume', 'scale', 'api'];
+const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'resume', 'scale', 'api', 'dashboard'];
 const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile', 'webhooks', 'rollouts'];
 
 /**

@@ -2,7 +2,8 @@
 // Runs the test suites with node:test through tsx. Node 20's `--test` does not expand globs, so the
 // file list is collected here.
 //
-//   node scripts/run-tests.mjs                    every src/**/*.test.ts and test/**/*.test.ts
+//   node scripts/run-tests.mjs                    every src/**/*.test.ts, test/**/*.test.ts and
+//                                                 web/src/**/*.test.ts (the dashboard's own logic)
 //                                                 (test/reliability in its bounded default form)
 //   node scripts/run-tests.mjs --reliability      only test/reliability/**/*.test.ts
 //   node scripts/run-tests.mjs --only config      only files whose path contains "config"
@@ -86,7 +87,7 @@ function collectTests(dir) {
 }
 
 function selectFiles(options) {
-  const all = [...collectTests('src'), ...collectTests('test')].sort();
+  const all = [...collectTests('src'), ...collectTests('test'), ...collectTests('web/src')].sort();
   const bySuite = options.reliability ? all.filter((file) => file.startsWith(RELIABILITY_DIR)) : all;
   if (options.only.length === 0) return bySuite;
   return bySuite.filter((file) => options.only.some((pattern) => file.includes(pattern)));

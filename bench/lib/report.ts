@@ -11,6 +11,7 @@ export type SectionName =
   | 'resume'
   | 'scale'
   | 'api'
+  | 'dashboard'
   | 'profile'
   | 'webhooks'
   | 'rollouts';

@@ -107,6 +107,8 @@ export interface ApiOptions {
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
   readonly ready?: () => Promise<void>;
   readonly sse: SseOptions;
+  /** Serve the web dashboard at `/` from this build directory (absent: no dashboard). */
+  readonly dashboard?: { readonly dir: string } | undefined;
 }
 
 /** What every route module receives. */

@@ -14,8 +14,11 @@ import { httpError } from './problem.js';
 export { isLoopback } from '../domain/loopback.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
-/** `open`: no token needed (health, metrics, docs). */
-export type Access = 'open' | 'read' | 'write' | 'admin';
+/**
+ * `open`: no token needed (health, metrics, docs). `identify`: no token needed, but a token that is
+ * sent is checked like on any other route (401 when wrong, counted by the failure brake).
+ */
+export type Access = 'open' | 'identify' | 'read' | 'write' | 'admin';
 
 export interface TokenConfig {
   readonly name: string;
@@ -36,10 +39,22 @@ export const ANONYMOUS: Principal = { name: 'anonymous', role: 'admin', authenti
 const UNAUTHENTICATED: Principal = { name: 'anonymous', role: 'viewer', authenticated: false };
 
 const GRANTS: Readonly<Record<Role, readonly Access[]>> = {
-  admin: ['open', 'read', 'write', 'admin'],
-  operator: ['open', 'read', 'write'],
-  viewer: ['open', 'read'],
+  admin: ['open', 'identify', 'read', 'write', 'admin'],
+  operator: ['open', 'identify', 'read', 'write'],
+  viewer: ['open', 'identify', 'read'],
 };
+
+export type Grant = Exclude<Access, 'open' | 'identify'>;
+
+/** What `role` may do beyond open routes, lowest first (for `GET /v1/whoami`). */
+export function grantsOf(role: Role): Grant[] {
+  return GRANTS[role].filter((access): access is Grant => access !== 'open' && access !== 'identify');
+}
+
+/** The caller of an `identify` route that sent no token to a server with tokens. */
+export function isUnidentified(principal: Principal, tokensConfigured: boolean): boolean {
+  return tokensConfigured && !principal.authenticated;
+}
 
 /** The roles whose tokens may call a route of `access` (for the OpenAPI document). */
 export function rolesFor(access: Access): Role[] {
@@ -62,6 +77,9 @@ export function createAuthenticator(tokens: readonly TokenConfig[]): Authenticat
   const compiled = tokens.map(compileToken);
   return (request, access) => {
     if (access === 'open') return compiled.length === 0 ? ANONYMOUS : UNAUTHENTICATED;
+    if (access === 'identify' && compiled.length > 0 && request.headers.authorization === undefined) {
+      return UNAUTHENTICATED;
+    }
     const principal = compiled.length === 0 ? ANONYMOUS : identify(request, compiled);
     if (!GRANTS[principal.role].includes(access)) {
       throw httpError('FORBIDDEN', `role '${principal.role}' may not ${describe(access)}`);

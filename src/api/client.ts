@@ -4,6 +4,7 @@
  */
 import { parseSse, type SseParserState } from './client-sse.js';
 import type {
+  AuditRecordList,
   Callback,
   CallbackList,
   CallbacksParams,
@@ -33,6 +34,8 @@ import type {
   TenantList,
   TenantPatch,
   TenantSpecInput,
+  TenantSummary,
+  WhoAmI,
   WorkflowRun,
 } from './types.js';
 import type {
@@ -127,6 +130,15 @@ export class LessorClient {
       ? { 'idempotency-key': options.idempotencyKey }
       : {};
     return this.json('POST', '/v1/tenants', { body: input, headers });
+  }
+
+  whoAmI(): Promise<WhoAmI> {
+    return this.json('GET', '/v1/whoami');
+  }
+
+  /** Tenants per phase (all, or of one provider), counted by the server. */
+  tenantSummary(params: { provider?: string } = {}): Promise<TenantSummary> {
+    return this.json('GET', '/v1/tenant-summary', { query: { ...params } });
   }
 
   listTenants(params: ListTenantsParams = {}): Promise<TenantList> {
@@ -267,7 +279,7 @@ export class LessorClient {
     );
     const decoder = new TextDecoder();
     try {
-      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         const text = decoder.decode(chunk, { stream: true });
         if (text !== '') yield text;
       }
@@ -306,6 +318,11 @@ export class LessorClient {
 
   commandRollout(id: string, command: RolloutCommand): Promise<Rollout> {
     return this.json('POST', `/v1/rollouts/${seg(id)}/${command}`);
+  }
+
+  /** The audit trail, newest first (admin). */
+  listAudit(params: PageParams = {}): Promise<AuditRecordList> {
+    return this.json('GET', '/v1/audit', { query: { ...params } });
   }
 
   /** Events of `GET /v1/events` as they come; ends when `signal` aborts (or the stream ends without `reconnect`). */

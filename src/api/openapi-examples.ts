@@ -20,6 +20,8 @@ import type {
   TenantEvent,
   TenantList,
   TenantPatch,
+  TenantSummary,
+  WhoAmI,
   WorkflowRun,
 } from './types.js';
 
@@ -267,6 +269,19 @@ const webhookDelivery: z.output<typeof WebhookDeliverySchema> = {
   ],
 };
 
+const whoAmI: WhoAmI = {
+  name: 'ops-bot',
+  role: 'operator',
+  authenticated: true,
+  authRequired: true,
+  grants: ['read', 'write'],
+};
+
+const summary: TenantSummary = {
+  total: 1287,
+  phases: { requested: 2, provisioning: 5, ready: 1262, updating: 3, deleting: 1, archived: 310, failed: 14, suspended: 0 },
+};
+
 /** Component name → its examples. */
 const createRollout: CreateRolloutRequest = {
   description: 'image 1.5.0 to pro',
@@ -359,4 +374,6 @@ export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   WebhookDelivery: [webhookDelivery],
   CreateRolloutRequest: [createRollout],
   Rollout: [rollout],
+  WhoAmI: [whoAmI],
+  TenantSummary: [summary],
 };

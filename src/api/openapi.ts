@@ -51,6 +51,7 @@ export const TAGS = [
     name: 'rollouts',
     description: 'Fleet changes in waves: health-gated, halted by a failure rate, rolled back on demand.',
   },
+  { name: 'auth', description: 'Who the caller is and what its role may do.' },
   { name: 'operations', description: 'Liveness, readiness and Prometheus metrics; no token needed.' },
 ] as const;
 
@@ -58,7 +59,11 @@ export const TAGS = [
 function withRoles(schema: Record<string, unknown>, access: Access): Record<string, unknown> {
   const roles = access === 'open' ? [] : rolesFor(access);
   const who =
-    roles.length === 0 ? 'No token needed.' : `Roles: ${roles.map((role) => `\`${role}\``).join(', ')}.`;
+    access === 'identify'
+      ? 'No token needed; a token that is sent must be valid.'
+      : roles.length === 0
+        ? 'No token needed.'
+        : `Roles: ${roles.map((role) => `\`${role}\``).join(', ')}.`;
   const description = typeof schema.description === 'string' ? `${schema.description}\n\n${who}` : who;
   return { ...schema, description, 'x-lessor-roles': roles };
 }

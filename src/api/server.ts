@@ -17,12 +17,14 @@ import { UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerEventRoutes } from './events-routes.js';
 import { registerExecutionRoutes } from './executions-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHooks } from './hooks.js';
 import { registerLogRoutes } from './logs-routes.js';
 import { registerOpenApi } from './openapi.js';
+import { registerOverviewRoutes } from './overview-routes.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerPlanRoutes } from './plans-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
@@ -93,6 +95,8 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
   registerAuditRoutes(app, ctx);
   registerWebhookRoutes(app, ctx);
   registerRolloutRoutes(app, ctx);
+  registerOverviewRoutes(app, ctx);
+  if (options.dashboard) registerDashboardRoutes(app, options.dashboard.dir);
   scheduleIdempotencySweep(app, ctx);
   return app;
 }

@@ -15,6 +15,7 @@ import type {
   TenantStatusSchema,
 } from './schemas.js';
 import type {
+  AuditRecordListSchema,
   CallbackListSchema,
   CallbackSchema,
   ExecutionListSchema,
@@ -33,6 +34,7 @@ import type {
   RolloutMemberListSchema,
   RolloutSchema,
 } from './schemas-rollouts.js';
+import type { TenantSummarySchema, WhoAmISchema } from './schemas-overview.js';
 import type { CallbacksQuery, EventPageQuery, ExecutionsQuery, ListTenantsQuery } from './schemas-query.js';
 import type { Phase } from '../domain/tenant.js';
 
@@ -56,6 +58,9 @@ export type WorkflowRun = z.output<typeof WorkflowRunSchema>;
 export type ProviderList = z.output<typeof ProviderListSchema>;
 export type Callback = z.output<typeof CallbackSchema>;
 export type CallbackList = z.output<typeof CallbackListSchema>;
+export type AuditRecordList = z.output<typeof AuditRecordListSchema>;
+export type WhoAmI = z.output<typeof WhoAmISchema>;
+export type TenantSummary = z.output<typeof TenantSummarySchema>;
 export type Problem = z.output<typeof ProblemSchema>;
 export type Rollout = z.output<typeof RolloutSchema>;
 export type RolloutList = z.output<typeof RolloutListSchema>;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Tenant } from '../api/types.js';
+import type { Tenant, TenantSummary } from '../api/types.js';
 import { closedPortUrl, runInProcess } from './testing/run-cli.js';
 import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 
@@ -330,5 +330,28 @@ describe('lessor client commands', () => {
     }
     const down = await runInProcess(['providers', 'list'], { LESSOR_URL: await closedPortUrl() });
     assert.equal(down.code, 9);
+  });
+  test('tenants summary counts by phase, as a table and as JSON', async () => {
+    const before = await json<TenantSummary>('tenants', 'summary', '--provider', 'fake');
+    await json<Tenant>(
+      'tenants',
+      'create',
+      'summed',
+      '--provider',
+      'fake',
+      '--image',
+      'nginx:alpine',
+      '--wait',
+    );
+    const after = await json<TenantSummary>('tenants', 'summary', '--provider', 'fake');
+    assert.equal(after.phases.ready, before.phases.ready + 1);
+    assert.equal(after.total, before.total + 1);
+    const table = await lessor('tenants', 'summary');
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /PHASE\s+TENANTS/);
+    assert.match(table.stdout, /ready\s+\d+/);
+    assert.match(table.stdout, /total \(not archived\)\s+\d+/);
+    const none = await json<TenantSummary>('tenants', 'summary', '--provider', 'docker');
+    assert.equal(none.total, 0);
   });
 });

@@ -8,7 +8,8 @@ import type { ListTenantsParams, Tenant } from '../api/types.js';
 import { EXECUTION_STATUSES, parseChoice, parsePhase, parseSelector, type ExecutionStatus } from './args.js';
 import { action, type CliIo, type CommandContext } from './context.js';
 import { addPageFlags, addTimeoutFlag, parser, type WaitFlags } from './flags.js';
-import { renderList } from './output.js';
+import { render, renderList, renderTable, type Column } from './output.js';
+import { PHASES } from '../domain/tenant.js';
 import { collectPages } from './paging.js';
 import { finishWait, printTenant, watchPrinter } from './tenant-output.js';
 import { registerTenantRuntimeCommands } from './tenant-runtime-commands.js';
@@ -51,9 +52,27 @@ export function registerTenantCommands(program: Command, io: CliIo): void {
     .description('show one tenant (by name or id)')
     .option('-w, --watch', 'follow the tenant and print each change until it settles (exit 7 if it fails)');
   addTimeoutFlag(get).action(action(io, getTenant));
+  tenants
+    .command('summary')
+    .description('how many tenants are in each phase (counted by the server)')
+    .option('--provider <type>', 'only tenants of this provider')
+    .action(action(io, summarizeTenants));
   registerHistoryCommands(tenants, io);
   registerTenantWriteCommands(tenants, io);
   registerTenantRuntimeCommands(tenants, io);
+}
+
+async function summarizeTenants(ctx: CommandContext, flags: { provider?: string }): Promise<void> {
+  const summary = await ctx.client().tenantSummary(flags.provider ? { provider: flags.provider } : {});
+  const rows = [
+    ...PHASES.map((phase) => ({ phase, count: summary.phases[phase] })),
+    { phase: 'total (not archived)', count: summary.total },
+  ];
+  const columns: Column<(typeof rows)[number]>[] = [
+    { header: 'PHASE', value: (row) => row.phase },
+    { header: 'TENANTS', value: (row) => String(row.count) },
+  ];
+  ctx.out(render(summary, ctx.render, () => renderTable(rows, columns, ctx.render.tty)));
 }
 
 /** events and executions of one tenant. */

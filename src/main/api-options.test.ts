@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ApiOptions } from '../api/api-deps.js';
-import { apiOptionsOf } from './api-options.js';
+import { apiOptionsOf, DASHBOARD_DIR } from './api-options.js';
 import { loadConfig } from './config/load-config.js';
 import { defaultConfig } from './config/testing/default-config.js';
 
@@ -41,6 +41,7 @@ test('apiOptionsOf passes every configured API setting through', () => {
       LESSOR_SERVER__RATE_LIMIT__PER_MINUTE: '77',
       LESSOR_SERVER__AUTH_FAILURE_LIMIT__PER_MINUTE: '7',
       LESSOR_SERVER__SSE__HEARTBEAT_MS: '500',
+      LESSOR_SERVER__DASHBOARD: 'false',
       LESSOR_SERVER__SSE__MAX_STREAMS: '9',
       LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '3',
       LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
@@ -57,4 +58,9 @@ test('apiOptionsOf passes every configured API setting through', () => {
     rawSpecs: 'admin',
     sse: { heartbeatMs: 500, maxStreams: 9, maxStreamsPerPrincipal: 3 },
   });
+});
+
+test('the dashboard is on by default, served from the web build directory', () => {
+  assert.deepEqual(apiOptionsOf(defaultConfig()).dashboard, { dir: DASHBOARD_DIR });
+  assert.match(DASHBOARD_DIR, /[/\\]web[/\\]dist$/);
 });

@@ -16,6 +16,7 @@ import { plans, tenantRevisions } from './conformance/revisions-and-plans.js';
 import { secretsAtRest } from './conformance/secrets-at-rest.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
+import { tenantCounts } from './conformance/tenant-counts.js';
 import { tenantListing } from './conformance/tenant-listing.js';
 import { workflowRunLeases, workflowRuns } from './conformance/workflow-runs.js';
 import { backends } from './testing/test-databases.js';
@@ -27,6 +28,7 @@ for (const backend of backends()) {
     tenants: tenantBasics,
     'tenant changes': tenantChanges,
     'tenant listing': tenantListing,
+    'tenant counts': tenantCounts,
     'workflow runs and steps': workflowRuns,
     'compute executions': computeExecutions,
   });

@@ -128,6 +128,12 @@ export interface TenantRepository {
    * index alone, since a pass visits every running tenant once a minute.
    */
   listReady(afterId: string | null, limit: number): Promise<readonly ReadyTenantRef[]>;
+  /**
+   * How many tenants are in each phase (every phase present, zeros included), optionally of one
+   * provider; archived tenants are counted under `archived`. Without a provider it is read from the
+   * `(phase, id)` index alone.
+   */
+  countByPhase(filter?: { readonly provider?: string | undefined }): Promise<Readonly<Record<Phase, number>>>;
 }
 
 /**

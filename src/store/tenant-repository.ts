@@ -20,7 +20,7 @@ import { deepEqualJson } from '../domain/canonical-json.js';
 import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
 import { tenantSubject } from '../domain/tenant-run.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
-import { initialStatus, type Tenant } from '../domain/tenant.js';
+import { initialStatus, PHASES, type Phase, type Tenant } from '../domain/tenant.js';
 import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
 import { transaction, type StoreContext, type Transaction } from './context.js';
@@ -211,6 +211,19 @@ export class KyselyTenantRepository implements TenantRepository {
       .where('phase', '=', 'ready');
     if (afterId !== null) query = query.where('id', '>', afterId);
     return query.orderBy('id').limit(limit).execute();
+  }
+
+  async countByPhase(
+    filter: { readonly provider?: string | undefined } = {},
+  ): Promise<Record<Phase, number>> {
+    let query = this.ctx.db
+      .selectFrom('tenants')
+      .select((eb) => ['phase', eb.fn.countAll().as('n')])
+      .groupBy('phase');
+    if (filter.provider !== undefined) query = query.where('provider', '=', filter.provider);
+    const counts = Object.fromEntries(PHASES.map((phase) => [phase, 0])) as Record<Phase, number>;
+    for (const row of await query.execute()) counts[row.phase as Phase] = Number(row.n);
+    return counts;
   }
 }
 

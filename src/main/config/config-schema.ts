@@ -101,6 +101,8 @@ const serverSchema = z.strictObject({
   authFailureLimit: z.strictObject({ perMinute: integer(0).default(30) }).prefault({}),
   /** One deadline for a clean stop (SIGTERM/SIGINT): work in flight gets this long, in total. */
   shutdownGraceMs: integer(0).default(10_000),
+  /** The web dashboard at `/` (static files of the Vite build; the API is unchanged either way). */
+  dashboard: boolean.default(true),
   /** `GET /v1/events` (Server-Sent Events). */
   sse: z
     .strictObject({

@@ -380,6 +380,7 @@ test('with nothing configured, the defaults are those of the README configuratio
       rateLimit: { perMinute: 6000 },
       authFailureLimit: { perMinute: 30 },
       shutdownGraceMs: 10_000,
+      dashboard: true,
       sse: {
         maxStreams: 1000,
         maxStreamsPerPrincipal: 20,

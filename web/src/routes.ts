@@ -1,0 +1,17 @@
+/** Every view of the dashboard, in navigation order. A new view: its module, and one line here. */
+import type { RouteDef } from './lib/route-def.js';
+import { auditRoutes } from './views/audit.js';
+import { deadLetterRoutes } from './views/dead-letters.js';
+import { overviewRoutes } from './views/overview.js';
+import { providerRoutes } from './views/providers.js';
+import { runRoutes } from './views/runs.js';
+import { tenantRoutes } from './views/tenants.js';
+
+export const ROUTES: readonly RouteDef[] = [
+  ...overviewRoutes,
+  ...tenantRoutes,
+  ...runRoutes,
+  ...deadLetterRoutes,
+  ...providerRoutes,
+  ...auditRoutes,
+];
