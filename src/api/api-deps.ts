@@ -20,6 +20,7 @@ import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { Access, Principal, TokenConfig } from './auth.js';
+import type { MetricsAccessOptions } from './metrics-access.js';
 
 /** The provider registry as the API uses it: discovery, resolution, validation, redaction. */
 export type ProviderCatalog = Pick<
@@ -75,6 +76,8 @@ export interface ApiOptions {
   /** Extra readiness check for `/readyz` (e.g. the controller has started). */
   readonly ready?: () => Promise<void>;
   readonly sse: SseOptions;
+  /** Who may read `/metrics` (metrics-access.ts); loopback only when absent. */
+  readonly metrics?: MetricsAccessOptions;
 }
 
 /** What every route module receives. */

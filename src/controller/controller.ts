@@ -4,6 +4,7 @@
  */
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
+import { NO_METRICS, type Metrics } from '../domain/metrics.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
 import type {
   ReadyTenantRef,
@@ -38,6 +39,7 @@ export interface ControllerDeps {
   readonly compute: Pick<ComputeApi, 'listRunning'>;
   readonly feed?: TenantChangeFeed;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'workQueue' | 'controller'>;
 }
 
 const PAGE = 1000;
@@ -61,11 +63,13 @@ export class Controller implements ReconcileTrigger {
   private driftRunning = false;
   private lastCleanPass: CleanPass | null = null;
   private readonly driftAbort = new AbortController();
+  private readonly metrics: Pick<Metrics, 'controller'>;
 
   constructor(
     private readonly deps: ControllerDeps,
     private readonly options: ControllerOptions,
   ) {
+    this.metrics = deps.metrics ?? NO_METRICS;
     this.queue = new WorkQueue<TriggerSource>({
       workers: options.workers,
       ratePerSecond: options.rateLimitPerSecond,
@@ -73,6 +77,8 @@ export class Controller implements ReconcileTrigger {
       backoff: { initialMs: 100, maxMs: 60_000 },
       handle: (tenantId, source) => deps.reconciler.reconcile(tenantId, source),
       logger: deps.logger.child({ component: 'controller' }),
+      name: 'tenants',
+      metrics: { queue: (deps.metrics ?? NO_METRICS).workQueue, controller: this.metrics.controller },
     });
   }
 
@@ -194,7 +200,9 @@ export class Controller implements ReconcileTrigger {
 
   private async repairOne(tenantId: string): Promise<boolean> {
     try {
-      return await this.deps.reconciler.repairDrift(tenantId, this.driftAbort.signal);
+      const repaired = await this.deps.reconciler.repairDrift(tenantId, this.driftAbort.signal);
+      if (repaired) this.metrics.controller.driftRepairs.inc({ controller: 'tenants' });
+      return repaired;
     } catch (error) {
       this.deps.logger.warn({ err: error, tenantId }, 'drift check failed');
       return false;

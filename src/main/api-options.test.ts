@@ -43,6 +43,8 @@ test('apiOptionsOf passes every configured API setting through', () => {
       LESSOR_SERVER__SSE__HEARTBEAT_MS: '500',
       LESSOR_SERVER__SSE__MAX_STREAMS: '9',
       LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '3',
+      LESSOR_SERVER__METRICS__OPEN_ON_LOOPBACK: 'false',
+      LESSOR_SERVER__METRICS__TOKEN_SHA256: 'AB'.repeat(32),
       LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
       LESSOR_COMPUTE__PROVIDERS__FAKE: '{}',
     },
@@ -55,5 +57,6 @@ test('apiOptionsOf passes every configured API setting through', () => {
     authFailuresPerMinute: 7,
     defaultProvider: 'fake',
     sse: { heartbeatMs: 500, maxStreams: 9, maxStreamsPerPrincipal: 3 },
+    metrics: { openOnLoopback: false, tokenSha256: 'ab'.repeat(32) },
   });
 });

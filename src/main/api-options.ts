@@ -14,5 +14,6 @@ export function apiOptionsOf(config: LessorConfig): ApiOptions {
     defaultProvider: config.compute.defaultProvider,
     // The feed's own settings (pollIntervalMs, maxQueuedEvents) go to the event feed instead.
     sse: { heartbeatMs, maxStreams, maxStreamsPerPrincipal },
+    metrics: { openOnLoopback: server.metrics.openOnLoopback, tokenSha256: server.metrics.tokenSha256 },
   };
 }

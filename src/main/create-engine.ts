@@ -3,24 +3,28 @@
  * engine reports run state changes to provisioning's observer, which records them as tenant events.
  */
 import type { Logger } from '../domain/logger.js';
+import { NO_METRICS, type WorkflowMetrics } from '../domain/metrics.js';
 import { tenantRunEvents } from '../provisioning/tenant-run-events.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowDefinition } from '../workflow/context.js';
 import { EmbeddedWorkflowEngine } from '../workflow/embedded/embedded-engine.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { LessorConfig } from './config/load-config.js';
+import { meteredObserver, meteredRunRows } from './telemetry/metered.js';
 
 export interface EngineDeps {
   readonly store: Store;
   readonly definitions: readonly WorkflowDefinition<never, unknown>[];
   readonly ownerId: string;
   readonly logger: Logger;
+  readonly metrics?: WorkflowMetrics;
 }
 
 export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
   // Each engine binds its own `engine` key.
   const logger = deps.logger.child({ component: 'engine' });
-  const observer = tenantRunEvents(deps.store);
+  const metrics = deps.metrics ?? NO_METRICS.workflows;
+  const observer = meteredObserver(tenantRunEvents(deps.store), metrics);
   if (config.engine.type === 'restate') {
     const { createRestateEngine } = await import('../workflow/restate/index.js');
     return createRestateEngine({
@@ -36,7 +40,7 @@ export async function createWorkflowEngine(config: LessorConfig, deps: EngineDep
     });
   }
   return new EmbeddedWorkflowEngine({
-    store: deps.store,
+    store: { ...deps.store, runs: meteredRunRows(deps.store.runs, metrics, 'embedded') },
     definitions: deps.definitions,
     observer,
     ownerId: deps.ownerId,

@@ -18,6 +18,7 @@ import type { ProviderRegistry } from '../compute/provider-registry.js';
 import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
+import type { Metrics } from '../domain/metrics.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import { RetentionSweeper } from '../store/retention-sweeper.js';
@@ -31,6 +32,9 @@ import { Lifecycle } from './lifecycle.js';
 import { notifyOnEvents } from './notify-on-events.js';
 import { openDatabase } from './open-database.js';
 import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
+import { registerFleetGauges } from './telemetry/fleet-gauges.js';
+import { meteredLedger, meteredProvider } from './telemetry/metered.js';
+import { createPromMetrics } from './telemetry/prom-metrics.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -59,6 +63,8 @@ interface Services {
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
+  /** What `/metrics` serves. */
+  readonly registry: Registry;
 }
 
 export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
@@ -130,8 +136,10 @@ async function buildServices(
   lifecycle: Lifecycle,
 ): Promise<Services> {
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
+  const registry = new Registry();
+  const metrics = createPromMetrics(registry);
   const secrets = openServerSecrets(config, logger);
-  const database = await openDatabase(config, logger, { secrets: secrets.atRest });
+  const database = await openDatabase(config, logger, { secrets: secrets.atRest, metrics: metrics.store });
   lifecycle.onStop('database', () => database.close());
   const { pollIntervalMs, maxQueuedEvents } = config.server.sse;
   const feed = new EventFeed({
@@ -142,16 +150,21 @@ async function buildServices(
   });
   const store = notifyOnEvents(database, feed);
   const hasher = await loadConfigHasher(store);
-  const providers = await buildProviders(config, logger, hasher);
+  registerFleetGauges(registry, {
+    stats: store.stats,
+    refreshIntervalMs: config.server.metrics.refreshIntervalMs,
+    logger: logger.child({ component: 'metrics' }),
+  });
+  const providers = await buildProviders(config, logger, hasher, (p) => meteredProvider(p, metrics));
   lifecycle.onStop('providers', () => providers.close());
   secrets.bindFields(providers);
-  const core = await buildCore(config, logger, { store, providers, instanceId, hasher });
+  const core = await buildCore(config, logger, { store, providers, instanceId, hasher, metrics });
   const retention = new RetentionSweeper(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
   );
-  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher });
-  return { ...core, store, feed, providers, retention, api, hasher };
+  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher, registry });
+  return { ...core, store, feed, providers, retention, api, hasher, registry };
 }
 
 interface CoreDeps {
@@ -159,18 +172,22 @@ interface CoreDeps {
   readonly providers: ProviderRegistry;
   readonly instanceId: string;
   readonly hasher: ConfigHasher;
+  readonly metrics: Metrics;
 }
 
 /** The compute manager, workflows, engine, callback dispatcher and controller, wired together. */
 async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
-  { store, providers, instanceId, hasher }: CoreDeps,
+  { store, providers, instanceId, hasher, metrics }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
   // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
   let wakeCallbacks = (): void => {};
   const compute = new ComputeManager({
-    ledger: wakeOnSettle(store.executions, () => wakeCallbacks()),
+    ledger: meteredLedger(
+      wakeOnSettle(store.executions, () => wakeCallbacks()),
+      metrics.compute,
+    ),
     registry: providers,
     hasher,
     instanceId,
@@ -183,9 +200,20 @@ async function buildCore(
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
   });
-  const engine = await createWorkflowEngine(config, { store, definitions, ownerId: instanceId, logger });
+  const engine = await createWorkflowEngine(config, {
+    store,
+    definitions,
+    ownerId: instanceId,
+    logger,
+    metrics: metrics.workflows,
+  });
   const dispatcher = new CallbackDispatcher(
-    { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
+    {
+      callbacks: store.callbacks,
+      engine,
+      logger: logger.child({ component: 'callbacks' }),
+      metrics: metrics.callbacks,
+    },
     config.callbacks,
   );
   wakeCallbacks = () => dispatcher.wake();
@@ -198,7 +226,7 @@ async function buildCore(
     logger: logger.child({ component: 'reconciler' }),
   });
   const controller = new Controller(
-    { tenants: store.tenants, events: store.events, reconciler, compute, logger },
+    { tenants: store.tenants, events: store.events, reconciler, compute, logger, metrics },
     config.controller,
   );
   return { compute, engine, dispatcher, controller };
@@ -209,7 +237,7 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, registry } = services;
   return createApiServer(
     {
       store,
@@ -220,7 +248,7 @@ function buildApi(
       trigger: controller,
       hasher,
       logger,
-      metrics: new Registry(),
+      metrics: registry,
       wakeCallbacks: () => dispatcher.wake(),
     },
     apiOptionsOf(config),

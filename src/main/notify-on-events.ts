@@ -22,6 +22,7 @@ export function notifyOnEvents(store: Store, signal: ChangeSignal): Store {
     };
   return {
     dialect: store.dialect,
+    stats: store.stats,
     tenants: signallingTenants(store.tenants, after),
     events: store.events,
     runs: store.runs,

@@ -20,7 +20,8 @@ import type { Database } from './schema.js';
 import { specCodec, type SecretsAtRest } from './sealed-specs.js';
 import { resealSecrets } from './secret-reseal.js';
 import { KyselyServerSecretRepository } from './server-secret-repository.js';
-import type { Store } from './store.js';
+import { KyselyStoreStatsRepository } from './stats-repository.js';
+import type { ConnectionPoolStats, Store } from './store.js';
 import type { StoreIncidents } from './store-incidents.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
 import { KyselyWorkflowRunRepository } from './workflow-run-repository.js';
@@ -33,6 +34,8 @@ export interface KyselyStoreOptions {
   readonly incidents: StoreIncidents;
   /** Secret values at rest: sealed with this key ring; absent, nothing is sealed. */
   readonly secrets?: SecretsAtRest | undefined;
+  /** The binding's connection pool, when it has one (for `stats.connectionPool`). */
+  readonly poolStats?: () => ConnectionPoolStats;
 }
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
@@ -51,6 +54,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   let closed: Promise<void> | undefined;
   return {
     dialect: ctx.dialect.name,
+    stats: new KyselyStoreStatsRepository(ctx, options.poolStats),
     tenants: new KyselyTenantRepository(ctx),
     events: new KyselyTenantEventRepository(ctx),
     runs: new KyselyWorkflowRunRepository(ctx),

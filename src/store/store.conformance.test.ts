@@ -11,6 +11,7 @@ import { computeExecutionLeases, computeExecutions } from './conformance/compute
 import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
 import { secretsAtRest } from './conformance/secrets-at-rest.js';
+import { storeStats } from './conformance/stats.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantListing } from './conformance/tenant-listing.js';
@@ -34,4 +35,5 @@ for (const backend of backends()) {
   runGroup(backend, 'audit', { 'audit trail': auditRecords });
   runGroup(backend, 'retention', { 'retention sweeps': retention });
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
+  runGroup(backend, 'stats', { 'fleet counts': storeStats });
 }

@@ -88,7 +88,11 @@ export interface TenantRepository {
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.
    */
-  change(idOrName: string, change: TenantChange, options?: { expectedVersion?: number }): Promise<AppliedChange>;
+  change(
+    idOrName: string,
+    change: TenantChange,
+    options?: { expectedVersion?: number },
+  ): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
@@ -99,7 +103,11 @@ export interface TenantRepository {
   /** Archived tenants named `name` (names are unique among live tenants only), newest first. */
   listArchivedByName(name: string, limit: number): Promise<readonly Tenant[]>;
   /** Keyset pages (by id) over the tenants of `scope` (default `all`), for controller passes. */
-  listSummaries(afterId: string | null, limit: number, scope?: SummaryScope): Promise<readonly TenantSummary[]>;
+  listSummaries(
+    afterId: string | null,
+    limit: number,
+    scope?: SummaryScope,
+  ): Promise<readonly TenantSummary[]>;
   /**
    * Keyset pages (by id) over the ready, unpaused tenants, for drift passes: read from a covering
    * index alone, since a pass visits every running tenant once a minute.
@@ -115,7 +123,10 @@ export interface AuditRepository {
 }
 
 export interface TenantEventRepository {
-  listByTenant(tenantId: string, options: { afterSeq?: number; limit: number }): Promise<readonly TenantEvent[]>;
+  listByTenant(
+    tenantId: string,
+    options: { afterSeq?: number; limit: number },
+  ): Promise<readonly TenantEvent[]>;
   /** Global stream order, for SSE (`Last-Event-ID` = seq); settled events only (see dialect.ts). */
   listSince(afterSeq: number, limit: number): Promise<readonly TenantEvent[]>;
   /** The highest seq, settled: no event at or below it commits later, so a stream may start there. */
@@ -131,7 +142,10 @@ export interface NewWorkflowRun {
 }
 
 export type WorkflowRunPatch = Partial<
-  Pick<WorkflowRun, 'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'>
+  Pick<
+    WorkflowRun,
+    'state' | 'attempt' | 'output' | 'error' | 'wakeAt' | 'leaseOwner' | 'leaseExpiresAt' | 'finishedAt'
+  >
 >;
 
 export interface WorkflowRunRepository {
@@ -169,11 +183,23 @@ export interface WorkflowStepRepository {
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
   /** Inserts the journal entry; a second insert for the same (runId, seq) is a no-op returning the stored one. */
-  start(step: { runId: string; seq: number; name: string; kind: StepKind; startedAt: string }): Promise<WorkflowStep>;
+  start(step: {
+    runId: string;
+    seq: number;
+    name: string;
+    kind: StepKind;
+    startedAt: string;
+  }): Promise<WorkflowStep>;
   finish(
     runId: string,
     seq: number,
-    outcome: { status: 'completed' | 'failed'; result?: unknown; error?: unknown; finishedAt: string; durationMs: number },
+    outcome: {
+      status: 'completed' | 'failed';
+      result?: unknown;
+      error?: unknown;
+      finishedAt: string;
+      durationMs: number;
+    },
   ): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;
@@ -217,7 +243,12 @@ export interface ComputeExecutionRepository {
    * process died, or released it at shutdown), setting the new owner; PostgreSQL uses
    * `FOR UPDATE SKIP LOCKED`.
    */
-  claimOrphans(owner: string, now: number, leaseMs: number, limit: number): Promise<readonly ComputeExecution[]>;
+  claimOrphans(
+    owner: string,
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<readonly ComputeExecution[]>;
   /** Sets or extends the lease; false when another owner holds it. */
   renewLease(executionId: string, owner: string, until: number): Promise<boolean>;
   /**
@@ -233,9 +264,16 @@ export interface CallbackRepository {
   listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
   markDelivered(id: string, at: string): Promise<void>;
   /** Records a failed attempt; `dead` parks it as a dead letter. */
-  markAttemptFailed(id: string, update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean }): Promise<void>;
+  markAttemptFailed(
+    id: string,
+    update: { attempts: number; nextAttemptAt: number; lastError: string; dead: boolean },
+  ): Promise<void>;
   get(id: string): Promise<CallbackRecord | undefined>;
-  list(query: { state?: CallbackState; limit: number; cursor?: string | undefined }): Promise<Page<CallbackRecord>>;
+  list(query: {
+    state?: CallbackState;
+    limit: number;
+    cursor?: string | undefined;
+  }): Promise<Page<CallbackRecord>>;
   /** Dead → pending with attempts reset; false when not dead. */
   redrive(id: string, now: number): Promise<boolean>;
   nextDueAt(): Promise<number | null>;
@@ -259,9 +297,13 @@ export interface IdempotencyKeyRepository {
    * (claimed=false). An expired record — a completed one past its TTL, or the claim of a process
    * that died before completing — is taken over.
    */
-  claim(record: { key: string; scope: string; requestHash: string; now: number; expiresAt: number }): Promise<
-    { claimed: true } | { claimed: false; existing: IdempotencyRecord }
-  >;
+  claim(record: {
+    key: string;
+    scope: string;
+    requestHash: string;
+    now: number;
+    expiresAt: number;
+  }): Promise<{ claimed: true } | { claimed: false; existing: IdempotencyRecord }>;
   /** Stores the response to replay, kept until `expiresAt`. */
   complete(
     key: string,
@@ -338,8 +380,41 @@ export interface ResealReport {
   readonly remaining: number;
 }
 
+export interface ActiveRunCount {
+  readonly engine: string;
+  readonly workflow: string;
+  readonly count: number;
+}
+
+export interface CallbackOutboxStats {
+  readonly pending: number;
+  readonly dead: number;
+  /** `createdAt` of the oldest pending callback; null when none is pending. */
+  readonly oldestPendingAt: string | null;
+}
+
+export interface ConnectionPoolStats {
+  /** Connections open (idle or in use). */
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a connection. */
+  readonly waiting: number;
+  readonly max: number;
+}
+
+/** Fleet-wide counts for gauges: one aggregate query each; callers cache and refresh them. */
+export interface StoreStatsRepository {
+  tenantsByPhase(): Promise<Readonly<Record<string, number>>>;
+  /** Runs in an active state, by engine and definition. */
+  activeRuns(): Promise<readonly ActiveRunCount[]>;
+  callbackOutbox(): Promise<CallbackOutboxStats>;
+  /** The connection pool right now (PostgreSQL); null when the database has none (SQLite). */
+  connectionPool(): ConnectionPoolStats | null;
+}
+
 export interface Store {
   readonly dialect: DialectName;
+  readonly stats: StoreStatsRepository;
   readonly tenants: TenantRepository;
   readonly events: TenantEventRepository;
   readonly runs: WorkflowRunRepository;

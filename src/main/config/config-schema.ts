@@ -99,6 +99,21 @@ const serverSchema = z.strictObject({
   authFailureLimit: z.strictObject({ perMinute: integer(0).default(30) }).prefault({}),
   /** One deadline for a clean stop (SIGTERM/SIGINT): work in flight gets this long, in total. */
   shutdownGraceMs: integer(0).default(10_000),
+  /** `GET /metrics`: who may read it, and how often fleet-wide counts are read again. */
+  metrics: z
+    .strictObject({
+      /** Callers on the local machine read it without a token. */
+      openOnLoopback: boolean.default(true),
+      /** SHA-256 of the token Prometheus presents (hex); the token itself is never configured. */
+      tokenSha256: z
+        .string({ error: 'expected the SHA-256 of the token as 64 hex digits' })
+        .regex(/^[0-9a-fA-F]{64}$/, 'expected the SHA-256 of the token as 64 hex digits')
+        .transform((hash) => hash.toLowerCase())
+        .optional(),
+      /** Tenants by phase, active runs and the callback outbox are counted at most this often. */
+      refreshIntervalMs: durationMs.default(15_000),
+    })
+    .prefault({}),
   /** `GET /v1/events` (Server-Sent Events). */
   sse: z
     .strictObject({

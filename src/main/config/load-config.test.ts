@@ -379,6 +379,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
       rateLimit: { perMinute: 6000 },
       authFailureLimit: { perMinute: 30 },
       shutdownGraceMs: 10_000,
+      metrics: { openOnLoopback: true, refreshIntervalMs: 15_000 },
       sse: {
         maxStreams: 1000,
         maxStreamsPerPrincipal: 20,

@@ -33,13 +33,7 @@
  * loop every `YIELD_EVERY_MS` so a long run of store calls does not starve socket reads.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type {
-  CompiledQuery,
-  DatabaseConnection,
-  Driver,
-  QueryResult,
-  TransactionSettings,
-} from 'kysely';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
 
 /** The statement source: better-sqlite3's database, possibly with a statement cache in front. */
 export interface SqliteDatabase {
@@ -50,6 +44,8 @@ export interface SqliteDatabase {
 
 export interface GroupCommitOptions {
   readonly busyTimeoutMs: number;
+  /** Told the number of units each committed batch held (metrics); must not throw. */
+  readonly onCommit?: (units: number) => void;
 }
 
 /** Longest run of statements without a turn of the event loop (ms). */
@@ -259,6 +255,7 @@ export class GroupCommitDriver implements Driver {
     try {
       this.run('commit');
       batch.settle();
+      this.options.onCommit?.(batch.units);
     } catch (error) {
       batch.settle(error);
       this.tryRollback();
