@@ -85,6 +85,12 @@ export interface ComputeProvider {
    * listing that misses a place (a tenant in another cluster) costs time, never correctness.
    */
   listRunning?(signal: AbortSignal): Promise<ReadonlySet<string>>;
+  /**
+   * Optional pre-flight check (`lessor doctor`): the engine answers and the configured credentials
+   * are accepted, without changing anything. Resolves with a one-line description of what answered
+   * (no secrets); throws a ComputeError. Providers without an external engine leave it out.
+   */
+  preflight?(signal: AbortSignal): Promise<string>;
   /** Normalises any thrown value into a ComputeError with a standard code. */
   mapError(error: unknown): ComputeError;
   /** Releases sockets, timers, child-process handles (never the runtimes themselves). */

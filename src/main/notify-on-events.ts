@@ -38,6 +38,7 @@ export function notifyOnEvents(store: Store, signal: ChangeSignal): Store {
     ping: () => store.ping(),
     probeWrite: () => store.probeWrite(),
     migrate: () => store.migrate(),
+    migrationStatus: () => store.migrationStatus(),
     close: () => store.close(),
   };
 }

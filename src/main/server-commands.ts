@@ -2,7 +2,7 @@
  * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (SPEC §8). The
  * server modules are imported inside the actions, so client commands start without loading them.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { ConfigFlags } from './config/load-config.js';
 import { addSecretsCommands } from './secrets/secrets-commands.js';
 
@@ -55,6 +55,25 @@ export function addServerCommands(program: Command): void {
       const store = await openDatabase(config, logger);
       logger.info({ database: store.dialect }, 'migrations applied');
       await store.close();
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'check the configuration, the database and its migrations, each compute provider and the workflow engine; exit 1 when a check fails',
+    )
+    .option('-c, --config <file>', 'configuration file (default ./lessor.yaml when present)')
+    .option('--database-url <url>', 'database URL (database.url)')
+    .option('--set <key=value...>', 'override any configuration key')
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
+    )
+    .action(async (flags: ServerFlags & { output?: string }) => {
+      const { runDoctor, renderDoctor, failed } = await import('./doctor/doctor.js');
+      const { output, ...rest } = flags;
+      const results = await runDoctor({ flags: toConfigFlags(rest) });
+      process.stdout.write(renderDoctor(results, output === 'json' ? 'json' : 'table', process.stdout.isTTY));
+      process.exitCode = failed(results) ? 1 : 0;
     });
 
   addSecretsCommands(program);

@@ -14,7 +14,7 @@ import type { StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
-import { migrateToLatest } from './migrations/index.js';
+import { migrateToLatest, migrationStatus } from './migrations/index.js';
 import { KyselyRetentionRepository } from './retention-repository.js';
 import type { Database } from './schema.js';
 import { specCodec, type SecretsAtRest } from './sealed-specs.js';
@@ -71,6 +71,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     probeWrite,
     // Before anything is served: its caller reports a database it cannot reach (no incident).
     migrate: () => incidents.leftToCaller(() => migrateToLatest(ctx.db, ctx.dialect)),
+    migrationStatus: () => incidents.leftToCaller(() => migrationStatus(ctx.db, ctx.dialect)),
     /** Idempotent: a second call waits for the first. */
     close: () => {
       incidents.close();

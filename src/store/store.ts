@@ -443,5 +443,7 @@ export interface Store {
    */
   probeWrite(): Promise<void>;
   migrate(): Promise<void>;
+  /** Applied and pending migration names; reads only (`lessor doctor`). */
+  migrationStatus(): Promise<{ readonly applied: readonly string[]; readonly pending: readonly string[] }>;
   close(): Promise<void>;
 }
