@@ -2,7 +2,7 @@
  * `lessor serve` and `lessor migrate`: the server side of the one `lessor` program (SPEC §8). The
  * server modules are imported inside the actions, so client commands start without loading them.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { ConfigFlags } from './config/load-config.js';
 import { addSecretsCommands } from './secrets/secrets-commands.js';
 
@@ -65,14 +65,13 @@ export function addServerCommands(program: Command): void {
     .option('-c, --config <file>', 'configuration file (default ./lessor.yaml when present)')
     .option('--database-url <url>', 'database URL (database.url)')
     .option('--set <key=value...>', 'override any configuration key')
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
-    )
-    .action(async (flags: ServerFlags & { output?: string }) => {
+    .action(async (flags: ServerFlags, command: Command) => {
       const { runDoctor, renderDoctor, failed } = await import('./doctor/doctor.js');
-      const { output, ...rest } = flags;
-      const results = await runDoctor({ flags: toConfigFlags(rest) });
-      process.stdout.write(renderDoctor(results, output === 'json' ? 'json' : 'table', process.stdout.isTTY));
+      // `-o table|json|yaml` is the program's global output option.
+      const { output } = command.optsWithGlobals<{ output?: string }>();
+      const format = output === 'json' || output === 'yaml' ? output : 'table';
+      const results = await runDoctor({ flags: toConfigFlags(flags) });
+      process.stdout.write(renderDoctor(results, format, process.stdout.isTTY));
       process.exitCode = failed(results) ? 1 : 0;
     });
 

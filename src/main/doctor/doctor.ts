@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { stringify as stringifyYaml } from 'yaml';
 import { renderTable } from '../../cli/output.js';
 import { keyedConfigHasher } from '../../domain/config-hasher.js';
 import { errorMessage } from '../../domain/errors.js';
@@ -169,13 +170,15 @@ function describe(error: unknown): string {
     : message;
 }
 
-/** The results as a table (CHECK, STATUS, DETAIL) or JSON. */
+/** The results as a table (CHECK, STATUS, DETAIL), JSON or YAML. */
 export function renderDoctor(
   results: readonly CheckResult[],
-  format: 'table' | 'json',
+  format: 'table' | 'json' | 'yaml',
   tty: boolean,
 ): string {
-  if (format === 'json') return `${JSON.stringify({ ok: !failed(results), checks: results }, null, 2)}\n`;
+  const document = { ok: !failed(results), checks: results };
+  if (format === 'json') return `${JSON.stringify(document, null, 2)}\n`;
+  if (format === 'yaml') return stringifyYaml(document);
   return renderTable(
     results,
     [
