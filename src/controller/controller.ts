@@ -5,6 +5,7 @@
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
 import { NO_METRICS, type Metrics } from '../domain/metrics.js';
+import { activeSpanContext, inSpan, type Context } from '../domain/tracing.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
 import type {
   ReadyTenantRef,
@@ -64,6 +65,8 @@ export class Controller implements ReconcileTrigger {
   private lastCleanPass: CleanPass | null = null;
   private readonly driftAbort = new AbortController();
   private readonly metrics: Pick<Metrics, 'controller'>;
+  /** The trace context of the API write that enqueued a tenant (tracing on only), for its reconcile. */
+  private readonly origins = new Map<string, Context>();
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -75,7 +78,7 @@ export class Controller implements ReconcileTrigger {
       ratePerSecond: options.rateLimitPerSecond,
       timeoutMs: options.reconcileTimeoutMs,
       backoff: { initialMs: 100, maxMs: 60_000 },
-      handle: (tenantId, source) => deps.reconciler.reconcile(tenantId, source),
+      handle: (tenantId, source) => this.reconcile(tenantId, source),
       logger: deps.logger.child({ component: 'controller' }),
       name: 'tenants',
       metrics: { queue: (deps.metrics ?? NO_METRICS).workQueue, controller: this.metrics.controller },
@@ -84,6 +87,8 @@ export class Controller implements ReconcileTrigger {
 
   /** Called after every committed API write; also tells the other replicas. */
   enqueue(tenantId: string, source: TriggerSource): void {
+    const origin = activeSpanContext();
+    if (origin) this.origins.set(tenantId, origin);
     this.queue.enqueue(tenantId, source);
     this.deps.feed?.publish(tenantId);
   }
@@ -103,6 +108,15 @@ export class Controller implements ReconcileTrigger {
     this.unsubscribe?.();
     this.driftAbort.abort();
     await this.queue.stop(graceMs);
+  }
+
+  private reconcile(tenantId: string, source: TriggerSource): ReturnType<TenantReconciler['reconcile']> {
+    const parent = this.origins.get(tenantId);
+    this.origins.delete(tenantId);
+    const attributes = { 'lessor.tenant.id': tenantId, 'lessor.trigger': source };
+    return inSpan('reconcile', { attributes, ...(parent && { parent }) }, () =>
+      this.deps.reconciler.reconcile(tenantId, source),
+    );
   }
 
   whenIdle(): Promise<void> {

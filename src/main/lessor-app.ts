@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger as PinoLogger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from '../api/server.js';
@@ -35,6 +36,7 @@ import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js
 import { registerFleetGauges } from './telemetry/fleet-gauges.js';
 import { meteredLedger, meteredProvider } from './telemetry/metered.js';
 import { createPromMetrics } from './telemetry/prom-metrics.js';
+import { startTracing } from './telemetry/tracing.js';
 import { wakeOnSettle } from './wake-on-settle.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -67,10 +69,24 @@ interface Services {
   readonly registry: Registry;
 }
 
-export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
+export interface StartOptions {
+  /** Exports every span as it ends (tests: the SDK's in-memory exporter); turns tracing on. */
+  readonly traceExporter?: SpanExporter;
+}
+
+export async function startLessor(
+  config: LessorConfig,
+  logger: PinoLogger,
+  options: StartOptions = {},
+): Promise<LessorApp> {
   const lifecycle = new Lifecycle({ logger });
   const close = (graceMs = config.server.shutdownGraceMs): Promise<void> => lifecycle.stop(graceMs);
   try {
+    const tracing = startTracing({
+      endpoint: config.telemetry.otlp.endpoint,
+      exporter: options.traceExporter,
+    });
+    if (tracing) lifecycle.onStop('tracing', () => tracing.stop());
     const services = await buildServices(config, logger, lifecycle);
     const url = await startServices(services, config, lifecycle);
     const { store, providers, engine, controller } = services;

@@ -327,6 +327,16 @@ const logSchema = z.strictObject({
   format: oneOf(['json', 'pretty']).default('json'),
 });
 
+/** Tracing: off unless an OTLP/HTTP endpoint is set (docs/operations.md, "Traces"). */
+const telemetrySchema = z.strictObject({
+  otlp: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. */
+      endpoint: httpUrl.optional(),
+    })
+    .prefault({}),
+});
+
 const rootSchema = z.strictObject({
   server: serverSchema.superRefine(refuseAnonymousExposure).prefault({}),
   database: databaseSchema.prefault({}),
@@ -338,6 +348,7 @@ const rootSchema = z.strictObject({
   retention: retentionSchema.prefault({}),
   log: logSchema.prefault({}),
   secrets: secretsSchema.prefault({}),
+  telemetry: telemetrySchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });
 

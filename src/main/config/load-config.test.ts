@@ -415,6 +415,7 @@ test('with nothing configured, the defaults are those of SPEC §10', () => {
     },
     log: { level: 'info', format: 'json' },
     secrets: { keyFile: 'secrets.key', previousKeys: [] },
+    telemetry: { otlp: {} },
     dataDir: './data',
   });
 });

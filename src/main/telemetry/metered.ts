@@ -4,11 +4,12 @@
  * - the run observer: runs started and finished (by engine, definition and outcome), run durations;
  * - the run rows' `claimDue`: runs taken over mid-execution (embedded engine);
  * - the execution ledger: settled executions by provider, operation, outcome and error code;
- * - each provider: call durations and calls in flight.
+ * - each provider: call durations and calls in flight, and a client span per call (tracing on).
  */
 import type { ComputeProvider } from '../../compute/provider.js';
 import type { ComputeMetrics, Metrics, WorkflowMetrics } from '../../domain/metrics.js';
 import { secondsSince } from '../../domain/metrics.js';
+import { inSpan, SpanKind } from '../../domain/tracing.js';
 import type { EngineType } from '../../domain/workflow-run.js';
 import type { ComputeExecutionRepository, WorkflowRunRepository } from '../../store/store.js';
 import type { RunObserver } from '../../workflow/run-observer.js';
@@ -94,8 +95,13 @@ export function meteredProvider(
       const started = performance.now();
       inFlight.inc(labels);
       let outcome = 'error';
+      const attributes = { 'lessor.provider': provider.type, 'lessor.operation': operation };
       try {
-        const result = await call(...args);
+        const result = await inSpan(
+          `provider ${provider.type} ${operation}`,
+          { kind: SpanKind.CLIENT, attributes },
+          () => call(...args),
+        );
         outcome = 'ok';
         return result;
       } finally {
