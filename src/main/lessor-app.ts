@@ -19,7 +19,7 @@ import type { ProviderRegistry } from '../compute/provider-registry.js';
 import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
-import type { Metrics } from '../domain/metrics.js';
+import { NO_METRICS, type Metrics } from '../domain/metrics.js';
 import { newId } from '../domain/ids.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import { RetentionSweeper } from '../store/retention-sweeper.js';
@@ -72,6 +72,8 @@ interface Services {
 export interface StartOptions {
   /** Exports every span as it ends (tests: the SDK's in-memory exporter); turns tracing on. */
   readonly traceExporter?: SpanExporter;
+  /** false: record no metrics beyond HTTP request durations (the bench's baseline). Default true. */
+  readonly metrics?: boolean;
 }
 
 export async function startLessor(
@@ -87,7 +89,7 @@ export async function startLessor(
       exporter: options.traceExporter,
     });
     if (tracing) lifecycle.onStop('tracing', () => tracing.stop());
-    const services = await buildServices(config, logger, lifecycle);
+    const services = await buildServices(config, logger, lifecycle, options.metrics ?? true);
     const url = await startServices(services, config, lifecycle);
     const { store, providers, engine, controller } = services;
     logger.info(
@@ -150,10 +152,11 @@ async function buildServices(
   config: LessorConfig,
   logger: PinoLogger,
   lifecycle: Lifecycle,
+  recordMetrics: boolean,
 ): Promise<Services> {
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
   const registry = new Registry();
-  const metrics = createPromMetrics(registry);
+  const metrics = recordMetrics ? createPromMetrics(registry) : NO_METRICS;
   const secrets = openServerSecrets(config, logger);
   const database = await openDatabase(config, logger, { secrets: secrets.atRest, metrics: metrics.store });
   lifecycle.onStop('database', () => database.close());
@@ -166,15 +169,26 @@ async function buildServices(
   });
   const store = notifyOnEvents(database, feed);
   const hasher = await loadConfigHasher(store);
-  registerFleetGauges(registry, {
-    stats: store.stats,
-    refreshIntervalMs: config.server.metrics.refreshIntervalMs,
-    logger: logger.child({ component: 'metrics' }),
-  });
-  const providers = await buildProviders(config, logger, hasher, (p) => meteredProvider(p, metrics));
+  if (recordMetrics) {
+    registerFleetGauges(registry, {
+      stats: store.stats,
+      refreshIntervalMs: config.server.metrics.refreshIntervalMs,
+      logger: logger.child({ component: 'metrics' }),
+    });
+  }
+  const providers = await buildProviders(config, logger, hasher, (p) =>
+    recordMetrics ? meteredProvider(p, metrics) : p,
+  );
   lifecycle.onStop('providers', () => providers.close());
   secrets.bindFields(providers);
-  const core = await buildCore(config, logger, { store, providers, instanceId, hasher, metrics });
+  const core = await buildCore(config, logger, {
+    store,
+    providers,
+    instanceId,
+    hasher,
+    metrics,
+    recordMetrics,
+  });
   const retention = new RetentionSweeper(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
@@ -189,16 +203,18 @@ interface CoreDeps {
   readonly instanceId: string;
   readonly hasher: ConfigHasher;
   readonly metrics: Metrics;
+  readonly recordMetrics: boolean;
 }
 
 /** The compute manager, workflows, engine, callback dispatcher and controller, wired together. */
 async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
-  { store, providers, instanceId, hasher, metrics }: CoreDeps,
+  { store, providers, instanceId, hasher, metrics, recordMetrics }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller'>> {
   // The dispatcher needs the engine, which needs the workflows, which need the compute manager.
   let wakeCallbacks = (): void => {};
+  const ledger = wakeOnSettle(store.executions, () => wakeCallbacks());
   const compute = new ComputeManager({
     ledger: meteredLedger(
       wakeOnSettle(store.executions, () => wakeCallbacks()),
