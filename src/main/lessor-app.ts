@@ -216,10 +216,7 @@ async function buildCore(
   let wakeCallbacks = (): void => {};
   const ledger = wakeOnSettle(store.executions, () => wakeCallbacks());
   const compute = new ComputeManager({
-    ledger: meteredLedger(
-      wakeOnSettle(store.executions, () => wakeCallbacks()),
-      metrics.compute,
-    ),
+    ledger: recordMetrics ? meteredLedger(ledger, metrics.compute) : ledger,
     registry: providers,
     hasher,
     instanceId,
