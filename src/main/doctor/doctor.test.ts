@@ -158,13 +158,11 @@ compute:
     test('refused: the check fails with the mapped code', async () => {
       const sts = mockClient(STSClient);
       try {
-        sts
-          .on(GetCallerIdentityCommand)
-          .rejects(
-            Object.assign(new Error('The security token included in the request is invalid.'), {
-              name: 'InvalidClientTokenId',
-            }),
-          );
+        sts.on(GetCallerIdentityCommand).rejects(
+          Object.assign(new Error('The security token included in the request is invalid.'), {
+            name: 'InvalidClientTokenId',
+          }),
+        );
         const results = await doctor(ecsYaml);
         const ecs = row(results, 'provider ecs');
         assert.equal(ecs.status, 'fail');
