@@ -22,6 +22,7 @@ import type { Store } from '../store/store.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { Access, Principal, TokenConfig } from './auth.js';
+import type { MetricsAccessOptions } from './metrics-access.js';
 
 /** The provider registry as the API uses it: discovery, resolution, validation, redaction. */
 export type ProviderCatalog = Pick<
@@ -109,6 +110,8 @@ export interface ApiOptions {
   readonly sse: SseOptions;
   /** Serve the web dashboard at `/` from this build directory (absent: no dashboard). */
   readonly dashboard?: { readonly dir: string } | undefined;
+  /** Who may read `/metrics` (metrics-access.ts); loopback only when absent. */
+  readonly metrics?: MetricsAccessOptions;
 }
 
 /** What every route module receives. */

@@ -8,6 +8,7 @@
 import type { Registry } from 'prom-client';
 import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
+import { createMetricsGuard, DEFAULT_METRICS_ACCESS } from './metrics-access.js';
 import { HealthSchema, ReadinessSchema } from './schemas-resources.js';
 
 const tags = ['operations'];
@@ -38,6 +39,7 @@ async function readiness(ctx: ApiContext): Promise<Record<string, 'ok'>> {
 export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Registry): void {
   const open = { access: 'open' as const };
   const security: never[] = [];
+  const guardMetrics = createMetricsGuard(ctx.options.metrics ?? DEFAULT_METRICS_ACCESS, ctx.options.tokens);
 
   app.get(
     '/healthz',
@@ -81,14 +83,19 @@ export function registerHealthRoutes(app: ApiApp, ctx: ApiContext, registry: Reg
         operationId: 'metrics',
         summary: 'Prometheus metrics',
         description:
-          'The Prometheus text format: `lessor_http_request_duration_seconds`, a histogram of request ' +
-          'durations by method, route pattern and status code.',
+          'The Prometheus text format: HTTP request durations, the controller work queue and reconciles, ' +
+          'workflow runs, compute executions and provider calls, callback delivery, tenants by phase and ' +
+          'store latency (names and labels in docs/operations.md). Open to loopback callers; others ' +
+          'present the metrics token or an API token (`server.metrics`).',
         tags,
         security,
         produces: ['text/plain'],
       },
       config: open,
     },
-    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    async (request, reply) => {
+      guardMetrics(request);
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
   );
 }

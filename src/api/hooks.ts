@@ -11,6 +11,7 @@ import { assertLoopbackRequest } from './loopback-guard.js';
 import { createHttpMetrics } from './metrics.js';
 import { httpError } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
+import { contextFromHeaders, SpanKind, startSpan, withContext, type Span } from '../domain/tracing.js';
 
 const JSON_ONLY = ['application/json'] as const;
 
@@ -26,6 +27,7 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
   const loopbackOnly = ctx.options.tokens.length === 0;
   const observe = createHttpMetrics(registry);
   app.decorateRequest('principal', null as never);
+  traceRequests(app);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -55,5 +57,28 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+  });
+}
+
+/**
+ * A server span per request, continuing a W3C `traceparent` header when one is sent; the handler
+ * runs inside it, so the reconcile it triggers joins the trace. A no-op while tracing is off.
+ */
+function traceRequests(app: ApiApp): void {
+  const spans = new WeakMap<object, Span>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const { span, context } = startSpan(`${request.method} ${route}`, {
+      kind: SpanKind.SERVER,
+      parent: contextFromHeaders(request.headers),
+      attributes: { 'http.request.method': request.method, 'http.route': route },
+    });
+    spans.set(request, span);
+    withContext(context, done);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const span = spans.get(request);
+    span?.setAttribute('http.response.status_code', reply.statusCode);
+    span?.end();
   });
 }

@@ -12,6 +12,7 @@
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
+import { NO_METRICS, secondsSince, type CallbackMetrics } from '../domain/metrics.js';
 import type { CallbackRepository } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 
@@ -31,6 +32,7 @@ export interface CallbackDispatcherDeps {
   readonly engine: Pick<WorkflowEngine, 'resolvePromise'>;
   readonly logger: Logger;
   readonly now?: () => number;
+  readonly metrics?: CallbackMetrics;
 }
 
 export class CallbackDispatcher {
@@ -92,6 +94,7 @@ export class CallbackDispatcher {
         await this.deps.engine.resolvePromise(callback.workflowRunId, key, callback.payload);
       }
       await this.deps.callbacks.markDelivered(callback.id, new Date(this.now()).toISOString());
+      this.observeDelivered(callback);
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       await this.recordFailure(callback, error);
@@ -112,6 +115,16 @@ export class CallbackDispatcher {
       lastError: errorMessage(error),
       dead,
     });
+    const metrics = this.deps.metrics ?? NO_METRICS.callbacks;
+    metrics.attempts.inc({ outcome: dead ? 'dead' : 'failed' });
+    if (dead) metrics.deadLetters.inc({});
+  }
+
+  private observeDelivered(callback: CallbackRecord): void {
+    const metrics = this.deps.metrics ?? NO_METRICS.callbacks;
+    metrics.attempts.inc({ outcome: 'delivered' });
+    const created = Date.parse(callback.createdAt);
+    if (Number.isFinite(created)) metrics.deliveryLag.observe({}, secondsSince(created, this.now()));
   }
 
   private async scheduleNext(): Promise<void> {

@@ -126,6 +126,12 @@ export interface ComputeProvider {
    * `signal` aborts, or when the runtime is removed. Absent runtime: NOT_FOUND.
    */
   logs?(request: LogRequest, signal: AbortSignal): AsyncIterable<LogLine>;
+  /**
+   * Optional pre-flight check (`lessor doctor`): the engine answers and the configured credentials
+   * are accepted, without changing anything. Resolves with a one-line description of what answered
+   * (no secrets); throws a ComputeError. Providers without an external engine leave it out.
+   */
+  preflight?(signal: AbortSignal): Promise<string>;
   /** Normalises any thrown value into a ComputeError with a standard code. */
   mapError(error: unknown): ComputeError;
   /** Releases sockets, timers, child-process handles (never the runtimes themselves). */

@@ -5,6 +5,8 @@
  */
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
+import { NO_METRICS, type Metrics } from '../domain/metrics.js';
+import { activeSpanContext, inSpan, type Context } from '../domain/tracing.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
 import type {
   ReadyTenantRef,
@@ -39,6 +41,7 @@ export interface ControllerDeps {
   readonly compute: Pick<ComputeApi, 'listRunning'>;
   readonly feed?: TenantChangeFeed;
   readonly logger: Logger;
+  readonly metrics?: Pick<Metrics, 'workQueue' | 'controller'>;
 }
 
 const PAGE = 1000;
@@ -62,23 +65,31 @@ export class Controller implements ReconcileTrigger {
   private driftRunning = false;
   private lastCleanPass: CleanPass | null = null;
   private readonly driftAbort = new AbortController();
+  private readonly metrics: Pick<Metrics, 'controller'>;
+  /** The trace context of the API write that enqueued a tenant (tracing on only), for its reconcile. */
+  private readonly origins = new Map<string, Context>();
 
   constructor(
     private readonly deps: ControllerDeps,
     private readonly options: ControllerOptions,
   ) {
+    this.metrics = deps.metrics ?? NO_METRICS;
     this.queue = new WorkQueue<TriggerSource>({
       workers: options.workers,
       ratePerSecond: options.rateLimitPerSecond,
       timeoutMs: options.reconcileTimeoutMs,
       backoff: { initialMs: 100, maxMs: 60_000 },
-      handle: (tenantId, source) => deps.reconciler.reconcile(tenantId, source),
+      handle: (tenantId, source) => this.reconcile(tenantId, source),
       logger: deps.logger.child({ component: 'controller' }),
+      name: 'tenants',
+      metrics: { queue: (deps.metrics ?? NO_METRICS).workQueue, controller: this.metrics.controller },
     });
   }
 
   /** Called after every committed API write; also tells the other replicas. */
   enqueue(tenantId: string, source: TriggerSource): void {
+    const origin = activeSpanContext();
+    if (origin) this.origins.set(tenantId, origin);
     this.queue.enqueue(tenantId, source);
     this.deps.feed?.publish(tenantId);
   }
@@ -98,6 +109,15 @@ export class Controller implements ReconcileTrigger {
     this.unsubscribe?.();
     this.driftAbort.abort();
     await this.queue.stop(graceMs);
+  }
+
+  private reconcile(tenantId: string, source: TriggerSource): ReturnType<TenantReconciler['reconcile']> {
+    const parent = this.origins.get(tenantId);
+    this.origins.delete(tenantId);
+    const attributes = { 'lessor.tenant.id': tenantId, 'lessor.trigger': source };
+    return inSpan('reconcile', { attributes, ...(parent && { parent }) }, () =>
+      this.deps.reconciler.reconcile(tenantId, source),
+    );
   }
 
   whenIdle(): Promise<void> {
@@ -195,7 +215,9 @@ export class Controller implements ReconcileTrigger {
 
   private async repairOne(tenantId: string): Promise<boolean> {
     try {
-      return await this.deps.reconciler.repairDrift(tenantId, this.driftAbort.signal);
+      const repaired = await this.deps.reconciler.repairDrift(tenantId, this.driftAbort.signal);
+      if (repaired) this.metrics.controller.driftRepairs.inc({ controller: 'tenants' });
+      return repaired;
     } catch (error) {
       this.deps.logger.warn({ err: error, tenantId }, 'drift check failed');
       return false;

@@ -5,6 +5,12 @@
  * bucket caps the global rate; each handling runs under a timeout.
  */
 import type { Logger } from '../domain/logger.js';
+import {
+  NO_METRICS,
+  secondsSince,
+  type ControllerMetrics,
+  type WorkQueueMetrics,
+} from '../domain/metrics.js';
 
 export interface HandleResult {
   /** Handle the key again after this delay (a scheduled re-check, not an error). */
@@ -19,6 +25,9 @@ export interface WorkQueueOptions<S> {
   readonly handle: (key: string, source: S, signal: AbortSignal) => Promise<HandleResult | void>;
   readonly logger: Logger;
   readonly random?: () => number;
+  /** The queue's name in metrics (`name` / `controller` label); default `tenants`. */
+  readonly name?: string;
+  readonly metrics?: { readonly queue: WorkQueueMetrics; readonly controller: ControllerMetrics };
 }
 
 export class WorkQueue<S> {
@@ -35,9 +44,15 @@ export class WorkQueue<S> {
   private lastRefill = Date.now();
   private refillTimer: NodeJS.Timeout | null = null;
   private stopped = true;
+  /** When each queued key was added (ms), for the queue-duration histogram. */
+  private readonly addedAt = new Map<string, number>();
+  private readonly metrics: NonNullable<WorkQueueOptions<S>['metrics']>;
+  private readonly label: { readonly name: string };
 
   constructor(private readonly options: WorkQueueOptions<S>) {
     this.tokens = options.ratePerSecond;
+    this.metrics = options.metrics ?? { queue: NO_METRICS.workQueue, controller: NO_METRICS.controller };
+    this.label = { name: options.name ?? 'tenants' };
   }
 
   start(): void {
@@ -50,6 +65,7 @@ export class WorkQueue<S> {
     if (delayMs > 0) return this.schedule(key, source, delayMs);
     if (!this.sources.has(key)) this.sources.set(key, source);
     if (this.active.has(key)) {
+      if (!this.dirty.has(key)) this.metrics.queue.adds.inc(this.label);
       this.dirty.add(key);
       return;
     }
@@ -57,6 +73,9 @@ export class WorkQueue<S> {
     this.clearTimer(key);
     this.queued.add(key);
     this.ready.push(key);
+    this.addedAt.set(key, Date.now());
+    this.metrics.queue.adds.inc(this.label);
+    this.metrics.queue.depth.set(this.label, this.ready.length);
     this.pump();
   }
 
@@ -100,6 +119,7 @@ export class WorkQueue<S> {
       this.queued.delete(key);
       this.active.add(key);
       this.running++;
+      this.observeTaken(key);
       void this.process(key);
     }
   }
@@ -127,11 +147,14 @@ export class WorkQueue<S> {
     const source = this.sources.get(key) as S;
     this.sources.delete(key);
     let requeueAfterMs: number | undefined;
+    const started = Date.now();
     try {
       const result = await this.handleWithTimeout(key, source);
       this.failures.delete(key);
       requeueAfterMs = result?.requeueAfterMs;
+      this.observeHandled(started, requeueAfterMs === undefined ? 'success' : 'requeue_after');
     } catch (error) {
+      this.observeHandled(started, 'error');
       const failures = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, failures);
       requeueAfterMs = this.backoffMs(failures);
@@ -142,12 +165,33 @@ export class WorkQueue<S> {
     } finally {
       this.active.delete(key);
       this.running--;
+      this.metrics.queue.activeWorkers.set(this.label, this.running);
     }
     if (this.dirty.delete(key)) this.enqueue(key, source);
     else if (requeueAfterMs !== undefined) this.enqueue(key, source, requeueAfterMs);
     this.pump();
     if (this.queued.size === 0 && this.active.size === 0)
       this.idleWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  private observeTaken(key: string): void {
+    const { queue } = this.metrics;
+    const added = this.addedAt.get(key);
+    this.addedAt.delete(key);
+    if (added !== undefined) queue.queueDuration.observe(this.label, secondsSince(added, Date.now()));
+    queue.depth.set(this.label, this.ready.length);
+    queue.activeWorkers.set(this.label, this.running);
+  }
+
+  private observeHandled(started: number, result: 'success' | 'requeue_after' | 'error'): void {
+    const { queue, controller } = this.metrics;
+    const name = this.label.name;
+    queue.workDuration.observe(this.label, secondsSince(started, Date.now()));
+    controller.reconciles.inc({ controller: name, result });
+    if (result === 'error') {
+      controller.reconcileErrors.inc({ controller: name });
+      queue.retries.inc(this.label);
+    }
   }
 
   private async handleWithTimeout(key: string, source: S): Promise<HandleResult | void> {

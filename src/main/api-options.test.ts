@@ -44,6 +44,8 @@ test('apiOptionsOf passes every configured API setting through', () => {
       LESSOR_SERVER__DASHBOARD: 'false',
       LESSOR_SERVER__SSE__MAX_STREAMS: '9',
       LESSOR_SERVER__SSE__MAX_STREAMS_PER_PRINCIPAL: '3',
+      LESSOR_SERVER__METRICS__OPEN_ON_LOOPBACK: 'false',
+      LESSOR_SERVER__METRICS__TOKEN_SHA256: 'AB'.repeat(32),
       LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
       LESSOR_COMPUTE__PROVIDERS__FAKE: '{}',
     },
@@ -57,6 +59,7 @@ test('apiOptionsOf passes every configured API setting through', () => {
     defaultProvider: 'fake',
     rawSpecs: 'admin',
     sse: { heartbeatMs: 500, maxStreams: 9, maxStreamsPerPrincipal: 3 },
+    metrics: { openOnLoopback: false, tokenSha256: 'ab'.repeat(32) },
   });
 });
 

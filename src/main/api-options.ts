@@ -33,5 +33,6 @@ export function apiOptionsOf(config: LessorConfig): ApiOptions {
     // The feed's own settings (pollIntervalMs, maxQueuedEvents) go to the event feed instead.
     sse: { heartbeatMs, maxStreams, maxStreamsPerPrincipal },
     ...(server.dashboard && { dashboard: { dir: DASHBOARD_DIR } }),
+    metrics: { openOnLoopback: server.metrics.openOnLoopback, tokenSha256: server.metrics.tokenSha256 },
   };
 }

@@ -17,6 +17,8 @@ export async function buildProviders(
   config: LessorConfig,
   logger: Logger,
   hasher: ConfigHasher,
+  /** Wraps each provider once built (e.g. with call metrics). */
+  decorate: (provider: ComputeProvider) => ComputeProvider = (provider) => provider,
 ): Promise<ProviderRegistry> {
   const entries: ProviderEntry[] = [];
   try {
@@ -39,7 +41,7 @@ export async function buildProviders(
         logger: logger.child({ provider: type }),
         hasher,
       };
-      entries.push({ provider: await createProvider(type, load, settings), settings });
+      entries.push({ provider: decorate(await createProvider(type, load, settings)), settings });
     }
   } catch (error) {
     await Promise.all(entries.map((entry) => entry.provider.close?.() ?? Promise.resolve()));

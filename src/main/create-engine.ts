@@ -5,6 +5,7 @@
 import type { Logger } from '../domain/logger.js';
 import type { RunState } from '../domain/operations.js';
 import { asTenantRun } from '../domain/tenant-run.js';
+import { NO_METRICS, type WorkflowMetrics } from '../domain/metrics.js';
 import { tenantRunEvents } from '../provisioning/tenant-run-events.js';
 import type { Store } from '../store/store.js';
 import type { WorkflowDefinition } from '../workflow/context.js';
@@ -12,6 +13,7 @@ import { EmbeddedWorkflowEngine } from '../workflow/embedded/embedded-engine.js'
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { RunObserver } from '../workflow/run-observer.js';
 import type { LessorConfig } from './config/load-config.js';
+import { meteredObserver, meteredRunRows } from './telemetry/metered.js';
 
 export interface EngineDeps {
   readonly store: Store;
@@ -23,6 +25,7 @@ export interface EngineDeps {
    * have moved on during the run, or asked for the next step, as a suspend after a provision).
    */
   readonly onTenantRunEnded?: (tenantId: string) => void;
+  readonly metrics?: WorkflowMetrics;
 }
 
 const ENDED: ReadonlySet<RunState> = new Set<RunState>(['succeeded', 'failed', 'cancelled']);
@@ -41,7 +44,8 @@ function wakeOnRunEnd(observer: RunObserver, wake: ((tenantId: string) => void) 
 export async function createWorkflowEngine(config: LessorConfig, deps: EngineDeps): Promise<WorkflowEngine> {
   // Each engine binds its own `engine` key.
   const logger = deps.logger.child({ component: 'engine' });
-  const observer = wakeOnRunEnd(tenantRunEvents(deps.store), deps.onTenantRunEnded);
+  const metrics = deps.metrics ?? NO_METRICS.workflows;
+  const observer = meteredObserver(wakeOnRunEnd(tenantRunEvents(deps.store), deps.onTenantRunEnded), metrics);
   if (config.engine.type === 'restate') {
     const { createRestateEngine } = await import('../workflow/restate/index.js');
     return createRestateEngine({
@@ -57,7 +61,7 @@ export async function createWorkflowEngine(config: LessorConfig, deps: EngineDep
     });
   }
   return new EmbeddedWorkflowEngine({
-    store: deps.store,
+    store: { ...deps.store, runs: meteredRunRows(deps.store.runs, metrics, 'embedded') },
     definitions: deps.definitions,
     observer,
     ownerId: deps.ownerId,

@@ -8,6 +8,7 @@
  */
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Logger as PinoLogger } from 'pino';
 import { Registry } from 'prom-client';
 import { createApiServer } from '../api/server.js';
@@ -18,6 +19,7 @@ import type { ProviderRegistry } from '../compute/provider-registry.js';
 import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
+import { NO_METRICS, type Metrics } from '../domain/metrics.js';
 import { newId } from '../domain/ids.js';
 import { effectiveTenants } from '../provisioning/plan-specs.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
@@ -39,6 +41,10 @@ import { Lifecycle } from './lifecycle.js';
 import { openDatabase } from './open-database.js';
 import { loadConfigHasher, openServerSecrets } from './secrets/server-secrets.js';
 import { webhookService, type WebhookService } from './webhook-service.js';
+import { registerFleetGauges } from './telemetry/fleet-gauges.js';
+import { meteredLedger, meteredProvider } from './telemetry/metered.js';
+import { createPromMetrics } from './telemetry/prom-metrics.js';
+import { startTracing } from './telemetry/tracing.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
@@ -71,13 +77,31 @@ interface Services {
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
+  /** What `/metrics` serves. */
+  readonly registry: Registry;
 }
 
-export async function startLessor(config: LessorConfig, logger: PinoLogger): Promise<LessorApp> {
+export interface StartOptions {
+  /** Exports every span as it ends (tests: the SDK's in-memory exporter); turns tracing on. */
+  readonly traceExporter?: SpanExporter;
+  /** false: record no metrics beyond HTTP request durations (the bench's baseline). Default true. */
+  readonly metrics?: boolean;
+}
+
+export async function startLessor(
+  config: LessorConfig,
+  logger: PinoLogger,
+  options: StartOptions = {},
+): Promise<LessorApp> {
   const lifecycle = new Lifecycle({ logger });
   const close = (graceMs = config.server.shutdownGraceMs): Promise<void> => lifecycle.stop(graceMs);
   try {
-    const services = await buildServices(config, logger, lifecycle);
+    const tracing = startTracing({
+      endpoint: config.telemetry.otlp.endpoint,
+      exporter: options.traceExporter,
+    });
+    if (tracing) lifecycle.onStop('tracing', () => tracing.stop());
+    const services = await buildServices(config, logger, lifecycle, options.metrics ?? true);
     const url = await startServices(services, config, lifecycle);
     const { store, providers, engine, controller } = services;
     logger.info(
@@ -151,10 +175,13 @@ async function buildServices(
   config: LessorConfig,
   logger: PinoLogger,
   lifecycle: Lifecycle,
+  recordMetrics: boolean,
 ): Promise<Services> {
   const instanceId = `${hostname()}:${process.pid}:${newId()}`;
+  const registry = new Registry();
+  const metrics = recordMetrics ? createPromMetrics(registry) : NO_METRICS;
   const secrets = openServerSecrets(config, logger);
-  const store = await openDatabase(config, logger, { secrets: secrets.atRest });
+  const store = await openDatabase(config, logger, { secrets: secrets.atRest, metrics: metrics.store });
   lifecycle.onStop('database', () => store.close());
   const { pollIntervalMs, maxQueuedEvents } = config.server.sse;
   const feed = new EventFeed({
@@ -166,7 +193,16 @@ async function buildServices(
   // Committed events wake the feed's read at once (it also polls for other replicas' writes).
   store.changes.subscribe('events', () => feed.changed());
   const hasher = await loadConfigHasher(store);
-  const providers = await buildProviders(config, logger, hasher);
+  if (recordMetrics) {
+    registerFleetGauges(registry, {
+      stats: store.stats,
+      refreshIntervalMs: config.server.metrics.refreshIntervalMs,
+      logger: logger.child({ component: 'metrics' }),
+    });
+  }
+  const providers = await buildProviders(config, logger, hasher, (p) =>
+    recordMetrics ? meteredProvider(p, metrics) : p,
+  );
   lifecycle.onStop('providers', () => providers.close());
   secrets.bindFields(providers);
   await upsertConfigPlans(config.plans, {
@@ -175,15 +211,22 @@ async function buildServices(
     defaultProvider: config.compute.defaultProvider,
     logger: logger.child({ component: 'plans' }),
   });
-  const core = await buildCore(config, logger, { store, providers, instanceId, hasher });
+  const core = await buildCore(config, logger, {
+    store,
+    providers,
+    instanceId,
+    hasher,
+    metrics,
+    recordMetrics,
+  });
   const retention = new RetentionSweeper(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
   );
   const webhooks = webhookService(config.webhooks, { store, providers, instanceId, logger });
   store.changes.subscribe('webhooks', () => webhooks.wake());
-  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher, webhooks });
-  return { ...core, store, feed, providers, retention, webhooks, api, hasher };
+  const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher, webhooks, registry });
+  return { ...core, store, feed, providers, retention, webhooks, api, hasher, registry };
 }
 
 interface CoreDeps {
@@ -191,20 +234,22 @@ interface CoreDeps {
   readonly providers: ProviderRegistry;
   readonly instanceId: string;
   readonly hasher: ConfigHasher;
+  readonly metrics: Metrics;
+  readonly recordMetrics: boolean;
 }
 
 /** The compute manager, workflows, engine, callback dispatcher and controller, wired together. */
 async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
-  { store, providers, instanceId, hasher }: CoreDeps,
+  { store, providers, instanceId, hasher, metrics, recordMetrics }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller' | 'rollouts'>> {
   // The compute path sees effective specs: a plan tenant's overrides merged onto its plan revision.
   const planTenants = effectiveTenants(store.tenants, store.plans);
   // Rollouts wake the controller, which needs the engine, which runs the rollouts.
   let wakeTenant = (_tenantId: string): void => {};
   const compute = new ComputeManager({
-    ledger: store.executions,
+    ledger: recordMetrics ? meteredLedger(store.executions, metrics.compute) : store.executions,
     registry: providers,
     hasher,
     instanceId,
@@ -241,9 +286,15 @@ async function buildCore(
     ownerId: instanceId,
     logger,
     onTenantRunEnded: (tenantId) => wakeController(tenantId),
+    metrics: metrics.workflows,
   });
   const dispatcher = new CallbackDispatcher(
-    { callbacks: store.callbacks, engine, logger: logger.child({ component: 'callbacks' }) },
+    {
+      callbacks: store.callbacks,
+      engine,
+      logger: logger.child({ component: 'callbacks' }),
+      metrics: metrics.callbacks,
+    },
     config.callbacks,
   );
   // A queued callback is drained at once (the dispatcher also polls for other replicas' rows).
@@ -257,7 +308,7 @@ async function buildCore(
     logger: logger.child({ component: 'reconciler' }),
   });
   const controller = new Controller(
-    { tenants: store.tenants, events: store.events, reconciler, compute, logger },
+    { tenants: store.tenants, events: store.events, reconciler, compute, logger, metrics },
     config.controller,
   );
   wakeController = (tenantId) => controller.enqueue(tenantId, 'controller');
@@ -278,7 +329,8 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks, rollouts } = services;
+  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks, rollouts, registry } =
+    services;
   return createApiServer(
     {
       store,
@@ -290,7 +342,7 @@ function buildApi(
       trigger: controller,
       hasher,
       logger,
-      metrics: new Registry(),
+      metrics: registry,
       wakeCallbacks: () => dispatcher.wake(),
       webhooks: webhooks.api,
       rollouts,

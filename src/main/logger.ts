@@ -5,6 +5,7 @@
 import { pino, type DestinationStream, type LogFn, type Logger as PinoLogger } from 'pino';
 
 import { StoreUnavailableError } from '../domain/errors.js';
+import { logTraceFields } from '../domain/tracing.js';
 import type { LogConfig } from './config/config-schema.js';
 
 /**
@@ -63,6 +64,8 @@ export function createLogger(config: LogConfig, destination?: DestinationStream)
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     hooks: { logMethod: quietStoreUnavailable },
+    // With tracing on, each line carries the active span's traceId and spanId.
+    mixin: logTraceFields,
   };
   if (destination !== undefined) return pino(options, destination);
   if (config.format === 'pretty') {

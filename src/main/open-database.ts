@@ -17,7 +17,7 @@ const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 5_000;
 
 /** How the store is opened beyond the configuration: the server seals secrets at rest. */
-export type OpenDatabaseOptions = Pick<CreateStoreOptions, 'secrets'>;
+export type OpenDatabaseOptions = Pick<CreateStoreOptions, 'secrets' | 'metrics'>;
 
 export async function openDatabase(
   config: LessorConfig,

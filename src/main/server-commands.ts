@@ -49,5 +49,23 @@ export function addServerCommands(program: Command): void {
       await store.close();
     });
 
+  program
+    .command('doctor')
+    .description(
+      'check the configuration, the database and its migrations, each compute provider and the workflow engine; exit 1 when a check fails',
+    )
+    .option('-c, --config <file>', 'configuration file (default ./lessor.yaml when present)')
+    .option('--database-url <url>', 'database URL (database.url)')
+    .option('--set <key=value...>', 'override any configuration key')
+    .action(async (flags: ConfigFlags, command: Command) => {
+      const { runDoctor, renderDoctor, failed } = await import('./doctor/doctor.js');
+      // `-o table|json|yaml` is the program's global output option.
+      const { output } = command.optsWithGlobals<{ output?: string }>();
+      const format = output === 'json' || output === 'yaml' ? output : 'table';
+      const results = await runDoctor({ flags });
+      process.stdout.write(renderDoctor(results, format, process.stdout.isTTY));
+      process.exitCode = failed(results) ? 1 : 0;
+    });
+
   addSecretsCommands(program);
 }

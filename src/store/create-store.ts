@@ -10,6 +10,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { ValidationError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../domain/logger.js';
+import type { StoreMetrics } from '../domain/metrics.js';
 import type { SecretsAtRest } from './sealed-specs.js';
 import type { Store } from './store.js';
 
@@ -21,6 +22,8 @@ export interface CreateStoreOptions {
   readonly poolSize?: number;
   /** Secret values at rest (see sealed-specs.ts); absent, specs are stored as given. */
   readonly secrets?: SecretsAtRest;
+  /** Query latency, group-commit batch sizes; nothing is recorded when absent. */
+  readonly metrics?: StoreMetrics;
 }
 
 export type DatabaseTarget =
@@ -46,13 +49,19 @@ export async function createStore(options: CreateStoreOptions): Promise<Store> {
   const logger = (options.logger ?? silentLogger).child({ component: 'store', dialect: target.kind });
   if (target.kind === 'sqlite') {
     const { openSqliteStore } = await import('./sqlite/sqlite-binding.js');
-    return openSqliteStore({ filename: target.filename, logger, secrets: options.secrets });
+    return openSqliteStore({
+      filename: target.filename,
+      logger,
+      secrets: options.secrets,
+      metrics: options.metrics,
+    });
   }
   const { openPostgresStore } = await import('./postgres/postgres-binding.js');
   return openPostgresStore({
     url: target.url,
     logger,
     secrets: options.secrets,
+    metrics: options.metrics,
     ...(options.poolSize !== undefined && { poolSize: options.poolSize }),
   });
 }

@@ -15,14 +15,15 @@ import { transaction, type StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
-import { migrateToLatest } from './migrations/index.js';
+import { migrateToLatest, migrationStatus } from './migrations/index.js';
 import { KyselyRetentionRepository } from './retention-repository.js';
 import { KyselyRolloutRepository } from './rollout-repository.js';
 import type { Database } from './schema.js';
 import { specCodec, type SecretsAtRest } from './sealed-specs.js';
 import { resealSecrets } from './secret-reseal.js';
 import { KyselyServerSecretRepository } from './server-secret-repository.js';
-import type { Store } from './store.js';
+import { KyselyStoreStatsRepository } from './stats-repository.js';
+import type { ConnectionPoolStats, Store } from './store.js';
 import type { StoreIncidents } from './store-incidents.js';
 import { KyselyPlanRepository } from './plan-repository.js';
 import { KyselyTenantRepository } from './tenant-repository.js';
@@ -38,6 +39,8 @@ export interface KyselyStoreOptions {
   readonly incidents: StoreIncidents;
   /** Secret values at rest: sealed with this key ring; absent, nothing is sealed. */
   readonly secrets?: SecretsAtRest | undefined;
+  /** The binding's connection pool, when it has one (for `stats.connectionPool`). */
+  readonly poolStats?: () => ConnectionPoolStats;
 }
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
@@ -64,6 +67,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
   return {
     dialect: ctx.dialect.name,
     changes: ctx.changes,
+    stats: new KyselyStoreStatsRepository(ctx, options.poolStats),
     tenants: new KyselyTenantRepository(ctx),
     revisions: new KyselyTenantRevisionRepository(ctx),
     plans: new KyselyPlanRepository(ctx),
@@ -84,6 +88,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     probeWrite,
     // Before anything is served: its caller reports a database it cannot reach (no incident).
     migrate: () => incidents.leftToCaller(() => migrateToLatest(ctx.db, ctx.dialect)),
+    migrationStatus: () => incidents.leftToCaller(() => migrationStatus(ctx.db, ctx.dialect)),
     /** Idempotent: a second call waits for the first. */
     close: () => {
       incidents.close();

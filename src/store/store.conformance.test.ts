@@ -14,6 +14,7 @@ import { runGroup } from './conformance/harness.js';
 import { schemaAndStream } from './conformance/schema-and-stream.js';
 import { plans, tenantRevisions } from './conformance/revisions-and-plans.js';
 import { secretsAtRest } from './conformance/secrets-at-rest.js';
+import { storeStats } from './conformance/stats.js';
 import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantCounts } from './conformance/tenant-counts.js';
@@ -44,4 +45,5 @@ for (const backend of backends()) {
   runGroup(backend, 'webhooks', { 'webhook outbox': webhookOutbox });
   runGroup(backend, 'revisions and plans', { 'tenant revisions': tenantRevisions, plans });
   runGroup(backend, 'rollouts', { rollouts });
+  runGroup(backend, 'stats', { 'fleet counts': storeStats });
 }

@@ -497,6 +497,38 @@ export interface RolloutRepository {
   holders(tenantIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
+export interface ActiveRunCount {
+  readonly engine: string;
+  readonly workflow: string;
+  readonly count: number;
+}
+
+export interface CallbackOutboxStats {
+  readonly pending: number;
+  readonly dead: number;
+  /** `createdAt` of the oldest pending callback; null when none is pending. */
+  readonly oldestPendingAt: string | null;
+}
+
+export interface ConnectionPoolStats {
+  /** Connections open (idle or in use). */
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a connection. */
+  readonly waiting: number;
+  readonly max: number;
+}
+
+/** Fleet-wide counts for gauges: one aggregate query each; callers cache and refresh them. */
+export interface StoreStatsRepository {
+  tenantsByPhase(): Promise<Readonly<Record<string, number>>>;
+  /** Runs in an active state, by engine and definition. */
+  activeRuns(): Promise<readonly ActiveRunCount[]>;
+  callbackOutbox(): Promise<CallbackOutboxStats>;
+  /** The connection pool right now (PostgreSQL); null when the database has none (SQLite). */
+  connectionPool(): ConnectionPoolStats | null;
+}
+
 export interface Store {
   readonly dialect: DialectName;
   /**
@@ -504,6 +536,7 @@ export interface Store {
    * this process's subscribers are told (change-signal.ts); a failed write tells nobody.
    */
   readonly changes: ChangeSubscriptions;
+  readonly stats: StoreStatsRepository;
   readonly tenants: TenantRepository;
   readonly revisions: TenantRevisionRepository;
   readonly plans: PlanRepository;
@@ -539,5 +572,7 @@ export interface Store {
    */
   probeWrite(): Promise<void>;
   migrate(): Promise<void>;
+  /** Applied and pending migration names; reads only (`lessor doctor`). */
+  migrationStatus(): Promise<{ readonly applied: readonly string[]; readonly pending: readonly string[] }>;
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@
  * run rows only through here: creation, state changes under the engine's guard, the end and an
  * outside cancellation.
  */
+import { withTraceparent } from '../domain/tracing.js';
 import type { Logger } from '../domain/logger.js';
 import type { RunState } from '../domain/operations.js';
 import { ACTIVE_RUN_STATES, type EngineType, type WorkflowRun } from '../domain/workflow-run.js';
@@ -36,7 +37,7 @@ export class RunRecords {
     const result = await this.runs.createOrGet({
       runId: request.runId,
       workflow: request.workflow,
-      tags: request.tags ?? {},
+      tags: withTraceparent(request.tags ?? {}),
       engine,
       input: toJournalValue(request.input),
     });

@@ -4,6 +4,7 @@
  * instead of journaled (`failedOnTheStore`): the engine runs the step again later.
  */
 import type { Logger } from '../domain/logger.js';
+import { inSpan } from '../domain/tracing.js';
 import type { WorkflowStep } from '../domain/workflow-run.js';
 import { stepEntry, type DurableCall, type StepOutcome, type Timing } from './journal.js';
 import { failedOnTheStore, serializeError, toJournalValue } from './step-error.js';
@@ -21,7 +22,8 @@ export async function executeStep(
   options: { readonly now: () => number; readonly log: Logger },
 ): Promise<ExecutedStep> {
   const startedMs = options.now();
-  const outcome = await stepOutcome(fn);
+  const attributes = { 'lessor.step.name': call.name, 'lessor.step.seq': call.seq };
+  const outcome = await inSpan(`step ${call.name}`, { attributes }, () => stepOutcome(fn));
   const entry = stepEntry(runId, call, outcome, timing(startedMs, options.now()));
   options.log.debug(
     { step: call.name, seq: call.seq, durationMs: entry.durationMs, outcome: entry.status },

@@ -103,6 +103,21 @@ const serverSchema = z.strictObject({
   shutdownGraceMs: integer(0).default(10_000),
   /** The web dashboard at `/` (static files of the Vite build; the API is unchanged either way). */
   dashboard: boolean.default(true),
+  /** `GET /metrics`: who may read it, and how often fleet-wide counts are read again. */
+  metrics: z
+    .strictObject({
+      /** Callers on the local machine read it without a token. */
+      openOnLoopback: boolean.default(true),
+      /** SHA-256 of the token Prometheus presents (hex); the token itself is never configured. */
+      tokenSha256: z
+        .string({ error: 'expected the SHA-256 of the token as 64 hex digits' })
+        .regex(/^[0-9a-fA-F]{64}$/, 'expected the SHA-256 of the token as 64 hex digits')
+        .transform((hash) => hash.toLowerCase())
+        .optional(),
+      /** Tenants by phase, active runs and the callback outbox are counted at most this often. */
+      refreshIntervalMs: durationMs.default(15_000),
+    })
+    .prefault({}),
   /** `GET /v1/events` (Server-Sent Events). */
   sse: z
     .strictObject({
@@ -393,6 +408,16 @@ const logSchema = z.strictObject({
   format: oneOf(['json', 'pretty']).default('json'),
 });
 
+/** Tracing: off unless an OTLP/HTTP endpoint is set (docs/operations.md, "Traces"). */
+const telemetrySchema = z.strictObject({
+  otlp: z
+    .strictObject({
+      /** OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces. */
+      endpoint: httpUrl.optional(),
+    })
+    .prefault({}),
+});
+
 const rootSchema = z.strictObject({
   server: serverSchema.superRefine(refuseAnonymousExposure).prefault({}),
   database: databaseSchema.prefault({}),
@@ -407,6 +432,7 @@ const rootSchema = z.strictObject({
   secrets: secretsSchema.prefault({}),
   policy: policySchema.prefault({}),
   plans: plansSchema.default([]),
+  telemetry: telemetrySchema.prefault({}),
   dataDir: z.string().min(1, 'expected a directory').default('./data'),
 });
 

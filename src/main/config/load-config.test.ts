@@ -381,6 +381,7 @@ test('with nothing configured, the defaults are those of the README configuratio
       authFailureLimit: { perMinute: 30 },
       shutdownGraceMs: 10_000,
       dashboard: true,
+      metrics: { openOnLoopback: true, refreshIntervalMs: 15_000 },
       sse: {
         maxStreams: 1000,
         maxStreamsPerPrincipal: 20,
@@ -431,6 +432,7 @@ test('with nothing configured, the defaults are those of the README configuratio
     secrets: { keyFile: 'secrets.key', previousKeys: [] },
     policy: { rawSpecs: 'admin' },
     plans: [],
+    telemetry: { otlp: {} },
     dataDir: './data',
   });
 });

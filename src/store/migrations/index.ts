@@ -48,3 +48,19 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect)
   const what = failed === undefined ? 'migrations could not run' : `migration ${failed} failed`;
   throw new Error(`${what}: ${errorMessage(error)}`, { cause: error });
 }
+
+export interface MigrationStatus {
+  readonly applied: readonly string[];
+  /** Known to this version, not applied yet (`lessor migrate` applies them). */
+  readonly pending: readonly string[];
+}
+
+/** Which migrations the database has; reads only (a database never migrated has all pending). */
+export async function migrationStatus(db: Kysely<Database>, dialect: SqlDialect): Promise<MigrationStatus> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
+  const all = await new Migrator({ db, provider }).getMigrations();
+  return {
+    applied: all.filter((m) => m.executedAt !== undefined).map((m) => m.name),
+    pending: all.filter((m) => m.executedAt === undefined).map((m) => m.name),
+  };
+}

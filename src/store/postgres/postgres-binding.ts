@@ -7,8 +7,10 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Logger } from '../../domain/logger.js';
+import type { StoreMetrics } from '../../domain/metrics.js';
 import { postgresDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
+import { queryMetricsLog } from '../query-metrics.js';
 import type { Database } from '../schema.js';
 import type { SecretsAtRest } from '../sealed-specs.js';
 import type { Store } from '../store.js';
@@ -21,6 +23,7 @@ export interface PostgresStoreOptions {
   /** Maximum pooled connections (`database.poolSize`); pg's own default when absent (tests). */
   readonly poolSize?: number;
   readonly secrets?: SecretsAtRest | undefined;
+  readonly metrics?: StoreMetrics | undefined;
 }
 
 const INT8_OID = 20;
@@ -56,6 +59,13 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   const incidents = new StoreIncidents(options.logger);
   const db = new Kysely<Database>({
     dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect, incidents),
+    ...(options.metrics && { log: queryMetricsLog(options.metrics, 'postgres') }),
   });
-  return createKyselyStore({ db, dialect: postgresDialect, incidents, secrets: options.secrets });
+  const poolStats = () => ({
+    total: pool.totalCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+    max: pool.options.max,
+  });
+  return createKyselyStore({ db, dialect: postgresDialect, incidents, secrets: options.secrets, poolStats });
 }

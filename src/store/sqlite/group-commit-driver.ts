@@ -45,6 +45,8 @@ export interface SqliteDatabase {
 
 export interface GroupCommitOptions {
   readonly busyTimeoutMs: number;
+  /** Told the number of units each committed batch held (metrics); must not throw. */
+  readonly onCommit?: (units: number) => void;
 }
 
 /** Longest run of statements without a turn of the event loop (ms). */
@@ -260,6 +262,7 @@ export class GroupCommitDriver implements Driver {
     try {
       this.run('commit');
       batch.settle();
+      this.options.onCommit?.(batch.units);
     } catch (error) {
       batch.settle(error);
       this.tryRollback();

@@ -18,8 +18,10 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Dialect } from 'kysely';
 import { silentLogger, type Logger } from '../../domain/logger.js';
+import type { StoreMetrics } from '../../domain/metrics.js';
 import { sqliteDialect } from '../dialect.js';
 import { createKyselyStore } from '../kysely-store.js';
+import { queryMetricsLog } from '../query-metrics.js';
 import type { Database } from '../schema.js';
 import type { SecretsAtRest } from '../sealed-specs.js';
 import type { Store } from '../store.js';
@@ -39,6 +41,7 @@ export interface SqliteStoreOptions {
    */
   readonly logger?: Logger;
   readonly secrets?: SecretsAtRest | undefined;
+  readonly metrics?: StoreMetrics | undefined;
 }
 
 /**
@@ -107,21 +110,26 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
  */
 export function sqliteStoreOn(
   database: BetterSqlite3.Database,
-  options: Pick<SqliteStoreOptions, 'busyTimeoutMs' | 'logger' | 'secrets'> & {
+  options: Pick<SqliteStoreOptions, 'busyTimeoutMs' | 'logger' | 'secrets' | 'metrics'> & {
     incidentTiming?: StoreIncidentTiming;
   } = {},
 ): Store {
   const incidents = new StoreIncidents(options.logger ?? silentLogger, options.incidentTiming);
+  const metrics = options.metrics;
   const dialect: Dialect = {
     createAdapter: () => new TransactionalDdlSqliteAdapter(),
     createDriver: () =>
       new GroupCommitDriver(withStatementCache(database), {
         busyTimeoutMs: Math.max(0, options.busyTimeoutMs ?? 5000),
+        ...(metrics && { onCommit: (units: number) => metrics.groupCommitBatchSize.observe({}, units) }),
       }),
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
-  const db = new Kysely<Database>({ dialect: withUnavailableMapping(dialect, sqliteDialect, incidents) });
+  const db = new Kysely<Database>({
+    dialect: withUnavailableMapping(dialect, sqliteDialect, incidents),
+    ...(metrics && { log: queryMetricsLog(metrics, 'sqlite') }),
+  });
   return createKyselyStore({ db, dialect: sqliteDialect, incidents, secrets: options.secrets });
 }
 

@@ -6,6 +6,7 @@
  * its outcome no longer counts, and the run resumes wherever it is claimed next.
  */
 import type { Logger } from '../../domain/logger.js';
+import { contextFromHeaders, inSpan, TRACEPARENT_TAG } from '../../domain/tracing.js';
 import type { Definitions } from '../definitions.js';
 import { Journal } from '../journal.js';
 import { outcomeOf, settle, type Settled } from '../run-outcome.js';
@@ -22,6 +23,17 @@ export class RunExecutor {
 
   /** Never rejects: failures to write are logged, and the run is retried once its lease expires. */
   async execute(handle: RunHandle): Promise<void> {
+    const { run } = handle;
+    const attributes = {
+      'lessor.run.id': run.runId,
+      'lessor.workflow': run.workflow,
+      'lessor.run.attempt': handle.attempt,
+    };
+    const parent = contextFromHeaders({ traceparent: run.tags[TRACEPARENT_TAG] });
+    await inSpan(`workflow ${run.workflow}`, { attributes, parent }, () => this.executeTraced(handle));
+  }
+
+  private async executeTraced(handle: RunHandle): Promise<void> {
     const { run } = handle;
     const log = this.log.child({ runId: run.runId, workflow: run.workflow });
     try {

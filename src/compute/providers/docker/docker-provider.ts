@@ -145,6 +145,15 @@ export class DockerProvider implements ComputeProvider {
     });
   }
 
+  async preflight(signal: AbortSignal): Promise<string> {
+    try {
+      await this.ctx.client.ping(signal);
+    } catch (error) {
+      throw mapDockerError(error);
+    }
+    return 'the Docker API answers /_ping';
+  }
+
   mapError(error: unknown): ComputeError {
     return mapDockerError(error);
   }

@@ -79,6 +79,17 @@ export class EcsClients {
     }
   }
 
+  /** The ARN the base credentials resolve to (STS GetCallerIdentity), in the default region. */
+  async callerIdentity(signal: AbortSignal): Promise<string> {
+    const { sdk, client } = await this.stsClient(this.options.region);
+    try {
+      const out = await client.send(new sdk.GetCallerIdentityCommand({}), { abortSignal: signal });
+      return out.Arn ?? `account ${out.Account ?? 'unknown'}`;
+    } finally {
+      client.destroy();
+    }
+  }
+
   private acquire(target: EcsClientTarget): Slot {
     const region = target.region ?? this.options.region;
     const role = target.assumeRole;

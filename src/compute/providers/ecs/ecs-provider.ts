@@ -47,6 +47,8 @@ import { ensureTaskDefinition } from './task-definitions.js';
 export interface EcsClientPool {
   /** Runs `fn` with the client for `target`, which stays usable until `fn` settles. */
   use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T>;
+  /** Who the base credentials are (STS GetCallerIdentity); optional for test pools. */
+  callerIdentity?(signal: AbortSignal): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,17 @@ export class EcsProvider implements ComputeProvider {
     return this.guard(signal, () =>
       this.withApi(request.config, (api) => this.observe(api, request, signal)),
     );
+  }
+
+  /** STS GetCallerIdentity with the base credentials: they resolve and AWS accepts them. */
+  async preflight(signal: AbortSignal): Promise<string> {
+    try {
+      if (!this.deps.clients.callerIdentity) return 'no credential check for this client pool';
+      const identity = await this.deps.clients.callerIdentity(signal);
+      return `AWS accepts the credentials of ${identity} (region ${this.deps.options.region ?? 'from the AWS chain'})`;
+    } catch (error) {
+      throw this.mapError(error);
+    }
   }
 
   mapError(error: unknown): ComputeError {

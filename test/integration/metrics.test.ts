@@ -1,0 +1,174 @@
+/**
+ * Metrics through the real composition root (`startLessor`: SQLite file, embedded engine, fake
+ * provider, HTTP API): after a known sequence — one tenant provisioned, one whose provider call
+ * fails for good (INVALID_CONFIG), the failed one deleted — `/metrics` holds the documented names
+ * with the documented labels and the values that sequence implies, and no tenant id in any label.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { LessorClient } from '../../src/api/client.js';
+import { loadConfig } from '../../src/main/config/load-config.js';
+import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
+import { createLogger } from '../../src/main/logger.js';
+import { freePort } from '../support/lessor-process.js';
+import { parseExposition, sample, sumOf } from '../support/prometheus.js';
+import { waitFor, waitForPhase } from '../support/wait.js';
+
+const WAIT = { timeoutMs: 30_000 } as const;
+
+let dir: string;
+let app: LessorApp | undefined;
+let client: LessorClient;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lessor-metrics-'));
+  const configFile = join(dir, 'lessor.yaml');
+  await writeFile(
+    configFile,
+    `
+server: { host: 127.0.0.1, port: ${await freePort()}, metrics: { refreshIntervalMs: 1 } }
+database: { url: "sqlite:${join(dir, 'lessor.db')}" }
+dataDir: "${dir}"
+log: { level: warn }
+engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
+compute: { defaultProvider: fake, providers: { fake: {} } }
+`,
+  );
+  const config = loadConfig({ configFile, env: {}, cwd: dir });
+  app = await startLessor(config, createLogger(config.log, { write: () => undefined }));
+  client = new LessorClient({ baseUrl: app.url });
+});
+
+after(async () => {
+  await app?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function scrape(): Promise<ReturnType<typeof parseExposition>> {
+  const response = await fetch(`${app!.url}/metrics`);
+  assert.equal(response.status, 200);
+  return parseExposition(await response.text());
+}
+
+test('after provision, a permanent provider failure and a delete, /metrics reports exactly that', async () => {
+  const good = await client.createTenant({ name: 'metrics-good', spec: { config: {} } });
+  await waitForPhase(client, good.id, 'ready', { ...WAIT, failOn: ['failed'] });
+  const bad = await client.createTenant({
+    name: 'metrics-bad',
+    spec: { config: { faults: { nonRetriable: true, failOperations: ['provision'] } } },
+  });
+  await waitForPhase(client, bad.id, 'failed', WAIT);
+  await client.deleteTenant(bad.id);
+  await waitForPhase(client, bad.id, 'archived', { ...WAIT, failOn: ['failed'] });
+  await app!.controller.whenIdle();
+
+  const m = await waitFor(
+    'the delete run to be counted as finished',
+    async () => {
+      const scraped = await scrape();
+      return (
+        sample(scraped, 'lessor_workflow_runs_finished_total', {
+          engine: 'embedded',
+          workflow: 'delete',
+          outcome: 'succeeded',
+        }) === 1 && scraped
+      );
+    },
+    WAIT,
+  );
+
+  const runs = (workflow: string, outcome?: string) =>
+    outcome === undefined
+      ? sample(m, 'lessor_workflow_runs_started_total', { engine: 'embedded', workflow })
+      : sample(m, 'lessor_workflow_runs_finished_total', { engine: 'embedded', workflow, outcome });
+  assert.equal(runs('provision'), 2, 'two provision runs started');
+  assert.equal(runs('delete'), 1, 'one delete run started');
+  assert.equal(runs('provision', 'succeeded'), 1);
+  assert.equal(runs('provision', 'failed'), 1);
+  assert.equal(
+    sample(m, 'lessor_workflow_run_duration_seconds_count', {
+      engine: 'embedded',
+      workflow: 'provision',
+      outcome: 'failed',
+    }),
+    1,
+  );
+
+  const executions = (operation: string, outcome: string, code: string) =>
+    sample(m, 'lessor_compute_executions_total', { provider: 'fake', operation, outcome, error_code: code });
+  assert.equal(executions('provision', 'succeeded', ''), 1);
+  assert.equal(executions('provision', 'failed', 'INVALID_CONFIG'), 1);
+  assert.equal(executions('delete', 'succeeded', ''), 1);
+  assert.ok(
+    (sample(m, 'lessor_compute_provider_call_duration_seconds_count', {
+      provider: 'fake',
+      operation: 'provision',
+      outcome: 'error',
+    }) ?? 0) >= 1,
+  );
+  assert.ok(
+    (sample(m, 'lessor_compute_provider_call_duration_seconds_count', {
+      provider: 'fake',
+      operation: 'provision',
+      outcome: 'ok',
+    }) ?? 0) >= 1,
+  );
+  assert.equal(
+    sample(m, 'lessor_compute_provider_calls_in_flight', { provider: 'fake', operation: 'provision' }),
+    0,
+  );
+
+  // Three executions settled, each with one callback the workflow waited for.
+  assert.equal(
+    sample(m, 'lessor_callback_delivery_attempts_total', { outcome: 'delivered' }),
+    sumOf(m, 'lessor_callback_delivery_attempts_total'),
+  );
+  assert.ok((sample(m, 'lessor_callback_delivery_attempts_total', { outcome: 'delivered' }) ?? 0) >= 3);
+  assert.ok((sample(m, 'lessor_callback_delivery_lag_seconds_count', {}) ?? 0) >= 3);
+  assert.equal(sample(m, 'lessor_callback_outbox_pending', {}), 0);
+  assert.equal(sample(m, 'lessor_callback_oldest_pending_age_seconds', {}), 0);
+
+  const queue = { name: 'tenants' };
+  assert.ok((sample(m, 'lessor_workqueue_adds_total', queue) ?? 0) >= 3, 'creates and the delete enqueued');
+  assert.equal(sample(m, 'lessor_workqueue_depth', queue), 0);
+  assert.equal(sample(m, 'lessor_workqueue_active_workers', queue), 0);
+  assert.ok((sample(m, 'lessor_workqueue_queue_duration_seconds_count', queue) ?? 0) >= 3);
+  assert.equal(
+    sample(m, 'lessor_workqueue_work_duration_seconds_count', queue),
+    sumOf(m, 'lessor_controller_reconcile_total'),
+    'every handled key is one reconcile',
+  );
+  assert.ok(
+    (sample(m, 'lessor_controller_reconcile_total', { controller: 'tenants', result: 'success' }) ?? 0) >= 3,
+  );
+  assert.equal(sample(m, 'lessor_controller_reconcile_errors_total', { controller: 'tenants' }) ?? 0, 0);
+
+  assert.equal(sample(m, 'lessor_tenants', { phase: 'ready' }), 1);
+  assert.equal(sample(m, 'lessor_tenants', { phase: 'archived' }), 1);
+  assert.equal(sample(m, 'lessor_tenants', { phase: 'failed' }), 0);
+  assert.equal(sumOf(m, 'lessor_workflow_runs_active'), 0);
+
+  assert.ok(
+    (sample(m, 'lessor_store_query_duration_seconds_count', { dialect: 'sqlite', kind: 'select' }) ?? 0) > 0,
+  );
+  assert.ok(
+    (sample(m, 'lessor_store_query_duration_seconds_count', { dialect: 'sqlite', kind: 'insert' }) ?? 0) > 0,
+  );
+  assert.ok((sample(m, 'lessor_store_sqlite_group_commit_batch_size_count', {}) ?? 0) > 0);
+  assert.ok(
+    (sample(m, 'lessor_http_request_duration_seconds_count', {
+      method: 'POST',
+      route: '/v1/tenants',
+      status_code: '201',
+    }) ?? 0) >= 2,
+  );
+
+  for (const s of m.samples) {
+    for (const value of Object.values(s.labels)) {
+      assert.ok(!value.includes(good.id) && !value.includes(bad.id), `${s.name} has a tenant id label`);
+    }
+  }
+});
