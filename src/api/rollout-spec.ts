@@ -6,10 +6,11 @@
  * raw specs cannot change them through a rollout), the config validated by the provider. Tenants
  * made from a plan are refused: they move between plan revisions.
  */
-import type { ChangeWriter, SpecValidator } from '../rollouts/fleet-tenant-changer.js';
+import { ChangeRefused, type ChangeWriter, type SpecValidator } from '../rollouts/fleet-tenant-changer.js';
 import type { RolloutChange } from '../domain/rollout.js';
 import type { Tenant, TenantSpec } from '../domain/tenant.js';
 import { applyMergePatch } from './merge-patch.js';
+import { HttpProblem } from './problem.js';
 import { PolicyViolationError } from '../domain/errors.js';
 import { parsePatchedSpec, resolveSpecWithPlan, type SpecContext } from './tenant-spec.js';
 
@@ -28,7 +29,18 @@ export function apiSpecValidator(ctx: SpecContext): SpecValidator {
       const principal = { name: writer.name, role: writer.role, authenticated: true };
       const patched = parsePatchedSpec(applyMergePatch(tenant.spec, change.patch));
       const sentConfig = change.patch.config;
-      return resolveSpecWithPlan(ctx, patched, { principal, sentConfig }, undefined, tenant).spec;
+      try {
+        return resolveSpecWithPlan(ctx, patched, { principal, sentConfig }, undefined, tenant).spec;
+      } catch (error) {
+        // An HTTP-layer refusal (FORBIDDEN for an admin-only field) keeps its code in the member's error.
+        if (!(error instanceof HttpProblem)) throw error;
+        const { problems } = error.options;
+        throw new ChangeRefused({
+          code: error.code,
+          message: error.message,
+          ...(problems && problems.length > 0 && { problems }),
+        });
+      }
     },
   };
 }

@@ -30,6 +30,13 @@ export type ChangePlan =
   | { readonly ok: true; readonly spec: TenantSpec; readonly changed: boolean }
   | { readonly ok: false; readonly error: ChangeProblem };
 
+/** A refusal a validator reports with its own stable code (one the domain's errors do not name). */
+export class ChangeRefused extends Error {
+  constructor(readonly problem: ChangeProblem) {
+    super(problem.message);
+  }
+}
+
 /** The rules of a spec write (provider schema, privileged fields), as the API applies them. */
 export interface SpecValidator {
   /** The spec `tenant` gets from `change`; throws a LessorError when the result is not acceptable. */
@@ -114,6 +121,7 @@ export class PatchTenantChanger implements FleetTenantChanger {
 }
 
 function problemOf(error: unknown): ChangeProblem {
+  if (error instanceof ChangeRefused) return error.problem;
   if (!(error instanceof LessorError)) return { code: 'INTERNAL', message: errorMessage(error) };
   const problems = (error.details as { problems?: ChangeProblem['problems'] }).problems;
   return { code: error.code, message: error.message, ...(problems && problems.length > 0 && { problems }) };

@@ -91,11 +91,12 @@ export function testRollouts(
   store: Store,
   providers: ProviderCatalog,
   trigger: RecordingTrigger,
+  rawSpecs?: 'admin' | 'operator',
 ): RolloutService {
   const events = storeRolloutEvents(store);
   const changer = new PatchTenantChanger({
     rollouts: store.rollouts,
-    validator: apiSpecValidator({ deps: { providers }, options: {} }),
+    validator: apiSpecValidator({ deps: { providers }, options: { rawSpecs } }),
     wake: (tenantId) => trigger.enqueue(tenantId, 'api'),
   });
   const engine = {
@@ -118,7 +119,11 @@ export function testRollouts(
   });
 }
 
-export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps {
+export function apiDeps(
+  store: Store,
+  overrides: Partial<ApiDeps> = {},
+  policy: { rawSpecs?: 'admin' | 'operator' } = {},
+): ApiDeps {
   const providers = (overrides.providers as ProviderRegistry | undefined) ?? fakeRegistry();
   const trigger = new RecordingTrigger();
   return {
@@ -126,7 +131,7 @@ export function apiDeps(store: Store, overrides: Partial<ApiDeps> = {}): ApiDeps
     feed: overrides.feed ?? testFeed(store),
     providers,
     logs: { logs: (tenant, query, signal) => readRuntimeLogs(providers, tenant, query, signal) },
-    rollouts: testRollouts(store, providers, trigger),
+    rollouts: testRollouts(store, providers, trigger, policy.rawSpecs),
     executions: {
       get: async (id) => {
         const execution = await store.executions.get(id);
@@ -212,13 +217,17 @@ export function apiSuite(
     before(async () => {
       db = await backend.create();
       feed = testFeed(db.store, feedOptions);
-      deps = apiDeps(db.store, {
-        feed,
-        ...(wrapStore && { store: wrapStore(db.store) }),
-        ...(now && { now }),
-        ...(providers && { providers }),
-        ...(webhooks && { webhooks }),
-      });
+      deps = apiDeps(
+        db.store,
+        {
+          feed,
+          ...(wrapStore && { store: wrapStore(db.store) }),
+          ...(now && { now }),
+          ...(providers && { providers }),
+          ...(webhooks && { webhooks }),
+        },
+        { rawSpecs: options.rawSpecs },
+      );
       app = await createApiServer(deps, testApiOptions(options));
       await app.ready();
     });
