@@ -55,6 +55,8 @@ describe('dashboard in a real browser', () => {
       providers: { fake: { latencyMs: 400 } },
       env: {
         LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
+        // The tenant form writes raw specs (it has no plan picker yet): operators may, here.
+        LESSOR_POLICY__RAW_SPECS: 'operator',
         LESSOR_SERVER__TOKENS: JSON.stringify(
           (Object.keys(TOKENS) as Role[]).map((role) => ({
             name: `${role}-user`,

@@ -75,10 +75,12 @@ after(async () => {
 
 test('the packed tarball holds the build and no source tree', async () => {
   const files = await readdir(join(app, 'node_modules/lessor'));
-  const allowed = ['README.md', 'bin', 'dist', 'docs', 'deploy', 'package.json'];
+  const allowed = ['README.md', 'bin', 'dist', 'docs', 'deploy', 'package.json', 'web'];
   for (const file of files) assert.ok(allowed.includes(file), `unexpected ${file} in the package`);
   for (const needed of ['bin', 'dist', 'package.json']) assert.ok(files.includes(needed), needed);
   assert.ok(existsSync(join(app, 'node_modules/lessor/dist/main/cli-entry.js')));
+  // The dashboard's build only, never its sources.
+  assert.deepEqual(await readdir(join(app, 'node_modules/lessor/web')), ['dist']);
 });
 
 test('installed into an empty directory: migrate, doctor, serve, a process tenant through the CLI, stop', async () => {
