@@ -41,7 +41,14 @@ const SECTIONS: Record<SectionName, (ctx: SectionContext) => Promise<unknown>> =
   webhooks: webhooksSection,
   rollouts: rolloutsSection,
 };
-const QUICK_SECTIONS: readonly SectionName[] = ['control-plane', 'containers', 'resume', 'scale', 'api', 'dashboard'];
+const QUICK_SECTIONS: readonly SectionName[] = [
+  'control-plane',
+  'containers',
+  'resume',
+  'scale',
+  'api',
+  'dashboard',
+];
 const FULL_SECTIONS: readonly SectionName[] = [...QUICK_SECTIONS, 'profile', 'webhooks', 'rollouts'];
 
 /**

@@ -279,7 +279,16 @@ const whoAmI: WhoAmI = {
 
 const summary: TenantSummary = {
   total: 1287,
-  phases: { requested: 2, provisioning: 5, ready: 1262, updating: 3, deleting: 1, archived: 310, failed: 14, suspended: 0 },
+  phases: {
+    requested: 2,
+    provisioning: 5,
+    ready: 1262,
+    updating: 3,
+    deleting: 1,
+    archived: 310,
+    failed: 14,
+    suspended: 0,
+  },
 };
 
 /** Component name → its examples. */

@@ -11,7 +11,9 @@ import { TenantSchema } from './schemas.js';
 import { wireProjection } from './wire-projection.js';
 
 /** The tenant as answered: every spec field present (`suspended` is optional in the store). */
-export type WireTenant = Omit<Tenant, 'spec'> & { readonly spec: TenantSpec & { readonly suspended: boolean } };
+export type WireTenant = Omit<Tenant, 'spec'> & {
+  readonly spec: TenantSpec & { readonly suspended: boolean };
+};
 
 export function tenantView(tenant: Tenant, providers: ProviderCatalog): WireTenant {
   return {

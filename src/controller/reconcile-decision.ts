@@ -79,7 +79,11 @@ function decideDeleting(
   return start(tenant, runs, 'delete', others, 'delete requested');
 }
 
-function decideWithActiveRun(tenant: Tenant, runs: readonly TenantRun[], current: TenantRun): ReconcileDecision {
+function decideWithActiveRun(
+  tenant: Tenant,
+  runs: readonly TenantRun[],
+  current: TenantRun,
+): ReconcileDecision {
   // docs/architecture.md, "Tenants and their phases": a healthy run finishes; a run backing off for an older
   // spec gives way at once.
   if (current.generation < tenant.generation && current.state === 'backing-off') {

@@ -329,8 +329,19 @@ function buildApi(
   logger: PinoLogger,
   services: Omit<Services, 'api' | 'retention'>,
 ): Promise<FastifyInstance> {
-  const { store, feed, providers, compute, engine, controller, dispatcher, hasher, webhooks, rollouts, registry } =
-    services;
+  const {
+    store,
+    feed,
+    providers,
+    compute,
+    engine,
+    controller,
+    dispatcher,
+    hasher,
+    webhooks,
+    rollouts,
+    registry,
+  } = services;
   return createApiServer(
     {
       store,

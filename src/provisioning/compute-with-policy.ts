@@ -44,7 +44,10 @@ export interface ComputeWithPolicyOptions {
   readonly workingPhase: Phase;
 }
 
-export async function computeWithPolicy(steps: TenantSteps, options: ComputeWithPolicyOptions): Promise<PolicyOutcome> {
+export async function computeWithPolicy(
+  steps: TenantSteps,
+  options: ComputeWithPolicyOptions,
+): Promise<PolicyOutcome> {
   const { operation, policy } = options;
   for (let attempt = 1; ; attempt++) {
     const started = await steps.compute(operation, attempt, policy.timeoutMs, options.workingPhase);
@@ -64,7 +67,9 @@ export async function computeWithPolicy(steps: TenantSteps, options: ComputeWith
     if (action !== 'retry') {
       return { ok: false, executionId: started.executionId, error: outcome.error, action, attempts: attempt };
     }
-    const delay = await steps.delay(`backoff#${attempt}`, () => backoffMs(policy, attempt, outcome.error.retryAfterMs));
+    const delay = await steps.delay(`backoff#${attempt}`, () =>
+      backoffMs(policy, attempt, outcome.error.retryAfterMs),
+    );
     const phase = await steps.setStatus(
       `retrying#${attempt}`,
       {
@@ -73,7 +78,9 @@ export async function computeWithPolicy(steps: TenantSteps, options: ComputeWith
           lastError: outcome.error,
           message: `${operation} attempt ${attempt} failed (${outcome.error.code}); retrying in ${delay} ms`,
         },
-        conditions: [{ type: 'Degraded', status: 'True', reason: 'Retrying', message: outcome.error.message }],
+        conditions: [
+          { type: 'Degraded', status: 'True', reason: 'Retrying', message: outcome.error.message },
+        ],
       },
       { onlyFrom: options.workingPhase },
     );

@@ -60,7 +60,11 @@ export class TenantSteps {
    * `onlyFrom`, the change applies only while the tenant is in that phase (compare-and-set on the
    * version): `deleting → failed` is a legal move, but not one a provision run may make.
    */
-  setStatus(name: string, change: Omit<TenantChange, 'actor'>, options: { onlyFrom?: Phase } = {}): Promise<Phase> {
+  setStatus(
+    name: string,
+    change: Omit<TenantChange, 'actor'>,
+    options: { onlyFrom?: Phase } = {},
+  ): Promise<Phase> {
     return this.ctx.step(`status:${name}`, async () => {
       for (;;) {
         const expected = options.onlyFrom === undefined ? undefined : await this.requireTenant();
@@ -129,7 +133,11 @@ export class TenantSteps {
   health(name: string): Promise<ComputeOutcome> {
     return this.ctx.step(`health:${name}`, async () => {
       const tenant = await this.requireTenant();
-      const observed = await this.deps.compute.describe({ id: tenant.id, name: tenant.name, spec: tenant.spec });
+      const observed = await this.deps.compute.describe({
+        id: tenant.id,
+        name: tenant.name,
+        spec: tenant.spec,
+      });
       if (observed.exists && observed.running && observed.healthy) {
         return { ok: true, resources: observed.resources, endpoints: observed.endpoints } as const;
       }
@@ -168,9 +176,18 @@ export class TenantSteps {
     const rounds = Math.max(1, Math.ceil(maxWaitMs / QUIET_POLL_MS));
     for (let round = 1; round <= rounds; round++) {
       const busy = await this.ctx.step(`in-flight#${round}`, async () => {
-        const pending = await this.deps.compute.list({ tenantId: this.tenantId, status: 'pending', limit: 10 });
-        const running = await this.deps.compute.list({ tenantId: this.tenantId, status: 'running', limit: 10 });
-        return [...pending.items, ...running.items].filter((execution) => execution.operation !== 'delete').length;
+        const pending = await this.deps.compute.list({
+          tenantId: this.tenantId,
+          status: 'pending',
+          limit: 10,
+        });
+        const running = await this.deps.compute.list({
+          tenantId: this.tenantId,
+          status: 'running',
+          limit: 10,
+        });
+        return [...pending.items, ...running.items].filter((execution) => execution.operation !== 'delete')
+          .length;
       });
       if (busy === 0) return;
       await this.ctx.sleep(`in-flight#${round}`, QUIET_POLL_MS, { state: 'waiting' });

@@ -217,7 +217,10 @@ export class KyselyRolloutRepository implements RolloutRepository {
         (member.state === 'succeeded' || member.state === 'failed') && member.to_generation !== null;
       if (!changed || member.previous_spec === null) return toMember(member);
       const tenant = await this.lockTenant(trx, member.tenant_id);
-      const decision = decide(tenant, this.ctx.specs.decode<TenantSpec>(member.tenant_id, member.previous_spec));
+      const decision = decide(
+        tenant,
+        this.ctx.specs.decode<TenantSpec>(member.tenant_id, member.previous_spec),
+      );
       const now = nowIso();
       if (decision.kind !== 'change' || !tenant) {
         return settle(trx, member, 'rolledBack', errorOf(decision), now);

@@ -235,7 +235,9 @@ async function resealWebhookSecrets(ctx: StoreContext): Promise<number> {
       .updateTable('webhooks')
       .set({
         secret: stale(row.secret) ? fresh(row.secret, context) : row.secret,
-        previous_secret: stale(row.previous_secret) ? fresh(row.previous_secret, context) : row.previous_secret,
+        previous_secret: stale(row.previous_secret)
+          ? fresh(row.previous_secret, context)
+          : row.previous_secret,
       })
       .where('id', '=', row.id)
       .where('secret', '=', row.secret);

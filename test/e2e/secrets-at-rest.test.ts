@@ -115,7 +115,10 @@ for (const backend of backends()) {
 
         const dump = await dumpDatabase(db.url);
         assert.deepEqual(whereFound(dump, secret), [], 'the plaintext secret is in the database');
-        assert.ok(dump.tables.get('webhook_deliveries')!.includes('tenant.created'), 'events reach the outbox');
+        assert.ok(
+          dump.tables.get('webhook_deliveries')!.includes('tenant.created'),
+          'events reach the outbox',
+        );
         assert.deepEqual(whereFound(dump, webhook!.secret), [], 'a webhook secret is in plaintext');
         assert.match(dump.tables.get('webhooks')!, /enc:v1:/);
         assertNoPlainHash('the database', [...dump.tables.values()].join('\n'), config);
@@ -142,7 +145,10 @@ for (const backend of backends()) {
         const currentKey = (await readFile(join(d!.dataDir, 'secrets.key'), 'utf8')).split('\n')[1]!;
         const keyId = secretKeyId(decodeSecretKey(currentKey.trim())!);
         const webhooksRow = (await dumpDatabase(db.url)).tables.get('webhooks')!;
-        assert.ok(webhooksRow.includes(`enc:v1:${keyId}:`), 'the webhook secret is re-sealed under the new key');
+        assert.ok(
+          webhooksRow.includes(`enc:v1:${keyId}:`),
+          'the webhook secret is re-sealed under the new key',
+        );
         const keyFile = await readFile(join(d!.dataDir, 'secrets.key'), 'utf8');
         assert.notEqual(keyFile.split('\n')[1], keyBefore, 'the key file has a new current key');
         await d!.lessor.restart();
