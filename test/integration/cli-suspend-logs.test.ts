@@ -3,54 +3,24 @@
  * real in-process Lessor (SQLite, embedded engine, fake provider).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LessorClient } from '../../src/api/client.js';
 import { runInProcess } from '../../src/cli/testing/run-cli.js';
 import { sharedFakeEngine } from '../../src/compute/providers/fake/index.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
+import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('lessor tenants suspend|resume|logs (in-process server)', () => {
-  let dir: string;
-  let app: LessorApp;
+  let app: TestLessor;
   let client: LessorClient;
   const lessor = (...args: string[]) => runInProcess(args, { LESSOR_URL: app.url });
 
+  // A whole Lessor in this process: SQLite file, embedded engine, the fake provider by default.
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lessor-cli-suspend-'));
-    const config = loadConfig({
-      cwd: dir,
-      env: {
-        LESSOR_DATA_DIR: dir,
-        LESSOR_DATABASE__URL: `sqlite:${join(dir, 'lessor.db')}`,
-        LESSOR_SERVER__PORT: String(await freePort()),
-        LESSOR_ENGINE__EMBEDDED__POLL_INTERVAL_MS: '100',
-        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
-        LESSOR_COMPUTE__PROVIDERS__FAKE__LATENCY_MS: '0',
-      },
-      flags: {},
-    });
-    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
+    app = await startTestLessor();
     client = new LessorClient({ baseUrl: app.url });
   });
-  after(async () => {
-    await app?.close(1_000);
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => app?.close());
 
   test('suspend --wait, logs (--tail, --since), resume --wait: the same runtime throughout', async () => {
     const created = await client.createTenant({ name: 'cli-sus', spec: { config: { image: 'app:1' } } });
