@@ -1,7 +1,8 @@
 /**
  * The ecs provider acts with Lessor's AWS credentials, so a tenant's config must not point them at
  * what the tenant may not use (a confused deputy): roles to pass or assume, secrets to read, task
- * definitions, target groups, clusters, regions, subnets and security groups. Each such value is
+ * definitions, target groups, clusters, regions, subnets, security groups and log groups (Lessor
+ * reads a tenant's logs with its own credentials). Each such value is
  * accepted only when the admin allowed it (`compute.providers.ecs.allowed.<list>`, patterns with
  * `*`) or when it is the provider's own default for that field (its `defaults` block, the `region`
  * option, the `default` cluster). Nothing is allowed by default beyond the defaults.
@@ -24,6 +25,7 @@ export const ALLOW_LISTS = [
   'regions',
   'subnets',
   'securityGroups',
+  'logGroups',
 ] as const;
 
 export type AllowListName = (typeof ALLOW_LISTS)[number];
@@ -65,6 +67,7 @@ export function ecsPolicy({ allowed, defaults, region }: PolicySources): EcsPoli
     regions: [d.region, region],
     subnets: [...(d.subnets ?? [])],
     securityGroups: [...(d.securityGroups ?? [])],
+    logGroups: [d.logs?.group],
   };
   return Object.fromEntries(
     ALLOW_LISTS.map((name) => [
@@ -88,6 +91,8 @@ export function allowListProblems(raw: JsonObject, policy: EcsPolicy): FieldProb
     ['taskRoleArn', 'roleArns', config.taskRoleArn],
     ['assumeRole.roleArn', 'assumeRoleArns', config.assumeRole?.roleArn],
     ['loadBalancer.targetGroupArn', 'targetGroupArns', config.loadBalancer?.targetGroupArn],
+    ['logs.group', 'logGroups', config.logs?.group],
+    ['logs.region', 'regions', config.logs?.region],
     ...Object.entries(config.secrets ?? {}).map(([name, arn]): [string, AllowListName, string] => [
       `secrets.${name}`,
       'secretArns',

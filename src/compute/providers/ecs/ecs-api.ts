@@ -15,6 +15,7 @@ export type UpdateServiceInput = EcsSdk.UpdateServiceCommandInput;
 export type RegisterTaskDefinitionInput = EcsSdk.RegisterTaskDefinitionCommandInput;
 export type NetworkConfiguration = EcsSdk.NetworkConfiguration;
 export type LoadBalancer = EcsSdk.LoadBalancer;
+export type TaskDefinition = EcsSdk.TaskDefinition;
 
 export interface EcsApi {
   /** DescribeServices with tags; `undefined` when ECS reports the service MISSING. INACTIVE ones are returned. */
@@ -28,6 +29,8 @@ export interface EcsApi {
   /** ACTIVE revisions of exactly `family`, newest first, at most `max`. */
   listTaskDefinitions(family: string, max: number, signal: AbortSignal): Promise<string[]>;
   taskDefinitionTags(taskDefinitionArn: string, signal: AbortSignal): Promise<TagMap>;
+  /** DescribeTaskDefinition (e.g. for its containers' log configuration). */
+  describeTaskDefinition(taskDefinitionArn: string, signal: AbortSignal): Promise<TaskDefinition>;
 }
 
 /** The adapter: one ECSClient (one region and credential set) behind the subset. */
@@ -83,6 +86,13 @@ export function sdkEcsApi(sdk: EcsModule, client: EcsSdk.ECSClient): EcsApi {
       const input = { taskDefinition, include: ['TAGS' as const] };
       const out = await client.send(new sdk.DescribeTaskDefinitionCommand(input), opts(signal));
       return fromAwsTags(out.tags);
+    },
+    async describeTaskDefinition(taskDefinition, signal) {
+      const out = await client.send(new sdk.DescribeTaskDefinitionCommand({ taskDefinition }), opts(signal));
+      if (out.taskDefinition === undefined) {
+        throw new ComputeError('INTERNAL', `DescribeTaskDefinition returned nothing for ${taskDefinition}`);
+      }
+      return out.taskDefinition;
     },
   };
 }

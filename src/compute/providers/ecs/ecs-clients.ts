@@ -2,7 +2,9 @@
  * One ECS client per (region, assumed role), created on first use. Clients hold sockets and cached
  * credentials, nothing about tenants. Base credentials come from the standard AWS chain unless the
  * options pin static ones; `assumeRole` layers STS AssumeRole on top (refreshed before expiry).
- * `@aws-sdk/client-sts` is loaded only when a role is assumed.
+ * `@aws-sdk/client-sts` is loaded only when a role is assumed, `@aws-sdk/client-cloudwatch-logs` only
+ * when a tenant's logs are read (the CloudWatch Logs client shares the ECS client's region and
+ * credentials).
  *
  * The pool is bounded: tenants choose region, role, external id and session name, so the set of
  * keys is open-ended. At most `capacity` clients are kept, least recently used evicted first; an
@@ -11,6 +13,7 @@
  */
 import type * as StsSdk from '@aws-sdk/client-sts';
 import { sdkEcsApi, type EcsApi, type EcsModule } from './ecs-api.js';
+import { sdkLogsApi, type LogsApi, type LogsModule } from './logs-api.js';
 import type { AssumeRole } from './ecs-config.js';
 import type { EcsOptions, StaticCredentials } from './ecs-options.js';
 
@@ -48,16 +51,26 @@ export class EcsClients {
     private readonly loadSts: () => Promise<StsModule>,
     private readonly options: EcsOptions,
     private readonly capacity = DEFAULT_POOL_CAPACITY,
+    private readonly loadLogs: () => Promise<LogsModule> = () => import('@aws-sdk/client-cloudwatch-logs'),
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be ≥ 1');
   }
 
   /** Runs `fn` with the client for `target`; the client is not destroyed while `fn` runs. */
-  async use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T> {
+  use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T> {
+    return this.holding(target, async (entry) => fn(entry.api));
+  }
+
+  /** Runs `fn` with the CloudWatch Logs client for `target` (same region and credentials as `use`). */
+  useLogs<T>(target: EcsClientTarget, fn: (api: LogsApi) => Promise<T>): Promise<T> {
+    return this.holding(target, async (entry) => fn(await entry.logs()));
+  }
+
+  private async holding<T>(target: EcsClientTarget, fn: (entry: PoolEntry) => Promise<T>): Promise<T> {
     const slot = this.acquire(target);
     slot.users++;
     try {
-      return await fn((await slot.entry).api);
+      return await fn(await slot.entry);
     } finally {
       slot.users--;
       if (slot.evicted && slot.users === 0) destroy(slot);
@@ -134,11 +147,33 @@ export class EcsClients {
       ...(credentials !== undefined && { credentials }),
       maxAttempts: this.options.maxAttempts,
     });
+    let logsClient: { destroy(): void } | undefined;
+    let logs: Promise<LogsApi> | undefined;
+    const connectLogs = async (): Promise<LogsApi> => {
+      const sdk = await this.loadLogs();
+      const created = new sdk.CloudWatchLogsClient({
+        ...(region !== undefined && { region }),
+        ...(this.options.logsEndpoint !== undefined && { endpoint: this.options.logsEndpoint }),
+        ...(credentials !== undefined && { credentials }),
+        maxAttempts: this.options.maxAttempts,
+      });
+      logsClient = created;
+      return sdkLogsApi(sdk, created);
+    };
     const destroy = () => {
       client.destroy();
+      logsClient?.destroy();
       sts?.client.destroy();
     };
-    return { api: sdkEcsApi(this.ecs, client), destroy };
+    return {
+      api: sdkEcsApi(this.ecs, client),
+      logs: () =>
+        (logs ??= connectLogs().catch((error: unknown) => {
+          logs = undefined;
+          throw error;
+        })),
+      destroy,
+    };
   }
 
   private async stsClient(region: string | undefined): Promise<StsHandle> {
@@ -154,6 +189,8 @@ export class EcsClients {
 
 interface PoolEntry {
   readonly api: EcsApi;
+  /** The CloudWatch Logs client, made on first use. */
+  readonly logs: () => Promise<LogsApi>;
   readonly destroy: () => void;
 }
 

@@ -53,6 +53,18 @@ const containerProperties = {
   },
   executionRoleArn: { ...arn, description: 'Task execution role (image pull, logs, secrets).' },
   taskRoleArn: { ...arn, description: 'Role the application assumes.' },
+  logs: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['group'],
+    description:
+      "Send the container's output to CloudWatch Logs (awslogs driver; the group must exist and the " +
+      'execution role may write to it). `lessor tenants logs` reads it back.',
+    properties: {
+      group: { type: 'string', pattern: '^[.\\-_/#A-Za-z0-9]{1,512}$', description: 'Log group name.' },
+      region: { ...nonEmpty, description: "The group's region; default: the tenant's region." },
+    },
+  },
 } as const;
 
 const serviceProperties = {

@@ -26,6 +26,11 @@ export interface LoadBalancerSpec {
   readonly containerName?: string;
 }
 
+export interface LogsSpec {
+  readonly group: string;
+  readonly region?: string;
+}
+
 export interface EcsConfig {
   readonly cluster: string;
   readonly taskDefinitionArn?: string;
@@ -39,6 +44,7 @@ export interface EcsConfig {
   readonly ports?: readonly PortSpec[];
   readonly executionRoleArn?: string;
   readonly taskRoleArn?: string;
+  readonly logs?: LogsSpec;
   readonly desiredCount: number;
   readonly launchType: LaunchType;
   readonly subnets?: readonly string[];
@@ -121,6 +127,9 @@ function checkSource(config: EcsConfig): FieldProblem[] {
       },
     ];
   }
+  if (hasArn && config.logs !== undefined) {
+    return [{ path: 'logs', message: 'applies to an image; a given task definition has its own logging' }];
+  }
   if (hasArn && config.loadBalancer !== undefined && config.loadBalancer.containerName === undefined) {
     return [{ path: 'loadBalancer.containerName', message: 'is required with taskDefinitionArn' }];
   }
@@ -169,6 +178,9 @@ function checkContainer(config: EcsConfig): FieldProblem[] {
     problems.push({ path: 'ports', message: 'duplicate containerPort' });
   if (Object.keys(config.secrets ?? {}).length > 0 && config.executionRoleArn === undefined) {
     problems.push({ path: 'executionRoleArn', message: 'is required when secrets are given' });
+  }
+  if (config.logs !== undefined && config.launchType === 'FARGATE' && config.executionRoleArn === undefined) {
+    problems.push({ path: 'executionRoleArn', message: 'is required with logs on FARGATE (it writes them)' });
   }
   const lb = config.loadBalancer;
   if (lb !== undefined && !(config.ports ?? []).some((p) => p.containerPort === lb.containerPort)) {

@@ -1,13 +1,17 @@
 /**
- * The shared provider conformance suite against the ecs provider, on the stateful fake ECS (no AWS
- * is reachable from tests).
+ * The shared provider conformance suite against the ecs provider, on the stateful fake ECS and fake
+ * CloudWatch Logs (no AWS is reachable from tests): tenants log through the awslogs driver, so the
+ * logs cases read what the fake's tasks printed at start.
  */
 import type { JsonObject } from '../../../domain/tenant.js';
 import { runProviderConformance } from '../../testing/provider-conformance.js';
-import { FakeEcsBackend } from './testing/fake-ecs-backend.js';
-import { makeEcsProvider, UPDATED_CONFIG, VALID_CONFIG } from './testing/ecs-fixtures.js';
+import { FakeCloudWatchLogs } from './testing/fake-cloudwatch-logs.js';
+import { FakeEcsBackend, START_LINES } from './testing/fake-ecs-backend.js';
+import { LOGGED_CONFIG, makeEcsProvider, UPDATED_CONFIG } from './testing/ecs-fixtures.js';
 
-const ecs = new FakeEcsBackend();
+const logs = new FakeCloudWatchLogs(['/lessor/tenants']);
+const ecs = new FakeEcsBackend({ logs });
+const VALID_CONFIG = LOGGED_CONFIG;
 
 function without(config: JsonObject, ...keys: string[]): JsonObject {
   return Object.fromEntries(Object.entries(config).filter(([key]) => !keys.includes(key)));
@@ -17,7 +21,8 @@ runProviderConformance({
   name: 'ecs',
   makeProvider: () => makeEcsProvider(),
   validConfig: VALID_CONFIG,
-  updatedConfig: UPDATED_CONFIG,
+  updatedConfig: { ...LOGGED_CONFIG, ...UPDATED_CONFIG },
+  startLine: START_LINES[1],
   countRuntimes: async (tenant) => ecs.liveServicesOf(tenant.id).length,
   failing: { config: { ...VALID_CONFIG, cluster: 'no-such-cluster' }, code: 'NOT_FOUND' },
   invalidConfigs: [
@@ -39,5 +44,8 @@ runProviderConformance({
     { reason: 'FARGATE task size', config: { ...VALID_CONFIG, memory: 8192 }, path: 'spec.config.memory' },
   ],
   timeoutMs: 10_000,
-  cleanup: async () => ecs.restore(),
+  cleanup: async () => {
+    ecs.restore();
+    logs.restore();
+  },
 });

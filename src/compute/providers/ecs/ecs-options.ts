@@ -18,10 +18,12 @@ export interface EcsOptions {
   readonly region?: string;
   /** Custom ECS endpoint (a VPC endpoint or an emulator). */
   readonly endpoint?: string;
+  /** Custom CloudWatch Logs endpoint (a VPC endpoint or an emulator). */
+  readonly logsEndpoint?: string;
   readonly credentials?: StaticCredentials;
   /** SDK attempts per call (its own retry of throttling and 5xx); Lessor retries on top. */
   readonly maxAttempts: number;
-  /** DescribeServices polling while waiting for a steady deployment. */
+  /** DescribeServices polling while waiting for a steady deployment; also CloudWatch Logs polling of a followed log. */
   readonly pollIntervalMs: number;
   /** Default `waitTimeoutMs`: a little under the per-call timeout, so a partial rollout is reported. */
   readonly waitTimeoutMs: number;
@@ -42,9 +44,11 @@ export function parseEcsOptions(settings: Pick<ProviderSettings, 'options' | 'ti
   const credentials = parseCredentials(o.credentials, problems);
   const region = str('region');
   const endpoint = str('endpoint');
+  const logsEndpoint = str('logsEndpoint');
   const options: EcsOptions = {
     ...(region !== undefined && { region }),
     ...(endpoint !== undefined && { endpoint }),
+    ...(logsEndpoint !== undefined && { logsEndpoint }),
     ...(credentials !== undefined && { credentials }),
     maxAttempts: int('maxAttempts') ?? ECS_OPTION_DEFAULTS.maxAttempts,
     pollIntervalMs: int('pollIntervalMs') ?? ECS_OPTION_DEFAULTS.pollIntervalMs,

@@ -7,6 +7,8 @@
  *   from the execution id); an existing one → UpdateService with only the fields that differ, and
  *   TagResource for changed tags. Both then wait for a steady deployment.
  * - delete: scale to 0, DeleteService (force), wait until INACTIVE; absent already → success.
+ * - suspend / resume: desiredCount 0 and back to the config's count (service-suspend.ts).
+ * - logs: CloudWatch Logs, where the task definition's awslogs driver writes (ecs-logs.ts).
  * - a service with our name but another tenant's tag (or none) is never touched: CONFLICT.
  */
 import { ComputeError } from '../../../domain/compute-error.js';
@@ -20,14 +22,17 @@ import type {
   ComputeResult,
   DescribeRequest,
   JsonSchema,
+  LogLine,
+  LogRequest,
   ObservedRuntime,
-  TenantRef,
 } from '../../provider.js';
 import { allowListProblems, type EcsPolicy } from './ecs-allow-list.js';
-import type { EcsApi, EcsService } from './ecs-api.js';
+import { familyOf, type EcsApi, type EcsService } from './ecs-api.js';
 import type { EcsClientTarget } from './ecs-clients.js';
+import type { LogsApi } from './logs-api.js';
 import { ECS_CONFIG_SCHEMA } from './ecs-config-schema.js';
-import { asEcsConfig, locationOf, validateEcsConfig, type EcsConfig } from './ecs-config.js';
+import { asEcsConfig, CONTAINER_NAME, locationOf, validateEcsConfig, type EcsConfig } from './ecs-config.js';
+import { logLocationOf, readLogLines, type LogLocation, type LogReader } from './ecs-logs.js';
 import { mapEcsError } from './ecs-errors.js';
 import type { EcsOptions } from './ecs-options.js';
 import { createServiceInput, desiredService, serviceUpdate, type DesiredService } from './service-spec.js';
@@ -40,13 +45,18 @@ import {
   lessorTags,
   serviceName,
   TAG,
+  taskFamily,
   withEndpointTag,
 } from './ecs-tags.js';
+import { assertOwned, assertUsable, ifPresent, live, ownerMessage } from './service-ownership.js';
+import { resumeService, suspendService } from './service-suspend.js';
 import { ensureTaskDefinition } from './task-definitions.js';
 
 export interface EcsClientPool {
   /** Runs `fn` with the client for `target`, which stays usable until `fn` settles. */
   use<T>(target: EcsClientTarget, fn: (api: EcsApi) => Promise<T>): Promise<T>;
+  /** The same for the CloudWatch Logs client of `target` (same region and credentials). */
+  useLogs<T>(target: EcsClientTarget, fn: (api: LogsApi) => Promise<T>): Promise<T>;
   /** Who the base credentials are (STS GetCallerIdentity); optional for test pools. */
   callerIdentity?(signal: AbortSignal): Promise<string>;
   close(): Promise<void>;
@@ -61,9 +71,6 @@ export interface EcsProviderDeps {
   /** The server's keyed hash, for the config-hash tags. */
   readonly hasher: ConfigHasher;
 }
-
-/** Errors meaning "the service (or its whole cluster) is not there". */
-const GONE = new Set(['ServiceNotFoundException', 'ServiceNotActiveException', 'ClusterNotFoundException']);
 
 export class EcsProvider implements ComputeProvider {
   readonly type = 'ecs';
@@ -105,6 +112,44 @@ export class EcsProvider implements ComputeProvider {
     );
   }
 
+  suspend(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.guard(signal, () =>
+      this.withApi(request.config, (api) =>
+        suspendService(api, request, this.waitOptions(asEcsConfig(request.config)), this.logger, signal),
+      ),
+    );
+  }
+
+  resume(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
+    return this.guard(signal, () =>
+      this.withApi(request.config, (api) =>
+        resumeService(api, request, this.waitOptions(asEcsConfig(request.config)), this.logger, signal),
+      ),
+    );
+  }
+
+  /** The service's output from CloudWatch Logs (ecs-logs.ts); NOT_FOUND without a service. */
+  async *logs(request: LogRequest, signal: AbortSignal): AsyncGenerator<LogLine> {
+    try {
+      signal.throwIfAborted();
+      const location = locationOf(request.config);
+      const source = await this.withApi(request.config, (api) => this.logSource(api, request, signal));
+      const target = { ...location, ...(source.region !== undefined && { region: source.region }) };
+      const clients = this.deps.clients;
+      const reader: LogReader = {
+        filter: (query, s) => clients.useLogs(target, (logs) => logs.filterLogEvents(query, s)),
+        exists: (s) => clients.use(location, (api) => this.serviceExists(api, request, s)),
+        mapError: (error) => this.mapError(error),
+        pollIntervalMs: this.deps.options.pollIntervalMs,
+        now: () => Date.now(),
+      };
+      yield* readLogLines(reader, source, request, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      throw this.mapError(error);
+    }
+  }
+
   /** STS GetCallerIdentity with the base credentials: they resolve and AWS accepts them. */
   async preflight(signal: AbortSignal): Promise<string> {
     try {
@@ -130,7 +175,15 @@ export class EcsProvider implements ComputeProvider {
     const current = live(await api.findService(config.cluster, name, signal));
     if (current !== undefined) assertUsable(current, request.tenant, config.cluster);
     const { hasher } = this.deps;
-    const taskDefinition = await ensureTaskDefinition(api, request, config, signal, this.logger, hasher);
+    const taskDefinition = await ensureTaskDefinition(
+      api,
+      request,
+      config,
+      signal,
+      this.logger,
+      hasher,
+      this.deps.options.region,
+    );
     const tags = withEndpointTag(
       lessorTags(request, hasher(request.config), config.tags),
       config.endpointUrl,
@@ -239,6 +292,38 @@ export class EcsProvider implements ComputeProvider {
     };
   }
 
+  /** Where the tenant's service sends its output: its task definition's awslogs settings. */
+  private async logSource(api: EcsApi, request: LogRequest, signal: AbortSignal): Promise<LogLocation> {
+    const config = asEcsConfig(request.config);
+    const service = live(await ifPresent(api.findService(config.cluster, serviceName(request.tenant), signal)));
+    if (service === undefined) {
+      throw new ComputeError('NOT_FOUND', `tenant ${request.tenant.name} has no ECS service`);
+    }
+    assertOwned(service, request.tenant, config.cluster);
+    const arn = service.taskDefinition ?? '';
+    if (familyOf(arn) !== taskFamily(request.tenant)) {
+      throw new ComputeError(
+        'INVALID_CONFIG',
+        `ECS service ${service.serviceName ?? '?'} runs ${arn}, which Lessor did not register: its log streams cannot be told apart from other services' (give an image and logs.group)`,
+      );
+    }
+    const definition = await api.describeTaskDefinition(arn, signal);
+    const location = logLocationOf(definition.containerDefinitions ?? [], CONTAINER_NAME);
+    if (location === undefined) {
+      throw new ComputeError(
+        'INVALID_CONFIG',
+        `task definition ${arn} sends no output to CloudWatch Logs: set logs.group in the tenant's config`,
+      );
+    }
+    return location;
+  }
+
+  private async serviceExists(api: EcsApi, request: LogRequest, signal: AbortSignal): Promise<boolean> {
+    const { cluster } = asEcsConfig(request.config);
+    const service = live(await ifPresent(api.findService(cluster, serviceName(request.tenant), signal)));
+    return service?.status === 'ACTIVE' && fromAwsTags(service.tags)[TAG.tenantId] === request.tenant.id;
+  }
+
   /**
    * Runs `fn` with the client for the config's region and role — only once the policy allows every
    * value the config names: choosing the region and assuming the role act with Lessor's credentials.
@@ -272,42 +357,4 @@ export class EcsProvider implements ComputeProvider {
       });
     }
   }
-}
-
-/** An INACTIVE service is a deleted one: as good as absent (a new one may take its name). */
-function live(service: EcsService | undefined): EcsService | undefined {
-  return service === undefined || service.status === 'INACTIVE' ? undefined : service;
-}
-
-/** Resolves to undefined when ECS says the service or its cluster is not there. */
-async function ifPresent<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (error) {
-    if (typeof error === 'object' && error !== null && GONE.has((error as Error).name)) return undefined;
-    throw error;
-  }
-}
-
-function assertUsable(service: EcsService, tenant: TenantRef, cluster: string): void {
-  assertOwned(service, tenant, cluster);
-  if (service.status === 'DRAINING') {
-    throw new ComputeError(
-      'CONFLICT',
-      `ECS service ${service.serviceName ?? '?'} is being deleted; retry once it is gone`,
-    );
-  }
-}
-
-function assertOwned(service: EcsService, tenant: TenantRef, cluster: string): void {
-  if (fromAwsTags(service.tags)[TAG.tenantId] === tenant.id) return;
-  throw new ComputeError('CONFLICT', ownerMessage(service, tenant, cluster), {
-    classification: 'manual_intervention',
-  });
-}
-
-function ownerMessage(service: EcsService, tenant: TenantRef, cluster: string): string {
-  const owner = fromAwsTags(service.tags)[TAG.tenantId];
-  const whose = owner === undefined ? 'is not managed by Lessor' : `belongs to tenant ${owner}`;
-  return `ECS service ${service.serviceName ?? '?'} in cluster ${cluster} ${whose}, not ${tenant.id}: left untouched`;
 }

@@ -5,9 +5,10 @@
  * content hash (keyed: the server's hasher) before a new revision is registered, so a retry (or an
  * unchanged update) reuses it.
  */
+import { ComputeError } from '../../../domain/compute-error.js';
 import type { ConfigHasher } from '../../../domain/config-hasher.js';
 import type { Logger } from '../../../domain/logger.js';
-import type { ComputeRequest } from '../../provider.js';
+import type { ComputeRequest, TenantRef } from '../../provider.js';
 import type { EcsApi, RegisterTaskDefinitionInput } from './ecs-api.js';
 import { CONTAINER_NAME, type EcsConfig } from './ecs-config.js';
 import { lessorTags, TAG, taskFamily, toAwsTags } from './ecs-tags.js';
@@ -28,9 +29,11 @@ export async function ensureTaskDefinition(
   signal: AbortSignal,
   logger: Logger,
   hash: ConfigHasher,
+  defaultRegion: string | undefined,
 ): Promise<ResolvedTaskDefinition> {
   if (config.taskDefinitionArn !== undefined) return { arn: config.taskDefinitionArn, registered: false };
-  const input = taskDefinitionInput(config, taskFamily(request.tenant));
+  const logs = logDestination(config, request.tenant, defaultRegion);
+  const input = taskDefinitionInput(config, taskFamily(request.tenant), logs);
   const contentHash = hash(input);
   const existing = await findRevision(api, input.family ?? '', request.tenant.id, contentHash, signal);
   if (existing !== undefined) return { arn: existing, registered: false };
@@ -58,8 +61,37 @@ async function findRevision(
   return undefined;
 }
 
+/** Where the awslogs driver sends a tenant's output: its own stream prefix in the configured group. */
+export interface LogDestination {
+  readonly group: string;
+  readonly region: string;
+  /** `lessor-<tenant-id>`: streams are `<prefix>/app/<task-id>`, so one group may serve many tenants. */
+  readonly streamPrefix: string;
+}
+
+/** The tenant's log destination, when its config asks for logs; the region falls back to the service's. */
+export function logDestination(
+  config: EcsConfig,
+  tenant: TenantRef,
+  defaultRegion: string | undefined,
+): LogDestination | undefined {
+  if (config.logs === undefined) return undefined;
+  const region = config.logs.region ?? config.region ?? defaultRegion;
+  if (region === undefined) {
+    throw new ComputeError(
+      'INVALID_CONFIG',
+      'logs need a region: set logs.region, region, or the provider option region',
+    );
+  }
+  return { group: config.logs.group, region, streamPrefix: `lessor-${tenant.id}` };
+}
+
 /** Everything registered except tags; its hash identifies the revision's content. */
-export function taskDefinitionInput(config: EcsConfig, family: string): RegisterTaskDefinitionInput {
+export function taskDefinitionInput(
+  config: EcsConfig,
+  family: string,
+  logs?: LogDestination,
+): RegisterTaskDefinitionInput {
   return {
     family,
     networkMode: 'awsvpc',
@@ -84,6 +116,16 @@ export function taskDefinitionInput(config: EcsConfig, family: string): Register
           protocol: p.protocol ?? 'tcp',
           ...(p.name !== undefined && { name: p.name }),
         })),
+        ...(logs !== undefined && {
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: {
+              'awslogs-group': logs.group,
+              'awslogs-region': logs.region,
+              'awslogs-stream-prefix': logs.streamPrefix,
+            },
+          },
+        }),
       },
     ],
   };

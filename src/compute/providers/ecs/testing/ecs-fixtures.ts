@@ -35,6 +35,13 @@ export const VALID_CONFIG: JsonObject = {
   tags: { team: 'platform' },
 };
 
+/** VALID_CONFIG with its output sent to CloudWatch Logs (the group the fake logs tests create). */
+export const LOGGED_CONFIG: JsonObject = {
+  ...VALID_CONFIG,
+  executionRoleArn: 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole',
+  logs: { group: '/lessor/tenants' },
+};
+
 export const UPDATED_CONFIG: JsonObject = {
   ...VALID_CONFIG,
   image: 'public.ecr.aws/nginx/nginx:1.28',

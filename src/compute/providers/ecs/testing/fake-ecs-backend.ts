@@ -4,8 +4,11 @@
  * IN_PROGRESS → COMPLETED over successive DescribeServices calls, MISSING failures, DRAINING →
  * INACTIVE after DeleteService, task-definition revisions with tags, `$metadata` on every output and
  * the SDK's own exception classes. `capacity` caps running tasks (partial failures), `failRollouts`
- * makes deployments end FAILED, `inject` makes the next calls of a command throw.
+ * makes deployments end FAILED, `inject` makes the next calls of a command throw. With `logs`, each
+ * task that starts writes `startLines` to its awslogs stream (`<prefix>/<container>/<task-id>`), as
+ * an application printing at start-up would.
  */
+import { randomBytes } from 'node:crypto';
 import {
   ClusterNotFoundException,
   CreateServiceCommand,
@@ -31,6 +34,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { FakeTaskDefinitions, metadata } from './fake-task-definitions.js';
 import { advanceService, newDeployment } from './fake-rollout.js';
+import type { FakeCloudWatchLogs } from './fake-cloudwatch-logs.js';
 
 export interface FakeEcsOptions {
   readonly region?: string;
@@ -40,7 +44,12 @@ export interface FakeEcsOptions {
   readonly rolloutSteps?: number;
   /** DescribeServices calls a DRAINING service takes to become INACTIVE (default 1). */
   readonly drainSteps?: number;
+  /** Where tasks whose task definition uses the awslogs driver write their output. */
+  readonly logs?: FakeCloudWatchLogs;
 }
+
+/** What a task of the fake prints when it starts. */
+export const START_LINES = ['booting app', 'listening on :80'] as const;
 
 type Handler = (input: never) => unknown;
 
@@ -54,6 +63,9 @@ export class FakeEcsBackend {
   failRollouts = false;
   rolloutSteps: number;
   drainSteps: number;
+  /** Tasks started, oldest first (their ids name their log streams). */
+  readonly startedTasks: string[] = [];
+  private readonly logs: FakeCloudWatchLogs | undefined;
   private readonly region: string;
   private readonly account: string;
   private readonly clusters: Set<string>;
@@ -70,6 +82,7 @@ export class FakeEcsBackend {
     this.clusters = new Set(options.clusters ?? ['default']);
     this.rolloutSteps = options.rolloutSteps ?? 2;
     this.drainSteps = options.drainSteps ?? 1;
+    this.logs = options.logs;
     this.taskDefinitions = new FakeTaskDefinitions(this.region, this.account);
     this.install();
   }
@@ -147,12 +160,32 @@ export class FakeEcsBackend {
       const service = this.find(cluster, ref);
       if (service === undefined) failures.push({ arn: this.serviceArn(cluster, ref), reason: 'MISSING' });
       else {
+        const before = new Map((service.deployments ?? []).map((d) => [d.id, d.runningCount ?? 0]));
         advanceService(service, this);
+        for (const d of service.deployments ?? []) {
+          const started = (d.runningCount ?? 0) - (before.get(d.id) ?? 0);
+          for (let i = 0; i < started; i++) this.startTask(d.taskDefinition);
+        }
         const { tags, ...rest } = service;
         services.push(input.include?.includes('TAGS') ? { ...rest, tags } : rest);
       }
     }
     return { services, failures, $metadata: metadata(200) };
+  }
+
+  /** A task starts: it prints its start lines to its awslogs stream, if its definition has one. */
+  private startTask(taskDefinitionArn: string | undefined): void {
+    const taskId = randomBytes(16).toString('hex');
+    this.startedTasks.push(taskId);
+    const definition = this.taskDefinitions.resolve(taskDefinitionArn ?? '');
+    for (const container of definition?.containerDefinitions ?? []) {
+      const options = container.logConfiguration?.options ?? {};
+      const group = options['awslogs-group'];
+      const prefix = options['awslogs-stream-prefix'];
+      if (container.logConfiguration?.logDriver !== 'awslogs' || group === undefined) continue;
+      const stream = `${prefix ?? ''}/${container.name ?? ''}/${taskId}`;
+      for (const line of START_LINES) this.logs?.put(group, stream, line);
+    }
   }
 
   private create(input: CreateServiceCommandInput) {
