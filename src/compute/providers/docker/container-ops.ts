@@ -123,8 +123,10 @@ export async function awaitHealthy(
   id: string,
   config: DockerConfig,
   signal: AbortSignal,
+  /** The container as just inspected after its start, when the caller has it (saves an engine call). */
+  inspected?: ContainerInspect,
 ): Promise<ContainerInspect> {
-  const container = await ctx.client.inspectContainer(id, signal);
+  const container = inspected ?? (await ctx.client.inspectContainer(id, signal));
   const check = config.healthCheck;
   if (!isRunning(container)) throw unhealthy(id, `container is ${describeState(container)}`, 0);
   if (check === undefined) return container;

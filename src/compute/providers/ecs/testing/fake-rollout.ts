@@ -1,6 +1,6 @@
 /**
  * The fake ECS's clock: each DescribeServices of a service advances its PRIMARY deployment one step
- * (one more task running, up to the capacity; COMPLETED after `rolloutSteps` steps with every
+ * (one more task running, up to the capacity, or one fewer when scaled down; COMPLETED after `rolloutSteps` steps with every
  * reachable task running, or FAILED when `failRollouts`), and a DRAINING service one step towards
  * INACTIVE. Mutates the stored service in place.
  */
@@ -55,7 +55,8 @@ function advanceDeployment(deployment: Deployment, settings: RolloutSettings): v
   settings.ticks.set(id, step);
   const target = Math.min(deployment.desiredCount ?? 0, settings.capacity);
   const running = deployment.runningCount ?? 0;
-  deployment.runningCount = running < target ? running + 1 : target;
+  // Tasks start, and stop, one per step.
+  deployment.runningCount = running < target ? running + 1 : running > target ? running - 1 : target;
   deployment.pendingCount = Math.max(0, target - deployment.runningCount);
   deployment.updatedAt = new Date();
   if (deployment.rolloutState !== 'IN_PROGRESS' || step < settings.rolloutSteps) return;
