@@ -211,7 +211,10 @@ class Ring<T> {
 interface LogContainer {
   readonly name?: string | undefined;
   readonly essential?: boolean | undefined;
-  readonly logConfiguration?: { logDriver?: string | undefined; options?: Record<string, string> | undefined };
+  readonly logConfiguration?: {
+    logDriver?: string | undefined;
+    options?: Record<string, string> | undefined;
+  };
 }
 
 /** Where the awslogs driver writes, per the task definition; the region when it names one. */

@@ -295,7 +295,9 @@ export class EcsProvider implements ComputeProvider {
   /** Where the tenant's service sends its output: its task definition's awslogs settings. */
   private async logSource(api: EcsApi, request: LogRequest, signal: AbortSignal): Promise<LogLocation> {
     const config = asEcsConfig(request.config);
-    const service = live(await ifPresent(api.findService(config.cluster, serviceName(request.tenant), signal)));
+    const service = live(
+      await ifPresent(api.findService(config.cluster, serviceName(request.tenant), signal)),
+    );
     if (service === undefined) {
       throw new ComputeError('NOT_FOUND', `tenant ${request.tenant.name} has no ECS service`);
     }

@@ -69,8 +69,8 @@ describe('ecs provider: suspend and resume', () => {
     assert.equal(resumed.resources.taskDefinitionArn, made.resources.taskDefinitionArn);
     assert.equal(ecs.callsOf('RegisterTaskDefinition').length, registered, 'no new revision');
     assert.equal(ecs.callsOf('CreateService').length, 1, 'no new service');
-    const tags = Object.fromEntries((ecs.service('default', 'lessor-wakey')?.tags ?? []).map((t) => [t.key, t.value]));
-    assert.equal(tags[TAG.generation], '1', 'resume keeps the service as it was made');
+    const tags = new Map((ecs.service('default', 'lessor-wakey')?.tags ?? []).map((t) => [t.key, t.value]));
+    assert.equal(tags.get(TAG.generation), '1', 'resume keeps the service as it was made');
   });
 
   it('tasks still stopping when the wait ends → PROVIDER_TIMEOUT with the service in partial', async () => {
@@ -141,7 +141,9 @@ describe('ecs provider: suspend and resume', () => {
         await provider.provision(request(tenant, VALID_CONFIG), signal());
         if (operation === 'resume') await provider.suspend!(request(tenant, VALID_CONFIG, 2), signal());
         ecs.inject('UpdateService', error);
-        const failed = await failure(provider[operation]!(request(tenant, VALID_CONFIG, 3, operation), signal()));
+        const failed = await failure(
+          provider[operation]!(request(tenant, VALID_CONFIG, 3, operation), signal()),
+        );
         assert.equal(failed.code, code, reason);
         assert.equal(failed.classification, classification, reason);
         if (code === 'RATE_LIMITED') assert.equal(failed.retryAfterMs, 5000, reason);
@@ -168,7 +170,9 @@ describe('ecs provider: suspend and resume', () => {
       tags: [{ key: TAG.tenantId, value: draining.id }],
     });
     for (const operation of ['suspend', 'resume'] as const) {
-      const error = await failure(provider[operation]!(request(draining, VALID_CONFIG, 1, operation), signal()));
+      const error = await failure(
+        provider[operation]!(request(draining, VALID_CONFIG, 1, operation), signal()),
+      );
       assert.equal(error.code, 'CONFLICT', operation);
       assert.equal(error.classification, 'retriable', operation);
     }
@@ -178,7 +182,10 @@ describe('ecs provider: suspend and resume', () => {
   it('suspend in a missing cluster succeeds (nothing runs); resume there is NOT_FOUND', async () => {
     const config = { ...VALID_CONFIG, cluster: 'gone' };
     const tenant = newTenant();
-    assert.deepEqual(await provider.suspend!(request(tenant, config), signal()), { resources: {}, endpoints: [] });
+    assert.deepEqual(await provider.suspend!(request(tenant, config), signal()), {
+      resources: {},
+      endpoints: [],
+    });
     const error = await failure(provider.resume!(request(tenant, config), signal()));
     assert.equal(error.code, 'NOT_FOUND');
   });

@@ -54,7 +54,10 @@ export async function resumeService(
   }
   assertUsable(current, request.tenant, config.cluster);
   if (current.desiredCount !== config.desiredCount) {
-    await api.updateService({ cluster: config.cluster, service: name, desiredCount: config.desiredCount }, signal);
+    await api.updateService(
+      { cluster: config.cluster, service: name, desiredCount: config.desiredCount },
+      signal,
+    );
     logger.info(
       { tenantId: request.tenant.id, executionId: request.executionId, to: config.desiredCount },
       'ECS service scaled back up (resumed)',
