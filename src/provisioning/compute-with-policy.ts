@@ -38,7 +38,7 @@ export interface ComputeWithPolicyOptions {
   readonly operation: ComputeOperation;
   readonly policy: RetryPolicy;
   readonly awaitGraceMs: number;
-  /** Check the runtime's health after success (provision/update; not delete). */
+  /** Check the runtime's health after success (provision/update; not delete, suspend or resume). */
   readonly checkHealth: boolean;
   /** The phase the run works in; no attempt starts once the tenant has left it. */
   readonly workingPhase: Phase;
@@ -60,6 +60,10 @@ export async function computeWithPolicy(
     if (outcome.ok && options.checkHealth) {
       const health = await steps.health(`${operation}#${attempt}`);
       outcome = health.ok ? { ...health, resources: { ...outcome.resources, ...health.resources } } : health;
+    } else if (outcome.ok && operation === 'resume') {
+      // Resume waited for the runtime's health itself; its endpoints are on the execution record.
+      const recorded = await steps.recorded(`${operation}#${attempt}`, started.executionId, started.attempt);
+      if (recorded?.ok) outcome = recorded;
     }
     if (outcome.ok) return { ...outcome, executionId: started.executionId, generation: started.generation };
 

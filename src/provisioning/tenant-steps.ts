@@ -147,6 +147,14 @@ export class TenantSteps {
   }
 
   /**
+   * The outcome as the execution recorded it, endpoints included (the callback carries only the
+   * resources): for an operation whose provider itself waited for the runtime's health (resume).
+   */
+  recorded(name: string, executionId: string, attempt: number): Promise<ComputeOutcome | null> {
+    return this.ctx.step(`recorded:${name}`, () => this.queryExecution(executionId, attempt));
+  }
+
+  /**
    * Whether the runtime runs the config that execution `executionId` was started with: true when
    * the newest provision or update that succeeded had the same effective config hash. A suspend or
    * resume keeps the runtime as it was made; when the spec's config changed meanwhile (or that
