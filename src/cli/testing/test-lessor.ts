@@ -25,12 +25,19 @@ import type { Store } from '../../store/store.js';
 export interface TestLessorOptions {
   /** Bearer tokens by role; without any, every caller is an anonymous admin (loopback only). */
   readonly tokens?: Partial<Readonly<Record<'admin' | 'operator' | 'viewer', string>>>;
+  /**
+   * `LESSOR_*` settings over the file's, e.g. another database (`LESSOR_DATABASE__URL`) or engine
+   * (`LESSOR_ENGINE__*`, as test/support/engines.ts gives them) for suites that run on the matrix.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface TestLessor {
   readonly url: string;
   /** The server's own store: read what the API never shows (secret values, callback rows). */
   readonly store: Store;
+  /** The running composition root (its controller, for a drift pass on demand). */
+  readonly app: LessorApp;
   /**
    * Parks one delivered callback as dead, as the dispatcher does after its last failed attempt.
    * The embedded engine accepts every delivery, so the test writes the row's state directly.
@@ -75,7 +82,7 @@ export async function startTestLessor(options: TestLessorOptions = {}): Promise<
   );
   let app: LessorApp | undefined;
   try {
-    const config = loadConfig({ cwd: dir, configFile: file, env: {} });
+    const config = loadConfig({ cwd: dir, configFile: file, env: { ...options.env } });
     app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
@@ -85,6 +92,7 @@ export async function startTestLessor(options: TestLessorOptions = {}): Promise<
   return {
     url: started.url,
     store: started.store,
+    app: started,
     parkDeadCallback: () => parkDeadCallback(database),
     close: async () => {
       await started.close();
