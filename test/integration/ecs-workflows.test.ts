@@ -22,6 +22,7 @@ import type { DestinationStream } from 'pino';
 import { LessorClient } from '../../src/api/client.js';
 import type { Tenant } from '../../src/api/types.js';
 import type { ComputeErrorCode } from '../../src/domain/compute-error.js';
+import { FakeCloudWatchLogs } from '../../src/compute/providers/ecs/testing/fake-cloudwatch-logs.js';
 import { FakeEcsBackend } from '../../src/compute/providers/ecs/testing/fake-ecs-backend.js';
 import { metadata } from '../../src/compute/providers/ecs/testing/fake-task-definitions.js';
 import { loadConfig } from '../../src/main/config/load-config.js';
@@ -54,7 +55,10 @@ compute:
       waitTimeoutMs: 5000
       retryAfterMs: 20
       timeoutMs: 10000
-      allowed: { clusters: [blue] }
+      allowed:
+        clusters: [blue]
+        roleArns: ['arn:aws:iam::123456789012:role/*']
+        logGroups: [/lessor/*]
       defaults:
         cluster: tenants
         cpu: 256
@@ -65,6 +69,8 @@ retryPolicy:
   provision: { initialBackoffMs: 20, maxBackoffMs: 100 }
   update: { initialBackoffMs: 20, maxBackoffMs: 100 }
   delete: { initialBackoffMs: 20, maxBackoffMs: 100 }
+  suspend: { initialBackoffMs: 20, maxBackoffMs: 100 }
+  resume: { initialBackoffMs: 20, maxBackoffMs: 100 }
 `;
 }
 
@@ -77,6 +83,7 @@ function ecsTenant(name: string, config: Record<string, unknown> = {}) {
 
 describe('ecs tenants through the workflows (mocked AWS API)', () => {
   let ecs: FakeEcsBackend;
+  let cloudWatch: FakeCloudWatchLogs;
   let app: LessorApp;
   let client: LessorClient;
   let dir: string;
@@ -93,7 +100,8 @@ describe('ecs tenants through the workflows (mocked AWS API)', () => {
       .filter((input) => (input as { serviceName?: string }).serviceName === service).length;
 
   before(async () => {
-    ecs = new FakeEcsBackend({ clusters: ['default', 'tenants', 'blue'] });
+    cloudWatch = new FakeCloudWatchLogs(['/lessor/tenants']);
+    ecs = new FakeEcsBackend({ clusters: ['default', 'tenants', 'blue'], logs: cloudWatch });
     dir = await mkdtemp(join(tmpdir(), 'lessor-ecs-'));
     const configFile = join(dir, 'lessor.yaml');
     await writeFile(configFile, lessorYaml(dir, await freePort()));
@@ -106,6 +114,7 @@ describe('ecs tenants through the workflows (mocked AWS API)', () => {
   after(async () => {
     await app?.close();
     ecs?.restore();
+    cloudWatch?.restore();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -193,6 +202,54 @@ describe('ecs tenants through the workflows (mocked AWS API)', () => {
       assert.equal(ecs.service('blue', 'lessor-shop')?.status, 'INACTIVE');
       assert.equal(ecs.callsOf('DeleteService').length, 1);
     });
+  });
+
+  test('suspend → desiredCount 0, logs still readable → resume to the spec count on the same service', async () => {
+    const config = {
+      desiredCount: 2,
+      executionRoleArn: 'arn:aws:iam::123456789012:role/ecs-task-execution',
+      logs: { group: '/lessor/tenants' },
+    };
+    const created = await client.createTenant(ecsTenant('sleeper', config));
+    const ready = await waitForPhase(client, created.id, 'ready', { ...WAIT, failOn: ['failed'] });
+    const readLogs = async () => {
+      let text = '';
+      for await (const chunk of client.tenantLogs(created.id, { tail: 10 })) text += chunk;
+      return text;
+    };
+    assert.match(await readLogs(), /listening on :80/, 'the tasks printed at start');
+
+    ecs.inject(
+      'UpdateService',
+      new ECSServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: metadata(400),
+        message: 'Rate exceeded',
+      }),
+    );
+    await client.patchTenant(created.id, { spec: { suspended: true } });
+    const suspended = await waitForPhase(client, created.id, 'suspended', { ...WAIT, failOn: ['failed'] });
+    const service = ecs.service('tenants', 'lessor-sleeper');
+    assert.deepEqual([service?.status, service?.desiredCount, service?.runningCount], ['ACTIVE', 0, 0]);
+    assert.equal(suspended.status.resources.serviceArn, ready.status.resources.serviceArn);
+    assert.equal(
+      suspended.status.conditions.find((c) => c.type === 'Ready')?.reason,
+      'Suspended',
+      'Ready=False, Suspended',
+    );
+    const suspend = await onlyExecution(client, created.id, 'suspend');
+    assert.equal(suspend.attempt, 2, 'the throttled UpdateService was retried');
+    assert.match(await readLogs(), /listening on :80/, "a suspended tenant's output stays readable");
+
+    await client.patchTenant(created.id, { spec: { suspended: false } });
+    const resumed = await waitForPhase(client, created.id, 'ready', { ...WAIT, failOn: ['failed'] });
+    const back = ecs.service('tenants', 'lessor-sleeper');
+    assert.deepEqual([back?.desiredCount, back?.runningCount], [2, 2]);
+    assert.equal(resumed.status.resources.taskDefinitionArn, ready.status.resources.taskDefinitionArn);
+    assert.equal(createCalls('lessor-sleeper'), 1, 'never a second service');
+    const operations = (await executionsOf(client, created.id)).map((e) => e.operation).sort();
+    assert.deepEqual(operations, ['provision', 'resume', 'suspend']);
   });
 
   test('a throttled CreateService is retried under the same execution; the tenant gets ready', async () => {

@@ -23,7 +23,7 @@ export async function executionsOf(client: LessorClient, idOrName: string): Prom
 export async function onlyExecution(
   client: LessorClient,
   idOrName: string,
-  operation: 'provision' | 'update' | 'delete',
+  operation: 'provision' | 'update' | 'delete' | 'suspend' | 'resume',
 ): Promise<ComputeExecutionWithHistory> {
   const matching = (await executionsOf(client, idOrName)).filter((e) => e.operation === operation);
   assert.equal(
