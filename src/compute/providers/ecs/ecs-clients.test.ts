@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EcsModule } from './ecs-api.js';
 import { EcsClients, type StsModule } from './ecs-clients.js';
+import type { LogsModule } from './logs-api.js';
 import { parseEcsOptions } from './ecs-options.js';
 
 function recordingSdk() {
@@ -21,9 +22,20 @@ function recordingSdk() {
       this.record.destroyed = true;
     }
   }
+  class CloudWatchLogsClient {
+    private readonly record: { region: string; destroyed: boolean };
+    constructor(config: { region?: string }) {
+      this.record = { region: `logs:${config.region ?? '-'}`, destroyed: false };
+      made.push(this.record);
+    }
+    destroy(): void {
+      this.record.destroyed = true;
+    }
+  }
+  const logsModule = { CloudWatchLogsClient } as unknown as LogsModule;
   const live = () => made.filter((c) => !c.destroyed).map((c) => c.region);
   const destroyed = () => made.filter((c) => c.destroyed).map((c) => c.region);
-  return { module: { ECSClient } as unknown as EcsModule, made, live, destroyed };
+  return { module: { ECSClient } as unknown as EcsModule, logsModule, made, live, destroyed };
 }
 
 const options = parseEcsOptions({ options: {}, timeoutMs: 10_000 });
@@ -78,6 +90,26 @@ describe('EcsClients pool', () => {
     await holding;
     await settle();
     assert.deepEqual(sdk.destroyed(), ['busy']);
+  });
+
+  it('the CloudWatch Logs client is made on first use, with the region, and destroyed with its slot', async () => {
+    const sdk = recordingSdk();
+    let loads = 0;
+    const loadLogs = () => {
+      loads++;
+      return Promise.resolve(sdk.logsModule);
+    };
+    const pool = new EcsClients(sdk.module, noSts, options, 1, loadLogs);
+    await pool.use({ region: 'a' }, idle);
+    assert.equal(loads, 0, 'not loaded for ECS calls alone');
+    await pool.useLogs({ region: 'a' }, idle);
+    await pool.useLogs({ region: 'a' }, idle);
+    assert.equal(loads, 1, 'one CloudWatch Logs client per slot');
+    assert.deepEqual(sdk.live().sort(), ['a', 'logs:a']);
+    await pool.use({ region: 'b' }, idle);
+    await settle();
+    assert.deepEqual(sdk.destroyed().sort(), ['a', 'logs:a'], 'evicted together');
+    await pool.close();
   });
 
   it('close destroys every pooled client', async () => {
