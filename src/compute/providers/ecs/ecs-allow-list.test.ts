@@ -34,6 +34,7 @@ const ALLOWED = {
   regions: ['us-east-2'],
   subnets: ['subnet-0b*'],
   securityGroups: [],
+  logGroups: ['/tenants/*'],
 };
 
 const DEFAULTS: JsonObject = {
@@ -133,6 +134,16 @@ describe('ecs allow-lists at validation (the API path: defaults merged, then che
         securityGroups: ['sg-admin'],
       },
       paths: ['spec.config.subnets.1', 'spec.config.securityGroups.0'],
+    },
+    {
+      reason: 'a log group by pattern, in an allowed region',
+      config: { logs: { group: '/tenants/acme', region: 'us-east-2' } },
+      paths: [],
+    },
+    {
+      reason: 'a log group outside the list, in another region (Lessor reads them with its credentials)',
+      config: { logs: { group: '/billing/audit', region: 'ap-south-1' } },
+      paths: ['spec.config.logs.group', 'spec.config.logs.region'],
     },
   ];
   for (const { reason, config, paths, base = BASE } of cases) {

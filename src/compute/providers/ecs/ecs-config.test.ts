@@ -39,6 +39,21 @@ describe('ecs config schema', () => {
       valid: false,
     },
     { reason: 'endpointUrl not a URI', config: { ...VALID_CONFIG, endpointUrl: 'not a url' }, valid: false },
+    {
+      reason: 'logs to a group',
+      config: { ...VALID_CONFIG, logs: { group: '/lessor/tenants' } },
+      valid: true,
+    },
+    {
+      reason: 'logs without a group',
+      config: { ...VALID_CONFIG, logs: { region: 'eu-west-1' } },
+      valid: false,
+    },
+    {
+      reason: 'a log group name with a space',
+      config: { ...VALID_CONFIG, logs: { group: 'a b' } },
+      valid: false,
+    },
   ];
   for (const { reason, config, valid } of cases) {
     it(`${reason}: ${valid ? 'valid' : 'invalid'}`, () => {
@@ -85,6 +100,21 @@ describe('ecs config semantic checks', () => {
         loadBalancer: { targetGroupArn: 'arn:aws:elasticloadbalancing:x', containerPort: 8080 },
       },
       paths: ['loadBalancer.containerPort'],
+    },
+    {
+      reason: 'logs on FARGATE need an execution role to write them',
+      config: { ...VALID_CONFIG, logs: { group: 'g' } },
+      paths: ['executionRoleArn'],
+    },
+    {
+      reason: 'logs on EC2 may go without an execution role',
+      config: { image: 'x', launchType: 'EC2', logs: { group: 'g' } },
+      paths: [],
+    },
+    {
+      reason: 'logs apply to an image, not to a given task definition',
+      config: { taskDefinitionArn: arn, subnets: ['s'], logs: { group: 'g' } },
+      paths: ['logs'],
     },
     {
       reason: 'load balancer on a given task definition needs the container name',

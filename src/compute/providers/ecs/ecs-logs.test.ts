@@ -79,6 +79,28 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
     });
   });
 
+  it('logs need a region for the driver: the config, the tenant or the provider names it', async () => {
+    const regionless = await makeEcsProvider({ region: undefined });
+    const cases = [
+      { reason: 'nobody names one', config: LOGGED_CONFIG, paths: ['logs.region'] },
+      { reason: "the tenant's region", config: { ...LOGGED_CONFIG, region: 'eu-west-1' }, paths: [] },
+      {
+        reason: 'the logs region',
+        config: { ...LOGGED_CONFIG, logs: { group: GROUP, region: 'eu-west-1' } },
+        paths: [],
+      },
+    ];
+    for (const { reason, config, paths } of cases) {
+      assert.deepEqual(
+        regionless.validate(config).map((p) => p.path),
+        paths,
+        reason,
+      );
+    }
+    assert.deepEqual(provider.validate(LOGGED_CONFIG), [], 'the provider option region');
+    await regionless.close?.();
+  });
+
   it("every task's lines, interleaved by time across pages; multi-line events split; other tenants' lines left out", async () => {
     const tenant = newTenant('multi');
     const prefix = await provisioned(tenant, { ...LOGGED_CONFIG, desiredCount: 2 });

@@ -85,7 +85,15 @@ export class EcsProvider implements ComputeProvider {
   }
 
   validate(config: JsonObject): readonly FieldProblem[] {
-    return [...validateEcsConfig(config), ...allowListProblems(config, this.deps.policy)];
+    const problems = [...validateEcsConfig(config), ...allowListProblems(config, this.deps.policy)];
+    const { logs, region } = asEcsConfig(config);
+    if (logs !== undefined && (logs.region ?? region ?? this.deps.options.region) === undefined) {
+      problems.push({
+        path: 'logs.region',
+        message: 'is required: neither region nor the provider sets one',
+      });
+    }
+    return problems;
   }
 
   provision(request: ComputeRequest, signal: AbortSignal): Promise<ComputeResult> {
