@@ -194,6 +194,26 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
     );
   });
 
+  it('a follow with tail and a future since sends nothing older than since', async () => {
+    const tenant = newTenant('later');
+    const prefix = await provisioned(tenant);
+    const task = ecs.startedTasks.at(-1)!;
+    const since = Date.now() + 60_000;
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const reading = (async () => {
+      const query = { tenant, config: LOGGED_CONFIG, follow: true, tail: 5, sinceMs: since };
+      for await (const line of provider.logs!(query, stop.signal)) {
+        seen.push(line.line);
+        if (line.line === 'in the future') stop.abort();
+      }
+    })();
+    logs.put(GROUP, `${prefix}${task}`, 'after now, before since', since - 30_000);
+    logs.put(GROUP, `${prefix}${task}`, 'in the future', since + 1);
+    await reading;
+    assert.deepEqual(seen, ['in the future']);
+  });
+
   it('a follow ends with the error when CloudWatch refuses (access denied)', async () => {
     const tenant = newTenant('denied');
     await provisioned(tenant);

@@ -80,7 +80,8 @@ export async function* readLogLines(
     }
   } else {
     const end = reader.now();
-    cursor = new Cursor(end);
+    // A follow goes on from now, or from `since` when that is later.
+    cursor = new Cursor(Math.max(end, since ?? 0));
     if (request.tail > 0) {
       for (const { event, line } of await newest(reader, source, request.tail, since, end, signal)) {
         if (event.timestamp === end) cursor.take(event);
