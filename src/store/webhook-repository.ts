@@ -3,7 +3,7 @@
  * for the contract and webhook-outbox.ts for the write side). Secrets are sealed per webhook
  * (`webhook:<id>`) when secrets at rest are configured.
  */
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Selectable } from 'kysely';
 import { newId } from '../domain/ids.js';
 import { isSealed } from '../domain/secret-key-ring.js';
 import {
@@ -25,10 +25,14 @@ import type {
 import type { Page } from './store.js';
 import { insertWebhookEvent } from './webhook-outbox.js';
 import type {
-  AttemptRecord,
+  AttemptOutcome,
   ClaimedDelivery,
+  ClaimRequest,
+  ClaimResult,
   NewWebhook,
   RetryOutcome,
+  WebhookClaim,
+  WebhookOutboxStats,
   WebhookPatch,
   WebhookRepository,
   WebhookTarget,
@@ -84,6 +88,24 @@ function toDelivery(row: DeliveryRow, attempts: readonly WebhookAttempt[]): Webh
     attemptLog: attempts,
   };
 }
+
+function toClaimed(row: DeliveryRow): ClaimedDelivery {
+  const queued = Date.parse(row.created_at);
+  return {
+    webhookId: row.webhook_id,
+    messageId: row.message_id,
+    eventType: row.event_type,
+    event: JSON.parse(row.payload) as WebhookEvent,
+    attempts: Number(row.attempts),
+    windowStart: Number(row.window_start),
+    queuedAt: Number.isFinite(queued) ? queued : Number(row.window_start),
+  };
+}
+
+/** Webhooks looked at per claim (each gets one UPDATE in the claim's transaction). */
+const DUE_WEBHOOKS_PER_CLAIM = 100;
+/** Attempt rows per multi-row INSERT (7 parameters each: well within both databases' limits). */
+const ATTEMPT_ROWS_PER_INSERT = 200;
 
 /** Rows of webhooks whose deliveries the dispatcher may claim. */
 const enabledIds = (ctx: StoreContext) => ctx.db.selectFrom('webhooks').select('id').where('enabled', '=', 1);
@@ -292,7 +314,8 @@ export class KyselyWebhookRepository implements WebhookRepository {
     return exists ? 'pending' : 'missing';
   }
 
-  async dueWebhooks(now: number, limit: number, busy: readonly string[]): Promise<readonly string[]> {
+  /** Enabled webhooks with deliveries due and not leased, except `busy` ones (a plain read). */
+  private async dueWebhooks(now: number, limit: number, busy: readonly string[]): Promise<string[]> {
     let q = this.ctx.db
       .selectFrom('webhook_deliveries')
       .select('webhook_id')
@@ -306,98 +329,118 @@ export class KyselyWebhookRepository implements WebhookRepository {
     return rows.map((row) => row.webhook_id);
   }
 
-  async claim(
-    webhookId: string,
-    claim: { owner: string; now: number; leaseUntil: number; limit: number },
-  ): Promise<{ target: WebhookTarget; deliveries: readonly ClaimedDelivery[] } | undefined> {
+  async claimDue(request: ClaimRequest): Promise<ClaimResult> {
+    const { owner, now, leaseUntil, perWebhook, inFlight } = request;
+    const free = (id: string) => perWebhook - (inFlight.get(id) ?? 0);
+    const busy = [...inFlight.keys()].filter((id) => free(id) <= 0);
+    // Read first, outside any transaction: an idle or saturated outbox costs no write.
+    const due = request.limit > 0 ? await this.dueWebhooks(now, DUE_WEBHOOKS_PER_CLAIM, busy) : [];
+    if (due.length === 0) return { claims: [], failures: [] };
     const { dialect } = this.ctx;
-    const found = await transaction(this.ctx, async (trx) => {
-      const webhook = await trx
+    const unleased = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
+      eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+    const leased = await transaction(this.ctx, async (trx) => {
+      const webhooks = await trx
         .selectFrom('webhooks')
         .selectAll()
-        .where('id', '=', webhookId)
+        .where('id', 'in', due)
         .where('enabled', '=', 1)
-        .executeTakeFirst();
-      if (!webhook) return undefined;
-      const unleased = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
-        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.now)]);
-      const due = dialect.skipLocked(
-        trx
-          .selectFrom('webhook_deliveries')
-          .select('message_id')
-          .where('webhook_id', '=', webhookId)
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', claim.now)
-          .where(unleased)
-          .orderBy('next_attempt_at')
-          .limit(claim.limit),
-      );
-      const rows = await trx
-        .updateTable('webhook_deliveries')
-        .set({ lease_owner: claim.owner, lease_until: claim.leaseUntil })
-        .where('webhook_id', '=', webhookId)
-        .where('message_id', 'in', due)
-        .where('status', '=', 'pending')
-        .where(unleased)
-        .returningAll()
+        .orderBy('id')
         .execute();
-      return { webhook, rows };
+      const out: { webhook: WebhookRow; rows: DeliveryRow[] }[] = [];
+      let left = request.limit;
+      for (const webhook of webhooks) {
+        const limit = Math.min(free(webhook.id), left);
+        if (limit <= 0) continue;
+        // The pick is a materialized CTE, evaluated once: as an `IN (subquery)` PostgreSQL may
+        // run it again for each candidate row, and each run (skipping rows this UPDATE already
+        // leased) adds more, past the limit.
+        const rows = await trx
+          .with(
+            (cte) => cte('picked').materialized(),
+            (db) =>
+              dialect.skipLocked(
+                db
+                  .selectFrom('webhook_deliveries')
+                  .select('message_id')
+                  .where('webhook_id', '=', webhook.id)
+                  .where('status', '=', 'pending')
+                  .where('next_attempt_at', '<=', now)
+                  .where(unleased)
+                  .orderBy('next_attempt_at')
+                  .limit(limit),
+              ),
+          )
+          .updateTable('webhook_deliveries')
+          .set({ lease_owner: owner, lease_until: leaseUntil })
+          .where('webhook_id', '=', webhook.id)
+          .where('message_id', 'in', (eb) => eb.selectFrom('picked').select('picked.message_id'))
+          .where('status', '=', 'pending')
+          .where(unleased)
+          .returningAll()
+          .execute();
+        if (rows.length === 0) continue;
+        out.push({ webhook, rows });
+        left -= rows.length;
+        if (left <= 0) break;
+      }
+      return out;
     });
-    if (!found) return undefined;
-    const { webhook, rows } = found;
+    const claims: WebhookClaim[] = [];
+    const failures: { webhookId: string; error: unknown }[] = [];
+    for (const { webhook, rows } of leased) {
+      try {
+        claims.push({ target: this.targetOf(webhook), deliveries: rows.map(toClaimed) });
+      } catch (error) {
+        failures.push({ webhookId: webhook.id, error });
+      }
+    }
+    return { claims, failures };
+  }
+
+  private targetOf(webhook: WebhookRow): WebhookTarget {
     const expires = webhook.previous_secret_expires_at;
-    const target: WebhookTarget = {
-      webhookId,
+    return {
+      webhookId: webhook.id,
       url: webhook.url,
       secrets: {
-        current: this.open(webhookId, webhook.secret),
-        previous: webhook.previous_secret === null ? null : this.open(webhookId, webhook.previous_secret),
+        current: this.open(webhook.id, webhook.secret),
+        previous: webhook.previous_secret === null ? null : this.open(webhook.id, webhook.previous_secret),
         previousExpiresAt: expires === null ? null : Number(expires),
       },
     };
-    const deliveries = rows.map((row): ClaimedDelivery => ({
-      webhookId,
-      messageId: row.message_id,
-      eventType: row.event_type,
-      event: JSON.parse(row.payload) as WebhookEvent,
-      attempts: Number(row.attempts),
-      windowStart: Number(row.window_start),
-    }));
-    return { target, deliveries };
   }
 
-  async recordAttempt(
-    webhookId: string,
-    messageId: string,
-    owner: string,
-    record: AttemptRecord,
-  ): Promise<boolean> {
-    const { attempt } = record;
-    const settled = record.status !== 'pending';
+  async recordAttempts(owner: string, outcomes: readonly AttemptOutcome[]): Promise<readonly boolean[]> {
+    if (outcomes.length === 0) return [];
     const at = nowIso();
-    return transaction(this.ctx, async (trx) => {
-      const updated = await trx
-        .updateTable('webhook_deliveries')
-        .set({
-          status: record.status,
-          attempts: attempt.attempt,
-          next_attempt_at: record.nextAttemptAt ?? Date.now(),
-          lease_owner: null,
-          lease_until: null,
-          last_status_code: attempt.statusCode,
-          last_error: attempt.error,
-          finished_at: settled ? at : null,
-          ...(record.status === 'delivered' && { delivered_at: at }),
-        })
-        .where('webhook_id', '=', webhookId)
-        .where('message_id', '=', messageId)
-        .where('status', '=', 'pending')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return false;
-      await trx
-        .insertInto('webhook_delivery_attempts')
-        .values({
+    const applied = await transaction(this.ctx, async (trx) => {
+      const results: boolean[] = [];
+      const attempts: Insertable<WebhookDeliveryAttemptsTable>[] = [];
+      for (const { webhookId, messageId, record } of outcomes) {
+        const { attempt } = record;
+        const updated = await trx
+          .updateTable('webhook_deliveries')
+          .set({
+            status: record.status,
+            attempts: attempt.attempt,
+            next_attempt_at: record.nextAttemptAt ?? Date.now(),
+            lease_owner: null,
+            lease_until: null,
+            last_status_code: attempt.statusCode,
+            last_error: attempt.error,
+            finished_at: record.status !== 'pending' ? at : null,
+            ...(record.status === 'delivered' && { delivered_at: at }),
+          })
+          .where('webhook_id', '=', webhookId)
+          .where('message_id', '=', messageId)
+          .where('status', '=', 'pending')
+          .where('lease_owner', '=', owner)
+          .executeTakeFirst();
+        const ok = Number(updated.numUpdatedRows) > 0;
+        results.push(ok);
+        if (!ok) continue;
+        attempts.push({
           webhook_id: webhookId,
           message_id: messageId,
           attempt: attempt.attempt,
@@ -405,18 +448,38 @@ export class KyselyWebhookRepository implements WebhookRepository {
           duration_ms: Math.round(attempt.durationMs),
           status_code: attempt.statusCode,
           error: attempt.error,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      if (record.disableWebhook !== undefined) {
+        });
+        if (record.disableWebhook !== undefined) {
+          await trx
+            .updateTable('webhooks')
+            .set({ enabled: 0, disabled_reason: record.disableWebhook, updated_at: at })
+            .where('id', '=', webhookId)
+            .execute();
+        }
+      }
+      for (let i = 0; i < attempts.length; i += ATTEMPT_ROWS_PER_INSERT) {
         await trx
-          .updateTable('webhooks')
-          .set({ enabled: 0, disabled_reason: record.disableWebhook, updated_at: at })
-          .where('id', '=', webhookId)
+          .insertInto('webhook_delivery_attempts')
+          .values(attempts.slice(i, i + ATTEMPT_ROWS_PER_INSERT))
+          .onConflict((oc) => oc.doNothing())
           .execute();
       }
-      return true;
+      return results;
     });
+    return applied;
+  }
+
+  async outboxStats(): Promise<WebhookOutboxStats> {
+    const count = async (status: DeliveryStatus) => {
+      const row = await this.ctx.db
+        .selectFrom('webhook_deliveries')
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .where('status', '=', status)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    };
+    const [pending, dead] = await Promise.all([count('pending'), count('dead')]);
+    return { pending, dead };
   }
 
   async nextDueAt(): Promise<number | null> {
