@@ -1,13 +1,18 @@
 /**
  * Delivers the webhook outbox (docs/architecture.md, "Webhooks and callbacks"). A drain leases, in
- * one transaction, due deliveries across webhooks — up to each webhook's free slots (at most
- * `maxConcurrencyPerEndpoint` requests in flight per endpoint) and `maxInFlight` in all — and
- * sends each on its own: the drain never waits for an HTTP answer, so a slow or dead endpoint only
- * ever holds its own slots — never another endpoint's deliveries, the callback dispatcher or any
- * API request. A slot is freed when the endpoint answers; the outcome is then recorded under the
- * lease, batched with the other outcomes that finished meanwhile (one transaction for many, see
- * write-batcher.ts). A lease is longer than an attempt's timeout plus the recording, so an attempt
- * that a crash cut short is retried (same `webhook-id`) once it expires: at least once.
+ * one transaction, due deliveries across webhooks: up to two rounds of each endpoint's slots
+ * (`maxConcurrencyPerEndpoint` requests in flight per endpoint) counting what this process holds.
+ * The first round is sent at once; the second waits here for slots, so a freed slot is refilled
+ * without a round trip to the store. The drain never waits for an HTTP answer, so a slow or dead
+ * endpoint only ever holds its own slots — never another endpoint's deliveries, the callback
+ * dispatcher or any API request. `maxInFlight` bounds the requests in flight in all.
+ *
+ * A slot is freed when the endpoint answers; the outcome is then recorded under the lease,
+ * batched with the other outcomes that finished meanwhile (one transaction for many:
+ * write-batcher.ts). A lease covers a wait for a slot (one attempt's timeout), the attempt and
+ * its recording; a delivery whose lease ran short while it waited is not sent (it is claimed
+ * again). An attempt that a crash cut short is retried, with the same `webhook-id`, once its
+ * lease expires: at least once.
  *
  * Wake-ups (drain-loop.ts): `wake()` after a commit that queued deliveries (the store's
  * `webhooks` change signal), a freed slot, a recorded outcome, a timer on the next due row, and a
@@ -61,12 +66,25 @@ const LEASE_MARGIN_MS = 15_000;
 /** Outcomes recorded per transaction at most. */
 const OUTCOMES_PER_COMMIT = 256;
 
+/** A leased delivery waiting in this process for a free slot of its endpoint. */
+interface Ready {
+  readonly target: WebhookTarget;
+  readonly delivery: ClaimedDelivery;
+  readonly leaseUntil: number;
+}
+
 export class WebhookDispatcher {
   private readonly loop: DrainLoop;
-  /** Requests in flight, by webhook id (a slot is held from the claim to the endpoint's answer). */
+  /** Requests in flight, by webhook id: a slot is held from the send to the endpoint's answer. */
   private readonly sending = new Map<string, number>();
   private sendingTotal = 0;
-  /** Every attempt from its claim until its outcome is recorded (or given up). */
+  /**
+   * Leased deliveries waiting for a slot, by webhook id: up to one more round of each endpoint's
+   * slots, so a freed slot is refilled at once instead of after a drain's round trip.
+   */
+  private readonly ready = new Map<string, Ready[]>();
+  private readyTotal = 0;
+  /** Every attempt from its send until its outcome is recorded (or given up). */
   private readonly attempts = new Set<Promise<void>>();
   private readonly outcomes: WriteBatcher<AttemptOutcome, boolean>;
   private abort = new AbortController();
@@ -97,12 +115,14 @@ export class WebhookDispatcher {
   }
 
   /**
-   * Stops claiming; attempts in flight get `graceMs` to finish, then are cut off unrecorded (their
-   * leases run out and the deliveries are attempted again, by this process after a restart or by
-   * another replica).
+   * Stops claiming and sending; attempts in flight get `graceMs` to finish, then are cut off
+   * unrecorded. Their leases, and those of deliveries still waiting for a slot, run out and the
+   * deliveries are attempted again (by this process after a restart, or by another replica).
    */
   async stop(graceMs = 0): Promise<void> {
     await this.loop.stop();
+    this.ready.clear();
+    this.readyTotal = 0;
     if (this.attempts.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
@@ -118,18 +138,27 @@ export class WebhookDispatcher {
     this.loop.wake();
   }
 
+  /**
+   * Leases what is due, up to two rounds of each endpoint's slots (and of `maxInFlight`) counting
+   * what this process holds already; the lease covers a wait of one attempt's timeout for a slot,
+   * then the attempt itself and its recording.
+   */
   private async drain(): Promise<void> {
+    const { maxInFlight, maxConcurrencyPerEndpoint: perEndpoint, timeoutMs } = this.options;
     for (;;) {
-      const room = this.options.maxInFlight - this.sendingTotal;
+      const room = 2 * maxInFlight - this.sendingTotal - this.readyTotal;
       if (!this.loop.running || room <= 0) return;
+      const held = new Map(this.sending);
+      for (const [id, queue] of this.ready) held.set(id, (held.get(id) ?? 0) + queue.length);
       const now = this.now();
+      const leaseUntil = now + 2 * timeoutMs + LEASE_MARGIN_MS;
       const { claims, failures } = await this.deps.webhooks.claimDue({
         owner: this.deps.ownerId,
         now,
-        leaseUntil: now + this.options.timeoutMs + LEASE_MARGIN_MS,
+        leaseUntil,
         limit: room,
-        perWebhook: this.options.maxConcurrencyPerEndpoint,
-        inFlight: new Map(this.sending),
+        perWebhook: 2 * perEndpoint,
+        inFlight: held,
       });
       // One webhook's failure (a secret that no longer opens) never holds up the others.
       for (const { webhookId, error } of failures) {
@@ -137,11 +166,40 @@ export class WebhookDispatcher {
       }
       let claimed = 0;
       for (const { target, deliveries } of claims) {
-        for (const delivery of deliveries) this.launch(target, delivery);
+        const queue = this.ready.get(target.webhookId) ?? [];
+        for (const delivery of deliveries) queue.push({ target, delivery, leaseUntil });
+        this.ready.set(target.webhookId, queue);
+        this.readyTotal += deliveries.length;
         claimed += deliveries.length;
       }
+      this.pumpAll();
       if (claimed === 0) return;
     }
+  }
+
+  /** Starts waiting deliveries while their endpoints (and the process) have free slots. */
+  private pumpAll(): void {
+    for (const webhookId of [...this.ready.keys()]) this.pump(webhookId);
+  }
+
+  private pump(webhookId: string): void {
+    const queue = this.ready.get(webhookId);
+    if (!queue) return;
+    const { maxConcurrencyPerEndpoint: perEndpoint, maxInFlight, timeoutMs } = this.options;
+    while (
+      this.loop.running &&
+      queue.length > 0 &&
+      (this.sending.get(webhookId) ?? 0) < perEndpoint &&
+      this.sendingTotal < maxInFlight
+    ) {
+      const next = queue.shift()!;
+      this.readyTotal--;
+      // Too little lease left for an attempt and its recording: leave it to run out (the
+      // delivery is claimed again) rather than risk a second holder sending it too.
+      if (this.now() + timeoutMs + LEASE_MARGIN_MS > next.leaseUntil) continue;
+      this.launch(next.target, next.delivery);
+    }
+    if (queue.length === 0) this.ready.delete(webhookId);
   }
 
   private launch(target: WebhookTarget, delivery: ClaimedDelivery): void {
@@ -162,11 +220,14 @@ export class WebhookDispatcher {
     this.attempts.add(attempt);
   }
 
+  /** The endpoint answered (or the attempt ended): its slot goes to the next waiting delivery. */
   private release(webhookId: string): void {
     const left = (this.sending.get(webhookId) ?? 1) - 1;
     if (left > 0) this.sending.set(webhookId, left);
     else this.sending.delete(webhookId);
     this.sendingTotal--;
+    this.pump(webhookId);
+    if (this.sendingTotal < this.options.maxInFlight) this.pumpAll();
     this.wake();
   }
 
