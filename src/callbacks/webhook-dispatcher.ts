@@ -173,7 +173,9 @@ export class WebhookDispatcher {
         claimed += deliveries.length;
       }
       this.pumpAll();
-      if (claimed === 0) return;
+      // Short of the limit, the claim took everything due that this process may hold: another
+      // claim would find nothing (each freed slot and each committed event wake the loop).
+      if (claimed < room) return;
     }
   }
 

@@ -15,7 +15,7 @@ import {
   type WebhookEvent,
 } from '../domain/webhook.js';
 import { decodeCursor, fromFlag, nowIso, pageOf, toFlag } from './codec.js';
-import { transaction, type StoreContext } from './context.js';
+import { transaction, type Executor, type StoreContext } from './context.js';
 import type {
   Database,
   WebhookDeliveriesTable,
@@ -108,7 +108,7 @@ const DUE_WEBHOOKS_PER_CLAIM = 100;
 const ATTEMPT_ROWS_PER_INSERT = 200;
 
 /** Rows of webhooks whose deliveries the dispatcher may claim. */
-const enabledIds = (ctx: StoreContext) => ctx.db.selectFrom('webhooks').select('id').where('enabled', '=', 1);
+const enabledIds = (db: Executor) => db.selectFrom('webhooks').select('id').where('enabled', '=', 1);
 
 export class KyselyWebhookRepository implements WebhookRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -314,32 +314,28 @@ export class KyselyWebhookRepository implements WebhookRepository {
     return exists ? 'pending' : 'missing';
   }
 
-  /** Enabled webhooks with deliveries due and not leased, except `busy` ones (a plain read). */
-  private async dueWebhooks(now: number, limit: number, busy: readonly string[]): Promise<string[]> {
-    let q = this.ctx.db
-      .selectFrom('webhook_deliveries')
-      .select('webhook_id')
-      .distinct()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .where('webhook_id', 'in', enabledIds(this.ctx));
-    if (busy.length > 0) q = q.where('webhook_id', 'not in', busy);
-    const rows = await q.limit(limit).execute();
-    return rows.map((row) => row.webhook_id);
-  }
-
   async claimDue(request: ClaimRequest): Promise<ClaimResult> {
     const { owner, now, leaseUntil, perWebhook, inFlight } = request;
+    if (request.limit <= 0) return { claims: [], failures: [] };
     const free = (id: string) => perWebhook - (inFlight.get(id) ?? 0);
     const busy = [...inFlight.keys()].filter((id) => free(id) <= 0);
-    // Read first, outside any transaction: an idle or saturated outbox costs no write.
-    const due = request.limit > 0 ? await this.dueWebhooks(now, DUE_WEBHOOKS_PER_CLAIM, busy) : [];
-    if (due.length === 0) return { claims: [], failures: [] };
     const { dialect } = this.ctx;
     const unleased = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
       eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
+    // One transaction for the whole claim: on SQLite each one waits for a group commit, so a
+    // separate read first would double the wait of every drain.
     const leased = await transaction(this.ctx, async (trx) => {
+      let dueQuery = trx
+        .selectFrom('webhook_deliveries')
+        .select('webhook_id')
+        .distinct()
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where(unleased)
+        .where('webhook_id', 'in', enabledIds(trx));
+      if (busy.length > 0) dueQuery = dueQuery.where('webhook_id', 'not in', busy);
+      const due = (await dueQuery.limit(DUE_WEBHOOKS_PER_CLAIM).execute()).map((row) => row.webhook_id);
+      if (due.length === 0) return [];
       const webhooks = await trx
         .selectFrom('webhooks')
         .selectAll()
@@ -493,7 +489,7 @@ export class KyselyWebhookRepository implements WebhookRepository {
         ),
       )
       .where('status', '=', 'pending')
-      .where('webhook_id', 'in', enabledIds(this.ctx))
+      .where('webhook_id', 'in', enabledIds(this.ctx.db))
       .executeTakeFirst();
     return row?.next == null ? null : Number(row.next);
   }
