@@ -352,6 +352,9 @@ function endAttemptSpan(span: Span, result: AttemptResult, status: DeliveryStatu
     ...(result.statusCode !== null && { 'http.response.status_code': result.statusCode }),
   });
   if (status !== 'delivered') {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? `status ${result.statusCode}` });
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: result.error ?? `status ${String(result.statusCode)}`,
+    });
   }
 }
