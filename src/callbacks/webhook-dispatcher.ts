@@ -18,13 +18,21 @@
  * `webhooks` change signal), a freed slot, a recorded outcome, a timer on the next due row, and a
  * slow poll (other replicas' writes).
  *
- * Each attempt is a span `webhook deliver` (a trace of its own) and is counted in the webhook
- * metrics (docs/operations.md).
+ * Each attempt is a span `webhook deliver`, a child of the span that queued the delivery (the
+ * request or workflow step whose transaction wrote the event; a trace of its own when none was
+ * recorded), and is counted in the webhook metrics (docs/operations.md).
  */
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import { NO_WEBHOOK_METRICS, secondsSince, type WebhookMetrics } from '../domain/metrics.js';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, startSpan, type Span } from '../domain/tracing.js';
+import {
+  contextFromHeaders,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  startSpan,
+  type Span,
+} from '../domain/tracing.js';
 import { decideAfterAttempt, type AttemptResult, type RetrySchedule } from '../domain/webhook-retry.js';
 import { webhookHeaders } from '../domain/webhook-signature.js';
 import type { DeliveryStatus, WebhookEvent } from '../domain/webhook.js';
@@ -235,9 +243,13 @@ export class WebhookDispatcher {
 
   private async attempt(target: WebhookTarget, delivery: ClaimedDelivery): Promise<void> {
     const number = delivery.attempts + 1;
-    // A root span: a drain runs in whatever context woke it (often an API request's).
+    // The span continues the trace of whatever queued the delivery (stored with it), never the
+    // context that happened to wake this drain.
     const { span } = startSpan('webhook deliver', {
-      parent: ROOT_CONTEXT,
+      parent:
+        delivery.traceparent === null
+          ? ROOT_CONTEXT
+          : contextFromHeaders({ traceparent: delivery.traceparent }),
       kind: SpanKind.CLIENT,
       attributes: {
         'lessor.webhook.id': target.webhookId,

@@ -6,6 +6,7 @@
 import { sql, type ExpressionBuilder, type Insertable, type Selectable } from 'kysely';
 import { newId } from '../domain/ids.js';
 import { isSealed } from '../domain/secret-key-ring.js';
+import { currentTraceparent } from '../domain/tracing.js';
 import {
   messageIdOf,
   type DeliveryStatus,
@@ -99,6 +100,7 @@ function toClaimed(row: DeliveryRow): ClaimedDelivery {
     attempts: Number(row.attempts),
     windowStart: Number(row.window_start),
     queuedAt: Number.isFinite(queued) ? queued : Number(row.window_start),
+    traceparent: row.traceparent,
   };
 }
 
@@ -223,6 +225,7 @@ export class KyselyWebhookRepository implements WebhookRepository {
         next_attempt_at: now,
         window_start: now,
         created_at: new Date(now).toISOString(),
+        traceparent: currentTraceparent() ?? null,
       })
       .execute();
     return this.getDelivery(id, messageId);

@@ -65,6 +65,8 @@ export interface ClaimedDelivery {
   readonly windowStart: number;
   /** Epoch ms the delivery was queued (the event's commit). */
   readonly queuedAt: number;
+  /** W3C traceparent of the context that queued it; null when none was recorded. */
+  readonly traceparent: string | null;
 }
 
 /** What `claimDue` may lease. */

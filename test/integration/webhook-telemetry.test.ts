@@ -4,7 +4,8 @@
  * subscribe to `tenant.created` and answer in known ways — 204; 400 (failed, not retried); 503 then
  * 200 (failed, retried, delivered); 503 with a `Retry-After` past the retry window (dead) — and one
  * tenant is created. `/metrics` then holds exactly the counts that sequence implies, with no id in
- * any label, and each attempt is one `webhook deliver` span of its own trace.
+ * any label, and each attempt is one `webhook deliver` span under the create request's span, in
+ * the trace its `traceparent` header started.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,6 +24,8 @@ import { parseExposition, sample } from '../support/prometheus.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT = { timeoutMs: 30_000 } as const;
+const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const CALLER_SPAN = 'b7ad6b7169203331';
 
 let dir: string;
 let app: LessorApp | undefined;
@@ -91,7 +94,12 @@ test('after delivered, refused, retried and dead attempts, metrics and spans rep
   const refused = await endpoint(() => ({ status: 400 }));
   const flaky = await endpoint((i) => (i === 0 ? { status: 503 } : { status: 200 }));
   const gone = await endpoint(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
-  await client.createTenant({ name: 'webhook-telemetry', spec: { config: {} } });
+  const created = await fetch(`${app!.url}/v1/tenants`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` },
+    body: JSON.stringify({ name: 'webhook-telemetry', spec: { config: {} } }),
+  });
+  assert.equal(created.status, 201);
 
   const settled = async (id: string, status: string) =>
     (await client.listWebhookDeliveries(id)).items.every((d) => d.status === status);
@@ -131,11 +139,19 @@ test('after delivered, refused, retried and dead attempts, metrics and spans rep
     }
   }
 
-  const spans = exporter.getFinishedSpans().filter((s) => s.name === 'webhook deliver');
+  const finished = exporter.getFinishedSpans();
+  const spans = finished.filter((s) => s.name === 'webhook deliver');
   assert.equal(spans.length, 5, 'one span per attempt');
+  const request = finished.find((s) => s.name === 'POST /v1/tenants' && s.spanContext().traceId === TRACE_ID);
+  assert.ok(request, 'the create request was traced');
   for (const span of spans) {
     assert.equal(span.kind, SpanKind.CLIENT);
-    assert.equal(span.parentSpanContext, undefined, 'each attempt is a trace of its own');
+    assert.equal(span.spanContext().traceId, TRACE_ID, "each attempt joins the event's trace");
+    assert.equal(
+      span.parentSpanContext?.spanId,
+      request.spanContext().spanId,
+      'under the request whose transaction queued the delivery',
+    );
     assert.equal(span.attributes['lessor.webhook.event_type'], 'tenant.created');
     assert.equal(span.attributes['lessor.webhook.recorded'], true);
     assert.match(String(span.attributes['lessor.webhook.message_id']), /^msg_/);
