@@ -1,9 +1,10 @@
 /**
  * Webhook subscriptions and their delivery outbox on SQLite and PostgreSQL (see webhook-store.ts
- * for the contract and webhook-outbox.ts for the write side). Secrets are sealed per webhook
+ * for the contract, webhook-outbox.ts for the write side and webhook-claims.ts for the
+ * dispatcher's claims and outcomes). Secrets are sealed per webhook
  * (`webhook:<id>`) when secrets at rest are configured.
  */
-import { sql, type ExpressionBuilder, type Insertable, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { newId } from '../domain/ids.js';
 import { isSealed } from '../domain/secret-key-ring.js';
 import { currentTraceparent } from '../domain/tracing.js';
@@ -16,30 +17,23 @@ import {
   type WebhookEvent,
 } from '../domain/webhook.js';
 import { decodeCursor, fromFlag, nowIso, pageOf, toFlag } from './codec.js';
-import { transaction, type Executor, type StoreContext } from './context.js';
-import type {
-  Database,
-  WebhookDeliveriesTable,
-  WebhookDeliveryAttemptsTable,
-  WebhooksTable,
-} from './schema.js';
+import { transaction, type StoreContext } from './context.js';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './schema.js';
 import type { Page } from './store.js';
+import { claimDue, nextDueAt, outboxStats, recordAttempts, type WebhookRow } from './webhook-claims.js';
 import { insertWebhookEvent } from './webhook-outbox.js';
 import type {
   AttemptOutcome,
-  ClaimedDelivery,
   ClaimRequest,
   ClaimResult,
   NewWebhook,
   RetryOutcome,
-  WebhookClaim,
   WebhookOutboxStats,
   WebhookPatch,
   WebhookRepository,
   WebhookTarget,
 } from './webhook-store.js';
 
-type WebhookRow = Selectable<WebhooksTable>;
 type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
 export function eventFilterColumn(events: readonly string[]): string {
@@ -89,28 +83,6 @@ function toDelivery(row: DeliveryRow, attempts: readonly WebhookAttempt[]): Webh
     attemptLog: attempts,
   };
 }
-
-function toClaimed(row: DeliveryRow): ClaimedDelivery {
-  const queued = Date.parse(row.created_at);
-  return {
-    webhookId: row.webhook_id,
-    messageId: row.message_id,
-    eventType: row.event_type,
-    event: JSON.parse(row.payload) as WebhookEvent,
-    attempts: Number(row.attempts),
-    windowStart: Number(row.window_start),
-    queuedAt: Number.isFinite(queued) ? queued : Number(row.window_start),
-    traceparent: row.traceparent,
-  };
-}
-
-/** Webhooks looked at per claim (each gets one UPDATE in the claim's transaction). */
-const DUE_WEBHOOKS_PER_CLAIM = 100;
-/** Attempt rows per multi-row INSERT (7 parameters each: well within both databases' limits). */
-const ATTEMPT_ROWS_PER_INSERT = 200;
-
-/** Rows of webhooks whose deliveries the dispatcher may claim. */
-const enabledIds = (db: Executor) => db.selectFrom('webhooks').select('id').where('enabled', '=', 1);
 
 export class KyselyWebhookRepository implements WebhookRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -317,84 +289,8 @@ export class KyselyWebhookRepository implements WebhookRepository {
     return exists ? 'pending' : 'missing';
   }
 
-  async claimDue(request: ClaimRequest): Promise<ClaimResult> {
-    const { owner, now, leaseUntil, perWebhook, inFlight } = request;
-    if (request.limit <= 0) return { claims: [], failures: [] };
-    const free = (id: string) => perWebhook - (inFlight.get(id) ?? 0);
-    const busy = [...inFlight.keys()].filter((id) => free(id) <= 0);
-    const { dialect } = this.ctx;
-    const unleased = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
-      eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]);
-    // One transaction for the whole claim: on SQLite each one waits for a group commit, so a
-    // separate read first would double the wait of every drain.
-    const leased = await transaction(this.ctx, async (trx) => {
-      let dueQuery = trx
-        .selectFrom('webhook_deliveries')
-        .select('webhook_id')
-        .distinct()
-        .where('status', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where(unleased)
-        .where('webhook_id', 'in', enabledIds(trx));
-      if (busy.length > 0) dueQuery = dueQuery.where('webhook_id', 'not in', busy);
-      const due = (await dueQuery.limit(DUE_WEBHOOKS_PER_CLAIM).execute()).map((row) => row.webhook_id);
-      if (due.length === 0) return [];
-      const webhooks = await trx
-        .selectFrom('webhooks')
-        .selectAll()
-        .where('id', 'in', due)
-        .where('enabled', '=', 1)
-        .orderBy('id')
-        .execute();
-      const out: { webhook: WebhookRow; rows: DeliveryRow[] }[] = [];
-      let left = request.limit;
-      for (const webhook of webhooks) {
-        const limit = Math.min(free(webhook.id), left);
-        if (limit <= 0) continue;
-        // The pick is a materialized CTE, evaluated once: as an `IN (subquery)` PostgreSQL may
-        // run it again for each candidate row, and each run (skipping rows this UPDATE already
-        // leased) adds more, past the limit.
-        const rows = await trx
-          .with(
-            (cte) => cte('picked').materialized(),
-            (db) =>
-              dialect.skipLocked(
-                db
-                  .selectFrom('webhook_deliveries')
-                  .select('message_id')
-                  .where('webhook_id', '=', webhook.id)
-                  .where('status', '=', 'pending')
-                  .where('next_attempt_at', '<=', now)
-                  .where(unleased)
-                  .orderBy('next_attempt_at')
-                  .limit(limit),
-              ),
-          )
-          .updateTable('webhook_deliveries')
-          .set({ lease_owner: owner, lease_until: leaseUntil })
-          .where('webhook_id', '=', webhook.id)
-          .where('message_id', 'in', (eb) => eb.selectFrom('picked').select('picked.message_id'))
-          .where('status', '=', 'pending')
-          .where(unleased)
-          .returningAll()
-          .execute();
-        if (rows.length === 0) continue;
-        out.push({ webhook, rows });
-        left -= rows.length;
-        if (left <= 0) break;
-      }
-      return out;
-    });
-    const claims: WebhookClaim[] = [];
-    const failures: { webhookId: string; error: unknown }[] = [];
-    for (const { webhook, rows } of leased) {
-      try {
-        claims.push({ target: this.targetOf(webhook), deliveries: rows.map(toClaimed) });
-      } catch (error) {
-        failures.push({ webhookId: webhook.id, error });
-      }
-    }
-    return { claims, failures };
+  claimDue(request: ClaimRequest): Promise<ClaimResult> {
+    return claimDue(this.ctx, request, (webhook) => this.targetOf(webhook));
   }
 
   private targetOf(webhook: WebhookRow): WebhookTarget {
@@ -410,90 +306,15 @@ export class KyselyWebhookRepository implements WebhookRepository {
     };
   }
 
-  async recordAttempts(owner: string, outcomes: readonly AttemptOutcome[]): Promise<readonly boolean[]> {
-    if (outcomes.length === 0) return [];
-    const at = nowIso();
-    const applied = await transaction(this.ctx, async (trx) => {
-      const results: boolean[] = [];
-      const attempts: Insertable<WebhookDeliveryAttemptsTable>[] = [];
-      for (const { webhookId, messageId, record } of outcomes) {
-        const { attempt } = record;
-        const updated = await trx
-          .updateTable('webhook_deliveries')
-          .set({
-            status: record.status,
-            attempts: attempt.attempt,
-            next_attempt_at: record.nextAttemptAt ?? Date.now(),
-            lease_owner: null,
-            lease_until: null,
-            last_status_code: attempt.statusCode,
-            last_error: attempt.error,
-            finished_at: record.status !== 'pending' ? at : null,
-            ...(record.status === 'delivered' && { delivered_at: at }),
-          })
-          .where('webhook_id', '=', webhookId)
-          .where('message_id', '=', messageId)
-          .where('status', '=', 'pending')
-          .where('lease_owner', '=', owner)
-          .executeTakeFirst();
-        const ok = Number(updated.numUpdatedRows) > 0;
-        results.push(ok);
-        if (!ok) continue;
-        attempts.push({
-          webhook_id: webhookId,
-          message_id: messageId,
-          attempt: attempt.attempt,
-          started_at: attempt.startedAt,
-          duration_ms: Math.round(attempt.durationMs),
-          status_code: attempt.statusCode,
-          error: attempt.error,
-        });
-        if (record.disableWebhook !== undefined) {
-          await trx
-            .updateTable('webhooks')
-            .set({ enabled: 0, disabled_reason: record.disableWebhook, updated_at: at })
-            .where('id', '=', webhookId)
-            .execute();
-        }
-      }
-      for (let i = 0; i < attempts.length; i += ATTEMPT_ROWS_PER_INSERT) {
-        await trx
-          .insertInto('webhook_delivery_attempts')
-          .values(attempts.slice(i, i + ATTEMPT_ROWS_PER_INSERT))
-          .onConflict((oc) => oc.doNothing())
-          .execute();
-      }
-      return results;
-    });
-    return applied;
+  recordAttempts(owner: string, outcomes: readonly AttemptOutcome[]): Promise<readonly boolean[]> {
+    return recordAttempts(this.ctx, owner, outcomes);
   }
 
-  async outboxStats(): Promise<WebhookOutboxStats> {
-    const count = async (status: DeliveryStatus) => {
-      const row = await this.ctx.db
-        .selectFrom('webhook_deliveries')
-        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-        .where('status', '=', status)
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
-    };
-    const [pending, dead] = await Promise.all([count('pending'), count('dead')]);
-    return { pending, dead };
+  outboxStats(): Promise<WebhookOutboxStats> {
+    return outboxStats(this.ctx);
   }
 
-  async nextDueAt(): Promise<number | null> {
-    const row = await this.ctx.db
-      .selectFrom('webhook_deliveries')
-      .select(
-        sql<
-          number | null
-        >`min(case when lease_until is null or lease_until < next_attempt_at then next_attempt_at else lease_until end)`.as(
-          'next',
-        ),
-      )
-      .where('status', '=', 'pending')
-      .where('webhook_id', 'in', enabledIds(this.ctx.db))
-      .executeTakeFirst();
-    return row?.next == null ? null : Number(row.next);
+  nextDueAt(): Promise<number | null> {
+    return nextDueAt(this.ctx);
   }
 }
