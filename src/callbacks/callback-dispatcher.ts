@@ -6,8 +6,9 @@
  * delivery that fails because Lessor's store is unavailable is no failure of the callback: it counts no
  * attempt, and the whole drain waits for the next poll.
  *
- * Wake-ups: `wake()` right after a commit that queued a callback (the store's `callbacks` change
- * signal: the normal path, no poll delay); a timer on the next due row; and a slow poll that also picks up rows written by other replicas.
+ * Wake-ups (drain-loop.ts): `wake()` right after a commit that queued a callback (the store's
+ * `callbacks` change signal: the normal path, no poll delay); a timer on the next due row; and a
+ * slow poll that also picks up rows written by other replicas.
  */
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
@@ -15,6 +16,7 @@ import type { Logger } from '../domain/logger.js';
 import { NO_METRICS, secondsSince, type CallbackMetrics } from '../domain/metrics.js';
 import type { CallbackRepository } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
+import { DrainLoop } from './drain-loop.js';
 
 export interface CallbackDispatcherOptions {
   readonly maxAttempts: number;
@@ -36,54 +38,41 @@ export interface CallbackDispatcherDeps {
 }
 
 export class CallbackDispatcher {
-  private draining: Promise<void> | null = null;
-  private again = false;
-  private timer: NodeJS.Timeout | null = null;
-  private stopped = true;
+  private readonly loop: DrainLoop;
 
   constructor(
     private readonly deps: CallbackDispatcherDeps,
     private readonly options: CallbackDispatcherOptions,
-  ) {}
+  ) {
+    this.loop = new DrainLoop({
+      drain: () => this.drain(),
+      nextDueAt: () => this.deps.callbacks.nextDueAt(),
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      whenPastDue: 'drain',
+      onError: (error) => this.deps.logger.warn({ err: error }, 'callback drain failed; will retry'),
+      now: () => this.now(),
+    });
+  }
 
   start(): void {
-    this.stopped = false;
-    this.wake();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.draining;
+    await this.loop.stop();
   }
 
   /** Drain now (coalesced: a wake during a drain runs one more drain afterwards). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.draining) {
-      this.again = true;
-      return;
-    }
-    this.draining = this.drainLoop().finally(() => {
-      this.draining = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.wake();
-      } else {
-        void this.scheduleNext();
-      }
-    });
+    this.loop.wake();
   }
 
-  private async drainLoop(): Promise<void> {
-    try {
-      for (;;) {
-        const due = await this.deps.callbacks.listDue(this.now(), this.options.batchSize ?? 200);
-        await Promise.all(due.map((callback) => this.deliver(callback)));
-        if (due.length < (this.options.batchSize ?? 200) || this.stopped) return;
-      }
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, 'callback drain failed; will retry');
+  private async drain(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 200;
+    for (;;) {
+      const due = await this.deps.callbacks.listDue(this.now(), batchSize);
+      await Promise.all(due.map((callback) => this.deliver(callback)));
+      if (due.length < batchSize || !this.loop.running) return;
     }
   }
 
@@ -125,22 +114,6 @@ export class CallbackDispatcher {
     metrics.attempts.inc({ outcome: 'delivered' });
     const created = Date.parse(callback.createdAt);
     if (Number.isFinite(created)) metrics.deliveryLag.observe({}, secondsSince(created, this.now()));
-  }
-
-  private async scheduleNext(): Promise<void> {
-    if (this.stopped) return;
-    const poll = this.options.pollIntervalMs ?? 1000;
-    let wait = poll;
-    try {
-      const next = await this.deps.callbacks.nextDueAt();
-      if (next !== null) wait = Math.max(0, Math.min(poll, next - this.now()));
-    } catch {
-      // Database unavailable: keep polling at the normal pace.
-    }
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), wait);
-    this.timer.unref();
   }
 
   private now(): number {

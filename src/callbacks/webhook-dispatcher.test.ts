@@ -7,7 +7,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { silentLogger } from '../domain/logger.js';
 import { newWebhookSecret, type Webhook } from '../domain/webhook.js';
 import type { Store } from '../store/store.js';
-import { sqliteBackend, type TestDatabase } from '../store/testing/test-databases.js';
+import { createStore } from '../store/create-store.js';
+import { backends, sqliteBackend, type TestDatabase } from '../store/testing/test-databases.js';
 import { WebhookReceiver } from './testing/webhook-receiver.js';
 import { DestinationGuard } from './webhook-destination.js';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
@@ -228,3 +229,64 @@ describe('webhook dispatcher', () => {
     assert.equal(r.received.length, 0);
   });
 });
+
+for (const backend of backends()) {
+  describe(`webhook dispatchers on two replicas [${backend.name}]`, () => {
+    test('two processes sharing the outbox send each attempt once', async () => {
+      const shared = await backend.create();
+      const other = await createStore({ url: shared.url });
+      const r = new WebhookReceiver();
+      await r.start();
+      const secret = newWebhookSecret();
+      r.secrets = [secret];
+      const hook = await shared.store.webhooks.create({
+        url: r.url,
+        description: '',
+        events: ['rollout.*'],
+        enabled: true,
+        secret,
+      });
+      const sender = webhookSender(new DestinationGuard(LOOPBACK));
+      const replicas = [shared.store, other].map(
+        (s, i) =>
+          new WebhookDispatcher(
+            {
+              webhooks: s.webhooks,
+              send: sender.send,
+              render: (event) => event,
+              ownerId: `replica-${i}`,
+              logger: silentLogger,
+            },
+            { ...OPTIONS, maxConcurrencyPerEndpoint: 3 },
+          ),
+      );
+      try {
+        for (const d of replicas) d.start();
+        const ids = new Set<string>();
+        for (let i = 0; i < 60; i++) {
+          ids.add(
+            await shared.store.webhooks.publish({ type: 'rollout.started', timestamp: 'now', data: { i } }),
+          );
+          if (i % 10 === 0) for (const d of replicas) d.wake();
+        }
+        await until(
+          () => shared.store.webhooks.listDeliveries(hook.id, { status: 'delivered', limit: 100 }),
+          (page) => page.items.length === 60,
+        );
+        // Attempts still in flight (a duplicate being sent) end before the count.
+        for (const d of replicas) await d.stop(60_000);
+        assert.equal(r.received.length, 60, 'no attempt was sent twice');
+        assert.deepEqual(new Set(r.received.map((x) => x.id)), ids);
+        assert.ok(r.received.every((x) => x.verifiedWith.length === 1));
+        const delivered = await shared.store.webhooks.listDeliveries(hook.id, { limit: 100 });
+        assert.ok(delivered.items.every((x) => x.attempts === 1 && x.attemptLog.length === 1));
+      } finally {
+        for (const d of replicas) await d.stop(0);
+        sender.close();
+        await r.close();
+        await other.close();
+        await shared.cleanup();
+      }
+    });
+  });
+}

@@ -26,6 +26,10 @@ export interface HistogramPort<L extends string = never> {
   observe(labels: Labels<L>, value: number): void;
 }
 
+const noCounter: CounterPort<string> = { inc: () => {} };
+const noGauge: GaugePort<string> = { set: () => {}, inc: () => {}, dec: () => {} };
+const noHistogram: HistogramPort<string> = { observe: () => {} };
+
 /** The controller-runtime work-queue set; `name` is the queue's name (`tenants`). */
 export interface WorkQueueMetrics {
   /** Keys waiting to be handled (not counting those being handled or scheduled for later). */
@@ -77,14 +81,24 @@ export interface CallbackMetrics {
   readonly deadLetters: CounterPort;
 }
 
-/** Outgoing webhooks (registered by `createWebhookMetrics`; names reserved in docs/operations.md). */
+/**
+ * Outgoing webhook deliveries (registered by `createWebhookMetrics`); the outbox's pending and dead
+ * counts are fleet-wide gauges read from the store at scrape time, not recorded here.
+ */
 export interface WebhookMetrics {
-  /** `outcome`: delivered, failed, dead. */
+  /** Recorded attempts; `outcome`: delivered, failed (retried later, or refused for good), dead. */
   readonly deliveries: CounterPort<'outcome'>;
+  /** Seconds from the event's commit (the delivery's queuing) to its successful delivery. */
   readonly deliveryLag: HistogramPort;
-  readonly outboxPending: GaugePort;
+  /** Deliveries that became dead letters (retry window over). */
   readonly deadLetters: CounterPort;
 }
+
+export const NO_WEBHOOK_METRICS: WebhookMetrics = {
+  deliveries: noCounter,
+  deliveryLag: noHistogram,
+  deadLetters: noCounter,
+};
 
 /** Rollouts (registered by `createRolloutMetrics`; names reserved in docs/operations.md). */
 export interface RolloutMetrics {
@@ -110,10 +124,6 @@ export interface Metrics {
   readonly callbacks: CallbackMetrics;
   readonly store: StoreMetrics;
 }
-
-const noCounter: CounterPort<string> = { inc: () => {} };
-const noGauge: GaugePort<string> = { set: () => {}, inc: () => {}, dec: () => {} };
-const noHistogram: HistogramPort<string> = { observe: () => {} };
 
 /** Records nothing (tests and tools that do not care). */
 export const NO_METRICS: Metrics = {

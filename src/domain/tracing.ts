@@ -18,7 +18,7 @@ import {
   type Span,
 } from '@opentelemetry/api';
 
-export { SpanKind, type Context, type Span };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Context, type Span };
 
 /** The run tag holding the W3C traceparent of the context that started the run. */
 export const TRACEPARENT_TAG = 'traceparent';

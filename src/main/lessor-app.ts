@@ -223,7 +223,15 @@ async function buildServices(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
     config.retention,
   );
-  const webhooks = webhookService(config.webhooks, { store, providers, instanceId, logger });
+  const webhooks = webhookService(config.webhooks, {
+    store,
+    providers,
+    instanceId,
+    logger,
+    ...(recordMetrics && {
+      metrics: { registry, refreshIntervalMs: config.server.metrics.refreshIntervalMs },
+    }),
+  });
   store.changes.subscribe('webhooks', () => webhooks.wake());
   const api = await buildApi(config, logger, { ...core, store, feed, providers, hasher, webhooks, registry });
   return { ...core, store, feed, providers, retention, webhooks, api, hasher, registry };

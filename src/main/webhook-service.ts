@@ -3,6 +3,7 @@
  * dispatcher, wired to the store and to the API (which checks URLs with the same guard, and wakes
  * the dispatcher after a test ping or a retry by hand).
  */
+import type { Registry } from 'prom-client';
 import type { Logger } from '../domain/logger.js';
 import type { WebhookApi } from '../api/api-deps.js';
 import { renderWebhookEvent } from '../api/webhook-view.js';
@@ -12,6 +13,8 @@ import { webhookSender } from '../callbacks/webhook-sender.js';
 import type { ProviderRegistry } from '../compute/provider-registry.js';
 import type { Store } from '../store/store.js';
 import type { LessorConfig } from './config/load-config.js';
+import { createWebhookMetrics } from './telemetry/prom-metrics.js';
+import { registerWebhookGauges } from './telemetry/webhook-gauges.js';
 
 export interface WebhookService {
   readonly api: WebhookApi;
@@ -22,9 +25,24 @@ export interface WebhookService {
 
 export function webhookService(
   config: LessorConfig['webhooks'],
-  deps: { store: Store; providers: ProviderRegistry; instanceId: string; logger: Logger },
+  deps: {
+    store: Store;
+    providers: ProviderRegistry;
+    instanceId: string;
+    logger: Logger;
+    /** Absent: no metrics. */
+    metrics?: { registry: Registry; refreshIntervalMs: number };
+  },
 ): WebhookService {
   const guard = new DestinationGuard(config);
+  const logger = deps.logger.child({ component: 'webhooks' });
+  if (deps.metrics) {
+    registerWebhookGauges(deps.metrics.registry, {
+      read: () => deps.store.webhooks.outboxStats(),
+      refreshIntervalMs: deps.metrics.refreshIntervalMs,
+      logger,
+    });
+  }
   const sender = webhookSender(guard);
   const dispatcher = new WebhookDispatcher(
     {
@@ -32,7 +50,8 @@ export function webhookService(
       send: sender.send,
       render: (event) => renderWebhookEvent(event, deps.providers),
       ownerId: deps.instanceId,
-      logger: deps.logger.child({ component: 'webhooks' }),
+      logger,
+      ...(deps.metrics && { metrics: createWebhookMetrics(deps.metrics.registry) }),
     },
     config,
   );

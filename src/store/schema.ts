@@ -225,6 +225,8 @@ export interface WebhookDeliveriesTable {
   created_at: string;
   delivered_at: string | null;
   finished_at: string | null;
+  /** W3C traceparent of the context that queued the delivery (null: none recorded). */
+  traceparent: string | null;
 }
 
 export interface WebhookDeliveryAttemptsTable {

@@ -3,11 +3,13 @@
  * transaction that makes the change it reports (`insertWebhookEvent`): one INSERT … SELECT writes
  * one `pending` delivery row per enabled webhook whose filters select the event, and nothing when
  * none does. The rows carry the resource as it was at that moment, with secret values erased, so
- * a later change (or a purge) does not alter what the event says. Delivery is the dispatcher's
- * (src/callbacks/webhook-dispatcher.ts).
+ * a later change (or a purge) does not alter what the event says. They also carry the traceparent
+ * of the active span (the request or step making the change), which each attempt's span continues.
+ * Delivery is the dispatcher's (src/callbacks/webhook-dispatcher.ts).
  */
 import { sql } from 'kysely';
 import { newId } from '../domain/ids.js';
+import { currentTraceparent } from '../domain/tracing.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import type { Tenant } from '../domain/tenant.js';
 import {
@@ -28,6 +30,7 @@ interface OutboxArgs {
   payload: string;
   now: number;
   created_at: string;
+  traceparent: string | null;
   /** LIKE patterns on `event_filter` for the exact type, its group wildcard and `*`. */
   exact: string;
   group: string;
@@ -48,6 +51,7 @@ const insertForSubscribers = preparedQuery((db, a: OutboxArgs) =>
       'next_attempt_at',
       'window_start',
       'created_at',
+      'traceparent',
     ])
     .expression(
       db
@@ -62,6 +66,7 @@ const insertForSubscribers = preparedQuery((db, a: OutboxArgs) =>
           sql<number>`cast(${a.now} as bigint)`.as('next_attempt_at'),
           sql<number>`cast(${a.now} as bigint)`.as('window_start'),
           sql<string>`cast(${a.created_at} as text)`.as('created_at'),
+          sql<string | null>`cast(${a.traceparent} as text)`.as('traceparent'),
         ])
         .where('enabled', '=', 1)
         .where((eb) =>
@@ -90,6 +95,7 @@ export async function insertWebhookEvent(tx: Transaction, event: WebhookEvent): 
       payload: JSON.stringify(event),
       now: Date.now(),
       created_at: new Date().toISOString(),
+      traceparent: currentTraceparent() ?? null,
       exact,
       group: patterns[1] ?? exact,
       all: patterns[2] ?? exact,

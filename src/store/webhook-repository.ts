@@ -1,11 +1,13 @@
 /**
  * Webhook subscriptions and their delivery outbox on SQLite and PostgreSQL (see webhook-store.ts
- * for the contract and webhook-outbox.ts for the write side). Secrets are sealed per webhook
+ * for the contract, webhook-outbox.ts for the write side and webhook-claims.ts for the
+ * dispatcher's claims and outcomes). Secrets are sealed per webhook
  * (`webhook:<id>`) when secrets at rest are configured.
  */
-import { sql, type ExpressionBuilder, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { newId } from '../domain/ids.js';
 import { isSealed } from '../domain/secret-key-ring.js';
+import { currentTraceparent } from '../domain/tracing.js';
 import {
   messageIdOf,
   type DeliveryStatus,
@@ -16,25 +18,22 @@ import {
 } from '../domain/webhook.js';
 import { decodeCursor, fromFlag, nowIso, pageOf, toFlag } from './codec.js';
 import { transaction, type StoreContext } from './context.js';
-import type {
-  Database,
-  WebhookDeliveriesTable,
-  WebhookDeliveryAttemptsTable,
-  WebhooksTable,
-} from './schema.js';
+import type { WebhookDeliveriesTable, WebhookDeliveryAttemptsTable } from './schema.js';
 import type { Page } from './store.js';
+import { claimDue, nextDueAt, outboxStats, recordAttempts, type WebhookRow } from './webhook-claims.js';
 import { insertWebhookEvent } from './webhook-outbox.js';
 import type {
-  AttemptRecord,
-  ClaimedDelivery,
+  AttemptOutcome,
+  ClaimRequest,
+  ClaimResult,
   NewWebhook,
   RetryOutcome,
+  WebhookOutboxStats,
   WebhookPatch,
   WebhookRepository,
   WebhookTarget,
 } from './webhook-store.js';
 
-type WebhookRow = Selectable<WebhooksTable>;
 type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 
 export function eventFilterColumn(events: readonly string[]): string {
@@ -84,9 +83,6 @@ function toDelivery(row: DeliveryRow, attempts: readonly WebhookAttempt[]): Webh
     attemptLog: attempts,
   };
 }
-
-/** Rows of webhooks whose deliveries the dispatcher may claim. */
-const enabledIds = (ctx: StoreContext) => ctx.db.selectFrom('webhooks').select('id').where('enabled', '=', 1);
 
 export class KyselyWebhookRepository implements WebhookRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -201,6 +197,7 @@ export class KyselyWebhookRepository implements WebhookRepository {
         next_attempt_at: now,
         window_start: now,
         created_at: new Date(now).toISOString(),
+        traceparent: currentTraceparent() ?? null,
       })
       .execute();
     return this.getDelivery(id, messageId);
@@ -292,146 +289,32 @@ export class KyselyWebhookRepository implements WebhookRepository {
     return exists ? 'pending' : 'missing';
   }
 
-  async dueWebhooks(now: number, limit: number, busy: readonly string[]): Promise<readonly string[]> {
-    let q = this.ctx.db
-      .selectFrom('webhook_deliveries')
-      .select('webhook_id')
-      .distinct()
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .where('webhook_id', 'in', enabledIds(this.ctx));
-    if (busy.length > 0) q = q.where('webhook_id', 'not in', busy);
-    const rows = await q.limit(limit).execute();
-    return rows.map((row) => row.webhook_id);
+  claimDue(request: ClaimRequest): Promise<ClaimResult> {
+    return claimDue(this.ctx, request, (webhook) => this.targetOf(webhook));
   }
 
-  async claim(
-    webhookId: string,
-    claim: { owner: string; now: number; leaseUntil: number; limit: number },
-  ): Promise<{ target: WebhookTarget; deliveries: readonly ClaimedDelivery[] } | undefined> {
-    const { dialect } = this.ctx;
-    const found = await transaction(this.ctx, async (trx) => {
-      const webhook = await trx
-        .selectFrom('webhooks')
-        .selectAll()
-        .where('id', '=', webhookId)
-        .where('enabled', '=', 1)
-        .executeTakeFirst();
-      if (!webhook) return undefined;
-      const unleased = (eb: ExpressionBuilder<Database, 'webhook_deliveries'>) =>
-        eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', claim.now)]);
-      const due = dialect.skipLocked(
-        trx
-          .selectFrom('webhook_deliveries')
-          .select('message_id')
-          .where('webhook_id', '=', webhookId)
-          .where('status', '=', 'pending')
-          .where('next_attempt_at', '<=', claim.now)
-          .where(unleased)
-          .orderBy('next_attempt_at')
-          .limit(claim.limit),
-      );
-      const rows = await trx
-        .updateTable('webhook_deliveries')
-        .set({ lease_owner: claim.owner, lease_until: claim.leaseUntil })
-        .where('webhook_id', '=', webhookId)
-        .where('message_id', 'in', due)
-        .where('status', '=', 'pending')
-        .where(unleased)
-        .returningAll()
-        .execute();
-      return { webhook, rows };
-    });
-    if (!found) return undefined;
-    const { webhook, rows } = found;
+  private targetOf(webhook: WebhookRow): WebhookTarget {
     const expires = webhook.previous_secret_expires_at;
-    const target: WebhookTarget = {
-      webhookId,
+    return {
+      webhookId: webhook.id,
       url: webhook.url,
       secrets: {
-        current: this.open(webhookId, webhook.secret),
-        previous: webhook.previous_secret === null ? null : this.open(webhookId, webhook.previous_secret),
+        current: this.open(webhook.id, webhook.secret),
+        previous: webhook.previous_secret === null ? null : this.open(webhook.id, webhook.previous_secret),
         previousExpiresAt: expires === null ? null : Number(expires),
       },
     };
-    const deliveries = rows.map((row): ClaimedDelivery => ({
-      webhookId,
-      messageId: row.message_id,
-      eventType: row.event_type,
-      event: JSON.parse(row.payload) as WebhookEvent,
-      attempts: Number(row.attempts),
-      windowStart: Number(row.window_start),
-    }));
-    return { target, deliveries };
   }
 
-  async recordAttempt(
-    webhookId: string,
-    messageId: string,
-    owner: string,
-    record: AttemptRecord,
-  ): Promise<boolean> {
-    const { attempt } = record;
-    const settled = record.status !== 'pending';
-    const at = nowIso();
-    return transaction(this.ctx, async (trx) => {
-      const updated = await trx
-        .updateTable('webhook_deliveries')
-        .set({
-          status: record.status,
-          attempts: attempt.attempt,
-          next_attempt_at: record.nextAttemptAt ?? Date.now(),
-          lease_owner: null,
-          lease_until: null,
-          last_status_code: attempt.statusCode,
-          last_error: attempt.error,
-          finished_at: settled ? at : null,
-          ...(record.status === 'delivered' && { delivered_at: at }),
-        })
-        .where('webhook_id', '=', webhookId)
-        .where('message_id', '=', messageId)
-        .where('status', '=', 'pending')
-        .where('lease_owner', '=', owner)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return false;
-      await trx
-        .insertInto('webhook_delivery_attempts')
-        .values({
-          webhook_id: webhookId,
-          message_id: messageId,
-          attempt: attempt.attempt,
-          started_at: attempt.startedAt,
-          duration_ms: Math.round(attempt.durationMs),
-          status_code: attempt.statusCode,
-          error: attempt.error,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .execute();
-      if (record.disableWebhook !== undefined) {
-        await trx
-          .updateTable('webhooks')
-          .set({ enabled: 0, disabled_reason: record.disableWebhook, updated_at: at })
-          .where('id', '=', webhookId)
-          .execute();
-      }
-      return true;
-    });
+  recordAttempts(owner: string, outcomes: readonly AttemptOutcome[]): Promise<readonly boolean[]> {
+    return recordAttempts(this.ctx, owner, outcomes);
   }
 
-  async nextDueAt(): Promise<number | null> {
-    const row = await this.ctx.db
-      .selectFrom('webhook_deliveries')
-      .select(
-        sql<
-          number | null
-        >`min(case when lease_until is null or lease_until < next_attempt_at then next_attempt_at else lease_until end)`.as(
-          'next',
-        ),
-      )
-      .where('status', '=', 'pending')
-      .where('webhook_id', 'in', enabledIds(this.ctx))
-      .executeTakeFirst();
-    return row?.next == null ? null : Number(row.next);
+  outboxStats(): Promise<WebhookOutboxStats> {
+    return outboxStats(this.ctx);
+  }
+
+  nextDueAt(): Promise<number | null> {
+    return nextDueAt(this.ctx);
   }
 }

@@ -5,9 +5,12 @@
  * - Delivery rows are written by the transaction of the event they report (webhook-outbox.ts);
  *   one row per (webhook, message), so the message id — the `webhook-id` header — never changes
  *   across attempts, retries by hand included.
- * - A delivery is attempted by one dispatcher at a time: `claim` leases rows (skipping rows
- *   another transaction holds) and `recordAttempt` applies only while the caller still holds the
- *   lease. A lease that runs out (a crashed process) makes the row claimable again: at least once.
+ * - A delivery is attempted by one dispatcher at a time: `claimDue` leases rows (skipping rows
+ *   another transaction holds) and `recordAttempts` applies each outcome only while the caller
+ *   still holds that row's lease. A lease that runs out (a crashed process) makes the row
+ *   claimable again: at least once.
+ * - Both are batches, one transaction each whatever their size: a busy outbox costs a few commits
+ *   per drain, not two per delivery.
  * - Signing secrets are sealed at rest under the secrets key, bound to their webhook; every
  *   method returns them in plaintext only through `claim` (the dispatcher) and `create`/`rotate`'s
  *   callers, who made them.
@@ -60,6 +63,51 @@ export interface ClaimedDelivery {
   readonly attempts: number;
   /** Epoch ms: start of the retry window. */
   readonly windowStart: number;
+  /** Epoch ms the delivery was queued (the event's commit). */
+  readonly queuedAt: number;
+  /** W3C traceparent of the context that queued it; null when none was recorded. */
+  readonly traceparent: string | null;
+}
+
+/** What `claimDue` may lease. */
+export interface ClaimRequest {
+  readonly owner: string;
+  readonly now: number;
+  readonly leaseUntil: number;
+  /** Most deliveries leased in all. */
+  readonly limit: number;
+  /** Most deliveries of one webhook in flight, counting `inFlight`. */
+  readonly perWebhook: number;
+  /** Deliveries the caller has in flight, by webhook id (absent: none). */
+  readonly inFlight: ReadonlyMap<string, number>;
+}
+
+/** One webhook's leased deliveries, with where they go. */
+export interface WebhookClaim {
+  readonly target: WebhookTarget;
+  readonly deliveries: readonly ClaimedDelivery[];
+}
+
+export interface ClaimResult {
+  readonly claims: readonly WebhookClaim[];
+  /**
+   * Webhooks whose deliveries were leased but cannot be sent (a secret that no longer opens):
+   * their leases run out and they are claimed again later; the others are unaffected.
+   */
+  readonly failures: readonly { readonly webhookId: string; readonly error: unknown }[];
+}
+
+/** One attempt's outcome for `recordAttempts`. */
+export interface AttemptOutcome {
+  readonly webhookId: string;
+  readonly messageId: string;
+  readonly record: AttemptRecord;
+}
+
+/** Fleet-wide counts of the outbox (metrics). */
+export interface WebhookOutboxStats {
+  readonly pending: number;
+  readonly dead: number;
 }
 
 /** What an attempt ended in, and what becomes of the delivery. */
@@ -100,15 +148,19 @@ export interface WebhookRepository {
    */
   retryDelivery(webhookId: string, messageId: string, now: number): Promise<RetryOutcome>;
 
-  /** Enabled webhooks with deliveries due and not leased, except `busy` ones. */
-  dueWebhooks(now: number, limit: number, busy: readonly string[]): Promise<readonly string[]>;
-  /** Leases up to `limit` due deliveries of one enabled webhook to `owner` until `leaseUntil`. */
-  claim(
-    webhookId: string,
-    claim: { owner: string; now: number; leaseUntil: number; limit: number },
-  ): Promise<{ target: WebhookTarget; deliveries: readonly ClaimedDelivery[] } | undefined>;
-  /** Applies `record` only while `owner` still holds the lease; false when it no longer does. */
-  recordAttempt(webhookId: string, messageId: string, owner: string, record: AttemptRecord): Promise<boolean>;
+  /**
+   * Leases due, unleased deliveries of enabled webhooks to `owner` until `leaseUntil`, oldest due
+   * first per webhook, in one transaction: at most `limit` in all and at most `perWebhook` minus
+   * what the caller has in flight for each webhook.
+   */
+  claimDue(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * Applies each outcome, in one transaction, only while `owner` still holds that delivery's lease;
+   * the answer says, per outcome in order, whether it applied.
+   */
+  recordAttempts(owner: string, outcomes: readonly AttemptOutcome[]): Promise<readonly boolean[]>;
+  /** Deliveries pending (of any webhook) and dead, fleet-wide: two indexed counts. */
+  outboxStats(): Promise<WebhookOutboxStats>;
   /** When the next delivery of an enabled webhook becomes claimable (epoch ms); null: none pending. */
   nextDueAt(): Promise<number | null>;
 }

@@ -31,7 +31,7 @@ for (const backend of backends()) {
         env: {
           LESSOR_WEBHOOKS__ALLOW_HTTP: 'true',
           LESSOR_WEBHOOKS__ALLOWED_NETWORKS: '127.0.0.0/8',
-          // The lease of a killed attempt is its timeout plus a margin: keep the wait short.
+          // The lease of a killed attempt is twice its timeout plus a margin: keep the wait short.
           LESSOR_WEBHOOKS__TIMEOUT_MS: '2000',
           LESSOR_WEBHOOKS__INITIAL_BACKOFF_MS: '100',
           LESSOR_WEBHOOKS__MAX_BACKOFF_MS: '500',

@@ -12,7 +12,8 @@ import { createHttpMetrics } from '../../api/metrics.js';
 import { silentLogger } from '../../domain/logger.js';
 import type { StoreStatsRepository } from '../../store/store.js';
 import { registerFleetGauges } from './fleet-gauges.js';
-import { createPromMetrics } from './prom-metrics.js';
+import { createPromMetrics, createWebhookMetrics } from './prom-metrics.js';
+import { registerWebhookGauges } from './webhook-gauges.js';
 
 const DASHBOARD = new URL('../../../deploy/grafana/lessor-dashboard.json', import.meta.url);
 
@@ -40,6 +41,12 @@ async function exportedFamilies(): Promise<Set<string>> {
     connectionPool: () => ({ total: 1, idle: 1, waiting: 0, max: 10 }),
   };
   registerFleetGauges(registry, { stats, refreshIntervalMs: 1000, logger: silentLogger });
+  createWebhookMetrics(registry);
+  registerWebhookGauges(registry, {
+    read: async () => ({ pending: 0, dead: 0 }),
+    refreshIntervalMs: 1000,
+    logger: silentLogger,
+  });
   const text = await registry.metrics();
   return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]!));
 }

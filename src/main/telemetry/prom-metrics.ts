@@ -161,17 +161,16 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
     deliveries: counter(
       registry,
       'lessor_webhook_deliveries_total',
-      'Webhook delivery attempts by outcome (delivered, failed, dead)',
+      'Webhook delivery attempts recorded, by outcome (delivered, failed, dead)',
       ['outcome'],
     ),
     deliveryLag: histogram(
       registry,
       'lessor_webhook_delivery_lag_seconds',
-      'Seconds from an event to its webhook delivery',
+      "Seconds from an event's commit to its webhook delivery",
       [],
       LONG_BUCKETS,
     ),
-    outboxPending: gauge(registry, 'lessor_webhook_outbox_pending', 'Webhook deliveries waiting', []),
     deadLetters: counter(
       registry,
       'lessor_webhook_dead_letters_total',

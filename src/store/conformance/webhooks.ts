@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createStore } from '../create-store.js';
 import type { Store } from '../store.js';
+import type { AttemptRecord } from '../webhook-store.js';
 import { specOf, unique, type Conformance } from './harness.js';
 
 const FAR = Date.now() + 3_600_000;
@@ -21,10 +22,32 @@ async function newHook(store: Store, events: readonly string[], enabled = true) 
   });
 }
 
+/** Claims what is due (of every webhook) and answers `webhookId`'s part of the claim. */
+async function claimFor(
+  store: Store,
+  webhookId: string,
+  owner: string,
+  options: { now?: number; leaseUntil?: number; limit?: number } = {},
+) {
+  const now = options.now ?? Date.now() + 1;
+  const { claims } = await store.webhooks.claimDue({
+    owner,
+    now,
+    leaseUntil: options.leaseUntil ?? now + 60_000,
+    limit: options.limit ?? 100,
+    perWebhook: 100,
+    inFlight: new Map(),
+  });
+  return claims.find((c) => c.target.webhookId === webhookId);
+}
+
 async function claimAll(store: Store, webhookId: string, owner: string) {
-  const now = Date.now() + 1;
-  const claimed = await store.webhooks.claim(webhookId, { owner, now, leaseUntil: now + 60_000, limit: 100 });
-  return claimed?.deliveries ?? [];
+  return (await claimFor(store, webhookId, owner))?.deliveries ?? [];
+}
+
+async function record(store: Store, webhookId: string, messageId: string, owner: string, r: AttemptRecord) {
+  const [applied] = await store.webhooks.recordAttempts(owner, [{ webhookId, messageId, record: r }]);
+  return applied;
 }
 
 export function webhookOutbox(c: Conformance): void {
@@ -91,14 +114,14 @@ export function webhookOutbox(c: Conformance): void {
         error: null,
       };
       assert.equal(
-        await store.webhooks.recordAttempt(hook.id, first.messageId, 'intruder', {
+        await record(store, hook.id, first.messageId, 'intruder', {
           attempt,
           status: 'delivered',
         }),
         false,
       );
       assert.equal(
-        await store.webhooks.recordAttempt(hook.id, first.messageId, owner, {
+        await record(store, hook.id, first.messageId, owner, {
           attempt,
           status: 'pending',
           nextAttemptAt: FAR,
@@ -120,12 +143,126 @@ export function webhookOutbox(c: Conformance): void {
     }
   });
 
+  c.test(
+    'one claim leases across webhooks within each one’s free slots; one record applies per lease',
+    async () => {
+      const store = c.store();
+      const a = await newHook(store, ['rollout.started']);
+      const b = await newHook(store, ['rollout.started']);
+      const cc = await newHook(store, ['rollout.started']);
+      for (let i = 0; i < 5; i++) {
+        await store.webhooks.publish({ type: 'rollout.started', timestamp: 'now', data: { i } });
+      }
+      const now = Date.now() + 1;
+      const { claims, failures } = await store.webhooks.claimDue({
+        owner: 'me',
+        now,
+        leaseUntil: now + 60_000,
+        limit: 100,
+        perWebhook: 3,
+        inFlight: new Map([
+          [a.id, 1],
+          [cc.id, 3],
+        ]),
+      });
+      assert.deepEqual(failures, []);
+      const count = (id: string) => claims.find((x) => x.target.webhookId === id)?.deliveries.length ?? 0;
+      assert.deepEqual(
+        [count(a.id), count(b.id), count(cc.id)],
+        [2, 3, 0],
+        'free slots: 3 − 1, 3 − 0, and none for a webhook at its limit',
+      );
+      const total = await store.webhooks.claimDue({
+        owner: 'me',
+        now,
+        leaseUntil: now + 60_000,
+        limit: 1,
+        perWebhook: 10,
+        inFlight: new Map(),
+      });
+      assert.equal(
+        total.claims.reduce((n, x) => n + x.deliveries.length, 0),
+        1,
+        'the overall limit holds across webhooks',
+      );
+
+      const attempt = (n: number) => ({
+        attempt: n,
+        startedAt: new Date().toISOString(),
+        durationMs: 3,
+        statusCode: 200,
+        error: null,
+      });
+      const [first, second] = claims.find((x) => x.target.webhookId === b.id)!.deliveries;
+      const unleased = (await store.webhooks.listDeliveries(cc.id, { limit: 10 })).items[0]!;
+      const applied = await store.webhooks.recordAttempts('me', [
+        {
+          webhookId: b.id,
+          messageId: first!.messageId,
+          record: { attempt: attempt(1), status: 'delivered' },
+        },
+        { webhookId: cc.id, messageId: unleased.id, record: { attempt: attempt(1), status: 'delivered' } },
+        {
+          webhookId: b.id,
+          messageId: second!.messageId,
+          record: { attempt: attempt(1), status: 'pending', nextAttemptAt: FAR },
+        },
+      ]);
+      assert.deepEqual(applied, [true, false, true], 'a row this owner holds no lease on is left alone');
+      const [done, retry, untouched] = await Promise.all([
+        store.webhooks.getDelivery(b.id, first!.messageId),
+        store.webhooks.getDelivery(b.id, second!.messageId),
+        store.webhooks.getDelivery(cc.id, unleased.id),
+      ]);
+      assert.equal(done?.status, 'delivered');
+      assert.deepEqual(
+        done?.attemptLog.map((x) => x.statusCode),
+        [200],
+      );
+      assert.equal(retry?.status, 'pending');
+      assert.equal(retry?.nextAttemptAt, new Date(FAR).toISOString());
+      assert.equal(untouched?.status, 'pending');
+      assert.deepEqual(untouched?.attemptLog, []);
+      assert.deepEqual(await store.webhooks.outboxStats().then((s) => s.dead), 0);
+      for (const hook of [a, b, cc]) await store.webhooks.delete(hook.id);
+    },
+  );
+
+  c.test('outbox stats count pending and dead deliveries of every webhook', async () => {
+    const store = c.store();
+    const before = await store.webhooks.outboxStats();
+    const hook = await newHook(store, ['rollout.halted']);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push(await store.webhooks.publish({ type: 'rollout.halted', timestamp: 'now', data: {} }));
+    }
+    await claimAll(store, hook.id, 'me');
+    const attempt = {
+      attempt: 1,
+      startedAt: new Date().toISOString(),
+      durationMs: 1,
+      statusCode: 500,
+      error: null,
+    };
+    await record(store, hook.id, ids[0]!, 'me', { attempt, status: 'dead' });
+    await record(store, hook.id, ids[1]!, 'me', {
+      attempt: { ...attempt, statusCode: 200 },
+      status: 'delivered',
+    });
+    assert.deepEqual(await store.webhooks.outboxStats(), {
+      pending: before.pending + 1,
+      dead: before.dead + 1,
+    });
+    await store.webhooks.delete(hook.id);
+    assert.deepEqual(await store.webhooks.outboxStats(), before);
+  });
+
   c.test('an expired lease makes the delivery claimable again with the same message id', async () => {
     const store = c.store();
     const hook = await newHook(store, ['rollout.halted']);
     const id = await store.webhooks.publish({ type: 'rollout.halted', timestamp: 'now', data: {} });
     const now = Date.now() + 1;
-    const first = await store.webhooks.claim(hook.id, { owner: 'dead', now, leaseUntil: now + 10, limit: 5 });
+    const first = await claimFor(store, hook.id, 'dead', { now, leaseUntil: now + 10, limit: 5 });
     assert.deepEqual(
       first?.deliveries.map((d) => d.messageId),
       [id],
@@ -134,8 +271,7 @@ export function webhookOutbox(c: Conformance): void {
       ((await store.webhooks.nextDueAt()) ?? 0) >= now + 10,
       'a leased row is due when its lease ends',
     );
-    const again = await store.webhooks.claim(hook.id, {
-      owner: 'next',
+    const again = await claimFor(store, hook.id, 'next', {
       now: now + 11,
       leaseUntil: now + 60_000,
       limit: 5,
@@ -159,7 +295,7 @@ export function webhookOutbox(c: Conformance): void {
       statusCode: 410,
       error: null,
     };
-    await store.webhooks.recordAttempt(hook.id, id, 'me', {
+    await record(store, hook.id, id, 'me', {
       attempt,
       status: 'failed',
       disableWebhook: 'the endpoint answered 410 Gone',
@@ -171,13 +307,12 @@ export function webhookOutbox(c: Conformance): void {
       (await store.webhooks.listDeliveries(hook.id, { status: 'failed', limit: 5 })).items.length,
       1,
     );
-    assert.equal((await store.webhooks.dueWebhooks(Date.now() + 1, 100, [])).includes(hook.id), false);
+    assert.equal(await claimFor(store, hook.id, 'me'), undefined, 'a disabled webhook is not claimed');
 
     assert.equal(await store.webhooks.retryDelivery(hook.id, id, Date.now()), 'retried');
     assert.equal(await store.webhooks.retryDelivery(hook.id, 'msg_none', Date.now()), 'missing');
     const enabled = await store.webhooks.update(hook.id, { enabled: true });
     assert.equal(enabled?.disabledReason, null);
-    assert.ok((await store.webhooks.dueWebhooks(Date.now() + 1, 100, [])).includes(hook.id));
     assert.deepEqual(
       (await claimAll(store, hook.id, 'me')).map((d) => [d.messageId, d.attempts]),
       [[id, 1]],
@@ -195,12 +330,7 @@ export function webhookOutbox(c: Conformance): void {
       url: 'https://other.example.com/',
     });
     await store.webhooks.publish({ type: 'rollout.succeeded', timestamp: 'now', data: {} });
-    const claimed = await store.webhooks.claim(hook.id, {
-      owner: 'me',
-      now: Date.now() + 1,
-      leaseUntil: FAR,
-      limit: 5,
-    });
+    const claimed = await claimFor(store, hook.id, 'me', { leaseUntil: FAR, limit: 5 });
     assert.deepEqual(claimed?.target.secrets, {
       current: 'whsec_bmV3',
       previous: 'whsec_dGVzdA==',

@@ -17,6 +17,7 @@ import { genericWorkflowRuns } from './0008-generic-workflow-runs.js';
 import { plansAndRevisions } from './0009-plans-and-revisions.js';
 import { webhooksMigration } from './0011-webhooks.js';
 import { rolloutsMigration } from './0012-rollouts.js';
+import { webhookTraceparent } from './0016-webhook-traceparent.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -31,6 +32,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0009-plans-and-revisions': plansAndRevisions(dialect),
     '0011-webhooks': webhooksMigration(dialect),
     '0012-rollouts': rolloutsMigration(dialect),
+    '0016-webhook-traceparent': webhookTraceparent,
   };
 }
 

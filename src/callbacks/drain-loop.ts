@@ -1,0 +1,98 @@
+/**
+ * The wake-up discipline of an outbox dispatcher (docs/architecture.md, "Webhooks and callbacks"),
+ * shared by the callback and the webhook dispatchers: one drain at a time; a `wake()` during a
+ * drain runs exactly one more drain after it (wakes coalesce, none is lost); after each drain a
+ * timer is set for the next due row (`nextDueAt`), never later than the poll interval, so rows
+ * written by other replicas and retries that come due are picked up without a wake.
+ *
+ * What a drain does is the owner's: the loop only calls it, reports what it throws, and carries on
+ * at the next wake or poll.
+ */
+
+export interface DrainLoopOptions {
+  /** One pass over the due rows. A throw is reported through `onError`; the loop goes on. */
+  readonly drain: () => Promise<void>;
+  /** Epoch ms at which the next row becomes due; null when none is pending. */
+  readonly nextDueAt: () => Promise<number | null>;
+  readonly pollIntervalMs: number;
+  /**
+   * What a due time already past after a drain means. `drain`: drain again at once (the drain
+   * stopped at a batch's end). `poll`: the due rows wait for capacity the drain could not get,
+   * and whatever frees capacity wakes the loop, so wait for that or the poll.
+   */
+  readonly whenPastDue: 'drain' | 'poll';
+  readonly onError: (error: unknown) => void;
+  readonly now?: () => number;
+}
+
+export class DrainLoop {
+  private draining: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = true;
+
+  constructor(private readonly options: DrainLoopOptions) {}
+
+  get running(): boolean {
+    return !this.stopped;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Stops waking; resolves once the drain in progress (if any) has returned. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.draining;
+  }
+
+  /** Drain now, or once more after the drain in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.draining) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drainOnce().finally(() => {
+      this.draining = null;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        this.wake();
+      } else {
+        void this.scheduleNext();
+      }
+    });
+  }
+
+  private async drainOnce(): Promise<void> {
+    try {
+      await this.options.drain();
+    } catch (error) {
+      this.options.onError(error);
+    }
+  }
+
+  private async scheduleNext(): Promise<void> {
+    if (this.stopped) return;
+    const poll = this.options.pollIntervalMs;
+    let wait = poll;
+    try {
+      const next = await this.options.nextDueAt();
+      const now = (this.options.now ?? Date.now)();
+      if (next !== null && (next > now || this.options.whenPastDue === 'drain')) {
+        wait = Math.max(0, Math.min(poll, next - now));
+      }
+    } catch {
+      // Database unavailable: keep polling at the normal pace.
+    }
+    // A wake while `nextDueAt` ran has started a drain, which schedules again when it ends.
+    if (this.stopped || this.draining) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+}
