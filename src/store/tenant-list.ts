@@ -11,7 +11,7 @@ import type { Executor } from './context.js';
 import type { Database } from './schema.js';
 import type { LabelRequirement, Page, TenantListQuery } from './store.js';
 import type { SpecCodec } from './sealed-specs.js';
-import { toTenant } from './tenant-rows.js';
+import { LIVE, toTenant } from './tenant-rows.js';
 
 type TenantQuery = SelectQueryBuilder<Database, 'tenants', Database['tenants']>;
 
@@ -36,7 +36,7 @@ function withLabel(query: TenantQuery, requirement: LabelRequirement): TenantQue
 function withFilters(query: TenantQuery, filter: TenantListQuery): TenantQuery {
   let q = query;
   if (filter.phase !== undefined) q = q.where('tenants.phase', '=', filter.phase);
-  if (!filter.includeArchived && filter.phase !== 'archived') q = q.where('tenants.archived', '=', 0);
+  if (!filter.includeArchived && filter.phase !== 'archived') q = q.where('tenants.archived', '=', LIVE);
   if (filter.provider !== undefined) q = q.where('tenants.provider', '=', filter.provider);
   if (filter.namePrefix) {
     q = q

@@ -43,6 +43,7 @@ import { insertTenantWebhookEvents } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
+  LIVE,
   tenantRow,
   toTenant,
   toTenantSummary,
@@ -197,7 +198,7 @@ export class KyselyTenantRepository implements TenantRepository {
       .selectFrom('tenants')
       .select(['id', 'provider', 'phase', 'generation', 'observed_generation', 'paused']);
     if (scope === 'unsettled') query = query.where(sql<SqlBool>`${UNSETTLED_TENANTS}`);
-    else query = query.where('archived', '=', 0);
+    else query = query.where('archived', '=', LIVE);
     if (afterId !== null) query = query.where('id', '>', afterId);
     const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map(toTenantSummary);

@@ -4,7 +4,7 @@
  * columns are copies of fields inside the JSON documents, kept so that filters can use indexes.
  * The `spec` column goes through the store's `SpecCodec` (secret values sealed at rest).
  */
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
 import { fromFlag, toFlag } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
@@ -69,17 +69,25 @@ export function tenantRow(tenant: Tenant, spec: string): TenantRow {
 
 const selectTenant = (db: Executor) => db.selectFrom('tenants').selectAll();
 
+/**
+ * `archived = 0` as a literal, never a bound parameter: SQLite decides from a parameter's value
+ * whether a partial index (`tenants_active_name_unique … where archived = 0`) applies, and so
+ * re-prepares the statement every time the value is bound again — which costs more than the
+ * lookup itself.
+ */
+export const LIVE = sql.lit(0);
+
 /** The four lookups of `findTenantRow`, compiled once (a GET by name is one of them). */
 const tenantRowBy = {
   id: preparedQuery((db, a: { id: string }) => selectTenant(db).where('id', '=', a.id)),
   name: preparedQuery((db, a: { name: string }) =>
-    selectTenant(db).where('name', '=', a.name).where('archived', '=', 0),
+    selectTenant(db).where('name', '=', a.name).where('archived', '=', LIVE),
   ),
   idLocked: preparedQuery((db, a: { id: string }, dialect) =>
     dialect.lockForUpdate(selectTenant(db).where('id', '=', a.id)),
   ),
   nameLocked: preparedQuery((db, a: { name: string }, dialect) =>
-    dialect.lockForUpdate(selectTenant(db).where('name', '=', a.name).where('archived', '=', 0)),
+    dialect.lockForUpdate(selectTenant(db).where('name', '=', a.name).where('archived', '=', LIVE)),
   ),
 };
 
