@@ -22,6 +22,7 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     tenants: {
       ...store.tenants,
       get: (id) => store.tenants.get(id),
+      getForView: (id, held) => store.tenants.getForView(id, held),
       list: (q) => store.tenants.list(q),
       change: (id, c, o) => store.tenants.change(id, c, o),
       purge: (id, audit) => store.tenants.purge(id, audit),

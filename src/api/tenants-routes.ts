@@ -19,6 +19,7 @@ import { DryRunTenantSchema } from './schemas-plans.js';
 import { sendDryRun } from './tenant-changes-routes.js';
 import { createTenant } from './tenant-commands.js';
 import { effectiveConfigOf } from './tenant-spec.js';
+import { sendTenantDocument, TenantDocumentCache } from './tenant-documents.js';
 import { etagOf, sendTenant, tenantView } from './tenant-view.js';
 import { requireTenant } from './tenant-write.js';
 
@@ -108,9 +109,12 @@ function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
     querystring: TenantViewQuery,
     response: { 200: TenantSchema },
   };
+  const documents = new TenantDocumentCache();
   app.get('/v1/tenants/:idOrName', { schema }, async (request, reply) => {
+    if (request.query.view !== 'effective') {
+      return sendTenantDocument(ctx, documents, reply, request.params.idOrName);
+    }
     const tenant = await requireTenant(ctx, request.params.idOrName);
-    if (request.query.view !== 'effective') return sendTenant(reply, 200, tenant, ctx.deps.providers);
     const config = await effectiveConfigOf(ctx, tenant.spec);
     return sendTenant(reply, 200, { ...tenant, spec: { ...tenant.spec, config } }, ctx.deps.providers);
   });

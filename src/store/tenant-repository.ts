@@ -20,7 +20,7 @@ import { deepEqualJson } from '../domain/canonical-json.js';
 import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
 import { tenantSubject } from '../domain/tenant-run.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
-import { initialStatus, PHASES, type Phase, type Tenant } from '../domain/tenant.js';
+import { initialStatus, PHASES, type Phase, type Tenant, type TenantStatus } from '../domain/tenant.js';
 import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
 import { transaction, type StoreContext, type Transaction } from './context.js';
@@ -28,6 +28,7 @@ import { insertEvents } from './event-repository.js';
 import { assertPlanRevision } from './plan-repository.js';
 import { eraseRevisionSecrets, insertRevision } from './tenant-revision-repository.js';
 import type {
+  HeldVersion,
   NewTenant,
   Page,
   ReadyTenantRef,
@@ -35,6 +36,7 @@ import type {
   TenantListQuery,
   TenantRepository,
   TenantSummary,
+  TenantViewRead,
 } from './store.js';
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
@@ -43,6 +45,7 @@ import { insertTenantWebhookEvents } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
+  findTenantViewRow,
   LIVE,
   tenantRow,
   toTenant,
@@ -145,6 +148,25 @@ export class KyselyTenantRepository implements TenantRepository {
   async get(idOrName: string): Promise<Tenant | undefined> {
     const row = await findTenantRow(this.ctx, this.ctx.db, idOrName);
     return row && toTenant(row, this.ctx.specs);
+  }
+
+  async getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined> {
+    const row = await findTenantViewRow(this.ctx, idOrName, held);
+    if (!row) return undefined;
+    if (row.spec === null || row.status === null) {
+      return { unchanged: true, held: { id: row.id, version: Number(row.version) } };
+    }
+    const tenant: Tenant = {
+      id: row.id,
+      name: row.name,
+      spec: this.ctx.specs.mask(row.spec),
+      generation: Number(row.generation),
+      status: JSON.parse(row.status) as TenantStatus,
+      version: Number(row.version),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
+    return { unchanged: false, tenant };
   }
 
   list(query: TenantListQuery): Promise<Page<Tenant>> {

@@ -11,7 +11,7 @@ import type { Executor, StoreContext } from './context.js';
 import { preparedQuery } from './prepared-query.js';
 import type { TenantsTable } from './schema.js';
 import type { SpecCodec } from './sealed-specs.js';
-import type { TenantSummary } from './store.js';
+import type { HeldVersion, TenantSummary } from './store.js';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -108,6 +108,52 @@ export async function findTenantRow(
     if (byId) return byId;
   }
   return (lock ? tenantRowBy.nameLocked : tenantRowBy.name).first(target, { name: idOrName });
+}
+
+/** No document held: matches no row (versions start at 1). */
+const NOTHING_HELD = { heldId: '', heldVersion: -1 };
+
+type HeldArgs = { heldId: string; heldVersion: number };
+
+/**
+ * The columns of a tenant's document, with `spec` and `status` NULL when the row is still the held
+ * version (both columns are NOT NULL, so NULL means exactly that): the database decides, in the
+ * same statement that finds the row, whether the caller's copy is current.
+ */
+const selectTenantView = (db: Executor, a: HeldArgs) => {
+  const held = sql<boolean>`${sql.ref('id')} = ${a.heldId} and ${sql.ref('version')} = ${a.heldVersion}`;
+  return db
+    .selectFrom('tenants')
+    .select(['id', 'name', 'generation', 'version', 'created_at', 'updated_at'])
+    .select(sql<string | null>`case when ${held} then null else ${sql.ref('spec')} end`.as('spec'))
+    .select(sql<string | null>`case when ${held} then null else ${sql.ref('status')} end`.as('status'));
+};
+
+const tenantViewBy = {
+  id: preparedQuery((db, a: HeldArgs & { id: string }) => selectTenantView(db, a).where('id', '=', a.id)),
+  name: preparedQuery((db, a: HeldArgs & { name: string }) =>
+    selectTenantView(db, a).where('name', '=', a.name).where('archived', '=', LIVE),
+  ),
+};
+
+export type TenantViewRow = Awaited<ReturnType<(typeof tenantViewBy)['id']['first']>>;
+
+/**
+ * `findTenantRow` for reads that serve a document (no lock): `spec` and `status` come back NULL
+ * when the row is still at `held` (same id and version).
+ */
+export async function findTenantViewRow(
+  ctx: StoreContext,
+  idOrName: string,
+  held: HeldVersion | undefined,
+): Promise<TenantViewRow> {
+  const target = { db: ctx.db, dialect: ctx.dialect };
+  const heldArgs = held ? { heldId: held.id, heldVersion: held.version } : NOTHING_HELD;
+  if (UUID_PATTERN.test(idOrName)) {
+    const byId = await tenantViewBy.id.first(target, { ...heldArgs, id: idOrName.toLowerCase() });
+    if (byId) return byId;
+  }
+  return tenantViewBy.name.first(target, { ...heldArgs, name: idOrName });
 }
 
 /** Replaces the tenant's label rows with `labels`. */

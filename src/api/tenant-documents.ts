@@ -1,0 +1,106 @@
+/**
+ * `GET /v1/tenants/{idOrName}` without rebuilding a document that has not changed. A tenant's
+ * answer is a pure function of its row at one version (the spec with secret values masked, the
+ * status, the version itself; docs/decisions.md, "The tenant document cache"), so the rendered
+ * JSON is kept per lookup key with the id and version it was rendered from. Every GET still asks
+ * the database: the store compares the held id and version with the row in the same statement
+ * that finds it (`getForView`) and sends the row's documents only when they differ — so a write
+ * by any replica, a rename, an archive and a new tenant under the same name are all seen at once,
+ * and a hit costs one small row instead of parsing, redacting, projecting and serialising the
+ * tenant again.
+ *
+ * The cache holds rendered documents up to a byte budget, least recently used out first.
+ */
+import type { FastifyReply } from 'fastify';
+import { NotFoundError } from '../domain/errors.js';
+import type { Tenant } from '../domain/tenant.js';
+import type { HeldVersion } from '../store/store.js';
+import type { ApiContext } from './api-deps.js';
+import { etagOf, serializeTenant, tenantView } from './tenant-view.js';
+
+/** Rendered documents kept, in UTF-16 code units of their JSON (about bytes for ASCII documents). */
+export const DOCUMENT_CACHE_BUDGET = 16 * 1024 * 1024;
+
+/** The content type the response serialiser gives JSON answers. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+interface Rendered extends HeldVersion {
+  readonly body: string;
+}
+
+/** A map in recency order (a `Map` iterates in insertion order: a hit re-inserts its entry). */
+export class TenantDocumentCache {
+  private readonly entries = new Map<string, Rendered>();
+  private size = 0;
+
+  constructor(private readonly budget: number = DOCUMENT_CACHE_BUDGET) {}
+
+  get(key: string): Rendered | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Marks `key` as just used. */
+  touch(key: string, entry: Rendered): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  put(key: string, entry: Rendered): void {
+    this.drop(key);
+    if (entry.body.length > this.budget) return;
+    this.entries.set(key, entry);
+    this.size += entry.body.length;
+    for (const [oldest, { body }] of this.entries) {
+      if (this.size <= this.budget) break;
+      this.entries.delete(oldest);
+      this.size -= body.length;
+    }
+  }
+
+  drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.size -= entry.body.length;
+  }
+
+  /** Entries and their total length (for tests). */
+  stats(): { entries: number; size: number } {
+    return { entries: this.entries.size, size: this.size };
+  }
+}
+
+/** Answers 200 with the tenant's document and ETag; NotFoundError when there is no such tenant. */
+export async function sendTenantDocument(
+  ctx: ApiContext,
+  cache: TenantDocumentCache,
+  reply: FastifyReply,
+  idOrName: string,
+): Promise<FastifyReply> {
+  const held = cache.get(idOrName);
+  const read = await ctx.deps.store.tenants.getForView(idOrName, held);
+  if (!read) {
+    cache.drop(idOrName);
+    throw new NotFoundError('tenant', idOrName);
+  }
+  let rendered: Rendered;
+  if (read.unchanged) {
+    // The store answers `unchanged` only for the id and version it was given.
+    if (!held) throw new Error('the store found a held tenant document current, but none was held');
+    rendered = held;
+    cache.touch(idOrName, held);
+  } else {
+    rendered = render(read.tenant, ctx);
+    cache.put(idOrName, rendered);
+  }
+  return reply
+    .code(200)
+    .header('etag', etagOf(rendered))
+    .header('content-type', JSON_TYPE)
+    .send(rendered.body);
+}
+
+function render(tenant: Tenant, ctx: ApiContext): Rendered {
+  const body = serializeTenant(tenantView(tenant, ctx.deps.providers));
+  return { id: tenant.id, version: tenant.version, body };
+}
