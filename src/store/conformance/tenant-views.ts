@@ -29,7 +29,7 @@ const held = (tenant: Pick<Tenant, 'id' | 'version'>): HeldVersion => ({
 function tenantOf(read: TenantViewRead | undefined, reason: string): Tenant {
   assert.ok(read, `${reason}: the tenant is found`);
   assert.equal(read.unchanged, false, `${reason}: the document is sent`);
-  return (read).tenant;
+  return read.tenant;
 }
 
 export function tenantViews(c: Conformance): void {
