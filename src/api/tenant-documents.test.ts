@@ -32,6 +32,13 @@ test('the document cache keeps its byte budget, dropping the least recently used
   assert.deepEqual(cache.stats(), { entries: 2, size: 5 });
   cache.drop('c');
   assert.deepEqual(cache.stats(), { entries: 1, size: 1 });
+  const replaced = cache.get('a')!;
+  cache.put('a', entry('aa'));
+  cache.touch('a', replaced);
+  assert.equal(cache.get('a')?.body, 'aa', 'touching a replaced entry does not bring it back');
+  cache.drop('a');
+  cache.touch('a', replaced);
+  assert.deepEqual(cache.stats(), { entries: 0, size: 0 }, 'nor does touching a dropped one');
 });
 
 for (const backend of backends()) {
@@ -109,6 +116,48 @@ for (const backend of backends()) {
         }
       },
     );
+
+    h.test('list pages reuse renderings only while each row keeps its version', async () => {
+      const prefix = uniqueName('page');
+      const tenants = [];
+      for (const i of [1, 2, 3]) {
+        const res = await h.inject({
+          method: 'POST',
+          url: '/v1/tenants',
+          payload: tenantBody(`${prefix}-${i}`, { image: 'app:1', secretEnv: { TOKEN: 'hunter2-page' } }),
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        tenants.push(res.json<Tenant>());
+      }
+      const page = async () => {
+        const res = await h.inject({ method: 'GET', url: `/v1/tenants?q=${prefix}&limit=2` });
+        assert.equal(res.statusCode, 200, res.body);
+        assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+        assert.ok(!res.body.includes('hunter2-page'), 'the secret never reaches the wire');
+        return res;
+      };
+      const first = await page();
+      const { items, nextCursor } = first.json<{ items: Tenant[]; nextCursor: string | null }>();
+      assert.deepEqual(items, tenants.slice(0, 2), 'the items as POST answered them');
+      assert.equal(typeof nextCursor, 'string');
+      assert.equal((await page()).body, first.body, 'unchanged rows, same bytes');
+      // Each item GET by id shares the list's renderings; a write by another writer shows at once.
+      assert.deepEqual((await get(h.app(), tenants[0]!.id)).tenant, tenants[0]);
+      await h.store().tenants.change(tenants[1]!.id, {
+        actor: 'test',
+        spec: { ...(await h.store().tenants.get(tenants[1]!.id))!.spec, labels: { tier: 'pro' } },
+      });
+      const after = (await page()).json<{ items: Tenant[] }>().items;
+      assert.equal(after[0]!.version, 1);
+      assert.equal(after[1]!.version, 2);
+      assert.deepEqual(after[1]!.spec.labels, { tier: 'pro' });
+      assert.deepEqual(after[1]!.spec.config.secretEnv, { TOKEN: '***' });
+      const last = await h.inject({
+        method: 'GET',
+        url: `/v1/tenants?q=${prefix}&limit=2&cursor=${encodeURIComponent(nextCursor!)}`,
+      });
+      assert.deepEqual(last.json(), { items: [tenants[2]], nextCursor: null });
+    });
 
     h.test('secret values read "***" from a fresh render and from the cache', async () => {
       const created = await create({ image: 'app:1', secretEnv: { TOKEN: 'hunter2-doc' } });

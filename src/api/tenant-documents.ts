@@ -14,7 +14,7 @@
 import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
 import type { Tenant } from '../domain/tenant.js';
-import type { HeldVersion } from '../store/store.js';
+import type { HeldVersion, TenantListQuery } from '../store/store.js';
 import type { ApiContext } from './api-deps.js';
 import { etagOf, serializeTenant, tenantView } from './tenant-view.js';
 
@@ -39,8 +39,9 @@ export class TenantDocumentCache {
     return this.entries.get(key);
   }
 
-  /** Marks `key` as just used. */
+  /** Marks `key` as just used, if it still holds `entry` (another request may have replaced it). */
   touch(key: string, entry: Rendered): void {
+    if (this.entries.get(key) !== entry) return;
     this.entries.delete(key);
     this.entries.set(key, entry);
   }
@@ -98,6 +99,42 @@ export async function sendTenantDocument(
     .header('etag', etagOf(rendered))
     .header('content-type', JSON_TYPE)
     .send(rendered.body);
+}
+
+/**
+ * Answers a page of `GET /v1/tenants`: each item's rendering is reused (by id) while its row is at
+ * the version it was rendered from; the page is the items' JSON joined, byte for byte what the
+ * response serialiser writes for `{items, nextCursor}`.
+ */
+export async function sendTenantPage(
+  ctx: ApiContext,
+  cache: TenantDocumentCache,
+  reply: FastifyReply,
+  query: TenantListQuery,
+): Promise<FastifyReply> {
+  // The renderings offered as held, kept here: another request may replace them meanwhile.
+  const offered = new Map<string, Rendered>();
+  const page = await ctx.deps.store.tenants.listForView(query, (id) => {
+    const entry = cache.get(id);
+    if (entry?.id !== id) return undefined;
+    offered.set(id, entry);
+    return entry.version;
+  });
+  const items = page.items.map((item) => {
+    if (item.unchanged) {
+      const held = offered.get(item.held.id);
+      if (held?.version !== item.held.version) {
+        throw new Error('the store found a held tenant document current, but none was held');
+      }
+      cache.touch(item.held.id, held);
+      return held.body;
+    }
+    const rendered = render(item.tenant, ctx);
+    cache.put(item.tenant.id, rendered);
+    return rendered.body;
+  });
+  const body = `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
+  return reply.code(200).header('content-type', JSON_TYPE).send(body);
 }
 
 function render(tenant: Tenant, ctx: ApiContext): Rendered {

@@ -120,6 +120,14 @@ export interface TenantRepository {
   getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined>;
   list(query: TenantListQuery): Promise<Page<Tenant>>;
   /**
+   * `list` for a reader that shows the tenants: secret values `***` (never opened), and an item
+   * whose row is at the version `heldVersion` returns for its id comes back `unchanged`.
+   */
+  listForView(
+    query: TenantListQuery,
+    heldVersion?: (id: string) => number | undefined,
+  ): Promise<Page<TenantViewRead>>;
+  /**
    * Loads the tenant, applies `change` through `applyTenantChange` and persists the result with its
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale
    * `expectedVersion`, or a concurrent writer won the race), InvalidTransitionError.

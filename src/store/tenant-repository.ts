@@ -20,7 +20,7 @@ import { deepEqualJson } from '../domain/canonical-json.js';
 import { applyTenantChange, type AppliedChange, type TenantChange } from '../domain/tenant-change.js';
 import { tenantSubject } from '../domain/tenant-run.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
-import { initialStatus, PHASES, type Phase, type Tenant, type TenantStatus } from '../domain/tenant.js';
+import { initialStatus, PHASES, type Phase, type Tenant } from '../domain/tenant.js';
 import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
 import { transaction, type StoreContext, type Transaction } from './context.js';
@@ -40,12 +40,13 @@ import type {
 } from './store.js';
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
-import { listTenants } from './tenant-list.js';
+import { listTenants, listTenantsForView } from './tenant-list.js';
 import { insertTenantWebhookEvents } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
   findTenantViewRow,
+  toMaskedTenant,
   LIVE,
   tenantRow,
   toTenant,
@@ -156,21 +157,19 @@ export class KyselyTenantRepository implements TenantRepository {
     if (row.spec === null || row.status === null) {
       return { unchanged: true, held: { id: row.id, version: Number(row.version) } };
     }
-    const tenant: Tenant = {
-      id: row.id,
-      name: row.name,
-      spec: this.ctx.specs.mask(row.spec),
-      generation: Number(row.generation),
-      status: JSON.parse(row.status) as TenantStatus,
-      version: Number(row.version),
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-    };
+    const tenant = toMaskedTenant({ ...row, spec: row.spec, status: row.status }, this.ctx.specs);
     return { unchanged: false, tenant };
   }
 
   list(query: TenantListQuery): Promise<Page<Tenant>> {
     return listTenants(this.ctx.db, this.ctx.specs, query);
+  }
+
+  listForView(
+    query: TenantListQuery,
+    heldVersion: (id: string) => number | undefined = () => undefined,
+  ): Promise<Page<TenantViewRead>> {
+    return listTenantsForView(this.ctx.db, this.ctx.specs, query, heldVersion);
   }
 
   async change(

@@ -28,6 +28,26 @@ export function toTenant(row: Selectable<TenantsTable>, specs: SpecCodec): Tenan
   };
 }
 
+/** `toTenant` for display: secret values `***`, never opened (`SpecCodec.mask`). */
+export function toMaskedTenant(
+  row: Pick<
+    Selectable<TenantsTable>,
+    'id' | 'name' | 'spec' | 'generation' | 'status' | 'version' | 'created_at' | 'updated_at'
+  >,
+  specs: SpecCodec,
+): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    spec: specs.mask(row.spec),
+    generation: Number(row.generation),
+    status: JSON.parse(row.status) as TenantStatus,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
 export function toTenantSummary(
   row: Pick<
     Selectable<TenantsTable>,

@@ -125,4 +125,34 @@ export function tenantViews(c: Conformance): void {
       }
     },
   );
+
+  c.test('a list for display masks secrets and reports rows still at their held version', async () => {
+    try {
+      const [one, two] = [await open(key), await open(key)];
+      const prefix = unique('view-list');
+      const spec = specOf({ config: { image: 'app:1', secretEnv: { TOKEN: 'hunter2' } } });
+      const a = await one.tenants.create({ name: `${prefix}-a`, spec, actor: 'test' });
+      const b = await one.tenants.create({ name: `${prefix}-b`, spec, actor: 'test' });
+      const query = { limit: 10, namePrefix: prefix };
+      const fresh = await one.tenants.listForView(query);
+      assert.deepEqual(
+        fresh.items.map((item) => (item.unchanged ? item.held : item.tenant.spec.config.secretEnv)),
+        [{ TOKEN: '***' }, { TOKEN: '***' }],
+      );
+      await two.tenants.change(b.id, { actor: 'test', spec: { ...spec, labels: { tier: 'pro' } } });
+      const held = new Map([
+        [a.id, 1],
+        [b.id, 1],
+      ]);
+      const page = await one.tenants.listForView(query, (id) => held.get(id));
+      assert.deepEqual(page.items[0], { unchanged: true, held: { id: a.id, version: 1 } });
+      const changed = page.items[1];
+      assert.ok(changed && !changed.unchanged, 'the row written by the other store is sent');
+      assert.equal(changed.tenant.version, 2);
+      assert.deepEqual(changed.tenant.spec.config.secretEnv, { TOKEN: '***' });
+      assert.equal(page.nextCursor, null);
+    } finally {
+      await closeAll();
+    }
+  });
 }
