@@ -5,7 +5,7 @@
  * JSON is kept per lookup key with the id and version it was rendered from. Every GET still asks
  * the database: the store compares the held id and version with the row in the same statement
  * that finds it (`getForView`) and sends the row's documents only when they differ — so a write
- * by any replica, a rename, an archive and a new tenant under the same name are all seen at once,
+ * by any replica, an archive and a new tenant under the same name are all seen at once,
  * and a hit costs one small row instead of parsing, redacting, projecting and serialising the
  * tenant again.
  *
