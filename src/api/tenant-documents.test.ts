@@ -39,6 +39,15 @@ test('the document cache keeps its byte budget, dropping the least recently used
   cache.drop('a');
   cache.touch('a', replaced);
   assert.deepEqual(cache.stats(), { entries: 0, size: 0 }, 'nor does touching a dropped one');
+  cache.offer('x', entry('xxxxxx'));
+  cache.offer('y', entry('yyyyy'));
+  assert.deepEqual([cache.get('x')?.body, cache.get('y')], ['xxxxxx', undefined], 'an offer never evicts');
+  cache.offer('x', entry('xxxxxxx'));
+  assert.equal(cache.get('x')?.body, 'xxxxxxx', 'an offer replaces a held entry when it fits');
+  cache.put('z', entry('zzz'));
+  cache.offer('x', entry('x'.repeat(8)));
+  assert.equal(cache.get('x'), undefined, 'a held entry that cannot be replaced is dropped');
+  assert.deepEqual(cache.stats(), { entries: 1, size: 3 });
 });
 
 for (const backend of backends()) {

@@ -9,7 +9,8 @@
  * and a hit costs one small row instead of parsing, redacting, projecting and serialising the
  * tenant again.
  *
- * The cache holds rendered documents up to a byte budget, least recently used out first.
+ * The cache holds rendered documents up to a byte budget, least recently used out first; list pages
+ * add theirs only while there is room (`offer`), so a walk through the fleet does not churn it.
  */
 import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
@@ -56,6 +57,17 @@ export class TenantDocumentCache {
       this.entries.delete(oldest);
       this.size -= body.length;
     }
+  }
+
+  /**
+   * `put` only while the budget has room, never evicting: a scan (a walk through list pages) fills
+   * the cache but does not churn it, which would turn every rendering it reads into long-lived
+   * garbage. A held entry that cannot be replaced is dropped.
+   */
+  offer(key: string, entry: Rendered): void {
+    const current = this.entries.get(key);
+    if (this.size + entry.body.length - (current?.body.length ?? 0) <= this.budget) this.put(key, entry);
+    else if (current) this.drop(key);
   }
 
   drop(key: string): void {
@@ -130,7 +142,7 @@ export async function sendTenantPage(
       return held.body;
     }
     const rendered = render(item.tenant, ctx);
-    cache.put(item.tenant.id, rendered);
+    cache.offer(item.tenant.id, rendered);
     return rendered.body;
   });
   const body = `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
