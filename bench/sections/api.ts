@@ -133,7 +133,7 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
         ],
       },
     ],
-    targets: [atLeast('(4) GET rps vs bare Fastify', ratio, 0.8, '×')],
+    targets: [atLeast('(4) GET rps vs bare Fastify', ratio, 0.5, '×')],
     notes: [],
   };
 }

@@ -22,7 +22,9 @@ function gated(): { wrap: (store: Store) => ApiStore; release: () => void } {
     tenants: {
       ...store.tenants,
       get: (id) => store.tenants.get(id),
+      getForView: (id, held) => store.tenants.getForView(id, held),
       list: (q) => store.tenants.list(q),
+      listForView: (q, held) => store.tenants.listForView(q, held),
       change: (id, c, o) => store.tenants.change(id, c, o),
       purge: (id, audit) => store.tenants.purge(id, audit),
       listSummaries: (a, l) => store.tenants.listSummaries(a, l),

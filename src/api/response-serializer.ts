@@ -7,7 +7,7 @@
 import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { Tenant } from '../domain/tenant.js';
 import { TenantListSchema, TenantSchema } from './schemas.js';
-import { tenantWire } from './tenant-view.js';
+import { serializeTenant, tenantWire } from './tenant-view.js';
 
 type ZodSerializerCompiler = typeof serializerCompiler;
 type RouteSchema = Parameters<ZodSerializerCompiler>[0];
@@ -18,7 +18,7 @@ interface TenantPage {
 }
 
 export const responseSerializerCompiler: ZodSerializerCompiler = (route: RouteSchema) => {
-  if (route.schema === TenantSchema) return (data) => JSON.stringify(tenantWire(data as Tenant));
+  if (route.schema === TenantSchema) return (data) => serializeTenant(data as Tenant);
   if (route.schema === TenantListSchema) {
     return (data) => {
       const page = data as TenantPage;

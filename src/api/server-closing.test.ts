@@ -40,12 +40,12 @@ test('a request on a kept-alive connection while the server closes gets 503 UNAV
   const store: ApiStore = {
     ...db.store,
     tenants: Object.assign(Object.create(db.store.tenants) as ApiStore['tenants'], {
-      list: async (query: Parameters<ApiStore['tenants']['list']>[0]) => {
+      listForView: async (...args: Parameters<ApiStore['tenants']['listForView']>) => {
         if (holdNext) {
           holdNext = false;
           await held;
         }
-        return db.store.tenants.list(query);
+        return db.store.tenants.listForView(...args);
       },
     }),
   };

@@ -111,10 +111,13 @@ function refuseWhileClosing(app: ApiApp): void {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
     void reply.header('connection', 'close');
-    throw new UnavailableError('the server is shutting down; retry');
+    done(new UnavailableError('the server is shutting down; retry'));
   });
 }
 

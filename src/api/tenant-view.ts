@@ -41,6 +41,11 @@ export function tenantWire(tenant: Tenant): Tenant {
   });
 }
 
+/** The tenant's JSON as the response serialiser writes it (response-serializer.ts). */
+export function serializeTenant(tenant: Tenant): string {
+  return JSON.stringify(tenantWire(tenant));
+}
+
 export function etagOf(tenant: Pick<Tenant, 'version'>): string {
   return `"${tenant.version}"`;
 }

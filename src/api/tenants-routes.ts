@@ -19,15 +19,18 @@ import { DryRunTenantSchema } from './schemas-plans.js';
 import { sendDryRun } from './tenant-changes-routes.js';
 import { createTenant } from './tenant-commands.js';
 import { effectiveConfigOf } from './tenant-spec.js';
+import { sendTenantDocument, sendTenantPage, TenantDocumentCache } from './tenant-documents.js';
 import { etagOf, sendTenant, tenantView } from './tenant-view.js';
 import { requireTenant } from './tenant-write.js';
 
 const tags = ['tenants'];
 
 export function registerTenantRoutes(app: ApiApp, ctx: ApiContext): void {
+  // Rendered tenant documents, by lookup key (a GET's id or name; a list item's id).
+  const documents = new TenantDocumentCache();
   createTenantRoute(app, ctx);
-  listTenantsRoute(app, ctx);
-  getTenantRoute(app, ctx);
+  listTenantsRoute(app, ctx, documents);
+  getTenantRoute(app, ctx, documents);
   tenantEventsRoute(app, ctx);
   tenantExecutionsRoute(app, ctx);
 }
@@ -74,7 +77,7 @@ function createTenantRoute(app: ApiApp, ctx: ApiContext): void {
   });
 }
 
-function listTenantsRoute(app: ApiApp, ctx: ApiContext): void {
+function listTenantsRoute(app: ApiApp, ctx: ApiContext, documents: TenantDocumentCache): void {
   const schema = {
     operationId: 'listTenants',
     summary: 'List tenants',
@@ -87,14 +90,13 @@ function listTenantsRoute(app: ApiApp, ctx: ApiContext): void {
     querystring: ListTenantsQuery,
     response: { 200: TenantListSchema },
   };
-  app.get('/v1/tenants', { schema }, async (request) => {
+  app.get('/v1/tenants', { schema }, async (request, reply) => {
     const { q, ...query } = request.query;
-    const page = await ctx.deps.store.tenants.list({ ...query, namePrefix: q });
-    return { items: page.items.map((t) => tenantView(t, ctx.deps.providers)), nextCursor: page.nextCursor };
+    return sendTenantPage(ctx, documents, reply, { ...query, namePrefix: q });
   });
 }
 
-function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
+function getTenantRoute(app: ApiApp, ctx: ApiContext, documents: TenantDocumentCache): void {
   const schema = {
     operationId: 'getTenant',
     summary: 'Get a tenant by id or name',
@@ -109,8 +111,10 @@ function getTenantRoute(app: ApiApp, ctx: ApiContext): void {
     response: { 200: TenantSchema },
   };
   app.get('/v1/tenants/:idOrName', { schema }, async (request, reply) => {
+    if (request.query.view !== 'effective') {
+      return sendTenantDocument(ctx, documents, reply, request.params.idOrName);
+    }
     const tenant = await requireTenant(ctx, request.params.idOrName);
-    if (request.query.view !== 'effective') return sendTenant(reply, 200, tenant, ctx.deps.providers);
     const config = await effectiveConfigOf(ctx, tenant.spec);
     return sendTenant(reply, 200, { ...tenant, spec: { ...tenant.spec, config } }, ctx.deps.providers);
   });

@@ -45,6 +45,11 @@ export interface SpecCodec {
   /** @throws SecretsError when a sealed value does not open (key missing, or not authentic). */
   decode<S extends SealableSpec = TenantSpec>(tenantId: string, text: string): S;
   /**
+   * The spec for display: every secret value reads `***` and nothing is opened (no key needed, no
+   * decryption). Without secrets configured the codec knows no secret fields: the caller redacts.
+   */
+  mask<S extends SealableSpec = TenantSpec>(text: string): S;
+  /**
    * Whether `encode` would store `text` differently in substance: a secret value unsealed, sealed
    * under a key other than the current one, or — archived — not erased.
    */
@@ -54,6 +59,7 @@ export interface SpecCodec {
 export const PLAIN_SPECS: SpecCodec = {
   encode: (_tenantId, spec) => JSON.stringify(spec),
   decode: <S>(_tenantId: string, text: string) => JSON.parse(text) as S,
+  mask: <S>(text: string) => JSON.parse(text) as S,
   isStale: () => false,
 };
 
@@ -86,6 +92,10 @@ class SealedSpecs implements SpecCodec {
     return this.withSecrets(spec, (value) =>
       isSealed(value) ? (JSON.parse(ring.open(value, context)) as JsonValue) : value,
     );
+  }
+
+  mask<S extends SealableSpec>(text: string): S {
+    return this.withSecrets(JSON.parse(text) as S, () => ERASED_SECRET);
   }
 
   isStale(tenantId: string, text: string, archived: boolean): boolean {

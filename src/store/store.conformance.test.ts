@@ -19,6 +19,7 @@ import { tenantBasics } from './conformance/tenant-basics.js';
 import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantCounts } from './conformance/tenant-counts.js';
 import { tenantListing } from './conformance/tenant-listing.js';
+import { tenantViews } from './conformance/tenant-views.js';
 import { workflowRunLeases, workflowRuns } from './conformance/workflow-runs.js';
 import { backends } from './testing/test-databases.js';
 import { webhookOutbox } from './conformance/webhooks.js';
@@ -42,6 +43,7 @@ for (const backend of backends()) {
   runGroup(backend, 'change signal', { 'change signal': changeSignal });
   runGroup(backend, 'retention', { 'retention sweeps': retention });
   runGroup(backend, 'secrets', { 'secrets at rest': secretsAtRest });
+  runGroup(backend, 'tenant views', { 'tenant views': tenantViews });
   runGroup(backend, 'webhooks', { 'webhook outbox': webhookOutbox });
   runGroup(backend, 'revisions and plans', { 'tenant revisions': tenantRevisions, plans });
   runGroup(backend, 'rollouts', { rollouts });

@@ -92,12 +92,41 @@ export interface ReadyTenantRef {
  */
 export type SummaryScope = 'all' | 'unsettled';
 
+/** A tenant document a reader already holds: which tenant, at which version. */
+export interface HeldVersion {
+  readonly id: string;
+  readonly version: number;
+}
+
+/**
+ * What `TenantRepository.getForView` found: the tenant, its secret values masked; or, when the
+ * row is still the held version, only that (the held document is current).
+ */
+export type TenantViewRead =
+  | { readonly unchanged: false; readonly tenant: Tenant }
+  | { readonly unchanged: true; readonly held: HeldVersion };
+
 export interface TenantRepository {
   /** Throws ConflictError when a non-archived tenant already has the name. Writes a `Created` event. */
   create(input: NewTenant): Promise<Tenant>;
   /** By id, or by name among non-archived tenants. */
   get(idOrName: string): Promise<Tenant | undefined>;
+  /**
+   * `get` for a reader that shows the tenant: secret values come back `***` (never opened). With
+   * `held`, the database compares it with the row in the same statement, and a row still at that
+   * version is answered `unchanged` without its documents — so a cache of rendered documents keyed
+   * by version stays exact with any number of writers on the database.
+   */
+  getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined>;
   list(query: TenantListQuery): Promise<Page<Tenant>>;
+  /**
+   * `list` for a reader that shows the tenants: secret values `***` (never opened), and an item
+   * whose row is at the version `heldVersion` returns for its id comes back `unchanged`.
+   */
+  listForView(
+    query: TenantListQuery,
+    heldVersion?: (id: string) => number | undefined,
+  ): Promise<Page<TenantViewRead>>;
   /**
    * Loads the tenant, applies `change` through `applyTenantChange` and persists the result with its
    * events in one transaction. Throws NotFoundError, PreconditionFailedError (stale

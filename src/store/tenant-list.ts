@@ -9,9 +9,9 @@ import type { Tenant } from '../domain/tenant.js';
 import { decodeCursor, pageOf } from './codec.js';
 import type { Executor } from './context.js';
 import type { Database } from './schema.js';
-import type { LabelRequirement, Page, TenantListQuery } from './store.js';
+import type { LabelRequirement, Page, TenantListQuery, TenantViewRead } from './store.js';
 import type { SpecCodec } from './sealed-specs.js';
-import { toTenant } from './tenant-rows.js';
+import { LIVE, toMaskedTenant, toTenant } from './tenant-rows.js';
 
 type TenantQuery = SelectQueryBuilder<Database, 'tenants', Database['tenants']>;
 
@@ -36,7 +36,7 @@ function withLabel(query: TenantQuery, requirement: LabelRequirement): TenantQue
 function withFilters(query: TenantQuery, filter: TenantListQuery): TenantQuery {
   let q = query;
   if (filter.phase !== undefined) q = q.where('tenants.phase', '=', filter.phase);
-  if (!filter.includeArchived && filter.phase !== 'archived') q = q.where('tenants.archived', '=', 0);
+  if (!filter.includeArchived && filter.phase !== 'archived') q = q.where('tenants.archived', '=', LIVE);
   if (filter.provider !== undefined) q = q.where('tenants.provider', '=', filter.provider);
   if (filter.namePrefix) {
     q = q
@@ -47,11 +47,8 @@ function withFilters(query: TenantQuery, filter: TenantListQuery): TenantQuery {
   return q;
 }
 
-export async function listTenants(
-  db: Executor,
-  specs: SpecCodec,
-  filter: TenantListQuery,
-): Promise<Page<Tenant>> {
+/** One page of rows matching `filter` (and the cursor), plus one more if there is a next page. */
+async function pageRows(db: Executor, filter: TenantListQuery) {
   const limit = Math.max(1, Math.floor(filter.limit));
   let query: TenantQuery = db.selectFrom('tenants').selectAll('tenants');
   if (filter.cursor !== undefined && filter.cursor !== '') {
@@ -62,10 +59,43 @@ export async function listTenants(
     .orderBy('tenants.id')
     .limit(limit + 1)
     .execute();
+  return { rows, limit };
+}
+
+export async function listTenants(
+  db: Executor,
+  specs: SpecCodec,
+  filter: TenantListQuery,
+): Promise<Page<Tenant>> {
+  const { rows, limit } = await pageRows(db, filter);
   return pageOf(
     rows,
     limit,
     (row) => toTenant(row, specs),
+    (row) => [row.id],
+  );
+}
+
+/**
+ * `listTenants` for a reader that shows the tenants (`TenantRepository.listForView`): secret
+ * values masked, and a row still at the version `heldVersion` names for its id answered
+ * `unchanged` without its documents being parsed.
+ */
+export async function listTenantsForView(
+  db: Executor,
+  specs: SpecCodec,
+  filter: TenantListQuery,
+  heldVersion: (id: string) => number | undefined,
+): Promise<Page<TenantViewRead>> {
+  const { rows, limit } = await pageRows(db, filter);
+  return pageOf(
+    rows,
+    limit,
+    (row): TenantViewRead => {
+      const version = Number(row.version);
+      if (heldVersion(row.id) === version) return { unchanged: true, held: { id: row.id, version } };
+      return { unchanged: false, tenant: toMaskedTenant(row, specs) };
+    },
     (row) => [row.id],
   );
 }

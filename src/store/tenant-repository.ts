@@ -28,6 +28,7 @@ import { insertEvents } from './event-repository.js';
 import { assertPlanRevision } from './plan-repository.js';
 import { eraseRevisionSecrets, insertRevision } from './tenant-revision-repository.js';
 import type {
+  HeldVersion,
   NewTenant,
   Page,
   ReadyTenantRef,
@@ -35,14 +36,18 @@ import type {
   TenantListQuery,
   TenantRepository,
   TenantSummary,
+  TenantViewRead,
 } from './store.js';
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
-import { listTenants } from './tenant-list.js';
+import { listTenants, listTenantsForView } from './tenant-list.js';
 import { insertTenantWebhookEvents } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
+  findTenantViewRow,
+  toMaskedTenant,
+  LIVE,
   tenantRow,
   toTenant,
   toTenantSummary,
@@ -146,8 +151,25 @@ export class KyselyTenantRepository implements TenantRepository {
     return row && toTenant(row, this.ctx.specs);
   }
 
+  async getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined> {
+    const row = await findTenantViewRow(this.ctx, idOrName, held);
+    if (!row) return undefined;
+    if (row.spec === null || row.status === null) {
+      return { unchanged: true, held: { id: row.id, version: Number(row.version) } };
+    }
+    const tenant = toMaskedTenant({ ...row, spec: row.spec, status: row.status }, this.ctx.specs);
+    return { unchanged: false, tenant };
+  }
+
   list(query: TenantListQuery): Promise<Page<Tenant>> {
     return listTenants(this.ctx.db, this.ctx.specs, query);
+  }
+
+  listForView(
+    query: TenantListQuery,
+    heldVersion: (id: string) => number | undefined = () => undefined,
+  ): Promise<Page<TenantViewRead>> {
+    return listTenantsForView(this.ctx.db, this.ctx.specs, query, heldVersion);
   }
 
   async change(
@@ -197,7 +219,7 @@ export class KyselyTenantRepository implements TenantRepository {
       .selectFrom('tenants')
       .select(['id', 'provider', 'phase', 'generation', 'observed_generation', 'paused']);
     if (scope === 'unsettled') query = query.where(sql<SqlBool>`${UNSETTLED_TENANTS}`);
-    else query = query.where('archived', '=', 0);
+    else query = query.where('archived', '=', LIVE);
     if (afterId !== null) query = query.where('id', '>', afterId);
     const rows = await query.orderBy('id').limit(limit).execute();
     return rows.map(toTenantSummary);

@@ -4,14 +4,14 @@
  * columns are copies of fields inside the JSON documents, kept so that filters can use indexes.
  * The `spec` column goes through the store's `SpecCodec` (secret values sealed at rest).
  */
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Tenant, TenantStatus } from '../domain/tenant.js';
 import { fromFlag, toFlag } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
 import { preparedQuery } from './prepared-query.js';
 import type { TenantsTable } from './schema.js';
 import type { SpecCodec } from './sealed-specs.js';
-import type { TenantSummary } from './store.js';
+import type { HeldVersion, TenantSummary } from './store.js';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,6 +20,26 @@ export function toTenant(row: Selectable<TenantsTable>, specs: SpecCodec): Tenan
     id: row.id,
     name: row.name,
     spec: specs.decode(row.id, row.spec),
+    generation: Number(row.generation),
+    status: JSON.parse(row.status) as TenantStatus,
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** `toTenant` for display: secret values `***`, never opened (`SpecCodec.mask`). */
+export function toMaskedTenant(
+  row: Pick<
+    Selectable<TenantsTable>,
+    'id' | 'name' | 'spec' | 'generation' | 'status' | 'version' | 'created_at' | 'updated_at'
+  >,
+  specs: SpecCodec,
+): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    spec: specs.mask(row.spec),
     generation: Number(row.generation),
     status: JSON.parse(row.status) as TenantStatus,
     version: Number(row.version),
@@ -69,17 +89,25 @@ export function tenantRow(tenant: Tenant, spec: string): TenantRow {
 
 const selectTenant = (db: Executor) => db.selectFrom('tenants').selectAll();
 
+/**
+ * `archived = 0` as a literal, never a bound parameter: SQLite decides from a parameter's value
+ * whether a partial index (`tenants_active_name_unique … where archived = 0`) applies, and so
+ * re-prepares the statement every time the value is bound again — which costs more than the
+ * lookup itself.
+ */
+export const LIVE = sql.lit(0);
+
 /** The four lookups of `findTenantRow`, compiled once (a GET by name is one of them). */
 const tenantRowBy = {
   id: preparedQuery((db, a: { id: string }) => selectTenant(db).where('id', '=', a.id)),
   name: preparedQuery((db, a: { name: string }) =>
-    selectTenant(db).where('name', '=', a.name).where('archived', '=', 0),
+    selectTenant(db).where('name', '=', a.name).where('archived', '=', LIVE),
   ),
   idLocked: preparedQuery((db, a: { id: string }, dialect) =>
     dialect.lockForUpdate(selectTenant(db).where('id', '=', a.id)),
   ),
   nameLocked: preparedQuery((db, a: { name: string }, dialect) =>
-    dialect.lockForUpdate(selectTenant(db).where('name', '=', a.name).where('archived', '=', 0)),
+    dialect.lockForUpdate(selectTenant(db).where('name', '=', a.name).where('archived', '=', LIVE)),
   ),
 };
 
@@ -100,6 +128,52 @@ export async function findTenantRow(
     if (byId) return byId;
   }
   return (lock ? tenantRowBy.nameLocked : tenantRowBy.name).first(target, { name: idOrName });
+}
+
+/** No document held: matches no row (versions start at 1). */
+const NOTHING_HELD = { heldId: '', heldVersion: -1 };
+
+type HeldArgs = { heldId: string; heldVersion: number };
+
+/**
+ * The columns of a tenant's document, with `spec` and `status` NULL when the row is still the held
+ * version (both columns are NOT NULL, so NULL means exactly that): the database decides, in the
+ * same statement that finds the row, whether the caller's copy is current.
+ */
+const selectTenantView = (db: Executor, a: HeldArgs) => {
+  const held = sql<boolean>`${sql.ref('id')} = ${a.heldId} and ${sql.ref('version')} = ${a.heldVersion}`;
+  return db
+    .selectFrom('tenants')
+    .select(['id', 'name', 'generation', 'version', 'created_at', 'updated_at'])
+    .select(sql<string | null>`case when ${held} then null else ${sql.ref('spec')} end`.as('spec'))
+    .select(sql<string | null>`case when ${held} then null else ${sql.ref('status')} end`.as('status'));
+};
+
+const tenantViewBy = {
+  id: preparedQuery((db, a: HeldArgs & { id: string }) => selectTenantView(db, a).where('id', '=', a.id)),
+  name: preparedQuery((db, a: HeldArgs & { name: string }) =>
+    selectTenantView(db, a).where('name', '=', a.name).where('archived', '=', LIVE),
+  ),
+};
+
+export type TenantViewRow = Awaited<ReturnType<(typeof tenantViewBy)['id']['first']>>;
+
+/**
+ * `findTenantRow` for reads that serve a document (no lock): `spec` and `status` come back NULL
+ * when the row is still at `held` (same id and version).
+ */
+export async function findTenantViewRow(
+  ctx: StoreContext,
+  idOrName: string,
+  held: HeldVersion | undefined,
+): Promise<TenantViewRow> {
+  const target = { db: ctx.db, dialect: ctx.dialect };
+  const heldArgs = held ? { heldId: held.id, heldVersion: held.version } : NOTHING_HELD;
+  if (UUID_PATTERN.test(idOrName)) {
+    const byId = await tenantViewBy.id.first(target, { ...heldArgs, id: idOrName.toLowerCase() });
+    if (byId) return byId;
+  }
+  return tenantViewBy.name.first(target, { ...heldArgs, name: idOrName });
 }
 
 /** Replaces the tenant's label rows with `labels`. */

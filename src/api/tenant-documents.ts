@@ -1,0 +1,155 @@
+/**
+ * `GET /v1/tenants/{idOrName}` without rebuilding a document that has not changed. A tenant's
+ * answer is a pure function of its row at one version (the spec with secret values masked, the
+ * status, the version itself; docs/decisions.md, "The tenant document cache"), so the rendered
+ * JSON is kept per lookup key with the id and version it was rendered from. Every GET still asks
+ * the database: the store compares the held id and version with the row in the same statement
+ * that finds it (`getForView`) and sends the row's documents only when they differ — so a write
+ * by any replica, an archive and a new tenant under the same name are all seen at once,
+ * and a hit costs one small row instead of parsing, redacting, projecting and serialising the
+ * tenant again.
+ *
+ * The cache holds rendered documents up to a byte budget, least recently used out first; list pages
+ * add theirs only while there is room (`offer`), so a walk through the fleet does not churn it.
+ */
+import type { FastifyReply } from 'fastify';
+import { NotFoundError } from '../domain/errors.js';
+import type { Tenant } from '../domain/tenant.js';
+import type { HeldVersion, TenantListQuery } from '../store/store.js';
+import type { ApiContext } from './api-deps.js';
+import { etagOf, serializeTenant, tenantView } from './tenant-view.js';
+
+/** Rendered documents kept, in UTF-16 code units of their JSON (about bytes for ASCII documents). */
+export const DOCUMENT_CACHE_BUDGET = 16 * 1024 * 1024;
+
+/** The content type the response serialiser gives JSON answers. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+interface Rendered extends HeldVersion {
+  readonly body: string;
+}
+
+/** A map in recency order (a `Map` iterates in insertion order: a hit re-inserts its entry). */
+export class TenantDocumentCache {
+  private readonly entries = new Map<string, Rendered>();
+  private size = 0;
+
+  constructor(private readonly budget: number = DOCUMENT_CACHE_BUDGET) {}
+
+  get(key: string): Rendered | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Marks `key` as just used, if it still holds `entry` (another request may have replaced it). */
+  touch(key: string, entry: Rendered): void {
+    if (this.entries.get(key) !== entry) return;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
+
+  put(key: string, entry: Rendered): void {
+    this.drop(key);
+    if (entry.body.length > this.budget) return;
+    this.entries.set(key, entry);
+    this.size += entry.body.length;
+    for (const [oldest, { body }] of this.entries) {
+      if (this.size <= this.budget) break;
+      this.entries.delete(oldest);
+      this.size -= body.length;
+    }
+  }
+
+  /**
+   * `put` only while the budget has room, never evicting: a scan (a walk through list pages) fills
+   * the cache but does not churn it, which would turn every rendering it reads into long-lived
+   * garbage. A held entry that cannot be replaced is dropped.
+   */
+  offer(key: string, entry: Rendered): void {
+    const current = this.entries.get(key);
+    if (this.size + entry.body.length - (current?.body.length ?? 0) <= this.budget) this.put(key, entry);
+    else if (current) this.drop(key);
+  }
+
+  drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.size -= entry.body.length;
+  }
+
+  /** Entries and their total length (for tests). */
+  stats(): { entries: number; size: number } {
+    return { entries: this.entries.size, size: this.size };
+  }
+}
+
+/** Answers 200 with the tenant's document and ETag; NotFoundError when there is no such tenant. */
+export async function sendTenantDocument(
+  ctx: ApiContext,
+  cache: TenantDocumentCache,
+  reply: FastifyReply,
+  idOrName: string,
+): Promise<FastifyReply> {
+  const held = cache.get(idOrName);
+  const read = await ctx.deps.store.tenants.getForView(idOrName, held);
+  if (!read) {
+    cache.drop(idOrName);
+    throw new NotFoundError('tenant', idOrName);
+  }
+  let rendered: Rendered;
+  if (read.unchanged) {
+    // The store answers `unchanged` only for the id and version it was given.
+    if (!held) throw new Error('the store found a held tenant document current, but none was held');
+    rendered = held;
+    cache.touch(idOrName, held);
+  } else {
+    rendered = render(read.tenant, ctx);
+    cache.put(idOrName, rendered);
+  }
+  return reply
+    .code(200)
+    .header('etag', etagOf(rendered))
+    .header('content-type', JSON_TYPE)
+    .send(rendered.body);
+}
+
+/**
+ * Answers a page of `GET /v1/tenants`: each item's rendering is reused (by id) while its row is at
+ * the version it was rendered from; the page is the items' JSON joined, byte for byte what the
+ * response serialiser writes for `{items, nextCursor}`.
+ */
+export async function sendTenantPage(
+  ctx: ApiContext,
+  cache: TenantDocumentCache,
+  reply: FastifyReply,
+  query: TenantListQuery,
+): Promise<FastifyReply> {
+  // The renderings offered as held, kept here: another request may replace them meanwhile.
+  const offered = new Map<string, Rendered>();
+  const page = await ctx.deps.store.tenants.listForView(query, (id) => {
+    const entry = cache.get(id);
+    if (entry?.id !== id) return undefined;
+    offered.set(id, entry);
+    return entry.version;
+  });
+  const items = page.items.map((item) => {
+    if (item.unchanged) {
+      const held = offered.get(item.held.id);
+      if (held?.version !== item.held.version) {
+        throw new Error('the store found a held tenant document current, but none was held');
+      }
+      cache.touch(item.held.id, held);
+      return held.body;
+    }
+    const rendered = render(item.tenant, ctx);
+    cache.offer(item.tenant.id, rendered);
+    return rendered.body;
+  });
+  const body = `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(page.nextCursor)}}`;
+  return reply.code(200).header('content-type', JSON_TYPE).send(body);
+}
+
+function render(tenant: Tenant, ctx: ApiContext): Rendered {
+  const body = serializeTenant(tenantView(tenant, ctx.deps.providers));
+  return { id: tenant.id, version: tenant.version, body };
+}
