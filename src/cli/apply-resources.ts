@@ -65,8 +65,8 @@ export async function applyPlan(
       ? 'unchanged'
       : 'configured';
   const revisions =
-    action === 'configured'
-      ? `revision ${before?.revision} -> ${plan.revision}`
+    before && action === 'configured'
+      ? `revision ${before.revision} -> ${plan.revision}`
       : `revision ${plan.revision}`;
   const diff =
     dryRun && action !== 'unchanged'
@@ -112,8 +112,8 @@ export async function applyTenant(
     : await client.createTenant({ name: manifest.name, spec: manifest.spec }, { dryRun });
   const action = tenantAction(before, after);
   const generations =
-    action === 'configured'
-      ? ` (generation ${before?.generation} -> ${after.generation})`
+    before && action === 'configured'
+      ? ` (generation ${before.generation} -> ${after.generation})`
       : action === 'unchanged'
         ? ` (generation ${after.generation})`
         : '';
