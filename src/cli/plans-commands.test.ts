@@ -133,6 +133,8 @@ describe('lessor plans and plan-based tenants', () => {
     assert.equal(tenant.status.phase, 'ready');
     const pinned = await json<Tenant>('tenants', 'create', 'old', '--plan', 'pro@1');
     assert.deepEqual(pinned.spec.plan, { name: 'pro', revision: 1 });
+    const moved = await json<Tenant>('tenants', 'patch', 'old', '--plan', 'pro@2');
+    assert.deepEqual([moved.spec.plan, moved.generation], [{ name: 'pro', revision: 2 }, 2]);
 
     const outside = await operator('tenants', 'create', 'sneaky', '--plan', 'pro', '--image', 'evil:1');
     assert.equal(outside.code, 6, outside.stderr);
