@@ -10,15 +10,22 @@ import type {
   CallbacksParams,
   ComputeExecutionList,
   ComputeExecutionWithHistory,
+  CreatePlanRequest,
   CreateRolloutRequest,
   CreateTenantRequest,
+  DryRunTenant,
   ExecutionsParams,
   JsonSchemaDocument,
   ListTenantsParams,
   PageParams,
+  Plan,
+  PlanList,
+  PlanRevision,
+  PlanRevisionList,
   Problem,
   ProblemCode,
   ProviderList,
+  ReplacePlanRequest,
   Rollout,
   RolloutCommand,
   RolloutDryRun,
@@ -26,8 +33,10 @@ import type {
   RolloutMemberList,
   RolloutMemberState,
   RolloutPhase,
+  SpecDiff,
   StreamEvent,
   Tenant,
+  TenantRevision,
   TenantRevisionList,
   TenantEvent,
   TenantEventList,
@@ -75,6 +84,11 @@ export interface LessorClientOptions {
 export interface WriteOptions {
   /** The tenant `version` this write is based on (sent as `If-Match`; stale → 412). */
   readonly ifMatch?: number;
+  /**
+   * `?dryRun=true`: every check runs and the answer is the object as the write would leave it
+   * (a tenant with its `diff`); nothing is stored.
+   */
+  readonly dryRun?: boolean;
 }
 
 export interface StreamOptions {
@@ -125,11 +139,14 @@ export class LessorClient {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  createTenant(input: CreateTenantRequest, options: { idempotencyKey?: string } = {}): Promise<Tenant> {
+  createTenant(
+    input: CreateTenantRequest,
+    options: { idempotencyKey?: string; dryRun?: boolean } = {},
+  ): Promise<DryRunTenant> {
     const headers: Record<string, string> = options.idempotencyKey
       ? { 'idempotency-key': options.idempotencyKey }
       : {};
-    return this.json('POST', '/v1/tenants', { body: input, headers });
+    return this.json('POST', '/v1/tenants', { body: input, headers, query: dryRun(options) });
   }
 
   whoAmI(): Promise<WhoAmI> {
@@ -149,14 +166,22 @@ export class LessorClient {
     return this.json('GET', `/v1/tenants/${seg(idOrName)}`);
   }
 
-  replaceSpec(idOrName: string, spec: TenantSpecInput, options: WriteOptions = {}): Promise<Tenant> {
-    return this.json('PUT', `/v1/tenants/${seg(idOrName)}`, { body: { spec }, headers: ifMatch(options) });
+  replaceSpec(idOrName: string, spec: TenantSpecInput, options: WriteOptions = {}): Promise<DryRunTenant> {
+    return this.json('PUT', `/v1/tenants/${seg(idOrName)}`, {
+      body: { spec },
+      headers: ifMatch(options),
+      query: dryRun(options),
+    });
   }
 
   /** JSON merge patch (RFC 7386) of the tenant: `{ spec: { config: { env: { MODE: 'debug' } } } }`. */
-  patchTenant(idOrName: string, patch: TenantPatch, options: WriteOptions = {}): Promise<Tenant> {
+  patchTenant(idOrName: string, patch: TenantPatch, options: WriteOptions = {}): Promise<DryRunTenant> {
     const headers = { ...ifMatch(options), 'content-type': 'application/merge-patch+json' };
-    return this.json('PATCH', `/v1/tenants/${seg(idOrName)}`, { body: patch, headers });
+    return this.json('PATCH', `/v1/tenants/${seg(idOrName)}`, {
+      body: patch,
+      headers,
+      query: dryRun(options),
+    });
   }
 
   /** The tenant (now deleting, or archived); null after a purge. */
@@ -184,12 +209,61 @@ export class LessorClient {
     return this.json('GET', `/v1/tenants/${seg(idOrName)}/revisions`, { query: { ...params } });
   }
 
+  /** The spec of one generation (404 when the tenant never had it). */
+  tenantRevision(idOrName: string, generation: number): Promise<TenantRevision> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/revisions/${generation}`);
+  }
+
+  /** RFC 6902 operations from generation `against` (default: the one before) to `generation`. */
+  diffTenantRevisions(idOrName: string, generation: number, against?: number): Promise<SpecDiff> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/revisions/${generation}/diff`, {
+      query: { against },
+    });
+  }
+
   /** A new generation equal to generation `toGeneration` (202). */
-  rollbackTenant(idOrName: string, toGeneration: number, options: WriteOptions = {}): Promise<Tenant> {
+  rollbackTenant(idOrName: string, toGeneration: number, options: WriteOptions = {}): Promise<DryRunTenant> {
     return this.json('POST', `/v1/tenants/${seg(idOrName)}/rollback`, {
       body: { toGeneration },
       headers: ifMatch(options),
+      query: dryRun(options),
     });
+  }
+
+  /** Plans by name, each at its latest revision. */
+  listPlans(params: PageParams = {}): Promise<PlanList> {
+    return this.json('GET', '/v1/plans', { query: { ...params } });
+  }
+
+  getPlan(name: string): Promise<Plan> {
+    return this.json('GET', `/v1/plans/${seg(name)}`);
+  }
+
+  /** Revision 1 of a new plan (admin); with `dryRun` the plan as it would be, nothing stored. */
+  createPlan(input: CreatePlanRequest, options: { dryRun?: boolean } = {}): Promise<Plan> {
+    return this.json('POST', '/v1/plans', { body: input, query: dryRun(options) });
+  }
+
+  /** Revision N+1 when the body differs from the latest revision, else the plan unchanged (admin). */
+  replacePlan(name: string, input: ReplacePlanRequest, options: WriteOptions = {}): Promise<Plan> {
+    return this.json('PUT', `/v1/plans/${seg(name)}`, {
+      body: input,
+      headers: ifMatch(options),
+      query: dryRun(options),
+    });
+  }
+
+  async deletePlan(name: string): Promise<void> {
+    await this.send('DELETE', `/v1/plans/${seg(name)}`, {});
+  }
+
+  /** Every revision of a plan, newest first. */
+  planRevisions(name: string, params: PageParams = {}): Promise<PlanRevisionList> {
+    return this.json('GET', `/v1/plans/${seg(name)}/revisions`, { query: { ...params } });
+  }
+
+  planRevision(name: string, revision: number): Promise<PlanRevision> {
+    return this.json('GET', `/v1/plans/${seg(name)}/revisions/${revision}`);
   }
 
   tenantEvents(idOrName: string, params: PageParams = {}): Promise<TenantEventList> {
@@ -399,6 +473,10 @@ export class LessorClient {
     if (!response.ok) throw await toApiError(response);
     return response;
   }
+}
+
+function dryRun(options: { dryRun?: boolean }): Query {
+  return options.dryRun === true ? { dryRun: true } : {};
 }
 
 function ifMatch(options: WriteOptions): Record<string, string> {

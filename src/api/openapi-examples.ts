@@ -5,6 +5,7 @@
  * every one against its published schema. Documentation only: the server never reads them.
  */
 import type { z } from 'zod';
+import { planSchemaExamples } from './openapi-examples-plans.js';
 import type { AuditRecordSchema } from './schemas-resources.js';
 import type { WebhookDeliverySchema, WebhookSchema } from './schemas-webhooks.js';
 import type {
@@ -385,4 +386,5 @@ export const SCHEMA_EXAMPLES: Readonly<Record<string, readonly unknown[]>> = {
   Rollout: [rollout],
   WhoAmI: [whoAmI],
   TenantSummary: [summary],
+  ...planSchemaExamples(tenant),
 };

@@ -26,7 +26,17 @@ import type {
   TenantEventSchema,
   WorkflowRunSchema,
 } from './schemas-resources.js';
-import type { TenantRevisionListSchema } from './schemas-plans.js';
+import type {
+  CreatePlanRequestSchema,
+  DryRunTenantSchema,
+  PatchOperationSchema,
+  PlanListSchema,
+  PlanRevisionListSchema,
+  PlanSchema,
+  ReplacePlanRequestSchema,
+  SpecDiffSchema,
+  TenantRevisionListSchema,
+} from './schemas-plans.js';
 import type {
   CreateRolloutRequestSchema,
   RolloutDryRunSchema,
@@ -42,6 +52,16 @@ export type Tenant = z.output<typeof TenantSchema>;
 export type TenantRevisionList = z.output<typeof TenantRevisionListSchema>;
 export type TenantRevision = TenantRevisionList['items'][number];
 export type TenantSpec = z.output<typeof TenantSpecSchema>;
+/** A tenant as a dry run answers it: as the write would leave it, with the RFC 6902 `diff`. */
+export type DryRunTenant = z.output<typeof DryRunTenantSchema>;
+export type PatchOperation = z.output<typeof PatchOperationSchema>;
+export type SpecDiff = z.output<typeof SpecDiffSchema>;
+export type Plan = z.output<typeof PlanSchema>;
+export type PlanList = z.output<typeof PlanListSchema>;
+export type PlanRevisionList = z.output<typeof PlanRevisionListSchema>;
+export type PlanRevision = PlanRevisionList['items'][number];
+export type CreatePlanRequest = z.input<typeof CreatePlanRequestSchema>;
+export type ReplacePlanRequest = z.input<typeof ReplacePlanRequestSchema>;
 export type TenantStatus = z.output<typeof TenantStatusSchema>;
 /** `spec` as a client sends it (provider and most fields optional). */
 export type TenantSpecInput = z.input<typeof TenantSpecRequestSchema>;

@@ -7,7 +7,7 @@
  * | 0    | success                                                                  |
  * | 1    | generic or internal error (server 5xx, unexpected failure, rate limited) |
  * | 2    | usage error: unknown command, bad flag, unreadable input file            |
- * | 3    | not found (tenant, execution, run, provider, callback)                   |
+ * | 3    | not found (tenant, plan, revision, execution, run, provider, callback)   |
  * | 4    | conflict, stale version (precondition failed) or invalid phase transition|
  * | 5    | validation failed (the server rejected the request body or query)        |
  * | 6    | unauthorized, forbidden or refused by policy (token, role, plan policy)  |

@@ -12,6 +12,7 @@ import {
   parsePositiveInt,
   UsageError,
 } from './args.js';
+import { parsePlanRef } from './tenant-input.js';
 
 /** Wraps a value parser so its UsageError becomes commander's "option '--x' argument … is invalid". */
 export function parser<T>(fn: (value: string, previous: T) => T): (value: string, previous: T) => T {
@@ -63,6 +64,11 @@ export const SECRET_ENV_FILE_OPTION = [
 /** `--image`, `--env K=V`, `--port 80[:8080]`, … as used by create and patch. */
 export function addSpecFlags(command: Command): Command {
   return command
+    .option(
+      '--plan <name[@revision]>',
+      "make the tenant from this plan (default: its latest revision); the other flags override the plan's config",
+      parser(parsePlanRef),
+    )
     .option('--provider <type>', 'compute provider (docker, process, ecs, fake); default: the server default')
     .option('--image <image>', 'container image (spec.config.image)')
     .option('--env <K=V>', 'environment variable (repeatable)', parser(collectKeyValue))

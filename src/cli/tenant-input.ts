@@ -12,6 +12,8 @@ import { parseSecretEnvFile } from './secret-env-file.js';
 
 /** Flags that describe a spec (create) or a change of it (patch). */
 export interface SpecFlags {
+  /** `--plan NAME[@REVISION]`: the other spec flags are then overrides of the plan's config. */
+  readonly plan?: PlanRef;
   readonly provider?: string;
   readonly image?: string;
   readonly env?: Record<string, string>;
@@ -25,6 +27,26 @@ export interface SpecFlags {
   readonly arg?: string[];
   readonly configJson?: string;
   readonly paused?: boolean;
+}
+
+export interface PlanRef {
+  readonly name: string;
+  readonly revision?: number;
+}
+
+/** `pro` or `pro@3` (revision 3; without one the server pins the plan's latest). */
+export function parsePlanRef(value: string): PlanRef {
+  const match = /^([^@\s]+)(?:@(\d+))?$/.exec(value);
+  const revision = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match?.[1] || (revision !== undefined && (revision < 1 || !Number.isSafeInteger(revision)))) {
+    throw new UsageError(`'${value}' is not a plan: give NAME or NAME@REVISION (e.g. pro@3)`);
+  }
+  return revision === undefined ? { name: match[1] } : { name: match[1], revision };
+}
+
+/** A manifest's spec made from `plan` when `--plan` was given with `-f`. */
+export function withPlan(spec: TenantSpecInput, plan: PlanRef | undefined): TenantSpecInput {
+  return plan === undefined ? spec : { ...spec, plan: { ...plan } };
 }
 
 export interface Manifest {
@@ -133,6 +155,7 @@ export function withSecretEnv(
 export function specFromFlags(flags: SpecFlags): TenantSpecInput {
   return {
     ...(flags.provider !== undefined && { provider: flags.provider }),
+    ...(flags.plan !== undefined && { plan: { ...flags.plan } }),
     config: configFromFlags(flags),
     ...(flags.label && { labels: flags.label }),
     ...(flags.annotation && { annotations: flags.annotation }),
@@ -182,6 +205,7 @@ export function patchFromFlags(
   const config = configFromFlags({ ...flags, provider: flags.provider ?? currentProvider });
   if (Object.keys(config).length > 0) fromFlags.config = config;
   if (flags.provider !== undefined) fromFlags.provider = flags.provider;
+  if (flags.plan !== undefined) fromFlags.plan = { revision: null, ...flags.plan };
   if (flags.label) fromFlags.labels = flags.label;
   if (flags.annotation) fromFlags.annotations = flags.annotation;
   if (flags.paused !== undefined) fromFlags.paused = flags.paused;

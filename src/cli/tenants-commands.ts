@@ -12,6 +12,7 @@ import { render, renderList, renderTable, type Column } from './output.js';
 import { PHASES } from '../domain/tenant.js';
 import { collectPages } from './paging.js';
 import { finishWait, printTenant, watchPrinter } from './tenant-output.js';
+import { registerTenantDiffCommand } from './tenant-diff-command.js';
 import { registerTenantRuntimeCommands } from './tenant-runtime-commands.js';
 import { registerTenantWriteCommands } from './tenant-write-commands.js';
 import { EVENT_COLUMNS, EXECUTION_COLUMNS, REVISION_COLUMNS, TENANT_COLUMNS } from './views.js';
@@ -58,6 +59,7 @@ export function registerTenantCommands(program: Command, io: CliIo): void {
     .option('--provider <type>', 'only tenants of this provider')
     .action(action(io, summarizeTenants));
   registerHistoryCommands(tenants, io);
+  registerTenantDiffCommand(tenants, io);
   registerTenantWriteCommands(tenants, io);
   registerTenantRuntimeCommands(tenants, io);
 }

@@ -3,6 +3,8 @@ import type {
   Callback,
   ComputeExecution,
   ComputeExecutionWithHistory,
+  Plan,
+  PlanRevision,
   ProviderList,
   Tenant,
   TenantEvent,
@@ -43,6 +45,23 @@ export const REVISION_COLUMNS: readonly Column<TenantRevision>[] = [
   { header: 'AGE', value: (r) => age(r.createdAt) },
   { header: 'ACTOR', value: (r) => r.actor },
   { header: 'PLAN', value: (r) => (r.spec.plan ? `${r.spec.plan.name}@${r.spec.plan.revision}` : '-') },
+];
+
+export const PLAN_COLUMNS: readonly Column<Plan>[] = [
+  { header: 'NAME', value: (p) => p.name },
+  { header: 'REVISION', value: (p) => String(p.revision) },
+  { header: 'PROVIDER', value: (p) => p.spec.provider },
+  { header: 'OVERRIDES', value: (p) => dash(p.allowedOverrides.join(',')) },
+  { header: 'DESCRIPTION', value: (p) => dash(p.description) },
+  { header: 'AGE', value: (p) => age(p.createdAt) },
+];
+
+export const PLAN_REVISION_COLUMNS: readonly Column<PlanRevision>[] = [
+  { header: 'REV', value: (r) => String(r.revision) },
+  { header: 'AGE', value: (r) => age(r.createdAt) },
+  { header: 'ACTOR', value: (r) => r.actor },
+  { header: 'PROVIDER', value: (r) => r.spec.provider },
+  { header: 'DESCRIPTION', value: (r) => dash(r.description) },
 ];
 
 export const EVENT_COLUMNS: readonly Column<TenantEvent>[] = [
