@@ -11,11 +11,17 @@ import type {
   ComputeExecutionList,
   ComputeExecutionWithHistory,
   CreateRolloutRequest,
+  CreatePlanRequest,
   CreateTenantRequest,
+  DryRunTenant,
   ExecutionsParams,
   JsonSchemaDocument,
   ListTenantsParams,
   PageParams,
+  Plan,
+  PlanList,
+  PlanRevision,
+  PlanRevisionList,
   Problem,
   ProblemCode,
   ProviderList,
@@ -26,6 +32,8 @@ import type {
   RolloutMemberList,
   RolloutMemberState,
   RolloutPhase,
+  ReplacePlanRequest,
+  SpecDiff,
   StreamEvent,
   Tenant,
   TenantRevisionList,
@@ -190,6 +198,85 @@ export class LessorClient {
       body: { toGeneration },
       headers: ifMatch(options),
     });
+  }
+
+  /**
+   * Dry runs of the spec writes (`?dryRun=true`): every check of the real write, If-Match
+   * included; the answer is the tenant as it would be, with its RFC 6902 `diff`. Nothing is stored.
+   */
+  dryRunReplaceSpec(
+    idOrName: string,
+    spec: TenantSpecInput,
+    options: WriteOptions = {},
+  ): Promise<DryRunTenant> {
+    return this.json('PUT', `/v1/tenants/${seg(idOrName)}`, {
+      body: { spec },
+      headers: ifMatch(options),
+      query: { dryRun: true },
+    });
+  }
+
+  dryRunPatchTenant(idOrName: string, patch: TenantPatch, options: WriteOptions = {}): Promise<DryRunTenant> {
+    const headers = { ...ifMatch(options), 'content-type': 'application/merge-patch+json' };
+    return this.json('PATCH', `/v1/tenants/${seg(idOrName)}`, {
+      body: patch,
+      headers,
+      query: { dryRun: true },
+    });
+  }
+
+  dryRunRollbackTenant(
+    idOrName: string,
+    toGeneration: number,
+    options: WriteOptions = {},
+  ): Promise<DryRunTenant> {
+    return this.json('POST', `/v1/tenants/${seg(idOrName)}/rollback`, {
+      body: { toGeneration },
+      headers: ifMatch(options),
+      query: { dryRun: true },
+    });
+  }
+
+  /** RFC 6902 operations turning generation `against` (default: the one before) into `generation`. */
+  diffTenantRevisions(idOrName: string, generation: number, against?: number): Promise<SpecDiff> {
+    return this.json('GET', `/v1/tenants/${seg(idOrName)}/revisions/${generation}/diff`, {
+      query: { against },
+    });
+  }
+
+  createPlan(input: CreatePlanRequest): Promise<Plan> {
+    return this.json('POST', '/v1/plans', { body: input });
+  }
+
+  listPlans(params: PageParams = {}): Promise<PlanList> {
+    return this.json('GET', '/v1/plans', { query: { ...params } });
+  }
+
+  getPlan(name: string): Promise<Plan> {
+    return this.json('GET', `/v1/plans/${seg(name)}`);
+  }
+
+  /** A new revision when the body differs from the latest; `ifMatch` is the revision it is based on. */
+  replacePlan(name: string, input: ReplacePlanRequest, options: WriteOptions = {}): Promise<Plan> {
+    return this.json('PUT', `/v1/plans/${seg(name)}`, { body: input, headers: ifMatch(options) });
+  }
+
+  /** The plan as the PUT would leave it (the same revision when nothing changes); nothing is stored. */
+  dryRunReplacePlan(name: string, input: ReplacePlanRequest, options: WriteOptions = {}): Promise<Plan> {
+    return this.json('PUT', `/v1/plans/${seg(name)}`, {
+      body: input,
+      headers: ifMatch(options),
+      query: { dryRun: true },
+    });
+  }
+
+  /** Every revision of the plan, newest first. */
+  planRevisions(name: string, params: PageParams = {}): Promise<PlanRevisionList> {
+    return this.json('GET', `/v1/plans/${seg(name)}/revisions`, { query: { ...params } });
+  }
+
+  getPlanRevision(name: string, revision: number): Promise<PlanRevision> {
+    return this.json('GET', `/v1/plans/${seg(name)}/revisions/${revision}`);
   }
 
   tenantEvents(idOrName: string, params: PageParams = {}): Promise<TenantEventList> {

@@ -26,7 +26,17 @@ import type {
   TenantEventSchema,
   WorkflowRunSchema,
 } from './schemas-resources.js';
-import type { TenantRevisionListSchema } from './schemas-plans.js';
+import type {
+  CreatePlanRequestSchema,
+  DryRunTenantSchema,
+  PlanListSchema,
+  PlanRevisionListSchema,
+  PlanRevisionSchema,
+  PlanSchema,
+  ReplacePlanRequestSchema,
+  SpecDiffSchema,
+  TenantRevisionListSchema,
+} from './schemas-plans.js';
 import type {
   CreateRolloutRequestSchema,
   RolloutDryRunSchema,
@@ -42,6 +52,16 @@ export type Tenant = z.output<typeof TenantSchema>;
 export type TenantRevisionList = z.output<typeof TenantRevisionListSchema>;
 export type TenantRevision = TenantRevisionList['items'][number];
 export type TenantSpec = z.output<typeof TenantSpecSchema>;
+/** A dry run's answer: the tenant as the write would leave it, and the RFC 6902 `diff` from now. */
+export type DryRunTenant = z.output<typeof DryRunTenantSchema>;
+export type SpecDiff = z.output<typeof SpecDiffSchema>;
+export type PatchOperation = SpecDiff['patch'][number];
+export type Plan = z.output<typeof PlanSchema>;
+export type PlanList = z.output<typeof PlanListSchema>;
+export type PlanRevision = z.output<typeof PlanRevisionSchema>;
+export type PlanRevisionList = z.output<typeof PlanRevisionListSchema>;
+export type CreatePlanRequest = z.input<typeof CreatePlanRequestSchema>;
+export type ReplacePlanRequest = z.input<typeof ReplacePlanRequestSchema>;
 export type TenantStatus = z.output<typeof TenantStatusSchema>;
 /** `spec` as a client sends it (provider and most fields optional). */
 export type TenantSpecInput = z.input<typeof TenantSpecRequestSchema>;
