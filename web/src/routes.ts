@@ -4,12 +4,14 @@ import { auditRoutes } from './views/audit.js';
 import { deadLetterRoutes } from './views/dead-letters.js';
 import { overviewRoutes } from './views/overview.js';
 import { providerRoutes } from './views/providers.js';
+import { rolloutRoutes } from './views/rollouts.js';
 import { runRoutes } from './views/runs.js';
 import { tenantRoutes } from './views/tenants.js';
 
 export const ROUTES: readonly RouteDef[] = [
   ...overviewRoutes,
   ...tenantRoutes,
+  ...rolloutRoutes,
   ...runRoutes,
   ...deadLetterRoutes,
   ...providerRoutes,

@@ -7,7 +7,7 @@
  * overwritten. Each live event of the tenant re-reads it: the page shows the server's state.
  */
 import type { Ref } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Tenant, TenantEvent } from '../../../src/api/types.js';
 import { ErrorBox, KeyValues, Loading, PageTitle, PhaseBadge, Section, Time } from '../components/common.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
@@ -18,6 +18,7 @@ import type { ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
 import { specToYaml } from '../lib/spec-yaml.js';
 import { useAsync } from '../lib/use-async.js';
+import { useDebounced } from '../lib/use-debounced.js';
 import { appendEvent } from '../live/reducer.js';
 import { TenantLogs } from './tenant-logs.js';
 import { TenantRevisions } from './tenant-revisions.js';
@@ -336,16 +337,4 @@ function DeleteDialog({
       </form>
     </dialog>
   );
-}
-
-/** `fn` once, `ms` after the last of a burst of calls. */
-function useDebounced(fn: () => void, ms: number): () => void {
-  const latest = useRef(fn);
-  latest.current = fn;
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(timer.current), []);
-  return () => {
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => latest.current(), ms);
-  };
 }
