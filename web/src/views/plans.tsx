@@ -88,7 +88,7 @@ function CreatePlan() {
       const plan = await api().createPlan({
         name: name.trim(),
         description,
-        spec: { provider: chosen, config: yamlToObject(config) as Record<string, never> },
+        spec: { provider: chosen, config: yamlToObject(config) },
         allowedOverrides: overrides
           .split(',')
           .map((s) => s.trim())
