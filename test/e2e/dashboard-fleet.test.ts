@@ -207,7 +207,7 @@ describe('dashboard fleet views in a real browser', () => {
     await h.check(watched, 'rollouts');
   });
 
-  test('a rollout rolled back from its page (confirmed), live', async () => {
+  test('an active rollout on the overview, rolled back from its page (confirmed), live', async () => {
     const rollout = await client('operator').createRollout({
       description: 'release 3',
       selector: { names: ['r1', 'r2'] },
@@ -216,7 +216,11 @@ describe('dashboard fleet views in a real browser', () => {
     });
     const watched = await h.open({ colorScheme: 'dark' });
     const page = await h.signIn(watched, 'operator');
-    await h.goto(page, `#/rollouts/${rollout.id}`, /Rollout release 3/);
+    const active = page.getByTestId('active-rollouts').getByRole('link', { name: 'release 3' });
+    await active.waitFor({ timeout: WAIT_MS });
+    await active.click();
+    await page.getByRole('heading', { level: 1, name: /Rollout release 3/ }).waitFor({ timeout: WAIT_MS });
+    assert.ok(page.url().endsWith(`#/rollouts/${rollout.id}`), 'the overview links the active rollout');
     await page.locator('[data-testid="rollout-phase"]', { hasText: 'paused' }).waitFor({ timeout: WAIT_MS });
     await h.check(watched, 'rollout-paused-dark');
     await page.getByRole('button', { name: 'Roll back…' }).click();
