@@ -8,105 +8,36 @@
  * violation is one) and no request to anything but the server on 127.0.0.1.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { hashToken } from '../../src/api/auth.js';
-import { LessorClient } from '../../src/api/client.js';
-import { ensureDashboardBuild, launchChromium, WatchedPage } from '../support/dashboard-browser.js';
-import { startLessorProcess, type LessorProcess } from '../support/lessor-process.js';
-
-const TOKENS = {
-  admin: 'dash-admin-token',
-  operator: 'dash-operator-token',
-  viewer: 'dash-viewer-token',
-} as const;
-type Role = keyof typeof TOKENS;
-const WAIT_MS = 30_000;
-
-/** The browser globals the page functions below touch (this file is compiled without the DOM lib). */
-interface PageGlobals {
-  document: {
-    activeElement: { tagName: string; textContent: string | null } | null;
-    querySelector(selector: string): { textContent: string | null } | null;
-  };
-  location: { hash: string };
-  sessionStorage: { getItem(key: string): string | null };
-  noReload?: boolean;
-}
+import {
+  DashboardHarness,
+  TOKENS,
+  WAIT_MS,
+  type PageGlobals,
+  type Role,
+} from '../support/dashboard-harness.js';
+import type { WatchedPage } from '../support/dashboard-browser.js';
 
 describe('dashboard in a real browser', () => {
-  let server: LessorProcess;
-  let browser: Browser;
-  let workDir: string;
-  const pages: WatchedPage[] = [];
-  const client = (role: Role) => new LessorClient({ baseUrl: server.url, token: TOKENS[role] });
+  let h: DashboardHarness;
+  const client = (role: Role) => h.client(role);
+  const open = (options: { colorScheme?: 'light' | 'dark' } = {}) => h.open(options);
+  const signIn = (watched: WatchedPage, role: Role) => h.signIn(watched, role);
+  const check = (watched: WatchedPage, name: string) => h.check(watched, name);
+  const goto = (...args: Parameters<DashboardHarness['goto']>) => h.goto(...args);
 
   before(async () => {
-    ensureDashboardBuild();
-    workDir = mkdtempSync(join(tmpdir(), 'lessor-dashboard-e2e-'));
-    server = await startLessorProcess({
-      databaseUrl: `sqlite:${join(workDir, 'lessor.db')}`,
-      dataDir: join(workDir, 'data'),
-      name: 'dashboard',
-      providers: { fake: { latencyMs: 400 } },
-      env: {
-        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
-        // The tenant form writes raw specs (it has no plan picker yet): operators may, here.
-        LESSOR_POLICY__RAW_SPECS: 'operator',
-        LESSOR_SERVER__TOKENS: JSON.stringify(
-          (Object.keys(TOKENS) as Role[]).map((role) => ({
-            name: `${role}-user`,
-            role,
-            sha256: hashToken(TOKENS[role]),
-          })),
-        ),
-      },
-    });
-    browser = await launchChromium();
+    h = await DashboardHarness.start('dashboard');
   });
 
   after(async () => {
-    for (const watched of pages) await watched.close().catch(() => undefined);
-    await browser?.close();
-    await server?.stop();
-    if (workDir) await rm(workDir, { recursive: true, force: true });
+    await h?.stop();
   });
-
-  async function open(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<WatchedPage> {
-    const watched = await WatchedPage.open(browser, options);
-    pages.push(watched);
-    return watched;
-  }
-
-  async function signIn(watched: WatchedPage, role: Role): Promise<Page> {
-    const { page } = watched;
-    await page.goto(`${server.url}/`);
-    await page.getByLabel('Token').fill(TOKENS[role]);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor({ timeout: WAIT_MS });
-    await page.locator('[data-stream="live"]').waitFor({ timeout: WAIT_MS });
-    return page;
-  }
-
-  /** axe-core on the view as shown, then a screenshot named after it. */
-  async function check(watched: WatchedPage, name: string): Promise<void> {
-    assert.deepEqual(await watched.axe(), [], `axe findings on ${name}`);
-    await watched.screenshot(name);
-  }
-
-  async function goto(page: Page, hash: string, heading: string | RegExp): Promise<void> {
-    await page.evaluate((h) => ((globalThis as unknown as PageGlobals).location.hash = h), hash);
-    await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: WAIT_MS });
-  }
 
   test('sign-in: the page asks for a token; a wrong one is refused; the token stays out of URLs', async () => {
     const watched = await open();
     const { page } = watched;
-    await page.goto(`${server.url}/`);
+    await page.goto(`${h.server.url}/`);
     await page.getByRole('heading', { level: 1, name: 'Sign in to Lessor' }).waitFor({ timeout: WAIT_MS });
     await check(watched, 'sign-in');
     await page.getByLabel('Token').fill('not-a-token');
@@ -114,8 +45,7 @@ describe('dashboard in a real browser', () => {
     await page.getByRole('alert').waitFor({ timeout: WAIT_MS });
     assert.match(await page.getByRole('alert').innerText(), /not valid/);
     // A refused sign-in logs the 401 in the console; this page is not checked for console errors.
-    pages.splice(pages.indexOf(watched), 1);
-    await watched.close();
+    await h.forget(watched);
 
     const fresh = await open();
     await signIn(fresh, 'operator');
@@ -168,6 +98,8 @@ describe('dashboard in a real browser', () => {
     const diff = await preview.getByLabel('Spec diff: current against edited').innerText();
     assert.match(diff, /\+ +tier: gold/, diff);
     assert.doesNotMatch(diff, /^- /m, 'nothing removed');
+    const ops = await preview.getByLabel('Changes the server would make').innerText();
+    assert.match(ops, /\+ \/labels\/tier: "gold"/, `the server's dry-run diff: ${ops}`);
     await check(watched, 'tenant-edit-preview');
     const tenantBefore = await client('operator').getTenant('acme');
     assert.equal(tenantBefore.generation, 1, 'the preview changed nothing');
@@ -229,7 +161,16 @@ describe('dashboard in a real browser', () => {
     assert.equal(await page.getByRole('link', { name: 'New tenant' }).count(), 0);
     await goto(page, '#/tenants/acme', /acme/);
     await page.getByTestId('phase').waitFor();
-    for (const name of ['Edit', 'Delete…', 'Pause reconciling', 'Retry']) {
+    await page.getByTestId('revisions').waitFor({ timeout: WAIT_MS });
+    for (const name of [
+      'Edit',
+      'Delete…',
+      'Pause reconciling',
+      'Retry',
+      'Suspend…',
+      'Show live logs',
+      'Roll back to 1…',
+    ]) {
       assert.equal(await page.getByRole('button', { name }).count(), 0, name);
       assert.equal(await page.getByRole('link', { name, exact: true }).count(), 0, name);
     }
@@ -253,7 +194,7 @@ describe('dashboard in a real browser', () => {
         const active = (globalThis as unknown as PageGlobals).document.activeElement;
         return active ? `${active.tagName.toLowerCase()}:${active.textContent?.trim() ?? ''}` : '';
       });
-    await page.goto(`${server.url}/`);
+    await page.goto(`${h.server.url}/`);
     await page.getByRole('heading', { level: 1, name: 'Sign in to Lessor' }).waitFor({ timeout: WAIT_MS });
     await page.keyboard.press('Tab');
     await page.keyboard.type(TOKENS.operator);
@@ -268,11 +209,18 @@ describe('dashboard in a real browser', () => {
     );
     assert.equal(firstFocusable, 'Skip to content', 'the skip link comes first in the tab order');
     const order: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Shift+Tab');
       order.push(await focused());
     }
-    assert.deepEqual(order, ['button:Sign out', 'a:Providers', 'a:Dead letters', 'a:Tenants']);
+    assert.deepEqual(order, [
+      'button:Sign out',
+      'a:Providers',
+      'a:Dead letters',
+      'a:Plans',
+      'a:Rollouts',
+      'a:Tenants',
+    ]);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Tenants' }).waitFor({ timeout: WAIT_MS });
     await page.locator('tr[data-tenant="acme"]').waitFor({ timeout: WAIT_MS });
@@ -314,17 +262,6 @@ describe('dashboard in a real browser', () => {
   });
 
   test('nothing but the server was contacted, and no page logged an error', () => {
-    const origin = `${server.url}/`;
-    const all = pages.flatMap((p) => p.requests);
-    assert.ok(all.length > 20, `requests were recorded (${all.length})`);
-    assert.deepEqual(
-      all.filter((url) => !url.startsWith(origin)),
-      [],
-      'every request went to the Lessor server on 127.0.0.1',
-    );
-    assert.deepEqual(
-      pages.flatMap((p) => p.consoleErrors),
-      [],
-    );
+    h.assertClean();
   });
 });

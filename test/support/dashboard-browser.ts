@@ -55,6 +55,8 @@ export interface AxeFinding {
 /** A page of the dashboard under observation. */
 export class WatchedPage {
   readonly requests: string[] = [];
+  /** Requests that ended without an answer, `url errorText` (an aborted fetch: net::ERR_ABORTED). */
+  readonly failedRequests: string[] = [];
   readonly consoleErrors: string[] = [];
 
   private constructor(
@@ -62,6 +64,9 @@ export class WatchedPage {
     readonly page: Page,
   ) {
     page.on('request', (request) => this.requests.push(request.url()));
+    page.on('requestfailed', (request) =>
+      this.failedRequests.push(`${request.url()} ${request.failure()?.errorText ?? ''}`),
+    );
     page.on('console', (message) => {
       if (message.type() === 'error') this.consoleErrors.push(message.text());
     });

@@ -50,6 +50,7 @@ test('count groups thousands; phaseTone sorts phases by how they read', () => {
   assert.equal(phaseTone('ready'), 'ok');
   assert.equal(phaseTone('failed'), 'bad');
   assert.equal(phaseTone('archived'), 'off');
+  assert.equal(phaseTone('suspended'), 'off', 'a suspended tenant is stopped on purpose, not busy');
   for (const phase of ['requested', 'provisioning', 'updating', 'deleting'] as const) {
     assert.equal(phaseTone(phase), 'busy', phase);
   }

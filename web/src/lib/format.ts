@@ -8,6 +8,7 @@ export const PHASE_ORDER: readonly Phase[] = [
   'updating',
   'deleting',
   'ready',
+  'suspended',
   'failed',
   'archived',
 ];
@@ -16,7 +17,7 @@ export const PHASE_ORDER: readonly Phase[] = [
 export function phaseTone(phase: Phase): 'ok' | 'busy' | 'bad' | 'off' {
   if (phase === 'ready') return 'ok';
   if (phase === 'failed') return 'bad';
-  if (phase === 'archived') return 'off';
+  if (phase === 'archived' || phase === 'suspended') return 'off';
   return 'busy';
 }
 

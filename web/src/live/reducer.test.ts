@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Tenant, TenantEvent, TenantSummary } from '../../../src/api/types.js';
-import { appendEvent, applyToRows, applyToSummary, prependEvent } from './reducer.js';
+import {
+  appendEvent,
+  appendLogLines,
+  applyToRows,
+  applyToSummary,
+  prependEvent,
+  rolloutIdOf,
+} from './reducer.js';
 
 function tenant(id: string, phase: Tenant['status']['phase'], generation = 1): Tenant {
   return {
@@ -131,4 +138,65 @@ test('feeds: newest first without duplicates, capped; timelines in order', () =>
     [a.seq, c.seq],
     'an older event after a newer one is dropped',
   );
+});
+
+test('appendLogLines keeps the newest lines up to the bound and counts the dropped ones', () => {
+  const line = (n: number) => ({ ts: `2026-01-01T00:00:0${n}Z`, stream: 'stdout' as const, line: `l${n}` });
+  const empty = { lines: [], dropped: 0 };
+  const cases = [
+    {
+      reason: 'under the bound: all kept',
+      view: empty,
+      added: [line(1), line(2)],
+      max: 3,
+      want: ['l1', 'l2'],
+      dropped: 0,
+    },
+    {
+      reason: 'over the bound: oldest dropped',
+      view: { lines: [line(1), line(2)], dropped: 0 },
+      added: [line(3), line(4)],
+      max: 3,
+      want: ['l2', 'l3', 'l4'],
+      dropped: 1,
+    },
+    {
+      reason: 'a burst bigger than the bound',
+      view: { lines: [line(1)], dropped: 5 },
+      added: [line(2), line(3), line(4)],
+      max: 2,
+      want: ['l3', 'l4'],
+      dropped: 7,
+    },
+  ];
+  for (const c of cases) {
+    const next = appendLogLines(c.view, c.added, c.max);
+    assert.deepEqual(
+      next.lines.map((l) => l.line),
+      c.want,
+      c.reason,
+    );
+    assert.equal(next.dropped, c.dropped, c.reason);
+  }
+  const same = { lines: [line(1)], dropped: 0 };
+  assert.equal(appendLogLines(same, [], 3), same, 'nothing added: the same object (no re-render)');
+});
+
+test('rolloutIdOf: the rollout of rollout.* events only', () => {
+  const base = event('t1', {});
+  const cases = [
+    {
+      reason: 'a rollout phase change',
+      e: { ...base, type: 'rollout.paused', tenantId: null, data: { rolloutId: 'r1' } },
+      want: 'r1',
+    },
+    {
+      reason: 'a member change',
+      e: { ...base, type: 'rollout.tenant_changed', data: { rolloutId: 'r2', wave: 0 } },
+      want: 'r2',
+    },
+    { reason: 'a tenant event', e: { ...base, data: { rolloutId: 'r3' } }, want: undefined },
+    { reason: 'no id', e: { ...base, type: 'rollout.started', data: {} }, want: undefined },
+  ];
+  for (const c of cases) assert.equal(rolloutIdOf(c.e), c.want, c.reason);
 });

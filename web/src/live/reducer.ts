@@ -74,3 +74,32 @@ export function appendEvent(timeline: readonly TenantEvent[], event: TenantEvent
   if (last && event.seq <= last.seq) return timeline;
   return [...timeline, event];
 }
+
+/** One line of a tenant's runtime output, as `GET /v1/tenants/{id}/logs` sends it (`event: log`). */
+export interface LogLine {
+  readonly ts: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+}
+
+/**
+ * The live log view after `added` arrived: the newest `max` lines, oldest first. The page keeps a
+ * bounded number of lines whatever the runtime writes; `dropped` counts what scrolled out.
+ */
+export function appendLogLines(
+  view: { readonly lines: readonly LogLine[]; readonly dropped: number },
+  added: readonly LogLine[],
+  max: number,
+): { lines: readonly LogLine[]; dropped: number } {
+  if (added.length === 0) return view;
+  const all = [...view.lines, ...added];
+  const cut = Math.max(0, all.length - max);
+  return { lines: cut === 0 ? all : all.slice(cut), dropped: view.dropped + cut };
+}
+
+/** The rollout an event is about (`rollout.*` phase changes and member changes carry its id). */
+export function rolloutIdOf(event: TenantEvent): string | undefined {
+  if (!event.type.startsWith('rollout.')) return undefined;
+  const id = event.data?.rolloutId;
+  return typeof id === 'string' ? id : undefined;
+}

@@ -1,6 +1,7 @@
 /**
  * Overview: tenants per phase (counted by the server, moved live by events), the failing tenants,
- * and the live event feed. Counts and the failing list are re-read whenever the stream reconnects.
+ * the active rollouts (re-read on each `rollout.*` event) and the live event feed. Counts and
+ * lists are re-read whenever the stream reconnects.
  */
 import { useState } from 'preact/hooks';
 import type { TenantEvent } from '../../../src/api/types.js';
@@ -11,7 +12,10 @@ import { count, eventLine, PHASE_ORDER } from '../lib/format.js';
 import type { RouteDef } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
 import { useAsync } from '../lib/use-async.js';
-import { applyToRows, applyToSummary, prependEvent } from '../live/reducer.js';
+import { useDebounced } from '../lib/use-debounced.js';
+import { applyToRows, applyToSummary, prependEvent, rolloutIdOf } from '../live/reducer.js';
+import type { RolloutList } from '../../../src/api/types.js';
+import { RolloutPhaseBadge } from './rollouts.js';
 
 const FEED_SIZE = 50;
 
@@ -20,7 +24,10 @@ function Overview() {
   const summary = useAsync(() => api().tenantSummary(), [reconnects]);
   const failing = useAsync(() => api().listTenants({ phase: 'failed', limit: 10 }), [reconnects]);
   const [feed, setFeed] = useState<readonly TenantEvent[]>([]);
+  const rollouts = useAsync(() => activeRollouts(), [reconnects]);
+  const refreshRollouts = useDebounced(() => rollouts.reload(), 300);
   useLiveEvents((event) => {
+    if (rolloutIdOf(event) !== undefined) refreshRollouts();
     summary.setData((s) => applyToSummary(s, event));
     failing.setData((page) => ({ ...page, items: applyToRows(page.items, event) }));
     setFeed((current) => prependEvent(current, event, FEED_SIZE));
@@ -90,6 +97,23 @@ function Overview() {
             <a href={href('/tenants', {}, { phase: 'failed' })}>All failing tenants</a>
           )}
         </Section>
+        <Section title="Active rollouts">
+          <ErrorBox error={rollouts.error} />
+          {rollouts.data &&
+            (rollouts.data.length === 0 ? (
+              <p class="muted">No rollout is running, paused or halted.</p>
+            ) : (
+              <ul data-testid="active-rollouts">
+                {rollouts.data.map((r) => (
+                  <li key={r.id}>
+                    <a href={href('/rollouts/:id', { id: r.id })}>{r.description || r.id.slice(0, 8)}</a>{' '}
+                    <RolloutPhaseBadge phase={r.status.phase} /> {r.status.counts.succeeded}/
+                    {r.status.counts.total} succeeded
+                  </li>
+                ))}
+              </ul>
+            ))}
+        </Section>
         <Section title="Live events">
           {feed.length === 0 ? (
             <p class="muted">Events appear here as they happen.</p>
@@ -106,6 +130,16 @@ function Overview() {
       </div>
     </>
   );
+}
+
+/** Rollouts still in play: running, paused or halted (the first page of each, newest first). */
+async function activeRollouts(): Promise<RolloutList['items']> {
+  const pages = await Promise.all(
+    (['running', 'paused', 'halted', 'rollingBack'] as const).map((phase) =>
+      api().listRollouts({ phase, limit: 10 }),
+    ),
+  );
+  return pages.flatMap((p) => p.items);
 }
 
 /** Events carry tenant ids; the tenant view takes an id as well as a name. */

@@ -1,15 +1,19 @@
 /**
- * Edit a tenant's spec as YAML: "Preview" shows the change as a diff of the spec before anything is
- * sent; "Apply" replaces the spec with `If-Match` set to the version the edit started from, so a
- * change made meanwhile is refused (412) rather than overwritten. Secret values show as "***" and,
- * left as they are, keep their stored value.
+ * Edit a tenant's spec as YAML: "Preview" sends the edited spec as a server dry run
+ * (`PUT ?dryRun=true` with `If-Match`): every check of the real write runs — schema, plan, policy,
+ * privileges — and nothing is stored; the preview shows the server's RFC 6902 diff and a line diff
+ * of the spec it would store (defaults applied). "Apply" then replaces the spec with `If-Match` set
+ * to the version the edit started from, so a change made meanwhile is refused (412) rather than
+ * overwritten. Secret values show as "***" and, left as they are, keep their stored value.
  */
 import { useState } from 'preact/hooks';
-import type { Tenant, TenantSpecInput } from '../../../src/api/types.js';
+import type { DryRunTenant, Tenant, TenantSpecInput } from '../../../src/api/types.js';
 import { ErrorBox, Loading, PageTitle } from '../components/common.js';
 import { DiffView } from '../components/diff-view.js';
+import { PatchView } from '../components/patch-view.js';
 import { api } from '../lib/api.js';
-import { hasChanges, lineDiff, type DiffLine } from '../lib/diff.js';
+import { lineDiff, type DiffLine } from '../lib/diff.js';
+import { changeCount } from '../lib/patch.js';
 import type { ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
 import { specToYaml, yamlToSpec } from '../lib/spec-yaml.js';
@@ -31,18 +35,24 @@ export function EditTenant({ params }: ViewProps) {
 function Editor({ tenant }: { tenant: Tenant }) {
   const original = specToYaml(tenant.spec);
   const [text, setText] = useState(original);
-  const [preview, setPreview] = useState<{ spec: TenantSpecInput; diff: DiffLine[] } | undefined>(undefined);
+  const [preview, setPreview] = useState<
+    { spec: TenantSpecInput; dryRun: DryRunTenant; diff: DiffLine[] } | undefined
+  >(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
 
-  const showPreview = () => {
+  const showPreview = async () => {
     setError(undefined);
+    setBusy(true);
     try {
       const spec = yamlToSpec(text);
-      setPreview({ spec, diff: lineDiff(original, specToYaml(spec)) });
+      const dryRun = await api().replaceSpec(tenant.id, spec, { ifMatch: tenant.version, dryRun: true });
+      setPreview({ spec, dryRun, diff: lineDiff(original, specToYaml(dryRun.spec)) });
     } catch (e) {
       setPreview(undefined);
       setError(e);
+    } finally {
+      setBusy(false);
     }
   };
   const apply = async () => {
@@ -69,7 +79,7 @@ function Editor({ tenant }: { tenant: Tenant }) {
         class="stack"
         onSubmit={(e) => {
           e.preventDefault();
-          showPreview();
+          void showPreview();
         }}
       >
         <label for="e-spec">Spec (YAML)</label>
@@ -85,16 +95,22 @@ function Editor({ tenant }: { tenant: Tenant }) {
           }}
         />
         <div class="actions">
-          <button type="submit">Preview changes</button>
+          <button type="submit" disabled={busy}>
+            Preview changes
+          </button>
           <a href={href('/tenants/:name', { name: tenant.name })}>Cancel</a>
         </div>
       </form>
       <ErrorBox error={error} />
       {preview && (
         <section aria-labelledby="preview-title" class="section" data-testid="preview">
-          <h2 id="preview-title">Changes to apply</h2>
-          {hasChanges(preview.diff) ? (
+          <h2 id="preview-title">
+            Changes to apply: {changeCount(preview.dryRun.diff ?? [])} (dry run by the server, nothing applied
+            yet)
+          </h2>
+          {(preview.dryRun.diff ?? []).length > 0 ? (
             <>
+              <PatchView ops={preview.dryRun.diff ?? []} label="Changes the server would make" />
               <DiffView diff={preview.diff} label="Spec diff: current against edited" />
               <button type="button" disabled={busy} onClick={() => void apply()}>
                 Apply (generation {tenant.generation + 1})

@@ -1,14 +1,16 @@
 /**
  * One tenant: status, conditions, endpoints, spec (secrets masked by the server), executions, the
- * event timeline (history, then live) and the actions its phase and the caller's role allow — edit
- * (with a diff preview), pause/resume, retry, delete (typing the name to confirm). Every write sends
+ * event timeline (history, then live), revisions with diffs and rollback, live runtime logs, and the
+ * actions its phase and the caller's role allow — edit (with the server's dry-run diff), suspend and
+ * resume (confirmed), pause/resume reconciling, retry, delete (typing the name to confirm). Every write sends
  * `If-Match` with the version on screen, so a change made meanwhile is refused (412), not
  * overwritten. Each live event of the tenant re-reads it: the page shows the server's state.
  */
 import type { Ref } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { Tenant, TenantEvent } from '../../../src/api/types.js';
 import { ErrorBox, KeyValues, Loading, PageTitle, PhaseBadge, Section, Time } from '../components/common.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { api } from '../lib/api.js';
 import { useCan, useLiveEvents, useStreamState } from '../lib/app-context.js';
 import { elapsed, eventLine, labelPairs } from '../lib/format.js';
@@ -16,7 +18,10 @@ import type { ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
 import { specToYaml } from '../lib/spec-yaml.js';
 import { useAsync } from '../lib/use-async.js';
+import { useDebounced } from '../lib/use-debounced.js';
 import { appendEvent } from '../live/reducer.js';
+import { TenantLogs } from './tenant-logs.js';
+import { TenantRevisions } from './tenant-revisions.js';
 
 const HISTORY_PAGES = 4;
 const HISTORY_PAGE = 500;
@@ -36,6 +41,7 @@ async function loadHistory(id: string): Promise<readonly TenantEvent[]> {
 
 export function TenantView({ params }: ViewProps) {
   const { reconnects } = useStreamState();
+  const canWrite = useCan('write');
   // After the first load the tenant is read by id: its name stops resolving once it is archived.
   const known = useRef<string | undefined>(undefined);
   const tenant = useAsync(() => api().getTenant(known.current ?? params.name!), [params.name, reconnects]);
@@ -85,6 +91,7 @@ export function TenantView({ params }: ViewProps) {
               ['Version', t.version],
               ['Provider', t.spec.provider],
               ['Paused', t.spec.paused ? 'yes' : 'no'],
+              ['Suspended', <span data-testid="suspended">{t.spec.suspended ? 'yes' : 'no'}</span>],
               ['Labels', labelPairs(t.spec.labels).join(', ') || '—'],
               [
                 'Workflow run',
@@ -194,6 +201,8 @@ export function TenantView({ params }: ViewProps) {
         <ErrorBox error={history.error} />
         {history.data && <Timeline events={history.data} />}
       </Section>
+      <TenantRevisions tenant={t} onDone={() => tenant.reload()} />
+      {canWrite && t.status.phase !== 'archived' && <TenantLogs tenantId={t.id} />}
     </>
   );
 }
@@ -216,6 +225,7 @@ function Actions({ tenant, onDone }: { tenant: Tenant; onDone: () => void }) {
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
   const dialog = useRef<HTMLDialogElement>(null);
+  const suspendDialog = useRef<HTMLDialogElement>(null);
   if (!canWrite) return null;
   const phase = tenant.status.phase;
   const ifMatch = { ifMatch: tenant.version };
@@ -245,6 +255,28 @@ function Actions({ tenant, onDone }: { tenant: Tenant; onDone: () => void }) {
       >
         {tenant.spec.paused ? 'Resume reconciling' : 'Pause reconciling'}
       </button>
+      <button type="button" disabled={busy} onClick={() => suspendDialog.current?.showModal()}>
+        {tenant.spec.suspended ? 'Resume…' : 'Suspend…'}
+      </button>
+      <ConfirmDialog
+        dialogRef={suspendDialog}
+        id="suspend-dialog"
+        title={tenant.spec.suspended ? `Resume ${tenant.name}?` : `Suspend ${tenant.name}?`}
+        confirm={tenant.spec.suspended ? 'Resume' : 'Suspend'}
+        danger={!tenant.spec.suspended}
+        onConfirm={() =>
+          void run(() =>
+            api().patchTenant(tenant.id, { spec: { suspended: !tenant.spec.suspended } }, ifMatch),
+          )
+        }
+      >
+        <p>
+          {tenant.spec.suspended
+            ? 'Its runtime starts again as it was, with its data.'
+            : 'Its runtime stops; its resources and data are kept until it is resumed.'}{' '}
+          This makes generation {tenant.generation + 1}.
+        </p>
+      </ConfirmDialog>
       {phase === 'failed' && (
         <button type="button" disabled={busy} onClick={act(() => api().retryTenant(tenant.id, ifMatch))}>
           Retry
@@ -305,16 +337,4 @@ function DeleteDialog({
       </form>
     </dialog>
   );
-}
-
-/** `fn` once, `ms` after the last of a burst of calls. */
-function useDebounced(fn: () => void, ms: number): () => void {
-  const latest = useRef(fn);
-  latest.current = fn;
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(timer.current), []);
-  return () => {
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => latest.current(), ms);
-  };
 }
