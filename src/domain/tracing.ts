@@ -119,3 +119,9 @@ export function logTraceFields(): { traceId?: string; spanId?: string } {
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId };
 }
+
+/** Records an event on the active span (a no-op when none records). */
+export function addSpanEvent(name: string, attributes: Attributes): void {
+  const span = trace.getSpan(context.active());
+  if (span?.isRecording()) span.addEvent(name, attributes);
+}
