@@ -85,6 +85,8 @@ interface Services {
 export interface StartOptions {
   /** Exports every span as it ends (tests: the SDK's in-memory exporter); turns tracing on. */
   readonly traceExporter?: SpanExporter;
+  /** Batch `traceExporter`'s spans as the OTLP exporter's are (the bench) instead of span by span. */
+  readonly batchTraceExport?: boolean;
   /** false: record no metrics beyond HTTP request durations (the bench's baseline). Default true. */
   readonly metrics?: boolean;
 }
@@ -100,6 +102,7 @@ export async function startLessor(
     const tracing = startTracing({
       endpoint: config.telemetry.otlp.endpoint,
       exporter: options.traceExporter,
+      batch: options.batchTraceExport,
     });
     if (tracing) lifecycle.onStop('tracing', () => tracing.stop());
     const services = await buildServices(config, logger, lifecycle, options.metrics ?? true);
