@@ -104,8 +104,7 @@ async function main(): Promise<void> {
   const tenants = flag('tenants', 300);
   const rounds = flag('rounds', 3);
   const only = process.argv.indexOf('--modes');
-  const modes =
-    only >= 0 ? MODES.filter((m) => process.argv[only + 1]!.split(',').includes(m)) : MODES;
+  const modes = only >= 0 ? MODES.filter((m) => process.argv[only + 1]!.split(',').includes(m)) : MODES;
   const { freePort } = await import('../test/support/lessor-process.js');
   await round('off', 50, await freePort()); // warm-up: JIT, SQLite pages
   const results = new Map<Mode, Round[]>(MODES.map((m) => [m, []]));

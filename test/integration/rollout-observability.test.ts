@@ -102,8 +102,26 @@ test('a rollout that halts: active, members by state and the halt in /metrics; i
   );
   assert.equal(sample(m, 'lessor_rollout_halts_total', { reason: 'max_failed_percent' }), 1);
 
-  // The trace: request → workflow rollout → step tick:N, the halt an event on a tick's span.
-  const spans = exporter.getFinishedSpans();
+  // The trace: request → workflow rollout → step tick:N, the halt an event on a tick's span (the
+  // tick that decided it ends after the API shows the halt).
+  const haltedIn = (s: ReadableSpan) =>
+    s.events.some(
+      (e) => e.name === 'rollout.phase_changed' && e.attributes?.['lessor.rollout.phase'] === 'halted',
+    );
+  const spans = await waitFor(
+    'the tick that halted the rollout, and its run, to end',
+    async () => {
+      const all = exporter.getFinishedSpans();
+      const runIds = new Set(
+        all.filter((s) => s.name === 'workflow rollout').map((s) => s.spanContext().spanId),
+      );
+      return (
+        all.some((s) => s.name.startsWith('step tick:') && haltedIn(s) && runIds.has(parentOf(s) ?? '')) &&
+        all
+      );
+    },
+    WAIT,
+  );
   const [request] = spans.filter(
     (s) => s.name === 'POST /v1/rollouts' && s.attributes['http.response.status_code'] === 201,
   );
@@ -114,11 +132,7 @@ test('a rollout that halts: active, members by state and the halt in /metrics; i
   const ticks = spans.filter(
     (s) => s.name.startsWith('step tick:') && runs.some((r) => r.spanContext().spanId === parentOf(s)),
   );
-  const haltTick = ticks.find((s) =>
-    s.events.some(
-      (e) => e.name === 'rollout.phase_changed' && e.attributes?.['lessor.rollout.phase'] === 'halted',
-    ),
-  );
+  const haltTick = ticks.find(haltedIn);
   assert.ok(haltTick, 'the halt is an event on the tick that decided it');
   const tickIds = new Set(ticks.map((s) => s.spanContext().spanId));
   const memberReconciles = spans.filter(

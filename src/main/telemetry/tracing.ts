@@ -37,9 +37,7 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.endpoint })));
   if (options.exporter !== undefined)
     processors.push(
-      options.batch
-        ? new BatchSpanProcessor(options.exporter)
-        : new SimpleSpanProcessor(options.exporter),
+      options.batch ? new BatchSpanProcessor(options.exporter) : new SimpleSpanProcessor(options.exporter),
     );
   if (processors.length === 0) return undefined;
   const provider = new NodeTracerProvider({
