@@ -81,7 +81,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       },
       (error: unknown) => {
-        rejected.push(`${request.method} ${request.url}: ${(error as Error).message}`);
+        rejected.push(`${String(request.method)} ${String(request.url)}: ${(error as Error).message}`);
         response.writeHead(error instanceof NotFound ? 404 : 400).end();
       },
     );
