@@ -39,14 +39,10 @@ export async function inSpan<T>(
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
   const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      ...(options.attributes && { attributes: options.attributes }),
-    },
-    parent,
-  );
+  const span = tracer().startSpan(name, spanOptions(options), parent);
+  // Not recorded (tracing off, or an unsampled trace) under the active context: the span adds
+  // nothing its children would not get from that context, so no context switch is paid for it.
+  if (!span.isRecording() && options.parent === undefined) return fn(span);
   try {
     return await context.with(trace.setSpan(parent, span), () => fn(span));
   } catch (error) {
@@ -63,15 +59,13 @@ export async function inSpan<T>(
 /** Starts a span the caller ends (a request's span ends at its response). */
 export function startSpan(name: string, options: SpanOptions): { span: Span; context: Context } {
   const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(
-    name,
-    {
-      kind: options.kind ?? SpanKind.INTERNAL,
-      ...(options.attributes && { attributes: options.attributes }),
-    },
-    parent,
-  );
+  const span = tracer().startSpan(name, spanOptions(options), parent);
   return { span, context: trace.setSpan(parent, span) };
+}
+
+function spanOptions(options: SpanOptions): { kind: SpanKind; attributes?: Attributes } {
+  const kind = options.kind ?? SpanKind.INTERNAL;
+  return options.attributes ? { kind, attributes: options.attributes } : { kind };
 }
 
 /** Runs `fn` with `ctx` active (for callbacks that continue a request or a run). */
@@ -118,4 +112,10 @@ export function logTraceFields(): { traceId?: string; spanId?: string } {
   if (!span) return {};
   const { traceId, spanId } = span.spanContext();
   return { traceId, spanId };
+}
+
+/** Records an event on the active span (a no-op when none records). */
+export function addSpanEvent(name: string, attributes: Attributes): void {
+  const span = trace.getSpan(context.active());
+  if (span?.isRecording()) span.addEvent(name, attributes);
 }

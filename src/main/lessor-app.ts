@@ -19,7 +19,7 @@ import type { ProviderRegistry } from '../compute/provider-registry.js';
 import { Controller } from '../controller/controller.js';
 import { TenantReconciler } from '../controller/tenant-reconciler.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
-import { NO_METRICS, type Metrics } from '../domain/metrics.js';
+import { NO_METRICS, type CounterPort, type Metrics } from '../domain/metrics.js';
 import { newId } from '../domain/ids.js';
 import { effectiveTenants } from '../provisioning/plan-specs.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
@@ -44,6 +44,7 @@ import { webhookService, type WebhookService } from './webhook-service.js';
 import { registerFleetGauges } from './telemetry/fleet-gauges.js';
 import { meteredLedger, meteredProvider } from './telemetry/metered.js';
 import { createPromMetrics } from './telemetry/prom-metrics.js';
+import { meteredRolloutEvents, registerRolloutMetrics } from './telemetry/rollout-metrics.js';
 import { startTracing } from './telemetry/tracing.js';
 
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
@@ -84,6 +85,8 @@ interface Services {
 export interface StartOptions {
   /** Exports every span as it ends (tests: the SDK's in-memory exporter); turns tracing on. */
   readonly traceExporter?: SpanExporter;
+  /** Batch `traceExporter`'s spans as the OTLP exporter's are (the bench) instead of span by span. */
+  readonly batchTraceExport?: boolean;
   /** false: record no metrics beyond HTTP request durations (the bench's baseline). Default true. */
   readonly metrics?: boolean;
 }
@@ -99,6 +102,7 @@ export async function startLessor(
     const tracing = startTracing({
       endpoint: config.telemetry.otlp.endpoint,
       exporter: options.traceExporter,
+      batch: options.batchTraceExport,
     });
     if (tracing) lifecycle.onStop('tracing', () => tracing.stop());
     const services = await buildServices(config, logger, lifecycle, options.metrics ?? true);
@@ -193,12 +197,14 @@ async function buildServices(
   // Committed events wake the feed's read at once (it also polls for other replicas' writes).
   store.changes.subscribe('events', () => feed.changed());
   const hasher = await loadConfigHasher(store);
+  let rolloutHalts: CounterPort<'reason'> = { inc: () => {} };
   if (recordMetrics) {
-    registerFleetGauges(registry, {
-      stats: store.stats,
+    const gauges = {
       refreshIntervalMs: config.server.metrics.refreshIntervalMs,
       logger: logger.child({ component: 'metrics' }),
-    });
+    };
+    registerFleetGauges(registry, { ...gauges, stats: store.stats });
+    rolloutHalts = registerRolloutMetrics(registry, { ...gauges, rollouts: store.rollouts });
   }
   const providers = await buildProviders(config, logger, hasher, (p) =>
     recordMetrics ? meteredProvider(p, metrics) : p,
@@ -218,6 +224,7 @@ async function buildServices(
     hasher,
     metrics,
     recordMetrics,
+    rolloutHalts,
   });
   const retention = new RetentionSweeper(
     { retention: store.retention, logger: logger.child({ component: 'retention' }) },
@@ -244,13 +251,15 @@ interface CoreDeps {
   readonly hasher: ConfigHasher;
   readonly metrics: Metrics;
   readonly recordMetrics: boolean;
+  /** Counts rollout halts (a no-op with metrics off). */
+  readonly rolloutHalts: CounterPort<'reason'>;
 }
 
 /** The compute manager, workflows, engine, callback dispatcher and controller, wired together. */
 async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
-  { store, providers, instanceId, hasher, metrics, recordMetrics }: CoreDeps,
+  { store, providers, instanceId, hasher, metrics, recordMetrics, rolloutHalts }: CoreDeps,
 ): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller' | 'rollouts'>> {
   // The compute path sees effective specs: a plan tenant's overrides merged onto its plan revision.
   const planTenants = effectiveTenants(store.tenants, store.plans);
@@ -271,7 +280,7 @@ async function buildCore(
     awaitGraceMs: AWAIT_GRACE_MS,
   });
   let wakeController = (_tenantId: string): void => {};
-  const rolloutEvents = storeRolloutEvents(store);
+  const rolloutEvents = meteredRolloutEvents(storeRolloutEvents(store), rolloutHalts);
   const changer = new PatchTenantChanger({
     rollouts: store.rollouts,
     validator: apiSpecValidator({

@@ -28,6 +28,7 @@ export class RunExecutor {
       'lessor.run.id': run.runId,
       'lessor.workflow': run.workflow,
       'lessor.run.attempt': handle.attempt,
+      'lessor.engine': 'embedded',
     };
     const parent = contextFromHeaders({ traceparent: run.tags[TRACEPARENT_TAG] });
     await inSpan(`workflow ${run.workflow}`, { attributes, parent }, () => this.executeTraced(handle));

@@ -17,6 +17,7 @@
 import './promise-polyfill.js';
 import * as restate from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
+import { activeSpanContext, contextFromHeaders, inSpan } from '../../domain/tracing.js';
 import type { Definitions } from '../definitions.js';
 import { outcomeOf, settle } from '../run-outcome.js';
 import type { ResolvedRestateOptions } from './options.js';
@@ -26,6 +27,8 @@ import { RestateDurableContext, type ContextServices } from './restate-context.j
 export interface RunPayload {
   readonly workflow: string;
   readonly input: unknown;
+  /** The run's `traceparent` tag: every attempt's run span continues that trace. */
+  readonly traceparent?: string;
 }
 
 export interface ResolveRequest {
@@ -47,7 +50,7 @@ export function lessorRunService(deps: ServiceDeps) {
     name: deps.options.serviceName,
     description: 'Lessor workflow runs: key = run id, input = {workflow, input}',
     handlers: {
-      run: (ctx: restate.WorkflowContext, payload: RunPayload) => executeRun(ctx, payload, deps),
+      run: (ctx: restate.WorkflowContext, payload: RunPayload) => tracedRun(ctx, payload, deps),
       resolve: restate.handlers.workflow.shared(
         (ctx: restate.WorkflowSharedContext, request: ResolveRequest) => resolvePromise(ctx, request),
       ),
@@ -71,6 +74,23 @@ function serviceOptions(options: ResolvedRestateOptions): restate.WorkflowOption
   };
 }
 
+/**
+ * Each attempt of the handler (the first, a retry after a crash or a lost connection, a replay after
+ * a suspension) is one `workflow …` span under the traceparent stored with the run, as in the
+ * embedded engine. Replayed steps run nothing, so they record no span.
+ */
+function tracedRun(rctx: restate.WorkflowContext, payload: RunPayload, deps: ServiceDeps): Promise<unknown> {
+  const attributes = {
+    'lessor.run.id': rctx.key,
+    'lessor.workflow': payload.workflow,
+    'lessor.engine': 'restate',
+  };
+  const parent = contextFromHeaders({ traceparent: payload.traceparent });
+  return inSpan(`workflow ${payload.workflow}`, { attributes, parent }, () =>
+    executeRun(rctx, payload, deps),
+  );
+}
+
 async function executeRun(
   rctx: restate.WorkflowContext,
   payload: RunPayload,
@@ -86,7 +106,7 @@ async function executeRun(
     log.info('run is no longer active in Lessor (cancelled before it began); nothing executed');
     return null;
   }
-  const ctx = new RestateDurableContext(rctx, runId, deps, log);
+  const ctx = new RestateDurableContext(rctx, runId, deps, log, activeSpanContext());
   const settled = await settle(() => definition.run(ctx, payload.input as never));
   if (ctx.fatal) throw ctx.fatal;
   const outcome = outcomeOf(settled);

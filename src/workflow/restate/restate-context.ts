@@ -26,6 +26,7 @@ import {
   type WorkflowContext as RestateWorkflowCtx,
 } from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
+import { withContext, type Context } from '../../domain/tracing.js';
 import {
   RunCancelledError,
   type PromiseOutcome,
@@ -69,6 +70,8 @@ export class RestateDurableContext implements WorkflowContext {
     readonly runId: string,
     private readonly services: ContextServices,
     readonly log: Logger,
+    /** The run span's context: a step's span is its child however the SDK schedules the closure. */
+    private readonly trace?: Context,
   ) {}
 
   async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -108,7 +111,9 @@ export class RestateDurableContext implements WorkflowContext {
    * of retrying; a failure on Lessor's store is thrown (not journaled: Restate retries the step).
    */
   private async execute(call: DurableCall, fn: () => Promise<unknown>): Promise<StepOutcome> {
-    const { outcome, entry } = await executeStep(this.runId, call, fn, { now: Date.now, log: this.log });
+    const options = { now: Date.now, log: this.log };
+    const run = () => executeStep(this.runId, call, fn, options);
+    const { outcome, entry } = await (this.trace ? withContext(this.trace, run) : run());
     await this.services.recorder.recordStep(entry);
     return outcome;
   }

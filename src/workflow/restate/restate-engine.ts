@@ -20,6 +20,7 @@
  */
 import { isRunActive, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import type { Logger } from '../../domain/logger.js';
+import { TRACEPARENT_TAG } from '../../domain/tracing.js';
 import { Definitions } from '../definitions.js';
 import type { StartRunRequest, WorkflowEngine } from '../engine.js';
 import { IGNORE_RUN_CHANGES } from '../run-observer.js';
@@ -102,7 +103,12 @@ export class RestateWorkflowEngine implements WorkflowEngine {
     this.definitions.require(request.workflow);
     const result = await this.records.create(request, 'restate');
     if (result.run.engine !== 'restate' || (!result.created && result.run.state !== 'pending')) return result;
-    const payload: RunPayload = { workflow: result.run.workflow, input: result.run.input };
+    const traceparent = result.run.tags[TRACEPARENT_TAG];
+    const payload: RunPayload = {
+      workflow: result.run.workflow,
+      input: result.run.input,
+      ...(traceparent !== undefined && { traceparent }),
+    };
     const submitted = await this.http.submitRun(this.options.serviceName, request.runId, payload);
     this.log.debug(
       { runId: request.runId, invocationId: submitted.invocationId, status: submitted.status },
