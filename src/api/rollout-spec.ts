@@ -30,7 +30,8 @@ export function apiSpecValidator(ctx: SpecContext): SpecValidator {
   return {
     changedSpec(tenant, change, writer, plans): TenantSpec {
       const principal = { name: writer.name, role: writer.role, authenticated: true };
-      if ('planRevision' in change) return planRevisionSpec(ctx, tenant, change.planRevision, principal, plans);
+      if ('planRevision' in change)
+        return planRevisionSpec(ctx, tenant, change.planRevision, principal, plans);
       // A plan tenant's config is its plan revision plus allowed overrides: a patch rollout would
       // have to check both against a plan read outside this decision, so such members are refused.
       if (tenant.spec.plan) {
@@ -42,7 +43,9 @@ export function apiSpecValidator(ctx: SpecContext): SpecValidator {
       }
       const patched = parsePatchedSpec(applyMergePatch(tenant.spec, change.patch));
       const sentConfig = change.patch.config;
-      return refusing(() => resolveSpecWithPlan(ctx, patched, { principal, sentConfig }, undefined, tenant).spec);
+      return refusing(
+        () => resolveSpecWithPlan(ctx, patched, { principal, sentConfig }, undefined, tenant).spec,
+      );
     },
     rollbackChange(tenant, toGeneration, stored, writer, plans): TenantChange {
       const principal = { name: writer.name, role: writer.role, authenticated: true };
@@ -50,7 +53,9 @@ export function apiSpecValidator(ctx: SpecContext): SpecValidator {
       const plan = ref ? plans.get(planKey(ref.name, ref.revision)) : undefined;
       if (ref && !plan) throw noRevision(ref.name, ref.revision);
       return refusing(
-        () => rollbackChangeOf(ctx, tenant, toGeneration, stored, plan, { principal, actor: writer.actor }).change,
+        () =>
+          rollbackChangeOf(ctx, tenant, toGeneration, stored, plan, { principal, actor: writer.actor })
+            .change,
       );
     },
   };
@@ -70,9 +75,10 @@ function planRevisionSpec(
 ): TenantSpec {
   const ref = tenant.spec.plan;
   if (!ref) {
-    throw new ValidationError(`tenant '${tenant.name}' is not made from a plan: a plan revision does not apply`, [
-      { path: 'spec.plan', message: 'is not set' },
-    ]);
+    throw new ValidationError(
+      `tenant '${tenant.name}' is not made from a plan: a plan revision does not apply`,
+      [{ path: 'spec.plan', message: 'is not set' }],
+    );
   }
   const plan = plans.get(planKey(ref.name, revision));
   if (!plan) throw noRevision(ref.name, revision);

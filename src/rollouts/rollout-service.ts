@@ -85,7 +85,6 @@ export interface RolloutPlan {
   readonly invalid: readonly InvalidMember[];
 }
 
-
 export interface RolloutServiceDeps {
   readonly rollouts: RolloutRepository;
   readonly tenants: Pick<TenantRepository, 'list'>;
@@ -162,7 +161,12 @@ export class RolloutService {
       })),
     };
     const rollout = await this.deps.rollouts.create(created, (stored) =>
-      rolloutWebhookOf(stored, 'pending', waveTallies(stored, pendingTallies(created.members)), this.deps.redact),
+      rolloutWebhookOf(
+        stored,
+        'pending',
+        waveTallies(stored, pendingTallies(created.members)),
+        this.deps.redact,
+      ),
     );
     await this.tell(() => this.deps.events.phaseChanged(rollout, 'pending'));
     await this.deps.engine.start(rolloutRunRequest(rollout.id, rollout.control.run));

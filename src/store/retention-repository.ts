@@ -7,6 +7,7 @@
  * rows as they are at that moment, never by what the read saw.
  */
 import { expressionBuilder, sql, type Expression, type SqlBool } from 'kysely';
+import { FINAL_ROLLOUT_PHASES } from '../domain/rollout.js';
 import { TENANT_SUBJECT_PREFIX } from '../domain/tenant-run.js';
 import { ACTIVE_RUN_STATES } from '../domain/workflow-run.js';
 import { transaction, type Executor, type StoreContext } from './context.js';
@@ -186,8 +187,32 @@ const webhookDeliveries: SweptKind = {
   },
 };
 
+/** Rollouts in a final phase (they never leave it), with their members: one delete each. */
+const rollouts: SweptKind = {
+  table: 'rollouts',
+  time: 'finished_at',
+  id: 'id',
+  async remove(db, _dialect, ids, olderThan) {
+    const finished = db
+      .selectFrom('rollouts')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('phase', 'in', FINAL_ROLLOUT_PHASES)
+      .where('finished_at', '<', olderThan);
+    await db.deleteFrom('rollout_members').where('rollout_id', 'in', finished).execute();
+    const result = await db
+      .deleteFrom('rollouts')
+      .where('id', 'in', ids)
+      .where('phase', 'in', FINAL_ROLLOUT_PHASES)
+      .where('finished_at', '<', olderThan)
+      .executeTakeFirst();
+    return deleted(result);
+  },
+};
+
 const KINDS: Readonly<Record<RetentionKind, SweptKind>> = {
   events,
+  rollouts,
   runs,
   executions,
   callbacks,

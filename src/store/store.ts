@@ -332,7 +332,7 @@ export interface IdempotencyKeyRepository {
 }
 
 /** What a retention sweep deletes, one kind at a time (see `RetentionRepository`). */
-export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks' | 'webhookDeliveries';
+export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks' | 'webhookDeliveries' | 'rollouts';
 
 /** A position in a kind's sweep order: the settling time and id of a row (an event's id is its seq). */
 export interface RetentionCursor {

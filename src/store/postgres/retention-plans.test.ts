@@ -22,6 +22,7 @@ const OPTIONS: RetentionOptions = {
   executions: { days: 30 },
   callbacks: { days: 30 },
   webhookDeliveries: { days: 30 },
+  rollouts: { days: 30 },
   sweepIntervalMs: 3_600_000,
   fullSweepIntervalMs: DAY,
   // A batch's share of a table as at 100 000 tenants (1000 of 200 000 callbacks), where the planner
@@ -134,7 +135,7 @@ test('nothing past the window: one select per kind, an index scan of its retenti
   const statements = (await sentDuring(async () => (pass = await sweeperAt(Date.now).pass()))).filter(
     (s) => !s.text.includes('pg_advisory_xact_lock'),
   );
-  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
   assert.equal(statements.length, 5, statements.map((s) => s.text).join('\n'));
   const indexes: string[] = [];
   for (const statement of statements) {
@@ -153,6 +154,7 @@ test('everything past the window: the full pass keeps what defines current state
   const statements = await sentDuring(async () => (full = await sweeper.pass()));
   assert.deepEqual(full?.examined, {
     webhookDeliveries: TENANTS,
+    rollouts: 0,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
@@ -160,6 +162,7 @@ test('everything past the window: the full pass keeps what defines current state
   });
   assert.deepEqual(full?.deleted, {
     webhookDeliveries: TENANTS,
+    rollouts: 0,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
@@ -178,6 +181,7 @@ test('everything past the window: the full pass keeps what defines current state
   assert.equal(incremental.full, false);
   assert.deepEqual(incremental.examined, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 0,
     executions: 0,
     runs: 0,

@@ -22,6 +22,7 @@ const OPTIONS: RetentionOptions = {
   executions: { days: 30 },
   callbacks: { days: 30 },
   webhookDeliveries: { days: 30 },
+  rollouts: { days: 30 },
   sweepIntervalMs: 3_600_000,
   fullSweepIntervalMs: DAY,
   batchSize: 1000,
@@ -65,8 +66,8 @@ const queries = (statements: readonly string[]) => statements.filter((sql) => !T
 test('nothing past the window: one select per kind, each an empty range of its retention index', async () => {
   let pass: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (pass = await sweeperAt(Date.now).pass())));
-  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.deepEqual(pass?.deleted, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(pass?.deleted, { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
   assert.equal(statements.length, 5, statements.join('\n'));
   for (const [table, index] of Object.entries(RETENTION_INDEX)) {
     const select = statements.find((sql) => sql.includes(`from "${table}"`));
@@ -82,6 +83,7 @@ test('everything past the window: a full pass reads the rows that define current
   const statements = queries(await executedDuring(async () => (full = await sweeper.pass())));
   assert.deepEqual(full?.examined, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
@@ -89,6 +91,7 @@ test('everything past the window: a full pass reads the rows that define current
   });
   assert.deepEqual(full?.deleted, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
@@ -116,6 +119,7 @@ test('everything past the window: a full pass reads the rows that define current
   assert.equal(incremental.full, false);
   assert.deepEqual(incremental.examined, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 0,
     executions: 0,
     runs: 0,
