@@ -6,7 +6,8 @@
  * as a generation bump with its events, after which the controller runs the ordinary update
  * workflow. A plan-revision change moves a plan tenant to that revision of its plan, as a PUT naming
  * it would. A rollback is the tenant rollback (`POST /v1/tenants/{id}/rollback`) to the generation
- * the tenant had before the rollout's change: that revision's spec, re-checked, as a new generation. Each write and the member's own row commit in one transaction (the store's
+ * the tenant had before the rollout's change: that revision's spec, re-checked, as a new
+ * generation. Each write and the member's own row commit in one transaction (the store's
  * `applyChange`/`rollback`), so a member is changed at most once, whatever crashes.
  */
 import { deepEqualJson } from '../domain/canonical-json.js';
@@ -130,7 +131,8 @@ export class PatchTenantChanger implements FleetTenantChanger {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole };
     // The plan of the tenant as read now; the decision below sees the locked row (a plan changed
     // in between finds no revision loaded for it and fails the member, naming the plan).
-    const current = await this.deps.tenants.get(member.tenantId);
+    const current =
+      'planRevision' in rollout.change ? await this.deps.tenants.get(member.tenantId) : undefined;
     const plans = await this.prepare(rollout.change, current ? [current] : []);
     const decide = (tenant: Tenant | undefined): MemberDecision => {
       if (!tenant) return { kind: 'skip', reason: 'the tenant no longer exists' };
