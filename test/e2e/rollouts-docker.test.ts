@@ -33,7 +33,7 @@ async function httpText(url: string): Promise<string> {
 function breakableConfig(mode: string, breakOn: string | null): JsonObject {
   const config = modeServerConfig(mode);
   if (breakOn === null) return config;
-  const script = `[ "$MODE" = "$BREAK_ON" ] && exit 3; ${(config.command as string[])[2]}`;
+  const script = `[ "$MODE" = "$BREAK_ON" ] && exit 3; ${(config.command as string[])[2] ?? ''}`;
   return {
     ...config,
     command: ['sh', '-c', script],

@@ -135,7 +135,14 @@ test('nothing past the window: one select per kind, an index scan of its retenti
   const statements = (await sentDuring(async () => (pass = await sweeperAt(Date.now).pass()))).filter(
     (s) => !s.text.includes('pg_advisory_xact_lock'),
   );
-  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(pass?.examined, {
+    webhookDeliveries: 0,
+    rollouts: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
   assert.equal(statements.length, 5, statements.map((s) => s.text).join('\n'));
   const indexes: string[] = [];
   for (const statement of statements) {

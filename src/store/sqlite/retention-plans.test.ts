@@ -66,8 +66,22 @@ const queries = (statements: readonly string[]) => statements.filter((sql) => !T
 test('nothing past the window: one select per kind, each an empty range of its retention index', async () => {
   let pass: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (pass = await sweeperAt(Date.now).pass())));
-  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.deepEqual(pass?.deleted, { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
+  assert.deepEqual(pass?.examined, {
+    webhookDeliveries: 0,
+    rollouts: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
+  assert.deepEqual(pass?.deleted, {
+    webhookDeliveries: 0,
+    rollouts: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
   assert.equal(statements.length, 5, statements.join('\n'));
   for (const [table, index] of Object.entries(RETENTION_INDEX)) {
     const select = statements.find((sql) => sql.includes(`from "${table}"`));
