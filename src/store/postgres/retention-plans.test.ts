@@ -35,6 +35,7 @@ const RETENTION_INDEXES = [
   'workflow_runs_finished_run',
   'tenant_events_at_seq',
   'webhook_deliveries_finished',
+  'rollouts_finished_id',
 ];
 
 interface Statement {
@@ -143,7 +144,7 @@ test('nothing past the window: one select per kind, an index scan of its retenti
     runs: 0,
     events: 0,
   });
-  assert.equal(statements.length, 5, statements.map((s) => s.text).join('\n'));
+  assert.equal(statements.length, 6, statements.map((s) => s.text).join('\n'));
   const indexes: string[] = [];
   for (const statement of statements) {
     const plan = await planOf(statement, true);

@@ -35,6 +35,7 @@ const RETENTION_INDEX: Readonly<Record<string, RegExp>> = {
   tenant_events: /SEARCH tenant_events USING COVERING INDEX tenant_events_at_seq \(at<\?\)/,
   webhook_deliveries:
     /SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_finished \(finished_at<\?\)/,
+  rollouts: /SEARCH rollouts USING COVERING INDEX rollouts_finished_id \(finished_at<\?\)/,
 };
 
 let db: TestDatabase;
@@ -82,7 +83,7 @@ test('nothing past the window: one select per kind, each an empty range of its r
     runs: 0,
     events: 0,
   });
-  assert.equal(statements.length, 5, statements.join('\n'));
+  assert.equal(statements.length, 6, statements.join('\n'));
   for (const [table, index] of Object.entries(RETENTION_INDEX)) {
     const select = statements.find((sql) => sql.includes(`from "${table}"`));
     assert.ok(select, `no select of ${table}`);
