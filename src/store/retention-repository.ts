@@ -187,25 +187,27 @@ const webhookDeliveries: SweptKind = {
   },
 };
 
-/** Rollouts in a final phase (they never leave it), with their members: one delete each. */
+/**
+ * Rollouts in a final phase, with their members. A final phase is never left, so the ids read here
+ * stay deletable until the deletes below (in the same transaction); the members go by an id list,
+ * which both engines serve from the members' primary key.
+ */
 const rollouts: SweptKind = {
   table: 'rollouts',
   time: 'finished_at',
   id: 'id',
   async remove(db, _dialect, ids, olderThan) {
-    const finished = db
+    const finished = await db
       .selectFrom('rollouts')
       .select('id')
       .where('id', 'in', ids)
       .where('phase', 'in', FINAL_ROLLOUT_PHASES)
-      .where('finished_at', '<', olderThan);
-    await db.deleteFrom('rollout_members').where('rollout_id', 'in', finished).execute();
-    const result = await db
-      .deleteFrom('rollouts')
-      .where('id', 'in', ids)
-      .where('phase', 'in', FINAL_ROLLOUT_PHASES)
       .where('finished_at', '<', olderThan)
-      .executeTakeFirst();
+      .execute();
+    if (finished.length === 0) return 0n;
+    const gone = finished.map((row) => row.id);
+    await db.deleteFrom('rollout_members').where('rollout_id', 'in', gone).execute();
+    const result = await db.deleteFrom('rollouts').where('id', 'in', gone).executeTakeFirst();
     return deleted(result);
   },
 };

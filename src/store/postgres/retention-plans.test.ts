@@ -75,6 +75,22 @@ before(async () => {
      from generate_series(1, ${TENANTS}) as i`,
     [when],
   );
+  // Rollouts that ended a day ago, one member each (the sweep deletes members by rollout).
+  await client.query(
+    `insert into rollouts (id, description, selector, change, strategy, failure_policy, phase, control,
+       wave_times, total, created_by, created_by_role, version, created_at, updated_at, finished_at)
+     select 'ro-' || lpad(i::text, 8, '0'), '', '{}', '{}', '{}', '{}', 'succeeded', '{}', '[]', 1, 'test',
+       'operator', 2, $1, $1, $1
+     from generate_series(1, ${TENANTS}) as i`,
+    [when],
+  );
+  await client.query(
+    `insert into rollout_members (rollout_id, ordinal, tenant_id, tenant_name, wave, state, snapshot_generation,
+       from_generation, to_generation, finished_at)
+     select 'ro-' || lpad(i::text, 8, '0'), 0, 't-' || i, 'tenant-' || i, 0, 'succeeded', 1, 1, 2, $1
+     from generate_series(1, ${TENANTS}) as i`,
+    [when],
+  );
   await client.query('commit');
   await client.query('analyze');
 });
@@ -162,7 +178,7 @@ test('everything past the window: the full pass keeps what defines current state
   const statements = await sentDuring(async () => (full = await sweeper.pass()));
   assert.deepEqual(full?.examined, {
     webhookDeliveries: TENANTS,
-    rollouts: 0,
+    rollouts: TENANTS,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
@@ -170,7 +186,7 @@ test('everything past the window: the full pass keeps what defines current state
   });
   assert.deepEqual(full?.deleted, {
     webhookDeliveries: TENANTS,
-    rollouts: 0,
+    rollouts: TENANTS,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
