@@ -15,6 +15,7 @@ import { settledFleetSql } from '../testing/settled-fleet.js';
 import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
 
 const TENANTS = 10_000;
+const ROLLOUTS = 2 * TENANTS;
 const DAY = 86_400_000;
 const OPTIONS: RetentionOptions = {
   events: { days: 30 },
@@ -75,20 +76,22 @@ before(async () => {
      from generate_series(1, ${TENANTS}) as i`,
     [when],
   );
-  // Rollouts that ended a day ago, one member each (the sweep deletes members by rollout).
+  // Rollouts that ended a day ago, one member each with its previous spec, as wide as a real one (the
+  // sweep deletes members by rollout id; a batch is 100 of 20 000 rollouts).
   await client.query(
     `insert into rollouts (id, description, selector, change, strategy, failure_policy, phase, control,
        wave_times, total, created_by, created_by_role, version, created_at, updated_at, finished_at)
      select 'ro-' || lpad(i::text, 8, '0'), '', '{}', '{}', '{}', '{}', 'succeeded', '{}', '[]', 1, 'test',
        'operator', 2, $1, $1, $1
-     from generate_series(1, ${TENANTS}) as i`,
+     from generate_series(1, ${ROLLOUTS}) as i`,
     [when],
   );
   await client.query(
     `insert into rollout_members (rollout_id, ordinal, tenant_id, tenant_name, wave, state, snapshot_generation,
-       from_generation, to_generation, finished_at)
-     select 'ro-' || lpad(i::text, 8, '0'), 0, 't-' || i, 'tenant-' || i, 0, 'succeeded', 1, 1, 2, $1
-     from generate_series(1, ${TENANTS}) as i`,
+       from_generation, to_generation, previous_spec, finished_at)
+     select 'ro-' || lpad(i::text, 8, '0'), 0, 't-' || i, 'tenant-' || i, 0, 'succeeded', 1, 1, 2,
+       repeat('s', 600), $1
+     from generate_series(1, ${ROLLOUTS}) as i`,
     [when],
   );
   await client.query('commit');
@@ -178,7 +181,7 @@ test('everything past the window: the full pass keeps what defines current state
   const statements = await sentDuring(async () => (full = await sweeper.pass()));
   assert.deepEqual(full?.examined, {
     webhookDeliveries: TENANTS,
-    rollouts: TENANTS,
+    rollouts: ROLLOUTS,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
@@ -186,7 +189,7 @@ test('everything past the window: the full pass keeps what defines current state
   });
   assert.deepEqual(full?.deleted, {
     webhookDeliveries: TENANTS,
-    rollouts: TENANTS,
+    rollouts: ROLLOUTS,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
