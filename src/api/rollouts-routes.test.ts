@@ -222,7 +222,9 @@ for (const backend of backends()) {
         assert.equal(res.statusCode, 201, res.body);
         assert.ok(!res.body.includes('hunter2'));
         const rollout = res.json<Rollout>();
-        assert.deepEqual(rollout.change.patch, { config: { secretEnv: { TOKEN: '***' } } });
+        assert.deepEqual((rollout.change as { patch: unknown }).patch, {
+          config: { secretEnv: { TOKEN: '***' } },
+        });
         const listed = await h.inject({ method: 'GET', url: '/v1/rollouts?limit=500' });
         assert.ok(!listed.body.includes('hunter2'));
         const events = await h.store().events.listSince(0, 100_000);

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Rollout, RolloutMember } from '../domain/rollout.js';
 import type { JsonObject } from '../domain/tenant.js';
 import type { RolloutService } from '../rollouts/rollout-service.js';
-import type { ApiApp, ApiContext, ProviderCatalog } from './api-deps.js';
+import type { ApiApp, ApiContext } from './api-deps.js';
 import { actorOf } from './api-deps.js';
 import { parseLabelSelector } from './label-selector.js';
 import { httpError } from './problem.js';
@@ -30,36 +30,16 @@ const tags = ['rollouts'];
 export function registerRolloutRoutes(app: ApiApp, ctx: ApiContext): void {
   const service = ctx.deps.rollouts;
   if (!service) return;
-  createRolloutRoute(app, ctx, service);
-  listRolloutsRoute(app, ctx, service);
-  getRolloutRoute(app, ctx, service);
+  createRolloutRoute(app, service);
+  listRolloutsRoute(app, service);
+  getRolloutRoute(app, service);
   rolloutMembersRoute(app, service);
-  rolloutCommandRoute(app, ctx, service);
+  rolloutCommandRoute(app, service);
 }
 
-/** The rollout as the API shows it: its status computed from the members, secrets in the patch masked. */
-async function rolloutView(ctx: ApiContext, service: RolloutService, rollout: Rollout) {
-  return {
-    id: rollout.id,
-    description: rollout.description,
-    selector: rollout.selector,
-    change: { patch: redactPatch(ctx.deps.providers, rollout.change.patch) },
-    strategy: rollout.strategy,
-    failurePolicy: rollout.failurePolicy,
-    status: await service.status(rollout),
-    createdBy: rollout.createdBy,
-    createdAt: rollout.createdAt,
-    updatedAt: rollout.updatedAt,
-  };
-}
-
-/** Members may span providers: a config value secret for any of them reads as `"***"`. */
-function redactPatch(providers: ProviderCatalog, patch: JsonObject): JsonObject {
-  const config = patch.config;
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) return patch;
-  let redacted = config as JsonObject;
-  for (const provider of providers.list()) redacted = providers.redactSecrets(provider.type, redacted);
-  return { ...patch, config: redacted };
+/** The rollout as the API shows it: its status computed from the members, secrets in the change masked. */
+function rolloutView(service: RolloutService, rollout: Rollout) {
+  return service.view(rollout);
 }
 
 function memberView(member: RolloutMember) {
@@ -78,7 +58,7 @@ function memberView(member: RolloutMember) {
   };
 }
 
-function createRolloutRoute(app: ApiApp, ctx: ApiContext, service: RolloutService): void {
+function createRolloutRoute(app: ApiApp, service: RolloutService): void {
   const schema = {
     operationId: 'createRollout',
     summary: 'Create a rollout (or dry-run one)',
@@ -109,9 +89,13 @@ function createRolloutRoute(app: ApiApp, ctx: ApiContext, service: RolloutServic
         labels: labelsText,
         names: body.selector.names ?? null,
         phases: body.selector.phases ?? null,
+        plan: body.selector.plan ?? null,
       },
       labels: parsed?.ok ? parsed.requirements : [],
-      change: { patch: body.change.patch as JsonObject },
+      change:
+        'patch' in body.change
+          ? { patch: body.change.patch as JsonObject }
+          : { planRevision: body.change.planRevision },
       strategy: { ...body.strategy, waves: body.strategy.waves as Rollout['strategy']['waves'] },
       failurePolicy: body.failurePolicy,
     };
@@ -124,11 +108,11 @@ function createRolloutRoute(app: ApiApp, ctx: ApiContext, service: RolloutServic
       skipInvalid: request.query.skipInvalid === true,
     });
     reply.header('location', `/v1/rollouts/${rollout.id}`);
-    return reply.code(201).send(await rolloutView(ctx, service, rollout));
+    return reply.code(201).send(await rolloutView(service, rollout));
   });
 }
 
-function listRolloutsRoute(app: ApiApp, ctx: ApiContext, service: RolloutService): void {
+function listRolloutsRoute(app: ApiApp, service: RolloutService): void {
   const schema = {
     operationId: 'listRollouts',
     summary: 'List rollouts',
@@ -140,12 +124,12 @@ function listRolloutsRoute(app: ApiApp, ctx: ApiContext, service: RolloutService
   app.get('/v1/rollouts', { schema }, async (request) => {
     const page = await service.list(request.query);
     const items = [];
-    for (const rollout of page.items) items.push(await rolloutView(ctx, service, rollout));
+    for (const rollout of page.items) items.push(await rolloutView(service, rollout));
     return { items, nextCursor: page.nextCursor };
   });
 }
 
-function getRolloutRoute(app: ApiApp, ctx: ApiContext, service: RolloutService): void {
+function getRolloutRoute(app: ApiApp, service: RolloutService): void {
   const schema = {
     operationId: 'getRollout',
     summary: 'Get a rollout',
@@ -156,7 +140,7 @@ function getRolloutRoute(app: ApiApp, ctx: ApiContext, service: RolloutService):
     response: { 200: RolloutSchema },
   };
   app.get('/v1/rollouts/:id', { schema }, async (request) =>
-    rolloutView(ctx, service, await service.require(request.params.id)),
+    rolloutView(service, await service.require(request.params.id)),
   );
 }
 
@@ -179,7 +163,7 @@ function rolloutMembersRoute(app: ApiApp, service: RolloutService): void {
   });
 }
 
-function rolloutCommandRoute(app: ApiApp, ctx: ApiContext, service: RolloutService): void {
+function rolloutCommandRoute(app: ApiApp, service: RolloutService): void {
   const schema = {
     operationId: 'commandRollout',
     summary: 'Pause, resume, promote, abort or roll back a rollout',
@@ -196,6 +180,6 @@ function rolloutCommandRoute(app: ApiApp, ctx: ApiContext, service: RolloutServi
   };
   app.post('/v1/rollouts/:id/:command', { schema, config: { access: 'write' } }, async (request) => {
     const rollout = await service.command(request.params.id, request.params.command);
-    return rolloutView(ctx, service, rollout);
+    return rolloutView(service, rollout);
   });
 }

@@ -35,19 +35,33 @@ const selector = z
       .min(1)
       .nullish()
       .describe('Only tenants in these phases; default every phase whose spec may change.'),
+    plan: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a plan name')
+      .nullish()
+      .describe('Only tenants made from this plan.'),
   })
-  .refine((s) => s.labels != null || s.names != null, {
-    message: 'give labels or names (a rollout never selects every tenant by default)',
+  .refine((s) => s.labels != null || s.names != null || s.plan != null, {
+    message: 'give labels, names or plan (a rollout never selects every tenant by default)',
   })
   .describe('Which tenants the rollout changes; resolved once, at create, and ordered by name.');
 
 const change = z
-  .strictObject({
-    patch: z
-      .record(z.string(), z.unknown())
-      .describe('A JSON merge patch of `spec`, merged into each member’s current spec.'),
-  })
-  .describe('What the rollout does to each member.');
+  .union([
+    z.strictObject({
+      patch: z
+        .record(z.string(), z.unknown())
+        .describe('A JSON merge patch of `spec`, merged into each member’s current spec.'),
+    }),
+    z.strictObject({
+      planRevision: z
+        .number()
+        .int()
+        .min(1)
+        .describe('Move each member, made from a plan, to this revision of its plan.'),
+    }),
+  ])
+  .describe('What the rollout does to each member: a merge patch, or a plan revision.');
 
 const strategy = z
   .strictObject({
@@ -189,8 +203,12 @@ export const RolloutSchema = z
       labels: z.string().nullable(),
       names: z.array(z.string()).readonly().nullable(),
       phases: z.array(z.enum(PHASES)).readonly().nullable(),
+      plan: z.string().nullable().optional(),
     }),
-    change: z.object({ patch: z.record(z.string(), z.unknown()) }),
+    change: z.union([
+      z.object({ patch: z.record(z.string(), z.unknown()) }),
+      z.object({ planRevision: z.number() }),
+    ]),
     strategy: z.object({
       waves: z.array(z.union([z.number(), z.string()])).readonly(),
       maxParallel: z.number(),

@@ -9,6 +9,7 @@
 import { deepEqualJson } from '../domain/canonical-json.js';
 import { ConflictError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import type { PlanRevision } from '../domain/plan.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import {
   initialStatus,
@@ -22,7 +23,13 @@ import { actorOf } from './api-deps.js';
 import type { Principal } from './auth.js';
 import { specDiff, type PatchOperation } from './spec-diff.js';
 import { requireRevision } from './tenant-revisions-routes.js';
-import { resolveSpec, type SpecRequest } from './tenant-spec.js';
+import {
+  requirePlanRevision,
+  resolveSpec,
+  resolveSpecWithPlan,
+  type SpecContext,
+  type SpecRequest,
+} from './tenant-spec.js';
 import { wake, writeTenantWith, type WriteOptions } from './tenant-write.js';
 
 export interface TenantOutcome {
@@ -132,32 +139,63 @@ export async function rollbackTenant(
     idOrName,
     async (current): Promise<TenantChange> => {
       assertSpecWritable(current);
-      if (toGeneration === current.generation) {
-        throw new ConflictError(
-          `tenant '${current.name}' is at generation ${toGeneration} already; nothing to roll back`,
-          { generation: current.generation },
-        );
-      }
+      assertNotCurrent(current, toGeneration);
       const revision = await requireRevision(ctx, current, toGeneration);
-      const writer = { principal, sentConfig: revision.spec.config };
-      const { spec, effectiveConfig } = await resolveSpec(ctx, specRequestOf(revision.spec), writer, current);
-      if (sameSpec(spec, current.spec)) {
-        throw new ConflictError(
-          `the spec of generation ${toGeneration} is the current spec of tenant '${current.name}'; nothing to roll back`,
-          { generation: current.generation },
-        );
-      }
-      const message = `rollback to generation ${toGeneration} requested by ${actor}`;
-      return {
+      const ref = revision.spec.plan;
+      const plan = ref ? await requirePlanRevision(ctx, ref, current) : undefined;
+      const { change, effectiveConfig } = rollbackChangeOf(ctx, current, toGeneration, revision.spec, plan, {
+        principal,
         actor,
-        spec,
-        status: { effectiveConfigHash: ctx.deps.hasher(effectiveConfig) },
-        audit: [{ type: 'Audit', reason: 'RollbackRequested', message }],
-      };
+      });
+      return { ...change, status: { effectiveConfigHash: ctx.deps.hasher(effectiveConfig) } };
     },
     options,
   );
   return finish(ctx, result, options);
+}
+
+function assertNotCurrent(current: Tenant, toGeneration: number): void {
+  if (toGeneration === current.generation) {
+    throw new ConflictError(
+      `tenant '${current.name}' is at generation ${toGeneration} already; nothing to roll back`,
+      { generation: current.generation },
+    );
+  }
+}
+
+/**
+ * The change that rolls `current` back to `toGeneration`, whose stored spec is `stored` (and whose
+ * plan revision, when it names one, is `plan`): that spec re-checked as any write by `writer` is, as
+ * a new generation. Reads nothing, so a fleet rollout's rollback makes the very same change inside
+ * the transaction that records its member. ConflictError when there is nothing to roll back.
+ */
+export function rollbackChangeOf(
+  ctx: SpecContext,
+  current: Tenant,
+  toGeneration: number,
+  stored: TenantSpec,
+  plan: PlanRevision | undefined,
+  writer: { readonly principal: Principal; readonly actor: string },
+): { change: TenantChange; effectiveConfig: JsonObject } {
+  assertSpecWritable(current);
+  assertNotCurrent(current, toGeneration);
+  const spec = { principal: writer.principal, sentConfig: stored.config };
+  const resolved = resolveSpecWithPlan(ctx, specRequestOf(stored), spec, plan, current);
+  if (sameSpec(resolved.spec, current.spec)) {
+    throw new ConflictError(
+      `the spec of generation ${toGeneration} is the current spec of tenant '${current.name}'; nothing to roll back`,
+      { generation: current.generation },
+    );
+  }
+  const message = `rollback to generation ${toGeneration} requested by ${writer.actor}`;
+  return {
+    change: {
+      actor: writer.actor,
+      spec: resolved.spec,
+      audit: [{ type: 'Audit', reason: 'RollbackRequested', message }],
+    },
+    effectiveConfig: resolved.effectiveConfig,
+  };
 }
 
 function finish(

@@ -94,8 +94,21 @@ describe('lessor rollouts (real server in process)', () => {
       strategy: { waves: [1, '10%', '100%'], maxParallel: 50, pauseAfterWaves: [0] },
       failurePolicy: { onHalt: 'rollback', maxFailedPercent: 5 },
     });
-    assert.throws(() => rolloutRequest({ selector: 'a=b', waves: '100%' }), /exactly one of --set-image/);
-    assert.throws(() => rolloutRequest({ setImage: 'x', waves: '100%' }), /--selector or --names/);
+    assert.throws(
+      () => rolloutRequest({ selector: 'a=b', waves: '100%' }),
+      /exactly one of --set-image, --patch-file and --plan-revision/,
+    );
+    assert.throws(() => rolloutRequest({ setImage: 'x', waves: '100%' }), /--selector, --names or --plan/);
+    assert.throws(
+      () => rolloutRequest({ selector: 'a=b', setImage: 'x', planRevision: 2, waves: '100%' }),
+      /exactly one of/,
+    );
+    assert.deepEqual(rolloutRequest({ plan: 'pro', planRevision: 4, waves: '100%' }), {
+      selector: { plan: 'pro' },
+      change: { planRevision: 4 },
+      strategy: { waves: ['100%'] },
+      failurePolicy: {},
+    });
   });
 
   test('create, dry run, get, list, tenants, then watch exits 0 once succeeded', async () => {

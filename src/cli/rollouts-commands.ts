@@ -21,6 +21,8 @@ interface CreateFlags {
   readonly names?: string;
   readonly setImage?: string;
   readonly patchFile?: string;
+  readonly planRevision?: number;
+  readonly plan?: string;
   readonly waves: string;
   readonly maxParallel?: number;
   readonly maxFailed?: string;
@@ -60,8 +62,14 @@ export function registerRolloutCommands(program: Command, io: CliIo): void {
     .description('change many tenants in waves (operator)')
     .option('--selector <labels>', 'label selector of the tenants, e.g. plan=pro')
     .option('--names <a,b,...>', 'exactly these tenants')
+    .option('--plan <name>', 'only tenants made from this plan')
     .option('--set-image <image>', 'change spec.config.image')
     .option('--patch-file <file>', 'a JSON merge patch of spec (JSON or YAML)')
+    .option(
+      '--plan-revision <n>',
+      'move plan tenants to this revision of their plan',
+      positiveInt('--plan-revision'),
+    )
     .option('--waves <list>', 'cumulative waves: counts or percents', '100%')
     .option('--max-parallel <n>', 'members in progress at once', positiveInt('--max-parallel'))
     .option('--max-failed <n|p%>', 'halt past this many failures, or this percent of a wave')
@@ -114,10 +122,16 @@ export function parseWaves(text: string): (number | `${number}%`)[] {
   });
 }
 
-function patchOf(flags: CreateFlags): Record<string, unknown> {
-  if ((flags.setImage === undefined) === (flags.patchFile === undefined)) {
-    throw usage('give exactly one of --set-image and --patch-file');
+function changeOf(flags: CreateFlags): CreateRolloutRequest['change'] {
+  const given = [flags.setImage, flags.patchFile, flags.planRevision].filter((f) => f !== undefined);
+  if (given.length !== 1) {
+    throw usage('give exactly one of --set-image, --patch-file and --plan-revision');
   }
+  if (flags.planRevision !== undefined) return { planRevision: flags.planRevision };
+  return { patch: patchOf(flags) };
+}
+
+function patchOf(flags: CreateFlags): Record<string, unknown> {
   if (flags.setImage !== undefined) return { config: { image: flags.setImage } };
   let parsed: unknown;
   try {
@@ -131,7 +145,8 @@ function patchOf(flags: CreateFlags): Record<string, unknown> {
 }
 
 export function rolloutRequest(flags: CreateFlags): CreateRolloutRequest {
-  if (flags.selector === undefined && flags.names === undefined) throw usage('give --selector or --names');
+  if (flags.selector === undefined && flags.names === undefined && flags.plan === undefined)
+    throw usage('give --selector, --names or --plan');
   const failurePolicy: NonNullable<CreateRolloutRequest['failurePolicy']> = {
     ...(flags.onHalt && { onHalt: flags.onHalt }),
   };
@@ -152,8 +167,9 @@ export function rolloutRequest(flags: CreateFlags): CreateRolloutRequest {
     selector: {
       ...(flags.selector !== undefined && { labels: flags.selector }),
       ...(flags.names !== undefined && { names: flags.names.split(',').map((n) => n.trim()) }),
+      ...(flags.plan !== undefined && { plan: flags.plan }),
     },
-    change: { patch: patchOf(flags) },
+    change: changeOf(flags),
     strategy: {
       waves: parseWaves(flags.waves),
       ...(flags.maxParallel !== undefined && { maxParallel: flags.maxParallel }),

@@ -42,12 +42,15 @@ export interface RolloutSelector {
   readonly names: readonly string[] | null;
   /** Only tenants in these phases (default: every live phase). */
   readonly phases: readonly Phase[] | null;
+  /** Only tenants made from this plan (absent in rollouts stored before it existed). */
+  readonly plan?: string | null;
 }
 
-/** What a rollout does to each member: a JSON merge patch of its spec. */
-export interface RolloutChange {
-  readonly patch: JsonObject;
-}
+/**
+ * What a rollout does to each member: a JSON merge patch of its spec, or a move of a member made
+ * from a plan to that revision of its plan (its overrides kept).
+ */
+export type RolloutChange = { readonly patch: JsonObject } | { readonly planRevision: number };
 
 export interface RolloutStrategy {
   readonly waves: readonly WaveTarget[];

@@ -23,7 +23,7 @@ import { NO_METRICS, type CounterPort, type Metrics } from '../domain/metrics.js
 import { newId } from '../domain/ids.js';
 import { effectiveTenants } from '../provisioning/plan-specs.js';
 import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
-import { apiSpecValidator } from '../api/rollout-spec.js';
+import { apiSpecValidator, redactRolloutChange } from '../api/rollout-spec.js';
 import { PatchTenantChanger } from '../rollouts/fleet-tenant-changer.js';
 import { RolloutDriver } from '../rollouts/rollout-driver.js';
 import { RolloutService } from '../rollouts/rollout-service.js';
@@ -283,6 +283,9 @@ async function buildCore(
   const rolloutEvents = meteredRolloutEvents(storeRolloutEvents(store), rolloutHalts);
   const changer = new PatchTenantChanger({
     rollouts: store.rollouts,
+    tenants: store.tenants,
+    revisions: store.revisions,
+    plans: store.plans,
     validator: apiSpecValidator({
       deps: { providers },
       options: { defaultProvider: config.compute.defaultProvider, rawSpecs: config.policy.rawSpecs },
@@ -294,6 +297,7 @@ async function buildCore(
     tenants: store.tenants,
     changer,
     events: rolloutEvents,
+    redact: (change) => redactRolloutChange(providers, change),
     pollMs: ROLLOUT_POLL_MS,
     logger: logger.child({ component: 'rollouts' }),
   });
@@ -336,6 +340,7 @@ async function buildCore(
     engine,
     changer,
     events: rolloutEvents,
+    redact: (change) => redactRolloutChange(providers, change),
     logger: logger.child({ component: 'rollouts' }),
   });
   return { compute, engine, dispatcher, controller, rollouts };

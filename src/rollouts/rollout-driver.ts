@@ -20,12 +20,15 @@ import type { MemberPatch, MemberTally, RolloutRepository, TenantRepository } fr
 import type { FleetTenantChanger } from './fleet-tenant-changer.js';
 import { observeMember } from './member-watch.js';
 import type { RolloutEvents } from './rollout-events.js';
+import { rolloutWebhookOf, type ChangeRedactor } from './rollout-view.js';
 
 export interface RolloutDriverDeps {
   readonly rollouts: RolloutRepository;
   readonly tenants: Pick<TenantRepository, 'get'>;
   readonly changer: FleetTenantChanger;
   readonly events: RolloutEvents;
+  /** Masks secret values of the change in the resource a webhook event carries. */
+  readonly redact: ChangeRedactor;
   /** Pause between ticks while members are in flight. */
   readonly pollMs: number;
   readonly logger: Logger;
@@ -92,6 +95,7 @@ export class RolloutDriver {
         rollout.id,
         { control: decision.control, waveTimes },
         rollout.version,
+        (next) => rolloutWebhookOf(next, rollout.control.phase, tallies, this.deps.redact),
       );
       if (saved.control.phase !== rollout.control.phase) {
         await this.tell(() => this.deps.events.phaseChanged(saved, rollout.control.phase));

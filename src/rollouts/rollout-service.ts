@@ -23,19 +23,40 @@ import {
   type RolloutPhase,
   type Rollout,
   type RolloutChange,
-  type RolloutCounts,
   type RolloutSelector,
   type RolloutStrategy,
-  type WaveStatus,
 } from '../domain/rollout.js';
 import { applyCommand, waveEnds, waveOf, type RolloutCommand } from '../domain/rollout-scheduler.js';
 import type { Phase, Tenant } from '../domain/tenant.js';
-import type { LabelRequirement, Page, RolloutRepository, TenantRepository } from '../store/store.js';
+import type {
+  LabelRequirement,
+  MemberTally,
+  NewRollout,
+  Page,
+  RolloutRepository,
+  TenantRepository,
+} from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
 import type { ChangeProblem, ChangeWriter, FleetTenantChanger } from './fleet-tenant-changer.js';
 import { waveTallies } from './rollout-driver.js';
 import type { RolloutEvents } from './rollout-events.js';
+import {
+  rolloutResource,
+  rolloutStatusOf,
+  rolloutWebhookOf,
+  type ChangeRedactor,
+  type RolloutStatus,
+} from './rollout-view.js';
 import { rolloutRunRequest } from './rollout-workflow.js';
+
+export type { RolloutStatus } from './rollout-view.js';
+
+/** The tallies of a rollout just stored: every member pending, in its wave. */
+function pendingTallies(members: NewRollout['members']): MemberTally[] {
+  const byWave = new Map<number, number>();
+  for (const m of members) byWave.set(m.wave, (byWave.get(m.wave) ?? 0) + 1);
+  return [...byWave].map(([wave, count]) => ({ wave, state: 'pending' as const, count, changed: 0 }));
+}
 
 export interface RolloutRequest {
   readonly description: string;
@@ -64,20 +85,14 @@ export interface RolloutPlan {
   readonly invalid: readonly InvalidMember[];
 }
 
-export interface RolloutStatus {
-  readonly phase: Rollout['control']['phase'];
-  readonly currentWave: number;
-  readonly haltReason: string | null;
-  readonly counts: RolloutCounts;
-  readonly waves: readonly WaveStatus[];
-}
-
 export interface RolloutServiceDeps {
   readonly rollouts: RolloutRepository;
   readonly tenants: Pick<TenantRepository, 'list'>;
   readonly engine: Pick<WorkflowEngine, 'start'>;
   readonly changer: FleetTenantChanger;
   readonly events: RolloutEvents;
+  /** Masks secret values of the change in the rollout's API view and webhook events. */
+  readonly redact: ChangeRedactor;
   readonly logger: Logger;
 }
 
@@ -93,10 +108,11 @@ export class RolloutService {
     writer: ChangeWriter,
   ): Promise<RolloutPlan & { members: readonly Tenant[] }> {
     const tenants = await this.resolveMembers(request);
+    const plans = await this.deps.changer.prepare(request.change, tenants);
     const invalid: InvalidMember[] = [];
     const members: Tenant[] = [];
     for (const tenant of tenants) {
-      const plan = this.deps.changer.dryRun(tenant, request.change, writer);
+      const plan = this.deps.changer.dryRun(tenant, request.change, writer, plans);
       if (plan.ok) members.push(tenant);
       else invalid.push({ tenant: tenant.name, tenantId: tenant.id, error: plan.error });
     }
@@ -128,7 +144,7 @@ export class RolloutService {
       ]);
     }
     const ends = waveEnds(plan.total, request.strategy.waves);
-    const rollout = await this.deps.rollouts.create({
+    const created: NewRollout = {
       id: newId(),
       description: request.description,
       selector: request.selector,
@@ -143,7 +159,15 @@ export class RolloutService {
         wave: waveOf(ends, i),
         generation: t.generation,
       })),
-    });
+    };
+    const rollout = await this.deps.rollouts.create(created, (stored) =>
+      rolloutWebhookOf(
+        stored,
+        'pending',
+        waveTallies(stored, pendingTallies(created.members)),
+        this.deps.redact,
+      ),
+    );
     await this.tell(() => this.deps.events.phaseChanged(rollout, 'pending'));
     await this.deps.engine.start(rolloutRunRequest(rollout.id, rollout.control.run));
     return rollout;
@@ -192,6 +216,7 @@ export class RolloutService {
           id,
           { control: result.control, waveTimes: rollout.waveTimes },
           rollout.version,
+          (next) => rolloutWebhookOf(next, rollout.control.phase, tallies, this.deps.redact),
         );
         if (saved.control.phase !== rollout.control.phase)
           await this.tell(() => this.deps.events.phaseChanged(saved, rollout.control.phase));
@@ -207,46 +232,12 @@ export class RolloutService {
   }
 
   async status(rollout: Rollout): Promise<RolloutStatus> {
-    const tallies = waveTallies(rollout, await this.deps.rollouts.tallies(rollout.id));
-    const counts: RolloutCounts = {
-      total: rollout.total,
-      pending: 0,
-      inProgress: 0,
-      succeeded: 0,
-      failed: 0,
-      skipped: 0,
-      rolledBack: 0,
-    };
-    const sum = { ...counts };
-    const waves = tallies.map((t, index) => {
-      sum.pending += t.pending;
-      sum.inProgress += t.inProgress + t.rollingBack;
-      sum.succeeded += t.succeeded;
-      sum.failed += t.failed;
-      sum.skipped += t.skipped;
-      sum.rolledBack += t.rolledBack;
-      const times = rollout.waveTimes[index] ?? { startedAt: null, finishedAt: null };
-      return {
-        index,
-        size: t.size,
-        pending: t.pending,
-        inProgress: t.inProgress + t.rollingBack,
-        succeeded: t.succeeded,
-        failed: t.failed,
-        skipped: t.skipped,
-        rolledBack: t.rolledBack,
-        startedAt: times.startedAt,
-        finishedAt: times.finishedAt,
-      };
-    });
-    const current = tallies.findIndex((t) => t.pending + t.inProgress > 0);
-    return {
-      phase: rollout.control.phase,
-      currentWave: current === -1 ? Math.max(0, tallies.length - 1) : current,
-      haltReason: rollout.control.haltReason,
-      counts: sum,
-      waves,
-    };
+    return rolloutStatusOf(rollout, waveTallies(rollout, await this.deps.rollouts.tallies(rollout.id)));
+  }
+
+  /** The rollout as the API shows it. */
+  async view(rollout: Rollout): Promise<ReturnType<typeof rolloutResource>> {
+    return rolloutResource(rollout, await this.status(rollout), this.deps.redact);
   }
 
   /** Starts (idempotently) the current run of every unfinished rollout; returns how many. */
@@ -270,6 +261,7 @@ export class RolloutService {
   private async resolveMembers(request: RolloutRequest): Promise<Tenant[]> {
     const phases = new Set(request.selector.phases ?? DEFAULT_PHASES);
     const names = request.selector.names === null ? null : new Set(request.selector.names);
+    const plan = request.selector.plan ?? null;
     const found: Tenant[] = [];
     let cursor: string | undefined;
     do {
@@ -277,6 +269,7 @@ export class RolloutService {
       for (const tenant of page.items) {
         if (!phases.has(tenant.status.phase)) continue;
         if (names !== null && !names.has(tenant.name)) continue;
+        if (plan !== null && tenant.spec.plan?.name !== plan) continue;
         found.push(tenant);
       }
       cursor = page.nextCursor ?? undefined;

@@ -7,6 +7,7 @@
  * rows as they are at that moment, never by what the read saw.
  */
 import { expressionBuilder, sql, type Expression, type SqlBool } from 'kysely';
+import { FINAL_ROLLOUT_PHASES } from '../domain/rollout.js';
 import { TENANT_SUBJECT_PREFIX } from '../domain/tenant-run.js';
 import { ACTIVE_RUN_STATES } from '../domain/workflow-run.js';
 import { transaction, type Executor, type StoreContext } from './context.js';
@@ -186,8 +187,34 @@ const webhookDeliveries: SweptKind = {
   },
 };
 
+/**
+ * Rollouts in a final phase, with their members. A final phase is never left, so the ids read here
+ * stay deletable until the deletes below (in the same transaction); the members go by an id list,
+ * which both engines serve from the members' primary key.
+ */
+const rollouts: SweptKind = {
+  table: 'rollouts',
+  time: 'finished_at',
+  id: 'id',
+  async remove(db, _dialect, ids, olderThan) {
+    const finished = await db
+      .selectFrom('rollouts')
+      .select('id')
+      .where('id', 'in', ids)
+      .where('phase', 'in', FINAL_ROLLOUT_PHASES)
+      .where('finished_at', '<', olderThan)
+      .execute();
+    if (finished.length === 0) return 0n;
+    const gone = finished.map((row) => row.id);
+    await db.deleteFrom('rollout_members').where('rollout_id', 'in', gone).execute();
+    const result = await db.deleteFrom('rollouts').where('id', 'in', gone).executeTakeFirst();
+    return deleted(result);
+  },
+};
+
 const KINDS: Readonly<Record<RetentionKind, SweptKind>> = {
   events,
+  rollouts,
   runs,
   executions,
   callbacks,

@@ -23,6 +23,7 @@ const options = (overrides: Partial<RetentionOptions> = {}): RetentionOptions =>
   executions: { days: 30 },
   callbacks: { days: 30 },
   webhookDeliveries: { days: 30 },
+  rollouts: { days: 30 },
   sweepIntervalMs: HOUR,
   fullSweepIntervalMs: DAY,
   batchSize: 100,
@@ -54,8 +55,8 @@ test('a pass deletes what each kind kept past its window; a window of 0 days kee
   const inside = sweeperAt(29);
   assert.deepEqual(counts(await inside.sweeper.pass()), {
     full: true,
-    examined: { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 },
-    deleted: { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 },
+    examined: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 },
+    deleted: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 },
   });
 
   const events = (await store.events.listByTenant(t.id, { limit: 100 })).length;
@@ -63,8 +64,8 @@ test('a pass deletes what each kind kept past its window; a window of 0 days kee
   assert.deepEqual(counts(await past.sweeper.pass()), {
     full: true,
     // The execution's two callbacks were never delivered: pending ones are not swept.
-    examined: { webhookDeliveries: 0, callbacks: 0, executions: 1, runs: 2, events: 0 },
-    deleted: { webhookDeliveries: 0, callbacks: 0, executions: 1, runs: 1, events: 0 },
+    examined: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 1, runs: 2, events: 0 },
+    deleted: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 1, runs: 1, events: 0 },
   });
   assert.equal(
     (await store.events.listByTenant(t.id, { limit: 100 })).length,

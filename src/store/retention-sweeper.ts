@@ -19,9 +19,16 @@ import type { RetentionCursor, RetentionKind, RetentionRepository } from './stor
 
 /**
  * Dependents before what they depend on: callbacks and executions before runs, then events;
- * webhook deliveries depend on none of them.
+ * webhook deliveries and finished rollouts (with their members) depend on none of them.
  */
-const KINDS: readonly RetentionKind[] = ['callbacks', 'executions', 'runs', 'events', 'webhookDeliveries'];
+const KINDS: readonly RetentionKind[] = [
+  'callbacks',
+  'executions',
+  'runs',
+  'events',
+  'webhookDeliveries',
+  'rollouts',
+];
 
 const DAY_MS = 86_400_000;
 
@@ -52,6 +59,7 @@ export interface RetentionPass {
 
 const zeroCounts = (): RetentionCounts => ({
   webhookDeliveries: 0,
+  rollouts: 0,
   callbacks: 0,
   executions: 0,
   runs: 0,

@@ -26,10 +26,12 @@ import type {
   MemberTally,
   NewRollout,
   Page,
+  RolloutPublisher,
   RolloutRepository,
 } from './store.js';
 import { changeTenantIn } from './tenant-repository.js';
 import { findTenantRow, toTenant } from './tenant-rows.js';
+import { insertRolloutWebhookEvent } from './webhook-outbox.js';
 
 /** Rows per multi-row insert and ids per `in (…)` list: well under both engines' parameter limits. */
 const BATCH = 200;
@@ -39,7 +41,7 @@ type MemberRow = Selectable<RolloutMembersTable>;
 export class KyselyRolloutRepository implements RolloutRepository {
   constructor(private readonly ctx: StoreContext) {}
 
-  async create(input: NewRollout): Promise<Rollout> {
+  async create(input: NewRollout, publish?: RolloutPublisher): Promise<Rollout> {
     const now = nowIso();
     const row: RolloutsTable = {
       id: input.id,
@@ -60,7 +62,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
       finished_at: null,
     };
     try {
-      await transaction(this.ctx, async (trx) => {
+      await transaction(this.ctx, async (trx, tx) => {
         await assertFree(
           trx,
           input.members.map((m) => m.tenantId),
@@ -70,6 +72,8 @@ export class KyselyRolloutRepository implements RolloutRepository {
           const rows = input.members.slice(i, i + BATCH).map((m, j) => newMemberRow(input.id, i + j, m));
           await trx.insertInto('rollout_members').values(rows).execute();
         }
+        const webhook = publish?.(this.toRollout(row));
+        if (webhook) await insertRolloutWebhookEvent(tx, webhook.type, webhook.resource, now);
       });
     } catch (error) {
       if (!this.ctx.dialect.isUniqueViolation(error)) throw error;
@@ -257,8 +261,9 @@ export class KyselyRolloutRepository implements RolloutRepository {
     id: string,
     update: { control: Rollout['control']; waveTimes: Rollout['waveTimes'] },
     expectedVersion: number,
+    publish?: RolloutPublisher,
   ): Promise<Rollout> {
-    return transaction(this.ctx, async (trx) => {
+    return transaction(this.ctx, async (trx, tx) => {
       const now = nowIso();
       const final = FINAL_ROLLOUT_PHASES.includes(update.control.phase);
       const result = await trx
@@ -291,7 +296,10 @@ export class KyselyRolloutRepository implements RolloutRepository {
           .execute();
       }
       const row = await trx.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      return this.toRollout(row);
+      const saved = this.toRollout(row);
+      const webhook = publish?.(saved);
+      if (webhook) await insertRolloutWebhookEvent(tx, webhook.type, webhook.resource, now);
+      return saved;
     });
   }
 

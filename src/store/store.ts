@@ -23,6 +23,7 @@ import type { ChangeSubscriptions } from './change-signal.js';
 import type { WebhookRepository } from './webhook-store.js';
 import type { TenantRevision } from '../domain/tenant-revision.js';
 import type { Plan, PlanContent, PlanRevision } from '../domain/plan.js';
+import type { RolloutWebhookEventType } from '../domain/webhook.js';
 import type {
   MemberState,
   Rollout,
@@ -360,7 +361,7 @@ export interface IdempotencyKeyRepository {
 }
 
 /** What a retention sweep deletes, one kind at a time (see `RetentionRepository`). */
-export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks' | 'webhookDeliveries';
+export type RetentionKind = 'events' | 'runs' | 'executions' | 'callbacks' | 'webhookDeliveries' | 'rollouts';
 
 /** A position in a kind's sweep order: the settling time and id of a row (an event's id is its seq). */
 export interface RetentionCursor {
@@ -467,6 +468,16 @@ export type MemberDecision =
   | { readonly kind: 'skip'; readonly reason: string }
   | { readonly kind: 'fail'; readonly error: { readonly code: string; readonly message: string } };
 
+/** A rollout webhook event to queue with a change of phase (rollout-view.ts builds it). */
+export interface RolloutWebhook {
+  readonly type: RolloutWebhookEventType;
+  /** The rollout as the API shows it, secret values masked. */
+  readonly resource: Readonly<Record<string, unknown>>;
+}
+
+/** Called inside the transaction that stored `saved`: the webhook event to queue with it, if any. */
+export type RolloutPublisher = (saved: Rollout) => RolloutWebhook | undefined;
+
 export type MemberPatch = Partial<Pick<RolloutMember, 'state' | 'error' | 'healthySince' | 'finishedAt'>>;
 
 /**
@@ -481,7 +492,8 @@ export type MemberPatch = Partial<Pick<RolloutMember, 'state' | 'error' | 'healt
  *   member's tenant in the same transaction.
  */
 export interface RolloutRepository {
-  create(rollout: NewRollout): Promise<Rollout>;
+  /** `publish` names the webhook event queued in the same transaction (`rollout.started`). */
+  create(rollout: NewRollout, publish?: RolloutPublisher): Promise<Rollout>;
   get(id: string): Promise<Rollout | undefined>;
   /** Newest first. */
   list(query: {
@@ -521,6 +533,7 @@ export interface RolloutRepository {
     id: string,
     update: { control: RolloutControl; waveTimes: Rollout['waveTimes'] },
     expectedVersion: number,
+    publish?: RolloutPublisher,
   ): Promise<Rollout>;
   /** The unfinished rollouts holding any of these tenants: tenant id → rollout id. */
   holders(tenantIds: readonly string[]): Promise<ReadonlyMap<string, string>>;

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { LessorClient } from '../../src/api/client.js';
 import type { CreateRolloutRequest, Rollout, Tenant } from '../../src/api/types.js';
+import { WebhookReceiver } from '../../src/callbacks/testing/webhook-receiver.js';
 import { deploy, matrix, withLogs, type Deployment } from '../support/deployment.js';
 import { statusOf, waitFor, waitForPhase } from '../support/wait.js';
 
@@ -21,13 +22,39 @@ for (const { backend, engine, label } of matrix()) {
     let d: Deployment | undefined;
     let client: LessorClient;
 
+    const receiver = new WebhookReceiver();
+
     before(async () => {
-      d = await deploy({ backend, engine, providers: { fake: { latencyMs: 20 } } });
+      await receiver.start();
+      d = await deploy({
+        backend,
+        engine,
+        providers: { fake: { latencyMs: 20 } },
+        env: {
+          LESSOR_WEBHOOKS__ALLOW_HTTP: 'true',
+          LESSOR_WEBHOOKS__ALLOWED_NETWORKS: '127.0.0.0/8',
+        },
+      });
       client = d.client;
+      const hook = await client.createWebhook({ url: receiver.url, events: ['rollout.*'] });
+      receiver.secrets = [hook.secret];
     });
     after(async () => {
       await d?.close();
+      await receiver.close();
     });
+
+    /** The verified rollout webhooks received about `rolloutId`, by type, once `types` have all come. */
+    const webhooksOf = (rolloutId: string, types: readonly string[]) =>
+      waitFor(`webhooks ${types.join(', ')} of ${rolloutId}`, async () => {
+        const mine = receiver
+          .verified()
+          .filter((r) => (r.payload.data['rollout'] as { id: string }).id === rolloutId);
+        const seen = new Set(mine.map((r) => r.payload.type));
+        // Deliveries may arrive in any order: sorted by when the event happened.
+        const ordered = [...mine].sort((a, b) => a.payload.timestamp.localeCompare(b.payload.timestamp));
+        return types.every((t) => seen.has(t)) && ordered;
+      });
 
     /** `count` ready tenants labelled `group=<group>`; those at `failing` indexes fail every update. */
     async function fleet(group: string, count: number, failing: readonly number[] = []): Promise<Tenant[]> {
@@ -154,6 +181,76 @@ for (const { backend, engine, label } of matrix()) {
         );
         assert.equal(again.status.counts.total, 8, 'a finished rollout releases its tenants');
         await phaseOf(again.id, ['succeeded']);
+        const hooks = await webhooksOf(created.id, ['rollout.started', 'rollout.succeeded']);
+        assert.deepEqual(
+          hooks.map((r) => r.payload.type),
+          ['rollout.started', 'rollout.succeeded'],
+          'one webhook per event',
+        );
+        const final = hooks[1]!.payload.data['rollout'] as Rollout;
+        assert.equal(final.status.phase, 'succeeded');
+        assert.equal(final.status.counts.succeeded, 8);
+      }));
+
+    test('a plan-revision rollout moves plan tenants to that revision; a tenant not made from the plan is invalid', () =>
+      withLogs(d, async () => {
+        const group = `pl${randomBytes(3).toString('hex')}`;
+        const plan = `plan-${group}`;
+        const plans = `${d!.lessor.url}/v1/plans`;
+        const send = async (method: string, url: string, body: unknown): Promise<void> => {
+          const res = await fetch(url, {
+            method,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          assert.ok(res.ok, `${method} ${url}: ${res.status} ${await res.text()}`);
+        };
+        const planBody = (image: string) => ({
+          spec: { config: { image, env: { TIER: 'base' } } },
+          allowedOverrides: ['/env'],
+        });
+        await send('POST', plans, { name: plan, ...planBody('app:1') });
+        const made: Tenant[] = [];
+        for (let i = 0; i < 3; i++) {
+          const spec = { plan: { name: plan }, config: { env: { N: String(i) } }, labels: { group } };
+          made.push(await client.createTenant({ name: `${group}-${i}`, spec }));
+        }
+        const raw = await client.createTenant({
+          name: `${group}-raw`,
+          spec: { config: { image: 'app:1' }, labels: { group } },
+        });
+        for (const tenant of [...made, raw])
+          await waitForPhase(client, tenant.id, 'ready', { timeoutMs: SETTLE_MS });
+        await send('PUT', `${plans}/${plan}`, planBody('app:2'));
+        const request: CreateRolloutRequest = {
+          description: `${group} to revision 2`,
+          selector: { labels: `group=${group}` },
+          change: { planRevision: 2 },
+          strategy: { waves: [1, '100%'], maxParallel: 2 },
+        };
+        const dry = await client.planRollout(request);
+        assert.equal(dry.total, 3);
+        assert.deepEqual(
+          dry.invalid.map((m) => [m.tenant, m.error.code]),
+          [[raw.name, 'VALIDATION_FAILED']],
+        );
+        const missing = await client.planRollout({ ...request, change: { planRevision: 9 } });
+        assert.equal(missing.total, 0, 'no member can move to a revision its plan does not have');
+        assert.match(missing.invalid[0]?.error.message ?? '', /has no revision 9/);
+        const refused = await client.createRollout(request).catch((e: unknown) => e);
+        assert.equal(statusOf(refused), 400, 'an invalid member refuses the rollout');
+
+        const created = await client.createRollout(request, { skipInvalid: true });
+        const done = await phaseOf(created.id, ['succeeded', 'halted', 'rolledBack']);
+        assert.equal(done.status.phase, 'succeeded');
+        assert.equal(done.status.counts.succeeded, 3);
+        for (const [i, tenant] of made.entries()) {
+          const now = await client.getTenant(tenant.id);
+          assert.deepEqual(now.spec.plan, { name: plan, revision: 2 });
+          assert.deepEqual(now.spec.config, { env: { N: String(i) } }, 'overrides kept');
+          assert.equal(now.generation, 2);
+        }
+        assert.equal((await client.getTenant(raw.id)).generation, 1, 'the invalid member was left out');
       }));
 
     test('pauseAfterWaves pauses after the wave until promote', () =>
@@ -213,6 +310,23 @@ for (const { backend, engine, label } of matrix()) {
           assert.equal((await client.getTenant(tenant.id)).generation, 1);
         const events = await client.tenantEvents(changed[0]!.tenantId, { limit: 200 });
         assert.ok(events.items.some((e) => e.type === 'rollout.tenant_changed'));
+        // The rollback is the tenant rollback to the generation before the change, by the rollout.
+        const rollback = events.items.filter(
+          (e) => e.reason === 'RollbackRequested' && e.actor === `rollout:${created.id}`,
+        );
+        assert.equal(rollback.length, 1, JSON.stringify(events.items.map((e) => [e.type, e.reason])));
+        assert.match(rollback[0]!.message, /rollback to generation 1 requested by rollout:/);
+        const hooks = await webhooksOf(created.id, [
+          'rollout.started',
+          'rollout.halted',
+          'rollout.rolled_back',
+        ]);
+        assert.deepEqual(
+          hooks.map((r) => r.payload.type),
+          ['rollout.started', 'rollout.halted', 'rollout.rolled_back'],
+        );
+        const halted = hooks[1]!.payload.data['rollout'] as Rollout;
+        assert.match(halted.status.haltReason ?? '', /wave 1/);
       }));
 
     test('kill -9 in the middle of a rollout: after the restart it continues, each tenant changed once', () =>

@@ -199,7 +199,9 @@ for (const backend of backends()) {
           selector: { labels: `group=${group}` },
           change: { patch: { config: { secretEnv: { TOKEN: after } } } },
         });
-        assert.deepEqual(rollout.change.patch, { config: { secretEnv: { TOKEN: '***' } } });
+        assert.deepEqual((rollout.change as { patch: unknown }).patch, {
+          config: { secretEnv: { TOKEN: '***' } },
+        });
         await waitFor(
           'the rollout to succeed',
           async () => (await client.getRollout(rollout.id)).status.phase === 'succeeded',

@@ -28,7 +28,7 @@ import { PatchTenantChanger } from '../../rollouts/fleet-tenant-changer.js';
 import { RolloutService } from '../../rollouts/rollout-service.js';
 import { storeRolloutEvents } from '../../rollouts/store-rollout-events.js';
 import type { StartRunRequest } from '../../workflow/engine.js';
-import { apiSpecValidator } from '../rollout-spec.js';
+import { apiSpecValidator, redactRolloutChange } from '../rollout-spec.js';
 import { hashToken, type TokenConfig } from '../auth.js';
 import { createApiServer } from '../server.js';
 
@@ -96,6 +96,9 @@ export function testRollouts(
   const events = storeRolloutEvents(store);
   const changer = new PatchTenantChanger({
     rollouts: store.rollouts,
+    tenants: store.tenants,
+    revisions: store.revisions,
+    plans: store.plans,
     validator: apiSpecValidator({ deps: { providers }, options: { rawSpecs } }),
     wake: (tenantId) => trigger.enqueue(tenantId, 'api'),
   });
@@ -115,6 +118,7 @@ export function testRollouts(
     engine,
     changer,
     events,
+    redact: (change) => redactRolloutChange(providers, change),
     logger: silentLogger,
   });
 }

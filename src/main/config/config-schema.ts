@@ -323,6 +323,8 @@ const retentionSchema = z.strictObject({
   callbacks: retentionWindowSchema.prefault({}),
   /** Webhook deliveries that finished (delivered, failed or dead), with their attempts. */
   webhookDeliveries: retentionWindowSchema.prefault({}),
+  /** Rollouts that ended (succeeded, aborted or rolled back), with their member rows. */
+  rollouts: retentionWindowSchema.prefault({}),
   sweepIntervalMs: durationMs.default(3_600_000),
   /** How often a pass starts from the oldest rows instead of where the last one stopped. */
   fullSweepIntervalMs: durationMs.default(86_400_000),

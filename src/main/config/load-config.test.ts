@@ -424,6 +424,7 @@ test('with nothing configured, the defaults are those of the README configuratio
       executions: { days: 30 },
       callbacks: { days: 30 },
       webhookDeliveries: { days: 30 },
+      rollouts: { days: 30 },
       sweepIntervalMs: 3_600_000,
       fullSweepIntervalMs: 86_400_000,
       batchSize: 250,

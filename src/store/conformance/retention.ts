@@ -6,6 +6,9 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tenantSubject } from '../../domain/tenant-run.js';
+import { newId } from '../../domain/ids.js';
+import type { RolloutPhase } from '../../domain/rollout.js';
+import type { Tenant } from '../../domain/tenant.js';
 import type { RetentionCursor, Store } from '../store.js';
 import { createStore } from '../create-store.js';
 import { specOf, unique, type Conformance } from './harness.js';
@@ -265,4 +268,63 @@ export function retention(c: Conformance): void {
       tenants.map((t) => [`${t.id}:provision:g1:r9`]),
     );
   });
+
+  withStore(
+    'rollouts that ended go with their members once past the window; unfinished and recent ones stay',
+    async (store) => {
+      const fleet = await Promise.all([0, 1, 2, 3].map(() => newTenant(store)));
+      const ended = await rolloutOf(store, fleet.slice(0, 2), 'succeeded');
+      const halted = await rolloutOf(store, fleet.slice(2, 3), 'halted');
+      await sleep(5);
+      const window = new Date().toISOString();
+      await sleep(5);
+      const recent = await rolloutOf(store, fleet.slice(3), 'aborted');
+
+      assert.deepEqual(await sweepAll(store, 'rollouts', window), { examined: 1, deleted: 1, batches: 1 });
+      assert.equal(await store.rollouts.get(ended), undefined);
+      assert.deepEqual(
+        (await store.rollouts.members(ended, { limit: 10 })).items,
+        [],
+        'its members went too',
+      );
+      for (const id of [halted, recent]) {
+        assert.ok(await store.rollouts.get(id), `${id} stays`);
+        assert.equal((await store.rollouts.members(id, { limit: 10 })).items.length, 1);
+      }
+
+      const later = new Date(Date.now() + 60_000).toISOString();
+      assert.deepEqual(await sweepAll(store, 'rollouts', later), { examined: 1, deleted: 1, batches: 1 });
+      assert.equal(await store.rollouts.get(recent), undefined);
+      assert.ok(await store.rollouts.get(halted), 'a halted rollout may resume: it is never swept');
+      assert.deepEqual([...(await store.rollouts.holders([fleet[2]!.id])).values()], [halted]);
+      for (const tenant of fleet) assert.ok(await store.tenants.get(tenant.id), 'tenants are not swept');
+    },
+  );
+}
+
+/** A rollout over `members` saved in `phase` (a final phase sets its finish time to now); returns its id. */
+async function rolloutOf(store: Store, members: readonly Tenant[], phase: RolloutPhase): Promise<string> {
+  const rollout = await store.rollouts.create({
+    id: newId(),
+    description: 'retention',
+    selector: { labels: null, names: members.map((t) => t.name), phases: null },
+    change: { patch: { config: { image: 'app:2' } } },
+    strategy: {
+      waves: ['100%'],
+      maxParallel: 1,
+      minHealthyMs: 0,
+      progressDeadlineMs: 60_000,
+      pauseAfterWaves: [],
+    },
+    failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
+    createdBy: 'test',
+    createdByRole: 'operator',
+    members: members.map((t) => ({ tenantId: t.id, tenantName: t.name, wave: 0, generation: t.generation })),
+  });
+  await store.rollouts.saveControl(
+    rollout.id,
+    { control: { ...rollout.control, phase }, waveTimes: rollout.waveTimes },
+    rollout.version,
+  );
+  return rollout.id;
 }

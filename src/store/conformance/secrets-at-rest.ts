@@ -99,8 +99,8 @@ export function secretsAtRest(c: Conformance): void {
         const report = await rotating.resealSecrets();
         assert.ok(report.rolloutSecrets >= 2, JSON.stringify(report));
         const rotated = await open([key2]);
-        assert.deepEqual((await rotated.rollouts.get(rollout.id))?.change.patch, {
-          config: { secretEnv: { TOKEN: after } },
+        assert.deepEqual((await rotated.rollouts.get(rollout.id))?.change, {
+          patch: { config: { secretEnv: { TOKEN: after } } },
         });
         assert.equal(tokenOf((await rotated.rollouts.previousSpec(rollout.id, 0))!.config), before);
         assert.equal((await rotating.resealSecrets()).rolloutSecrets, 0, 'a second pass finds nothing');

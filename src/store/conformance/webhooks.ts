@@ -5,6 +5,9 @@
  * The dispatcher reads the whole outbox: this module gets a database of its own.
  */
 import assert from 'node:assert/strict';
+import { PreconditionFailedError } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import type { Rollout } from '../../domain/rollout.js';
 import { createStore } from '../create-store.js';
 import type { Store } from '../store.js';
 import type { AttemptRecord } from '../webhook-store.js';
@@ -379,4 +382,56 @@ export function webhookOutbox(c: Conformance): void {
     );
     await store.webhooks.delete(hook.id);
   });
+
+  c.test(
+    'a rollout event is queued by the transaction of its phase change, and only if it commits',
+    async () => {
+      const store = c.store();
+      const hook = await newHook(store, ['rollout.*']);
+      const tenant = await store.tenants.create({ name: unique('rw'), spec: specOf(), actor: 'test' });
+      const publish = (type: 'rollout.started' | 'rollout.aborted') => (saved: Rollout) => ({
+        type,
+        resource: { id: saved.id, phase: saved.control.phase },
+      });
+      const rollout = await store.rollouts.create(
+        {
+          id: newId(),
+          description: 'webhooks',
+          selector: { labels: null, names: [tenant.name], phases: null },
+          change: { patch: { config: { image: 'app:2' } } },
+          strategy: {
+            waves: ['100%'],
+            maxParallel: 1,
+            minHealthyMs: 0,
+            progressDeadlineMs: 60_000,
+            pauseAfterWaves: [],
+          },
+          failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
+          createdBy: 'test',
+          createdByRole: 'operator',
+          members: [{ tenantId: tenant.id, tenantName: tenant.name, wave: 0, generation: 1 }],
+        },
+        publish('rollout.started'),
+      );
+      const aborted = {
+        control: { ...rollout.control, phase: 'aborted' as const },
+        waveTimes: rollout.waveTimes,
+      };
+      await assert.rejects(
+        store.rollouts.saveControl(rollout.id, aborted, rollout.version + 1, publish('rollout.aborted')),
+        PreconditionFailedError,
+      );
+      await store.rollouts.saveControl(rollout.id, aborted, rollout.version, publish('rollout.aborted'));
+      const delivered = await claimAll(store, hook.id, 'me');
+      assert.deepEqual(
+        delivered.map((d) => [d.event.type, d.event.data['rollout']]),
+        [
+          ['rollout.started', { id: rollout.id, phase: 'running' }],
+          ['rollout.aborted', { id: rollout.id, phase: 'aborted' }],
+        ],
+        'one event per committed change, none for the lost compare-and-set',
+      );
+      await store.webhooks.delete(hook.id);
+    },
+  );
 }

@@ -15,6 +15,7 @@ import { settledFleetSql } from '../testing/settled-fleet.js';
 import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
 
 const TENANTS = 10_000;
+const ROLLOUTS = 2 * TENANTS;
 const DAY = 86_400_000;
 const OPTIONS: RetentionOptions = {
   events: { days: 30 },
@@ -22,6 +23,7 @@ const OPTIONS: RetentionOptions = {
   executions: { days: 30 },
   callbacks: { days: 30 },
   webhookDeliveries: { days: 30 },
+  rollouts: { days: 30 },
   sweepIntervalMs: 3_600_000,
   fullSweepIntervalMs: DAY,
   // A batch's share of a table as at 100 000 tenants (1000 of 200 000 callbacks), where the planner
@@ -34,6 +36,7 @@ const RETENTION_INDEXES = [
   'workflow_runs_finished_run',
   'tenant_events_at_seq',
   'webhook_deliveries_finished',
+  'rollouts_finished_id',
 ];
 
 interface Statement {
@@ -71,6 +74,24 @@ before(async () => {
        next_attempt_at, window_start, created_at, delivered_at, finished_at)
      select 'wh-fleet', 'msg_' || lpad(i::text, 8, '0'), 'tenant.ready', '{}', 'delivered', 1, 0, 0, $1, $1, $1
      from generate_series(1, ${TENANTS}) as i`,
+    [when],
+  );
+  // Rollouts that ended a day ago, one member each with its previous spec, as wide as a real one (the
+  // sweep deletes members by rollout id; a batch is 100 of 20 000 rollouts).
+  await client.query(
+    `insert into rollouts (id, description, selector, change, strategy, failure_policy, phase, control,
+       wave_times, total, created_by, created_by_role, version, created_at, updated_at, finished_at)
+     select 'ro-' || lpad(i::text, 8, '0'), '', '{}', '{}', '{}', '{}', 'succeeded', '{}', '[]', 1, 'test',
+       'operator', 2, $1, $1, $1
+     from generate_series(1, ${ROLLOUTS}) as i`,
+    [when],
+  );
+  await client.query(
+    `insert into rollout_members (rollout_id, ordinal, tenant_id, tenant_name, wave, state, snapshot_generation,
+       from_generation, to_generation, previous_spec, finished_at)
+     select 'ro-' || lpad(i::text, 8, '0'), 0, 't-' || i, 'tenant-' || i, 0, 'succeeded', 1, 1, 2,
+       repeat('s', 600), $1
+     from generate_series(1, ${ROLLOUTS}) as i`,
     [when],
   );
   await client.query('commit');
@@ -134,8 +155,15 @@ test('nothing past the window: one select per kind, an index scan of its retenti
   const statements = (await sentDuring(async () => (pass = await sweeperAt(Date.now).pass()))).filter(
     (s) => !s.text.includes('pg_advisory_xact_lock'),
   );
-  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.equal(statements.length, 5, statements.map((s) => s.text).join('\n'));
+  assert.deepEqual(pass?.examined, {
+    webhookDeliveries: 0,
+    rollouts: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
+  assert.equal(statements.length, 6, statements.map((s) => s.text).join('\n'));
   const indexes: string[] = [];
   for (const statement of statements) {
     const plan = await planOf(statement, true);
@@ -153,6 +181,7 @@ test('everything past the window: the full pass keeps what defines current state
   const statements = await sentDuring(async () => (full = await sweeper.pass()));
   assert.deepEqual(full?.examined, {
     webhookDeliveries: TENANTS,
+    rollouts: ROLLOUTS,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
@@ -160,6 +189,7 @@ test('everything past the window: the full pass keeps what defines current state
   });
   assert.deepEqual(full?.deleted, {
     webhookDeliveries: TENANTS,
+    rollouts: ROLLOUTS,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
@@ -178,6 +208,7 @@ test('everything past the window: the full pass keeps what defines current state
   assert.equal(incremental.full, false);
   assert.deepEqual(incremental.examined, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 0,
     executions: 0,
     runs: 0,

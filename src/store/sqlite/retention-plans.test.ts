@@ -22,6 +22,7 @@ const OPTIONS: RetentionOptions = {
   executions: { days: 30 },
   callbacks: { days: 30 },
   webhookDeliveries: { days: 30 },
+  rollouts: { days: 30 },
   sweepIntervalMs: 3_600_000,
   fullSweepIntervalMs: DAY,
   batchSize: 1000,
@@ -34,6 +35,7 @@ const RETENTION_INDEX: Readonly<Record<string, RegExp>> = {
   tenant_events: /SEARCH tenant_events USING COVERING INDEX tenant_events_at_seq \(at<\?\)/,
   webhook_deliveries:
     /SEARCH webhook_deliveries USING COVERING INDEX webhook_deliveries_finished \(finished_at<\?\)/,
+  rollouts: /SEARCH rollouts USING COVERING INDEX rollouts_finished_id \(finished_at<\?\)/,
 };
 
 let db: TestDatabase;
@@ -65,9 +67,23 @@ const queries = (statements: readonly string[]) => statements.filter((sql) => !T
 test('nothing past the window: one select per kind, each an empty range of its retention index', async () => {
   let pass: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (pass = await sweeperAt(Date.now).pass())));
-  assert.deepEqual(pass?.examined, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.deepEqual(pass?.deleted, { webhookDeliveries: 0, callbacks: 0, executions: 0, runs: 0, events: 0 });
-  assert.equal(statements.length, 5, statements.join('\n'));
+  assert.deepEqual(pass?.examined, {
+    webhookDeliveries: 0,
+    rollouts: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
+  assert.deepEqual(pass?.deleted, {
+    webhookDeliveries: 0,
+    rollouts: 0,
+    callbacks: 0,
+    executions: 0,
+    runs: 0,
+    events: 0,
+  });
+  assert.equal(statements.length, 6, statements.join('\n'));
   for (const [table, index] of Object.entries(RETENTION_INDEX)) {
     const select = statements.find((sql) => sql.includes(`from "${table}"`));
     assert.ok(select, `no select of ${table}`);
@@ -82,6 +98,7 @@ test('everything past the window: a full pass reads the rows that define current
   const statements = queries(await executedDuring(async () => (full = await sweeper.pass())));
   assert.deepEqual(full?.examined, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 2 * TENANTS,
     executions: TENANTS,
     runs: TENANTS,
@@ -89,6 +106,7 @@ test('everything past the window: a full pass reads the rows that define current
   });
   assert.deepEqual(full?.deleted, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 2 * TENANTS,
     executions: 0,
     runs: 0,
@@ -116,6 +134,7 @@ test('everything past the window: a full pass reads the rows that define current
   assert.equal(incremental.full, false);
   assert.deepEqual(incremental.examined, {
     webhookDeliveries: 0,
+    rollouts: 0,
     callbacks: 0,
     executions: 0,
     runs: 0,
