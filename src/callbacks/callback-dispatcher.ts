@@ -8,6 +8,9 @@
  *
  * Wake-ups: `wake()` right after a commit that queued a callback (the store's `callbacks` change
  * signal: the normal path, no poll delay); a timer on the next due row; and a slow poll that also picks up rows written by other replicas.
+ * The next due row is looked up after a poll and after a drain that recorded a failure (the only
+ * ways a row due later appears in this process); a drain woken by the signal that delivered
+ * everything leaves the armed timer as it is, which saves a query per wake-up on the create path.
  */
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
@@ -40,6 +43,8 @@ export class CallbackDispatcher {
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  /** The running drain was started by the timer, or recorded a failed delivery: look up the next due row after it. */
+  private lookAhead = true;
 
   constructor(
     private readonly deps: CallbackDispatcherDeps,
@@ -69,7 +74,8 @@ export class CallbackDispatcher {
       if (this.again && !this.stopped) {
         this.again = false;
         this.wake();
-      } else {
+      } else if (this.lookAhead || !this.timer) {
+        this.lookAhead = false;
         void this.scheduleNext();
       }
     });
@@ -102,6 +108,7 @@ export class CallbackDispatcher {
   }
 
   private async recordFailure(callback: CallbackRecord, error: unknown): Promise<void> {
+    this.lookAhead = true;
     const attempts = callback.attempts + 1;
     const dead = attempts >= this.options.maxAttempts;
     const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempts - 1));
@@ -139,7 +146,11 @@ export class CallbackDispatcher {
     }
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.lookAhead = true;
+      this.wake();
+    }, wait);
     this.timer.unref();
   }
 
