@@ -90,7 +90,9 @@ class UnavailableMappingDriver implements Driver {
   }
   async beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
     const connection = asGuarded(c);
-    await connection.guard.run(() => this.guard(() => this.inner.beginTransaction(connection.inner, settings)));
+    await connection.guard.run(() =>
+      this.guard(() => this.inner.beginTransaction(connection.inner, settings)),
+    );
     connection.guard.opened();
     this.mapping.metrics?.transactions.inc({ dialect: this.mapping.sqlDialect.name });
   }
@@ -111,7 +113,9 @@ class UnavailableMappingDriver implements Driver {
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
     const connection = asGuarded(c);
-    await connection.guard.run(() => this.guard(() => this.inner.savepoint!(connection.inner, name, compile)));
+    await connection.guard.run(() =>
+      this.guard(() => this.inner.savepoint!(connection.inner, name, compile)),
+    );
   }
   async rollbackToSavepoint(
     c: DatabaseConnection,
