@@ -13,7 +13,7 @@ import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } fro
 import { startLessorProcess, type LessorProcess } from '../lib/lessor-process.js';
 import { ReadyWatcher } from '../lib/ready-watcher.js';
 import { readProc } from '../lib/proc.js';
-import type { PrintableTable, SectionContext, SectionOutput } from '../lib/section.js';
+import { atMost, type PrintableTable, type SectionContext, type SectionOutput } from '../lib/section.js';
 import type { SqlStat } from '../lib/sql-counter.js';
 import { round } from '../lib/stats.js';
 
@@ -30,8 +30,13 @@ export interface ProfiledWindow {
   readonly unit: string;
   readonly cpuMsPerUnit: number;
   readonly statementsPerUnit: number;
-  /** SQL transactions begun (SQLite: shared batches, see group-commit-driver.ts) and committed. */
+  /**
+   * Store transactions begun: BEGINs, plus on SQLite the savepoints of the transactions that
+   * joined a shared group-commit batch (group-commit-driver.ts), so that both databases count alike.
+   */
   readonly transactionsPerUnit: number;
+  /** SQLite: the batches (BEGIN IMMEDIATE) those transactions shared. */
+  readonly beginsPerUnit: number;
   readonly commitsPerUnit: number;
   readonly sqlMsPerUnit: number;
   /** Statement kinds by SQL time (ms and count per unit), the costliest first. */
@@ -77,7 +82,8 @@ async function profiled(
     unit,
     cpuMsPerUnit: per(cpuMs),
     statementsPerUnit: per(count),
-    transactionsPerUnit: per(sql.statements.begin?.count ?? 0),
+    transactionsPerUnit: per((sql.statements.begin?.count ?? 0) + (sql.statements.savepoint?.count ?? 0)),
+    beginsPerUnit: per(sql.statements.begin?.count ?? 0),
     commitsPerUnit: per(sql.statements.commit?.count ?? 0),
     sqlMsPerUnit: per(ms),
     sqlMsPerUnitByStatement: Object.fromEntries(
@@ -149,7 +155,16 @@ function tables(profiles: readonly BackendProfile[]): PrintableTable[] {
   const out: PrintableTable[] = [
     {
       title: `Profile (concurrency ${PROFILE_CONCURRENCY}, fake provider): cost per unit in the server`,
-      head: ['db', 'unit', 'units', 'CPU ms/unit', 'SQL stmts/unit', 'txns/unit', 'SQL ms/unit'],
+      head: [
+        'db',
+        'unit',
+        'units',
+        'CPU ms/unit',
+        'SQL stmts/unit',
+        'txns/unit',
+        'BEGINs/unit',
+        'SQL ms/unit',
+      ],
       rows: windows.map(({ backend, w }) => [
         backend,
         w.unit,
@@ -157,6 +172,7 @@ function tables(profiles: readonly BackendProfile[]): PrintableTable[] {
         w.cpuMsPerUnit,
         w.statementsPerUnit,
         w.transactionsPerUnit,
+        w.beginsPerUnit,
         w.sqlMsPerUnit,
       ]),
     },
@@ -194,7 +210,10 @@ export async function profileSection(
   return {
     profiles,
     tables: tables(profiles),
-    targets: [],
+    targets: profiles.flatMap(({ backend, create }) => [
+      atMost(`SQL statements per create→ready (${backend})`, create.statementsPerUnit, 25),
+      atMost(`transactions per create→ready (${backend})`, create.transactionsPerUnit, 4),
+    ]),
     notes: [`CPU profiles: ${ctx.workDir}/{create,get}-<db>.cpuprofile (kept with --keep)`],
   };
 }

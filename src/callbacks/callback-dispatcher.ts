@@ -8,7 +8,10 @@
  *
  * Wake-ups (drain-loop.ts): `wake()` right after a commit that queued a callback (the store's
  * `callbacks` change signal: the normal path, no poll delay); a timer on the next due row; and a
- * slow poll that also picks up rows written by other replicas.
+ * slow poll that also picks up rows written by other replicas. The next due row is looked up after
+ * a poll and after a drain that recorded a failure (the only ways a row due later appears in this
+ * process); a drain woken by the signal that delivered everything keeps the armed timer, which
+ * saves a query per wake-up on the create path.
  */
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
@@ -49,6 +52,7 @@ export class CallbackDispatcher {
       nextDueAt: () => this.deps.callbacks.nextDueAt(),
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       whenPastDue: 'drain',
+      lookAheadAfterCleanDrains: false,
       onError: (error) => this.deps.logger.warn({ err: error }, 'callback drain failed; will retry'),
       now: () => this.now(),
     });
@@ -91,6 +95,7 @@ export class CallbackDispatcher {
   }
 
   private async recordFailure(callback: CallbackRecord, error: unknown): Promise<void> {
+    this.loop.lookAhead();
     const attempts = callback.attempts + 1;
     const dead = attempts >= this.options.maxAttempts;
     const delay = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempts - 1));

@@ -5,6 +5,11 @@
  * timer is set for the next due row (`nextDueAt`), never later than the poll interval, so rows
  * written by other replicas and retries that come due are picked up without a wake.
  *
+ * With `lookAheadAfterCleanDrains: false`, a drain woken by `wake()` keeps the armed timer instead
+ * of asking `nextDueAt` again: the owner knows that such a drain cannot have made a later row due
+ * unless it says so with `lookAhead()` (e.g. it recorded a failed delivery, due again later). This
+ * saves a query per wake-up on the create path; the timer and polls still look ahead.
+ *
  * What a drain does is the owner's: the loop only calls it, reports what it throws, and carries on
  * at the next wake or poll.
  */
@@ -23,6 +28,8 @@ export interface DrainLoopOptions {
   readonly whenPastDue: 'drain' | 'poll';
   readonly onError: (error: unknown) => void;
   readonly now?: () => number;
+  /** Default true: ask `nextDueAt` after every drain. See the module comment for false. */
+  readonly lookAheadAfterCleanDrains?: boolean;
 }
 
 export class DrainLoop {
@@ -30,6 +37,8 @@ export class DrainLoop {
   private again = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = true;
+  /** The running drain was started by the timer, or its owner asked: look up the next due row after it. */
+  private lookAheadPending = true;
 
   constructor(private readonly options: DrainLoopOptions) {}
 
@@ -50,6 +59,11 @@ export class DrainLoop {
     await this.draining;
   }
 
+  /** After the drain in progress, look up the next due row (a row due later may have appeared). */
+  lookAhead(): void {
+    this.lookAheadPending = true;
+  }
+
   /** Drain now, or once more after the drain in progress. */
   wake(): void {
     if (this.stopped) return;
@@ -62,7 +76,8 @@ export class DrainLoop {
       if (this.again && !this.stopped) {
         this.again = false;
         this.wake();
-      } else {
+      } else if (this.options.lookAheadAfterCleanDrains !== false || this.lookAheadPending || !this.timer) {
+        this.lookAheadPending = false;
         void this.scheduleNext();
       }
     });
@@ -92,7 +107,11 @@ export class DrainLoop {
     // A wake while `nextDueAt` ran has started a drain, which schedules again when it ends.
     if (this.stopped || this.draining) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.lookAheadPending = true;
+      this.wake();
+    }, wait);
     this.timer.unref();
   }
 }

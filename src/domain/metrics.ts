@@ -114,6 +114,12 @@ export interface StoreMetrics {
   readonly queryDuration: HistogramPort<'dialect' | 'kind'>;
   /** Units (store calls) committed together by one SQLite group commit. */
   readonly groupCommitBatchSize: HistogramPort;
+  /**
+   * Transactions begun (each costs a BEGIN and a COMMIT or ROLLBACK besides its queries; on SQLite
+   * a savepoint in a group-commit batch). With `queryDuration`'s count: the statements a unit of
+   * work costs.
+   */
+  readonly transactions: CounterPort<'dialect'>;
 }
 
 export interface Metrics {
@@ -144,7 +150,7 @@ export const NO_METRICS: Metrics = {
   },
   compute: { executions: noCounter, providerCallDuration: noHistogram, inFlight: noGauge },
   callbacks: { attempts: noCounter, deliveryLag: noHistogram, deadLetters: noCounter },
-  store: { queryDuration: noHistogram, groupCommitBatchSize: noHistogram },
+  store: { queryDuration: noHistogram, groupCommitBatchSize: noHistogram, transactions: noCounter },
 };
 
 /** Seconds since `start` (a `performance.now()` or `Date.now()` reading in ms). */

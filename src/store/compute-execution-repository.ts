@@ -4,7 +4,7 @@
  * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused before
  * touching the database, so every stored history is a valid path.
  */
-import type { Insertable, Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import {
   canMoveExecution,
   type ComputeExecution,
@@ -74,21 +74,27 @@ const executionQueries = {
   get: preparedQuery((db, a: { executionId: string }) =>
     db.selectFrom('compute_executions').selectAll().where('execution_id', '=', a.executionId),
   ),
-  lastHistorySeq: preparedQuery((db, a: { executionId: string }) =>
+  /**
+   * The next history row, numbered after the execution's last one in the same statement. Casts
+   * keep PostgreSQL from typing the bare parameters of the select list as text.
+   */
+  appendHistory: preparedQuery((db, a: Omit<Insertable<ComputeExecutionHistoryTable>, 'seq'>) =>
     db
-      .selectFrom('compute_execution_history')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .where('execution_id', '=', a.executionId),
-  ),
-  insertHistory: preparedQuery((db, a: Insertable<ComputeExecutionHistoryTable>) =>
-    db.insertInto('compute_execution_history').values({
-      execution_id: a.execution_id,
-      seq: a.seq,
-      status: a.status,
-      attempt: a.attempt,
-      at: a.at,
-      details: a.details,
-    }),
+      .insertInto('compute_execution_history')
+      .columns(['execution_id', 'seq', 'status', 'attempt', 'at', 'details'])
+      .expression(
+        db
+          .selectFrom('compute_execution_history')
+          .select([
+            sql<string>`cast(${a.execution_id} as text)`.as('execution_id'),
+            sql<number>`coalesce(max(seq), 0) + 1`.as('seq'),
+            sql<string>`cast(${a.status} as text)`.as('status'),
+            sql<number>`cast(${a.attempt} as integer)`.as('attempt'),
+            sql<string>`cast(${a.at} as text)`.as('at'),
+            sql<string>`cast(${a.details} as text)`.as('details'),
+          ])
+          .where('execution_id', '=', a.execution_id),
+      ),
   ),
   transition: preparedQueryFamily(
     (shape: TransitionShape) => `${shape.columns.join()}|${shape.from}`,
@@ -111,10 +117,8 @@ async function appendHistory(
   at: string,
   details: object,
 ): Promise<void> {
-  const last = await executionQueries.lastHistorySeq.first(on, { executionId: e.executionId });
-  await executionQueries.insertHistory.affected(on, {
+  await executionQueries.appendHistory.affected(on, {
     execution_id: e.executionId,
-    seq: Number(last?.seq ?? 0) + 1,
     status: e.status,
     attempt: e.attempt,
     at,

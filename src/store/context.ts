@@ -4,7 +4,6 @@ import type { ChangeSignal, StoreChange } from './change-signal.js';
 import type { SqlDialect } from './dialect.js';
 import type { Database } from './schema.js';
 import type { SecretsAtRest, SpecCodec } from './sealed-specs.js';
-import { inTransactionScope } from './transaction-scope.js';
 
 export interface StoreContext {
   readonly db: Kysely<Database>;
@@ -31,8 +30,9 @@ export interface Transaction {
 }
 
 /**
- * Runs `work` in one transaction. `work` runs SQL on `trx` (= `tx.db`) only: a call to anything
- * else of the store from inside it throws TransactionMisuseError (transaction-scope.ts). After the
+ * Runs `work` in one transaction. `work` runs SQL on `trx` (= `tx.db`) only: a transaction whose
+ * callback waits for anything else (another store call, a timer, I/O) is rolled back and fails with
+ * TransactionMisuseError (transaction-scope.ts). After the
  * commit — never after a rollback — `ctx.changes` is told what `work` marked with `tx.changed`.
  */
 export async function transaction<T>(
@@ -43,9 +43,7 @@ export async function transaction<T>(
   const result = await ctx.db
     .transaction()
     .execute((trx) =>
-      inTransactionScope(() =>
-        work(trx, { db: trx, dialect: ctx.dialect, changed: (change) => void changed.add(change) }),
-      ),
+      work(trx, { db: trx, dialect: ctx.dialect, changed: (change) => void changed.add(change) }),
     );
   if (changed.size > 0) ctx.changes.notify(changed);
   return result;

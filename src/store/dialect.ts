@@ -43,14 +43,16 @@ export interface SqlDialect {
   skipLocked<DB, TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O>;
   /**
    * The event stream's commit-order guarantee (SSE resumes by `seq`, so a reader must never pass
-   * a `seq` whose event commits later). `beforeEventAppend` runs inside a writing transaction
-   * right before its events are inserted (their last write); `readSettledEvents` runs a stream
-   * read so that it sees no seq below one still in flight. PostgreSQL: writers hold a shared
-   * advisory lock from their append to commit, and a stream read takes it exclusively for the
-   * length of one query — writers never wait for each other, only briefly for readers. SQLite:
-   * one writer at a time, so seqs commit in order already; both are no-ops.
+   * a `seq` whose event commits later). `eventAppendGate` is a condition that the event insert
+   * (a writing transaction's last write) evaluates once, before its rows take their seqs;
+   * `readSettledEvents` runs a stream read so that it sees no seq below one still in flight.
+   * PostgreSQL: the gate takes a shared advisory lock that the writer holds from its append to
+   * commit — in the insert statement itself, no round trip of its own — and a stream read takes it
+   * exclusively for the length of one query: writers never wait for each other, only briefly for
+   * readers. SQLite: one writer at a time, so seqs commit in order already; no gate, and the read
+   * is plain.
    */
-  beforeEventAppend(db: Kysely<Database>): Promise<void>;
+  readonly eventAppendGate: RawBuilder<boolean> | null;
   readSettledEvents<T>(db: Kysely<Database>, read: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
    * Makes `table` append-only: from now on every UPDATE or DELETE of its rows (and, on PostgreSQL,
@@ -101,7 +103,7 @@ export const sqliteDialect: SqlDialect = {
   serialPrimaryKey: (column) => column.primaryKey().autoIncrement(),
   lockForUpdate: (query) => query,
   skipLocked: (query) => query,
-  beforeEventAppend: async () => {},
+  eventAppendGate: null,
   readSettledEvents: (db, read) => read(db),
   forbidChangesTo: async (db, table) => {
     for (const event of ['update', 'delete']) {
@@ -157,9 +159,8 @@ export const postgresDialect: SqlDialect = {
   serialPrimaryKey: (column) => column.primaryKey().generatedByDefaultAsIdentity(),
   lockForUpdate: (query) => query.forNoKeyUpdate(),
   skipLocked: (query) => query.forUpdate().skipLocked(),
-  beforeEventAppend: async (db) => {
-    await sql`select pg_advisory_xact_lock_shared(${EVENT_APPEND_LOCK})`.execute(db);
-  },
+  // An uncorrelated condition: evaluated once, before the first row is produced (and numbered).
+  eventAppendGate: sql<boolean>`(select count(*) from (select pg_advisory_xact_lock_shared(${sql.lit(EVENT_APPEND_LOCK)})) as l) = 1`,
   readSettledEvents: (db, read) =>
     db.transaction().execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(${EVENT_APPEND_LOCK})`.execute(trx);

@@ -3,7 +3,7 @@
  * stream (`seq` is the SSE event id). Rows are only ever inserted by the transaction that made the
  * change they describe (`insertEvents`), or through `Store.appendEvent`.
  */
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TenantEvent, TenantEventDraft, TenantEventType } from '../domain/tenant-event.js';
 import type { Phase } from '../domain/tenant.js';
 import { fromJson, toJson } from './codec.js';
@@ -64,10 +64,32 @@ const insertEventRows = preparedQueryFamily(
 );
 
 /**
+ * The same with the dialect's append gate (PostgreSQL: the stream's append lock) in the statement:
+ * `insert … select … from (values …) where <gate>`. The gate is uncorrelated, so it is evaluated
+ * once before the first row reaches the insert and takes its seq. The values of a VALUES list in a
+ * select are not typed by the target columns, hence the cast of the one non-text column.
+ */
+const insertGatedEventRows = preparedQueryFamily(
+  (rows: number) => String(rows),
+  (db, a: Readonly<Record<string, unknown>>, rows: number, dialect) => {
+    const columns = sql.join(EVENT_COLUMNS.map((c) => sql.id(c)));
+    const value = (c: (typeof EVENT_COLUMNS)[number], i: number) =>
+      c === 'generation' ? sql`cast(${a[`${c}_${i}`]} as bigint)` : sql`${a[`${c}_${i}`]}`;
+    const tuples = Array.from(
+      { length: rows },
+      (_, i) => sql`(${sql.join(EVENT_COLUMNS.map((c) => value(c, i)))})`,
+    );
+    const gate = dialect.eventAppendGate ?? sql<boolean>`true`;
+    const insert = sql`insert into tenant_events (${columns}) select * from (values ${sql.join(tuples)}) as v (${columns}) where ${gate}`;
+    return { compile: () => insert.compile(db) };
+  },
+);
+
+/**
  * Inserts `drafts` in order (so their seqs ascend in the same order) inside the caller's
  * transaction, and marks it as having appended events (the change signal). Call it as the
  * transaction's last write: from here to commit it holds the stream's append lock
- * (`SqlDialect.beforeEventAppend`).
+ * (`SqlDialect.eventAppendGate`).
  */
 export async function insertEvents(
   tx: Transaction,
@@ -76,7 +98,6 @@ export async function insertEvents(
   at: string,
 ): Promise<void> {
   if (drafts.length === 0) return;
-  await tx.dialect.beforeEventAppend(tx.db);
   const args: Record<string, unknown> = {};
   drafts.forEach((e, i) => {
     const row: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
@@ -95,7 +116,8 @@ export async function insertEvents(
     };
     for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
   });
-  await insertEventRows.affected(tx, drafts.length, args);
+  const insert = tx.dialect.eventAppendGate ? insertGatedEventRows : insertEventRows;
+  await insert.affected(tx, drafts.length, args);
   tx.changed('events');
 }
 

@@ -108,6 +108,27 @@ for (const backend of backends()) {
       });
     }
 
+    test(`[${backend.name}] a stray write that waits for the transaction's own row is freed, not deadlocked`, async () => {
+      // On PostgreSQL the stray insert waits for the transaction's uncommitted row with the same
+      // key, and the transaction waits for the stray insert: only the rollback ends the wait.
+      const c = ctx!;
+      let stray: Promise<unknown> | undefined;
+      const bystander = probeRow(c.db);
+      await assert.rejects(
+        transaction(c, async (trx) => {
+          await trx.insertInto('health_probe').values({ id: 1, written_at: 'held' }).execute();
+          stray = c.db.insertInto('health_probe').values({ id: 1, written_at: 'stray' }).execute();
+          await stray;
+        }),
+        TransactionMisuseError,
+      );
+      await stray;
+      await bystander;
+      assert.equal((await probeRow(c.db))?.written_at, 'stray', 'the stray write ran after the rollback');
+      await c.db.deleteFrom('health_probe').where('id', '=', 1).execute();
+      assert.deepEqual(told.splice(0), []);
+    });
+
     test(`[${backend.name}] SQL on the transaction, and store calls after it settled, are fine`, async () => {
       const c = ctx!;
       let later: (() => Promise<unknown>) | undefined;

@@ -5,8 +5,8 @@
  * read-only file, I/O errors — including those raised while committing, which a group-committing
  * driver reports from `releaseConnection`. Each mapped error is reported to the store's incident
  * log. Constraint violations and SQL errors pass through untouched, so repositories still see the
- * driver's structured codes. It also refuses a connection to a transaction callback's stray store
- * call (transaction-scope.ts).
+ * driver's structured codes. It also guards every connection's transaction against a callback that
+ * waits for anything but its own SQL (transaction-scope.ts).
  */
 import type {
   CompiledQuery,
@@ -18,8 +18,9 @@ import type {
   TransactionSettings,
 } from 'kysely';
 import { StoreUnavailableError, UnavailableError } from '../domain/errors.js';
+import type { StoreMetrics } from '../domain/metrics.js';
 import type { SqlDialect } from './dialect.js';
-import { assertOutsideTransaction } from './transaction-scope.js';
+import { TransactionGuard } from './transaction-scope.js';
 
 /** Where mapped errors are reported (the store's incident log). */
 export interface UnavailableSink {
@@ -29,6 +30,7 @@ export interface UnavailableSink {
 interface Mapping {
   readonly sqlDialect: SqlDialect;
   readonly sink: UnavailableSink;
+  readonly metrics: StoreMetrics | undefined;
 }
 
 function mapError({ sqlDialect, sink }: Mapping, error: unknown): unknown {
@@ -40,26 +42,38 @@ function mapError({ sqlDialect, sink }: Mapping, error: unknown): unknown {
 }
 
 class UnavailableMappingConnection implements DatabaseConnection {
+  readonly guard: TransactionGuard;
+
   constructor(
     readonly inner: DatabaseConnection,
     private readonly mapping: Mapping,
-  ) {}
+    abort: (connection: DatabaseConnection) => Promise<void>,
+  ) {
+    this.guard = new TransactionGuard(() => abort(inner));
+  }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      return await this.inner.executeQuery<R>(query);
+      return await this.guard.run(() => this.inner.executeQuery<R>(query));
     } catch (error) {
       throw mapError(this.mapping, error);
     }
   }
 
-  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    return this.inner.streamQuery<R>(query, chunkSize);
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    this.guard.enter();
+    try {
+      yield* this.inner.streamQuery<R>(query, chunkSize);
+    } finally {
+      this.guard.leave();
+    }
   }
 }
 
-const unwrap = (c: DatabaseConnection): DatabaseConnection =>
-  c instanceof UnavailableMappingConnection ? c.inner : c;
+function asGuarded(c: DatabaseConnection): UnavailableMappingConnection {
+  if (!(c instanceof UnavailableMappingConnection)) throw new Error('not a connection of this driver');
+  return c;
+}
 
 class UnavailableMappingDriver implements Driver {
   constructor(
@@ -71,47 +85,79 @@ class UnavailableMappingDriver implements Driver {
     return this.guard(() => this.inner.init());
   }
   async acquireConnection(): Promise<DatabaseConnection> {
-    // Every binding's driver sits behind this wrapper: the one place to refuse a store call made
-    // from inside a transaction callback (transaction-scope.ts).
-    assertOutsideTransaction();
     const connection = await this.guard(() => this.inner.acquireConnection());
-    return new UnavailableMappingConnection(connection, this.mapping);
+    return new UnavailableMappingConnection(connection, this.mapping, (inner) => this.abort(inner));
   }
-  beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return this.guard(() => this.inner.beginTransaction(unwrap(c), settings));
+  async beginTransaction(c: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const connection = asGuarded(c);
+    await connection.guard.run(() =>
+      this.guard(() => this.inner.beginTransaction(connection.inner, settings)),
+    );
+    connection.guard.opened();
+    this.mapping.metrics?.transactions.inc({ dialect: this.mapping.sqlDialect.name });
   }
   commitTransaction(c: DatabaseConnection): Promise<void> {
-    return this.guard(() => this.inner.commitTransaction(unwrap(c)));
+    const connection = asGuarded(c);
+    connection.guard.closing();
+    return this.guard(() => this.inner.commitTransaction(connection.inner));
   }
-  rollbackTransaction(c: DatabaseConnection): Promise<void> {
-    return this.guard(() => this.inner.rollbackTransaction(unwrap(c)));
+  async rollbackTransaction(c: DatabaseConnection): Promise<void> {
+    const connection = asGuarded(c);
+    const aborted = connection.guard.ended();
+    if (aborted) return aborted;
+    return this.guard(() => this.inner.rollbackTransaction(connection.inner));
   }
   async savepoint(
     c: DatabaseConnection,
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    await this.guard(() => this.inner.savepoint!(unwrap(c), name, compile));
+    const connection = asGuarded(c);
+    await connection.guard.run(() =>
+      this.guard(() => this.inner.savepoint!(connection.inner, name, compile)),
+    );
   }
   async rollbackToSavepoint(
     c: DatabaseConnection,
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    await this.guard(() => this.inner.rollbackToSavepoint!(unwrap(c), name, compile));
+    const connection = asGuarded(c);
+    await connection.guard.run(() =>
+      this.guard(() => this.inner.rollbackToSavepoint!(connection.inner, name, compile)),
+    );
   }
   async releaseSavepoint(
     c: DatabaseConnection,
     name: string,
     compile: QueryCompiler['compileQuery'],
   ): Promise<void> {
-    await this.guard(() => this.inner.releaseSavepoint!(unwrap(c), name, compile));
+    const connection = asGuarded(c);
+    await connection.guard.run(() =>
+      this.guard(() => this.inner.releaseSavepoint!(connection.inner, name, compile)),
+    );
   }
-  releaseConnection(c: DatabaseConnection): Promise<void> {
-    return this.guard(() => this.inner.releaseConnection(unwrap(c)));
+  async releaseConnection(c: DatabaseConnection): Promise<void> {
+    const connection = asGuarded(c);
+    const aborted = connection.guard.ended();
+    if (aborted) return aborted;
+    return this.guard(() => this.inner.releaseConnection(connection.inner));
   }
   destroy(): Promise<void> {
     return this.inner.destroy();
+  }
+
+  /**
+   * Rolls back a transaction whose callback waits for something else (transaction-scope.ts) and
+   * hands its connection on, so that what the callback waits for (on SQLite, the one connection)
+   * can proceed; the callback then fails with TransactionMisuseError.
+   */
+  private async abort(inner: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.rollbackTransaction(inner);
+    } finally {
+      await this.inner.releaseConnection(inner);
+    }
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {
@@ -123,13 +169,17 @@ class UnavailableMappingDriver implements Driver {
   }
 }
 
-/** `dialect` with its driver's "unavailable" errors mapped to StoreUnavailableError and reported to `sink`. */
+/**
+ * `dialect` with its driver's "unavailable" errors mapped to StoreUnavailableError and reported to
+ * `sink`, its transactions guarded, and (with `metrics`) its transactions counted.
+ */
 export function withUnavailableMapping(
   dialect: Dialect,
   sqlDialect: SqlDialect,
   sink: UnavailableSink,
+  metrics?: StoreMetrics,
 ): Dialect {
-  const mapping: Mapping = { sqlDialect, sink };
+  const mapping: Mapping = { sqlDialect, sink, metrics };
   return {
     createAdapter: () => dialect.createAdapter(),
     createDriver: () => new UnavailableMappingDriver(dialect.createDriver(), mapping),

@@ -158,6 +158,7 @@ test('after provision, a permanent provider failure and a delete, /metrics repor
     (sample(m, 'lessor_store_query_duration_seconds_count', { dialect: 'sqlite', kind: 'insert' }) ?? 0) > 0,
   );
   assert.ok((sample(m, 'lessor_store_sqlite_group_commit_batch_size_count', {}) ?? 0) > 0);
+  assert.ok((sample(m, 'lessor_store_transactions_total', { dialect: 'sqlite' }) ?? 0) > 0);
   assert.ok(
     (sample(m, 'lessor_http_request_duration_seconds_count', {
       method: 'POST',

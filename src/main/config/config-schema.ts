@@ -274,6 +274,8 @@ const callbacksSchema = z
     maxAttempts: integer(1).default(8),
     initialBackoffMs: durationMs.default(200),
     maxBackoffMs: durationMs.default(30_000),
+    /** How often the outbox is read for other replicas' rows (a queued callback wakes it at once). */
+    pollIntervalMs: durationMs.default(1000),
   })
   .superRefine((callbacks, ctx) => {
     if (callbacks.maxBackoffMs < callbacks.initialBackoffMs) {

@@ -43,6 +43,7 @@ export const METRIC_NAMES = {
   callbackDeadLetters: 'lessor_callback_dead_letters_total',
   storeQueryDuration: 'lessor_store_query_duration_seconds',
   groupCommitBatchSize: 'lessor_store_sqlite_group_commit_batch_size',
+  storeTransactions: 'lessor_store_transactions_total',
 } as const;
 
 /** Creates (or, for a second server on the same registry, reuses) every instrument. */
@@ -151,6 +152,7 @@ export function createPromMetrics(registry: Registry): Metrics {
         [],
         BATCH_BUCKETS,
       ),
+      transactions: counter(registry, n.storeTransactions, 'Store transactions begun', ['dialect']),
     },
   };
 }

@@ -58,7 +58,12 @@ export function openPostgresStore(options: PostgresStoreOptions): Store {
   const pool = createPool(options.url, options.logger, options.poolSize);
   const incidents = new StoreIncidents(options.logger);
   const db = new Kysely<Database>({
-    dialect: withUnavailableMapping(new PostgresDialect({ pool }), postgresDialect, incidents),
+    dialect: withUnavailableMapping(
+      new PostgresDialect({ pool }),
+      postgresDialect,
+      incidents,
+      options.metrics,
+    ),
     ...(options.metrics && { log: queryMetricsLog(options.metrics, 'postgres') }),
   });
   const poolStats = () => ({

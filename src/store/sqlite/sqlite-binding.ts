@@ -127,7 +127,7 @@ export function sqliteStoreOn(
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
   const db = new Kysely<Database>({
-    dialect: withUnavailableMapping(dialect, sqliteDialect, incidents),
+    dialect: withUnavailableMapping(dialect, sqliteDialect, incidents, metrics),
     ...(metrics && { log: queryMetricsLog(metrics, 'sqlite') }),
   });
   return createKyselyStore({ db, dialect: sqliteDialect, incidents, secrets: options.secrets });
