@@ -107,10 +107,23 @@ export function RolloutView({ params, query }: ViewProps) {
               ],
             ]}
           />
-          <h3>Patch</h3>
-          <pre class="code small" tabIndex={0} aria-label="The change, a merge patch of each member's spec">
-            {toJson(r.change.patch)}
-          </pre>
+          {'patch' in r.change ? (
+            <>
+              <h3>Patch</h3>
+              <pre
+                class="code small"
+                tabIndex={0}
+                aria-label="The change, a merge patch of each member's spec"
+              >
+                {toJson(r.change.patch)}
+              </pre>
+            </>
+          ) : (
+            <>
+              <h3>Plan revision</h3>
+              <p>Each member moves to revision {r.change.planRevision} of its plan, keeping its overrides.</p>
+            </>
+          )}
         </Section>
       </div>
       <Section title="Waves">
