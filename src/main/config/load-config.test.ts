@@ -405,7 +405,7 @@ test('with nothing configured, the defaults are those of the README configuratio
     },
     compute: { defaultProvider: 'process', providers: { process: { timeoutMs: 120_000 } } },
     retryPolicy: { provision: {}, update: {}, delete: {}, suspend: {}, resume: {} },
-    callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000 },
+    callbacks: { maxAttempts: 8, initialBackoffMs: 200, maxBackoffMs: 30_000, pollIntervalMs: 1000 },
     webhooks: {
       allowHttp: false,
       allowedNetworks: [],

@@ -12,7 +12,7 @@ import { createHttpMetrics } from '../../api/metrics.js';
 import { silentLogger } from '../../domain/logger.js';
 import type { StoreStatsRepository } from '../../store/store.js';
 import { registerFleetGauges } from './fleet-gauges.js';
-import { createPromMetrics, createWebhookMetrics } from './prom-metrics.js';
+import { createPromMetrics, createRolloutMetrics, createWebhookMetrics } from './prom-metrics.js';
 import { registerWebhookGauges } from './webhook-gauges.js';
 
 const DASHBOARD = new URL('../../../deploy/grafana/lessor-dashboard.json', import.meta.url);
@@ -42,6 +42,7 @@ async function exportedFamilies(): Promise<Set<string>> {
   };
   registerFleetGauges(registry, { stats, refreshIntervalMs: 1000, logger: silentLogger });
   createWebhookMetrics(registry);
+  createRolloutMetrics(registry);
   registerWebhookGauges(registry, {
     read: async () => ({ pending: 0, dead: 0 }),
     refreshIntervalMs: 1000,
