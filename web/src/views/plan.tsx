@@ -8,6 +8,7 @@
 import { useState } from 'preact/hooks';
 import type { Plan, PlanRevision, ReplacePlanRequest } from '../../../src/api/types.js';
 import { ErrorBox, KeyValues, Loading, PageTitle, Section, Time } from '../components/common.js';
+import { CompareForm } from '../components/compare-form.js';
 import { DiffView } from '../components/diff-view.js';
 import { api } from '../lib/api.js';
 import { useCan } from '../lib/app-context.js';
@@ -124,38 +125,16 @@ function Revisions({ items, error }: { items: readonly PlanRevision[]; error: un
         </table>
       )}
       {items.length > 1 && (
-        <form
-          class="filters"
-          aria-label="Compare revisions"
-          onSubmit={(e) => {
-            e.preventDefault();
-            compare(a, b);
-          }}
-        >
-          <div>
-            <label for="pr-from">From revision</label>
-            <select id="pr-from" value={a} onChange={(e) => setFrom(Number(e.currentTarget.value))}>
-              {items.map((r) => (
-                <option key={r.revision} value={r.revision}>
-                  {r.revision}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label for="pr-to">To revision</label>
-            <select id="pr-to" value={b} onChange={(e) => setTo(Number(e.currentTarget.value))}>
-              {items.map((r) => (
-                <option key={r.revision} value={r.revision}>
-                  {r.revision}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="filter-actions">
-            <button type="submit">Compare</button>
-          </div>
-        </form>
+        <CompareForm
+          noun="revision"
+          idPrefix="pr"
+          versions={items.map((r) => r.revision)}
+          from={a}
+          to={b}
+          onFrom={setFrom}
+          onTo={setTo}
+          onCompare={compare}
+        />
       )}
       {shown && (
         <div class="stack-gap" data-testid="plan-diff">

@@ -8,6 +8,7 @@
 import { useState } from 'preact/hooks';
 import type { DryRunTenant, SpecDiff, Tenant, TenantRevision } from '../../../src/api/types.js';
 import { ErrorBox, Loading, Section, Time } from '../components/common.js';
+import { CompareForm } from '../components/compare-form.js';
 import { DiffView } from '../components/diff-view.js';
 import { PatchView } from '../components/patch-view.js';
 import { api } from '../lib/api.js';
@@ -110,38 +111,16 @@ export function TenantRevisions({ tenant, onDone }: { tenant: Tenant; onDone: ()
         </table>
       )}
       {items.length > 1 && (
-        <form
-          class="filters"
-          aria-label="Compare generations"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void showDiff(from, to);
-          }}
-        >
-          <div>
-            <label for="rev-from">From generation</label>
-            <select id="rev-from" value={from} onChange={(e) => setFrom(Number(e.currentTarget.value))}>
-              {items.map((r) => (
-                <option key={r.generation} value={r.generation}>
-                  {r.generation}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div>
-            <label for="rev-to">To generation</label>
-            <select id="rev-to" value={to} onChange={(e) => setTo(Number(e.currentTarget.value))}>
-              {items.map((r) => (
-                <option key={r.generation} value={r.generation}>
-                  {r.generation}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div class="filter-actions">
-            <button type="submit">Compare</button>
-          </div>
-        </form>
+        <CompareForm
+          noun="generation"
+          idPrefix="rev"
+          versions={items.map((r) => r.generation)}
+          from={from}
+          to={to}
+          onFrom={setFrom}
+          onTo={setTo}
+          onCompare={(x, y) => void showDiff(x, y)}
+        />
       )}
       <ErrorBox error={error} />
       {diff && (
