@@ -8,6 +8,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../domain/logger.js';
+import { CachedSnapshot } from './cached-snapshot.js';
 import { PHASES } from '../../domain/tenant.js';
 import type { ActiveRunCount, CallbackOutboxStats, StoreStatsRepository } from '../../store/store.js';
 
@@ -35,47 +36,22 @@ export interface FleetGaugeOptions {
   readonly now?: () => number;
 }
 
-export class FleetSnapshot {
-  private value: Snapshot | undefined;
-  private readAt = -Infinity;
-  private refreshing: Promise<Snapshot | undefined> | undefined;
-  private readonly now: () => number;
+export type FleetSnapshot = CachedSnapshot<Snapshot>;
 
-  constructor(private readonly options: FleetGaugeOptions) {
-    this.now = options.now ?? Date.now;
-  }
-
-  /** The cached snapshot, read again first when older than the interval (one read at a time). */
-  get(): Promise<Snapshot | undefined> {
-    if (this.now() - this.readAt < this.options.refreshIntervalMs) return Promise.resolve(this.value);
-    this.refreshing ??= this.read().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
-  }
-
-  private async read(): Promise<Snapshot | undefined> {
-    const { stats } = this.options;
-    try {
+export function registerFleetGauges(registry: Registry, options: FleetGaugeOptions): FleetSnapshot {
+  const { stats } = options;
+  const snapshot = new CachedSnapshot<Snapshot>({
+    ...options,
+    what: 'fleet counts',
+    read: async () => {
       const [tenants, runs, outbox] = await Promise.all([
         stats.tenantsByPhase(),
         stats.activeRuns(),
         stats.callbackOutbox(),
       ]);
-      this.value = { tenants, runs, outbox };
-      this.readAt = this.now();
-    } catch (error) {
-      this.options.logger.warn(
-        { err: error },
-        'reading fleet counts for metrics failed; keeping the last ones',
-      );
-    }
-    return this.value;
-  }
-}
-
-export function registerFleetGauges(registry: Registry, options: FleetGaugeOptions): FleetSnapshot {
-  const snapshot = new FleetSnapshot(options);
+      return { tenants, runs, outbox };
+    },
+  });
   const n = FLEET_METRIC_NAMES;
   const now = options.now ?? Date.now;
   new Gauge({

@@ -25,6 +25,7 @@ import {
 import { addSpanEvent } from '../../domain/tracing.js';
 import type { RolloutRepository } from '../../store/store.js';
 import type { RolloutEvents } from '../../rollouts/rollout-events.js';
+import { CachedSnapshot } from './cached-snapshot.js';
 import { createRolloutMetrics } from './prom-metrics.js';
 
 export const ROLLOUT_METRIC_NAMES = {
@@ -51,54 +52,23 @@ export interface RolloutGaugeOptions {
   readonly now?: () => number;
 }
 
-class RolloutSnapshot {
-  private value: Snapshot | undefined;
-  private readAt = -Infinity;
-  private refreshing: Promise<Snapshot | undefined> | undefined;
-  private readonly now: () => number;
-
-  constructor(private readonly options: RolloutGaugeOptions) {
-    this.now = options.now ?? Date.now;
-  }
-
-  get(): Promise<Snapshot | undefined> {
-    if (this.now() - this.readAt < this.options.refreshIntervalMs) return Promise.resolve(this.value);
-    this.refreshing ??= this.read().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
-  }
-
-  private async read(): Promise<Snapshot | undefined> {
-    try {
-      const tenants: Record<string, number> = Object.fromEntries(MEMBER_STATES.map((s) => [s, 0]));
-      let active = 0;
-      for (const phase of ACTIVE_PHASES) {
-        for await (const rollout of this.all(phase)) {
-          active += 1;
-          for (const row of await this.options.rollouts.tallies(rollout.id))
-            tenants[row.state] = (tenants[row.state] ?? 0) + row.count;
-        }
-      }
-      this.value = { active, tenants };
-      this.readAt = this.now();
-    } catch (error) {
-      this.options.logger.warn(
-        { err: error },
-        'reading rollout counts for metrics failed; keeping the last ones',
-      );
-    }
-    return this.value;
-  }
-
-  private async *all(phase: RolloutPhase): AsyncGenerator<Rollout> {
+/** Active rollouts and their members by state, paging through the rollouts of each active phase. */
+async function readRolloutCounts(rollouts: RolloutGaugeOptions['rollouts']): Promise<Snapshot> {
+  const tenants: Record<string, number> = Object.fromEntries(MEMBER_STATES.map((s) => [s, 0]));
+  let active = 0;
+  for (const phase of ACTIVE_PHASES) {
     let cursor: string | undefined;
     do {
-      const page = await this.options.rollouts.list({ limit: PAGE, cursor, phase });
-      yield* page.items;
+      const page = await rollouts.list({ limit: PAGE, cursor, phase });
+      for (const rollout of page.items) {
+        active += 1;
+        for (const row of await rollouts.tallies(rollout.id))
+          tenants[row.state] = (tenants[row.state] ?? 0) + row.count;
+      }
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
   }
+  return { active, tenants };
 }
 
 /** The two store-read gauges, and the halt counter (returned for `meteredRolloutEvents`). */
@@ -106,7 +76,11 @@ export function registerRolloutMetrics(
   registry: Registry,
   options: RolloutGaugeOptions,
 ): CounterPort<'reason'> {
-  const snapshot = new RolloutSnapshot(options);
+  const snapshot = new CachedSnapshot({
+    ...options,
+    what: 'rollout counts',
+    read: () => readRolloutCounts(options.rollouts),
+  });
   new Gauge({
     name: ROLLOUT_METRIC_NAMES.active,
     help: 'Rollouts not in a final phase (pending, running, paused, halted, rolling back; cached)',

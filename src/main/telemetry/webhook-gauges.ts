@@ -6,6 +6,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../../domain/logger.js';
+import { CachedSnapshot } from './cached-snapshot.js';
 import type { WebhookOutboxStats } from '../../store/webhook-store.js';
 
 export const WEBHOOK_GAUGE_NAMES = {
@@ -20,35 +21,10 @@ export interface WebhookGaugeOptions {
   readonly now?: () => number;
 }
 
-class CachedStats {
-  private value: WebhookOutboxStats | undefined;
-  private readAt = -Infinity;
-  private reading: Promise<WebhookOutboxStats | undefined> | undefined;
-
-  constructor(private readonly options: WebhookGaugeOptions) {}
-
-  get(): Promise<WebhookOutboxStats | undefined> {
-    const now = (this.options.now ?? Date.now)();
-    if (now - this.readAt < this.options.refreshIntervalMs) return Promise.resolve(this.value);
-    this.reading ??= this.read().finally(() => (this.reading = undefined));
-    return this.reading;
-  }
-
-  private async read(): Promise<WebhookOutboxStats | undefined> {
-    try {
-      this.value = await this.options.read();
-      this.readAt = (this.options.now ?? Date.now)();
-    } catch (error) {
-      this.options.logger.warn({ err: error }, 'reading the webhook outbox for metrics failed');
-    }
-    return this.value;
-  }
-}
-
 /** Registers both gauges on `registry` (once: a second call for the same registry does nothing). */
 export function registerWebhookGauges(registry: Registry, options: WebhookGaugeOptions): void {
   if (registry.getSingleMetric(WEBHOOK_GAUGE_NAMES.pending)) return;
-  const stats = new CachedStats(options);
+  const stats = new CachedSnapshot({ ...options, what: 'the webhook outbox' });
   const gauge = (name: string, help: string, pick: (s: WebhookOutboxStats) => number) =>
     new Gauge({
       name,
