@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { ComputeError } from '../domain/compute-error.js';
 import type { LogLine } from '../compute/provider.js';
+import { StreamWriter } from './stream-writer.js';
 
 export type LogFormat = 'text' | 'sse';
 
@@ -29,9 +30,11 @@ export interface LogStreamOptions {
 export class LogStream {
   private closed = false;
   private heartbeat: NodeJS.Timeout | undefined;
-  private wakeUp: (() => void) | undefined;
+  private readonly writer: StreamWriter;
 
-  constructor(private readonly options: LogStreamOptions) {}
+  constructor(private readonly options: LogStreamOptions) {
+    this.writer = new StreamWriter(options.response);
+  }
 
   async run(): Promise<void> {
     const { response, format, head } = this.options;
@@ -45,7 +48,7 @@ export class LogStream {
     response.on('close', () => this.close());
     if (response.destroyed) this.close();
     if (format === 'sse') {
-      this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), this.options.heartbeatMs);
+      this.heartbeat = setInterval(() => this.writer.write(': heartbeat\n\n'), this.options.heartbeatMs);
     }
     try {
       const first = await head;
@@ -65,7 +68,7 @@ export class LogStream {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.options.stop.abort(new Error('log stream closed'));
-    this.wakeUp?.();
+    this.writer.close();
     void this.options.lines.return?.().catch(() => undefined);
     if (!this.options.response.writableEnded) this.options.response.end();
   }
@@ -79,7 +82,7 @@ export class LogStream {
   }
 
   private async send(line: LogLine): Promise<void> {
-    if (!this.write(frame(line, this.options.format))) await this.drained();
+    if (!this.writer.write(frame(line, this.options.format))) await this.writer.drained();
   }
 
   private failed(error: unknown): void {
@@ -88,25 +91,7 @@ export class LogStream {
     const message = error instanceof ComputeError ? error.message : 'reading the logs failed';
     this.options.log.warn({ code }, 'log stream stopped: reading the runtime logs failed');
     if (this.options.format === 'sse')
-      this.write(`event: error\ndata: ${JSON.stringify({ code, message })}\n\n`);
-  }
-
-  private write(chunk: string): boolean {
-    const { response } = this.options;
-    if (this.closed || response.writableEnded || response.destroyed) return true;
-    return response.write(chunk);
-  }
-
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.options.response.off('drain', done);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      this.wakeUp = done;
-      this.options.response.once('drain', done);
-    });
+      this.writer.write(`event: error\ndata: ${JSON.stringify({ code, message })}\n\n`);
   }
 }
 

@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventSubscription, SubscriptionEnd } from '../callbacks/event-subscription.js';
 import type { TenantEvent } from '../domain/tenant-event.js';
+import { StreamWriter } from './stream-writer.js';
 
 export interface SseSessionOptions {
   readonly response: ServerResponse;
@@ -22,11 +23,12 @@ const RECONNECT_MS = 2000;
 
 export class SseSession {
   private closed = false;
-  /** Ends a wait for `drain` early (closing). */
-  private wakeUp: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly writer: StreamWriter;
 
-  constructor(private readonly options: SseSessionOptions) {}
+  constructor(private readonly options: SseSessionOptions) {
+    this.writer = new StreamWriter(options.response);
+  }
 
   /** Writes the headers and streams until closed; resolves when the stream has ended. */
   async run(): Promise<void> {
@@ -42,8 +44,8 @@ export class SseSession {
     // The client may have gone while the subscription was being set up: 'close' fired already.
     if (response.destroyed) this.close();
     void subscription.ended.then((end) => this.ended(end));
-    this.write(`retry: ${RECONNECT_MS}\n\n`);
-    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), this.options.heartbeatMs);
+    this.writer.write(`retry: ${RECONNECT_MS}\n\n`);
+    this.heartbeat = setInterval(() => this.writer.write(': heartbeat\n\n'), this.options.heartbeatMs);
     try {
       await this.loop();
     } finally {
@@ -56,7 +58,7 @@ export class SseSession {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.options.subscription.close();
-    this.wakeUp?.();
+    this.writer.close();
     if (!this.options.response.writableEnded) this.options.response.end();
   }
 
@@ -66,7 +68,7 @@ export class SseSession {
       if (events === null) return;
       for (const event of events) {
         if (this.closed) return;
-        if (!this.write(frame(event))) await this.drained();
+        if (!this.writer.write(frame(event))) await this.writer.drained();
       }
     }
   }
@@ -79,24 +81,6 @@ export class SseSession {
     if (end.reason === 'failed')
       this.options.log.warn({ err: end.error }, 'event stream stopped: reading events failed');
     this.close();
-  }
-
-  private write(chunk: string): boolean {
-    const { response } = this.options;
-    if (this.closed || response.writableEnded || response.destroyed) return true;
-    return response.write(chunk);
-  }
-
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.options.response.off('drain', done);
-        this.wakeUp = undefined;
-        resolve();
-      };
-      this.wakeUp = done;
-      this.options.response.once('drain', done);
-    });
   }
 }
 
