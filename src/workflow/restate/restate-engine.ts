@@ -33,6 +33,9 @@ import { RestateHttp } from './restate-http.js';
 import { RunRecorder } from './run-recorder.js';
 import { StepTracker } from './step-tracker.js';
 
+/** Refusals in a row, with the endpoint listening, before an OS-chosen port is given up for another. */
+const REBIND_AFTER_REFUSALS = 3;
+
 export class RestateWorkflowEngine implements WorkflowEngine {
   readonly type = 'restate' as const;
   private readonly options: ResolvedRestateOptions;
@@ -89,7 +92,7 @@ export class RestateWorkflowEngine implements WorkflowEngine {
     });
     try {
       this.url = await this.serve(service);
-      await this.register(this.url);
+      await this.register(service);
     } catch (error) {
       await this.endpoint.destroy();
       this.phase = 'closed';
@@ -183,10 +186,18 @@ export class RestateWorkflowEngine implements WorkflowEngine {
     return endpointUrl ?? `http://${urlHost(host)}:${bound}`;
   }
 
-  /** Retries while Restate starts up (or cannot reach the endpoint yet), up to the registration timeout. */
-  private async register(url: string): Promise<void> {
+  /**
+   * Retries while Restate starts up (or cannot reach the endpoint yet), up to the registration
+   * timeout. When the OS chose the port and Restate keeps being refused by it although this process
+   * listens there, the endpoint moves to a fresh port: Restate's connection pool can hold on to a
+   * refused connection to an address an earlier, closed endpoint used.
+   */
+  private async register(service: ReturnType<typeof lessorRunService>): Promise<void> {
     const deadline = Date.now() + this.options.registrationTimeoutMs;
+    const ephemeral = this.options.endpointPort === 0 && this.options.endpointUrl === null;
+    let refused = 0;
     for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      const url = this.endpointUrl;
       try {
         const deploymentId = await this.http.registerDeployment(url);
         this.log.info({ url, deploymentId }, 'restate deployment registered');
@@ -199,6 +210,13 @@ export class RestateWorkflowEngine implements WorkflowEngine {
           );
         }
         this.log.warn({ err: error, url }, 'restate deployment registration failed; retrying');
+        refused = /connection refused/i.test((error as Error).message) ? refused + 1 : 0;
+        if (ephemeral && refused >= REBIND_AFTER_REFUSALS) {
+          await this.endpoint.destroy();
+          this.url = await this.serve(service);
+          this.log.warn({ from: url, to: this.url }, 'restate endpoint moved to a fresh port');
+          refused = 0;
+        }
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }

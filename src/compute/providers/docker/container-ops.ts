@@ -55,6 +55,36 @@ export class Progress {
   }
 }
 
+/** How long a start waits for a concurrent start of the same container to settle. */
+const JOIN_START_TIMEOUT_MS = 5_000;
+
+/**
+ * Starts the container, or joins a start already under way: Podman answers 500 "container state
+ * improper" while another call (a concurrent attempt of the same request) is starting it. Then the
+ * container is inspected until it runs; if it settles stopped, the start is tried again.
+ */
+export async function startOrJoin(ctx: DockerContext, id: string, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + JOIN_START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await ctx.client.startContainer(id, signal);
+      return;
+    } catch (error) {
+      if (!isStateImproper(error) || Date.now() > deadline) throw error;
+    }
+    if (isRunning(await ctx.client.inspectContainer(id, signal))) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isStateImproper(error: unknown): boolean {
+  return (
+    error instanceof DockerApiError &&
+    error.status === 500 &&
+    /state improper/i.test(JSON.stringify(error.body ?? null))
+  );
+}
+
 export interface Created {
   readonly id: string;
   /** False when the container was made by another attempt of the same request (it is not ours to discard). */

@@ -33,6 +33,7 @@ import {
   createOrAdopt,
   discard,
   Progress,
+  startOrJoin,
   retire,
   type DockerContext,
 } from './container-ops.js';
@@ -112,8 +113,7 @@ async function reuse(
   signal: AbortSignal,
 ): Promise<ContainerInspect> {
   progress.resources = { containerId: keep.Id, containerName: nameOf(keep) };
-  if (keep.State !== 'running')
-    await progress.step('start', signal, () => ctx.client.startContainer(keep.Id, signal));
+  if (keep.State !== 'running') await progress.step('start', signal, () => startOrJoin(ctx, keep.Id, signal));
   return progress.step('health-check', signal, () => awaitHealthy(ctx, keep.Id, config, signal));
 }
 
@@ -135,7 +135,7 @@ async function launch(
   );
   progress.resources = { containerId: created.id, containerName: name };
   try {
-    await progress.step('start', signal, () => ctx.client.startContainer(created.id, signal));
+    await progress.step('start', signal, () => startOrJoin(ctx, created.id, signal));
     return await progress.step('health-check', signal, () => awaitHealthy(ctx, created.id, config, signal));
   } catch (error) {
     if (created.createdHere) await discard(ctx, created.id);

@@ -9,7 +9,7 @@ import { ComputeError } from '../../../domain/compute-error.js';
 import type { ComputeRequest, ComputeResult, LogLine, LogRequest } from '../../provider.js';
 import { tenantSelector } from './container-spec.js';
 import { endpointsOf, pickCurrent, resourcesOf, runtimeInfoOf } from './container-view.js';
-import { awaitHealthy, Progress, type DockerContext } from './container-ops.js';
+import { awaitHealthy, Progress, startOrJoin, type DockerContext } from './container-ops.js';
 import type { DockerConfig } from './docker-config.js';
 import { decodeLogStream } from './docker-logs.js';
 
@@ -49,7 +49,7 @@ export async function resumeContainer(
     throw new ComputeError('NOT_FOUND', `tenant ${request.tenant.name} has no container to resume`);
   }
   progress.resources = { containerId: current.Id };
-  await progress.step('start', signal, () => ctx.client.startContainer(current.Id, signal));
+  await progress.step('start', signal, () => startOrJoin(ctx, current.Id, signal));
   // One inspect after the start serves both the health check recorded on the container and the
   // published ports it probes (resume→ready is measured against a bare start + check: bench/).
   const started = await ctx.client.inspectContainer(current.Id, signal);
