@@ -79,3 +79,29 @@ test('a drain that throws is reported, and the next wake drains again', async ()
   await loop.stop();
   assert.equal(errors.length, 1);
 });
+
+test('a poll drains only when a row is due, and then at once', async () => {
+  let drains = 0;
+  let lookups = 0;
+  let due: number | null = null;
+  const loop = loopWith({
+    drain: async () => {
+      drains++;
+      due = null;
+    },
+    nextDueAt: async () => {
+      lookups++;
+      return due;
+    },
+    pollIntervalMs: 1,
+  });
+  loop.start();
+  await until(() => lookups >= 10);
+  assert.equal(drains, 1, 'the start drains; polls with nothing due do not');
+  due = 0;
+  await until(() => drains === 2);
+  const seen = lookups;
+  await until(() => lookups >= seen + 5);
+  await loop.stop();
+  assert.equal(drains, 2, 'the drained row is gone: the polls after it drain nothing');
+});

@@ -3,7 +3,9 @@
  * shared by the callback and the webhook dispatchers: one drain at a time; a `wake()` during a
  * drain runs exactly one more drain after it (wakes coalesce, none is lost); after each drain a
  * timer is set for the next due row (`nextDueAt`), never later than the poll interval, so rows
- * written by other replicas and retries that come due are picked up without a wake.
+ * written by other replicas and retries that come due are picked up without a wake. A poll (the
+ * timer when no row was known to be due by then) asks `nextDueAt` first and drains only when a row
+ * is due: the same pick-up time, one query per idle poll.
  *
  * With `lookAheadAfterCleanDrains: false`, a drain woken by `wake()` keeps the armed timer instead
  * of asking `nextDueAt` again: the owner knows that such a drain cannot have made a later row due
@@ -91,18 +93,35 @@ export class DrainLoop {
     }
   }
 
-  private async scheduleNext(): Promise<void> {
+  /**
+   * Looks up the next due row and arms the timer for it, or for the poll when it is further away
+   * or unknown. With `drainIfDue` (a poll found no row known to be due at its time), a row already
+   * due is drained at once instead, and otherwise nothing is drained: an idle outbox then costs one
+   * small query per poll rather than a drain (for webhooks, a claiming transaction) plus this query.
+   */
+  private async scheduleNext(drainIfDue = false): Promise<void> {
     if (this.stopped) return;
     const poll = this.options.pollIntervalMs;
     let wait = poll;
+    let forDueRow = false;
     try {
       const next = await this.options.nextDueAt();
       const now = (this.options.now ?? Date.now)();
+      if (drainIfDue && next !== null && next <= now) {
+        this.wakeUnlessDraining();
+        return;
+      }
       if (next !== null && (next > now || this.options.whenPastDue === 'drain')) {
         wait = Math.max(0, Math.min(poll, next - now));
+        forDueRow = next - now <= poll;
       }
     } catch {
-      // Database unavailable: keep polling at the normal pace.
+      // Database unavailable: a poll drains anyway (the drain reports the failure); then the
+      // polls go on at the normal pace.
+      if (drainIfDue) {
+        this.wakeUnlessDraining();
+        return;
+      }
     }
     // A wake while `nextDueAt` ran has started a drain, which schedules again when it ends.
     if (this.stopped || this.draining) return;
@@ -110,8 +129,13 @@ export class DrainLoop {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.lookAheadPending = true;
-      this.wake();
+      if (forDueRow) this.wake();
+      else void this.scheduleNext(true);
     }, wait);
     this.timer.unref();
+  }
+
+  private wakeUnlessDraining(): void {
+    if (!this.stopped && !this.draining) this.wake();
   }
 }
