@@ -28,7 +28,7 @@ import { registerOverviewRoutes } from './overview-routes.js';
 import { clientErrorHandler, httpError, replyWithProblem } from './problem.js';
 import { registerPlanRoutes } from './plans-routes.js';
 import { registerProviderRoutes } from './providers-routes.js';
-import { RequestLogController } from './request-log.js';
+import { deferredChildLogger, RequestLogController } from './request-log.js';
 import { responseSerializerCompiler } from './response-serializer.js';
 import { registerRolloutRoutes } from './rollouts-routes.js';
 import { registerRunRoutes } from './runs-routes.js';
@@ -52,6 +52,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     loggerInstance: deps.logger,
     genReqId: requestIdOf,
     logController: new RequestLogController(),
+    childLoggerFactory: deferredChildLogger,
     bodyLimit: options.bodyLimitBytes,
     requestTimeout: options.requestTimeoutMs,
     onProtoPoisoning: 'error',
