@@ -9,7 +9,7 @@
  * and a hit costs one small row instead of parsing, redacting, projecting and serialising the
  * tenant again.
  *
- * The cache holds rendered documents up to a byte budget, least recently used out first; list pages
+ * The cache holds rendered documents up to a byte budget, about least recently used out first; list pages
  * add theirs only while there is room (`offer`), so a walk through the fleet does not churn it.
  */
 import type { FastifyReply } from 'fastify';
@@ -29,33 +29,47 @@ interface Rendered extends HeldVersion {
   readonly body: string;
 }
 
-/** A map in recency order (a `Map` iterates in insertion order: a hit re-inserts its entry). */
+/**
+ * Least recently used out first, approximately ("second chance"): the map is in insertion order,
+ * and a hit only marks its slot used. Eviction walks from the oldest slot; a used one is moved to
+ * the newest end, unmarked, instead of being evicted. A hit thus costs one field write rather than
+ * the delete and re-insert that exact recency order would take on every GET.
+ */
+interface Slot {
+  readonly entry: Rendered;
+  used: boolean;
+}
+
 export class TenantDocumentCache {
-  private readonly entries = new Map<string, Rendered>();
+  private readonly slots = new Map<string, Slot>();
   private size = 0;
 
   constructor(private readonly budget: number = DOCUMENT_CACHE_BUDGET) {}
 
   get(key: string): Rendered | undefined {
-    return this.entries.get(key);
+    return this.slots.get(key)?.entry;
   }
 
   /** Marks `key` as just used, if it still holds `entry` (another request may have replaced it). */
   touch(key: string, entry: Rendered): void {
-    if (this.entries.get(key) !== entry) return;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    const slot = this.slots.get(key);
+    if (slot?.entry === entry) slot.used = true;
   }
 
   put(key: string, entry: Rendered): void {
     this.drop(key);
     if (entry.body.length > this.budget) return;
-    this.entries.set(key, entry);
+    this.slots.set(key, { entry, used: false });
     this.size += entry.body.length;
-    for (const [oldest, { body }] of this.entries) {
+    for (const [oldest, slot] of this.slots) {
       if (this.size <= this.budget) break;
-      this.entries.delete(oldest);
-      this.size -= body.length;
+      this.slots.delete(oldest);
+      if (slot.used) {
+        slot.used = false;
+        this.slots.set(oldest, slot);
+      } else {
+        this.size -= slot.entry.body.length;
+      }
     }
   }
 
@@ -65,21 +79,21 @@ export class TenantDocumentCache {
    * garbage. A held entry that cannot be replaced is dropped.
    */
   offer(key: string, entry: Rendered): void {
-    const current = this.entries.get(key);
+    const current = this.slots.get(key)?.entry;
     if (this.size + entry.body.length - (current?.body.length ?? 0) <= this.budget) this.put(key, entry);
     else if (current) this.drop(key);
   }
 
   drop(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    this.size -= entry.body.length;
+    const slot = this.slots.get(key);
+    if (!slot) return;
+    this.slots.delete(key);
+    this.size -= slot.entry.body.length;
   }
 
   /** Entries and their total length (for tests). */
   stats(): { entries: number; size: number } {
-    return { entries: this.entries.size, size: this.size };
+    return { entries: this.slots.size, size: this.size };
   }
 }
 
