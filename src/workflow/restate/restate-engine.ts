@@ -178,6 +178,7 @@ export class RestateWorkflowEngine implements WorkflowEngine {
       await this.endpoint.destroy();
     }
     await submissions;
+    this.http.close();
     this.phase = 'closed';
   }
 
