@@ -6,8 +6,9 @@
  * - `run` (input `{workflow, input}`): turns the run row `running` (a guarded write in a `ctx.run`;
  *   a run no longer active in Lessor's table — cancelled before it began — executes nothing), runs
  *   the named definition with the adapter context, and concludes like every engine (the outcome
- *   of run-outcome.ts), recorded in a final guarded `ctx.run`. A failed or cancelled run
- *   also ends the Restate invocation with a `TerminalError`, so Restate's own view agrees.
+ *   of run-outcome.ts), recorded by a final guarded write (not journaled: see `executeRun`). A
+ *   failed or cancelled run also ends the Restate invocation with a `TerminalError`, so Restate's
+ *   own view agrees.
  *   An attempt that ended inside the SDK (`ctx.fatal`) concludes nothing: the error goes back to
  *   Restate, which retries by the service retry policy. So does a definition this process does not
  *   have (another version may).
@@ -110,7 +111,11 @@ async function executeRun(
   const settled = await settle(() => definition.run(ctx, payload.input as never));
   if (ctx.fatal) throw ctx.fatal;
   const outcome = outcomeOf(settled);
-  const recorded = await rctx.run('lessor:finish', () => deps.recorder.finish(runId, outcome));
+  // Not a journaled `ctx.run` (one round trip through Restate fewer per run): the write is guarded
+  // by the active states, so an attempt that repeats it — Restate retrying after the write but
+  // before the invocation's end was recorded — changes nothing, and its result decides no journaled
+  // value (the handler ends the same either way).
+  const recorded = await deps.recorder.finish(runId, outcome);
   if (!recorded) log.info({ state: outcome.state }, 'run was cancelled meanwhile; outcome dropped');
   else if (outcome.state === 'succeeded') log.info('run succeeded');
   else log.warn({ error: outcome.error }, `run ${outcome.state}`);

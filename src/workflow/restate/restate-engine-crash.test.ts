@@ -1,6 +1,6 @@
 /**
  * Crashes around the `restate` engine: restate-server killed with SIGKILL mid-run (while a run
- * waits for a promise, or sleeps) and restarted; Lessor's side "crashing" (its engine closed
+ * waits for a promise, or sleeps, or before a run could be submitted to it) and restarted; Lessor's side "crashing" (its engine closed
  * without grace, a new engine opened on the same URL) while a run waits, or past Restate's retry
  * budget. Every run completes; journaled steps are not repeated. (A crash mid-step and a graceful
  * close are in the engine conformance suite.)
@@ -81,6 +81,24 @@ describe('restate engine crash recovery', () => {
       ['backing-off', 'succeeded'],
       'each change heard once, though Restate ran the run again',
     );
+  });
+
+  test('restate-server down when a run starts: start returns, and the run executes once it is back', async () => {
+    const effects = new Effects();
+    const engine = await world.engine([
+      define('flow', async (ctx) => {
+        await ctx.step('a', async () => effects.hit('a'));
+        return 'ran';
+      }),
+    ]);
+    await world.server.kill();
+    const { run, created } = await engine.start(request());
+    assert.deepEqual([created, run.state], [true, 'pending']);
+    await delay(300);
+    assert.equal((await world.db.store.runs.get(run.runId))?.state, 'pending');
+    await world.server.restart();
+    const done = await finished(world.db.store, run.runId, 20_000);
+    assert.deepEqual([done.state, done.output, effects.count('a')], ['succeeded', 'ran', 1]);
   });
 
   test('Lessor crashes while a run waits: a new engine on the same URL completes it', async () => {

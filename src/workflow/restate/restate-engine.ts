@@ -6,7 +6,8 @@
  *
  * - `start`: `createOrGet` the row, then submit `run` with workflow key = run id through the ingress
  *   — also for an existing row still `pending` (a crash between the two), since a duplicate
- *   submission is a no-op for Restate.
+ *   submission is a no-op for Restate. The submission goes on in the background (run-submitter.ts):
+ *   `start` returns once the row is stored, without waiting out a round trip through Restate's log.
  * - `resolvePromise`: a no-op for a run that is unknown or finished in Lessor's table; otherwise the
  *   `resolve` shared handler through the ingress (first value wins, duplicates answer 200). Any
  *   failure to reach Restate, or an unexpected answer (404 included: the service is not
@@ -31,6 +32,7 @@ import { lessorRunService, type RunPayload } from './lessor-run-service.js';
 import { resolveRestateOptions, type ResolvedRestateOptions, type RestateEngineOptions } from './options.js';
 import { RestateHttp } from './restate-http.js';
 import { RunRecorder } from './run-recorder.js';
+import { RunSubmitter } from './run-submitter.js';
 import { StepTracker } from './step-tracker.js';
 
 /** Refusals in a row, with the endpoint listening, before an OS-chosen port is given up for another. */
@@ -43,6 +45,7 @@ export class RestateWorkflowEngine implements WorkflowEngine {
   private readonly http: RestateHttp;
   private readonly records: RunRecords;
   private readonly recorder: RunRecorder;
+  private readonly submitter: RunSubmitter;
   private readonly endpoint = new EndpointServer();
   private readonly steps = new StepTracker();
   private readonly log: Logger;
@@ -66,6 +69,13 @@ export class RestateWorkflowEngine implements WorkflowEngine {
     );
     this.records = records;
     this.recorder = new RunRecorder(records, config.store.steps, this.log);
+    this.submitter = new RunSubmitter({
+      send: (runId, payload) => this.http.submitRun(this.options.serviceName, runId, payload),
+      getRun: (runId) => config.store.runs.get(runId),
+      log: this.log,
+      initialRetryMs: this.options.retryPolicy.initialIntervalMs,
+      maxRetryMs: this.options.retryPolicy.maxIntervalMs,
+    });
   }
 
   /** The Restate workflow service hosting the definitions. */
@@ -112,11 +122,7 @@ export class RestateWorkflowEngine implements WorkflowEngine {
       input: result.run.input,
       ...(traceparent !== undefined && { traceparent }),
     };
-    const submitted = await this.http.submitRun(this.options.serviceName, request.runId, payload);
-    this.log.debug(
-      { runId: request.runId, invocationId: submitted.invocationId, status: submitted.status },
-      'run submitted',
-    );
+    this.submitter.submit(request.runId, payload);
     return result;
   }
 
@@ -157,19 +163,22 @@ export class RestateWorkflowEngine implements WorkflowEngine {
   }
 
   /**
-   * Takes no new invocation, lets steps in flight finish and be journaled for up to `graceMs`,
-   * then cuts every connection: Restate retries the unfinished invocations once an endpoint
-   * answers at the registered URL again.
+   * Takes no new invocation, lets steps in flight finish and be journaled (and submissions in
+   * flight reach Restate) for up to `graceMs`, then cuts every connection: Restate retries the
+   * unfinished invocations once an endpoint answers at the registered URL again.
    */
   async close(graceMs: number): Promise<void> {
     if (this.phase === 'closing' || this.phase === 'closed') return;
     const wasOpen = this.phase !== 'new';
     this.phase = 'closing';
+    const submissions = this.submitter.close(graceMs);
     if (wasOpen) {
       this.endpoint.stopAccepting();
       await this.steps.drained(graceMs);
       await this.endpoint.destroy();
     }
+    await submissions;
+    this.http.close();
     this.phase = 'closed';
   }
 
