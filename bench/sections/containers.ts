@@ -11,6 +11,7 @@ import { baseServerEnv, createBenchDatabase } from '../lib/databases.js';
 import { CONTAINER_CONFIG, directRun, dockerClient, PODMAN_HOST } from '../lib/direct-container.js';
 import { startLessorProcess } from '../lib/lessor-process.js';
 import { ReadyWatcher } from '../lib/ready-watcher.js';
+import { engineStats, installEngineCounter, resetEngineStats } from '../lib/engine-counter.js';
 import { atMost, describeError, type SectionContext, type SectionOutput } from '../lib/section.js';
 import { median, round, summarize, wallMs, type Summary } from '../lib/stats.js';
 
@@ -25,6 +26,8 @@ export interface ContainersResult extends SectionOutput {
   readonly lessorSplit?: Split;
   /** Engine API calls of the docker provider per provision (count, total ms). */
   readonly engineCallsPerProvision?: Record<string, { count: number; ms: number }>;
+  /** Engine API calls of one direct run, for comparison (count, total ms). */
+  readonly engineCallsPerDirectRun?: Record<string, { count: number; ms: number }>;
 }
 
 /** Where a Lessor create→ready went: before the provider call, in it, after it (ms). */
@@ -63,6 +66,31 @@ async function lessorRun(
   return elapsed;
 }
 
+type CallStats = Record<string, { count: number; ms: number }>;
+
+/** Adds one run's engine calls, divided by the number of runs, into `into`. */
+function addCalls(into: CallStats, calls: CallStats, runs: number): void {
+  for (const [op, stat] of Object.entries(calls)) {
+    const sum = (into[op] ??= { count: 0, ms: 0 });
+    sum.count += stat.count / runs;
+    sum.ms += stat.ms / runs;
+  }
+}
+
+function roundCalls(calls: CallStats): CallStats {
+  return Object.fromEntries(
+    Object.entries(calls).map(([op, v]) => [op, { count: round(v.count, 2), ms: round(v.ms, 1) }]),
+  );
+}
+
+function describeCalls(calls: CallStats): string {
+  return Object.entries(calls)
+    .map(([op, v]) => `${op} ×${v.count} (${v.ms} ms)`)
+    .join(', ');
+}
+
+let directCounter = false;
+
 export async function containersSection(ctx: SectionContext): Promise<ContainersResult> {
   const engine = dockerClient();
   try {
@@ -93,7 +121,11 @@ export async function containersSection(ctx: SectionContext): Promise<Containers
   const directMs: number[] = [];
   const pairs = ctx.quick ? 3 : 10;
   const splits: Split[] = [];
-  const engineCalls: Record<string, { count: number; ms: number }> = {};
+  const engineCalls: CallStats = {};
+  const directCalls: CallStats = {};
+  // The direct runs' engine calls are counted in this process as the provider's are in Lessor's.
+  if (!directCounter) installEngineCounter();
+  directCounter = true;
   try {
     await lessorRun(client, watcher, 'bench-ctr-warm', []);
     await directRun(engine, -1);
@@ -101,18 +133,18 @@ export async function containersSection(ctx: SectionContext): Promise<Containers
       const runLessor = async () => {
         await server.rpc('reset-sql');
         const ms = await lessorRun(client, watcher, `bench-ctr-${i}`, splits, async () => {
-          const { engine: calls } = await server.rpc<{
-            engine: Record<string, { count: number; ms: number }>;
-          }>('stats');
-          for (const [op, stat] of Object.entries(calls)) {
-            const sum = (engineCalls[op] ??= { count: 0, ms: 0 });
-            sum.count += stat.count / pairs;
-            sum.ms += stat.ms / pairs;
-          }
+          const { engine: calls } = await server.rpc<{ engine: CallStats }>('stats');
+          addCalls(engineCalls, calls, pairs);
         });
         lessorMs.push(round(ms));
       };
-      const runDirect = async () => directMs.push(round(await directRun(engine, i)));
+      const runDirect = async () => {
+        resetEngineStats();
+        directMs.push(round(await directRun(engine, i)));
+        // Up to healthy, as Lessor's are counted up to ready: not the removal that follows.
+        const { removeContainer: _removal, ...calls } = engineStats();
+        addCalls(directCalls, calls, pairs);
+      };
       if (i % 2 === 0) await runLessor().then(runDirect);
       else await runDirect().then(runLessor);
       ctx.log(
@@ -133,9 +165,8 @@ export async function containersSection(ctx: SectionContext): Promise<Containers
     provider: median(splits.map((x) => x.provider)),
     afterProvider: median(splits.map((x) => x.afterProvider)),
   };
-  const engineCallsPerProvision = Object.fromEntries(
-    Object.entries(engineCalls).map(([op, v]) => [op, { count: round(v.count, 2), ms: round(v.ms, 1) }]),
-  );
+  const engineCallsPerProvision = roundCalls(engineCalls);
+  const engineCallsPerDirectRun = roundCalls(directCalls);
   return {
     pairs,
     lessor,
@@ -145,6 +176,7 @@ export async function containersSection(ctx: SectionContext): Promise<Containers
     samples: { lessorMs, directMs },
     lessorSplit,
     engineCallsPerProvision,
+    engineCallsPerDirectRun,
     tables: [
       {
         title: `(2) Real containers (Podman, ${CONTAINER_CONFIG.image}, http health check every 50 ms), ${pairs} interleaved pairs`,
@@ -161,9 +193,8 @@ export async function containersSection(ctx: SectionContext): Promise<Containers
     ],
     targets: [atMost('(2) docker/direct ratio', ratio, 1.1)],
     notes: [
-      `engine calls per Lessor provision: ${Object.entries(engineCallsPerProvision)
-        .map(([op, v]) => `${op} ×${v.count} (${v.ms} ms)`)
-        .join(', ')}`,
+      `engine calls per Lessor create→ready (provision + the workflow's describe): ${describeCalls(engineCallsPerProvision)}`,
+      `engine calls per direct run: ${describeCalls(engineCallsPerDirectRun)}`,
     ],
   };
 }

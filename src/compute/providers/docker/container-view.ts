@@ -3,7 +3,7 @@
  * ports, endpoints and resource ids. Pure functions of engine documents.
  */
 import type { Endpoint } from '../../../domain/tenant.js';
-import type { ContainerInspect, ContainerSummary } from './docker-types.js';
+import type { ContainerInspect, ContainerSummary, PortBinding } from './docker-types.js';
 import { LABEL, portKey, readRuntimeInfo, type RuntimeInfo } from './container-spec.js';
 import { DEFAULT_HOST_IP } from './host-policy.js';
 
@@ -92,6 +92,32 @@ export function endpointsOf(container: ContainerInspect): Endpoint[] {
     endpoints.push({ name, url: `${scheme}://${address.host}:${address.port}` });
   }
   return endpoints;
+}
+
+/**
+ * What `describe` reads of a running container, from its list summary alone (state, labels, image,
+ * a published host port for every port recorded on it): saves the inspect round trip. Undefined
+ * when only an inspect tells — the container is not running, or a recorded port shows no host port
+ * in the summary (host networking, or an engine whose list omits ports).
+ */
+export function inspectFromSummary(summary: ContainerSummary): ContainerInspect | undefined {
+  if (summary.State !== 'running') return undefined;
+  const ports: Record<string, PortBinding[]> = {};
+  for (const port of summary.Ports ?? []) {
+    if (port.PublicPort === undefined || port.PublicPort <= 0) continue;
+    const key = portKey({ containerPort: port.PrivatePort, protocol: port.Type === 'udp' ? 'udp' : 'tcp' });
+    (ports[key] ??= []).push({ HostIp: port.IP ?? '', HostPort: String(port.PublicPort) });
+  }
+  const labels = summary.Labels ?? {};
+  const recorded = readRuntimeInfo(labels[LABEL.runtime]).ports;
+  if (recorded.some((p) => ports[portKey(p)] === undefined)) return undefined;
+  return {
+    Id: summary.Id,
+    Name: summary.Names?.[0] ?? '',
+    State: { Status: 'running', Running: true },
+    Config: { Image: summary.Image, Labels: labels },
+    NetworkSettings: { Ports: ports },
+  };
 }
 
 export function resourcesOf(container: ContainerInspect): Record<string, string> {

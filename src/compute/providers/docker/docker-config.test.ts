@@ -12,7 +12,7 @@ import {
   primaryName,
   transientName,
 } from './container-spec.js';
-import { endpointsOf, pickCurrent } from './container-view.js';
+import { endpointsOf, inspectFromSummary, isRunning, pickCurrent, resourcesOf } from './container-view.js';
 import { asDockerConfig, validateDockerConfig } from './docker-config.js';
 import type { ContainerInspect, ContainerSummary } from './docker-types.js';
 import { dockerProviderOptions } from './docker-options.js';
@@ -153,6 +153,51 @@ describe('container spec', () => {
       { name: 'http', url: 'http://127.0.0.1:19000' },
       { name: 'udp-53', url: 'udp://127.0.0.1:40002' },
     ]);
+  });
+
+  test('a running summary with every recorded port published describes like an inspect', () => {
+    const summary = {
+      Id: 'c1',
+      Names: ['/lessor-acme'],
+      Image: 'img:1',
+      State: 'running',
+      Labels: body.Labels,
+      Ports: [
+        { IP: '127.0.0.1', PrivatePort: 8080, PublicPort: 40001, Type: 'tcp' },
+        { IP: '0.0.0.0', PrivatePort: 9000, PublicPort: 19000, Type: 'tcp' },
+        { IP: '::', PrivatePort: 9000, PublicPort: 19000, Type: 'tcp' },
+        { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 40002, Type: 'udp' },
+      ],
+    } satisfies ContainerSummary;
+    const view = inspectFromSummary(summary);
+    assert.ok(view);
+    assert.deepEqual(resourcesOf(view), { containerId: 'c1', containerName: 'lessor-acme' });
+    assert.equal(isRunning(view), true);
+    assert.deepEqual(endpointsOf(view), [
+      { name: 'web', url: 'http://127.0.0.1:40001' },
+      { name: 'http', url: 'http://127.0.0.1:19000' },
+      { name: 'udp-53', url: 'udp://127.0.0.1:40002' },
+    ]);
+  });
+
+  test('a summary lacking a recorded host port, or of a container not running, needs an inspect', () => {
+    const summary = {
+      Id: 'c1',
+      Names: ['/lessor-acme'],
+      State: 'running',
+      Labels: body.Labels,
+      Ports: [
+        { IP: '127.0.0.1', PrivatePort: 8080, PublicPort: 40001, Type: 'tcp' },
+        { PrivatePort: 9000, Type: 'tcp' },
+        { IP: '127.0.0.1', PrivatePort: 53, PublicPort: 40002, Type: 'udp' },
+      ],
+    } satisfies ContainerSummary;
+    assert.equal(inspectFromSummary(summary), undefined, 'port 9000 exposed, not published');
+    assert.equal(inspectFromSummary({ ...summary, Ports: [] }), undefined, 'host networking: no ports');
+    const published = summary.Ports.map((p) => ({ ...p, PublicPort: p.PublicPort ?? 19000 }));
+    assert.ok(inspectFromSummary({ ...summary, Ports: published }));
+    assert.equal(inspectFromSummary({ ...summary, Ports: published, State: 'exited' }), undefined);
+    assert.equal(inspectFromSummary({ ...summary, Ports: published, State: 'paused' }), undefined);
   });
 
   test('pickCurrent prefers running, then the highest generation, then the newest', () => {

@@ -69,10 +69,16 @@ describe('docker provider failures on Podman', () => {
     provisionFails({ image: 'localhost/lessor-no-such-image:1' }, 'IMAGE_UNAVAILABLE', undefined, (error) => {
       assert.equal(error.classification, 'non_retriable');
       assert.equal((error.providerError as { status: number }).status, 404);
+      // No image look-up of its own: the create's 404 says it, and nothing was made.
+      assert.equal((error.providerError as { operation: string }).operation, 'createContainer');
+      assert.deepEqual(error.partial?.succeeded, ['observe']);
+      assert.deepEqual(error.partial?.failed, ['create']);
     }));
 
-  test('a network that does not exist → INVALID_CONFIG', () =>
-    provisionFails(webConfig('n', { network: 'lessor-no-such-network' }), 'INVALID_CONFIG'));
+  test('a network that does not exist → INVALID_CONFIG, found before the create', () =>
+    provisionFails(webConfig('n', { network: 'lessor-no-such-network' }), 'INVALID_CONFIG', undefined, (e) =>
+      assert.deepEqual(e.partial?.failed, ['preflight']),
+    ));
 
   test('a config failing the semantic checks → INVALID_CONFIG before the engine is touched', () =>
     provisionFails(webConfig('v', { ports: [{ containerPort: 9090 }] }), 'INVALID_CONFIG'));
@@ -83,7 +89,7 @@ describe('docker provider failures on Podman', () => {
       'HEALTH_CHECK_FAILED',
       undefined,
       (e) => {
-        assert.deepEqual(e.partial?.succeeded, ['observe', 'preflight', 'create', 'start']);
+        assert.deepEqual(e.partial?.succeeded, ['observe', 'create', 'start']);
         assert.deepEqual(e.partial?.failed, ['health-check']);
         assert.match(e.partial?.resources?.containerId ?? '', /^[0-9a-f]{64}$/);
       },

@@ -5,12 +5,14 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { silentLogger } from '../../../domain/logger.js';
 import { testHasher } from '../../../domain/testing/test-hasher.js';
 import { ComputeError } from '../../../domain/compute-error.js';
 import type { TenantRef } from '../../provider.js';
 import { createBody, LABEL, primaryName, transientName } from './container-spec.js';
 import { asDockerConfig } from './docker-config.js';
-import type { DockerProvider } from './docker-provider.js';
+import { DockerProvider } from './docker-provider.js';
+import { NO_HOST_ACCESS } from './host-policy.js';
 import {
   computeRequest,
   engineClient,
@@ -41,6 +43,41 @@ describe('docker provider on Podman', () => {
   after(async () => {
     await provider?.close();
     await removeTenants(tenants);
+  });
+
+  test('a create→ready asks the engine only what it needs: no image look-up, describe from the list', async () => {
+    const t = tenant('calls');
+    const client = engineClient();
+    const calls: string[] = [];
+    for (const op of ['listContainers', 'inspectContainer', 'inspectImage', 'createContainer'] as const) {
+      const original = client[op].bind(client) as (...args: unknown[]) => Promise<unknown>;
+      (client as unknown as Record<string, unknown>)[op] = (...args: unknown[]) => {
+        calls.push(op);
+        return original(...args);
+      };
+    }
+    const counted = new DockerProvider({
+      client,
+      logger: silentLogger,
+      stopTimeoutSeconds: 0,
+      cleanupTimeoutMs: 10_000,
+      hasher: testHasher,
+      hostPolicy: NO_HOST_ACCESS,
+    });
+    try {
+      const request = computeRequest(t, 1, webConfig('counted'));
+      const made = await counted.provision(request, timeout());
+      assert.deepEqual(calls.slice(0, 2), ['listContainers', 'createContainer']);
+      assert.ok(!calls.includes('inspectImage'), calls.join());
+      calls.length = 0;
+      const observed = await counted.describe(request, timeout());
+      assert.deepEqual(calls, ['listContainers']);
+      assert.deepEqual([observed.running, observed.healthy], [true, true]);
+      assert.deepEqual(observed.resources, made.resources);
+      assert.deepEqual(observed.endpoints, made.endpoints);
+    } finally {
+      await counted.close();
+    }
   });
 
   test('provision starts one container, reachable over HTTP on its auto-assigned host port', async () => {

@@ -25,6 +25,7 @@ import {
   endpointsOf,
   generationOf,
   hostAddress,
+  inspectFromSummary,
   isRunning,
   labelsOf,
   pickCurrent,
@@ -112,7 +113,8 @@ export class DockerProvider implements ComputeProvider {
       const found = await this.ctx.client.listContainers(tenantSelector(tenant.id), signal);
       const current = pickCurrent(found);
       if (current === undefined) return ABSENT;
-      const container = await this.inspectIfPresent(current.Id, signal);
+      // A running container's summary usually has all describe reads; else one inspect.
+      const container = inspectFromSummary(current) ?? (await this.inspectIfPresent(current.Id, signal));
       if (container === undefined) return ABSENT;
       const running = isRunning(container);
       return {

@@ -11,14 +11,25 @@ export interface PortBinding {
 /** Keyed by `"<port>/<protocol>"`; null when the port is exposed but not published. */
 export type PortMap = Readonly<Record<string, readonly PortBinding[] | null>>;
 
+/** One published (or only exposed: no `PublicPort`) port of a list summary. */
+export interface SummaryPort {
+  readonly IP?: string;
+  readonly PrivatePort: number;
+  readonly PublicPort?: number;
+  /** `tcp` or `udp`. */
+  readonly Type?: string;
+}
+
 export interface ContainerSummary {
   readonly Id: string;
   readonly Names?: readonly string[];
+  readonly Image?: string;
   readonly Labels?: Readonly<Record<string, string>> | null;
   /** `created`, `running`, `exited`, … */
   readonly State?: string;
   /** Unix seconds. */
   readonly Created?: number;
+  readonly Ports?: readonly SummaryPort[] | null;
 }
 
 export interface ContainerInspect {
