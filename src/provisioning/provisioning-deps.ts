@@ -8,7 +8,8 @@ import type { TenantRepository } from '../store/store.js';
 
 export interface ProvisioningDeps {
   readonly compute: Pick<ComputeApi, 'start' | 'get' | 'describe' | 'list'>;
-  readonly tenants: Pick<TenantRepository, 'get' | 'change'>;
+  /** Reads answer effective specs (plan-specs.ts); `changeFrom` never writes the spec it is given. */
+  readonly tenants: Pick<TenantRepository, 'get' | 'changeFrom'>;
   /** Global per-operation retry policy (config `retryPolicy`); `spec.retryPolicy` overrides it. */
   readonly retryPolicies: RetryPolicyConfig;
   /**

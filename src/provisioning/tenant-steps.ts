@@ -39,7 +39,28 @@ const APPLIED_LOOKUP_PAGES = 20;
 /** How many times `awaitCompute` waits (and then queries) before calling the execution lost. */
 const AWAIT_ROUNDS = 3;
 
+/**
+ * The tenant as this run last read or wrote it (effective spec), and whether the run has waited
+ * since — a durable sleep or wait, where time passes and other writers act.
+ */
+interface KnownTenant {
+  readonly tenant: Tenant;
+  readonly waitedSince: boolean;
+}
+
 export class TenantSteps {
+  /**
+   * One read of the tenant per run instead of one per step (docs/architecture.md, "The write path
+   * in statements"): each step that needs the tenant takes the one this run last read or wrote.
+   * That is safe because every tenant write of the run is a compare-and-set on the version the run
+   * knows (`changeFrom`): a concurrent change makes it fail, and the step reads again and decides
+   * again. The one read that must be fresh is the compute step's, which acts outside the database
+   * (it starts an execution with the tenant's spec and must not start one behind a delete): it
+   * reads again once the run has waited. Empty when the process starts (re)running the run, so a
+   * replay after a crash reads first.
+   */
+  private known: KnownTenant | undefined;
+
   constructor(
     private readonly ctx: WorkflowContext,
     private readonly deps: ProvisioningDeps,
@@ -49,6 +70,7 @@ export class TenantSteps {
   snapshot(name: string): Promise<TenantSnapshot | null> {
     return this.ctx.step(name, async () => {
       const tenant = await this.deps.tenants.get(this.tenantId);
+      this.known = tenant && { tenant, waitedSince: false };
       return tenant ? toSnapshot(tenant) : null;
     });
   }
@@ -66,23 +88,74 @@ export class TenantSteps {
     options: { onlyFrom?: Phase } = {},
   ): Promise<Phase> {
     return this.ctx.step(`status:${name}`, async () => {
-      for (;;) {
-        const expected = options.onlyFrom === undefined ? undefined : await this.requireTenant();
-        if (expected && expected.status.phase !== options.onlyFrom) return expected.status.phase;
-        try {
-          const applied = await this.deps.tenants.change(
-            this.tenantId,
-            { ...change, actor: `workflow:${this.ctx.runId}` },
-            expected && { expectedVersion: expected.version },
-          );
-          return applied.tenant.status.phase;
-        } catch (error) {
-          if (error instanceof PreconditionFailedError) continue;
-          if (!(error instanceof InvalidTransitionError)) throw error;
-          return (await this.requireTenant()).status.phase;
-        }
-      }
+      const applied = await this.apply(change, options);
+      return applied.status.phase;
     });
+  }
+
+  /**
+   * Applies `change` to the tenant this run knows, as a compare-and-set on its version; when that
+   * is stale (a concurrent change), reads the tenant again and decides again. Returns the tenant
+   * afterwards — or, when the change does not apply (a phase change the table refuses: someone
+   * deleted the tenant meanwhile; or the tenant has left `onlyFrom`), the tenant as it is, unchanged.
+   * A refusal or a no-op is only believed from a fresh read.
+   */
+  private async apply(change: Omit<TenantChange, 'actor'>, options: { onlyFrom?: Phase }): Promise<Tenant> {
+    for (;;) {
+      const fresh = this.known === undefined;
+      const current = this.known?.tenant ?? (await this.requireTenant());
+      if (options.onlyFrom !== undefined && current.status.phase !== options.onlyFrom) {
+        if (fresh) return current;
+        this.known = undefined;
+        continue;
+      }
+      try {
+        const applied = await this.deps.tenants.changeFrom(current, {
+          ...change,
+          actor: `workflow:${this.ctx.runId}`,
+        });
+        if (!applied.changed && !fresh) {
+          this.known = undefined;
+          continue;
+        }
+        this.remember(current, applied.tenant);
+        return applied.tenant;
+      } catch (error) {
+        if (error instanceof PreconditionFailedError) {
+          this.known = undefined;
+          continue;
+        }
+        if (!(error instanceof InvalidTransitionError)) throw error;
+        if (fresh) return current;
+        this.known = undefined;
+      }
+    }
+  }
+
+  /**
+   * Keeps `after` (what a change of `before` wrote) as the tenant this run knows, with `before`'s
+   * effective spec — the same spec while the generation is the same; an archived tenant (its secrets
+   * erased) or a new generation is read again when next needed.
+   */
+  private remember(before: Tenant, after: Tenant): void {
+    const sameSpec = after.generation === before.generation && after.status.phase !== 'archived';
+    this.known = sameSpec ? { tenant: { ...after, spec: before.spec }, waitedSince: false } : undefined;
+  }
+
+  /** The tenant this run knows, read when it knows none. */
+  private async knownTenant(): Promise<Tenant> {
+    return this.known?.tenant ?? this.requireTenant();
+  }
+
+  /** The tenant as known since the run's last wait, read when the run has waited since. */
+  private async freshTenant(): Promise<Tenant> {
+    if (this.known && !this.known.waitedSince) return this.known.tenant;
+    return this.requireTenant();
+  }
+
+  /** Marks the known tenant as older than a wait the run is about to make. */
+  private waiting(): void {
+    if (this.known) this.known = { ...this.known, waitedSince: true };
   }
 
   /**
@@ -94,7 +167,7 @@ export class TenantSteps {
    */
   compute(operation: ComputeOperation, attempt: number, timeoutMs: number, workingPhase: Phase) {
     return this.ctx.step(`compute:${operation}#${attempt}`, async () => {
-      const tenant = await this.requireTenant();
+      const tenant = await this.freshTenant();
       if (tenant.status.phase !== workingPhase) return null;
       const started = await this.deps.compute.start({
         tenant: { id: tenant.id, name: tenant.name, spec: tenant.spec },
@@ -103,10 +176,10 @@ export class TenantSteps {
         generation: tenant.generation,
         timeoutMs,
       });
-      await this.deps.tenants.change(this.tenantId, {
-        actor: `workflow:${this.ctx.runId}`,
-        status: { compute: { executionId: started.executionId, operation, status: started.status } },
-      });
+      await this.apply(
+        { status: { compute: { executionId: started.executionId, operation, status: started.status } } },
+        {},
+      );
       return { ...started, generation: tenant.generation };
     });
   }
@@ -118,6 +191,7 @@ export class TenantSteps {
   async awaitCompute(executionId: string, attempt: number, timeoutMs: number): Promise<ComputeOutcome> {
     for (let round = 1; round <= AWAIT_ROUNDS; round++) {
       const key = executionPromiseKey(executionId, attempt);
+      this.waiting();
       const waited = await this.ctx.awaitPromise<CallbackPayload>(key, { timeoutMs });
       if (waited.resolved && waited.value) return outcomeOf(waited.value);
       const queried = await this.ctx.step(`query:${executionId}#${attempt}.${round}`, () =>
@@ -132,7 +206,8 @@ export class TenantSteps {
   /** Health is part of "ready": the runtime must exist, run and pass its check, seen by the engine. */
   health(name: string): Promise<ComputeOutcome> {
     return this.ctx.step(`health:${name}`, async () => {
-      const tenant = await this.requireTenant();
+      // The runtime this run just made or changed; a concurrent change is caught by the settle.
+      const tenant = await this.knownTenant();
       const observed = await this.deps.compute.describe({
         id: tenant.id,
         name: tenant.name,
@@ -198,11 +273,13 @@ export class TenantSteps {
           .length;
       });
       if (busy === 0) return;
+      this.waiting();
       await this.ctx.sleep(`in-flight#${round}`, QUIET_POLL_MS, { state: 'waiting' });
     }
   }
 
   sleep(name: string, ms: number): Promise<void> {
+    this.waiting();
     return this.ctx.sleep(name, ms, { state: 'backing-off' });
   }
 
@@ -237,6 +314,7 @@ export class TenantSteps {
   private async requireTenant(): Promise<Tenant> {
     const tenant = await this.deps.tenants.get(this.tenantId);
     if (!tenant) throw new NotFoundError('tenant', this.tenantId);
+    this.known = { tenant, waitedSince: false };
     return tenant;
   }
 }

@@ -24,8 +24,7 @@ import {
 import { transaction, type StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
 import { insertEvents } from './event-repository.js';
-import { insertExecutionWebhookEvent } from './webhook-outbox.js';
-import { webhookEventOf } from '../domain/webhook.js';
+import { insertExecutionEvent } from './webhook-outbox.js';
 import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
 import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransition, Page } from './store.js';
 
@@ -174,10 +173,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
       await appendHistory(tx, execution, t.at, details);
       if (t.callback) await insertCallback(tx, t.callback);
-      const event = executionEvent(execution);
-      if (webhookEventOf(event) !== undefined)
-        await insertExecutionWebhookEvent(tx, this.ctx, execution, event, t.at);
-      await insertEvents(tx, execution.tenantId, [event], t.at);
+      await insertExecutionEvent(tx, this.ctx, execution, executionEvent(execution), t.at);
       return execution;
     });
   }

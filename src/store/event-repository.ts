@@ -46,11 +46,33 @@ const EVENT_COLUMNS = [
   'at',
 ] as const satisfies readonly (keyof Insertable<TenantEventsTable>)[];
 
-/** The multi-row event insert, compiled once per row count; argument `<column>_<row>`. */
+/**
+ * What an event insert also answers, in its own RETURNING: how many enabled webhooks have a filter
+ * matching one of `subscribers` (LIKE patterns on `event_filter`, argument `subscriber_<i>`). Each
+ * inserted row carries the same count. The webhooks are read in the insert's own snapshot, which is
+ * the one a separate outbox statement just before it would have read.
+ */
+function subscriberCount(a: Readonly<Record<string, unknown>>, subscribers: number) {
+  const filters = Array.from(
+    { length: subscribers },
+    (_, i) => sql`event_filter like ${a[`subscriber_${i}`]}`,
+  );
+  return sql<number>`(select count(*) from webhooks where enabled = 1 and (${sql.join(filters, sql` or `)}))`;
+}
+
+/** The shape of an event insert: how many rows, and how many subscriber patterns it checks. */
+interface EventInsertShape {
+  readonly rows: number;
+  readonly subscribers: number;
+}
+
+const shapeKey = (shape: EventInsertShape): string => `${shape.rows}:${shape.subscribers}`;
+
+/** The multi-row event insert, compiled once per shape; argument `<column>_<row>`. */
 const insertEventRows = preparedQueryFamily(
-  (rows: number) => String(rows),
-  (db, a: Readonly<Record<string, unknown>>, rows: number) =>
-    db
+  shapeKey,
+  (db, a: Readonly<Record<string, unknown>>, { rows, subscribers }: EventInsertShape) => {
+    const insert = db
       .insertInto('tenant_events')
       .values(
         Array.from(
@@ -60,7 +82,10 @@ const insertEventRows = preparedQueryFamily(
               EVENT_COLUMNS.map((c) => [c, a[`${c}_${i}`]]),
             ) as Insertable<TenantEventsTable>,
         ),
-      ),
+      );
+    if (subscribers === 0) return insert;
+    return insert.returning(subscriberCount(a, subscribers).as('subscribers'));
+  },
 );
 
 /**
@@ -70,8 +95,8 @@ const insertEventRows = preparedQueryFamily(
  * select are not typed by the target columns, hence the cast of the one non-text column.
  */
 const insertGatedEventRows = preparedQueryFamily(
-  (rows: number) => String(rows),
-  (db, a: Readonly<Record<string, unknown>>, rows: number, dialect) => {
+  shapeKey,
+  (db, a: Readonly<Record<string, unknown>>, { rows, subscribers }: EventInsertShape, dialect) => {
     const columns = sql.join(EVENT_COLUMNS.map((c) => sql.id(c)));
     const value = (c: (typeof EVENT_COLUMNS)[number], i: number) =>
       c === 'generation' ? sql`cast(${a[`${c}_${i}`]} as bigint)` : sql`${a[`${c}_${i}`]}`;
@@ -80,7 +105,9 @@ const insertGatedEventRows = preparedQueryFamily(
       (_, i) => sql`(${sql.join(EVENT_COLUMNS.map((c) => value(c, i)))})`,
     );
     const gate = dialect.eventAppendGate ?? sql<boolean>`true`;
-    const insert = sql`insert into tenant_events (${columns}) select * from (values ${sql.join(tuples)}) as v (${columns}) where ${gate}`;
+    const returning =
+      subscribers === 0 ? sql`` : sql` returning ${subscriberCount(a, subscribers)} as subscribers`;
+    const insert = sql`insert into tenant_events (${columns}) select * from (values ${sql.join(tuples)}) as v (${columns}) where ${gate}${returning}`;
     return { compile: () => insert.compile(db) };
   },
 );
@@ -88,16 +115,22 @@ const insertGatedEventRows = preparedQueryFamily(
 /**
  * Inserts `drafts` in order (so their seqs ascend in the same order) inside the caller's
  * transaction, and marks it as having appended events (the change signal). Call it as the
- * transaction's last write: from here to commit it holds the stream's append lock
- * (`SqlDialect.eventAppendGate`).
+ * transaction's last write but for the webhook outbox rows it may call for: from here to commit
+ * it holds the stream's append lock (`SqlDialect.eventAppendGate`), shared by appenders.
+ *
+ * With `subscribers` (LIKE patterns on `webhooks.event_filter`), the insert also counts the enabled
+ * webhooks matching any of them, in the same statement, and says whether there were any: the
+ * webhook outbox (webhook-outbox.ts) writes its rows only then, so an event no webhook can want
+ * costs no outbox statement.
  */
 export async function insertEvents(
   tx: Transaction,
   tenantId: string | null,
   drafts: readonly TenantEventDraft[],
   at: string,
-): Promise<void> {
-  if (drafts.length === 0) return;
+  subscribers: readonly string[] = [],
+): Promise<boolean> {
+  if (drafts.length === 0) return false;
   const args: Record<string, unknown> = {};
   drafts.forEach((e, i) => {
     const row: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
@@ -116,9 +149,17 @@ export async function insertEvents(
     };
     for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
   });
+  subscribers.forEach((pattern, i) => (args[`subscriber_${i}`] = pattern));
   const insert = tx.dialect.eventAppendGate ? insertGatedEventRows : insertEventRows;
-  await insert.affected(tx, drafts.length, args);
+  const shape = { rows: drafts.length, subscribers: subscribers.length };
+  if (subscribers.length === 0) {
+    await insert.affected(tx, shape, args);
+    tx.changed('events');
+    return false;
+  }
+  const first = (await insert.first(tx, shape, args)) as { subscribers?: unknown } | undefined;
   tx.changed('events');
+  return Number(first?.subscribers ?? 0) > 0;
 }
 
 export class KyselyTenantEventRepository implements TenantEventRepository {

@@ -139,6 +139,17 @@ export interface TenantRepository {
     options?: { expectedVersion?: number },
   ): Promise<AppliedChange>;
   /**
+   * `change` applied to `current` — the tenant as the caller last read or wrote it, at
+   * `current.version` — and persisted only if the row is still at that version; else
+   * PreconditionFailedError, and the caller reads again and decides again. A change that leaves the
+   * spec alone and does not archive (a workflow's status changes) is written without reading the
+   * row: its status columns, its events and their webhook outbox rows, in one transaction. Other
+   * changes take the `change` path with `expectedVersion`. `current.spec` may be the effective
+   * spec (a plan tenant's, docs/architecture.md): it is never written by this path. Throws
+   * InvalidTransitionError when `change` is not legal from `current`.
+   */
+  changeFrom(current: Tenant, change: TenantChange): Promise<AppliedChange>;
+  /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
    * `tenant.purge` audit record (by `actor`) in the same transaction; returns that record. Throws

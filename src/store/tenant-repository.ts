@@ -23,8 +23,7 @@ import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { initialStatus, PHASES, type Phase, type Tenant } from '../domain/tenant.js';
 import { insertAuditRecord } from './audit-repository.js';
 import { nowIso } from './codec.js';
-import { transaction, type StoreContext, type Transaction } from './context.js';
-import { insertEvents } from './event-repository.js';
+import { transaction, type Executor, type StoreContext, type Transaction } from './context.js';
 import { assertPlanRevision } from './plan-repository.js';
 import { eraseRevisionSecrets, insertRevision } from './tenant-revision-repository.js';
 import type {
@@ -41,7 +40,7 @@ import type {
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
 import { listTenants, listTenantsForView } from './tenant-list.js';
-import { insertTenantWebhookEvents } from './webhook-outbox.js';
+import { insertEventsWithWebhooks } from './webhook-outbox.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
@@ -98,6 +97,30 @@ const tenantQueries = {
       .insertInto('tenants')
       .values({ id: a.id, name: a.name, created_at: a.created_at, ...changedColumns(a) }),
   ),
+  /**
+   * A change's status columns only (the spec, its generation and what derives from it stay), only
+   * if the row's version is still `expectedVersion`.
+   */
+  updateStatus: preparedQuery(
+    (
+      db,
+      a: Pick<ChangedColumns, 'phase' | 'observed_generation' | 'status' | 'version' | 'updated_at'> & {
+        id: string;
+        expectedVersion: number;
+      },
+    ) =>
+      db
+        .updateTable('tenants')
+        .set({
+          phase: a.phase,
+          observed_generation: a.observed_generation,
+          status: a.status,
+          version: a.version,
+          updated_at: a.updated_at,
+        })
+        .where('id', '=', a.id)
+        .where('version', '=', a.expectedVersion),
+  ),
   /** Writes the row only if its version is still `expectedVersion`. */
   update: preparedQuery((db, a: ChangedColumns & { id: string; expectedVersion: number }) =>
     db
@@ -134,8 +157,7 @@ export class KyselyTenantRepository implements TenantRepository {
         await writeLabels(trx, tenant.id, tenant.spec.labels, false);
         const events = [createdEvent(input.actor)];
         await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
-        await insertTenantWebhookEvents(tx, this.ctx, tenant, events, now);
-        await insertEvents(tx, tenant.id, events, now);
+        await insertEventsWithWebhooks(tx, this.ctx, tenant, tenant.id, events, now);
       });
     } catch (error) {
       if (this.ctx.dialect.isUniqueViolation(error)) {
@@ -178,6 +200,38 @@ export class KyselyTenantRepository implements TenantRepository {
     options: { expectedVersion?: number } = {},
   ): Promise<AppliedChange> {
     return transaction(this.ctx, (_trx, tx) => changeTenantIn(this.ctx, tx, idOrName, () => change, options));
+  }
+
+  async changeFrom(current: Tenant, change: TenantChange): Promise<AppliedChange> {
+    const applied = applyTenantChange(current, change, nowIso());
+    if (!applied.changed) return applied;
+    const archives = applied.tenant.status.phase === 'archived';
+    if (change.spec !== undefined || applied.tenant.generation !== current.generation || archives) {
+      return this.change(current.id, change, { expectedVersion: current.version });
+    }
+    const after = applied.tenant;
+    const args = {
+      id: current.id,
+      expectedVersion: current.version,
+      phase: after.status.phase,
+      observed_generation: after.status.observedGeneration,
+      status: JSON.stringify(after.status),
+      version: after.version,
+      updated_at: after.updatedAt,
+    };
+    // No events (a status field, as the execution a run shows): the one update is the whole write.
+    if (applied.events.length === 0) {
+      const target = { db: this.ctx.db, dialect: this.ctx.dialect };
+      const updated = await tenantQueries.updateStatus.affected(target, args);
+      if (updated !== 1) await throwStale(target.db, current);
+      return applied;
+    }
+    return transaction(this.ctx, async (_trx, tx) => {
+      const updated = await tenantQueries.updateStatus.affected(tx, args);
+      if (updated !== 1) await throwStale(tx.db, current);
+      await insertEventsWithWebhooks(tx, this.ctx, after, current.id, applied.events, after.updatedAt);
+      return applied;
+    });
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {
@@ -295,8 +349,7 @@ export async function changeTenantIn(
   const plan = applied.tenant.spec.plan;
   if (plan && !deepEqualJson(plan, tenant.spec.plan)) await assertPlanRevision(ctx, trx, plan);
   const spec = storedSpec(ctx, row.spec, tenant, applied.tenant);
-  await insertTenantWebhookEvents(tx, ctx, applied.tenant, applied.events, applied.tenant.updatedAt);
-  await persistChange(tx, tenant, applied, spec);
+  await persistChange(tx, ctx, tenant, applied, spec);
   const { generation, updatedAt } = applied.tenant;
   if (generation !== tenant.generation) {
     await insertRevision(trx, tenant.id, generation, spec, change.actor, updatedAt);
@@ -321,11 +374,25 @@ function storedSpec(ctx: StoreContext, storedText: string, before: Tenant, after
 }
 
 /**
+ * The PreconditionFailedError of a write that found `before`'s row at another version (or gone),
+ * with the version it is at now.
+ */
+async function throwStale(db: Executor, before: Tenant): Promise<never> {
+  const current = await db
+    .selectFrom('tenants')
+    .select('version')
+    .where('id', '=', before.id)
+    .executeTakeFirst();
+  throw new PreconditionFailedError(before.version, Number(current?.version ?? before.version + 1));
+}
+
+/**
  * Writes `applied` over `before`: the row only if its version is still `before.version` (else a
  * concurrent writer won and PreconditionFailedError is thrown), labels when they changed, events.
  */
 async function persistChange(
   tx: Transaction,
+  ctx: StoreContext,
   before: Tenant,
   applied: AppliedChange,
   spec: string,
@@ -333,16 +400,16 @@ async function persistChange(
   const { name: _name, created_at: _created, ...values } = tenantRow(applied.tenant, spec);
   const args = { ...values, id: before.id, expectedVersion: before.version };
   const updated = await tenantQueries.update.affected(tx, args);
-  if (updated !== 1) {
-    const current = await tx.db
-      .selectFrom('tenants')
-      .select('version')
-      .where('id', '=', before.id)
-      .executeTakeFirst();
-    throw new PreconditionFailedError(before.version, Number(current?.version ?? before.version + 1));
-  }
+  if (updated !== 1) await throwStale(tx.db, before);
   if (!deepEqualJson(applied.tenant.spec.labels, before.spec.labels)) {
     await writeLabels(tx.db, before.id, applied.tenant.spec.labels, true);
   }
-  await insertEvents(tx, before.id, applied.events, applied.tenant.updatedAt);
+  await insertEventsWithWebhooks(
+    tx,
+    ctx,
+    applied.tenant,
+    before.id,
+    applied.events,
+    applied.tenant.updatedAt,
+  );
 }

@@ -1,8 +1,9 @@
 /**
  * The webhook outbox's write side. Every event a webhook may subscribe to is queued by the
  * transaction that makes the change it reports (`insertWebhookEvent`): one INSERT … SELECT writes
- * one `pending` delivery row per enabled webhook whose filters select the event, and nothing when
- * none does. The rows carry the resource as it was at that moment, with secret values erased, so
+ * one `pending` delivery row per enabled webhook whose filters select the event. A tenant event's
+ * own insert first tells whether any webhook could want it (`insertEventsWithWebhooks`), so the
+ * outbox statement is issued only then. The rows carry the resource as it was at that moment, with secret values erased, so
  * a later change (or a purge) does not alter what the event says. They also carry the traceparent
  * of the active span (the request or step making the change), which each attempt's span continues.
  * Delivery is the dispatcher's (src/callbacks/webhook-dispatcher.ts).
@@ -21,6 +22,7 @@ import {
 } from '../domain/webhook.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { StoreContext, Transaction } from './context.js';
+import { insertEvents } from './event-repository.js';
 import { preparedQuery } from './prepared-query.js';
 import { findTenantRow, toTenant } from './tenant-rows.js';
 
@@ -85,7 +87,7 @@ const insertForSubscribers = preparedQuery((db, a: OutboxArgs) =>
  */
 export async function insertWebhookEvent(tx: Transaction, event: WebhookEvent): Promise<string> {
   const messageId = messageIdOf(newId());
-  const patterns = filtersSelecting(event.type).map((f) => `%|${f}|%`);
+  const patterns = subscriberPatterns(event.type);
   const exact = patterns[0]!;
   const queued = await insertForSubscribers.affected(
     { db: tx.db, dialect: tx.dialect },
@@ -114,40 +116,61 @@ export function tenantSnapshot(ctx: StoreContext, tenant: Tenant): Tenant {
   return { ...tenant, spec };
 }
 
+/** LIKE patterns on `webhooks.event_filter` that select `type`: its own, its group's, `*`. */
+function subscriberPatterns(type: string): string[] {
+  return filtersSelecting(type).map((f) => `%|${f}|%`);
+}
+
 /**
- * Queues the webhook events that `drafts` (written in the same transaction, at `at`) stand for,
- * with `tenant` as it is after the change. `extra` joins the data (an `execution.failed` names its
- * execution).
+ * Appends `drafts` (the events of a change to `tenant`, written in the caller's transaction at
+ * `at`) and queues the webhook events they stand for, with `tenant` as it is after the change
+ * (`extra` joins the data: an `execution.failed` names its execution). The event insert itself
+ * counts the webhooks that could want any of them (`insertEvents`' `subscribers`); only when there
+ * are some does the outbox statement follow — so with no matching webhook, the events cost their
+ * one insert. Correct with several replicas: the webhooks table is read by the transaction that
+ * writes the events, never from a copy. `tenant` may be a function, called only when it is needed.
  */
-export async function insertTenantWebhookEvents(
+export async function insertEventsWithWebhooks(
   tx: Transaction,
   ctx: StoreContext,
-  tenant: Tenant,
+  tenant: Tenant | (() => Promise<Tenant | undefined>),
+  tenantId: string,
   drafts: readonly TenantEventDraft[],
   at: string,
   extra: Readonly<Record<string, unknown>> = {},
 ): Promise<void> {
-  let snapshot: Tenant | undefined;
-  for (const draft of drafts) {
+  const typed = drafts.flatMap((draft) => {
     const type = webhookEventOf(draft);
-    if (type === undefined) continue;
-    snapshot ??= tenantSnapshot(ctx, tenant);
+    return type === undefined ? [] : [type];
+  });
+  const patterns = [...new Set(typed.flatMap(subscriberPatterns))];
+  const subscribed = await insertEvents(tx, tenantId, drafts, at, patterns);
+  if (!subscribed) return;
+  const current = typeof tenant === 'function' ? await tenant() : tenant;
+  if (!current) return;
+  const snapshot = tenantSnapshot(ctx, current);
+  for (const type of typed) {
     await insertWebhookEvent(tx, { type, timestamp: at, data: { tenant: snapshot, ...extra } });
   }
 }
 
-/** Queues `execution.failed` for `event` with the tenant as it is now and the execution. */
-export async function insertExecutionWebhookEvent(
+/**
+ * Appends the `ExecutionStatusChanged` event of `execution` and, when it is `execution.failed` and
+ * a webhook wants it, queues that with the tenant as it is now and the execution.
+ */
+export async function insertExecutionEvent(
   tx: Transaction,
   ctx: StoreContext,
   execution: ComputeExecution,
   event: TenantEventDraft,
   at: string,
 ): Promise<void> {
-  const row = await findTenantRow(ctx, tx.db, execution.tenantId);
-  if (!row) return;
   const { leaseOwner: _owner, leaseExpiresAt: _until, ...resource } = execution;
-  await insertTenantWebhookEvents(tx, ctx, toTenant(row, ctx.specs), [event], at, { execution: resource });
+  const tenant = async (): Promise<Tenant | undefined> => {
+    const row = await findTenantRow(ctx, tx.db, execution.tenantId);
+    return row && toTenant(row, ctx.specs);
+  };
+  await insertEventsWithWebhooks(tx, ctx, tenant, execution.tenantId, [event], at, { execution: resource });
 }
 
 /**

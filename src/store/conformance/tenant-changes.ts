@@ -13,6 +13,55 @@ function assertOneWinner(results: readonly PromiseSettledResult<unknown>[]): voi
 }
 
 export function tenantChanges(c: Conformance): void {
+  c.test('changeFrom writes status and events at the version read, never the spec it was given', async () => {
+    const store = c.store();
+    const tenant = await store.tenants.create({ name: unique('cas'), spec: specOf(), actor: 'test' });
+    const effective = { ...tenant, spec: specOf({ config: { image: 'merged-from-a-plan' } }) };
+    const applied = await store.tenants.changeFrom(effective, {
+      actor: 'test',
+      phase: { to: 'provisioning', reason: 'ProvisionStarted' },
+      status: { message: 'working' },
+    });
+    assert.equal(applied.tenant.version, 2);
+    const stored = await store.tenants.get(tenant.id);
+    assert.deepEqual(stored?.spec, tenant.spec, 'the stored spec is untouched');
+    assert.equal(stored?.status.phase, 'provisioning');
+    assert.equal(stored?.status.message, 'working');
+    assert.equal(stored?.version, 2);
+    const events = await store.events.listByTenant(tenant.id, { limit: 10 });
+    assert.deepEqual(
+      events.map((e) => e.toPhase),
+      ['requested', 'provisioning'],
+    );
+
+    // A status change without events is one write, guarded the same way.
+    const noEvents = await store.tenants.changeFrom(applied.tenant, {
+      actor: 'test',
+      status: { message: 'm' },
+    });
+    assert.equal(noEvents.events.length, 0);
+    assert.equal((await store.tenants.get(tenant.id))?.status.message, 'm');
+
+    // Stale: the tenant as first read (version 1, then 2) no longer matches the row.
+    for (const stale of [tenant, applied.tenant]) {
+      await assert.rejects(
+        store.tenants.changeFrom(stale, { actor: 'test', status: { message: 'stale' } }),
+        PreconditionFailedError,
+      );
+    }
+    await assert.rejects(
+      store.tenants.changeFrom(applied.tenant, {
+        actor: 'test',
+        phase: { to: 'ready', reason: 'ProvisionSucceeded' },
+      }),
+      PreconditionFailedError,
+    );
+    const after = await store.tenants.get(tenant.id);
+    assert.equal(after?.status.message, 'm', 'a stale change writes nothing');
+    assert.equal(after?.status.phase, 'provisioning');
+    assert.equal((await store.events.listByTenant(tenant.id, { limit: 10 })).length, 2);
+  });
+
   c.test('generation moves only on a real spec change; labels follow the spec', async () => {
     const store = c.store();
     const spec = specOf({ labels: { tier: 'free' } });

@@ -54,6 +54,29 @@ async function record(store: Store, webhookId: string, messageId: string, owner:
 }
 
 export function webhookOutbox(c: Conformance): void {
+  c.test('a workflow status change queues its event for a matching subscriber only', async () => {
+    const store = c.store();
+    const tenant = await store.tenants.create({ name: unique('whcas'), spec: specOf(), actor: 'test' });
+    const working = await store.tenants.changeFrom(tenant, {
+      actor: 'test',
+      phase: { to: 'provisioning', reason: 'ProvisionStarted' },
+    });
+    const ready = await newHook(store, ['tenant.ready']);
+    const off = await newHook(store, ['tenant.*'], false);
+    await store.tenants.changeFrom(working.tenant, {
+      actor: 'test',
+      phase: { to: 'ready', reason: 'ProvisionSucceeded' },
+    });
+    const queued = await store.webhooks.listDeliveries(ready.id, { limit: 10 });
+    assert.deepEqual(
+      queued.items.map((d) => d.eventType),
+      ['tenant.ready'],
+    );
+    const [claimed] = await claimAll(store, ready.id, 'me');
+    assert.equal((claimed?.event.data['tenant'] as { id: string }).id, tenant.id);
+    assert.equal((await store.webhooks.listDeliveries(off.id, { limit: 10 })).items.length, 0);
+  });
+
   c.test(
     'a tenant event queues one delivery per enabled matching subscriber, in its transaction',
     async () => {
