@@ -82,7 +82,8 @@ async function untilAccepted<T>(
       stats.operations += 1;
       return result;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409 && onConflict) {
+      const conflict = error instanceof ApiError && error.status === 409 && onConflict !== undefined;
+      if (conflict) {
         const found = await onConflict().catch(() => undefined);
         if (found !== undefined) {
           stats.operations += 1;
@@ -90,9 +91,11 @@ async function untilAccepted<T>(
         }
       }
       // 503: the server is restarting; an in-flight Idempotency-Key: the claim of a request whose
-      // server was killed, free again once its lease ran out (the server says Retry-After).
+      // server was killed, free again once its lease ran out (the server says Retry-After); a 409
+      // whose look-up failed: the server was killed between the two, so ask again.
       const transient =
         !(error instanceof ApiError) ||
+        conflict ||
         error.status === 503 ||
         error.problem.type === 'urn:lessor:problem:idempotency-key-in-flight';
       if (!transient || Date.now() > deadline) throw error;
