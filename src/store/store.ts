@@ -239,6 +239,8 @@ export interface NewWorkflowRun {
   readonly tags: RunTags;
   readonly engine: WorkflowRun['engine'];
   readonly input: unknown;
+  /** Leased from the start to `owner` until `expiresAt` (epoch ms): its creator executes it, no claim. */
+  readonly lease?: { readonly owner: string; readonly expiresAt: number };
 }
 
 export type WorkflowRunPatch = Partial<

@@ -37,7 +37,7 @@ export class PromiseWaiter {
   private async block(key: string, deadline: number): Promise<PromiseOutcome<unknown>> {
     if (this.scope.now() < deadline && this.waits.full)
       await this.waits.suspend('waiting', deadline, async () => (await this.read(key)) !== undefined);
-    return this.waits.inMemory('waiting', deadline, () => this.waitInMemory(key, deadline));
+    return this.waits.inMemoryShownLate('waiting', deadline, () => this.waitInMemory(key, deadline));
   }
 
   private async waitInMemory(key: string, deadline: number): Promise<PromiseOutcome<unknown>> {
@@ -69,8 +69,11 @@ export class PromiseWaiter {
     return decision.deadline;
   }
 
+  /** The resolution handed over in memory (RunHandle.deliver), else the stored one, if any. */
   private async read(key: string): Promise<PromiseOutcome<unknown> | undefined> {
     const { handle, services } = this.scope;
+    const delivered = handle.delivery(key);
+    if (delivered) return { resolved: true, value: delivered.value };
     const found = await this.scope.io(() => services.steps.getPromise(handle.runId, key));
     return found && { resolved: true, value: found.value };
   }

@@ -41,7 +41,7 @@ export class RunExecutor {
       const definition = this.definitions.get(run.workflow);
       if (!definition) return await this.postpone(handle, log);
       const entries = this.surelyUnstarted(handle) ? [] : await this.services.steps.list(run.runId);
-      handle.begin(entries.length);
+      handle.begin(entries);
       const scope = new ExecutionScope(handle, this.services, log);
       const ctx = new DurableContext(scope, new Journal(run.runId, entries));
       const settled = await settle(() => definition.run(ctx, run.input as never));

@@ -37,8 +37,9 @@ class MemoryRuns implements WorkflowRunRepository {
     if (existing) return { run: existing, created: false };
     this.count('runs.createOrGet');
     const at = new Date(this.now()).toISOString();
+    const { lease, ...fields } = input;
     const run: WorkflowRun = {
-      ...input,
+      ...fields,
       tags: { ...input.tags },
       input: copy(input.input),
       state: 'pending',
@@ -46,8 +47,8 @@ class MemoryRuns implements WorkflowRunRepository {
       output: null,
       error: null,
       wakeAt: this.now(),
-      leaseOwner: null,
-      leaseExpiresAt: null,
+      leaseOwner: lease?.owner ?? null,
+      leaseExpiresAt: lease?.expiresAt ?? null,
       createdAt: at,
       updatedAt: at,
       finishedAt: null,
