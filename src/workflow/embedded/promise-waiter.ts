@@ -63,7 +63,7 @@ export class PromiseWaiter {
     const { handle, services } = this.scope;
     await this.scope.io(() => services.writer.ensureRunning(handle));
     const entry = waitStartedEntry(handle.runId, call, deadline, new Date(this.scope.now()).toISOString());
-    const stored = await this.scope.io(() => services.steps.record(entry));
+    const stored = await this.scope.io(() => this.scope.journal(entry));
     const decision = new Journal(handle.runId, [stored]).decide(call);
     if (decision.type !== 'promise-wait') throw handle.interrupt('lease-lost');
     return decision.deadline;

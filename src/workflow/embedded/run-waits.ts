@@ -22,6 +22,8 @@ export class RunWaits {
    */
   async suspend(state: StepRunState, until: number, raced?: () => Promise<boolean>): Promise<never> {
     const { handle, services } = this.scope;
+    // Whoever claims the run next replays the journal: it must hold everything done so far.
+    await this.scope.io(() => this.scope.flushJournal());
     await this.scope.io(() => services.writer.suspend(handle, state, until));
     handle.stop('suspended');
     if (raced && (await raced())) {

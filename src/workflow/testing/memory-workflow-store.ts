@@ -138,6 +138,18 @@ class MemorySteps implements WorkflowStepRepository {
     return entry;
   }
 
+  async recordAll(steps: readonly WorkflowStep[]): Promise<readonly WorkflowStep[]> {
+    this.count('steps.recordAll');
+    return steps.map((step) => {
+      const key = `${step.runId}#${step.seq}`;
+      const stored = this.entries.get(key);
+      if (stored) return stored;
+      const entry = copy(step);
+      this.entries.set(key, entry);
+      return entry;
+    });
+  }
+
   async finish(runId: string, seq: number, outcome: StepOutcome): Promise<void> {
     this.count('steps.finish');
     const key = `${runId}#${seq}`;
