@@ -42,6 +42,8 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
   private readonly definitions: Definitions;
   private readonly notifier: RunNotifier;
   private readonly handles = new Map<string, RunHandle>();
+  /** Starts whose row is being written leased to this process (each will take an execution slot). */
+  private starting = 0;
   private readonly executions = new Set<Promise<void>>();
   private readonly counter: WaitCounter = { waiting: 0, onWaitStart: () => this.claimLoop.released() };
   private readonly writer: RunWriter;
@@ -93,7 +95,14 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
   async start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
     this.definitions.require(request.workflow);
     const execute = this.phase === 'open' && this.capacity() > 0;
-    const result = await this.writer.create(request, execute);
+    // A slot is held while the row is written, so a burst of starts cannot overshoot the limit.
+    if (execute) this.starting += 1;
+    let result: { run: WorkflowRun; created: boolean };
+    try {
+      result = await this.writer.create(request, execute);
+    } finally {
+      if (execute) this.starting -= 1;
+    }
     if (!result.created) return result;
     if (!execute) this.claimLoop.kick();
     else if (this.phase === 'open') this.launch(result.run);
@@ -164,7 +173,7 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   /** How many more runs may start executing in this process now (waiting ones hold no slot). */
   private capacity(): number {
-    return this.options.maxConcurrentRuns - (this.handles.size - this.counter.waiting);
+    return this.options.maxConcurrentRuns - (this.handles.size + this.starting - this.counter.waiting);
   }
 
   private launch(run: WorkflowRun): void {
