@@ -221,8 +221,12 @@ interface DeletedMidRunCase {
   readonly reason: string;
   readonly config: JsonObject;
   readonly retryPolicy: RetryPolicyOverride;
-  /** The run state in which the tenant is moved to `deleting`. */
-  readonly deleteWhen: WorkflowRun['state'];
+  /**
+   * When the tenant is moved to `deleting`: while the run shows this state, or (`in-wait`) once it
+   * waits for the execution's callback — its wait's deadline journaled (a short wait is not shown
+   * on the run row, docs/architecture.md "A step's writes on the embedded engine").
+   */
+  readonly deleteWhen: WorkflowRun['state'] | 'in-wait';
 }
 
 /** Faults on provision only, so the delete run that follows succeeds. */
@@ -237,7 +241,7 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
     reason: 'while an attempt is in flight that then fails retriably: no retry',
     config: { image: 'app:1', latencyMs: 300, faults: { failTimes: 1, failOperations: ['provision'] } },
     retryPolicy: FAST_RETRY,
-    deleteWhen: 'waiting',
+    deleteWhen: 'in-wait',
   },
   {
     reason: 'while an attempt is in flight that then fails non-retriably: deleting is not turned into failed',
@@ -247,7 +251,7 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
       faults: { nonRetriable: true, failOperations: ['provision'] },
     },
     retryPolicy: FAST_RETRY,
-    deleteWhen: 'waiting',
+    deleteWhen: 'in-wait',
   },
 ];
 
@@ -394,7 +398,14 @@ for (const backend of backends()) {
         withFixture(async (fx) => {
           const tenant = await fx.createTenant(c.config, c.retryPolicy);
           const runId = await fx.startRun(tenant, 'provision');
-          await inState(db.store, runId, c.deleteWhen, 5_000);
+          if (c.deleteWhen !== 'in-wait') await inState(db.store, runId, c.deleteWhen, 5_000);
+          else
+            await eventually(
+              async () =>
+                (await db.store.steps.list(runId)).some((s) => s.kind === 'promise') ? true : undefined,
+              5_000,
+              `run ${runId} to wait for its callback`,
+            );
           const requested = await db.store.tenants.change(tenant.id, {
             actor: 'test',
             phase: { to: 'deleting', reason: 'DeleteRequested' },

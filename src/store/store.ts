@@ -250,6 +250,8 @@ export interface NewWorkflowRun {
   readonly tags: RunTags;
   readonly engine: WorkflowRun['engine'];
   readonly input: unknown;
+  /** Leased from the start to `owner` until `expiresAt` (epoch ms): its creator executes it, no claim. */
+  readonly lease?: { readonly owner: string; readonly expiresAt: number };
 }
 
 export type WorkflowRunPatch = Partial<
@@ -303,6 +305,8 @@ export interface WorkflowStepRepository {
    * record for the same (runId, seq) is a no-op returning the stored one.
    */
   record(step: WorkflowStep): Promise<WorkflowStep>;
+  /** `record` of several entries in one statement; returns each as stored, in the order given. */
+  recordAll(steps: readonly WorkflowStep[]): Promise<readonly WorkflowStep[]>;
   finish(runId: string, seq: number, outcome: StepOutcome): Promise<void>;
   /** Durable promises: first resolution wins; later ones return false and change nothing. */
   resolvePromise(runId: string, key: string, value: unknown, at: string): Promise<boolean>;

@@ -63,6 +63,8 @@ type NewRunRow = Required<
     | 'attempt'
     | 'input'
     | 'wake_at'
+    | 'lease_owner'
+    | 'lease_expires_at'
     | 'created_at'
     | 'updated_at'
   >
@@ -92,6 +94,8 @@ const runQueries = {
         attempt: a.attempt,
         input: a.input,
         wake_at: a.wake_at,
+        lease_owner: a.lease_owner,
+        lease_expires_at: a.lease_expires_at,
         created_at: a.created_at,
         updated_at: a.updated_at,
       })
@@ -165,8 +169,8 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * A new run starts `pending`, attempt 1, due at once (`wakeAt` = now) and unleased. An existing
-   * run id returns the stored run untouched.
+   * A new run starts `pending`, attempt 1, due at once (`wakeAt` = now) and unleased — or leased to
+   * `run.lease` (its creator executes it). An existing run id returns the stored run untouched.
    */
   async createOrGet(run: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }> {
     const now = nowIso();
@@ -180,6 +184,8 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
       attempt: 1,
       input: toJson(run.input),
       wake_at: Date.parse(now),
+      lease_owner: run.lease?.owner ?? null,
+      lease_expires_at: run.lease?.expiresAt ?? null,
       created_at: now,
       updated_at: now,
     };

@@ -28,6 +28,20 @@ function toStep(row: Selectable<WorkflowStepsTable>): WorkflowStep {
 
 type StepRow = Insertable<WorkflowStepsTable>;
 
+/** The columns a journal entry sets (`record`, `recordAll`). */
+const STEP_COLUMNS = [
+  'run_id',
+  'seq',
+  'name',
+  'kind',
+  'status',
+  'result',
+  'error',
+  'started_at',
+  'finished_at',
+  'duration_ms',
+] as const satisfies readonly (keyof StepRow)[];
+
 /** Journal statements run for every step of every run, compiled once. */
 const stepQueries = {
   /** Insert unless (run_id, seq) exists; the shape is which columns the row sets (`start` sets fewer). */
@@ -37,6 +51,21 @@ const stepQueries = {
       db
         .insertInto('workflow_steps')
         .values(Object.fromEntries(columns.map((c) => [c, a[c]])) as StepRow)
+        .onConflict((oc) => oc.columns(['run_id', 'seq']).doNothing())
+        .returningAll(),
+  ),
+  /** Several entries in one statement, each inserted unless its (run_id, seq) exists; shape: how many. */
+  insertMany: preparedQueryFamily(
+    (count: number) => String(count),
+    (db, a: Readonly<Record<string, unknown>>, count) =>
+      db
+        .insertInto('workflow_steps')
+        .values(
+          Array.from(
+            { length: count },
+            (_, i) => Object.fromEntries(STEP_COLUMNS.map((c) => [c, a[`${c}_${i}`]])) as StepRow,
+          ),
+        )
         .onConflict((oc) => oc.columns(['run_id', 'seq']).doNothing())
         .returningAll(),
   ),
@@ -99,18 +128,24 @@ export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
   }
 
   async record(step: WorkflowStep): Promise<WorkflowStep> {
-    return this.insertOrGet({
-      run_id: step.runId,
-      seq: step.seq,
-      name: step.name,
-      kind: step.kind,
-      status: step.status,
-      result: toJson(step.result),
-      error: toJson(step.error),
-      started_at: step.startedAt,
-      finished_at: step.finishedAt,
-      duration_ms: step.durationMs,
+    return this.insertOrGet(toRow(step));
+  }
+
+  async recordAll(steps: readonly WorkflowStep[]): Promise<readonly WorkflowStep[]> {
+    if (steps.length <= 1) return Promise.all(steps.map((step) => this.record(step)));
+    const args: Record<string, unknown> = {};
+    steps.forEach((step, i) => {
+      const row = toRow(step);
+      for (const column of STEP_COLUMNS) args[`${column}_${i}`] = row[column];
     });
+    const inserted = await stepQueries.insertMany.rows(this.ctx, steps.length, args);
+    const bySeq = new Map(inserted.map((row) => [Number(row.seq), toStep(row)]));
+    const stored: WorkflowStep[] = [];
+    for (const step of steps) {
+      const found = bySeq.get(step.seq) ?? (await this.stored(step.runId, step.seq));
+      stored.push(found);
+    }
+    return stored;
   }
 
   async finish(runId: string, seq: number, outcome: StepOutcome): Promise<void> {
@@ -140,9 +175,28 @@ export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
     const columns = (Object.keys(row) as (keyof StepRow)[]).filter((c) => row[c] !== undefined);
     const inserted = await stepQueries.insert.first(this.ctx, columns, row);
     if (inserted) return toStep(inserted);
-    const stored = await stepQueries.get.first(this.ctx, { runId: row.run_id, seq: row.seq });
-    if (!stored)
-      throw new Error(`workflow step ${row.run_id}#${row.seq} vanished after a conflicting insert`);
+    return this.stored(row.run_id, row.seq);
+  }
+
+  /** The entry a conflicting insert met. */
+  private async stored(runId: string, seq: number): Promise<WorkflowStep> {
+    const stored = await stepQueries.get.first(this.ctx, { runId, seq });
+    if (!stored) throw new Error(`workflow step ${runId}#${seq} vanished after a conflicting insert`);
     return toStep(stored);
   }
+}
+
+function toRow(step: WorkflowStep): Required<Pick<StepRow, (typeof STEP_COLUMNS)[number]>> {
+  return {
+    run_id: step.runId,
+    seq: step.seq,
+    name: step.name,
+    kind: step.kind,
+    status: step.status,
+    result: toJson(step.result),
+    error: toJson(step.error),
+    started_at: step.startedAt,
+    finished_at: step.finishedAt,
+    duration_ms: step.durationMs,
+  };
 }

@@ -8,7 +8,7 @@ import { withTraceparent } from '../domain/tracing.js';
 import type { Logger } from '../domain/logger.js';
 import type { RunState } from '../domain/operations.js';
 import { ACTIVE_RUN_STATES, type EngineType, type WorkflowRun } from '../domain/workflow-run.js';
-import type { WorkflowRunPatch, WorkflowRunRepository } from '../store/store.js';
+import type { NewWorkflowRun, WorkflowRunPatch, WorkflowRunRepository } from '../store/store.js';
 import type { StartRunRequest } from './engine.js';
 import { tellObserver, type RunObserver } from './run-observer.js';
 import { cancelPatch, endPatch, type RunOutcome } from './run-outcome.js';
@@ -29,10 +29,14 @@ export class RunRecords {
     private readonly now: () => number,
   ) {}
 
-  /** Idempotent on `runId`: an existing run comes back as stored (`created: false`). */
+  /**
+   * Idempotent on `runId`: an existing run comes back as stored (`created: false`). With `lease`, a
+   * new run is leased to its creator from the start (NewWorkflowRun.lease).
+   */
   async create(
     request: StartRunRequest,
     engine: EngineType,
+    lease?: NewWorkflowRun['lease'],
   ): Promise<{ run: WorkflowRun; created: boolean }> {
     const result = await this.runs.createOrGet({
       runId: request.runId,
@@ -40,6 +44,7 @@ export class RunRecords {
       tags: withTraceparent(request.tags ?? {}),
       engine,
       input: toJournalValue(request.input),
+      ...(lease && { lease }),
     });
     if (result.created) await this.tell(result.run, 'pending');
     return result;

@@ -4,9 +4,10 @@
  * was lost stays parked until its wait DEADLINE — for a compute wait the provider timeout + grace,
  * 125 s by default — instead of resuming at once.
  *
- * 1. The executor could not read the promise (the database dropped between the resolution's commit
- *    and the woken run's read) and stopped; the callback is delivered again later. Fixed in 6f8be7f:
- *    a duplicate resolution now wakes the run.
+ * 1. The executor stopped on a store error after the resolution was stored (the database dropped
+ *    between the resolution's commit and the woken run's next write — once its read of the promise,
+ *    now that the value is handed over in memory, its journal write of the outcome); the callback is
+ *    delivered again later. Fixed in 6f8be7f: a duplicate resolution now wakes the run.
  * 2. The process holding the run DIED after the dispatcher stored the resolution and marked the
  *    callback delivered (kill -9), so there is no redelivery. The row stays `waiting` with `wakeAt` =
  *    the deadline and an expired lease; `claimDue` (src/store/workflow-run-repository.ts) took only
@@ -84,22 +85,22 @@ describe('embedded engine: a promise resolution whose wake-up was lost', () => {
 
   test('a redelivered callback resumes a run whose executor stopped on a store error', async () => {
     const store: Store = db!.store;
-    let failReads = 0;
+    let failWrites = 0;
     const steps: Store['steps'] = Object.assign(Object.create(store.steps) as Store['steps'], {
-      getPromise: async (runId: string, key: string) => {
-        if (failReads > 0) {
-          failReads -= 1;
+      finish: async (...args: Parameters<Store['steps']['finish']>) => {
+        if (failWrites > 0) {
+          failWrites -= 1;
           throw new UnavailableError('database unavailable (injected: the connection dropped)');
         }
-        return store.steps.getPromise(runId, key);
+        return store.steps.finish(...args);
       },
     });
     const engine = await openEngine('owner-1', { runs: store.runs, steps });
     const runId = await waitingRun(engine, 'lost-wakeup-store');
-    failReads = 1;
+    failWrites = 1;
     await engine.resolvePromise(runId, KEY, { status: 'succeeded' });
     await sleep(300);
-    assert.equal(failReads, 0, 'the woken run tried to read the promise and failed');
+    assert.equal(failWrites, 0, 'the woken run tried to journal the outcome and failed');
     await engine.resolvePromise(runId, KEY, { status: 'succeeded' }); // the dispatcher delivers again
     await expectResumed(runId);
   });

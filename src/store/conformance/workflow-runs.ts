@@ -144,6 +144,22 @@ export function workflowRuns(c: Conformance): void {
       );
       assert.deepEqual(steps[0]?.result, { n: 1 });
 
+      // Several entries in one write: new ones stored, an existing one returned as it was.
+      const batch = [3, 4].map((seq) => ({ ...recorded, seq, name: `batch#${seq}`, error: null }));
+      assert.deepEqual(await store.steps.recordAll([{ ...recorded, name: 'changed' }, ...batch]), [
+        recorded,
+        ...batch,
+      ]);
+      assert.deepEqual(
+        (await store.steps.list(run.runId)).map((s) => [s.seq, s.name]),
+        [
+          [1, 'validate'],
+          [2, 'compute'],
+          [3, 'batch#3'],
+          [4, 'batch#4'],
+        ],
+      );
+
       assert.equal(await store.steps.resolvePromise(run.runId, 'p', { v: 1 }, 't1'), true);
       assert.equal(await store.steps.resolvePromise(run.runId, 'p', { v: 2 }, 't2'), false);
       assert.deepEqual(await store.steps.getPromise(run.runId, 'p'), { value: { v: 1 }, resolvedAt: 't1' });

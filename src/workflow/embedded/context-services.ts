@@ -4,6 +4,7 @@
  * parts — the context itself, its waits, its promise waiter — share them.
  */
 import type { Logger } from '../../domain/logger.js';
+import type { WorkflowStep } from '../../domain/workflow-run.js';
 import type { WorkflowStepRepository } from '../../store/store.js';
 import type { ResolvedOptions } from './options.js';
 import { ExecutionStopped, type RunHandle, type WaitCounter } from './run-handle.js';
@@ -21,11 +22,53 @@ export interface ContextServices {
 }
 
 export class ExecutionScope {
+  /** Finished entries not written yet, oldest first (see `defer`). */
+  private deferred: WorkflowStep[] = [];
+
   constructor(
     readonly handle: RunHandle,
     readonly services: ContextServices,
     readonly log: Logger,
   ) {}
+
+  /**
+   * Holds a finished journal entry back until the execution next needs its journal durable —
+   * before a step's function runs, before a wait journals its deadline, before the run is released
+   * or ended (`journal`, `flushJournal`) — and writes it then, in the same statement as what that
+   * moment writes. Safe because nothing outside the run acts on an entry before that moment: a
+   * crash in between loses the entry and re-runs its step, as a crash just before an immediate
+   * write would (steps are at-least-once). Saves a statement whenever two entries meet without
+   * a step's function between them — a promise already resolved, the last step before the end
+   * (docs/architecture.md, "The write path in statements").
+   */
+  defer(entry: WorkflowStep): void {
+    this.deferred.push(entry);
+  }
+
+  /** Writes the deferred entries and `entry` in one statement; returns `entry` as stored. */
+  async journal(entry: WorkflowStep): Promise<WorkflowStep> {
+    const stored = await this.writeJournal([...this.deferred, entry]);
+    return stored[stored.length - 1]!;
+  }
+
+  /** Writes the deferred entries, if any. */
+  async flushJournal(): Promise<void> {
+    if (this.deferred.length > 0) await this.writeJournal(this.deferred);
+  }
+
+  /**
+   * A deferred entry found written already (another owner took the run over and got this far) is
+   * not ours to replay: workflow code went on with our value, so the execution stops here.
+   */
+  private async writeJournal(entries: readonly WorkflowStep[]): Promise<readonly WorkflowStep[]> {
+    const held = this.deferred.length;
+    const stored = await this.services.steps.recordAll(entries);
+    this.deferred = this.deferred.slice(held);
+    for (let i = 0; i < held; i++) {
+      if (!sameWrite(stored[i]!, entries[i]!)) throw this.handle.interrupt('lease-lost');
+    }
+    return stored;
+  }
 
   get runId(): string {
     return this.handle.runId;
@@ -52,4 +95,13 @@ export class ExecutionScope {
     this.handle.stop('closing');
     this.handle.checkpoint();
   }
+}
+
+/** Whether `stored` is the entry this execution wrote (its own timing), not another owner's. */
+function sameWrite(stored: WorkflowStep, ours: WorkflowStep): boolean {
+  return (
+    stored.status === ours.status &&
+    stored.startedAt === ours.startedAt &&
+    stored.finishedAt === ours.finishedAt
+  );
 }

@@ -1,7 +1,9 @@
 /**
  * The embedded engine's `WorkflowContext`: each durable call takes the next seq, asks the (pure)
- * journal whether to replay or execute, and for new work writes as little as possible — one
- * `steps.record` per step; a wait that must block writes its deadline first, then the run state.
+ * journal whether to replay or execute, and for new work writes as little as possible — at most one
+ * journal statement per step, held back until the next step's function runs (or the run ends) and
+ * written with whatever is written then (ExecutionScope.defer); a wait that must block writes its
+ * deadline first (a promise wait shows its state on the run row only when it lasts).
  *
  * Before new work the run row is made `running` (RunWriter.ensureRunning; lazily for a first
  * execution's first third of a lease), and after every wait, so a crashed run is due for takeover
@@ -48,12 +50,14 @@ export class DurableContext implements WorkflowContext {
     if (decision.type === 'return') return decision.value as T;
     if (decision.type === 'throw') throw decision.error;
     await this.ensureRunning();
+    // The function acts on the world: what the run did before it must be journaled first.
+    await this.scope.io(() => this.scope.flushJournal());
     const { entry } = await this.scope.io(() => executeStep(this.runId, call, fn, this.scope));
     // A stale owner must not journal: another process may be replaying this run already.
     this.checkpointAfterWork();
-    const rerun = decision.type === 'execute' && decision.rerun;
-    const stored = rerun ? await this.finishEntry(entry) : await this.record(entry);
-    return this.replay<T>(stored);
+    if (decision.type === 'execute' && decision.rerun) return this.replay<T>(await this.finishEntry(entry));
+    this.scope.defer(entry);
+    return this.replay<T>(entry);
   }
 
   async sleep(name: string, ms: number, options: { state?: StepRunState } = {}): Promise<void> {
@@ -96,8 +100,9 @@ export class DurableContext implements WorkflowContext {
       { promise: key, seq: call.seq, resolved: outcome.resolved, durationMs: entry.durationMs },
       'promise settled',
     );
-    const stored = started ? await this.finishEntry(entry) : await this.record(entry);
-    const replayed = this.replayEntry(call, stored);
+    if (started) await this.finishEntry(entry);
+    else this.scope.defer(entry);
+    const replayed = this.replayEntry(call, entry);
     return (replayed.type === 'promise-settled' ? replayed.outcome : outcome) as PromiseOutcome<T>;
   }
 
@@ -156,8 +161,9 @@ export class DurableContext implements WorkflowContext {
     return (decision.type === 'return' ? decision.value : null) as T;
   }
 
+  /** Journals `entry` now, with the entries held back before it. */
   private record(entry: WorkflowStep): Promise<WorkflowStep> {
-    return this.scope.io(() => this.scope.services.steps.record(entry));
+    return this.scope.io(() => this.scope.journal(entry));
   }
 
   /** Completes an entry that was journaled `started` earlier (a wait, or a step from a start/finish writer). */
@@ -166,7 +172,10 @@ export class DurableContext implements WorkflowContext {
     if (status === 'started' || finishedAt === null || durationMs === null)
       throw new Error('finishEntry needs a finished entry');
     const finished = { status, result, error, finishedAt, durationMs };
-    await this.scope.io(() => this.scope.services.steps.finish(this.runId, entry.seq, finished));
+    await this.scope.io(async () => {
+      await this.scope.flushJournal();
+      await this.scope.services.steps.finish(this.runId, entry.seq, finished);
+    });
     return entry;
   }
 }

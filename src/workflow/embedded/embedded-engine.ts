@@ -12,8 +12,9 @@
  * Run states: `pending` until the run has executed for a third of a lease (short runs skip
  * `running`), `running`, `waiting` (promise) or the sleep's state, then the end state.
  *
- * Writes per short run (n steps, no waits): createOrGet, claimDue (batched across runs), n step
- * records and the final update (and whatever the observer writes); reads: the journal, once.
+ * Writes per short run (n steps, no waits) started in a process with capacity: createOrGet (which
+ * leases the run to its creator, so no claim), n step records and the final update (and whatever
+ * the observer writes); reads: none (the journal of a fresh run is known to be empty).
  */
 import { isRunActive, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import { Definitions } from '../definitions.js';
@@ -41,6 +42,8 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
   private readonly definitions: Definitions;
   private readonly notifier: RunNotifier;
   private readonly handles = new Map<string, RunHandle>();
+  /** Starts whose row is being written leased to this process (each will take an execution slot). */
+  private starting = 0;
   private readonly executions = new Set<Promise<void>>();
   private readonly counter: WaitCounter = { waiting: 0, onWaitStart: () => this.claimLoop.released() };
   private readonly writer: RunWriter;
@@ -64,7 +67,7 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
       runs: store.runs,
       options: this.options,
       log,
-      capacity: () => this.options.maxConcurrentRuns - (this.handles.size - this.counter.waiting),
+      capacity: () => this.capacity(),
       launch: (run) => this.launch(run),
     });
     this.leaseKeeper = new LeaseKeeper({
@@ -84,11 +87,26 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
     this.claimLoop.start();
   }
 
-  /** Idempotent on `runId`; a new run is due at once and claimed without waiting for a poll. */
+  /**
+   * Idempotent on `runId`. A new run executes here at once when this process has capacity: it is
+   * created leased to this process, so no claim is needed. Otherwise it is created due and claimed
+   * by whoever has capacity first, without waiting for a poll.
+   */
   async start(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
     this.definitions.require(request.workflow);
-    const result = await this.writer.create(request);
-    if (result.created) this.claimLoop.kick();
+    const execute = this.phase === 'open' && this.capacity() > 0;
+    // A slot is held while the row is written, so a burst of starts cannot overshoot the limit.
+    if (execute) this.starting += 1;
+    let result: { run: WorkflowRun; created: boolean };
+    try {
+      result = await this.writer.create(request, execute);
+    } finally {
+      if (execute) this.starting -= 1;
+    }
+    if (!result.created) return result;
+    if (!execute) this.claimLoop.kick();
+    else if (this.phase === 'open') this.launch(result.run);
+    else await this.writer.unlease(result.run.runId);
     return result;
   }
 
@@ -102,18 +120,22 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
 
   /** First resolution wins; for a finished or unknown run, or a duplicate, nothing changes. */
   async resolvePromise(runId: string, key: string, value: unknown): Promise<void> {
-    const run = await this.config.store.runs.get(runId);
-    if (!run || !isRunActive(run.state)) return;
+    // A run held live here is active: no need to read its row first.
+    if (!this.handles.get(runId)?.live) {
+      const run = await this.config.store.runs.get(runId);
+      if (!run || !isRunActive(run.state)) return;
+    }
     const at = new Date(this.options.now()).toISOString();
+    const stored = toJournalValue(value);
     // First resolution wins. A duplicate still wakes the run: redelivery is how a lost wake-up (the
     // first delivery stored the value, then its process died before waking anyone) gets repaired.
-    await this.config.store.steps.resolvePromise(runId, key, toJournalValue(value), at);
+    const first = await this.config.store.steps.resolvePromise(runId, key, stored, at);
     const local = this.handles.get(runId);
     if (local?.live) {
-      // Held here: the coroutine reads the promise at its wait (or at the wait it is about to start).
-      // Should this process die before the run moves on, the wait's final read at its deadline
-      // still sees the resolution.
-      return local.signal();
+      // Held here: the value is durable (committed) before it is handed over, so the wait takes it
+      // from memory; a duplicate only wakes the wait, which reads the stored (first) value. Should
+      // this process die before the run moves on, the taker's wait reads the stored resolution.
+      return first ? local.deliver(key, stored) : local.signal();
     }
     // Due at once, so that a run nobody holds in memory (suspended, or its holder died) is claimed.
     await this.writer.makeDue(runId);
@@ -147,6 +169,11 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
     clearTimeout(timer);
     this.phase = 'closed';
     this.leaseKeeper.stop();
+  }
+
+  /** How many more runs may start executing in this process now (waiting ones hold no slot). */
+  private capacity(): number {
+    return this.options.maxConcurrentRuns - (this.handles.size + this.starting - this.counter.waiting);
   }
 
   private launch(run: WorkflowRun): void {

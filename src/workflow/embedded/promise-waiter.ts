@@ -37,7 +37,7 @@ export class PromiseWaiter {
   private async block(key: string, deadline: number): Promise<PromiseOutcome<unknown>> {
     if (this.scope.now() < deadline && this.waits.full)
       await this.waits.suspend('waiting', deadline, async () => (await this.read(key)) !== undefined);
-    return this.waits.inMemory('waiting', deadline, () => this.waitInMemory(key, deadline));
+    return this.waits.inMemoryShownLate('waiting', deadline, () => this.waitInMemory(key, deadline));
   }
 
   private async waitInMemory(key: string, deadline: number): Promise<PromiseOutcome<unknown>> {
@@ -63,14 +63,17 @@ export class PromiseWaiter {
     const { handle, services } = this.scope;
     await this.scope.io(() => services.writer.ensureRunning(handle));
     const entry = waitStartedEntry(handle.runId, call, deadline, new Date(this.scope.now()).toISOString());
-    const stored = await this.scope.io(() => services.steps.record(entry));
+    const stored = await this.scope.io(() => this.scope.journal(entry));
     const decision = new Journal(handle.runId, [stored]).decide(call);
     if (decision.type !== 'promise-wait') throw handle.interrupt('lease-lost');
     return decision.deadline;
   }
 
+  /** The resolution handed over in memory (RunHandle.deliver), else the stored one, if any. */
   private async read(key: string): Promise<PromiseOutcome<unknown> | undefined> {
     const { handle, services } = this.scope;
+    const delivered = handle.delivery(key);
+    if (delivered) return { resolved: true, value: delivered.value };
     const found = await this.scope.io(() => services.steps.getPromise(handle.runId, key));
     return found && { resolved: true, value: found.value };
   }

@@ -12,7 +12,7 @@ import { Journal } from '../journal.js';
 import { outcomeOf, settle, type Settled } from '../run-outcome.js';
 import { ExecutionScope, type ContextServices } from './context-services.js';
 import { DurableContext } from './durable-context.js';
-import type { RunHandle } from './run-handle.js';
+import { ExecutionStopped, type RunHandle } from './run-handle.js';
 
 export class RunExecutor {
   constructor(
@@ -41,11 +41,11 @@ export class RunExecutor {
       const definition = this.definitions.get(run.workflow);
       if (!definition) return await this.postpone(handle, log);
       const entries = this.surelyUnstarted(handle) ? [] : await this.services.steps.list(run.runId);
-      handle.begin(entries.length);
+      handle.begin(entries);
       const scope = new ExecutionScope(handle, this.services, log);
       const ctx = new DurableContext(scope, new Journal(run.runId, entries));
       const settled = await settle(() => definition.run(ctx, run.input as never));
-      await this.conclude(handle, settled, log);
+      await this.conclude(handle, scope, settled, log);
     } catch (error) {
       log.error(
         { err: error },
@@ -54,11 +54,18 @@ export class RunExecutor {
     }
   }
 
-  private async conclude(handle: RunHandle, settled: Settled, log: Logger): Promise<void> {
+  private async conclude(
+    handle: RunHandle,
+    scope: ExecutionScope,
+    settled: Settled,
+    log: Logger,
+  ): Promise<void> {
     const ending = handle.termination;
     if (ending.kind === 'cancelled') return log.info('run cancelled');
-    if (!handle.outcomeCounts(settled)) return this.stopped(handle, log);
+    if (!handle.outcomeCounts(settled)) return this.stopped(handle, scope, log);
     if (this.services.closed()) return;
+    // The journal is complete before the run ends (held-back entries go first).
+    if (!(await this.journaled(scope, log))) return;
     const outcome = outcomeOf(settled, ending.kind === 'failed' ? ending.error : null);
     if (!(await this.services.writer.end(handle, outcome)))
       return log.info('run was finished or taken over elsewhere; outcome dropped');
@@ -66,12 +73,29 @@ export class RunExecutor {
     else log.warn({ attempt: handle.attempt, error: outcome.error }, `run ${outcome.state}`);
   }
 
-  /** Shutdown releases the lease so a restart or another process resumes at once; other stops write nothing. */
-  private async stopped(handle: RunHandle, log: Logger): Promise<void> {
+  /** Writes the held-back journal entries; false when that stopped the execution. */
+  private async journaled(scope: ExecutionScope, log: Logger): Promise<boolean> {
+    try {
+      await scope.flushJournal();
+      return true;
+    } catch (error) {
+      if (error instanceof ExecutionStopped) log.info('run was taken over elsewhere; outcome dropped');
+      else
+        log.warn({ err: error }, 'could not journal the last steps; the run resumes when its lease expires');
+      return false;
+    }
+  }
+
+  /**
+   * Shutdown releases the lease (journal first) so a restart or another process resumes at once;
+   * other stops write nothing.
+   */
+  private async stopped(handle: RunHandle, scope: ExecutionScope, log: Logger): Promise<void> {
     const ending = handle.termination;
     const reason = ending.kind === 'stopped' ? ending.reason : null;
     log.debug({ reason }, 'run execution stopped');
     if (reason !== 'closing' || this.services.closed()) return;
+    if (!(await this.journaled(scope, log))) return;
     try {
       await this.services.writer.release(handle);
     } catch (error) {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WorkflowRun } from '../../domain/workflow-run.js';
+import type { StepKind, StepStatus, WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
 import { RunCancelledError } from '../context.js';
 import { ExecutionStopped, RunHandle, type Termination } from './run-handle.js';
 
@@ -98,7 +98,11 @@ test('a stop that never reached workflow code leaves its result standing', () =>
 
 test('the row view: written states, the running write, the attempt of a restart', () => {
   const handle = new RunHandle({ ...CLAIMED, state: 'running', attempt: 2 }, { waiting: 0 }, 0);
-  handle.begin(3);
+  handle.begin([
+    entry(1, 'step', 'completed'),
+    entry(2, 'promise', 'completed'),
+    entry(3, 'step', 'completed'),
+  ]);
   assert.deepEqual([handle.restarted, handle.attempt, handle.needsRunningWrite], [true, 3, true]);
   handle.wrote('running');
   assert.equal(handle.needsRunningWrite, false);
@@ -107,3 +111,29 @@ test('the row view: written states, the running write, the attempt of a restart'
   handle.renewed(5_000);
   assert.equal(handle.leaseExpiresAt, 5_000);
 });
+
+test('a run whose journal ends in an open wait was waiting, not mid-step: no new attempt', () => {
+  for (const state of ['pending', 'running'] as const) {
+    const handle = new RunHandle({ ...CLAIMED, state, attempt: 2 }, { waiting: 0 }, 0);
+    handle.begin([entry(1, 'step', 'completed'), entry(2, 'promise', 'started')]);
+    assert.deepEqual([handle.restarted, handle.attempt], [false, 2], state);
+  }
+  const stepped = new RunHandle({ ...CLAIMED, state: 'pending', attempt: 2 }, { waiting: 0 }, 0);
+  stepped.begin([entry(1, 'promise', 'completed')]);
+  assert.deepEqual([stepped.restarted, stepped.attempt], [true, 3]);
+});
+
+function entry(seq: number, kind: StepKind, status: StepStatus): WorkflowStep {
+  return {
+    runId: CLAIMED.runId,
+    seq,
+    name: `call-${seq}`,
+    kind,
+    status,
+    result: null,
+    error: null,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: status === 'started' ? null : '2026-01-01T00:00:00.000Z',
+    durationMs: status === 'started' ? null : 0,
+  };
+}

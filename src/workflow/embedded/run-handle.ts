@@ -5,7 +5,7 @@
  * the durable context share the handle, and change it only through its methods.
  */
 import type { RunState } from '../../domain/operations.js';
-import type { WorkflowRun } from '../../domain/workflow-run.js';
+import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
 import { RunCancelledError } from '../context.js';
 import type { Settled } from '../run-outcome.js';
 
@@ -67,6 +67,8 @@ export class RunHandle {
   private waitingFor: 'promise' | 'sleep' | null = null;
   private signalled = false;
   private wake: ((reason: WakeReason) => void) | null = null;
+  /** Resolutions this process stored for the run, by promise key (see `deliver`). */
+  private readonly delivered = new Map<string, unknown>();
 
   constructor(
     claimed: WorkflowRun,
@@ -84,10 +86,15 @@ export class RunHandle {
   /**
    * Called once the journal is loaded. A run claimed while its row says `running`, or still
    * `pending` but with journal entries, was executing somewhere that stopped: this is a restart,
-   * the next attempt. (A run resumed from `waiting`/`backing-off` is not.)
+   * the next attempt. (A run resumed from `waiting`/`backing-off` is not; nor one whose journal ends
+   * in a wait still open — its executor was waiting, in memory, not running a step: a short promise
+   * wait leaves the row as it was, RunWaits.inMemoryShownLate.)
    */
-  begin(journalSize: number): void {
-    this.resumedMidWork = this.run.state === 'running' || (this.run.state === 'pending' && journalSize > 0);
+  begin(journal: readonly WorkflowStep[]): void {
+    const last = journal.at(-1);
+    const waiting = last !== undefined && last.kind !== 'step' && last.status === 'started';
+    const executed = this.run.state === 'running' || (this.run.state === 'pending' && journal.length > 0);
+    this.resumedMidWork = executed && !waiting;
     if (this.resumedMidWork) this.attemptNo = this.run.attempt + 1;
   }
 
@@ -188,6 +195,21 @@ export class RunHandle {
   signal(): void {
     this.signalled = true;
     if (this.waitingFor === 'promise') this.wake?.('signal');
+  }
+
+  /**
+   * A resolution of promise `key` that this process has just stored — its insert won (first
+   * resolution) and has committed — handed over in memory: the wait takes `value` from here instead
+   * of reading the promise back (docs/architecture.md, "The write path in statements").
+   */
+  deliver(key: string, value: unknown): void {
+    this.delivered.set(key, value);
+    this.signal();
+  }
+
+  /** The value `deliver` handed over for `key`, if any. */
+  delivery(key: string): { readonly value: unknown } | undefined {
+    return this.delivered.has(key) ? { value: this.delivered.get(key) } : undefined;
   }
 
   /** Periodic safety net for lost notifications: a promise wait looks at the promise once more. */

@@ -22,6 +22,8 @@ export class RunWaits {
    */
   async suspend(state: StepRunState, until: number, raced?: () => Promise<boolean>): Promise<never> {
     const { handle, services } = this.scope;
+    // Whoever claims the run next replays the journal: it must hold everything done so far.
+    await this.scope.io(() => this.scope.flushJournal());
     await this.scope.io(() => services.writer.suspend(handle, state, until));
     handle.stop('suspended');
     if (raced && (await raced())) {
@@ -43,4 +45,35 @@ export class RunWaits {
       release();
     }
   }
+
+  /**
+   * Like `inMemory`, but the row is made to show `state` only once the wait has lasted
+   * `SHOW_WAIT_AFTER_MS`: a wait that ends sooner (a callback that arrives promptly) writes nothing
+   * to the run row, and the row keeps showing what it showed — `pending` or `running`, both of which
+   * a takeover treats as mid-work (RunHandle.begin), so a crash during the wait is recovered as
+   * during a step. For waits nobody is told of (the observer reports no `waiting`).
+   */
+  async inMemoryShownLate<T>(state: StepRunState, until: number, wait: () => Promise<T>): Promise<T> {
+    const { handle, services } = this.scope;
+    if (handle.shownState === state) return this.inMemory(state, until, wait);
+    const release = handle.takeWaitSlot();
+    let shown: Promise<void> | undefined;
+    const timer = setTimeout(() => {
+      // A failure has stopped the handle already (lease lost, store error), which ends the wait.
+      shown = this.scope.io(() => services.writer.markWaiting(handle, state, until)).catch(() => {});
+    }, SHOW_WAIT_AFTER_MS);
+    try {
+      return await wait();
+    } finally {
+      clearTimeout(timer);
+      release();
+      if (shown) {
+        await shown;
+        handle.checkpoint();
+      }
+    }
+  }
 }
+
+/** How long a promise wait lasts before the run row shows it (`RunWaits.inMemoryShownLate`). */
+export const SHOW_WAIT_AFTER_MS = 1_000;

@@ -27,8 +27,19 @@ export class RunWriter {
     private readonly options: ResolvedOptions,
   ) {}
 
-  create(request: StartRunRequest): Promise<{ run: WorkflowRun; created: boolean }> {
-    return this.records.create(request, 'embedded');
+  /**
+   * Creates the run (idempotent on its id); with `execute`, a new run is leased to this process at
+   * once, so that it runs here without a claim (and without the look for the next wake-up after one).
+   */
+  create(request: StartRunRequest, execute: boolean): Promise<{ run: WorkflowRun; created: boolean }> {
+    const { now, leaseMs } = this.options;
+    const lease = execute ? { owner: this.ownerId, expiresAt: now() + leaseMs } : undefined;
+    return this.records.create(request, 'embedded', lease);
+  }
+
+  /** Gives up the lease `create` took on a run that never started here (the engine closed meanwhile). */
+  async unlease(runId: string): Promise<void> {
+    await this.records.write(runId, UNLEASED, this.held(), null);
   }
 
   /** Leases up to `limit` due runs (and runs whose holder's lease expired) for this process. */

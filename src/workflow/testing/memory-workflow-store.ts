@@ -37,8 +37,9 @@ class MemoryRuns implements WorkflowRunRepository {
     if (existing) return { run: existing, created: false };
     this.count('runs.createOrGet');
     const at = new Date(this.now()).toISOString();
+    const { lease, ...fields } = input;
     const run: WorkflowRun = {
-      ...input,
+      ...fields,
       tags: { ...input.tags },
       input: copy(input.input),
       state: 'pending',
@@ -46,8 +47,8 @@ class MemoryRuns implements WorkflowRunRepository {
       output: null,
       error: null,
       wakeAt: this.now(),
-      leaseOwner: null,
-      leaseExpiresAt: null,
+      leaseOwner: lease?.owner ?? null,
+      leaseExpiresAt: lease?.expiresAt ?? null,
       createdAt: at,
       updatedAt: at,
       finishedAt: null,
@@ -135,6 +136,18 @@ class MemorySteps implements WorkflowStepRepository {
     const entry = copy(step);
     this.entries.set(key, entry);
     return entry;
+  }
+
+  async recordAll(steps: readonly WorkflowStep[]): Promise<readonly WorkflowStep[]> {
+    this.count('steps.recordAll');
+    return steps.map((step) => {
+      const key = `${step.runId}#${step.seq}`;
+      const stored = this.entries.get(key);
+      if (stored) return stored;
+      const entry = copy(step);
+      this.entries.set(key, entry);
+      return entry;
+    });
   }
 
   async finish(runId: string, seq: number, outcome: StepOutcome): Promise<void> {
