@@ -4,30 +4,15 @@
  * commands, and `watch`, whose exit code says how the rollout ended — 0 succeeded, 11 rolled back.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Rollout, RolloutDryRun, Tenant } from '../api/types.js';
-import { loadConfig } from '../main/config/load-config.js';
-import { startLessor, type LessorApp } from '../main/lessor-app.js';
-import { createLogger } from '../main/logger.js';
 import { ExitCode } from './exit-codes.js';
 import { parseWaves, rolloutRequest } from './rollouts-commands.js';
 import { runInProcess } from './testing/run-cli.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 
 describe('lessor rollouts (real server in process)', () => {
-  let dir: string;
-  let app: LessorApp;
+  let app: TestLessor;
   const lessor = (...args: string[]) => runInProcess(args, { LESSOR_URL: app.url });
   const json = async <T>(...args: string[]): Promise<T> => {
     const result = await lessor(...args, '-o', 'json');
@@ -56,25 +41,9 @@ describe('lessor rollouts (real server in process)', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lessor-cli-rollouts-'));
-    const config = loadConfig({
-      cwd: dir,
-      env: {
-        LESSOR_DATA_DIR: dir,
-        LESSOR_DATABASE__URL: `sqlite:${join(dir, 'lessor.db')}`,
-        LESSOR_SERVER__PORT: String(await freePort()),
-        LESSOR_ENGINE__EMBEDDED__POLL_INTERVAL_MS: '100',
-        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
-        LESSOR_COMPUTE__PROVIDERS__FAKE__LATENCY_MS: '0',
-      },
-      flags: {},
-    });
-    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
+    app = await startTestLessor();
   });
-  after(async () => {
-    await app?.close(2_000);
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => app?.close());
 
   test('flags build the request; bad flags are usage errors', () => {
     assert.deepEqual(parseWaves('1,10%,100%'), [1, '10%', '100%']);
