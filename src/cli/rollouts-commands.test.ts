@@ -20,6 +20,20 @@ describe('lessor rollouts (real server in process)', () => {
     return JSON.parse(result.stdout) as T;
   };
 
+  /** `lessor rollouts create -o json` setting `app:2` on `group=<group>` in waves `1,100%`, and `flags`. */
+  const createRollout = <T>(group: string, ...flags: string[]) =>
+    json<T>(
+      'rollouts',
+      'create',
+      '--selector',
+      `group=${group}`,
+      '--set-image',
+      'app:2',
+      '--waves',
+      '1,100%',
+      ...flags,
+    );
+
   async function fleet(group: string, count: number, failing: readonly number[] = []): Promise<void> {
     for (let i = 0; i < count; i++) {
       const faults = failing.includes(i)
@@ -82,33 +96,12 @@ describe('lessor rollouts (real server in process)', () => {
 
   test('create, dry run, get, list, tenants, then watch exits 0 once succeeded', async () => {
     await fleet('cliok', 4);
-    const plan = await json<RolloutDryRun>(
-      'rollouts',
-      'create',
-      '--selector',
-      'group=cliok',
-      '--set-image',
-      'app:2',
-      '--waves',
-      '1,100%',
-      '--dry-run',
-    );
+    const plan = await createRollout<RolloutDryRun>('cliok', '--dry-run');
     assert.deepEqual(
       plan.waves.map((w) => w.size),
       [1, 3],
     );
-    const created = await json<Rollout>(
-      'rollouts',
-      'create',
-      '--selector',
-      'group=cliok',
-      '--set-image',
-      'app:2',
-      '--waves',
-      '1,100%',
-      '--max-parallel',
-      '2',
-    );
+    const created = await createRollout<Rollout>('cliok', '--max-parallel', '2');
     const watched = await lessor('rollouts', 'watch', created.id);
     assert.equal(watched.code, ExitCode.OK, watched.stderr);
     assert.match(watched.stdout, /wave 1 \[#+\] 1\/1/);
@@ -125,15 +118,8 @@ describe('lessor rollouts (real server in process)', () => {
 
   test('watch exits 11 when failures halt the rollout and it rolls back', async () => {
     await fleet('clibad', 4, [1, 2]);
-    const created = await json<Rollout>(
-      'rollouts',
-      'create',
-      '--selector',
-      'group=clibad',
-      '--set-image',
-      'app:2',
-      '--waves',
-      '1,100%',
+    const created = await createRollout<Rollout>(
+      'clibad',
       '--max-parallel',
       '1',
       '--max-failed',
