@@ -26,6 +26,17 @@ const rolloutBody = (label: string, patch: Record<string, unknown> = { config: {
   strategy: { waves: [1, '100%'] },
 });
 
+interface PostRolloutOptions {
+  readonly patch?: Record<string, unknown>;
+  readonly token?: 'admin' | 'operator' | 'viewer';
+  /** e.g. `?dryRun=true`. */
+  readonly query?: string;
+}
+
+/** `POST /v1/rollouts` of `rolloutBody(label, patch)`, as `token` (admin by default). */
+const postRollout = (h: ApiHarness, label: string, { patch, token, query = '' }: PostRolloutOptions = {}) =>
+  h.inject({ method: 'POST', url: `/v1/rollouts${query}`, payload: rolloutBody(label, patch), token });
+
 for (const backend of backends()) {
   apiSuite(
     backend,
@@ -33,19 +44,9 @@ for (const backend of backends()) {
     (h) => {
       h.test('operators create, viewers read but may not create (403)', async () => {
         const { label } = await group(h, 2);
-        const denied = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts',
-          payload: rolloutBody(label),
-          token: 'viewer',
-        });
+        const denied = await postRollout(h, label, { token: 'viewer' });
         assert.equal(denied.statusCode, 403);
-        const created = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts',
-          payload: rolloutBody(label),
-          token: 'operator',
-        });
+        const created = await postRollout(h, label, { token: 'operator' });
         assert.equal(created.statusCode, 201, created.body);
         const rollout = created.json<Rollout>();
         assert.equal(created.headers.location, `/v1/rollouts/${rollout.id}`);
@@ -108,36 +109,20 @@ for (const backend of backends()) {
         assert.equal((await h.inject({ method: 'POST', url: '/v1/tenants', payload: odd })).statusCode, 201);
         const patch = { config: { ports: null, image: 'app:2' } };
         const breaking = { config: { image: 'app:2', ports: [{ containerPort: 80, protocol: 'sctp' }] } };
-        const plan = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts?dryRun=true',
-          payload: rolloutBody(label, patch),
-        });
+        const plan = await postRollout(h, label, { patch, query: '?dryRun=true' });
         assert.equal(plan.statusCode, 200, plan.body);
         assert.deepEqual(
           plan.json<RolloutDryRun>().waves.map((w) => w.tenants.length),
           [1, 2],
         );
-        const bad = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts?dryRun=true',
-          payload: rolloutBody(label, breaking),
-        });
+        const bad = await postRollout(h, label, { patch: breaking, query: '?dryRun=true' });
         const dry = bad.json<RolloutDryRun>();
         assert.equal(dry.invalid.length, 3);
-        const refused = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts',
-          payload: rolloutBody(label, breaking),
-        });
+        const refused = await postRollout(h, label, { patch: breaking });
         assert.equal(refused.statusCode, 400);
         assert.equal(refused.json<Problem>().errors?.length, 3);
         const sticky = { config: { image: 'app:3' }, retryPolicy: { maxAttempts: 0 } };
-        const partial = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts?dryRun=true',
-          payload: rolloutBody(label, sticky),
-        });
+        const partial = await postRollout(h, label, { patch: sticky, query: '?dryRun=true' });
         assert.equal(
           partial.json<RolloutDryRun>().invalid.length,
           3,
@@ -159,20 +144,10 @@ for (const backend of backends()) {
             (await h.inject({ method: 'POST', url: '/v1/tenants', payload: secret })).statusCode,
             201,
           );
-          const asOperator = await h.inject({
-            method: 'POST',
-            url: '/v1/rollouts',
-            payload: rolloutBody(label),
-            token: 'operator',
-          });
+          const asOperator = await postRollout(h, label, { token: 'operator' });
           assert.equal(asOperator.statusCode, 400, asOperator.body);
           assert.match(asOperator.body, /FORBIDDEN/);
-          const skipping = await h.inject({
-            method: 'POST',
-            url: '/v1/rollouts?skipInvalid=true',
-            payload: rolloutBody(label),
-            token: 'operator',
-          });
+          const skipping = await postRollout(h, label, { token: 'operator', query: '?skipInvalid=true' });
           assert.equal(skipping.statusCode, 201, skipping.body);
           const rollout = skipping.json<Rollout>();
           assert.equal(rollout.status.counts.total, tenants.length);
@@ -189,10 +164,8 @@ for (const backend of backends()) {
 
       h.test('overlap is 409; commands move the phase or answer 409 INVALID_TRANSITION', async () => {
         const { label } = await group(h, 2);
-        const first = (
-          await h.inject({ method: 'POST', url: '/v1/rollouts', payload: rolloutBody(label) })
-        ).json<Rollout>();
-        const overlap = await h.inject({ method: 'POST', url: '/v1/rollouts', payload: rolloutBody(label) });
+        const first = (await postRollout(h, label)).json<Rollout>();
+        const overlap = await postRollout(h, label);
         assert.equal(overlap.statusCode, 409);
         const post = (command: string) =>
           h.inject({ method: 'POST', url: `/v1/rollouts/${first.id}/${command}` });
@@ -206,19 +179,14 @@ for (const backend of backends()) {
         assert.equal((await post('resume')).statusCode, 409);
         assert.equal((await post('rollback')).statusCode, 409);
         assert.equal((await post('explode')).statusCode, 400);
-        const released = await h.inject({ method: 'POST', url: '/v1/rollouts', payload: rolloutBody(label) });
+        const released = await postRollout(h, label);
         assert.equal(released.statusCode, 201, 'an aborted rollout released its tenants');
       });
 
       h.test('secret values in the patch read back as ***, in the rollout and in its events', async () => {
         const { label } = await group(h, 1);
         const patch = { config: { secretEnv: { TOKEN: 'hunter2' } } };
-        const res = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts',
-          payload: rolloutBody(label, patch),
-          token: 'admin',
-        });
+        const res = await postRollout(h, label, { patch, token: 'admin' });
         assert.equal(res.statusCode, 201, res.body);
         assert.ok(!res.body.includes('hunter2'));
         const rollout = res.json<Rollout>();
@@ -239,12 +207,7 @@ for (const backend of backends()) {
       'an operator may not change raw specs through a rollout: each member is a POLICY_VIOLATION',
       async () => {
         const { label } = await group(h, 2);
-        const res = await h.inject({
-          method: 'POST',
-          url: '/v1/rollouts',
-          payload: rolloutBody(label),
-          token: 'operator',
-        });
+        const res = await postRollout(h, label, { token: 'operator' });
         assert.equal(res.statusCode, 400, res.body);
         const problem = res.json<Problem>();
         assert.equal(problem.errors?.length, 2);

@@ -4,36 +4,35 @@
  * commands, and `watch`, whose exit code says how the rollout ended — 0 succeeded, 11 rolled back.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Rollout, RolloutDryRun, Tenant } from '../api/types.js';
-import { loadConfig } from '../main/config/load-config.js';
-import { startLessor, type LessorApp } from '../main/lessor-app.js';
-import { createLogger } from '../main/logger.js';
 import { ExitCode } from './exit-codes.js';
 import { parseWaves, rolloutRequest } from './rollouts-commands.js';
 import { runInProcess } from './testing/run-cli.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { startTestLessor, type TestLessor } from './testing/test-lessor.js';
 
 describe('lessor rollouts (real server in process)', () => {
-  let dir: string;
-  let app: LessorApp;
+  let app: TestLessor;
   const lessor = (...args: string[]) => runInProcess(args, { LESSOR_URL: app.url });
   const json = async <T>(...args: string[]): Promise<T> => {
     const result = await lessor(...args, '-o', 'json');
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as T;
   };
+
+  /** `lessor rollouts create -o json` setting `app:2` on `group=<group>` in waves `1,100%`, and `flags`. */
+  const createRollout = <T>(group: string, ...flags: string[]) =>
+    json<T>(
+      'rollouts',
+      'create',
+      '--selector',
+      `group=${group}`,
+      '--set-image',
+      'app:2',
+      '--waves',
+      '1,100%',
+      ...flags,
+    );
 
   async function fleet(group: string, count: number, failing: readonly number[] = []): Promise<void> {
     for (let i = 0; i < count; i++) {
@@ -56,25 +55,9 @@ describe('lessor rollouts (real server in process)', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lessor-cli-rollouts-'));
-    const config = loadConfig({
-      cwd: dir,
-      env: {
-        LESSOR_DATA_DIR: dir,
-        LESSOR_DATABASE__URL: `sqlite:${join(dir, 'lessor.db')}`,
-        LESSOR_SERVER__PORT: String(await freePort()),
-        LESSOR_ENGINE__EMBEDDED__POLL_INTERVAL_MS: '100',
-        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
-        LESSOR_COMPUTE__PROVIDERS__FAKE__LATENCY_MS: '0',
-      },
-      flags: {},
-    });
-    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
+    app = await startTestLessor();
   });
-  after(async () => {
-    await app?.close(2_000);
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => app?.close());
 
   test('flags build the request; bad flags are usage errors', () => {
     assert.deepEqual(parseWaves('1,10%,100%'), [1, '10%', '100%']);
@@ -113,33 +96,12 @@ describe('lessor rollouts (real server in process)', () => {
 
   test('create, dry run, get, list, tenants, then watch exits 0 once succeeded', async () => {
     await fleet('cliok', 4);
-    const plan = await json<RolloutDryRun>(
-      'rollouts',
-      'create',
-      '--selector',
-      'group=cliok',
-      '--set-image',
-      'app:2',
-      '--waves',
-      '1,100%',
-      '--dry-run',
-    );
+    const plan = await createRollout<RolloutDryRun>('cliok', '--dry-run');
     assert.deepEqual(
       plan.waves.map((w) => w.size),
       [1, 3],
     );
-    const created = await json<Rollout>(
-      'rollouts',
-      'create',
-      '--selector',
-      'group=cliok',
-      '--set-image',
-      'app:2',
-      '--waves',
-      '1,100%',
-      '--max-parallel',
-      '2',
-    );
+    const created = await createRollout<Rollout>('cliok', '--max-parallel', '2');
     const watched = await lessor('rollouts', 'watch', created.id);
     assert.equal(watched.code, ExitCode.OK, watched.stderr);
     assert.match(watched.stdout, /wave 1 \[#+\] 1\/1/);
@@ -156,15 +118,8 @@ describe('lessor rollouts (real server in process)', () => {
 
   test('watch exits 11 when failures halt the rollout and it rolls back', async () => {
     await fleet('clibad', 4, [1, 2]);
-    const created = await json<Rollout>(
-      'rollouts',
-      'create',
-      '--selector',
-      'group=clibad',
-      '--set-image',
-      'app:2',
-      '--waves',
-      '1,100%',
+    const created = await createRollout<Rollout>(
+      'clibad',
       '--max-parallel',
       '1',
       '--max-failed',

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,7 @@ import { silentLogger } from '../domain/logger.js';
 import { testHasher } from '../domain/testing/test-hasher.js';
 import { buildProviders } from './build-providers.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
+import { freePort } from '../cli/testing/test-lessor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lessor-build-providers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,14 +18,6 @@ const TOKENS = JSON.stringify([{ name: 'ci', role: 'admin', sha256: 'a'.repeat(6
 
 function configFrom(env: Record<string, string>) {
   return loadConfig({ env: { LESSOR_DATA_DIR: dir, LESSOR_SERVER__TOKENS: TOKENS, ...env }, cwd: dir });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

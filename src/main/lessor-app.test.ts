@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,17 +12,10 @@ import { sharedFakeEngine } from '../compute/providers/fake/index.js';
 import { loadConfig } from './config/load-config.js';
 import { startLessor, type LessorApp } from './lessor-app.js';
 import { createLogger } from './logger.js';
+import { freePort } from '../cli/testing/test-lessor.js';
 
 /** Every provider call takes this long: the `health` step (a describe) stays in flight for it. */
 const PROVIDER_LATENCY_MS = 3_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startApp(dir: string, env: Record<string, string> = {}): Promise<LessorApp> {
   const config = loadConfig({

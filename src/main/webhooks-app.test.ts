@@ -6,25 +6,11 @@
  * rotation and delete commands; and the app's close stops the dispatcher.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WebhookReceiver } from '../callbacks/testing/webhook-receiver.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { runInProcess } from '../cli/testing/run-cli.js';
-import { loadConfig } from './config/load-config.js';
-import { startLessor, type LessorApp } from './lessor-app.js';
-import { createLogger } from './logger.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { startTestLessor, type TestLessor } from '../cli/testing/test-lessor.js';
 
 async function until<T>(what: string, read: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + 60_000;
@@ -37,8 +23,7 @@ async function until<T>(what: string, read: () => Promise<T | undefined>): Promi
 }
 
 describe('webhooks in the app, through the CLI', () => {
-  let dir: string;
-  let app: LessorApp;
+  let app: TestLessor;
   const receiver = new WebhookReceiver();
   const cli = (...args: string[]) => runInProcess(args, { LESSOR_URL: app.url });
   const ok = async (...args: string[]) => {
@@ -48,31 +33,20 @@ describe('webhooks in the app, through the CLI', () => {
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lessor-webhooks-'));
     await receiver.start();
-    const config = loadConfig({
-      cwd: dir,
+    app = await startTestLessor({
       env: {
-        LESSOR_DATA_DIR: dir,
-        LESSOR_DATABASE__URL: `sqlite:${join(dir, 'lessor.db')}`,
-        LESSOR_SERVER__PORT: String(await freePort()),
-        LESSOR_ENGINE__EMBEDDED__POLL_INTERVAL_MS: '100',
-        LESSOR_COMPUTE__DEFAULT_PROVIDER: 'fake',
-        LESSOR_COMPUTE__PROVIDERS__FAKE__LATENCY_MS: '0',
         LESSOR_WEBHOOKS__ALLOW_HTTP: 'true',
         LESSOR_WEBHOOKS__ALLOWED_NETWORKS: '127.0.0.0/8',
         LESSOR_WEBHOOKS__INITIAL_BACKOFF_MS: '50',
         LESSOR_WEBHOOKS__MAX_BACKOFF_MS: '100',
       },
-      flags: {},
     });
-    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
   });
 
   after(async () => {
-    await app?.close(2000);
+    await app?.close();
     await receiver.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   test('a tenant becoming ready reaches a subscribed endpoint, signed; the CLI manages it all', async () => {

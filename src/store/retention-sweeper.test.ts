@@ -12,23 +12,11 @@ import { tenantSubject } from '../domain/tenant-run.js';
 import { executionOf, newTenant, runOf } from './conformance/retention-fixtures.js';
 import { RetentionSweeper, type RetentionOptions, type RetentionPass } from './retention-sweeper.js';
 import type { RetentionRepository } from './store.js';
+import { retentionCounts, retentionOptions } from './testing/retention-settings.js';
 import { sqliteBackend, type TestDatabase } from './testing/test-databases.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-
-const options = (overrides: Partial<RetentionOptions> = {}): RetentionOptions => ({
-  events: { days: 30 },
-  runs: { days: 30 },
-  executions: { days: 30 },
-  callbacks: { days: 30 },
-  webhookDeliveries: { days: 30 },
-  rollouts: { days: 30 },
-  sweepIntervalMs: HOUR,
-  fullSweepIntervalMs: DAY,
-  batchSize: 100,
-  ...overrides,
-});
 
 let db: TestDatabase;
 beforeEach(async () => {
@@ -37,7 +25,11 @@ beforeEach(async () => {
 afterEach(() => db.cleanup());
 
 /** A sweeper whose clock the test moves; `clock.now` starts `daysAhead` days from now. */
-function sweeperAt(daysAhead: number, opts: RetentionOptions = options(), logger: Logger = silentLogger) {
+function sweeperAt(
+  daysAhead: number,
+  opts: RetentionOptions = retentionOptions(),
+  logger: Logger = silentLogger,
+) {
   const clock = { now: Date.now() + daysAhead * DAY };
   const sweeper = new RetentionSweeper({ retention: db.store.retention, logger, now: () => clock.now }, opts);
   return { sweeper, clock };
@@ -55,17 +47,17 @@ test('a pass deletes what each kind kept past its window; a window of 0 days kee
   const inside = sweeperAt(29);
   assert.deepEqual(counts(await inside.sweeper.pass()), {
     full: true,
-    examined: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 },
-    deleted: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 0, runs: 0, events: 0 },
+    examined: retentionCounts(),
+    deleted: retentionCounts(),
   });
 
   const events = (await store.events.listByTenant(t.id, { limit: 100 })).length;
-  const past = sweeperAt(31, options({ events: { days: 0 } }));
+  const past = sweeperAt(31, retentionOptions({ events: { days: 0 } }));
   assert.deepEqual(counts(await past.sweeper.pass()), {
     full: true,
     // The execution's two callbacks were never delivered: pending ones are not swept.
-    examined: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 1, runs: 2, events: 0 },
-    deleted: { webhookDeliveries: 0, rollouts: 0, callbacks: 0, executions: 1, runs: 1, events: 0 },
+    examined: retentionCounts({ executions: 1, runs: 2 }),
+    deleted: retentionCounts({ executions: 1, runs: 1 }),
   });
   assert.equal(
     (await store.events.listByTenant(t.id, { limit: 100 })).length,
@@ -78,7 +70,7 @@ test('passes resume where the last one stopped; a full pass re-reads the kept ro
   const store = db.store;
   const t = await newTenant(store);
   const older = await runOf(store, t.id, { state: 'succeeded', finishedAt: new Date().toISOString() });
-  const { sweeper, clock } = sweeperAt(31, options({ events: { days: 0 } }));
+  const { sweeper, clock } = sweeperAt(31, retentionOptions({ events: { days: 0 } }));
 
   const runsOf = (pass: RetentionPass) => [pass.full, pass.examined.runs, pass.deleted.runs];
   assert.deepEqual(runsOf(await sweeper.pass()), [true, 1, 0], 'the newest run is kept');
@@ -102,7 +94,7 @@ test('stop() ends a pass after its current batch and waits for it', async () => 
   for (let i = 0; i < 5; i++) await runOf(store, t.id, { retry: i, state: 'failed' });
   const { sweeper } = sweeperAt(
     0,
-    options({ batchSize: 1, callbacks: { days: 0 }, executions: { days: 0 } }),
+    retentionOptions({ batchSize: 1, callbacks: { days: 0 }, executions: { days: 0 } }),
   );
   const pass = sweeper.pass();
   await sweeper.stop();
@@ -125,7 +117,10 @@ test('a failed pass is logged and the next one still runs on the interval', asyn
     ...silentLogger,
     warn: (_obj: object | string, msg?: string) => void warnings.push(msg ?? ''),
   };
-  const sweeper = new RetentionSweeper({ retention: failingOnce, logger }, options({ sweepIntervalMs: 5 }));
+  const sweeper = new RetentionSweeper(
+    { retention: failingOnce, logger },
+    retentionOptions({ sweepIntervalMs: 5 }),
+  );
   sweeper.start();
   try {
     for (let waited = 0; calls < 5 && waited < 5_000; waited += 5) await sleep(5);

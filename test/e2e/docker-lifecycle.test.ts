@@ -6,53 +6,26 @@
  * container removed behind Lessor's back is recreated and the tenant is ready again.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { isValidExecutionPath } from '../../src/domain/compute-execution.js';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
-import { deploy, matrix, withLogs, type Deployment } from '../support/deployment.js';
-import {
-  containerEnv,
-  containersByTenant,
-  modeServerConfig,
-  removeContainer,
-  removeContainersWithPrefix,
-  requirePodman,
-} from '../support/docker-runtimes.js';
+import { matrix } from '../support/deployment.js';
+import { containerEnv, modeServerConfig, removeContainer } from '../support/docker-runtimes.js';
 import { assertStoreInvariants } from '../support/invariants.js';
+import { endpointText, podmanSuite } from '../support/podman-suite.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
 
 const READY_MS = 120_000;
 
-async function httpText(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  return (await response.text()).trim();
-}
-
 for (const { backend, engine, label } of matrix()) {
   describe(`docker lifecycle ${label}`, () => {
-    const prefix = `e2e-dk${randomBytes(3).toString('hex')}`;
-    let d: Deployment | undefined;
-
-    before(async () => {
-      await requirePodman();
-      d = await deploy({
-        backend,
-        engine,
-        providers: { docker: { host: PODMAN_HOST, stopTimeoutSeconds: 0, cleanupTimeoutMs: 10_000 } },
-        env: { LESSOR_CONTROLLER__DRIFT_INTERVAL_MS: '500' },
-      });
-    });
-    after(async () => {
-      await removeContainersWithPrefix(prefix).catch(() => undefined);
-      await d?.close();
-    });
-
-    const containersOf = async (tenantId: string) => (await containersByTenant(prefix)).get(tenantId) ?? [];
+    const suite = podmanSuite(
+      { backend, engine },
+      { tag: 'dk', env: { LESSOR_CONTROLLER__DRIFT_INTERVAL_MS: '500' } },
+    );
+    const { prefix, containersOf } = suite;
 
     test(`${label} create → ready, PATCH env → generation 2, DELETE → archived`, () =>
-      withLogs(d, async () => {
-        const { client, store } = d!;
+      suite.run(async ({ client, store }) => {
         const created = await client.createTenant({
           name: `${prefix}-life`,
           spec: { config: modeServerConfig('one') },
@@ -64,7 +37,7 @@ for (const { backend, engine, label } of matrix()) {
         });
         const endpoint = ready.status.endpoints[0]?.url;
         assert.ok(endpoint, 'a ready tenant reports its endpoint');
-        assert.equal(await httpText(endpoint), 'one');
+        assert.equal(await endpointText(endpoint), 'one');
         const [first] = await containersOf(created.id);
         assert.equal((await containersOf(created.id)).length, 1);
         assert.equal((await containerEnv(first!.id)).MODE, 'one');
@@ -77,7 +50,7 @@ for (const { backend, engine, label } of matrix()) {
           failOn: ['failed'],
         });
         assert.equal(updated.status.observedGeneration, 2);
-        assert.equal(await httpText(updated.status.endpoints[0]!.url), 'two');
+        assert.equal(await endpointText(updated.status.endpoints[0]!.url), 'two');
         const afterUpdate = await containersOf(created.id);
         assert.equal(
           afterUpdate.length,
@@ -126,8 +99,7 @@ for (const { backend, engine, label } of matrix()) {
       }));
 
     test(`${label} drift: a container removed out of band is recreated`, () =>
-      withLogs(d, async () => {
-        const { client, store } = d!;
+      suite.run(async ({ client, store }) => {
         const created = await client.createTenant({
           name: `${prefix}-drift`,
           spec: { config: modeServerConfig('drift') },
@@ -152,7 +124,7 @@ for (const { backend, engine, label } of matrix()) {
           { timeoutMs: READY_MS, intervalMs: 100 },
         );
         assert.notEqual(repaired.containers[0]!.id, original!.id);
-        assert.equal(await httpText(repaired.tenant.status.endpoints[0]!.url), 'drift');
+        assert.equal(await endpointText(repaired.tenant.status.endpoints[0]!.url), 'drift');
         await assertStoreInvariants(store, [created.id]);
       }));
   });

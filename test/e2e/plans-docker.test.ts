@@ -7,49 +7,24 @@
  * moves nothing.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
+import { describe, test } from 'node:test';
 import type { LessorClient } from '../../src/api/client.js';
-import { deploy, matrix, withLogs, type Deployment } from '../support/deployment.js';
-import {
-  containerEnv,
-  containersByTenant,
-  modeServerConfig,
-  removeContainersWithPrefix,
-  requirePodman,
-} from '../support/docker-runtimes.js';
+import { matrix } from '../support/deployment.js';
+import { containerEnv, modeServerConfig } from '../support/docker-runtimes.js';
 import { assertStoreInvariants } from '../support/invariants.js';
+import { endpointText, podmanSuite } from '../support/podman-suite.js';
 import { waitForPhase } from '../support/wait.js';
 
 const READY_MS = 120_000;
 
-async function httpText(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  return (await response.text()).trim();
-}
-
 for (const { backend, engine, label } of matrix()) {
   describe(`plans on docker ${label}`, () => {
-    const prefix = `e2e-pl${randomBytes(3).toString('hex')}`;
-    let d: Deployment | undefined;
-
-    before(async () => {
-      await requirePodman();
-      d = await deploy({
-        backend,
-        engine,
-        providers: { docker: { host: PODMAN_HOST, stopTimeoutSeconds: 0, cleanupTimeoutMs: 10_000 } },
-      });
-    });
-    after(async () => {
-      await removeContainersWithPrefix(prefix).catch(() => undefined);
-      await d?.close();
-    });
+    const suite = podmanSuite({ backend, engine }, { tag: 'pl' });
+    const { prefix, containersOf } = suite;
 
     /** The one running container of the tenant and its environment, as the engine reports them. */
     const runningEnv = async (tenantId: string) => {
-      const containers = (await containersByTenant(prefix)).get(tenantId) ?? [];
+      const containers = await containersOf(tenantId);
       assert.equal(containers.length, 1, `exactly one container: ${JSON.stringify(containers)}`);
       return containerEnv(containers[0]!.id);
     };
@@ -57,8 +32,7 @@ for (const { backend, engine, label } of matrix()) {
       waitForPhase(client, id, 'ready', { generation, timeoutMs: READY_MS, failOn: ['failed'] });
 
     test(`${label} a tenant from a plan runs the merged config; rollback restores generation 1's env`, () =>
-      withLogs(d, async () => {
-        const { client, store } = d!;
+      suite.run(async ({ client, store }) => {
         const planName = `${prefix}-pro`;
         const base = modeServerConfig('plan');
         await client.createPlan({
@@ -73,7 +47,7 @@ for (const { backend, engine, label } of matrix()) {
         assert.deepEqual(created.spec.plan, { name: planName, revision: 1 });
         const first = await ready(client, created.id, 1);
         assert.equal(
-          await httpText(first.status.endpoints[0]!.url),
+          await endpointText(first.status.endpoints[0]!.url),
           'one',
           "the plan's command with the override",
         );
@@ -89,7 +63,7 @@ for (const { backend, engine, label } of matrix()) {
         assert.equal(patched.generation, 2);
         assert.deepEqual(patched.spec.plan, { name: planName, revision: 1 }, 'still pinned to revision 1');
         const second = await ready(client, created.id, 2);
-        assert.equal(await httpText(second.status.endpoints[0]!.url), 'two');
+        assert.equal(await endpointText(second.status.endpoints[0]!.url), 'two');
         const env2 = await runningEnv(created.id);
         assert.deepEqual([env2.MODE, env2.TIER], ['two', 'pro']);
 
@@ -97,7 +71,7 @@ for (const { backend, engine, label } of matrix()) {
         assert.equal(rolledBack.generation, 3);
         assert.deepEqual(rolledBack.spec.config, { env: { MODE: 'one' } });
         const third = await ready(client, created.id, 3);
-        assert.equal(await httpText(third.status.endpoints[0]!.url), 'one');
+        assert.equal(await endpointText(third.status.endpoints[0]!.url), 'one');
         const env3 = await runningEnv(created.id);
         assert.deepEqual([env3.MODE, env3.TIER], ['one', 'pro'], "generation 1's env runs again");
 

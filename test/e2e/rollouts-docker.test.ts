@@ -6,28 +6,16 @@
  * wave was touched. What runs is asked of the container engine, never of Lessor.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
+import { describe, test } from 'node:test';
 import type { Rollout, Tenant } from '../../src/api/types.js';
 import type { JsonObject } from '../../src/domain/tenant.js';
-import { deploy, matrix, withLogs, type Deployment } from '../support/deployment.js';
-import {
-  containerEnv,
-  containersByTenant,
-  modeServerConfig,
-  removeContainersWithPrefix,
-  requirePodman,
-} from '../support/docker-runtimes.js';
+import { matrix } from '../support/deployment.js';
+import { containerEnv, containersByTenant, modeServerConfig } from '../support/docker-runtimes.js';
 import { engines } from '../support/engines.js';
+import { endpointText, podmanSuite } from '../support/podman-suite.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
 
 const READY_MS = 180_000;
-
-async function httpText(url: string): Promise<string> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-  return (await response.text()).trim();
-}
 
 /** The mode server, which exits at once when `$MODE` is `$BREAK_ON` (a change that breaks this tenant). */
 function breakableConfig(mode: string, breakOn: string | null): JsonObject {
@@ -44,35 +32,25 @@ function breakableConfig(mode: string, breakOn: string | null): JsonObject {
 
 for (const { backend, engine, label } of matrix().filter((entry) => entry.engine === engines()[0])) {
   describe(`rollouts on docker ${label}`, () => {
-    const prefix = `e2e-ro${randomBytes(3).toString('hex')}`;
-    let d: Deployment | undefined;
-
-    before(async () => {
-      await requirePodman();
-      d = await deploy({
-        backend,
-        engine,
-        providers: { docker: { host: PODMAN_HOST, stopTimeoutSeconds: 0, cleanupTimeoutMs: 10_000 } },
-      });
-    });
-    after(async () => {
-      await removeContainersWithPrefix(prefix).catch(() => undefined);
-      await d?.close();
-    });
+    const suite = podmanSuite({ backend, engine }, { tag: 'ro' });
+    const { prefix } = suite;
 
     async function fleet(group: string, count: number, breaking: readonly number[] = []): Promise<Tenant[]> {
       const made: Tenant[] = [];
       for (let i = 0; i < count; i++) {
         const config = breakableConfig('one', breaking.includes(i) ? 'two' : null);
         made.push(
-          await d!.client.createTenant({
+          await suite.deployment.client.createTenant({
             name: `${prefix}-${group}-${i}`,
             spec: { config, labels: { group } },
           }),
         );
       }
       for (const tenant of made)
-        await waitForPhase(d!.client, tenant.id, 'ready', { timeoutMs: READY_MS, failOn: ['failed'] });
+        await waitForPhase(suite.deployment.client, tenant.id, 'ready', {
+          timeoutMs: READY_MS,
+          failOn: ['failed'],
+        });
       return made;
     }
 
@@ -80,7 +58,7 @@ for (const { backend, engine, label } of matrix().filter((entry) => entry.engine
       waitFor(
         `rollout ${id} to finish`,
         async () => {
-          const rollout = await d!.client.getRollout(id);
+          const rollout = await suite.deployment.client.getRollout(id);
           return ['succeeded', 'halted', 'rolledBack', 'aborted'].includes(rollout.status.phase) && rollout;
         },
         { timeoutMs: READY_MS * 2, intervalMs: 250 },
@@ -94,8 +72,12 @@ for (const { backend, engine, label } of matrix().filter((entry) => entry.engine
         assert.equal(mine.length, 1, `${tenant.name}: ${JSON.stringify(mine)}`);
         assert.equal(mine[0]!.state, 'running', tenant.name);
         assert.equal((await containerEnv(mine[0]!.id)).MODE, mode, `${tenant.name} runs MODE=${mode}`);
-        const now = await d!.client.getTenant(tenant.id);
-        assert.equal(await httpText(now.status.endpoints[0]!.url), mode, `${tenant.name} answers ${mode}`);
+        const now = await suite.deployment.client.getTenant(tenant.id);
+        assert.equal(
+          await endpointText(now.status.endpoints[0]!.url),
+          mode,
+          `${tenant.name} answers ${mode}`,
+        );
       }
     }
 
@@ -109,10 +91,10 @@ for (const { backend, engine, label } of matrix().filter((entry) => entry.engine
     }
 
     test(`${label} a rollout changes the env of every container, wave by wave`, () =>
-      withLogs(d, async () => {
+      suite.run(async () => {
         const tenants = await fleet('ok', 4);
         await assertRunning(tenants, 'one');
-        const created = await d!.client.createRollout({
+        const created = await suite.deployment.client.createRollout({
           description: 'MODE two',
           selector: { labels: 'group=ok', names: tenants.map((t) => t.name) },
           change: { patch: { config: { env: { MODE: 'two' } } } },
@@ -124,15 +106,16 @@ for (const { backend, engine, label } of matrix().filter((entry) => entry.engine
         assert.equal(done.status.counts.succeeded, 4);
         assertWaveOrder(done);
         await assertRunning(tenants, 'two');
-        for (const tenant of tenants) assert.equal((await d!.client.getTenant(tenant.id)).generation, 2);
+        for (const tenant of tenants)
+          assert.equal((await suite.deployment.client.getTenant(tenant.id)).generation, 2);
       }));
 
     test(`${label} a change that breaks a tenant halts inside its wave and every changed container goes back`, () =>
-      withLogs(d, async () => {
+      suite.run(async () => {
         // Wave 0: tenant 0; wave 1: tenants 1-2 (2 breaks on MODE=two); wave 2: tenants 3-5.
         const tenants = await fleet('halt', 6, [2]);
         await assertRunning(tenants, 'one');
-        const created = await d!.client.createRollout({
+        const created = await suite.deployment.client.createRollout({
           description: 'MODE two, one breaks',
           selector: { names: tenants.map((t) => t.name) },
           change: { patch: { config: { env: { MODE: 'two' } } } },
@@ -143,7 +126,7 @@ for (const { backend, engine, label } of matrix().filter((entry) => entry.engine
         assert.equal(done.status.phase, 'rolledBack', JSON.stringify(done.status));
         assert.match(done.status.haltReason ?? '', /fail/i);
         assert.equal(done.status.waves[2]!.pending, 3, 'no tenant of the later wave started');
-        const members = (await d!.client.rolloutTenants(created.id, { limit: 50 })).items;
+        const members = (await suite.deployment.client.rolloutTenants(created.id, { limit: 50 })).items;
         const changed = members.filter((m) => m.toGeneration !== null);
         assert.deepEqual(
           changed.map((m) => m.tenant),
@@ -155,11 +138,18 @@ for (const { backend, engine, label } of matrix().filter((entry) => entry.engine
         }
         // Every container runs the old env again (the broken tenant recovered by the rollback).
         for (const tenant of tenants.slice(0, 3)) {
-          await waitForPhase(d!.client, tenant.id, 'ready', { generation: 3, timeoutMs: READY_MS });
+          await waitForPhase(suite.deployment.client, tenant.id, 'ready', {
+            generation: 3,
+            timeoutMs: READY_MS,
+          });
         }
         await assertRunning(tenants, 'one');
         for (const tenant of tenants.slice(3))
-          assert.equal((await d!.client.getTenant(tenant.id)).generation, 1, `${tenant.name} untouched`);
+          assert.equal(
+            (await suite.deployment.client.getTenant(tenant.id)).generation,
+            1,
+            `${tenant.name} untouched`,
+          );
       }));
   });
 }

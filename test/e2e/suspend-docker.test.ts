@@ -7,16 +7,10 @@
  * of the matrix (test/support/deployment.ts).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
-import { deploy, matrix, withLogs, type Deployment } from '../support/deployment.js';
-import {
-  containersByTenant,
-  modeServerConfig,
-  removeContainersWithPrefix,
-  requirePodman,
-} from '../support/docker-runtimes.js';
+import { describe, test } from 'node:test';
+import { matrix } from '../support/deployment.js';
+import { modeServerConfig } from '../support/docker-runtimes.js';
+import { podmanSuite } from '../support/podman-suite.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
 
 const SETTLE_MS = 120_000;
@@ -45,27 +39,13 @@ async function answers(url: string): Promise<string | null> {
 // cases recover through the engine's own journal (embedded on SQLite and PostgreSQL, Restate).
 for (const { backend, engine, label } of matrix()) {
   describe(`suspend and resume on Podman ${label}`, () => {
-    const prefix = `e2e-sus${randomBytes(3).toString('hex')}`;
-    let d: Deployment | undefined;
-
-    before(async () => {
-      await requirePodman();
-      d = await deploy({
-        backend,
-        engine,
-        providers: { docker: { host: PODMAN_HOST, stopTimeoutSeconds: 1, cleanupTimeoutMs: 10_000 } },
-        env: { LESSOR_CONTROLLER__DRIFT_INTERVAL_MS: '500' },
-      });
-    });
-    after(async () => {
-      await removeContainersWithPrefix(prefix).catch(() => undefined);
-      await d?.close();
-    });
-    const containersOf = async (tenantId: string) => (await containersByTenant(prefix)).get(tenantId) ?? [];
-
+    const suite = podmanSuite(
+      { backend, engine },
+      { tag: 'sus', stopTimeoutSeconds: 1, env: { LESSOR_CONTROLLER__DRIFT_INTERVAL_MS: '500' } },
+    );
+    const { prefix, containersOf } = suite;
     test(`${label} ready → suspend → logs → resume (same container) → delete`, () =>
-      withLogs(d, async () => {
-        const { client } = d!;
+      suite.run(async ({ client }) => {
         const created = await client.createTenant({
           name: `${prefix}-life`,
           spec: { config: printingConfig('one') },
@@ -114,8 +94,7 @@ for (const { backend, engine, label } of matrix()) {
       }));
 
     test(`${label} kill -9 of Lessor during a suspend and during a resume: settles as asked, one container`, () =>
-      withLogs(d, async () => {
-        const { client, lessor } = d!;
+      suite.run(async ({ client, lessor }) => {
         const created = await client.createTenant({
           name: `${prefix}-crash`,
           spec: { config: printingConfig('two') },

@@ -5,53 +5,25 @@
  * with the documented labels and the values that sequence implies, and no tenant id in any label.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LessorClient } from '../../src/api/client.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
-import { parseExposition, sample, sumOf } from '../support/prometheus.js';
+import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
+import { sample, scrapeMetrics, sumOf } from '../support/prometheus.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
 
 const WAIT = { timeoutMs: 30_000 } as const;
 
-let dir: string;
-let app: LessorApp | undefined;
+let app: TestLessor | undefined;
 let client: LessorClient;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lessor-metrics-'));
-  const configFile = join(dir, 'lessor.yaml');
-  await writeFile(
-    configFile,
-    `
-server: { host: 127.0.0.1, port: ${await freePort()}, metrics: { refreshIntervalMs: 1 } }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
-log: { level: warn }
-engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
-compute: { defaultProvider: fake, providers: { fake: {} } }
-`,
-  );
-  const config = loadConfig({ configFile, env: {}, cwd: dir });
-  app = await startLessor(config, createLogger(config.log, { write: () => undefined }));
+  app = await startTestLessor({ env: { LESSOR_SERVER__METRICS__REFRESH_INTERVAL_MS: '1' } });
   client = new LessorClient({ baseUrl: app.url });
 });
 
-after(async () => {
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => app?.close());
 
-async function scrape(): Promise<ReturnType<typeof parseExposition>> {
-  const response = await fetch(`${app!.url}/metrics`);
-  assert.equal(response.status, 200);
-  return parseExposition(await response.text());
-}
+const scrape = () => scrapeMetrics(app!.url);
 
 test('after provision, a permanent provider failure and a delete, /metrics reports exactly that', async () => {
   const good = await client.createTenant({ name: 'metrics-good', spec: { config: {} } });
@@ -63,7 +35,7 @@ test('after provision, a permanent provider failure and a delete, /metrics repor
   await waitForPhase(client, bad.id, 'failed', WAIT);
   await client.deleteTenant(bad.id);
   await waitForPhase(client, bad.id, 'archived', { ...WAIT, failOn: ['failed'] });
-  await app!.controller.whenIdle();
+  await app!.app.controller.whenIdle();
 
   const m = await waitFor(
     'the delete run to be counted as finished',

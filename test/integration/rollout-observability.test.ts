@@ -7,59 +7,32 @@
  * them. Aborting the halted rollout empties the gauges.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { LessorClient } from '../../src/api/client.js';
 import type { Tenant } from '../../src/api/types.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
-import { parseExposition, sample, type Exposition } from '../support/prometheus.js';
+import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
+import { sample, scrapeMetrics } from '../support/prometheus.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
 
 const WAIT = { timeoutMs: 60_000 } as const;
 const FAILING = { faults: { nonRetriable: true, failOperations: ['update'] } };
 
-let dir: string;
-let app: LessorApp | undefined;
+let app: TestLessor | undefined;
 let client: LessorClient;
 const exporter = new InMemorySpanExporter();
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lessor-rollout-obs-'));
-  const configFile = join(dir, 'lessor.yaml');
-  await writeFile(
-    configFile,
-    `
-server: { host: 127.0.0.1, port: ${await freePort()}, metrics: { refreshIntervalMs: 1 } }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
-log: { level: warn }
-engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
-compute: { defaultProvider: fake, providers: { fake: {} } }
-`,
-  );
-  const config = loadConfig({ configFile, env: {}, cwd: dir });
-  app = await startLessor(config, createLogger(config.log, { write: () => undefined }), {
+  app = await startTestLessor({
+    env: { LESSOR_SERVER__METRICS__REFRESH_INTERVAL_MS: '1' },
     traceExporter: exporter,
   });
   client = new LessorClient({ baseUrl: app.url });
 });
 
-after(async () => {
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => app?.close());
 
-async function scrape(): Promise<Exposition> {
-  const response = await fetch(`${app!.url}/metrics`);
-  assert.equal(response.status, 200);
-  return parseExposition(await response.text());
-}
+const scrape = () => scrapeMetrics(app!.url);
 
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 

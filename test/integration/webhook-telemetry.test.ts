@@ -8,54 +8,35 @@
  * the trace its `traceparent` header started.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { LessorClient } from '../../src/api/client.js';
 import { WebhookReceiver, type Answer } from '../../src/callbacks/testing/webhook-receiver.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
-import { parseExposition, sample } from '../support/prometheus.js';
+import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
+import { sample, scrapeMetrics } from '../support/prometheus.js';
 import { waitFor } from '../support/wait.js';
 
 const WAIT = { timeoutMs: 30_000 } as const;
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const CALLER_SPAN = 'b7ad6b7169203331';
 
-let dir: string;
-let app: LessorApp | undefined;
+let app: TestLessor | undefined;
 let client: LessorClient;
 const exporter = new InMemorySpanExporter();
 const receivers: WebhookReceiver[] = [];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lessor-webhook-telemetry-'));
-  const configFile = join(dir, 'lessor.yaml');
-  await writeFile(
-    configFile,
-    `
-server: { host: 127.0.0.1, port: ${await freePort()}, metrics: { refreshIntervalMs: 1 } }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
-log: { level: warn }
-engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
-compute: { defaultProvider: fake, providers: { fake: {} } }
-webhooks:
-  allowHttp: true
-  allowedNetworks: [127.0.0.0/8]
-  retryWindowMs: 60000
-  initialBackoffMs: 10
-  maxBackoffMs: 10
-  pollIntervalMs: 50
-`,
-  );
-  const config = loadConfig({ configFile, env: {}, cwd: dir });
-  app = await startLessor(config, createLogger(config.log, { write: () => undefined }), {
+  app = await startTestLessor({
+    env: {
+      LESSOR_SERVER__METRICS__REFRESH_INTERVAL_MS: '1',
+      LESSOR_WEBHOOKS__ALLOW_HTTP: 'true',
+      LESSOR_WEBHOOKS__ALLOWED_NETWORKS: '127.0.0.0/8',
+      LESSOR_WEBHOOKS__RETRY_WINDOW_MS: '60000',
+      LESSOR_WEBHOOKS__INITIAL_BACKOFF_MS: '10',
+      LESSOR_WEBHOOKS__MAX_BACKOFF_MS: '10',
+      LESSOR_WEBHOOKS__POLL_INTERVAL_MS: '50',
+    },
     traceExporter: exporter,
   });
   client = new LessorClient({ baseUrl: app.url });
@@ -64,7 +45,6 @@ webhooks:
 after(async () => {
   await app?.close();
   for (const r of receivers) await r.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function endpoint(
@@ -79,11 +59,7 @@ async function endpoint(
   return { id: hook.id, receiver };
 }
 
-async function scrape(): Promise<ReturnType<typeof parseExposition>> {
-  const response = await fetch(`${app!.url}/metrics`);
-  assert.equal(response.status, 200);
-  return parseExposition(await response.text());
-}
+const scrape = () => scrapeMetrics(app!.url);
 
 test('after delivered, refused, retried and dead attempts, metrics and spans report exactly that', async () => {
   const before = await scrape();

@@ -49,3 +49,10 @@ export function sample(
 export function sumOf(exposition: Exposition, name: string): number {
   return exposition.samples.filter((s) => s.name === name).reduce((total, s) => total + s.value, 0);
 }
+
+/** `GET {baseUrl}/metrics`, parsed; anything but a 200 fails the scrape. */
+export async function scrapeMetrics(baseUrl: string): Promise<Exposition> {
+  const response = await fetch(`${baseUrl}/metrics`);
+  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
+  return parseExposition(await response.text());
+}

@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { hashToken } from '../../api/auth.js';
@@ -30,6 +31,8 @@ export interface TestLessorOptions {
    * (`LESSOR_ENGINE__*`, as test/support/engines.ts gives them) for suites that run on the matrix.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /** Receives every span as it ends (the SDK's in-memory exporter); turns tracing on. */
+  readonly traceExporter?: SpanExporter;
 }
 
 export interface TestLessor {
@@ -46,7 +49,8 @@ export interface TestLessor {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (the OS chose it). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -83,7 +87,9 @@ export async function startTestLessor(options: TestLessorOptions = {}): Promise<
   let app: LessorApp | undefined;
   try {
     const config = loadConfig({ cwd: dir, configFile: file, env: { ...options.env } });
-    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
+    app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }), {
+      traceExporter: options.traceExporter,
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

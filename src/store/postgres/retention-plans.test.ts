@@ -10,26 +10,19 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { silentLogger } from '../../domain/logger.js';
-import { RetentionSweeper, type RetentionOptions, type RetentionPass } from '../retention-sweeper.js';
+import { RetentionSweeper, type RetentionPass } from '../retention-sweeper.js';
+import { retentionCounts, retentionOptions } from '../testing/retention-settings.js';
 import { settledFleetSql } from '../testing/settled-fleet.js';
 import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
 
 const TENANTS = 10_000;
 const ROLLOUTS = 2 * TENANTS;
 const DAY = 86_400_000;
-const OPTIONS: RetentionOptions = {
-  events: { days: 30 },
-  runs: { days: 30 },
-  executions: { days: 30 },
-  callbacks: { days: 30 },
-  webhookDeliveries: { days: 30 },
-  rollouts: { days: 30 },
-  sweepIntervalMs: 3_600_000,
-  fullSweepIntervalMs: DAY,
+const OPTIONS = retentionOptions({
   // A batch's share of a table as at 100 000 tenants (1000 of 200 000 callbacks), where the planner
   // weighs key lookups against a scan as it will in production: 1000 of these 20 000 would not.
   batchSize: 100,
-};
+});
 const RETENTION_INDEXES = [
   'callbacks_delivered_id',
   'compute_executions_finished_execution',
@@ -155,14 +148,7 @@ test('nothing past the window: one select per kind, an index scan of its retenti
   const statements = (await sentDuring(async () => (pass = await sweeperAt(Date.now).pass()))).filter(
     (s) => !s.text.includes('pg_advisory_xact_lock'),
   );
-  assert.deepEqual(pass?.examined, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 0,
-    executions: 0,
-    runs: 0,
-    events: 0,
-  });
+  assert.deepEqual(pass?.examined, retentionCounts());
   assert.equal(statements.length, 6, statements.map((s) => s.text).join('\n'));
   const indexes: string[] = [];
   for (const statement of statements) {
@@ -179,22 +165,28 @@ test('everything past the window: the full pass keeps what defines current state
   const sweeper = sweeperAt(() => clock.now);
   let full: RetentionPass | undefined;
   const statements = await sentDuring(async () => (full = await sweeper.pass()));
-  assert.deepEqual(full?.examined, {
-    webhookDeliveries: TENANTS,
-    rollouts: ROLLOUTS,
-    callbacks: 2 * TENANTS,
-    executions: TENANTS,
-    runs: TENANTS,
-    events: 3 * TENANTS,
-  });
-  assert.deepEqual(full?.deleted, {
-    webhookDeliveries: TENANTS,
-    rollouts: ROLLOUTS,
-    callbacks: 2 * TENANTS,
-    executions: 0,
-    runs: 0,
-    events: 3 * TENANTS - 1,
-  });
+  assert.deepEqual(
+    full?.examined,
+    retentionCounts({
+      webhookDeliveries: TENANTS,
+      rollouts: ROLLOUTS,
+      callbacks: 2 * TENANTS,
+      executions: TENANTS,
+      runs: TENANTS,
+      events: 3 * TENANTS,
+    }),
+  );
+  assert.deepEqual(
+    full?.deleted,
+    retentionCounts({
+      webhookDeliveries: TENANTS,
+      rollouts: ROLLOUTS,
+      callbacks: 2 * TENANTS,
+      executions: 0,
+      runs: 0,
+      events: 3 * TENANTS - 1,
+    }),
+  );
 
   const distinct = new Map(statements.map((s) => [s.text, s]));
   for (const statement of distinct.values()) {
@@ -206,12 +198,5 @@ test('everything past the window: the full pass keeps what defines current state
   clock.now += 3_600_000;
   const incremental = await sweeper.pass();
   assert.equal(incremental.full, false);
-  assert.deepEqual(incremental.examined, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 0,
-    executions: 0,
-    runs: 0,
-    events: 0,
-  });
+  assert.deepEqual(incremental.examined, retentionCounts());
 });

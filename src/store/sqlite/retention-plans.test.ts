@@ -9,24 +9,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { silentLogger } from '../../domain/logger.js';
-import { RetentionSweeper, type RetentionOptions, type RetentionPass } from '../retention-sweeper.js';
+import { RetentionSweeper, type RetentionPass } from '../retention-sweeper.js';
+import { retentionCounts, retentionOptions } from '../testing/retention-settings.js';
 import { settledFleetSql } from '../testing/settled-fleet.js';
 import { sqliteBackend, type TestDatabase } from '../testing/test-databases.js';
 import { executedDuring, planOf } from './testing/query-plan.js';
 
 const TENANTS = 10_000;
 const DAY = 86_400_000;
-const OPTIONS: RetentionOptions = {
-  events: { days: 30 },
-  runs: { days: 30 },
-  executions: { days: 30 },
-  callbacks: { days: 30 },
-  webhookDeliveries: { days: 30 },
-  rollouts: { days: 30 },
-  sweepIntervalMs: 3_600_000,
-  fullSweepIntervalMs: DAY,
-  batchSize: 1000,
-};
+const OPTIONS = retentionOptions({ batchSize: 1000 });
 const RETENTION_INDEX: Readonly<Record<string, RegExp>> = {
   callbacks: /SEARCH callbacks USING COVERING INDEX callbacks_delivered_id \(delivered_at<\?\)/,
   compute_executions:
@@ -67,22 +58,8 @@ const queries = (statements: readonly string[]) => statements.filter((sql) => !T
 test('nothing past the window: one select per kind, each an empty range of its retention index', async () => {
   let pass: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (pass = await sweeperAt(Date.now).pass())));
-  assert.deepEqual(pass?.examined, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 0,
-    executions: 0,
-    runs: 0,
-    events: 0,
-  });
-  assert.deepEqual(pass?.deleted, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 0,
-    executions: 0,
-    runs: 0,
-    events: 0,
-  });
+  assert.deepEqual(pass?.examined, retentionCounts());
+  assert.deepEqual(pass?.deleted, retentionCounts());
   assert.equal(statements.length, 6, statements.join('\n'));
   for (const [table, index] of Object.entries(RETENTION_INDEX)) {
     const select = statements.find((sql) => sql.includes(`from "${table}"`));
@@ -96,22 +73,14 @@ test('everything past the window: a full pass reads the rows that define current
   const sweeper = sweeperAt(() => clock.now);
   let full: RetentionPass | undefined;
   const statements = queries(await executedDuring(async () => (full = await sweeper.pass())));
-  assert.deepEqual(full?.examined, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 2 * TENANTS,
-    executions: TENANTS,
-    runs: TENANTS,
-    events: 3 * TENANTS,
-  });
-  assert.deepEqual(full?.deleted, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 2 * TENANTS,
-    executions: 0,
-    runs: 0,
-    events: 3 * TENANTS - 1,
-  });
+  assert.deepEqual(
+    full?.examined,
+    retentionCounts({ callbacks: 2 * TENANTS, executions: TENANTS, runs: TENANTS, events: 3 * TENANTS }),
+  );
+  assert.deepEqual(
+    full?.deleted,
+    retentionCounts({ callbacks: 2 * TENANTS, executions: 0, runs: 0, events: 3 * TENANTS - 1 }),
+  );
 
   const plans = statements.filter((sql) => /^delete /i.test(sql)).map((sql) => planOf(file, sql));
   assert.equal(new Set(plans).size >= 4, true, 'a delete of each kind');
@@ -132,12 +101,5 @@ test('everything past the window: a full pass reads the rows that define current
   clock.now += 3_600_000;
   const incremental = await sweeper.pass();
   assert.equal(incremental.full, false);
-  assert.deepEqual(incremental.examined, {
-    webhookDeliveries: 0,
-    rollouts: 0,
-    callbacks: 0,
-    executions: 0,
-    runs: 0,
-    events: 0,
-  });
+  assert.deepEqual(incremental.examined, retentionCounts());
 });

@@ -1,23 +1,85 @@
 /** A workflow run with its step journal, and a compute execution with its status history. */
+import type { ComponentChildren } from 'preact';
 import { ErrorBox, KeyValues, Loading, PageTitle, Section, Time } from '../components/common.js';
 import { api } from '../lib/api.js';
 import { useLiveEvents } from '../lib/app-context.js';
 import { duration, toJson } from '../lib/format.js';
 import type { RouteDef, ViewProps } from '../lib/route-def.js';
 import { href } from '../lib/router.js';
-import { useAsync } from '../lib/use-async.js';
+import { useAsync, type Async } from '../lib/use-async.js';
+
+/** One record's page: its title, the API's error, "Loading…" until the record is there, then the body. */
+function RecordPage<T>({
+  title,
+  record,
+  children,
+}: {
+  title: string;
+  record: Async<T>;
+  children: (loaded: T) => ComponentChildren;
+}) {
+  return (
+    <>
+      <PageTitle title={title}>{title}</PageTitle>
+      <ErrorBox error={record.error} />
+      {record.data === undefined ? !record.error && <Loading /> : children(record.data)}
+    </>
+  );
+}
+
+interface Column<T> {
+  readonly header: string;
+  readonly cell: (row: T) => ComponentChildren;
+  /** The cell's class: `num` right-aligns a number, `mono` sets an identifier in monospace. */
+  readonly class?: 'num' | 'mono';
+}
+
+/** A journal's entries, one row each in `seq` order, under a titled section. */
+function JournalSection<T extends { readonly seq: number }>({
+  title,
+  columns,
+  rows,
+}: {
+  title: string;
+  columns: readonly Column<T>[];
+  rows: readonly T[];
+}) {
+  return (
+    <Section title={title}>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">#</th>
+            {columns.map((c) => (
+              <th scope="col" key={c.header}>
+                {c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.seq}>
+              <td class="num">{row.seq}</td>
+              {columns.map((c) => (
+                <td key={c.header} class={c.class}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
 
 function RunView({ params }: ViewProps) {
   const run = useAsync(() => api().getRun(params.runId!), [params.runId]);
   useLiveEvents((event) => event.runId === params.runId && run.reload());
-  const r = run.data;
   return (
-    <>
-      <PageTitle title="Workflow run">Workflow run</PageTitle>
-      <ErrorBox error={run.error} />
-      {!r ? (
-        !run.error && <Loading />
-      ) : (
+    <RecordPage title="Workflow run" record={run}>
+      {(r) => (
         <>
           <KeyValues
             rows={[
@@ -38,51 +100,29 @@ function RunView({ params }: ViewProps) {
               <pre class="code">{toJson(r.error)}</pre>
             </Section>
           )}
-          <Section title="Steps">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started</th>
-                  <th scope="col">Took</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.steps.map((s) => (
-                  <tr key={s.seq}>
-                    <td class="num">{s.seq}</td>
-                    <td class="mono">{s.name}</td>
-                    <td>{s.kind}</td>
-                    <td>{s.status}</td>
-                    <td>
-                      <Time at={s.startedAt} />
-                    </td>
-                    <td>{duration(s.durationMs)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Section>
+          <JournalSection
+            title="Steps"
+            rows={r.steps}
+            columns={[
+              { header: 'Name', cell: (s) => s.name, class: 'mono' },
+              { header: 'Kind', cell: (s) => s.kind },
+              { header: 'Status', cell: (s) => s.status },
+              { header: 'Started', cell: (s) => <Time at={s.startedAt} /> },
+              { header: 'Took', cell: (s) => duration(s.durationMs) },
+            ]}
+          />
         </>
       )}
-    </>
+    </RecordPage>
   );
 }
 
 function ExecutionView({ params }: ViewProps) {
   const execution = useAsync(() => api().getExecution(params.id!), [params.id]);
   useLiveEvents((event) => event.executionId === params.id && execution.reload());
-  const x = execution.data;
   return (
-    <>
-      <PageTitle title="Compute execution">Compute execution</PageTitle>
-      <ErrorBox error={execution.error} />
-      {!x ? (
-        !execution.error && <Loading />
-      ) : (
+    <RecordPage title="Compute execution" record={execution}>
+      {(x) => (
         <>
           <KeyValues
             rows={[
@@ -97,33 +137,18 @@ function ExecutionView({ params }: ViewProps) {
               ['Error', x.error ? `${x.error.code}: ${x.error.message}` : '—'],
             ]}
           />
-          <Section title="History">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempt</th>
-                  <th scope="col">At</th>
-                </tr>
-              </thead>
-              <tbody>
-                {x.history.map((h) => (
-                  <tr key={h.seq}>
-                    <td class="num">{h.seq}</td>
-                    <td>{h.status}</td>
-                    <td class="num">{h.attempt}</td>
-                    <td>
-                      <Time at={h.at} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Section>
+          <JournalSection
+            title="History"
+            rows={x.history}
+            columns={[
+              { header: 'Status', cell: (h) => h.status },
+              { header: 'Attempt', cell: (h) => h.attempt, class: 'num' },
+              { header: 'At', cell: (h) => <Time at={h.at} /> },
+            ]}
+          />
         </>
       )}
-    </>
+    </RecordPage>
   );
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   AccessDeniedException,
   AttributeLimitExceededException,
@@ -19,10 +19,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { ExpiredTokenException, STSServiceException } from '@aws-sdk/client-sts';
 import { ComputeError, type ComputeErrorCode } from '../../../domain/compute-error.js';
-import type { ComputeProvider } from '../../provider.js';
 import { mapEcsError } from './ecs-errors.js';
-import { FakeEcsBackend } from './testing/fake-ecs-backend.js';
-import { makeEcsProvider, newTenant, request, signal, VALID_CONFIG } from './testing/ecs-fixtures.js';
+import { fakeEcsRig, newTenant, request, signal, VALID_CONFIG } from './testing/ecs-fixtures.js';
 
 const meta = (httpStatusCode: number) => ({
   httpStatusCode,
@@ -161,16 +159,7 @@ describe('ecs error mapping', () => {
 });
 
 describe('ecs error mapping through the provider', () => {
-  let ecs: FakeEcsBackend;
-  let provider: ComputeProvider;
-  before(async () => {
-    ecs = new FakeEcsBackend();
-    provider = await makeEcsProvider({ retryAfterMs: 777 });
-  });
-  after(async () => {
-    await provider.close?.();
-    ecs.restore();
-  });
+  const rig = fakeEcsRig({ provider: { retryAfterMs: 777 }, once: true });
 
   const injected: { reason: string; command: string; error: Error; code: ComputeErrorCode }[] = [
     {
@@ -206,13 +195,16 @@ describe('ecs error mapping through the provider', () => {
   ];
   for (const { reason, command, error, code } of injected) {
     it(`${reason} (${command}) → ${code}`, async () => {
-      ecs.inject(command, error);
-      await assert.rejects(provider.provision(request(newTenant(), VALID_CONFIG), signal()), (e: unknown) => {
-        assert.ok(e instanceof ComputeError);
-        assert.equal(e.code, code);
-        if (code === 'RATE_LIMITED') assert.equal(e.retryAfterMs, 777);
-        return true;
-      });
+      rig.ecs.inject(command, error);
+      await assert.rejects(
+        rig.provider.provision(request(newTenant(), VALID_CONFIG), signal()),
+        (e: unknown) => {
+          assert.ok(e instanceof ComputeError);
+          assert.equal(e.code, code);
+          if (code === 'RATE_LIMITED') assert.equal(e.retryAfterMs, 777);
+          return true;
+        },
+      );
     });
   }
 });

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { AccessDeniedException, CloudWatchLogsServiceException } from '@aws-sdk/client-cloudwatch-logs';
-import { ComputeError } from '../../../domain/compute-error.js';
-import type { ComputeProvider, LogLine, LogRequest, TenantRef } from '../../provider.js';
+import type { LogLine, LogRequest, TenantRef } from '../../provider.js';
 import { collectLogs } from '../../testing/suspend-conformance.js';
 import { FakeCloudWatchLogs } from './testing/fake-cloudwatch-logs.js';
 import { FakeEcsBackend, START_LINES } from './testing/fake-ecs-backend.js';
 import { metadata } from './testing/fake-task-definitions.js';
 import {
+  failure,
+  fakeEcsRig,
   LOGGED_CONFIG,
   makeEcsProvider,
   newTenant,
@@ -19,16 +20,6 @@ import {
 const GROUP = '/lessor/tenants';
 const HOUR = 3_600_000;
 
-async function failure(promise: Promise<unknown>): Promise<ComputeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ComputeError, `expected a ComputeError, got ${String(error)}`);
-    return error;
-  }
-  return assert.fail('expected a failure');
-}
-
 const throttled = () =>
   new CloudWatchLogsServiceException({
     name: 'ThrottlingException',
@@ -39,34 +30,28 @@ const throttled = () =>
 
 describe('ecs provider: logs from CloudWatch Logs', () => {
   let logs: FakeCloudWatchLogs;
-  let ecs: FakeEcsBackend;
-  let provider: ComputeProvider;
-
-  beforeEach(async () => {
-    logs = new FakeCloudWatchLogs([GROUP]);
-    logs.pageSize = 3; // several pages for a handful of lines
-    ecs = new FakeEcsBackend({ logs });
-    provider = await makeEcsProvider();
+  const rig = fakeEcsRig({
+    backend: () => {
+      logs = new FakeCloudWatchLogs([GROUP]);
+      logs.pageSize = 3; // several pages for a handful of lines
+      return new FakeEcsBackend({ logs });
+    },
   });
-  afterEach(async () => {
-    await provider.close?.();
-    ecs.restore();
-    logs.restore();
-  });
+  afterEach(() => logs.restore());
 
   /** Provisions `tenant` with logs; returns the stream prefix of its container. */
   async function provisioned(tenant: TenantRef, config = LOGGED_CONFIG): Promise<string> {
-    await provider.provision(request(tenant, config), signal());
+    await rig.provider.provision(request(tenant, config), signal());
     return `lessor-${tenant.id}/app/`;
   }
 
   const read = (tenant: TenantRef, query: Partial<LogRequest> = {}) =>
-    collectLogs(provider, { tenant, config: LOGGED_CONFIG, follow: false, ...query }, signal());
+    collectLogs(rig.provider, { tenant, config: LOGGED_CONFIG, follow: false, ...query }, signal());
 
   it('the task definition Lessor registers sends output to the group, under a stream prefix of the tenant', async () => {
     const tenant = newTenant('chatty');
     await provisioned(tenant);
-    const input = ecs.callsOf('RegisterTaskDefinition')[0] as {
+    const input = rig.ecs.callsOf('RegisterTaskDefinition')[0] as {
       containerDefinitions: { logConfiguration?: unknown }[];
     };
     assert.deepEqual(input.containerDefinitions[0]?.logConfiguration, {
@@ -97,14 +82,14 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
         reason,
       );
     }
-    assert.deepEqual(provider.validate(LOGGED_CONFIG), [], 'the provider option region');
+    assert.deepEqual(rig.provider.validate(LOGGED_CONFIG), [], 'the provider option region');
     await regionless.close?.();
   });
 
   it("every task's lines, interleaved by time across pages; multi-line events split; other tenants' lines left out", async () => {
     const tenant = newTenant('multi');
     const prefix = await provisioned(tenant, { ...LOGGED_CONFIG, desiredCount: 2 });
-    const [a = '', b = ''] = ecs.startedTasks.slice(-2);
+    const [a = '', b = ''] = rig.ecs.startedTasks.slice(-2);
     const t0 = Date.now() + 1000;
     logs.put(GROUP, `${prefix}${a}`, 'first', t0);
     logs.put(GROUP, `${prefix}${b}`, 'second\nstill second\n', t0 + 1);
@@ -122,7 +107,7 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
   it('tail keeps the newest lines, looking back beyond the first window; since bounds both', async () => {
     const tenant = newTenant('old');
     const prefix = await provisioned(tenant);
-    const task = ecs.startedTasks.at(-1)!;
+    const task = rig.ecs.startedTasks.at(-1)!;
     const now = Date.now();
     logs.put(GROUP, `${prefix}${task}`, 'a week ago', now - 7 * 24 * HOUR);
     logs.put(GROUP, `${prefix}${task}`, 'yesterday', now - 24 * HOUR);
@@ -162,10 +147,10 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
   it('follow sends new lines once, rides out throttling, and ends when the service is deleted', async () => {
     const tenant = newTenant('follow');
     const prefix = await provisioned(tenant);
-    const task = ecs.startedTasks.at(-1)!;
+    const task = rig.ecs.startedTasks.at(-1)!;
     const seen: LogLine[] = [];
     const reading = (async () => {
-      for await (const line of provider.logs!(
+      for await (const line of rig.provider.logs!(
         { tenant, config: LOGGED_CONFIG, follow: true, tail: 1 },
         signal(),
       ))
@@ -186,7 +171,7 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
     logs.inject(throttled(), throttled());
     logs.put(GROUP, `${prefix}${task}`, 'after the throttling', t + 5);
     await until(4);
-    await provider.delete(request(tenant, LOGGED_CONFIG, 2, 'delete'), signal());
+    await rig.provider.delete(request(tenant, LOGGED_CONFIG, 2, 'delete'), signal());
     await reading;
     assert.deepEqual(
       seen.map((l) => l.line),
@@ -197,13 +182,13 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
   it('a follow with tail and a future since sends nothing older than since', async () => {
     const tenant = newTenant('later');
     const prefix = await provisioned(tenant);
-    const task = ecs.startedTasks.at(-1)!;
+    const task = rig.ecs.startedTasks.at(-1)!;
     const since = Date.now() + 60_000;
     const stop = new AbortController();
     const seen: string[] = [];
     const reading = (async () => {
       const query = { tenant, config: LOGGED_CONFIG, follow: true, tail: 5, sinceMs: since };
-      for await (const line of provider.logs!(query, stop.signal)) {
+      for await (const line of rig.provider.logs!(query, stop.signal)) {
         seen.push(line.line);
         if (line.line === 'in the future') stop.abort();
       }
@@ -217,7 +202,7 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
   it('a follow ends with the error when CloudWatch refuses (access denied)', async () => {
     const tenant = newTenant('denied');
     await provisioned(tenant);
-    const stream = provider.logs!({ tenant, config: LOGGED_CONFIG, follow: true, tail: 0 }, signal());
+    const stream = rig.provider.logs!({ tenant, config: LOGGED_CONFIG, follow: true, tail: 0 }, signal());
     logs.inject(
       new AccessDeniedException({
         message: 'not authorized to perform: logs:FilterLogEvents',
@@ -236,7 +221,7 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
   it('a suspended tenant keeps its output readable', async () => {
     const tenant = newTenant('asleep');
     await provisioned(tenant);
-    await provider.suspend!(request(tenant, LOGGED_CONFIG, 2, 'suspend'), signal());
+    await rig.provider.suspend!(request(tenant, LOGGED_CONFIG, 2, 'suspend'), signal());
     assert.deepEqual(
       (await read(tenant)).map((l) => l.line),
       [...START_LINES],
@@ -248,9 +233,9 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
     assert.equal(absent.code, 'NOT_FOUND', 'no service');
 
     const quiet = newTenant('quiet');
-    await provider.provision(request(quiet, VALID_CONFIG), signal());
+    await rig.provider.provision(request(quiet, VALID_CONFIG), signal());
     const noLogs = await failure(
-      collectLogs(provider, { tenant: quiet, config: VALID_CONFIG, follow: false }, signal()),
+      collectLogs(rig.provider, { tenant: quiet, config: VALID_CONFIG, follow: false }, signal()),
     );
     assert.equal(noLogs.code, 'INVALID_CONFIG', 'a task definition without awslogs');
     assert.match(noLogs.message, /logs\.group/);
@@ -258,7 +243,7 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
     const foreign = newTenant('foreign');
     const own = { ...VALID_CONFIG, taskDefinitionArn: 'shared-app:1' } as Record<string, unknown>;
     delete own.image;
-    ecs.taskDefinitions.register({
+    rig.ecs.taskDefinitions.register({
       family: 'shared-app',
       containerDefinitions: [
         {
@@ -271,17 +256,17 @@ describe('ecs provider: logs from CloudWatch Logs', () => {
         },
       ],
     });
-    await provider.provision(request(foreign, own as never), signal());
+    await rig.provider.provision(request(foreign, own as never), signal());
     const shared = await failure(
-      collectLogs(provider, { tenant: foreign, config: own as never, follow: false }, signal()),
+      collectLogs(rig.provider, { tenant: foreign, config: own as never, follow: false }, signal()),
     );
     assert.equal(shared.code, 'INVALID_CONFIG', "another task definition's streams cannot be told apart");
 
     const lost = newTenant('lost');
     const elsewhere = { ...LOGGED_CONFIG, logs: { group: '/nowhere' } };
-    await provider.provision(request(lost, elsewhere), signal());
+    await rig.provider.provision(request(lost, elsewhere), signal());
     const missing = await failure(
-      collectLogs(provider, { tenant: lost, config: elsewhere, follow: false }, signal()),
+      collectLogs(rig.provider, { tenant: lost, config: elsewhere, follow: false }, signal()),
     );
     assert.equal(missing.code, 'NOT_FOUND', 'a missing log group');
   });

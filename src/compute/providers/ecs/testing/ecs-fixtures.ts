@@ -1,13 +1,18 @@
 /**
  * Shared fixtures of the ecs provider tests: explicit region and credentials (never the machine's
- * AWS chain), fast polling, and request builders.
+ * AWS chain), fast polling, request builders, a fake backend with a provider over it per test, and
+ * the failure a call must end in.
  */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import { ComputeError } from '../../../../domain/compute-error.js';
 import { silentLogger } from '../../../../domain/logger.js';
 import { testHasher } from '../../../../domain/testing/test-hasher.js';
 import type { JsonObject } from '../../../../domain/tenant.js';
 import type { ComputeProvider, ComputeRequest, ProviderSettings, TenantRef } from '../../../provider.js';
 import { ALLOW_LISTS } from '../ecs-allow-list.js';
 import { ecsProviderFactory } from '../ecs-provider-factory.js';
+import { FakeEcsBackend } from './fake-ecs-backend.js';
 
 export const REGION = 'eu-west-1';
 
@@ -85,4 +90,57 @@ export function request(
 
 export function signal(): AbortSignal {
   return AbortSignal.timeout(10_000);
+}
+
+/** The ComputeError `promise` rejects with; fails the test if it resolves or rejects otherwise. */
+export async function failure(promise: Promise<unknown>): Promise<ComputeError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ComputeError, `expected a ComputeError, got ${String(error)}`);
+    return error;
+  }
+  return assert.fail('expected a failure');
+}
+
+/** What a suite's tests drive: the fake ECS the SDK clients talk to, and the provider over it. */
+export interface FakeEcsRig {
+  readonly ecs: FakeEcsBackend;
+  readonly provider: ComputeProvider;
+}
+
+export interface FakeEcsRigOptions {
+  /** Provider options over TEST_OPTIONS. */
+  readonly provider?: Readonly<Record<string, unknown>>;
+  /** The backend to start (default: `new FakeEcsBackend()`). */
+  readonly backend?: () => FakeEcsBackend;
+  /** One rig for the whole suite (before/after) instead of a fresh one per test. */
+  readonly once?: boolean;
+}
+
+/**
+ * Registers the current suite's hooks: a fresh fake backend and a provider over it before each test
+ * (or once, before all), then the provider closed and the SDK clients unmocked. Read `rig.ecs` and
+ * `rig.provider` inside the tests, never at registration.
+ */
+export function fakeEcsRig(options: FakeEcsRigOptions = {}): FakeEcsRig {
+  let ecs: FakeEcsBackend | undefined;
+  let provider: ComputeProvider | undefined;
+  const [setUp, tearDown] = options.once ? [before, after] : [beforeEach, afterEach];
+  setUp(async () => {
+    ecs = options.backend?.() ?? new FakeEcsBackend();
+    provider = await makeEcsProvider(options.provider);
+  });
+  tearDown(async () => {
+    await provider?.close?.();
+    ecs?.restore();
+  });
+  return {
+    get ecs() {
+      return ecs ?? assert.fail('the fake ECS backend is only there while a test runs');
+    },
+    get provider() {
+      return provider ?? assert.fail('the ecs provider is only there while a test runs');
+    },
+  };
 }
