@@ -16,6 +16,7 @@
  */
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
+import type { TraceContext } from '../domain/tracing.js';
 import type { LogLine, LogRequest, ObservedRuntime } from './provider.js';
 
 export type LogQuery = Pick<LogRequest, 'tail' | 'sinceMs' | 'follow'>;
@@ -33,6 +34,8 @@ export interface StartComputeRequest {
   readonly generation: number;
   /** Overrides the provider's configured timeout for this operation (retry policy `timeoutMs`). */
   readonly timeoutMs?: number;
+  /** The starter's trace context (a step's): the provider call's span is its child. */
+  readonly trace?: TraceContext;
 }
 
 export interface ExecutionView extends ComputeExecution {

@@ -207,7 +207,7 @@ export class ComputeManager implements ComputeApi {
   /** Resolves the provider, merges defaults and derives the deterministic id. Pure apart from throwing. */
   private plan(request: StartComputeRequest): ExecutionPlan {
     const { registry, hasher } = this.deps;
-    return planFor(registry, hasher, {
+    const plan = planFor(registry, hasher, {
       tenant: request.tenant,
       provider: registry.resolveProvider(request.tenant.spec.provider),
       specConfig: request.tenant.spec.config,
@@ -216,6 +216,7 @@ export class ComputeManager implements ComputeApi {
       generation: request.generation,
       timeoutMs: request.timeoutMs,
     });
+    return request.trace === undefined ? plan : { ...plan, trace: request.trace };
   }
 
   private async startPlanned(plan: ExecutionPlan): Promise<StartResult> {

@@ -65,7 +65,7 @@ export class TenantSteps {
     change: Omit<TenantChange, 'actor'>,
     options: { onlyFrom?: Phase } = {},
   ): Promise<Phase> {
-    return this.ctx.step(`status:${name}`, async () => {
+    return this.ctx.step(`status:${name}`, async (trace) => {
       for (;;) {
         const expected = options.onlyFrom === undefined ? undefined : await this.requireTenant();
         if (expected && expected.status.phase !== options.onlyFrom) return expected.status.phase;
@@ -73,7 +73,7 @@ export class TenantSteps {
           const applied = await this.deps.tenants.change(
             this.tenantId,
             { ...change, actor: `workflow:${this.ctx.runId}` },
-            expected && { expectedVersion: expected.version },
+            { ...(expected && { expectedVersion: expected.version }), trace },
           );
           return applied.tenant.status.phase;
         } catch (error) {
@@ -93,7 +93,7 @@ export class TenantSteps {
    * run backed off — so a stale run never makes a runtime behind a delete.
    */
   compute(operation: ComputeOperation, attempt: number, timeoutMs: number, workingPhase: Phase) {
-    return this.ctx.step(`compute:${operation}#${attempt}`, async () => {
+    return this.ctx.step(`compute:${operation}#${attempt}`, async (trace) => {
       const tenant = await this.requireTenant();
       if (tenant.status.phase !== workingPhase) return null;
       const started = await this.deps.compute.start({
@@ -102,6 +102,7 @@ export class TenantSteps {
         workflowRunId: this.ctx.runId,
         generation: tenant.generation,
         timeoutMs,
+        trace,
       });
       await this.deps.tenants.change(this.tenantId, {
         actor: `workflow:${this.ctx.runId}`,

@@ -7,6 +7,7 @@
  * tenant is archived. Every new generation's spec is kept as a revision in the same transaction
  * (tenant-revision-repository.ts).
  */
+import type { TraceContext } from '../domain/tracing.js';
 import { sql, type SqlBool } from 'kysely';
 import {
   ConflictError,
@@ -127,16 +128,20 @@ export class KyselyTenantRepository implements TenantRepository {
       updatedAt: now,
     };
     try {
-      await transaction(this.ctx, async (trx, tx) => {
-        if (tenant.spec.plan) await assertPlanRevision(this.ctx, trx, tenant.spec.plan);
-        const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
-        await tenantQueries.insert.affected(tx, row);
-        await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-        const events = [createdEvent(input.actor)];
-        await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
-        await insertTenantWebhookEvents(tx, this.ctx, tenant, events, now);
-        await insertEvents(tx, tenant.id, events, now);
-      });
+      await transaction(
+        this.ctx,
+        async (trx, tx) => {
+          if (tenant.spec.plan) await assertPlanRevision(this.ctx, trx, tenant.spec.plan);
+          const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
+          await tenantQueries.insert.affected(tx, row);
+          await writeLabels(trx, tenant.id, tenant.spec.labels, false);
+          const events = [createdEvent(input.actor)];
+          await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
+          await insertTenantWebhookEvents(tx, this.ctx, tenant, events, now);
+          await insertEvents(tx, tenant.id, events, now);
+        },
+        input.trace,
+      );
     } catch (error) {
       if (this.ctx.dialect.isUniqueViolation(error)) {
         throw new ConflictError(`a tenant named '${input.name}' already exists`, { name: input.name });
@@ -175,9 +180,13 @@ export class KyselyTenantRepository implements TenantRepository {
   async change(
     idOrName: string,
     change: TenantChange,
-    options: { expectedVersion?: number } = {},
+    options: { expectedVersion?: number; trace?: TraceContext } = {},
   ): Promise<AppliedChange> {
-    return transaction(this.ctx, (_trx, tx) => changeTenantIn(this.ctx, tx, idOrName, () => change, options));
+    return transaction(
+      this.ctx,
+      (_trx, tx) => changeTenantIn(this.ctx, tx, idOrName, () => change, options),
+      options.trace,
+    );
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {

@@ -4,6 +4,7 @@
  * parts — the context itself, its waits, its promise waiter — share them.
  */
 import type { Logger } from '../../domain/logger.js';
+import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStepRepository } from '../../store/store.js';
 import type { ResolvedOptions } from './options.js';
 import { ExecutionStopped, type RunHandle, type WaitCounter } from './run-handle.js';
@@ -25,6 +26,8 @@ export class ExecutionScope {
     readonly handle: RunHandle,
     readonly services: ContextServices,
     readonly log: Logger,
+    /** The run's trace context, the parent of its steps' spans (src/domain/tracing.ts). */
+    readonly trace?: TraceContext,
   ) {}
 
   get runId(): string {
