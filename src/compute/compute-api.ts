@@ -56,12 +56,18 @@ export interface ComputeApi {
   ): Promise<{ executionId: string; status: ExecutionStatus; attempt: number }>;
   get(executionId: string): Promise<ExecutionView | undefined>;
   list(query: ExecutionQuery): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }>;
-  /** Observed runtime straight from the engine (drift check, ambiguous outcomes). */
-  describe(tenant: {
-    readonly id: string;
-    readonly name: string;
-    readonly spec: TenantSpec;
-  }): Promise<ObservedRuntime>;
+  /**
+   * Observed runtime straight from the engine (drift check, ambiguous outcomes); the provider
+   * call's span is a child of `trace` (a step's).
+   */
+  describe(
+    tenant: {
+      readonly id: string;
+      readonly name: string;
+      readonly spec: TenantSpec;
+    },
+    trace?: TraceContext,
+  ): Promise<ObservedRuntime>;
   /**
    * Tenants whose runtime the engine of `provider` (a `spec.provider` value) shows running, in one
    * sweep; null when the provider cannot list (then drift describes each tenant).

@@ -132,13 +132,12 @@ export class TenantSteps {
 
   /** Health is part of "ready": the runtime must exist, run and pass its check, seen by the engine. */
   health(name: string): Promise<ComputeOutcome> {
-    return this.ctx.step(`health:${name}`, async () => {
+    return this.ctx.step(`health:${name}`, async (trace) => {
       const tenant = await this.requireTenant();
-      const observed = await this.deps.compute.describe({
-        id: tenant.id,
-        name: tenant.name,
-        spec: tenant.spec,
-      });
+      const observed = await this.deps.compute.describe(
+        { id: tenant.id, name: tenant.name, spec: tenant.spec },
+        trace,
+      );
       if (observed.exists && observed.running && observed.healthy) {
         return { ok: true, resources: observed.resources, endpoints: observed.endpoints } as const;
       }
