@@ -34,29 +34,31 @@ async function oneTenant(n: number): Promise<void> {
     parent: contextFromHeaders(headers),
     attributes: { 'http.request.method': 'POST', 'http.route': '/v1/tenants' },
   });
-  const tags = await withContext(context, () =>
-    inSpan('reconcile', { attributes: { 'lessor.tenant.id': `t${n}`, 'lessor.trigger': 'api' } }, () =>
-      Promise.resolve(withTraceparent({ subject: `tenant:t${n}` })),
-    ),
+  const tags = await inSpan(
+    'reconcile',
+    { attributes: { 'lessor.tenant.id': `t${n}`, 'lessor.trigger': 'api' }, parent: context },
+    (_span, reconcile) => Promise.resolve(withTraceparent({ subject: `tenant:t${n}` }, reconcile)),
   );
   request.setAttribute('http.response.status_code', 201);
   request.end();
   const parent = contextFromHeaders({ traceparent: tags[TRACEPARENT_TAG] });
   const attributes = { 'lessor.run.id': `r${n}`, 'lessor.workflow': 'provision', 'lessor.run.attempt': 1 };
-  await inSpan('workflow provision', { attributes, parent }, async () => {
+  await inSpan('workflow provision', { attributes, parent }, async (_span, run) => {
     for (const [seq, name] of STEPS.entries()) {
       await inSpan(
         `step ${name}`,
-        { attributes: { 'lessor.step.name': name, 'lessor.step.seq': seq } },
-        () =>
+        { attributes: { 'lessor.step.name': name, 'lessor.step.seq': seq }, parent: run },
+        (_step, step) =>
           name === 'provision'
-            ? inSpan(
-                'provider fake provision',
-                {
-                  kind: SpanKind.CLIENT,
-                  attributes: { 'lessor.provider': 'fake', 'lessor.operation': 'provision' },
-                },
-                () => Promise.resolve(),
+            ? withContext(step, () =>
+                inSpan(
+                  'provider fake provision',
+                  {
+                    kind: SpanKind.CLIENT,
+                    attributes: { 'lessor.provider': 'fake', 'lessor.operation': 'provision' },
+                  },
+                  () => Promise.resolve(),
+                ),
               )
             : Promise.resolve(),
       );

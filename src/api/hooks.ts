@@ -11,7 +11,8 @@ import { assertLoopbackRequest } from './loopback-guard.js';
 import { createHttpMetrics } from './metrics.js';
 import { httpError } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
-import { contextFromHeaders, SpanKind, startSpan, withContext, type Span } from '../domain/tracing.js';
+import { contextFromHeaders, logTraceFields, SpanKind, startSpan, type Span } from '../domain/tracing.js';
+import { setRequestTraceContext } from './request-trace.js';
 
 const JSON_ONLY = ['application/json'] as const;
 
@@ -76,20 +77,26 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
 }
 
 /**
- * A server span per request, continuing a W3C `traceparent` header when one is sent; the handler
- * runs inside it, so the reconcile it triggers joins the trace. A no-op while tracing is off.
+ * A server span per request, continuing a W3C `traceparent` header when one is sent. Its context is
+ * kept with the request (request-trace.ts) for the work the handler starts, so the reconcile it
+ * triggers joins the trace, and the request's log lines carry its ids. A no-op while tracing is off.
  */
 function traceRequests(app: ApiApp): void {
   const spans = new WeakMap<object, Span>();
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const { span, context } = startSpan(`${request.method} ${route}`, {
       kind: SpanKind.SERVER,
       parent: contextFromHeaders(request.headers),
       attributes: { 'http.request.method': request.method, 'http.route': route },
     });
-    spans.set(request, span);
-    withContext(context, done);
+    if (span.isRecording()) {
+      spans.set(request, span);
+      setRequestTraceContext(request, context);
+      request.log = request.log.child(logTraceFields(context));
+      reply.log = request.log;
+    }
+    done();
   });
   app.addHook('onResponse', (request, reply, done) => {
     const span = spans.get(request);

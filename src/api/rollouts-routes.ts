@@ -4,6 +4,7 @@
  * commanding need the operator role; reading, a viewer's. The logic lives in the rollouts module
  * (`RolloutService`); these routes parse, authorise and present.
  */
+import { requestTraceContext } from './request-trace.js';
 import { z } from 'zod';
 import type { Rollout, RolloutMember } from '../domain/rollout.js';
 import type { JsonObject } from '../domain/tenant.js';
@@ -106,6 +107,7 @@ function createRolloutRoute(app: ApiApp, service: RolloutService): void {
     }
     const rollout = await service.create(rolloutRequest, writer, {
       skipInvalid: request.query.skipInvalid === true,
+      trace: requestTraceContext(request),
     });
     reply.header('location', `/v1/rollouts/${rollout.id}`);
     return reply.code(201).send(await rolloutView(service, rollout));
@@ -179,7 +181,11 @@ function rolloutCommandRoute(app: ApiApp, service: RolloutService): void {
     response: { 200: RolloutSchema },
   };
   app.post('/v1/rollouts/:id/:command', { schema, config: { access: 'write' } }, async (request) => {
-    const rollout = await service.command(request.params.id, request.params.command);
+    const rollout = await service.command(
+      request.params.id,
+      request.params.command,
+      requestTraceContext(request),
+    );
     return rolloutView(service, rollout);
   });
 }

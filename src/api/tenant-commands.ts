@@ -6,6 +6,7 @@
  * stores nothing, appends no event and starts no run; it answers the tenant as it would be and
  * the RFC 6902 diff from the current spec.
  */
+import type { TraceContext } from '../domain/tracing.js';
 import { deepEqualJson } from '../domain/canonical-json.js';
 import { ConflictError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
@@ -51,7 +52,8 @@ export async function createTenant(
   ctx: ApiContext,
   principal: Principal,
   input: CreateTenantInput,
-  options: { readonly dryRun?: boolean | undefined } = {},
+  /** `trace`: the request's trace context, which the reconcile and the webhook events continue. */
+  options: { readonly dryRun?: boolean | undefined; readonly trace?: TraceContext | undefined } = {},
 ): Promise<TenantOutcome> {
   const writer = { principal, sentConfig: input.spec.config as JsonObject };
   const { spec, effectiveConfig } = await resolveSpec(ctx, input.spec, writer);
@@ -79,8 +81,9 @@ export async function createTenant(
     spec,
     actor: actorOf(principal),
     effectiveConfigHash,
+    ...(options.trace && { trace: options.trace }),
   });
-  wake(ctx, { log: ctx.deps.logger }, tenant.id, 'api');
+  wake(ctx, { log: ctx.deps.logger }, tenant.id, 'api', options.trace);
   return { tenant, changed: true, diff: [], dryRun: false };
 }
 

@@ -10,7 +10,9 @@ import { NotFoundError, PreconditionFailedError } from '../domain/errors.js';
 import { applyTenantChange, type TenantChange } from '../domain/tenant-change.js';
 import type { Tenant } from '../domain/tenant.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
+import type { TraceContext } from '../domain/tracing.js';
 import type { ApiContext } from './api-deps.js';
+import { requestTraceContext } from './request-trace.js';
 import { expectedVersion } from './tenant-view.js';
 
 const MAX_ATTEMPTS = 3;
@@ -34,6 +36,8 @@ export interface WriteOptions {
   readonly ifMatch?: number | undefined;
   /** Decide and apply in memory only: nothing stored, no event, no run. */
   readonly dryRun?: boolean | undefined;
+  /** The request's trace context: the webhook events the write queues continue it. */
+  readonly trace?: TraceContext | undefined;
 }
 
 /**
@@ -63,6 +67,7 @@ export async function writeTenantWith(
     try {
       const applied = await ctx.deps.store.tenants.change(current.id, change, {
         expectedVersion: current.version,
+        ...(options.trace && { trace: options.trace }),
       });
       return { tenant: applied.tenant, changed: applied.changed, before: current };
     } catch (error) {
@@ -80,18 +85,27 @@ export function writeTenant(
   decide: Decide,
   options: Omit<WriteOptions, 'ifMatch'> = {},
 ): Promise<WriteResult> {
-  return writeTenantWith(ctx, idOrName, decide, { ...options, ifMatch: expectedVersion(request) });
+  const trace = requestTraceContext(request);
+  return writeTenantWith(ctx, idOrName, decide, {
+    ...options,
+    ifMatch: expectedVersion(request),
+    ...(trace && { trace }),
+  });
 }
 
-/** Wakes the controller after a committed write; a failure here never fails the request. */
+/**
+ * Wakes the controller after a committed write; a failure here never fails the request. The
+ * reconcile continues `trace`, by default the trace of `request` (when it is the traced request).
+ */
 export function wake(
   ctx: ApiContext,
   request: Pick<FastifyRequest, 'log'>,
   tenantId: string,
   source: TriggerSource,
+  trace: TraceContext | undefined = requestTraceContext(request),
 ): void {
   try {
-    ctx.deps.trigger.enqueue(tenantId, source);
+    ctx.deps.trigger.enqueue(tenantId, source, trace);
   } catch (error) {
     request.log.warn({ err: error, tenantId }, 'could not wake the controller; the next resync will');
   }

@@ -2,6 +2,7 @@
  * `POST /v1/tenants`, `GET /v1/tenants`, `GET /v1/tenants/{idOrName}` and the tenant's event
  * history and compute executions. Writes to existing tenants are in tenant-changes-routes.ts.
  */
+import { requestTraceContext } from './request-trace.js';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { idempotent } from './idempotency.js';
 import {
@@ -70,7 +71,9 @@ function createTenantRoute(app: ApiApp, ctx: ApiContext): void {
       );
     }
     return idempotent(ctx, request, reply, async () => {
-      const { tenant } = await createTenant(ctx, request.principal, request.body);
+      const { tenant } = await createTenant(ctx, request.principal, request.body, {
+        trace: requestTraceContext(request),
+      });
       const headers = { location: `/v1/tenants/${tenant.id}`, etag: etagOf(tenant) };
       return { statusCode: 201, body: tenantView(tenant, ctx.deps.providers), headers };
     });

@@ -16,6 +16,7 @@
  */
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
+import type { TraceContext } from '../domain/tracing.js';
 import type { LogLine, LogRequest, ObservedRuntime } from './provider.js';
 
 export type LogQuery = Pick<LogRequest, 'tail' | 'sinceMs' | 'follow'>;
@@ -33,6 +34,8 @@ export interface StartComputeRequest {
   readonly generation: number;
   /** Overrides the provider's configured timeout for this operation (retry policy `timeoutMs`). */
   readonly timeoutMs?: number;
+  /** The starter's trace context (a step's): the provider call's span is its child. */
+  readonly trace?: TraceContext;
 }
 
 export interface ExecutionView extends ComputeExecution {
@@ -53,12 +56,18 @@ export interface ComputeApi {
   ): Promise<{ executionId: string; status: ExecutionStatus; attempt: number }>;
   get(executionId: string): Promise<ExecutionView | undefined>;
   list(query: ExecutionQuery): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }>;
-  /** Observed runtime straight from the engine (drift check, ambiguous outcomes). */
-  describe(tenant: {
-    readonly id: string;
-    readonly name: string;
-    readonly spec: TenantSpec;
-  }): Promise<ObservedRuntime>;
+  /**
+   * Observed runtime straight from the engine (drift check, ambiguous outcomes); the provider
+   * call's span is a child of `trace` (a step's).
+   */
+  describe(
+    tenant: {
+      readonly id: string;
+      readonly name: string;
+      readonly spec: TenantSpec;
+    },
+    trace?: TraceContext,
+  ): Promise<ObservedRuntime>;
   /**
    * Tenants whose runtime the engine of `provider` (a `spec.provider` value) shows running, in one
    * sweep; null when the provider cannot list (then drift describes each tenant).

@@ -9,6 +9,7 @@
  * (orphan-recovery.ts). `close(graceMs)` stops the loop, gives in-flight calls the grace to settle,
  * abandons the rest without settling them and releases their leases for another process to take.
  */
+import { withContext, type TraceContext } from '../domain/tracing.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { errorMessage, UnavailableError } from '../domain/errors.js';
@@ -176,7 +177,7 @@ export class ComputeManager implements ComputeApi {
    * Describes with the same effective config provision/update get (defaults merged, then validated
    * as the runner does), so the provider looks where the tenant's runtime lives.
    */
-  async describe(tenant: StartComputeRequest['tenant']): Promise<ObservedRuntime> {
+  async describe(tenant: StartComputeRequest['tenant'], trace?: TraceContext): Promise<ObservedRuntime> {
     const { registry } = this.deps;
     const type = registry.resolveProvider(tenant.spec.provider);
     const config = registry.mergedConfig(type, tenant.spec.config);
@@ -185,7 +186,7 @@ export class ComputeManager implements ComputeApi {
       type,
       config,
       what: `${type} describe of tenant ${tenant.name}`,
-      run: (provider, signal) => provider.describe(request, signal),
+      run: (provider, signal) => withContext(trace, () => provider.describe(request, signal)),
     });
   }
 
@@ -207,7 +208,7 @@ export class ComputeManager implements ComputeApi {
   /** Resolves the provider, merges defaults and derives the deterministic id. Pure apart from throwing. */
   private plan(request: StartComputeRequest): ExecutionPlan {
     const { registry, hasher } = this.deps;
-    return planFor(registry, hasher, {
+    const plan = planFor(registry, hasher, {
       tenant: request.tenant,
       provider: registry.resolveProvider(request.tenant.spec.provider),
       specConfig: request.tenant.spec.config,
@@ -216,6 +217,7 @@ export class ComputeManager implements ComputeApi {
       generation: request.generation,
       timeoutMs: request.timeoutMs,
     });
+    return request.trace === undefined ? plan : { ...plan, trace: request.trace };
   }
 
   private async startPlanned(plan: ExecutionPlan): Promise<StartResult> {

@@ -10,6 +10,7 @@ import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { ExecutionTransition } from '../domain/execution-ledger.js';
 import { computeExecutionId } from '../domain/ids.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject } from '../domain/tenant.js';
+import type { TraceContext } from '../domain/tracing.js';
 import type { TenantRef } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
 
@@ -25,6 +26,8 @@ export interface ExecutionPlan {
   readonly config: JsonObject;
   readonly configHash: string;
   readonly timeoutMs: number;
+  /** In memory only: the trace context of the step that started the execution, if any. */
+  readonly trace?: TraceContext | undefined;
 }
 
 export interface PlanInput {

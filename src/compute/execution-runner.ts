@@ -15,6 +15,7 @@
 import { ComputeError } from '../domain/compute-error.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { Logger } from '../domain/logger.js';
+import { withContext } from '../domain/tracing.js';
 import { CallAbandonedError } from './call-with-timeout.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import { callbackFor, type ExecutionPlan } from './execution-records.js';
@@ -124,7 +125,10 @@ export class ExecutionRunner {
       timeoutMs: plan.timeoutMs,
       what: `${plan.provider} ${plan.operation} of tenant ${plan.tenant.name}`,
       stop,
-      run: (provider, signal) => providerOperation(provider, plan.operation)(request, signal),
+      // The provider decorator (src/main/telemetry/metered.ts) starts the call's span on entry,
+      // under the active context: the starting step's, made active here.
+      run: (provider, signal) =>
+        withContext(plan.trace, () => providerOperation(provider, plan.operation)(request, signal)),
     });
   }
 

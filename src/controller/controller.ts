@@ -6,7 +6,7 @@
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
 import { NO_METRICS, type Metrics } from '../domain/metrics.js';
-import { activeSpanContext, inSpan, type Context } from '../domain/tracing.js';
+import { activeSpanContext, inSpan, type Context, type TraceContext } from '../domain/tracing.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
 import type {
   ReadyTenantRef,
@@ -87,8 +87,8 @@ export class Controller implements ReconcileTrigger {
   }
 
   /** Called after every committed API write; also tells the other replicas. */
-  enqueue(tenantId: string, source: TriggerSource): void {
-    const origin = activeSpanContext();
+  enqueue(tenantId: string, source: TriggerSource, trace?: TraceContext): void {
+    const origin = trace ?? activeSpanContext();
     if (origin) this.origins.set(tenantId, origin);
     this.queue.enqueue(tenantId, source);
     this.deps.feed?.publish(tenantId);
@@ -115,8 +115,8 @@ export class Controller implements ReconcileTrigger {
     const parent = this.origins.get(tenantId);
     this.origins.delete(tenantId);
     const attributes = { 'lessor.tenant.id': tenantId, 'lessor.trigger': source };
-    return inSpan('reconcile', { attributes, ...(parent && { parent }) }, () =>
-      this.deps.reconciler.reconcile(tenantId, source),
+    return inSpan('reconcile', { attributes, ...(parent && { parent }) }, (_span, trace) =>
+      this.deps.reconciler.reconcile(tenantId, source, trace),
     );
   }
 

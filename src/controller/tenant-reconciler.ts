@@ -7,6 +7,7 @@ import type { ComputeApi } from '../compute/compute-api.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
+import { withTraceparent, type TraceContext } from '../domain/tracing.js';
 import { tenantRunsOf, tenantRunTags, tenantSubject, type TenantRun } from '../domain/tenant-run.js';
 import { isSuspended, type Tenant, type WorkflowAction } from '../domain/tenant.js';
 import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
@@ -31,12 +32,17 @@ const RUN_HISTORY = 100;
 export class TenantReconciler {
   constructor(private readonly deps: TenantReconcilerDeps) {}
 
-  async reconcile(tenantId: string, source: TriggerSource): Promise<HandleResult | void> {
+  /** `trace`: the reconcile's trace context; a run it starts continues it (its traceparent tag). */
+  async reconcile(
+    tenantId: string,
+    source: TriggerSource,
+    trace?: TraceContext,
+  ): Promise<HandleResult | void> {
     const tenant = await this.deps.tenants.get(tenantId);
     if (!tenant) return;
     const runs = await this.tenantRuns(tenant.id);
     const decision = decideReconcile(tenant, runs);
-    await this.act(tenant, decision, source);
+    await this.act(tenant, decision, source, trace);
     // Clearing the Paused condition is only the first step of resuming: look again at once.
     if (decision.kind === 'set-paused' && !decision.paused) return { requeueAfterMs: 1 };
   }
@@ -59,7 +65,12 @@ export class TenantReconciler {
     return true;
   }
 
-  private async act(tenant: Tenant, decision: ReconcileDecision, source: TriggerSource): Promise<void> {
+  private async act(
+    tenant: Tenant,
+    decision: ReconcileDecision,
+    source: TriggerSource,
+    trace: TraceContext | undefined,
+  ): Promise<void> {
     const log = this.deps.logger.child({ tenantId: tenant.id, tenant: tenant.name, trigger: source });
     switch (decision.kind) {
       case 'none':
@@ -69,7 +80,7 @@ export class TenantReconciler {
         return;
       case 'resubmit': {
         const { runId, workflow, input, tags } = decision.run;
-        await this.deps.engine.start({ runId, workflow, input, tags });
+        await this.deps.engine.start({ runId, workflow, input, tags: withTraceparent(tags, trace) });
         return;
       }
       case 'set-paused':
@@ -83,7 +94,7 @@ export class TenantReconciler {
         return;
       case 'start': {
         await this.cancel(decision.cancel, decision.reason);
-        await this.startRun(tenant, decision.action, decision.retry, source, decision.reason);
+        await this.startRun(tenant, decision.action, decision.retry, source, decision.reason, trace);
         return;
       }
     }
@@ -95,18 +106,22 @@ export class TenantReconciler {
     retry: number,
     source: TriggerSource,
     reason: string,
+    trace?: TraceContext,
   ): Promise<void> {
     const runId = workflowRunId(tenant.id, action, tenant.generation, retry);
     const { created } = await this.deps.engine.start({
       runId,
       workflow: action,
       input: { tenantId: tenant.id, generation: tenant.generation },
-      tags: tenantRunTags({
-        tenantId: tenant.id,
-        generation: tenant.generation,
-        configHash: this.deps.hasher(tenant.spec.config),
-        triggerSource: source,
-      }),
+      tags: withTraceparent(
+        tenantRunTags({
+          tenantId: tenant.id,
+          generation: tenant.generation,
+          configHash: this.deps.hasher(tenant.spec.config),
+          triggerSource: source,
+        }),
+        trace,
+      ),
     });
     if (created) {
       this.deps.logger.info(

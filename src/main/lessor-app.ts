@@ -6,6 +6,7 @@
  * Lifecycle: start order is bottom up, and `close` stops top down under one deadline, so nothing
  * is called after the part it calls has stopped.
  */
+import type { TraceContext } from '../domain/tracing.js';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -264,7 +265,7 @@ async function buildCore(
   // The compute path sees effective specs: a plan tenant's overrides merged onto its plan revision.
   const planTenants = effectiveTenants(store.tenants, store.plans);
   // Rollouts wake the controller, which needs the engine, which runs the rollouts.
-  let wakeTenant = (_tenantId: string): void => {};
+  let wakeTenant = (_tenantId: string, _trace?: TraceContext): void => {};
   const compute = new ComputeManager({
     ledger: recordMetrics ? meteredLedger(store.executions, metrics.compute) : store.executions,
     registry: providers,
@@ -290,7 +291,7 @@ async function buildCore(
       deps: { providers },
       options: { defaultProvider: config.compute.defaultProvider, rawSpecs: config.policy.rawSpecs },
     }),
-    wake: (tenantId) => wakeTenant(tenantId),
+    wake: (tenantId, trace) => wakeTenant(tenantId, trace),
   });
   const driver = new RolloutDriver({
     rollouts: store.rollouts,
@@ -333,7 +334,7 @@ async function buildCore(
     config.controller,
   );
   wakeController = (tenantId) => controller.enqueue(tenantId, 'controller');
-  wakeTenant = (tenantId) => controller.enqueue(tenantId, 'api');
+  wakeTenant = (tenantId, trace) => controller.enqueue(tenantId, 'api', trace);
   const rollouts = new RolloutService({
     rollouts: store.rollouts,
     tenants: store.tenants,

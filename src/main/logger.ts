@@ -64,8 +64,10 @@ export function createLogger(config: LogConfig, destination?: DestinationStream)
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     hooks: { logMethod: quietStoreUnavailable },
-    // With tracing on, each line carries the active span's traceId and spanId.
-    mixin: logTraceFields,
+    // With tracing on, a line written while a span is active (synchronously: no async context is
+    // kept, see src/domain/tracing.ts) carries its traceId and spanId; the request's and the run's
+    // loggers carry them as bindings (docs/operations.md, "Traces").
+    mixin: () => logTraceFields(),
   };
   if (destination !== undefined) return pino(options, destination);
   if (config.format === 'pretty') {

@@ -6,6 +6,7 @@
 import { executionPromiseKey, type CallbackPayload } from '../domain/compute-callback.js';
 import { ComputeError, type ComputeErrorShape } from '../domain/compute-error.js';
 import { InvalidTransitionError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import type { TraceContext } from '../domain/tracing.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import type { ComputeOperation, Endpoint, Phase, Tenant } from '../domain/tenant.js';
@@ -87,8 +88,8 @@ export class TenantSteps {
     change: Omit<TenantChange, 'actor'>,
     options: { onlyFrom?: Phase } = {},
   ): Promise<Phase> {
-    return this.ctx.step(`status:${name}`, async () => {
-      const applied = await this.apply(change, options);
+    return this.ctx.step(`status:${name}`, async (trace) => {
+      const applied = await this.apply(change, options, trace);
       return applied.status.phase;
     });
   }
@@ -100,7 +101,11 @@ export class TenantSteps {
    * deleted the tenant meanwhile; or the tenant has left `onlyFrom`), the tenant as it is, unchanged.
    * A refusal or a no-op is only believed from a fresh read.
    */
-  private async apply(change: Omit<TenantChange, 'actor'>, options: { onlyFrom?: Phase }): Promise<Tenant> {
+  private async apply(
+    change: Omit<TenantChange, 'actor'>,
+    options: { onlyFrom?: Phase },
+    trace?: TraceContext,
+  ): Promise<Tenant> {
     for (;;) {
       const fresh = this.known === undefined;
       const current = this.known?.tenant ?? (await this.requireTenant());
@@ -110,10 +115,11 @@ export class TenantSteps {
         continue;
       }
       try {
-        const applied = await this.deps.tenants.changeFrom(current, {
-          ...change,
-          actor: `workflow:${this.ctx.runId}`,
-        });
+        const applied = await this.deps.tenants.changeFrom(
+          current,
+          { ...change, actor: `workflow:${this.ctx.runId}` },
+          trace,
+        );
         if (!applied.changed && !fresh) {
           this.known = undefined;
           continue;
@@ -166,7 +172,7 @@ export class TenantSteps {
    * run backed off — so a stale run never makes a runtime behind a delete.
    */
   compute(operation: ComputeOperation, attempt: number, timeoutMs: number, workingPhase: Phase) {
-    return this.ctx.step(`compute:${operation}#${attempt}`, async () => {
+    return this.ctx.step(`compute:${operation}#${attempt}`, async (trace) => {
       const tenant = await this.freshTenant();
       if (tenant.status.phase !== workingPhase) return null;
       const started = await this.deps.compute.start({
@@ -175,10 +181,12 @@ export class TenantSteps {
         workflowRunId: this.ctx.runId,
         generation: tenant.generation,
         timeoutMs,
+        trace,
       });
       await this.apply(
         { status: { compute: { executionId: started.executionId, operation, status: started.status } } },
         {},
+        trace,
       );
       return { ...started, generation: tenant.generation };
     });
@@ -205,14 +213,13 @@ export class TenantSteps {
 
   /** Health is part of "ready": the runtime must exist, run and pass its check, seen by the engine. */
   health(name: string): Promise<ComputeOutcome> {
-    return this.ctx.step(`health:${name}`, async () => {
+    return this.ctx.step(`health:${name}`, async (trace) => {
       // The runtime this run just made or changed; a concurrent change is caught by the settle.
       const tenant = await this.knownTenant();
-      const observed = await this.deps.compute.describe({
-        id: tenant.id,
-        name: tenant.name,
-        spec: tenant.spec,
-      });
+      const observed = await this.deps.compute.describe(
+        { id: tenant.id, name: tenant.name, spec: tenant.spec },
+        trace,
+      );
       if (observed.exists && observed.running && observed.healthy) {
         return { ok: true, resources: observed.resources, endpoints: observed.endpoints } as const;
       }

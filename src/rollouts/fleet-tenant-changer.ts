@@ -10,6 +10,7 @@
  * generation. Each write and the member's own row commit in one transaction (the store's
  * `applyChange`/`rollback`), so a member is changed at most once, whatever crashes.
  */
+import type { TraceContext } from '../domain/tracing.js';
 import { deepEqualJson } from '../domain/canonical-json.js';
 import { ConflictError, errorMessage, LessorError } from '../domain/errors.js';
 import type { PlanRevision } from '../domain/plan.js';
@@ -80,14 +81,17 @@ export interface FleetTenantChanger {
   prepare(change: RolloutChange, tenants: readonly Tenant[]): Promise<PlanRevisions>;
   /** What `change` would do to `tenant`, nothing written (the dry run, per member). */
   dryRun(tenant: Tenant, change: RolloutChange, writer: ChangeWriter, plans: PlanRevisions): ChangePlan;
-  /** Changes the member's tenant (once): the member ends `inProgress`, or `skipped`/`failed` untouched. */
-  apply(rollout: Rollout, member: RolloutMember): Promise<RolloutMember>;
+  /**
+   * Changes the member's tenant (once): the member ends `inProgress`, or `skipped`/`failed`
+   * untouched. The tenant's reconcile continues `trace`.
+   */
+  apply(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember>;
   /**
    * Rolls the member's tenant back to the generation it had before the rollout changed it, through
    * the tenant rollback (once): the member ends `rollingBack`, or `rolledBack` when there is
    * nothing to do (its error says why).
    */
-  rollBack(rollout: Rollout, member: RolloutMember): Promise<RolloutMember>;
+  rollBack(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember>;
 }
 
 /** Phases in which a tenant's spec can no longer change: such members are skipped. */
@@ -106,8 +110,8 @@ export class PatchTenantChanger implements FleetTenantChanger {
       readonly revisions: Pick<TenantRevisionRepository, 'get'>;
       readonly plans: Pick<PlanRepository, 'revision'>;
       readonly validator: SpecValidator;
-      /** Wakes the controller for a tenant whose spec was written. */
-      readonly wake: (tenantId: string) => void;
+      /** Wakes the controller for a tenant whose spec was written; `trace`: the writer's. */
+      readonly wake: (tenantId: string, trace?: TraceContext) => void;
     },
   ) {}
 
@@ -127,7 +131,8 @@ export class PatchTenantChanger implements FleetTenantChanger {
     }
   }
 
-  async apply(rollout: Rollout, member: RolloutMember): Promise<RolloutMember> {
+  /** `trace`: the tick's trace context, the parent of the member's reconcile. */
+  async apply(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember> {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole };
     // The plan of the tenant as read now; the decision below sees the locked row (a plan changed
     // in between finds no revision loaded for it and fails the member, naming the plan).
@@ -152,11 +157,11 @@ export class PatchTenantChanger implements FleetTenantChanger {
       };
     };
     const applied = await this.deps.rollouts.applyChange(rollout.id, member.ordinal, decide);
-    if (applied.state === 'inProgress') this.deps.wake(applied.tenantId);
+    if (applied.state === 'inProgress') this.deps.wake(applied.tenantId, trace);
     return applied;
   }
 
-  async rollBack(rollout: Rollout, member: RolloutMember): Promise<RolloutMember> {
+  async rollBack(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember> {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole, actor: rolloutActor(rollout.id) };
     const from = member.fromGeneration;
     // The revision of the generation before the change (revisions never change); the member's own
@@ -179,7 +184,7 @@ export class PatchTenantChanger implements FleetTenantChanger {
       }
     };
     const applied = await this.deps.rollouts.rollback(rollout.id, member.ordinal, decide);
-    if (applied.state === 'rollingBack') this.deps.wake(applied.tenantId);
+    if (applied.state === 'rollingBack') this.deps.wake(applied.tenantId, trace);
     return applied;
   }
 

@@ -6,6 +6,7 @@
  * again), then start the members the scheduler asked for. Every start goes through
  * `FleetTenantChanger`, which changes a member at most once; so does a rollback.
  */
+import { withContext, type TraceContext } from '../domain/tracing.js';
 import { PreconditionFailedError } from '../domain/errors.js';
 import type { Logger } from '../domain/logger.js';
 import {
@@ -52,18 +53,22 @@ export class RolloutDriver {
     this.now = deps.now ?? Date.now;
   }
 
-  async tick(rolloutId: string, run: number): Promise<TickResult> {
+  /**
+   * `trace`: the tick step's trace context. Its events are recorded on it and the reconciles of the
+   * members it changes are its children: it is passed along explicitly (src/domain/tracing.ts).
+   */
+  async tick(rolloutId: string, run: number, trace?: TraceContext): Promise<TickResult> {
     const rollout = await this.deps.rollouts.get(rolloutId);
     if (!rollout) return { done: true, phase: 'aborted', waitMs: 0 };
     const { phase } = rollout.control;
     if (rollout.control.run > run) return { done: true, phase, waitMs: 0 };
-    await this.watchInFlight(rollout, 'inProgress');
-    await this.watchInFlight(rollout, 'rollingBack');
+    await this.watchInFlight(rollout, 'inProgress', trace);
+    await this.watchInFlight(rollout, 'rollingBack', trace);
     const tallies = waveTallies(rollout, await this.deps.rollouts.tallies(rollout.id));
     const decision = decide(rollout.strategy, rollout.failurePolicy, rollout.control, tallies);
-    const saved = await this.save(rollout, decision, tallies);
+    const saved = await this.save(rollout, decision, tallies, trace);
     if (!saved) return { done: false, phase, waitMs: 0 };
-    await this.startMembers(saved, decision);
+    await this.startMembers(saved, decision, trace);
     const inFlight = tallies.some((t) => t.inProgress + t.rollingBack > 0);
     const next = saved.control.phase;
     const idle = (next === 'paused' || next === 'halted') && !inFlight && decision.startCount === 0;
@@ -71,9 +76,10 @@ export class RolloutDriver {
   }
 
   /** Events are news of committed changes: one that cannot be written is logged, never retried. */
-  private async tell(write: () => Promise<void>): Promise<void> {
+  private async tell(write: () => Promise<void>, trace: TraceContext | undefined): Promise<void> {
     try {
-      await write();
+      // Active while the event decorator runs synchronously: it records the span event on entry.
+      await withContext(trace, write);
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'a rollout event could not be written; the change stands');
     }
@@ -84,6 +90,7 @@ export class RolloutDriver {
     rollout: Rollout,
     decision: Decision,
     tallies: readonly WaveTally[],
+    trace: TraceContext | undefined,
   ): Promise<Rollout | undefined> {
     const waveTimes = nextWaveTimes(rollout, decision, tallies, new Date(this.now()).toISOString());
     const same =
@@ -98,7 +105,7 @@ export class RolloutDriver {
         (next) => rolloutWebhookOf(next, rollout.control.phase, tallies, this.deps.redact),
       );
       if (saved.control.phase !== rollout.control.phase) {
-        await this.tell(() => this.deps.events.phaseChanged(saved, rollout.control.phase));
+        await this.tell(() => this.deps.events.phaseChanged(saved, rollout.control.phase), trace);
       }
       return saved;
     } catch (error) {
@@ -107,7 +114,11 @@ export class RolloutDriver {
     }
   }
 
-  private async startMembers(rollout: Rollout, decision: Decision): Promise<void> {
+  private async startMembers(
+    rollout: Rollout,
+    decision: Decision,
+    trace: TraceContext | undefined,
+  ): Promise<void> {
     if (decision.startCount > 0) {
       const page = await this.deps.rollouts.members(rollout.id, {
         state: 'pending',
@@ -115,28 +126,36 @@ export class RolloutDriver {
         limit: decision.startCount,
       });
       for (const member of page.items) {
-        const started = await this.deps.changer.apply(rollout, member);
-        await this.tell(() => this.deps.events.memberChanged(rollout, started));
+        const started = await this.deps.changer.apply(rollout, member, trace);
+        await this.tell(() => this.deps.events.memberChanged(rollout, started), trace);
       }
     }
     if (decision.rollbackCount > 0) {
       for (const member of await this.deps.rollouts.rollbackable(rollout.id, decision.rollbackCount)) {
-        const started = await this.deps.changer.rollBack(rollout, member);
-        await this.tell(() => this.deps.events.memberChanged(rollout, started));
+        const started = await this.deps.changer.rollBack(rollout, member, trace);
+        await this.tell(() => this.deps.events.memberChanged(rollout, started), trace);
       }
     }
   }
 
-  private async watchInFlight(rollout: Rollout, state: 'inProgress' | 'rollingBack'): Promise<void> {
+  private async watchInFlight(
+    rollout: Rollout,
+    state: 'inProgress' | 'rollingBack',
+    trace: TraceContext | undefined,
+  ): Promise<void> {
     let cursor: string | undefined;
     do {
       const page = await this.deps.rollouts.members(rollout.id, { state, limit: PAGE, cursor });
-      for (const member of page.items) await this.watch(rollout, member);
+      for (const member of page.items) await this.watch(rollout, member, trace);
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
   }
 
-  private async watch(rollout: Rollout, member: RolloutMember): Promise<void> {
+  private async watch(
+    rollout: Rollout,
+    member: RolloutMember,
+    trace: TraceContext | undefined,
+  ): Promise<void> {
     const rollingBack = member.state === 'rollingBack';
     const target = (rollingBack ? member.rollbackGeneration : member.toGeneration) ?? 0;
     const seen = observeMember(await this.deps.tenants.get(member.tenantId), target);
@@ -165,7 +184,7 @@ export class RolloutDriver {
     if (patch === null) return;
     const updated = await this.deps.rollouts.updateMember(rollout.id, member.ordinal, member.state, patch);
     if (updated && patch.state !== undefined) {
-      await this.tell(() => this.deps.events.memberChanged(rollout, { ...member, ...patch }));
+      await this.tell(() => this.deps.events.memberChanged(rollout, { ...member, ...patch }), trace);
     }
   }
 }

@@ -6,6 +6,7 @@
  * the current run of every unfinished rollout — at start-up, so a rollout created just before a
  * crash (stored, its run not yet started) is driven all the same.
  */
+import { withContext, type TraceContext } from '../domain/tracing.js';
 import {
   InvalidTransitionError,
   NotFoundError,
@@ -127,7 +128,8 @@ export class RolloutService {
   async create(
     request: RolloutRequest,
     writer: ChangeWriter,
-    options: { skipInvalid: boolean },
+    /** `trace`: the request's trace context, which the rollout's run continues. */
+    options: { skipInvalid: boolean; trace?: TraceContext | undefined },
   ): Promise<Rollout> {
     const plan = await this.plan(request, writer);
     if (plan.invalid.length > 0 && !options.skipInvalid) {
@@ -168,8 +170,10 @@ export class RolloutService {
         this.deps.redact,
       ),
     );
-    await this.tell(() => this.deps.events.phaseChanged(rollout, 'pending'));
-    await this.deps.engine.start(rolloutRunRequest(rollout.id, rollout.control.run));
+    await this.tell(() =>
+      withContext(options.trace, () => this.deps.events.phaseChanged(rollout, 'pending')),
+    );
+    await this.deps.engine.start(rolloutRunRequest(rollout.id, rollout.control.run, options.trace));
     return rollout;
   }
 
@@ -203,7 +207,8 @@ export class RolloutService {
     return rollout;
   }
 
-  async command(id: string, command: RolloutCommand): Promise<Rollout> {
+  /** `trace`: the request's trace context, which a run the command starts continues. */
+  async command(id: string, command: RolloutCommand, trace?: TraceContext): Promise<Rollout> {
     for (let attempt = 1; ; attempt++) {
       const rollout = await this.require(id);
       const tallies = waveTallies(rollout, await this.deps.rollouts.tallies(id));
@@ -219,9 +224,11 @@ export class RolloutService {
           (next) => rolloutWebhookOf(next, rollout.control.phase, tallies, this.deps.redact),
         );
         if (saved.control.phase !== rollout.control.phase)
-          await this.tell(() => this.deps.events.phaseChanged(saved, rollout.control.phase));
+          await this.tell(() =>
+            withContext(trace, () => this.deps.events.phaseChanged(saved, rollout.control.phase)),
+          );
         if (saved.control.run !== rollout.control.run) {
-          await this.deps.engine.start(rolloutRunRequest(id, saved.control.run));
+          await this.deps.engine.start(rolloutRunRequest(id, saved.control.run, trace));
         }
         return saved;
       } catch (error) {

@@ -7,6 +7,7 @@
  * ticks again after the pause. The run ends when the rollout is final, idle (paused or halted with
  * nothing in flight: the command that resumes it starts the next run), or driven by a newer run.
  */
+import { withTraceparent, type TraceContext } from '../domain/tracing.js';
 import { rolloutRunId, rolloutSubject, type RolloutPhase } from '../domain/rollout.js';
 import type { StartRunRequest } from '../workflow/engine.js';
 import { StepFailedError, type WorkflowContext, type WorkflowDefinition } from '../workflow/context.js';
@@ -42,7 +43,9 @@ async function runRollout(
   for (let tick = 0; ; tick++) {
     let waitMs = FAILED_TICK_PAUSE_MS;
     try {
-      const result = await ctx.step(`tick:${tick}`, () => driver.tick(input.rolloutId, input.run));
+      const result = await ctx.step(`tick:${tick}`, (trace) =>
+        driver.tick(input.rolloutId, input.run, trace),
+      );
       if (result.done) return { phase: result.phase, ticks: tick + 1 };
       waitMs = result.waitMs;
     } catch (error) {
@@ -57,11 +60,12 @@ async function runRollout(
 }
 
 /** The start request of a rollout's run number `run` (idempotent on its run id). */
-export function rolloutRunRequest(rolloutId: string, run: number): StartRunRequest {
+/** `trace`: the starter's trace context (a request's), which the run continues. */
+export function rolloutRunRequest(rolloutId: string, run: number, trace?: TraceContext): StartRunRequest {
   return {
     runId: rolloutRunId(rolloutId, run),
     workflow: ROLLOUT_WORKFLOW,
     input: { rolloutId, run } satisfies RolloutWorkflowInput,
-    tags: { subject: rolloutSubject(rolloutId) },
+    tags: withTraceparent({ subject: rolloutSubject(rolloutId) }, trace),
   };
 }

@@ -1,4 +1,5 @@
 /** What every repository is built from: the Kysely instance, its dialect, secrets at rest, and the change signal. */
+import { currentTraceparent, type TraceContext } from '../domain/tracing.js';
 import type { Kysely } from 'kysely';
 import type { ChangeSignal, StoreChange } from './change-signal.js';
 import type { SqlDialect } from './dialect.js';
@@ -27,6 +28,8 @@ export interface Transaction {
   readonly dialect: SqlDialect;
   /** Marks `change` for the change signal, which is told once the transaction has committed. */
   changed(change: StoreChange): void;
+  /** The W3C traceparent of the writer's trace, for the webhook events queued in the transaction. */
+  readonly traceparent?: string | undefined;
 }
 
 /**
@@ -38,13 +41,19 @@ export interface Transaction {
 export async function transaction<T>(
   ctx: StoreContext,
   work: (trx: Executor, tx: Transaction) => Promise<T>,
+  trace?: TraceContext,
 ): Promise<T> {
   const changed = new Set<StoreChange>();
-  const result = await ctx.db
-    .transaction()
-    .execute((trx) =>
-      work(trx, { db: trx, dialect: ctx.dialect, changed: (change) => void changed.add(change) }),
-    );
+  // Read now: the active context is only the synchronous one (src/domain/tracing.ts).
+  const traceparent = currentTraceparent(trace);
+  const result = await ctx.db.transaction().execute((trx) =>
+    work(trx, {
+      db: trx,
+      dialect: ctx.dialect,
+      changed: (change) => void changed.add(change),
+      ...(traceparent !== undefined && { traceparent }),
+    }),
+  );
   if (changed.size > 0) ctx.changes.notify(changed);
   return result;
 }

@@ -12,6 +12,7 @@
  *   specs are sealed per value (sealed-specs.ts) and archived tenants keep none; every repository
  *   still returns plaintext.
  */
+import type { TraceContext } from '../domain/tracing.js';
 import type { AuditRecord } from '../domain/audit-record.js';
 import type { CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ExecutionLedger } from '../domain/execution-ledger.js';
@@ -66,6 +67,8 @@ export interface NewTenant {
   readonly actor: string;
   /** `status.effectiveConfigHash` of the new tenant. */
   readonly effectiveConfigHash?: string | undefined;
+  /** The writer's trace context: the webhook events the create queues continue it. */
+  readonly trace?: TraceContext | undefined;
 }
 
 /** What the controller needs per tenant on a resync pass: small, index-only where possible. */
@@ -136,7 +139,8 @@ export interface TenantRepository {
   change(
     idOrName: string,
     change: TenantChange,
-    options?: { expectedVersion?: number },
+    /** `trace`: the writer's trace context, which the webhook events the change queues continue. */
+    options?: { expectedVersion?: number; trace?: TraceContext },
   ): Promise<AppliedChange>;
   /**
    * `change` applied to `current` — the tenant as the caller last read or wrote it, at
@@ -148,7 +152,7 @@ export interface TenantRepository {
    * spec (a plan tenant's, docs/architecture.md): it is never written by this path. Throws
    * InvalidTransitionError when `change` is not legal from `current`.
    */
-  changeFrom(current: Tenant, change: TenantChange): Promise<AppliedChange>;
+  changeFrom(current: Tenant, change: TenantChange, trace?: TraceContext): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the

@@ -7,6 +7,7 @@
  * tenant is archived. Every new generation's spec is kept as a revision in the same transaction
  * (tenant-revision-repository.ts).
  */
+import type { TraceContext } from '../domain/tracing.js';
 import { sql, type SqlBool } from 'kysely';
 import {
   ConflictError,
@@ -150,15 +151,19 @@ export class KyselyTenantRepository implements TenantRepository {
       updatedAt: now,
     };
     try {
-      await transaction(this.ctx, async (trx, tx) => {
-        if (tenant.spec.plan) await assertPlanRevision(this.ctx, trx, tenant.spec.plan);
-        const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
-        await tenantQueries.insert.affected(tx, row);
-        await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-        const events = [createdEvent(input.actor)];
-        await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
-        await insertEventsWithWebhooks(tx, this.ctx, tenant, tenant.id, events, now);
-      });
+      await transaction(
+        this.ctx,
+        async (trx, tx) => {
+          if (tenant.spec.plan) await assertPlanRevision(this.ctx, trx, tenant.spec.plan);
+          const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
+          await tenantQueries.insert.affected(tx, row);
+          await writeLabels(trx, tenant.id, tenant.spec.labels, false);
+          const events = [createdEvent(input.actor)];
+          await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
+          await insertEventsWithWebhooks(tx, this.ctx, tenant, tenant.id, events, now);
+        },
+        input.trace,
+      );
     } catch (error) {
       if (this.ctx.dialect.isUniqueViolation(error)) {
         throw new ConflictError(`a tenant named '${input.name}' already exists`, { name: input.name });
@@ -197,17 +202,21 @@ export class KyselyTenantRepository implements TenantRepository {
   async change(
     idOrName: string,
     change: TenantChange,
-    options: { expectedVersion?: number } = {},
+    options: { expectedVersion?: number; trace?: TraceContext } = {},
   ): Promise<AppliedChange> {
-    return transaction(this.ctx, (_trx, tx) => changeTenantIn(this.ctx, tx, idOrName, () => change, options));
+    return transaction(
+      this.ctx,
+      (_trx, tx) => changeTenantIn(this.ctx, tx, idOrName, () => change, options),
+      options.trace,
+    );
   }
 
-  async changeFrom(current: Tenant, change: TenantChange): Promise<AppliedChange> {
+  async changeFrom(current: Tenant, change: TenantChange, trace?: TraceContext): Promise<AppliedChange> {
     const applied = applyTenantChange(current, change, nowIso());
     if (!applied.changed) return applied;
     const archives = applied.tenant.status.phase === 'archived';
     if (change.spec !== undefined || applied.tenant.generation !== current.generation || archives) {
-      return this.change(current.id, change, { expectedVersion: current.version });
+      return this.change(current.id, change, { expectedVersion: current.version, ...(trace && { trace }) });
     }
     const after = applied.tenant;
     const args = {
@@ -226,12 +235,16 @@ export class KyselyTenantRepository implements TenantRepository {
       if (updated !== 1) await throwStale(target.db, current);
       return applied;
     }
-    return transaction(this.ctx, async (_trx, tx) => {
-      const updated = await tenantQueries.updateStatus.affected(tx, args);
-      if (updated !== 1) await throwStale(tx.db, current);
-      await insertEventsWithWebhooks(tx, this.ctx, after, current.id, applied.events, after.updatedAt);
-      return applied;
-    });
+    return transaction(
+      this.ctx,
+      async (_trx, tx) => {
+        const updated = await tenantQueries.updateStatus.affected(tx, args);
+        if (updated !== 1) await throwStale(tx.db, current);
+        await insertEventsWithWebhooks(tx, this.ctx, after, current.id, applied.events, after.updatedAt);
+        return applied;
+      },
+      trace,
+    );
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {

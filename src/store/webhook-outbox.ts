@@ -10,7 +10,6 @@
  */
 import { sql } from 'kysely';
 import { newId } from '../domain/ids.js';
-import { currentTraceparent } from '../domain/tracing.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import type { Tenant } from '../domain/tenant.js';
 import {
@@ -97,7 +96,7 @@ export async function insertWebhookEvent(tx: Transaction, event: WebhookEvent): 
       payload: JSON.stringify(event),
       now: Date.now(),
       created_at: new Date().toISOString(),
-      traceparent: currentTraceparent() ?? null,
+      traceparent: tx.traceparent ?? null,
       exact,
       group: patterns[1] ?? exact,
       all: patterns[2] ?? exact,

@@ -17,6 +17,7 @@
  *   engine).
  * - A cancelled run throws `RunCancelledError` from its next durable call.
  */
+import type { TraceContext } from '../domain/tracing.js';
 import type { Logger } from '../domain/logger.js';
 
 export type StepRunState = 'running' | 'waiting' | 'backing-off';
@@ -29,8 +30,11 @@ export interface PromiseOutcome<T> {
 export interface WorkflowContext {
   readonly runId: string;
   readonly log: Logger;
-  /** Durable step: runs `fn` (at least once, see above); once journaled, its result (or error) is replayed. */
-  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Durable step: runs `fn` (at least once, see above); once journaled, its result (or error) is
+   * replayed. `fn` gets the step's trace context, for the work it starts (a provider call, a wake).
+   */
+  step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T>;
   /**
    * Durable timer. `state` is what the run shows while it sleeps (default `backing-off`). The wake
    * time is fixed (journaled) when the sleep first starts: a crash does not restart the timer.

@@ -4,7 +4,6 @@
  * run rows only through here: creation, state changes under the engine's guard, the end and an
  * outside cancellation.
  */
-import { withTraceparent } from '../domain/tracing.js';
 import type { Logger } from '../domain/logger.js';
 import type { RunState } from '../domain/operations.js';
 import { ACTIVE_RUN_STATES, type EngineType, type WorkflowRun } from '../domain/workflow-run.js';
@@ -41,7 +40,8 @@ export class RunRecords {
     const result = await this.runs.createOrGet({
       runId: request.runId,
       workflow: request.workflow,
-      tags: withTraceparent(request.tags ?? {}),
+      // The starter put the traceparent its runs continue in `tags` (src/domain/tracing.ts).
+      tags: request.tags ?? {},
       engine,
       input: toJournalValue(request.input),
       ...(lease && { lease }),

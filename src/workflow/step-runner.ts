@@ -4,7 +4,7 @@
  * instead of journaled (`failedOnTheStore`): the engine runs the step again later.
  */
 import type { Logger } from '../domain/logger.js';
-import { inSpan } from '../domain/tracing.js';
+import { inSpan, type TraceContext } from '../domain/tracing.js';
 import type { WorkflowStep } from '../domain/workflow-run.js';
 import { stepEntry, type DurableCall, type StepOutcome, type Timing } from './journal.js';
 import { failedOnTheStore, serializeError, toJournalValue } from './step-error.js';
@@ -18,12 +18,19 @@ export interface ExecutedStep {
 export async function executeStep(
   runId: string,
   call: DurableCall,
-  fn: () => Promise<unknown>,
-  options: { readonly now: () => number; readonly log: Logger },
+  fn: (trace: TraceContext) => Promise<unknown>,
+  options: {
+    readonly now: () => number;
+    readonly log: Logger;
+    /** The run's trace context: the step's span is its child. */
+    readonly trace?: TraceContext | undefined;
+  },
 ): Promise<ExecutedStep> {
   const startedMs = options.now();
   const attributes = { 'lessor.step.name': call.name, 'lessor.step.seq': call.seq };
-  const outcome = await inSpan(`step ${call.name}`, { attributes }, () => stepOutcome(fn));
+  const outcome = await inSpan(`step ${call.name}`, { attributes, parent: options.trace }, (_span, trace) =>
+    stepOutcome(() => fn(trace)),
+  );
   const entry = stepEntry(runId, call, outcome, timing(startedMs, options.now()));
   options.log.debug(
     { step: call.name, seq: call.seq, durationMs: entry.durationMs, outcome: entry.status },

@@ -1,7 +1,7 @@
 /**
  * Turns tracing on (`telemetry.otlp.endpoint`: spans are batched to that OTLP/HTTP endpoint) by
- * registering a tracer provider, the AsyncLocalStorage context manager and the W3C propagator
- * process-wide. Off by default: nothing is registered and every span is a no-op. Tests pass their
+ * registering a tracer provider, the synchronous context manager (no AsyncLocalStorage: the trace
+ * context is carried explicitly, src/domain/tracing.ts) and the W3C propagator process-wide. Off by default: nothing is registered and every span is a no-op. Tests pass their
  * own exporter (the SDK's in-memory one), exported span by span. `stop` flushes and unregisters.
  */
 import { context, propagation, trace } from '@opentelemetry/api';
@@ -15,6 +15,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { SynchronousContextManager } from './synchronous-context-manager.js';
 
 export interface TracingOptions {
   /** OTLP/HTTP traces endpoint, e.g. `http://collector:4318/v1/traces`. */
@@ -47,7 +48,7 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     }),
     spanProcessors: processors,
   });
-  provider.register();
+  provider.register({ contextManager: new SynchronousContextManager() });
   return {
     async stop() {
       try {

@@ -4,6 +4,7 @@
  * parts — the context itself, its waits, its promise waiter — share them.
  */
 import type { Logger } from '../../domain/logger.js';
+import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
 import type { WorkflowStepRepository } from '../../store/store.js';
 import type { ResolvedOptions } from './options.js';
@@ -29,6 +30,8 @@ export class ExecutionScope {
     readonly handle: RunHandle,
     readonly services: ContextServices,
     readonly log: Logger,
+    /** The run's trace context, the parent of its steps' spans (src/domain/tracing.ts). */
+    readonly trace?: TraceContext,
   ) {}
 
   /**

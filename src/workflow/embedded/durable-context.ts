@@ -10,6 +10,7 @@
  * as soon as its lease expires.
  */
 import type { Logger } from '../../domain/logger.js';
+import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
 import type { PromiseOutcome, StepRunState, WorkflowContext } from '../context.js';
 import {
@@ -44,7 +45,7 @@ export class DurableContext implements WorkflowContext {
     return this.scope.log;
   }
 
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
     const call = this.next(name, 'step');
     const decision = this.decide(call);
     if (decision.type === 'return') return decision.value as T;

@@ -6,7 +6,13 @@
  * its outcome no longer counts, and the run resumes wherever it is claimed next.
  */
 import type { Logger } from '../../domain/logger.js';
-import { contextFromHeaders, inSpan, TRACEPARENT_TAG } from '../../domain/tracing.js';
+import {
+  contextFromHeaders,
+  inSpan,
+  logTraceFields,
+  TRACEPARENT_TAG,
+  type TraceContext,
+} from '../../domain/tracing.js';
 import type { Definitions } from '../definitions.js';
 import { Journal } from '../journal.js';
 import { outcomeOf, settle, type Settled } from '../run-outcome.js';
@@ -31,18 +37,20 @@ export class RunExecutor {
       'lessor.engine': 'embedded',
     };
     const parent = contextFromHeaders({ traceparent: run.tags[TRACEPARENT_TAG] });
-    await inSpan(`workflow ${run.workflow}`, { attributes, parent }, () => this.executeTraced(handle));
+    await inSpan(`workflow ${run.workflow}`, { attributes, parent }, (_span, trace) =>
+      this.executeTraced(handle, trace),
+    );
   }
 
-  private async executeTraced(handle: RunHandle): Promise<void> {
+  private async executeTraced(handle: RunHandle, trace: TraceContext): Promise<void> {
     const { run } = handle;
-    const log = this.log.child({ runId: run.runId, workflow: run.workflow });
+    const log = this.log.child({ runId: run.runId, workflow: run.workflow, ...logTraceFields(trace) });
     try {
       const definition = this.definitions.get(run.workflow);
       if (!definition) return await this.postpone(handle, log);
       const entries = this.surelyUnstarted(handle) ? [] : await this.services.steps.list(run.runId);
       handle.begin(entries);
-      const scope = new ExecutionScope(handle, this.services, log);
+      const scope = new ExecutionScope(handle, this.services, log, trace);
       const ctx = new DurableContext(scope, new Journal(run.runId, entries));
       const settled = await settle(() => definition.run(ctx, run.input as never));
       await this.conclude(handle, scope, settled, log);

@@ -18,7 +18,7 @@
 import './promise-polyfill.js';
 import * as restate from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
-import { activeSpanContext, contextFromHeaders, inSpan } from '../../domain/tracing.js';
+import { contextFromHeaders, inSpan, logTraceFields, type TraceContext } from '../../domain/tracing.js';
 import type { Definitions } from '../definitions.js';
 import { outcomeOf, settle } from '../run-outcome.js';
 import type { ResolvedRestateOptions } from './options.js';
@@ -87,8 +87,8 @@ function tracedRun(rctx: restate.WorkflowContext, payload: RunPayload, deps: Ser
     'lessor.engine': 'restate',
   };
   const parent = contextFromHeaders({ traceparent: payload.traceparent });
-  return inSpan(`workflow ${payload.workflow}`, { attributes, parent }, () =>
-    executeRun(rctx, payload, deps),
+  return inSpan(`workflow ${payload.workflow}`, { attributes, parent }, (_span, trace) =>
+    executeRun(rctx, payload, deps, trace),
   );
 }
 
@@ -96,9 +96,10 @@ async function executeRun(
   rctx: restate.WorkflowContext,
   payload: RunPayload,
   deps: ServiceDeps,
+  trace: TraceContext,
 ): Promise<unknown> {
   const runId = rctx.key;
-  const log = deps.log.child({ runId, workflow: payload.workflow });
+  const log = deps.log.child({ runId, workflow: payload.workflow, ...logTraceFields(trace) });
   const definition = deps.definitions.get(payload.workflow);
   if (!definition)
     throw new Error(`no workflow definition '${payload.workflow}' is registered in this process`);
@@ -107,7 +108,7 @@ async function executeRun(
     log.info('run is no longer active in Lessor (cancelled before it began); nothing executed');
     return null;
   }
-  const ctx = new RestateDurableContext(rctx, runId, deps, log, activeSpanContext());
+  const ctx = new RestateDurableContext(rctx, runId, deps, log, trace);
   const settled = await settle(() => definition.run(ctx, payload.input as never));
   if (ctx.fatal) throw ctx.fatal;
   const outcome = outcomeOf(settled);

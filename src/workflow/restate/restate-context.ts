@@ -26,7 +26,7 @@ import {
   type WorkflowContext as RestateWorkflowCtx,
 } from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
-import { withContext, type Context } from '../../domain/tracing.js';
+import type { Context, TraceContext } from '../../domain/tracing.js';
 import {
   RunCancelledError,
   type PromiseOutcome,
@@ -74,7 +74,7 @@ export class RestateDurableContext implements WorkflowContext {
     private readonly trace?: Context,
   ) {}
 
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
     const call = this.next(name, 'step');
     const exit = this.services.steps.enter(this.rctx.request().attemptCompletedSignal);
     let outcome: StepOutcome;
@@ -110,10 +110,12 @@ export class RestateDurableContext implements WorkflowContext {
    * The step closure: the step's own failure is returned, so Restate journals the outcome instead
    * of retrying; a failure on Lessor's store is thrown (not journaled: Restate retries the step).
    */
-  private async execute(call: DurableCall, fn: () => Promise<unknown>): Promise<StepOutcome> {
-    const options = { now: Date.now, log: this.log };
-    const run = () => executeStep(this.runId, call, fn, options);
-    const { outcome, entry } = await (this.trace ? withContext(this.trace, run) : run());
+  private async execute(
+    call: DurableCall,
+    fn: (trace: TraceContext) => Promise<unknown>,
+  ): Promise<StepOutcome> {
+    const options = { now: Date.now, log: this.log, trace: this.trace };
+    const { outcome, entry } = await executeStep(this.runId, call, fn, options);
     await this.services.recorder.recordStep(entry);
     return outcome;
   }
