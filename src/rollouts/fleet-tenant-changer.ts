@@ -18,6 +18,7 @@ import { rolloutActor, type Rollout, type RolloutChange, type RolloutMember } fr
 import type { Tenant, TenantSpec } from '../domain/tenant.js';
 import type {
   MemberDecision,
+  MemberEventOf,
   PlanRepository,
   RolloutRepository,
   TenantRepository,
@@ -80,14 +81,17 @@ export interface FleetTenantChanger {
   prepare(change: RolloutChange, tenants: readonly Tenant[]): Promise<PlanRevisions>;
   /** What `change` would do to `tenant`, nothing written (the dry run, per member). */
   dryRun(tenant: Tenant, change: RolloutChange, writer: ChangeWriter, plans: PlanRevisions): ChangePlan;
-  /** Changes the member's tenant (once): the member ends `inProgress`, or `skipped`/`failed` untouched. */
-  apply(rollout: Rollout, member: RolloutMember): Promise<RolloutMember>;
+  /**
+   * Changes the member's tenant (once): the member ends `inProgress`, or `skipped`/`failed`
+   * untouched; `eventOf` names the event written with its new state.
+   */
+  apply(rollout: Rollout, member: RolloutMember, eventOf?: MemberEventOf): Promise<RolloutMember>;
   /**
    * Rolls the member's tenant back to the generation it had before the rollout changed it, through
    * the tenant rollback (once): the member ends `rollingBack`, or `rolledBack` when there is
-   * nothing to do (its error says why).
+   * nothing to do (its error says why). `eventOf` as for `apply`.
    */
-  rollBack(rollout: Rollout, member: RolloutMember): Promise<RolloutMember>;
+  rollBack(rollout: Rollout, member: RolloutMember, eventOf?: MemberEventOf): Promise<RolloutMember>;
 }
 
 /** Phases in which a tenant's spec can no longer change: such members are skipped. */
@@ -127,7 +131,7 @@ export class PatchTenantChanger implements FleetTenantChanger {
     }
   }
 
-  async apply(rollout: Rollout, member: RolloutMember): Promise<RolloutMember> {
+  async apply(rollout: Rollout, member: RolloutMember, eventOf?: MemberEventOf): Promise<RolloutMember> {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole };
     // The plan of the tenant as read now; the decision below sees the locked row (a plan changed
     // in between finds no revision loaded for it and fails the member, naming the plan).
@@ -151,12 +155,12 @@ export class PatchTenantChanger implements FleetTenantChanger {
         merged: tenant.generation !== member.snapshotGeneration,
       };
     };
-    const applied = await this.deps.rollouts.applyChange(rollout.id, member.ordinal, decide);
+    const applied = await this.deps.rollouts.applyChange(rollout.id, member.ordinal, decide, eventOf);
     if (applied.state === 'inProgress') this.deps.wake(applied.tenantId);
     return applied;
   }
 
-  async rollBack(rollout: Rollout, member: RolloutMember): Promise<RolloutMember> {
+  async rollBack(rollout: Rollout, member: RolloutMember, eventOf?: MemberEventOf): Promise<RolloutMember> {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole, actor: rolloutActor(rollout.id) };
     const from = member.fromGeneration;
     // The revision of the generation before the change (revisions never change); the member's own
@@ -178,7 +182,7 @@ export class PatchTenantChanger implements FleetTenantChanger {
         return { kind: 'fail', error: { code: problem.code, message: problem.message } };
       }
     };
-    const applied = await this.deps.rollouts.rollback(rollout.id, member.ordinal, decide);
+    const applied = await this.deps.rollouts.rollback(rollout.id, member.ordinal, decide, eventOf);
     if (applied.state === 'rollingBack') this.deps.wake(applied.tenantId);
     return applied;
   }
