@@ -6,8 +6,8 @@
  * inside the first wave that crosses it, and the members of later waves that started are counted
  * (the bar: 0).
  *
- * `runRollout` also serves profiling runs of another size (bench/README.md, "Profiling a rollout"):
- * with `profileDir` the server counts its SQL statements and writes a CPU profile of the rollout.
+ * `runRollout` also serves profiling runs of another size, from a small driver script: with
+ * `profileDir` the server counts its SQL statements and writes a CPU profile of the rollout.
  */
 import { join } from 'node:path';
 import { LessorClient } from '../../src/api/client.js';
