@@ -17,6 +17,7 @@ import { startRestateServer, type RestateServer } from '../../src/workflow/resta
 import { summariseProfile, type ProfileSummary } from '../lib/cpu-profile.js';
 import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } from '../lib/databases.js';
 import { freePort, startLessorProcess } from '../lib/lessor-process.js';
+import { readProc } from '../lib/proc.js';
 import { atMost, type SectionContext, type SectionOutput, type TargetCheck } from '../lib/section.js';
 import { seededName, seedTenants } from '../lib/seed.js';
 import type { SqlStat } from '../lib/sql-counter.js';
@@ -43,6 +44,8 @@ export interface RolloutRow {
   readonly scenario: 'all succeed' | '5% failing';
   readonly phase: string;
   readonly ms: number;
+  /** CPU time of the server process (user + system) over the same window: less noisy on a busy box. */
+  readonly cpuMs: number;
   readonly counts: Rollout['status']['counts'];
   /** Members of waves after the halted one that started (not pending). */
   readonly laterWaveStarted: number | null;
@@ -122,6 +125,7 @@ export async function runRollout(
         if (options.traceCallers === true) await server.rpc('sql-callers:on');
       }
       const started = performance.now();
+      const cpuBefore = readProc(server.pid).cpuSeconds;
       const created = await client.createRollout(
         {
           description: 'bench',
@@ -141,6 +145,7 @@ export async function runRollout(
         await sleep(200);
       }
       const ms = Math.round(performance.now() - started);
+      const cpuMs = Math.round((readProc(server.pid).cpuSeconds - cpuBefore) * 1000);
       let profile: RolloutProfile | undefined;
       if (options.profileDir !== undefined) {
         const file = join(options.profileDir, `${label}.cpuprofile`);
@@ -154,7 +159,7 @@ export async function runRollout(
           ? null
           : rollout.status.waves.slice(halted + 1).reduce((n, w) => n + w.size - w.pending, 0);
       ctx.log(
-        `rollouts ${engine}+${backend} ${failing ? 'failing' : 'ok'}: ${rollout.status.phase} in ${ms} ms`,
+        `rollouts ${engine}+${backend} ${failing ? 'failing' : 'ok'}: ${rollout.status.phase} in ${ms} ms (server CPU ${cpuMs} ms)`,
       );
       return {
         backend,
@@ -162,6 +167,7 @@ export async function runRollout(
         scenario: failing ? '5% failing' : 'all succeed',
         phase: rollout.status.phase,
         ms,
+        cpuMs,
         counts: rollout.status.counts,
         laterWaveStarted: failing ? later : null,
         ...(profile && { profile }),
@@ -213,6 +219,7 @@ export async function rolloutsSection(ctx: SectionContext): Promise<SectionOutpu
           'scenario',
           'phase',
           'ms',
+          'server CPU ms',
           'succeeded',
           'failed',
           'pending',
@@ -224,6 +231,7 @@ export async function rolloutsSection(ctx: SectionContext): Promise<SectionOutpu
           r.scenario,
           r.phase,
           r.ms,
+          r.cpuMs,
           r.counts.succeeded,
           r.counts.failed,
           r.counts.pending,
