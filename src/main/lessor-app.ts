@@ -295,7 +295,6 @@ async function buildCore(
   });
   const driver = new RolloutDriver({
     rollouts: store.rollouts,
-    tenants: store.tenants,
     changer,
     events: rolloutEvents,
     redact: (change) => redactRolloutChange(providers, change),

@@ -19,6 +19,7 @@ import { rolloutActor, type Rollout, type RolloutChange, type RolloutMember } fr
 import type { Tenant, TenantSpec } from '../domain/tenant.js';
 import type {
   MemberDecision,
+  MemberEventOf,
   PlanRepository,
   RolloutRepository,
   TenantRepository,
@@ -83,15 +84,26 @@ export interface FleetTenantChanger {
   dryRun(tenant: Tenant, change: RolloutChange, writer: ChangeWriter, plans: PlanRevisions): ChangePlan;
   /**
    * Changes the member's tenant (once): the member ends `inProgress`, or `skipped`/`failed`
-   * untouched. The tenant's reconcile continues `trace`.
+   * untouched; `eventOf` names the event written with its new state. The tenant's reconcile
+   * continues `trace`.
    */
-  apply(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember>;
+  apply(
+    rollout: Rollout,
+    member: RolloutMember,
+    eventOf?: MemberEventOf,
+    trace?: TraceContext,
+  ): Promise<RolloutMember>;
   /**
    * Rolls the member's tenant back to the generation it had before the rollout changed it, through
    * the tenant rollback (once): the member ends `rollingBack`, or `rolledBack` when there is
-   * nothing to do (its error says why).
+   * nothing to do (its error says why). `eventOf` as for `apply`.
    */
-  rollBack(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember>;
+  rollBack(
+    rollout: Rollout,
+    member: RolloutMember,
+    eventOf?: MemberEventOf,
+    trace?: TraceContext,
+  ): Promise<RolloutMember>;
 }
 
 /** Phases in which a tenant's spec can no longer change: such members are skipped. */
@@ -132,7 +144,12 @@ export class PatchTenantChanger implements FleetTenantChanger {
   }
 
   /** `trace`: the tick's trace context, the parent of the member's reconcile. */
-  async apply(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember> {
+  async apply(
+    rollout: Rollout,
+    member: RolloutMember,
+    eventOf?: MemberEventOf,
+    trace?: TraceContext,
+  ): Promise<RolloutMember> {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole };
     // The plan of the tenant as read now; the decision below sees the locked row (a plan changed
     // in between finds no revision loaded for it and fails the member, naming the plan).
@@ -156,12 +173,17 @@ export class PatchTenantChanger implements FleetTenantChanger {
         merged: tenant.generation !== member.snapshotGeneration,
       };
     };
-    const applied = await this.deps.rollouts.applyChange(rollout.id, member.ordinal, decide);
+    const applied = await this.deps.rollouts.applyChange(rollout.id, member.ordinal, decide, eventOf);
     if (applied.state === 'inProgress') this.deps.wake(applied.tenantId, trace);
     return applied;
   }
 
-  async rollBack(rollout: Rollout, member: RolloutMember, trace?: TraceContext): Promise<RolloutMember> {
+  async rollBack(
+    rollout: Rollout,
+    member: RolloutMember,
+    eventOf?: MemberEventOf,
+    trace?: TraceContext,
+  ): Promise<RolloutMember> {
     const writer = { name: rollout.createdBy, role: rollout.createdByRole, actor: rolloutActor(rollout.id) };
     const from = member.fromGeneration;
     // The revision of the generation before the change (revisions never change); the member's own
@@ -183,7 +205,7 @@ export class PatchTenantChanger implements FleetTenantChanger {
         return { kind: 'fail', error: { code: problem.code, message: problem.message } };
       }
     };
-    const applied = await this.deps.rollouts.rollback(rollout.id, member.ordinal, decide);
+    const applied = await this.deps.rollouts.rollback(rollout.id, member.ordinal, decide, eventOf);
     if (applied.state === 'rollingBack') this.deps.wake(applied.tenantId, trace);
     return applied;
   }

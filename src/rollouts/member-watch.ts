@@ -21,7 +21,10 @@ function runGeneration(runId: string | undefined): number {
   return match ? Number(match[1]) : 0;
 }
 
-export function observeMember(tenant: Tenant | undefined, target: number): MemberObservation {
+export function observeMember(
+  tenant: { readonly status: Tenant['status'] } | undefined,
+  target: number,
+): MemberObservation {
   if (!tenant) return { kind: 'gone', reason: 'the tenant no longer exists' };
   const { phase, observedGeneration, workflow, lastError } = tenant.status;
   if (phase === 'deleting' || phase === 'archived') return { kind: 'gone', reason: `the tenant is ${phase}` };

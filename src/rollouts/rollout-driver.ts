@@ -17,7 +17,13 @@ import {
   type RolloutPhase,
 } from '../domain/rollout.js';
 import { decide, waveEnds, type Decision, type WaveTally } from '../domain/rollout-scheduler.js';
-import type { MemberPatch, MemberTally, RolloutRepository, TenantRepository } from '../store/store.js';
+import type {
+  MemberPatch,
+  MemberTally,
+  MemberUpdate,
+  RolloutRepository,
+  WatchedMember,
+} from '../store/store.js';
 import type { FleetTenantChanger } from './fleet-tenant-changer.js';
 import { observeMember } from './member-watch.js';
 import type { RolloutEvents } from './rollout-events.js';
@@ -25,7 +31,6 @@ import { rolloutWebhookOf, type ChangeRedactor } from './rollout-view.js';
 
 export interface RolloutDriverDeps {
   readonly rollouts: RolloutRepository;
-  readonly tenants: Pick<TenantRepository, 'get'>;
   readonly changer: FleetTenantChanger;
   readonly events: RolloutEvents;
   /** Masks secret values of the change in the resource a webhook event carries. */
@@ -119,25 +124,28 @@ export class RolloutDriver {
     decision: Decision,
     trace: TraceContext | undefined,
   ): Promise<void> {
+    // The event decorator records a span event on the active context: the tick's, while it runs.
+    const eventOf = (member: RolloutMember) =>
+      withContext(trace, () => this.deps.events.memberEvent(rollout, member));
     if (decision.startCount > 0) {
       const page = await this.deps.rollouts.members(rollout.id, {
         state: 'pending',
         wave: decision.currentWave,
         limit: decision.startCount,
       });
-      for (const member of page.items) {
-        const started = await this.deps.changer.apply(rollout, member, trace);
-        await this.tell(() => this.deps.events.memberChanged(rollout, started), trace);
-      }
+      for (const member of page.items) await this.deps.changer.apply(rollout, member, eventOf, trace);
     }
     if (decision.rollbackCount > 0) {
       for (const member of await this.deps.rollouts.rollbackable(rollout.id, decision.rollbackCount)) {
-        const started = await this.deps.changer.rollBack(rollout, member, trace);
-        await this.tell(() => this.deps.events.memberChanged(rollout, started), trace);
+        await this.deps.changer.rollBack(rollout, member, eventOf, trace);
       }
     }
   }
 
+  /**
+   * Reads the members in `state` with their tenants' status (one statement per page) and writes
+   * what changed for them, with their events, in one transaction per page.
+   */
   private async watchInFlight(
     rollout: Rollout,
     state: 'inProgress' | 'rollingBack',
@@ -145,48 +153,62 @@ export class RolloutDriver {
   ): Promise<void> {
     let cursor: string | undefined;
     do {
-      const page = await this.deps.rollouts.members(rollout.id, { state, limit: PAGE, cursor });
-      for (const member of page.items) await this.watch(rollout, member, trace);
+      const page = await this.deps.rollouts.watchedMembers(rollout.id, { state, limit: PAGE, cursor });
+      const now = this.now();
+      const updates: MemberUpdate[] = [];
+      for (const { member, tenant } of page.items) {
+        const patch = memberPatch(rollout, member, tenant, now);
+        if (patch === null) continue;
+        const event =
+          patch.state === undefined
+            ? undefined
+            : withContext(trace, () => this.deps.events.memberEvent(rollout, { ...member, ...patch }));
+        updates.push({
+          ordinal: member.ordinal,
+          tenantId: member.tenantId,
+          from: member.state,
+          patch,
+          event,
+        });
+      }
+      if (updates.length > 0) await this.deps.rollouts.updateMembers(rollout.id, updates);
       cursor = page.nextCursor ?? undefined;
     } while (cursor !== undefined);
   }
+}
 
-  private async watch(
-    rollout: Rollout,
-    member: RolloutMember,
-    trace: TraceContext | undefined,
-  ): Promise<void> {
-    const rollingBack = member.state === 'rollingBack';
-    const target = (rollingBack ? member.rollbackGeneration : member.toGeneration) ?? 0;
-    const seen = observeMember(await this.deps.tenants.get(member.tenantId), target);
-    const now = this.now();
-    const at = new Date(now).toISOString();
-    const settled: MemberState = rollingBack ? 'rolledBack' : 'succeeded';
-    let patch: MemberPatch | null = null;
-    if (seen.kind === 'gone') {
-      const error = { code: 'Skipped', message: seen.reason };
-      patch = { state: rollingBack ? 'rolledBack' : 'skipped', error, finishedAt: at };
-    } else if (seen.kind === 'failed') {
-      patch = { state: rollingBack ? 'rolledBack' : 'failed', error: seen.error, finishedAt: at };
-    } else if (seen.kind === 'ready') {
-      const since = member.healthySince === null ? now : Date.parse(member.healthySince);
-      if (now - since >= rollout.strategy.minHealthyMs) patch = { state: settled, finishedAt: at };
-      else if (member.healthySince === null) patch = { healthySince: at };
-    } else if (now - Date.parse(member.startedAt ?? at) > rollout.strategy.progressDeadlineMs) {
-      const error = {
-        code: 'ProgressDeadlineExceeded',
-        message: `not ready within ${rollout.strategy.progressDeadlineMs} ms`,
-      };
-      patch = { state: rollingBack ? 'rolledBack' : 'failed', error, finishedAt: at };
-    } else if (member.healthySince !== null) {
-      patch = { healthySince: null };
-    }
-    if (patch === null) return;
-    const updated = await this.deps.rollouts.updateMember(rollout.id, member.ordinal, member.state, patch);
-    if (updated && patch.state !== undefined) {
-      await this.tell(() => this.deps.events.memberChanged(rollout, { ...member, ...patch }), trace);
-    }
+/** What watching `member` (changed or rolling back) at `now` changes on it; null: nothing. */
+function memberPatch(
+  rollout: Rollout,
+  member: RolloutMember,
+  tenant: WatchedMember['tenant'],
+  now: number,
+): MemberPatch | null {
+  const rollingBack = member.state === 'rollingBack';
+  const target = (rollingBack ? member.rollbackGeneration : member.toGeneration) ?? 0;
+  const seen = observeMember(tenant, target);
+  const at = new Date(now).toISOString();
+  const settled: MemberState = rollingBack ? 'rolledBack' : 'succeeded';
+  if (seen.kind === 'gone') {
+    const error = { code: 'Skipped', message: seen.reason };
+    return { state: rollingBack ? 'rolledBack' : 'skipped', error, finishedAt: at };
   }
+  if (seen.kind === 'failed') {
+    return { state: rollingBack ? 'rolledBack' : 'failed', error: seen.error, finishedAt: at };
+  }
+  if (seen.kind === 'ready') {
+    const since = member.healthySince === null ? now : Date.parse(member.healthySince);
+    if (now - since >= rollout.strategy.minHealthyMs) return { state: settled, finishedAt: at };
+    return member.healthySince === null ? { healthySince: at } : null;
+  }
+  if (now - Date.parse(member.startedAt ?? at) > rollout.strategy.progressDeadlineMs) {
+    const error = {
+      code: 'ProgressDeadlineExceeded',
+      message: `not ready within ${rollout.strategy.progressDeadlineMs} ms`,
+    };
+    return { state: rollingBack ? 'rolledBack' : 'failed', error, finishedAt: at };
+  }
+  return member.healthySince !== null ? { healthySince: null } : null;
 }
 
 /** Per-wave tallies for the scheduler, every wave present (empty ones too). */

@@ -1,7 +1,7 @@
 /**
  * `RolloutEvents` written to the event log (so `GET /v1/events` streams them): a phase change as a
  * `rollout.<what>` event about no tenant, a member's change as `rollout.tenant_changed` on the
- * member tenant's own history. Events carry ids, phases, states and error codes — never the
+ * member tenant's own history (appended by the store with the member's state, rollout-events.ts). Events carry ids, phases, states and error codes — never the
  * change itself (a patch may hold secret values).
  */
 import type { RolloutEventType, TenantEventDraft } from '../domain/tenant-event.js';
@@ -55,8 +55,8 @@ export function storeRolloutEvents(store: Pick<Store, 'appendEvent'>): RolloutEv
       };
       await store.appendEvent(null, draft);
     },
-    async memberChanged(rollout: Rollout, member: RolloutMember): Promise<void> {
-      const draft: TenantEventDraft = {
+    memberEvent(rollout: Rollout, member: RolloutMember): TenantEventDraft {
+      return {
         type: 'rollout.tenant_changed',
         actor: rolloutActor(rollout.id),
         reason: `Rollout${member.state.charAt(0).toUpperCase()}${member.state.slice(1)}`,
@@ -74,7 +74,6 @@ export function storeRolloutEvents(store: Pick<Store, 'appendEvent'>): RolloutEv
           ...(member.error && { error: member.error.code }),
         },
       };
-      await store.appendEvent(member.tenantId, draft);
     },
   };
 }

@@ -16,18 +16,22 @@ import {
   type RolloutPhase,
 } from '../domain/rollout.js';
 import { isSealed } from '../domain/secret-key-ring.js';
-import type { Tenant, TenantSpec } from '../domain/tenant.js';
+import type { Tenant, TenantSpec, TenantStatus } from '../domain/tenant.js';
 import { decodeCursor, fromFlag, fromJson, nowIso, pageOf, toFlag, toJson } from './codec.js';
-import { transaction, type Executor, type StoreContext } from './context.js';
+import { transaction, type Executor, type StoreContext, type Transaction } from './context.js';
+import { insertEvents } from './event-repository.js';
 import type { RolloutMembersTable, RolloutsTable } from './schema.js';
 import type {
   MemberDecision,
+  MemberEventOf,
   MemberPatch,
   MemberTally,
+  MemberUpdate,
   NewRollout,
   Page,
   RolloutPublisher,
   RolloutRepository,
+  WatchedMember,
 } from './store.js';
 import { changeTenantIn } from './tenant-repository.js';
 import { findTenantRow, toTenant } from './tenant-rows.js';
@@ -186,6 +190,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
     id: string,
     ordinal: number,
     decide: (tenant: Tenant | undefined) => MemberDecision,
+    eventOf?: MemberEventOf,
   ): Promise<RolloutMember> {
     return transaction(this.ctx, async (trx, tx) => {
       const member = await lockMember(this.ctx, trx, id, ordinal);
@@ -194,7 +199,8 @@ export class KyselyRolloutRepository implements RolloutRepository {
       const decision = decide(tenant);
       const now = nowIso();
       if (decision.kind !== 'change' || !tenant) {
-        return settle(trx, member, decision.kind === 'skip' ? 'skipped' : 'failed', errorOf(decision), now);
+        const state = decision.kind === 'skip' ? 'skipped' : 'failed';
+        return withEvent(tx, await settle(trx, member, state, errorOf(decision), now), eventOf, now);
       }
       const applied = await changeTenantIn(this.ctx, tx, tenant.id, () => decision.change);
       const values = {
@@ -206,7 +212,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
         started_at: now,
         healthy_since: null,
       };
-      return writeMember(trx, member, values);
+      return withEvent(tx, await writeMember(trx, member, values), eventOf, now);
     });
   }
 
@@ -214,6 +220,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
     id: string,
     ordinal: number,
     decide: (tenant: Tenant | undefined, previous: TenantSpec) => MemberDecision,
+    eventOf?: MemberEventOf,
   ): Promise<RolloutMember> {
     return transaction(this.ctx, async (trx, tx) => {
       const member = await lockMember(this.ctx, trx, id, ordinal);
@@ -227,7 +234,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
       );
       const now = nowIso();
       if (decision.kind !== 'change' || !tenant) {
-        return settle(trx, member, 'rolledBack', errorOf(decision), now);
+        return withEvent(tx, await settle(trx, member, 'rolledBack', errorOf(decision), now), eventOf, now);
       }
       const applied = await changeTenantIn(this.ctx, tx, tenant.id, () => decision.change);
       const values = {
@@ -237,16 +244,12 @@ export class KyselyRolloutRepository implements RolloutRepository {
         healthy_since: null,
         finished_at: null,
       };
-      return writeMember(trx, member, values);
+      return withEvent(tx, await writeMember(trx, member, values), eventOf, now);
     });
   }
 
   async updateMember(id: string, ordinal: number, from: MemberState, patch: MemberPatch): Promise<boolean> {
-    const values: Partial<MemberRow> = {};
-    if (patch.state !== undefined) values.state = patch.state;
-    if (patch.error !== undefined) values.error = toJson(patch.error);
-    if (patch.healthySince !== undefined) values.healthy_since = patch.healthySince;
-    if (patch.finishedAt !== undefined) values.finished_at = patch.finishedAt;
+    const values = memberValues(patch);
     const result = await this.ctx.db
       .updateTable('rollout_members')
       .set(values)
@@ -255,6 +258,70 @@ export class KyselyRolloutRepository implements RolloutRepository {
       .where('state', '=', from)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  async watchedMembers(
+    id: string,
+    query: { state: MemberState; limit: number; cursor?: string | undefined },
+  ): Promise<Page<WatchedMember>> {
+    let q = this.ctx.db
+      .selectFrom('rollout_members as m')
+      .leftJoin('tenants as t', 't.id', 'm.tenant_id')
+      .selectAll('m')
+      .select('t.status as tenant_status')
+      .where('m.rollout_id', '=', id)
+      .where('m.state', '=', query.state);
+    if (query.cursor) {
+      const [after] = decodeCursor(query.cursor, 1);
+      q = q.where('m.ordinal', '>', Number(after));
+    }
+    const rows = await q
+      .orderBy('m.ordinal')
+      .limit(query.limit + 1)
+      .execute();
+    return pageOf(
+      rows,
+      query.limit,
+      ({ tenant_status, ...row }) => ({
+        member: toMember(row),
+        tenant: tenant_status === null ? undefined : { status: JSON.parse(tenant_status) as TenantStatus },
+      }),
+      (row) => [String(row.ordinal)],
+    );
+  }
+
+  async updateMembers(id: string, updates: readonly MemberUpdate[]): Promise<ReadonlySet<number>> {
+    // Members that take the same patch from the same state share one statement.
+    const groups = new Map<string, { from: MemberState; values: Partial<MemberRow>; ordinals: number[] }>();
+    for (const { ordinal, from, patch } of updates) {
+      const key = JSON.stringify([from, patch]);
+      const group = groups.get(key) ?? { from, values: memberValues(patch), ordinals: [] };
+      group.ordinals.push(ordinal);
+      groups.set(key, group);
+    }
+    if (groups.size === 0) return new Set();
+    return transaction(this.ctx, async (trx, tx) => {
+      const updated = new Set<number>();
+      for (const { from, values, ordinals } of groups.values()) {
+        for (let i = 0; i < ordinals.length; i += BATCH) {
+          const rows = await trx
+            .updateTable('rollout_members')
+            .set(values)
+            .where('rollout_id', '=', id)
+            .where('state', '=', from)
+            .where('ordinal', 'in', ordinals.slice(i, i + BATCH))
+            .returning('ordinal')
+            .execute();
+          for (const row of rows) updated.add(Number(row.ordinal));
+        }
+      }
+      // The events last (insertEvents' contract), in the order of `updates`.
+      const now = nowIso();
+      for (const { ordinal, tenantId, event } of updates) {
+        if (event && updated.has(ordinal)) await insertEvents(tx, tenantId, [event], now);
+      }
+      return updated;
+    });
   }
 
   async saveControl(
@@ -338,6 +405,27 @@ export class KyselyRolloutRepository implements RolloutRepository {
       version: Number(row.version),
     };
   }
+}
+
+/** Appends the event `eventOf` names for the member's new state, in the member's transaction. */
+async function withEvent(
+  tx: Transaction,
+  member: RolloutMember,
+  eventOf: MemberEventOf | undefined,
+  now: string,
+): Promise<RolloutMember> {
+  if (eventOf) await insertEvents(tx, member.tenantId, [eventOf(member)], now);
+  return member;
+}
+
+/** The column values of a member patch. */
+function memberValues(patch: MemberPatch): Partial<MemberRow> {
+  const values: Partial<MemberRow> = {};
+  if (patch.state !== undefined) values.state = patch.state;
+  if (patch.error !== undefined) values.error = toJson(patch.error);
+  if (patch.healthySince !== undefined) values.healthy_since = patch.healthySince;
+  if (patch.finishedAt !== undefined) values.finished_at = patch.finishedAt;
+  return values;
 }
 
 function newMemberRow(

@@ -17,8 +17,8 @@ import type { AuditRecord } from '../domain/audit-record.js';
 import type { CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ExecutionLedger } from '../domain/execution-ledger.js';
 import type { AppliedChange, TenantChange } from '../domain/tenant-change.js';
-import type { TenantEvent } from '../domain/tenant-event.js';
-import type { Phase, RunState, Tenant, TenantSpec } from '../domain/tenant.js';
+import type { TenantEvent, TenantEventDraft } from '../domain/tenant-event.js';
+import type { Phase, RunState, Tenant, TenantSpec, TenantStatus } from '../domain/tenant.js';
 import type { RunTags, WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import type { ChangeSubscriptions } from './change-signal.js';
 import type { WebhookRepository } from './webhook-store.js';
@@ -500,6 +500,27 @@ export type RolloutPublisher = (saved: Rollout) => RolloutWebhook | undefined;
 export type MemberPatch = Partial<Pick<RolloutMember, 'state' | 'error' | 'healthySince' | 'finishedAt'>>;
 
 /**
+ * One member's compare-and-set: `patch` applies only while the member is still `from`; `event`
+ * (about the member's tenant) is appended in the same transaction when it does.
+ */
+export interface MemberUpdate {
+  readonly ordinal: number;
+  readonly tenantId: string;
+  readonly from: MemberState;
+  readonly patch: MemberPatch;
+  readonly event?: TenantEventDraft;
+}
+
+/** The event recording a member's new state, appended in the transaction that writes it. */
+export type MemberEventOf = (member: RolloutMember) => TenantEventDraft;
+
+/** A member with its tenant's current status (undefined: the tenant row is gone). */
+export interface WatchedMember {
+  readonly member: RolloutMember;
+  readonly tenant: { readonly status: TenantStatus } | undefined;
+}
+
+/**
  * Rollouts and their members. Invariants:
  * - `create` stores the rollout and every member in one transaction; a tenant already held by an
  *   unfinished rollout makes it throw ConflictError (details: the tenants), and nothing is stored.
@@ -535,18 +556,34 @@ export interface RolloutRepository {
   rollbackable(id: string, limit: number): Promise<readonly RolloutMember[]>;
   /** The spec the member's tenant had before the rollout changed it (opened). */
   previousSpec(id: string, ordinal: number): Promise<TenantSpec | undefined>;
+  /** `eventOf` names the event appended with the member's new state (none when it stays as it was). */
   applyChange(
     id: string,
     ordinal: number,
     decide: (tenant: Tenant | undefined) => MemberDecision,
+    eventOf?: MemberEventOf,
   ): Promise<RolloutMember>;
   rollback(
     id: string,
     ordinal: number,
     decide: (tenant: Tenant | undefined, previous: TenantSpec) => MemberDecision,
+    eventOf?: MemberEventOf,
   ): Promise<RolloutMember>;
   /** Compare-and-set on the member's state; false when it is no longer `from`. */
   updateMember(id: string, ordinal: number, from: MemberState, patch: MemberPatch): Promise<boolean>;
+  /**
+   * Members of one state by ordinal, each with its tenant's status as it is now (undefined when
+   * the tenant row is gone): what watching members in flight reads, in one statement per page.
+   */
+  watchedMembers(
+    id: string,
+    query: { state: MemberState; limit: number; cursor?: string | undefined },
+  ): Promise<Page<WatchedMember>>;
+  /**
+   * `updateMember` for many members in one transaction; returns the ordinals updated (those still
+   * in their `from` state).
+   */
+  updateMembers(id: string, updates: readonly MemberUpdate[]): Promise<ReadonlySet<number>>;
   /** Compare-and-set on `expectedVersion`: PreconditionFailedError when the rollout moved on. */
   saveControl(
     id: string,

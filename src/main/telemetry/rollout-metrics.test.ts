@@ -54,7 +54,9 @@ test('a halt is counted once, on the transition the failure policy makes; news p
   const told: string[] = [];
   const inner: RolloutEvents = {
     phaseChanged: async (r, from) => void told.push(`${from}→${r.control.phase}`),
-    memberChanged: async () => {},
+    memberEvent: () => {
+      throw new Error('not used');
+    },
   };
   const events = meteredRolloutEvents(inner, { inc: (labels) => void counted.push(labels.reason) });
   const wave = 'wave 0: 1 of 1 tenants failed (more than 5%)';

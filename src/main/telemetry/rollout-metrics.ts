@@ -105,8 +105,9 @@ export function registerRolloutMetrics(
 }
 
 /**
- * Counts halts and adds span events (`rollout.phase_changed`, `rollout.member_changed`) on the
- * active span, then passes the news on.
+ * Counts halts and adds span events (`rollout.phase_changed`, `rollout.member_changed`: as the
+ * member's event is built for the transaction that writes it) on the active span, then passes the
+ * news on.
  */
 export function meteredRolloutEvents(events: RolloutEvents, halts: CounterPort<'reason'>): RolloutEvents {
   return {
@@ -123,7 +124,7 @@ export function meteredRolloutEvents(events: RolloutEvents, halts: CounterPort<'
       });
       await events.phaseChanged(rollout, from);
     },
-    async memberChanged(rollout, member) {
+    memberEvent(rollout, member) {
       addSpanEvent('rollout.member_changed', {
         'lessor.rollout.id': rollout.id,
         'lessor.tenant.id': member.tenantId,
@@ -131,7 +132,7 @@ export function meteredRolloutEvents(events: RolloutEvents, halts: CounterPort<'
         'lessor.rollout.member_state': member.state,
         ...(member.error && { 'lessor.rollout.error_code': member.error.code }),
       });
-      await events.memberChanged(rollout, member);
+      return events.memberEvent(rollout, member);
     },
   };
 }

@@ -175,6 +175,78 @@ export function rollouts(c: Conformance): void {
     assert.deepEqual(tenant?.spec.config, fleet[0]!.spec.config);
   });
 
+  c.test(
+    'watchedMembers reads members with their tenant status; updateMembers is a compare-and-set per member, its events in the same transaction',
+    async () => {
+      const store = c.store();
+      const fleet = await tenants(store, 3);
+      const rollout = await store.rollouts.create(newRollout(fleet));
+      const eventOf = (member: { state: string }) => ({
+        type: 'rollout.tenant_changed' as const,
+        actor: 'rollout:test',
+        reason: `Rollout:${member.state}`,
+        message: member.state,
+        fromPhase: null,
+        toPhase: null,
+        generation: 0,
+        runId: null,
+        executionId: null,
+      });
+      for (const ordinal of [0, 1, 2]) {
+        const started = await store.rollouts.applyChange(rollout.id, ordinal, toImage('app:2'), eventOf);
+        assert.equal(started.state, 'inProgress');
+      }
+      const watched = await store.rollouts.watchedMembers(rollout.id, { state: 'inProgress', limit: 2 });
+      assert.deepEqual(
+        watched.items.map((w) => [w.member.ordinal, w.tenant?.status.phase]),
+        [
+          [0, fleet[0]!.status.phase],
+          [1, fleet[1]!.status.phase],
+        ],
+      );
+      const rest = await store.rollouts.watchedMembers(rollout.id, {
+        state: 'inProgress',
+        limit: 2,
+        cursor: watched.nextCursor ?? undefined,
+      });
+      assert.deepEqual(
+        rest.items.map((w) => w.member.ordinal),
+        [2],
+      );
+      assert.equal(rest.nextCursor, null);
+      assert.ok(await store.rollouts.updateMember(rollout.id, 2, 'inProgress', { state: 'failed' }));
+      const at = new Date().toISOString();
+      const update = (ordinal: number) => ({
+        ordinal,
+        tenantId: fleet[ordinal]!.id,
+        from: 'inProgress' as const,
+        patch: { state: 'succeeded' as const, finishedAt: at },
+        event: eventOf({ state: 'succeeded' }),
+      });
+      const updated = await store.rollouts.updateMembers(rollout.id, [update(0), update(1), update(2)]);
+      assert.deepEqual([...updated].sort(), [0, 1], 'a member no longer in its `from` state is left alone');
+      const succeeded = await store.rollouts.members(rollout.id, { limit: 10, state: 'succeeded' });
+      assert.deepEqual(
+        succeeded.items.map((m) => [m.ordinal, m.finishedAt]),
+        [
+          [0, at],
+          [1, at],
+        ],
+      );
+      for (const [ordinal, reasons] of [
+        [0, ['Rollout:inProgress', 'Rollout:succeeded']],
+        [2, ['Rollout:inProgress']],
+      ] as const) {
+        const events = await store.events.listByTenant(fleet[ordinal]!.id, { limit: 100 });
+        assert.deepEqual(
+          events.filter((e) => e.type === 'rollout.tenant_changed').map((e) => e.reason),
+          reasons,
+        );
+      }
+      assert.equal((await store.rollouts.updateMembers(rollout.id, [])).size, 0);
+    },
+  );
+
   c.test('saveControl is a compare-and-set; a final phase releases the tenants', async () => {
     const store = c.store();
     const fleet = await tenants(store, 2);
