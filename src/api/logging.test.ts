@@ -3,27 +3,20 @@
  * per-request lines are debug, so at info a served request writes nothing.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { backends, type TestBackend, type TestDatabase } from '../store/testing/test-databases.js';
 import { createApiServer } from './server.js';
 import { apiDeps, tenantBody, testApiOptions, TOKENS, uniqueName } from './testing/api-harness.js';
+import { jsonLineSink } from './testing/json-lines.js';
 
 /**
  * An API server on a fresh database whose log lines (at `level`) are collected in `lines`; call
  * inside a `describe` (it registers the before/after hooks). `app()` is the server once started.
  */
 function loggedServer(backend: TestBackend, level: 'debug' | 'info') {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { sink, lines } = jsonLineSink();
   let db: TestDatabase | undefined;
   let server: FastifyInstance | undefined;
   before(async () => {

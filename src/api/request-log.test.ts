@@ -3,20 +3,13 @@
  * and that line carries the request's bindings.
  */
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { deferredChildLogger, DeferredChildLogger } from './request-log.js';
+import { jsonLineSink } from './testing/json-lines.js';
 
 function collected(level: string) {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean))
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { sink, lines } = jsonLineSink();
   const parent = pino({ level }, sink);
   let children = 0;
   const child = parent.child.bind(parent);
