@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
+import { PODMAN_HOST, TEST_HOST_IP } from '../../src/compute/providers/docker/testing/podman.js';
 import { startLessorProcess, type LessorProcess } from '../support/lessor-process.js';
 import { waitForPhase } from '../support/wait.js';
 
@@ -49,6 +49,7 @@ describe('provider options set from the environment', () => {
     const lessor = await serve({
       LESSOR_COMPUTE__DEFAULT_PROVIDER: 'docker',
       LESSOR_COMPUTE__PROVIDERS__DOCKER__HOST: PODMAN_HOST,
+      LESSOR_COMPUTE__PROVIDERS__DOCKER__HOST_IP: TEST_HOST_IP,
       LESSOR_COMPUTE__PROVIDERS__DOCKER__STOP_TIMEOUT_SECONDS: '1',
     });
     const providers = await lessor.client.listProviders();

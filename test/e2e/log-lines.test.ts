@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { TenantSpecInput } from '../../src/api/types.js';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
+import { PODMAN_HOST, TEST_HOST_IP } from '../../src/compute/providers/docker/testing/podman.js';
 import { identityKeyOf } from '../../src/workflow/restate/identity-key.js';
 import { startRestateServer } from '../../src/workflow/restate/testing/restate-server.js';
 import { modeServerConfig, removeContainersWithPrefix, requirePodman } from '../support/docker-runtimes.js';
@@ -97,7 +97,10 @@ describe('log lines are strict JSON without duplicate keys', () => {
   test('embedded engine, process and docker tenants', async () => {
     await requirePodman();
     cleanups.push(() => removeContainersWithPrefix(DOCKER_PREFIX));
-    const { lessor, world, logFile } = await serve({}, { process: {}, docker: { host: PODMAN_HOST } });
+    const { lessor, world, logFile } = await serve(
+      {},
+      { process: {}, docker: { host: PODMAN_HOST, hostIp: TEST_HOST_IP } },
+    );
     await lifecycle(lessor, world);
     await roundTrip(lessor, `${DOCKER_PREFIX}-web`, { provider: 'docker', config: modeServerConfig('logs') });
     await lessor.stop();

@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
-import { PODMAN_HOST } from '../../src/compute/providers/docker/testing/podman.js';
+import { PODMAN_HOST, TEST_HOST_IP } from '../../src/compute/providers/docker/testing/podman.js';
 import { deploy, withLogs, type Deployment, type MatrixEntry } from './deployment.js';
 import {
   containersByTenant,
@@ -58,6 +58,7 @@ export function podmanSuite(
       providers: {
         docker: {
           host: PODMAN_HOST,
+          hostIp: TEST_HOST_IP,
           stopTimeoutSeconds: options.stopTimeoutSeconds ?? 0,
           cleanupTimeoutMs: 10_000,
         },

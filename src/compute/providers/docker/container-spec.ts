@@ -117,12 +117,16 @@ export function containerLabels(
   };
 }
 
-/** `binds`: the volumes as the host policy resolved them (host-policy.ts `bindsFor`). */
+/**
+ * `binds`: the volumes as the host policy resolved them (host-policy.ts `bindsFor`); `hostIp`: the
+ * address a port that names none binds (the policy's `hostIp`).
+ */
 export function createBody(
   request: ComputeRequest,
   config: DockerConfig,
   hash: ConfigHasher,
   binds: readonly string[],
+  hostIp: string = DEFAULT_HOST_IP,
 ): ContainerCreateBody {
   const env = { ...config.env, ...config.secretEnv };
   const ports = config.ports ?? [];
@@ -133,7 +137,7 @@ export function createBody(
     Labels: containerLabels(request, config, hash),
     ExposedPorts: Object.fromEntries(ports.map((p) => [portKey(p), {}])),
     HostConfig: {
-      PortBindings: Object.fromEntries(ports.map((p) => [portKey(p), [binding(p)]])),
+      PortBindings: Object.fromEntries(ports.map((p) => [portKey(p), [binding(p, hostIp)]])),
       RestartPolicy: { Name: config.restartPolicy ?? DEFAULT_RESTART_POLICY },
       ...(config.resources?.cpus !== undefined && { NanoCpus: Math.round(config.resources.cpus * 1e9) }),
       ...(config.resources?.memoryMb !== undefined && { Memory: config.resources.memoryMb * 1024 * 1024 }),
@@ -147,9 +151,9 @@ export function portKey(port: { readonly containerPort: number; readonly protoco
   return `${port.containerPort}/${port.protocol ?? 'tcp'}`;
 }
 
-function binding(port: PortSpec): PortBinding {
+function binding(port: PortSpec, hostIp: string): PortBinding {
   const hostPort = port.hostPort ?? 0;
-  return { HostIp: port.hostIp ?? DEFAULT_HOST_IP, HostPort: hostPort > 0 ? String(hostPort) : '' };
+  return { HostIp: port.hostIp ?? hostIp, HostPort: hostPort > 0 ? String(hostPort) : '' };
 }
 
 function parseJsonRecord(text: string | undefined): Record<string, unknown> | undefined {

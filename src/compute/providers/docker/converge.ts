@@ -132,7 +132,13 @@ async function launch(
   if (network !== undefined) {
     await progress.step('preflight', signal, () => ctx.client.inspectNetwork(network, signal));
   }
-  const body = createBody(request, config, ctx.hasher, resolvedBinds(ctx, config, tenant.id));
+  const body = createBody(
+    request,
+    config,
+    ctx.hasher,
+    resolvedBinds(ctx, config, tenant.id),
+    ctx.hostPolicy.hostIp,
+  );
   const created = await progress.step('create', signal, () =>
     createOrAdopt(ctx, tenant.id, name, body, signal),
   );

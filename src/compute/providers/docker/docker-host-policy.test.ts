@@ -21,6 +21,7 @@ import {
   removeTenants,
   requirePodman,
   tenantContainers,
+  TEST_HOST_IP,
   TEST_IMAGE,
   uniqueTenant,
   webConfig,
@@ -94,21 +95,23 @@ describe('docker provider host policy on Podman', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
-  test('a published port binds 127.0.0.1 on the engine; any other address needs allowedHostIps', async () => {
-    const p = await provider({ allowedHostIps: ['127.0.0.2'] });
+  // The provider's `hostIp` is TEST_HOST_IP (127.0.0.2) here; the product default, 127.0.0.1, is
+  // what host-policy.test.ts and docker-config.test.ts check.
+  test('a published port binds the provider hostIp on the engine; any other address needs allowedHostIps', async () => {
+    const p = await provider({ allowedHostIps: ['127.0.0.3'] });
     const t = tenant('hostip');
     const loopback = await p.provision(computeRequest(t, 1, webConfig('lo')), timeout());
     assert.deepEqual(
       (await hostBindings(loopback.resources.containerId!)).map((b) => b.HostIp),
-      ['127.0.0.1'],
+      [TEST_HOST_IP],
     );
-    const other = webConfig('two', { ports: [{ containerPort: 8080, name: 'web', hostIp: '127.0.0.2' }] });
+    const other = webConfig('two', { ports: [{ containerPort: 8080, name: 'web', hostIp: '127.0.0.3' }] });
     const moved = await p.update(computeRequest(t, 2, other), timeout());
     assert.deepEqual(
       (await hostBindings(moved.resources.containerId!)).map((b) => b.HostIp),
-      ['127.0.0.2'],
+      ['127.0.0.3'],
     );
-    assert.match(moved.endpoints[0]!.url, /^http:\/\/127\.0\.0\.2:\d+$/);
+    assert.match(moved.endpoints[0]!.url, /^http:\/\/127\.0\.0\.3:\d+$/);
     assert.equal(await httpText(moved.endpoints[0]!.url), 'two');
     const everywhere = webConfig('all', { ports: [{ containerPort: 8080, hostIp: '0.0.0.0' }] });
     await refused(p, everywhere, 'ports.0.hostIp');

@@ -10,13 +10,15 @@
  *   while the engine is down; calls then fail with PROVIDER_TEMPORARILY_UNAVAILABLE).
  * - `allowedBindRoots`: `[{path, writable?: false}]`, the host directories tenants may bind-mount
  *   from (default none: every bind mount is refused). See host-policy.ts.
- * - `allowedHostIps`: host addresses besides 127.0.0.1 that published ports may bind (default none).
+ * - `hostIp`: the address a published port binds when the tenant names none (default 127.0.0.1); a
+ *   loopback address, or one of `allowedHostIps`.
+ * - `allowedHostIps`: host addresses besides `hostIp` that published ports may bind (default none).
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { ValidationError, type FieldProblem } from '../../../domain/errors.js';
 import { parseDockerHost } from './docker-client.js';
-import type { BindRoot, HostPolicy } from './host-policy.js';
+import { DEFAULT_HOST_IP, type BindRoot, type HostPolicy } from './host-policy.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
@@ -51,9 +53,12 @@ export function dockerProviderOptions(
     problems.push({ path: 'stopTimeoutSeconds', message: 'must be an integer ≥ 0' });
   if (!isNonNegativeInt(cleanupTimeoutMs))
     problems.push({ path: 'cleanupTimeoutMs', message: 'must be an integer ≥ 0' });
+  const allowedBindRoots = bindRoots(options.allowedBindRoots, problems);
+  const allowedHostIps = hostIps(options.allowedHostIps, problems);
   const hostPolicy = {
-    allowedBindRoots: bindRoots(options.allowedBindRoots, problems),
-    allowedHostIps: hostIps(options.allowedHostIps, problems),
+    allowedBindRoots,
+    hostIp: defaultHostIp(options.hostIp, allowedHostIps, problems),
+    allowedHostIps,
   };
   if (problems.length > 0) throw new ValidationError('invalid docker provider options', problems);
   return {
@@ -95,6 +100,25 @@ function hostIps(value: unknown, problems: FieldProblem[]): string[] {
     return [];
   }
   return value as string[];
+}
+
+function defaultHostIp(value: unknown, allowed: readonly string[], problems: FieldProblem[]): string {
+  if (value === undefined) return DEFAULT_HOST_IP;
+  if (typeof value !== 'string' || !(isLoopback(value) || allowed.includes(value))) {
+    problems.push({ path: 'hostIp', message: 'must be a loopback address or one of allowedHostIps' });
+    return DEFAULT_HOST_IP;
+  }
+  return value;
+}
+
+/** 127.0.0.0/8 and ::1: reachable from this host only. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+function isLoopback(ip: string): boolean {
+  const family = isIP(ip);
+  return family !== 0 && LOOPBACK.check(ip, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 function isNonNegativeInt(value: unknown): value is number {

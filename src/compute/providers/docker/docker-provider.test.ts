@@ -21,6 +21,7 @@ import {
   removeTenants,
   requirePodman,
   tenantContainers,
+  TEST_HOST_IP,
   uniqueTenant,
   webConfig,
 } from './testing/podman.js';
@@ -62,7 +63,7 @@ describe('docker provider on Podman', () => {
       stopTimeoutSeconds: 0,
       cleanupTimeoutMs: 10_000,
       hasher: testHasher,
-      hostPolicy: NO_HOST_ACCESS,
+      hostPolicy: { ...NO_HOST_ACCESS, hostIp: TEST_HOST_IP },
     });
     try {
       const request = computeRequest(t, 1, webConfig('counted'));
@@ -84,7 +85,7 @@ describe('docker provider on Podman', () => {
     const t = tenant('prov');
     const result = await provider.provision(computeRequest(t, 1, webConfig('blue')), timeout());
     assert.equal(result.resources.containerName, primaryName(t.name));
-    assert.match(result.endpoints[0]?.url ?? '', /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(result.endpoints[0]?.url ?? '', /^http:\/\/127\.0\.0\.2:\d+$/);
     assert.equal(result.endpoints[0]?.name, 'web');
     assert.equal(await httpText(result.endpoints[0].url), 'blue');
     const observed = await provider.describe(computeRequest(t, 1, webConfig('blue')), timeout());
@@ -142,7 +143,7 @@ describe('docker provider on Podman', () => {
     };
     await provider.provision(computeRequest(t, 1, webConfig('v1', extra)), timeout());
     const updated = await provider.update(computeRequest(t, 2, webConfig('v2', extra)), timeout());
-    assert.equal(updated.endpoints[0]?.url, `http://127.0.0.1:${hostPort}`);
+    assert.equal(updated.endpoints[0]?.url, `http://${TEST_HOST_IP}:${hostPort}`);
     assert.equal(updated.endpoints[0]?.name, 'http');
     assert.equal(await httpText(updated.endpoints[0].url), 'v2');
     assert.equal((await tenantContainers(t.id)).length, 1);
@@ -262,7 +263,7 @@ async function rawInspect(
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
+    const server = net.createServer().listen(0, TEST_HOST_IP, () => {
       const { port } = server.address() as net.AddressInfo;
       server.close(() => resolve(port));
     });

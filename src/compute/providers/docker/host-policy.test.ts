@@ -24,6 +24,7 @@ const policy: HostPolicy = {
     { path: join(base, 'data', 'frozen'), writable: false },
     { path: join(base, 'ro'), writable: false },
   ],
+  hostIp: '127.0.0.1',
   allowedHostIps: ['10.1.2.3', 'fd00::1'],
 };
 
@@ -200,9 +201,25 @@ describe('allowedBindRoots and allowedHostIps options', () => {
         { path: '/srv/a', writable: true },
         { path: '/srv/b', writable: false },
       ],
+      hostIp: '127.0.0.1',
       allowedHostIps: ['10.0.0.1'],
     });
     assert.deepEqual(dockerProviderOptions({}, {}).hostPolicy, NO_HOST_ACCESS, 'none by default');
+  });
+
+  test('hostIp: any loopback address, or an allowed one; nothing else', () => {
+    const hostIpOf = (options: Record<string, unknown>) =>
+      dockerProviderOptions(options, {}).hostPolicy.hostIp;
+    assert.equal(hostIpOf({ hostIp: '127.0.0.2' }), '127.0.0.2');
+    assert.equal(hostIpOf({ hostIp: '::1' }), '::1');
+    assert.equal(hostIpOf({ hostIp: '10.0.0.1', allowedHostIps: ['10.0.0.1'] }), '10.0.0.1');
+    for (const hostIp of ['10.0.0.1', '0.0.0.0', '::', 'localhost', 7]) {
+      assert.throws(
+        () => hostIpOf({ hostIp }),
+        (error: unknown) => error instanceof ValidationError && error.problems[0]?.path === 'hostIp',
+        String(hostIp),
+      );
+    }
   });
 
   test('bad entries are start-up errors naming the key', () => {

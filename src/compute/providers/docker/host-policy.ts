@@ -8,7 +8,8 @@
  *   `lessor-<tenant-id>-<name>`, so no tenant reaches another's data by guessing its name;
  * - network modes that join the host's or another container's namespaces (`host`, `container:…`,
  *   `ns:…`, and any mode with options) are refused;
- * - a published port binds 127.0.0.1 unless the tenant asks for an address the admin allowed.
+ * - a published port binds the admin's `hostIp` (127.0.0.1 by default) unless the tenant asks for an
+ *   address the admin allowed.
  *
  * Paths are resolved on the filesystem Lessor sees: the engine is expected on the same host (a
  * unix socket). The resolved path — not the one the tenant wrote — is what the engine is given.
@@ -41,14 +42,20 @@ export interface BindRoot {
 
 export interface HostPolicy {
   readonly allowedBindRoots: readonly BindRoot[];
-  /** Host addresses besides 127.0.0.1 a published port may bind. */
+  /** The address a published port binds when it names none: a loopback address or an allowed one. */
+  readonly hostIp: string;
+  /** Host addresses besides `hostIp` a published port may bind. */
   readonly allowedHostIps: readonly string[];
 }
 
-/** The default: no bind mounts, ports on loopback only. */
-export const NO_HOST_ACCESS: HostPolicy = Object.freeze({ allowedBindRoots: [], allowedHostIps: [] });
-
 export const DEFAULT_HOST_IP = '127.0.0.1';
+
+/** The default: no bind mounts, ports on 127.0.0.1 only. */
+export const NO_HOST_ACCESS: HostPolicy = Object.freeze({
+  allowedBindRoots: [],
+  hostIp: DEFAULT_HOST_IP,
+  allowedHostIps: [],
+});
 
 export type Mount =
   | { readonly kind: 'bind'; readonly hostPath: string; readonly target: string; readonly readOnly: boolean }
@@ -203,14 +210,14 @@ function hostIpProblems(config: HostFacingConfig, policy: HostPolicy): FieldProb
   const allowed = new Set(policy.allowedHostIps.map(canonicalIp));
   const problems: FieldProblem[] = [];
   listOf(config.ports).forEach((port, i) => {
-    const ip = port.hostIp ?? DEFAULT_HOST_IP;
-    if (ip === DEFAULT_HOST_IP) return;
+    const ip = port.hostIp ?? policy.hostIp;
+    if (ip === policy.hostIp) return;
     const path = `ports.${i}.hostIp`;
     if (typeof ip !== 'string' || isIP(ip) === 0) problems.push({ path, message: 'must be an IP address' });
     else if (!allowed.has(canonicalIp(ip))) {
       problems.push({
         path,
-        message: `${ip} is not allowed (compute.providers.docker.allowedHostIps); ports bind ${DEFAULT_HOST_IP} by default`,
+        message: `${ip} is not allowed (compute.providers.docker.allowedHostIps); ports bind ${policy.hostIp} by default`,
       });
     }
   });

@@ -17,6 +17,14 @@ export const PODMAN_HOST = process.env.DOCKER_HOST || 'unix:///run/lessor-podman
 export const TEST_IMAGE = 'localhost/lessor-test-busybox:latest';
 
 /**
+ * The docker provider's `hostIp` in tests: containers publish on 127.0.0.2, never on the 127.0.0.1
+ * every other test server listens on. Podman forwards a published port with a NAT rule that outlives
+ * the port's reservation for a moment after the container exits; a 127.0.0.1 server of another test
+ * given that port by the kernel then sees its connections refused (docs/providers/docker.md).
+ */
+export const TEST_HOST_IP = '127.0.0.2';
+
+/**
  * httpd serving `$MODE` on 8080, so a test can see which config a container runs; it says so on
  * stdout (`serving <MODE>`) and on stderr (`listening on 8080`) as it starts.
  */
@@ -69,7 +77,13 @@ export async function requirePodman(): Promise<void> {
 
 export async function makeProvider(options: Record<string, unknown> = {}): Promise<DockerProvider> {
   return dockerProviderFactory.create({
-    options: { host: PODMAN_HOST, stopTimeoutSeconds: 0, cleanupTimeoutMs: 10_000, ...options },
+    options: {
+      host: PODMAN_HOST,
+      hostIp: TEST_HOST_IP,
+      stopTimeoutSeconds: 0,
+      cleanupTimeoutMs: 10_000,
+      ...options,
+    },
     defaults: {},
     timeoutMs: 60_000,
     dataDir: '/tmp',
