@@ -193,7 +193,7 @@ export async function containersSection(ctx: SectionContext): Promise<Containers
     ],
     targets: [atMost('(2) docker/direct ratio', ratio, 1.1)],
     notes: [
-      `engine calls per Lessor create→ready (provision + the workflow's describe): ${describeCalls(engineCallsPerProvision)}`,
+      `engine calls per Lessor create→ready (the provision; the docker provider returns healthy, so the workflow describes nothing after it): ${describeCalls(engineCallsPerProvision)}`,
       `engine calls per direct run: ${describeCalls(engineCallsPerDirectRun)}`,
     ],
   };

@@ -55,11 +55,23 @@ const CONFIGS: readonly { config: ControlPlaneConfig; backend: Backend; restate:
 ];
 const LEVELS = [1, 16, 128] as const;
 
+/**
+ * `LESSOR_BENCH_CONTROL_PLANE=restate+sqlite` (comma-separated) measures only those configurations,
+ * e.g. to compare two builds of one engine in the same minute.
+ */
+function selectedConfigs(): typeof CONFIGS {
+  const wanted = process.env.LESSOR_BENCH_CONTROL_PLANE?.split(',').map((name) => name.trim());
+  if (!wanted) return CONFIGS;
+  const unknown = wanted.filter((name) => !CONFIGS.some((c) => c.config === name));
+  if (unknown.length > 0) throw new Error(`unknown control-plane configuration(s): ${unknown.join(', ')}`);
+  return CONFIGS.filter((c) => wanted.includes(c.config));
+}
+
 export async function controlPlaneSection(ctx: SectionContext): Promise<ControlPlaneResult> {
   const rows: ControlPlaneRow[] = [];
   const unavailable: { config: ControlPlaneConfig; reason: string }[] = [];
   const sse: { result?: SseObservation } = {};
-  for (const spec of CONFIGS) {
+  for (const spec of selectedConfigs()) {
     try {
       rows.push(...(await runConfig(ctx, spec.config, spec.backend, spec.restate, sse)));
     } catch (error) {

@@ -140,6 +140,10 @@ export const CallbackPayloadSchema = z.object({
   operation,
   status: executionStatus,
   resources: stringMap,
+  endpoints: z
+    .array(z.object({ name: z.string(), url: z.string() }))
+    .readonly()
+    .optional(),
   error: ComputeErrorSchema.nullable(),
   attempt: z.number(),
   at: z.string(),

@@ -38,6 +38,17 @@ export interface StartComputeRequest {
   readonly trace?: TraceContext;
 }
 
+export interface StartedExecution {
+  readonly executionId: string;
+  readonly status: ExecutionStatus;
+  readonly attempt: number;
+  /**
+   * The provider's `returnsHealthy` (provider.ts): a succeeded provision or update of this execution
+   * already means "runtime healthy, with these endpoints".
+   */
+  readonly returnsHealthy: boolean;
+}
+
 export interface ExecutionView extends ComputeExecution {
   readonly history: readonly ExecutionHistoryEntry[];
 }
@@ -51,9 +62,7 @@ export interface ExecutionQuery {
 }
 
 export interface ComputeApi {
-  start(
-    request: StartComputeRequest,
-  ): Promise<{ executionId: string; status: ExecutionStatus; attempt: number }>;
+  start(request: StartComputeRequest): Promise<StartedExecution>;
   get(executionId: string): Promise<ExecutionView | undefined>;
   list(query: ExecutionQuery): Promise<{ items: readonly ComputeExecution[]; nextCursor: string | null }>;
   /**

@@ -73,7 +73,7 @@ for (const backend of ledgerBackends()) {
       const again = await manager.start(startRequest(tenant));
       assert.deepEqual(
         again,
-        { executionId: first.executionId, status: 'succeeded', attempt: 2 },
+        { executionId: first.executionId, status: 'succeeded', attempt: 2, returnsHealthy: false },
         'succeeded is final',
       );
       await manager.close();

@@ -22,6 +22,7 @@ import type {
   LogQuery,
   LogTenant,
   StartComputeRequest,
+  StartedExecution,
 } from './compute-api.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import {
@@ -150,14 +151,16 @@ export class ComputeManager implements ComputeApi {
     return this.runner.idle();
   }
 
-  async start(request: StartComputeRequest): Promise<StartResult> {
+  async start(request: StartComputeRequest): Promise<StartedExecution> {
     if (this.closed) throw new UnavailableError('compute manager is closed');
     const plan = this.plan(request);
-    const inProgress = this.starting.get(plan.executionId);
-    if (inProgress) return inProgress;
-    const started = this.startPlanned(plan).finally(() => this.starting.delete(plan.executionId));
-    this.starting.set(plan.executionId, started);
-    return started;
+    const returnsHealthy = this.deps.registry.get(plan.provider).provider.returnsHealthy === true;
+    let started = this.starting.get(plan.executionId);
+    if (!started) {
+      started = this.startPlanned(plan).finally(() => this.starting.delete(plan.executionId));
+      this.starting.set(plan.executionId, started);
+    }
+    return { ...(await started), returnsHealthy };
   }
 
   async get(executionId: string): Promise<ExecutionView | undefined> {

@@ -9,7 +9,7 @@ import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import type { ExecutionTransition } from '../domain/execution-ledger.js';
 import { computeExecutionId } from '../domain/ids.js';
-import type { ComputeOperation, ExecutionStatus, JsonObject } from '../domain/tenant.js';
+import type { ComputeOperation, Endpoint, ExecutionStatus, JsonObject } from '../domain/tenant.js';
 import type { TraceContext } from '../domain/tracing.js';
 import type { TenantRef } from './provider.js';
 import type { ProviderRegistry } from './provider-registry.js';
@@ -133,6 +133,7 @@ export function callbackFor(
     attempt: number;
     at: string;
     resources?: Readonly<Record<string, string>>;
+    endpoints?: readonly Endpoint[];
     error?: ComputeErrorShape | null;
   },
 ): CallbackPayload {
@@ -143,6 +144,7 @@ export function callbackFor(
     operation: execution.operation,
     status: change.status,
     resources: change.resources ?? {},
+    ...(change.endpoints && { endpoints: change.endpoints }),
     error: change.error ?? null,
     attempt: change.attempt,
     at: change.at,

@@ -158,7 +158,13 @@ export class ExecutionRunner {
     const attempt = execution.attempt;
     if (outcome.kind === 'succeeded') {
       const { resources, endpoints, changes } = outcome.result;
-      const callback = callbackFor(execution, { status: 'succeeded', attempt, at, resources });
+      const callback = callbackFor(execution, {
+        status: 'succeeded',
+        attempt,
+        at,
+        resources,
+        endpoints,
+      });
       const details = { durationMs, ...(changes && { changes }) };
       const row = await this.deps.ledger.transition(execution.executionId, {
         from: ['running'],

@@ -16,6 +16,8 @@
  *   structured fields (HTTP status, errno, error name), never from message text.
  * - Calls honour `signal`: when it aborts, stop waiting and throw (the manager maps it to
  *   PROVIDER_TIMEOUT).
+ * - A provider that sets `returnsHealthy` resolves `provision` and `update` only once the runtime is
+ *   healthy, with its endpoints: the workflows then skip their own `describe` after the call.
  * - `suspend`, `resume` and `logs` are optional; a provider offers `suspend` and `resume` together
  *   or neither. Callers check `supportsSuspend` / `logs` first (the API refuses a tenant whose
  *   provider lacks them up front).
@@ -91,6 +93,15 @@ export interface ObservedRuntime {
 
 export interface ComputeProvider {
   readonly type: string;
+  /**
+   * True when `provision` and `update` resolve only once the runtime exists, runs and passes its
+   * health check (what `describe` would report right after) and their result's `endpoints` are the
+   * runtime's. The workflows then take a successful call as "healthy" and skip the `describe` they
+   * otherwise make after it (docs/architecture.md, "Workflows and the retry policy"); the provider
+   * conformance suite checks the claim. Absent or false: the workflow describes the runtime after
+   * every provision and update and requires it healthy.
+   */
+  readonly returnsHealthy?: boolean;
   configSchema(): JsonSchema;
   /**
    * Semantic checks beyond the schema (e.g. port ranges that depend on each other), run only on a

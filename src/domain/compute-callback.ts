@@ -3,7 +3,7 @@
  * change, delivered at least once.
  */
 import type { ComputeErrorShape } from './compute-error.js';
-import type { ComputeOperation, ExecutionStatus } from './tenant.js';
+import type { ComputeOperation, Endpoint, ExecutionStatus } from './tenant.js';
 
 export interface CallbackPayload {
   readonly executionId: string;
@@ -12,6 +12,11 @@ export interface CallbackPayload {
   readonly operation: ComputeOperation;
   readonly status: ExecutionStatus;
   readonly resources: Readonly<Record<string, string>>;
+  /**
+   * A succeeded execution's endpoints, so the waiting workflow needs no read to learn them. Absent
+   * on callbacks written before it was added: then the workflow reads the execution record.
+   */
+  readonly endpoints?: readonly Endpoint[];
   readonly error: ComputeErrorShape | null;
   readonly attempt: number;
   readonly at: string;

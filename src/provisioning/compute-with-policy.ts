@@ -57,11 +57,14 @@ export async function computeWithPolicy(
       started.attempt,
       policy.timeoutMs + options.awaitGraceMs,
     );
-    if (outcome.ok && options.checkHealth) {
+    // A provider that returns healthy (provider.ts `returnsHealthy`) and every resume already
+    // waited for the runtime's health check: its success is taken as is, without a describe.
+    const providerChecked = started.returnsHealthy === true || operation === 'resume';
+    if (outcome.ok && options.checkHealth && !providerChecked) {
       const health = await steps.health(`${operation}#${attempt}`);
       outcome = health.ok ? { ...health, resources: { ...outcome.resources, ...health.resources } } : health;
-    } else if (outcome.ok && operation === 'resume') {
-      // Resume waited for the runtime's health itself; its endpoints are on the execution record.
+    } else if (outcome.ok && outcome.endpointsUnknown && (options.checkHealth || operation === 'resume')) {
+      // The callback did not carry the endpoints; the execution record has them.
       const recorded = await steps.recorded(`${operation}#${attempt}`, started.executionId, started.attempt);
       if (recorded?.ok) outcome = recorded;
     }

@@ -28,6 +28,8 @@ export type ComputeOutcome =
       readonly ok: true;
       readonly resources: Readonly<Record<string, string>>;
       readonly endpoints: readonly Endpoint[];
+      /** The endpoints are not known (a callback written before callbacks carried them). */
+      readonly endpointsUnknown?: true;
     }
   | { readonly ok: false; readonly error: ComputeErrorShape };
 
@@ -229,8 +231,8 @@ export class TenantSteps {
   }
 
   /**
-   * The outcome as the execution recorded it, endpoints included (the callback carries only the
-   * resources): for an operation whose provider itself waited for the runtime's health (resume).
+   * The outcome as the execution recorded it, endpoints included: for an operation whose provider
+   * itself waited for the runtime's health, when the callback did not carry the endpoints.
    */
   recorded(name: string, executionId: string, attempt: number): Promise<ComputeOutcome | null> {
     return this.ctx.step(`recorded:${name}`, () => this.queryExecution(executionId, attempt));
@@ -338,7 +340,12 @@ function toSnapshot(tenant: Tenant): TenantSnapshot {
 }
 
 function outcomeOf(payload: CallbackPayload): ComputeOutcome {
-  if (payload.status === 'succeeded') return { ok: true, resources: payload.resources, endpoints: [] };
+  if (payload.status === 'succeeded') {
+    const { resources, endpoints } = payload;
+    return endpoints
+      ? { ok: true, resources, endpoints }
+      : { ok: true, resources, endpoints: [], endpointsUnknown: true };
+  }
   const error = payload.error ?? new ComputeError('INTERNAL', 'execution failed without an error').toJSON();
   return { ok: false, error };
 }

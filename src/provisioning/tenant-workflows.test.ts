@@ -434,6 +434,30 @@ for (const backend of backends()) {
         }));
     }
 
+    test(`[${backend.name}] a provider that returns healthy: provision and update settle without a describe`, () =>
+      withFixture(
+        async (fx) => {
+          const tenant = await fx.createTenant({ image: 'app:1' });
+          const provisioned = await observe(fx, tenant.id, await fx.runToEnd(tenant, 'provision'));
+          assertReady(provisioned, 1);
+          const changed = await db.store.tenants.change(tenant.id, {
+            actor: 'test',
+            spec: { ...tenant.spec, config: { image: 'app:2' } },
+          });
+          const updated = await observe(fx, tenant.id, await fx.runToEnd(changed.tenant, 'update'));
+          assertReady(updated, 2);
+          assert.equal(fx.fake.callCount('describe', tenant.id), 0, 'the provider call was the health check');
+          for (const o of [provisioned, updated]) {
+            const names = o.journal.map((s) => s.name);
+            assert.ok(
+              !names.some((n) => /^(health|recorded):/.test(n)),
+              `no extra step: ${names.join(', ')}`,
+            );
+          }
+        },
+        { provider: fakeCompute(5_000, true) },
+      ));
+
     test(`[${backend.name}] lost callback: the run still finishes through the awaitCompute fallback query`, () =>
       withFixture(
         async (fx) => {

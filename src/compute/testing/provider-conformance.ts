@@ -101,6 +101,26 @@ export function runProviderConformance(options: ProviderConformanceOptions): voi
         for (const endpoint of first.endpoints) await options.probe?.(endpoint, options.validConfig);
       }));
 
+    test('returnsHealthy: describe right after provision and after update reports it healthy', () =>
+      withProvider(async (p) => {
+        if (p.returnsHealthy !== true) return;
+        const tenant = newTenant();
+        const calls = [
+          { call: p.provision.bind(p), generation: 1, config: options.validConfig },
+          { call: p.update.bind(p), generation: 2, config: options.updatedConfig },
+        ];
+        for (const { call, generation, config } of calls) {
+          const made = await call(request(tenant, generation, config), signal());
+          const observed = await p.describe({ tenant, config }, signal());
+          assert.equal(
+            observed.running && observed.healthy,
+            true,
+            `healthy once generation ${generation} returned`,
+          );
+          assert.deepEqual(observed.endpoints, made.endpoints, "the call returned the runtime's endpoints");
+        }
+      }));
+
     test('update applies the new config to the one runtime; describe shows the new generation', () =>
       withProvider(async (p) => {
         const tenant = newTenant();

@@ -48,12 +48,11 @@ export interface FakeCompute {
   readonly registry: ProviderRegistry;
 }
 
-export function fakeCompute(providerTimeoutMs = 5_000): FakeCompute {
+/** `returnsHealthy`: the fake claims it (provider.ts), so the workflows skip their own health check. */
+export function fakeCompute(providerTimeoutMs = 5_000, returnsHealthy = false): FakeCompute {
   const fake = new FakeEngine();
-  return {
-    fake,
-    registry: fakeRegistry(new FakeProvider({ engine: fake }), providerTimeoutMs, silentLogger),
-  };
+  const provider = new FakeProvider({ engine: fake, returnsHealthy });
+  return { fake, registry: fakeRegistry(provider, providerTimeoutMs, silentLogger) };
 }
 
 export interface WorkflowFixture {

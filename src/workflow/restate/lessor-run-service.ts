@@ -3,8 +3,10 @@
  * The workflow key is Lessor's run id, so Restate's workflow semantics give `start` its
  * idempotency: one `run` invocation per key, ever (within the workflow retention).
  *
- * - `run` (input `{workflow, input}`): turns the run row `running` (a guarded write in a `ctx.run`;
- *   a run no longer active in Lessor's table — cancelled before it began — executes nothing), runs
+ * - `run` (input `{workflow, input}`): turns the run row `running` (a guarded write; a run no longer
+ *   active in Lessor's table — cancelled before it began — executes no step). With `layout: 2` the
+ *   write is owed to the first durable call (restate-context.ts), else it is a `ctx.run` of its own
+ *   (runs submitted before `layout` existed keep the journal they were started with). It then runs
  *   the named definition with the adapter context, and concludes like every engine (the outcome
  *   of run-outcome.ts), recorded by a final guarded write (not journaled: see `executeRun`). A
  *   failed or cancelled run also ends the Restate invocation with a `TerminalError`, so Restate's
@@ -19,6 +21,7 @@ import './promise-polyfill.js';
 import * as restate from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
 import { contextFromHeaders, inSpan, logTraceFields, type TraceContext } from '../../domain/tracing.js';
+import { RunCancelledError } from '../context.js';
 import type { Definitions } from '../definitions.js';
 import { outcomeOf, settle } from '../run-outcome.js';
 import type { ResolvedRestateOptions } from './options.js';
@@ -30,7 +33,16 @@ export interface RunPayload {
   readonly input: unknown;
   /** The run's `traceparent` tag: every attempt's run span continues that trace. */
   readonly traceparent?: string;
+  /**
+   * The journal layout the run was submitted with. 2: writes back to `running` ride on the next
+   * `ctx.run` (restate-context.ts). Absent: each has a `ctx.run` of its own. A replay must use the
+   * layout the run started with, so it travels with the run.
+   */
+  readonly layout?: typeof RUN_LAYOUT;
 }
+
+/** The journal layout `start` submits new runs with (see `RunPayload.layout`). */
+export const RUN_LAYOUT = 2;
 
 export interface ResolveRequest {
   readonly key: string;
@@ -103,15 +115,18 @@ async function executeRun(
   const definition = deps.definitions.get(payload.workflow);
   if (!definition)
     throw new Error(`no workflow definition '${payload.workflow}' is registered in this process`);
-  const active = await rctx.run('lessor:running', () => deps.recorder.running(runId));
-  if (!active) {
+  const deferred = payload.layout === RUN_LAYOUT;
+  if (!deferred && !(await rctx.run('lessor:running', () => deps.recorder.running(runId)))) {
     log.info('run is no longer active in Lessor (cancelled before it began); nothing executed');
     return null;
   }
-  const ctx = new RestateDurableContext(rctx, runId, deps, log, trace);
+  const ctx = new RestateDurableContext(rctx, runId, deps, log, trace, deferred);
   const settled = await settle(() => definition.run(ctx, payload.input as never));
   if (ctx.fatal) throw ctx.fatal;
-  const outcome = outcomeOf(settled);
+  // A run whose last durable call was a wait still owes its write back to `running`; like the
+  // final write below it is guarded and repeated harmlessly by a retry.
+  const stillActive = await ctx.settleOwed();
+  const outcome = outcomeOf(stillActive ? settled : { ok: false, error: new RunCancelledError(runId) });
   // Not a journaled `ctx.run` (one round trip through Restate fewer per run): the write is guarded
   // by the active states, so an attempt that repeats it — Restate retrying after the write but
   // before the invocation's end was recorded — changes nothing, and its result decides no journaled

@@ -13,6 +13,14 @@
  *   then `running`) and the wait's journal entry. When such a guarded write finds the run no longer
  *   active (cancelled in Lessor's table), the call throws `RunCancelledError`, as does every later
  *   call; so does Restate's own cancellation (`CancelledError`).
+ * - With `deferStateWrites` (runs submitted since it exists, see `RunPayload.layout`), a write that
+ *   only moves the run back to `running` — at the start of the run, and at the end of each wait —
+ *   gets no `ctx.run` of its own: it is owed, and made first inside the closure of the next
+ *   `ctx.run` (or, when none follows, by the handler before its final write). Each `ctx.run` is a
+ *   round trip through Restate's log, so that is one fewer per run and per wait. Journaled with the
+ *   entry that made it, the write is never repeated by a replay; the closure may run again after a
+ *   crash, and the write is idempotent (run-recorder.ts). An owed write that finds the run no longer
+ *   active makes that next call throw `RunCancelledError` without running its step.
  * - Any other error the SDK throws (suspension, lost connection, journal mismatch) ends this
  *   attempt: it is kept in `fatal`, every later call rethrows it, and the handler rethrows it to
  *   Restate, which retries the invocation — it never concludes the run.
@@ -59,11 +67,19 @@ interface WaitStart {
   readonly startedMs: number;
 }
 
+/** What a step's `ctx.run` journals: its outcome, or that an owed write found the run inactive. */
+type JournaledStep = StepOutcome | { readonly inactive: true };
+
+/** A guarded write of the run's state, owed to Lessor's table; false when the run is no longer active. */
+type OwedWrite = () => Promise<boolean>;
+
 export class RestateDurableContext implements WorkflowContext {
   private seq = 0;
   private cancelled = false;
   /** The non-terminal SDK error that ended this attempt, if any (see the file comment). */
   fatal: Error | null = null;
+  /** The state write owed to Lessor's table (see the file comment); only with `deferStateWrites`. */
+  private owed: OwedWrite | null = null;
 
   constructor(
     private readonly rctx: RestateWorkflowCtx,
@@ -72,17 +88,35 @@ export class RestateDurableContext implements WorkflowContext {
     readonly log: Logger,
     /** The run span's context: a step's span is its child however the SDK schedules the closure. */
     private readonly trace?: Context,
-  ) {}
+    /** Owe the writes back to `running` to the next `ctx.run` (see the file comment). */
+    private readonly deferStateWrites = false,
+  ) {
+    if (deferStateWrites) this.owed = () => services.recorder.running(runId);
+  }
+
+  /**
+   * Makes the owed write now, outside any `ctx.run`: for the handler, before its final write of a
+   * run whose last durable call was a wait. False when the run is no longer active.
+   */
+  async settleOwed(): Promise<boolean> {
+    const owed = this.owed;
+    this.owed = null;
+    return owed === null ? true : owed();
+  }
 
   async step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
     const call = this.next(name, 'step');
     const exit = this.services.steps.enter(this.rctx.request().attemptCompletedSignal);
-    let outcome: StepOutcome;
+    let outcome: JournaledStep;
     try {
-      outcome = await this.durable(this.rctx.run(name, () => this.execute(call, fn)));
+      outcome = await this.journaled(name, async (): Promise<JournaledStep> => {
+        if (!(await this.payOwed())) return { inactive: true };
+        return this.execute(call, fn);
+      });
     } finally {
       exit();
     }
+    if ('inactive' in outcome) this.stopCancelled();
     if (outcome.ok) return outcome.value as T;
     // Journals of runs started before errors had a kind are read as such (readSerializedError).
     throw errorFromJournal(this.runId, name, readSerializedError(outcome.error));
@@ -131,31 +165,47 @@ export class RestateDurableContext implements WorkflowContext {
   }
 
   private async enterWait(call: DurableCall, state: StepRunState, ms: number): Promise<WaitStart> {
-    const start = await this.durable(
-      this.rctx.run(`lessor:${state}#${call.seq}`, async (): Promise<WaitStart> => {
-        const startedMs = Date.now();
-        const active = await this.services.recorder.waiting(
-          this.runId,
-          call,
-          state,
-          startedMs + ms,
-          new Date(startedMs).toISOString(),
-        );
-        return { active, startedMs };
-      }),
-    );
+    const start = await this.journaled(`lessor:${state}#${call.seq}`, async (): Promise<WaitStart> => {
+      if (!(await this.payOwed())) return { active: false, startedMs: Date.now() };
+      const startedMs = Date.now();
+      const active = await this.services.recorder.waiting(
+        this.runId,
+        call,
+        state,
+        startedMs + ms,
+        new Date(startedMs).toISOString(),
+      );
+      return { active, startedMs };
+    });
     if (!start.active) this.stopCancelled();
     return start;
   }
 
   private async leaveWait(call: DurableCall, start: WaitStart, result: unknown): Promise<void> {
-    const active = await this.durable(
-      this.rctx.run(`lessor:running#${call.seq}`, () => {
-        const { finishedAt, durationMs } = timing(start.startedMs, Date.now());
-        return this.services.recorder.resumed(this.runId, call, { result, finishedAt, durationMs });
-      }),
-    );
+    const resumed = (endedMs: number) => {
+      const { finishedAt, durationMs } = timing(start.startedMs, endedMs);
+      return this.services.recorder.resumed(this.runId, call, { result, finishedAt, durationMs });
+    };
+    if (this.deferStateWrites) {
+      // Woken now; recorded with the next durable call (the wait's entry keeps this end time).
+      const endedMs = Date.now();
+      this.owed = () => resumed(endedMs);
+      return;
+    }
+    const active = await this.durable(this.rctx.run(`lessor:running#${call.seq}`, () => resumed(Date.now())));
     if (!active) this.stopCancelled();
+  }
+
+  /** One `ctx.run`; the owed write, made inside `fn`, is settled once the entry is journaled. */
+  private async journaled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const value = await this.durable(this.rctx.run(name, fn));
+    this.owed = null;
+    return value;
+  }
+
+  /** Makes the owed write (inside a `ctx.run` closure, which may run more than once). */
+  private payOwed(): Promise<boolean> {
+    return this.owed === null ? Promise.resolve(true) : this.owed();
   }
 
   private next(name: string, kind: DurableCall['kind']): DurableCall {

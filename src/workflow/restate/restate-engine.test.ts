@@ -56,7 +56,54 @@ describe('restate engine', () => {
     assert.deepEqual(done.output, { resolved: true, value: 'late but fine' });
     assert.deepEqual([effects.count('a'), effects.count('b')], [1, 1]);
   });
+
+  test('a run keeps the journal layout it was submitted with: no own ctx.run back to running since layout 2', async () => {
+    const effects = new Effects();
+    const flow = define('layout', async (ctx) => {
+      await ctx.step('a', async () => effects.hit('a'));
+      const outcome = await ctx.awaitPromise('callback', { timeoutMs: 30_000 });
+      await ctx.step('b', async () => effects.hit('b'));
+      return outcome;
+    });
+    const engine = await world.engine([flow]);
+    const http = new RestateHttp(world.server.adminUrl, world.server.ingressUrl, 5_000);
+    // As a process from before `layout` submitted it: the row, then a payload without the field.
+    await world.db.store.runs.createOrGet({
+      runId: 'layout-1',
+      workflow: 'layout',
+      tags: {},
+      engine: 'restate',
+      input: null,
+    });
+    await http.submitRun(engine.serviceName, 'layout-1', { workflow: 'layout', input: null });
+    await engine.start({ runId: 'layout-2', workflow: 'layout', input: null });
+    for (const runId of ['layout-1', 'layout-2']) {
+      await inState(engine, runId, 'waiting');
+      await engine.resolvePromise(runId, 'callback', runId);
+      const done = await finished(engine, runId);
+      assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+      assert.deepEqual(done.output, { resolved: true, value: runId });
+      const waited = (await engine.journal(runId)).find((s) => s.name === 'callback');
+      assert.equal(waited?.status, 'completed', 'the wait is recorded as ended');
+    }
+    assert.deepEqual([effects.count('a'), effects.count('b')], [2, 2]);
+    const ownRunning = async (runId: string) =>
+      (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:running'));
+    assert.deepEqual(await ownRunning('layout-1'), ['lessor:running', 'lessor:running#2']);
+    assert.deepEqual(await ownRunning('layout-2'), []);
+  });
 });
+
+/** The names of the entries in Restate's journal of a run's `run` invocation. */
+async function journalNames(world: RestateWorld, service: string, runId: string): Promise<string[]> {
+  const http = new RestateHttp(world.server.adminUrl, world.server.ingressUrl, 5_000);
+  const rows = await http.query<{ name: string | null }>(
+    `SELECT j.name AS name FROM sys_journal j JOIN sys_invocation i ON j.id = i.id ` +
+      `WHERE i.target_service_name = '${service}' AND i.target_service_key = '${runId}' ` +
+      `AND i.target_handler_name = 'run' ORDER BY j.index`,
+  );
+  return rows.map((row) => row.name ?? '');
+}
 
 /** Restate's own view of a run's `run` invocation (pending, running, suspended, completed, …). */
 async function invocationStatus(

@@ -28,7 +28,7 @@ import { IGNORE_RUN_CHANGES } from '../run-observer.js';
 import { RunRecords } from '../run-records.js';
 import { toJournalValue } from '../step-error.js';
 import { EndpointServer } from './endpoint-server.js';
-import { lessorRunService, type RunPayload } from './lessor-run-service.js';
+import { lessorRunService, RUN_LAYOUT, type RunPayload } from './lessor-run-service.js';
 import { resolveRestateOptions, type ResolvedRestateOptions, type RestateEngineOptions } from './options.js';
 import { RestateHttp } from './restate-http.js';
 import { RunRecorder } from './run-recorder.js';
@@ -121,6 +121,7 @@ export class RestateWorkflowEngine implements WorkflowEngine {
       workflow: result.run.workflow,
       input: result.run.input,
       ...(traceparent !== undefined && { traceparent }),
+      layout: RUN_LAYOUT,
     };
     this.submitter.submit(request.runId, payload);
     return result;

@@ -48,6 +48,8 @@ const ABSENT: ObservedRuntime = {
 
 export class DockerProvider implements ComputeProvider {
   readonly type = 'docker';
+  /** Provision and update end with the container's health check passed (converge.ts). */
+  readonly returnsHealthy = true;
 
   constructor(private readonly ctx: DockerContext) {}
 

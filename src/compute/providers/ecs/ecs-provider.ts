@@ -74,6 +74,8 @@ export interface EcsProviderDeps {
 
 export class EcsProvider implements ComputeProvider {
   readonly type = 'ecs';
+  /** Provision and update end with the service's deployment steady (service-wait.ts), as describe reports it. */
+  readonly returnsHealthy = true;
   private readonly logger: Logger;
 
   constructor(private readonly deps: EcsProviderDeps) {

@@ -39,6 +39,12 @@ export interface FakeProviderOptions {
   readonly engine?: FakeEngine;
   /** Latency added to every call (config `latencyMs` adds to it). Default 0. */
   readonly latencyMs?: number;
+  /**
+   * Claim `returnsHealthy` (provider.ts). The fake's provision and update do leave a healthy
+   * runtime, but by default it does not claim so: the fake stands in for any provider, and the
+   * workflows' own health check after the call stays covered. Default false.
+   */
+  readonly returnsHealthy?: boolean;
 }
 
 const NO_RUNTIME: ObservedRuntime = {
@@ -53,11 +59,13 @@ const NO_RUNTIME: ObservedRuntime = {
 export class FakeProvider implements ComputeProvider {
   readonly type = 'fake';
   readonly engine: FakeEngine;
+  readonly returnsHealthy: boolean;
   private readonly latencyMs: number;
 
   constructor(options: FakeProviderOptions = {}) {
     this.engine = options.engine ?? sharedFakeEngine;
     this.latencyMs = options.latencyMs ?? 0;
+    this.returnsHealthy = options.returnsHealthy ?? false;
   }
 
   configSchema(): JsonSchema {

@@ -6,11 +6,17 @@ export { FakeEngine, FakeEngineError, sharedFakeEngine, type FakeRuntime } from 
 export { FakeProvider, type FakeProviderOptions } from './fake-provider.js';
 export { FAKE_CONFIG_SCHEMA, type FakeConfig, type FakeFaults } from './fake-schema.js';
 
-/** Options (`compute.providers.fake`): `latencyMs` (default 0). Uses the process-wide engine. */
+/**
+ * Options (`compute.providers.fake`): `latencyMs` (default 0), `returnsHealthy` (default false).
+ * Uses the process-wide engine.
+ */
 export const fakeProviderFactory: ProviderFactory = {
   type: 'fake',
   async create(settings) {
-    const latency = settings.options.latencyMs;
-    return new FakeProvider({ latencyMs: typeof latency === 'number' && latency >= 0 ? latency : 0 });
+    const { latencyMs, returnsHealthy } = settings.options;
+    return new FakeProvider({
+      latencyMs: typeof latencyMs === 'number' && latencyMs >= 0 ? latencyMs : 0,
+      returnsHealthy: returnsHealthy === true,
+    });
   },
 };
