@@ -11,7 +11,14 @@ import { assertLoopbackRequest } from './loopback-guard.js';
 import { createHttpMetrics } from './metrics.js';
 import { httpError } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
-import { contextFromHeaders, logTraceFields, SpanKind, startSpan, type Span } from '../domain/tracing.js';
+import {
+  contextFromHeaders,
+  logTraceFields,
+  SpanKind,
+  startSpan,
+  tracingRegistered,
+  type Span,
+} from '../domain/tracing.js';
 import { setRequestTraceContext } from './request-trace.js';
 
 const JSON_ONLY = ['application/json'] as const;
@@ -84,6 +91,11 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
 function traceRequests(app: ApiApp): void {
   const spans = new WeakMap<object, Span>();
   app.addHook('onRequest', (request, reply, done) => {
+    // Tracing off: the span would not record, so nothing of it is built (no per-request garbage).
+    if (!tracingRegistered()) {
+      done();
+      return;
+    }
     const route = request.routeOptions.url ?? 'unmatched';
     const { span, context } = startSpan(`${request.method} ${route}`, {
       kind: SpanKind.SERVER,

@@ -50,6 +50,28 @@ test('the document cache keeps its byte budget, dropping the least recently used
   assert.deepEqual(cache.stats(), { entries: 1, size: 3 });
 });
 
+test('once the document cache is full, a miss evicts only for a key that missed recently', () => {
+  const cache = new TenantDocumentCache(10);
+  const entry = (body: string, version = 1) => ({ id: body[0]!, version, body });
+  cache.admit('a', entry('aaaa'));
+  cache.admit('b', entry('bbbb'));
+  assert.deepEqual(cache.stats(), { entries: 2, size: 8 }, 'admitted while the budget has room');
+  cache.admit('c', entry('cccc'));
+  assert.equal(cache.get('c'), undefined, 'a first miss on a full cache evicts nothing');
+  assert.deepEqual(cache.stats(), { entries: 2, size: 8 });
+  cache.admit('d', entry('dddd'));
+  cache.admit('c', entry('cccc'));
+  assert.equal(cache.get('c')?.body, 'cccc', 'a second miss admits it');
+  assert.deepEqual(cache.stats(), { entries: 2, size: 8 });
+  cache.admit('c', entry('cccc', 2));
+  assert.equal(cache.get('c')?.version, 2, 'a held key takes its newer version at once');
+  const evicted = cache.get('a') ? 'b' : 'a';
+  cache.admit(evicted, entry(evicted.repeat(4)));
+  assert.equal(cache.get(evicted), undefined, 'an admitted key that was evicted starts over');
+  cache.admit(evicted, entry(evicted.repeat(4)));
+  assert.equal(cache.get(evicted)?.body, evicted.repeat(4));
+});
+
 for (const backend of backends()) {
   apiSuite(backend, 'tenant documents', (h) => {
     const get = async (app: FastifyInstance, idOrName: string) => {

@@ -10,17 +10,24 @@
  * tenant again.
  *
  * The cache holds rendered documents up to a byte budget, about least recently used out first; list pages
- * add theirs only while there is room (`offer`), so a walk through the fleet does not churn it.
+ * add theirs only while there is room (`offer`), so a walk through the fleet does not churn it. Once
+ * the budget is full, a GET's miss evicts only for a key that missed recently too (`admit`): reads
+ * spread over more tenants than fit would otherwise replace a cached document on every miss — no
+ * better hit rate for them, but every rendering kept long enough to be garbage in the old
+ * generation (docs/decisions.md, "Document cache admission, and one copy per rendering").
  */
 import type { FastifyReply } from 'fastify';
 import { NotFoundError } from '../domain/errors.js';
 import type { Tenant } from '../domain/tenant.js';
 import type { HeldVersion, TenantListQuery } from '../store/store.js';
 import type { ApiContext } from './api-deps.js';
-import { etagOf, serializeTenant, tenantView } from './tenant-view.js';
+import { etagOf, serializeTenantView } from './tenant-view.js';
 
 /** Rendered documents kept, in UTF-16 code units of their JSON (about bytes for ASCII documents). */
 export const DOCUMENT_CACHE_BUDGET = 16 * 1024 * 1024;
+
+/** Keys of recent misses that were not admitted: a second miss among them admits its document. */
+const RECENT_MISSES = 4096;
 
 /** The content type the response serialiser gives JSON answers. */
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -43,6 +50,8 @@ interface Slot {
 export class TenantDocumentCache {
   private readonly slots = new Map<string, Slot>();
   private size = 0;
+  /** Insertion-ordered, oldest dropped first (see `admit`). */
+  private readonly recentMisses = new Set<string>();
 
   constructor(private readonly budget: number = DOCUMENT_CACHE_BUDGET) {}
 
@@ -84,6 +93,25 @@ export class TenantDocumentCache {
     else if (current) this.drop(key);
   }
 
+  /**
+   * `put` for a miss: always while the budget has room, and when it is full only for a key that
+   * is held already (a newer version) or missed recently before — a tenant read again and again
+   * gets in on its second miss, while reads spread evenly over more tenants than fit leave the
+   * cache as it is instead of turning each rendering into long-lived garbage.
+   */
+  admit(key: string, entry: Rendered): void {
+    const current = this.slots.get(key)?.entry;
+    const fits = this.size + entry.body.length - (current?.body.length ?? 0) <= this.budget;
+    if (fits || current || this.recentMisses.delete(key)) {
+      this.put(key, entry);
+      return;
+    }
+    this.recentMisses.add(key);
+    if (this.recentMisses.size > RECENT_MISSES) {
+      this.recentMisses.delete(this.recentMisses.values().next().value!);
+    }
+  }
+
   drop(key: string): void {
     const slot = this.slots.get(key);
     if (!slot) return;
@@ -118,7 +146,7 @@ export async function sendTenantDocument(
     cache.touch(idOrName, held);
   } else {
     rendered = render(read.tenant, ctx);
-    cache.put(idOrName, rendered);
+    cache.admit(idOrName, rendered);
   }
   return reply
     .code(200)
@@ -164,6 +192,6 @@ export async function sendTenantPage(
 }
 
 function render(tenant: Tenant, ctx: ApiContext): Rendered {
-  const body = serializeTenant(tenantView(tenant, ctx.deps.providers));
+  const body = serializeTenantView(tenant, ctx.deps.providers);
   return { id: tenant.id, version: tenant.version, body };
 }

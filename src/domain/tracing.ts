@@ -15,6 +15,7 @@
 import {
   context,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -32,6 +33,15 @@ export type TraceContext = Context;
 export const TRACEPARENT_TAG = 'traceparent';
 
 const tracer = () => trace.getTracer('lessor');
+
+/**
+ * Whether a tracer provider is registered. While none is, every span is a non-recording no-op, so a
+ * hot path may skip building one (names, attributes, a parent context) altogether.
+ */
+export function tracingRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer('lessor') !== undefined;
+}
 
 export interface SpanOptions {
   readonly attributes?: Attributes;
