@@ -1,7 +1,8 @@
 /**
  * The callback dispatcher on real databases: outbox rows are written exactly as the compute manager
- * writes them (`executions.transition(..., {callback})`), delivered to an engine, retried with
- * backoff, parked as dead, redriven; duplicate delivery changes nothing.
+ * writes them (`executions.transition(..., {callback})`), handed over after their commit or read
+ * from the outbox, delivered to an engine, retried with backoff, parked as dead, redriven;
+ * duplicate delivery changes nothing.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -23,7 +24,11 @@ import { backends, type TestDatabase } from '../store/testing/test-databases.js'
 import { openEngine } from '../workflow/embedded/testing/engine-harness.js';
 import { define, eventually, finished, inState } from '../workflow/testing/run-probes.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
-import { CallbackDispatcher, type CallbackDispatcherOptions } from './callback-dispatcher.js';
+import {
+  CallbackDispatcher,
+  type CallbackDispatcherDeps,
+  type CallbackDispatcherOptions,
+} from './callback-dispatcher.js';
 
 interface ResolveCall {
   readonly runId: string;
@@ -199,6 +204,83 @@ for (const backend of backends()) {
         }
       });
     }
+
+    test(`[${backend.name}] rows handed over after their commit are delivered without reading the outbox`, async () => {
+      const engine = new RecordingEngine();
+      let listed = 0;
+      const callbacks: CallbackDispatcherDeps['callbacks'] = {
+        listDue: (now, limit) => {
+          listed += 1;
+          return db.store.callbacks.listDue(now, limit);
+        },
+        markDelivered: (id, at) => db.store.callbacks.markDelivered(id, at),
+        markAttemptFailed: (id, update) => db.store.callbacks.markAttemptFailed(id, update),
+        nextDueAt: () => db.store.callbacks.nextDueAt(),
+      };
+      const dispatcher = new CallbackDispatcher(
+        { callbacks, engine, logger: silentLogger },
+        { ...FAST, pollIntervalMs: 3_600_000 },
+      );
+      const stop = db.store.changes.subscribeCallbacks((handed) => dispatcher.handOff(handed));
+      try {
+        dispatcher.start();
+        await eventually(() => (listed === 1 ? true : undefined), 5_000, 'the start reads the outbox');
+        const { executionId } = await executionAlong(db.store, [
+          'running#1',
+          'failed#1',
+          'running#2',
+          'succeeded#2',
+        ]);
+        const rows = await allDelivered(db.store, executionId);
+        assert.equal(rows.length, 4);
+        assert.deepEqual(engine.keys(executionId), [
+          executionPromiseKey(executionId, 1),
+          executionPromiseKey(executionId, 2),
+        ]);
+        assert.equal(listed, 1, 'no read of the outbox after the start');
+      } finally {
+        stop();
+        await dispatcher.stop();
+      }
+    });
+
+    test(`[${backend.name}] a row nobody handed over (a crash before the hand-over, another replica) is delivered by the poll`, async () => {
+      const engine = new RecordingEngine();
+      const dispatcher = new CallbackDispatcher(
+        { callbacks: db.store.callbacks, engine, logger: silentLogger },
+        FAST,
+      );
+      try {
+        dispatcher.start();
+        const { executionId } = await executionAlong(db.store, ['running#1', 'succeeded#1']);
+        await allDelivered(db.store, executionId);
+        assert.deepEqual(engine.keys(executionId), [executionPromiseKey(executionId, 1)]);
+      } finally {
+        await dispatcher.stop();
+      }
+    });
+
+    test(`[${backend.name}] a hand-over to a stopped dispatcher is dropped; the row is delivered after the start`, async () => {
+      const engine = new RecordingEngine();
+      const dispatcher = new CallbackDispatcher(
+        { callbacks: db.store.callbacks, engine, logger: silentLogger },
+        { ...FAST, pollIntervalMs: 3_600_000 },
+      );
+      const stop = db.store.changes.subscribeCallbacks((handed) => dispatcher.handOff(handed));
+      try {
+        const { executionId } = await executionAlong(db.store, ['running#1', 'succeeded#1']);
+        assert.deepEqual(
+          (await callbacksOf(db.store, executionId)).map((r) => r.state),
+          ['pending', 'pending'],
+        );
+        dispatcher.start();
+        await allDelivered(db.store, executionId);
+        assert.deepEqual(engine.keys(executionId), [executionPromiseKey(executionId, 1)]);
+      } finally {
+        stop();
+        await dispatcher.stop();
+      }
+    });
 
     test(`[${backend.name}] engine failures back off, the last attempt parks the row as dead, redrive delivers it`, async () => {
       const engine = new RecordingEngine();

@@ -6,12 +6,14 @@
  * delivery that fails because Lessor's store is unavailable is no failure of the callback: it counts no
  * attempt, and the whole drain waits for the next poll.
  *
- * Wake-ups (drain-loop.ts): `wake()` right after a commit that queued a callback (the store's
- * `callbacks` change signal: the normal path, no poll delay); a timer on the next due row; and a
- * slow poll that also picks up rows written by other replicas. The next due row is looked up after
- * a poll and after a drain that recorded a failure (the only ways a row due later appears in this
- * process); a drain woken by the signal that delivered everything keeps the armed timer, which
- * saves a query per wake-up on the create path.
+ * Wake-ups (drain-loop.ts): `handOff(callbacks)` right after a commit that queued callbacks (the
+ * store's `subscribeCallbacks`: the normal path, no poll delay), with the rows themselves, which the
+ * drain delivers without reading the outbox; `wake()` (a redrive), the start, a timer on the next
+ * due row and a slow poll, after which the drain reads the due rows: those a crash left (a row
+ * handed over but not yet delivered when the process died is still `pending`), other replicas'
+ * and retries. The next due row is looked up after a poll and after a drain that recorded a
+ * failure (the only ways a row due later appears in this process); a drain of handed-over rows that
+ * delivered everything keeps the armed timer, which saves a query per callback on the create path.
  */
 import { executionPromiseKey, isSettledStatus, type CallbackRecord } from '../domain/compute-callback.js';
 import { errorMessage, StoreUnavailableError } from '../domain/errors.js';
@@ -40,15 +42,20 @@ export interface CallbackDispatcherDeps {
   readonly metrics?: CallbackMetrics;
 }
 
+/** Handed-over rows held beyond this many wait for the poll instead (a bound on memory). */
+const MAX_HELD_BATCHES = 10;
+
 export class CallbackDispatcher {
   private readonly loop: DrainLoop;
+  /** Rows this process committed and handed over, not yet taken by a drain; their order kept. */
+  private held: CallbackRecord[] = [];
 
   constructor(
     private readonly deps: CallbackDispatcherDeps,
     private readonly options: CallbackDispatcherOptions,
   ) {
     this.loop = new DrainLoop({
-      drain: () => this.drain(),
+      drain: (full) => this.drain(full),
       nextDueAt: () => this.deps.callbacks.nextDueAt(),
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       whenPastDue: 'drain',
@@ -64,20 +71,58 @@ export class CallbackDispatcher {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    this.held = [];
   }
 
-  /** Drain now (coalesced: a wake during a drain runs one more drain afterwards). */
+  /** Drain the due rows now (coalesced: a wake during a drain runs one more drain afterwards). */
   wake(): void {
     this.loop.wake();
   }
 
-  private async drain(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 200;
+  /**
+   * Delivers `callbacks`, rows just committed in this process, without reading them back. Only a
+   * hint: the rows are `pending` in the outbox, so what is not delivered here (the dispatcher is
+   * stopped, holds too many, or the process dies first) is delivered from there.
+   */
+  handOff(callbacks: readonly CallbackRecord[]): void {
+    if (!this.loop.running) return;
+    if (this.held.length + callbacks.length > MAX_HELD_BATCHES * this.batchSize()) {
+      this.loop.wake();
+      return;
+    }
+    this.held.push(...callbacks);
+    this.loop.wakeForHeld();
+  }
+
+  /** The held rows first, then (`full`) the due rows of the outbox, which may include held ones. */
+  private async drain(full: boolean): Promise<void> {
+    const batchSize = this.batchSize();
+    try {
+      while (this.held.length > 0 && this.loop.running) {
+        await this.deliverAll(this.held.splice(0, batchSize));
+      }
+    } catch (error) {
+      // The rows are pending in the outbox: let the next look-ahead find them due.
+      this.loop.lookAhead();
+      throw error;
+    }
+    if (!full) return;
     for (;;) {
       const due = await this.deps.callbacks.listDue(this.now(), batchSize);
-      await Promise.all(due.map((callback) => this.deliver(callback)));
+      // A row handed over while the list was read may be in it: deliver it once, from the list.
+      const listed = new Set(due.map((callback) => callback.id));
+      this.held = this.held.filter((callback) => !listed.has(callback.id));
+      await this.deliverAll(due);
       if (due.length < batchSize || !this.loop.running) return;
     }
+  }
+
+  private async deliverAll(callbacks: readonly CallbackRecord[]): Promise<void> {
+    await Promise.all(callbacks.map((callback) => this.deliver(callback)));
+  }
+
+  private batchSize(): number {
+    return this.options.batchSize ?? 200;
   }
 
   private async deliver(callback: CallbackRecord): Promise<void> {

@@ -105,3 +105,30 @@ test('a poll drains only when a row is due, and then at once', async () => {
   await loop.stop();
   assert.equal(drains, 2, 'the drained row is gone: the polls after it drain nothing');
 });
+
+test('a drain woken only for held work is not full; one that coalesces a wake() is', async () => {
+  const fulls: boolean[] = [];
+  const gates: (() => void)[] = [];
+  const loop = loopWith({
+    drain: (full) => {
+      fulls.push(full);
+      return new Promise<void>((resolve) => gates.push(resolve));
+    },
+  });
+  loop.start();
+  gates[0]!();
+  await until(() => fulls.length === 1);
+  loop.wakeForHeld();
+  await until(() => gates.length === 2);
+  loop.wakeForHeld();
+  loop.wake();
+  loop.wakeForHeld();
+  gates[1]!();
+  await until(() => gates.length === 3);
+  loop.wakeForHeld();
+  gates[2]!();
+  await until(() => gates.length === 4);
+  gates[3]!();
+  await loop.stop();
+  assert.deepEqual(fulls, [true, false, true, false], 'start, held, held+wake+held coalesced, held');
+});

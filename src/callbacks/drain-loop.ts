@@ -12,13 +12,21 @@
  * unless it says so with `lookAhead()` (e.g. it recorded a failed delivery, due again later). This
  * saves a query per wake-up on the create path; the timer and polls still look ahead.
  *
+ * `wakeForHeld()` is a wake for work the owner holds in memory (rows handed over after their
+ * commit): the drain it starts is told `full: false`, and needs not look for due rows, unless a
+ * `wake()`, the start or a timer asked for a drain meanwhile (wakes coalesce into one drain, which
+ * is full if any of them was).
+ *
  * What a drain does is the owner's: the loop only calls it, reports what it throws, and carries on
  * at the next wake or poll.
  */
 
 export interface DrainLoopOptions {
-  /** One pass over the due rows. A throw is reported through `onError`; the loop goes on. */
-  readonly drain: () => Promise<void>;
+  /**
+   * One pass over the due rows (`full`), or over what the owner holds in memory only (see
+   * `wakeForHeld`). A throw is reported through `onError`; the loop goes on.
+   */
+  readonly drain: (full: boolean) => Promise<void>;
   /** Epoch ms at which the next row becomes due; null when none is pending. */
   readonly nextDueAt: () => Promise<number | null>;
   readonly pollIntervalMs: number;
@@ -41,6 +49,8 @@ export class DrainLoop {
   private stopped = true;
   /** The running drain was started by the timer, or its owner asked: look up the next due row after it. */
   private lookAheadPending = true;
+  /** A wake since the last drain started asked for a full one (not only `wakeForHeld`). */
+  private fullPending = true;
 
   constructor(private readonly options: DrainLoopOptions) {}
 
@@ -68,16 +78,24 @@ export class DrainLoop {
 
   /** Drain now, or once more after the drain in progress. */
   wake(): void {
+    this.fullPending = true;
+    this.wakeForHeld();
+  }
+
+  /** As `wake()`, for what the owner holds in memory only: the drain is not full unless asked. */
+  wakeForHeld(): void {
     if (this.stopped) return;
     if (this.draining) {
       this.again = true;
       return;
     }
-    this.draining = this.drainOnce().finally(() => {
+    const full = this.fullPending;
+    this.fullPending = false;
+    this.draining = this.drainOnce(full).finally(() => {
       this.draining = null;
       if (this.again && !this.stopped) {
         this.again = false;
-        this.wake();
+        this.wakeForHeld();
       } else if (this.options.lookAheadAfterCleanDrains !== false || this.lookAheadPending || !this.timer) {
         this.lookAheadPending = false;
         void this.scheduleNext();
@@ -85,9 +103,9 @@ export class DrainLoop {
     });
   }
 
-  private async drainOnce(): Promise<void> {
+  private async drainOnce(full: boolean): Promise<void> {
     try {
-      await this.options.drain();
+      await this.options.drain(full);
     } catch (error) {
       this.options.onError(error);
     }

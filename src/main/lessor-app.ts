@@ -318,8 +318,9 @@ async function buildCore(
     },
     config.callbacks,
   );
-  // A queued callback is drained at once (the dispatcher also polls for other replicas' rows).
-  store.changes.subscribe('callbacks', () => dispatcher.wake());
+  // A queued callback is delivered at once, handed over in memory (the dispatcher also polls the
+  // outbox, for rows a crash or another replica left).
+  store.changes.subscribeCallbacks((callbacks) => dispatcher.handOff(callbacks));
   const reconciler = new TenantReconciler({
     tenants: planTenants,
     runs: store.runs,

@@ -1,7 +1,8 @@
 /**
  * The callback outbox and its dead letters (docs/architecture.md, "Callbacks and the event stream"). Rows are
- * written by `executions.transition` in the status change's own transaction (`insertCallback`); the
- * dispatcher reads due rows, and marks each delivered or failed. Only `pending` rows move on their own;
+ * written by `executions.transition` in the status change's own transaction (`insertCallback`), and
+ * handed to this process's dispatcher after the commit; the dispatcher delivers those, reads due
+ * rows (its poll, for rows a crash or another replica left), and marks each delivered or failed. Only `pending` rows move on their own;
  * `dead` rows wait for a human to `redrive` them.
  */
 import type { Insertable, Selectable } from 'kysely';
@@ -72,21 +73,38 @@ const callbackQueries = {
 
 /**
  * Queues `payload` for delivery now (state pending, no attempts yet) inside the caller's transaction,
- * and marks it for the change signal (the dispatcher drains at once after the commit).
+ * marks it for the change signal and hands the row over with it: after the commit, this process's
+ * dispatcher delivers it without reading it back.
  */
 export async function insertCallback(tx: Transaction, payload: CallbackPayload): Promise<void> {
-  await callbackQueries.insert.affected(tx, {
+  const text = JSON.stringify(payload);
+  const callback: CallbackRecord = {
     id: newId(),
-    execution_id: payload.executionId,
-    workflow_run_id: payload.workflowRunId,
-    tenant_id: payload.tenantId,
-    payload: JSON.stringify(payload),
+    executionId: payload.executionId,
+    workflowRunId: payload.workflowRunId,
+    tenantId: payload.tenantId,
+    // What a read of the row would give: the stored JSON, not the caller's object.
+    payload: JSON.parse(text) as CallbackPayload,
     state: 'pending',
     attempts: 0,
-    next_attempt_at: Date.now(),
-    created_at: nowIso(),
+    nextAttemptAt: Date.now(),
+    lastError: null,
+    createdAt: nowIso(),
+    deliveredAt: null,
+  };
+  await callbackQueries.insert.affected(tx, {
+    id: callback.id,
+    execution_id: callback.executionId,
+    workflow_run_id: callback.workflowRunId,
+    tenant_id: callback.tenantId,
+    payload: text,
+    state: callback.state,
+    attempts: callback.attempts,
+    next_attempt_at: callback.nextAttemptAt,
+    created_at: callback.createdAt,
   });
   tx.changed('callbacks');
+  tx.handOff(callback);
 }
 
 export class KyselyCallbackRepository implements CallbackRepository {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ChangeSignal } from './change-signal.js';
+import type { CallbackRecord } from '../domain/compute-callback.js';
 
 test('ChangeSignal: each change once per notify, per subscription; unsubscribe is per subscription', () => {
   const signal = new ChangeSignal();
@@ -28,4 +29,17 @@ test('ChangeSignal: a throwing listener is reported as a warning and the others 
   signal.notify(['events']);
   assert.deepEqual(told, ['second']);
   assert.match((await warned).message, /listener \(events\) threw: Error: boom/);
+});
+
+test('ChangeSignal: handed-over callbacks reach each callback subscription until it unsubscribes', () => {
+  const signal = new ChangeSignal();
+  const told: string[][] = [];
+  const stop = signal.subscribeCallbacks((callbacks) => told.push(callbacks.map((c) => c.id)));
+  signal.subscribe('callbacks', () => told.push(['signal']));
+  const callback = { id: 'cb-1' } as CallbackRecord;
+  signal.handOff([callback]);
+  assert.deepEqual(told.splice(0), [['cb-1']], 'a hand-over tells only the callback subscriptions');
+  stop();
+  signal.handOff([callback]);
+  assert.deepEqual(told, []);
 });

@@ -1,4 +1,5 @@
 /** What every repository is built from: the Kysely instance, its dialect, secrets at rest, and the change signal. */
+import type { CallbackRecord } from '../domain/compute-callback.js';
 import { currentTraceparent, type TraceContext } from '../domain/tracing.js';
 import type { Kysely } from 'kysely';
 import type { ChangeSignal, StoreChange } from './change-signal.js';
@@ -28,6 +29,8 @@ export interface Transaction {
   readonly dialect: SqlDialect;
   /** Marks `change` for the change signal, which is told once the transaction has committed. */
   changed(change: StoreChange): void;
+  /** Hands `callback` (a row written here) to the change signal's callback listeners after the commit. */
+  handOff(callback: CallbackRecord): void;
   /** The W3C traceparent of the writer's trace, for the webhook events queued in the transaction. */
   readonly traceparent?: string | undefined;
 }
@@ -36,7 +39,8 @@ export interface Transaction {
  * Runs `work` in one transaction. `work` runs SQL on `trx` (= `tx.db`) only: a transaction whose
  * callback waits for anything else (another store call, a timer, I/O) is rolled back and fails with
  * TransactionMisuseError (transaction-scope.ts). After the
- * commit — never after a rollback — `ctx.changes` is told what `work` marked with `tx.changed`.
+ * commit — never after a rollback — `ctx.changes` is told what `work` marked with `tx.changed`
+ * and handed what it passed to `tx.handOff`.
  */
 export async function transaction<T>(
   ctx: StoreContext,
@@ -44,6 +48,7 @@ export async function transaction<T>(
   trace?: TraceContext,
 ): Promise<T> {
   const changed = new Set<StoreChange>();
+  const callbacks: CallbackRecord[] = [];
   // Read now: the active context is only the synchronous one (src/domain/tracing.ts).
   const traceparent = currentTraceparent(trace);
   const result = await ctx.db.transaction().execute((trx) =>
@@ -51,9 +56,11 @@ export async function transaction<T>(
       db: trx,
       dialect: ctx.dialect,
       changed: (change) => void changed.add(change),
+      handOff: (callback) => void callbacks.push(callback),
       ...(traceparent !== undefined && { traceparent }),
     }),
   );
+  if (callbacks.length > 0) ctx.changes.handOff(callbacks);
   if (changed.size > 0) ctx.changes.notify(changed);
   return result;
 }

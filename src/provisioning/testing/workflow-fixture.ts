@@ -106,7 +106,7 @@ export async function openWorkflowFixture(
     { callbacks: store.callbacks, engine, logger: silentLogger },
     { maxAttempts: 5, initialBackoffMs: 10, maxBackoffMs: 100, pollIntervalMs: 50 },
   );
-  const unsubscribe = store.changes.subscribe('callbacks', () => dispatcher.wake());
+  const unsubscribe = store.changes.subscribeCallbacks((callbacks) => dispatcher.handOff(callbacks));
   compute.open();
   await engine.open();
   dispatcher.start();

@@ -1,9 +1,10 @@
 /**
  * The change signal: each committed write that appended tenant events tells `events` once, after
  * the commit (a listener reading the log sees the new event); a transition that queued a callback
- * also tells `callbacks`; reads and refused writes tell nothing.
+ * also tells `callbacks` and hands the row over; reads and refused writes tell nothing.
  */
 import assert from 'node:assert/strict';
+import type { CallbackPayload, CallbackRecord } from '../../domain/compute-callback.js';
 import type { TenantEventDraft } from '../../domain/tenant-event.js';
 import type { StoreChange } from '../change-signal.js';
 import { newExecution, specOf, unique, type Conformance } from './harness.js';
@@ -74,33 +75,49 @@ export function changeSignal(c: Conformance): void {
     }
   });
 
-  c.test('a transition that queues a callback also tells `callbacks`', async () => {
+  c.test('a transition that queues a callback also tells `callbacks` and hands the row over', async () => {
     const store = c.store();
     const tenant = await store.tenants.create({ name: unique('signal'), spec: specOf(), actor: 'test' });
     const execution = newExecution(tenant.id);
     await store.executions.insertIfAbsent(execution);
     await store.executions.transition(execution.executionId, { from: ['pending'], to: 'running', at: 'now' });
     const listener = listen();
+    const handed: CallbackRecord[] = [];
+    const stopHandOff = store.changes.subscribeCallbacks((callbacks) => handed.push(...callbacks));
+    const callback = (status: 'succeeded' | 'failed'): CallbackPayload => ({
+      executionId: execution.executionId,
+      tenantId: tenant.id,
+      workflowRunId: execution.workflowRunId,
+      operation: execution.operation,
+      status,
+      resources: {},
+      error: null,
+      attempt: 1,
+      at: new Date().toISOString(),
+    });
     try {
       await store.executions.transition(execution.executionId, {
         from: ['running'],
         to: 'succeeded',
         at: new Date().toISOString(),
-        callback: {
-          executionId: execution.executionId,
-          tenantId: tenant.id,
-          workflowRunId: execution.workflowRunId,
-          operation: execution.operation,
-          status: 'succeeded',
-          resources: {},
-          error: null,
-          attempt: 1,
-          at: new Date().toISOString(),
-        },
+        callback: callback('succeeded'),
       });
       assert.deepEqual((await listener.take()).changes.sort(), ['callbacks', 'events']);
+      assert.equal(handed.length, 1, 'the committed row is handed over once');
+      assert.deepEqual(handed[0], await store.callbacks.get(handed[0]!.id), 'as a read of it gives it');
+      assert.equal(
+        await store.executions.transition(execution.executionId, {
+          from: ['running'],
+          to: 'failed',
+          at: new Date().toISOString(),
+          callback: callback('failed'),
+        }),
+        undefined,
+      );
+      assert.equal(handed.length, 1, 'a lost compare-and-set hands nothing over');
     } finally {
       listener.stop();
+      stopHandOff();
     }
   });
 
