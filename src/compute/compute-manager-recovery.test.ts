@@ -95,7 +95,7 @@ for (const backend of ledgerBackends()) {
       assert.deepEqual(statuses(view), ['pending', 'running', 'succeeded']);
       assert.deepEqual(
         (await h.callbacks(row.executionId)).map((c) => c.status),
-        ['succeeded'],
+        ['running', 'succeeded'],
       );
       await b.manager.close();
     });
@@ -219,7 +219,7 @@ for (const backend of ledgerBackends()) {
       assert.deepEqual(view && statuses(view), ['pending', 'running', 'succeeded']);
       assert.deepEqual(
         (await h.callbacks(started.executionId)).map((c) => c.status),
-        ['succeeded'],
+        ['running', 'succeeded'],
       );
     });
 

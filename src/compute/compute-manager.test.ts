@@ -22,7 +22,7 @@ for (const backend of ledgerBackends()) {
     });
     after(() => h.cleanup());
 
-    test(`[${backend.name}] provision: pending → running → succeeded, with history, resources and a callback for the outcome`, async () => {
+    test(`[${backend.name}] provision: pending → running → succeeded, with history, resources and a callback per transition`, async () => {
       const { manager, engine } = fakeManager(h.ledger);
       const tenant = await h.createTenant(uniqueName(), fakeSpec());
       const started = await manager.start(startRequest(tenant));
@@ -39,10 +39,9 @@ for (const backend of ledgerBackends()) {
       const callbacks = await h.callbacks(started.executionId);
       assert.deepEqual(
         callbacks.map((c) => c.status),
-        ['succeeded'],
-        'only a settled status is delivered to the waiting run',
+        ['running', 'succeeded'],
       );
-      assert.deepEqual(callbacks[0]?.resources, view.resources);
+      assert.deepEqual(callbacks[1]?.resources, view.resources);
       assert.equal(engine.createCount(tenant.id), 1);
       await manager.close();
     });
@@ -68,7 +67,7 @@ for (const backend of ledgerBackends()) {
       assert.equal(view.error, null);
       assert.deepEqual(
         (await h.callbacks(first.executionId)).map((c) => `${c.status}#${c.attempt}`),
-        ['failed#1', 'succeeded#2'],
+        ['running#1', 'failed#1', 'running#2', 'succeeded#2'],
       );
       assert.equal(engine.createCount(tenant.id), 1);
       const again = await manager.start(startRequest(tenant));

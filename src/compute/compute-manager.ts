@@ -248,7 +248,7 @@ export class ComputeManager implements ComputeApi {
   ): Promise<StartResult> {
     const { ledger, owner, leaseMs, now } = this.deps;
     const at = new Date(now()).toISOString();
-    const running = await ledger.transition(row.executionId, toRunning({ from, attempt, owner, at }));
+    const running = await ledger.transition(row.executionId, toRunning(row, { from, attempt, owner, at }));
     if (!running) return startResult((await ledger.get(row.executionId)) ?? row);
     const leased = row.leaseOwner === owner && (row.leaseExpiresAt ?? 0) > now() + leaseMs / 2;
     if (leased || (await ledger.renewLease(row.executionId, owner, now() + leaseMs)))

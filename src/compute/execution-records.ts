@@ -1,7 +1,7 @@
 /**
  * Pure builders for what the manager computes and writes: the execution plan, the `pending` row,
- * the move to `running`, the callback payload that travels with every settling transition, and what
- * `start` returns. Kept apart so `start`, the runner and the recovery loop build identical shapes.
+ * the move to `running`, the callback payload that travels with every transition, and what `start`
+ * returns. Kept apart so `start`, the runner and the recovery loop build identical shapes.
  */
 import type { CallbackPayload } from '../domain/compute-callback.js';
 import type { ComputeErrorShape } from '../domain/compute-error.js';
@@ -73,18 +73,13 @@ export function planFor(
 }
 
 /**
- * The compare-and-set of an execution from `from` to `running` by `owner` at `attempt` (a new
- * attempt, a claimed pending row, or a recovered orphan). No callback: only a settled status resolves a
- * waiting run, and the move is in the history and the event stream (docs/architecture.md,
- * "Callbacks and the event stream").
+ * The compare-and-set of `row` from `from` to `running` by `owner` at `attempt` (a new attempt, a
+ * claimed pending row, or a recovered orphan), with its callback.
  */
-export function toRunning(change: {
-  from: ExecutionStatus;
-  attempt: number;
-  owner: string;
-  at: string;
-  recovered?: boolean;
-}): ExecutionTransition {
+export function toRunning(
+  row: ComputeExecution,
+  change: { from: ExecutionStatus; attempt: number; owner: string; at: string; recovered?: boolean },
+): ExecutionTransition {
   const { from, attempt, owner, at } = change;
   return {
     from: [from],
@@ -92,6 +87,7 @@ export function toRunning(change: {
     attempt,
     details: { owner, ...(change.recovered && { recovered: true }) },
     at,
+    callback: callbackFor(row, { status: 'running', attempt, at }),
   };
 }
 

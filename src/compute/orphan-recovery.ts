@@ -79,7 +79,7 @@ async function redrive(deps: RecoveryDeps, orphan: ComputeExecution, rebuilt: Re
     orphan.status === 'pending'
       ? await deps.ledger.transition(
           orphan.executionId,
-          toRunning({
+          toRunning(orphan, {
             from: 'pending',
             attempt: orphan.attempt,
             owner: deps.owner,
