@@ -7,8 +7,8 @@
  *   config hash and workflow run. The same request again finds the same row — no duplicate row, no
  *   duplicate provider call, no unique-constraint error — also under concurrent calls.
  * - The row is written `pending` BEFORE the provider is called; then `running`; then `succeeded`
- *   (resources, endpoints) or `failed` (ComputeError, partial). Each change writes a history row in
- *   the same transaction, and each outcome (`succeeded`, `failed`) a callback outbox row with it.
+ *   (resources, endpoints) or `failed` (ComputeError, partial). Each change writes a history row and
+ *   a callback outbox row in the same transaction.
  * - `start` returns once the row is durable; the provider call continues in the background.
  * - On an existing execution: `succeeded` → returned as is; `failed` → retried under the same id
  *   (failed → running, attempt + 1); `pending`/`running` and alive → returned as is; `pending`/
