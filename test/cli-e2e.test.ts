@@ -11,12 +11,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { runLessor, type CliResult } from '../src/cli/testing/run-cli.js';
+import { freePort } from '../src/main/testing/free-port.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = process.env.LESSOR_E2E_BIN ?? join(ROOT, 'bin', 'lessor.js');
@@ -39,14 +39,6 @@ interface TenantJson {
     readonly workflow: { readonly runId: string } | null;
     readonly lastError: { readonly code: string } | null;
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Polls /readyz until the server answers (or the process dies). */

@@ -5,9 +5,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/main/testing/free-port.js';
 import { PROJECT_ROOT } from './machine.js';
 import { compiledEntry, type SERVER_ENTRIES } from './server-build.js';
+
+export { freePort };
 
 export interface LessorProcess {
   readonly url: string;
@@ -36,18 +38,6 @@ export function experimentEnv(): Record<string, string> {
       (e): e is [string, string] => e[0].startsWith('LESSOR_BENCH_EXP_') && e[1] !== undefined,
     ),
   );
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startLessorProcess(options: LessorProcessOptions): Promise<LessorProcess> {

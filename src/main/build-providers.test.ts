@@ -9,7 +9,7 @@ import { silentLogger } from '../domain/logger.js';
 import { testHasher } from '../domain/testing/test-hasher.js';
 import { buildProviders } from './build-providers.js';
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { freePort } from '../cli/testing/test-lessor.js';
+import { freePort } from './testing/free-port.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lessor-build-providers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

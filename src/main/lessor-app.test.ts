@@ -12,7 +12,7 @@ import { sharedFakeEngine } from '../compute/providers/fake/index.js';
 import { loadConfig } from './config/load-config.js';
 import { startLessor, type LessorApp } from './lessor-app.js';
 import { createLogger } from './logger.js';
-import { freePort } from '../cli/testing/test-lessor.js';
+import { freePort } from './testing/free-port.js';
 
 /** Every provider call takes this long: the `health` step (a describe) stays in flight for it. */
 const PROVIDER_LATENCY_MS = 3_000;

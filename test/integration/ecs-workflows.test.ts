@@ -8,9 +8,6 @@
  * never reached. What exists "in AWS" is asserted on the fake backend, never on Lessor's tables.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AccessDeniedException,
@@ -18,29 +15,21 @@ import {
   ECSServiceException,
   InvalidParameterException,
 } from '@aws-sdk/client-ecs';
-import type { DestinationStream } from 'pino';
 import { LessorClient } from '../../src/api/client.js';
 import type { Tenant } from '../../src/api/types.js';
 import type { ComputeErrorCode } from '../../src/domain/compute-error.js';
 import { FakeCloudWatchLogs } from '../../src/compute/providers/ecs/testing/fake-cloudwatch-logs.js';
 import { FakeEcsBackend } from '../../src/compute/providers/ecs/testing/fake-ecs-backend.js';
 import { metadata } from '../../src/compute/providers/ecs/testing/fake-task-definitions.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
 import { executionsOf, expectedPath, historyPath, onlyExecution } from '../support/tenant-views.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
+import { startYamlLessor, type YamlLessor } from '../support/yaml-lessor.js';
 
 const IMAGE = 'public.ecr.aws/nginx/nginx:1.27';
 const WAIT = { timeoutMs: 30_000 } as const;
 
 /** The server configuration, as an operator would write it; fast polling and backoff for a test. */
-function lessorYaml(dir: string, port: number): string {
-  return `
-server: { host: 127.0.0.1, port: ${port} }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
+const LESSOR_YAML = `
 log: { level: warn }
 engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
 controller: { resyncIntervalMs: 500, driftIntervalMs: 300 }
@@ -72,7 +61,6 @@ retryPolicy:
   suspend: { initialBackoffMs: 20, maxBackoffMs: 100 }
   resume: { initialBackoffMs: 20, maxBackoffMs: 100 }
 `;
-}
 
 function ecsTenant(name: string, config: Record<string, unknown> = {}) {
   return {
@@ -84,9 +72,8 @@ function ecsTenant(name: string, config: Record<string, unknown> = {}) {
 describe('ecs tenants through the workflows (mocked AWS API)', () => {
   let ecs: FakeEcsBackend;
   let cloudWatch: FakeCloudWatchLogs;
-  let app: LessorApp;
+  let lessor: YamlLessor | undefined;
   let client: LessorClient;
-  let dir: string;
   const logs: string[] = [];
 
   /** Log records of the server at warn and above (JSON lines). */
@@ -102,20 +89,18 @@ describe('ecs tenants through the workflows (mocked AWS API)', () => {
   before(async () => {
     cloudWatch = new FakeCloudWatchLogs(['/lessor/tenants']);
     ecs = new FakeEcsBackend({ clusters: ['default', 'tenants', 'blue'], logs: cloudWatch });
-    dir = await mkdtemp(join(tmpdir(), 'lessor-ecs-'));
-    const configFile = join(dir, 'lessor.yaml');
-    await writeFile(configFile, lessorYaml(dir, await freePort()));
-    const config = loadConfig({ configFile, env: {}, cwd: dir });
-    const sink: DestinationStream = { write: (line: string) => void logs.push(line) };
-    app = await startLessor(config, createLogger(config.log, sink));
-    client = new LessorClient({ baseUrl: app.url });
+    lessor = await startYamlLessor({
+      prefix: 'lessor-ecs-',
+      body: LESSOR_YAML,
+      onLog: (line) => logs.push(line),
+    });
+    client = new LessorClient({ baseUrl: lessor.app.url });
   });
 
   after(async () => {
-    await app?.close();
+    await lessor?.close();
     ecs?.restore();
     cloudWatch?.restore();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   describe('one tenant in its own cluster: create, update, delete', () => {

@@ -6,57 +6,38 @@
  * old events — and keeps what the tenant's status points at and its newest run of each action.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiError, LessorClient } from '../../src/api/client.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
+import { startYamlLessor, type YamlLessor } from '../support/yaml-lessor.js';
 
 const WINDOW_DAYS = 0.00002; // 1.7 s
 const WAIT = { timeoutMs: 30_000 } as const;
 
-function lessorYaml(dir: string, port: number): string {
-  const window = `{ days: ${WINDOW_DAYS} }`;
-  return `
-server: { host: 127.0.0.1, port: ${port} }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
+const WINDOW = `{ days: ${WINDOW_DAYS} }`;
+const LESSOR_YAML = `
 log: { level: warn }
 engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
 controller: { resyncIntervalMs: 500 }
 compute: { defaultProvider: fake, providers: { fake: {} } }
 retention:
-  events: ${window}
-  runs: ${window}
-  executions: ${window}
-  callbacks: ${window}
+  events: ${WINDOW}
+  runs: ${WINDOW}
+  executions: ${WINDOW}
+  callbacks: ${WINDOW}
   sweepIntervalMs: 200
   fullSweepIntervalMs: 1000
 `;
-}
 
-let dir: string;
-let app: LessorApp | undefined;
+let lessor: YamlLessor | undefined;
 let client: LessorClient;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lessor-retention-'));
-  const configFile = join(dir, 'lessor.yaml');
-  await writeFile(configFile, lessorYaml(dir, await freePort()));
-  const config = loadConfig({ configFile, env: {}, cwd: dir });
-  app = await startLessor(config, createLogger(config.log, { write: () => undefined }));
-  client = new LessorClient({ baseUrl: app.url });
+  lessor = await startYamlLessor({ prefix: 'lessor-retention-', body: LESSOR_YAML });
+  client = new LessorClient({ baseUrl: lessor.app.url });
 });
 
-after(async () => {
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => lessor?.close());
 
 const gone = (read: () => Promise<unknown>) => async (): Promise<boolean> =>
   read().then(

@@ -9,36 +9,26 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import type { DestinationStream } from 'pino';
 import { LessorClient } from '../../src/api/client.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
 import { waitForPhase } from '../support/wait.js';
+import { startYamlLessor, type YamlLessor } from '../support/yaml-lessor.js';
 
 const MARKER = `runtime-output-${randomUUID()}`;
 /** The command prints MARKER without containing it (the spec is rightly visible). */
 const REVERSED = [...MARKER].reverse().join('');
 const PINO_WARN = 40;
 
-function lessorYaml(dir: string, port: number): string {
-  return `
-server: { host: 127.0.0.1, port: ${port} }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
+const LESSOR_YAML = `
 log: { level: debug }
 engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
 controller: { resyncIntervalMs: 500, driftIntervalMs: 60000 }
 compute: { defaultProvider: process, providers: { process: { stopGraceMs: 500 } } }
 retryPolicy: { provision: { maxAttempts: 2, initialBackoffMs: 10, maxBackoffMs: 20 } }
 `;
-}
 
 /** Every row of every table, as one JSON text. */
 function databaseText(file: string): string {
@@ -55,24 +45,21 @@ function databaseText(file: string): string {
 }
 
 let dir: string;
-let app: LessorApp;
+let lessor: YamlLessor | undefined;
 let client: LessorClient;
 const logs: string[] = [];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lessor-output-'));
-  const configFile = join(dir, 'lessor.yaml');
-  await writeFile(configFile, lessorYaml(dir, await freePort()));
-  const config = loadConfig({ configFile, env: {}, cwd: dir });
-  const sink: DestinationStream = { write: (line: string) => void logs.push(line) };
-  app = await startLessor(config, createLogger(config.log, sink));
-  client = new LessorClient({ baseUrl: app.url });
+  lessor = await startYamlLessor({
+    prefix: 'lessor-output-',
+    body: LESSOR_YAML,
+    onLog: (line) => logs.push(line),
+  });
+  dir = lessor.dir;
+  client = new LessorClient({ baseUrl: lessor.app.url });
 });
 
-after(async () => {
-  await app?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+after(() => lessor?.close());
 
 test('the output of a runtime that fails its health check is in its log file only', async () => {
   const marker = `[...'${REVERSED}'].reverse().join('')`;

@@ -5,57 +5,41 @@
  * execution continues from.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { LessorClient } from '../../src/api/client.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
-import { freePort } from '../support/lessor-process.js';
 import { waitFor, waitForPhase } from '../support/wait.js';
+import { startYamlLessor, type YamlLessor } from '../support/yaml-lessor.js';
 
 const WAIT = { timeoutMs: 30_000 } as const;
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 
-let dir: string;
-let app: LessorApp | undefined;
+let lessor: YamlLessor | undefined;
 let client: LessorClient;
 const exporter = new InMemorySpanExporter();
 const logLines: string[] = [];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lessor-tracing-'));
-  const configFile = join(dir, 'lessor.yaml');
-  await writeFile(
-    configFile,
-    `
-server: { host: 127.0.0.1, port: ${await freePort()} }
-database: { url: "sqlite:${join(dir, 'lessor.db')}" }
-dataDir: "${dir}"
+  lessor = await startYamlLessor({
+    prefix: 'lessor-tracing-',
+    body: `
 log: { level: info }
 engine: { type: embedded, embedded: { pollIntervalMs: 100 } }
 compute: { defaultProvider: fake, providers: { fake: {} } }
 `,
-  );
-  const config = loadConfig({ configFile, env: {}, cwd: dir });
-  const logger = createLogger(config.log, { write: (line: string) => void logLines.push(line) });
-  app = await startLessor(config, logger, { traceExporter: exporter });
-  client = new LessorClient({ baseUrl: app.url });
+    onLog: (line) => logLines.push(line),
+    traceExporter: exporter,
+  });
+  client = new LessorClient({ baseUrl: lessor.app.url });
 });
 
-after(async () => {
-  await app?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => lessor?.close());
 
 const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
 
 test('one create → ready is one trace: request → reconcile → workflow run → steps → provider call', async () => {
-  const response = await fetch(`${app!.url}/v1/tenants`, {
+  const response = await fetch(`${lessor!.app.url}/v1/tenants`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', traceparent: `00-${TRACE_ID}-${CALLER_SPAN}-01` },
     body: JSON.stringify({ name: 'traced', spec: { config: {} } }),
@@ -98,7 +82,7 @@ test('one create → ready is one trace: request → reconcile → workflow run 
   assert.equal(provision.attributes['lessor.operation'], 'provision');
 
   // The run row carries the traceparent its executions continue from (a resume joins this trace).
-  const row = await app!.store.runs.get(ready.status.workflow!.runId);
+  const row = await lessor!.app.store.runs.get(ready.status.workflow!.runId);
   assert.match(
     row!.tags.traceparent ?? '',
     new RegExp(`^00-${TRACE_ID}-${reconciles[0]!.spanContext().spanId}-01$`),

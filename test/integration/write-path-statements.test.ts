@@ -13,16 +13,9 @@
  * smallest of a few create→readies is the figure.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
+import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
 import { tenantSubject } from '../../src/domain/tenant-run.js';
-import { loadConfig } from '../../src/main/config/load-config.js';
-import { startLessor, type LessorApp } from '../../src/main/lessor-app.js';
-import { createLogger } from '../../src/main/logger.js';
 import { backends, type TestDatabase } from '../../src/store/testing/test-databases.js';
 import { parseExposition } from '../support/prometheus.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -44,14 +37,6 @@ const BUDGET = {
 
 const HOUR = 3_600_000;
 const REPEATS = 3;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Counts {
   readonly queries: number;
@@ -90,41 +75,19 @@ function minus(a: Counts, b: Counts): Counts {
 for (const backend of backends()) {
   describe(`[${backend.name}] statements of one create→ready`, () => {
     let database: TestDatabase | undefined;
-    let app: LessorApp | undefined;
-    let dir: string | undefined;
+    let app: TestLessor | undefined;
 
     before(async () => {
       database = await backend.create();
-      dir = await mkdtemp(join(tmpdir(), 'lessor-write-path-'));
-      const file = join(dir, 'lessor.yaml');
-      await writeFile(
-        file,
-        stringify({
-          server: {
-            host: '127.0.0.1',
-            port: await freePort(),
-            shutdownGraceMs: 2_000,
-            metrics: { refreshIntervalMs: HOUR },
-            sse: { pollIntervalMs: HOUR },
-          },
-          database: { url: database.url },
-          engine: { type: 'embedded', embedded: { pollIntervalMs: HOUR } },
-          controller: { resyncIntervalMs: HOUR, driftIntervalMs: HOUR },
-          webhooks: { pollIntervalMs: HOUR },
-          callbacks: { pollIntervalMs: HOUR },
-          compute: { defaultProvider: 'fake', providers: { fake: { latencyMs: 0 } } },
-          log: { level: 'silent' },
-          dataDir: join(dir, 'data'),
-        }),
-      );
-      const config = loadConfig({ cwd: dir, configFile: file, env: {} });
-      app = await startLessor(config, createLogger({ level: 'silent', format: 'json' }));
+      app = await startTestLessor({
+        env: { LESSOR_DATABASE__URL: database.url },
+        backgroundIntervalMs: HOUR,
+      });
     });
 
     after(async () => {
       await app?.close();
       await database?.cleanup();
-      if (dir) await rm(dir, { recursive: true, force: true });
     });
 
     /** One create→ready; the counters' change over it. */

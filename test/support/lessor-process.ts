@@ -14,11 +14,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LessorClient } from '../../src/api/client.js';
+import { freePort } from '../../src/main/testing/free-port.js';
+
+export { freePort };
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ENTRY = join(REPO_ROOT, 'src', 'main', 'cli-entry.ts');
@@ -62,17 +64,6 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The environment of the parent minus anything that would leak into the server's configuration. */
 function baseEnv(): NodeJS.ProcessEnv {

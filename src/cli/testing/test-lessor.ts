@@ -11,7 +11,6 @@
  *   await lessor.close();
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -21,6 +20,7 @@ import { hashToken } from '../../api/auth.js';
 import { loadConfig } from '../../main/config/load-config.js';
 import { startLessor, type LessorApp } from '../../main/lessor-app.js';
 import { createLogger } from '../../main/logger.js';
+import { freePort } from '../../main/testing/free-port.js';
 import type { Store } from '../../store/store.js';
 
 export interface TestLessorOptions {
@@ -33,6 +33,13 @@ export interface TestLessorOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Receives every span as it ends (the SDK's in-memory exporter); turns tracing on. */
   readonly traceExporter?: SpanExporter;
+  /**
+   * Every background poll at this interval instead of its default: the engine's, the controller's
+   * resync and drift passes, the webhook and callback dispatchers, the metrics refresh and the
+   * event streams'. An hour leaves only the work that requests start (a count of the statements
+   * one request costs); `env` still wins over it.
+   */
+  readonly backgroundIntervalMs?: number;
 }
 
 export interface TestLessor {
@@ -49,15 +56,6 @@ export interface TestLessor {
   close(): Promise<void>;
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the OS chose it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export async function startTestLessor(options: TestLessorOptions = {}): Promise<TestLessor> {
   const dir = await mkdtemp(join(tmpdir(), 'lessor-cli-server-'));
   const database = join(dir, 'lessor.db');
@@ -67,6 +65,7 @@ export async function startTestLessor(options: TestLessorOptions = {}): Promise<
     sha256: hashToken(token),
   }));
   const file = join(dir, 'lessor.yaml');
+  const poll = options.backgroundIntervalMs;
   await writeFile(
     file,
     stringify({
@@ -76,9 +75,15 @@ export async function startTestLessor(options: TestLessorOptions = {}): Promise<
         tokens,
         authFailureLimit: { perMinute: 0 },
         shutdownGraceMs: 2_000,
+        ...(poll !== undefined && { metrics: { refreshIntervalMs: poll }, sse: { pollIntervalMs: poll } }),
       },
       database: { url: `sqlite:${database}` },
-      engine: { type: 'embedded', embedded: { pollIntervalMs: 100 } },
+      engine: { type: 'embedded', embedded: { pollIntervalMs: poll ?? 100 } },
+      ...(poll !== undefined && {
+        controller: { resyncIntervalMs: poll, driftIntervalMs: poll },
+        webhooks: { pollIntervalMs: poll },
+        callbacks: { pollIntervalMs: poll },
+      }),
       compute: { defaultProvider: 'fake', providers: { fake: { latencyMs: 0 }, process: {} } },
       log: { level: 'silent' },
       dataDir: join(dir, 'data'),

@@ -7,8 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { ComputeExecution } from '../../domain/compute-execution.js';
-import type { TenantSpec } from '../../domain/tenant.js';
-import type { Store } from '../store.js';
+import { newId } from '../../domain/ids.js';
+import type { Tenant, TenantSpec } from '../../domain/tenant.js';
+import type { NewRollout, Store } from '../store.js';
 import type { TestBackend, TestDatabase } from '../testing/test-databases.js';
 
 export interface Conformance {
@@ -96,6 +97,31 @@ export function newExecution(tenantId: string, overrides: Partial<ComputeExecuti
     finishedAt: null,
     leaseOwner: null,
     leaseExpiresAt: null,
+    ...overrides,
+  };
+}
+
+/**
+ * A rollout of `members`, all in its one wave, one at a time, that sets a new image and pauses on
+ * a halt; `overrides` replace whole fields (another change, author or description).
+ */
+export function oneWaveRollout(members: readonly Tenant[], overrides: Partial<NewRollout> = {}): NewRollout {
+  return {
+    id: newId(),
+    description: 'conformance',
+    selector: { labels: null, names: members.map((t) => t.name), phases: null },
+    change: { patch: { config: { image: 'app:2' } } },
+    strategy: {
+      waves: ['100%'],
+      maxParallel: 1,
+      minHealthyMs: 0,
+      progressDeadlineMs: 60_000,
+      pauseAfterWaves: [],
+    },
+    failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
+    createdBy: 'test',
+    createdByRole: 'operator',
+    members: members.map((t) => ({ tenantId: t.id, tenantName: t.name, wave: 0, generation: t.generation })),
     ...overrides,
   };
 }

@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tenantSubject } from '../../domain/tenant-run.js';
-import { newId } from '../../domain/ids.js';
 import type { RolloutPhase } from '../../domain/rollout.js';
 import type { Tenant } from '../../domain/tenant.js';
 import type { RetentionCursor, Store } from '../store.js';
 import { createStore } from '../create-store.js';
-import { specOf, unique, type Conformance } from './harness.js';
+import { oneWaveRollout, specOf, unique, type Conformance } from './harness.js';
 import {
   CUTOFF,
   LONG_AGO,
@@ -304,23 +303,7 @@ export function retention(c: Conformance): void {
 
 /** A rollout over `members` saved in `phase` (a final phase sets its finish time to now); returns its id. */
 async function rolloutOf(store: Store, members: readonly Tenant[], phase: RolloutPhase): Promise<string> {
-  const rollout = await store.rollouts.create({
-    id: newId(),
-    description: 'retention',
-    selector: { labels: null, names: members.map((t) => t.name), phases: null },
-    change: { patch: { config: { image: 'app:2' } } },
-    strategy: {
-      waves: ['100%'],
-      maxParallel: 1,
-      minHealthyMs: 0,
-      progressDeadlineMs: 60_000,
-      pauseAfterWaves: [],
-    },
-    failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
-    createdBy: 'test',
-    createdByRole: 'operator',
-    members: members.map((t) => ({ tenantId: t.id, tenantName: t.name, wave: 0, generation: t.generation })),
-  });
+  const rollout = await store.rollouts.create(oneWaveRollout(members, { description: 'retention' }));
   await store.rollouts.saveControl(
     rollout.id,
     { control: { ...rollout.control, phase }, waveTimes: rollout.waveTimes },

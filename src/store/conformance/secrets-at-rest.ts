@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FAKE_CONFIG_SCHEMA } from '../../compute/providers/fake/index.js';
 import { mapSecretValues } from '../../compute/secrets.js';
-import { newId } from '../../domain/ids.js';
 import { SecretKeyRing, SecretsError, secretKeyId } from '../../domain/secret-key-ring.js';
 import type { JsonObject } from '../../domain/tenant.js';
 import { createStore } from '../create-store.js';
 import type { SecretFields } from '../sealed-specs.js';
 import type { Store } from '../store.js';
 import { dumpDatabase, whereFound } from '../testing/database-dump.js';
-import { specOf, unique, type Conformance } from './harness.js';
+import { oneWaveRollout, specOf, unique, type Conformance } from './harness.js';
 import { archive } from './tenant-basics.js';
 
 function dumpRows(dump: { tables: ReadonlyMap<string, string> }, table: string): Record<string, unknown>[] {
@@ -65,23 +64,14 @@ export function secretsAtRest(c: Conformance): void {
           spec: secretSpec(before),
           actor: 't',
         });
-        const rollout = await store.rollouts.create({
-          id: newId(),
-          description: '',
-          selector: { labels: null, names: [tenant.name], phases: null },
-          change: { patch: { config: { secretEnv: { TOKEN: after } } } },
-          strategy: {
-            waves: ['100%'],
-            maxParallel: 1,
-            minHealthyMs: 0,
-            progressDeadlineMs: 60_000,
-            pauseAfterWaves: [],
-          },
-          failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
-          createdBy: 't',
-          createdByRole: 'admin',
-          members: [{ tenantId: tenant.id, tenantName: tenant.name, wave: 0, generation: 1 }],
-        });
+        const rollout = await store.rollouts.create(
+          oneWaveRollout([tenant], {
+            description: '',
+            change: { patch: { config: { secretEnv: { TOKEN: after } } } },
+            createdBy: 't',
+            createdByRole: 'admin',
+          }),
+        );
         await store.rollouts.applyChange(rollout.id, 0, (t) => ({
           kind: 'change',
           change: {

@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { PreconditionFailedError } from '../../domain/errors.js';
-import { newId } from '../../domain/ids.js';
 import type { Rollout } from '../../domain/rollout.js';
 import { createStore } from '../create-store.js';
 import type { Store } from '../store.js';
 import type { AttemptRecord } from '../webhook-store.js';
-import { specOf, unique, type Conformance } from './harness.js';
+import { oneWaveRollout, specOf, unique, type Conformance } from './harness.js';
 
 const FAR = Date.now() + 3_600_000;
 
@@ -417,23 +416,7 @@ export function webhookOutbox(c: Conformance): void {
         resource: { id: saved.id, phase: saved.control.phase },
       });
       const rollout = await store.rollouts.create(
-        {
-          id: newId(),
-          description: 'webhooks',
-          selector: { labels: null, names: [tenant.name], phases: null },
-          change: { patch: { config: { image: 'app:2' } } },
-          strategy: {
-            waves: ['100%'],
-            maxParallel: 1,
-            minHealthyMs: 0,
-            progressDeadlineMs: 60_000,
-            pauseAfterWaves: [],
-          },
-          failurePolicy: { maxFailedPercent: null, maxFailed: null, onHalt: 'pause' },
-          createdBy: 'test',
-          createdByRole: 'operator',
-          members: [{ tenantId: tenant.id, tenantName: tenant.name, wave: 0, generation: 1 }],
-        },
+        oneWaveRollout([tenant], { description: 'webhooks' }),
         publish('rollout.started'),
       );
       const aborted = {

@@ -6,9 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import { newId } from '../../domain/ids.js';
 import { asTenantRun, tenantSubject } from '../../domain/tenant-run.js';
 import { initialStatus, type Tenant } from '../../domain/tenant.js';
@@ -16,21 +14,10 @@ import { tenantRow } from '../tenant-rows.js';
 import { specOf } from '../conformance/harness.js';
 import { postgresDialect, sqliteDialect, type SqlDialect } from '../dialect.js';
 import type { Store } from '../store.js';
-import { backends, type TestDatabase } from '../testing/test-databases.js';
-import { migrations } from './index.js';
+import { backends } from '../testing/test-databases.js';
+import { migrateTo, rawKysely } from './testing/raw-kysely.js';
 
 const BEFORE = '0007-server-secrets';
-
-function rawKysely(db: TestDatabase, dialect: SqlDialect): Kysely<unknown> {
-  if (dialect.name === 'sqlite') {
-    const database = new BetterSqlite3(db.url.slice('sqlite:'.length));
-    database.pragma('foreign_keys = ON');
-    return new Kysely({ dialect: new SqliteDialect({ database }) });
-  }
-  return new Kysely({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 1 }) }),
-  });
-}
 
 /** Migrates to just before 0008 and writes two runs of a tenant as the old schema held them. */
 async function oldRuns(
@@ -38,9 +25,7 @@ async function oldRuns(
   dialect: SqlDialect,
   store: Store,
 ): Promise<{ tenantId: string; runIds: string[] }> {
-  const provider = { getMigrations: async () => migrations(dialect) };
-  const { error } = await new Migrator({ db: raw, provider }).migrateTo(BEFORE);
-  assert.ifError(error);
+  await migrateTo(raw, dialect, BEFORE);
   // The tenant row as the schema before 0008 held it (later migrations add columns the store writes).
   const at0 = '2026-01-01T00:00:00.000Z';
   const tenant: Tenant = {

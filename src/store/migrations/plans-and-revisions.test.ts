@@ -6,29 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { newId } from '../../domain/ids.js';
 import { initialStatus, type Phase, type Tenant, type TenantSpec } from '../../domain/tenant.js';
 import { tenantRow } from '../tenant-rows.js';
 import { specOf } from '../conformance/harness.js';
 import { postgresDialect, sqliteDialect, type SqlDialect } from '../dialect.js';
-import { backends, type TestDatabase } from '../testing/test-databases.js';
-import { migrations } from './index.js';
+import { backends } from '../testing/test-databases.js';
+import { migrateTo, rawKysely } from './testing/raw-kysely.js';
 
 const BEFORE = '0008-generic-workflow-runs';
-
-function rawKysely(db: TestDatabase, dialect: SqlDialect): Kysely<unknown> {
-  if (dialect.name === 'sqlite') {
-    const database = new BetterSqlite3(db.url.slice('sqlite:'.length));
-    database.pragma('foreign_keys = ON');
-    return new Kysely({ dialect: new SqliteDialect({ database }) });
-  }
-  return new Kysely({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.url, max: 1 }) }),
-  });
-}
 
 interface OldTenant {
   readonly name: string;
@@ -64,9 +51,7 @@ const OLD_TENANTS: readonly OldTenant[] = [
 
 /** Migrates to just before 0009 and writes the tenants as the schema of that time held them. */
 async function oldTenants(raw: Kysely<unknown>, dialect: SqlDialect): Promise<Map<string, OldTenant>> {
-  const provider = { getMigrations: async () => migrations(dialect) };
-  const { error } = await new Migrator({ db: raw, provider }).migrateTo(BEFORE);
-  assert.ifError(error);
+  await migrateTo(raw, dialect, BEFORE);
   const ids = new Map<string, OldTenant>();
   for (const old of OLD_TENANTS) {
     const tenant: Tenant = {

@@ -3,11 +3,11 @@
  * uses its own tenant; `after` force-removes whatever the tenants left behind.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../../domain/logger.js';
 import { testHasher } from '../../../domain/testing/test-hasher.js';
 import { ComputeError } from '../../../domain/compute-error.js';
+import { freePort } from '../../../main/testing/free-port.js';
 import type { TenantRef } from '../../provider.js';
 import { createBody, LABEL, primaryName, transientName } from './container-spec.js';
 import { asDockerConfig } from './docker-config.js';
@@ -259,14 +259,4 @@ async function rawInspect(
   id: string,
 ): Promise<{ Config: { Env: string[] } }> {
   return (await client.inspectContainer(id, timeout())) as unknown as { Config: { Env: string[] } };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, TEST_HOST_IP, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
