@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { silentLogger } from '../domain/logger.js';
+import { tenantRunTags, type TenantRun } from '../domain/tenant-run.js';
 import type { TenantSummary } from '../store/store.js';
 import { Controller, type ControllerDeps } from './controller.js';
 
@@ -28,6 +29,7 @@ function harness(
 ) {
   const log = { seq: 1 };
   const described: string[] = [];
+  const reconciled: { tenantId: string; ended: string | undefined }[] = [];
   const queries: string[] = [];
   const listed: string[] = [];
   const page = (afterId: string | null, limit: number) =>
@@ -45,7 +47,10 @@ function harness(
     },
     events: { latestSeq: () => Promise.resolve(log.seq) },
     reconciler: {
-      reconcile: () => Promise.resolve(),
+      reconcile: (tenantId, _source, _trace, ended) => {
+        reconciled.push({ tenantId, ended: ended?.runId });
+        return Promise.resolve();
+      },
       repairDrift: (tenantId) => {
         described.push(tenantId);
         return Promise.resolve(tenantId.endsWith('dead'));
@@ -67,7 +72,7 @@ function harness(
     reconcileTimeoutMs: 1_000,
     rateLimitPerSecond: 100,
   });
-  return { controller, described, queries, listed, log };
+  return { controller, described, queries, listed, log, reconciled };
 }
 
 describe('controller drift pass', () => {
@@ -137,5 +142,43 @@ describe('controller resync pass', () => {
     assert.equal(await controller.resync(), 1);
     assert.deepEqual(queries, ['summaries:unsettled']);
     await controller.stop(0);
+  });
+});
+
+describe('controller wake-ups', () => {
+  test('a run that ended goes along with its reconcile, once; other wake-ups carry none', async () => {
+    const { controller, reconciled } = harness([], {});
+    await controller.start();
+    const ended: TenantRun = {
+      runId: 'f1:provision:g1',
+      workflow: 'provision',
+      tags: tenantRunTags({ tenantId: 'f1', generation: 1, configHash: 'h', triggerSource: 'api' }),
+      tenantId: 'f1',
+      action: 'provision',
+      engine: 'embedded',
+      state: 'succeeded',
+      attempt: 1,
+      triggerSource: 'api',
+      generation: 1,
+      configHash: 'h',
+      input: {},
+      output: null,
+      error: null,
+      wakeAt: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:00.000Z',
+    };
+    controller.runEnded(ended);
+    await controller.whenIdle();
+    controller.enqueue('f1', 'api');
+    await controller.whenIdle();
+    await controller.stop(0);
+    assert.deepEqual(reconciled, [
+      { tenantId: 'f1', ended: 'f1:provision:g1' },
+      { tenantId: 'f1', ended: undefined },
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import type { ComputeApi } from '../compute/compute-api.js';
 import type { Logger } from '../domain/logger.js';
 import { NO_METRICS, type Metrics } from '../domain/metrics.js';
 import { activeSpanContext, inSpan, type Context, type TraceContext } from '../domain/tracing.js';
+import type { TenantRun } from '../domain/tenant-run.js';
 import type { TriggerSource } from '../domain/workflow-run.js';
 import type {
   ReadyTenantRef,
@@ -68,6 +69,8 @@ export class Controller implements ReconcileTrigger {
   private readonly metrics: Pick<Metrics, 'controller'>;
   /** The trace context of the API write that enqueued a tenant (tracing on only), for its reconcile. */
   private readonly origins = new Map<string, Context>();
+  /** The run that just ended, per tenant queued by `runEnded`: its reconcile may skip the runs read. */
+  private readonly endedRuns = new Map<string, TenantRun>();
 
   constructor(
     private readonly deps: ControllerDeps,
@@ -94,6 +97,17 @@ export class Controller implements ReconcileTrigger {
     this.deps.feed?.publish(tenantId);
   }
 
+  /**
+   * A tenant run ended: look again at once (the spec may have moved on during the run, or asked
+   * for the next step). The run goes along as a hint, never as the truth: the reconcile still reads
+   * the tenant, and reads its runs whenever the tenant alone does not settle the decision.
+   */
+  runEnded(run: TenantRun): void {
+    this.endedRuns.set(run.tenantId, run);
+    this.queue.enqueue(run.tenantId, 'controller');
+    this.deps.feed?.publish(run.tenantId);
+  }
+
   async start(): Promise<void> {
     this.unsubscribe =
       this.deps.feed?.subscribe((tenantId) => this.queue.enqueue(tenantId, 'controller')) ?? null;
@@ -109,14 +123,17 @@ export class Controller implements ReconcileTrigger {
     this.unsubscribe?.();
     this.driftAbort.abort();
     await this.queue.stop(graceMs);
+    this.endedRuns.clear();
   }
 
   private reconcile(tenantId: string, source: TriggerSource): ReturnType<TenantReconciler['reconcile']> {
     const parent = this.origins.get(tenantId);
     this.origins.delete(tenantId);
+    const ended = this.endedRuns.get(tenantId);
+    this.endedRuns.delete(tenantId);
     const attributes = { 'lessor.tenant.id': tenantId, 'lessor.trigger': source };
     return inSpan('reconcile', { attributes, ...(parent && { parent }) }, (_span, trace) =>
-      this.deps.reconciler.reconcile(tenantId, source, trace),
+      this.deps.reconciler.reconcile(tenantId, source, trace, ended),
     );
   }
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { initialStatus, type Phase, type Tenant } from '../domain/tenant.js';
 import type { RunState, WorkflowAction } from '../domain/operations.js';
 import { tenantRunTags, type TenantRun } from '../domain/tenant-run.js';
-import { decideReconcile, type ReconcileDecision } from './reconcile-decision.js';
+import { decideReconcile, settledBy, type ReconcileDecision } from './reconcile-decision.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:00:01.000Z';
@@ -280,4 +280,48 @@ for (const c of cases) {
 test('decideReconcile is pure: the same state gives the same decision', () => {
   for (const c of cases)
     assert.deepEqual(decideReconcile(c.tenant, c.runs), decideReconcile(c.tenant, c.runs));
+});
+
+/** The tenant as the run `ended` left it: `phase`, and that run recorded as its last. */
+function leftBy(ended: TenantRun, phase: Phase, generation: number, observedGeneration: number): Tenant {
+  const base = tenant(phase, generation, observedGeneration);
+  return {
+    ...base,
+    status: {
+      ...base.status,
+      workflow: { runId: ended.runId, action: ended.action, state: ended.state, attempt: 1 },
+    },
+  };
+}
+
+test('settledBy: a run that left its tenant converged settles it without reading the runs', () => {
+  const provisioned = run('provision', 1, 'succeeded', 0, T2);
+  assert.equal(settledBy(leftBy(provisioned, 'ready', 1, 1), provisioned), true);
+  const failed = run('update', 2, 'failed', 0, T2);
+  assert.equal(settledBy(leftBy(failed, 'failed', 2, 1), failed), true);
+});
+
+test('settledBy: anything left to do, or another run on record, reads the runs', () => {
+  const provisioned = run('provision', 1, 'succeeded', 0, T2);
+  // The spec moved on during the run.
+  assert.equal(settledBy(leftBy(provisioned, 'ready', 2, 1), provisioned), false);
+  // A suspend asked for during the provision.
+  const suspending = leftBy(provisioned, 'ready', 1, 1);
+  assert.equal(
+    settledBy({ ...suspending, spec: { ...suspending.spec, suspended: true } }, provisioned),
+    false,
+  );
+  // Paused meanwhile: the Paused condition is still to be set.
+  assert.equal(settledBy({ ...suspending, spec: { ...suspending.spec, paused: true } }, provisioned), false);
+  // The tenant records a newer run (started since), or none at all.
+  const newer = run('update', 1, 'running', 1);
+  assert.equal(settledBy(leftBy(newer, 'updating', 1, 1), provisioned), false);
+  assert.equal(settledBy(tenant('ready', 1, 1), provisioned), false);
+  // Died without settling the tenant: the full decision fails it.
+  const died = run('provision', 1, 'failed', 0, T2);
+  assert.equal(settledBy(leftBy(died, 'provisioning', 1, 0), died), false);
+  // Not ended, or another tenant's run.
+  const running = run('provision', 1, 'running');
+  assert.equal(settledBy(leftBy(running, 'ready', 1, 1), running), false);
+  assert.equal(settledBy({ ...leftBy(provisioned, 'ready', 1, 1), id: 't2' }, provisioned), false);
 });

@@ -99,6 +99,19 @@ function decideWithActiveRun(
 }
 
 /**
+ * True when the run that just ended left the tenant with nothing to do, judged without reading the
+ * tenant's runs (docs/architecture.md, "The write path in statements"): the tenant records that run
+ * as its last, and the decision over that run alone is to do nothing. A newer run would have
+ * recorded itself on the tenant at its first step, so the only runs left unseen are older ones,
+ * which the decision reads only through the newest. Anything else reads the runs as usual.
+ */
+export function settledBy(tenant: Tenant, ended: TenantRun): boolean {
+  if (ended.tenantId !== tenant.id || isRunActive(ended.state)) return false;
+  if (tenant.status.workflow?.runId !== ended.runId) return false;
+  return decideReconcile(tenant, [ended]).kind === 'none';
+}
+
+/**
  * A working phase (provisioning, updating, deleting) whose latest run failed after the tenant's last
  * change: the workflow could not record its own failure. Restarting would loop; a human must see it.
  * A tenant changed after that run (a retry request, a new spec) is new intent, not this case.

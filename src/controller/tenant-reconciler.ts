@@ -13,7 +13,7 @@ import { isSuspended, type Tenant, type WorkflowAction } from '../domain/tenant.
 import { isRunActive, type TriggerSource } from '../domain/workflow-run.js';
 import type { TenantRepository, WorkflowRunRepository } from '../store/store.js';
 import type { WorkflowEngine } from '../workflow/engine.js';
-import { decideReconcile, type ReconcileDecision } from './reconcile-decision.js';
+import { decideReconcile, settledBy, type ReconcileDecision } from './reconcile-decision.js';
 import type { HandleResult } from './work-queue.js';
 
 export interface TenantReconcilerDeps {
@@ -32,14 +32,19 @@ const RUN_HISTORY = 100;
 export class TenantReconciler {
   constructor(private readonly deps: TenantReconcilerDeps) {}
 
-  /** `trace`: the reconcile's trace context; a run it starts continues it (its traceparent tag). */
+  /**
+   * `trace`: the reconcile's trace context; a run it starts continues it (its traceparent tag).
+   * `ended`: the tenant's run whose end woke this reconcile, if that is what did (see `settledBy`).
+   */
   async reconcile(
     tenantId: string,
     source: TriggerSource,
     trace?: TraceContext,
+    ended?: TenantRun,
   ): Promise<HandleResult | void> {
     const tenant = await this.deps.tenants.get(tenantId);
     if (!tenant) return;
+    if (ended && settledBy(tenant, ended)) return;
     const runs = await this.tenantRuns(tenant.id);
     const decision = decideReconcile(tenant, runs);
     await this.act(tenant, decision, source, trace);

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../domain/logger.js';
 import type { RunState } from '../domain/operations.js';
-import { asTenantRun } from '../domain/tenant-run.js';
+import { asTenantRun, type TenantRun } from '../domain/tenant-run.js';
 import { NO_METRICS, type WorkflowMetrics } from '../domain/metrics.js';
 import { tenantRunEvents } from '../provisioning/tenant-run-events.js';
 import type { Store } from '../store/store.js';
@@ -22,21 +22,22 @@ export interface EngineDeps {
   readonly logger: Logger;
   /**
    * Told the tenant of every tenant run that ended: the controller looks again at once (the spec may
-   * have moved on during the run, or asked for the next step, as a suspend after a provision).
+   * have moved on during the run, or asked for the next step, as a suspend after a provision). The
+   * run goes along, as written in its end state.
    */
-  readonly onTenantRunEnded?: (tenantId: string) => void;
+  readonly onTenantRunEnded?: (run: TenantRun) => void;
   readonly metrics?: WorkflowMetrics;
 }
 
 const ENDED: ReadonlySet<RunState> = new Set<RunState>(['succeeded', 'failed', 'cancelled']);
 
-function wakeOnRunEnd(observer: RunObserver, wake: ((tenantId: string) => void) | undefined): RunObserver {
+function wakeOnRunEnd(observer: RunObserver, wake: ((run: TenantRun) => void) | undefined): RunObserver {
   if (!wake) return observer;
   return {
     runChanged: async (change) => {
       await observer.runChanged(change);
       const run = ENDED.has(change.state) ? asTenantRun(change.run) : null;
-      if (run) wake(run.tenantId);
+      if (run) wake(run);
     },
   };
 }

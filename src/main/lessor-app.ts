@@ -7,6 +7,7 @@
  * is called after the part it calls has stopped.
  */
 import type { TraceContext } from '../domain/tracing.js';
+import type { TenantRun } from '../domain/tenant-run.js';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -280,7 +281,7 @@ async function buildCore(
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
   });
-  let wakeController = (_tenantId: string): void => {};
+  let wakeController = (_run: TenantRun): void => {};
   const rolloutEvents = meteredRolloutEvents(storeRolloutEvents(store), rolloutHalts);
   const changer = new PatchTenantChanger({
     rollouts: store.rollouts,
@@ -306,7 +307,7 @@ async function buildCore(
     definitions: [...definitions, rolloutWorkflow(driver)],
     ownerId: instanceId,
     logger,
-    onTenantRunEnded: (tenantId) => wakeController(tenantId),
+    onTenantRunEnded: (run) => wakeController(run),
     metrics: metrics.workflows,
   });
   const dispatcher = new CallbackDispatcher(
@@ -333,7 +334,7 @@ async function buildCore(
     { tenants: store.tenants, events: store.events, reconciler, compute, logger, metrics },
     config.controller,
   );
-  wakeController = (tenantId) => controller.enqueue(tenantId, 'controller');
+  wakeController = (run) => controller.runEnded(run);
   wakeTenant = (tenantId, trace) => controller.enqueue(tenantId, 'api', trace);
   const rollouts = new RolloutService({
     rollouts: store.rollouts,

@@ -4,6 +4,13 @@
  * a timer set for the next `wakeAt`, capped at `pollIntervalMs` so expired leases of other
  * processes are found too. Kicks during a pass are coalesced into one more pass, so a burst of
  * starts is claimed in a few batched `claimDue` calls.
+ *
+ * The look for the next wake-up (`nextWakeAt`) is asked only while the database may hold a run
+ * released to wait there: from the start (a previous process may have left some) and after this
+ * process released one (`noteReleasedWake`), until the answer is "none". An idle process then costs
+ * one `claimDue` per poll and nothing else. A run another process released is woken by that
+ * process's own timer; should that process die, the poll's `claimDue` takes the run once it is due
+ * (as it takes the runs whose holder's lease expired).
  */
 import type { Logger } from '../../domain/logger.js';
 import type { WorkflowRun } from '../../domain/workflow-run.js';
@@ -31,6 +38,8 @@ export class ClaimLoop {
   private scheduled = false;
   /** The last pass stopped for lack of capacity: the next freed slot kicks. */
   private starved = false;
+  /** The database may hold an unheld run waiting for a later time (see the file comment). */
+  private releasedWakes = true;
 
   constructor(private readonly deps: ClaimLoopDeps) {}
 
@@ -57,6 +66,11 @@ export class ClaimLoop {
       this.scheduled = false;
       void this.pass();
     });
+  }
+
+  /** This process released a run to wait in the database until a later time: look for it. */
+  noteReleasedWake(): void {
+    this.releasedWakes = true;
   }
 
   /** An execution ended or started waiting: capacity may be free again. */
@@ -97,9 +111,18 @@ export class ClaimLoop {
 
   private async nextDelay(): Promise<number> {
     const { pollIntervalMs, now } = this.deps.options;
-    if (this.starved) return pollIntervalMs;
-    const next = await this.deps.runs.nextWakeAt();
+    if (this.starved || !this.releasedWakes) return pollIntervalMs;
+    // Cleared before the look: a release that commits while it runs sets it again.
+    this.releasedWakes = false;
+    let next: number | null;
+    try {
+      next = await this.deps.runs.nextWakeAt();
+    } catch (error) {
+      this.releasedWakes = true;
+      throw error;
+    }
     if (next === null) return pollIntervalMs;
+    this.releasedWakes = true;
     return Math.min(Math.max(next - now(), 1), pollIntervalMs);
   }
 

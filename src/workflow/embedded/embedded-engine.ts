@@ -60,7 +60,9 @@ export class EmbeddedWorkflowEngine implements WorkflowEngine {
     const { store, ownerId, logger } = config;
     const log = logger.child({ engine: 'embedded', owner: ownerId });
     const records = new RunRecords(store.runs, config.observer ?? IGNORE_RUN_CHANGES, log, this.options.now);
-    this.writer = new RunWriter(records, store.runs, ownerId, this.options);
+    this.writer = new RunWriter(records, store.runs, ownerId, this.options, () =>
+      this.claimLoop.noteReleasedWake(),
+    );
     this.executor = new RunExecutor(this.definitions, this.services(), log);
     this.claimLoop = new ClaimLoop({
       writer: this.writer,

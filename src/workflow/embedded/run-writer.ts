@@ -25,6 +25,8 @@ export class RunWriter {
     private readonly leases: LeaseRows,
     private readonly ownerId: string,
     private readonly options: ResolvedOptions,
+    /** Told after this process released a run to wait in the database until a later time. */
+    private readonly onReleasedWake: () => void = () => {},
   ) {}
 
   /**
@@ -78,6 +80,7 @@ export class RunWriter {
   /** Releases the run to wait in the database: it is claimed again when `wakeAt` is due. */
   async suspend(handle: RunHandle, state: StepRunState, until: number): Promise<void> {
     await this.write(handle, { state, attempt: handle.attempt, wakeAt: until, ...UNLEASED });
+    this.onReleasedWake();
   }
 
   /**
@@ -96,6 +99,7 @@ export class RunWriter {
   async postpone(handle: RunHandle): Promise<void> {
     const wakeAt = this.options.now() + this.options.leaseMs;
     await this.records.write(handle.runId, { wakeAt, ...UNLEASED }, this.held(), handle.shownState);
+    this.onReleasedWake();
   }
 
   /** Ends the run; false when it was no longer ours or no longer active (cancelled meanwhile). */
