@@ -120,7 +120,11 @@ export class RolloutDriver {
       for (;;) {
         const tickAt = this.now();
         const news = subscription.take();
-        const full = view === undefined || view.stale || news.kind === 'all' || tickAt - fullAt >= pollMs;
+        // Everything is read again on the fallback poll, once a member waiting out `minHealthyMs`
+        // is due (its tenant will not wake the step again), and after news too large to name.
+        const due = (view?.healthDueAt ?? Infinity) <= tickAt;
+        const full =
+          view === undefined || view.stale || due || news.kind === 'all' || tickAt - fullAt >= pollMs;
         if (full) fullAt = tickAt;
         const ticked = await this.tickWith(rolloutId, run, trace, full ? { kind: 'all' } : news, view);
         view = ticked.view;
