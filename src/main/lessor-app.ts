@@ -28,6 +28,7 @@ import { tenantWorkflows } from '../provisioning/tenant-workflows.js';
 import { apiSpecValidator, redactRolloutChange } from '../api/rollout-spec.js';
 import { PatchTenantChanger } from '../rollouts/fleet-tenant-changer.js';
 import { RolloutDriver } from '../rollouts/rollout-driver.js';
+import { MemberWakeups } from '../rollouts/member-wakeups.js';
 import { RolloutService } from '../rollouts/rollout-service.js';
 import { rolloutWorkflow } from '../rollouts/rollout-workflow.js';
 import { storeRolloutEvents } from '../rollouts/store-rollout-events.js';
@@ -52,8 +53,11 @@ import { startTracing } from './telemetry/tracing.js';
 /** Extra wait beyond a provider timeout before a workflow queries an execution it heard nothing of. */
 const AWAIT_GRACE_MS = 5_000;
 
-/** Pause between two ticks of a rollout with members in flight. */
-const ROLLOUT_POLL_MS = 200;
+/**
+ * A rollout ticks when a member's run ends here; at the latest after this (the fallback poll, which
+ * also reads every member in flight and the tallies again).
+ */
+const ROLLOUT_POLL_MS = 1_000;
 
 export interface LessorApp {
   readonly url: string;
@@ -77,6 +81,8 @@ interface Services {
   readonly retention: RetentionSweeper;
   readonly webhooks: WebhookService;
   readonly rollouts: RolloutService;
+  /** Tenant runs that ended, for the rollouts driven here; stopped before the engine. */
+  readonly rolloutWakeups: MemberWakeups;
   readonly api: FastifyInstance;
   /** The deployment's keyed config hash (its key is kept sealed in the database). */
   readonly hasher: ConfigHasher;
@@ -128,6 +134,7 @@ async function startServices(
   lifecycle: Lifecycle,
 ): Promise<string> {
   const { feed, compute, engine, dispatcher, webhooks, controller, retention, rollouts, api } = services;
+  const { rolloutWakeups } = services;
   await lifecycle.start(
     'event feed',
     () => feed.start(),
@@ -162,7 +169,8 @@ async function startServices(
   await lifecycle.start(
     'rollouts',
     async () => void (await rollouts.resumeAll()),
-    async () => {},
+    // Steps waiting for a member's run hand back to the engine, which then stops them.
+    async () => rolloutWakeups.stop(),
   );
   await lifecycle.start(
     'retention',
@@ -262,7 +270,9 @@ async function buildCore(
   config: LessorConfig,
   logger: PinoLogger,
   { store, providers, instanceId, hasher, metrics, recordMetrics, rolloutHalts }: CoreDeps,
-): Promise<Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller' | 'rollouts'>> {
+): Promise<
+  Pick<Services, 'compute' | 'engine' | 'dispatcher' | 'controller' | 'rollouts' | 'rolloutWakeups'>
+> {
   // The compute path sees effective specs: a plan tenant's overrides merged onto its plan revision.
   const planTenants = effectiveTenants(store.tenants, store.plans);
   // Rollouts wake the controller, which needs the engine, which runs the rollouts.
@@ -282,6 +292,7 @@ async function buildCore(
     awaitGraceMs: AWAIT_GRACE_MS,
   });
   let wakeController = (_run: TenantRun): void => {};
+  const wakeups = new MemberWakeups();
   const rolloutEvents = meteredRolloutEvents(storeRolloutEvents(store), rolloutHalts);
   const changer = new PatchTenantChanger({
     rollouts: store.rollouts,
@@ -300,6 +311,7 @@ async function buildCore(
     events: rolloutEvents,
     redact: (change) => redactRolloutChange(providers, change),
     pollMs: ROLLOUT_POLL_MS,
+    wakeups,
     logger: logger.child({ component: 'rollouts' }),
   });
   const engine = await createWorkflowEngine(config, {
@@ -307,7 +319,10 @@ async function buildCore(
     definitions: [...definitions, rolloutWorkflow(driver)],
     ownerId: instanceId,
     logger,
-    onTenantRunEnded: (run) => wakeController(run),
+    onTenantRunEnded: (run) => {
+      wakeController(run);
+      wakeups.runEnded(run.tenantId);
+    },
     metrics: metrics.workflows,
   });
   const dispatcher = new CallbackDispatcher(
@@ -345,7 +360,7 @@ async function buildCore(
     redact: (change) => redactRolloutChange(providers, change),
     logger: logger.child({ component: 'rollouts' }),
   });
-  return { compute, engine, dispatcher, controller, rollouts };
+  return { compute, engine, dispatcher, controller, rollouts, rolloutWakeups: wakeups };
 }
 
 function buildApi(

@@ -1,6 +1,7 @@
 /**
- * The `rollout` workflow definition: a loop of durable ticks (rollout-driver.ts) with a durable
- * sleep between them, written against the generic workflow context so both engines run it
+ * The `rollout` workflow definition: a loop of durable steps, each a run of ticks
+ * (`RolloutDriver.drive`), with a durable sleep between them (none after a step that ended on its
+ * budget), written against the generic workflow context so both engines run it
  * unchanged. The rollout's state lives in its own rows, not in the journal: a tick decides from the
  * current rows, so replaying after a crash, or a tick that ran twice, changes no tenant twice and
  * skips no wave. A failed tick (the database was away) is journaled as such, and the loop simply
@@ -44,7 +45,7 @@ async function runRollout(
     let waitMs = FAILED_TICK_PAUSE_MS;
     try {
       const result = await ctx.step(`tick:${tick}`, (trace) =>
-        driver.tick(input.rolloutId, input.run, trace),
+        driver.drive(input.rolloutId, input.run, trace),
       );
       if (result.done) return { phase: result.phase, ticks: tick + 1 };
       waitMs = result.waitMs;

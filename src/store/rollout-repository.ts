@@ -5,7 +5,7 @@
  * may carry secret values (a patch of `spec.config`): with secrets at rest it is sealed as a whole,
  * bound to the rollout; a member's previous spec is sealed like the tenant's own spec.
  */
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
 import {
   FINAL_ROLLOUT_PHASES,
@@ -41,6 +41,25 @@ import { insertRolloutWebhookEvent } from './webhook-outbox.js';
 const BATCH = 200;
 
 type MemberRow = Selectable<RolloutMembersTable>;
+
+const WATCHED_COLUMNS = [
+  'm.rollout_id',
+  'm.ordinal',
+  'm.tenant_id',
+  'm.tenant_name',
+  'm.wave',
+  'm.state',
+  'm.active_tenant_id',
+  'm.snapshot_generation',
+  'm.from_generation',
+  'm.to_generation',
+  'm.rollback_generation',
+  'm.merged',
+  'm.error',
+  'm.started_at',
+  'm.healthy_since',
+  'm.finished_at',
+] as const;
 
 export class KyselyRolloutRepository implements RolloutRepository {
   constructor(private readonly ctx: StoreContext) {}
@@ -126,7 +145,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
         'wave',
         'state',
         (eb) => eb.fn.countAll<number>().as('count'),
-        sql<number>`sum(case when to_generation is null then 0 else 1 end)`.as('changed'),
+        (eb) => eb.fn.count<number>('to_generation').as('changed'),
       ])
       .where('rollout_id', '=', id)
       .groupBy(['wave', 'state'])
@@ -262,15 +281,23 @@ export class KyselyRolloutRepository implements RolloutRepository {
 
   async watchedMembers(
     id: string,
-    query: { state: MemberState; limit: number; cursor?: string | undefined },
+    query: {
+      state: MemberState;
+      limit: number;
+      cursor?: string | undefined;
+      tenantIds?: readonly string[] | undefined;
+    },
   ): Promise<Page<WatchedMember>> {
+    if (query.tenantIds?.length === 0) return { items: [], nextCursor: null };
+    // Every column but the member's previous spec (a whole sealed spec), which watching never reads.
     let q = this.ctx.db
       .selectFrom('rollout_members as m')
       .leftJoin('tenants as t', 't.id', 'm.tenant_id')
-      .selectAll('m')
+      .select(WATCHED_COLUMNS)
       .select('t.status as tenant_status')
       .where('m.rollout_id', '=', id)
       .where('m.state', '=', query.state);
+    if (query.tenantIds !== undefined) q = q.where('m.tenant_id', 'in', query.tenantIds.slice(0, BATCH));
     if (query.cursor) {
       const [after] = decodeCursor(query.cursor, 1);
       q = q.where('m.ordinal', '>', Number(after));
@@ -283,7 +310,7 @@ export class KyselyRolloutRepository implements RolloutRepository {
       rows,
       query.limit,
       ({ tenant_status, ...row }) => ({
-        member: toMember(row),
+        member: toMember({ ...row, previous_spec: null }),
         tenant: tenant_status === null ? undefined : { status: JSON.parse(tenant_status) as TenantStatus },
       }),
       (row) => [String(row.ordinal)],

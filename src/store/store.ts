@@ -574,10 +574,16 @@ export interface RolloutRepository {
   /**
    * Members of one state by ordinal, each with its tenant's status as it is now (undefined when
    * the tenant row is gone): what watching members in flight reads, in one statement per page.
+   * `tenantIds`: only the members of these tenants (at most 200 of them are looked at).
    */
   watchedMembers(
     id: string,
-    query: { state: MemberState; limit: number; cursor?: string | undefined },
+    query: {
+      state: MemberState;
+      limit: number;
+      cursor?: string | undefined;
+      tenantIds?: readonly string[] | undefined;
+    },
   ): Promise<Page<WatchedMember>>;
   /**
    * `updateMember` for many members in one transaction; returns the ordinals updated (those still

@@ -3,7 +3,9 @@
  * by the `lessor.tenant-id` label — never by asking Lessor. Cleanup removes every container whose
  * tenant name starts with the suite's prefix, so `after` hooks leave nothing behind.
  */
-import { engineClient, TEST_IMAGE } from '../../src/compute/providers/docker/testing/podman.js';
+import { request } from 'node:http';
+import { parseDockerHost } from '../../src/compute/providers/docker/docker-client.js';
+import { engineClient, PODMAN_HOST, TEST_IMAGE } from '../../src/compute/providers/docker/testing/podman.js';
 import type { JsonObject } from '../../src/domain/tenant.js';
 
 export { requirePodman, TEST_IMAGE } from '../../src/compute/providers/docker/testing/podman.js';
@@ -12,6 +14,8 @@ export interface TenantContainer {
   readonly id: string;
   readonly name: string;
   readonly state: string;
+  /** The image reference the container was created from. */
+  readonly image: string;
   readonly tenantId: string;
   readonly tenantName: string;
 }
@@ -50,6 +54,7 @@ export function containersByTenant(prefix: string): Promise<Map<string, TenantCo
         id: summary.Id,
         name: (summary.Names?.[0] ?? '').replace(/^\//, ''),
         state: summary.State ?? '?',
+        image: summary.Image ?? '?',
         tenantId,
         tenantName,
       };
@@ -68,6 +73,42 @@ export function containerEnv(id: string): Promise<Record<string, string>> {
     return Object.fromEntries(
       (inspect.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
     );
+  });
+}
+
+/** Another name for the test image (`POST /images/{name}/tag`): a "new image" that exists. */
+export async function tagTestImage(tag: string): Promise<string> {
+  const repo = TEST_IMAGE.slice(0, TEST_IMAGE.lastIndexOf(':'));
+  await engineRequest('POST', `/images/${encodeURIComponent(TEST_IMAGE)}/tag?repo=${repo}&tag=${tag}`);
+  return `${repo}:${tag}`;
+}
+
+/** Removes a name `tagTestImage` made (the image itself stays: it has other names). */
+export async function untagImage(reference: string): Promise<void> {
+  await engineRequest('DELETE', `/images/${encodeURIComponent(reference)}`);
+}
+
+/** One call to the engine's API over its socket; a status of 300 or more throws. */
+function engineRequest(method: 'POST' | 'DELETE', path: string): Promise<void> {
+  const endpoint = parseDockerHost(PODMAN_HOST);
+  const target =
+    endpoint?.kind === 'unix'
+      ? { socketPath: endpoint.socketPath }
+      : { host: endpoint?.host, port: endpoint?.port };
+  return new Promise((resolve, reject) => {
+    const req = request({ ...target, method, path, timeout: 15_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        if (status < 300) resolve();
+        else reject(new Error(`${method} ${path}: HTTP ${status} ${body}`));
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: timed out`)));
+    req.on('error', reject);
+    req.end();
   });
 }
 
