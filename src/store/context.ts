@@ -64,3 +64,27 @@ export async function transaction<T>(
   if (changed.size > 0) ctx.changes.notify(changed);
   return result;
 }
+
+/**
+ * Runs `work`, which issues exactly one statement, without a transaction around it: a statement
+ * is atomic on its own, and BEGIN and COMMIT would cost two more round trips on PostgreSQL
+ * (docs/architecture.md, "The write path in statements"). Only for work that is one statement by
+ * construction (one prepared query, no branch that adds another). `ctx.changes` is told what it
+ * marked, and handed what it passed to `tx.handOff`, once the statement has succeeded.
+ */
+export async function singleStatement<T>(
+  ctx: StoreContext,
+  work: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  const changed = new Set<StoreChange>();
+  const callbacks: CallbackRecord[] = [];
+  const result = await work({
+    db: ctx.db,
+    dialect: ctx.dialect,
+    changed: (change) => void changed.add(change),
+    handOff: (callback) => void callbacks.push(callback),
+  });
+  if (callbacks.length > 0) ctx.changes.handOff(callbacks);
+  if (changed.size > 0) ctx.changes.notify(changed);
+  return result;
+}

@@ -3,7 +3,7 @@
  * stream (`seq` is the SSE event id). Rows are only ever inserted by the transaction that made the
  * change they describe (`insertEvents`), or through `Store.appendEvent`.
  */
-import { sql, type Insertable, type Selectable } from 'kysely';
+import { sql, type Insertable, type RawBuilder, type Selectable } from 'kysely';
 import type { TenantEvent, TenantEventDraft, TenantEventType } from '../domain/tenant-event.js';
 import type { Phase } from '../domain/tenant.js';
 import { fromJson, toJson } from './codec.js';
@@ -52,7 +52,7 @@ const EVENT_COLUMNS = [
  * inserted row carries the same count. The webhooks are read in the insert's own snapshot, which is
  * the one a separate outbox statement just before it would have read.
  */
-function subscriberCount(a: Readonly<Record<string, unknown>>, subscribers: number) {
+export function subscriberCount(a: Readonly<Record<string, unknown>>, subscribers: number) {
   const filters = Array.from(
     { length: subscribers },
     (_, i) => sql`event_filter like ${a[`subscriber_${i}`]}`,
@@ -89,25 +89,37 @@ const insertEventRows = preparedQueryFamily(
 );
 
 /**
- * The same with the dialect's append gate (PostgreSQL: the stream's append lock) in the statement:
- * `insert … select … from (values …) where <gate>`. The gate is uncorrelated, so it is evaluated
- * once before the first row reaches the insert and takes its seq. The values of a VALUES list in a
+ * `insert into tenant_events … select * from (values …) where <condition>`: the rows of
+ * `eventArgs`, argument `<column>_<row>`. The condition is uncorrelated (it is evaluated once,
+ * before the first row reaches the insert and takes its seq). The values of a VALUES list in a
  * select are not typed by the target columns, hence the cast of the one non-text column.
+ */
+export function eventValuesInsert(
+  a: Readonly<Record<string, unknown>>,
+  rows: number,
+  condition: RawBuilder<boolean>,
+): RawBuilder<unknown> {
+  const columns = sql.join(EVENT_COLUMNS.map((c) => sql.id(c)));
+  const value = (c: (typeof EVENT_COLUMNS)[number], i: number) =>
+    c === 'generation' ? sql`cast(${a[`${c}_${i}`]} as bigint)` : sql`${a[`${c}_${i}`]}`;
+  const tuples = Array.from(
+    { length: rows },
+    (_, i) => sql`(${sql.join(EVENT_COLUMNS.map((c) => value(c, i)))})`,
+  );
+  return sql`insert into tenant_events (${columns}) select * from (values ${sql.join(tuples)}) as v (${columns}) where ${condition}`;
+}
+
+/**
+ * The same with the dialect's append gate (PostgreSQL: the stream's append lock) in the statement:
+ * `insert … select … from (values …) where <gate>`.
  */
 const insertGatedEventRows = preparedQueryFamily(
   shapeKey,
   (db, a: Readonly<Record<string, unknown>>, { rows, subscribers }: EventInsertShape, dialect) => {
-    const columns = sql.join(EVENT_COLUMNS.map((c) => sql.id(c)));
-    const value = (c: (typeof EVENT_COLUMNS)[number], i: number) =>
-      c === 'generation' ? sql`cast(${a[`${c}_${i}`]} as bigint)` : sql`${a[`${c}_${i}`]}`;
-    const tuples = Array.from(
-      { length: rows },
-      (_, i) => sql`(${sql.join(EVENT_COLUMNS.map((c) => value(c, i)))})`,
-    );
     const gate = dialect.eventAppendGate ?? sql<boolean>`true`;
     const returning =
       subscribers === 0 ? sql`` : sql` returning ${subscriberCount(a, subscribers)} as subscribers`;
-    const insert = sql`insert into tenant_events (${columns}) select * from (values ${sql.join(tuples)}) as v (${columns}) where ${gate}${returning}`;
+    const insert = sql`${eventValuesInsert(a, rows, gate)}${returning}`;
     return { compile: () => insert.compile(db) };
   },
 );
@@ -123,14 +135,13 @@ const insertGatedEventRows = preparedQueryFamily(
  * webhook outbox (webhook-outbox.ts) writes its rows only then, so an event no webhook can want
  * costs no outbox statement.
  */
-export async function insertEvents(
-  tx: Transaction,
+/** The arguments of an event insert: `<column>_<row>` for `drafts`, `subscriber_<i>` for `subscribers`. */
+export function eventArgs(
   tenantId: string | null,
   drafts: readonly TenantEventDraft[],
   at: string,
-  subscribers: readonly string[] = [],
-): Promise<boolean> {
-  if (drafts.length === 0) return false;
+  subscribers: readonly string[],
+): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   drafts.forEach((e, i) => {
     const row: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
@@ -150,6 +161,18 @@ export async function insertEvents(
     for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
   });
   subscribers.forEach((pattern, i) => (args[`subscriber_${i}`] = pattern));
+  return args;
+}
+
+export async function insertEvents(
+  tx: Transaction,
+  tenantId: string | null,
+  drafts: readonly TenantEventDraft[],
+  at: string,
+  subscribers: readonly string[] = [],
+): Promise<boolean> {
+  if (drafts.length === 0) return false;
+  const args = eventArgs(tenantId, drafts, at, subscribers);
   const insert = tx.dialect.eventAppendGate ? insertGatedEventRows : insertEventRows;
   const shape = { rows: drafts.length, subscribers: subscribers.length };
   if (subscribers.length === 0) {

@@ -11,7 +11,7 @@ import { KyselyCallbackRepository } from './callback-repository.js';
 import { nowIso } from './codec.js';
 import { KyselyComputeExecutionRepository } from './compute-execution-repository.js';
 import { ChangeSignal } from './change-signal.js';
-import { transaction, type StoreContext } from './context.js';
+import { singleStatement, type StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
@@ -103,7 +103,8 @@ async function appendEvent(
   tenantId: string | null,
   event: Omit<TenantEvent, 'seq' | 'tenantId' | 'at'>,
 ): Promise<void> {
-  await transaction(ctx, (_trx, tx) => insertEvents(tx, tenantId, [event], nowIso()));
+  // Without subscriber patterns, the append is one insert.
+  await singleStatement(ctx, (tx) => insertEvents(tx, tenantId, [event], nowIso()));
 }
 
 async function ping(ctx: StoreContext): Promise<void> {

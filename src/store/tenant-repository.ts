@@ -41,7 +41,8 @@ import type {
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
 import { listTenants, listTenantsForView } from './tenant-list.js';
-import { insertEventsWithWebhooks } from './webhook-outbox.js';
+import { eventSubscriberPatterns, insertEventsWithWebhooks } from './webhook-outbox.js';
+import { foldedCreation, foldedStatusChange, SubscriberHint } from './folded-writes.js';
 import { preparedQuery } from './prepared-query.js';
 import {
   findTenantRow,
@@ -133,6 +134,9 @@ const tenantQueries = {
 };
 
 export class KyselyTenantRepository implements TenantRepository {
+  /** PostgreSQL's folded writes (folded-writes.ts): whether a webhook lately wanted these events. */
+  private readonly subscribers = new SubscriberHint();
+
   constructor(private readonly ctx: StoreContext) {}
 
   async create(input: NewTenant): Promise<Tenant> {
@@ -150,7 +154,16 @@ export class KyselyTenantRepository implements TenantRepository {
       createdAt: now,
       updatedAt: now,
     };
+    const events = [createdEvent(input.actor)];
+    const patterns = eventSubscriberPatterns(events);
     try {
+      // PostgreSQL, no plan to check: one statement, unless a webhook wants the event.
+      if (this.foldable(patterns) && !tenant.spec.plan) {
+        const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
+        const folded = await foldedCreation(this.ctx, row, tenant.spec.labels, input.actor, events, patterns);
+        if (folded === 'written') return tenant;
+        this.subscribers.saw(patterns, true);
+      }
       await transaction(
         this.ctx,
         async (trx, tx) => {
@@ -158,9 +171,9 @@ export class KyselyTenantRepository implements TenantRepository {
           const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
           await tenantQueries.insert.affected(tx, row);
           await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-          const events = [createdEvent(input.actor)];
           await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
-          await insertEventsWithWebhooks(tx, this.ctx, tenant, tenant.id, events, now);
+          const subscribed = await insertEventsWithWebhooks(tx, this.ctx, tenant, tenant.id, events, now);
+          this.subscribers.saw(patterns, subscribed);
         },
         input.trace,
       );
@@ -235,16 +248,38 @@ export class KyselyTenantRepository implements TenantRepository {
       if (updated !== 1) await throwStale(target.db, current);
       return applied;
     }
+    const patterns = eventSubscriberPatterns(applied.events);
+    // PostgreSQL: one statement, unless a webhook wants the events (folded-writes.ts).
+    if (this.foldable(patterns)) {
+      const folded = await foldedStatusChange(this.ctx, args, applied.events, after.updatedAt, patterns);
+      if (folded === 'written') return applied;
+      if (folded === 'stale') await throwStale(this.ctx.db, current);
+      this.subscribers.saw(patterns, true);
+    }
     return transaction(
       this.ctx,
       async (_trx, tx) => {
         const updated = await tenantQueries.updateStatus.affected(tx, args);
         if (updated !== 1) await throwStale(tx.db, current);
-        await insertEventsWithWebhooks(tx, this.ctx, after, current.id, applied.events, after.updatedAt);
+        const at = after.updatedAt;
+        const subscribed = await insertEventsWithWebhooks(
+          tx,
+          this.ctx,
+          after,
+          current.id,
+          applied.events,
+          at,
+        );
+        this.subscribers.saw(patterns, subscribed);
         return applied;
       },
       trace,
     );
+  }
+
+  /** Whether a write of events with these subscriber patterns goes to a folded statement first. */
+  private foldable(patterns: readonly string[]): boolean {
+    return this.ctx.dialect.name === 'postgres' && !this.subscribers.likely(patterns);
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {

@@ -126,7 +126,7 @@ function subscriberPatterns(type: string): string[] {
  * (`extra` joins the data: an `execution.failed` names its execution). The event insert itself
  * counts the webhooks that could want any of them (`insertEvents`' `subscribers`); only when there
  * are some does the outbox statement follow — so with no matching webhook, the events cost their
- * one insert. Correct with several replicas: the webhooks table is read by the transaction that
+ * one insert; returns whether there were some. Correct with several replicas: the webhooks table is read by the transaction that
  * writes the events, never from a copy. `tenant` may be a function, called only when it is needed.
  */
 export async function insertEventsWithWebhooks(
@@ -137,20 +137,30 @@ export async function insertEventsWithWebhooks(
   drafts: readonly TenantEventDraft[],
   at: string,
   extra: Readonly<Record<string, unknown>> = {},
-): Promise<void> {
-  const typed = drafts.flatMap((draft) => {
-    const type = webhookEventOf(draft);
-    return type === undefined ? [] : [type];
-  });
+): Promise<boolean> {
+  const typed = webhookTypesOf(drafts);
   const patterns = [...new Set(typed.flatMap(subscriberPatterns))];
   const subscribed = await insertEvents(tx, tenantId, drafts, at, patterns);
-  if (!subscribed) return;
+  if (!subscribed) return false;
   const current = typeof tenant === 'function' ? await tenant() : tenant;
-  if (!current) return;
+  if (!current) return true;
   const snapshot = tenantSnapshot(ctx, current);
   for (const type of typed) {
     await insertWebhookEvent(tx, { type, timestamp: at, data: { tenant: snapshot, ...extra } });
   }
+  return true;
+}
+
+function webhookTypesOf(drafts: readonly TenantEventDraft[]) {
+  return drafts.flatMap((draft) => {
+    const type = webhookEventOf(draft);
+    return type === undefined ? [] : [type];
+  });
+}
+
+/** The LIKE patterns on `webhooks.event_filter` of every webhook that may want one of `drafts`. */
+export function eventSubscriberPatterns(drafts: readonly TenantEventDraft[]): string[] {
+  return [...new Set(webhookTypesOf(drafts).flatMap(subscriberPatterns))];
 }
 
 /**

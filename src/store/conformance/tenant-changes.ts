@@ -170,6 +170,32 @@ export function tenantChanges(c: Conformance): void {
     assert.equal(specEvents.length, 1);
   });
 
+  c.test('concurrent changeFrom at the same version: one wins, and only its event is written', async () => {
+    const store = c.store();
+    const tenant = await store.tenants.create({ name: unique('racefrom'), spec: specOf(), actor: 'test' });
+    const results = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        store.tenants.changeFrom(tenant, {
+          actor: `w${i}`,
+          phase: { to: 'provisioning', reason: 'ProvisionStarted' },
+          status: { message: `w${i}` },
+        }),
+      ),
+    );
+    assertOneWinner(results);
+    const winner = results.find((r) => r.status === 'fulfilled');
+    const stored = await store.tenants.get(tenant.id);
+    assert.equal(stored?.version, 2);
+    const events = await store.events.listByTenant(tenant.id, { limit: 20 });
+    assert.deepEqual(
+      events.map((e) => e.toPhase),
+      ['requested', 'provisioning'],
+    );
+    const won = winner?.status === 'fulfilled' ? winner.value.tenant.status.message : undefined;
+    assert.equal(stored?.status.message, won);
+    assert.equal(events[1]?.actor, won, "the event is the winner's");
+  });
+
   c.test('concurrent changes from two store instances (replicas): exactly one wins', async () => {
     const other = await createStore({ url: c.database().url });
     try {

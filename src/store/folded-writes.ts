@@ -1,0 +1,254 @@
+/**
+ * PostgreSQL only: a tenant write and the events it appends in one statement, with data-modifying
+ * CTEs (`with written as (insert/update … returning id), appended as (insert into tenant_events …
+ * where exists (select 1 from written)) select …`). One statement is atomic on its own, so it runs
+ * without BEGIN/COMMIT: a round trip where the transaction took four or five
+ * (docs/architecture.md, "The write path in statements"). The tenant write keeps its guard — the
+ * update's version compare-and-set, the insert's unique name — and the events are appended only
+ * when that write wrote its row, so a lost compare-and-set changes nothing.
+ *
+ * The webhook outbox row of an event carries the tenant as it is after the change, which costs a
+ * snapshot to build; these statements do not write it. Instead they count the enabled webhooks
+ * that could want the events, in the same snapshot, and write nothing at all when there are some:
+ * the caller then takes the transaction that writes the outbox rows too (`SubscriberHint` tells
+ * it to go there first while such webhooks exist). SQLite has no data-modifying CTEs; its
+ * statements cost no round trip either, so it keeps the transaction.
+ */
+import { sql, type RawBuilder, type Selectable } from 'kysely';
+import type { TenantEventDraft } from '../domain/tenant-event.js';
+import type { StoreContext } from './context.js';
+import { eventArgs, eventValuesInsert, subscriberCount } from './event-repository.js';
+import { preparedQueryFamily } from './prepared-query.js';
+import type { executionRow } from './compute-execution-rows.js';
+import type { ComputeExecutionsTable } from './schema.js';
+
+/** The shape of a folded write: how many events, subscriber patterns and labels it carries. */
+interface FoldShape {
+  readonly events: number;
+  readonly subscribers: number;
+  readonly labels: number;
+}
+
+const shapeKey = (s: FoldShape): string => `${s.events}:${s.subscribers}:${s.labels}`;
+
+type Args = Readonly<Record<string, unknown>>;
+
+/** What a folded write did: wrote everything, found the guard failed, or left it to the transaction. */
+export type FoldOutcome = 'written' | 'stale' | 'subscribed';
+
+interface FoldRow {
+  readonly written: number | string;
+  readonly subscribers: number | string;
+}
+
+/**
+ * The statement around `write` (a CTE named `written` that returns the tenant's id when it wrote
+ * the row): `subscribers` counts the matching webhooks (the write is guarded by there being none),
+ * `appended` inserts the events once `written` has a row, behind the stream's append gate.
+ */
+function fold(
+  a: Args,
+  shape: FoldShape,
+  gate: RawBuilder<boolean> | null,
+  write: (unsubscribed: RawBuilder<boolean>) => RawBuilder<unknown>,
+  extra: RawBuilder<unknown> = sql``,
+): RawBuilder<FoldRow> {
+  const count = shape.subscribers === 0 ? sql<number>`0` : subscriberCount(a, shape.subscribers);
+  const unsubscribed = sql<boolean>`(select n from subscribers) = 0`;
+  const condition = sql<boolean>`exists (select 1 from written) and ${gate ?? sql`true`}`;
+  return sql<FoldRow>`with subscribers as (select ${count} as n),
+    written as (${write(unsubscribed)}),
+    appended as (${eventValuesInsert(a, shape.events, condition)})${extra}
+    select (select count(*) from written) as written, (select n from subscribers) as subscribers`;
+}
+
+/** A change of a tenant's status columns at `expectedVersion`, with its events. */
+const statusChange = preparedQueryFamily(shapeKey, (db, a: Args, shape: FoldShape, dialect) => {
+  const update = (unsubscribed: RawBuilder<boolean>) =>
+    sql`update tenants set phase = ${a['phase']}, observed_generation = ${a['observed_generation']},
+      status = ${a['status']}, version = ${a['version']}, updated_at = ${a['updated_at']}
+      where id = ${a['id']} and version = ${a['expectedVersion']} and ${unsubscribed} returning id`;
+  const statement = fold(a, shape, dialect.eventAppendGate, update);
+  return { compile: () => statement.compile(db) };
+});
+
+/** The columns of a new tenant row, in insert order. */
+export const TENANT_COLUMNS = [
+  'id',
+  'name',
+  'created_at',
+  'provider',
+  'phase',
+  'generation',
+  'observed_generation',
+  'paused',
+  'spec',
+  'status',
+  'version',
+  'updated_at',
+  'archived',
+  'plan_name',
+] as const;
+
+/** Casts for the columns of a new tenant whose select-list parameters PostgreSQL would type as text. */
+const NUMERIC = new Set<string>(['generation', 'observed_generation', 'paused', 'version', 'archived']);
+
+/** A new tenant: its row, its labels, its first revision and its events. */
+const creation = preparedQueryFamily(shapeKey, (db, a: Args, shape: FoldShape, dialect) => {
+  const value = (c: string) =>
+    NUMERIC.has(c) ? sql`cast(${a[`t_${c}`]} as bigint)` : sql`cast(${a[`t_${c}`]} as text)`;
+  const insert = (unsubscribed: RawBuilder<boolean>) =>
+    sql`insert into tenants (${sql.join(TENANT_COLUMNS.map((c) => sql.id(c)))})
+      select ${sql.join(TENANT_COLUMNS.map(value))} where ${unsubscribed} returning id`;
+  const labels = Array.from(
+    { length: shape.labels },
+    (_, i) => sql`(cast(${a[`label_key_${i}`]} as text), cast(${a[`label_value_${i}`]} as text))`,
+  );
+  const labelInsert =
+    shape.labels === 0
+      ? sql``
+      : sql`, labelled as (insert into tenant_labels (tenant_id, key, value)
+          select written.id, v.key, v.value from written, (values ${sql.join(labels)}) as v (key, value))`;
+  const revision = sql`, revised as (insert into tenant_revisions (tenant_id, generation, spec, actor, created_at)
+      select id, 1, ${a['t_spec']}, ${a['actor']}, ${a['t_created_at']} from written)`;
+  const statement = fold(a, shape, dialect.eventAppendGate, insert, sql`${labelInsert}${revision}`);
+  return { compile: () => statement.compile(db) };
+});
+
+function outcome(row: FoldRow | undefined): FoldOutcome {
+  if (Number(row?.subscribers ?? 0) > 0) return 'subscribed';
+  return Number(row?.written ?? 0) === 1 ? 'written' : 'stale';
+}
+
+/**
+ * Writes a tenant's status columns (`status`: phase, observed_generation, status, version,
+ * updated_at, with `id` and `expectedVersion`) and appends `drafts`, in one statement.
+ */
+export async function foldedStatusChange(
+  ctx: StoreContext,
+  status: Args,
+  drafts: readonly TenantEventDraft[],
+  at: string,
+  subscribers: readonly string[],
+): Promise<FoldOutcome> {
+  const args = { ...eventArgs(status['id'] as string, drafts, at, subscribers), ...status };
+  const shape = { events: drafts.length, subscribers: subscribers.length, labels: 0 };
+  const result = outcome(await statusChange.first(ctx, shape, args));
+  if (result === 'written') ctx.changes.notify(['events']);
+  return result;
+}
+
+/**
+ * Inserts a new tenant (`row`: every column of TENANT_COLUMNS), its labels, its first revision
+ * (by `actor`) and `drafts`, in one statement; a taken name fails it with the unique violation.
+ * 'stale' cannot happen.
+ */
+export async function foldedCreation(
+  ctx: StoreContext,
+  row: Readonly<Record<(typeof TENANT_COLUMNS)[number], unknown>>,
+  labels: Readonly<Record<string, string>>,
+  actor: string,
+  drafts: readonly TenantEventDraft[],
+  subscribers: readonly string[],
+): Promise<FoldOutcome> {
+  const args: Record<string, unknown> = {
+    ...eventArgs(row.id as string, drafts, row.created_at as string, subscribers),
+    actor,
+  };
+  for (const c of TENANT_COLUMNS) args[`t_${c}`] = row[c];
+  const entries = Object.entries(labels);
+  entries.forEach(([key, value], i) => {
+    args[`label_key_${i}`] = key;
+    args[`label_value_${i}`] = value;
+  });
+  const shape = { events: drafts.length, subscribers: subscribers.length, labels: entries.length };
+  const result = outcome(await creation.first(ctx, shape, args));
+  if (result === 'written') ctx.changes.notify(['events']);
+  return result;
+}
+
+type ExecutionRow = ReturnType<typeof executionRow>;
+
+/** The columns of a new compute execution row, in insert order. */
+const EXECUTION_COLUMNS = [
+  'execution_id',
+  'tenant_id',
+  'workflow_run_id',
+  'operation',
+  'provider',
+  'status',
+  'attempt',
+  'timeout_ms',
+  'generation',
+  'config_hash',
+  'resources',
+  'endpoints',
+  'partial',
+  'error',
+  'lease_owner',
+  'lease_expires_at',
+  'created_at',
+  'started_at',
+  'finished_at',
+] as const satisfies readonly (keyof ExecutionRow)[];
+
+/**
+ * A new compute execution unless its id exists, its first history row and its event (events: how
+ * many). The history row is numbered as `appendHistory` numbers it, after the execution's last.
+ */
+const executionInsert = preparedQueryFamily(
+  (events: number) => String(events),
+  (db, a: Args, events: number, dialect) => {
+    const columns = sql.join(EXECUTION_COLUMNS.map((c) => sql.id(c)));
+    const values = sql.join(EXECUTION_COLUMNS.map((c) => sql`${a[`x_${c}`]}`));
+    const condition = sql<boolean>`exists (select 1 from written) and ${dialect.eventAppendGate ?? sql`true`}`;
+    const statement = sql<Selectable<ComputeExecutionsTable>>`with written as (
+        insert into compute_executions (${columns}) values (${values})
+        on conflict (execution_id) do nothing returning *),
+      history as (insert into compute_execution_history (execution_id, seq, status, attempt, at, details)
+        select w.execution_id,
+          coalesce((select max(h.seq) from compute_execution_history h where h.execution_id = w.execution_id), 0) + 1,
+          w.status, w.attempt, w.created_at, ${a['details']} from written w),
+      appended as (${eventValuesInsert(a, events, condition)})
+      select * from written`;
+    return { compile: () => statement.compile(db) };
+  },
+);
+
+/**
+ * Inserts `row` unless its execution id exists, with its first history row (details: none) and
+ * `drafts`, in one statement; the stored row when it was inserted, undefined when it existed.
+ */
+export async function foldedExecutionInsert(
+  ctx: StoreContext,
+  row: ExecutionRow,
+  drafts: readonly TenantEventDraft[],
+): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+  const args: Record<string, unknown> = {
+    ...eventArgs(row.tenant_id, drafts, row.created_at, []),
+    details: JSON.stringify({}),
+  };
+  for (const c of EXECUTION_COLUMNS) args[`x_${c}`] = row[c];
+  const inserted = await executionInsert.first(ctx, drafts.length, args);
+  if (inserted) ctx.changes.notify(['events']);
+  return inserted;
+}
+
+/**
+ * Which sets of subscriber patterns last had a matching webhook, so that the next write of those
+ * events goes to the transaction that queues their outbox rows first. Only a guess: a folded
+ * write that meets a subscriber writes nothing, and the transaction reads the webhooks itself.
+ */
+export class SubscriberHint {
+  private readonly subscribed = new Set<string>();
+
+  likely(patterns: readonly string[]): boolean {
+    return patterns.length > 0 && this.subscribed.has(patterns.join('\n'));
+  }
+
+  saw(patterns: readonly string[], subscribed: boolean): void {
+    if (patterns.length === 0) return;
+    if (subscribed) this.subscribed.add(patterns.join('\n'));
+    else this.subscribed.delete(patterns.join('\n'));
+  }
+}
