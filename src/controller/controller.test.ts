@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { silentLogger } from '../domain/logger.js';
-import { tenantRunTags, type TenantRun } from '../domain/tenant-run.js';
+import { tenantRunFixture } from '../domain/testing/tenant-run-fixture.js';
 import type { TenantSummary } from '../store/store.js';
 import { Controller, type ControllerDeps } from './controller.js';
 
@@ -149,28 +149,14 @@ describe('controller wake-ups', () => {
   test('a run that ended goes along with its reconcile, once; other wake-ups carry none', async () => {
     const { controller, reconciled } = harness([], {});
     await controller.start();
-    const ended: TenantRun = {
-      runId: 'f1:provision:g1',
-      workflow: 'provision',
-      tags: tenantRunTags({ tenantId: 'f1', generation: 1, configHash: 'h', triggerSource: 'api' }),
+    const ended = tenantRunFixture({
       tenantId: 'f1',
       action: 'provision',
-      engine: 'embedded',
-      state: 'succeeded',
-      attempt: 1,
-      triggerSource: 'api',
       generation: 1,
-      configHash: 'h',
-      input: {},
-      output: null,
-      error: null,
-      wakeAt: null,
-      leaseOwner: null,
-      leaseExpiresAt: null,
-      createdAt: '2026-01-01T00:00:00.000Z',
-      updatedAt: '2026-01-01T00:00:00.000Z',
+      state: 'succeeded',
+      triggerSource: 'api',
       finishedAt: '2026-01-01T00:00:00.000Z',
-    };
+    });
     controller.runEnded(ended);
     await controller.whenIdle();
     controller.enqueue('f1', 'api');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { initialStatus, type Phase, type Tenant } from '../domain/tenant.js';
 import type { RunState, WorkflowAction } from '../domain/operations.js';
-import { tenantRunTags, type TenantRun } from '../domain/tenant-run.js';
+import type { TenantRun } from '../domain/tenant-run.js';
+import { tenantRunFixture } from '../domain/testing/tenant-run-fixture.js';
 import { decideReconcile, settledBy, type ReconcileDecision } from './reconcile-decision.js';
 
 const T0 = '2026-01-01T00:00:00.000Z';
@@ -35,28 +36,8 @@ function run(
   retry = 0,
   finishedAt: string | null = null,
 ): TenantRun {
-  return {
-    runId: `t1:${action}:g${generation}${retry ? `:r${retry}` : ''}`,
-    workflow: action,
-    tags: tenantRunTags({ tenantId: 't1', generation, configHash: 'h', triggerSource: 'controller' }),
-    tenantId: 't1',
-    action,
-    engine: 'embedded',
-    state,
-    attempt: 1,
-    triggerSource: 'controller',
-    generation,
-    configHash: 'h',
-    input: {},
-    output: null,
-    error: null,
-    wakeAt: null,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    createdAt: T0,
-    updatedAt: T0,
-    finishedAt,
-  };
+  const runId = `t1:${action}:g${generation}${retry ? `:r${retry}` : ''}`;
+  return tenantRunFixture({ tenantId: 't1', action, generation, state, runId, at: T0, finishedAt });
 }
 
 const paused = (t: Tenant): Tenant => ({ ...t, spec: { ...t.spec, paused: true } });
