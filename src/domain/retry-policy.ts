@@ -15,8 +15,11 @@ export interface RetryPolicy {
   readonly multiplier: number;
   /** Full jitter when true: the delay is uniform in [0, computed backoff]. */
   readonly jitter: boolean;
-  /** Timeout of one provider call. */
-  readonly timeoutMs: number;
+  /**
+   * Timeout of one provider call. Unset (the default): the provider's own
+   * `compute.providers.<type>.timeoutMs`, so a provider configured for slow calls keeps its time.
+   */
+  readonly timeoutMs?: number | undefined;
   readonly onError: Readonly<Partial<Record<ComputeErrorCode, ErrorAction>>>;
 }
 
@@ -33,7 +36,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxBackoffMs: 300_000,
   multiplier: 2,
   jitter: true,
-  timeoutMs: 120_000,
   onError: {},
 };
 

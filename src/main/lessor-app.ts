@@ -290,6 +290,7 @@ async function buildCore(
     tenants: planTenants,
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
+    providerTimeoutMs: (provider) => providers.get(providers.resolveProvider(provider)).settings.timeoutMs,
   });
   let wakeController = (_run: TenantRun): void => {};
   const wakeups = new MemberWakeups();

@@ -37,6 +37,8 @@ export type PolicyOutcome = PolicySucceeded | PolicyFailed | PolicyStoodDown;
 export interface ComputeWithPolicyOptions {
   readonly operation: ComputeOperation;
   readonly policy: RetryPolicy;
+  /** One provider call's timeout: the policy's `timeoutMs`, else the provider's configured one. */
+  readonly callTimeoutMs: number;
   readonly awaitGraceMs: number;
   /** Check the runtime's health after success (provision/update; not delete, suspend or resume). */
   readonly checkHealth: boolean;
@@ -48,14 +50,14 @@ export async function computeWithPolicy(
   steps: TenantSteps,
   options: ComputeWithPolicyOptions,
 ): Promise<PolicyOutcome> {
-  const { operation, policy } = options;
+  const { operation, policy, callTimeoutMs } = options;
   for (let attempt = 1; ; attempt++) {
-    const started = await steps.compute(operation, attempt, policy.timeoutMs, options.workingPhase);
+    const started = await steps.compute(operation, attempt, callTimeoutMs, options.workingPhase);
     if (!started) return { ok: false, stoodDown: true };
     let outcome: ComputeOutcome = await steps.awaitCompute(
       started.executionId,
       started.attempt,
-      policy.timeoutMs + options.awaitGraceMs,
+      callTimeoutMs + options.awaitGraceMs,
     );
     // A provider that returns healthy (provider.ts `returnsHealthy`) and every resume already
     // waited for the runtime's health check: its success is taken as is, without a describe.

@@ -17,6 +17,8 @@ export interface ProvisioningDeps {
    * the execution (the callback normally arrives long before).
    */
   readonly awaitGraceMs: number;
+  /** A provider's configured per-call timeout (`compute.providers.<type>.timeoutMs`); unset: the default provider's. */
+  readonly providerTimeoutMs: (provider: string | undefined) => number;
 }
 
 /** Input of every tenant workflow run. The spec is read inside steps, never copied into the run. */

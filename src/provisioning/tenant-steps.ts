@@ -21,6 +21,8 @@ export interface TenantSnapshot {
   readonly generation: number;
   readonly observedGeneration: number;
   readonly retryPolicy: RetryPolicyOverride | null;
+  /** `spec.provider` (whose timeout a call gets when the policy sets none); absent in older journals. */
+  readonly provider?: string | undefined;
 }
 
 export type ComputeOutcome =
@@ -336,6 +338,7 @@ function toSnapshot(tenant: Tenant): TenantSnapshot {
     generation: tenant.generation,
     observedGeneration: tenant.status.observedGeneration,
     retryPolicy: tenant.spec.retryPolicy,
+    provider: tenant.spec.provider,
   };
 }
 

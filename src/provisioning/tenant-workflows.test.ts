@@ -458,6 +458,25 @@ for (const backend of backends()) {
         { provider: fakeCompute(5_000, true) },
       ));
 
+    test(`[${backend.name}] a call gets the provider's configured timeout unless the policy sets one`, () =>
+      withFixture(
+        async (fx) => {
+          const own = await fx.createTenant({ image: 'app:1' });
+          const ownRun = await observe(fx, own.id, await fx.runToEnd(own, 'provision'));
+          assertReady(ownRun, 1);
+          assert.equal(
+            ownRun.executions[0]!.timeoutMs,
+            7_777,
+            "the provider's timeout, not a policy default",
+          );
+          const capped = await fx.createTenant({ image: 'app:1' }, { ...FAST_RETRY, timeoutMs: 2_500 });
+          const cappedRun = await observe(fx, capped.id, await fx.runToEnd(capped, 'provision'));
+          assertReady(cappedRun, 1);
+          assert.equal(cappedRun.executions[0]!.timeoutMs, 2_500, "the tenant's policy wins");
+        },
+        { provider: fakeCompute(7_777) },
+      ));
+
     test(`[${backend.name}] lost callback: the run still finishes through the awaitCompute fallback query`, () =>
       withFixture(
         async (fx) => {

@@ -77,20 +77,23 @@ async function runTenantWorkflow(
   if (phase !== profile.workingPhase) return { result: 'stood-down' };
 
   const policy = resolveRetryPolicy(deps.retryPolicies[profile.operation], tenant.retryPolicy);
+  const providerTimeoutMs = deps.providerTimeoutMs(tenant.provider);
+  const callTimeoutMs = policy.timeoutMs ?? providerTimeoutMs;
   // A provision or update still in flight (a cancelled run's) would undo a delete or a suspend.
   if (profile.operation === 'delete' || profile.operation === 'suspend') {
-    await steps.awaitQuiet(policy.timeoutMs + deps.awaitGraceMs);
+    await steps.awaitQuiet(callTimeoutMs + deps.awaitGraceMs);
   }
   const outcome = await computeWithPolicy(steps, {
     operation: profile.operation,
     policy,
+    callTimeoutMs,
     awaitGraceMs: deps.awaitGraceMs,
     checkHealth: profile.checkHealth,
     workingPhase: profile.workingPhase,
   });
   if (outcome.ok) return settleSucceeded(ctx, steps, profile, outcome);
   if (outcome.stoodDown) return { result: 'stood-down' };
-  return settleFailed(ctx, steps, deps, profile, outcome);
+  return settleFailed(ctx, steps, deps, profile, outcome, providerTimeoutMs);
 }
 
 function startChange(
@@ -190,10 +193,11 @@ async function settleFailed(
   deps: ProvisioningDeps,
   profile: OperationProfile,
   outcome: PolicyFailed,
+  providerTimeoutMs: number,
 ): Promise<TenantWorkflowResult> {
   let reason = `${capitalise(profile.operation)}Failed`;
   if (outcome.action === 'rollback' && profile.operation === 'provision') {
-    reason = await rollback(steps, deps, outcome);
+    reason = await rollback(steps, deps, outcome, providerTimeoutMs);
   }
   const failed: Omit<TenantChange, 'actor'> = {
     phase: {
@@ -221,11 +225,17 @@ async function settleFailed(
 }
 
 /** `rollback` removes what a failed provision created (its partial resources) before failing. */
-async function rollback(steps: TenantSteps, deps: ProvisioningDeps, failed: PolicyFailed): Promise<string> {
+async function rollback(
+  steps: TenantSteps,
+  deps: ProvisioningDeps,
+  failed: PolicyFailed,
+  providerTimeoutMs: number,
+): Promise<string> {
   const policy = resolveRetryPolicy(deps.retryPolicies.delete, { onError: {} });
   const removal = await computeWithPolicy(steps, {
     operation: 'delete',
     policy,
+    callTimeoutMs: policy.timeoutMs ?? providerTimeoutMs,
     awaitGraceMs: deps.awaitGraceMs,
     checkHealth: false,
     workingPhase: 'provisioning',

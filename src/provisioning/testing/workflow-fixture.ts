@@ -92,6 +92,7 @@ export async function openWorkflowFixture(
     tenants: store.tenants,
     retryPolicies: options.retryPolicies ?? { provision: FAST_RETRY, update: FAST_RETRY, delete: FAST_RETRY },
     awaitGraceMs: options.awaitGraceMs ?? 5_000,
+    providerTimeoutMs: (provider) => registry.get(registry.resolveProvider(provider)).settings.timeoutMs,
   });
   const engine = new EmbeddedWorkflowEngine({
     store,
