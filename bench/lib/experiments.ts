@@ -8,6 +8,9 @@
  * LESSOR_BENCH_EXP_SQLITE_PRAGMAS="wal_autocheckpoint = 0; cache_size = -65536" — extra pragmas on
  * every SQLite database the server opens, after the binding's own (sqlite-binding.ts sets
  * `synchronous` last): what changing them there would do.
+ *
+ * LESSOR_BENCH_EXP_PG_POOL_SIZE=40 — the server's PostgreSQL pool holds that many connections
+ * (`database.poolSize`, default 10): how much of a run's time is spent waiting for a connection.
  */
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -37,6 +40,11 @@ export function installExperiments(env: NodeJS.ProcessEnv): string[] {
   if (pragmas.length > 0) {
     installSqlitePragmas(pragmas);
     active.push(`sqlite-pragmas: ${pragmas.join('; ')}`);
+  }
+  const poolSize = env.LESSOR_BENCH_EXP_PG_POOL_SIZE;
+  if (poolSize) {
+    env.LESSOR_DATABASE__POOL_SIZE = poolSize;
+    active.push(`pg-pool-size-${poolSize}`);
   }
   return active;
 }

@@ -77,8 +77,16 @@ const callbackQueries = {
  * dispatcher delivers it without reading it back.
  */
 export async function insertCallback(tx: Transaction, payload: CallbackPayload): Promise<void> {
+  const callback = newCallback(payload);
+  await callbackQueries.insert.affected(tx, callbackRow(callback));
+  tx.changed('callbacks');
+  tx.handOff(callback);
+}
+
+/** A new pending callback for `payload`, as a read of its row would give it. */
+export function newCallback(payload: CallbackPayload): CallbackRecord {
   const text = JSON.stringify(payload);
-  const callback: CallbackRecord = {
+  return {
     id: newId(),
     executionId: payload.executionId,
     workflowRunId: payload.workflowRunId,
@@ -92,19 +100,21 @@ export async function insertCallback(tx: Transaction, payload: CallbackPayload):
     createdAt: nowIso(),
     deliveredAt: null,
   };
-  await callbackQueries.insert.affected(tx, {
+}
+
+/** The columns of `callback`'s new row. */
+export function callbackRow(callback: CallbackRecord) {
+  return {
     id: callback.id,
     execution_id: callback.executionId,
     workflow_run_id: callback.workflowRunId,
     tenant_id: callback.tenantId,
-    payload: text,
+    payload: JSON.stringify(callback.payload),
     state: callback.state,
     attempts: callback.attempts,
     next_attempt_at: callback.nextAttemptAt,
     created_at: callback.createdAt,
-  });
-  tx.changed('callbacks');
-  tx.handOff(callback);
+  };
 }
 
 export class KyselyCallbackRepository implements CallbackRepository {

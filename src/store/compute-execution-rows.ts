@@ -102,13 +102,18 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** The reason of the `ExecutionStatusChanged` event of a move to `status`. */
+export function executionReason(status: ExecutionStatus): string {
+  return `Execution${capitalise(status)}`;
+}
+
 /** The `ExecutionStatusChanged` event for the execution as it is now. */
 export function executionEvent(e: ComputeExecution): TenantEventDraft {
   const errorPart = e.status === 'failed' && e.error ? `: ${e.error.code} ${e.error.message}` : '';
   return {
     type: 'ExecutionStatusChanged',
     actor: EXECUTION_ACTOR,
-    reason: `Execution${capitalise(e.status)}`,
+    reason: executionReason(e.status),
     message: `${e.operation} ${e.status} (attempt ${e.attempt})${errorPart}`,
     fromPhase: null,
     toPhase: null,

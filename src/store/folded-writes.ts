@@ -252,3 +252,90 @@ export class SubscriberHint {
     else this.subscribed.delete(patterns.join('\n'));
   }
 }
+
+/** The shape of a folded execution transition: the columns it sets, how many from-statuses, a callback or not. */
+interface TransitionShape {
+  readonly columns: readonly string[];
+  readonly from: number;
+  readonly callback: boolean;
+}
+
+/** The columns of a callback outbox row the transition queues, with their casts in a select list. */
+const CALLBACK_COLUMNS = [
+  ['id', 'text'],
+  ['execution_id', 'text'],
+  ['workflow_run_id', 'text'],
+  ['tenant_id', 'text'],
+  ['payload', 'text'],
+  ['state', 'text'],
+  ['attempts', 'integer'],
+  ['next_attempt_at', 'bigint'],
+  ['created_at', 'text'],
+] as const;
+
+/**
+ * A compute execution's status change as a compare-and-set on `status` (argument `from_<i>`),
+ * with its history row, its callback outbox row (shape `callback`, argument `cb_<column>`) and its
+ * `ExecutionStatusChanged` event — the one `executionEvent` builds, here from the updated row, so
+ * that the columns the transition does not set (operation, attempt, generation, run) are the
+ * stored ones. Only for a status that carries no error and no webhook event (running, succeeded).
+ * One row always comes back: `written` null when the compare-and-set failed.
+ */
+const executionTransition = preparedQueryFamily(
+  (s: TransitionShape) => `${s.columns.join()}|${s.from}|${s.callback}`,
+  (db, a: Args, shape: TransitionShape, dialect) => {
+    const set = sql.join(shape.columns.map((c) => sql`${sql.id(c)} = ${a[`set_${c}`]}`));
+    const from = sql.join(Array.from({ length: shape.from }, (_, i) => sql`${a[`from_${i}`]}`));
+    const callback = shape.callback
+      ? sql`, queued as (insert into callbacks (${sql.join(CALLBACK_COLUMNS.map(([c]) => sql.id(c)))})
+          select ${sql.join(CALLBACK_COLUMNS.map(([c, type]) => sql`cast(${a[`cb_${c}`]} as ${sql.raw(type)})`))}
+          from written)`
+      : sql``;
+    const gate = dialect.eventAppendGate ?? sql<boolean>`true`;
+    const data = sql`'{"operation":' || to_json(w.operation)::text || ',"status":' || to_json(w.status)::text
+      || ',"attempt":' || w.attempt || '}'`;
+    const statement = sql<Selectable<ComputeExecutionsTable> & { written: string | null }>`with written as (
+        update compute_executions set ${set}
+        where execution_id = ${a['executionId']} and status in (${from}) returning *),
+      history as (insert into compute_execution_history (execution_id, seq, status, attempt, at, details)
+        select w.execution_id,
+          coalesce((select max(h.seq) from compute_execution_history h where h.execution_id = w.execution_id), 0) + 1,
+          w.status, w.attempt, cast(${a['at']} as text), cast(${a['details']} as text) from written w)${callback},
+      appended as (insert into tenant_events (tenant_id, type, actor, reason, message, from_phase, to_phase,
+          generation, run_id, execution_id, data, at)
+        select w.tenant_id, cast(${a['type']} as text), cast(${a['actor']} as text), cast(${a['reason']} as text),
+          w.operation || ' ' || w.status || ' (attempt ' || w.attempt || ')', null, null,
+          w.generation, w.workflow_run_id, w.execution_id, ${data}, cast(${a['at']} as text)
+        from written w where ${gate})
+      select w.execution_id as written, w.* from (select 1) as one left join written w on true`;
+    return { compile: () => statement.compile(db) };
+  },
+);
+
+/**
+ * Runs an execution's status change (`set`: the columns it sets, `from`: the statuses it may
+ * move from) with its history row, callback row and event, in one statement. The stored row
+ * when it moved, undefined when the compare-and-set failed. `callback` is handed to the change
+ * signal's listeners, as a transaction's `handOff` would, once the statement has succeeded.
+ */
+export async function foldedExecutionTransition(
+  ctx: StoreContext,
+  executionId: string,
+  set: Readonly<Record<string, unknown>>,
+  from: readonly string[],
+  event: { readonly type: string; readonly actor: string; readonly reason: string },
+  at: string,
+  details: string,
+  callback: Readonly<Record<(typeof CALLBACK_COLUMNS)[number][0], unknown>> | null,
+): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+  const args: Record<string, unknown> = { executionId, at, details, ...event };
+  const columns = Object.keys(set);
+  for (const column of columns) args[`set_${column}`] = set[column];
+  from.forEach((status, i) => (args[`from_${i}`] = status));
+  if (callback) for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback[c];
+  const shape = { columns, from: from.length, callback: callback !== null };
+  const row = await executionTransition.first(ctx, shape, args);
+  if (!row || row.written === null) return undefined;
+  const { written: _written, ...stored } = row;
+  return stored;
+}

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { CallbackPayload } from '../../domain/compute-callback.js';
 import { isValidExecutionPath, type ComputeExecution } from '../../domain/compute-execution.js';
 import { InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
+import { executionEvent } from '../compute-execution-rows.js';
 import { createStore } from '../create-store.js';
 import type { Store } from '../store.js';
 import { newExecution, specOf, unique, type Conformance } from './harness.js';
@@ -51,6 +52,43 @@ export function computeExecutions(c: Conformance): void {
       [[execution.executionId, 'pending']],
     );
   });
+
+  c.test(
+    'a transition appends the event executionEvent builds from the stored execution, at its time',
+    async () => {
+      const store = c.store();
+      const e = await tenantWithExecution(store, { generation: 3 });
+      const at = '2026-01-02T03:04:05.000Z';
+      const running = await store.executions.transition(e.executionId, {
+        from: ['pending'],
+        to: 'running',
+        at,
+        callback: payloadOf(e, 'running'),
+      });
+      const done = await store.executions.transition(e.executionId, {
+        from: ['running'],
+        to: 'succeeded',
+        at,
+        resources: { containerId: 'c1' },
+      });
+      const events = (await store.events.listByTenant(e.tenantId, { limit: 20 }))
+        .filter((ev) => ev.type === 'ExecutionStatusChanged')
+        .map(({ seq: _seq, ...event }) => event);
+      assert.deepEqual(events.slice(1), [
+        { tenantId: e.tenantId, ...executionEvent(running!), at },
+        { tenantId: e.tenantId, ...executionEvent(done!), at },
+      ]);
+      assert.equal(events[1]?.message, `${e.operation} running (attempt 1)`);
+      assert.deepEqual(
+        (await store.executions.history(e.executionId)).map((h) => [h.seq, h.status, h.at]),
+        [
+          [1, 'pending', e.createdAt],
+          [2, 'running', at],
+          [3, 'succeeded', at],
+        ],
+      );
+    },
+  );
 
   c.test('foreign keys are enforced: an execution for an unknown tenant is refused', async () => {
     await assert.rejects(
