@@ -92,6 +92,8 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
       entry: 'bench/lib/bare-fastify.ts',
       env: { LESSOR_BENCH_TENANT_FILE: tenantFile },
       logFile: join(ctx.workDir, 'bare.log'),
+      // Its whole life (it speaks no profile-start), for comparing shares with Lessor's rounds.
+      ...(PROFILE && { cpuProfDir: join(ctx.workDir, 'bare-profile') }),
     });
     await cannon(lessor, n, 1);
     await cannon(bare, n, 1);
