@@ -12,10 +12,17 @@ import { httpGet } from '../lib/http-latency.js';
 import { startLessorProcess, type LessorProcess } from '../lib/lessor-process.js';
 import { UsageMeter } from '../lib/proc.js';
 import { atLeast, type SectionContext, type SectionOutput } from '../lib/section.js';
+import { summariseProfile, type ProfileSummary } from '../lib/cpu-profile.js';
 import { seededName, seedTenants } from '../lib/seed.js';
 import { median, round } from '../lib/stats.js';
 
 const CONNECTIONS = 32;
+
+/**
+ * `LESSOR_BENCH_API_PROFILE=1`: a V8 CPU profile of Lessor's measured rounds (the profiler costs
+ * throughput, so the ratio of such a run is not the bench's figure).
+ */
+const PROFILE = process.env.LESSOR_BENCH_API_PROFILE === '1';
 
 export interface CannonRound {
   readonly rps: number;
@@ -35,6 +42,7 @@ export interface ApiResult extends SectionOutput {
   readonly lessorRps: number;
   readonly bareRps: number;
   readonly ratio: number;
+  readonly profile?: ProfileSummary;
 }
 
 async function cannon(server: LessorProcess, n: number, durationS: number): Promise<CannonRound> {
@@ -74,6 +82,8 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
   });
   let bare: LessorProcess | undefined;
   const results = { lessor: [] as CannonRound[], bare: [] as CannonRound[] };
+  const profileFile = join(ctx.workDir, 'api-lessor.cpuprofile');
+  let profile: ProfileSummary | undefined;
   try {
     const sample = await httpGet(lessor.url, `/v1/tenants/${seededName(1)}`);
     const tenantFile = join(ctx.workDir, 'tenant.json');
@@ -82,19 +92,24 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
       entry: 'bench/lib/bare-fastify.ts',
       env: { LESSOR_BENCH_TENANT_FILE: tenantFile },
       logFile: join(ctx.workDir, 'bare.log'),
+      // Its whole life (it speaks no profile-start), for comparing shares with Lessor's rounds.
+      ...(PROFILE && { cpuProfDir: join(ctx.workDir, 'bare-profile') }),
     });
     await cannon(lessor, n, 1);
     await cannon(bare, n, 1);
     for (let i = 0; i < rounds; i++) {
       const order = i % 2 === 0 ? (['lessor', 'bare'] as const) : (['bare', 'lessor'] as const);
       for (const which of order) {
+        if (PROFILE && which === 'lessor') await lessor.rpc('profile-start');
         const round = await cannon(which === 'lessor' ? lessor : bare, n, durationS);
+        if (PROFILE && which === 'lessor') await lessor.rpc(`profile-stop:${profileFile}`);
         results[which].push(round);
         ctx.log(
           `api ${which}: ${round.rps} rps, p99 ${round.latencyP99} ms, server CPU ${round.usage.serverCpuPct}%, client CPU ${round.usage.clientCpuPct}%`,
         );
       }
     }
+    if (PROFILE) profile = summariseProfile(profileFile, 40);
   } finally {
     await bare?.stop();
     await lessor.stop();
@@ -122,6 +137,7 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
     lessorRps,
     bareRps,
     ratio,
+    ...(profile && { profile }),
     tables: [
       {
         title: `(4) GET /v1/tenants/{name}: autocannon, ${CONNECTIONS} connections, ${durationS} s × ${rounds} round(s), ${n} tenants`,
@@ -134,6 +150,14 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
       },
     ],
     targets: [atLeast('(4) GET rps vs bare Fastify', ratio, 0.5, '×')],
-    notes: [],
+    notes: profile
+      ? [
+          `CPU profile of Lessor's rounds: ${profileFile} (kept with --keep); areas: ${profile.areas
+            .slice(0, 10)
+            .map((a) => `${a.name} ${a.selfPct}%`)
+            .join(', ')}`,
+          ...profile.functions.slice(0, 25).map((f) => `  ${f.selfPct}% ${f.name}`),
+        ]
+      : [],
   };
 }

@@ -21,7 +21,7 @@ import { httpError } from './problem.js';
 /** Throws MISDIRECTED_REQUEST (Host) or FORBIDDEN (Origin) unless both name loopback. */
 export function assertLoopbackRequest(headers: IncomingHttpHeaders): void {
   const host = headers.host;
-  if (host !== undefined && !isLoopbackAuthority(host)) {
+  if (host !== undefined && host !== lastLoopbackHost && !isLoopbackAuthority(host)) {
     throw httpError(
       'MISDIRECTED_REQUEST',
       `Host '${printable(host)}' is not a loopback address; without configured tokens Lessor only answers requests for localhost, 127.0.0.1 or [::1]`,
@@ -36,10 +36,18 @@ export function assertLoopbackRequest(headers: IncomingHttpHeaders): void {
   }
 }
 
+/**
+ * The last `Host` found to be loopback: clients send the same one on every request, so the guard
+ * parses it once rather than per request (the answer is a function of the text alone).
+ */
+let lastLoopbackHost: string | undefined;
+
 /** `localhost`, `127.0.0.1:8080`, `[::1]:8080` (case-insensitive); the port, if any, is digits. */
 export function isLoopbackAuthority(authority: string): boolean {
   const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(authority.trim());
-  return match !== null && isLoopback(match[1]!.toLowerCase());
+  const loopback = match !== null && isLoopback(match[1]!.toLowerCase());
+  if (loopback) lastLoopbackHost = authority;
+  return loopback;
 }
 
 export function isLoopbackOrigin(origin: string): boolean {

@@ -5,7 +5,8 @@ import { serializerCompiler } from 'fastify-type-provider-zod';
 import { initialStatus, type Tenant } from '../domain/tenant.js';
 import { responseSerializerCompiler } from './response-serializer.js';
 import { TenantListSchema, TenantSchema } from './schemas.js';
-import { tenantWire } from './tenant-view.js';
+import { serializeTenant, serializeTenantView, tenantView, tenantWire } from './tenant-view.js';
+import type { ProviderCatalog } from './api-deps.js';
 
 const base: Tenant = {
   id: '0190f5b4-7a1e-7c3d-9a4b-1234567890ab',
@@ -87,12 +88,64 @@ const cases: { reason: string; tenant: Tenant }[] = [
   },
 ];
 
+cases.push(
+  {
+    reason: 'from a plan, with a config hash',
+    tenant: {
+      ...base,
+      spec: {
+        provider: 'fake',
+        plan: { name: 'small', revision: 2 },
+        config: { password: 'open', '1': 'x' },
+        labels: { '2': 'b', a: 'c' },
+        annotations: {},
+        retryPolicy: null,
+        paused: false,
+        suspended: true,
+      },
+      status: { ...base.status, effectiveConfigHash: 'h1' },
+    },
+  },
+  {
+    reason: 'strings that need escaping',
+    tenant: { ...base, name: 'q"\\\n\u2028é', status: { ...base.status, message: '\ud800 \u0001' } },
+  },
+);
+
 describe('tenantWire', () => {
   for (const c of cases) {
     test(c.reason, () => {
       assert.equal(JSON.stringify(tenantWire(c.tenant)), JSON.stringify(TenantSchema.parse(c.tenant)));
     });
   }
+});
+
+/** Masks the `password` field, as a provider schema marking it secret would. */
+const providers = {
+  redactSecrets: (_type: string, config: Record<string, unknown>) =>
+    'password' in config ? { ...config, password: '***' } : config,
+} as unknown as ProviderCatalog;
+
+describe('serializeTenant and serializeTenantView', () => {
+  for (const c of cases) {
+    test(`${c.reason}: the bytes of a zod parse`, () => {
+      assert.equal(serializeTenant(c.tenant), JSON.stringify(TenantSchema.parse(c.tenant)));
+      assert.equal(
+        serializeTenantView(c.tenant, providers),
+        JSON.stringify(TenantSchema.parse(tenantView(c.tenant, providers))),
+      );
+    });
+  }
+
+  test('the view masks a secret value and shows an absent `suspended` as false', () => {
+    const { suspended: _, ...spec } = cases.find((c) => c.reason.startsWith('from a plan'))!.tenant.spec;
+    const tenant = { ...base, spec };
+    const text = serializeTenantView(tenant, providers);
+    assert.equal(text, JSON.stringify(TenantSchema.parse(tenantView(tenant, providers))));
+    const view = JSON.parse(text) as Tenant;
+    assert.equal(view.spec.config.password, '***');
+    assert.equal(view.spec.suspended, false);
+  });
 });
 
 describe('responseSerializerCompiler', () => {

@@ -8,7 +8,7 @@ import { isSuspended, type JsonObject, type Tenant, type TenantSpec } from '../d
 import type { ProviderCatalog } from './api-deps.js';
 import { httpError } from './problem.js';
 import { TenantSchema } from './schemas.js';
-import { wireProjection } from './wire-projection.js';
+import { wireProjection, wireSerializer } from './wire-projection.js';
 
 /** The tenant as answered: every spec field present (`suspended` is optional in the store). */
 export type WireTenant = Omit<Tenant, 'spec'> & {
@@ -41,29 +41,31 @@ export function tenantWire(tenant: Tenant): Tenant {
   });
 }
 
+/**
+ * `JSON.stringify(tenantWire(tenant))` in one pass: the schema's defaults (`plan`,
+ * `effectiveConfigHash`: null) are filled as it writes, so no projected copy is built.
+ */
+const writeTenant: (tenant: Tenant) => string = wireSerializer<Tenant>(TenantSchema);
+
 /** The tenant's JSON as the response serialiser writes it (response-serializer.ts). */
 export function serializeTenant(tenant: Tenant): string {
-  return JSON.stringify(tenantWire(tenant));
+  return writeTenant(tenant);
 }
 
 /**
- * `serializeTenant(tenantView(tenant, providers))` in one copy instead of three: the document a
- * GET serves, rendered on every miss of the document cache (tenant-documents.ts).
+ * `serializeTenant(tenantView(tenant, providers))` with one copy of the tenant and its spec: the
+ * document a GET serves, rendered on every miss of the document cache (tenant-documents.ts).
  */
 export function serializeTenantView(tenant: Tenant, providers: ProviderCatalog): string {
-  const { spec, status } = tenant;
-  return JSON.stringify(
-    projectTenant({
-      ...tenant,
-      spec: {
-        ...spec,
-        config: providers.redactSecrets(spec.provider, spec.config),
-        suspended: isSuspended(spec),
-        plan: spec.plan ?? null,
-      },
-      status: { ...status, effectiveConfigHash: status.effectiveConfigHash ?? null },
-    }),
-  );
+  const { spec } = tenant;
+  return writeTenant({
+    ...tenant,
+    spec: {
+      ...spec,
+      config: providers.redactSecrets(spec.provider, spec.config),
+      suspended: isSuspended(spec),
+    },
+  });
 }
 
 export function etagOf(tenant: Pick<Tenant, 'version'>): string {

@@ -1,8 +1,11 @@
-/** `wireProjection` yields what a zod parse yields for valid documents, and refuses what it cannot project. */
+/**
+ * `wireProjection` yields what a zod parse yields for valid documents, and refuses what it cannot
+ * project; `wireSerializer` writes the same bytes as the projection serialised.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { wireProjection } from './wire-projection.js';
+import { wireProjection, wireSerializer } from './wire-projection.js';
 
 const Item = z.object({ name: z.string(), size: z.number().optional() });
 const Doc = z.object({
@@ -36,6 +39,19 @@ const cases: { reason: string; value: unknown }[] = [
     },
   },
   {
+    reason: 'strings that need escaping, integer-like record keys, a set default',
+    value: {
+      id: 'quote " backslash \\ newline \n \u2028 é \ud800',
+      kind: 'b',
+      item: { name: '\u0000' },
+      items: [{ name: 'a', size: 1.5 }],
+      byName: { '2': { name: 'two' }, b: { name: 'b' }, '1': { name: 'one' } },
+      tags: { z: 'last', '10': 'ten', a: 'first' },
+      blob: [{ b: 1, a: [null, 'x'] }],
+      plan: 'p',
+    },
+  },
+  {
     reason: 'null, empty and absent optional fields',
     value: { id: 'id-2', kind: 'b', item: null, items: [], byName: {}, tags: {}, blob: null },
   },
@@ -46,6 +62,13 @@ describe('wireProjection', () => {
   for (const { reason, value } of cases) {
     test(`${reason}: the same bytes as a zod parse`, () => {
       assert.equal(JSON.stringify(project(value)), JSON.stringify(Doc.parse(value)));
+    });
+  }
+
+  const serialize = wireSerializer<unknown>(Doc);
+  for (const { reason, value } of cases) {
+    test(`${reason}: the serializer writes the projection's bytes`, () => {
+      assert.equal(serialize(value), JSON.stringify(project(value)));
     });
   }
 
@@ -66,6 +89,7 @@ describe('wireProjection', () => {
   for (const { reason, schema } of refused) {
     test(`refuses ${reason} when compiled, naming where`, () => {
       assert.throws(() => wireProjection(schema), /cannot project a '\w+' schema \(at a\)/);
+      assert.throws(() => wireSerializer(schema), /cannot project a '\w+' schema \(at a\)/);
     });
   }
 });

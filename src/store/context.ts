@@ -1,7 +1,7 @@
 /** What every repository is built from: the Kysely instance, its dialect, secrets at rest, and the change signal. */
 import type { CallbackRecord } from '../domain/compute-callback.js';
 import { currentTraceparent, type TraceContext } from '../domain/tracing.js';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { ChangeSignal, StoreChange } from './change-signal.js';
 import type { SqlDialect } from './dialect.js';
 import type { Database } from './schema.js';
@@ -18,7 +18,16 @@ export interface StoreContext {
   readonly secrets: SecretsAtRest | undefined;
   /** Told by `transaction` what each committed transaction changed. */
   readonly changes: ChangeSignal;
+  /**
+   * SQLite: runs a read-only statement on the spot when the connection is free (the group-commit
+   * driver's `readNow`), else undefined — then run it through `db`. Only for hot point reads on `db`
+   * itself, never inside a transaction.
+   */
+  readonly readNow?: ReadNow | undefined;
 }
+
+/** Rows of a compiled read run at once, or undefined when it must go through Kysely. */
+export type ReadNow = <R>(query: CompiledQuery<R>) => R[] | undefined;
 
 /** A database handle or an open transaction: helpers that take one work inside either. */
 export type Executor = Kysely<Database>;

@@ -11,7 +11,7 @@ import { KyselyCallbackRepository } from './callback-repository.js';
 import { nowIso } from './codec.js';
 import { KyselyComputeExecutionRepository } from './compute-execution-repository.js';
 import { ChangeSignal } from './change-signal.js';
-import { singleStatement, type StoreContext } from './context.js';
+import { singleStatement, type ReadNow, type StoreContext } from './context.js';
 import type { SqlDialect } from './dialect.js';
 import { insertEvents, KyselyTenantEventRepository } from './event-repository.js';
 import { KyselyIdempotencyKeyRepository } from './idempotency-key-repository.js';
@@ -41,6 +41,8 @@ export interface KyselyStoreOptions {
   readonly secrets?: SecretsAtRest | undefined;
   /** The binding's connection pool, when it has one (for `stats.connectionPool`). */
   readonly poolStats?: () => ConnectionPoolStats;
+  /** The binding's immediate read, when it has one (`StoreContext.readNow`). */
+  readonly readNow?: ReadNow;
 }
 
 export function createKyselyStore(options: KyselyStoreOptions): Store {
@@ -52,6 +54,7 @@ export function createKyselyStore(options: KyselyStoreOptions): Store {
     planSpecs: specCodec(secrets, 'plan'),
     secrets,
     changes: new ChangeSignal(),
+    readNow: options.readNow,
   };
   const probeWrite = async (): Promise<void> => {
     await writeProbe(ctx);

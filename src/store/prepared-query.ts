@@ -19,13 +19,18 @@
  * transactions); instances with plugins are refused, since a re-run skips `transformQuery`.
  */
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
-import type { Executor } from './context.js';
+import type { Executor, ReadNow } from './context.js';
 import type { SqlDialect } from './dialect.js';
 
 /** Where a prepared query runs: a database handle or an open transaction, and its dialect. */
 export interface QueryTarget {
   readonly db: Executor;
   readonly dialect: SqlDialect;
+  /**
+   * For a read on the database handle (never a transaction's): tried first (`StoreContext.readNow`);
+   * when it answers undefined the query runs on `db`.
+   */
+  readonly readNow?: ReadNow | undefined;
 }
 
 type Args = object;
@@ -129,15 +134,21 @@ export function preparedQueryFamily<S, A extends Args, R>(
   build: (db: Executor, args: A, shape: S, dialect: SqlDialect) => Compilable<R>,
 ): PreparedQueryFamily<S, A, R> {
   const cache: TemplateCache<R> = new WeakMap();
-  const execute = (target: QueryTarget, shape: S, args: A): Promise<QueryResult<R>> => {
+  const compile = (target: QueryTarget, shape: S, args: A): CompiledQuery<R> => {
     const template = templateFor<A, R>(cache, target, keyOf(shape), (db, a, dialect) =>
       build(db, a, shape, dialect),
     );
-    return target.db.executeQuery(bind(template, args));
+    return bind(template, args);
+  };
+  const execute = (target: QueryTarget, shape: S, args: A): Promise<QueryResult<R>> =>
+    target.db.executeQuery(compile(target, shape, args));
+  const read = async (target: QueryTarget, shape: S, args: A): Promise<R[]> => {
+    const query = compile(target, shape, args);
+    return target.readNow?.(query) ?? (await target.db.executeQuery(query)).rows;
   };
   return {
-    rows: async (target, shape, args) => (await execute(target, shape, args)).rows,
-    first: async (target, shape, args) => (await execute(target, shape, args)).rows[0],
+    rows: read,
+    first: async (target, shape, args) => (await read(target, shape, args))[0],
     affected: async (target, shape, args) =>
       Number((await execute(target, shape, args)).numAffectedRows ?? 0),
   };

@@ -167,7 +167,7 @@ export async function findTenantViewRow(
   idOrName: string,
   held: HeldVersion | undefined,
 ): Promise<TenantViewRow> {
-  const target = { db: ctx.db, dialect: ctx.dialect };
+  const target = { db: ctx.db, dialect: ctx.dialect, readNow: ctx.readNow };
   const heldArgs = held ? { heldId: held.id, heldVersion: held.version } : NOTHING_HELD;
   if (UUID_PATTERN.test(idOrName)) {
     const byId = await tenantViewBy.id.first(target, { ...heldArgs, id: idOrName.toLowerCase() });

@@ -22,6 +22,7 @@ let fileNo = 0;
 
 interface Harness {
   readonly db: Kysely<Db>;
+  readonly driver: GroupCommitDriver;
   /** A second connection: sees only committed data. */
   readonly observer: BetterSqlite3.Database;
   /** SQL texts run by the driver, in order. */
@@ -65,10 +66,11 @@ async function open(): Promise<Harness> {
       return database.prepare(text);
     },
   };
+  let driver: GroupCommitDriver | undefined;
   const db = new Kysely<Db>({
     dialect: {
       createAdapter: () => new SqliteAdapter(),
-      createDriver: () => new GroupCommitDriver(source, { busyTimeoutMs: 2000 }),
+      createDriver: () => (driver = new GroupCommitDriver(source, { busyTimeoutMs: 2000 })),
       createIntrospector: (k) => new SqliteIntrospector(k),
       createQueryCompiler: () => new SqliteQueryCompiler(),
     },
@@ -76,6 +78,7 @@ async function open(): Promise<Harness> {
   const observer = new BetterSqlite3(file, { readonly: true });
   return {
     db,
+    driver: driver!,
     observer,
     statements,
     loseTransactionOn: (marker) => (lossMarker = marker),
@@ -263,6 +266,51 @@ describe('GroupCommitDriver', () => {
     );
     await within(2000, 'the next write', h.db.insertInto('items').values({ label: 'after' }).execute());
     assert.deepEqual(committedLabels(h), ['after']);
+  });
+});
+
+describe('GroupCommitDriver.readNow', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await open();
+  });
+  afterEach(() => h.close());
+
+  test('runs a read at once while the connection is free, and nothing else', async () => {
+    await h.db.insertInto('items').values({ label: 'a' }).execute();
+    const read = h.db.selectFrom('items').select('label').orderBy('label').compile();
+    assert.deepEqual(h.driver.readNow(read), [{ label: 'a' }]);
+    const write = h.db.insertInto('items').values({ label: 'b' }).compile();
+    assert.equal(h.driver.readNow(write), undefined);
+    assert.deepEqual(committedLabels(h), ['a']);
+  });
+
+  test('declines while a unit holds the connection or a batch is open, so no uncommitted row is read', async () => {
+    await h.db.insertInto('items').values({ label: 'a' }).execute();
+    const read = h.db.selectFrom('items').select('label').orderBy('label').compile();
+    let release!: () => void;
+    const inside = new Promise<void>((resolve) => (release = resolve));
+    let wrote!: () => void;
+    const written = new Promise<void>((resolve) => (wrote = resolve));
+    const transaction = h.db.transaction().execute(async (trx) => {
+      await trx.insertInto('items').values({ label: 'b' }).execute();
+      wrote();
+      await inside;
+    });
+    await written;
+    assert.equal(h.driver.readNow(read), undefined);
+    release();
+    await transaction;
+    assert.deepEqual(h.driver.readNow(read), [{ label: 'a' }, { label: 'b' }]);
+  });
+
+  test('declines rather than throws once the database is closed', async () => {
+    const read = h.db.selectFrom('items').select('label').compile();
+    await h.db.selectFrom('items').select('label').execute();
+    await h.db.destroy();
+    assert.equal(h.driver.readNow(read), undefined);
+    h.observer.close();
+    h = await open();
   });
 });
 

@@ -207,6 +207,26 @@ export class GroupCommitDriver implements Driver {
     this.db.close();
   }
 
+  /**
+   * A read-only statement run at once, outside any unit, when `execute` would run it in autocommit
+   * without waiting: no unit holds the connection and no batch (nor a leftover transaction) is
+   * open. Saves a point read the unit's acquire, release and their promises. Undefined when it
+   * cannot, or when the statement fails: the caller then goes through Kysely as usual, which waits,
+   * retries a busy database and reports the failure. The yield rule (`YIELD_EVERY_MS`) is for runs
+   * of store calls in one task; a caller of `readNow` runs one statement per task it serves.
+   */
+  readNow<R>(query: CompiledQuery): R[] | undefined {
+    if (this.held || this.batch) return undefined;
+    try {
+      if (this.db.inTransaction) return undefined;
+      const statement = this.db.prepare(query.sql);
+      if (!statement.readonly || !statement.reader) return undefined;
+      return statement.all(query.parameters) as R[];
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Runs one statement of `unit`, joining the batch when it writes or a batch is open. */
   async execute<R>(unit: UnitConnection, query: CompiledQuery): Promise<QueryResult<R>> {
     if (performance.now() - this.lastTurn > YIELD_EVERY_MS) {
