@@ -10,7 +10,7 @@ import type { TraceContext } from '../domain/tracing.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import type { ComputeOperation, Endpoint, Phase, Tenant } from '../domain/tenant.js';
-import type { WorkflowContext } from '../workflow/context.js';
+import type { StepOptions, WorkflowContext } from '../workflow/context.js';
 import type { ProvisioningDeps } from './provisioning-deps.js';
 
 /** The tenant as a run sees it when it starts: public fields only. */
@@ -43,6 +43,12 @@ const APPLIED_LOOKUP_PAGES = 20;
 
 /** How many times `awaitCompute` waits (and then queries) before calling the execution lost. */
 const AWAIT_ROUNDS = 3;
+
+/** A started execution is awaited next (`awaitCompute`'s first round). */
+const AWAIT_FOLLOWS: StepOptions<{ executionId: string; attempt: number } | null> = {
+  waitFollows: (started) =>
+    started && { kind: 'promise', key: executionPromiseKey(started.executionId, started.attempt) },
+};
 
 /**
  * The tenant as this run last read or wrote it (effective spec), and whether the run has waited
@@ -173,27 +179,32 @@ export class TenantSteps {
    * (`status.compute`), in one step. It applies the tenant's CURRENT spec and generation: a run that
    * started for an older generation converges on the newest spec rather than on one nobody wants.
    * Starts nothing (null) once the tenant has left `workingPhase` — e.g. it was deleted while this
-   * run backed off — so a stale run never makes a runtime behind a delete.
+   * run backed off — so a stale run never makes a runtime behind a delete. The step declares the
+   * wait that follows a start, `awaitCompute`'s (`StepOptions.waitFollows`).
    */
   compute(operation: ComputeOperation, attempt: number, timeoutMs: number, workingPhase: Phase) {
-    return this.ctx.step(`compute:${operation}#${attempt}`, async (trace) => {
-      const tenant = await this.freshTenant();
-      if (tenant.status.phase !== workingPhase) return null;
-      const started = await this.deps.compute.start({
-        tenant: { id: tenant.id, name: tenant.name, spec: tenant.spec },
-        operation,
-        workflowRunId: this.ctx.runId,
-        generation: tenant.generation,
-        timeoutMs,
-        trace,
-      });
-      await this.apply(
-        { status: { compute: { executionId: started.executionId, operation, status: started.status } } },
-        {},
-        trace,
-      );
-      return { ...started, generation: tenant.generation };
-    });
+    return this.ctx.step(
+      `compute:${operation}#${attempt}`,
+      async (trace) => {
+        const tenant = await this.freshTenant();
+        if (tenant.status.phase !== workingPhase) return null;
+        const started = await this.deps.compute.start({
+          tenant: { id: tenant.id, name: tenant.name, spec: tenant.spec },
+          operation,
+          workflowRunId: this.ctx.runId,
+          generation: tenant.generation,
+          timeoutMs,
+          trace,
+        });
+        await this.apply(
+          { status: { compute: { executionId: started.executionId, operation, status: started.status } } },
+          {},
+          trace,
+        );
+        return { ...started, generation: tenant.generation };
+      },
+      AWAIT_FOLLOWS,
+    );
   }
 
   /**

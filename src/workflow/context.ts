@@ -27,6 +27,25 @@ export interface PromiseOutcome<T> {
   readonly value?: T;
 }
 
+/**
+ * The wait workflow code makes as its next durable call after a step, as the step declares it
+ * (`StepOptions.waitFollows`): a promise (`awaitPromise`) with that key, or a sleep with that name
+ * and state.
+ */
+export type FollowingWait =
+  | { readonly kind: 'promise'; readonly key: string }
+  | { readonly kind: 'sleep'; readonly name: string; readonly state?: StepRunState };
+
+export interface StepOptions<T> {
+  /**
+   * The wait that follows the step when it succeeds with `value`, if any (null: none). A hint: an
+   * engine may move the run to the wait's state with the step's own durable write instead of a
+   * write of its own, or ignore it. A declared wait that is not the next durable call costs the
+   * engine a write back to `running`, nothing else.
+   */
+  readonly waitFollows?: (value: T) => FollowingWait | null;
+}
+
 export interface WorkflowContext {
   readonly runId: string;
   readonly log: Logger;
@@ -34,7 +53,7 @@ export interface WorkflowContext {
    * Durable step: runs `fn` (at least once, see above); once journaled, its result (or error) is
    * replayed. `fn` gets the step's trace context, for the work it starts (a provider call, a wake).
    */
-  step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T>;
+  step<T>(name: string, fn: (trace: TraceContext) => Promise<T>, options?: StepOptions<T>): Promise<T>;
   /**
    * Durable timer. `state` is what the run shows while it sleeps (default `backing-off`). The wake
    * time is fixed (journaled) when the sleep first starts: a crash does not restart the timer.

@@ -4,16 +4,16 @@
  * idempotency: one `run` invocation per key, ever (within the workflow retention).
  *
  * - `run` (input `{workflow, input}`): turns the run row `running` (a guarded write; a run no longer
- *   active in Lessor's table — cancelled before it began — executes no step). With `layout: 2` the
- *   write is owed to the first durable call (restate-context.ts), else it is a `ctx.run` of its own
- *   (runs submitted before `layout` existed keep the journal they were started with). It then runs
- *   the named definition with the adapter context, and concludes like every engine (the outcome
- *   of run-outcome.ts), recorded by a final guarded write (not journaled: see `executeRun`). A
- *   failed or cancelled run also ends the Restate invocation with a `TerminalError`, so Restate's
- *   own view agrees.
+ *   active in Lessor's table — cancelled before it began — executes no step). With a `layout` (2 or
+ *   later) the write is owed to the first durable call (restate-context.ts), else it is a
+ *   `ctx.run` of its own (runs submitted before `layout` existed keep the journal they were started
+ *   with). It then runs the named definition with the adapter context, and concludes like every
+ *   engine (the outcome of run-outcome.ts), recorded by a final guarded write (not journaled: see
+ *   `executeRun`). A failed or cancelled run also ends the Restate invocation with a
+ *   `TerminalError`, so Restate's own view agrees.
  *   An attempt that ended inside the SDK (`ctx.fatal`) concludes nothing: the error goes back to
  *   Restate, which retries by the service retry policy. So does a definition this process does not
- *   have (another version may).
+ *   have (another version may), and a journal layout newer than this process knows.
  * - `resolve` (shared, input `{key, value}`): resolves the durable promise `key`; the first value
  *   wins, and a later one answers `{resolved: false}` instead of failing.
  */
@@ -25,7 +25,7 @@ import { RunCancelledError } from '../context.js';
 import type { Definitions } from '../definitions.js';
 import { outcomeOf, settle } from '../run-outcome.js';
 import type { ResolvedRestateOptions } from './options.js';
-import { RestateDurableContext, type ContextServices } from './restate-context.js';
+import { RestateDurableContext, type ContextServices, type JournalLayout } from './restate-context.js';
 
 /** What `start` submits to the `run` handler. */
 export interface RunPayload {
@@ -34,15 +34,26 @@ export interface RunPayload {
   /** The run's `traceparent` tag: every attempt's run span continues that trace. */
   readonly traceparent?: string;
   /**
-   * The journal layout the run was submitted with. 2: writes back to `running` ride on the next
-   * `ctx.run` (restate-context.ts). Absent: each has a `ctx.run` of its own. A replay must use the
-   * layout the run started with, so it travels with the run.
+   * The journal layout the run was submitted with (restate-context.ts). 3: as 2, and a step that
+   * declares the wait following it enters that wait in its own `ctx.run`. 2: writes back to
+   * `running` ride on the next `ctx.run`. Absent: each has a `ctx.run` of its own. A replay must use
+   * the layout the run started with, so it travels with the run.
    */
-  readonly layout?: typeof RUN_LAYOUT;
+  readonly layout?: number;
 }
 
 /** The journal layout `start` submits new runs with (see `RunPayload.layout`). */
-export const RUN_LAYOUT = 2;
+export const RUN_LAYOUT = 3;
+
+/** What a run's layout means for its context; a layout newer than this process knows is refused. */
+export function journalLayout(layout: number | undefined): JournalLayout {
+  if (layout !== undefined && (!Number.isInteger(layout) || layout < 2 || layout > RUN_LAYOUT))
+    throw new Error(`journal layout ${String(layout)} is not known to this process`);
+  return {
+    deferStateWrites: layout !== undefined,
+    enterDeclaredWaits: layout !== undefined && layout >= 3,
+  };
+}
 
 export interface ResolveRequest {
   readonly key: string;
@@ -115,12 +126,12 @@ async function executeRun(
   const definition = deps.definitions.get(payload.workflow);
   if (!definition)
     throw new Error(`no workflow definition '${payload.workflow}' is registered in this process`);
-  const deferred = payload.layout === RUN_LAYOUT;
-  if (!deferred && !(await rctx.run('lessor:running', () => deps.recorder.running(runId)))) {
+  const layout = journalLayout(payload.layout);
+  if (!layout.deferStateWrites && !(await rctx.run('lessor:running', () => deps.recorder.running(runId)))) {
     log.info('run is no longer active in Lessor (cancelled before it began); nothing executed');
     return null;
   }
-  const ctx = new RestateDurableContext(rctx, runId, deps, log, trace, deferred);
+  const ctx = new RestateDurableContext(rctx, runId, deps, log, trace, layout);
   const settled = await settle(() => definition.run(ctx, payload.input as never));
   if (ctx.fatal) throw ctx.fatal;
   // A run whose last durable call was a wait still owes its write back to `running`; like the

@@ -21,6 +21,14 @@
  *   entry that made it, the write is never repeated by a replay; the closure may run again after a
  *   crash, and the write is idempotent (run-recorder.ts). An owed write that finds the run no longer
  *   active makes that next call throw `RunCancelledError` without running its step.
+ * - With `enterDeclaredWaits` (layout 3), a step that declares the wait following it
+ *   (`StepOptions.waitFollows`) moves the run to the wait's state inside its own closure, after the
+ *   step's work, and the wait's start (when, and whether the run was still active) is journaled with
+ *   the step's outcome. The wait then makes no `ctx.run` before it: one round trip fewer per
+ *   declared wait. Its `started` audit entry is written by the wait itself, outside the journal:
+ *   entries are write-once per seq, so a replay repeats that write harmlessly, and a declared wait
+ *   the code does not make leaves no entry at a seq that another call takes. Such a next durable
+ *   call owes the write back to `running` instead.
  * - Any other error the SDK throws (suspension, lost connection, journal mismatch) ends this
  *   attempt: it is kept in `fatal`, every later call rethrows it, and the handler rethrows it to
  *   Restate, which retries the invocation — it never concludes the run.
@@ -37,7 +45,9 @@ import type { Logger } from '../../domain/logger.js';
 import type { Context, TraceContext } from '../../domain/tracing.js';
 import {
   RunCancelledError,
+  type FollowingWait,
   type PromiseOutcome,
+  type StepOptions,
   type StepRunState,
   type WorkflowContext,
 } from '../context.js';
@@ -67,8 +77,28 @@ interface WaitStart {
   readonly startedMs: number;
 }
 
-/** What a step's `ctx.run` journals: its outcome, or that an owed write found the run inactive. */
-type JournaledStep = StepOutcome | { readonly inactive: true };
+/** A wait entered by the step before it (journaled with that step's outcome): its call and start. */
+interface EnteredWait extends WaitStart {
+  readonly seq: number;
+  readonly kind: 'sleep' | 'promise';
+  readonly name: string;
+}
+
+/**
+ * What a step's `ctx.run` journals: its outcome (with the wait it entered, if it declared one), or
+ * that an owed write found the run inactive.
+ */
+type JournaledStep = (StepOutcome & { readonly wait?: EnteredWait }) | { readonly inactive: true };
+
+/** How the context writes the run's state; from the run's journal layout (lessor-run-service.ts). */
+export interface JournalLayout {
+  /** Writes back to `running` ride on the next `ctx.run` (layout 2 and later). */
+  readonly deferStateWrites: boolean;
+  /** A step enters the wait it declares inside its own `ctx.run` (layout 3 and later). */
+  readonly enterDeclaredWaits: boolean;
+}
+
+const FIRST_LAYOUT: JournalLayout = { deferStateWrites: false, enterDeclaredWaits: false };
 
 /** A guarded write of the run's state, owed to Lessor's table; false when the run is no longer active. */
 type OwedWrite = () => Promise<boolean>;
@@ -80,6 +110,8 @@ export class RestateDurableContext implements WorkflowContext {
   fatal: Error | null = null;
   /** The state write owed to Lessor's table (see the file comment); only with `deferStateWrites`. */
   private owed: OwedWrite | null = null;
+  /** The wait the last step entered, until the next durable call (see the file comment). */
+  private entered: EnteredWait | null = null;
 
   constructor(
     private readonly rctx: RestateWorkflowCtx,
@@ -88,10 +120,10 @@ export class RestateDurableContext implements WorkflowContext {
     readonly log: Logger,
     /** The run span's context: a step's span is its child however the SDK schedules the closure. */
     private readonly trace?: Context,
-    /** Owe the writes back to `running` to the next `ctx.run` (see the file comment). */
-    private readonly deferStateWrites = false,
+    /** How this run's journal is laid out (see the file comment). */
+    private readonly layout: JournalLayout = FIRST_LAYOUT,
   ) {
-    if (deferStateWrites) this.owed = () => services.recorder.running(runId);
+    if (layout.deferStateWrites) this.owed = () => services.recorder.running(runId);
   }
 
   /**
@@ -104,19 +136,25 @@ export class RestateDurableContext implements WorkflowContext {
     return owed === null ? true : owed();
   }
 
-  async step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
+  async step<T>(
+    name: string,
+    fn: (trace: TraceContext) => Promise<T>,
+    options: StepOptions<T> = {},
+  ): Promise<T> {
     const call = this.next(name, 'step');
+    const follows = this.layout.enterDeclaredWaits ? options.waitFollows : undefined;
     const exit = this.services.steps.enter(this.rctx.request().attemptCompletedSignal);
     let outcome: JournaledStep;
     try {
       outcome = await this.journaled(name, async (): Promise<JournaledStep> => {
         if (!(await this.payOwed())) return { inactive: true };
-        return this.execute(call, fn);
+        return this.execute(call, fn, follows as ((value: unknown) => FollowingWait | null) | undefined);
       });
     } finally {
       exit();
     }
     if ('inactive' in outcome) this.stopCancelled();
+    if (outcome.wait) this.entered = outcome.wait;
     if (outcome.ok) return outcome.value as T;
     // Journals of runs started before errors had a kind are read as such (readSerializedError).
     throw errorFromJournal(this.runId, name, readSerializedError(outcome.error));
@@ -147,11 +185,21 @@ export class RestateDurableContext implements WorkflowContext {
   private async execute(
     call: DurableCall,
     fn: (trace: TraceContext) => Promise<unknown>,
-  ): Promise<StepOutcome> {
+    follows?: (value: unknown) => FollowingWait | null,
+  ): Promise<JournaledStep> {
     const options = { now: Date.now, log: this.log, trace: this.trace };
     const { outcome, entry } = await executeStep(this.runId, call, fn, options);
-    await this.services.recorder.recordStep(entry);
-    return outcome;
+    const declared = outcome.ok && follows ? follows(outcome.value) : null;
+    if (!declared) {
+      await this.services.recorder.recordStep(entry);
+      return outcome;
+    }
+    // The declared wait is the next durable call: the run enters its state here, after the step.
+    const state = declared.kind === 'promise' ? 'waiting' : (declared.state ?? 'backing-off');
+    const name = declared.kind === 'promise' ? declared.key : declared.name;
+    const startedMs = Date.now();
+    const active = await this.services.recorder.stepThenWait(entry, state);
+    return { ...outcome, wait: { seq: call.seq + 1, kind: declared.kind, name, active, startedMs } };
   }
 
   private async race<T>(key: string, timeoutMs: number): Promise<PromiseOutcome<T>> {
@@ -165,6 +213,20 @@ export class RestateDurableContext implements WorkflowContext {
   }
 
   private async enterWait(call: DurableCall, state: StepRunState, ms: number): Promise<WaitStart> {
+    const entered = this.entered;
+    this.entered = null;
+    if (entered) {
+      // Entered by the step before, which declared this very call (`next` checked it).
+      if (!entered.active) this.stopCancelled();
+      const startedAt = new Date(entered.startedMs).toISOString();
+      try {
+        await this.services.recorder.waitStarted(this.runId, call, entered.startedMs + ms, startedAt);
+      } catch (error) {
+        // Lessor's store failed: this attempt ends, and Restate retries the invocation.
+        throw (this.fatal ??= error instanceof Error ? error : new Error(String(error)));
+      }
+      return entered;
+    }
     const start = await this.journaled(`lessor:${state}#${call.seq}`, async (): Promise<WaitStart> => {
       if (!(await this.payOwed())) return { active: false, startedMs: Date.now() };
       const startedMs = Date.now();
@@ -186,7 +248,7 @@ export class RestateDurableContext implements WorkflowContext {
       const { finishedAt, durationMs } = timing(start.startedMs, endedMs);
       return this.services.recorder.resumed(this.runId, call, { result, finishedAt, durationMs });
     };
-    if (this.deferStateWrites) {
+    if (this.layout.deferStateWrites) {
       // Woken now; recorded with the next durable call (the wait's entry keeps this end time).
       const endedMs = Date.now();
       this.owed = () => resumed(endedMs);
@@ -213,7 +275,15 @@ export class RestateDurableContext implements WorkflowContext {
     if (this.cancelled) throw new RunCancelledError(this.runId);
     if (this.services.closing()) throw (this.fatal = new EngineClosingError());
     this.seq += 1;
-    return { seq: this.seq, name, kind };
+    const call: DurableCall = { seq: this.seq, name, kind };
+    const entered = this.entered;
+    if (entered && (entered.seq !== call.seq || entered.kind !== kind || entered.name !== name)) {
+      // Not the wait the step declared: the run, shown waiting, is owed its write back to `running`.
+      this.entered = null;
+      if (!entered.active) this.stopCancelled();
+      this.owed = () => this.services.recorder.running(this.runId);
+    }
+    return call;
   }
 
   private async durable<T>(promise: Promise<T>): Promise<T> {

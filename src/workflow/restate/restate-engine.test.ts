@@ -57,40 +57,57 @@ describe('restate engine', () => {
     assert.deepEqual([effects.count('a'), effects.count('b')], [1, 1]);
   });
 
-  test('a run keeps the journal layout it was submitted with: no own ctx.run back to running since layout 2', async () => {
+  test('a run keeps the journal layout it was submitted with, across a replay', async () => {
     const effects = new Effects();
     const flow = define('layout', async (ctx) => {
-      await ctx.step('a', async () => effects.hit('a'));
-      const outcome = await ctx.awaitPromise('callback', { timeoutMs: 30_000 });
+      const key = await ctx.step('a', async () => (effects.hit('a'), 'callback'), {
+        waitFollows: (k) => ({ kind: 'promise', key: k }),
+      });
+      const outcome = await ctx.awaitPromise(key, { timeoutMs: 30_000 });
       await ctx.step('b', async () => effects.hit('b'));
       return outcome;
     });
-    const engine = await world.engine([flow]);
+    // Suspended while they wait, so that each run resumes by a replay of the journal it began.
+    const engine = await world.engine([flow], { inactivityTimeoutMs: 200 });
     const http = new RestateHttp(world.server.adminUrl, world.server.ingressUrl, 5_000);
-    // As a process from before `layout` submitted it: the row, then a payload without the field.
-    await world.db.store.runs.createOrGet({
-      runId: 'layout-1',
-      workflow: 'layout',
-      tags: {},
-      engine: 'restate',
-      input: null,
-    });
-    await http.submitRun(engine.serviceName, 'layout-1', { workflow: 'layout', input: null });
-    await engine.start({ runId: 'layout-2', workflow: 'layout', input: null });
-    for (const runId of ['layout-1', 'layout-2']) {
-      await inState(engine, runId, 'waiting');
+    // As processes from before submitted them: the row, then a payload without `layout` / with 2.
+    for (const [runId, layout] of [
+      ['layout-1', undefined],
+      ['layout-2', 2],
+    ] as const) {
+      await world.db.store.runs.createOrGet({
+        runId,
+        workflow: 'layout',
+        tags: {},
+        engine: 'restate',
+        input: null,
+      });
+      await http.submitRun(engine.serviceName, runId, { workflow: 'layout', input: null, layout });
+    }
+    await engine.start({ runId: 'layout-3', workflow: 'layout', input: null });
+    const runIds = ['layout-1', 'layout-2', 'layout-3'];
+    for (const runId of runIds) await inState(engine, runId, 'waiting');
+    await delay(800);
+    for (const runId of runIds) {
       await engine.resolvePromise(runId, 'callback', runId);
       const done = await finished(engine, runId);
       assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
       assert.deepEqual(done.output, { resolved: true, value: runId });
-      const waited = (await engine.journal(runId)).find((s) => s.name === 'callback');
-      assert.equal(waited?.status, 'completed', 'the wait is recorded as ended');
+      assert.deepEqual(
+        (await engine.journal(runId)).map((s) => [s.seq, s.name, s.status]),
+        [
+          [1, 'a', 'completed'],
+          [2, 'callback', 'completed'],
+          [3, 'b', 'completed'],
+        ],
+      );
     }
-    assert.deepEqual([effects.count('a'), effects.count('b')], [2, 2]);
-    const ownRunning = async (runId: string) =>
-      (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:running'));
-    assert.deepEqual(await ownRunning('layout-1'), ['lessor:running', 'lessor:running#2']);
-    assert.deepEqual(await ownRunning('layout-2'), []);
+    assert.deepEqual([effects.count('a'), effects.count('b')], [3, 3]);
+    const ownRuns = async (runId: string) =>
+      (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:'));
+    assert.deepEqual(await ownRuns('layout-1'), ['lessor:running', 'lessor:waiting#2', 'lessor:running#2']);
+    assert.deepEqual(await ownRuns('layout-2'), ['lessor:waiting#2']);
+    assert.deepEqual(await ownRuns('layout-3'), []);
   });
 });
 

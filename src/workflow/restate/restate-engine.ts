@@ -8,10 +8,11 @@
  *   — also for an existing row still `pending` (a crash between the two), since a duplicate
  *   submission is a no-op for Restate. The submission goes on in the background (run-submitter.ts):
  *   `start` returns once the row is stored, without waiting out a round trip through Restate's log.
- * - `resolvePromise`: a no-op for a run that is unknown or finished in Lessor's table; otherwise the
- *   `resolve` shared handler through the ingress (first value wins, duplicates answer 200). Any
- *   failure to reach Restate, or an unexpected answer (404 included: the service is not
- *   registered), throws, so the callback dispatcher retries it.
+ * - `resolvePromise`: a no-op for a run that is unknown or finished in Lessor's table; otherwise it
+ *   sends an invocation of the `resolve` shared handler through the ingress (first value wins,
+ *   duplicates change nothing), and returns once Restate has it in its log. Any failure to reach
+ *   Restate, or an unexpected answer (404 included: the service is not registered), throws, so the
+ *   callback dispatcher retries it.
  * - `cancel`: marks the row `cancelled` (guarded by the active states), then cancels the Restate
  *   invocation through the admin API (its id found with the SQL introspection API). Restate's
  *   cancellation reaches the workflow at its next durable call; if the admin API cannot be reached,
@@ -138,15 +139,14 @@ export class RestateWorkflowEngine implements WorkflowEngine {
   async resolvePromise(runId: string, key: string, value: unknown): Promise<void> {
     const run = await this.config.store.runs.get(runId);
     if (!run || !isRunActive(run.state) || run.engine !== 'restate') return;
-    const answer = await this.http.callShared(this.options.serviceName, runId, 'resolve', {
+    // Sent, not called: Restate answers once the `resolve` invocation is in its log, from where it
+    // runs whatever happens to this process; the caller (the callback dispatcher) does not wait
+    // out that invocation's round trip through Lessor's endpoint.
+    await this.http.sendShared(this.options.serviceName, runId, 'resolve', {
       key,
       value: toJournalValue(value),
     });
-    const resolved = (answer as { resolved?: unknown } | null)?.resolved === true;
-    this.log.debug(
-      { runId, key, resolved },
-      resolved ? 'promise resolved' : 'promise was already resolved; value ignored',
-    );
+    this.log.debug({ runId, key }, 'promise resolution sent');
   }
 
   getRun(runId: string): Promise<WorkflowRun | undefined> {

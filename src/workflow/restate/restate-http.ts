@@ -73,6 +73,22 @@ export class RestateHttp {
     return { invocationId: text(body.invocationId), status: text(body.status) };
   }
 
+  /**
+   * Sends an invocation of a shared handler of the workflow `key` without waiting for it: answered
+   * once Restate has it in its log, from where it runs (and is retried) whatever happens to the caller.
+   */
+  async sendShared(service: string, key: string, handler: string, input: unknown): Promise<SubmitResult> {
+    const answer = await this.call(
+      'ingress',
+      'POST',
+      `/${enc(service)}/${enc(key)}/${enc(handler)}/send`,
+      input,
+      [200, 202],
+    );
+    const body = (answer.body ?? {}) as { invocationId?: unknown; status?: unknown };
+    return { invocationId: text(body.invocationId), status: text(body.status) };
+  }
+
   /** Calls a shared handler of the workflow `key` and returns its JSON output. */
   async callShared(service: string, key: string, handler: string, input: unknown): Promise<unknown> {
     return (await this.call('ingress', 'POST', `/${enc(service)}/${enc(key)}/${enc(handler)}`, input, [200]))

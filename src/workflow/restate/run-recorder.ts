@@ -52,6 +52,20 @@ export class RunRecorder {
     return true;
   }
 
+  /**
+   * A finished step that enters the wait following it (restate-context.ts, layout 3): the step's
+   * journal entry, then the run's state for the wait. False when the run is no longer active.
+   */
+  async stepThenWait(entry: WorkflowStep, state: StepRunState): Promise<boolean> {
+    await this.recordStep(entry);
+    return this.enter(entry.runId, state);
+  }
+
+  /** The `started` journal entry of a wait a step entered (write-once: a repeat changes nothing). */
+  async waitStarted(runId: string, call: DurableCall, until: number, startedAt: string): Promise<void> {
+    await this.steps.record(waitStartedEntry(runId, call, until, startedAt));
+  }
+
   /** The wait ended: the run is `running` again and the wait's entry is completed. */
   async resumed(runId: string, call: DurableCall, end: WaitEnd): Promise<boolean> {
     if (!(await this.running(runId))) return false;

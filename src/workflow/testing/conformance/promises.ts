@@ -95,4 +95,49 @@ export function promiseCases(it: ConformanceTest): void {
     const slept = states.filter((state) => state === 'backing-off' || state === 'waiting');
     assert.deepEqual(slept, ['backing-off', 'waiting'], states.join());
   });
+
+  it('a step may declare the wait that follows it; one not kept changes nothing', async (world) => {
+    const seen = new RecordingObserver();
+    const engine = await world.engine(
+      [
+        define('declared', async (ctx) => {
+          const key = await ctx.step('a', async () => 'callback', {
+            waitFollows: (k) => ({ kind: 'promise', key: k }),
+          });
+          const waited = await ctx.awaitPromise(key, { timeoutMs: 30_000 });
+          await ctx.step('b', async () => 2, {
+            waitFollows: () => ({ kind: 'sleep', name: 'pause', state: 'backing-off' }),
+          });
+          await ctx.sleep('pause', 200);
+          // Declared, then not made: the next call is a step.
+          await ctx.step('c', async () => 3, { waitFollows: () => ({ kind: 'promise', key: 'unkept' }) });
+          const last = await ctx.step('d', async () => 4);
+          return { waited, last };
+        }),
+      ],
+      { observer: seen },
+    );
+    const { run } = await engine.start(startRequest('declared'));
+    await inState(engine, run.runId, 'waiting');
+    await engine.resolvePromise(run.runId, 'callback', 'called back');
+    const done = await finished(engine, run.runId);
+    assert.deepEqual(
+      [done.state, done.output],
+      ['succeeded', { waited: { resolved: true, value: 'called back' }, last: 4 }],
+    );
+    assert.deepEqual(
+      (await engine.journal(run.runId)).map((s) => [s.seq, s.name, s.kind, s.status]),
+      [
+        [1, 'a', 'step', 'completed'],
+        [2, 'callback', 'promise', 'completed'],
+        [3, 'b', 'step', 'completed'],
+        [4, 'pause', 'sleep', 'completed'],
+        [5, 'c', 'step', 'completed'],
+        [6, 'd', 'step', 'completed'],
+      ],
+    );
+    // The promise waited for a resolution from outside: the run showed it (a short sleep may not).
+    const states = await seen.saw(run.runId, 'succeeded');
+    assert.ok(states.includes('waiting'), states.join());
+  });
 }

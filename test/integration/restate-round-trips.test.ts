@@ -1,0 +1,68 @@
+/**
+ * The round trips between Lessor and restate-server of one create→ready, counted in Restate's own
+ * journal of the run's `run` invocation (`sys_journal`): every `ctx.run` is a round trip through
+ * Restate's log before the handler goes on (docs/decisions.md, "Restate: the move back to `running`
+ * rides on the next `ctx.run`"). A whole Lessor runs in this process on the `restate` engine with
+ * the fake provider, against a real restate-server. The test fails when a change adds a `ctx.run`
+ * to a provision.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
+import { tenantSubject } from '../../src/domain/tenant-run.js';
+import { RestateHttp } from '../../src/workflow/restate/restate-http.js';
+import { restateEngine, type EngineSetup } from '../support/engines.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * `ctx.run`s of one provision: load, start, compute (which enters the callback wait), health,
+ * settled. The callback wait itself is a promise and a timer, which need no answer before the
+ * handler goes on.
+ */
+const BUDGET_RUNS = 5;
+
+describe('[restate] round trips of one create→ready', () => {
+  let engine: EngineSetup | undefined;
+  let app: TestLessor | undefined;
+
+  before(async () => {
+    engine = await restateEngine.setup();
+    app = await startTestLessor({ env: engine.env });
+  });
+
+  after(async () => {
+    await app?.close();
+    await engine?.cleanup();
+  });
+
+  test('a provision makes one ctx.run per step, none for the run state around its wait', async (t) => {
+    const { url, store } = app!;
+    const created = await fetch(`${url}/v1/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'counted', spec: { provider: 'fake', config: {} } }),
+    });
+    const body = await created.text();
+    assert.equal(created.status, 201, body);
+    const tenant = JSON.parse(body) as { id: string };
+    const runId = await waitFor('the provision run succeeded', async () => {
+      const runs = await store.runs.listBySubject(tenantSubject(tenant.id), 10);
+      const run = runs.find((r) => r.workflow === 'provision');
+      return run?.state === 'succeeded' ? run.runId : undefined;
+    });
+    const http = new RestateHttp(engine!.env.LESSOR_ENGINE__RESTATE__ADMIN_URL!, '', 5_000);
+    const entries = await http.query<{ name: string | null; entry_type: string }>(
+      `SELECT j.name AS name, j.entry_type AS entry_type FROM sys_journal j ` +
+        `JOIN sys_invocation i ON j.id = i.id WHERE i.target_service_name = 'LessorRun' ` +
+        `AND i.target_service_key = '${runId}' AND i.target_handler_name = 'run' ORDER BY j.index`,
+    );
+    t.diagnostic(`journal of ${runId}: ${JSON.stringify(entries)}`);
+    const runs = entries.filter((e) => e.entry_type === 'Command: Run').map((e) => e.name);
+    assert.deepEqual(
+      runs.map((name) => name?.replace(/#\d+$/, '#n')),
+      ['load', 'status:start', 'compute:provision#n', 'health:provision#n', 'status:settled'],
+    );
+    assert.ok(runs.length <= BUDGET_RUNS, `${runs.length} ctx.runs, over ${BUDGET_RUNS}`);
+    assert.ok(!entries.some((e) => e.name?.startsWith('lessor:')), 'no bookkeeping ctx.run of its own');
+  });
+});
