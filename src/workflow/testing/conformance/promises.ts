@@ -73,8 +73,9 @@ export function promiseCases(it: ConformanceTest): void {
       [
         define('nap', async (ctx) => {
           await ctx.step('a', async () => 1);
-          await ctx.sleep('pause', 300);
-          await ctx.sleep('quiet', 200, { state: 'waiting' });
+          // Long enough that a loaded machine still writes each sleep's state before it ends.
+          await ctx.sleep('pause', 1_000);
+          await ctx.sleep('quiet', 600, { state: 'waiting' });
           return 'rested';
         }),
       ],
