@@ -53,13 +53,19 @@ async function deadCallback(store: Store, execution: ComputeExecution): Promise<
     tenantId,
     workflowRunId,
     operation,
-    status: 'running' as const,
+    status: 'succeeded' as const,
     resources: {},
     error: null,
     attempt: 1,
     at,
   };
-  await store.executions.transition(executionId, { from: ['pending'], to: 'running', at, callback: payload });
+  await store.executions.transition(executionId, { from: ['pending'], to: 'running', at });
+  await store.executions.transition(executionId, {
+    from: ['running'],
+    to: 'succeeded',
+    at,
+    callback: payload,
+  });
   const callback = (await store.callbacks.list({ limit: 500 })).items.find(
     (cb) => cb.executionId === executionId,
   );

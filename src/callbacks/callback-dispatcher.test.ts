@@ -271,7 +271,7 @@ for (const backend of backends()) {
         const { executionId } = await executionAlong(db.store, ['running#1', 'succeeded#1']);
         assert.deepEqual(
           (await callbacksOf(db.store, executionId)).map((r) => r.state),
-          ['pending', 'pending'],
+          ['delivered', 'pending'],
         );
         dispatcher.start();
         await allDelivered(db.store, executionId);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { isValidExecutionPath } from '../domain/compute-execution.js';
+import { isValidExecutionPath, type ComputeExecution } from '../domain/compute-execution.js';
 import type { ExecutionView } from './compute-api.js';
 import type { ExecutionLedger } from './execution-ledger.js';
 import { ledgerBackends, type LedgerHarness } from './testing/ledger-backends.js';
@@ -16,10 +16,18 @@ const LEASE_MS = 300;
 const statuses = (view: ExecutionView) => view.history.map((h) => h.status);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A ledger whose process "dies" right after the pending row is written. */
+/**
+ * A ledger whose process "dies" right after the pending row is written, before its move to
+ * `running` (on PostgreSQL the two are separate writes; on SQLite one transaction).
+ */
 function crashingAfterInsert(ledger: ExecutionLedger): ExecutionLedger {
   return new Proxy(ledger, {
     get(target, property) {
+      if (property === 'insertIfAbsent')
+        return async (execution: ComputeExecution) => {
+          await target.insertIfAbsent(execution);
+          throw new Error('process killed');
+        };
       if (property === 'transition') return async () => Promise.reject(new Error('process killed'));
       const value: unknown = Reflect.get(target, property);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

@@ -223,12 +223,22 @@ export class ComputeManager implements ComputeApi {
     return request.trace === undefined ? plan : { ...plan, trace: request.trace };
   }
 
+  /**
+   * A new execution is inserted leased to this process and moved to `running` in the same write
+   * (`insertIfAbsent` with the move): the winner of the insert is the winner of the move.
+   */
   private async startPlanned(plan: ExecutionPlan): Promise<StartResult> {
     const { ledger, owner, leaseMs, now } = this.deps;
-    const { execution, created } = await ledger.insertIfAbsent(
-      newPendingExecution(plan, now(), owner, leaseMs),
-    );
-    if (created) return this.claim(execution, plan, 'pending', execution.attempt);
+    const startedAt = now();
+    const pending = newPendingExecution(plan, startedAt, owner, leaseMs);
+    const at = new Date(startedAt).toISOString();
+    const running = toRunning(pending, { from: 'pending', attempt: pending.attempt, owner, at });
+    const { execution, created } = await ledger.insertIfAbsent(pending, running);
+    if (created) {
+      if (execution.status !== 'running') return this.claim(execution, plan, 'pending', execution.attempt);
+      this.runner.launch(execution, plan);
+      return startResult(execution);
+    }
     switch (execution.status) {
       case 'succeeded':
         return startResult(execution);

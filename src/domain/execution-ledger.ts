@@ -51,8 +51,16 @@ export interface ExecutionPage {
 }
 
 export interface ExecutionLedger {
-  /** Inserts the `pending` row and its first history entry, or returns the existing row (created=false). */
-  insertIfAbsent(execution: ComputeExecution): Promise<{ execution: ComputeExecution; created: boolean }>;
+  /**
+   * Inserts the `pending` row and its first history entry, or returns the existing row
+   * (created=false). With `running` (a move `pending` → `running`), a row this call creates makes
+   * that move too, as `transition` would (history row, event, callback), and is returned moved:
+   * on SQLite in the same transaction, on PostgreSQL right after the insert's statement.
+   */
+  insertIfAbsent(
+    execution: ComputeExecution,
+    running?: ExecutionTransition,
+  ): Promise<{ execution: ComputeExecution; created: boolean }>;
   /** Compare-and-set status change; undefined when the current status is not in `from`. */
   transition(executionId: string, transition: ExecutionTransition): Promise<ComputeExecution | undefined>;
   get(executionId: string): Promise<ComputeExecution | undefined>;

@@ -6,7 +6,12 @@
  * `dead` rows wait for a human to `redrive` them.
  */
 import type { Insertable, Selectable } from 'kysely';
-import type { CallbackPayload, CallbackRecord, CallbackState } from '../domain/compute-callback.js';
+import {
+  isSettledStatus,
+  type CallbackPayload,
+  type CallbackRecord,
+  type CallbackState,
+} from '../domain/compute-callback.js';
 import { newId } from '../domain/ids.js';
 import { decodeCursor, nowIso, pageOf } from './codec.js';
 import type { StoreContext, Transaction } from './context.js';
@@ -43,6 +48,7 @@ const callbackQueries = {
       attempts: a.attempts,
       next_attempt_at: a.next_attempt_at,
       created_at: a.created_at,
+      delivered_at: a.delivered_at,
     }),
   ),
   /** The dispatcher's poll (once a second per process, even when idle). */
@@ -74,18 +80,29 @@ const callbackQueries = {
 /**
  * Queues `payload` for delivery now (state pending, no attempts yet) inside the caller's transaction,
  * marks it for the change signal and hands the row over with it: after the commit, this process's
- * dispatcher delivers it without reading it back.
+ * dispatcher delivers it without reading it back. A status no workflow waits for (`running`: only
+ * a settled status resolves a promise) has nothing to deliver: its row is written `delivered`, as
+ * the dispatcher would have marked it, and is not handed over (docs/architecture.md, "Callbacks
+ * and the event stream").
  */
 export async function insertCallback(tx: Transaction, payload: CallbackPayload): Promise<void> {
   const callback = newCallback(payload);
   await callbackQueries.insert.affected(tx, callbackRow(callback));
+  if (!needsDelivery(callback)) return;
   tx.changed('callbacks');
   tx.handOff(callback);
 }
 
-/** A new pending callback for `payload`, as a read of its row would give it. */
+/** Whether the dispatcher has anything to do for a new callback (`newCallback` writes the others delivered). */
+export function needsDelivery(callback: CallbackRecord): boolean {
+  return callback.state === 'pending';
+}
+
+/** A new callback for `payload` (pending, or delivered when nothing waits for it), as a read of its row would give it. */
 export function newCallback(payload: CallbackPayload): CallbackRecord {
   const text = JSON.stringify(payload);
+  const createdAt = nowIso();
+  const settled = isSettledStatus(payload.status);
   return {
     id: newId(),
     executionId: payload.executionId,
@@ -93,12 +110,12 @@ export function newCallback(payload: CallbackPayload): CallbackRecord {
     tenantId: payload.tenantId,
     // What a read of the row would give: the stored JSON, not the caller's object.
     payload: JSON.parse(text) as CallbackPayload,
-    state: 'pending',
+    state: settled ? 'pending' : 'delivered',
     attempts: 0,
     nextAttemptAt: Date.now(),
     lastError: null,
-    createdAt: nowIso(),
-    deliveredAt: null,
+    createdAt,
+    deliveredAt: settled ? null : createdAt,
   };
 }
 
@@ -114,6 +131,7 @@ export function callbackRow(callback: CallbackRecord) {
     attempts: callback.attempts,
     next_attempt_at: callback.nextAttemptAt,
     created_at: callback.createdAt,
+    delivered_at: callback.deliveredAt,
   };
 }
 

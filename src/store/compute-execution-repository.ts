@@ -12,7 +12,7 @@ import {
 } from '../domain/compute-execution.js';
 import type { ExecutionStatus } from '../domain/tenant.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
-import { callbackRow, insertCallback, newCallback } from './callback-repository.js';
+import { callbackRow, insertCallback, needsDelivery, newCallback } from './callback-repository.js';
 import { decodeCursor, pageOf } from './codec.js';
 import {
   EXECUTION_ACTOR,
@@ -26,7 +26,7 @@ import {
 import { transaction, type StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
 import { insertEvents } from './event-repository.js';
-import { insertExecutionEvent } from './webhook-outbox.js';
+import { insertExecutionEvents } from './webhook-outbox.js';
 import { foldedExecutionInsert, foldedExecutionTransition } from './folded-writes.js';
 import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
 import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransition, Page } from './store.js';
@@ -35,6 +35,14 @@ const IN_FLIGHT = ['pending', 'running'] as const;
 
 type ExecutionValues = Updateable<ComputeExecutionsTable>;
 type ExecutionRow = ReturnType<typeof executionRow>;
+
+interface FirstHistoryArgs {
+  readonly execution_id: string;
+  readonly attempt: number;
+  readonly created_at: string;
+  readonly at: string;
+  readonly details: string;
+}
 
 interface TransitionShape {
   /** Columns the transition sets, in order. */
@@ -98,6 +106,27 @@ const executionQueries = {
           .where('execution_id', '=', a.execution_id),
       ),
   ),
+  /** The first two history rows of an execution created `running`: `pending` (seq 1), `running` (2). */
+  firstHistory: preparedQuery((db, a: FirstHistoryArgs) =>
+    db.insertInto('compute_execution_history').values([
+      {
+        execution_id: a.execution_id,
+        seq: 1,
+        status: 'pending',
+        attempt: a.attempt,
+        at: a.created_at,
+        details: '{}',
+      },
+      {
+        execution_id: a.execution_id,
+        seq: 2,
+        status: 'running',
+        attempt: a.attempt,
+        at: a.at,
+        details: a.details,
+      },
+    ]),
+  ),
   transition: preparedQueryFamily(
     (shape: TransitionShape) => `${shape.columns.join()}|${shape.from}`,
     (db, a: Readonly<Record<string, unknown>>, shape) => {
@@ -134,9 +163,10 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   /** NotFoundError when the tenant does not exist (foreign key); never a unique-constraint error. */
   async insertIfAbsent(
     execution: ComputeExecution,
+    running?: ExecutionTransition,
   ): Promise<{ execution: ComputeExecution; created: boolean }> {
     try {
-      const inserted = await this.insertNew(execution);
+      const inserted = await this.insertNew(execution, running);
       if (inserted) return { execution: inserted, created: true };
     } catch (error) {
       if (this.ctx.dialect.isForeignKeyViolation(error))
@@ -150,20 +180,65 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   }
 
   /**
-   * The execution with its history row and event, unless its id exists. PostgreSQL: one statement
-   * (folded-writes.ts); the event is the inserted execution's, which is `execution` as stored.
+   * The execution with its history row and event, unless its id exists; with `running`, moved to
+   * `running` as well. PostgreSQL: one statement (folded-writes.ts; the event is the inserted
+   * execution's, which is `execution` as stored), then the move as a `transition`.
    */
-  private async insertNew(execution: ComputeExecution): Promise<ComputeExecution | undefined> {
+  private async insertNew(
+    execution: ComputeExecution,
+    running?: ExecutionTransition,
+  ): Promise<ComputeExecution | undefined> {
     if (this.ctx.dialect.name === 'postgres') {
       const row = await foldedExecutionInsert(this.ctx, executionRow(execution), [executionEvent(execution)]);
-      return row && toExecution(row);
+      if (!row || !running) return row && toExecution(row);
+      return (
+        (await this.transition(execution.executionId, running)) ?? (await this.get(execution.executionId))
+      );
     }
+    if (running) return this.insertRunning(execution, running);
     return transaction(this.ctx, async (_trx, tx) => {
       const row = await executionQueries.insert.first(tx, executionRow(execution));
       if (!row) return undefined;
       const stored = toExecution(row);
       await appendHistory(tx, stored, stored.createdAt, {});
       await insertEvents(tx, stored.tenantId, [executionEvent(stored)], stored.createdAt);
+      return stored;
+    });
+  }
+
+  /**
+   * SQLite: a new execution and its move to `running` in one transaction — the row inserted as it
+   * is after the move, its two history rows, the callback and both events in one insert — the
+   * same rows an insert and a `transition` would write, in fewer statements.
+   */
+  private insertRunning(
+    execution: ComputeExecution,
+    t: ExecutionTransition,
+  ): Promise<ComputeExecution | undefined> {
+    const sameAttempt = t.attempt === undefined || t.attempt === execution.attempt;
+    if (execution.status !== 'pending' || t.to !== 'running' || !t.from.includes('pending') || !sameAttempt)
+      throw new InvalidTransitionError('only a new pending execution moves to running as it is inserted', {
+        from: t.from,
+        to: t.to,
+      });
+    return transaction(this.ctx, async (_trx, tx) => {
+      const row = await executionQueries.insert.first(tx, {
+        ...executionRow(execution),
+        ...transitionValues(t),
+      });
+      if (!row) return undefined;
+      const stored = toExecution(row);
+      const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
+      await executionQueries.firstHistory.affected(tx, {
+        execution_id: stored.executionId,
+        attempt: stored.attempt,
+        created_at: execution.createdAt,
+        at: t.at,
+        details: JSON.stringify(details),
+      });
+      if (t.callback) await insertCallback(tx, t.callback);
+      const events = [executionEvent(execution), executionEvent(stored)];
+      await insertExecutionEvents(tx, this.ctx, stored, events, t.at);
       return stored;
     });
   }
@@ -197,7 +272,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
       await appendHistory(tx, execution, t.at, details);
       if (t.callback) await insertCallback(tx, t.callback);
-      await insertExecutionEvent(tx, this.ctx, execution, executionEvent(execution), t.at);
+      await insertExecutionEvents(tx, this.ctx, execution, [executionEvent(execution)], t.at);
       return execution;
     });
   }
@@ -227,8 +302,9 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       callback && callbackRow(callback),
     );
     if (!row) return undefined;
-    if (callback) this.ctx.changes.handOff([callback]);
-    this.ctx.changes.notify(new Set(callback ? (['events', 'callbacks'] as const) : (['events'] as const)));
+    const delivery = callback && needsDelivery(callback) ? callback : null;
+    if (delivery) this.ctx.changes.handOff([delivery]);
+    this.ctx.changes.notify(new Set(delivery ? (['events', 'callbacks'] as const) : (['events'] as const)));
     return toExecution(row);
   }
 

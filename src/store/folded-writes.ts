@@ -271,6 +271,7 @@ const CALLBACK_COLUMNS = [
   ['attempts', 'integer'],
   ['next_attempt_at', 'bigint'],
   ['created_at', 'text'],
+  ['delivered_at', 'text'],
 ] as const;
 
 /**

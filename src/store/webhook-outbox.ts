@@ -164,14 +164,14 @@ export function eventSubscriberPatterns(drafts: readonly TenantEventDraft[]): st
 }
 
 /**
- * Appends the `ExecutionStatusChanged` event of `execution` and, when it is `execution.failed` and
- * a webhook wants it, queues that with the tenant as it is now and the execution.
+ * Appends `ExecutionStatusChanged` events of `execution` (its latest status last) and, for an
+ * `execution.failed` a webhook wants, queues that with the tenant as it is now and the execution.
  */
-export async function insertExecutionEvent(
+export async function insertExecutionEvents(
   tx: Transaction,
   ctx: StoreContext,
   execution: ComputeExecution,
-  event: TenantEventDraft,
+  events: readonly TenantEventDraft[],
   at: string,
 ): Promise<void> {
   const { leaseOwner: _owner, leaseExpiresAt: _until, ...resource } = execution;
@@ -179,7 +179,7 @@ export async function insertExecutionEvent(
     const row = await findTenantRow(ctx, tx.db, execution.tenantId);
     return row && toTenant(row, ctx.specs);
   };
-  await insertEventsWithWebhooks(tx, ctx, tenant, execution.tenantId, [event], at, { execution: resource });
+  await insertEventsWithWebhooks(tx, ctx, tenant, execution.tenantId, events, at, { execution: resource });
 }
 
 /**

@@ -34,6 +34,7 @@ export class MemoryLedger implements ExecutionLedger {
 
   async insertIfAbsent(
     execution: ComputeExecution,
+    running?: LedgerTransition,
   ): Promise<{ execution: ComputeExecution; created: boolean }> {
     await tick();
     const existing = this.rows.get(execution.executionId);
@@ -49,7 +50,8 @@ export class MemoryLedger implements ExecutionLedger {
         details: {},
       },
     ]);
-    return { execution, created: true };
+    const moved = running && this.move(execution.executionId, running);
+    return { execution: moved ?? execution, created: true };
   }
 
   async transition(executionId: string, t: LedgerTransition): Promise<ComputeExecution | undefined> {
@@ -57,6 +59,11 @@ export class MemoryLedger implements ExecutionLedger {
     if (from.length === 0)
       throw new InvalidTransitionError(`compute execution cannot move from ${t.from.join('|')} to ${t.to}`);
     await tick();
+    return this.move(executionId, t);
+  }
+
+  private move(executionId: string, t: LedgerTransition): ComputeExecution | undefined {
+    const from = t.from.filter((status) => canMoveExecution(status, t.to));
     const row = this.rows.get(executionId);
     if (!row || !from.includes(row.status)) return undefined;
     const settled = t.to === 'succeeded' || t.to === 'failed';

@@ -90,6 +90,55 @@ export function computeExecutions(c: Conformance): void {
     },
   );
 
+  c.test(
+    'insertIfAbsent with the move to running: the rows of an insert and a transition, once',
+    async () => {
+      const store = c.store();
+      const tenant = await store.tenants.create({ name: unique('insrun'), spec: specOf(), actor: 'test' });
+      const execution = newExecution(tenant.id);
+      const at = new Date().toISOString();
+      const running = {
+        from: ['pending' as const],
+        to: 'running' as const,
+        attempt: execution.attempt,
+        details: { owner: 'me' },
+        at,
+        callback: payloadOf(execution, 'running'),
+      };
+      const results = await Promise.all(
+        Array.from({ length: 4 }, () => store.executions.insertIfAbsent(execution, running)),
+      );
+      const created = results.filter((r) => r.created);
+      assert.equal(created.length, 1);
+      assert.deepEqual(
+        [created[0]?.execution.status, created[0]?.execution.startedAt, created[0]?.execution.leaseOwner],
+        ['running', at, execution.leaseOwner],
+      );
+      assert.deepEqual(await store.executions.get(execution.executionId), created[0]?.execution);
+      assert.deepEqual(
+        (await store.executions.history(execution.executionId)).map((h) => [h.seq, h.status, h.details]),
+        [
+          [1, 'pending', {}],
+          [2, 'running', { owner: 'me' }],
+        ],
+      );
+      const events = (await store.events.listByTenant(tenant.id, { limit: 10 })).filter(
+        (e) => e.type === 'ExecutionStatusChanged',
+      );
+      assert.deepEqual(
+        events.map((e) => e.data?.status),
+        ['pending', 'running'],
+      );
+      const callbacks = (await store.callbacks.list({ limit: 500 })).items.filter(
+        (cb) => cb.executionId === execution.executionId,
+      );
+      assert.deepEqual(
+        callbacks.map((cb) => [cb.payload.status, cb.state]),
+        [['running', 'delivered']],
+      );
+    },
+  );
+
   c.test('foreign keys are enforced: an execution for an unknown tenant is refused', async () => {
     await assert.rejects(
       c.store().executions.insertIfAbsent(newExecution('01900000-0000-7000-8000-00000000dead')),
@@ -180,8 +229,9 @@ export function computeExecutions(c: Conformance): void {
     );
     assert.deepEqual(
       callbacks.map((cb) => [cb.payload.status, cb.state, cb.attempts]),
+      // A `running` callback resolves nothing: it is written delivered.
       [
-        ['running', 'pending', 0],
+        ['running', 'delivered', 0],
         ['succeeded', 'pending', 0],
       ],
     );

@@ -12,15 +12,16 @@ async function queueCallback(store: Store): Promise<string> {
     tenantId: e.tenantId,
     workflowRunId: e.workflowRunId,
     operation: e.operation,
-    status: 'running' as const,
+    status: 'succeeded' as const,
     resources: {},
     error: null,
     attempt: 1,
     at,
   };
+  await store.executions.transition(e.executionId, { from: ['pending'], to: 'running', at });
   await store.executions.transition(e.executionId, {
-    from: ['pending'],
-    to: 'running',
+    from: ['running'],
+    to: 'succeeded',
     at,
     callback: payload,
   });

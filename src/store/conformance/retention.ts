@@ -124,13 +124,13 @@ export function retention(c: Conformance): void {
       const t = await newTenant(store);
       const finished = await runOf(store, t.id, { state: 'succeeded' });
       const active = await runOf(store, t.id, { action: 'update', generation: 2, state: 'waiting' });
-      // Two callbacks (running, succeeded) each, then one (running) of the active run: in id order.
-      await executionOf(store, t.id, { runId: finished, status: 'succeeded' });
-      await executionOf(store, t.id, { runId: finished, status: 'succeeded' });
-      await executionOf(store, t.id, { runId: active, status: 'running' });
-      const [old, stale, dead, recent, ofActive] = (await store.callbacks.list({ limit: 10 })).items.map(
-        (cb) => cb.id,
-      );
+      // One settled callback each, pending until delivered, in id order (their `running` callbacks
+      // are written delivered, just now: inside the window).
+      for (let i = 0; i < 4; i++) await executionOf(store, t.id, { runId: finished, status: 'succeeded' });
+      await executionOf(store, t.id, { runId: active, status: 'failed' });
+      const settledCallbacks = async () =>
+        (await store.callbacks.list({ limit: 20 })).items.filter((cb) => cb.payload.status !== 'running');
+      const [old, stale, dead, recent, ofActive] = (await settledCallbacks()).map((cb) => cb.id);
       assert.ok(old && stale && dead && recent && ofActive);
       await store.callbacks.markDelivered(old, LONG_AGO);
       await store.callbacks.markDelivered(stale, LONG_AGO);
@@ -142,11 +142,11 @@ export function retention(c: Conformance): void {
       });
       await store.callbacks.markDelivered(recent, RECENT());
       await store.callbacks.markDelivered(ofActive, LONG_AGO);
-      const pending = await executionOf(store, t.id, { runId: finished, status: 'running' });
+      const pending = await executionOf(store, t.id, { runId: finished, status: 'succeeded' });
 
       const swept = await sweepAll(store, 'callbacks', CUTOFF);
       assert.deepEqual([swept.examined, swept.deleted], [3, 2]);
-      const left = (await store.callbacks.list({ limit: 10 })).items;
+      const left = await settledCallbacks();
       assert.deepEqual(
         left.map((cb) => [cb.id, cb.state]),
         [
@@ -157,6 +157,13 @@ export function retention(c: Conformance): void {
         ],
       );
       assert.equal(left[3]?.executionId, pending);
+      const running = (await store.callbacks.list({ limit: 20 })).items.filter(
+        (cb) => cb.payload.status === 'running',
+      );
+      assert.deepEqual(
+        running.map((cb) => cb.state),
+        Array(6).fill('delivered'),
+      );
     },
   );
 
