@@ -55,9 +55,10 @@ test('a pass deletes what each kind kept past its window; a window of 0 days kee
   const past = sweeperAt(31, retentionOptions({ events: { days: 0 } }));
   assert.deepEqual(counts(await past.sweeper.pass()), {
     full: true,
-    // The execution's two callbacks were never delivered: pending ones are not swept.
-    examined: retentionCounts({ executions: 1, runs: 2 }),
-    deleted: retentionCounts({ executions: 1, runs: 1 }),
+    // The execution's `running` callback is written delivered and goes; its `succeeded` one was
+    // never delivered, and pending callbacks are not swept.
+    examined: retentionCounts({ callbacks: 1, executions: 1, runs: 2 }),
+    deleted: retentionCounts({ callbacks: 1, executions: 1, runs: 1 }),
   });
   assert.equal(
     (await store.events.listByTenant(t.id, { limit: 100 })).length,
