@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { define, delay, Effects, eventually, finished, Gate, inState } from '../testing/run-probes.js';
+import type { MemoryWorkflowStore } from '../testing/memory-workflow-store.js';
 import { createLocalNotifier } from './options.js';
 import { inWorld, startRequest, worldBackends } from './testing/engine-harness.js';
 
@@ -72,6 +73,45 @@ for (const backend of worldBackends()) {
           resolved: true,
           value: 'late but in time',
         });
+      }));
+
+    test('a wait journals its deadline only once it lasts: a prompt resolution is journaled finished', () =>
+      inWorld(backend, async (world, engine) => {
+        const effects = new Effects();
+        const flow = define('flow', async (ctx) => {
+          await ctx.step('before', async () => effects.hit('before'));
+          const outcome = await ctx.awaitPromise<string>('callback', { timeoutMs: 30_000 });
+          await ctx.step('after', async () => effects.hit('after'));
+          return outcome;
+        });
+        const finishes = () => (world.store as Partial<MemoryWorkflowStore>).writes?.get('steps.finish') ?? 0;
+        const journal = async (runId: string) =>
+          (await world.store.steps.list(runId)).map((s) => [s.name, s.status] as const);
+        const started = await engine([flow]);
+        const prompt = (await started.start(startRequest('flow'))).run;
+        await eventually(() => (effects.count('before') === 1 ? true : undefined));
+        await started.resolvePromise(prompt.runId, 'callback', 'prompt');
+        assert.deepEqual((await finished(world.store, prompt.runId)).output, {
+          resolved: true,
+          value: 'prompt',
+        });
+        assert.equal(finishes(), 0, 'a prompt resolution journals no `started` entry to finish');
+
+        const slow = (await started.start(startRequest('flow'))).run;
+        await eventually(async () =>
+          (await journal(slow.runId)).some(([name, status]) => name === 'callback' && status === 'started')
+            ? true
+            : undefined,
+        );
+        await started.resolvePromise(slow.runId, 'callback', 'slow');
+        assert.deepEqual((await finished(world.store, slow.runId)).output, { resolved: true, value: 'slow' });
+        assert.deepEqual(await journal(slow.runId), [
+          ['before', 'completed'],
+          ['callback', 'completed'],
+          ['after', 'completed'],
+        ]);
+        if (backend.name === 'memory')
+          assert.equal(finishes(), 1, 'a wait that lasted was journaled and finished');
       }));
 
     test('renaming a journaled step fails the run with NonDeterminismError, even if the code catches it', () =>

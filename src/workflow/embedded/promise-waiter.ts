@@ -2,6 +2,14 @@
  * One `awaitPromise` that found no journaled outcome: look for an early resolution, journal the
  * deadline, then wait in memory (woken by `RunHandle.signal`) or, past the engine's limit of
  * waiting coroutines, suspend the run in the database until the deadline or a resolution.
+ *
+ * A new wait journals its deadline only once it has lasted `JOURNAL_WAIT_AFTER_MS` (or at once
+ * when it must suspend): a resolution that arrives sooner — a prompt callback — is journaled as a
+ * finished entry with the next write, as an early one is, which saves the `started` entry and its
+ * finish (docs/architecture.md, "The write path in statements"). Until the deadline is journaled
+ * the entries held back before the wait stay unwritten too, and a crash replays the wait with a
+ * new deadline: at most `JOURNAL_WAIT_AFTER_MS` later than the lost one, plus the takeover, and no
+ * step has acted on anything that was lost (ExecutionScope.defer).
  */
 import type { PromiseOutcome } from '../context.js';
 import { Journal, waitStartedEntry, type DurableCall } from '../journal.js';
@@ -30,8 +38,25 @@ export class PromiseWaiter {
     if (early) return { outcome: early, started: journaledDeadline !== null };
     if (journaledDeadline === null && newDeadline <= this.scope.now())
       return { outcome: { resolved: false }, started: false };
+    if (journaledDeadline === null && !this.waits.full) {
+      const prompt = await this.awaitPrompt(call.name, newDeadline);
+      if (prompt) return { outcome: prompt, started: false };
+    }
     const deadline = journaledDeadline ?? (await this.journalDeadline(call, newDeadline));
     return { outcome: await this.block(call.name, deadline), started: true };
+  }
+
+  /**
+   * Waits in memory, journaling nothing, for a resolution that comes within
+   * `JOURNAL_WAIT_AFTER_MS`; the outcome when the wait ends in that time (a resolution, or the
+   * deadline of a short wait), else undefined.
+   */
+  private async awaitPrompt(key: string, deadline: number): Promise<PromiseOutcome<unknown> | undefined> {
+    const until = Math.min(deadline, this.scope.now() + JOURNAL_WAIT_AFTER_MS);
+    const outcome = await this.waits.inMemoryShownLate('waiting', deadline, () =>
+      this.waitInMemory(key, until),
+    );
+    return outcome.resolved || until === deadline ? outcome : undefined;
   }
 
   private async block(key: string, deadline: number): Promise<PromiseOutcome<unknown>> {
@@ -78,3 +103,6 @@ export class PromiseWaiter {
     return found && { resolved: true, value: found.value };
   }
 }
+
+/** How long a new promise wait goes unjournaled, for a prompt resolution (see the file comment). */
+export const JOURNAL_WAIT_AFTER_MS = 200;
