@@ -213,7 +213,7 @@ for (const backend of backends()) {
           listed += 1;
           return db.store.callbacks.listDue(now, limit);
         },
-        markDelivered: (id, at) => db.store.callbacks.markDelivered(id, at),
+        markDelivered: (ids, at) => db.store.callbacks.markDelivered(ids, at),
         markAttemptFailed: (id, update) => db.store.callbacks.markAttemptFailed(id, update),
         nextDueAt: () => db.store.callbacks.nextDueAt(),
       };

@@ -117,25 +117,45 @@ export class CallbackDispatcher {
     }
   }
 
+  /**
+   * Hands each callback to the engine, then marks those it accepted delivered in one statement: a
+   * drain of many rows (under load) costs one update, not one per row. At-least-once as before: a
+   * crash before the update leaves the rows pending, and the engine ignores their redelivery.
+   */
   private async deliverAll(callbacks: readonly CallbackRecord[]): Promise<void> {
-    await Promise.all(callbacks.map((callback) => this.deliver(callback)));
+    const accepted = (await Promise.all(callbacks.map((callback) => this.deliver(callback)))).filter(
+      (callback) => callback !== undefined,
+    );
+    if (accepted.length === 0) return;
+    try {
+      await this.deps.callbacks.markDelivered(
+        accepted.map((callback) => callback.id),
+        new Date(this.now()).toISOString(),
+      );
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      await Promise.all(accepted.map((callback) => this.recordFailure(callback, error)));
+      return;
+    }
+    for (const callback of accepted) this.observeDelivered(callback);
   }
 
   private batchSize(): number {
     return this.options.batchSize ?? 200;
   }
 
-  private async deliver(callback: CallbackRecord): Promise<void> {
+  /** The callback when the engine accepted it (to be marked delivered), undefined when it failed. */
+  private async deliver(callback: CallbackRecord): Promise<CallbackRecord | undefined> {
     try {
       if (isSettledStatus(callback.payload.status)) {
         const key = executionPromiseKey(callback.executionId, callback.payload.attempt);
         await this.deps.engine.resolvePromise(callback.workflowRunId, key, callback.payload);
       }
-      await this.deps.callbacks.markDelivered(callback.id, new Date(this.now()).toISOString());
-      this.observeDelivered(callback);
+      return callback;
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       await this.recordFailure(callback, error);
+      return undefined;
     }
   }
 

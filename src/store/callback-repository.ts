@@ -15,7 +15,7 @@ import {
 import { newId } from '../domain/ids.js';
 import { decodeCursor, nowIso, pageOf } from './codec.js';
 import type { StoreContext, Transaction } from './context.js';
-import { preparedQuery } from './prepared-query.js';
+import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { CallbacksTable } from './schema.js';
 import type { CallbackRepository, Page } from './store.js';
 
@@ -68,12 +68,19 @@ const callbackQueries = {
       .select((eb) => eb.fn.min('next_attempt_at').as('next'))
       .where('state', '=', 'pending'),
   ),
-  markDelivered: preparedQuery((db, a: { id: string; at: string }) =>
-    db
-      .updateTable('callbacks')
-      .set({ state: 'delivered', delivered_at: a.at })
-      .where('id', '=', a.id)
-      .where('state', '!=', 'delivered'),
+  /** Shape: how many ids (`id_0`, `id_1`, …). */
+  markDelivered: preparedQueryFamily(
+    (count: number) => String(count),
+    (db, a: Readonly<Record<string, string>>, count) =>
+      db
+        .updateTable('callbacks')
+        .set({ state: 'delivered', delivered_at: a['at']! })
+        .where(
+          'id',
+          'in',
+          Array.from({ length: count }, (_, i) => a[`id_${i}`]!),
+        )
+        .where('state', '!=', 'delivered'),
   ),
 };
 
@@ -143,9 +150,12 @@ export class KyselyCallbackRepository implements CallbackRepository {
     return rows.map(toCallback);
   }
 
-  /** Idempotent; a callback delivered once stays delivered. */
-  async markDelivered(id: string, at: string): Promise<void> {
-    await callbackQueries.markDelivered.affected(this.ctx, { id, at });
+  /** Idempotent; a callback delivered once stays delivered. One statement for all of `ids`. */
+  async markDelivered(ids: readonly string[], at: string): Promise<void> {
+    if (ids.length === 0) return;
+    const args: Record<string, string> = { at };
+    ids.forEach((id, i) => (args[`id_${i}`] = id));
+    await callbackQueries.markDelivered.affected(this.ctx, ids.length, args);
   }
 
   /** Applies only to a pending callback (a concurrent delivery or redrive wins). */

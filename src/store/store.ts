@@ -325,7 +325,8 @@ export type ComputeExecutionRepository = ExecutionLedger;
 export interface CallbackRepository {
   /** Pending callbacks whose `nextAttemptAt <= now`, oldest first. */
   listDue(now: number, limit: number): Promise<readonly CallbackRecord[]>;
-  markDelivered(id: string, at: string): Promise<void>;
+  /** Marks the callbacks delivered at `at`, in one statement; one delivered already stays as it was. */
+  markDelivered(ids: readonly string[], at: string): Promise<void>;
   /** Records a failed attempt; `dead` parks it as a dead letter. */
   markAttemptFailed(
     id: string,

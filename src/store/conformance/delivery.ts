@@ -57,13 +57,22 @@ export function callbackOutbox(c: Conformance): void {
         (await store.callbacks.listDue(now, 10)).map((cb) => cb.id),
         [b],
       );
-      await store.callbacks.markDelivered(b, 'at');
-      await store.callbacks.markDelivered(b, 'again');
+      await store.callbacks.markDelivered([b], 'at');
+      await store.callbacks.markDelivered([b], 'again');
       assert.deepEqual(
         [(await store.callbacks.get(b))?.state, (await store.callbacks.get(b))?.deliveredAt],
         ['delivered', 'at'],
       );
       assert.equal(await store.callbacks.nextDueAt(), now + 10_000);
+      // Several at once, in one statement: the one delivered already keeps its time.
+      const d = await queueCallback(store);
+      const e = await queueCallback(store);
+      await store.callbacks.markDelivered([b, d, e], 'together');
+      assert.deepEqual(
+        await Promise.all([b, d, e].map(async (id) => (await store.callbacks.get(id))?.deliveredAt)),
+        ['at', 'together', 'together'],
+      );
+      await store.callbacks.markDelivered([], 'never');
 
       await store.callbacks.markAttemptFailed(a, {
         attempts: 2,

@@ -132,16 +132,16 @@ export function retention(c: Conformance): void {
         (await store.callbacks.list({ limit: 20 })).items.filter((cb) => cb.payload.status !== 'running');
       const [old, stale, dead, recent, ofActive] = (await settledCallbacks()).map((cb) => cb.id);
       assert.ok(old && stale && dead && recent && ofActive);
-      await store.callbacks.markDelivered(old, LONG_AGO);
-      await store.callbacks.markDelivered(stale, LONG_AGO);
+      await store.callbacks.markDelivered([old], LONG_AGO);
+      await store.callbacks.markDelivered([stale], LONG_AGO);
       await store.callbacks.markAttemptFailed(dead, {
         attempts: 8,
         nextAttemptAt: 0,
         lastError: 'x',
         dead: true,
       });
-      await store.callbacks.markDelivered(recent, RECENT());
-      await store.callbacks.markDelivered(ofActive, LONG_AGO);
+      await store.callbacks.markDelivered([recent], RECENT());
+      await store.callbacks.markDelivered([ofActive], LONG_AGO);
       const pending = await executionOf(store, t.id, { runId: finished, status: 'succeeded' });
 
       const swept = await sweepAll(store, 'callbacks', CUTOFF);
