@@ -181,21 +181,18 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
 
   /**
    * The execution with its history row and event, unless its id exists; with `running`, moved to
-   * `running` as well. PostgreSQL: one statement (folded-writes.ts; the event is the inserted
-   * execution's, which is `execution` as stored), then the move as a `transition`.
+   * `running` as well (`insertRunning`). PostgreSQL: one statement (folded-writes.ts; the event is
+   * the inserted execution's, which is `execution` as stored).
    */
   private async insertNew(
     execution: ComputeExecution,
     running?: ExecutionTransition,
   ): Promise<ComputeExecution | undefined> {
+    if (running) return this.insertRunning(execution, running);
     if (this.ctx.dialect.name === 'postgres') {
       const row = await foldedExecutionInsert(this.ctx, executionRow(execution), [executionEvent(execution)]);
-      if (!row || !running) return row && toExecution(row);
-      return (
-        (await this.transition(execution.executionId, running)) ?? (await this.get(execution.executionId))
-      );
+      return row && toExecution(row);
     }
-    if (running) return this.insertRunning(execution, running);
     return transaction(this.ctx, async (_trx, tx) => {
       const row = await executionQueries.insert.first(tx, executionRow(execution));
       if (!row) return undefined;
@@ -207,11 +204,12 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   }
 
   /**
-   * SQLite: a new execution and its move to `running` in one transaction — the row inserted as it
-   * is after the move, its two history rows, the callback and both events in one insert — the
-   * same rows an insert and a `transition` would write, in fewer statements.
+   * A new execution and its move to `running` at once: the row inserted as it is after the move,
+   * its two history rows, the callback and both events — the same rows an insert and a
+   * `transition` would write, in fewer statements: one on PostgreSQL (folded-writes.ts), one
+   * transaction on SQLite.
    */
-  private insertRunning(
+  private async insertRunning(
     execution: ComputeExecution,
     t: ExecutionTransition,
   ): Promise<ComputeExecution | undefined> {
@@ -221,6 +219,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
         from: t.from,
         to: t.to,
       });
+    if (this.ctx.dialect.name === 'postgres') return this.foldedInsertRunning(execution, t);
     return transaction(this.ctx, async (_trx, tx) => {
       const row = await executionQueries.insert.first(tx, {
         ...executionRow(execution),
@@ -241,6 +240,30 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       await insertExecutionEvents(tx, this.ctx, stored, events, t.at);
       return stored;
     });
+  }
+
+  /** PostgreSQL's `insertRunning`: one statement; the callback is handed over as a transaction's would be. */
+  private async foldedInsertRunning(
+    execution: ComputeExecution,
+    t: ExecutionTransition,
+  ): Promise<ComputeExecution | undefined> {
+    const row = { ...executionRow(execution), ...transitionValues(t) };
+    const moved = toExecution(row);
+    const callback = t.callback ? newCallback(t.callback) : null;
+    const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
+    const inserted = await foldedExecutionInsert(
+      this.ctx,
+      row,
+      [executionEvent(execution), executionEvent(moved)],
+      { at: t.at, details: JSON.stringify(details), callback: callback && callbackRow(callback) },
+    );
+    if (!inserted) return undefined;
+    const delivery = callback && needsDelivery(callback) ? callback : null;
+    if (delivery) {
+      this.ctx.changes.handOff([delivery]);
+      this.ctx.changes.notify(['callbacks']);
+    }
+    return toExecution(inserted);
   }
 
   async transition(executionId: string, t: ExecutionTransition): Promise<ComputeExecution | undefined> {

@@ -192,24 +192,41 @@ const EXECUTION_COLUMNS = [
   'finished_at',
 ] as const satisfies readonly (keyof ExecutionRow)[];
 
+/** The shape of a folded execution insert: how many events, and whether it is inserted moved to `running`. */
+interface InsertShape {
+  readonly events: number;
+  /** Inserted as it is after its move to `running`: two history rows. */
+  readonly running: boolean;
+  /** A callback row (arguments `cb_<column>`) is queued with it. */
+  readonly callback: boolean;
+}
+
 /**
- * A new compute execution unless its id exists, its first history row and its event (events: how
- * many). The history row is numbered as `appendHistory` numbers it, after the execution's last.
+ * A new compute execution unless its id exists, its history and its events. The history row is
+ * numbered as `appendHistory` numbers it, after the execution's last; an execution inserted
+ * `running` gets the two rows its insert and its move would have written (`pending` at its
+ * creation, `running` at `at` with `details`) and the move's callback row.
  */
 const executionInsert = preparedQueryFamily(
-  (events: number) => String(events),
-  (db, a: Args, events: number, dialect) => {
+  (s: InsertShape) => `${s.events}|${s.running}|${s.callback}`,
+  (db, a: Args, shape: InsertShape, dialect) => {
     const columns = sql.join(EXECUTION_COLUMNS.map((c) => sql.id(c)));
     const values = sql.join(EXECUTION_COLUMNS.map((c) => sql`${a[`x_${c}`]}`));
     const condition = sql<boolean>`exists (select 1 from written) and ${dialect.eventAppendGate ?? sql`true`}`;
+    const history = shape.running
+      ? sql`select w.execution_id, 1, 'pending', w.attempt, w.created_at, '{}' from written w
+          union all select w.execution_id, 2, 'running', w.attempt, cast(${a['at']} as text),
+            cast(${a['details']} as text) from written w`
+      : sql`select w.execution_id,
+          coalesce((select max(h.seq) from compute_execution_history h where h.execution_id = w.execution_id), 0) + 1,
+          w.status, w.attempt, w.created_at, ${a['details']} from written w`;
+    const callback = shape.callback ? queuedCallback(a) : sql``;
     const statement = sql<Selectable<ComputeExecutionsTable>>`with written as (
         insert into compute_executions (${columns}) values (${values})
         on conflict (execution_id) do nothing returning *),
       history as (insert into compute_execution_history (execution_id, seq, status, attempt, at, details)
-        select w.execution_id,
-          coalesce((select max(h.seq) from compute_execution_history h where h.execution_id = w.execution_id), 0) + 1,
-          w.status, w.attempt, w.created_at, ${a['details']} from written w),
-      appended as (${eventValuesInsert(a, events, condition)})
+        ${history})${callback},
+      appended as (${eventValuesInsert(a, shape.events, condition)})
       select * from written`;
     return { compile: () => statement.compile(db) };
   },
@@ -218,18 +235,32 @@ const executionInsert = preparedQueryFamily(
 /**
  * Inserts `row` unless its execution id exists, with its first history row (details: none) and
  * `drafts`, in one statement; the stored row when it was inserted, undefined when it existed.
+ * With `running`, `row` is the execution as it is after its move to `running` (at `running.at`,
+ * with `running.details` and `running.callback`), and the history holds both rows; `drafts` are
+ * then dated `running.at`, as the SQLite transaction dates them.
  */
 export async function foldedExecutionInsert(
   ctx: StoreContext,
   row: ExecutionRow,
   drafts: readonly TenantEventDraft[],
+  running?: {
+    readonly at: string;
+    readonly details: string;
+    readonly callback: Readonly<Record<(typeof CALLBACK_COLUMNS)[number][0], unknown>> | null;
+  },
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
   const args: Record<string, unknown> = {
-    ...eventArgs(row.tenant_id, drafts, row.created_at, []),
-    details: JSON.stringify({}),
+    ...eventArgs(row.tenant_id, drafts, running?.at ?? row.created_at, []),
+    details: running?.details ?? JSON.stringify({}),
   };
   for (const c of EXECUTION_COLUMNS) args[`x_${c}`] = row[c];
-  const inserted = await executionInsert.first(ctx, drafts.length, args);
+  if (running) {
+    args['at'] = running.at;
+    const { callback } = running;
+    if (callback) for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback[c];
+  }
+  const shape = { events: drafts.length, running: !!running, callback: !!running?.callback };
+  const inserted = await executionInsert.first(ctx, shape, args);
   if (inserted) ctx.changes.notify(['events']);
   return inserted;
 }
@@ -274,6 +305,13 @@ const CALLBACK_COLUMNS = [
   ['delivered_at', 'text'],
 ] as const;
 
+/** The CTE that queues a callback row (arguments `cb_<column>`) once `written` has a row. */
+function queuedCallback(a: Args): RawBuilder<unknown> {
+  return sql`, queued as (insert into callbacks (${sql.join(CALLBACK_COLUMNS.map(([c]) => sql.id(c)))})
+      select ${sql.join(CALLBACK_COLUMNS.map(([c, type]) => sql`cast(${a[`cb_${c}`]} as ${sql.raw(type)})`))}
+      from written)`;
+}
+
 /**
  * A compute execution's status change as a compare-and-set on `status` (argument `from_<i>`),
  * with its history row, its callback outbox row (shape `callback`, argument `cb_<column>`) and its
@@ -287,11 +325,7 @@ const executionTransition = preparedQueryFamily(
   (db, a: Args, shape: TransitionShape, dialect) => {
     const set = sql.join(shape.columns.map((c) => sql`${sql.id(c)} = ${a[`set_${c}`]}`));
     const from = sql.join(Array.from({ length: shape.from }, (_, i) => sql`${a[`from_${i}`]}`));
-    const callback = shape.callback
-      ? sql`, queued as (insert into callbacks (${sql.join(CALLBACK_COLUMNS.map(([c]) => sql.id(c)))})
-          select ${sql.join(CALLBACK_COLUMNS.map(([c, type]) => sql`cast(${a[`cb_${c}`]} as ${sql.raw(type)})`))}
-          from written)`
-      : sql``;
+    const callback = shape.callback ? queuedCallback(a) : sql``;
     const gate = dialect.eventAppendGate ?? sql<boolean>`true`;
     const data = sql`'{"operation":' || to_json(w.operation)::text || ',"status":' || to_json(w.status)::text
       || ',"attempt":' || w.attempt || '}'`;

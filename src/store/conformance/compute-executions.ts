@@ -116,18 +116,26 @@ export function computeExecutions(c: Conformance): void {
       );
       assert.deepEqual(await store.executions.get(execution.executionId), created[0]?.execution);
       assert.deepEqual(
-        (await store.executions.history(execution.executionId)).map((h) => [h.seq, h.status, h.details]),
+        (await store.executions.history(execution.executionId)).map((h) => [
+          h.seq,
+          h.status,
+          h.details,
+          h.at,
+        ]),
         [
-          [1, 'pending', {}],
-          [2, 'running', { owner: 'me' }],
+          [1, 'pending', {}, execution.createdAt],
+          [2, 'running', { owner: 'me' }, at],
         ],
       );
       const events = (await store.events.listByTenant(tenant.id, { limit: 10 })).filter(
         (e) => e.type === 'ExecutionStatusChanged',
       );
       assert.deepEqual(
-        events.map((e) => e.data?.status),
-        ['pending', 'running'],
+        events.map((e) => [e.data?.status, e.at, e.message]),
+        [
+          ['pending', at, `provision pending (attempt ${execution.attempt})`],
+          ['running', at, `provision running (attempt ${execution.attempt})`],
+        ],
       );
       const callbacks = (await store.callbacks.list({ limit: 500 })).items.filter(
         (cb) => cb.executionId === execution.executionId,
