@@ -19,7 +19,7 @@ import {
   type SectionOutput,
   type TargetCheck,
 } from '../lib/section.js';
-import { loadNow } from '../lib/machine.js';
+import { awaitQuietMachine, loadNow } from '../lib/machine.js';
 import { observeViaSse, type SseObservation } from '../lib/sse-observer.js';
 import { round } from '../lib/stats.js';
 
@@ -72,6 +72,10 @@ export async function controlPlaneSection(ctx: SectionContext): Promise<ControlP
   const unavailable: { config: ControlPlaneConfig; reason: string }[] = [];
   const sse: { result?: SseObservation } = {};
   for (const spec of selectedConfigs()) {
+    // Each configuration starts on a quiet machine, not in the previous one's aftermath (the
+    // PostgreSQL run leaves its server checkpointing and vacuuming for a while).
+    const quiet = await awaitQuietMachine();
+    ctx.log(`${spec.config}: machine quiet after ${quiet.waitedMs} ms (CPU ${quiet.busyPct ?? '?'}% busy)`);
     try {
       rows.push(...(await runConfig(ctx, spec.config, spec.backend, spec.restate, sse)));
     } catch (error) {
