@@ -10,6 +10,9 @@ import { isValidExecutionPath } from '../domain/compute-execution.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { ConditionType, JsonObject, Tenant } from '../domain/tenant.js';
 import type { WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
+import { workflowRunId } from '../domain/ids.js';
+import { tenantRunTags } from '../domain/tenant-run.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import { backends, type TestDatabase } from '../store/testing/test-databases.js';
 import { eventually, inState } from '../workflow/testing/run-probes.js';
 import {
@@ -255,6 +258,91 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
   },
 ];
 
+/** A journal as the code before the merged `start` step left it, when its process died. */
+interface FormerJournalCase {
+  readonly reason: string;
+  /** Whether `status:start` was journaled too (and its tenant change written), or only `load`. */
+  readonly startJournaled: boolean;
+}
+
+const FORMER_JOURNALS: readonly FormerJournalCase[] = [
+  { reason: 'only `load` journaled: `status:start` runs on the replay', startJournaled: false },
+  { reason: '`load` and `status:start` journaled: both replayed', startJournaled: true },
+];
+
+/**
+ * A provision run of `tenant` as a process running the former code left it when it died: run row
+ * leased to that process (until `leaseMs` from now, when this process takes it over), its journal
+ * `load` and, with `startJournaled`, `status:start` with the tenant change it wrote.
+ */
+async function formerRun(
+  fx: WorkflowFixture,
+  tenant: Tenant,
+  startJournaled: boolean,
+  leaseMs: number,
+): Promise<string> {
+  const runId = workflowRunId(tenant.id, 'provision', tenant.generation);
+  const tags = tenantRunTags({
+    tenantId: tenant.id,
+    generation: tenant.generation,
+    configHash: testHasher(tenant.spec.config),
+    triggerSource: 'api',
+  });
+  await fx.store.runs.createOrGet({
+    runId,
+    workflow: 'provision',
+    tags,
+    engine: 'embedded',
+    input: { tenantId: tenant.id, generation: tenant.generation },
+    lease: { owner: 'former-process', expiresAt: Date.now() + leaseMs },
+  });
+  await fx.store.runs.update(runId, { state: 'running' });
+  const at = new Date().toISOString();
+  const entry = (seq: number, name: string, result: unknown): WorkflowStep => ({
+    runId,
+    seq,
+    name,
+    kind: 'step',
+    status: 'completed',
+    result,
+    error: null,
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 1,
+  });
+  const snapshot = {
+    id: tenant.id,
+    name: tenant.name,
+    phase: tenant.status.phase,
+    generation: tenant.generation,
+    observedGeneration: tenant.status.observedGeneration,
+    retryPolicy: tenant.spec.retryPolicy,
+    provider: tenant.spec.provider,
+  };
+  await fx.store.steps.record(entry(1, 'load', snapshot));
+  if (!startJournaled) return runId;
+  await fx.store.tenants.change(tenant.id, {
+    actor: `workflow:${runId}`,
+    phase: { to: 'provisioning', reason: 'ProvisionStarted', message: 'provision run started', runId },
+    status: {
+      workflow: { runId, action: 'provision', state: 'running', attempt: 1 },
+      message: `provision of generation ${tenant.generation} in progress`,
+    },
+    conditions: [
+      { type: 'Reconciling', status: 'True', reason: 'ProvisionStarted' },
+      { type: 'Ready', status: 'False', reason: 'Reconciling' },
+    ],
+  });
+  await fx.store.steps.record(entry(2, 'status:start', 'provisioning'));
+  return runId;
+}
+
+/** The reasons of the tenant's phase changes that `runId` made, oldest first. */
+async function phaseReasons(fx: WorkflowFixture, tenantId: string, runId: string): Promise<string[]> {
+  const events = await fx.store.events.listByTenant(tenantId, { limit: 1000 });
+  return events.filter((e) => e.type === 'PhaseChanged' && e.runId === runId).map((e) => e.reason);
+}
+
 function stepNames(journal: readonly WorkflowStep[], prefix: string): string[] {
   return journal.filter((s) => s.name.startsWith(prefix)).map((s) => s.name);
 }
@@ -320,6 +408,52 @@ for (const backend of backends()) {
           const tenant = await fx.createTenant(c.config, { ...FAST_RETRY, ...c.retryPolicy });
           const run = await fx.runToEnd(tenant, 'provision');
           c.expect(await observe(fx, tenant.id, run));
+        }));
+    }
+
+    test(`[${backend.name}] a new run reads the tenant and records its start in one step, \`start\``, () =>
+      withFixture(async (fx) => {
+        const tenant = await fx.createTenant({ image: 'app:1' });
+        const o = await observe(fx, tenant.id, await fx.runToEnd(tenant, 'provision'));
+        assertReady(o, 1);
+        const [first, second] = o.journal;
+        assert.equal(first?.name, 'start');
+        assert.deepEqual(first?.result, {
+          snapshot: {
+            id: tenant.id,
+            name: tenant.name,
+            phase: 'requested',
+            generation: 1,
+            observedGeneration: 0,
+            retryPolicy: tenant.spec.retryPolicy,
+            provider: 'fake',
+          },
+          phase: 'provisioning',
+        });
+        assert.match(second?.name ?? '', /^compute:provision#1$/);
+        assert.deepEqual(await phaseReasons(fx, tenant.id, o.run.runId), [
+          'ProvisionStarted',
+          'ProvisionSucceeded',
+        ]);
+      }));
+
+    for (const c of FORMER_JOURNALS) {
+      test(`[${backend.name}] a run journaled before the merged start replays its two steps — ${c.reason}`, () =>
+        withFixture(async (fx) => {
+          const tenant = await fx.createTenant({ image: 'app:1' });
+          const runId = await formerRun(fx, tenant, c.startJournaled, 1_000);
+          const o = await observe(fx, tenant.id, await fx.finished(runId));
+          assertReady(o, 1);
+          assert.deepEqual(
+            o.journal.slice(0, 3).map((s) => s.name),
+            ['load', 'status:start', 'compute:provision#1'],
+          );
+          assert.equal(o.journal[1]!.result, 'provisioning');
+          assert.deepEqual(await phaseReasons(fx, tenant.id, runId), [
+            'ProvisionStarted',
+            'ProvisionSucceeded',
+          ]);
+          assert.equal(fx.fake.createCount(tenant.id), 1);
         }));
     }
 
