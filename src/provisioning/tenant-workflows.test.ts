@@ -258,27 +258,46 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
   },
 ];
 
-/** A journal as the code before the merged `start` step left it, when its process died. */
-interface FormerJournalCase {
+/** A provision run as a process left it when it died: its journal, and whether the start was written. */
+interface DiedRunCase {
   readonly reason: string;
-  /** Whether `status:start` was journaled too (and its tenant change written), or only `load`. */
-  readonly startJournaled: boolean;
+  /** What the process journaled: with the code from before the merged `start` step, `load`, then `status:start`. */
+  readonly journaled: readonly ('load' | 'status:start')[];
+  /** Whether the start change was written to the tenant (by `status:start`, or by `start` itself). */
+  readonly startWritten: boolean;
+  /** The first steps of the run's journal once this process has finished it. */
+  readonly expected: readonly string[];
 }
 
-const FORMER_JOURNALS: readonly FormerJournalCase[] = [
-  { reason: 'only `load` journaled: `status:start` runs on the replay', startJournaled: false },
-  { reason: '`load` and `status:start` journaled: both replayed', startJournaled: true },
+const DIED_RUNS: readonly DiedRunCase[] = [
+  {
+    reason: 'code from before the merged start, only `load` journaled: `status:start` runs on the replay',
+    journaled: ['load'],
+    startWritten: false,
+    expected: ['load', 'status:start', 'compute:provision#1'],
+  },
+  {
+    reason: 'code from before the merged start, `load` and `status:start` journaled: both replayed',
+    journaled: ['load', 'status:start'],
+    startWritten: true,
+    expected: ['load', 'status:start', 'compute:provision#1'],
+  },
+  {
+    reason: '`start` wrote the tenant, not its entry: the re-run writes no second start',
+    journaled: [],
+    startWritten: true,
+    expected: ['start', 'compute:provision#1'],
+  },
 ];
 
 /**
- * A provision run of `tenant` as a process running the former code left it when it died: run row
- * leased to that process (until `leaseMs` from now, when this process takes it over), its journal
- * `load` and, with `startJournaled`, `status:start` with the tenant change it wrote.
+ * A provision run of `tenant` as a process left it when it died (`DiedRunCase`): the run row leased
+ * to that process until `leaseMs` from now, when this process takes it over.
  */
-async function formerRun(
+async function diedRun(
   fx: WorkflowFixture,
   tenant: Tenant,
-  startJournaled: boolean,
+  c: DiedRunCase,
   leaseMs: number,
 ): Promise<string> {
   const runId = workflowRunId(tenant.id, 'provision', tenant.generation);
@@ -294,7 +313,7 @@ async function formerRun(
     tags,
     engine: 'embedded',
     input: { tenantId: tenant.id, generation: tenant.generation },
-    lease: { owner: 'former-process', expiresAt: Date.now() + leaseMs },
+    lease: { owner: 'died-process', expiresAt: Date.now() + leaseMs },
   });
   await fx.store.runs.update(runId, { state: 'running' });
   const at = new Date().toISOString();
@@ -319,21 +338,24 @@ async function formerRun(
     retryPolicy: tenant.spec.retryPolicy,
     provider: tenant.spec.provider,
   };
-  await fx.store.steps.record(entry(1, 'load', snapshot));
-  if (!startJournaled) return runId;
-  await fx.store.tenants.change(tenant.id, {
-    actor: `workflow:${runId}`,
-    phase: { to: 'provisioning', reason: 'ProvisionStarted', message: 'provision run started', runId },
-    status: {
-      workflow: { runId, action: 'provision', state: 'running', attempt: 1 },
-      message: `provision of generation ${tenant.generation} in progress`,
-    },
-    conditions: [
-      { type: 'Reconciling', status: 'True', reason: 'ProvisionStarted' },
-      { type: 'Ready', status: 'False', reason: 'Reconciling' },
-    ],
-  });
-  await fx.store.steps.record(entry(2, 'status:start', 'provisioning'));
+  if (c.journaled.includes('load')) await fx.store.steps.record(entry(1, 'load', snapshot));
+  if (c.startWritten) {
+    // What the start change of a provision writes (tenant-workflows.ts, `startChange`).
+    await fx.store.tenants.change(tenant.id, {
+      actor: `workflow:${runId}`,
+      phase: { to: 'provisioning', reason: 'ProvisionStarted', message: 'provision run started', runId },
+      status: {
+        workflow: { runId, action: 'provision', state: 'running', attempt: 1 },
+        message: `provision of generation ${tenant.generation} in progress`,
+      },
+      conditions: [
+        { type: 'Reconciling', status: 'True', reason: 'ProvisionStarted' },
+        { type: 'Ready', status: 'False', reason: 'Reconciling' },
+      ],
+    });
+  }
+  if (c.journaled.includes('status:start'))
+    await fx.store.steps.record(entry(2, 'status:start', 'provisioning'));
   return runId;
 }
 
@@ -437,18 +459,21 @@ for (const backend of backends()) {
         ]);
       }));
 
-    for (const c of FORMER_JOURNALS) {
-      test(`[${backend.name}] a run journaled before the merged start replays its two steps — ${c.reason}`, () =>
+    for (const c of DIED_RUNS) {
+      test(`[${backend.name}] a run taken over from a process that died — ${c.reason}`, () =>
         withFixture(async (fx) => {
           const tenant = await fx.createTenant({ image: 'app:1' });
-          const runId = await formerRun(fx, tenant, c.startJournaled, 1_000);
+          const runId = await diedRun(fx, tenant, c, 1_000);
           const o = await observe(fx, tenant.id, await fx.finished(runId));
           assertReady(o, 1);
           assert.deepEqual(
-            o.journal.slice(0, 3).map((s) => s.name),
-            ['load', 'status:start', 'compute:provision#1'],
+            o.journal.slice(0, c.expected.length).map((s) => s.name),
+            c.expected,
           );
-          assert.equal(o.journal[1]!.result, 'provisioning');
+          const started = o.journal.find((s) => s.name === 'start' || s.name === 'status:start')!;
+          const phase =
+            started.name === 'start' ? (started.result as { phase: string }).phase : started.result;
+          assert.equal(phase, 'provisioning', 'the start found or made the working phase');
           assert.deepEqual(await phaseReasons(fx, tenant.id, runId), [
             'ProvisionStarted',
             'ProvisionSucceeded',
