@@ -10,7 +10,7 @@ import type { TraceContext } from '../domain/tracing.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { TenantChange } from '../domain/tenant-change.js';
 import type { ComputeOperation, Endpoint, Phase, Tenant } from '../domain/tenant.js';
-import type { StepOptions, WorkflowContext } from '../workflow/context.js';
+import type { JournalChange, StepOptions, WorkflowContext } from '../workflow/context.js';
 import type { ProvisioningDeps } from './provisioning-deps.js';
 
 /** The tenant as a run sees it when it starts: public fields only. */
@@ -34,6 +34,18 @@ export type ComputeOutcome =
       readonly endpointsUnknown?: true;
     }
   | { readonly ok: false; readonly error: ComputeErrorShape };
+
+/** What the run's first step (`start`) returns: the tenant as read, and the phase afterwards. */
+export interface Started {
+  readonly snapshot: TenantSnapshot;
+  readonly phase: Phase;
+}
+
+/**
+ * Runs begun before `start` merged the read of the tenant and the start change journaled `load`
+ * then `status:start`; they replay those two steps (Restate: runs submitted with layout 3 or older).
+ */
+const MERGED_START: JournalChange = { formerFirstCall: 'load', restateLayout: 4 };
 
 /** Pause between two looks for executions still in flight before a delete. */
 const QUIET_POLL_MS = 250;
@@ -78,6 +90,31 @@ export class TenantSteps {
     readonly tenantId: string,
   ) {}
 
+  /**
+   * The run's first step: reads the tenant and applies `change` (made from what was read) through
+   * the state machine, as `setStatus` does; returns the snapshot and the phase afterwards, or null
+   * when the tenant no longer exists. One durable step (one journal entry, one `ctx.run`) instead
+   * of a read and a write of their own. Runs begun before (`MERGED_START`) replay their two steps,
+   * `load` then `status:start`. At least once, like every step: a re-run after a crash that came
+   * after the tenant write reads the tenant as written and applies the change again, which changes
+   * nothing (the phase is already the working one, the workflow status and conditions the same)
+   * unless the tenant changed meanwhile — then it is applied to the tenant as it is now.
+   */
+  async start(change: (tenant: TenantSnapshot) => Omit<TenantChange, 'actor'>): Promise<Started | null> {
+    if (this.ctx.begunBefore(MERGED_START)) {
+      const snapshot = await this.snapshot(MERGED_START.formerFirstCall);
+      if (!snapshot) return null;
+      return { snapshot, phase: await this.setStatus('start', change(snapshot)) };
+    }
+    return this.ctx.step('start', async (trace) => {
+      const tenant = await this.deps.tenants.get(this.tenantId);
+      if (!tenant) return null;
+      const snapshot = toSnapshot(tenant);
+      const applied = await this.apply(change(snapshot), {}, trace, tenant);
+      return { snapshot, phase: applied.status.phase };
+    });
+  }
+
   snapshot(name: string): Promise<TenantSnapshot | null> {
     return this.ctx.step(name, async () => {
       const tenant = await this.deps.tenants.get(this.tenantId);
@@ -109,16 +146,19 @@ export class TenantSteps {
    * is stale (a concurrent change), reads the tenant again and decides again. Returns the tenant
    * afterwards — or, when the change does not apply (a phase change the table refuses: someone
    * deleted the tenant meanwhile; or the tenant has left `onlyFrom`), the tenant as it is, unchanged.
-   * A refusal or a no-op is only believed from a fresh read.
+   * A refusal or a no-op is only believed from a fresh read: `read`, when the caller has just read
+   * the tenant, or a read of its own.
    */
   private async apply(
     change: Omit<TenantChange, 'actor'>,
     options: { onlyFrom?: Phase },
     trace?: TraceContext,
+    read?: Tenant,
   ): Promise<Tenant> {
-    for (;;) {
-      const fresh = this.known === undefined;
-      const current = this.known?.tenant ?? (await this.requireTenant());
+    if (read) this.known = { tenant: read, waitedSince: false };
+    for (let justRead = read; ; justRead = undefined) {
+      const fresh = justRead !== undefined || this.known === undefined;
+      const current = justRead ?? this.known?.tenant ?? (await this.requireTenant());
       if (options.onlyFrom !== undefined && current.status.phase !== options.onlyFrom) {
         if (fresh) return current;
         this.known = undefined;

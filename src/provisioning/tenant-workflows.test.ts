@@ -10,6 +10,9 @@ import { isValidExecutionPath } from '../domain/compute-execution.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { ConditionType, JsonObject, Tenant } from '../domain/tenant.js';
 import type { WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
+import { workflowRunId } from '../domain/ids.js';
+import { tenantRunTags } from '../domain/tenant-run.js';
+import { testHasher } from '../domain/testing/test-hasher.js';
 import { backends, type TestDatabase } from '../store/testing/test-databases.js';
 import { eventually, inState } from '../workflow/testing/run-probes.js';
 import {
@@ -255,6 +258,113 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
   },
 ];
 
+/** A provision run as a process left it when it died: its journal, and whether the start was written. */
+interface DiedRunCase {
+  readonly reason: string;
+  /** What the process journaled: with the code from before the merged `start` step, `load`, then `status:start`. */
+  readonly journaled: readonly ('load' | 'status:start')[];
+  /** Whether the start change was written to the tenant (by `status:start`, or by `start` itself). */
+  readonly startWritten: boolean;
+  /** The first steps of the run's journal once this process has finished it. */
+  readonly expected: readonly string[];
+}
+
+const DIED_RUNS: readonly DiedRunCase[] = [
+  {
+    reason: 'code from before the merged start, only `load` journaled: `status:start` runs on the replay',
+    journaled: ['load'],
+    startWritten: false,
+    expected: ['load', 'status:start', 'compute:provision#1'],
+  },
+  {
+    reason: 'code from before the merged start, `load` and `status:start` journaled: both replayed',
+    journaled: ['load', 'status:start'],
+    startWritten: true,
+    expected: ['load', 'status:start', 'compute:provision#1'],
+  },
+  {
+    reason: '`start` wrote the tenant, not its entry: the re-run writes no second start',
+    journaled: [],
+    startWritten: true,
+    expected: ['start', 'compute:provision#1'],
+  },
+];
+
+/**
+ * A provision run of `tenant` as a process left it when it died (`DiedRunCase`): the run row leased
+ * to that process until `leaseMs` from now, when this process takes it over.
+ */
+async function diedRun(
+  fx: WorkflowFixture,
+  tenant: Tenant,
+  c: DiedRunCase,
+  leaseMs: number,
+): Promise<string> {
+  const runId = workflowRunId(tenant.id, 'provision', tenant.generation);
+  const tags = tenantRunTags({
+    tenantId: tenant.id,
+    generation: tenant.generation,
+    configHash: testHasher(tenant.spec.config),
+    triggerSource: 'api',
+  });
+  await fx.store.runs.createOrGet({
+    runId,
+    workflow: 'provision',
+    tags,
+    engine: 'embedded',
+    input: { tenantId: tenant.id, generation: tenant.generation },
+    lease: { owner: 'died-process', expiresAt: Date.now() + leaseMs },
+  });
+  await fx.store.runs.update(runId, { state: 'running' });
+  const at = new Date().toISOString();
+  const entry = (seq: number, name: string, result: unknown): WorkflowStep => ({
+    runId,
+    seq,
+    name,
+    kind: 'step',
+    status: 'completed',
+    result,
+    error: null,
+    startedAt: at,
+    finishedAt: at,
+    durationMs: 1,
+  });
+  const snapshot = {
+    id: tenant.id,
+    name: tenant.name,
+    phase: tenant.status.phase,
+    generation: tenant.generation,
+    observedGeneration: tenant.status.observedGeneration,
+    retryPolicy: tenant.spec.retryPolicy,
+    provider: tenant.spec.provider,
+  };
+  if (c.journaled.includes('load')) await fx.store.steps.record(entry(1, 'load', snapshot));
+  if (c.startWritten) {
+    // What the start change of a provision writes (tenant-workflows.ts, `startChange`).
+    await fx.store.tenants.change(tenant.id, {
+      actor: `workflow:${runId}`,
+      phase: { to: 'provisioning', reason: 'ProvisionStarted', message: 'provision run started', runId },
+      status: {
+        workflow: { runId, action: 'provision', state: 'running', attempt: 1 },
+        message: `provision of generation ${tenant.generation} in progress`,
+      },
+      conditions: [
+        { type: 'Reconciling', status: 'True', reason: 'ProvisionStarted' },
+        { type: 'Ready', status: 'False', reason: 'Reconciling' },
+      ],
+    });
+  }
+  if (c.journaled.includes('status:start'))
+    await fx.store.steps.record(entry(2, 'status:start', 'provisioning'));
+  return runId;
+}
+
+/** The reasons of the tenant's phase changes that `runId` made, oldest first. */
+async function phaseReasons(fx: WorkflowFixture, tenantId: string, runId: string): Promise<string[]> {
+  const events = await fx.store.events.listByTenant(tenantId, { limit: 1000 });
+  return events.filter((e) => e.type === 'PhaseChanged' && e.runId === runId).map((e) => e.reason);
+}
+
 function stepNames(journal: readonly WorkflowStep[], prefix: string): string[] {
   return journal.filter((s) => s.name.startsWith(prefix)).map((s) => s.name);
 }
@@ -320,6 +430,55 @@ for (const backend of backends()) {
           const tenant = await fx.createTenant(c.config, { ...FAST_RETRY, ...c.retryPolicy });
           const run = await fx.runToEnd(tenant, 'provision');
           c.expect(await observe(fx, tenant.id, run));
+        }));
+    }
+
+    test(`[${backend.name}] a new run reads the tenant and records its start in one step, \`start\``, () =>
+      withFixture(async (fx) => {
+        const tenant = await fx.createTenant({ image: 'app:1' });
+        const o = await observe(fx, tenant.id, await fx.runToEnd(tenant, 'provision'));
+        assertReady(o, 1);
+        const [first, second] = o.journal;
+        assert.equal(first?.name, 'start');
+        assert.deepEqual(first?.result, {
+          snapshot: {
+            id: tenant.id,
+            name: tenant.name,
+            phase: 'requested',
+            generation: 1,
+            observedGeneration: 0,
+            retryPolicy: tenant.spec.retryPolicy,
+            provider: 'fake',
+          },
+          phase: 'provisioning',
+        });
+        assert.match(second?.name ?? '', /^compute:provision#1$/);
+        assert.deepEqual(await phaseReasons(fx, tenant.id, o.run.runId), [
+          'ProvisionStarted',
+          'ProvisionSucceeded',
+        ]);
+      }));
+
+    for (const c of DIED_RUNS) {
+      test(`[${backend.name}] a run taken over from a process that died — ${c.reason}`, () =>
+        withFixture(async (fx) => {
+          const tenant = await fx.createTenant({ image: 'app:1' });
+          const runId = await diedRun(fx, tenant, c, 1_000);
+          const o = await observe(fx, tenant.id, await fx.finished(runId));
+          assertReady(o, 1);
+          assert.deepEqual(
+            o.journal.slice(0, c.expected.length).map((s) => s.name),
+            c.expected,
+          );
+          const started = o.journal.find((s) => s.name === 'start' || s.name === 'status:start')!;
+          const phase =
+            started.name === 'start' ? (started.result as { phase: string }).phase : started.result;
+          assert.equal(phase, 'provisioning', 'the start found or made the working phase');
+          assert.deepEqual(await phaseReasons(fx, tenant.id, runId), [
+            'ProvisionStarted',
+            'ProvisionSucceeded',
+          ]);
+          assert.equal(fx.fake.createCount(tenant.id), 1);
         }));
     }
 

@@ -2,8 +2,8 @@
  * The `provision`, `update`, `delete`, `suspend` and `resume` workflow definitions
  * (docs/architecture.md, "Workflows and the retry policy"), written once against the generic
  * workflow context so every engine runs them unchanged. Shape of
- * each: load → record intent (phase) → compute → await callback → health → settle (phase,
- * observedGeneration). Suspend and resume work in `updating` and settle in `suspended` and `ready`.
+ * each: load and record intent (phase), one step → compute → await callback → health → settle
+ * (phase, observedGeneration). Suspend and resume work in `updating` and settle in `suspended` and `ready`.
  */
 import type { ComputeErrorShape } from '../domain/compute-error.js';
 import type { ConditionUpdate } from '../domain/conditions.js';
@@ -70,10 +70,9 @@ async function runTenantWorkflow(
   input: TenantWorkflowInput,
 ): Promise<TenantWorkflowResult> {
   const steps = new TenantSteps(ctx, deps, input.tenantId);
-  const tenant = await steps.snapshot('load');
-  if (!tenant) throw new TerminalWorkflowError(`tenant ${input.tenantId} no longer exists`);
-
-  const phase = await steps.setStatus('start', startChange(ctx, profile, tenant));
+  const started = await steps.start((tenant) => startChange(ctx, profile, tenant));
+  if (!started) throw new TerminalWorkflowError(`tenant ${input.tenantId} no longer exists`);
+  const { snapshot: tenant, phase } = started;
   if (phase !== profile.workingPhase) return { result: 'stood-down' };
 
   const policy = resolveRetryPolicy(deps.retryPolicies[profile.operation], tenant.retryPolicy);

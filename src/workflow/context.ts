@@ -46,9 +46,29 @@ export interface StepOptions<T> {
   readonly waitFollows?: (value: T) => FollowingWait | null;
 }
 
+/**
+ * A change of the durable calls a definition makes at the start of its runs: a run journaled
+ * before the change must replay the calls it began with, so workflow code asks `begunBefore` and
+ * makes the former calls for such a run. Each engine tells such a run by what it keeps of it: the
+ * embedded engine by its journal (its first entry is named `formerFirstCall`); Restate, which
+ * cannot read a journal ahead of a call, by the journal layout the run was submitted with (one
+ * below `restateLayout`, the layout that came with the change: restate/lessor-run-service.ts).
+ */
+export interface JournalChange {
+  /** The name of the first durable call (seq 1) that runs begun before the change made. */
+  readonly formerFirstCall: string;
+  /** The Restate journal layout runs begun since the change are submitted with. */
+  readonly restateLayout: number;
+}
+
 export interface WorkflowContext {
   readonly runId: string;
   readonly log: Logger;
+  /**
+   * Whether this run began before `change` (see `JournalChange`): the same answer on the first
+   * execution and on every replay, whatever the run has journaled since.
+   */
+  begunBefore(change: JournalChange): boolean;
   /**
    * Durable step: runs `fn` (at least once, see above); once journaled, its result (or error) is
    * replayed. `fn` gets the step's trace context, for the work it starts (a provider call, a wake).

@@ -172,6 +172,16 @@ describe('Journal.decide', () => {
   });
 });
 
+describe('Journal.begunWith', () => {
+  test("tells a run by its first entry's name: what `begunBefore` asks on the embedded engine", () => {
+    assert.equal(journal.begunWith('validate'), true);
+    assert.equal(journal.begunWith('compute'), false, 'only the first entry counts');
+    assert.equal(new Journal(RUN, []).begunWith('validate'), false, 'a run that journaled nothing');
+    const started = new Journal(RUN, [entry({ seq: 1, name: 'load', kind: 'step', status: 'started' })]);
+    assert.equal(started.begunWith('load'), true, 'a step journaled started counts too');
+  });
+});
+
 describe('journal entries', () => {
   test('stepEntry journals a result or an error in one entry', () => {
     const call = { seq: 3, name: 'x', kind: 'step' } as const;

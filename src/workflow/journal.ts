@@ -55,6 +55,11 @@ export class Journal {
     this.bySeq = new Map(entries.map((entry) => [entry.seq, entry]));
   }
 
+  /** Whether the run's first durable call (seq 1) is journaled under `name`. */
+  begunWith(name: string): boolean {
+    return this.bySeq.get(1)?.name === name;
+  }
+
   /** Throws `NonDeterminismError` when the entry at `call.seq` has another name or kind. */
   decide(call: DurableCall): JournalDecision {
     const entry = this.bySeq.get(call.seq);

@@ -15,11 +15,11 @@ import { restateEngine, type EngineSetup } from '../support/engines.js';
 import { waitFor } from '../support/wait.js';
 
 /**
- * `ctx.run`s of one provision: load, start, compute (which enters the callback wait), health,
- * settled. The callback wait itself is a promise and a timer, which need no answer before the
- * handler goes on.
+ * `ctx.run`s of one provision: start (which reads the tenant and records the start), compute
+ * (which enters the callback wait), health, settled. The callback wait itself is a promise and a
+ * timer, which need no answer before the handler goes on.
  */
-const BUDGET_RUNS = 5;
+const BUDGET_RUNS = 4;
 
 describe('[restate] round trips of one create→ready', () => {
   let engine: EngineSetup | undefined;
@@ -60,7 +60,7 @@ describe('[restate] round trips of one create→ready', () => {
     const runs = entries.filter((e) => e.entry_type === 'Command: Run').map((e) => e.name);
     assert.deepEqual(
       runs.map((name) => name?.replace(/#\d+$/, '#n')),
-      ['load', 'status:start', 'compute:provision#n', 'health:provision#n', 'status:settled'],
+      ['start', 'compute:provision#n', 'health:provision#n', 'status:settled'],
     );
     assert.ok(runs.length <= BUDGET_RUNS, `${runs.length} ctx.runs, over ${BUDGET_RUNS}`);
     assert.ok(!entries.some((e) => e.name?.startsWith('lessor:')), 'no bookkeeping ctx.run of its own');

@@ -12,7 +12,7 @@
 import type { Logger } from '../../domain/logger.js';
 import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
-import type { PromiseOutcome, StepRunState, WorkflowContext } from '../context.js';
+import type { JournalChange, PromiseOutcome, StepRunState, WorkflowContext } from '../context.js';
 import {
   Journal,
   outcomeValue,
@@ -43,6 +43,11 @@ export class DurableContext implements WorkflowContext {
 
   get log(): Logger {
     return this.scope.log;
+  }
+
+  /** Told by the journal as loaded when the run (re)started: its first entry's name. */
+  begunBefore(change: JournalChange): boolean {
+    return this.journal.begunWith(change.formerFirstCall);
   }
 
   async step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T> {

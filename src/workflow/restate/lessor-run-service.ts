@@ -34,22 +34,25 @@ export interface RunPayload {
   /** The run's `traceparent` tag: every attempt's run span continues that trace. */
   readonly traceparent?: string;
   /**
-   * The journal layout the run was submitted with (restate-context.ts). 3: as 2, and a step that
-   * declares the wait following it enters that wait in its own `ctx.run`. 2: writes back to
-   * `running` ride on the next `ctx.run`. Absent: each has a `ctx.run` of its own. A replay must use
-   * the layout the run started with, so it travels with the run.
+   * The journal layout the run was submitted with (restate-context.ts). 4: as 3, and the run begun
+   * after the definitions' `JournalChange` of layout 4 (the tenant workflows read the tenant and
+   * record their start in one step; a run submitted before keeps `load` then `status:start`).
+   * 3: as 2, and a step that declares the wait following it enters that wait in its own `ctx.run`.
+   * 2: writes back to `running` ride on the next `ctx.run`. Absent: each has a `ctx.run` of its own.
+   * A replay must use the layout the run started with, so it travels with the run.
    */
   readonly layout?: number;
 }
 
 /** The journal layout `start` submits new runs with (see `RunPayload.layout`). */
-export const RUN_LAYOUT = 3;
+export const RUN_LAYOUT = 4;
 
 /** What a run's layout means for its context; a layout newer than this process knows is refused. */
 export function journalLayout(layout: number | undefined): JournalLayout {
   if (layout !== undefined && (!Number.isInteger(layout) || layout < 2 || layout > RUN_LAYOUT))
     throw new Error(`journal layout ${String(layout)} is not known to this process`);
   return {
+    number: layout ?? 1,
     deferStateWrites: layout !== undefined,
     enterDeclaredWaits: layout !== undefined && layout >= 3,
   };

@@ -29,6 +29,9 @@
  *   entries are write-once per seq, so a replay repeats that write harmlessly, and a declared wait
  *   the code does not make leaves no entry at a seq that another call takes. Such a next durable
  *   call owes the write back to `running` instead.
+ * - `begunBefore` answers from the run's layout number: a change of the definitions' durable calls
+ *   comes with a new layout (`JournalChange.restateLayout`), and a run submitted with an older one
+ *   makes the former calls.
  * - Any other error the SDK throws (suspension, lost connection, journal mismatch) ends this
  *   attempt: it is kept in `fatal`, every later call rethrows it, and the handler rethrows it to
  *   Restate, which retries the invocation — it never concludes the run.
@@ -46,6 +49,7 @@ import type { Context, TraceContext } from '../../domain/tracing.js';
 import {
   RunCancelledError,
   type FollowingWait,
+  type JournalChange,
   type PromiseOutcome,
   type StepOptions,
   type StepRunState,
@@ -92,13 +96,15 @@ type JournaledStep = (StepOutcome & { readonly wait?: EnteredWait }) | { readonl
 
 /** How the context writes the run's state; from the run's journal layout (lessor-run-service.ts). */
 export interface JournalLayout {
+  /** The layout itself (1: submitted without one): tells a run begun before a `JournalChange`. */
+  readonly number: number;
   /** Writes back to `running` ride on the next `ctx.run` (layout 2 and later). */
   readonly deferStateWrites: boolean;
   /** A step enters the wait it declares inside its own `ctx.run` (layout 3 and later). */
   readonly enterDeclaredWaits: boolean;
 }
 
-const FIRST_LAYOUT: JournalLayout = { deferStateWrites: false, enterDeclaredWaits: false };
+const FIRST_LAYOUT: JournalLayout = { number: 1, deferStateWrites: false, enterDeclaredWaits: false };
 
 /** A guarded write of the run's state, owed to Lessor's table; false when the run is no longer active. */
 type OwedWrite = () => Promise<boolean>;
@@ -124,6 +130,14 @@ export class RestateDurableContext implements WorkflowContext {
     private readonly layout: JournalLayout = FIRST_LAYOUT,
   ) {
     if (layout.deferStateWrites) this.owed = () => services.recorder.running(runId);
+  }
+
+  /**
+   * Told by the layout the run was submitted with: Restate cannot read a journal ahead of a call,
+   * and a run keeps its layout across replays (lessor-run-service.ts).
+   */
+  begunBefore(change: JournalChange): boolean {
+    return this.layout.number < change.restateLayout;
   }
 
   /**

@@ -59,21 +59,24 @@ describe('restate engine', () => {
 
   test('a run keeps the journal layout it was submitted with, across a replay', async () => {
     const effects = new Effects();
+    const change = { formerFirstCall: 'former', restateLayout: 4 };
     const flow = define('layout', async (ctx) => {
+      const before = ctx.begunBefore(change);
       const key = await ctx.step('a', async () => (effects.hit('a'), 'callback'), {
         waitFollows: (k) => ({ kind: 'promise', key: k }),
       });
       const outcome = await ctx.awaitPromise(key, { timeoutMs: 30_000 });
       await ctx.step('b', async () => effects.hit('b'));
-      return outcome;
+      return { ...outcome, before };
     });
     // Suspended while they wait, so that each run resumes by a replay of the journal it began.
     const engine = await world.engine([flow], { inactivityTimeoutMs: 200 });
     const http = new RestateHttp(world.server.adminUrl, world.server.ingressUrl, 5_000);
-    // As processes from before submitted them: the row, then a payload without `layout` / with 2.
+    // As processes from before submitted them: the row, then a payload without `layout` / with 2, 3.
     for (const [runId, layout] of [
       ['layout-1', undefined],
       ['layout-2', 2],
+      ['layout-3', 3],
     ] as const) {
       await world.db.store.runs.createOrGet({
         runId,
@@ -84,15 +87,16 @@ describe('restate engine', () => {
       });
       await http.submitRun(engine.serviceName, runId, { workflow: 'layout', input: null, layout });
     }
-    await engine.start({ runId: 'layout-3', workflow: 'layout', input: null });
-    const runIds = ['layout-1', 'layout-2', 'layout-3'];
+    await engine.start({ runId: 'layout-4', workflow: 'layout', input: null });
+    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4'];
     for (const runId of runIds) await inState(engine, runId, 'waiting');
     await delay(800);
     for (const runId of runIds) {
       await engine.resolvePromise(runId, 'callback', runId);
       const done = await finished(engine, runId);
       assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
-      assert.deepEqual(done.output, { resolved: true, value: runId });
+      // Begun before a change that came with layout 4, as the replay after the suspension tells.
+      assert.deepEqual(done.output, { resolved: true, value: runId, before: runId !== 'layout-4' });
       assert.deepEqual(
         (await engine.journal(runId)).map((s) => [s.seq, s.name, s.status]),
         [
@@ -102,12 +106,13 @@ describe('restate engine', () => {
         ],
       );
     }
-    assert.deepEqual([effects.count('a'), effects.count('b')], [3, 3]);
+    assert.deepEqual([effects.count('a'), effects.count('b')], [4, 4]);
     const ownRuns = async (runId: string) =>
       (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:'));
     assert.deepEqual(await ownRuns('layout-1'), ['lessor:running', 'lessor:waiting#2', 'lessor:running#2']);
     assert.deepEqual(await ownRuns('layout-2'), ['lessor:waiting#2']);
     assert.deepEqual(await ownRuns('layout-3'), []);
+    assert.deepEqual(await ownRuns('layout-4'), []);
   });
 });
 
