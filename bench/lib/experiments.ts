@@ -11,8 +11,23 @@
  *
  * LESSOR_BENCH_EXP_PG_POOL_SIZE=40 — the server's PostgreSQL pool holds that many connections
  * (`database.poolSize`, default 10): how much of a run's time is spent waiting for a connection.
+ *
+ * LESSOR_BENCH_EXP_PG_UNNAMED=1 — prepared queries go to PostgreSQL as unnamed statements, parsed
+ * and planned on every execution, as before they were named (postgres-binding.ts): what naming saves.
  */
 import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+
+function sendUnnamed(): void {
+  const proto = pg.Client.prototype as unknown as { query(config: unknown, values?: unknown): unknown };
+  const query = proto.query;
+  proto.query = function (this: unknown, config: unknown, values?: unknown) {
+    const named = typeof config === 'object' && config !== null && 'name' in config;
+    if (!named) return query.call(this, config, values);
+    const { text, values: bound } = config as unknown as { text: string; values?: unknown };
+    return query.call(this, text, bound);
+  };
+}
 
 function installSqlitePragmas(pragmas: readonly string[]): void {
   const proto = BetterSqlite3.prototype as unknown as {
@@ -45,6 +60,10 @@ export function installExperiments(env: NodeJS.ProcessEnv): string[] {
   if (poolSize) {
     env.LESSOR_DATABASE__POOL_SIZE = poolSize;
     active.push(`pg-pool-size-${poolSize}`);
+  }
+  if (env.LESSOR_BENCH_EXP_PG_UNNAMED === '1') {
+    sendUnnamed();
+    active.push('pg-unnamed-statements');
   }
   return active;
 }

@@ -104,9 +104,29 @@ function templateFor<A extends Args, R>(
   let template = templates.get(key);
   if (!template) {
     template = compileTemplate(target, build);
-    if (templates.size < MAX_SHAPES) templates.set(key, template);
+    if (templates.size < MAX_SHAPES) {
+      templates.set(key, template);
+      nameStatement(template.compiled.sql);
+    }
   }
   return template;
+}
+
+/**
+ * Names for the SQL texts of cached templates, for a database that keeps a parsed (and planned)
+ * statement per connection under a name (PostgreSQL: `preparedStatementName`). Only cached
+ * templates get one, so the set of names is bounded (MAX_SHAPES per family and dialect) and every
+ * text keeps its name for the life of the process.
+ */
+const statementNames = new Map<string, string>();
+
+function nameStatement(sql: string): void {
+  if (!statementNames.has(sql)) statementNames.set(sql, `lessor_${statementNames.size + 1}`);
+}
+
+/** The name under which `sql`, a prepared query's text, may be kept by the server; else undefined. */
+export function preparedStatementName(sql: string): string | undefined {
+  return statementNames.get(sql);
 }
 
 export interface PreparedQuery<A extends Args, R> {

@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { Logger } from '../../domain/logger.js';
 import type { StoreMetrics } from '../../domain/metrics.js';
 import { postgresDialect } from '../dialect.js';
+import { preparedStatementName } from '../prepared-query.js';
 import { createKyselyStore } from '../kysely-store.js';
 import { queryMetricsLog } from '../query-metrics.js';
 import type { Database } from '../schema.js';
@@ -50,8 +51,34 @@ export function createPool(url: string, logger: Logger, poolSize?: number): pg.P
   const onError = (error: Error) =>
     logger.warn({ err: error }, 'postgres connection lost; the pool reconnects on demand');
   pool.on('error', onError);
-  pool.on('connect', (client) => client.on('error', onError));
+  pool.on('connect', (client) => {
+    client.on('error', onError);
+    nameHotStatements(client);
+  });
   return pool;
+}
+
+/**
+ * Sends the text of a prepared query (src/store/prepared-query.ts) as a named statement: the
+ * server parses and analyses it once per connection and may keep its plan, where an unnamed
+ * statement is parsed, analysed and planned on every execution — a large share of a short
+ * statement's server time, and of the folded writes' (docs/architecture.md, "PostgreSQL: a write
+ * and its events in one statement"). Other SQL (ad-hoc queries, migrations) goes as before.
+ */
+function nameHotStatements(client: pg.PoolClient): void {
+  // The class's method, looked up per call: a test may wrap it to watch what is sent.
+  const query = (config: unknown, values?: unknown): unknown =>
+    (Object.getPrototypeOf(client) as { query: (c: unknown, v?: unknown) => unknown }).query.call(
+      client,
+      config,
+      values,
+    );
+  const named = (config: unknown, values?: unknown): unknown => {
+    const name = typeof config === 'string' ? preparedStatementName(config) : undefined;
+    if (name === undefined || typeof values === 'function') return query(config, values);
+    return query({ name, text: config, values });
+  };
+  client.query = named as typeof client.query;
 }
 
 export function openPostgresStore(options: PostgresStoreOptions): Store {

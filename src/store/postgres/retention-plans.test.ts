@@ -101,7 +101,11 @@ async function sentDuring(work: () => Promise<unknown>): Promise<Statement[]> {
   const query = proto.query;
   const seen: Statement[] = [];
   proto.query = function (this: pg.Client, ...args: unknown[]) {
-    const [text, values] = args;
+    // A prepared query's text comes as a named statement: `{ name, text, values }`.
+    const [config, plain] = args;
+    const named = typeof config === 'object' && config !== null ? (config as Partial<Statement>) : undefined;
+    const text = named ? named.text : config;
+    const values = named ? named.values : plain;
     if (this !== client && typeof text === 'string' && !/^(begin|commit|rollback)/i.test(text)) {
       seen.push({ text, values: Array.isArray(values) ? values : [] });
     }

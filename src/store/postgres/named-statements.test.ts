@@ -1,0 +1,51 @@
+/**
+ * PostgreSQL keeps a prepared query's statement parsed per connection: its text goes as a named
+ * statement (postgres-binding.ts), which the server lists in `pg_prepared_statements` for that
+ * session, once however often it runs; SQL that is not a prepared query goes unnamed.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import type pg from 'pg';
+import { silentLogger } from '../../domain/logger.js';
+import { postgresDialect } from '../dialect.js';
+import { preparedQuery, preparedStatementName } from '../prepared-query.js';
+import type { Database } from '../schema.js';
+import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
+import { createPool } from './postgres-binding.js';
+
+let db: TestDatabase | undefined;
+let pool: pg.Pool | undefined;
+let kysely: Kysely<Database> | undefined;
+
+before(async () => {
+  db = await postgresBackend.create();
+  pool = createPool(db.url, silentLogger, 1); // one connection: one session to look into
+  kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+});
+
+after(async () => {
+  await kysely?.destroy();
+  await db?.cleanup();
+});
+
+const byName = preparedQuery((k, a: { name: string }) =>
+  k.selectFrom('tenants').select('id').where('name', '=', a.name),
+);
+
+async function preparedInSession(): Promise<{ name: string; statement: string }[]> {
+  const { rows } = await sql<{ name: string; statement: string }>`
+    select name, statement from pg_prepared_statements order by name`.execute(kysely!);
+  return [...rows];
+}
+
+test('a prepared query runs as one named statement per connection; other SQL stays unnamed', async () => {
+  const target = { db: kysely!, dialect: postgresDialect };
+  for (const name of ['a', 'b', 'c']) assert.deepEqual(await byName.rows(target, { name }), []);
+  const prepared = await preparedInSession();
+  assert.equal(prepared.length, 1, JSON.stringify(prepared));
+  const text = prepared[0]!.statement;
+  assert.match(text, /from "tenants"/);
+  assert.equal(prepared[0]!.name, preparedStatementName(text));
+  assert.match(prepared[0]!.name, /^lessor_\d+$/);
+});
