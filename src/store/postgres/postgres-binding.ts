@@ -62,24 +62,45 @@ export function createPool(url: string, logger: Logger, poolSize?: number): pg.P
  * Sends the text of a prepared query (src/store/prepared-query.ts) as a named statement: the
  * server parses and analyses it once per connection and may keep its plan, where an unnamed
  * statement is parsed, analysed and planned on every execution — a large share of a short
- * statement's server time, and of the folded writes' (docs/architecture.md, "PostgreSQL: a write
- * and its events in one statement"). Other SQL (ad-hoc queries, migrations) goes as before.
+ * statement's server time, and of the folded writes' (docs/architecture.md, "PostgreSQL: prepared
+ * queries are named statements"). Other SQL (ad-hoc queries, migrations) goes as before.
+ *
+ * A kept statement whose result columns a schema change altered (another process migrated the
+ * database under this one) fails with `cached plan must not change result type`: the connection
+ * then sends everything unnamed, and the statement runs once more that way — which succeeds
+ * outside a transaction; inside one, the transaction has failed and the first error is thrown.
  */
 function nameHotStatements(client: pg.PoolClient): void {
   // The class's method, looked up per call: a test may wrap it to watch what is sent.
-  const query = (config: unknown, values?: unknown): unknown =>
-    (Object.getPrototypeOf(client) as { query: (c: unknown, v?: unknown) => unknown }).query.call(
+  const query = (config: unknown, values?: unknown): Promise<unknown> =>
+    (Object.getPrototypeOf(client) as { query: (c: unknown, v?: unknown) => Promise<unknown> }).query.call(
       client,
       config,
       values,
     );
+  let naming = true;
   const named = (config: unknown, values?: unknown): unknown => {
-    const name = typeof config === 'string' ? preparedStatementName(config) : undefined;
+    const name = naming && typeof config === 'string' ? preparedStatementName(config) : undefined;
     if (name === undefined || typeof values === 'function') return query(config, values);
-    return query({ name, text: config, values });
+    return (async () => {
+      try {
+        return await query({ name, text: config, values });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== CACHED_PLAN_CHANGED) throw error;
+        naming = false;
+        try {
+          return await query(config, values);
+        } catch {
+          throw error;
+        }
+      }
+    })();
   };
   client.query = named as typeof client.query;
 }
+
+/** SQLSTATE of `cached plan must not change result type` (feature_not_supported). */
+const CACHED_PLAN_CHANGED = '0A000';
 
 export function openPostgresStore(options: PostgresStoreOptions): Store {
   const pool = createPool(options.url, options.logger, options.poolSize);
