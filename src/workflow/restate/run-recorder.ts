@@ -87,7 +87,7 @@ export class RunRecorder {
 
   /** Ends the run; false when it was no longer active (cancelled meanwhile: the outcome is dropped). */
   async finish(runId: string, outcome: RunOutcome): Promise<boolean> {
-    return (await this.records.end(runId, outcome)) !== undefined;
+    return (await this.records.end(runId, outcome)).run !== undefined;
   }
 
   /** Marks an active run cancelled; undefined when it had finished already (or does not exist). */
