@@ -1,6 +1,6 @@
 /**
  * PostgreSQL only: a run's end, its last journal entries and the events of its state change in one
- * statement (`WorkflowRunRepository.end`), with data-modifying CTEs as folded-writes.ts does for
+ * statement (`WorkflowRunRepository.recordEnd`), with data-modifying CTEs as folded-writes.ts does for
  * tenant writes — one round trip and one WAL flush where three autocommit statements took three
  * (docs/architecture.md, "The write path in statements"):
  *

@@ -296,10 +296,10 @@ export interface WorkflowRunRepository {
    * once the end is written. PostgreSQL: one statement, so all of it or none is written; SQLite:
    * one statement each, in that order, without a transaction (see the implementation).
    */
-  end(runId: string, end: RunEndWrite): Promise<RunEndResult>;
+  recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult>;
 }
 
-/** What `WorkflowRunRepository.end` writes. */
+/** What `WorkflowRunRepository.recordEnd` writes. */
 export interface RunEndWrite {
   readonly patch: WorkflowRunPatch;
   readonly guard: { readonly leaseOwner?: string; readonly expectedStates?: readonly RunState[] };

@@ -242,7 +242,7 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
    * crash between them leaves entries a takeover replays past and an end without its events, as a
    * crash between separate writes always could.
    */
-  async end(runId: string, end: RunEndWrite): Promise<RunEndResult> {
+  async recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult> {
     const { patch, guard, steps, events } = end;
     const states = guard.expectedStates ?? [];
     if (guard.expectedStates !== undefined && states.length === 0) {

@@ -203,7 +203,7 @@ export function toRow(step: WorkflowStep): Required<Pick<StepRow, (typeof STEP_C
 
 /**
  * Inserts each of `steps` unless its (run_id, seq) exists, in one statement; how many it inserted
- * (fewer than given: some were stored already). For `WorkflowRunRepository.end` on SQLite.
+ * (fewer than given: some were stored already). For `WorkflowRunRepository.recordEnd` on SQLite.
  */
 export async function insertNewSteps(ctx: StoreContext, steps: readonly WorkflowStep[]): Promise<number> {
   const args: Record<string, unknown> = {};

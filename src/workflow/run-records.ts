@@ -18,7 +18,7 @@ import { eventsOffered, tellObserver, type RunObserver } from './run-observer.js
 import { cancelPatch, endPatch, type RunOutcome } from './run-outcome.js';
 import { toJournalValue } from './step-error.js';
 
-export type RunRows = Pick<WorkflowRunRepository, 'createOrGet' | 'get' | 'update' | 'end'>;
+export type RunRows = Pick<WorkflowRunRepository, 'createOrGet' | 'get' | 'update' | 'recordEnd'>;
 
 export interface EndOptions {
   /** Only while this owner holds the lease. */
@@ -27,7 +27,7 @@ export interface EndOptions {
   readonly attempt?: number;
   /** The run as the caller last read it (its workflow and tags, and its attempt unless `attempt`). */
   readonly known?: WorkflowRun;
-  /** Journal entries not written yet, written with the end (`WorkflowRunRepository.end`). */
+  /** Journal entries not written yet, written with the end (`WorkflowRunRepository.recordEnd`). */
   readonly steps?: readonly WorkflowStep[];
 }
 
@@ -93,7 +93,7 @@ export class RunRecords {
 
   /**
    * Ends an active run (and, with `leaseOwner`, one still held by that owner); `run` undefined
-   * otherwise. In the same write (`WorkflowRunRepository.end`): `steps`, the run's journal entries
+   * otherwise. In the same write (`WorkflowRunRepository.recordEnd`): `steps`, the run's journal entries
    * not written yet — when one is found stored already, nothing is ended and `journaled` is false
    * (the caller records them itself and ends the run after) — and, with `known` (the run as the
    * caller last read it), the events the observer offers for the end (`RunObserver.eventsFor`).
@@ -106,7 +106,7 @@ export class RunRecords {
     const expected = known && ({ ...known, ...definedFields(patch), state } as WorkflowRun);
     const events = expected && eventsOffered(this.observer, { run: expected, state }, this.log);
     const end = { patch, guard, steps, ...(events && { events: { ...events, expected } }) };
-    const { run, journaled, eventsWritten } = await this.runs.end(runId, end);
+    const { run, journaled, eventsWritten } = await this.runs.recordEnd(runId, end);
     if (run) await tellObserver(this.observer, { run, state, eventsWritten }, this.log);
     return { run, journaled };
   }

@@ -36,8 +36,8 @@ class MemoryRuns implements WorkflowRunRepository {
   ) {}
 
   /** As PostgreSQL's one statement: entries only under the guard, the end only when all were new; no events here. */
-  async end(runId: string, end: RunEndWrite): Promise<RunEndResult> {
-    this.count('runs.end');
+  async recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult> {
+    this.count('runs.recordEnd');
     const run = this.rows.get(runId);
     const { leaseOwner, expectedStates } = end.guard;
     const held =
