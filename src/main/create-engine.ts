@@ -34,6 +34,7 @@ const ENDED: ReadonlySet<RunState> = new Set<RunState>(['succeeded', 'failed', '
 function wakeOnRunEnd(observer: RunObserver, wake: ((run: TenantRun) => void) | undefined): RunObserver {
   if (!wake) return observer;
   return {
+    ...(observer.eventsFor && { eventsFor: observer.eventsFor.bind(observer) }),
     runChanged: async (change) => {
       await observer.runChanged(change);
       const run = ENDED.has(change.state) ? asTenantRun(change.run) : null;

@@ -90,3 +90,16 @@ test('the event has the shape the engines wrote before the observer existed', as
     },
   });
 });
+
+test('eventsFor offers the event runChanged writes; a change whose events were written writes none', async () => {
+  const appended: TenantEventDraft[] = [];
+  const observer = tenantRunEvents({ appendEvent: async (_tenantId, event) => void appended.push(event) });
+  const change = { run: { ...run(), state: 'succeeded' }, state: 'succeeded' } as const;
+  const [written] = await eventsFor(run(), 'succeeded');
+  assert.deepEqual(observer.eventsFor?.(change), { tenantId: TENANT, drafts: [written!.event] });
+  assert.equal(observer.eventsFor?.({ run: { ...run(), state: 'running' }, state: 'running' }), null);
+  await observer.runChanged({ ...change, eventsWritten: true });
+  assert.deepEqual(appended, []);
+  await observer.runChanged({ ...change, eventsWritten: false });
+  assert.deepEqual(appended, [written!.event]);
+});

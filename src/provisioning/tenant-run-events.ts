@@ -2,13 +2,14 @@
  * Provisioning's run observer (given to the engine by the composition root): a tenant run's state
  * changes become the tenant's `RunStateChanged` events — when it starts backing off, and when it
  * ends (succeeded, failed, cancelled). Other changes, and runs of other subjects, write nothing, so
- * the create → ready path costs one event per run, as before the engine was made generic.
+ * the create → ready path costs one event per run, as before the engine was made generic. The
+ * events are offered to the engine too (`eventsFor`), which writes a run's end event with the end.
  */
 import type { RunState } from '../domain/operations.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import { asTenantRun, type TenantRun } from '../domain/tenant-run.js';
 import type { Store } from '../store/store.js';
-import type { RunObserver, RunStateChange } from '../workflow/run-observer.js';
+import type { RunEvents, RunObserver, RunStateChange } from '../workflow/run-observer.js';
 
 const REPORTED: ReadonlySet<RunState> = new Set<RunState>([
   'backing-off',
@@ -19,12 +20,21 @@ const REPORTED: ReadonlySet<RunState> = new Set<RunState>([
 
 export function tenantRunEvents(store: Pick<Store, 'appendEvent'>): RunObserver {
   return {
-    async runChanged({ run, state }: RunStateChange): Promise<void> {
-      if (!REPORTED.has(state)) return;
-      const tenantRun = asTenantRun(run);
-      if (tenantRun) await store.appendEvent(tenantRun.tenantId, runStateEvent(tenantRun, state));
+    // Offered to the engine, which writes the event of a run's end with the end itself.
+    eventsFor: runEvents,
+    async runChanged(change: RunStateChange): Promise<void> {
+      const events = change.eventsWritten ? null : runEvents(change);
+      if (!events) return;
+      for (const draft of events.drafts) await store.appendEvent(events.tenantId, draft);
     },
   };
+}
+
+/** The events of a tenant run's state change: its `RunStateChanged`, for the states reported. */
+function runEvents({ run, state }: RunStateChange): RunEvents | null {
+  if (!REPORTED.has(state)) return null;
+  const tenantRun = asTenantRun(run);
+  return tenantRun && { tenantId: tenantRun.tenantId, drafts: [runStateEvent(tenantRun, state)] };
 }
 
 export function runStateEvent(run: TenantRun, state: RunState): TenantEventDraft {

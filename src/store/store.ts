@@ -290,6 +290,49 @@ export interface WorkflowRunRepository {
   renewLease(runId: string, owner: string, until: number): Promise<boolean>;
   /** Earliest `wakeAt` among active, unleased runs (for the engine's timer). */
   nextWakeAt(): Promise<number | null>;
+  /**
+   * Ends a run (`update` with `end.patch` under `end.guard`) together with what goes with the end:
+   * the run's last journal entries, written first, and the events of its state change, appended
+   * once the end is written. PostgreSQL: one statement, so all of it or none is written; SQLite:
+   * one statement each, in that order, without a transaction (see the implementation).
+   */
+  recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult>;
+}
+
+/** What `WorkflowRunRepository.recordEnd` writes. */
+export interface RunEndWrite {
+  readonly patch: WorkflowRunPatch;
+  readonly guard: { readonly leaseOwner?: string; readonly expectedStates?: readonly RunState[] };
+  /**
+   * Journal entries of the run not written yet (`WorkflowStepRepository.record`). When an entry is
+   * found stored already (another writer's, or one to finish: `recordAll` decides), the end is not
+   * written (`journaled: false`): the caller records the entries itself, checks what it finds,
+   * and ends the run after.
+   */
+  readonly steps: readonly WorkflowStep[];
+  /** The events of the end, appended only when the end is written and the run is `expected`. */
+  readonly events?: RunEndEvents | undefined;
+}
+
+/** Events that describe a run's end, built from what the writer expects the ended row to be. */
+export interface RunEndEvents {
+  /** The stream they go to (`Store.appendEvent`'s tenant). */
+  readonly tenantId: string | null;
+  readonly drafts: readonly TenantEventDraft[];
+  /**
+   * The columns the drafts were built from: the events are appended only when the row as written
+   * has them (else `eventsWritten: false`, and the caller appends what the written row calls for).
+   */
+  readonly expected: Pick<WorkflowRun, 'workflow' | 'tags' | 'attempt'>;
+}
+
+export interface RunEndResult {
+  /** The run as written, ended; undefined when nothing was ended (guard failed, or `journaled` false). */
+  readonly run: WorkflowRun | undefined;
+  /** False when a journal entry was found stored already (`RunEndWrite.steps`): the run was not ended. */
+  readonly journaled: boolean;
+  /** Whether `RunEndWrite.events` were appended. */
+  readonly eventsWritten: boolean;
 }
 
 /** How a `started` journal entry ended (`WorkflowStepRepository.finish`). */

@@ -9,12 +9,22 @@ import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { RunState } from '../domain/tenant.js';
 import { ACTIVE_RUN_STATES, SUBJECT_TAG, type RunTags, type WorkflowRun } from '../domain/workflow-run.js';
 import { fromJson, nowIso, toJson } from './codec.js';
-import type { StoreContext } from './context.js';
+import { singleStatement, type StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowRunsTable } from './schema.js';
-import type { NewWorkflowRun, WorkflowRunPatch, WorkflowRunRepository } from './store.js';
+import type {
+  NewWorkflowRun,
+  RunEndEvents,
+  RunEndResult,
+  RunEndWrite,
+  WorkflowRunPatch,
+  WorkflowRunRepository,
+} from './store.js';
+import { insertEvents } from './event-repository.js';
+import { foldedRunEnd } from './folded-run-end.js';
+import { insertNewSteps } from './workflow-step-repository.js';
 
-function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
+export function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
   const num = (v: number | null) => (v === null ? null : Number(v));
   return {
     runId: row.run_id,
@@ -35,7 +45,7 @@ function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
   };
 }
 
-function patchValues(patch: WorkflowRunPatch): Updateable<WorkflowRunsTable> {
+export function patchValues(patch: WorkflowRunPatch): Updateable<WorkflowRunsTable> {
   const values: Updateable<WorkflowRunsTable> = { updated_at: nowIso() };
   if (patch.state !== undefined) values.state = patch.state;
   if (patch.attempt !== undefined) values.attempt = patch.attempt;
@@ -225,6 +235,36 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
     return row && toRun(row);
   }
 
+  /**
+   * PostgreSQL: one statement (folded-run-end.ts). SQLite: the entries, the end and the events as
+   * three statements, each its own commit — no transaction, whose BEGIN and COMMIT would cost more
+   * than they save there (SQLite statements take no round trip, and its commits are grouped); a
+   * crash between them leaves entries a takeover replays past and an end without its events, as a
+   * crash between separate writes always could.
+   */
+  async recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult> {
+    const { patch, guard, steps, events } = end;
+    const states = guard.expectedStates ?? [];
+    if (guard.expectedStates !== undefined && states.length === 0) {
+      return { run: undefined, journaled: true, eventsWritten: false };
+    }
+    if (this.ctx.dialect.name === 'postgres') {
+      const statesGuard = { states, ...(guard.leaseOwner !== undefined && { leaseOwner: guard.leaseOwner }) };
+      const folded = await foldedRunEnd(this.ctx, runId, patchValues(patch), statesGuard, steps, events);
+      const run = folded.row && toRun(folded.row);
+      return { run, journaled: folded.journaled, eventsWritten: folded.eventsWritten };
+    }
+    if (steps.length > 0 && (await insertNewSteps(this.ctx, steps)) < steps.length) {
+      return { run: undefined, journaled: false, eventsWritten: false };
+    }
+    const run = await this.update(runId, patch, guard);
+    if (!run || !events || events.drafts.length === 0 || !isExpected(run, events.expected)) {
+      return { run, journaled: true, eventsWritten: false };
+    }
+    await singleStatement(this.ctx, (tx) => insertEvents(tx, events.tenantId, events.drafts, nowIso()));
+    return { run, journaled: true, eventsWritten: true };
+  }
+
   /** Due runs, earliest `wakeAt` first. A run whose lease expired is due again (taken over). */
   async claimDue(
     owner: string,
@@ -251,4 +291,13 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
     const row = await runQueries.nextWakeAt.first(this.ctx, {});
     return row?.next == null ? null : Number(row.next);
   }
+}
+
+/** Whether the ended row has the columns the events were built from (`RunEndEvents.expected`). */
+function isExpected(run: WorkflowRun, expected: RunEndEvents['expected']): boolean {
+  return (
+    run.workflow === expected.workflow &&
+    run.attempt === expected.attempt &&
+    JSON.stringify(run.tags) === JSON.stringify(expected.tags)
+  );
 }

@@ -11,7 +11,7 @@ import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowStepsTable } from './schema.js';
 import type { StepOutcome, WorkflowStepRepository } from './store.js';
 
-function toStep(row: Selectable<WorkflowStepsTable>): WorkflowStep {
+export function toStep(row: Selectable<WorkflowStepsTable>): WorkflowStep {
   return {
     runId: row.run_id,
     seq: Number(row.seq),
@@ -29,7 +29,7 @@ function toStep(row: Selectable<WorkflowStepsTable>): WorkflowStep {
 type StepRow = Insertable<WorkflowStepsTable>;
 
 /** The columns a journal entry sets (`record`, `recordAll`). */
-const STEP_COLUMNS = [
+export const STEP_COLUMNS = [
   'run_id',
   'seq',
   'name',
@@ -186,7 +186,7 @@ export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
   }
 }
 
-function toRow(step: WorkflowStep): Required<Pick<StepRow, (typeof STEP_COLUMNS)[number]>> {
+export function toRow(step: WorkflowStep): Required<Pick<StepRow, (typeof STEP_COLUMNS)[number]>> {
   return {
     run_id: step.runId,
     seq: step.seq,
@@ -199,4 +199,17 @@ function toRow(step: WorkflowStep): Required<Pick<StepRow, (typeof STEP_COLUMNS)
     finished_at: step.finishedAt,
     duration_ms: step.durationMs,
   };
+}
+
+/**
+ * Inserts each of `steps` unless its (run_id, seq) exists, in one statement; how many it inserted
+ * (fewer than given: some were stored already). For `WorkflowRunRepository.recordEnd` on SQLite.
+ */
+export async function insertNewSteps(ctx: StoreContext, steps: readonly WorkflowStep[]): Promise<number> {
+  const args: Record<string, unknown> = {};
+  steps.forEach((step, i) => {
+    const row = toRow(step);
+    for (const column of STEP_COLUMNS) args[`${column}_${i}`] = row[column];
+  });
+  return (await stepQueries.insertMany.rows(ctx, steps.length, args)).length;
 }

@@ -6,14 +6,36 @@
  */
 import type { Logger } from '../domain/logger.js';
 import type { RunState } from '../domain/operations.js';
-import { ACTIVE_RUN_STATES, type EngineType, type WorkflowRun } from '../domain/workflow-run.js';
+import {
+  ACTIVE_RUN_STATES,
+  type EngineType,
+  type WorkflowRun,
+  type WorkflowStep,
+} from '../domain/workflow-run.js';
 import type { NewWorkflowRun, WorkflowRunPatch, WorkflowRunRepository } from '../store/store.js';
 import type { StartRunRequest } from './engine.js';
-import { tellObserver, type RunObserver } from './run-observer.js';
+import { eventsOffered, tellObserver, type RunObserver } from './run-observer.js';
 import { cancelPatch, endPatch, type RunOutcome } from './run-outcome.js';
 import { toJournalValue } from './step-error.js';
 
-export type RunRows = Pick<WorkflowRunRepository, 'createOrGet' | 'get' | 'update'>;
+export type RunRows = Pick<WorkflowRunRepository, 'createOrGet' | 'get' | 'update' | 'recordEnd'>;
+
+export interface EndOptions {
+  /** Only while this owner holds the lease. */
+  readonly leaseOwner?: string;
+  /** The attempt the run ends in (the row's, when absent). */
+  readonly attempt?: number;
+  /** The run as the caller last read it (its workflow and tags, and its attempt unless `attempt`). */
+  readonly known?: WorkflowRun;
+  /** Journal entries not written yet, written with the end (`WorkflowRunRepository.recordEnd`). */
+  readonly steps?: readonly WorkflowStep[];
+}
+
+/** What `RunRecords.end` did: the ended run (undefined: not ended), and whether `steps` were all new. */
+export interface RunEnd {
+  readonly run: WorkflowRun | undefined;
+  readonly journaled: boolean;
+}
 
 export interface RunGuard {
   readonly leaseOwner?: string;
@@ -69,16 +91,24 @@ export class RunRecords {
     return run;
   }
 
-  /** Ends an active run (and, with `leaseOwner`, one still held by that owner); undefined otherwise. */
-  end(
-    runId: string,
-    outcome: RunOutcome,
-    options: { readonly leaseOwner?: string; readonly attempt?: number } = {},
-  ): Promise<WorkflowRun | undefined> {
-    const { leaseOwner, attempt } = options;
+  /**
+   * Ends an active run (and, with `leaseOwner`, one still held by that owner); `run` undefined
+   * otherwise. In the same write (`WorkflowRunRepository.recordEnd`): `steps`, the run's journal entries
+   * not written yet — when one is found stored already, nothing is ended and `journaled` is false
+   * (the caller records them itself and ends the run after) — and, with `known` (the run as the
+   * caller last read it), the events the observer offers for the end (`RunObserver.eventsFor`).
+   */
+  async end(runId: string, outcome: RunOutcome, options: EndOptions = {}): Promise<RunEnd> {
+    const { leaseOwner, attempt, known, steps = [] } = options;
     const patch = { ...endPatch(outcome, this.now()), ...(attempt !== undefined && { attempt }) };
     const guard = { expectedStates: ACTIVE_RUN_STATES, ...(leaseOwner !== undefined && { leaseOwner }) };
-    return this.write(runId, patch, guard, null);
+    const state = outcome.state;
+    const expected = known && ({ ...known, ...definedFields(patch), state } as WorkflowRun);
+    const events = expected && eventsOffered(this.observer, { run: expected, state }, this.log);
+    const end = { patch, guard, steps, ...(events && { events: { ...events, expected } }) };
+    const { run, journaled, eventsWritten } = await this.runs.recordEnd(runId, end);
+    if (run) await tellObserver(this.observer, { run, state, eventsWritten }, this.log);
+    return { run, journaled };
   }
 
   /** Cancels an active run from outside; undefined when it had ended already (or does not exist). */
@@ -89,4 +119,9 @@ export class RunRecords {
   private tell(run: WorkflowRun, state: RunState): Promise<void> {
     return tellObserver(this.observer, { run, state }, this.log);
   }
+}
+
+/** The fields `patch` sets (an undefined field sets nothing). */
+function definedFields(patch: WorkflowRunPatch): WorkflowRunPatch {
+  return Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
 }

@@ -15,6 +15,7 @@ const WORKFLOW = fileURLToPath(new URL('.', import.meta.url));
 const WRITES: Readonly<Record<string, string>> = {
   createOrGet: 'run-records.ts',
   update: 'run-records.ts',
+  recordEnd: 'run-records.ts',
   claimDue: 'embedded/run-writer.ts',
   renewLease: 'embedded/run-writer.ts',
 };

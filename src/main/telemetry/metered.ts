@@ -18,6 +18,7 @@ const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 
 export function meteredObserver(observer: RunObserver, metrics: WorkflowMetrics): RunObserver {
   return {
+    ...(observer.eventsFor && { eventsFor: observer.eventsFor.bind(observer) }),
     async runChanged(change) {
       const { run, state } = change;
       const labels = { engine: run.engine, workflow: run.workflow };

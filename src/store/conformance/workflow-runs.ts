@@ -1,8 +1,15 @@
 /** Conformance: workflow runs (idempotent start, tags, guarded updates, leases) and the step journal. */
 import assert from 'node:assert/strict';
+import { silentLogger } from '../../domain/logger.js';
+import type { TenantEventDraft } from '../../domain/tenant-event.js';
+import { asTenantRun, tenantRunTags } from '../../domain/tenant-run.js';
+import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
+import { runStateEvent, tenantRunEvents } from '../../provisioning/tenant-run-events.js';
+import type { RunObserver } from '../../workflow/run-observer.js';
+import { RunRecords } from '../../workflow/run-records.js';
 import { createStore } from '../create-store.js';
 import type { NewWorkflowRun, Store } from '../store.js';
-import { unique, type Conformance } from './harness.js';
+import { specOf, unique, type Conformance } from './harness.js';
 
 /** A run of no tenant at all: runs are generic, a tag names what they work on. */
 async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
@@ -15,6 +22,56 @@ async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): P
     input: { image: 'busybox' },
     ...overrides,
   };
+}
+
+/**
+ * A tenant's provision run, leased to `me`, and provisioning's observer over `store`, which
+ * records what it appends itself (`appended`) besides appending it.
+ */
+async function tenantRun(
+  store: Store,
+): Promise<{ run: WorkflowRun; observed: { observer: RunObserver; appended: TenantEventDraft[] } }> {
+  const tenant = await store.tenants.create({ name: unique('ended'), spec: specOf(), actor: 'test' });
+  const tags = tenantRunTags({ tenantId: tenant.id, generation: 1, configHash: 'h', triggerSource: 'api' });
+  const { run } = await store.runs.createOrGet({
+    runId: `${tenant.id}:provision:g1:r1`,
+    workflow: 'provision',
+    tags,
+    engine: 'embedded',
+    input: null,
+    lease: { owner: 'me', expiresAt: Date.now() + 60_000 },
+  });
+  const appended: TenantEventDraft[] = [];
+  const observer = tenantRunEvents({
+    appendEvent: async (tenantId, event) => {
+      appended.push(event);
+      await store.appendEvent(tenantId, event);
+    },
+  });
+  return { run, observed: { observer, appended } };
+}
+
+function finishedStep(runId: string, seq: number): WorkflowStep {
+  return {
+    runId,
+    seq,
+    name: `step-${seq}`,
+    kind: 'step',
+    status: 'completed',
+    result: { seq },
+    error: null,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:00:01.000Z',
+    durationMs: 1000,
+  };
+}
+
+/** The tenant's latest event as a draft (without its seq, stream and time). */
+async function lastEvent(store: Store, run: WorkflowRun): Promise<TenantEventDraft> {
+  const tenantId = run.tags.subject!.slice('tenant:'.length);
+  const events = await store.events.listByTenant(tenantId, { limit: 100 });
+  const { seq: _seq, tenantId: _tenant, at: _at, ...draft } = events.at(-1)!;
+  return draft;
 }
 
 export function workflowRuns(c: Conformance): void {
@@ -82,6 +139,74 @@ export function workflowRuns(c: Conformance): void {
       (await store.runs.listBySubject(run.tags.subject!, 10)).map((r) => [r.runId, r.state]),
       [[run.runId, 'succeeded']],
     );
+  });
+
+  c.test("a run's end takes its journal entries and the observer's event with it (recordEnd)", async () => {
+    const store = c.store();
+    const { run, observed } = await tenantRun(store);
+    const records = new RunRecords(store.runs, observed.observer, silentLogger, Date.now);
+    const steps = [finishedStep(run.runId, 1), finishedStep(run.runId, 2)];
+    const options = { leaseOwner: 'me', attempt: 2, known: run, steps };
+    const ended = await records.end(run.runId, { state: 'succeeded', output: { ok: 1 } }, options);
+    assert.equal(ended.journaled, true);
+    assert.deepEqual([ended.run?.state, ended.run?.attempt, ended.run?.output], ['succeeded', 2, { ok: 1 }]);
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => [s.seq, s.status]),
+      [
+        [1, 'completed'],
+        [2, 'completed'],
+      ],
+    );
+    // Written with the end, not appended by the observer afterwards; the same event it would write.
+    assert.deepEqual(observed.appended, []);
+    assert.deepEqual(await lastEvent(store, run), runStateEvent(asTenantRun(ended.run!)!, 'succeeded'));
+  });
+
+  c.test(
+    'recordEnd: an event built for another attempt is left to the observer, which writes the right one',
+    async () => {
+      const store = c.store();
+      const { run, observed } = await tenantRun(store);
+      const records = new RunRecords(store.runs, observed.observer, silentLogger, Date.now);
+      // The caller believes the run is in attempt 5; the row says 1 and the end does not set it.
+      const known = { ...run, attempt: 5 };
+      const ended = await records.end(run.runId, { state: 'succeeded', output: null }, { known, steps: [] });
+      assert.equal(ended.run?.attempt, 1);
+      const expected = runStateEvent(asTenantRun(ended.run)!, 'succeeded');
+      assert.deepEqual(observed.appended, [expected]);
+      assert.deepEqual(await lastEvent(store, run), expected);
+      const tenantId = run.tags.subject!.slice('tenant:'.length);
+      assert.equal((await store.events.listByTenant(tenantId, { limit: 100 })).length, 2);
+    },
+  );
+
+  c.test('recordEnd: a journal entry stored already, or a guard that fails, ends nothing', async () => {
+    const store = c.store();
+    const { run, observed } = await tenantRun(store);
+    const records = new RunRecords(store.runs, observed.observer, silentLogger, Date.now);
+    const outcome = { state: 'succeeded', output: null } as const;
+    // Another owner journaled seq 1 already: nothing is ended, the entry stays theirs.
+    await store.steps.record({ ...finishedStep(run.runId, 1), startedAt: 'another owner' });
+    const conflicted = await records.end(run.runId, outcome, {
+      leaseOwner: 'me',
+      known: run,
+      steps: [finishedStep(run.runId, 1)],
+    });
+    assert.deepEqual(conflicted, { run: undefined, journaled: false });
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.startedAt),
+      ['another owner'],
+    );
+    // Not the lease holder (the entries of a refused end: folded-run-end.test.ts, PostgreSQL).
+    const refused = await records.end(run.runId, outcome, { leaseOwner: 'you', known: run, steps: [] });
+    assert.deepEqual(refused, { run: undefined, journaled: true });
+    assert.equal((await store.runs.get(run.runId))?.state, 'pending');
+    const tenantId = run.tags.subject!.slice('tenant:'.length);
+    assert.deepEqual(
+      (await store.events.listByTenant(tenantId, { limit: 100 })).map((e) => e.type),
+      ['Created'],
+    );
+    assert.deepEqual(observed.appended, []);
   });
 
   c.test(

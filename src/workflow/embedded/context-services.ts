@@ -7,6 +7,7 @@ import type { Logger } from '../../domain/logger.js';
 import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
 import type { WorkflowStepRepository } from '../../store/store.js';
+import type { RunOutcome } from '../run-outcome.js';
 import type { ResolvedOptions } from './options.js';
 import { ExecutionStopped, type RunHandle, type WaitCounter } from './run-handle.js';
 import type { RunWriter } from './run-writer.js';
@@ -37,8 +38,8 @@ export class ExecutionScope {
   /**
    * Holds a finished journal entry back until the execution next needs its journal durable —
    * before a step's function runs, before a wait journals its deadline, before the run is released
-   * or ended (`journal`, `flushJournal`) — and writes it then, in the same statement as what that
-   * moment writes. Safe because nothing outside the run acts on an entry before that moment: a
+   * or ended (`journal`, `flushJournal`, `end`) — and writes it then, in the same statement as what
+   * that moment writes. Safe because nothing outside the run acts on an entry before that moment: a
    * crash in between loses the entry and re-runs its step, as a crash just before an immediate
    * write would (steps are at-least-once). Saves a statement whenever two entries meet without
    * a step's function between them — a promise already resolved, the last step before the end
@@ -57,6 +58,23 @@ export class ExecutionScope {
   /** Writes the deferred entries, if any. */
   async flushJournal(): Promise<void> {
     if (this.deferred.length > 0) await this.writeJournal(this.deferred);
+  }
+
+  /**
+   * Ends the run with the deferred entries in the same write (RunWriter.end). When one is found
+   * stored already, they are journaled as `flushJournal` does — which stops the execution when
+   * another owner wrote one — and the run is ended after. False when the run was no longer ours
+   * to end (the entries are then not written: the run is no longer this execution's).
+   */
+  async end(outcome: RunOutcome): Promise<boolean> {
+    const writer = this.services.writer;
+    const first = await writer.end(this.handle, outcome, this.deferred);
+    if (first.journaled) {
+      this.deferred = [];
+      return first.ended;
+    }
+    await this.flushJournal();
+    return (await writer.end(this.handle, outcome, [])).ended;
   }
 
   /**

@@ -33,6 +33,42 @@ for (const backend of worldBackends()) {
         assert.deepEqual(seen.states(run.runId), ['pending', 'backing-off', 'cancelled']);
       }));
 
+    test('a held-back entry another owner journaled first drops the end; the takeover replays theirs', () =>
+      inWorld(backend, async (world, engine) => {
+        const effects = new Effects();
+        const flow = define('last-step', async (ctx) =>
+          ctx.step('a', async () => (effects.hit('a'), 'ours')),
+        );
+        // Just before the end (which carries the held-back entry of `a`), another owner journals `a`.
+        let intruded = false;
+        const runs = world.store.runs;
+        const recordEnd: typeof runs.recordEnd = async (runId, end) => {
+          for (const step of end.steps) {
+            intruded = true;
+            await world.store.steps.record({ ...step, result: 'theirs', startedAt: 'another owner' });
+          }
+          return runs.recordEnd(runId, end);
+        };
+        const store = {
+          ...world.store,
+          runs: new Proxy(runs, {
+            get: (target, property) => {
+              if (property === 'recordEnd') return recordEnd;
+              const value: unknown = Reflect.get(target, property, target);
+              return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+            },
+          }),
+        };
+        const e = await engine([flow], { store });
+        const { run } = await e.start(startRequest('last-step'));
+        await delay(300);
+        assert.ok(intruded, 'the end carried the held-back entry');
+        assert.ok(!['succeeded', 'failed'].includes((await world.store.runs.get(run.runId))!.state));
+        // Once the lease expires the run is taken over (here by the same process) and replays `a`.
+        const done = await finished(world.store, run.runId, 5000);
+        assert.deepEqual([done.state, done.output, effects.count('a')], ['succeeded', 'theirs', 1]);
+      }));
+
     test('waits beyond maxConcurrentRuns suspend in the database and still complete', () =>
       inWorld(backend, async (world, engine) => {
         const flow = define('wait', async (ctx) => ctx.awaitPromise('callback', { timeoutMs: 30_000 }));

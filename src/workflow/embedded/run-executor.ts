@@ -15,7 +15,7 @@ import {
 } from '../../domain/tracing.js';
 import type { Definitions } from '../definitions.js';
 import { Journal } from '../journal.js';
-import { outcomeOf, settle, type Settled } from '../run-outcome.js';
+import { outcomeOf, settle, type RunOutcome, type Settled } from '../run-outcome.js';
 import { ExecutionScope, type ContextServices } from './context-services.js';
 import { DurableContext } from './durable-context.js';
 import { ExecutionStopped, type RunHandle } from './run-handle.js';
@@ -72,13 +72,23 @@ export class RunExecutor {
     if (ending.kind === 'cancelled') return log.info('run cancelled');
     if (!handle.outcomeCounts(settled)) return this.stopped(handle, scope, log);
     if (this.services.closed()) return;
-    // The journal is complete before the run ends (held-back entries go first).
-    if (!(await this.journaled(scope, log))) return;
     const outcome = outcomeOf(settled, ending.kind === 'failed' ? ending.error : null);
-    if (!(await this.services.writer.end(handle, outcome)))
+    // The held-back journal entries are written with the end (ExecutionScope.end).
+    if (!(await this.ended(scope, outcome, log)))
       return log.info('run was finished or taken over elsewhere; outcome dropped');
     if (outcome.state === 'succeeded') log.info({ attempt: handle.attempt }, 'run succeeded');
     else log.warn({ attempt: handle.attempt, error: outcome.error }, `run ${outcome.state}`);
+  }
+
+  /** Ends the run with its held-back journal entries; false when it did not (logged when it failed). */
+  private async ended(scope: ExecutionScope, outcome: RunOutcome, log: Logger): Promise<boolean> {
+    try {
+      return await scope.end(outcome);
+    } catch (error) {
+      if (!(error instanceof ExecutionStopped))
+        log.warn({ err: error }, 'could not end the run; it resumes when its lease expires');
+      return false;
+    }
   }
 
   /** Writes the held-back journal entries; false when that stopped the execution. */

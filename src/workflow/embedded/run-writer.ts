@@ -8,7 +8,12 @@
  * so a crash is followed by a takeover as soon as the lease expires.
  */
 import type { RunState } from '../../domain/operations.js';
-import { isRunActive, ACTIVE_RUN_STATES, type WorkflowRun } from '../../domain/workflow-run.js';
+import {
+  isRunActive,
+  ACTIVE_RUN_STATES,
+  type WorkflowRun,
+  type WorkflowStep,
+} from '../../domain/workflow-run.js';
 import type { WorkflowRunPatch, WorkflowRunRepository } from '../../store/store.js';
 import type { StepRunState } from '../context.js';
 import type { StartRunRequest } from '../engine.js';
@@ -102,10 +107,20 @@ export class RunWriter {
     this.onReleasedWake();
   }
 
-  /** Ends the run; false when it was no longer ours or no longer active (cancelled meanwhile). */
-  async end(handle: RunHandle, outcome: RunOutcome): Promise<boolean> {
-    const options = { leaseOwner: this.ownerId, attempt: handle.attempt };
-    return (await this.records.end(handle.runId, outcome, options)) !== undefined;
+  /**
+   * Ends the run with `steps`, its journal entries not written yet, in the same write (and the
+   * observer's events: RunRecords.end). `ended` false when it was no longer ours or no longer
+   * active (cancelled meanwhile); `journaled` false when an entry was found stored already, and
+   * then nothing was ended.
+   */
+  async end(
+    handle: RunHandle,
+    outcome: RunOutcome,
+    steps: readonly WorkflowStep[],
+  ): Promise<{ ended: boolean; journaled: boolean }> {
+    const options = { leaseOwner: this.ownerId, attempt: handle.attempt, known: handle.run, steps };
+    const { run, journaled } = await this.records.end(handle.runId, outcome, options);
+    return { ended: run !== undefined, journaled };
   }
 
   /** Cancels an active run from any process; the holder notices through its lease or a notification. */

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runEngineConformance } from '../testing/engine-conformance.js';
 import { define, delay, Effects, eventually, finished, inState } from '../testing/run-probes.js';
+import { specOf } from '../../store/conformance/harness.js';
+import type { RunObserver } from '../run-observer.js';
 import { RestateHttp } from './restate-http.js';
 import { createRestateWorld, restateTarget, type RestateWorld } from './testing/restate-harness.js';
 
@@ -37,6 +39,43 @@ describe('restate engine', () => {
     );
     await delay(300);
     assert.equal(effects.count('after'), 0);
+  });
+
+  test("a run's end writes the events its observer offers with it", async () => {
+    const store = world.db.store;
+    const tenant = await store.tenants.create({ name: 'restate-ended', spec: specOf(), actor: 'test' });
+    const told: { state: string; eventsWritten: boolean | undefined }[] = [];
+    const draft = (attempt: number) => ({
+      type: 'RunStateChanged' as const,
+      actor: 'test',
+      reason: 'RunSucceeded',
+      message: `attempt ${attempt}`,
+      fromPhase: null,
+      toPhase: null,
+      generation: 1,
+      runId: null,
+      executionId: null,
+    });
+    const observer: RunObserver = {
+      eventsFor: ({ run, state }) =>
+        state === 'succeeded' ? { tenantId: tenant.id, drafts: [draft(run.attempt)] } : null,
+      runChanged: async ({ state, eventsWritten }) => void told.push({ state, eventsWritten }),
+    };
+    const engine = await world.engine([define('quick', async (ctx) => ctx.step('a', async () => 'done'))], {
+      observer,
+    });
+    const { run } = await engine.start({ runId: 'quick-ended', workflow: 'quick', input: null });
+    assert.equal((await finished(engine, run.runId)).state, 'succeeded');
+    await eventually(async () => (told.some((t) => t.state === 'succeeded') ? true : undefined), 5_000);
+    assert.deepEqual(told.at(-1), { state: 'succeeded', eventsWritten: true });
+    const events = await store.events.listByTenant(tenant.id, { limit: 10 });
+    assert.deepEqual(
+      events.map((e) => [e.type, e.message]),
+      [
+        ['Created', events[0]!.message],
+        ['RunStateChanged', 'attempt 1'],
+      ],
+    );
   });
 
   test('a run suspended by Restate while it waits resumes by replay, steps not repeated', async () => {

@@ -27,7 +27,18 @@ export interface WaitEnd {
   readonly durationMs: number;
 }
 
+/** How many runs' last written rows `RunRecorder` keeps (see `written`). */
+const REMEMBERED_RUNS = 1000;
+
 export class RunRecorder {
+  /**
+   * The row this process last wrote (or found) for each run it executes, most recent last: the
+   * run it ends, as far as `RunRecords.end` needs it (`known`: the workflow, tags and attempt the
+   * end's events are built from; a Restate run keeps attempt 1). A run whose invocation went on in
+   * another process stays here until pushed out; one not here (a replay elsewhere) ends without.
+   */
+  private readonly written = new Map<string, WorkflowRun>();
+
   constructor(
     private readonly records: RunRecords,
     private readonly steps: WorkflowStepRepository,
@@ -87,7 +98,9 @@ export class RunRecorder {
 
   /** Ends the run; false when it was no longer active (cancelled meanwhile: the outcome is dropped). */
   async finish(runId: string, outcome: RunOutcome): Promise<boolean> {
-    return (await this.records.end(runId, outcome)) !== undefined;
+    const known = this.written.get(runId);
+    this.written.delete(runId);
+    return (await this.records.end(runId, outcome, known ? { known } : {})).run !== undefined;
   }
 
   /** Marks an active run cancelled; undefined when it had finished already (or does not exist). */
@@ -99,7 +112,15 @@ export class RunRecorder {
   private async enter(runId: string, state: RunState): Promise<boolean> {
     const others = ACTIVE_RUN_STATES.filter((active) => active !== state);
     const moved = await this.records.write(runId, { state, wakeAt: null }, { expectedStates: others }, null);
-    if (moved) return true;
-    return (await this.records.get(runId))?.state === state;
+    const run = moved ?? (await this.records.get(runId));
+    if (run?.state !== state) return false;
+    this.remember(run);
+    return true;
+  }
+
+  private remember(run: WorkflowRun): void {
+    this.written.delete(run.runId);
+    this.written.set(run.runId, run);
+    if (this.written.size > REMEMBERED_RUNS) this.written.delete(this.written.keys().next().value!);
   }
 }

@@ -9,6 +9,8 @@ import type { RunState } from '../../domain/tenant.js';
 import { isRunActive, SUBJECT_TAG, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import type {
   NewWorkflowRun,
+  RunEndResult,
+  RunEndWrite,
   StepOutcome,
   Store,
   WorkflowRunPatch,
@@ -30,7 +32,23 @@ class MemoryRuns implements WorkflowRunRepository {
   constructor(
     private readonly now: () => number,
     private readonly count: (method: string) => void,
+    private readonly steps: MemorySteps,
   ) {}
+
+  /** As PostgreSQL's one statement: entries only under the guard, the end only when all were new; no events here. */
+  async recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult> {
+    this.count('runs.recordEnd');
+    const run = this.rows.get(runId);
+    const { leaseOwner, expectedStates } = end.guard;
+    const held =
+      run !== undefined &&
+      (leaseOwner === undefined || run.leaseOwner === leaseOwner) &&
+      (expectedStates === undefined || expectedStates.includes(run.state));
+    if (!held) return { run: undefined, journaled: true, eventsWritten: false };
+    const inserted = end.steps.filter((step) => this.steps.insertNew(step)).length;
+    if (inserted < end.steps.length) return { run: undefined, journaled: false, eventsWritten: false };
+    return { run: await this.update(runId, end.patch, end.guard), journaled: true, eventsWritten: false };
+  }
 
   async createOrGet(input: NewWorkflowRun): Promise<{ run: WorkflowRun; created: boolean }> {
     const existing = this.rows.get(input.runId);
@@ -138,6 +156,14 @@ class MemorySteps implements WorkflowStepRepository {
     return entry;
   }
 
+  /** Stores `step` unless its (runId, seq) is stored; whether it did. */
+  insertNew(step: WorkflowStep): boolean {
+    const key = `${step.runId}#${step.seq}`;
+    if (this.entries.has(key)) return false;
+    this.entries.set(key, copy(step));
+    return true;
+  }
+
   async recordAll(steps: readonly WorkflowStep[]): Promise<readonly WorkflowStep[]> {
     this.count('steps.recordAll');
     return steps.map((step) => {
@@ -175,9 +201,6 @@ export function createMemoryWorkflowStore(options: { now?: () => number } = {}):
   const now = options.now ?? Date.now;
   const writes = new Map<string, number>();
   const count = (method: string) => writes.set(method, (writes.get(method) ?? 0) + 1);
-  return {
-    runs: new MemoryRuns(now, count),
-    steps: new MemorySteps(count),
-    writes,
-  };
+  const steps = new MemorySteps(count);
+  return { runs: new MemoryRuns(now, count, steps), steps, writes };
 }
