@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import { UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
@@ -19,6 +19,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerEventRoutes } from './events-routes.js';
+import { fastValidatorCompiler } from './fast-validation.js';
 import { registerExecutionRoutes } from './executions-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHooks } from './hooks.js';
@@ -66,7 +67,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     },
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler((error, request, reply) => replyWithProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
