@@ -5,7 +5,8 @@
  *
  * Request pipeline: request id (client `X-Request-Id` when sane, else a UUID; echoed on every
  * response and bound to every log line as `requestId`) → bearer auth and role check → rate limit →
- * body parsing (JSON only; merge-patch JSON on PATCH; 1 MiB) → zod validation → handler → zod
+ * body parsing (JSON only; merge-patch JSON on PATCH; 1 MiB) → zod validation (a tenant GET's path
+ * and query accepted without a parse when zod would accept them, fast-validation.ts) → handler → zod
  * serialisation (tenants: a projection onto the schema's fields, response-serializer.ts). Every failure on the way is a problem+json from problem.ts.
  */
 import { randomUUID } from 'node:crypto';
