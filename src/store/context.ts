@@ -26,11 +26,8 @@ export interface StoreContext {
   readonly readNow?: ReadNow | undefined;
 }
 
-/**
- * Rows of a compiled read run at once, or undefined when it must go through Kysely. With `first`,
- * only the first row is wanted: at most that one is returned, and the statement stops there.
- */
-export type ReadNow = <R>(query: CompiledQuery<R>, first?: boolean) => R[] | undefined;
+/** Rows of a compiled read run at once, or undefined when it must go through Kysely. */
+export type ReadNow = <R>(query: CompiledQuery<R>) => R[] | undefined;
 
 /** A database handle or an open transaction: helpers that take one work inside either. */
 export type Executor = Kysely<Database>;

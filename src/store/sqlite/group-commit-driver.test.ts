@@ -304,17 +304,6 @@ describe('GroupCommitDriver.readNow', () => {
     assert.deepEqual(h.driver.readNow(read), [{ label: 'a' }, { label: 'b' }]);
   });
 
-  test('with `first`, reads only the first row, and none of an empty result', async () => {
-    await h.db
-      .insertInto('items')
-      .values([{ label: 'a' }, { label: 'b' }])
-      .execute();
-    const read = h.db.selectFrom('items').select('label').orderBy('label').compile();
-    assert.deepEqual(h.driver.readNow(read, true), [{ label: 'a' }]);
-    const none = h.db.selectFrom('items').select('label').where('label', '=', 'z').compile();
-    assert.deepEqual(h.driver.readNow(none, true), []);
-  });
-
   test('declines rather than throws once the database is closed', async () => {
     const read = h.db.selectFrom('items').select('label').compile();
     await h.db.selectFrom('items').select('label').execute();

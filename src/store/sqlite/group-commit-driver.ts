@@ -214,18 +214,14 @@ export class GroupCommitDriver implements Driver {
    * cannot, or when the statement fails: the caller then goes through Kysely as usual, which waits,
    * retries a busy database and reports the failure. The yield rule (`YIELD_EVERY_MS`) is for runs
    * of store calls in one task; a caller of `readNow` runs one statement per task it serves.
-   * With `first`, only the first row (if any) is read.
    */
-  readNow<R>(query: CompiledQuery, first = false): R[] | undefined {
+  readNow<R>(query: CompiledQuery): R[] | undefined {
     if (this.held || this.batch) return undefined;
     try {
       if (this.db.inTransaction) return undefined;
       const statement = this.db.prepare(query.sql);
       if (!statement.readonly || !statement.reader) return undefined;
-      if (!first) return statement.all(query.parameters) as R[];
-      // `get` steps once: no array of rows, no step to the end of the result.
-      const row = statement.get(query.parameters) as R | undefined;
-      return row === undefined ? [] : [row];
+      return statement.all(query.parameters) as R[];
     } catch {
       return undefined;
     }

@@ -66,9 +66,6 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 /** Prepared statements kept per SQL text; Kysely would otherwise prepare every query afresh. */
 const STATEMENT_CACHE_SIZE = 500;
 
-/** The labels of a `readNow` statement's duration: one object, not one per read. */
-const SELECT_LABELS = { dialect: 'sqlite', kind: 'select' } as const;
-
 /**
  * better-sqlite3 statements are reusable, and preparing one costs about as much as running it: a
  * small LRU of prepared statements takes that off every query.
@@ -143,10 +140,15 @@ export function sqliteStoreOn(
     ...(metrics && { log: queryMetricsLog(metrics, 'sqlite') }),
   });
   // Timed into the same histogram as Kysely's query log times every other statement.
-  const readNow: ReadNow = <R>(query: CompiledQuery<R>, first?: boolean) => {
+  const readNow: ReadNow = <R>(query: CompiledQuery<R>) => {
     const startedAt = performance.now();
-    const rows = driver?.readNow<R>(query, first);
-    if (rows && metrics) metrics.queryDuration.observe(SELECT_LABELS, (performance.now() - startedAt) / 1000);
+    const rows = driver?.readNow<R>(query);
+    if (rows && metrics) {
+      metrics.queryDuration.observe(
+        { dialect: 'sqlite', kind: 'select' },
+        (performance.now() - startedAt) / 1000,
+      );
+    }
     return rows;
   };
   return createKyselyStore({ db, dialect: sqliteDialect, incidents, secrets: options.secrets, readNow });
