@@ -3,6 +3,7 @@
  * (loopback-guard.ts), the failed-authentication brake (auth-failure-limit.ts), authentication and
  * role check, rate limit, media-type check of bodies, and the request-duration metric.
  */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { ApiApp, ApiContext } from './api-deps.js';
 import { createAuthenticator } from './auth.js';
@@ -35,12 +36,13 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
   const loopbackOnly = ctx.options.tokens.length === 0;
   const observe = createHttpMetrics(registry);
   app.decorateRequest('principal', null as never);
-  traceRequests(app);
+  const tracing = requestTracing();
 
   // Callback-style hooks: an async hook costs a promise and a turn of the microtask queue on
   // every request, the hottest path of the API.
   app.addHook('onRequest', (request, reply, done) => {
     try {
+      tracing.start(request, reply);
       reply.header('x-request-id', request.id);
       if (loopbackOnly) assertLoopbackRequest(request.headers);
       const access = request.routeOptions.config.access ?? 'read';
@@ -78,6 +80,7 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    tracing.end(request, reply.statusCode);
     observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
     done();
   });
@@ -87,33 +90,38 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
  * A server span per request, continuing a W3C `traceparent` header when one is sent. Its context is
  * kept with the request (request-trace.ts) for the work the handler starts, so the reconcile it
  * triggers joins the trace, and the request's log lines carry its ids. A no-op while tracing is off.
+ * Started first in `onRequest` (before the guards, so a refused request has its span too) and ended
+ * in `onResponse`; called from the hooks above rather than hooked on its own, which would cost two
+ * more hook turns on every request.
  */
-function traceRequests(app: ApiApp): void {
+interface RequestTracing {
+  start(request: FastifyRequest, reply: FastifyReply): void;
+  end(request: FastifyRequest, status: number): void;
+}
+
+function requestTracing(): RequestTracing {
   const spans = new WeakMap<object, Span>();
-  app.addHook('onRequest', (request, reply, done) => {
-    // Tracing off: the span would not record, so nothing of it is built (no per-request garbage).
-    if (!tracingRegistered()) {
-      done();
-      return;
-    }
-    const route = request.routeOptions.url ?? 'unmatched';
-    const { span, context } = startSpan(`${request.method} ${route}`, {
-      kind: SpanKind.SERVER,
-      parent: contextFromHeaders(request.headers),
-      attributes: { 'http.request.method': request.method, 'http.route': route },
-    });
-    if (span.isRecording()) {
-      spans.set(request, span);
-      setRequestTraceContext(request, context);
-      request.log = request.log.child(logTraceFields(context));
-      reply.log = request.log;
-    }
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const span = spans.get(request);
-    span?.setAttribute('http.response.status_code', reply.statusCode);
-    span?.end();
-    done();
-  });
+  return {
+    start(request, reply) {
+      // Tracing off: the span would not record, so nothing of it is built (no per-request garbage).
+      if (!tracingRegistered()) return;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const { span, context } = startSpan(`${request.method} ${route}`, {
+        kind: SpanKind.SERVER,
+        parent: contextFromHeaders(request.headers),
+        attributes: { 'http.request.method': request.method, 'http.route': route },
+      });
+      if (span.isRecording()) {
+        spans.set(request, span);
+        setRequestTraceContext(request, context);
+        request.log = request.log.child(logTraceFields(context));
+        reply.log = request.log;
+      }
+    },
+    end(request, status) {
+      const span = spans.get(request);
+      span?.setAttribute('http.response.status_code', status);
+      span?.end();
+    },
+  };
 }

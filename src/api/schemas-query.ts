@@ -32,10 +32,13 @@ const seqCursor = z
   .describe('`nextCursor` of the previous page (an event sequence number).');
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 
+/** A tenant id (lower-case UUID) or name, as a path parameter. */
+export const ID_OR_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,127}$/;
+
 export const IdOrNameParams = z.strictObject({
   idOrName: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,127}$/, 'must be a tenant id or name')
+    .regex(ID_OR_NAME_PATTERN, 'must be a tenant id or name')
     .describe('Tenant id, or the name of a tenant that is not archived (an archived one is reached by id).'),
 });
 /** Execution ids, run ids (`<tenant>:<action>:g<n>`) and callback ids. */

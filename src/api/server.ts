@@ -5,13 +5,14 @@
  *
  * Request pipeline: request id (client `X-Request-Id` when sane, else a UUID; echoed on every
  * response and bound to every log line as `requestId`) → bearer auth and role check → rate limit →
- * body parsing (JSON only; merge-patch JSON on PATCH; 1 MiB) → zod validation → handler → zod
+ * body parsing (JSON only; merge-patch JSON on PATCH; 1 MiB) → zod validation (a tenant GET's path
+ * and query accepted without a parse when zod would accept them, fast-validation.ts) → handler → zod
  * serialisation (tenants: a projection onto the schema's fields, response-serializer.ts). Every failure on the way is a problem+json from problem.ts.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Registry } from 'prom-client';
 import { UnavailableError } from '../domain/errors.js';
 import type { ApiApp, ApiContext, ApiDeps, ApiOptions } from './api-deps.js';
@@ -19,6 +20,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { registerCallbackRoutes } from './callbacks-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerEventRoutes } from './events-routes.js';
+import { fastValidatorCompiler } from './fast-validation.js';
 import { registerExecutionRoutes } from './executions-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { registerHooks } from './hooks.js';
@@ -66,7 +68,7 @@ export async function createApiServer(deps: ApiDeps, options: ApiOptions): Promi
     },
   }).withTypeProvider<ZodTypeProvider>();
 
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(fastValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler((error, request, reply) => replyWithProblem(error, request, reply));
   app.setNotFoundHandler((request, reply) =>

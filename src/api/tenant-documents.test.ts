@@ -17,7 +17,7 @@ const MERGE = { ...ADMIN, 'content-type': 'application/merge-patch+json' };
 
 test('the document cache keeps its byte budget, dropping the least recently used first', () => {
   const cache = new TenantDocumentCache(10);
-  const entry = (body: string) => ({ id: body, version: 1, body });
+  const entry = (body: string) => ({ id: body, version: 1, body, etag: '"1"' });
   cache.put('a', entry('aaaa'));
   cache.put('b', entry('bbbb'));
   cache.touch('a', cache.get('a')!);
@@ -52,7 +52,7 @@ test('the document cache keeps its byte budget, dropping the least recently used
 
 test('once the document cache is full, a miss evicts only for a key that missed recently', () => {
   const cache = new TenantDocumentCache(10);
-  const entry = (body: string, version = 1) => ({ id: body[0]!, version, body });
+  const entry = (body: string, version = 1) => ({ id: body[0]!, version, body, etag: `"${version}"` });
   cache.admit('a', entry('aaaa'));
   cache.admit('b', entry('bbbb'));
   assert.deepEqual(cache.stats(), { entries: 2, size: 8 }, 'admitted while the budget has room');
