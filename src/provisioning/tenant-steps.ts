@@ -381,7 +381,8 @@ export class TenantSteps {
   }
 }
 
-function toSnapshot(tenant: Tenant): TenantSnapshot {
+/** What a run journals of `tenant` when it starts (exported for tests that write old journals). */
+export function toSnapshot(tenant: Tenant): TenantSnapshot {
   return {
     id: tenant.id,
     name: tenant.name,

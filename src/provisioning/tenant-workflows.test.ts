@@ -23,6 +23,7 @@ import {
   type WorkflowFixture,
   type WorkflowFixtureOptions,
 } from './testing/workflow-fixture.js';
+import { toSnapshot } from './tenant-steps.js';
 
 interface Outcome {
   readonly run: WorkflowRun;
@@ -329,15 +330,7 @@ async function diedRun(
     finishedAt: at,
     durationMs: 1,
   });
-  const snapshot = {
-    id: tenant.id,
-    name: tenant.name,
-    phase: tenant.status.phase,
-    generation: tenant.generation,
-    observedGeneration: tenant.status.observedGeneration,
-    retryPolicy: tenant.spec.retryPolicy,
-    provider: tenant.spec.provider,
-  };
+  const snapshot = toSnapshot(tenant);
   if (c.journaled.includes('load')) await fx.store.steps.record(entry(1, 'load', snapshot));
   if (c.startWritten) {
     // What the start change of a provision writes (tenant-workflows.ts, `startChange`).

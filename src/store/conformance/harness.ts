@@ -9,6 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import type { ComputeExecution } from '../../domain/compute-execution.js';
 import { newId } from '../../domain/ids.js';
 import type { Tenant, TenantSpec } from '../../domain/tenant.js';
+import { tenantRunTags } from '../../domain/tenant-run.js';
+import type { WorkflowRun } from '../../domain/workflow-run.js';
 import type { NewRollout, Store } from '../store.js';
 import type { TestBackend, TestDatabase } from '../testing/test-databases.js';
 
@@ -124,4 +126,19 @@ export function oneWaveRollout(members: readonly Tenant[], overrides: Partial<Ne
     members: members.map((t) => ({ tenantId: t.id, tenantName: t.name, wave: 0, generation: t.generation })),
     ...overrides,
   };
+}
+
+/** A new tenant and its provision run, leased to `me` for a minute. */
+export async function leasedTenantRun(store: Store): Promise<{ tenantId: string; run: WorkflowRun }> {
+  const tenant = await store.tenants.create({ name: unique('ended'), spec: specOf(), actor: 'test' });
+  const tags = tenantRunTags({ tenantId: tenant.id, generation: 1, configHash: 'h', triggerSource: 'api' });
+  const { run } = await store.runs.createOrGet({
+    runId: `${tenant.id}:provision:g1:r1`,
+    workflow: 'provision',
+    tags,
+    engine: 'embedded',
+    input: null,
+    lease: { owner: 'me', expiresAt: Date.now() + 60_000 },
+  });
+  return { tenantId: tenant.id, run };
 }

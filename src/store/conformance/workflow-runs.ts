@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../domain/logger.js';
 import type { TenantEventDraft } from '../../domain/tenant-event.js';
-import { asTenantRun, tenantRunTags } from '../../domain/tenant-run.js';
+import { asTenantRun } from '../../domain/tenant-run.js';
 import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
 import { runStateEvent, tenantRunEvents } from '../../provisioning/tenant-run-events.js';
 import type { RunObserver } from '../../workflow/run-observer.js';
 import { RunRecords } from '../../workflow/run-records.js';
 import { createStore } from '../create-store.js';
 import type { NewWorkflowRun, Store } from '../store.js';
-import { specOf, unique, type Conformance } from './harness.js';
+import { leasedTenantRun, unique, type Conformance } from './harness.js';
 
 /** A run of no tenant at all: runs are generic, a tag names what they work on. */
 async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
@@ -31,16 +31,7 @@ async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): P
 async function tenantRun(
   store: Store,
 ): Promise<{ run: WorkflowRun; observed: { observer: RunObserver; appended: TenantEventDraft[] } }> {
-  const tenant = await store.tenants.create({ name: unique('ended'), spec: specOf(), actor: 'test' });
-  const tags = tenantRunTags({ tenantId: tenant.id, generation: 1, configHash: 'h', triggerSource: 'api' });
-  const { run } = await store.runs.createOrGet({
-    runId: `${tenant.id}:provision:g1:r1`,
-    workflow: 'provision',
-    tags,
-    engine: 'embedded',
-    input: null,
-    lease: { owner: 'me', expiresAt: Date.now() + 60_000 },
-  });
+  const { run } = await leasedTenantRun(store);
   const appended: TenantEventDraft[] = [];
   const observer = tenantRunEvents({
     appendEvent: async (tenantId, event) => {

@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import type { StoreMetrics } from '../../domain/metrics.js';
-import { asTenantRun, tenantRunTags } from '../../domain/tenant-run.js';
+import { asTenantRun } from '../../domain/tenant-run.js';
 import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
 import { ACTIVE_RUN_STATES } from '../../domain/workflow-run.js';
 import { runStateEvent } from '../../provisioning/tenant-run-events.js';
-import { specOf, unique } from '../conformance/harness.js';
+import { leasedTenantRun } from '../conformance/harness.js';
 import { createStore } from '../create-store.js';
 import type { RunEndWrite, Store } from '../store.js';
 import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
@@ -46,20 +46,6 @@ async function cost(work: () => Promise<unknown>): Promise<{ statements: number;
     statements: counts.statements - before.statements,
     transactions: counts.transactions - before.transactions,
   };
-}
-
-async function leasedTenantRun(store: Store): Promise<{ tenantId: string; run: WorkflowRun }> {
-  const tenant = await store.tenants.create({ name: unique('fold'), spec: specOf(), actor: 'test' });
-  const tags = tenantRunTags({ tenantId: tenant.id, generation: 1, configHash: 'h', triggerSource: 'api' });
-  const { run } = await store.runs.createOrGet({
-    runId: `${tenant.id}:provision:g1:r1`,
-    workflow: 'provision',
-    tags,
-    engine: 'embedded',
-    input: null,
-    lease: { owner: 'me', expiresAt: Date.now() + 60_000 },
-  });
-  return { tenantId: tenant.id, run };
 }
 
 function entry(runId: string, seq: number, startedAt = '2026-01-01T00:00:00.000Z'): WorkflowStep {
