@@ -10,7 +10,7 @@ import type { ComputeExecution } from '../../domain/compute-execution.js';
 import { newId } from '../../domain/ids.js';
 import type { Tenant, TenantSpec } from '../../domain/tenant.js';
 import { tenantRunTags } from '../../domain/tenant-run.js';
-import type { WorkflowRun } from '../../domain/workflow-run.js';
+import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
 import type { NewRollout, Store } from '../store.js';
 import type { TestBackend, TestDatabase } from '../testing/test-databases.js';
 
@@ -141,4 +141,24 @@ export async function leasedTenantRun(store: Store): Promise<{ tenantId: string;
     lease: { owner: 'me', expiresAt: Date.now() + 60_000 },
   });
   return { tenantId: tenant.id, run };
+}
+
+/** A finished journal entry `step-<seq>` of `runId`. */
+export function finishedStep(
+  runId: string,
+  seq: number,
+  startedAt = '2026-01-01T00:00:00.000Z',
+): WorkflowStep {
+  return {
+    runId,
+    seq,
+    name: `step-${seq}`,
+    kind: 'step',
+    status: 'completed',
+    result: { seq },
+    error: null,
+    startedAt,
+    finishedAt: '2026-01-01T00:00:01.000Z',
+    durationMs: 1000,
+  };
 }

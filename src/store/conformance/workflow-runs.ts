@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '../../domain/logger.js';
 import type { TenantEventDraft } from '../../domain/tenant-event.js';
 import { asTenantRun } from '../../domain/tenant-run.js';
-import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
+import type { WorkflowRun } from '../../domain/workflow-run.js';
 import { runStateEvent, tenantRunEvents } from '../../provisioning/tenant-run-events.js';
 import type { RunObserver } from '../../workflow/run-observer.js';
 import { RunRecords } from '../../workflow/run-records.js';
 import { createStore } from '../create-store.js';
 import type { NewWorkflowRun, Store } from '../store.js';
-import { leasedTenantRun, unique, type Conformance } from './harness.js';
+import { finishedStep, leasedTenantRun, unique, type Conformance } from './harness.js';
 
 /** A run of no tenant at all: runs are generic, a tag names what they work on. */
 async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
@@ -40,21 +40,6 @@ async function tenantRun(
     },
   });
   return { run, observed: { observer, appended } };
-}
-
-function finishedStep(runId: string, seq: number): WorkflowStep {
-  return {
-    runId,
-    seq,
-    name: `step-${seq}`,
-    kind: 'step',
-    status: 'completed',
-    result: { seq },
-    error: null,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: '2026-01-01T00:00:01.000Z',
-    durationMs: 1000,
-  };
 }
 
 /** The tenant's latest event as a draft (without its seq, stream and time). */

@@ -13,7 +13,7 @@ import { asTenantRun } from '../../domain/tenant-run.js';
 import type { WorkflowRun, WorkflowStep } from '../../domain/workflow-run.js';
 import { ACTIVE_RUN_STATES } from '../../domain/workflow-run.js';
 import { runStateEvent } from '../../provisioning/tenant-run-events.js';
-import { leasedTenantRun } from '../conformance/harness.js';
+import { finishedStep as entry, leasedTenantRun } from '../conformance/harness.js';
 import { createStore } from '../create-store.js';
 import type { RunEndWrite, Store } from '../store.js';
 import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
@@ -45,21 +45,6 @@ async function cost(work: () => Promise<unknown>): Promise<{ statements: number;
   return {
     statements: counts.statements - before.statements,
     transactions: counts.transactions - before.transactions,
-  };
-}
-
-function entry(runId: string, seq: number, startedAt = '2026-01-01T00:00:00.000Z'): WorkflowStep {
-  return {
-    runId,
-    seq,
-    name: `step-${seq}`,
-    kind: 'step',
-    status: 'completed',
-    result: { seq },
-    error: null,
-    startedAt,
-    finishedAt: '2026-01-01T00:00:01.000Z',
-    durationMs: 1000,
   };
 }
 
