@@ -155,8 +155,12 @@ for (const backend of worldBackends()) {
             await ctx.step('two', async () => effects.hit(`${n}:two`));
             return outcome.value;
           });
-        const a = await engine([flow(true)], { notifier, store: await world.openStore() });
-        const b = await engine([flow(false)], { notifier, store: await world.openStore() });
+        // Leases long enough that a loaded machine does not lose one before the kill: a lease lost
+        // early is a legitimate takeover that re-runs a step (steps are at least once), not what
+        // this test is about.
+        const leaseMs = 3000;
+        const a = await engine([flow(true)], { notifier, store: await world.openStore(), leaseMs });
+        const b = await engine([flow(false)], { notifier, store: await world.openStore(), leaseMs });
         const runs = await Promise.all(
           Array.from(
             { length: 16 },
