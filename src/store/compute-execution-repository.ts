@@ -25,7 +25,6 @@ import {
 } from './compute-execution-rows.js';
 import { transaction, type StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
-import { insertEvents } from './event-repository.js';
 import { insertExecutionEvents } from './webhook-outbox.js';
 import { foldedExecutionInsert, foldedExecutionTransition } from './folded-writes.js';
 import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
@@ -34,16 +33,6 @@ import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransitio
 const IN_FLIGHT = ['pending', 'running'] as const;
 
 type ExecutionValues = Updateable<ComputeExecutionsTable>;
-type ExecutionRow = ReturnType<typeof executionRow>;
-
-interface FirstHistoryArgs {
-  readonly execution_id: string;
-  readonly attempt: number;
-  readonly created_at: string;
-  readonly at: string;
-  readonly details: string;
-}
-
 interface TransitionShape {
   /** Columns the transition sets, in order. */
   readonly columns: readonly (keyof ExecutionValues)[];
@@ -53,34 +42,6 @@ interface TransitionShape {
 
 /** Statements of every execution status change, compiled once (per transition shape). */
 const executionQueries = {
-  /** Insert unless the execution id exists. */
-  insert: preparedQuery((db, a: ExecutionRow) =>
-    db
-      .insertInto('compute_executions')
-      .values({
-        execution_id: a.execution_id,
-        tenant_id: a.tenant_id,
-        workflow_run_id: a.workflow_run_id,
-        operation: a.operation,
-        provider: a.provider,
-        status: a.status,
-        attempt: a.attempt,
-        timeout_ms: a.timeout_ms,
-        generation: a.generation,
-        config_hash: a.config_hash,
-        resources: a.resources,
-        endpoints: a.endpoints,
-        partial: a.partial,
-        error: a.error,
-        lease_owner: a.lease_owner,
-        lease_expires_at: a.lease_expires_at,
-        created_at: a.created_at,
-        started_at: a.started_at,
-        finished_at: a.finished_at,
-      })
-      .onConflict((oc) => oc.column('execution_id').doNothing())
-      .returningAll(),
-  ),
   get: preparedQuery((db, a: { executionId: string }) =>
     db.selectFrom('compute_executions').selectAll().where('execution_id', '=', a.executionId),
   ),
@@ -105,27 +66,6 @@ const executionQueries = {
           ])
           .where('execution_id', '=', a.execution_id),
       ),
-  ),
-  /** The first two history rows of an execution created `running`: `pending` (seq 1), `running` (2). */
-  firstHistory: preparedQuery((db, a: FirstHistoryArgs) =>
-    db.insertInto('compute_execution_history').values([
-      {
-        execution_id: a.execution_id,
-        seq: 1,
-        status: 'pending',
-        attempt: a.attempt,
-        at: a.created_at,
-        details: '{}',
-      },
-      {
-        execution_id: a.execution_id,
-        seq: 2,
-        status: 'running',
-        attempt: a.attempt,
-        at: a.at,
-        details: a.details,
-      },
-    ]),
   ),
   transition: preparedQueryFamily(
     (shape: TransitionShape) => `${shape.columns.join()}|${shape.from}`,
@@ -181,33 +121,23 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
 
   /**
    * The execution with its history row and event, unless its id exists; with `running`, moved to
-   * `running` as well (`insertRunning`). PostgreSQL: one statement (folded-writes.ts; the event is
-   * the inserted execution's, which is `execution` as stored).
+   * `running` as well (`insertRunning`). One statement (folded-writes.ts; the event is the
+   * inserted execution's, which is `execution` as stored).
    */
   private async insertNew(
     execution: ComputeExecution,
     running?: ExecutionTransition,
   ): Promise<ComputeExecution | undefined> {
     if (running) return this.insertRunning(execution, running);
-    if (this.ctx.dialect.name === 'postgres') {
-      const row = await foldedExecutionInsert(this.ctx, executionRow(execution), [executionEvent(execution)]);
-      return row && toExecution(row);
-    }
-    return transaction(this.ctx, async (_trx, tx) => {
-      const row = await executionQueries.insert.first(tx, executionRow(execution));
-      if (!row) return undefined;
-      const stored = toExecution(row);
-      await appendHistory(tx, stored, stored.createdAt, {});
-      await insertEvents(tx, stored.tenantId, [executionEvent(stored)], stored.createdAt);
-      return stored;
-    });
+    const row = await foldedExecutionInsert(this.ctx, executionRow(execution), [executionEvent(execution)]);
+    return row && toExecution(row);
   }
 
   /**
    * A new execution and its move to `running` at once: the row inserted as it is after the move,
    * its two history rows, the callback and both events — the same rows an insert and a
-   * `transition` would write, in fewer statements: one on PostgreSQL (folded-writes.ts), one
-   * transaction on SQLite.
+   * `transition` would write, in one statement (folded-writes.ts); the callback is handed over
+   * as a transaction's would be.
    */
   private async insertRunning(
     execution: ComputeExecution,
@@ -219,34 +149,6 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
         from: t.from,
         to: t.to,
       });
-    if (this.ctx.dialect.name === 'postgres') return this.foldedInsertRunning(execution, t);
-    return transaction(this.ctx, async (_trx, tx) => {
-      const row = await executionQueries.insert.first(tx, {
-        ...executionRow(execution),
-        ...transitionValues(t),
-      });
-      if (!row) return undefined;
-      const stored = toExecution(row);
-      const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
-      await executionQueries.firstHistory.affected(tx, {
-        execution_id: stored.executionId,
-        attempt: stored.attempt,
-        created_at: execution.createdAt,
-        at: t.at,
-        details: JSON.stringify(details),
-      });
-      if (t.callback) await insertCallback(tx, t.callback);
-      const events = [executionEvent(execution), executionEvent(stored)];
-      await insertExecutionEvents(tx, this.ctx, stored, events, t.at);
-      return stored;
-    });
-  }
-
-  /** PostgreSQL's `insertRunning`: one statement; the callback is handed over as a transaction's would be. */
-  private async foldedInsertRunning(
-    execution: ComputeExecution,
-    t: ExecutionTransition,
-  ): Promise<ComputeExecution | undefined> {
     const row = { ...executionRow(execution), ...transitionValues(t) };
     const moved = toExecution(row);
     const callback = t.callback ? newCallback(t.callback) : null;

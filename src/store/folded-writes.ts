@@ -1,5 +1,5 @@
 /**
- * PostgreSQL only: a tenant write and the events it appends in one statement, with data-modifying
+ * A tenant write and the events it appends in one statement. PostgreSQL: data-modifying
  * CTEs (`with written as (insert/update … returning id), appended as (insert into tenant_events …
  * where exists (select 1 from written)) select …`). One statement is atomic on its own, so it runs
  * without BEGIN/COMMIT: a round trip where the transaction took four or five
@@ -11,15 +11,26 @@
  * snapshot to build; these statements do not write it. Instead they count the enabled webhooks
  * that could want the events, in the same snapshot, and write nothing at all when there are some:
  * the caller then takes the transaction that writes the outbox rows too (`SubscriberHint` tells
- * it to go there first while such webhooks exist). SQLite has no data-modifying CTEs; its
- * statements cost no round trip either, so it keeps the transaction.
+ * it to go there first while such webhooks exist).
+ *
+ * SQLite has no data-modifying CTEs: there each fold is one insert into a view whose trigger
+ * writes the same rows under the same guards (folded-writes-sqlite.ts). An execution's move from
+ * `running` to `succeeded` (`foldedExecutionTransition`) stays PostgreSQL's only: it returns the
+ * updated row, which a trigger cannot.
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import type { StoreContext } from './context.js';
 import { eventArgs, eventValuesInsert, subscriberCount } from './event-repository.js';
+import {
+  CALLBACK_COLUMNS,
+  EXECUTION_COLUMNS,
+  TENANT_COLUMNS,
+  type CallbackColumns,
+  type ExecutionRow,
+} from './folded-columns.js';
+import { sqliteCreation, sqliteExecutionInsert, sqliteStatusChange } from './folded-writes-sqlite.js';
 import { preparedQueryFamily } from './prepared-query.js';
-import type { executionRow } from './compute-execution-rows.js';
 import type { ComputeExecutionsTable } from './schema.js';
 
 /** The shape of a folded write: how many events, subscriber patterns and labels it carries. */
@@ -72,24 +83,6 @@ const statusChange = preparedQueryFamily(shapeKey, (db, a: Args, shape: FoldShap
   return { compile: () => statement.compile(db) };
 });
 
-/** The columns of a new tenant row, in insert order. */
-export const TENANT_COLUMNS = [
-  'id',
-  'name',
-  'created_at',
-  'provider',
-  'phase',
-  'generation',
-  'observed_generation',
-  'paused',
-  'spec',
-  'status',
-  'version',
-  'updated_at',
-  'archived',
-  'plan_name',
-] as const;
-
 /** Casts for the columns of a new tenant whose select-list parameters PostgreSQL would type as text. */
 const NUMERIC = new Set<string>(['generation', 'observed_generation', 'paused', 'version', 'archived']);
 
@@ -131,9 +124,14 @@ export async function foldedStatusChange(
   at: string,
   subscribers: readonly string[],
 ): Promise<FoldOutcome> {
-  const args = { ...eventArgs(status['id'] as string, drafts, at, subscribers), ...status };
-  const shape = { events: drafts.length, subscribers: subscribers.length, labels: 0 };
-  const result = outcome(await statusChange.first(ctx, shape, args));
+  let result: FoldOutcome;
+  if (ctx.dialect.name === 'sqlite') {
+    result = await sqliteStatusChange(ctx, status, drafts, at, subscribers);
+  } else {
+    const args = { ...eventArgs(status['id'] as string, drafts, at, subscribers), ...status };
+    const shape = { events: drafts.length, subscribers: subscribers.length, labels: 0 };
+    result = outcome(await statusChange.first(ctx, shape, args));
+  }
   if (result === 'written') ctx.changes.notify(['events']);
   return result;
 }
@@ -151,6 +149,11 @@ export async function foldedCreation(
   drafts: readonly TenantEventDraft[],
   subscribers: readonly string[],
 ): Promise<FoldOutcome> {
+  if (ctx.dialect.name === 'sqlite') {
+    const result = await sqliteCreation(ctx, row, labels, actor, drafts, subscribers);
+    if (result === 'written') ctx.changes.notify(['events']);
+    return result;
+  }
   const args: Record<string, unknown> = {
     ...eventArgs(row.id as string, drafts, row.created_at as string, subscribers),
     actor,
@@ -166,31 +169,6 @@ export async function foldedCreation(
   if (result === 'written') ctx.changes.notify(['events']);
   return result;
 }
-
-type ExecutionRow = ReturnType<typeof executionRow>;
-
-/** The columns of a new compute execution row, in insert order. */
-const EXECUTION_COLUMNS = [
-  'execution_id',
-  'tenant_id',
-  'workflow_run_id',
-  'operation',
-  'provider',
-  'status',
-  'attempt',
-  'timeout_ms',
-  'generation',
-  'config_hash',
-  'resources',
-  'endpoints',
-  'partial',
-  'error',
-  'lease_owner',
-  'lease_expires_at',
-  'created_at',
-  'started_at',
-  'finished_at',
-] as const satisfies readonly (keyof ExecutionRow)[];
 
 /** The shape of a folded execution insert: how many events, and whether it is inserted moved to `running`. */
 interface InsertShape {
@@ -246,9 +224,15 @@ export async function foldedExecutionInsert(
   running?: {
     readonly at: string;
     readonly details: string;
-    readonly callback: Readonly<Record<(typeof CALLBACK_COLUMNS)[number][0], unknown>> | null;
+    readonly callback: CallbackColumns | null;
   },
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+  if (ctx.dialect.name === 'sqlite') {
+    // The trigger inserts `row` as given: it is the stored row.
+    const inserted = await sqliteExecutionInsert(ctx, row, drafts, running);
+    if (inserted) ctx.changes.notify(['events']);
+    return inserted ? row : undefined;
+  }
   const args: Record<string, unknown> = {
     ...eventArgs(row.tenant_id, drafts, running?.at ?? row.created_at, []),
     details: running?.details ?? JSON.stringify({}),
@@ -290,20 +274,6 @@ interface TransitionShape {
   readonly from: number;
   readonly callback: boolean;
 }
-
-/** The columns of a callback outbox row the transition queues, with their casts in a select list. */
-const CALLBACK_COLUMNS = [
-  ['id', 'text'],
-  ['execution_id', 'text'],
-  ['workflow_run_id', 'text'],
-  ['tenant_id', 'text'],
-  ['payload', 'text'],
-  ['state', 'text'],
-  ['attempts', 'integer'],
-  ['next_attempt_at', 'bigint'],
-  ['created_at', 'text'],
-  ['delivered_at', 'text'],
-] as const;
 
 /** The CTE that queues a callback row (arguments `cb_<column>`) once `written` has a row. */
 function queuedCallback(a: Args): RawBuilder<unknown> {
@@ -361,7 +331,7 @@ export async function foldedExecutionTransition(
   event: { readonly type: string; readonly actor: string; readonly reason: string },
   at: string,
   details: string,
-  callback: Readonly<Record<(typeof CALLBACK_COLUMNS)[number][0], unknown>> | null,
+  callback: CallbackColumns | null,
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
   const args: Record<string, unknown> = { executionId, at, details, ...event };
   const columns = Object.keys(set);

@@ -134,7 +134,7 @@ const tenantQueries = {
 };
 
 export class KyselyTenantRepository implements TenantRepository {
-  /** PostgreSQL's folded writes (folded-writes.ts): whether a webhook lately wanted these events. */
+  /** The folded writes (folded-writes.ts): whether a webhook lately wanted these events. */
   private readonly subscribers = new SubscriberHint();
 
   constructor(private readonly ctx: StoreContext) {}
@@ -157,7 +157,7 @@ export class KyselyTenantRepository implements TenantRepository {
     const events = [createdEvent(input.actor)];
     const patterns = eventSubscriberPatterns(events);
     try {
-      // PostgreSQL, no plan to check: one statement, unless a webhook wants the event.
+      // No plan to check: one statement, unless a webhook wants the event.
       if (this.foldable(patterns) && !tenant.spec.plan) {
         const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
         const folded = await foldedCreation(this.ctx, row, tenant.spec.labels, input.actor, events, patterns);
@@ -249,7 +249,7 @@ export class KyselyTenantRepository implements TenantRepository {
       return applied;
     }
     const patterns = eventSubscriberPatterns(applied.events);
-    // PostgreSQL: one statement, unless a webhook wants the events (folded-writes.ts).
+    // One statement, unless a webhook wants the events (folded-writes.ts).
     if (this.foldable(patterns)) {
       const folded = await foldedStatusChange(this.ctx, args, applied.events, after.updatedAt, patterns);
       if (folded === 'written') return applied;
@@ -279,7 +279,7 @@ export class KyselyTenantRepository implements TenantRepository {
 
   /** Whether a write of events with these subscriber patterns goes to a folded statement first. */
   private foldable(patterns: readonly string[]): boolean {
-    return this.ctx.dialect.name === 'postgres' && !this.subscribers.likely(patterns);
+    return !this.subscribers.likely(patterns);
   }
 
   async purge(id: string, audit: { readonly actor: string }): Promise<AuditRecord> {

@@ -18,6 +18,7 @@ import { plansAndRevisions } from './0009-plans-and-revisions.js';
 import { webhooksMigration } from './0011-webhooks.js';
 import { rolloutsMigration } from './0012-rollouts.js';
 import { webhookTraceparent } from './0016-webhook-traceparent.js';
+import { sqliteFoldedWrites } from './0017-sqlite-folded-writes.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -33,6 +34,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0011-webhooks': webhooksMigration(dialect),
     '0012-rollouts': rolloutsMigration(dialect),
     '0016-webhook-traceparent': webhookTraceparent,
+    '0017-sqlite-folded-writes': sqliteFoldedWrites(dialect),
   };
 }
 

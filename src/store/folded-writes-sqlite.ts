@@ -1,0 +1,170 @@
+/**
+ * SQLite's folded writes: the same writes as folded-writes.ts builds for PostgreSQL, each one
+ * `insert into <view>` whose INSTEAD OF trigger (migration 0017-sqlite-folded-writes) writes the
+ * rows — one statement without BEGIN/COMMIT where the transaction took four to six
+ * (docs/architecture.md, "The write path in statements"). The guards are the same: the tenant's
+ * version compare-and-set, the unique name, the execution id unless taken, no enabled webhook
+ * that may want the events. A guard that fails raises inside the trigger, which undoes the
+ * statement as a whole; here that becomes the outcome the PostgreSQL fold returns.
+ */
+import { sql } from 'kysely';
+import type { TenantEventDraft } from '../domain/tenant-event.js';
+import { toJson } from './codec.js';
+import type { StoreContext } from './context.js';
+import {
+  CALLBACK_COLUMNS,
+  EXECUTION_COLUMNS,
+  TENANT_COLUMNS,
+  type CallbackColumns,
+  type ExecutionRow,
+} from './folded-columns.js';
+import { preparedQuery } from './prepared-query.js';
+
+type Args = Readonly<Record<string, unknown>>;
+
+/** What a trigger's guard raised, if `error` is one of them. */
+function raisedGuard(error: unknown): 'stale' | 'subscribed' | 'exists' | undefined {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== 'SQLITE_CONSTRAINT_TRIGGER' || typeof message !== 'string') return undefined;
+  const match = /^lessor-fold:(stale|subscribed|exists)$/.exec(message);
+  return match ? (match[1] as 'stale' | 'subscribed' | 'exists') : undefined;
+}
+
+/** `insert into <view> (<columns>) values (<arguments of the same names>)`, compiled once. */
+function viewInsert(view: string, columns: readonly string[]) {
+  return preparedQuery((db, a: Args) => {
+    const statement = sql`insert into ${sql.table(view)} (${sql.join(columns.map((c) => sql.id(c)))})
+      values (${sql.join(columns.map((c) => sql`${a[c]}`))})`;
+    return { compile: () => statement.compile(db) };
+  });
+}
+
+/** The events of a write as the triggers read them: a JSON array of event columns, in order. */
+function eventsJson(drafts: readonly TenantEventDraft[]): string {
+  return JSON.stringify(
+    drafts.map((e) => ({
+      type: e.type,
+      actor: e.actor,
+      reason: e.reason,
+      message: e.message,
+      from_phase: e.fromPhase ?? null,
+      to_phase: e.toPhase ?? null,
+      generation: e.generation,
+      run_id: e.runId ?? null,
+      execution_id: e.executionId ?? null,
+      data: toJson(e.data),
+    })),
+  );
+}
+
+const statusChange = viewInsert('tenant_status_writes', [
+  'id',
+  'expected_version',
+  'phase',
+  'observed_generation',
+  'status',
+  'version',
+  'updated_at',
+  'at',
+  'events',
+  'subscribers',
+]);
+
+/** `foldedStatusChange` on SQLite: 'written', 'stale' or 'subscribed' (nothing written). */
+export async function sqliteStatusChange(
+  ctx: StoreContext,
+  status: Args,
+  drafts: readonly TenantEventDraft[],
+  at: string,
+  subscribers: readonly string[],
+): Promise<'written' | 'stale' | 'subscribed'> {
+  const args = {
+    id: status['id'],
+    expected_version: status['expectedVersion'],
+    phase: status['phase'],
+    observed_generation: status['observed_generation'],
+    status: status['status'],
+    version: status['version'],
+    updated_at: status['updated_at'],
+    at,
+    events: eventsJson(drafts),
+    subscribers: JSON.stringify(subscribers),
+  };
+  try {
+    await statusChange.affected(ctx, args);
+  } catch (error) {
+    const raised = raisedGuard(error);
+    if (raised === 'stale' || raised === 'subscribed') return raised;
+    throw error;
+  }
+  return 'written';
+}
+
+const creation = viewInsert('tenant_creation_writes', [
+  ...TENANT_COLUMNS.map((c) => `t_${c}`),
+  'labels',
+  'actor',
+  'events',
+  'subscribers',
+]);
+
+/** `foldedCreation` on SQLite: 'written' or 'subscribed'; a taken name throws the unique violation. */
+export async function sqliteCreation(
+  ctx: StoreContext,
+  row: Readonly<Record<(typeof TENANT_COLUMNS)[number], unknown>>,
+  labels: Readonly<Record<string, string>>,
+  actor: string,
+  drafts: readonly TenantEventDraft[],
+  subscribers: readonly string[],
+): Promise<'written' | 'subscribed'> {
+  const args: Record<string, unknown> = {
+    labels: JSON.stringify(labels),
+    actor,
+    events: eventsJson(drafts),
+    subscribers: JSON.stringify(subscribers),
+  };
+  for (const c of TENANT_COLUMNS) args[`t_${c}`] = row[c];
+  try {
+    await creation.affected(ctx, args);
+  } catch (error) {
+    if (raisedGuard(error) === 'subscribed') return 'subscribed';
+    throw error;
+  }
+  return 'written';
+}
+
+const executionInsert = viewInsert('compute_execution_writes', [
+  ...EXECUTION_COLUMNS.map((c) => `x_${c}`),
+  'running',
+  'at',
+  'details',
+  ...CALLBACK_COLUMNS.map(([c]) => `cb_${c}`),
+  'events',
+]);
+
+/**
+ * `foldedExecutionInsert` on SQLite: true when `row` was inserted (it is then stored as given),
+ * false when its execution id was taken.
+ */
+export async function sqliteExecutionInsert(
+  ctx: StoreContext,
+  row: ExecutionRow,
+  drafts: readonly TenantEventDraft[],
+  running?: { readonly at: string; readonly details: string; readonly callback: CallbackColumns | null },
+): Promise<boolean> {
+  const args: Record<string, unknown> = {
+    running: running ? 1 : 0,
+    at: running?.at ?? row.created_at,
+    details: running?.details ?? JSON.stringify({}),
+    events: eventsJson(drafts),
+  };
+  for (const c of EXECUTION_COLUMNS) args[`x_${c}`] = row[c];
+  for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = running?.callback?.[c] ?? null;
+  try {
+    await executionInsert.affected(ctx, args);
+  } catch (error) {
+    if (raisedGuard(error) === 'exists') return false;
+    throw error;
+  }
+  return true;
+}
