@@ -135,6 +135,22 @@ const insertGatedEventRows = preparedQueryFamily(
  * webhook outbox (webhook-outbox.ts) writes its rows only then, so an event no webhook can want
  * costs no outbox statement.
  */
+/** The columns of an event row that come from its draft (all but `tenant_id` and `at`). */
+export function eventRow(e: TenantEventDraft) {
+  return {
+    type: e.type,
+    actor: e.actor,
+    reason: e.reason,
+    message: e.message,
+    from_phase: e.fromPhase ?? null,
+    to_phase: e.toPhase ?? null,
+    generation: e.generation,
+    run_id: e.runId ?? null,
+    execution_id: e.executionId ?? null,
+    data: toJson(e.data),
+  };
+}
+
 /** The arguments of an event insert: `<column>_<row>` for `drafts`, `subscriber_<i>` for `subscribers`. */
 export function eventArgs(
   tenantId: string | null,
@@ -144,20 +160,7 @@ export function eventArgs(
 ): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   drafts.forEach((e, i) => {
-    const row: Record<(typeof EVENT_COLUMNS)[number], unknown> = {
-      tenant_id: tenantId,
-      type: e.type,
-      actor: e.actor,
-      reason: e.reason,
-      message: e.message,
-      from_phase: e.fromPhase ?? null,
-      to_phase: e.toPhase ?? null,
-      generation: e.generation,
-      run_id: e.runId ?? null,
-      execution_id: e.executionId ?? null,
-      data: toJson(e.data),
-      at,
-    };
+    const row = { tenant_id: tenantId, ...eventRow(e), at };
     for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
   });
   subscribers.forEach((pattern, i) => (args[`subscriber_${i}`] = pattern));

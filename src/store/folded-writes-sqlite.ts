@@ -9,8 +9,8 @@
  */
 import { sql } from 'kysely';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
-import { toJson } from './codec.js';
 import type { StoreContext } from './context.js';
+import { eventRow } from './event-repository.js';
 import {
   CALLBACK_COLUMNS,
   EXECUTION_COLUMNS,
@@ -41,20 +41,7 @@ function viewInsert(view: string, columns: readonly string[]) {
 
 /** The events of a write as the triggers read them: a JSON array of event columns, in order. */
 function eventsJson(drafts: readonly TenantEventDraft[]): string {
-  return JSON.stringify(
-    drafts.map((e) => ({
-      type: e.type,
-      actor: e.actor,
-      reason: e.reason,
-      message: e.message,
-      from_phase: e.fromPhase ?? null,
-      to_phase: e.toPhase ?? null,
-      generation: e.generation,
-      run_id: e.runId ?? null,
-      execution_id: e.executionId ?? null,
-      data: toJson(e.data),
-    })),
-  );
+  return JSON.stringify(drafts.map(eventRow));
 }
 
 const statusChange = viewInsert('tenant_status_writes', [

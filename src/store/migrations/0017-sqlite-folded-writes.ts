@@ -33,6 +33,8 @@ const appendEvents = (tenant: string, at: string) => `insert into tenant_events 
       e.value ->> 'execution_id', e.value ->> 'data', ${at}
     from json_each(new.events) e order by e.key;`;
 
+// The column lists are this migration's own copies (src/store/folded-columns.ts has the live
+// ones): an applied migration must run the same DDL forever, whatever the code later inserts.
 const TENANT_COLUMNS = [
   'id',
   'name',
