@@ -202,14 +202,19 @@ export class KyselyTenantRepository implements TenantRepository {
   }
 
   list(query: TenantListQuery): Promise<Page<Tenant>> {
-    return listTenants(this.ctx.db, this.ctx.specs, query);
+    return listTenants({ db: this.ctx.db, dialect: this.ctx.dialect }, this.ctx.specs, query);
   }
 
   listForView(
     query: TenantListQuery,
     heldVersion: (id: string) => number | undefined = () => undefined,
   ): Promise<Page<TenantViewRead>> {
-    return listTenantsForView(this.ctx.db, this.ctx.specs, query, heldVersion);
+    return listTenantsForView(
+      { db: this.ctx.db, dialect: this.ctx.dialect },
+      this.ctx.specs,
+      query,
+      heldVersion,
+    );
   }
 
   async change(

@@ -15,7 +15,13 @@ import type { HeldVersion, TenantSummary } from './store.js';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function toTenant(row: Selectable<TenantsTable>, specs: SpecCodec): Tenant {
+/** The columns a tenant is made of (`toTenant`, `toMaskedTenant`). */
+export type TenantDocumentRow = Pick<
+  Selectable<TenantsTable>,
+  'id' | 'name' | 'spec' | 'generation' | 'status' | 'version' | 'created_at' | 'updated_at'
+>;
+
+export function toTenant(row: TenantDocumentRow, specs: SpecCodec): Tenant {
   return {
     id: row.id,
     name: row.name,
@@ -29,13 +35,7 @@ export function toTenant(row: Selectable<TenantsTable>, specs: SpecCodec): Tenan
 }
 
 /** `toTenant` for display: secret values `***`, never opened (`SpecCodec.mask`). */
-export function toMaskedTenant(
-  row: Pick<
-    Selectable<TenantsTable>,
-    'id' | 'name' | 'spec' | 'generation' | 'status' | 'version' | 'created_at' | 'updated_at'
-  >,
-  specs: SpecCodec,
-): Tenant {
+export function toMaskedTenant(row: TenantDocumentRow, specs: SpecCodec): Tenant {
   return {
     id: row.id,
     name: row.name,
