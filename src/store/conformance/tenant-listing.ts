@@ -140,6 +140,64 @@ export function tenantListing(c: Conformance): void {
     assert.equal(pages, 3);
   });
 
+  c.test(
+    'label filters across pages: every matching tenant exactly once, = and != alone and combined',
+    async () => {
+      const store = c.store();
+      const provider = unique('lpages');
+      const k = unique('k');
+      const k2 = unique('k');
+      const t = await createMany(store, 17, (i) => ({
+        provider,
+        labels: { [k]: i % 3 === 0 ? 'a' : 'b', [k2]: i % 2 === 0 ? 'x' : 'y' },
+      }));
+      const expected = (keep: (i: number) => boolean) =>
+        t
+          .filter((_, i) => keep(i))
+          .map((x) => x.id)
+          .sort();
+      const cases: [Omit<TenantListQuery, 'cursor'>, (i: number) => boolean][] = [
+        [{ limit: 2, labels: [{ key: k, op: '=', value: 'a' }] }, (i) => i % 3 === 0],
+        [
+          {
+            limit: 2,
+            labels: [
+              { key: k, op: '=', value: 'b' },
+              { key: k2, op: '=', value: 'x' },
+            ],
+          },
+          (i) => i % 3 !== 0 && i % 2 === 0,
+        ],
+        [{ limit: 3, provider, labels: [{ key: k, op: '!=', value: 'a' }] }, (i) => i % 3 !== 0],
+        [
+          {
+            limit: 2,
+            provider,
+            labels: [
+              { key: k2, op: '!=', value: 'x' },
+              { key: k, op: '=', value: 'b' },
+            ],
+          },
+          (i) => i % 3 !== 0 && i % 2 !== 0,
+        ],
+      ];
+      for (const [query, keep] of cases) {
+        const want = expected(keep);
+        const { ids, pages } = await listAll(store, query);
+        assert.deepEqual(ids, want, JSON.stringify(query.labels));
+        assert.equal(pages, Math.max(1, Math.ceil(want.length / query.limit)));
+        const viewed: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.tenants.listForView({ ...query, cursor });
+          viewed.push(...page.items.map((item) => (item.unchanged ? item.held.id : item.tenant.id)));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor !== undefined);
+        assert.deepEqual(viewed, want);
+      }
+    },
+  );
+
   c.test('a cursor this server did not issue is a ValidationError', async () => {
     await assert.rejects(c.store().tenants.list({ limit: 5, cursor: 'not-a-cursor' }), ValidationError);
   });
