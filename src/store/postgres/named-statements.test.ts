@@ -10,7 +10,10 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { silentLogger } from '../../domain/logger.js';
 import { postgresDialect } from '../dialect.js';
+import { encodeCursor } from '../codec.js';
 import { preparedQuery, preparedStatementName } from '../prepared-query.js';
+import { PLAIN_SPECS } from '../sealed-specs.js';
+import { listTenants } from '../tenant-list.js';
 import type { Database } from '../schema.js';
 import { postgresBackend, type TestDatabase } from '../testing/test-databases.js';
 import { createPool } from './postgres-binding.js';
@@ -49,6 +52,39 @@ test('a prepared query runs as one named statement per connection; other SQL sta
   assert.match(text, /from "tenants"/);
   assert.equal(prepared[0]!.name, preparedStatementName(text));
   assert.match(prepared[0]!.name, /^lessor_\d+$/);
+});
+
+test('the tenant list is one named statement per filter shape, reading only the listed columns', async () => {
+  // Its own connection: the session the other tests count stays as they expect.
+  const own = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(db!.url, silentLogger, 1) }),
+  });
+  try {
+    const target = { db: own, dialect: postgresDialect };
+    const byLabel = (value: string, after: string) => ({
+      limit: 5,
+      cursor: encodeCursor([after]),
+      labels: [{ key: 'plan', op: '=' as const, value }],
+    });
+    for (const [value, after] of [
+      ['a', '0'],
+      ['b', '1'],
+    ]) {
+      assert.deepEqual((await listTenants(target, PLAIN_SPECS, byLabel(value!, after!))).items, []);
+    }
+    assert.deepEqual((await listTenants(target, PLAIN_SPECS, { limit: 5 })).items, []);
+    const { rows: named } = await sql<{ statement: string }>`
+      select statement from pg_prepared_statements`.execute(own);
+    assert.equal(named.length, 2, JSON.stringify(named));
+    for (const { statement } of named) {
+      assert.match(statement, /^select "tenants"\."id", "tenants"\."name", "tenants"\."spec", /);
+      assert.doesNotMatch(statement, /\*|"paused"|"plan_name"/);
+    }
+    const labelled = named.find((p) => p.statement.includes('tenant_labels'))!.statement;
+    assert.match(labelled, /"tenant_labels"\."tenant_id" > \$\d+\)/, 'the cursor inside the label subquery');
+  } finally {
+    await own.destroy();
+  }
 });
 
 test('a kept statement whose result columns changed runs again unnamed, and the connection stops naming', async () => {
