@@ -14,6 +14,7 @@
  *   (failed → running, attempt + 1); `pending`/`running` and alive → returned as is; `pending`/
  *   `running` whose owner died (lease expired) → taken over and re-driven.
  */
+import type { HeldJournal } from '../domain/held-journal.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
 import type { TraceContext } from '../domain/tracing.js';
@@ -36,6 +37,11 @@ export interface StartComputeRequest {
   readonly timeoutMs?: number;
   /** The starter's trace context (a step's): the provider call's span is its child. */
   readonly trace?: TraceContext;
+  /**
+   * The starting step's held journal entries (src/domain/held-journal.ts): the execution's insert
+   * carries them, or they are written before it; nothing acts on the provider before that.
+   */
+  readonly journal?: HeldJournal;
 }
 
 export interface StartedExecution {

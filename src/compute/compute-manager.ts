@@ -9,6 +9,7 @@
  * (orphan-recovery.ts). `close(graceMs)` stops the loop, gives in-flight calls the grace to settle,
  * abandons the rest without settling them and releases their leases for another process to take.
  */
+import { flushHeld, type HeldJournal } from '../domain/held-journal.js';
 import { withContext, type TraceContext } from '../domain/tracing.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
@@ -157,8 +158,13 @@ export class ComputeManager implements ComputeApi {
     const returnsHealthy = this.deps.registry.get(plan.provider).provider.returnsHealthy === true;
     let started = this.starting.get(plan.executionId);
     if (!started) {
-      started = this.startPlanned(plan).finally(() => this.starting.delete(plan.executionId));
+      started = this.startPlanned(plan, request.journal).finally(() =>
+        this.starting.delete(plan.executionId),
+      );
       this.starting.set(plan.executionId, started);
+    } else {
+      // Another caller's start writes the execution: this caller's held entries go on their own.
+      await flushHeld(request.journal);
     }
     return { ...(await started), returnsHealthy };
   }
@@ -225,15 +231,17 @@ export class ComputeManager implements ComputeApi {
 
   /**
    * A new execution is inserted leased to this process and moved to `running` in the same write
-   * (`insertIfAbsent` with the move): the winner of the insert is the winner of the move.
+   * (`insertIfAbsent` with the move): the winner of the insert is the winner of the move. The
+   * insert carries the starting step's held journal entries (or writes them first), before
+   * anything acts on the provider.
    */
-  private async startPlanned(plan: ExecutionPlan): Promise<StartResult> {
+  private async startPlanned(plan: ExecutionPlan, journal?: HeldJournal): Promise<StartResult> {
     const { ledger, owner, leaseMs, now } = this.deps;
     const startedAt = now();
     const pending = newPendingExecution(plan, startedAt, owner, leaseMs);
     const at = new Date(startedAt).toISOString();
     const running = toRunning(pending, { from: 'pending', attempt: pending.attempt, owner, at });
-    const { execution, created } = await ledger.insertIfAbsent(pending, running);
+    const { execution, created } = await ledger.insertIfAbsent(pending, running, journal);
     if (created) {
       if (execution.status !== 'running') return this.claim(execution, plan, 'pending', execution.attempt);
       this.runner.launch(execution, plan);

@@ -20,6 +20,7 @@
 import type { CallbackPayload } from './compute-callback.js';
 import type { ComputeErrorShape, PartialOutcome } from './compute-error.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from './compute-execution.js';
+import type { HeldJournal } from './held-journal.js';
 import type { Endpoint, ExecutionStatus } from './tenant.js';
 
 export interface ExecutionTransition {
@@ -56,10 +57,13 @@ export interface ExecutionLedger {
    * (created=false). With `running` (a move `pending` → `running`), a row this call creates makes
    * that move too, as `transition` would (history row, event, callback), and is returned moved:
    * on SQLite in the same transaction, on PostgreSQL right after the insert's statement.
+   * `journal`: a workflow step's held journal entries, which the insert carries or writes first
+   * (held-journal.ts), whether or not it creates the row.
    */
   insertIfAbsent(
     execution: ComputeExecution,
     running?: ExecutionTransition,
+    journal?: HeldJournal,
   ): Promise<{ execution: ComputeExecution; created: boolean }>;
   /** Compare-and-set status change; undefined when the current status is not in `from`. */
   transition(executionId: string, transition: ExecutionTransition): Promise<ComputeExecution | undefined>;

@@ -6,6 +6,7 @@
 import { executionPromiseKey, type CallbackPayload } from '../domain/compute-callback.js';
 import { ComputeError, type ComputeErrorShape } from '../domain/compute-error.js';
 import { InvalidTransitionError, NotFoundError, PreconditionFailedError } from '../domain/errors.js';
+import type { HeldJournal } from '../domain/held-journal.js';
 import type { TraceContext } from '../domain/tracing.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
 import type { TenantChange } from '../domain/tenant-change.js';
@@ -56,11 +57,21 @@ const APPLIED_LOOKUP_PAGES = 20;
 /** How many times `awaitCompute` waits (and then queries) before calling the execution lost. */
 const AWAIT_ROUNDS = 3;
 
-/** A started execution is awaited next (`awaitCompute`'s first round). */
+/**
+ * A started execution is awaited next (`awaitCompute`'s first round). The step's first write is
+ * the execution's insert, which carries the run's held journal entries.
+ */
 const AWAIT_FOLLOWS: StepOptions<{ executionId: string; attempt: number } | null> = {
   waitFollows: (started) =>
     started && { kind: 'promise', key: executionPromiseKey(started.executionId, started.attempt) },
+  journalsWithFirstWrite: true,
 };
+
+/** A status step's first write is the tenant's change, which carries the run's held journal entries. */
+const STATUS_WRITE: StepOptions<Phase> = { journalsWithFirstWrite: true };
+
+/** The health step only reads (the runtime, through the provider): held entries stay held across it. */
+const READ_ONLY: StepOptions<ComputeOutcome> = { readOnly: true };
 
 /**
  * The tenant as this run last read or wrote it (effective spec), and whether the run has waited
@@ -135,10 +146,14 @@ export class TenantSteps {
     change: Omit<TenantChange, 'actor'>,
     options: { onlyFrom?: Phase } = {},
   ): Promise<Phase> {
-    return this.ctx.step(`status:${name}`, async (trace) => {
-      const applied = await this.apply(change, options, trace);
-      return applied.status.phase;
-    });
+    return this.ctx.step(
+      `status:${name}`,
+      async (trace, journal) => {
+        const applied = await this.apply(change, options, trace, undefined, journal);
+        return applied.status.phase;
+      },
+      STATUS_WRITE,
+    );
   }
 
   /**
@@ -147,13 +162,14 @@ export class TenantSteps {
    * afterwards — or, when the change does not apply (a phase change the table refuses: someone
    * deleted the tenant meanwhile; or the tenant has left `onlyFrom`), the tenant as it is, unchanged.
    * A refusal or a no-op is only believed from a fresh read: `read`, when the caller has just read
-   * the tenant, or a read of its own.
+   * the tenant, or a read of its own. The change carries the step's held `journal` entries, if any.
    */
   private async apply(
     change: Omit<TenantChange, 'actor'>,
     options: { onlyFrom?: Phase },
     trace?: TraceContext,
     read?: Tenant,
+    journal?: HeldJournal,
   ): Promise<Tenant> {
     if (read) this.known = { tenant: read, waitedSince: false };
     for (let justRead = read; ; justRead = undefined) {
@@ -169,6 +185,7 @@ export class TenantSteps {
           current,
           { ...change, actor: `workflow:${this.ctx.runId}` },
           trace,
+          journal,
         );
         if (!applied.changed && !fresh) {
           this.known = undefined;
@@ -225,7 +242,7 @@ export class TenantSteps {
   compute(operation: ComputeOperation, attempt: number, timeoutMs: number, workingPhase: Phase) {
     return this.ctx.step(
       `compute:${operation}#${attempt}`,
-      async (trace) => {
+      async (trace, journal) => {
         const tenant = await this.freshTenant();
         if (tenant.status.phase !== workingPhase) return null;
         const started = await this.deps.compute.start({
@@ -235,11 +252,14 @@ export class TenantSteps {
           generation: tenant.generation,
           timeoutMs,
           trace,
+          ...(journal && { journal }),
         });
         await this.apply(
           { status: { compute: { executionId: started.executionId, operation, status: started.status } } },
           {},
           trace,
+          undefined,
+          journal,
         );
         return { ...started, generation: tenant.generation };
       },
@@ -268,19 +288,23 @@ export class TenantSteps {
 
   /** Health is part of "ready": the runtime must exist, run and pass its check, seen by the engine. */
   health(name: string): Promise<ComputeOutcome> {
-    return this.ctx.step(`health:${name}`, async (trace) => {
-      // The runtime this run just made or changed; a concurrent change is caught by the settle.
-      const tenant = await this.knownTenant();
-      const observed = await this.deps.compute.describe(
-        { id: tenant.id, name: tenant.name, spec: tenant.spec },
-        trace,
-      );
-      if (observed.exists && observed.running && observed.healthy) {
-        return { ok: true, resources: observed.resources, endpoints: observed.endpoints } as const;
-      }
-      const error = new ComputeError('HEALTH_CHECK_FAILED', describeUnhealthy(observed));
-      return { ok: false, error: error.toJSON() } as const;
-    });
+    return this.ctx.step(
+      `health:${name}`,
+      async (trace) => {
+        // The runtime this run just made or changed; a concurrent change is caught by the settle.
+        const tenant = await this.knownTenant();
+        const observed = await this.deps.compute.describe(
+          { id: tenant.id, name: tenant.name, spec: tenant.spec },
+          trace,
+        );
+        if (observed.exists && observed.running && observed.healthy) {
+          return { ok: true, resources: observed.resources, endpoints: observed.endpoints } as const;
+        }
+        const error = new ComputeError('HEALTH_CHECK_FAILED', describeUnhealthy(observed));
+        return { ok: false, error: error.toJSON() } as const;
+      },
+      READ_ONLY,
+    );
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 } from '../domain/compute-execution.js';
 import type { ExecutionStatus } from '../domain/tenant.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
+import type { HeldJournal } from '../domain/held-journal.js';
 import { callbackRow, insertCallback, needsDelivery, newCallback } from './callback-repository.js';
 import { decodeCursor, pageOf } from './codec.js';
 import {
@@ -104,9 +105,10 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   async insertIfAbsent(
     execution: ComputeExecution,
     running?: ExecutionTransition,
+    journal?: HeldJournal,
   ): Promise<{ execution: ComputeExecution; created: boolean }> {
     try {
-      const inserted = await this.insertNew(execution, running);
+      const inserted = await this.insertNew(execution, running, journal);
       if (inserted) return { execution: inserted, created: true };
     } catch (error) {
       if (this.ctx.dialect.isForeignKeyViolation(error))
@@ -122,14 +124,21 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   /**
    * The execution with its history row and event, unless its id exists; with `running`, moved to
    * `running` as well (`insertRunning`). One statement (folded-writes.ts; the event is the
-   * inserted execution's, which is `execution` as stored).
+   * inserted execution's, which is `execution` as stored), carrying `journal`'s held entries.
    */
   private async insertNew(
     execution: ComputeExecution,
     running?: ExecutionTransition,
+    journal?: HeldJournal,
   ): Promise<ComputeExecution | undefined> {
-    if (running) return this.insertRunning(execution, running);
-    const row = await foldedExecutionInsert(this.ctx, executionRow(execution), [executionEvent(execution)]);
+    if (running) return this.insertRunning(execution, running, journal);
+    const row = await foldedExecutionInsert(
+      this.ctx,
+      executionRow(execution),
+      [executionEvent(execution)],
+      undefined,
+      journal,
+    );
     return row && toExecution(row);
   }
 
@@ -142,6 +151,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   private async insertRunning(
     execution: ComputeExecution,
     t: ExecutionTransition,
+    journal?: HeldJournal,
   ): Promise<ComputeExecution | undefined> {
     const sameAttempt = t.attempt === undefined || t.attempt === execution.attempt;
     if (execution.status !== 'pending' || t.to !== 'running' || !t.from.includes('pending') || !sameAttempt)
@@ -158,6 +168,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       row,
       [executionEvent(execution), executionEvent(moved)],
       { at: t.at, details: JSON.stringify(details), callback: callback && callbackRow(callback) },
+      journal,
     );
     if (!inserted) return undefined;
     const delivery = callback && needsDelivery(callback) ? callback : null;

@@ -20,6 +20,7 @@ import type { WorkflowStep } from '../domain/workflow-run.js';
 import { nowIso } from './codec.js';
 import type { StoreContext } from './context.js';
 import { eventArgs, eventValuesInsert } from './event-repository.js';
+import { STEP_TYPES } from './folded-journal.js';
 import { preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowRunsTable } from './schema.js';
 import type { RunEndEvents } from './store.js';
@@ -41,20 +42,6 @@ interface EndShape {
 
 const shapeKey = (s: EndShape): string =>
   `${s.columns.join()}|${s.leaseGuard}|${s.states}|${s.steps}|${s.events}`;
-
-/** The casts of a journal entry's columns in a VALUES list (PostgreSQL would type them as text). */
-const STEP_TYPES: Readonly<Record<(typeof STEP_COLUMNS)[number], string>> = {
-  run_id: 'text',
-  seq: 'integer',
-  name: 'text',
-  kind: 'text',
-  status: 'text',
-  result: 'text',
-  error: 'text',
-  started_at: 'text',
-  finished_at: 'text',
-  duration_ms: 'bigint',
-};
 
 /** The counts, and the ended row's columns (all null when nothing was ended). */
 type EndRow = Selectable<WorkflowRunsTable> & {

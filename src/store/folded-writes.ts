@@ -19,6 +19,7 @@
  * updated row, which a trigger cannot.
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
+import { flushHeld, type HeldJournal } from '../domain/held-journal.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import type { StoreContext } from './context.js';
 import { eventArgs, eventValuesInsert, subscriberCount } from './event-repository.js';
@@ -29,18 +30,29 @@ import {
   type CallbackColumns,
   type ExecutionRow,
 } from './folded-columns.js';
+import {
+  heldJournalArgs,
+  heldJournalCtes,
+  journaledAll,
+  journaledCount,
+  settleHeld,
+} from './folded-journal.js';
 import { sqliteCreation, sqliteExecutionInsert, sqliteStatusChange } from './folded-writes-sqlite.js';
 import { preparedQueryFamily } from './prepared-query.js';
 import type { ComputeExecutionsTable } from './schema.js';
 
-/** The shape of a folded write: how many events, subscriber patterns and labels it carries. */
+/**
+ * The shape of a folded write: how many events, subscriber patterns, labels and held journal
+ * entries (folded-journal.ts) it carries.
+ */
 interface FoldShape {
   readonly events: number;
   readonly subscribers: number;
   readonly labels: number;
+  readonly steps: number;
 }
 
-const shapeKey = (s: FoldShape): string => `${s.events}:${s.subscribers}:${s.labels}`;
+const shapeKey = (s: FoldShape): string => `${s.events}:${s.subscribers}:${s.labels}:${s.steps}`;
 
 type Args = Readonly<Record<string, unknown>>;
 
@@ -50,12 +62,14 @@ export type FoldOutcome = 'written' | 'stale' | 'subscribed';
 interface FoldRow {
   readonly written: number | string;
   readonly subscribers: number | string;
+  readonly journaled: number | string;
 }
 
 /**
  * The statement around `write` (a CTE named `written` that returns the tenant's id when it wrote
- * the row): `subscribers` counts the matching webhooks (the write is guarded by there being none),
- * `appended` inserts the events once `written` has a row, behind the stream's append gate.
+ * the row): `subscribers` counts the matching webhooks (the write is guarded by there being none,
+ * and by every held journal entry having been written first: folded-journal.ts), `appended` inserts
+ * the events once `written` has a row, behind the stream's append gate.
  */
 function fold(
   a: Args,
@@ -66,11 +80,15 @@ function fold(
 ): RawBuilder<FoldRow> {
   const count = shape.subscribers === 0 ? sql<number>`0` : subscriberCount(a, shape.subscribers);
   const unsubscribed = sql<boolean>`(select n from subscribers) = 0`;
+  const held = shape.steps > 0 ? heldJournalCtes(a, shape.steps) : sql``;
+  const allowed =
+    shape.steps > 0 ? sql<boolean>`${unsubscribed} and ${journaledAll(shape.steps)}` : unsubscribed;
   const condition = sql<boolean>`exists (select 1 from written) and ${gate ?? sql`true`}`;
-  return sql<FoldRow>`with subscribers as (select ${count} as n),
-    written as (${write(unsubscribed)}),
+  return sql<FoldRow>`with subscribers as (select ${count} as n), ${held}
+    written as (${write(allowed)}),
     appended as (${eventValuesInsert(a, shape.events, condition)})${extra}
-    select (select count(*) from written) as written, (select n from subscribers) as subscribers`;
+    select (select count(*) from written) as written, (select n from subscribers) as subscribers,
+      ${journaledCount(shape.steps)} as journaled`;
 }
 
 /** A change of a tenant's status columns at `expectedVersion`, with its events. */
@@ -115,7 +133,10 @@ function outcome(row: FoldRow | undefined): FoldOutcome {
 
 /**
  * Writes a tenant's status columns (`status`: phase, observed_generation, status, version,
- * updated_at, with `id` and `expectedVersion`) and appends `drafts`, in one statement.
+ * updated_at, with `id` and `expectedVersion`) and appends `drafts`, in one statement. On
+ * PostgreSQL the statement carries `journal`'s held entries (folded-journal.ts); when it could not,
+ * they are flushed on their own and the change is made again without them. SQLite flushes them
+ * first.
  */
 export async function foldedStatusChange(
   ctx: StoreContext,
@@ -123,14 +144,26 @@ export async function foldedStatusChange(
   drafts: readonly TenantEventDraft[],
   at: string,
   subscribers: readonly string[],
+  journal?: HeldJournal,
 ): Promise<FoldOutcome> {
   let result: FoldOutcome;
   if (ctx.dialect.name === 'sqlite') {
+    await flushHeld(journal);
     result = await sqliteStatusChange(ctx, status, drafts, at, subscribers);
   } else {
-    const args = { ...eventArgs(status['id'] as string, drafts, at, subscribers), ...status };
-    const shape = { events: drafts.length, subscribers: subscribers.length, labels: 0 };
-    result = outcome(await statusChange.first(ctx, shape, args));
+    const steps = journal?.entries.length ?? 0;
+    const args = {
+      ...eventArgs(status['id'] as string, drafts, at, subscribers),
+      ...status,
+      ...(journal && steps > 0 && heldJournalArgs(journal)),
+    };
+    const shape = { events: drafts.length, subscribers: subscribers.length, labels: 0, steps };
+    const row = await statusChange.first(ctx, shape, args);
+    if (!settleHeld(journal, steps, row?.journaled)) {
+      await journal!.flush();
+      return foldedStatusChange(ctx, status, drafts, at, subscribers);
+    }
+    result = outcome(row);
   }
   if (result === 'written') ctx.changes.notify(['events']);
   return result;
@@ -164,32 +197,52 @@ export async function foldedCreation(
     args[`label_key_${i}`] = key;
     args[`label_value_${i}`] = value;
   });
-  const shape = { events: drafts.length, subscribers: subscribers.length, labels: entries.length };
+  const shape = { events: drafts.length, subscribers: subscribers.length, labels: entries.length, steps: 0 };
   const result = outcome(await creation.first(ctx, shape, args));
   if (result === 'written') ctx.changes.notify(['events']);
   return result;
 }
 
-/** The shape of a folded execution insert: how many events, and whether it is inserted moved to `running`. */
+/**
+ * The shape of a folded execution insert: how many events, whether it is inserted moved to
+ * `running`, and how many held journal entries it carries (folded-journal.ts).
+ */
 interface InsertShape {
   readonly events: number;
+  readonly steps: number;
   /** Inserted as it is after its move to `running`: two history rows. */
   readonly running: boolean;
   /** A callback row (arguments `cb_<column>`) is queued with it. */
   readonly callback: boolean;
 }
 
+/** The casts of a new execution's non-text columns in a select list (PostgreSQL would type them as text). */
+const EXECUTION_TYPES: Partial<Record<(typeof EXECUTION_COLUMNS)[number], string>> = {
+  attempt: 'integer',
+  timeout_ms: 'bigint',
+  generation: 'bigint',
+  lease_expires_at: 'bigint',
+};
+
+/** The inserted row; with held entries, how many were written, and the row's columns null when it was not inserted. */
+type InsertRow = Selectable<ComputeExecutionsTable> & { readonly held_journaled?: number | string };
+
 /**
- * A new compute execution unless its id exists, its history and its events. The history row is
+ * A new compute execution unless its id exists, its history and its events; with held journal
+ * entries, only once they are all written (folded-journal.ts). The history row is
  * numbered as `appendHistory` numbers it, after the execution's last; an execution inserted
  * `running` gets the two rows its insert and its move would have written (`pending` at its
  * creation, `running` at `at` with `details`) and the move's callback row.
  */
 const executionInsert = preparedQueryFamily(
-  (s: InsertShape) => `${s.events}|${s.running}|${s.callback}`,
+  (s: InsertShape) => `${s.events}|${s.running}|${s.callback}|${s.steps}`,
   (db, a: Args, shape: InsertShape, dialect) => {
     const columns = sql.join(EXECUTION_COLUMNS.map((c) => sql.id(c)));
-    const values = sql.join(EXECUTION_COLUMNS.map((c) => sql`${a[`x_${c}`]}`));
+    const row =
+      shape.steps === 0
+        ? sql`values (${sql.join(EXECUTION_COLUMNS.map((c) => sql`${a[`x_${c}`]}`))})`
+        : sql`select ${sql.join(EXECUTION_COLUMNS.map((c) => sql`cast(${a[`x_${c}`]} as ${sql.raw(EXECUTION_TYPES[c] ?? 'text')})`))}
+            where ${journaledAll(shape.steps)}`;
     const condition = sql<boolean>`exists (select 1 from written) and ${dialect.eventAppendGate ?? sql`true`}`;
     const history = shape.running
       ? sql`select w.execution_id, 1, 'pending', w.attempt, w.created_at, '{}' from written w
@@ -199,13 +252,19 @@ const executionInsert = preparedQueryFamily(
           coalesce((select max(h.seq) from compute_execution_history h where h.execution_id = w.execution_id), 0) + 1,
           w.status, w.attempt, w.created_at, ${a['details']} from written w`;
     const callback = shape.callback ? queuedCallback(a) : sql``;
-    const statement = sql<Selectable<ComputeExecutionsTable>>`with written as (
-        insert into compute_executions (${columns}) values (${values})
+    const held = shape.steps > 0 ? heldJournalCtes(a, shape.steps) : sql``;
+    const result =
+      shape.steps === 0
+        ? sql`select * from written`
+        : sql`select ${journaledCount(shape.steps)} as held_journaled, w.* from (select 1) as one
+            left join written w on true`;
+    const statement = sql<InsertRow>`with ${held} written as (
+        insert into compute_executions (${columns}) ${row}
         on conflict (execution_id) do nothing returning *),
       history as (insert into compute_execution_history (execution_id, seq, status, attempt, at, details)
         ${history})${callback},
       appended as (${eventValuesInsert(a, shape.events, condition)})
-      select * from written`;
+      ${result}`;
     return { compile: () => statement.compile(db) };
   },
 );
@@ -215,7 +274,9 @@ const executionInsert = preparedQueryFamily(
  * `drafts`, in one statement; the stored row when it was inserted, undefined when it existed.
  * With `running`, `row` is the execution as it is after its move to `running` (at `running.at`,
  * with `running.details` and `running.callback`), and the history holds both rows; `drafts` are
- * then dated `running.at`, as the SQLite transaction dates them.
+ * then dated `running.at`, as the SQLite transaction dates them. On PostgreSQL the statement
+ * carries `journal`'s held entries (folded-journal.ts); when it could not, they are flushed on
+ * their own and the insert is made again without them. SQLite flushes them first.
  */
 export async function foldedExecutionInsert(
   ctx: StoreContext,
@@ -226,8 +287,10 @@ export async function foldedExecutionInsert(
     readonly details: string;
     readonly callback: CallbackColumns | null;
   },
+  journal?: HeldJournal,
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
   if (ctx.dialect.name === 'sqlite') {
+    await flushHeld(journal);
     // The trigger inserts `row` as given: it is the stored row.
     const inserted = await sqliteExecutionInsert(ctx, row, drafts, running);
     if (inserted) ctx.changes.notify(['events']);
@@ -243,9 +306,17 @@ export async function foldedExecutionInsert(
     const { callback } = running;
     if (callback) for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback[c];
   }
-  const shape = { events: drafts.length, running: !!running, callback: !!running?.callback };
-  const inserted = await executionInsert.first(ctx, shape, args);
-  if (inserted) ctx.changes.notify(['events']);
+  const steps = journal?.entries.length ?? 0;
+  if (journal && steps > 0) Object.assign(args, heldJournalArgs(journal));
+  const shape = { events: drafts.length, running: !!running, callback: !!running?.callback, steps };
+  const result = await executionInsert.first(ctx, shape, args);
+  if (!settleHeld(journal, steps, result?.held_journaled)) {
+    await journal!.flush();
+    return foldedExecutionInsert(ctx, row, drafts, running);
+  }
+  const { held_journaled: _journaled, ...inserted } = result ?? ({} as InsertRow);
+  if (inserted.execution_id == null) return undefined;
+  ctx.changes.notify(['events']);
   return inserted;
 }
 

@@ -20,6 +20,7 @@ import { tenantChanges } from './conformance/tenant-changes.js';
 import { tenantCounts } from './conformance/tenant-counts.js';
 import { tenantListing } from './conformance/tenant-listing.js';
 import { tenantViews } from './conformance/tenant-views.js';
+import { heldJournals } from './conformance/held-journal.js';
 import { workflowRunLeases, workflowRuns } from './conformance/workflow-runs.js';
 import { backends } from './testing/test-databases.js';
 import { webhookOutbox } from './conformance/webhooks.js';
@@ -32,6 +33,7 @@ for (const backend of backends()) {
     'tenant listing': tenantListing,
     'tenant counts': tenantCounts,
     'workflow runs and steps': workflowRuns,
+    'held journal entries': heldJournals,
     'compute executions': computeExecutions,
   });
   runGroup(backend, 'leases', {

@@ -13,6 +13,7 @@
  *   still returns plaintext.
  */
 import type { TraceContext } from '../domain/tracing.js';
+import type { HeldJournal } from '../domain/held-journal.js';
 import type { AuditRecord } from '../domain/audit-record.js';
 import type { CallbackRecord, CallbackState } from '../domain/compute-callback.js';
 import type { ExecutionLedger } from '../domain/execution-ledger.js';
@@ -150,9 +151,17 @@ export interface TenantRepository {
    * row: its status columns, its events and their webhook outbox rows, in one transaction. Other
    * changes take the `change` path with `expectedVersion`. `current.spec` may be the effective
    * spec (a plan tenant's, docs/architecture.md): it is never written by this path. Throws
-   * InvalidTransitionError when `change` is not legal from `current`.
+   * InvalidTransitionError when `change` is not legal from `current`. `journal`: a workflow step's
+   * held journal entries, which the write carries (PostgreSQL, a folded status change:
+   * folded-journal.ts) or writes first (src/domain/held-journal.ts); a change that writes nothing
+   * leaves them held.
    */
-  changeFrom(current: Tenant, change: TenantChange, trace?: TraceContext): Promise<AppliedChange>;
+  changeFrom(
+    current: Tenant,
+    change: TenantChange,
+    trace?: TraceContext,
+    journal?: HeldJournal,
+  ): Promise<AppliedChange>;
   /**
    * Removes an archived tenant's record and everything that hangs off it (its runs too: the runs
    * whose subject is the tenant), and writes the
@@ -345,6 +354,12 @@ export interface StepOutcome {
 }
 
 export interface WorkflowStepRepository {
+  /**
+   * Whether a step's first write (`TenantRepository.changeFrom`, `insertIfAbsent`) carries a
+   * workflow's held journal entries in its own statement (PostgreSQL: folded-journal.ts) instead of
+   * writing them first; absent: it does not.
+   */
+  readonly carriesHeldEntries?: boolean;
   list(runId: string): Promise<readonly WorkflowStep[]>;
   /**
    * Journals a step in one write: a finished one (the fast path: a step that crashes before it is

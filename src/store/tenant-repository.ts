@@ -8,6 +8,7 @@
  * (tenant-revision-repository.ts).
  */
 import type { TraceContext } from '../domain/tracing.js';
+import { flushHeld, type HeldJournal } from '../domain/held-journal.js';
 import { sql, type SqlBool } from 'kysely';
 import {
   ConflictError,
@@ -229,11 +230,17 @@ export class KyselyTenantRepository implements TenantRepository {
     );
   }
 
-  async changeFrom(current: Tenant, change: TenantChange, trace?: TraceContext): Promise<AppliedChange> {
+  async changeFrom(
+    current: Tenant,
+    change: TenantChange,
+    trace?: TraceContext,
+    journal?: HeldJournal,
+  ): Promise<AppliedChange> {
     const applied = applyTenantChange(current, change, nowIso());
     if (!applied.changed) return applied;
     const archives = applied.tenant.status.phase === 'archived';
     if (change.spec !== undefined || applied.tenant.generation !== current.generation || archives) {
+      await flushHeld(journal);
       return this.change(current.id, change, { expectedVersion: current.version, ...(trace && { trace }) });
     }
     const after = applied.tenant;
@@ -248,6 +255,7 @@ export class KyselyTenantRepository implements TenantRepository {
     };
     // No events (a status field, as the execution a run shows): the one update is the whole write.
     if (applied.events.length === 0) {
+      await flushHeld(journal);
       const target = { db: this.ctx.db, dialect: this.ctx.dialect };
       const updated = await tenantQueries.updateStatus.affected(target, args);
       if (updated !== 1) await throwStale(target.db, current);
@@ -256,11 +264,19 @@ export class KyselyTenantRepository implements TenantRepository {
     const patterns = eventSubscriberPatterns(applied.events);
     // One statement, unless a webhook wants the events (folded-writes.ts).
     if (this.foldable(patterns)) {
-      const folded = await foldedStatusChange(this.ctx, args, applied.events, after.updatedAt, patterns);
+      const folded = await foldedStatusChange(
+        this.ctx,
+        args,
+        applied.events,
+        after.updatedAt,
+        patterns,
+        journal,
+      );
       if (folded === 'written') return applied;
       if (folded === 'stale') await throwStale(this.ctx.db, current);
       this.subscribers.saw(patterns, true);
     }
+    await flushHeld(journal);
     return transaction(
       this.ctx,
       async (_trx, tx) => {

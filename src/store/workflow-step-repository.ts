@@ -115,7 +115,12 @@ const stepQueries = {
 };
 
 export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
-  constructor(private readonly ctx: StoreContext) {}
+  /** PostgreSQL's folded writes carry them (folded-journal.ts); SQLite's triggers do not. */
+  readonly carriesHeldEntries: boolean;
+
+  constructor(private readonly ctx: StoreContext) {
+    this.carriesHeldEntries = ctx.dialect.name === 'postgres';
+  }
 
   async list(runId: string): Promise<readonly WorkflowStep[]> {
     const rows = await this.ctx.db

@@ -17,6 +17,7 @@
  *   engine).
  * - A cancelled run throws `RunCancelledError` from its next durable call.
  */
+import type { HeldJournal } from '../domain/held-journal.js';
 import type { TraceContext } from '../domain/tracing.js';
 import type { Logger } from '../domain/logger.js';
 
@@ -44,6 +45,19 @@ export interface StepOptions<T> {
    * engine a write back to `running`, nothing else.
    */
   readonly waitFollows?: (value: T) => FollowingWait | null;
+  /**
+   * The step's function hands the journal it is given (its second argument, when the engine holds
+   * entries back and the store can carry them) to its first write to Lessor's store, which writes
+   * them in the same statement — or first, when it cannot (src/domain/held-journal.ts). Only for a
+   * function whose first act on the world is such a write: an engine otherwise writes its held
+   * entries before the function runs.
+   */
+  readonly journalsWithFirstWrite?: boolean;
+  /**
+   * The step's function acts on nothing (it only reads): an engine may keep its held entries held
+   * across it, to be written with a later write.
+   */
+  readonly readOnly?: boolean;
 }
 
 /**
@@ -73,7 +87,11 @@ export interface WorkflowContext {
    * Durable step: runs `fn` (at least once, see above); once journaled, its result (or error) is
    * replayed. `fn` gets the step's trace context, for the work it starts (a provider call, a wake).
    */
-  step<T>(name: string, fn: (trace: TraceContext) => Promise<T>, options?: StepOptions<T>): Promise<T>;
+  step<T>(
+    name: string,
+    fn: (trace: TraceContext, journal?: HeldJournal) => Promise<T>,
+    options?: StepOptions<T>,
+  ): Promise<T>;
   /**
    * Durable timer. `state` is what the run shows while it sleeps (default `backing-off`). The wake
    * time is fixed (journaled) when the sleep first starts: a crash does not restart the timer.

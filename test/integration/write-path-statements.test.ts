@@ -37,12 +37,14 @@ import { sleep, waitFor } from '../support/wait.js';
  * journal entry, and PostgreSQL wrote a run's end with its last journal entries and its
  * RunStateChanged event in one statement; then 40 and 5 on SQLite, before SQLite wrote a tenant's
  * creation, a status change with its events and a new execution each as one insert into a view
- * whose trigger writes the rows). The goal is 25 statements and 4 transactions
+ * whose trigger writes the rows; then 18 and 0 on PostgreSQL, before a step's first write there
+ * carried the run's held journal entries and a read-only step kept them held). The goal is 25
+ * statements and 4 transactions
  * (docs/architecture.md, "The write path in statements"); lower these as cuts land.
  */
 const BUDGET = {
   sqlite: { statements: 25, transactions: 1 },
-  postgres: { statements: 18, transactions: 0 },
+  postgres: { statements: 15, transactions: 0 },
 } as const;
 
 const HOUR = 3_600_000;

@@ -7,6 +7,7 @@
  * `leaseMs`) so manager tests and benchmarks can run without a database.
  * Every call yields to the event loop first, so interleavings resemble a real database's.
  */
+import { flushHeld, type HeldJournal } from '../../domain/held-journal.js';
 import type { CallbackPayload } from '../../domain/compute-callback.js';
 import {
   canMoveExecution,
@@ -35,7 +36,9 @@ export class MemoryLedger implements ExecutionLedger {
   async insertIfAbsent(
     execution: ComputeExecution,
     running?: LedgerTransition,
+    journal?: HeldJournal,
   ): Promise<{ execution: ComputeExecution; created: boolean }> {
+    await flushHeld(journal);
     await tick();
     const existing = this.rows.get(execution.executionId);
     if (existing) return { execution: existing, created: false };

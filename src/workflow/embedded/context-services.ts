@@ -3,6 +3,7 @@
  * the execution it belongs to (`ExecutionScope`, one per claimed run), kept apart so the context's
  * parts — the context itself, its waits, its promise waiter — share them.
  */
+import type { HeldJournal } from '../../domain/held-journal.js';
 import type { Logger } from '../../domain/logger.js';
 import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
@@ -43,7 +44,8 @@ export class ExecutionScope {
    * crash in between loses the entry and re-runs its step, as a crash just before an immediate
    * write would (steps are at-least-once). Saves a statement whenever two entries meet without
    * a step's function between them — a promise already resolved, the last step before the end
-   * (docs/architecture.md, "The write path in statements").
+   * (docs/architecture.md, "The write path in statements"). Where the store can, a step's function
+   * takes them to its first write instead (`heldJournal`), and a read-only step keeps them held.
    */
   defer(entry: WorkflowStep): void {
     this.deferred.push(entry);
@@ -58,6 +60,21 @@ export class ExecutionScope {
   /** Writes the deferred entries, if any. */
   async flushJournal(): Promise<void> {
     if (this.deferred.length > 0) await this.writeJournal(this.deferred);
+  }
+
+  /**
+   * The deferred entries, for a step's first write to carry (StepOptions.journalsWithFirstWrite);
+   * undefined when none are held. Held until that write, or until the next moment `defer` names
+   * when the step's function writes nothing.
+   */
+  heldJournal(): StepJournal | undefined {
+    if (this.deferred.length === 0) return undefined;
+    return new StepJournal(this, this.services.writer.ownerId, this.deferred);
+  }
+
+  /** The first `count` deferred entries were written (by a write that carried them). */
+  carried(count: number): void {
+    this.deferred = this.deferred.slice(count);
   }
 
   /**
@@ -115,6 +132,48 @@ export class ExecutionScope {
     if (!this.services.closed()) return;
     this.handle.stop('closing');
     this.handle.checkpoint();
+  }
+}
+
+/**
+ * The entries an execution held when a step began, handed to the step's function
+ * (src/domain/held-journal.ts). A flush that failed or found another owner's entry stopped the
+ * execution (`failed`): the step's outcome must then not be journaled (DurableContext.step).
+ */
+export class StepJournal implements HeldJournal {
+  private written = false;
+  /** A flush threw: the execution is stopped. */
+  failed = false;
+
+  constructor(
+    private readonly scope: ExecutionScope,
+    readonly leaseOwner: string,
+    private readonly held: readonly WorkflowStep[],
+  ) {}
+
+  get runId(): string {
+    return this.scope.runId;
+  }
+
+  get entries(): readonly WorkflowStep[] {
+    return this.written ? [] : this.held;
+  }
+
+  carried(): void {
+    if (this.written) return;
+    this.written = true;
+    this.scope.carried(this.held.length);
+  }
+
+  async flush(): Promise<void> {
+    if (this.written) return;
+    try {
+      await this.scope.io(() => this.scope.flushJournal());
+    } catch (error) {
+      this.failed = true;
+      throw error;
+    }
+    this.written = true;
   }
 }
 

@@ -2,8 +2,10 @@
  * The embedded engine's `WorkflowContext`: each durable call takes the next seq, asks the (pure)
  * journal whether to replay or execute, and for new work writes as little as possible — at most one
  * journal statement per step, held back until the next step's function runs (or the run ends) and
- * written with whatever is written then (ExecutionScope.defer); a wait that must block writes its
- * deadline first (a promise wait shows its state on the run row only when it lasts).
+ * written with whatever is written then (ExecutionScope.defer) — on PostgreSQL in that function's
+ * first write (StepOptions.journalsWithFirstWrite), or later still after a read-only step; a wait
+ * that must block writes its deadline first (a promise wait shows its state on the run row only
+ * when it lasts).
  *
  * Before new work the run row is made `running` (RunWriter.ensureRunning; lazily for a first
  * execution's first third of a lease), and after every wait, so a crashed run is due for takeover
@@ -12,7 +14,14 @@
 import type { Logger } from '../../domain/logger.js';
 import type { TraceContext } from '../../domain/tracing.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
-import type { JournalChange, PromiseOutcome, StepRunState, WorkflowContext } from '../context.js';
+import type { HeldJournal } from '../../domain/held-journal.js';
+import type {
+  JournalChange,
+  PromiseOutcome,
+  StepOptions,
+  StepRunState,
+  WorkflowContext,
+} from '../context.js';
 import {
   Journal,
   outcomeValue,
@@ -45,20 +54,37 @@ export class DurableContext implements WorkflowContext {
     return this.scope.log;
   }
 
+  /** Whether the store writes held entries with a step's first write (held-journal.ts). */
+  private get carries(): boolean {
+    return this.scope.services.steps.carriesHeldEntries === true;
+  }
+
   /** Told by the journal as loaded when the run (re)started: its first entry's name. */
   begunBefore(change: JournalChange): boolean {
     return this.journal.begunWith(change.formerFirstCall);
   }
 
-  async step<T>(name: string, fn: (trace: TraceContext) => Promise<T>): Promise<T> {
+  async step<T>(
+    name: string,
+    fn: (trace: TraceContext, journal?: HeldJournal) => Promise<T>,
+    options: StepOptions<T> = {},
+  ): Promise<T> {
     const call = this.next(name, 'step');
     const decision = this.decide(call);
     if (decision.type === 'return') return decision.value as T;
     if (decision.type === 'throw') throw decision.error;
     await this.ensureRunning();
-    // The function acts on the world: what the run did before it must be journaled first.
-    await this.scope.io(() => this.scope.flushJournal());
-    const { entry } = await this.scope.io(() => executeStep(this.runId, call, fn, this.scope));
+    // The function acts on the world: what the run did before it must be journaled first — now,
+    // or by the function's first write (StepOptions.journalsWithFirstWrite). A read-only function
+    // acts on nothing: the entries stay held for a later write to carry. Both only where the store
+    // carries held entries (PostgreSQL); elsewhere they are written here, as before every step.
+    const journal = options.journalsWithFirstWrite && this.carries ? this.scope.heldJournal() : undefined;
+    const keepHeld = journal !== undefined || (options.readOnly === true && this.carries);
+    if (!keepHeld) await this.scope.io(() => this.scope.flushJournal());
+    const run = (trace: TraceContext) => fn(trace, journal);
+    const { entry } = await this.scope.io(() => executeStep(this.runId, call, run, this.scope));
+    // A flush of the held entries inside the function stopped the execution.
+    if (journal?.failed) this.scope.handle.checkpoint();
     // A stale owner must not journal: another process may be replaying this run already.
     this.checkpointAfterWork();
     if (decision.type === 'execute' && decision.rerun) return this.replay<T>(await this.finishEntry(entry));

@@ -28,7 +28,8 @@ export class RunWriter {
   constructor(
     private readonly records: RunRecords,
     private readonly leases: LeaseRows,
-    private readonly ownerId: string,
+    /** This process's lease owner id. */
+    readonly ownerId: string,
     private readonly options: ResolvedOptions,
     /** Told after this process released a run to wait in the database until a later time. */
     private readonly onReleasedWake: () => void = () => {},

@@ -1,0 +1,144 @@
+/**
+ * Conformance: a workflow step's held journal entries given to its first write
+ * (src/domain/held-journal.ts). PostgreSQL carries them in the write's statement; SQLite flushes
+ * them first. Either way, once the write returns they are stored, and a write whose entries met
+ * another owner's writes nothing.
+ */
+import assert from 'node:assert/strict';
+import type { HeldJournal } from '../../domain/held-journal.js';
+import type { WorkflowStep } from '../../domain/workflow-run.js';
+import type { Store } from '../store.js';
+import { finishedStep, leasedTenantRun, newExecution, type Conformance } from './harness.js';
+
+/** A held journal as the embedded engine keeps one; `calls` records how its entries were written. */
+function held(
+  store: Store,
+  runId: string,
+  leaseOwner: string,
+  steps: readonly WorkflowStep[],
+): { journal: HeldJournal; calls: string[] } {
+  let entries = [...steps];
+  const calls: string[] = [];
+  const journal: HeldJournal = {
+    runId,
+    leaseOwner,
+    get entries() {
+      return entries;
+    },
+    carried() {
+      calls.push('carried');
+      entries = [];
+    },
+    async flush() {
+      calls.push('flush');
+      const stored = await store.steps.recordAll(entries);
+      if (stored.some((s, i) => s.startedAt !== entries[i]!.startedAt))
+        throw new Error('another owner journaled first');
+      entries = [];
+    },
+  };
+  return { journal, calls };
+}
+
+const PROVISIONING = { phase: { to: 'provisioning', reason: 'ProvisionStarted' } } as const;
+
+export function heldJournals(c: Conformance): void {
+  const carriedOn = (c.backend.name as string) === 'postgres' ? ['carried'] : ['flush'];
+
+  c.test('a status change with held entries stores them and the change', async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    const tenant = (await store.tenants.get(tenantId))!;
+    const { journal, calls } = held(store, run.runId, 'me', [
+      finishedStep(run.runId, 1),
+      finishedStep(run.runId, 2),
+    ]);
+    const applied = await store.tenants.changeFrom(
+      tenant,
+      { actor: 'test', ...PROVISIONING },
+      undefined,
+      journal,
+    );
+    assert.equal(applied.tenant.status.phase, 'provisioning');
+    assert.deepEqual(calls, carriedOn);
+    assert.deepEqual(journal.entries, []);
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.seq),
+      [1, 2],
+    );
+    assert.equal((await store.tenants.get(tenantId))?.status.phase, 'provisioning');
+  });
+
+  c.test("held entries that meet another owner's entry write nothing", async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    const tenant = (await store.tenants.get(tenantId))!;
+    await store.steps.record(finishedStep(run.runId, 1, 'another owner'));
+    const { journal } = held(store, run.runId, 'me', [
+      finishedStep(run.runId, 1),
+      finishedStep(run.runId, 2),
+    ]);
+    await assert.rejects(
+      store.tenants.changeFrom(tenant, { actor: 'test', ...PROVISIONING }, undefined, journal),
+      /another owner journaled first/,
+    );
+    assert.equal((await store.tenants.get(tenantId))?.status.phase, 'requested');
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.startedAt),
+      ['another owner', finishedStep(run.runId, 2).startedAt],
+    );
+    const events = await store.events.listByTenant(tenantId, { limit: 10 });
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['Created'],
+    );
+  });
+
+  c.test('held entries of a run the owner no longer holds are flushed, then the change is made', async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    const tenant = (await store.tenants.get(tenantId))!;
+    const { journal, calls } = held(store, run.runId, 'you', [finishedStep(run.runId, 1)]);
+    await store.tenants.changeFrom(tenant, { actor: 'test', ...PROVISIONING }, undefined, journal);
+    assert.deepEqual(calls, ['flush']);
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.seq),
+      [1],
+    );
+    assert.equal((await store.tenants.get(tenantId))?.status.phase, 'provisioning');
+  });
+
+  c.test('a new execution with held entries stores them, whether or not it is inserted', async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    const execution = newExecution(tenantId, { workflowRunId: run.runId });
+    const first = held(store, run.runId, 'me', [finishedStep(run.runId, 1)]);
+    const inserted = await store.executions.insertIfAbsent(execution, undefined, first.journal);
+    assert.equal(inserted.created, true);
+    assert.deepEqual(first.calls, carriedOn);
+    assert.equal((await store.executions.history(execution.executionId)).length, 1);
+    // Again, as a re-run step would: the execution exists, the next entry is stored all the same.
+    const second = held(store, run.runId, 'me', [finishedStep(run.runId, 2)]);
+    const again = await store.executions.insertIfAbsent(execution, undefined, second.journal);
+    assert.equal(again.created, false);
+    assert.deepEqual(second.calls, carriedOn);
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.seq),
+      [1, 2],
+    );
+    assert.equal((await store.executions.history(execution.executionId)).length, 1);
+  });
+
+  c.test("a new execution whose held entries meet another owner's is not inserted", async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    await store.steps.record(finishedStep(run.runId, 1, 'another owner'));
+    const execution = newExecution(tenantId, { workflowRunId: run.runId });
+    const { journal } = held(store, run.runId, 'me', [finishedStep(run.runId, 1)]);
+    await assert.rejects(
+      store.executions.insertIfAbsent(execution, undefined, journal),
+      /another owner journaled first/,
+    );
+    assert.equal(await store.executions.get(execution.executionId), undefined);
+  });
+}
