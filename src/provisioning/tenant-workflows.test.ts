@@ -228,7 +228,9 @@ interface DeletedMidRunCase {
   /**
    * When the tenant is moved to `deleting`: while the run shows this state, or (`in-wait`) once it
    * waits for the execution's callback — its wait's deadline journaled (a short wait is not shown
-   * on the run row, docs/architecture.md "A step's writes on the embedded engine").
+   * on the run row, docs/architecture.md "A step's writes on the embedded engine"). An `in-wait`
+   * case's provider answers after 1 s, far past the 200 ms after which the deadline is journaled:
+   * with a shorter answer a slow machine may fold that entry into the `failed` change instead.
    */
   readonly deleteWhen: WorkflowRun['state'] | 'in-wait';
 }
@@ -243,7 +245,7 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
   },
   {
     reason: 'while an attempt is in flight that then fails retriably: no retry',
-    config: { image: 'app:1', latencyMs: 300, faults: { failTimes: 1, failOperations: ['provision'] } },
+    config: { image: 'app:1', latencyMs: 1_000, faults: { failTimes: 1, failOperations: ['provision'] } },
     retryPolicy: FAST_RETRY,
     deleteWhen: 'in-wait',
   },
@@ -251,7 +253,7 @@ const DELETED_MID_RUN: readonly DeletedMidRunCase[] = [
     reason: 'while an attempt is in flight that then fails non-retriably: deleting is not turned into failed',
     config: {
       image: 'missing:1',
-      latencyMs: 300,
+      latencyMs: 1_000,
       faults: { nonRetriable: true, failOperations: ['provision'] },
     },
     retryPolicy: FAST_RETRY,
