@@ -1,9 +1,11 @@
 /**
  * HTTP metrics for `/metrics`: a request-duration histogram by method, route pattern (never the raw
  * URL, so ids do not explode the label set) and status code. Safe to call for several servers on
- * one registry: an existing histogram is reused.
+ * one registry: an existing histogram is reused. Observed on every request, so its series are found
+ * by their label values (series-histogram.ts).
  */
 import { Histogram, Registry } from 'prom-client';
+import { SeriesHistogram } from './series-histogram.js';
 
 export const HTTP_DURATION_METRIC = 'lessor_http_request_duration_seconds';
 
@@ -17,7 +19,7 @@ export function createHttpMetrics(registry: Registry): ObserveRequest {
   const histogram =
     existing instanceof Histogram
       ? (existing as Histogram<'method' | 'route' | 'status_code'>)
-      : new Histogram({
+      : new SeriesHistogram({
           name: HTTP_DURATION_METRIC,
           help: 'Duration of HTTP requests served by the Lessor API, by route pattern and status',
           labelNames: ['method', 'route', 'status_code'] as const,

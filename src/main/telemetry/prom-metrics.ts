@@ -4,6 +4,7 @@
  * dashboard in deploy/grafana/ queries them and a test checks that each one it queries exists.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { SeriesHistogram } from '../../api/series-histogram.js';
 import type {
   CounterPort,
   GaugePort,
@@ -229,6 +230,6 @@ function histogram<L extends string>(
 ): HistogramPort<L> {
   return (
     existing(registry, name, Histogram) ??
-    new Histogram({ name, help, labelNames, buckets, registers: [registry] })
+    new SeriesHistogram({ name, help, labelNames, buckets, registers: [registry] })
   );
 }
