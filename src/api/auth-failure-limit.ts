@@ -14,10 +14,15 @@ export interface AuthFailureLimit {
   assertNotLockedOut(ip: string): void;
   /** Runs `authenticate`; a 401 it throws is counted against `ip`, then rethrown. */
   counting<T>(ip: string, authenticate: () => T): T;
+  /** What `counting` does with what authentication threw: a 401 counts against `ip`. */
+  failed(ip: string, error: unknown): void;
 }
 
 export function createAuthFailureLimit(perMinute: number, now: () => number = Date.now): AuthFailureLimit {
   const failures = createRateLimiter(perMinute, now);
+  const failed = (ip: string, error: unknown): void => {
+    if (error instanceof HttpProblem && error.code === 'UNAUTHORIZED') failures.take(ip);
+  };
   return {
     assertNotLockedOut(ip) {
       const waitSeconds = failures.peek(ip);
@@ -32,9 +37,10 @@ export function createAuthFailureLimit(perMinute: number, now: () => number = Da
       try {
         return authenticate();
       } catch (error) {
-        if (error instanceof HttpProblem && error.code === 'UNAUTHORIZED') failures.take(ip);
+        failed(ip, error);
         throw error;
       }
     },
+    failed,
   };
 }

@@ -47,7 +47,13 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
       if (loopbackOnly) assertLoopbackRequest(request.headers);
       const access = request.routeOptions.config.access ?? 'read';
       if (access !== 'open') authFailures.assertNotLockedOut(request.ip);
-      request.principal = authFailures.counting(request.ip, () => authenticate(request, access));
+      // Not `authFailures.counting(ip, () => …)`: no closure per request.
+      try {
+        request.principal = authenticate(request, access);
+      } catch (error) {
+        authFailures.failed(request.ip, error);
+        throw error;
+      }
       if (access !== 'open') {
         const key = request.principal.authenticated ? `token:${request.principal.name}` : `ip:${request.ip}`;
         const waitSeconds = limiter.take(key);
@@ -81,7 +87,7 @@ export function registerHooks(app: ApiApp, ctx: ApiContext, registry: Registry):
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     tracing.end(request, reply.statusCode);
-    observe({ method: request.method, route, status: reply.statusCode }, reply.elapsedTime / 1000);
+    observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 }

@@ -9,10 +9,7 @@ import { SeriesHistogram } from './series-histogram.js';
 
 export const HTTP_DURATION_METRIC = 'lessor_http_request_duration_seconds';
 
-export type ObserveRequest = (
-  labels: { method: string; route: string; status: number },
-  seconds: number,
-) => void;
+export type ObserveRequest = (method: string, route: string, status: number, seconds: number) => void;
 
 export function createHttpMetrics(registry: Registry): ObserveRequest {
   const existing = registry.getSingleMetric(HTTP_DURATION_METRIC);
@@ -26,7 +23,7 @@ export function createHttpMetrics(registry: Registry): ObserveRequest {
           buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
           registers: [registry],
         });
-  return ({ method, route, status }, seconds) => {
+  return (method, route, status, seconds) => {
     histogram.observe({ method, route, status_code: String(status) }, seconds);
   };
 }

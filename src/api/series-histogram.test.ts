@@ -97,8 +97,8 @@ describe('SeriesHistogram', () => {
     const registry = new Registry();
     const observe = createHttpMetrics(registry);
     const again = createHttpMetrics(registry);
-    observe({ method: 'GET', route: '/v1/tenants/:idOrName', status: 200 }, 0.002);
-    again({ method: 'GET', route: '/v1/tenants/:idOrName', status: 200 }, 0.02);
+    observe('GET', '/v1/tenants/:idOrName', 200, 0.002);
+    again('GET', '/v1/tenants/:idOrName', 200, 0.02);
     const text = await registry.metrics();
     assert.match(
       text,
