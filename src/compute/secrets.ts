@@ -29,14 +29,61 @@ const MAX_STRING = 4000;
 export function mapSecretValues(schema: JsonSchema, config: JsonObject, fn: SecretValueMap): JsonObject {
   const properties = schemaProperties(schema);
   const out: Record<string, JsonValue> = {};
-  for (const [key, value] of Object.entries(config)) {
+  for (const key in config) {
+    if (!Object.hasOwn(config, key)) continue;
+    const value = config[key]!;
     const sub = properties[key];
     if (sub && sub[SECRET_KEYWORD] === true) out[key] = eachSecret(value, fn);
-    else if (sub && isPlainObject(value)) out[key] = mapSecretValues(sub, value, fn);
-    else out[key] = value;
+    // A subtree whose schema names no secret field is kept as it is (no copy of it to make).
+    else if (sub && isPlainObject(value) && secretFieldNames(sub).length > 0) {
+      out[key] = mapSecretValues(sub, value, fn);
+    } else out[key] = value;
   }
   return out;
 }
+
+const secretNamesBySchema = new WeakMap<JsonSchema, readonly string[]>();
+
+/**
+ * The property names marked secret anywhere in `schema`'s `properties` (nested objects included),
+ * as `mapSecretValues` finds them; computed once per schema. A config none of whose keys is one of
+ * these has nothing for `mapSecretValues` to change.
+ */
+export function secretFieldNames(schema: JsonSchema): readonly string[] {
+  let names = secretNamesBySchema.get(schema);
+  if (names === undefined) {
+    const found = new Set<string>();
+    for (const [key, sub] of Object.entries(schemaProperties(schema))) {
+      if (!isRecord(sub)) continue;
+      if (sub[SECRET_KEYWORD] === true) found.add(key);
+      else for (const name of secretFieldNames(sub)) found.add(name);
+    }
+    names = [...found];
+    secretNamesBySchema.set(schema, names);
+  }
+  return names;
+}
+
+/**
+ * Whether the JSON text of a config (or of a document holding it) may hold a value that
+ * `mapSecretValues(schema, …)` — or without a schema `mapSecretsByKeyName` — would change. `false`
+ * is a proof: every key of JSON text written by `JSON.stringify` appears as `"<key>"` (it escapes
+ * no letter), so a secret key name absent from the text is absent from the object; text with any
+ * `\u` escape, or without a schema a credential-like word anywhere, counts as possibly secret.
+ */
+export function mayHoldSecrets(schema: JsonSchema | undefined, text: string): boolean {
+  if (text.includes('\\u')) return true;
+  if (schema === undefined) return CREDENTIAL_KEY.test(text);
+  let quoted = quotedNamesBySchema.get(schema);
+  if (quoted === undefined) {
+    quoted = secretFieldNames(schema).map((name) => JSON.stringify(name));
+    quotedNamesBySchema.set(schema, quoted);
+  }
+  for (const name of quoted) if (text.includes(name)) return true;
+  return false;
+}
+
+const quotedNamesBySchema = new WeakMap<JsonSchema, readonly string[]>();
 
 /** Fallback when no schema is known: values of credential-named keys (any depth) are secret. */
 export function mapSecretsByKeyName(config: JsonObject, fn: SecretValueMap): JsonObject {
