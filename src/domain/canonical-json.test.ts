@@ -80,7 +80,10 @@ const awkward = fc.letrec((tie) => ({
     fc.string(),
     fc.array(tie('value')),
     fc.dictionary(
-      fc.oneof(fc.string(), fc.constantFrom('0', '1', '10', '9', '01', '4294967294', '4294967295', '-1', '__proto__')),
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom('0', '1', '10', '9', '01', '4294967294', '4294967295', '-1', '__proto__'),
+      ),
       tie('value'),
     ),
   ),
@@ -114,7 +117,11 @@ test('property: deepEqualJson is equality of the canonical forms', () => {
     [{ a: () => 1 }, {}],
     [new Date(0), {}],
     [[], {}],
-    [{ 1: 'a', b: 2 }, { b: 2, 1: 'a' }],
+    [
+      { 1: 'a', b: 2 },
+      { b: 2, 1: 'a' },
+    ],
   ];
-  for (const [a, b] of pairs) assert.equal(deepEqualJson(a, b), reference(a) === reference(b), `${reference(a)}`);
+  for (const [a, b] of pairs)
+    assert.equal(deepEqualJson(a, b), reference(a) === reference(b), `${reference(a)}`);
 });
