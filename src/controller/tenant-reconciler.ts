@@ -76,7 +76,8 @@ export class TenantReconciler {
     source: TriggerSource,
     trace: TraceContext | undefined,
   ): Promise<void> {
-    const log = this.deps.logger.child({ tenantId: tenant.id, tenant: tenant.name, trigger: source });
+    // Most reconciles log nothing: the child (whose bindings pino serialises) is built only to log.
+    const log = () => this.deps.logger.child({ tenantId: tenant.id, tenant: tenant.name, trigger: source });
     switch (decision.kind) {
       case 'none':
         return;
@@ -91,11 +92,11 @@ export class TenantReconciler {
       case 'set-paused':
         await this.cancel(decision.cancel, 'tenant paused');
         await this.setPaused(tenant, decision.paused);
-        log.info({ paused: decision.paused }, 'tenant pause changed');
+        log().info({ paused: decision.paused }, 'tenant pause changed');
         return;
       case 'fail':
         await this.failUnsettled(tenant, decision.runId, decision.reason);
-        log.warn({ runId: decision.runId }, decision.reason);
+        log().warn({ runId: decision.runId }, decision.reason);
         return;
       case 'start': {
         await this.cancel(decision.cancel, decision.reason);

@@ -54,3 +54,74 @@ test('deepEqualJson tells different values apart', () => {
   assert.equal(deepEqualJson({ a: 1 }, { a: '1' }), false);
   assert.equal(deepEqualJson(null, {}), false);
 });
+
+/** The form as first defined: JSON.stringify of a copy with sorted keys (what the one-pass writer must match). */
+function reference(value: unknown): string {
+  const sortKeys = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sortKeys);
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>)
+        .filter(([, m]) => m !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return Object.fromEntries(entries.map(([k, m]) => [k, sortKeys(m)]));
+    }
+    return v;
+  };
+  return JSON.stringify(sortKeys(value));
+}
+
+/** JSON-ish values with the awkward parts: index-like keys, undefined, NaN, functions, Dates, -0. */
+const awkward = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom(undefined, null, NaN, Infinity, -0, true, () => 1, Symbol('s'), new Date(0)),
+    fc.double(),
+    fc.integer(),
+    fc.string(),
+    fc.array(tie('value')),
+    fc.dictionary(
+      fc.oneof(
+        fc.string(),
+        fc.constantFrom('0', '1', '10', '9', '01', '4294967294', '4294967295', '-1', '__proto__'),
+      ),
+      tie('value'),
+    ),
+  ),
+})).value;
+
+test('property: canonicalJson writes exactly what sorting a copy and JSON.stringify would', () => {
+  fc.assert(
+    fc.property(awkward, (value) => {
+      assert.equal(canonicalJson(value), reference(value));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('property: deepEqualJson is equality of the canonical forms', () => {
+  fc.assert(
+    fc.property(awkward, awkward, (a, b) => {
+      assert.equal(deepEqualJson(a, b), reference(a) === reference(b));
+      assert.equal(deepEqualJson(a, reverseKeys(a)), true);
+    }),
+    { numRuns: 2000 },
+  );
+  const pairs: [unknown, unknown][] = [
+    [{ a: undefined }, {}],
+    [[undefined], [null]],
+    [[NaN], [null]],
+    [{ a: NaN }, { a: null }],
+    [0, -0],
+    [undefined, () => 1],
+    [undefined, null],
+    [{ a: () => 1 }, {}],
+    [new Date(0), {}],
+    [[], {}],
+    [
+      { 1: 'a', b: 2 },
+      { b: 2, 1: 'a' },
+    ],
+  ];
+  for (const [a, b] of pairs)
+    assert.equal(deepEqualJson(a, b), reference(a) === reference(b), `${reference(a)}`);
+});

@@ -159,12 +159,35 @@ export function eventArgs(
   subscribers: readonly string[],
 ): Record<string, unknown> {
   const args: Record<string, unknown> = {};
-  drafts.forEach((e, i) => {
-    const row = { tenant_id: tenantId, ...eventRow(e), at };
-    for (const column of EVENT_COLUMNS) args[`${column}_${i}`] = row[column];
-  });
-  subscribers.forEach((pattern, i) => (args[`subscriber_${i}`] = pattern));
+  for (let i = 0; i < drafts.length; i++) {
+    const row = eventRow(drafts[i]!);
+    const names = eventArgNames(i);
+    args[names.tenant_id] = tenantId;
+    for (const column of DRAFT_COLUMNS) args[names[column]] = row[column];
+    args[names.at] = at;
+  }
+  for (let i = 0; i < subscribers.length; i++) args[`subscriber_${i}`] = subscribers[i];
   return args;
+}
+
+/** The columns `eventRow` fills: all but `tenant_id` and `at`. */
+const DRAFT_COLUMNS = EVENT_COLUMNS.filter(
+  (c): c is Exclude<(typeof EVENT_COLUMNS)[number], 'tenant_id' | 'at'> => c !== 'tenant_id' && c !== 'at',
+);
+
+type EventArgNames = Readonly<Record<(typeof EVENT_COLUMNS)[number], string>>;
+
+/** `<column>_<row>` for each row index, made once per index rather than per insert. */
+const eventArgNameTable: EventArgNames[] = [];
+
+function eventArgNames(row: number): EventArgNames {
+  while (eventArgNameTable.length <= row) {
+    const i = eventArgNameTable.length;
+    eventArgNameTable.push(
+      Object.fromEntries(EVENT_COLUMNS.map((c) => [c, `${c}_${i}`])) as unknown as EventArgNames,
+    );
+  }
+  return eventArgNameTable[row]!;
 }
 
 export async function insertEvents(

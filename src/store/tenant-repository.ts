@@ -172,7 +172,7 @@ export class KyselyTenantRepository implements TenantRepository {
           const row = tenantRow(tenant, this.ctx.specs.encode(tenant.id, tenant.spec, false));
           await tenantQueries.insert.affected(tx, row);
           await writeLabels(trx, tenant.id, tenant.spec.labels, false);
-          await insertRevision(trx, tenant.id, 1, row.spec, input.actor, now);
+          await insertRevision(tx, tenant.id, 1, row.spec, input.actor, now);
           const subscribed = await insertEventsWithWebhooks(tx, this.ctx, tenant, tenant.id, events, now);
           this.subscribers.saw(patterns, subscribed);
         },
@@ -421,7 +421,7 @@ export async function changeTenantIn(
   await persistChange(tx, ctx, tenant, applied, spec);
   const { generation, updatedAt } = applied.tenant;
   if (generation !== tenant.generation) {
-    await insertRevision(trx, tenant.id, generation, spec, change.actor, updatedAt);
+    await insertRevision(tx, tenant.id, generation, spec, change.actor, updatedAt);
   }
   if (applied.tenant.status.phase === 'archived' && tenant.status.phase !== 'archived') {
     await eraseRevisionSecrets(ctx, trx, tenant.id);

@@ -5,27 +5,42 @@
  * by the store's `SpecCodec`, bound to the tenant — and, once the tenant is archived, every
  * revision's secrets are erased as the row's are. Rows cascade from `tenants`: a purge takes them.
  */
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { TenantRevision } from '../domain/tenant-revision.js';
 import type { TenantSpec } from '../domain/tenant.js';
 import { decodeCursor, encodeCursor } from './codec.js';
 import type { Executor, StoreContext } from './context.js';
+import { preparedQuery, type QueryTarget } from './prepared-query.js';
 import type { TenantRevisionsTable } from './schema.js';
 import type { Page, TenantRevisionRepository } from './store.js';
 
+/** Compiled once per database: a spec change writes one with every new generation. */
+const insertRevisionQuery = preparedQuery((db, a: Insertable<TenantRevisionsTable>) =>
+  db.insertInto('tenant_revisions').values({
+    tenant_id: a.tenant_id,
+    generation: a.generation,
+    spec: a.spec,
+    actor: a.actor,
+    created_at: a.created_at,
+  }),
+);
+
 export async function insertRevision(
-  db: Executor,
+  target: QueryTarget,
   tenantId: string,
   generation: number,
   spec: string,
   actor: string,
   at: string,
 ): Promise<void> {
-  await db
-    .insertInto('tenant_revisions')
-    .values({ tenant_id: tenantId, generation, spec, actor, created_at: at })
-    .execute();
+  await insertRevisionQuery.affected(target, {
+    tenant_id: tenantId,
+    generation,
+    spec,
+    actor,
+    created_at: at,
+  });
 }
 
 /** Rewrites every revision of `tenantId` with its secret values erased (the tenant is archived). */
