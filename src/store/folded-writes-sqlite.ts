@@ -6,8 +6,15 @@
  * version compare-and-set, the unique name, the execution id unless taken, no enabled webhook
  * that may want the events. A guard that fails raises inside the trigger, which undoes the
  * statement as a whole; here that becomes the outcome the PostgreSQL fold returns.
+ *
+ * A status change and a new execution also carry a run's held journal entries (migration
+ * 0018-sqlite-held-journal, as folded-journal.ts on PostgreSQL): written first in the same
+ * statement, only while the run is held by its lease owner and active and only when every entry is
+ * new. When they cannot be (`lessor-fold:held`, `lessor-fold:journaled`), nothing is written and
+ * the outcome is 'held': the caller flushes them on their own and makes the write again without.
  */
 import { sql } from 'kysely';
+import type { HeldJournal } from '../domain/held-journal.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import type { StoreContext } from './context.js';
 import { eventRow } from './event-repository.js';
@@ -19,15 +26,32 @@ import {
   type ExecutionRow,
 } from './folded-columns.js';
 import { preparedQuery } from './prepared-query.js';
+import { toRow } from './workflow-step-repository.js';
 
 type Args = Readonly<Record<string, unknown>>;
 
-/** What a trigger's guard raised, if `error` is one of them. */
-function raisedGuard(error: unknown): 'stale' | 'subscribed' | 'exists' | undefined {
+type Raised = 'stale' | 'subscribed' | 'exists' | 'held';
+
+/** What a trigger's guard raised, if `error` is one of them ('held' for both held-entry guards). */
+function raisedGuard(error: unknown): Raised | undefined {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
   if (code !== 'SQLITE_CONSTRAINT_TRIGGER' || typeof message !== 'string') return undefined;
-  const match = /^lessor-fold:(stale|subscribed|exists)$/.exec(message);
-  return match ? (match[1] as 'stale' | 'subscribed' | 'exists') : undefined;
+  const match = /^lessor-fold:(stale|subscribed|exists|held|journaled)$/.exec(message);
+  if (!match) return undefined;
+  return match[1] === 'journaled' ? 'held' : (match[1] as Raised);
+}
+
+/** The columns that carry held journal entries (migration 0018): null without any. */
+const HELD_COLUMNS = ['held', 'held_run_id', 'held_lease_owner'];
+
+function heldArgs(journal: HeldJournal | undefined): Record<string, unknown> {
+  if (!journal || journal.entries.length === 0)
+    return { held: null, held_run_id: null, held_lease_owner: null };
+  return {
+    held: JSON.stringify(journal.entries.map(toRow)),
+    held_run_id: journal.runId,
+    held_lease_owner: journal.leaseOwner,
+  };
 }
 
 /** `insert into <view> (<columns>) values (<arguments of the same names>)`, compiled once. */
@@ -55,16 +79,21 @@ const statusChange = viewInsert('tenant_status_writes', [
   'at',
   'events',
   'subscribers',
+  ...HELD_COLUMNS,
 ]);
 
-/** `foldedStatusChange` on SQLite: 'written', 'stale' or 'subscribed' (nothing written). */
+/**
+ * `foldedStatusChange` on SQLite, carrying `journal`'s held entries: 'written' (entries too),
+ * 'stale', 'subscribed' or 'held' (nothing written).
+ */
 export async function sqliteStatusChange(
   ctx: StoreContext,
   status: Args,
   drafts: readonly TenantEventDraft[],
   at: string,
   subscribers: readonly string[],
-): Promise<'written' | 'stale' | 'subscribed'> {
+  journal?: HeldJournal,
+): Promise<'written' | 'stale' | 'subscribed' | 'held'> {
   const args = {
     id: status['id'],
     expected_version: status['expectedVersion'],
@@ -76,12 +105,13 @@ export async function sqliteStatusChange(
     at,
     events: eventsJson(drafts),
     subscribers: JSON.stringify(subscribers),
+    ...heldArgs(journal),
   };
   try {
     await statusChange.affected(ctx, args);
   } catch (error) {
     const raised = raisedGuard(error);
-    if (raised === 'stale' || raised === 'subscribed') return raised;
+    if (raised === 'stale' || raised === 'subscribed' || raised === 'held') return raised;
     throw error;
   }
   return 'written';
@@ -127,31 +157,36 @@ const executionInsert = viewInsert('compute_execution_writes', [
   'details',
   ...CALLBACK_COLUMNS.map(([c]) => `cb_${c}`),
   'events',
+  ...HELD_COLUMNS,
 ]);
 
 /**
- * `foldedExecutionInsert` on SQLite: true when `row` was inserted (it is then stored as given),
- * false when its execution id was taken.
+ * `foldedExecutionInsert` on SQLite, carrying `journal`'s held entries: 'inserted' when `row` was
+ * (it is then stored as given, the entries with it), 'exists' when its execution id was taken,
+ * 'held' when the entries could not be carried (nothing written either way).
  */
 export async function sqliteExecutionInsert(
   ctx: StoreContext,
   row: ExecutionRow,
   drafts: readonly TenantEventDraft[],
   running?: { readonly at: string; readonly details: string; readonly callback: CallbackColumns | null },
-): Promise<boolean> {
+  journal?: HeldJournal,
+): Promise<'inserted' | 'exists' | 'held'> {
   const args: Record<string, unknown> = {
     running: running ? 1 : 0,
     at: running?.at ?? row.created_at,
     details: running?.details ?? JSON.stringify({}),
     events: eventsJson(drafts),
+    ...heldArgs(journal),
   };
   for (const c of EXECUTION_COLUMNS) args[`x_${c}`] = row[c];
   for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = running?.callback?.[c] ?? null;
   try {
     await executionInsert.affected(ctx, args);
   } catch (error) {
-    if (raisedGuard(error) === 'exists') return false;
+    const raised = raisedGuard(error);
+    if (raised === 'exists' || raised === 'held') return raised;
     throw error;
   }
-  return true;
+  return 'inserted';
 }

@@ -133,10 +133,10 @@ function outcome(row: FoldRow | undefined): FoldOutcome {
 
 /**
  * Writes a tenant's status columns (`status`: phase, observed_generation, status, version,
- * updated_at, with `id` and `expectedVersion`) and appends `drafts`, in one statement. On
- * PostgreSQL the statement carries `journal`'s held entries (folded-journal.ts); when it could not,
- * they are flushed on their own and the change is made again without them. SQLite flushes them
- * first.
+ * updated_at, with `id` and `expectedVersion`) and appends `drafts`, in one statement. The
+ * statement carries `journal`'s held entries (PostgreSQL: folded-journal.ts; SQLite: migration
+ * 0018-sqlite-held-journal); when it could not, they are flushed on their own and the change is
+ * made again without them.
  */
 export async function foldedStatusChange(
   ctx: StoreContext,
@@ -147,11 +147,19 @@ export async function foldedStatusChange(
   journal?: HeldJournal,
 ): Promise<FoldOutcome> {
   let result: FoldOutcome;
+  const steps = journal?.entries.length ?? 0;
   if (ctx.dialect.name === 'sqlite') {
-    await flushHeld(journal);
-    result = await sqliteStatusChange(ctx, status, drafts, at, subscribers);
+    const raised = await sqliteStatusChange(ctx, status, drafts, at, subscribers, journal);
+    if (raised === 'held') {
+      await journal!.flush();
+      return foldedStatusChange(ctx, status, drafts, at, subscribers);
+    }
+    result = raised;
+    // A guard that raised undid the entries with the change: they are written on their own, as
+    // PostgreSQL's statement would have written them.
+    if (result === 'written') settleHeld(journal, steps, steps);
+    else await flushHeld(journal);
   } else {
-    const steps = journal?.entries.length ?? 0;
     const args = {
       ...eventArgs(status['id'] as string, drafts, at, subscribers),
       ...status,
@@ -274,9 +282,11 @@ const executionInsert = preparedQueryFamily(
  * `drafts`, in one statement; the stored row when it was inserted, undefined when it existed.
  * With `running`, `row` is the execution as it is after its move to `running` (at `running.at`,
  * with `running.details` and `running.callback`), and the history holds both rows; `drafts` are
- * then dated `running.at`, as the SQLite transaction dates them. On PostgreSQL the statement
- * carries `journal`'s held entries (folded-journal.ts); when it could not, they are flushed on
- * their own and the insert is made again without them. SQLite flushes them first.
+ * then dated `running.at`, as the SQLite transaction dates them. The statement carries
+ * `journal`'s held entries (PostgreSQL: folded-journal.ts; SQLite: migration
+ * 0018-sqlite-held-journal); when it could not, they are flushed on their own and the insert is
+ * made again without them. On SQLite an execution id taken writes nothing: the entries are then
+ * flushed on their own.
  */
 export async function foldedExecutionInsert(
   ctx: StoreContext,
@@ -289,12 +299,21 @@ export async function foldedExecutionInsert(
   },
   journal?: HeldJournal,
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+  const steps = journal?.entries.length ?? 0;
   if (ctx.dialect.name === 'sqlite') {
-    await flushHeld(journal);
+    const result = await sqliteExecutionInsert(ctx, row, drafts, running, journal);
+    if (result === 'held') {
+      await journal!.flush();
+      return foldedExecutionInsert(ctx, row, drafts, running);
+    }
+    // An execution id taken raised and undid the entries too: they are written on their own, as
+    // PostgreSQL's statement would have written them.
+    if (result === 'inserted') settleHeld(journal, steps, steps);
+    else await flushHeld(journal);
+    if (result !== 'inserted') return undefined;
     // The trigger inserts `row` as given: it is the stored row.
-    const inserted = await sqliteExecutionInsert(ctx, row, drafts, running);
-    if (inserted) ctx.changes.notify(['events']);
-    return inserted ? row : undefined;
+    ctx.changes.notify(['events']);
+    return row;
   }
   const args: Record<string, unknown> = {
     ...eventArgs(row.tenant_id, drafts, running?.at ?? row.created_at, []),
@@ -306,7 +325,6 @@ export async function foldedExecutionInsert(
     const { callback } = running;
     if (callback) for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback[c];
   }
-  const steps = journal?.entries.length ?? 0;
   if (journal && steps > 0) Object.assign(args, heldJournalArgs(journal));
   const shape = { events: drafts.length, running: !!running, callback: !!running?.callback, steps };
   const result = await executionInsert.first(ctx, shape, args);

@@ -356,8 +356,8 @@ export interface StepOutcome {
 export interface WorkflowStepRepository {
   /**
    * Whether a step's first write (`TenantRepository.changeFrom`, `insertIfAbsent`) carries a
-   * workflow's held journal entries in its own statement (PostgreSQL: folded-journal.ts) instead of
-   * writing them first; absent: it does not.
+   * workflow's held journal entries in its own statement (PostgreSQL: folded-journal.ts; SQLite:
+   * migration 0018-sqlite-held-journal) instead of writing them first; absent: it does not.
    */
   readonly carriesHeldEntries?: boolean;
   list(runId: string): Promise<readonly WorkflowStep[]>;

@@ -115,12 +115,13 @@ const stepQueries = {
 };
 
 export class KyselyWorkflowStepRepository implements WorkflowStepRepository {
-  /** PostgreSQL's folded writes carry them (folded-journal.ts); SQLite's triggers do not. */
-  readonly carriesHeldEntries: boolean;
+  /**
+   * Both databases' folded writes carry them: PostgreSQL's statements (folded-journal.ts) and
+   * SQLite's triggers (migration 0018-sqlite-held-journal).
+   */
+  readonly carriesHeldEntries = true;
 
-  constructor(private readonly ctx: StoreContext) {
-    this.carriesHeldEntries = ctx.dialect.name === 'postgres';
-  }
+  constructor(private readonly ctx: StoreContext) {}
 
   async list(runId: string): Promise<readonly WorkflowStep[]> {
     const rows = await this.ctx.db

@@ -38,12 +38,13 @@ import { sleep, waitFor } from '../support/wait.js';
  * RunStateChanged event in one statement; then 40 and 5 on SQLite, before SQLite wrote a tenant's
  * creation, a status change with its events and a new execution each as one insert into a view
  * whose trigger writes the rows; then 18 and 0 on PostgreSQL, before a step's first write there
- * carried the run's held journal entries and a read-only step kept them held). The goal is 25
+ * carried the run's held journal entries and a read-only step kept them held; then 25 and 1 on
+ * SQLite, before its triggers carried them too). The goal is 25
  * statements and 4 transactions
  * (docs/architecture.md, "The write path in statements"); lower these as cuts land.
  */
 const BUDGET = {
-  sqlite: { statements: 25, transactions: 1 },
+  sqlite: { statements: 22, transactions: 1 },
   postgres: { statements: 15, transactions: 0 },
 } as const;
 

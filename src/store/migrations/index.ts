@@ -19,6 +19,7 @@ import { webhooksMigration } from './0011-webhooks.js';
 import { rolloutsMigration } from './0012-rollouts.js';
 import { webhookTraceparent } from './0016-webhook-traceparent.js';
 import { sqliteFoldedWrites } from './0017-sqlite-folded-writes.js';
+import { sqliteHeldJournal } from './0018-sqlite-held-journal.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -35,6 +36,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0012-rollouts': rolloutsMigration(dialect),
     '0016-webhook-traceparent': webhookTraceparent,
     '0017-sqlite-folded-writes': sqliteFoldedWrites(dialect),
+    '0018-sqlite-held-journal': sqliteHeldJournal(dialect),
   };
 }
 

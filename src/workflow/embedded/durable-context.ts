@@ -77,7 +77,8 @@ export class DurableContext implements WorkflowContext {
     // The function acts on the world: what the run did before it must be journaled first — now,
     // or by the function's first write (StepOptions.journalsWithFirstWrite). A read-only function
     // acts on nothing: the entries stay held for a later write to carry. Both only where the store
-    // carries held entries (PostgreSQL); elsewhere they are written here, as before every step.
+    // carries held entries (Lessor's store, on both databases); elsewhere they are written here,
+    // as before every step.
     const journal = options.journalsWithFirstWrite && this.carries ? this.scope.heldJournal() : undefined;
     const keepHeld = journal !== undefined || (options.readOnly === true && this.carries);
     if (!keepHeld) await this.scope.io(() => this.scope.flushJournal());
