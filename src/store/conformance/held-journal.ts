@@ -43,8 +43,9 @@ function held(
 const PROVISIONING = { phase: { to: 'provisioning', reason: 'ProvisionStarted' } } as const;
 
 export function heldJournals(c: Conformance): void {
-  // An execution id taken undoes SQLite's whole statement, entries too: they are flushed then.
-  const carriedBesideExisting = (c.backend.name as string) === 'postgres' ? ['carried'] : ['flush'];
+  // A guard of the write that fails (a stale version, an execution id taken) undoes SQLite's whole
+  // statement, entries too: they are flushed on their own then.
+  const carriedBesideFailedGuard = (c.backend.name as string) === 'postgres' ? ['carried'] : ['flush'];
 
   c.test('a status change with held entries stores them and the change', async () => {
     const store = c.store();
@@ -109,6 +110,44 @@ export function heldJournals(c: Conformance): void {
     assert.equal((await store.tenants.get(tenantId))?.status.phase, 'provisioning');
   });
 
+  c.test('a stale status change with held entries stores them and changes nothing', async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    const tenant = (await store.tenants.get(tenantId))!;
+    const { journal, calls } = held(store, run.runId, 'me', [finishedStep(run.runId, 1)]);
+    await assert.rejects(
+      store.tenants.changeFrom(
+        { ...tenant, version: tenant.version - 1 },
+        { actor: 'test', ...PROVISIONING },
+        undefined,
+        journal,
+      ),
+      (error: unknown) => (error as { code?: unknown }).code === 'PRECONDITION_FAILED',
+    );
+    assert.deepEqual(calls, carriedBesideFailedGuard);
+    assert.deepEqual(journal.entries, []);
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.seq),
+      [1],
+    );
+    assert.equal((await store.tenants.get(tenantId))?.status.phase, 'requested');
+  });
+
+  c.test('held entries of a run the owner no longer holds are flushed, then the execution is inserted', async () => {
+    const store = c.store();
+    const { tenantId, run } = await leasedTenantRun(store);
+    const execution = newExecution(tenantId, { workflowRunId: run.runId });
+    const { journal, calls } = held(store, run.runId, 'you', [finishedStep(run.runId, 1)]);
+    const inserted = await store.executions.insertIfAbsent(execution, undefined, journal);
+    assert.equal(inserted.created, true);
+    assert.deepEqual(calls, ['flush']);
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.seq),
+      [1],
+    );
+    assert.equal((await store.executions.history(execution.executionId)).length, 1);
+  });
+
   c.test('a new execution with held entries stores them, whether or not it is inserted', async () => {
     const store = c.store();
     const { tenantId, run } = await leasedTenantRun(store);
@@ -122,7 +161,7 @@ export function heldJournals(c: Conformance): void {
     const second = held(store, run.runId, 'me', [finishedStep(run.runId, 2)]);
     const again = await store.executions.insertIfAbsent(execution, undefined, second.journal);
     assert.equal(again.created, false);
-    assert.deepEqual(second.calls, carriedBesideExisting);
+    assert.deepEqual(second.calls, carriedBesideFailedGuard);
     assert.deepEqual(
       (await store.steps.list(run.runId)).map((s) => s.seq),
       [1, 2],
