@@ -2,13 +2,15 @@
  * SQLite's folded writes (folded-writes-sqlite.ts): one insert into a view whose trigger writes
  * every row of the change, or none of them. Checked on a real database file, read back through a
  * connection of its own: the rows a fold wrote, and that a guard that fails — a moved version, a
- * taken execution id, a missing tenant — leaves nothing behind.
+ * taken execution id, a missing tenant, a run no longer held — leaves nothing behind.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { NotFoundError, PreconditionFailedError } from '../../domain/errors.js';
-import { newExecution, specOf, unique } from '../conformance/harness.js';
+import type { HeldJournal } from '../../domain/held-journal.js';
+import type { WorkflowStep } from '../../domain/workflow-run.js';
+import { finishedStep, leasedTenantRun, newExecution, specOf, unique } from '../conformance/harness.js';
 import { sqliteBackend, type TestDatabase } from '../testing/test-databases.js';
 
 let db: TestDatabase | undefined;
@@ -143,4 +145,78 @@ test('a taken name fails the creation with a conflict and writes nothing', async
   await assert.rejects(store.tenants.create({ name, spec: specOf(), actor: 'test' }), /already exists/);
   assert.equal(count('tenant_events', '1 = 1'), before);
   assert.equal(count('tenants', 'name = ?', name), 1);
+});
+
+/** A held journal whose flush only records that it was called: the entries a write carried are the only ones stored. */
+function recordingJournal(runId: string, leaseOwner: string, steps: readonly WorkflowStep[]) {
+  let entries = [...steps];
+  const calls: string[] = [];
+  const journal: HeldJournal = {
+    runId,
+    leaseOwner,
+    get entries() {
+      return entries;
+    },
+    carried() {
+      calls.push('carried');
+      entries = [];
+    },
+    flush() {
+      calls.push('flush');
+      entries = [];
+      return Promise.resolve();
+    },
+  };
+  return { journal, calls };
+}
+
+test('held entries the guard refuses are undone with their write alone, in a batch with writes that carry theirs', async () => {
+  const store = db!.store;
+  const runs = await Promise.all([leasedTenantRun(store), leasedTenantRun(store), leasedTenantRun(store)]);
+  const tenants = await Promise.all(runs.map(({ tenantId }) => store.tenants.get(tenantId)));
+  // The first run is no longer held by `you`; the others are held by `me`.
+  const journals = runs.map(({ run }, i) =>
+    recordingJournal(run.runId, i === 0 ? 'you' : 'me', [
+      finishedStep(run.runId, 1),
+      finishedStep(run.runId, 2),
+    ]),
+  );
+  const change = { actor: 'test', phase: { to: 'provisioning', reason: 'ProvisionStarted' } } as const;
+  const execution = newExecution(runs[2]!.tenantId, { workflowRunId: runs[2]!.run.runId });
+  await Promise.all([
+    store.tenants.changeFrom(tenants[0]!, change, undefined, journals[0]!.journal),
+    store.tenants.changeFrom(tenants[1]!, change, undefined, journals[1]!.journal),
+    store.executions.insertIfAbsent(execution, undefined, journals[2]!.journal),
+  ]);
+  assert.deepEqual(
+    journals.map((j) => j.calls),
+    [['flush'], ['carried'], ['carried']],
+  );
+  const steps = runs.map(({ run }) => count('workflow_steps', 'run_id = ?', run.runId));
+  assert.deepEqual(steps, [0, 2, 2]);
+  // The refused write was made again without the entries; the others with theirs.
+  for (const { tenantId } of runs.slice(0, 2))
+    assert.equal((await store.tenants.get(tenantId))?.status.phase, 'provisioning');
+  assert.equal(count('compute_executions', 'execution_id = ?', execution.executionId), 1);
+});
+
+test('held entries of which one is stored already write nothing, the write included', async () => {
+  const store = db!.store;
+  const { tenantId, run } = await leasedTenantRun(store);
+  await store.steps.record(finishedStep(run.runId, 2, 'another owner'));
+  const execution = newExecution(tenantId, { workflowRunId: run.runId });
+  const { journal, calls } = recordingJournal(run.runId, 'me', [
+    finishedStep(run.runId, 1),
+    finishedStep(run.runId, 2),
+  ]);
+  await store.executions.insertIfAbsent(execution, undefined, journal);
+  // Flushed (which, in the engine, stops the execution on finding another owner's entry), then inserted without.
+  assert.deepEqual(calls, ['flush']);
+  assert.deepEqual(
+    reader!
+      .prepare('select seq, started_at from workflow_steps where run_id = ? order by seq')
+      .all(run.runId),
+    [{ seq: 2, started_at: 'another owner' }],
+  );
+  assert.equal(count('compute_executions', 'execution_id = ?', execution.executionId), 1);
 });
