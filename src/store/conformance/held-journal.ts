@@ -133,20 +133,23 @@ export function heldJournals(c: Conformance): void {
     assert.equal((await store.tenants.get(tenantId))?.status.phase, 'requested');
   });
 
-  c.test('held entries of a run the owner no longer holds are flushed, then the execution is inserted', async () => {
-    const store = c.store();
-    const { tenantId, run } = await leasedTenantRun(store);
-    const execution = newExecution(tenantId, { workflowRunId: run.runId });
-    const { journal, calls } = held(store, run.runId, 'you', [finishedStep(run.runId, 1)]);
-    const inserted = await store.executions.insertIfAbsent(execution, undefined, journal);
-    assert.equal(inserted.created, true);
-    assert.deepEqual(calls, ['flush']);
-    assert.deepEqual(
-      (await store.steps.list(run.runId)).map((s) => s.seq),
-      [1],
-    );
-    assert.equal((await store.executions.history(execution.executionId)).length, 1);
-  });
+  c.test(
+    'held entries of a run the owner no longer holds are flushed, then the execution is inserted',
+    async () => {
+      const store = c.store();
+      const { tenantId, run } = await leasedTenantRun(store);
+      const execution = newExecution(tenantId, { workflowRunId: run.runId });
+      const { journal, calls } = held(store, run.runId, 'you', [finishedStep(run.runId, 1)]);
+      const inserted = await store.executions.insertIfAbsent(execution, undefined, journal);
+      assert.equal(inserted.created, true);
+      assert.deepEqual(calls, ['flush']);
+      assert.deepEqual(
+        (await store.steps.list(run.runId)).map((s) => s.seq),
+        [1],
+      );
+      assert.equal((await store.executions.history(execution.executionId)).length, 1);
+    },
+  );
 
   c.test('a new execution with held entries stores them, whether or not it is inserted', async () => {
     const store = c.store();

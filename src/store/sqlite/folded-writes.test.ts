@@ -182,7 +182,7 @@ test('held entries the guard refuses are undone with their write alone, in a bat
     ]),
   );
   const change = { actor: 'test', phase: { to: 'provisioning', reason: 'ProvisionStarted' } } as const;
-  const execution = newExecution(runs[2]!.tenantId, { workflowRunId: runs[2]!.run.runId });
+  const execution = newExecution(runs[2].tenantId, { workflowRunId: runs[2].run.runId });
   await Promise.all([
     store.tenants.changeFrom(tenants[0]!, change, undefined, journals[0]!.journal),
     store.tenants.changeFrom(tenants[1]!, change, undefined, journals[1]!.journal),
