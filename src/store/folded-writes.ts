@@ -132,6 +132,28 @@ function outcome(row: FoldRow | undefined): FoldOutcome {
 }
 
 /**
+ * A SQLite fold (`write`) carrying `journal`'s held entries (migration 0018-sqlite-held-journal).
+ * When they could not be carried ('held') they are flushed on their own and the write is made
+ * again without them; when the write's own guard raised (`wrote` false) the raise undid them too,
+ * and they are flushed on their own, as PostgreSQL's statement would have written them.
+ */
+async function carriedOnSqlite<R extends string>(
+  journal: HeldJournal | undefined,
+  write: (held: HeldJournal | undefined) => Promise<R | 'held'>,
+  wrote: (outcome: R) => boolean,
+): Promise<R> {
+  const steps = journal?.entries.length ?? 0;
+  const outcome = await write(journal);
+  if (outcome === 'held') {
+    await journal!.flush();
+    return (await write(undefined)) as R;
+  }
+  if (wrote(outcome)) settleHeld(journal, steps, steps);
+  else await flushHeld(journal);
+  return outcome;
+}
+
+/**
  * Writes a tenant's status columns (`status`: phase, observed_generation, status, version,
  * updated_at, with `id` and `expectedVersion`) and appends `drafts`, in one statement. The
  * statement carries `journal`'s held entries (PostgreSQL: folded-journal.ts; SQLite: migration
@@ -149,16 +171,11 @@ export async function foldedStatusChange(
   let result: FoldOutcome;
   const steps = journal?.entries.length ?? 0;
   if (ctx.dialect.name === 'sqlite') {
-    const raised = await sqliteStatusChange(ctx, status, drafts, at, subscribers, journal);
-    if (raised === 'held') {
-      await journal!.flush();
-      return foldedStatusChange(ctx, status, drafts, at, subscribers);
-    }
-    result = raised;
-    // A guard that raised undid the entries with the change: they are written on their own, as
-    // PostgreSQL's statement would have written them.
-    if (result === 'written') settleHeld(journal, steps, steps);
-    else await flushHeld(journal);
+    result = await carriedOnSqlite(
+      journal,
+      (held) => sqliteStatusChange(ctx, status, drafts, at, subscribers, held),
+      (outcome) => outcome === 'written',
+    );
   } else {
     const args = {
       ...eventArgs(status['id'] as string, drafts, at, subscribers),
@@ -301,15 +318,11 @@ export async function foldedExecutionInsert(
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
   const steps = journal?.entries.length ?? 0;
   if (ctx.dialect.name === 'sqlite') {
-    const result = await sqliteExecutionInsert(ctx, row, drafts, running, journal);
-    if (result === 'held') {
-      await journal!.flush();
-      return foldedExecutionInsert(ctx, row, drafts, running);
-    }
-    // An execution id taken raised and undid the entries too: they are written on their own, as
-    // PostgreSQL's statement would have written them.
-    if (result === 'inserted') settleHeld(journal, steps, steps);
-    else await flushHeld(journal);
+    const result = await carriedOnSqlite(
+      journal,
+      (held) => sqliteExecutionInsert(ctx, row, drafts, running, held),
+      (outcome) => outcome === 'inserted',
+    );
     if (result !== 'inserted') return undefined;
     // The trigger inserts `row` as given: it is the stored row.
     ctx.changes.notify(['events']);

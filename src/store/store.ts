@@ -152,8 +152,8 @@ export interface TenantRepository {
    * changes take the `change` path with `expectedVersion`. `current.spec` may be the effective
    * spec (a plan tenant's, docs/architecture.md): it is never written by this path. Throws
    * InvalidTransitionError when `change` is not legal from `current`. `journal`: a workflow step's
-   * held journal entries, which the write carries (PostgreSQL, a folded status change:
-   * folded-journal.ts) or writes first (src/domain/held-journal.ts); a change that writes nothing
+   * held journal entries, which the write carries (a folded status change, on
+   * either database) or writes first (src/domain/held-journal.ts); a change that writes nothing
    * leaves them held.
    */
   changeFrom(

@@ -2,8 +2,8 @@
  * The embedded engine's `WorkflowContext`: each durable call takes the next seq, asks the (pure)
  * journal whether to replay or execute, and for new work writes as little as possible — at most one
  * journal statement per step, held back until the next step's function runs (or the run ends) and
- * written with whatever is written then (ExecutionScope.defer) — on PostgreSQL in that function's
- * first write (StepOptions.journalsWithFirstWrite), or later still after a read-only step; a wait
+ * written with whatever is written then (ExecutionScope.defer) — where the store can, in that
+ * function's first write (StepOptions.journalsWithFirstWrite), or later still after a read-only step; a wait
  * that must block writes its deadline first (a promise wait shows its state on the run row only
  * when it lasts).
  *
