@@ -34,7 +34,8 @@ export interface RunPayload {
   /** The run's `traceparent` tag: every attempt's run span continues that trace. */
   readonly traceparent?: string;
   /**
-   * The journal layout the run was submitted with (restate-context.ts). 4: as 3, and the run begun
+   * The journal layout the run was submitted with (restate-context.ts). 5: as 4, and a declared wait
+   * shows on the run row only once it has lasted (late-wait.ts). 4: as 3, and the run begun
    * after the definitions' `JournalChange` of layout 4 (the tenant workflows read the tenant and
    * record their start in one step; a run submitted before keeps `load` then `status:start`).
    * 3: as 2, and a step that declares the wait following it enters that wait in its own `ctx.run`.
@@ -45,7 +46,7 @@ export interface RunPayload {
 }
 
 /** The journal layout `start` submits new runs with (see `RunPayload.layout`). */
-export const RUN_LAYOUT = 4;
+export const RUN_LAYOUT = 5;
 
 /** What a run's layout means for its context; a layout newer than this process knows is refused. */
 export function journalLayout(layout: number | undefined): JournalLayout {
@@ -55,6 +56,7 @@ export function journalLayout(layout: number | undefined): JournalLayout {
     number: layout ?? 1,
     deferStateWrites: layout !== undefined,
     enterDeclaredWaits: layout !== undefined && layout >= 3,
+    showWaitsLate: layout !== undefined && layout >= 5,
   };
 }
 

@@ -29,6 +29,13 @@
  *   entries are write-once per seq, so a replay repeats that write harmlessly, and a declared wait
  *   the code does not make leaves no entry at a seq that another call takes. Such a next durable
  *   call owes the write back to `running` instead.
+ * - With `showWaitsLate` (layout 5), that step no longer moves the run to the wait's state: the wait
+ *   shows on the run row — its state and its `started` entry — only once it has lasted
+ *   `SHOW_WAIT_AFTER_MS` (late-wait.ts). A wait that ends sooner owes one completed journal entry to
+ *   the next durable call and no run-state write at all; a shown one owes the write back to
+ *   `running`, as before. A run cancelled in Lessor's table during an unshown wait is then noticed at
+ *   its next guarded write, or by Restate's own cancellation, which `cancel` sends too — as it is
+ *   between two steps.
  * - `begunBefore` answers from the run's layout number: a change of the definitions' durable calls
  *   comes with a new layout (`JournalChange.restateLayout`), and a run submitted with an older one
  *   makes the former calls.
@@ -58,6 +65,7 @@ import {
 import { outcomeValue, type DurableCall, type StepOutcome } from '../journal.js';
 import { errorFromJournal, readSerializedError } from '../step-error.js';
 import { executeStep, timing } from '../step-runner.js';
+import { LateWaitShow, type WaitShowing } from './late-wait.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { StepTracker } from './step-tracker.js';
 
@@ -79,6 +87,8 @@ export class EngineClosingError extends Error {
 interface WaitStart {
   readonly active: boolean;
   readonly startedMs: number;
+  /** A declared wait not shown on the run row yet (layout 5, late-wait.ts). */
+  readonly late?: LateWaitShow;
 }
 
 /** A wait entered by the step before it (journaled with that step's outcome): its call and start. */
@@ -102,9 +112,16 @@ export interface JournalLayout {
   readonly deferStateWrites: boolean;
   /** A step enters the wait it declares inside its own `ctx.run` (layout 3 and later). */
   readonly enterDeclaredWaits: boolean;
+  /** A declared wait shows on the run row only once it lasts (layout 5 and later, late-wait.ts). */
+  readonly showWaitsLate: boolean;
 }
 
-const FIRST_LAYOUT: JournalLayout = { number: 1, deferStateWrites: false, enterDeclaredWaits: false };
+const FIRST_LAYOUT: JournalLayout = {
+  number: 1,
+  deferStateWrites: false,
+  enterDeclaredWaits: false,
+  showWaitsLate: false,
+};
 
 /** A guarded write of the run's state, owed to Lessor's table; false when the run is no longer active. */
 type OwedWrite = () => Promise<boolean>;
@@ -178,7 +195,7 @@ export class RestateDurableContext implements WorkflowContext {
     const call = this.next(name, 'sleep');
     const duration = Math.max(0, ms);
     const start = await this.enterWait(call, options.state ?? 'backing-off', duration);
-    await this.durable(this.rctx.sleep(duration, name));
+    await this.during(start, this.durable(this.rctx.sleep(duration, name)));
     await this.leaveWait(call, start, { wakeAt: start.startedMs + duration });
   }
 
@@ -186,7 +203,7 @@ export class RestateDurableContext implements WorkflowContext {
     const call = this.next(key, 'promise');
     const timeoutMs = Math.max(0, options.timeoutMs);
     const start = await this.enterWait(call, 'waiting', timeoutMs);
-    const outcome = await this.race<T>(key, timeoutMs);
+    const outcome = await this.during(start, this.race<T>(key, timeoutMs));
     await this.leaveWait(call, start, outcomeValue(outcome));
     this.log.debug({ promise: key, seq: call.seq, resolved: outcome.resolved }, 'promise settled');
     return outcome;
@@ -208,12 +225,18 @@ export class RestateDurableContext implements WorkflowContext {
       await this.services.recorder.recordStep(entry);
       return outcome;
     }
+    const startedMs = Date.now();
+    const name = declared.kind === 'promise' ? declared.key : declared.name;
+    const wait = { seq: call.seq + 1, kind: declared.kind, name, startedMs };
+    if (this.layout.showWaitsLate) {
+      // The wait shows on the run row only once it lasts (enterWait).
+      await this.services.recorder.recordStep(entry);
+      return { ...outcome, wait: { ...wait, active: true } };
+    }
     // The declared wait is the next durable call: the run enters its state here, after the step.
     const state = declared.kind === 'promise' ? 'waiting' : (declared.state ?? 'backing-off');
-    const name = declared.kind === 'promise' ? declared.key : declared.name;
-    const startedMs = Date.now();
     const active = await this.services.recorder.stepThenWait(entry, state);
-    return { ...outcome, wait: { seq: call.seq + 1, kind: declared.kind, name, active, startedMs } };
+    return { ...outcome, wait: { ...wait, active } };
   }
 
   private async race<T>(key: string, timeoutMs: number): Promise<PromiseOutcome<T>> {
@@ -232,9 +255,14 @@ export class RestateDurableContext implements WorkflowContext {
     if (entered) {
       // Entered by the step before, which declared this very call (`next` checked it).
       if (!entered.active) this.stopCancelled();
+      const until = entered.startedMs + ms;
       const startedAt = new Date(entered.startedMs).toISOString();
+      if (this.layout.showWaitsLate) {
+        const show = () => this.services.recorder.waiting(this.runId, call, state, until, startedAt);
+        return { ...entered, late: new LateWaitShow(entered.startedMs, Date.now(), show) };
+      }
       try {
-        await this.services.recorder.waitStarted(this.runId, call, entered.startedMs + ms, startedAt);
+        await this.services.recorder.waitStarted(this.runId, call, until, startedAt);
       } catch (error) {
         // Lessor's store failed: this attempt ends, and Restate retries the invocation.
         throw (this.fatal ??= error instanceof Error ? error : new Error(String(error)));
@@ -257,11 +285,33 @@ export class RestateDurableContext implements WorkflowContext {
     return start;
   }
 
+  /** The wait itself; an attempt that fails in it shows the wait no more. */
+  private async during<T>(start: WaitStart, wait: Promise<T>): Promise<T> {
+    try {
+      return await wait;
+    } catch (error) {
+      start.late?.cancel();
+      throw error;
+    }
+  }
+
   private async leaveWait(call: DurableCall, start: WaitStart, result: unknown): Promise<void> {
     const resumed = (endedMs: number) => {
       const { finishedAt, durationMs } = timing(start.startedMs, endedMs);
       return this.services.recorder.resumed(this.runId, call, { result, finishedAt, durationMs });
     };
+    if (start.late) {
+      const endedMs = Date.now();
+      const showing = await this.settleShowing(start.late);
+      if (showing === 'inactive') this.stopCancelled();
+      if (showing === 'hidden') {
+        // Never shown: the run stays `running`; the next durable call journals the wait's entry.
+        const { startedAt, finishedAt, durationMs } = timing(start.startedMs, endedMs);
+        const end = { result, finishedAt, durationMs };
+        this.owed = () => this.services.recorder.unshownWaitEnded(this.runId, call, startedAt, end);
+        return;
+      }
+    }
     if (this.layout.deferStateWrites) {
       // Woken now; recorded with the next durable call (the wait's entry keeps this end time).
       const endedMs = Date.now();
@@ -270,6 +320,15 @@ export class RestateDurableContext implements WorkflowContext {
     }
     const active = await this.durable(this.rctx.run(`lessor:running#${call.seq}`, () => resumed(Date.now())));
     if (!active) this.stopCancelled();
+  }
+
+  /** How the late showing of a wait ended; a store failure ends this attempt (Restate retries). */
+  private async settleShowing(late: LateWaitShow): Promise<WaitShowing> {
+    try {
+      return await late.settle();
+    } catch (error) {
+      throw (this.fatal ??= error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** One `ctx.run`; the owed write, made inside `fn`, is settled once the entry is journaled. */

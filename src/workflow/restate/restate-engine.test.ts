@@ -78,6 +78,65 @@ describe('restate engine', () => {
     );
   });
 
+  test('a declared wait shows on the run row only once it lasts; a prompt one leaves it running', async () => {
+    const states = new Map<string, string[]>();
+    const observer: RunObserver = {
+      runChanged: async ({ run, state }) =>
+        void states.set(run.runId, [...(states.get(run.runId) ?? []), state]),
+    };
+    const flow = define('declared', async (ctx, input) => {
+      const { prompt } = input as { prompt: boolean };
+      const key = await ctx.step(
+        'a',
+        async () => {
+          // A prompt callback: resolved before the wait begins.
+          if (prompt) await engine.resolvePromise(ctx.runId, 'callback', 'prompt');
+          return 'callback';
+        },
+        { waitFollows: (k) => ({ kind: 'promise', key: k }) },
+      );
+      const outcome = await ctx.awaitPromise(key, { timeoutMs: 30_000 });
+      await ctx.step('b', async () => 'b');
+      return outcome;
+    });
+    const engine = await world.engine([flow], { observer });
+    await engine.start({ runId: 'declared-prompt', workflow: 'declared', input: { prompt: true } });
+    await engine.start({ runId: 'declared-late', workflow: 'declared', input: { prompt: false } });
+    await inState(engine, 'declared-late', 'waiting');
+    assert.deepEqual(
+      (await engine.journal('declared-late')).map((s) => [s.seq, s.name, s.status]),
+      [
+        [1, 'a', 'completed'],
+        [2, 'callback', 'started'],
+      ],
+    );
+    await engine.resolvePromise('declared-late', 'callback', 'late');
+    for (const [runId, value] of [
+      ['declared-prompt', 'prompt'],
+      ['declared-late', 'late'],
+    ] as const) {
+      const done = await finished(engine, runId);
+      assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+      assert.deepEqual(done.output, { resolved: true, value });
+      const journal = await engine.journal(runId);
+      assert.deepEqual(
+        journal.map((s) => [s.seq, s.name, s.kind, s.status, s.result]),
+        [
+          [1, 'a', 'step', 'completed', 'callback'],
+          [2, 'callback', 'promise', 'completed', { resolved: true, value }],
+          [3, 'b', 'step', 'completed', 'b'],
+        ],
+      );
+      assert.ok(journal[1]!.finishedAt! >= journal[1]!.startedAt, 'the wait ends after it began');
+    }
+    await eventually(
+      async () => (states.get('declared-late')?.includes('succeeded') ? true : undefined),
+      5_000,
+    );
+    assert.deepEqual(states.get('declared-prompt'), ['pending', 'running', 'succeeded']);
+    assert.deepEqual(states.get('declared-late'), ['pending', 'running', 'waiting', 'running', 'succeeded']);
+  });
+
   test('a run suspended by Restate while it waits resumes by replay, steps not repeated', async () => {
     const effects = new Effects();
     const flow = define('wait', async (ctx) => {
@@ -111,11 +170,12 @@ describe('restate engine', () => {
     // Suspended while they wait, so that each run resumes by a replay of the journal it began.
     const engine = await world.engine([flow], { inactivityTimeoutMs: 200 });
     const http = new RestateHttp(world.server.adminUrl, world.server.ingressUrl, 5_000);
-    // As processes from before submitted them: the row, then a payload without `layout` / with 2, 3.
+    // As processes from before submitted them: the row, then a payload without `layout` / with 2–4.
     for (const [runId, layout] of [
       ['layout-1', undefined],
       ['layout-2', 2],
       ['layout-3', 3],
+      ['layout-4', 4],
     ] as const) {
       await world.db.store.runs.createOrGet({
         runId,
@@ -126,8 +186,8 @@ describe('restate engine', () => {
       });
       await http.submitRun(engine.serviceName, runId, { workflow: 'layout', input: null, layout });
     }
-    await engine.start({ runId: 'layout-4', workflow: 'layout', input: null });
-    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4'];
+    await engine.start({ runId: 'layout-5', workflow: 'layout', input: null });
+    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4', 'layout-5'];
     for (const runId of runIds) await inState(engine, runId, 'waiting');
     await delay(800);
     for (const runId of runIds) {
@@ -135,7 +195,8 @@ describe('restate engine', () => {
       const done = await finished(engine, runId);
       assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
       // Begun before a change that came with layout 4, as the replay after the suspension tells.
-      assert.deepEqual(done.output, { resolved: true, value: runId, before: runId !== 'layout-4' });
+      const before = runId !== 'layout-4' && runId !== 'layout-5';
+      assert.deepEqual(done.output, { resolved: true, value: runId, before });
       assert.deepEqual(
         (await engine.journal(runId)).map((s) => [s.seq, s.name, s.status]),
         [
@@ -145,13 +206,14 @@ describe('restate engine', () => {
         ],
       );
     }
-    assert.deepEqual([effects.count('a'), effects.count('b')], [4, 4]);
+    assert.deepEqual([effects.count('a'), effects.count('b')], [5, 5]);
     const ownRuns = async (runId: string) =>
       (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:'));
     assert.deepEqual(await ownRuns('layout-1'), ['lessor:running', 'lessor:waiting#2', 'lessor:running#2']);
     assert.deepEqual(await ownRuns('layout-2'), ['lessor:waiting#2']);
     assert.deepEqual(await ownRuns('layout-3'), []);
     assert.deepEqual(await ownRuns('layout-4'), []);
+    assert.deepEqual(await ownRuns('layout-5'), []);
   });
 });
 

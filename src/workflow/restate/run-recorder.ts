@@ -84,6 +84,23 @@ export class RunRecorder {
     return true;
   }
 
+  /**
+   * A wait that was not shown (late-wait.ts) ended: its completed journal entry, the run left
+   * `running`. When an earlier attempt did show it (its `started` entry is stored: the run shows the
+   * wait's state), the run goes back to `running` and the entry is finished, as by `resumed`.
+   * False when the run is no longer active.
+   */
+  async unshownWaitEnded(
+    runId: string,
+    call: DurableCall,
+    startedAt: string,
+    end: WaitEnd,
+  ): Promise<boolean> {
+    const entry: WorkflowStep = { runId, ...call, status: 'completed', error: null, startedAt, ...end };
+    const stored = await this.steps.record(entry);
+    return stored.status === 'started' ? this.resumed(runId, call, end) : true;
+  }
+
   /** Journals a finished step for the audit trail; best effort (Restate's journal is authoritative). */
   async recordStep(entry: WorkflowStep): Promise<void> {
     try {
