@@ -20,6 +20,7 @@ import {
   type TargetCheck,
 } from '../lib/section.js';
 import { awaitQuietMachine, loadNow } from '../lib/machine.js';
+import { RestateProbe, type RestateSide } from '../lib/restate-probe.js';
 import { observeViaSse, type SseObservation } from '../lib/sse-observer.js';
 import { round } from '../lib/stats.js';
 
@@ -38,6 +39,8 @@ export interface ControlPlaneRow extends CreateLoopResult {
   readonly loopDelay: LoopDelay;
   /** Server CPU time per tenant made ready (ms; 2 ms ⇔ 500/s on one core). */
   readonly serverCpuMsPerTenant: number;
+  /** restate+sqlite: the Restate server's CPU and invocation attempts per tenant. */
+  readonly restate?: RestateSide;
 }
 
 export interface ControlPlaneResult extends SectionOutput {
@@ -84,6 +87,13 @@ export async function controlPlaneSection(ctx: SectionContext): Promise<ControlP
     }
   }
   const notes = unavailable.map((u) => `${u.config.split('+')[0] ?? u.config}: not available (${u.reason})`);
+  for (const row of rows) {
+    if (row.restate)
+      notes.push(
+        `restate c=${row.concurrency}: restate-server ${row.restate.serverCpuMsPerTenant} ms CPU per tenant, ` +
+          `${row.restate.invocationAttemptsPerTenant} invocation attempts per tenant (2 = no retry or replay)`,
+      );
+  }
   if (sse.result) {
     const { latency, deliveryDelay } = sse.result;
     notes.push(
@@ -131,7 +141,7 @@ async function runConfig(
     const server = await startLessorProcess({ env, logFile: join(ctx.workDir, `${label}.log`) });
     const watcher = await ReadyWatcher.open(db.target);
     try {
-      const rows = await runLevels(ctx, config, server, watcher);
+      const rows = await runLevels(ctx, config, server, watcher, restateServer);
       if (config === 'embedded+sqlite')
         sse.result = await observeViaSse(server.url, ctx.quick ? 10 : 40, 'sse');
       return rows;
@@ -150,6 +160,7 @@ async function runLevels(
   config: ControlPlaneConfig,
   server: LessorProcess,
   watcher: ReadyWatcher,
+  restateServer?: RestateServer,
 ): Promise<ControlPlaneRow[]> {
   const spec = { provider: 'fake', config: {} };
   const base = { url: server.url, watcher, serverPid: server.pid, spec };
@@ -165,8 +176,10 @@ async function runLevels(
   for (const concurrency of LEVELS) {
     const durationMs = ctx.quick ? 2500 : 12_000;
     await server.rpc('loop-delay');
+    const probe = restateServer && (await RestateProbe.begin(restateServer));
     const result = await runCreateLoop({ ...base, concurrency, durationMs, prefix: `c${concurrency}` });
     const loopDelay = await server.rpc<LoopDelay>('loop-delay');
+    const restate = await probe?.end(result.ready);
     const cpuMs = result.usage.serverCpuS * 1000;
     const row = {
       config,
@@ -174,10 +187,14 @@ async function runLevels(
       loadavg: loadNow(),
       loopDelay,
       serverCpuMsPerTenant: round(cpuMs / Math.max(result.ready, 1)),
+      ...(restate && { restate }),
     };
     ctx.log(
       `${config} c=${concurrency}: ${row.tenantsPerSecond}/s p50 ${row.latency.p50} ms p99 ${row.latency.p99} ms ` +
-        `(server cpu ${row.usage.serverCpuPct}%, failed ${row.failed}, errors ${row.errors})`,
+        `(server cpu ${row.usage.serverCpuPct}%, failed ${row.failed}, errors ${row.errors})` +
+        (restate
+          ? `; restate-server ${restate.serverCpuMsPerTenant} ms CPU and ${restate.invocationAttemptsPerTenant} invocation attempts per tenant`
+          : ''),
     );
     rows.push(row);
   }

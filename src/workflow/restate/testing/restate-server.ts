@@ -20,6 +20,10 @@ import { fileURLToPath } from 'node:url';
 export interface RestateServer {
   readonly ingressUrl: string;
   readonly adminUrl: string;
+  /** The node's Prometheus metrics (`restate_invoker_*`, …), on its fabric port. */
+  readonly metricsUrl: string;
+  /** The running server's process id, for measuring it (undefined while it is not running). */
+  pid(): number | undefined;
   stop(): Promise<void>;
   kill(): Promise<void>;
   restart(): Promise<void>;
@@ -69,6 +73,8 @@ export async function startRestateServer(options: RestateServerOptions = {}): Pr
   return {
     ingressUrl: `http://127.0.0.1:${ingress}`,
     adminUrl: `http://127.0.0.1:${admin}`,
+    metricsUrl: `http://127.0.0.1:${fabric}/metrics`,
+    pid: () => server.pid,
     stop: () => server.stop(),
     kill: () => server.kill(),
     restart: () => server.restart(),
@@ -103,6 +109,10 @@ class ServerProcess {
     child.stderr?.on('data', append);
     process.once('exit', this.onExit);
     await this.waitHealthy(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   async kill(): Promise<void> {
