@@ -4,7 +4,9 @@
  * Restate's log before the handler goes on (docs/decisions.md, "Restate: the move back to `running`
  * rides on the next `ctx.run`"). A whole Lessor runs in this process on the `restate` engine with
  * the fake provider, against a real restate-server. The test fails when a change adds a `ctx.run`
- * to a provision.
+ * to a provision, or raises the SQL statements one create→ready costs Lessor's store on this engine
+ * (counted by the store's own instrumentation, as `write-path-statements.test.ts` does for the
+ * embedded engine).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +14,13 @@ import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-les
 import { tenantSubject } from '../../src/domain/tenant-run.js';
 import { RestateHttp } from '../../src/workflow/restate/restate-http.js';
 import { restateEngine, type EngineSetup } from '../support/engines.js';
+import {
+  countsSince,
+  settledCounts,
+  statementsOf,
+  storeCounts,
+  type StoreCounts,
+} from '../support/store-counters.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -21,13 +30,22 @@ import { waitFor } from '../support/wait.js';
  */
 const BUDGET_RUNS = 4;
 
+/**
+ * Statements (queries, plus a BEGIN and a COMMIT per transaction) of one create→ready on the
+ * SQLite store: 35 before a declared wait showed on the run row only once it lasted (journal
+ * layout 5: the run's move to `waiting` and back, the read that checked the first, and the wait's
+ * `started` entry and its finish became one completed entry).
+ */
+const BUDGET_STATEMENTS = 31;
+const HOUR = 3_600_000;
+
 describe('[restate] round trips of one create→ready', () => {
   let engine: EngineSetup | undefined;
   let app: TestLessor | undefined;
 
   before(async () => {
     engine = await restateEngine.setup();
-    app = await startTestLessor({ env: engine.env });
+    app = await startTestLessor({ env: engine.env, backgroundIntervalMs: HOUR });
   });
 
   after(async () => {
@@ -35,21 +53,26 @@ describe('[restate] round trips of one create→ready', () => {
     await engine?.cleanup();
   });
 
-  test('a provision makes one ctx.run per step, none for the run state around its wait', async (t) => {
+  /** POSTs a tenant and waits until its provision run succeeded; the run's id. */
+  async function provision(name: string): Promise<string> {
     const { url, store } = app!;
     const created = await fetch(`${url}/v1/tenants`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'counted', spec: { provider: 'fake', config: {} } }),
+      body: JSON.stringify({ name, spec: { provider: 'fake', config: {} } }),
     });
     const body = await created.text();
     assert.equal(created.status, 201, body);
     const tenant = JSON.parse(body) as { id: string };
-    const runId = await waitFor('the provision run succeeded', async () => {
+    return waitFor(`the provision run of ${name} succeeded`, async () => {
       const runs = await store.runs.listBySubject(tenantSubject(tenant.id), 10);
       const run = runs.find((r) => r.workflow === 'provision');
       return run?.state === 'succeeded' ? run.runId : undefined;
     });
+  }
+
+  test('a provision makes one ctx.run per step, none for the run state around its wait', async (t) => {
+    const runId = await provision('counted');
     const http = new RestateHttp(engine!.env.LESSOR_ENGINE__RESTATE__ADMIN_URL!, '', 5_000);
     const entries = await http.query<{ name: string | null; entry_type: string }>(
       `SELECT j.name AS name, j.entry_type AS entry_type FROM sys_journal j ` +
@@ -64,5 +87,25 @@ describe('[restate] round trips of one create→ready', () => {
     );
     assert.ok(runs.length <= BUDGET_RUNS, `${runs.length} ctx.runs, over ${BUDGET_RUNS}`);
     assert.ok(!entries.some((e) => e.name?.startsWith('lessor:')), 'no bookkeeping ctx.run of its own');
+  });
+
+  test('one create→ready stays within the statement budget of the store', async (t) => {
+    const { url } = app!;
+    await provision('warm-up'); // first use of each prepared statement and cache
+    const measured: StoreCounts[] = [];
+    for (let i = 0; i < 5; i++) {
+      await storeCounts(url); // a first scrape may refresh gauges: keep it out of the window
+      const start = await storeCounts(url);
+      await provision(`statements-${i}`);
+      measured.push(countsSince(await settledCounts(url), start));
+    }
+    // Background work can only add statements, so the smallest is the figure.
+    const best = measured.reduce((a, b) => (statementsOf(b) < statementsOf(a) ? b : a));
+    const figure = { statements: statementsOf(best), ...best, all: measured.map(statementsOf) };
+    t.diagnostic(`create→ready on restate+sqlite: ${JSON.stringify(figure)}`);
+    assert.ok(
+      figure.statements <= BUDGET_STATEMENTS,
+      `a create→ready costs ${figure.statements} statements, over the budget of ${BUDGET_STATEMENTS}: ${JSON.stringify(figure)}`,
+    );
   });
 });
