@@ -7,6 +7,7 @@ import type { ComputeApi } from '../compute/compute-api.js';
 import type { ConfigHasher } from '../domain/config-hasher.js';
 import { nextRetry, workflowRunId } from '../domain/ids.js';
 import type { Logger } from '../domain/logger.js';
+import type { TenantHandoff } from '../domain/tenant-handoff.js';
 import { withTraceparent, type TraceContext } from '../domain/tracing.js';
 import { tenantRunsOf, tenantRunTags, tenantSubject, type TenantRun } from '../domain/tenant-run.js';
 import { isSuspended, type Tenant, type WorkflowAction } from '../domain/tenant.js';
@@ -24,6 +25,11 @@ export interface TenantReconcilerDeps {
   /** The server's keyed hash: a run's `configHash` is served by the API, so never a plain hash. */
   readonly hasher: ConfigHasher;
   readonly logger: Logger;
+  /**
+   * Where a run started here finds the tenant this reconcile read, so its first step need not read
+   * it again (src/domain/tenant-handoff.ts); the run's workflows must be given the same one.
+   */
+  readonly handoff?: TenantHandoff;
 }
 
 /** Enough history to hold the newest run of each action (the next retry suffix follows it). */
@@ -115,6 +121,7 @@ export class TenantReconciler {
     trace?: TraceContext,
   ): Promise<void> {
     const runId = workflowRunId(tenant.id, action, tenant.generation, retry);
+    this.deps.handoff?.offer(runId, tenant);
     const { created } = await this.deps.engine.start({
       runId,
       workflow: action,
@@ -129,6 +136,7 @@ export class TenantReconciler {
         trace,
       ),
     });
+    if (!created) this.deps.handoff?.withdraw(runId);
     if (created) {
       this.deps.logger.info(
         { tenantId: tenant.id, runId, action, trigger: source, reason },

@@ -8,6 +8,7 @@
  */
 import type { TraceContext } from '../domain/tracing.js';
 import type { TenantRun } from '../domain/tenant-run.js';
+import { TenantHandoff } from '../domain/tenant-handoff.js';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -285,9 +286,12 @@ async function buildCore(
     tenants: (id) => planTenants.get(id),
     logger,
   });
+  // The tenant a reconcile read, handed to the run it starts here (src/domain/tenant-handoff.ts).
+  const handoff = new TenantHandoff();
   const definitions = tenantWorkflows({
     compute,
     tenants: planTenants,
+    handoff,
     retryPolicies: config.retryPolicy,
     awaitGraceMs: AWAIT_GRACE_MS,
     providerTimeoutMs: (provider) => providers.get(providers.resolveProvider(provider)).settings.timeoutMs,
@@ -345,6 +349,7 @@ async function buildCore(
     compute,
     hasher,
     logger: logger.child({ component: 'reconciler' }),
+    handoff,
   });
   const controller = new Controller(
     { tenants: store.tenants, events: store.events, reconciler, compute, logger, metrics },

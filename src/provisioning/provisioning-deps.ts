@@ -4,6 +4,7 @@
  */
 import type { ComputeApi } from '../compute/compute-api.js';
 import type { RetryPolicyConfig } from '../domain/retry-policy.js';
+import type { TenantHandoff } from '../domain/tenant-handoff.js';
 import type { TenantRepository } from '../store/store.js';
 
 export interface ProvisioningDeps {
@@ -19,6 +20,11 @@ export interface ProvisioningDeps {
   readonly awaitGraceMs: number;
   /** A provider's configured per-call timeout (`compute.providers.<type>.timeoutMs`); unset: the default provider's. */
   readonly providerTimeoutMs: (provider: string | undefined) => number;
+  /**
+   * The tenant the reconcile that started a run read, for the run's first step to change without
+   * reading it again (src/domain/tenant-handoff.ts); the controller's reconciler offers it.
+   */
+  readonly handoff?: TenantHandoff;
 }
 
 /** Input of every tenant workflow run. The spec is read inside steps, never copied into the run. */

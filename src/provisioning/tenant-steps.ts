@@ -118,12 +118,46 @@ export class TenantSteps {
       return { snapshot, phase: await this.setStatus('start', change(snapshot)) };
     }
     return this.ctx.step('start', async (trace) => {
+      const offered = this.deps.handoff?.take(this.ctx.runId);
+      if (offered?.id === this.tenantId) {
+        const snapshot = toSnapshot(offered);
+        const applied = await this.changeOffered(offered, change(snapshot), trace);
+        if (applied) return { snapshot, phase: applied.status.phase };
+      }
       const tenant = await this.deps.tenants.get(this.tenantId);
       if (!tenant) return null;
       const snapshot = toSnapshot(tenant);
       const applied = await this.apply(change(snapshot), {}, trace, tenant);
       return { snapshot, phase: applied.status.phase };
     });
+  }
+
+  /**
+   * `change` applied to the tenant the reconcile that started this run read (`ProvisioningDeps.
+   * handoff`), as a compare-and-set on its version: the tenant afterwards when it wrote, so the
+   * offered tenant was the tenant as it is, exactly what a read would have returned. Undefined when
+   * it did not write — the tenant changed since (stale version), or the change is refused or a
+   * no-op, which only a fresh read may decide: the caller then reads and applies as before.
+   */
+  private async changeOffered(
+    offered: Tenant,
+    change: Omit<TenantChange, 'actor'>,
+    trace: TraceContext | undefined,
+  ): Promise<Tenant | undefined> {
+    try {
+      const applied = await this.deps.tenants.changeFrom(
+        offered,
+        { ...change, actor: `workflow:${this.ctx.runId}` },
+        trace,
+      );
+      if (!applied.changed) return undefined;
+      this.remember(offered, applied.tenant);
+      return applied.tenant;
+    } catch (error) {
+      if (error instanceof PreconditionFailedError || error instanceof InvalidTransitionError)
+        return undefined;
+      throw error;
+    }
   }
 
   snapshot(name: string): Promise<TenantSnapshot | null> {

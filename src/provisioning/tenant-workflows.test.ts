@@ -12,6 +12,7 @@ import type { ConditionType, JsonObject, Tenant } from '../domain/tenant.js';
 import type { WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import { workflowRunId } from '../domain/ids.js';
 import { tenantRunTags } from '../domain/tenant-run.js';
+import { TenantHandoff } from '../domain/tenant-handoff.js';
 import { testHasher } from '../domain/testing/test-hasher.js';
 import { backends, type TestDatabase } from '../store/testing/test-databases.js';
 import { eventually, inState } from '../workflow/testing/run-probes.js';
@@ -453,6 +454,50 @@ for (const backend of backends()) {
           'ProvisionSucceeded',
         ]);
       }));
+
+    test(`[${backend.name}] a run offered the tenant its reconcile read starts without reading it`, () => {
+      const handoff = new TenantHandoff();
+      return withFixture(
+        async (fx) => {
+          const tenant = await fx.createTenant({ image: 'app:1' });
+          const runId = await fx.startRun(tenant, 'provision', { offer: tenant });
+          const o = await observe(fx, tenant.id, await fx.finished(runId));
+          assertReady(o, 1);
+          assert.equal(handoff.size, 0, 'the offer was taken');
+          assert.deepEqual(o.journal[0]?.result, { snapshot: toSnapshot(tenant), phase: 'provisioning' });
+          // The compute step waits for the callback, then health and the settle read nothing: the
+          // one read left is the compute step's after that wait (`freshTenant`), none at the start.
+          const offered = fx.workflowTenantReads();
+          const other = await fx.createTenant({ image: 'app:1' });
+          assertReady(await observe(fx, other.id, await fx.runToEnd(other, 'provision')), 1);
+          assert.equal(fx.workflowTenantReads() - offered, offered + 1, 'without an offer, the start reads');
+        },
+        { handoff },
+      );
+    });
+
+    test(`[${backend.name}] an offered tenant changed since is not written over: the start reads it again`, () => {
+      const handoff = new TenantHandoff();
+      return withFixture(
+        async (fx) => {
+          const stale = await fx.createTenant({ image: 'app:1' });
+          await db.store.tenants.change(stale.id, {
+            actor: 'test',
+            conditions: [{ type: 'Paused', status: 'False', reason: 'Resumed' }],
+          });
+          const runId = await fx.startRun(stale, 'provision', { offer: stale });
+          const o = await observe(fx, stale.id, await fx.finished(runId));
+          assertReady(o, 1);
+          assert.equal(condition(o.tenant, 'Paused')?.reason, 'Resumed', 'the change made meanwhile stands');
+          assert.ok(fx.workflowTenantReads() >= 1, 'the start read the tenant');
+          assert.deepEqual(await phaseReasons(fx, stale.id, runId), [
+            'ProvisionStarted',
+            'ProvisionSucceeded',
+          ]);
+        },
+        { handoff },
+      );
+    });
 
     for (const c of DIED_RUNS) {
       test(`[${backend.name}] a run taken over from a process that died — ${c.reason}`, () =>

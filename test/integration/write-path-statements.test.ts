@@ -39,13 +39,15 @@ import { sleep, waitFor } from '../support/wait.js';
  * creation, a status change with its events and a new execution each as one insert into a view
  * whose trigger writes the rows; then 18 and 0 on PostgreSQL, before a step's first write there
  * carried the run's held journal entries and a read-only step kept them held; then 25 and 1 on
- * SQLite, before its triggers carried them too). The goal is 25
+ * SQLite, before its triggers carried them too; then 22 and 1 on SQLite and 15 and 0 on
+ * PostgreSQL, before a run's first step changed the tenant its reconcile had read, handed over in
+ * memory, instead of reading it again). The goal is 25
  * statements and 4 transactions
  * (docs/architecture.md, "The write path in statements"); lower these as cuts land.
  */
 const BUDGET = {
-  sqlite: { statements: 22, transactions: 1 },
-  postgres: { statements: 15, transactions: 0 },
+  sqlite: { statements: 21, transactions: 1 },
+  postgres: { statements: 14, transactions: 0 },
 } as const;
 
 const HOUR = 3_600_000;

@@ -16,6 +16,7 @@ import type { ProviderRegistry } from '../../compute/provider-registry.js';
 import { FakeEngine, FakeProvider } from '../../compute/providers/fake/index.js';
 import { workflowRunId } from '../../domain/ids.js';
 import { tenantRunTags } from '../../domain/tenant-run.js';
+import type { TenantHandoff } from '../../domain/tenant-handoff.js';
 import { silentLogger } from '../../domain/logger.js';
 import type { RetryPolicyConfig, RetryPolicyOverride } from '../../domain/retry-policy.js';
 import type { JsonObject, Tenant, WorkflowAction } from '../../domain/tenant.js';
@@ -40,6 +41,8 @@ export interface WorkflowFixtureOptions {
    * provider's JSON Schema (~150 ms), so a suite shares one pair between its tests (`fakeCompute()`).
    */
   readonly provider?: FakeCompute;
+  /** Where `startRun(…, { offer })` offers the tenant it read (src/domain/tenant-handoff.ts). */
+  readonly handoff?: TenantHandoff;
 }
 
 /** A FakeEngine of its own (not the process-wide one) and a registry with the fake provider over it. */
@@ -64,7 +67,9 @@ export interface WorkflowFixture {
   /** A tenant on the fake provider, phase `requested`, generation 1. */
   createTenant(config: JsonObject, retryPolicy?: RetryPolicyOverride | null): Promise<Tenant>;
   /** Starts a run for the tenant's current generation (as the controller would) and returns its id. */
-  startRun(tenant: Tenant, action: WorkflowAction): Promise<string>;
+  startRun(tenant: Tenant, action: WorkflowAction, options?: { readonly offer?: Tenant }): Promise<string>;
+  /** How many times the workflows read a tenant (`ProvisioningDeps.tenants.get`). */
+  workflowTenantReads(): number;
   /** Polls the run until it is no longer active. */
   finished(runId: string, timeoutMs?: number): Promise<WorkflowRun>;
   /** `startRun` then `finished`. */
@@ -87,9 +92,18 @@ export async function openWorkflowFixture(
     tenants: (id) => store.tenants.get(id),
     logger: silentLogger,
   });
+  let tenantReads = 0;
   const definitions = tenantWorkflows({
     compute,
-    tenants: store.tenants,
+    tenants: {
+      get: (id) => {
+        tenantReads++;
+        return store.tenants.get(id);
+      },
+      changeFrom: (current, change, trace, journal) =>
+        store.tenants.changeFrom(current, change, trace, journal),
+    },
+    ...(options.handoff && { handoff: options.handoff }),
     retryPolicies: options.retryPolicies ?? { provision: FAST_RETRY, update: FAST_RETRY, delete: FAST_RETRY },
     awaitGraceMs: options.awaitGraceMs ?? 5_000,
     providerTimeoutMs: (provider) => registry.get(registry.resolveProvider(provider)).settings.timeoutMs,
@@ -124,9 +138,10 @@ export async function openWorkflowFixture(
         spec: { ...fakeSpec(config), retryPolicy },
         actor: 'test',
       }),
-    async startRun(tenant, action) {
+    async startRun(tenant, action, { offer } = {}) {
       const current = await fixture.tenant(tenant.id);
       const runId = workflowRunId(current.id, action, current.generation);
+      if (offer) options.handoff?.offer(runId, offer);
       await engine.start({
         runId,
         workflow: action,
@@ -140,6 +155,7 @@ export async function openWorkflowFixture(
       });
       return runId;
     },
+    workflowTenantReads: () => tenantReads,
     finished: (runId, timeoutMs = 10_000) => finished(store, runId, timeoutMs),
     runToEnd: async (tenant, action) => fixture.finished(await fixture.startRun(tenant, action)),
     async tenant(id) {
