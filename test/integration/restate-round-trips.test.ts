@@ -34,9 +34,11 @@ const BUDGET_RUNS = 4;
  * Statements (queries, plus a BEGIN and a COMMIT per transaction) of one create→ready on the
  * SQLite store: 35 before a declared wait showed on the run row only once it lasted (journal
  * layout 5: the run's move to `waiting` and back, the read that checked the first, and the wait's
- * `started` entry and its finish became one completed entry).
+ * `started` entry and its finish became one completed entry), then 31 before the run's first step
+ * changed the tenant its reconcile had read. The best of five is 28 or 29 (timing decides whether
+ * the reconcile that follows the run's end reads the tenant's runs), so the budget is 29.
  */
-const BUDGET_STATEMENTS = 31;
+const BUDGET_STATEMENTS = 29;
 const HOUR = 3_600_000;
 
 describe('[restate] round trips of one create→ready', () => {

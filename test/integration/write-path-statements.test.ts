@@ -17,8 +17,14 @@ import { after, before, describe, test } from 'node:test';
 import { startTestLessor, type TestLessor } from '../../src/cli/testing/test-lessor.js';
 import { tenantSubject } from '../../src/domain/tenant-run.js';
 import { backends, type TestDatabase } from '../../src/store/testing/test-databases.js';
-import { parseExposition } from '../support/prometheus.js';
-import { sleep, waitFor } from '../support/wait.js';
+import {
+  countsSince,
+  settledCounts,
+  statementsOf,
+  storeCounts,
+  type StoreCounts,
+} from '../support/store-counters.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The budget of one create→ready, per database: the figures reached so far (they were 65–69
@@ -53,40 +59,6 @@ const BUDGET = {
 const HOUR = 3_600_000;
 const REPEATS = 3;
 
-interface Counts {
-  readonly queries: number;
-  readonly transactions: number;
-  readonly byKind: Readonly<Record<string, number>>;
-}
-
-/** Statements: every query, plus the BEGIN and the COMMIT of every transaction. */
-const statements = (c: Counts): number => c.queries + 2 * c.transactions;
-
-async function counts(url: string): Promise<Counts> {
-  const response = await fetch(`${url}/metrics`);
-  assert.equal(response.status, 200, 'GET /metrics');
-  const { samples } = parseExposition(await response.text());
-  const byKind: Record<string, number> = {};
-  let queries = 0;
-  let transactions = 0;
-  for (const s of samples) {
-    if (s.name === 'lessor_store_query_duration_seconds_count') {
-      queries += s.value;
-      byKind[s.labels.kind ?? '?'] = (byKind[s.labels.kind ?? '?'] ?? 0) + s.value;
-    }
-    if (s.name === 'lessor_store_transactions_total') transactions += s.value;
-  }
-  return { queries, transactions, byKind };
-}
-
-function minus(a: Counts, b: Counts): Counts {
-  const byKind: Record<string, number> = {};
-  for (const kind of new Set([...Object.keys(a.byKind), ...Object.keys(b.byKind)])) {
-    byKind[kind] = (a.byKind[kind] ?? 0) - (b.byKind[kind] ?? 0);
-  }
-  return { queries: a.queries - b.queries, transactions: a.transactions - b.transactions, byKind };
-}
-
 for (const backend of backends()) {
   describe(`[${backend.name}] statements of one create→ready`, () => {
     let database: TestDatabase | undefined;
@@ -106,11 +78,11 @@ for (const backend of backends()) {
     });
 
     /** One create→ready; the counters' change over it. */
-    async function createToReady(name: string): Promise<Counts> {
+    async function createToReady(name: string): Promise<StoreCounts> {
       const { url } = app!;
       const observer = database!.store;
-      await counts(url); // a first scrape may refresh gauges: keep it out of the window
-      const start = await counts(url);
+      await storeCounts(url); // a first scrape may refresh gauges: keep it out of the window
+      const start = await storeCounts(url);
       const created = await fetch(`${url}/v1/tenants`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -124,27 +96,20 @@ for (const backend of backends()) {
         return runs.length > 0 && runs.every((run) => run.state === 'succeeded');
       });
       // Work that follows the run's end (a reconcile it triggers) is part of the cost.
-      let last = await counts(url);
-      for (;;) {
-        await sleep(100);
-        const now = await counts(url);
-        if (statements(now) === statements(last) && now.transactions === last.transactions) break;
-        last = now;
-      }
-      return minus(last, start);
+      return countsSince(await settledCounts(url), start);
     }
 
     test(`[${backend.name}] one create→ready stays within the statement and transaction budget`, async (t) => {
       await createToReady('warm-up'); // first use of each prepared statement and cache
-      const measured: Counts[] = [];
+      const measured: StoreCounts[] = [];
       for (let i = 0; i < REPEATS; i++) measured.push(await createToReady(`counted-${i}`));
-      const best = measured.reduce((a, b) => (statements(b) < statements(a) ? b : a));
+      const best = measured.reduce((a, b) => (statementsOf(b) < statementsOf(a) ? b : a));
       const figure = {
-        statements: statements(best),
+        statements: statementsOf(best),
         queries: best.queries,
         transactions: best.transactions,
         byKind: best.byKind,
-        all: measured.map(statements),
+        all: measured.map(statementsOf),
       };
       t.diagnostic(`create→ready on ${backend.name}: ${JSON.stringify(figure)}`);
       const budget = BUDGET[backend.name];
