@@ -64,6 +64,9 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+// The test runner ends a file that overran its timeout with SIGTERM, whose default action skips
+// 'exit' handlers: exit instead, so that servers (and a restate-server) are not left running.
+process.once('SIGTERM', () => process.exit(143));
 
 /** The environment of the parent minus anything that would leak into the server's configuration. */
 function baseEnv(): NodeJS.ProcessEnv {

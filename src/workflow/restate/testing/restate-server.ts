@@ -31,6 +31,10 @@ export interface RestateServer {
   output(): string;
 }
 
+// The test runner ends a file that overran its timeout with SIGTERM, whose default action skips
+// 'exit' handlers: exit instead, so that a running server is killed (`onExit`), not left behind.
+process.once('SIGTERM', () => process.exit(143));
+
 const PROJECT_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const READY_TIMEOUT_MS = 20_000;
 const OUTPUT_LIMIT = 16_384;
