@@ -43,9 +43,8 @@ export function tenantWire(tenant: Tenant): Tenant {
 
 /**
  * `JSON.stringify(tenantWire(tenant))`: the projection fills the schema's defaults (`plan`,
- * `effectiveConfigHash`: null) and one `JSON.stringify` writes the flat text. Faster than the
- * one-pass `wireSerializer`, whose per-leaf `JSON.stringify` calls and concatenated rope cost more
- * than the projected copy saves (docs/decisions.md, "The tenant document: projected, then one
+ * `effectiveConfigHash`: null) and one `JSON.stringify` writes the flat text, faster than writing
+ * it field by field (docs/decisions.md, "The tenant document: projected, then one
  * JSON.stringify").
  */
 const writeTenant = (tenant: Tenant): string => JSON.stringify(projectTenant(tenant));

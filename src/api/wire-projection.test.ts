@@ -1,11 +1,11 @@
 /**
  * `wireProjection` yields what a zod parse yields for valid documents, and refuses what it cannot
- * project; `wireSerializer` writes the same bytes as the projection serialised.
+ * project.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { wireProjection, wireSerializer } from './wire-projection.js';
+import { wireProjection } from './wire-projection.js';
 
 const Item = z.object({ name: z.string(), size: z.number().optional() });
 const Doc = z.object({
@@ -65,13 +65,6 @@ describe('wireProjection', () => {
     });
   }
 
-  const serialize = wireSerializer<unknown>(Doc);
-  for (const { reason, value } of cases) {
-    test(`${reason}: the serializer writes the projection's bytes`, () => {
-      assert.equal(serialize(value), JSON.stringify(project(value)));
-    });
-  }
-
   test('the input is not changed', () => {
     const value = structuredClone(cases[0]!.value);
     project(value);
@@ -89,7 +82,6 @@ describe('wireProjection', () => {
   for (const { reason, schema } of refused) {
     test(`refuses ${reason} when compiled, naming where`, () => {
       assert.throws(() => wireProjection(schema), /cannot project a '\w+' schema \(at a\)/);
-      assert.throws(() => wireSerializer(schema), /cannot project a '\w+' schema \(at a\)/);
     });
   }
 });
