@@ -104,7 +104,9 @@ describe('process provider specifics', () => {
     const marker = `app-output-${randomUUID()}`;
     const config = {
       command: [process.execPath, '-e', `console.log(${JSON.stringify(marker)}); setTimeout(()=>{}, 60000)`],
-      healthCheck: { ...healthCheck, retries: 3 },
+      // 2 s of failing checks: a node process starts and prints well within that, even on a loaded
+      // machine; a shorter window could stop it before it printed anything.
+      healthCheck: { ...healthCheck, retries: 40 },
     };
     const error = await provider.provision(newRequest(config), signal()).then(
       () => assert.fail('provision should fail its health check'),
