@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LessorClient } from '../../src/api/client.js';
-import type { DockerClient } from '../../src/compute/providers/docker/docker-client.js';
+import { DockerApiError, type DockerClient } from '../../src/compute/providers/docker/docker-client.js';
 import type { DockerConfig } from '../../src/compute/providers/docker/docker-config.js';
 import { hostAddress, isRunning } from '../../src/compute/providers/docker/container-view.js';
 import { waitHealthy } from '../../src/compute/providers/docker/health-check.js';
@@ -29,6 +29,8 @@ export interface ResumeResult extends SectionOutput {
 }
 
 const TARGET = 1.2;
+/** The bench tenant; its container is `lessor-<name>`. */
+const TENANT_NAME = 'bench-resume';
 
 async function untilPhase(client: LessorClient, id: string, phase: string): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -85,7 +87,8 @@ export async function resumeSection(ctx: SectionContext): Promise<ResumeResult> 
   const lessorMs: number[] = [];
   const directMs: number[] = [];
   try {
-    const tenant = await client.createTenant({ name: 'bench-resume', spec: { config: CONTAINER_CONFIG } });
+    await removeLeftover(engine, `lessor-${TENANT_NAME}`);
+    const tenant = await client.createTenant({ name: TENANT_NAME, spec: { config: CONTAINER_CONFIG } });
     const ready = await watcher.wait(tenant.id, ['ready', 'failed'], 120_000);
     if (ready.phase !== 'ready') throw new Error('the bench tenant did not become ready');
     const containerId = (await client.getTenant(tenant.id)).status.resources.containerId!;
@@ -146,4 +149,16 @@ export async function resumeSection(ctx: SectionContext): Promise<ResumeResult> 
     targets: [atMost('resume/direct start ratio', ratio, TARGET)],
     notes: [],
   };
+}
+
+/**
+ * Removes the bench tenant's container when a bench run stopped in the middle of this section left
+ * it behind: its name would be taken by another tenant's container, and the provision would fail.
+ */
+async function removeLeftover(engine: DockerClient, name: string): Promise<void> {
+  try {
+    await engine.removeContainer(name, AbortSignal.timeout(30_000));
+  } catch (error) {
+    if (!(error instanceof DockerApiError && error.status === 404)) throw error;
+  }
 }
