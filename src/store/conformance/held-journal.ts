@@ -10,12 +10,16 @@ import type { WorkflowStep } from '../../domain/workflow-run.js';
 import type { Store } from '../store.js';
 import { finishedStep, leasedTenantRun, newExecution, type Conformance } from './harness.js';
 
-/** A held journal as the embedded engine keeps one; `calls` records how its entries were written. */
-function held(
-  store: Store,
+/**
+ * A held journal as the embedded engine keeps one; `calls` records how its entries were written.
+ * `flush` writes the entries left to it; the default writes nothing, so that only the entries a
+ * write carried end up stored.
+ */
+export function heldJournalDouble(
   runId: string,
   leaseOwner: string,
   steps: readonly WorkflowStep[],
+  flush: (entries: readonly WorkflowStep[]) => Promise<void> = () => Promise.resolve(),
 ): { journal: HeldJournal; calls: string[] } {
   let entries = [...steps];
   const calls: string[] = [];
@@ -31,13 +35,20 @@ function held(
     },
     async flush() {
       calls.push('flush');
-      const stored = await store.steps.recordAll(entries);
-      if (stored.some((s, i) => s.startedAt !== entries[i]!.startedAt))
-        throw new Error('another owner journaled first');
+      await flush(entries);
       entries = [];
     },
   };
   return { journal, calls };
+}
+
+/** The double whose flush stores the entries, refusing when another owner journaled first. */
+function held(store: Store, runId: string, leaseOwner: string, steps: readonly WorkflowStep[]) {
+  return heldJournalDouble(runId, leaseOwner, steps, async (entries) => {
+    const stored = await store.steps.recordAll(entries);
+    if (stored.some((s, i) => s.startedAt !== entries[i]!.startedAt))
+      throw new Error('another owner journaled first');
+  });
 }
 
 const PROVISIONING = { phase: { to: 'provisioning', reason: 'ProvisionStarted' } } as const;

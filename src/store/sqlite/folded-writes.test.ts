@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { NotFoundError, PreconditionFailedError } from '../../domain/errors.js';
-import type { HeldJournal } from '../../domain/held-journal.js';
-import type { WorkflowStep } from '../../domain/workflow-run.js';
 import { finishedStep, leasedTenantRun, newExecution, specOf, unique } from '../conformance/harness.js';
+import { heldJournalDouble } from '../conformance/held-journal.js';
 import { sqliteBackend, type TestDatabase } from '../testing/test-databases.js';
 
 let db: TestDatabase | undefined;
@@ -147,36 +146,13 @@ test('a taken name fails the creation with a conflict and writes nothing', async
   assert.equal(count('tenants', 'name = ?', name), 1);
 });
 
-/** A held journal whose flush only records that it was called: the entries a write carried are the only ones stored. */
-function recordingJournal(runId: string, leaseOwner: string, steps: readonly WorkflowStep[]) {
-  let entries = [...steps];
-  const calls: string[] = [];
-  const journal: HeldJournal = {
-    runId,
-    leaseOwner,
-    get entries() {
-      return entries;
-    },
-    carried() {
-      calls.push('carried');
-      entries = [];
-    },
-    flush() {
-      calls.push('flush');
-      entries = [];
-      return Promise.resolve();
-    },
-  };
-  return { journal, calls };
-}
-
 test('held entries the guard refuses are undone with their write alone, in a batch with writes that carry theirs', async () => {
   const store = db!.store;
   const runs = await Promise.all([leasedTenantRun(store), leasedTenantRun(store), leasedTenantRun(store)]);
   const tenants = await Promise.all(runs.map(({ tenantId }) => store.tenants.get(tenantId)));
   // The first run is no longer held by `you`; the others are held by `me`.
   const journals = runs.map(({ run }, i) =>
-    recordingJournal(run.runId, i === 0 ? 'you' : 'me', [
+    heldJournalDouble(run.runId, i === 0 ? 'you' : 'me', [
       finishedStep(run.runId, 1),
       finishedStep(run.runId, 2),
     ]),
@@ -205,7 +181,7 @@ test('held entries of which one is stored already write nothing, the write inclu
   const { tenantId, run } = await leasedTenantRun(store);
   await store.steps.record(finishedStep(run.runId, 2, 'another owner'));
   const execution = newExecution(tenantId, { workflowRunId: run.runId });
-  const { journal, calls } = recordingJournal(run.runId, 'me', [
+  const { journal, calls } = heldJournalDouble(run.runId, 'me', [
     finishedStep(run.runId, 1),
     finishedStep(run.runId, 2),
   ]);
