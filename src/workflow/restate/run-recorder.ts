@@ -16,7 +16,7 @@ import type { RunState } from '../../domain/operations.js';
 import { ACTIVE_RUN_STATES, type WorkflowRun, type WorkflowStep } from '../../domain/workflow-run.js';
 import type { WorkflowStepRepository } from '../../store/store.js';
 import type { StepRunState } from '../context.js';
-import { waitStartedEntry, type DurableCall } from '../journal.js';
+import { stepEntry, waitStartedEntry, type DurableCall } from '../journal.js';
 import type { RunRecords } from '../run-records.js';
 import type { RunOutcome } from '../run-outcome.js';
 
@@ -96,7 +96,8 @@ export class RunRecorder {
     startedAt: string,
     end: WaitEnd,
   ): Promise<boolean> {
-    const entry: WorkflowStep = { runId, ...call, status: 'completed', error: null, startedAt, ...end };
+    const { result, finishedAt, durationMs } = end;
+    const entry = stepEntry(runId, call, { ok: true, value: result }, { startedAt, finishedAt, durationMs });
     const stored = await this.steps.record(entry);
     return stored.status === 'started' ? this.resumed(runId, call, end) : true;
   }
