@@ -18,6 +18,13 @@ import { eventsOffered, tellObserver, type RunObserver } from './run-observer.js
 import { cancelPatch, endPatch, type RunOutcome } from './run-outcome.js';
 import { toJournalValue } from './step-error.js';
 
+/**
+ * How long a wait lasts before the run row shows it, on either engine (embedded:
+ * `RunWaits.inMemoryShownLate`; restate: late-wait.ts): a wait that ends sooner — a callback that
+ * arrives promptly — leaves the row as it was.
+ */
+export const SHOW_WAIT_AFTER_MS = 1_000;
+
 export type RunRows = Pick<WorkflowRunRepository, 'createOrGet' | 'get' | 'update' | 'recordEnd'>;
 
 export interface EndOptions {

@@ -4,6 +4,7 @@
  * its wake time. `suspend` is the one way a run leaves memory to wait.
  */
 import type { StepRunState } from '../context.js';
+import { SHOW_WAIT_AFTER_MS } from '../run-records.js';
 import type { ExecutionScope } from './context-services.js';
 
 export class RunWaits {
@@ -74,6 +75,3 @@ export class RunWaits {
     }
   }
 }
-
-/** How long a promise wait lasts before the run row shows it (`RunWaits.inMemoryShownLate`). */
-export const SHOW_WAIT_AFTER_MS = 1_000;

@@ -1,15 +1,13 @@
 /**
  * A wait a step declared (restate-context.ts, layout 5) shows on Lessor's run row — the run's wait
- * state and the wait's `started` audit entry — only once it has lasted `SHOW_WAIT_AFTER_MS`, as the
- * embedded engine's waits do: a wait that ends sooner (a prompt callback) leaves the row `running`
- * and is journaled as one completed entry with the next durable call (docs/architecture.md, "The
- * write path in statements"). The write that shows it is made outside Restate's journal, from a
- * timer; it is guarded and idempotent (run-recorder.ts), so a replay that makes it again, or makes
- * it late, changes nothing.
+ * state and the wait's `started` audit entry — only once it has lasted `SHOW_WAIT_AFTER_MS`
+ * (run-records.ts), as the embedded engine's waits do: a wait that ends sooner (a prompt callback)
+ * leaves the row `running` and is journaled as one completed entry with the next durable call
+ * (docs/architecture.md, "The write path in statements"). The write that shows it is made outside
+ * Restate's journal, from a timer; it is guarded and idempotent (run-recorder.ts), so a replay that
+ * makes it again, or makes it late, changes nothing.
  */
-
-/** How long a declared wait goes unshown (the embedded engine's `JOURNAL_WAIT_AFTER_MS`). */
-export const SHOW_WAIT_AFTER_MS = 200;
+import { SHOW_WAIT_AFTER_MS } from '../run-records.js';
 
 /** What became of the wait's showing once the wait ended. */
 export type WaitShowing = 'hidden' | 'shown' | 'inactive';
@@ -22,18 +20,21 @@ export class LateWaitShow {
 
   /**
    * Shows the wait (`show`: false when the run is no longer active) once `startedMs +
-   * SHOW_WAIT_AFTER_MS` has passed — at once on a replay of a wait that began long ago.
+   * SHOW_WAIT_AFTER_MS` has passed — at once on a replay of a wait that began long ago — or when
+   * `attempt` ends first: an attempt ends in a wait that has not ended only while it is still
+   * waiting (Restate suspended it, or the connection was lost), and no timer of a finished attempt
+   * may fire after its replay has moved on.
    */
-  constructor(startedMs: number, now: number, show: () => Promise<boolean>) {
+  constructor(
+    startedMs: number,
+    now: number,
+    private readonly show: () => Promise<boolean>,
+    attempt?: AbortSignal,
+  ) {
     const delay = Math.max(0, startedMs + SHOW_WAIT_AFTER_MS - now);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.shown = show().then(
-        (active) => ({ active }),
-        (error: unknown) => ({ error }),
-      );
-    }, delay);
+    this.timer = setTimeout(() => this.showNow(), delay);
     this.timer.unref();
+    attempt?.addEventListener('abort', () => this.showNow(), { once: true });
   }
 
   /**
@@ -54,5 +55,15 @@ export class LateWaitShow {
     if (this.timer === null) return;
     clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  private showNow(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.shown = this.show().then(
+      (active) => ({ active }),
+      (error: unknown) => ({ error }),
+    );
   }
 }

@@ -259,7 +259,8 @@ export class RestateDurableContext implements WorkflowContext {
       const startedAt = new Date(entered.startedMs).toISOString();
       if (this.layout.showWaitsLate) {
         const show = () => this.services.recorder.waiting(this.runId, call, state, until, startedAt);
-        return { ...entered, late: new LateWaitShow(entered.startedMs, Date.now(), show) };
+        const attempt = this.rctx.request().attemptCompletedSignal;
+        return { ...entered, late: new LateWaitShow(entered.startedMs, Date.now(), show, attempt) };
       }
       try {
         await this.services.recorder.waitStarted(this.runId, call, until, startedAt);
