@@ -268,9 +268,10 @@ export class TenantSteps {
   /**
    * Starts (or finds) the tracked execution for this attempt and shows it on the tenant
    * (`status.compute`), in one step: a new execution's insert makes that change of the tenant
-   * itself where the store can (`StartComputeRequest.show`, as the compare-and-set `apply` would
-   * make on the tenant this run knows); else, or when the tenant changed since, `apply` makes it. It applies the tenant's CURRENT spec and generation: a run that
-   * started for an older generation converges on the newest spec rather than on one nobody wants.
+   * itself where the store can (`StartComputeRequest.show`, the compare-and-set `apply` would make
+   * on the tenant this run knows); else, or when the tenant changed since, `apply` makes it. It
+   * applies the tenant's CURRENT spec and generation: a run that started for an older generation
+   * converges on the newest spec rather than on one nobody wants.
    * Starts nothing (null) once the tenant has left `workingPhase` — e.g. it was deleted while this
    * run backed off — so a stale run never makes a runtime behind a delete. The step declares the
    * wait that follows a start, `awaitCompute`'s (`StepOptions.waitFollows`).
