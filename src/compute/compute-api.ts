@@ -16,6 +16,7 @@
  */
 import type { HeldJournal } from '../domain/held-journal.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from '../domain/compute-execution.js';
+import type { TenantStatusWrite } from '../domain/tenant-change.js';
 import type { ComputeOperation, ExecutionStatus, JsonObject, TenantSpec } from '../domain/tenant.js';
 import type { TraceContext } from '../domain/tracing.js';
 import type { LogLine, LogRequest, ObservedRuntime } from './provider.js';
@@ -42,6 +43,13 @@ export interface StartComputeRequest {
    * carries them, or they are written before it; nothing acts on the provider before that.
    */
   readonly journal?: HeldJournal;
+  /**
+   * The change that shows the execution on its tenant, built for the execution's id and the
+   * status it is inserted with: when this call inserts the execution, the insert may make that
+   * change in its own statement (`ExecutionLedger.insertIfAbsent`'s `show`), and `shown` on the
+   * answer says so. Null: nothing to change.
+   */
+  readonly show?: (executionId: string, status: ExecutionStatus) => TenantStatusWrite | null;
 }
 
 export interface StartedExecution {
@@ -53,6 +61,12 @@ export interface StartedExecution {
    * already means "runtime healthy, with these endpoints".
    */
   readonly returnsHealthy: boolean;
+  /**
+   * What became of the request's `show`: `written` (the tenant shows the execution), `stale`
+   * (the tenant had changed: nothing of it was written); absent when it was not attempted — the
+   * caller makes the change itself in both of the last two cases.
+   */
+  readonly shown?: 'written' | 'stale';
 }
 
 export interface ExecutionView extends ComputeExecution {

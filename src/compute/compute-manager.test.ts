@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isValidExecutionPath } from '../domain/compute-execution.js';
 import { ValidationError } from '../domain/errors.js';
+import { statusWriteOf } from '../domain/tenant-change.js';
+import { initialStatus, type ExecutionStatus, type Tenant } from '../domain/tenant.js';
 import type { ExecutionView } from './compute-api.js';
 import { ledgerBackends, type LedgerHarness } from './testing/ledger-backends.js';
 import {
@@ -89,6 +91,38 @@ for (const backend of ledgerBackends()) {
       await waitForStatus(manager, results[0]!.executionId, ['succeeded']);
       assert.equal(engine.callCount('provision', tenant.id), 1);
       assert.equal((await manager.list({ tenantId: tenant.id, limit: 50 })).items.length, 1);
+      await manager.close();
+    });
+
+    test(`[${backend.name}] concurrent starts in one process with a show: only the start that inserted reports it`, async () => {
+      const { manager } = fakeManager(h.ledger, { latencyMs: 50 });
+      const tenant = await h.createTenant(uniqueName(), fakeSpec());
+      const at = new Date().toISOString();
+      // The tenant as the store creates it (version 1), as a run would have read it.
+      const read: Tenant = {
+        ...tenant,
+        generation: 1,
+        status: initialStatus(),
+        version: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      let asked = 0;
+      const show = (executionId: string, status: ExecutionStatus) => {
+        asked++;
+        const compute = { executionId, operation: 'provision' as const, status };
+        return statusWriteOf(read, { actor: 'test', status: { compute } }, at);
+      };
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => manager.start(startRequest(tenant, 'provision', 1, { show }))),
+      );
+      assert.equal(asked, 1, 'only the start that writes the execution builds its show');
+      assert.deepEqual(
+        results.flatMap((r) => (r.shown === undefined ? [] : [r.shown])),
+        backend.name === 'postgres' ? ['written'] : [],
+        'the callers that joined it never report its show',
+      );
+      await waitForStatus(manager, results[0]!.executionId, ['succeeded']);
       await manager.close();
     });
 

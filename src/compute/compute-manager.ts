@@ -69,7 +69,7 @@ export interface ComputeManagerOptions {
 export class ComputeManager implements ComputeApi {
   private readonly deps: RecoveryDeps;
   private readonly runner: ExecutionRunner;
-  private readonly starting = new Map<string, Promise<StartResult>>();
+  private readonly starting = new Map<string, Promise<StartResult & Pick<StartedExecution, 'shown'>>>();
   private readonly recoveryIntervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private recovering: Promise<number> | undefined;
@@ -156,17 +156,19 @@ export class ComputeManager implements ComputeApi {
     if (this.closed) throw new UnavailableError('compute manager is closed');
     const plan = this.plan(request);
     const returnsHealthy = this.deps.registry.get(plan.provider).provider.returnsHealthy === true;
-    let started = this.starting.get(plan.executionId);
-    if (!started) {
-      started = this.startPlanned(plan, request.journal).finally(() =>
-        this.starting.delete(plan.executionId),
-      );
-      this.starting.set(plan.executionId, started);
-    } else {
-      // Another caller's start writes the execution: this caller's held entries go on their own.
+    const started = this.starting.get(plan.executionId);
+    if (started) {
+      // Another caller's start writes the execution: this caller's held entries go on their own,
+      // and its `show` is not made (that caller's, if any, was).
       await flushHeld(request.journal);
+      const { shown: _theirs, ...result } = await started;
+      return { ...result, returnsHealthy };
     }
-    return { ...(await started), returnsHealthy };
+    const own = this.startPlanned(plan, request.journal, request.show).finally(() =>
+      this.starting.delete(plan.executionId),
+    );
+    this.starting.set(plan.executionId, own);
+    return { ...(await own), returnsHealthy };
   }
 
   async get(executionId: string): Promise<ExecutionView | undefined> {
@@ -233,19 +235,25 @@ export class ComputeManager implements ComputeApi {
    * A new execution is inserted leased to this process and moved to `running` in the same write
    * (`insertIfAbsent` with the move): the winner of the insert is the winner of the move. The
    * insert carries the starting step's held journal entries (or writes them first), before
-   * anything acts on the provider.
+   * anything acts on the provider. It may also make the caller's `show` (the execution shown on
+   * its tenant, as it is inserted: `running`), which then comes back as `shown`.
    */
-  private async startPlanned(plan: ExecutionPlan, journal?: HeldJournal): Promise<StartResult> {
+  private async startPlanned(
+    plan: ExecutionPlan,
+    journal?: HeldJournal,
+    show?: StartComputeRequest['show'],
+  ): Promise<StartResult & Pick<StartedExecution, 'shown'>> {
     const { ledger, owner, leaseMs, now } = this.deps;
     const startedAt = now();
     const pending = newPendingExecution(plan, startedAt, owner, leaseMs);
     const at = new Date(startedAt).toISOString();
     const running = toRunning(pending, { from: 'pending', attempt: pending.attempt, owner, at });
-    const { execution, created } = await ledger.insertIfAbsent(pending, running, journal);
+    const write = show?.(plan.executionId, 'running') ?? undefined;
+    const { execution, created, shown } = await ledger.insertIfAbsent(pending, running, journal, write);
     if (created) {
       if (execution.status !== 'running') return this.claim(execution, plan, 'pending', execution.attempt);
       this.runner.launch(execution, plan);
-      return startResult(execution);
+      return { ...startResult(execution), ...(shown && { shown }) };
     }
     switch (execution.status) {
       case 'succeeded':

@@ -21,6 +21,7 @@ import type { CallbackPayload } from './compute-callback.js';
 import type { ComputeErrorShape, PartialOutcome } from './compute-error.js';
 import type { ComputeExecution, ExecutionHistoryEntry } from './compute-execution.js';
 import type { HeldJournal } from './held-journal.js';
+import type { TenantStatusWrite } from './tenant-change.js';
 import type { Endpoint, ExecutionStatus } from './tenant.js';
 
 export interface ExecutionTransition {
@@ -51,20 +52,35 @@ export interface ExecutionPage {
   readonly nextCursor: string | null;
 }
 
+/** What `insertIfAbsent` did: the row as stored, whether this call created it, and its `show`. */
+export interface InsertedExecution {
+  readonly execution: ComputeExecution;
+  readonly created: boolean;
+  readonly shown?: 'written' | 'stale';
+}
+
 export interface ExecutionLedger {
   /**
    * Inserts the `pending` row and its first history entry, or returns the existing row
    * (created=false). With `running` (a move `pending` → `running`), a row this call creates makes
    * that move too, as `transition` would (history row, event, callback), and is returned moved:
-   * on SQLite in the same transaction, on PostgreSQL right after the insert's statement.
+   * on SQLite in the same transaction, on PostgreSQL in the insert's statement.
    * `journal`: a workflow step's held journal entries, which the insert carries or writes first
    * (held-journal.ts), whether or not it creates the row.
+   * `show`: a change of the execution's tenant (showing the execution on it) that an
+   * implementation may make in the same statement as a row this call creates moved to `running`,
+   * as the compare-and-set on `show.before.version` that `TenantRepository.changeFrom` makes —
+   * never otherwise, and never holding back the insert: `shown` says what became of it, `written`
+   * or `stale` (the tenant was at another version: nothing of it was written); absent when it was
+   * not attempted (the row existed, or the implementation does not fold it), and the caller then
+   * makes the change itself.
    */
   insertIfAbsent(
     execution: ComputeExecution,
     running?: ExecutionTransition,
     journal?: HeldJournal,
-  ): Promise<{ execution: ComputeExecution; created: boolean }>;
+    show?: TenantStatusWrite,
+  ): Promise<InsertedExecution>;
   /** Compare-and-set status change; undefined when the current status is not in `from`. */
   transition(executionId: string, transition: ExecutionTransition): Promise<ComputeExecution | undefined>;
   get(executionId: string): Promise<ComputeExecution | undefined>;

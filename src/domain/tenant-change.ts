@@ -89,3 +89,32 @@ export function applyTenantChange(tenant: Tenant, change: TenantChange, now: str
     changed,
   };
 }
+
+/**
+ * A change of a tenant's status fields, computed ahead so that another write can make it in its own
+ * statement (a new compute execution's insert shows the execution on the tenant: docs/architecture.md,
+ * "The write path in statements"). It is a compare-and-set on `before.version`, exactly as
+ * `TenantRepository.changeFrom` makes it: `after`'s status, observed generation, version and
+ * `updatedAt` are written only while the row is still at `before.version`.
+ */
+export interface TenantStatusWrite {
+  readonly before: Tenant;
+  readonly after: Tenant;
+}
+
+/**
+ * `change` (status fields only) applied to `tenant` as a `TenantStatusWrite`; null when it would
+ * write nothing, or more than the status columns `changeFrom` writes in one update (events, a new
+ * generation, an archive) — such a change goes through `changeFrom` itself.
+ */
+export function statusWriteOf(
+  tenant: Tenant,
+  change: Pick<TenantChange, 'actor' | 'status'>,
+  now: string,
+): TenantStatusWrite | null {
+  const applied = applyTenantChange(tenant, change, now);
+  const { tenant: after } = applied;
+  if (!applied.changed || applied.events.length > 0) return null;
+  if (after.generation !== tenant.generation || after.status.phase === 'archived') return null;
+  return { before: tenant, after };
+}

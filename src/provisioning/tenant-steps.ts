@@ -9,8 +9,8 @@ import { InvalidTransitionError, NotFoundError, PreconditionFailedError } from '
 import type { HeldJournal } from '../domain/held-journal.js';
 import type { TraceContext } from '../domain/tracing.js';
 import type { RetryPolicyOverride } from '../domain/retry-policy.js';
-import type { TenantChange } from '../domain/tenant-change.js';
-import type { ComputeOperation, Endpoint, Phase, Tenant } from '../domain/tenant.js';
+import { statusWriteOf, type TenantChange, type TenantStatusWrite } from '../domain/tenant-change.js';
+import type { ComputeOperation, Endpoint, ExecutionStatus, Phase, Tenant } from '../domain/tenant.js';
 import type { JournalChange, StepOptions, WorkflowContext } from '../workflow/context.js';
 import type { ProvisioningDeps } from './provisioning-deps.js';
 
@@ -267,8 +267,11 @@ export class TenantSteps {
 
   /**
    * Starts (or finds) the tracked execution for this attempt and shows it on the tenant
-   * (`status.compute`), in one step. It applies the tenant's CURRENT spec and generation: a run that
-   * started for an older generation converges on the newest spec rather than on one nobody wants.
+   * (`status.compute`), in one step: a new execution's insert makes that change of the tenant
+   * itself where the store can (`StartComputeRequest.show`, the compare-and-set `apply` would make
+   * on the tenant this run knows); else, or when the tenant changed since, `apply` makes it. It
+   * applies the tenant's CURRENT spec and generation: a run that started for an older generation
+   * converges on the newest spec rather than on one nobody wants.
    * Starts nothing (null) once the tenant has left `workingPhase` — e.g. it was deleted while this
    * run backed off — so a stale run never makes a runtime behind a delete. The step declares the
    * wait that follows a start, `awaitCompute`'s (`StepOptions.waitFollows`).
@@ -279,7 +282,11 @@ export class TenantSteps {
       async (trace, journal) => {
         const tenant = await this.freshTenant();
         if (tenant.status.phase !== workingPhase) return null;
-        const started = await this.deps.compute.start({
+        const shows = (executionId: string, status: ExecutionStatus) => ({
+          status: { compute: { executionId, operation, status } },
+        });
+        const asked: { write: TenantStatusWrite | null } = { write: null };
+        const { shown, ...started } = await this.deps.compute.start({
           tenant: { id: tenant.id, name: tenant.name, spec: tenant.spec },
           operation,
           workflowRunId: this.ctx.runId,
@@ -287,14 +294,20 @@ export class TenantSteps {
           timeoutMs,
           trace,
           ...(journal && { journal }),
+          show: (executionId, status) => {
+            const change = { ...shows(executionId, status), actor: `workflow:${this.ctx.runId}` };
+            asked.write = statusWriteOf(tenant, change, new Date().toISOString());
+            return asked.write;
+          },
         });
-        await this.apply(
-          { status: { compute: { executionId: started.executionId, operation, status: started.status } } },
-          {},
-          trace,
-          undefined,
-          journal,
-        );
+        if (shown === 'written' && asked.write) {
+          this.remember(tenant, asked.write.after);
+        } else {
+          // A stale `show` is what `apply`'s own compare-and-set would have met: the tenant changed
+          // since the run knew it. `apply` then reads it again and decides again, as here.
+          if (shown === 'stale') this.known = undefined;
+          await this.apply(shows(started.executionId, started.status), {}, trace, undefined, journal);
+        }
         return { ...started, generation: tenant.generation };
       },
       AWAIT_FOLLOWS,

@@ -499,6 +499,66 @@ for (const backend of backends()) {
       );
     });
 
+    const SHOW_CASES = [
+      {
+        reason: 'the tenant as the run knows it: the execution is shown (on PostgreSQL by its insert)',
+        changedMeanwhile: false,
+      },
+      {
+        reason: 'the tenant changed since the run read it: the step reads it again and shows the execution',
+        changedMeanwhile: true,
+      },
+    ] as const;
+    for (const { reason, changedMeanwhile } of SHOW_CASES) {
+      test(`[${backend.name}] the compute step shows its execution on the tenant — ${reason}`, () => {
+        const seen: (Tenant['status']['compute'] | undefined)[] = [];
+        return withFixture(
+          async (fx) => {
+            const tenant = await fx.createTenant({ image: 'app:1' });
+            const run = await fx.runToEnd(tenant, 'provision');
+            const o = await observe(fx, tenant.id, run);
+            assertReady(o, 1);
+            const [execution] = o.executions;
+            assert.equal(o.tenant.status.compute?.executionId, execution?.executionId, reason);
+            if (changedMeanwhile)
+              assert.equal(
+                condition(o.tenant, 'Paused')?.reason,
+                'Resumed',
+                'the change made meanwhile stands',
+              );
+            // Right after the insert, before the step's own change: shown when the insert made it.
+            const folded = backend.name === 'postgres' && !changedMeanwhile;
+            assert.deepEqual(
+              seen,
+              [
+                folded
+                  ? { executionId: execution?.executionId, operation: 'provision', status: 'running' }
+                  : null,
+              ],
+              reason,
+            );
+          },
+          {
+            wrapCompute: (compute) => ({
+              get: (id) => compute.get(id),
+              list: (query) => compute.list(query),
+              describe: (t, trace) => compute.describe(t, trace),
+              start: async (request) => {
+                if (changedMeanwhile)
+                  await db.store.tenants.change(request.tenant.id, {
+                    actor: 'test',
+                    conditions: [{ type: 'Paused', status: 'False', reason: 'Resumed' }],
+                  });
+                const started = await compute.start(request);
+                seen.push((await db.store.tenants.get(request.tenant.id))?.status.compute);
+                return started;
+              },
+            }),
+          },
+        );
+      });
+    }
+
     for (const c of DIED_RUNS) {
       test(`[${backend.name}] a run taken over from a process that died — ${c.reason}`, () =>
         withFixture(async (fx) => {

@@ -13,6 +13,8 @@ import {
 import type { ExecutionStatus } from '../domain/tenant.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
 import type { HeldJournal } from '../domain/held-journal.js';
+import type { InsertedExecution } from '../domain/execution-ledger.js';
+import type { TenantStatusWrite } from '../domain/tenant-change.js';
 import { callbackRow, insertCallback, needsDelivery, newCallback } from './callback-repository.js';
 import { decodeCursor, pageOf } from './codec.js';
 import {
@@ -27,7 +29,7 @@ import {
 import { transaction, type StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily, type QueryTarget } from './prepared-query.js';
 import { insertExecutionEvents } from './webhook-outbox.js';
-import { foldedExecutionInsert, foldedExecutionTransition } from './folded-writes.js';
+import { foldedExecutionInsert, foldedExecutionTransition, tenantStatusArgs } from './folded-writes.js';
 import type { ComputeExecutionHistoryTable, ComputeExecutionsTable } from './schema.js';
 import type { ComputeExecutionRepository, ExecutionListQuery, ExecutionTransition, Page } from './store.js';
 
@@ -101,15 +103,19 @@ async function appendHistory(
 export class KyselyComputeExecutionRepository implements ComputeExecutionRepository {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** NotFoundError when the tenant does not exist (foreign key); never a unique-constraint error. */
+  /**
+   * NotFoundError when the tenant does not exist (foreign key); never a unique-constraint error.
+   * `show` is made only on PostgreSQL, in the insert's statement (`insertRunning`).
+   */
   async insertIfAbsent(
     execution: ComputeExecution,
     running?: ExecutionTransition,
     journal?: HeldJournal,
-  ): Promise<{ execution: ComputeExecution; created: boolean }> {
+    show?: TenantStatusWrite,
+  ): Promise<InsertedExecution> {
     try {
-      const inserted = await this.insertNew(execution, running, journal);
-      if (inserted) return { execution: inserted, created: true };
+      const inserted = await this.insertNew(execution, running, journal, show);
+      if (inserted) return { ...inserted, created: true };
     } catch (error) {
       if (this.ctx.dialect.isForeignKeyViolation(error))
         throw new NotFoundError('tenant', execution.tenantId);
@@ -130,29 +136,32 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     execution: ComputeExecution,
     running?: ExecutionTransition,
     journal?: HeldJournal,
-  ): Promise<ComputeExecution | undefined> {
-    if (running) return this.insertRunning(execution, running, journal);
-    const row = await foldedExecutionInsert(
+    show?: TenantStatusWrite,
+  ): Promise<Omit<InsertedExecution, 'created'> | undefined> {
+    if (running) return this.insertRunning(execution, running, journal, show);
+    const inserted = await foldedExecutionInsert(
       this.ctx,
       executionRow(execution),
       [executionEvent(execution)],
       undefined,
       journal,
     );
-    return row && toExecution(row);
+    return inserted && { execution: toExecution(inserted.row) };
   }
 
   /**
    * A new execution and its move to `running` at once: the row inserted as it is after the move,
    * its two history rows, the callback and both events — the same rows an insert and a
    * `transition` would write, in one statement (folded-writes.ts); the callback is handed over
-   * as a transaction's would be.
+   * as a transaction's would be. On PostgreSQL the statement also makes `show`, the tenant's
+   * compare-and-set, once the row is inserted; SQLite leaves it to the caller.
    */
   private async insertRunning(
     execution: ComputeExecution,
     t: ExecutionTransition,
     journal?: HeldJournal,
-  ): Promise<ComputeExecution | undefined> {
+    show?: TenantStatusWrite,
+  ): Promise<Omit<InsertedExecution, 'created'> | undefined> {
     const sameAttempt = t.attempt === undefined || t.attempt === execution.attempt;
     if (execution.status !== 'pending' || t.to !== 'running' || !t.from.includes('pending') || !sameAttempt)
       throw new InvalidTransitionError('only a new pending execution moves to running as it is inserted', {
@@ -163,11 +172,17 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     const moved = toExecution(row);
     const callback = t.callback ? newCallback(t.callback) : null;
     const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
+    const tenant = show && this.ctx.dialect.name === 'postgres' ? tenantStatusArgs(show) : undefined;
     const inserted = await foldedExecutionInsert(
       this.ctx,
       row,
       [executionEvent(execution), executionEvent(moved)],
-      { at: t.at, details: JSON.stringify(details), callback: callback && callbackRow(callback) },
+      {
+        at: t.at,
+        details: JSON.stringify(details),
+        callback: callback && callbackRow(callback),
+        ...(tenant && { tenant }),
+      },
       journal,
     );
     if (!inserted) return undefined;
@@ -176,7 +191,9 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
       this.ctx.changes.handOff([delivery]);
       this.ctx.changes.notify(['callbacks']);
     }
-    return toExecution(inserted);
+    const shown =
+      inserted.shown === undefined ? {} : ({ shown: inserted.shown ? 'written' : 'stale' } as const);
+    return { execution: toExecution(inserted.row), ...shown };
   }
 
   async transition(executionId: string, t: ExecutionTransition): Promise<ComputeExecution | undefined> {

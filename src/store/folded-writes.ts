@@ -20,6 +20,7 @@
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import { flushHeld, type HeldJournal } from '../domain/held-journal.js';
+import type { TenantStatusWrite } from '../domain/tenant-change.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
 import type { StoreContext } from './context.js';
 import { eventArgs, eventValuesInsert, subscriberCount } from './event-repository.js';
@@ -239,6 +240,8 @@ interface InsertShape {
   readonly running: boolean;
   /** A callback row (arguments `cb_<column>`) is queued with it. */
   readonly callback: boolean;
+  /** The tenant's status columns are changed with it (arguments `t_<column>`, `t_id`, `t_expected`). */
+  readonly tenant: boolean;
 }
 
 /** The casts of a new execution's non-text columns in a select list (PostgreSQL would type them as text). */
@@ -249,8 +252,45 @@ const EXECUTION_TYPES: Partial<Record<(typeof EXECUTION_COLUMNS)[number], string
   lease_expires_at: 'bigint',
 };
 
-/** The inserted row; with held entries, how many were written, and the row's columns null when it was not inserted. */
-type InsertRow = Selectable<ComputeExecutionsTable> & { readonly held_journaled?: number | string };
+/**
+ * The inserted row; with held entries, how many were written, and the row's columns null when it
+ * was not inserted; with a tenant change, how many tenant rows it wrote.
+ */
+type InsertRow = Selectable<ComputeExecutionsTable> & {
+  readonly held_journaled?: number | string;
+  readonly tenant_shown?: number | string;
+};
+
+/** The status columns a tenant change writes (`changeFrom`'s one update), as the insert's arguments. */
+const TENANT_STATUS_COLUMNS = ['phase', 'observed_generation', 'status', 'version', 'updated_at'] as const;
+
+/**
+ * The arguments of `write`'s compare-and-set, for a folded execution insert: the same columns and
+ * guard as `changeFrom`'s update of the status columns (tenant-repository.ts).
+ */
+export function tenantStatusArgs(write: TenantStatusWrite): Args {
+  const { before, after } = write;
+  const values: Record<(typeof TENANT_STATUS_COLUMNS)[number], unknown> = {
+    phase: after.status.phase,
+    observed_generation: after.status.observedGeneration,
+    status: JSON.stringify(after.status),
+    version: after.version,
+    updated_at: after.updatedAt,
+  };
+  const args: Record<string, unknown> = { t_id: before.id, t_expected: before.version };
+  for (const c of TENANT_STATUS_COLUMNS) args[`t_${c}`] = values[c];
+  return args;
+}
+
+/**
+ * The CTE that changes the tenant's status columns as a compare-and-set on its version (arguments
+ * of `tenantStatusArgs`), once `written` has a row.
+ */
+function shownOnTenant(a: Args): RawBuilder<unknown> {
+  const set = sql.join(TENANT_STATUS_COLUMNS.map((c) => sql`${sql.id(c)} = ${a[`t_${c}`]}`));
+  return sql`, shown as (update tenants set ${set}
+      where id = ${a['t_id']} and version = ${a['t_expected']} and exists (select 1 from written) returning id)`;
+}
 
 /**
  * A new compute execution unless its id exists, its history and its events; with held journal
@@ -260,7 +300,7 @@ type InsertRow = Selectable<ComputeExecutionsTable> & { readonly held_journaled?
  * creation, `running` at `at` with `details`) and the move's callback row.
  */
 const executionInsert = preparedQueryFamily(
-  (s: InsertShape) => `${s.events}|${s.running}|${s.callback}|${s.steps}`,
+  (s: InsertShape) => `${s.events}|${s.running}|${s.callback}|${s.steps}|${s.tenant}`,
   (db, a: Args, shape: InsertShape, dialect) => {
     const columns = sql.join(EXECUTION_COLUMNS.map((c) => sql.id(c)));
     const row =
@@ -278,14 +318,18 @@ const executionInsert = preparedQueryFamily(
           w.status, w.attempt, w.created_at, ${a['details']} from written w`;
     const callback = shape.callback ? queuedCallback(a) : sql``;
     const held = shape.steps > 0 ? heldJournalCtes(a, shape.steps) : sql``;
+    // The main query reads `shown`, so the tenant's row is written (and locked) before the events'
+    // append gate is taken, the order every tenant change takes them in (its row, then its events).
+    const shown = shape.tenant ? shownOnTenant(a) : sql``;
+    const tenantShown = shape.tenant ? sql`(select count(*) from shown) as tenant_shown, ` : sql``;
     const result =
       shape.steps === 0
-        ? sql`select * from written`
-        : sql`select ${journaledCount(shape.steps)} as held_journaled, w.* from (select 1) as one
+        ? sql`select ${tenantShown}w.* from written w`
+        : sql`select ${tenantShown}${journaledCount(shape.steps)} as held_journaled, w.* from (select 1) as one
             left join written w on true`;
     const statement = sql<InsertRow>`with ${held} written as (
         insert into compute_executions (${columns}) ${row}
-        on conflict (execution_id) do nothing returning *),
+        on conflict (execution_id) do nothing returning *)${shown},
       history as (insert into compute_execution_history (execution_id, seq, status, attempt, at, details)
         ${history})${callback},
       appended as (${eventValuesInsert(a, shape.events, condition)})
@@ -299,7 +343,10 @@ const executionInsert = preparedQueryFamily(
  * `drafts`, in one statement; the stored row when it was inserted, undefined when it existed.
  * With `running`, `row` is the execution as it is after its move to `running` (at `running.at`,
  * with `running.details` and `running.callback`), and the history holds both rows; `drafts` are
- * then dated `running.at`, as the SQLite transaction dates them. The statement carries
+ * then dated `running.at`, as the SQLite transaction dates them. With `running.tenant`
+ * (PostgreSQL only: `tenantStatusArgs`), the statement also makes that tenant change once the row
+ * is inserted, a compare-and-set whose failure holds nothing back: `shown` says whether it wrote
+ * the tenant. The statement carries
  * `journal`'s held entries (PostgreSQL: folded-journal.ts; SQLite: migration
  * 0018-sqlite-held-journal); when it could not, they are flushed on their own and the insert is
  * made again without them. On SQLite an execution id taken writes nothing: the entries are then
@@ -313,11 +360,14 @@ export async function foldedExecutionInsert(
     readonly at: string;
     readonly details: string;
     readonly callback: CallbackColumns | null;
+    readonly tenant?: Args;
   },
   journal?: HeldJournal,
-): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+): Promise<{ readonly row: Selectable<ComputeExecutionsTable>; readonly shown?: boolean } | undefined> {
   const steps = journal?.entries.length ?? 0;
   if (ctx.dialect.name === 'sqlite') {
+    if (running?.tenant)
+      throw new Error('a tenant change folded into an execution insert is PostgreSQL only');
     const result = await carriedOnSqlite(
       journal,
       (held) => sqliteExecutionInsert(ctx, row, drafts, running, held),
@@ -326,7 +376,7 @@ export async function foldedExecutionInsert(
     if (result !== 'inserted') return undefined;
     // The trigger inserts `row` as given: it is the stored row.
     ctx.changes.notify(['events']);
-    return row;
+    return { row };
   }
   const args: Record<string, unknown> = {
     ...eventArgs(row.tenant_id, drafts, running?.at ?? row.created_at, []),
@@ -337,18 +387,25 @@ export async function foldedExecutionInsert(
     args['at'] = running.at;
     const { callback } = running;
     if (callback) for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback[c];
+    if (running.tenant) Object.assign(args, running.tenant);
   }
   if (journal && steps > 0) Object.assign(args, heldJournalArgs(journal));
-  const shape = { events: drafts.length, running: !!running, callback: !!running?.callback, steps };
+  const shape = {
+    events: drafts.length,
+    running: !!running,
+    callback: !!running?.callback,
+    steps,
+    tenant: !!running?.tenant,
+  };
   const result = await executionInsert.first(ctx, shape, args);
   if (!settleHeld(journal, steps, result?.held_journaled)) {
     await journal!.flush();
     return foldedExecutionInsert(ctx, row, drafts, running);
   }
-  const { held_journaled: _journaled, ...inserted } = result ?? ({} as InsertRow);
+  const { held_journaled: _journaled, tenant_shown: shown, ...inserted } = result ?? ({} as InsertRow);
   if (inserted.execution_id == null) return undefined;
   ctx.changes.notify(['events']);
-  return inserted;
+  return { row: inserted, ...(shape.tenant && { shown: Number(shown) === 1 }) };
 }
 
 /**

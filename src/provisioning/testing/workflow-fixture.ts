@@ -25,6 +25,7 @@ import type { WorkflowRun } from '../../domain/workflow-run.js';
 import type { Store } from '../../store/store.js';
 import { EmbeddedWorkflowEngine } from '../../workflow/embedded/embedded-engine.js';
 import { finished } from '../../workflow/testing/run-probes.js';
+import type { ProvisioningDeps } from '../provisioning-deps.js';
 import { tenantRunEvents } from '../tenant-run-events.js';
 import { tenantWorkflows } from '../tenant-workflows.js';
 
@@ -43,6 +44,8 @@ export interface WorkflowFixtureOptions {
   readonly provider?: FakeCompute;
   /** Where `startRun(…, { offer })` offers the tenant it read (src/domain/tenant-handoff.ts). */
   readonly handoff?: TenantHandoff;
+  /** Wraps the compute API the workflows call (a test acting around `start`). */
+  readonly wrapCompute?: (compute: ComputeManager) => ProvisioningDeps['compute'];
 }
 
 /** A FakeEngine of its own (not the process-wide one) and a registry with the fake provider over it. */
@@ -94,7 +97,7 @@ export async function openWorkflowFixture(
   });
   let tenantReads = 0;
   const definitions = tenantWorkflows({
-    compute,
+    compute: options.wrapCompute?.(compute) ?? compute,
     tenants: {
       get: (id) => {
         tenantReads++;

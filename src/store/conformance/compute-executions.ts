@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { CallbackPayload } from '../../domain/compute-callback.js';
 import { isValidExecutionPath, type ComputeExecution } from '../../domain/compute-execution.js';
 import { InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
+import { statusWriteOf } from '../../domain/tenant-change.js';
 import { executionEvent } from '../compute-execution-rows.js';
 import { createStore } from '../create-store.js';
 import type { Store } from '../store.js';
@@ -146,6 +147,95 @@ export function computeExecutions(c: Conformance): void {
       );
     },
   );
+
+  const SHOW_CASES = [
+    {
+      reason: 'a row it inserts at the version read: the tenant shows it (PostgreSQL folds the change)',
+      changedSince: false,
+      existing: false,
+      folded: 'written',
+    },
+    {
+      reason: 'the tenant changed since it was read: the row is inserted, the tenant change is not made',
+      changedSince: true,
+      existing: false,
+      folded: 'stale',
+    },
+    {
+      reason: 'the execution exists already: no change is attempted',
+      changedSince: false,
+      existing: true,
+      folded: undefined,
+    },
+  ] as const;
+  for (const { reason, changedSince, existing, folded } of SHOW_CASES) {
+    c.test(`insertIfAbsent with a show: ${reason}`, async () => {
+      const store = c.store();
+      const read = await store.tenants.create({ name: unique('show'), spec: specOf(), actor: 'test' });
+      const execution = newExecution(read.id);
+      const running = {
+        from: ['pending' as const],
+        to: 'running' as const,
+        attempt: execution.attempt,
+        details: { owner: 'me' },
+        at: new Date().toISOString(),
+        callback: payloadOf(execution, 'running'),
+      };
+      if (existing) await store.executions.insertIfAbsent(execution, running);
+      const before = changedSince
+        ? (await store.tenants.changeFrom(read, { actor: 'test', status: { message: 'meanwhile' } })).tenant
+        : read;
+      const compute = {
+        executionId: execution.executionId,
+        operation: execution.operation,
+        status: 'running' as const,
+      };
+      const show = statusWriteOf(read, { actor: 'test', status: { compute } }, new Date().toISOString());
+      assert.ok(show, reason);
+      const result = await store.executions.insertIfAbsent(execution, running, undefined, show);
+      assert.equal(result.created, !existing, reason);
+      assert.equal(result.execution.status, 'running', reason);
+      const expected = c.backend.name === 'postgres' ? folded : undefined;
+      assert.equal(result.shown, expected, reason);
+      const after = await store.tenants.get(read.id);
+      if (result.shown === 'written') {
+        assert.deepEqual([after?.version, after?.status.compute], [show.after.version, compute], reason);
+        assert.deepEqual(after?.status, show.after.status, reason);
+      } else {
+        assert.deepEqual([after?.version, after?.status], [before.version, before.status], reason);
+      }
+    });
+  }
+
+  c.test('concurrent insertIfAbsent with a show: the one that inserts makes it, once', async () => {
+    const store = c.store();
+    const read = await store.tenants.create({ name: unique('shows'), spec: specOf(), actor: 'test' });
+    const execution = newExecution(read.id);
+    const running = {
+      from: ['pending' as const],
+      to: 'running' as const,
+      attempt: execution.attempt,
+      at: new Date().toISOString(),
+      callback: payloadOf(execution, 'running'),
+    };
+    const compute = {
+      executionId: execution.executionId,
+      operation: execution.operation,
+      status: 'running' as const,
+    };
+    const show = statusWriteOf(read, { actor: 'test', status: { compute } }, new Date().toISOString())!;
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => store.executions.insertIfAbsent(execution, running, undefined, show)),
+    );
+    assert.equal(results.filter((r) => r.created).length, 1);
+    assert.ok(
+      results.every((r) => r.created || r.shown === undefined),
+      'only the creator makes the change',
+    );
+    const written = results.filter((r) => r.shown === 'written').length;
+    assert.equal(written, c.backend.name === 'postgres' ? 1 : 0);
+    assert.equal((await store.tenants.get(read.id))?.version, read.version + written);
+  });
 
   c.test('foreign keys are enforced: an execution for an unknown tenant is refused', async () => {
     await assert.rejects(
