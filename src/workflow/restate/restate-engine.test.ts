@@ -176,6 +176,7 @@ describe('restate engine', () => {
       ['layout-2', 2],
       ['layout-3', 3],
       ['layout-4', 4],
+      ['layout-5', 5],
     ] as const) {
       await world.db.store.runs.createOrGet({
         runId,
@@ -186,8 +187,8 @@ describe('restate engine', () => {
       });
       await http.submitRun(engine.serviceName, runId, { workflow: 'layout', input: null, layout });
     }
-    await engine.start({ runId: 'layout-5', workflow: 'layout', input: null });
-    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4', 'layout-5'];
+    await engine.start({ runId: 'layout-6', workflow: 'layout', input: null });
+    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4', 'layout-5', 'layout-6'];
     for (const runId of runIds) await inState(engine, runId, 'waiting');
     await delay(800);
     for (const runId of runIds) {
@@ -195,7 +196,7 @@ describe('restate engine', () => {
       const done = await finished(engine, runId);
       assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
       // Begun before a change that came with layout 4, as the replay after the suspension tells.
-      const before = runId !== 'layout-4' && runId !== 'layout-5';
+      const before = !['layout-4', 'layout-5', 'layout-6'].includes(runId);
       assert.deepEqual(done.output, { resolved: true, value: runId, before });
       assert.deepEqual(
         (await engine.journal(runId)).map((s) => [s.seq, s.name, s.status]),
@@ -206,7 +207,7 @@ describe('restate engine', () => {
         ],
       );
     }
-    assert.deepEqual([effects.count('a'), effects.count('b')], [5, 5]);
+    assert.deepEqual([effects.count('a'), effects.count('b')], [6, 6]);
     const ownRuns = async (runId: string) =>
       (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:'));
     assert.deepEqual(await ownRuns('layout-1'), ['lessor:running', 'lessor:waiting#2', 'lessor:running#2']);
@@ -214,6 +215,7 @@ describe('restate engine', () => {
     assert.deepEqual(await ownRuns('layout-3'), []);
     assert.deepEqual(await ownRuns('layout-4'), []);
     assert.deepEqual(await ownRuns('layout-5'), []);
+    assert.deepEqual(await ownRuns('layout-6'), []);
   });
 });
 
