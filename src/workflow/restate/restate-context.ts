@@ -36,6 +36,13 @@
  *   `running`, as before. A run cancelled in Lessor's table during an unshown wait is then noticed at
  *   its next guarded write, or by Restate's own cancellation, which `cancel` sends too — as it is
  *   between two steps.
+ * - With `holdStepEntries` (layout 6), a step's closure writes no audit entry: its journaled
+ *   outcome carries the step's timing, and after the `ctx.run` — on a first execution and a replay
+ *   alike — the entry is built from it and held (held-audit.ts) until a write the run makes anyway
+ *   carries it: a wait's showing (its `started` entry, written before the wait's state so that a
+ *   reader who sees the state finds the entries), an unshown wait's completed entry, or the run's
+ *   end. A replay holds again every entry of the steps it replays; they are write-once per seq and
+ *   the same whoever builds them, so what an ended attempt did not write is written then.
  * - `begunBefore` answers from the run's layout number: a change of the definitions' durable calls
  *   comes with a new layout (`JournalChange.restateLayout`), and a run submitted with an older one
  *   makes the former calls.
@@ -198,11 +205,22 @@ export class RestateDurableContext implements WorkflowContext {
     const follows = this.layout.enterDeclaredWaits ? options.waitFollows : undefined;
     const exit = this.services.steps.enter(this.rctx.request().attemptCompletedSignal);
     let outcome: JournaledStep;
+    /** The entry of the step as it ran here, until its outcome is journaled (layout 6). */
+    let ranHere: WorkflowStep | undefined;
     try {
       outcome = await this.journaled(name, async (): Promise<JournaledStep> => {
         if (!(await this.payOwed())) return { inactive: true };
-        return this.execute(call, fn, follows as ((value: unknown) => FollowingWait | null) | undefined);
+        const declared = follows as ((value: unknown) => FollowingWait | null) | undefined;
+        const { journaled, entry } = await this.execute(call, fn, declared);
+        if (this.layout.holdStepEntries) ranHere = entry;
+        return journaled;
       });
+    } catch (error) {
+      // It ran, but Restate journaled no outcome (it cancelled the run, or the attempt ended): the
+      // audit keeps what ran, as when the closure wrote the entry itself (a replay that runs the
+      // step again finds this one stored: write-once).
+      if (ranHere) this.held.hold(ranHere);
+      throw error;
     } finally {
       exit();
     }
@@ -241,7 +259,7 @@ export class RestateDurableContext implements WorkflowContext {
     call: DurableCall,
     fn: (trace: TraceContext) => Promise<unknown>,
     follows?: (value: unknown) => FollowingWait | null,
-  ): Promise<JournaledStep> {
+  ): Promise<{ readonly journaled: JournaledStep; readonly entry: WorkflowStep }> {
     const options = { now: Date.now, log: this.log, trace: this.trace };
     const { outcome: executed, entry, timing: timed } = await executeStep(this.runId, call, fn, options);
     // Layout 6: the entry is not written here but built from the journaled outcome and held.
@@ -250,7 +268,7 @@ export class RestateDurableContext implements WorkflowContext {
     const declared = executed.ok && follows ? follows(executed.value) : null;
     if (!declared) {
       if (!hold) await this.services.recorder.recordStep(entry);
-      return outcome;
+      return { journaled: outcome, entry };
     }
     const startedMs = Date.now();
     const name = declared.kind === 'promise' ? declared.key : declared.name;
@@ -258,12 +276,12 @@ export class RestateDurableContext implements WorkflowContext {
     if (this.layout.showWaitsLate) {
       // The wait shows on the run row only once it lasts (enterWait).
       if (!hold) await this.services.recorder.recordStep(entry);
-      return { ...outcome, wait: { ...wait, active: true } };
+      return { journaled: { ...outcome, wait: { ...wait, active: true } }, entry };
     }
     // The declared wait is the next durable call: the run enters its state here, after the step.
     const state = declared.kind === 'promise' ? 'waiting' : (declared.state ?? 'backing-off');
     const active = await this.services.recorder.stepThenWait(entry, state);
-    return { ...outcome, wait: { ...wait, active } };
+    return { journaled: { ...outcome, wait: { ...wait, active } }, entry };
   }
 
   private async race<T>(key: string, timeoutMs: number): Promise<PromiseOutcome<T>> {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runEngineConformance } from '../testing/engine-conformance.js';
-import { define, delay, Effects, eventually, finished, inState } from '../testing/run-probes.js';
+import { define, delay, Effects, eventually, finished, Gate, inState } from '../testing/run-probes.js';
 import { specOf } from '../../store/conformance/harness.js';
 import type { RunObserver } from '../run-observer.js';
 import { RestateHttp } from './restate-http.js';
@@ -39,6 +39,34 @@ describe('restate engine', () => {
     );
     await delay(300);
     assert.equal(effects.count('after'), 0);
+  });
+
+  test("a cancelled run's audit keeps its held entries and the step Restate cancelled, though its end is refused", async () => {
+    const effects = new Effects();
+    const gate = new Gate();
+    const engine = await world.engine([
+      define('held', async (ctx) => {
+        await ctx.step('a', async () => effects.hit('a'));
+        await ctx.step('b', async () => (effects.hit('b'), await gate.opened));
+        await ctx.step('c', async () => effects.hit('c'));
+      }),
+    ]);
+    const { run } = await engine.start({ runId: 'held-cancelled', workflow: 'held', input: null });
+    await effects.reached('b');
+    assert.equal(await engine.cancel(run.runId, 'superseded'), true);
+    gate.open();
+    const steps = await eventually(async () => {
+      const journal = await engine.journal(run.runId);
+      return journal.some((s) => s.name === 'b') ? journal : undefined;
+    }, 5_000);
+    assert.deepEqual(
+      steps.slice(0, 2).map((s) => [s.seq, s.name, s.status]),
+      [
+        [1, 'a', 'completed'],
+        [2, 'b', 'completed'],
+      ],
+    );
+    assert.equal((await finished(engine, run.runId)).state, 'cancelled');
   });
 
   test("a run's end writes the events its observer offers with it", async () => {
