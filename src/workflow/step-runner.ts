@@ -13,6 +13,8 @@ export interface ExecutedStep {
   readonly outcome: StepOutcome;
   /** The finished journal entry. */
   readonly entry: WorkflowStep;
+  /** The entry's timing (its `startedAt`, `finishedAt` and `durationMs`). */
+  readonly timing: Timing;
 }
 
 export async function executeStep(
@@ -31,12 +33,13 @@ export async function executeStep(
   const outcome = await inSpan(`step ${call.name}`, { attributes, parent: options.trace }, (_span, trace) =>
     stepOutcome(() => fn(trace)),
   );
-  const entry = stepEntry(runId, call, outcome, timing(startedMs, options.now()));
+  const timed = timing(startedMs, options.now());
+  const entry = stepEntry(runId, call, outcome, timed);
   options.log.debug(
     { step: call.name, seq: call.seq, durationMs: entry.durationMs, outcome: entry.status },
     'step finished',
   );
-  return { outcome, entry };
+  return { outcome, entry, timing: timed };
 }
 
 async function stepOutcome(fn: () => Promise<unknown>): Promise<StepOutcome> {

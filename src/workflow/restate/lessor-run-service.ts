@@ -34,7 +34,9 @@ export interface RunPayload {
   /** The run's `traceparent` tag: every attempt's run span continues that trace. */
   readonly traceparent?: string;
   /**
-   * The journal layout the run was submitted with (restate-context.ts). 5: as 4, and a declared wait
+   * The journal layout the run was submitted with (restate-context.ts). 6: as 5, and a step's
+   * journaled outcome carries its timing: its audit entry is built from it after the `ctx.run` and
+   * held until a later write carries it (held-audit.ts). 5: as 4, and a declared wait
    * shows on the run row only once it has lasted (late-wait.ts). 4: as 3, and the run begun
    * after the definitions' `JournalChange` of layout 4 (the tenant workflows read the tenant and
    * record their start in one step; a run submitted before keeps `load` then `status:start`).
@@ -46,7 +48,7 @@ export interface RunPayload {
 }
 
 /** The journal layout `start` submits new runs with (see `RunPayload.layout`). */
-export const RUN_LAYOUT = 5;
+export const RUN_LAYOUT = 6;
 
 /** What a run's layout means for its context; a layout newer than this process knows is refused. */
 export function journalLayout(layout: number | undefined): JournalLayout {
@@ -57,6 +59,7 @@ export function journalLayout(layout: number | undefined): JournalLayout {
     deferStateWrites: layout !== undefined,
     enterDeclaredWaits: layout !== undefined && layout >= 3,
     showWaitsLate: layout !== undefined && layout >= 5,
+    holdStepEntries: layout !== undefined && layout >= 6,
   };
 }
 
@@ -140,14 +143,16 @@ async function executeRun(
   const settled = await settle(() => definition.run(ctx, payload.input as never));
   if (ctx.fatal) throw ctx.fatal;
   // A run whose last durable call was a wait still owes its write back to `running`; like the
-  // final write below it is guarded and repeated harmlessly by a retry.
+  // final write below it is guarded and repeated harmlessly by a retry. (An attempt that throws
+  // writes the audit entries it holds as it ends, best effort, and its replay holds them again:
+  // held-audit.ts.)
   const stillActive = await ctx.settleOwed();
   const outcome = outcomeOf(stillActive ? settled : { ok: false, error: new RunCancelledError(runId) });
   // Not a journaled `ctx.run` (one round trip through Restate fewer per run): the write is guarded
   // by the active states, so an attempt that repeats it — Restate retrying after the write but
   // before the invocation's end was recorded — changes nothing, and its result decides no journaled
   // value (the handler ends the same either way).
-  const recorded = await deps.recorder.finish(runId, outcome);
+  const recorded = await deps.recorder.finish(runId, outcome, ctx.takeHeldEntries());
   if (!recorded) log.info({ state: outcome.state }, 'run was cancelled meanwhile; outcome dropped');
   else if (outcome.state === 'succeeded') log.info('run succeeded');
   else log.warn({ error: outcome.error }, `run ${outcome.state}`);

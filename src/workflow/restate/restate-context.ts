@@ -36,6 +36,13 @@
  *   `running`, as before. A run cancelled in Lessor's table during an unshown wait is then noticed at
  *   its next guarded write, or by Restate's own cancellation, which `cancel` sends too — as it is
  *   between two steps.
+ * - With `holdStepEntries` (layout 6), a step's closure writes no audit entry: its journaled
+ *   outcome carries the step's timing, and after the `ctx.run` — on a first execution and a replay
+ *   alike — the entry is built from it and held (held-audit.ts) until a write the run makes anyway
+ *   carries it: a wait's showing (its `started` entry, written before the wait's state so that a
+ *   reader who sees the state finds the entries), an unshown wait's completed entry, or the run's
+ *   end. A replay holds again every entry of the steps it replays; they are write-once per seq and
+ *   the same whoever builds them, so what an ended attempt did not write is written then.
  * - `begunBefore` answers from the run's layout number: a change of the definitions' durable calls
  *   comes with a new layout (`JournalChange.restateLayout`), and a run submitted with an older one
  *   makes the former calls.
@@ -53,6 +60,7 @@ import {
 } from '@restatedev/restate-sdk';
 import type { Logger } from '../../domain/logger.js';
 import type { Context, TraceContext } from '../../domain/tracing.js';
+import type { WorkflowStep } from '../../domain/workflow-run.js';
 import {
   RunCancelledError,
   type FollowingWait,
@@ -62,9 +70,10 @@ import {
   type StepRunState,
   type WorkflowContext,
 } from '../context.js';
-import { outcomeValue, type DurableCall, type StepOutcome } from '../journal.js';
+import { outcomeValue, stepEntry, type DurableCall, type StepOutcome, type Timing } from '../journal.js';
 import { errorFromJournal, readSerializedError } from '../step-error.js';
 import { executeStep, timing } from '../step-runner.js';
+import { HeldAuditEntries } from './held-audit.js';
 import { LateWaitShow, type WaitShowing } from './late-wait.js';
 import type { RunRecorder } from './run-recorder.js';
 import type { StepTracker } from './step-tracker.js';
@@ -99,10 +108,12 @@ interface EnteredWait extends WaitStart {
 }
 
 /**
- * What a step's `ctx.run` journals: its outcome (with the wait it entered, if it declared one), or
- * that an owed write found the run inactive.
+ * What a step's `ctx.run` journals: its outcome (with the wait it entered, if it declared one, and
+ * from layout 6 its timing, from which its audit entry is built), or that an owed write found the
+ * run inactive.
  */
-type JournaledStep = (StepOutcome & { readonly wait?: EnteredWait }) | { readonly inactive: true };
+type JournaledStep =
+  (StepOutcome & { readonly wait?: EnteredWait; readonly timing?: Timing }) | { readonly inactive: true };
 
 /** How the context writes the run's state; from the run's journal layout (lessor-run-service.ts). */
 export interface JournalLayout {
@@ -114,6 +125,11 @@ export interface JournalLayout {
   readonly enterDeclaredWaits: boolean;
   /** A declared wait shows on the run row only once it lasts (layout 5 and later, late-wait.ts). */
   readonly showWaitsLate: boolean;
+  /**
+   * A step's audit entry is built from its journaled outcome and timing after its `ctx.run`, and
+   * held until a later write carries it (layout 6 and later, held-audit.ts).
+   */
+  readonly holdStepEntries: boolean;
 }
 
 const FIRST_LAYOUT: JournalLayout = {
@@ -121,6 +137,7 @@ const FIRST_LAYOUT: JournalLayout = {
   deferStateWrites: false,
   enterDeclaredWaits: false,
   showWaitsLate: false,
+  holdStepEntries: false,
 };
 
 /** A guarded write of the run's state, owed to Lessor's table; false when the run is no longer active. */
@@ -135,6 +152,8 @@ export class RestateDurableContext implements WorkflowContext {
   private owed: OwedWrite | null = null;
   /** The wait the last step entered, until the next durable call (see the file comment). */
   private entered: EnteredWait | null = null;
+  /** Finished steps' audit entries not written yet (layout 6, held-audit.ts). */
+  private readonly held: HeldAuditEntries;
 
   constructor(
     private readonly rctx: RestateWorkflowCtx,
@@ -147,6 +166,16 @@ export class RestateDurableContext implements WorkflowContext {
     private readonly layout: JournalLayout = FIRST_LAYOUT,
   ) {
     if (layout.deferStateWrites) this.owed = () => services.recorder.running(runId);
+    const recordSteps = (entries: readonly WorkflowStep[]) => services.recorder.recordSteps(entries);
+    this.held = new HeldAuditEntries(recordSteps, rctx.request().attemptCompletedSignal);
+  }
+
+  /**
+   * The audit entries still held, for the handler's final write (`RunRecorder.finish`), which
+   * writes them whatever its guard decides.
+   */
+  takeHeldEntries(): readonly WorkflowStep[] {
+    return this.held.take();
   }
 
   /**
@@ -176,15 +205,28 @@ export class RestateDurableContext implements WorkflowContext {
     const follows = this.layout.enterDeclaredWaits ? options.waitFollows : undefined;
     const exit = this.services.steps.enter(this.rctx.request().attemptCompletedSignal);
     let outcome: JournaledStep;
+    /** The entry of the step as it ran here, until its outcome is journaled (layout 6). */
+    let ranHere: WorkflowStep | undefined;
     try {
       outcome = await this.journaled(name, async (): Promise<JournaledStep> => {
         if (!(await this.payOwed())) return { inactive: true };
-        return this.execute(call, fn, follows as ((value: unknown) => FollowingWait | null) | undefined);
+        const declared = follows as ((value: unknown) => FollowingWait | null) | undefined;
+        const { journaled, entry } = await this.execute(call, fn, declared);
+        if (this.layout.holdStepEntries) ranHere = entry;
+        return journaled;
       });
+    } catch (error) {
+      // It ran, but Restate journaled no outcome (it cancelled the run, or the attempt ended): the
+      // audit keeps what ran, as when the closure wrote the entry itself (a replay that runs the
+      // step again finds this one stored: write-once).
+      if (ranHere) this.held.hold(ranHere);
+      throw error;
     } finally {
       exit();
     }
     if ('inactive' in outcome) this.stopCancelled();
+    // Built from the journal on a first execution and a replay alike (held-audit.ts).
+    if (outcome.timing) this.held.hold(stepEntry(this.runId, call, outcome, outcome.timing));
     if (outcome.wait) this.entered = outcome.wait;
     if (outcome.ok) return outcome.value as T;
     // Journals of runs started before errors had a kind are read as such (readSerializedError).
@@ -217,26 +259,29 @@ export class RestateDurableContext implements WorkflowContext {
     call: DurableCall,
     fn: (trace: TraceContext) => Promise<unknown>,
     follows?: (value: unknown) => FollowingWait | null,
-  ): Promise<JournaledStep> {
+  ): Promise<{ readonly journaled: JournaledStep; readonly entry: WorkflowStep }> {
     const options = { now: Date.now, log: this.log, trace: this.trace };
-    const { outcome, entry } = await executeStep(this.runId, call, fn, options);
-    const declared = outcome.ok && follows ? follows(outcome.value) : null;
+    const { outcome: executed, entry, timing: timed } = await executeStep(this.runId, call, fn, options);
+    // Layout 6: the entry is not written here but built from the journaled outcome and held.
+    const hold = this.layout.holdStepEntries;
+    const outcome: JournaledStep = hold ? { ...executed, timing: timed } : executed;
+    const declared = executed.ok && follows ? follows(executed.value) : null;
     if (!declared) {
-      await this.services.recorder.recordStep(entry);
-      return outcome;
+      if (!hold) await this.services.recorder.recordStep(entry);
+      return { journaled: outcome, entry };
     }
     const startedMs = Date.now();
     const name = declared.kind === 'promise' ? declared.key : declared.name;
     const wait = { seq: call.seq + 1, kind: declared.kind, name, startedMs };
     if (this.layout.showWaitsLate) {
       // The wait shows on the run row only once it lasts (enterWait).
-      await this.services.recorder.recordStep(entry);
-      return { ...outcome, wait: { ...wait, active: true } };
+      if (!hold) await this.services.recorder.recordStep(entry);
+      return { journaled: { ...outcome, wait: { ...wait, active: true } }, entry };
     }
     // The declared wait is the next durable call: the run enters its state here, after the step.
     const state = declared.kind === 'promise' ? 'waiting' : (declared.state ?? 'backing-off');
     const active = await this.services.recorder.stepThenWait(entry, state);
-    return { ...outcome, wait: { ...wait, active } };
+    return { journaled: { ...outcome, wait: { ...wait, active } }, entry };
   }
 
   private async race<T>(key: string, timeoutMs: number): Promise<PromiseOutcome<T>> {
@@ -258,7 +303,10 @@ export class RestateDurableContext implements WorkflowContext {
       const until = entered.startedMs + ms;
       const startedAt = new Date(entered.startedMs).toISOString();
       if (this.layout.showWaitsLate) {
-        const show = () => this.services.recorder.waiting(this.runId, call, state, until, startedAt);
+        const show = () =>
+          this.carryingHeld((held) =>
+            this.services.recorder.waiting(this.runId, call, state, until, startedAt, held),
+          );
         const attempt = this.rctx.request().attemptCompletedSignal;
         return { ...entered, late: new LateWaitShow(entered.startedMs, Date.now(), show, attempt) };
       }
@@ -273,12 +321,9 @@ export class RestateDurableContext implements WorkflowContext {
     const start = await this.journaled(`lessor:${state}#${call.seq}`, async (): Promise<WaitStart> => {
       if (!(await this.payOwed())) return { active: false, startedMs: Date.now() };
       const startedMs = Date.now();
-      const active = await this.services.recorder.waiting(
-        this.runId,
-        call,
-        state,
-        startedMs + ms,
-        new Date(startedMs).toISOString(),
+      const startedAt = new Date(startedMs).toISOString();
+      const active = await this.carryingHeld((held) =>
+        this.services.recorder.waiting(this.runId, call, state, startedMs + ms, startedAt, held),
       );
       return { active, startedMs };
     });
@@ -309,7 +354,10 @@ export class RestateDurableContext implements WorkflowContext {
         // Never shown: the run stays `running`; the next durable call journals the wait's entry.
         const { startedAt, finishedAt, durationMs } = timing(start.startedMs, endedMs);
         const end = { result, finishedAt, durationMs };
-        this.owed = () => this.services.recorder.unshownWaitEnded(this.runId, call, startedAt, end);
+        this.owed = () =>
+          this.carryingHeld((held) =>
+            this.services.recorder.unshownWaitEnded(this.runId, call, startedAt, end, held),
+          );
         return;
       }
     }
@@ -329,6 +377,20 @@ export class RestateDurableContext implements WorkflowContext {
       return await late.settle();
     } catch (error) {
       throw (this.fatal ??= error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * A write that carries the held audit entries (held-audit.ts), whatever it then finds the run's
+   * state to be; they are held again when it fails, for a later write or the run's end.
+   */
+  private async carryingHeld<T>(write: (held: readonly WorkflowStep[]) => Promise<T>): Promise<T> {
+    const held = this.held.take();
+    try {
+      return await write(held);
+    } catch (error) {
+      this.held.restore(held);
+      throw error;
     }
   }
 

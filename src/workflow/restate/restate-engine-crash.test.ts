@@ -6,6 +6,7 @@
  * close are in the engine conformance suite.)
  */
 import assert from 'node:assert/strict';
+import BetterSqlite3 from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -120,6 +121,48 @@ describe('restate engine crash recovery', () => {
     assert.deepEqual([effects.count('a'), effects.count('b')], [1, 1]);
   });
 
+  test("an audit entry lost with the process is written again, the same, by the new process's replay", async () => {
+    const effects = new Effects();
+    const flow = define('flow', async (ctx) => {
+      await ctx.step('a', async () => (effects.hit('a'), 'from a'));
+      const outcome = await ctx.awaitPromise('callback', { timeoutMs: 60_000 });
+      await ctx.step('b', async () => effects.hit('b'));
+      return outcome;
+    });
+    const first = await world.engine([flow]);
+    const { run } = await first.start(request());
+    // The wait shows once it lasts, and the held entry of `a` goes with it (held-audit.ts).
+    const shown = await eventually(async () => {
+      const journal = await first.journal(run.runId);
+      return journal.length === 2 ? journal : undefined;
+    });
+    assert.deepEqual(
+      shown.map((s) => [s.seq, s.name, s.status]),
+      [
+        [1, 'a', 'completed'],
+        [2, 'callback', 'started'],
+      ],
+    );
+    await first.close(0);
+    // As if the process had died before a write carried it: only Restate's journal has `a`.
+    deleteStep(world, run.runId, 1);
+    const second = await world.engine([flow], sameDeployment(first));
+    await second.resolvePromise(run.runId, 'callback', 'to the new process');
+    const done = await finished(world.db.store, run.runId, 20_000);
+    assert.deepEqual(done.output, { resolved: true, value: 'to the new process' });
+    const journal = await second.journal(run.runId);
+    assert.deepEqual(journal[0], shown[0], 'built again from the journaled outcome and its timing');
+    assert.deepEqual(
+      journal.map((s) => [s.seq, s.name, s.status]),
+      [
+        [1, 'a', 'completed'],
+        [2, 'callback', 'completed'],
+        [3, 'b', 'completed'],
+      ],
+    );
+    assert.deepEqual([effects.count('a'), effects.count('b')], [1, 1]);
+  });
+
   test('a run Restate paused (endpoint down past the retry budget) resumes when an engine opens', async () => {
     const effects = new Effects();
     const gate = new Gate();
@@ -143,6 +186,16 @@ describe('restate engine crash recovery', () => {
     assert.deepEqual([done.state, done.output, effects.count('a')], ['succeeded', 'done', 2]);
   });
 });
+
+/** Deletes one audit entry from the world's SQLite file, behind the store's back. */
+function deleteStep(world: RestateWorld, runId: string, seq: number): void {
+  const db = new BetterSqlite3(world.db.url.slice('sqlite:'.length));
+  try {
+    db.prepare('delete from workflow_steps where run_id = ? and seq = ?').run(runId, seq);
+  } finally {
+    db.close();
+  }
+}
 
 function pausedInvocations(world: RestateWorld, service: string): Promise<readonly unknown[]> {
   const http = new RestateHttp(world.server.adminUrl, world.server.ingressUrl, 5_000);

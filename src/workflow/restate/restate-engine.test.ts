@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runEngineConformance } from '../testing/engine-conformance.js';
-import { define, delay, Effects, eventually, finished, inState } from '../testing/run-probes.js';
+import { define, delay, Effects, eventually, finished, Gate, inState } from '../testing/run-probes.js';
 import { specOf } from '../../store/conformance/harness.js';
 import type { RunObserver } from '../run-observer.js';
 import { RestateHttp } from './restate-http.js';
@@ -39,6 +39,34 @@ describe('restate engine', () => {
     );
     await delay(300);
     assert.equal(effects.count('after'), 0);
+  });
+
+  test("a cancelled run's audit keeps its held entries and the step Restate cancelled, though its end is refused", async () => {
+    const effects = new Effects();
+    const gate = new Gate();
+    const engine = await world.engine([
+      define('held', async (ctx) => {
+        await ctx.step('a', async () => effects.hit('a'));
+        await ctx.step('b', async () => (effects.hit('b'), await gate.opened));
+        await ctx.step('c', async () => effects.hit('c'));
+      }),
+    ]);
+    const { run } = await engine.start({ runId: 'held-cancelled', workflow: 'held', input: null });
+    await effects.reached('b');
+    assert.equal(await engine.cancel(run.runId, 'superseded'), true);
+    gate.open();
+    const steps = await eventually(async () => {
+      const journal = await engine.journal(run.runId);
+      return journal.some((s) => s.name === 'b') ? journal : undefined;
+    }, 5_000);
+    assert.deepEqual(
+      steps.slice(0, 2).map((s) => [s.seq, s.name, s.status]),
+      [
+        [1, 'a', 'completed'],
+        [2, 'b', 'completed'],
+      ],
+    );
+    assert.equal((await finished(engine, run.runId)).state, 'cancelled');
   });
 
   test("a run's end writes the events its observer offers with it", async () => {
@@ -176,6 +204,7 @@ describe('restate engine', () => {
       ['layout-2', 2],
       ['layout-3', 3],
       ['layout-4', 4],
+      ['layout-5', 5],
     ] as const) {
       await world.db.store.runs.createOrGet({
         runId,
@@ -186,8 +215,8 @@ describe('restate engine', () => {
       });
       await http.submitRun(engine.serviceName, runId, { workflow: 'layout', input: null, layout });
     }
-    await engine.start({ runId: 'layout-5', workflow: 'layout', input: null });
-    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4', 'layout-5'];
+    await engine.start({ runId: 'layout-6', workflow: 'layout', input: null });
+    const runIds = ['layout-1', 'layout-2', 'layout-3', 'layout-4', 'layout-5', 'layout-6'];
     for (const runId of runIds) await inState(engine, runId, 'waiting');
     await delay(800);
     for (const runId of runIds) {
@@ -195,7 +224,7 @@ describe('restate engine', () => {
       const done = await finished(engine, runId);
       assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
       // Begun before a change that came with layout 4, as the replay after the suspension tells.
-      const before = runId !== 'layout-4' && runId !== 'layout-5';
+      const before = !['layout-4', 'layout-5', 'layout-6'].includes(runId);
       assert.deepEqual(done.output, { resolved: true, value: runId, before });
       assert.deepEqual(
         (await engine.journal(runId)).map((s) => [s.seq, s.name, s.status]),
@@ -206,7 +235,7 @@ describe('restate engine', () => {
         ],
       );
     }
-    assert.deepEqual([effects.count('a'), effects.count('b')], [5, 5]);
+    assert.deepEqual([effects.count('a'), effects.count('b')], [6, 6]);
     const ownRuns = async (runId: string) =>
       (await journalNames(world, engine.serviceName, runId)).filter((n) => n.startsWith('lessor:'));
     assert.deepEqual(await ownRuns('layout-1'), ['lessor:running', 'lessor:waiting#2', 'lessor:running#2']);
@@ -214,6 +243,7 @@ describe('restate engine', () => {
     assert.deepEqual(await ownRuns('layout-3'), []);
     assert.deepEqual(await ownRuns('layout-4'), []);
     assert.deepEqual(await ownRuns('layout-5'), []);
+    assert.deepEqual(await ownRuns('layout-6'), []);
   });
 });
 

@@ -50,17 +50,22 @@ export class RunRecorder {
     return this.enter(runId, 'running');
   }
 
-  /** The run sleeps or waits until `until`: its state, and the wait's `started` journal entry. */
+  /**
+   * The run sleeps or waits until `until`: the wait's `started` journal entry, with the step entries
+   * `held` before it (held-audit.ts) in one insert, then the run's state — so a reader that sees the
+   * state finds the entries. False when the run is no longer active (the wait did begin: its entry
+   * stands).
+   */
   async waiting(
     runId: string,
     call: DurableCall,
     state: StepRunState,
     until: number,
     startedAt: string,
+    held: readonly WorkflowStep[] = [],
   ): Promise<boolean> {
-    if (!(await this.enter(runId, state))) return false;
-    await this.steps.record(waitStartedEntry(runId, call, until, startedAt));
-    return true;
+    await this.journal(held, waitStartedEntry(runId, call, until, startedAt));
+    return this.enter(runId, state);
   }
 
   /**
@@ -88,42 +93,72 @@ export class RunRecorder {
    * A wait that was not shown (late-wait.ts) ended: its completed journal entry, the run left
    * `running`. When an earlier attempt did show it (its `started` entry is stored: the run shows the
    * wait's state), the run goes back to `running` and the entry is finished, as by `resumed`.
-   * False when the run is no longer active.
+   * The step entries `held` before the wait (held-audit.ts) go in the same insert. False when the
+   * run is no longer active.
    */
   async unshownWaitEnded(
     runId: string,
     call: DurableCall,
     startedAt: string,
     end: WaitEnd,
+    held: readonly WorkflowStep[] = [],
   ): Promise<boolean> {
     const { result, finishedAt, durationMs } = end;
     const entry = stepEntry(runId, call, { ok: true, value: result }, { startedAt, finishedAt, durationMs });
-    const stored = await this.steps.record(entry);
+    const stored = await this.journal(held, entry);
     return stored.status === 'started' ? this.resumed(runId, call, end) : true;
   }
 
   /** Journals a finished step for the audit trail; best effort (Restate's journal is authoritative). */
-  async recordStep(entry: WorkflowStep): Promise<void> {
+  recordStep(entry: WorkflowStep): Promise<void> {
+    return this.recordSteps([entry]);
+  }
+
+  /** Journals finished steps for the audit trail, in one insert; best effort, as `recordStep`. */
+  async recordSteps(entries: readonly WorkflowStep[]): Promise<void> {
+    if (entries.length === 0) return;
     try {
-      await this.steps.record(entry);
+      await this.steps.recordAll(entries);
     } catch (error) {
+      const first = entries[0]!;
       this.log.warn(
-        { err: error, runId: entry.runId, step: entry.name, seq: entry.seq },
+        { err: error, runId: first.runId, step: first.name, seq: first.seq, entries: entries.length },
         'could not record the step in the audit journal',
       );
     }
   }
 
-  /** Ends the run; false when it was no longer active (cancelled meanwhile: the outcome is dropped). */
-  async finish(runId: string, outcome: RunOutcome): Promise<boolean> {
+  /**
+   * Ends the run, with the step entries still `held` (held-audit.ts) in the same write
+   * (`RunRecords.end`); false when it was no longer active (cancelled meanwhile: the outcome is
+   * dropped). The entries are written whatever the end's guard decides — the steps ran — and an
+   * entry found stored (an earlier attempt wrote it before the replay that held it again) sends
+   * them to an insert of their own, the end after it.
+   */
+  async finish(runId: string, outcome: RunOutcome, held: readonly WorkflowStep[] = []): Promise<boolean> {
     const known = this.written.get(runId);
     this.written.delete(runId);
-    return (await this.records.end(runId, outcome, known ? { known } : {})).run !== undefined;
+    const options = known ? { known } : {};
+    const end = await this.records.end(runId, outcome, { ...options, steps: held });
+    if (end.journaled) {
+      // PostgreSQL inserts no entry when the guard refuses the end (SQLite did before the guard).
+      if (end.run === undefined) await this.recordSteps(held);
+      return end.run !== undefined;
+    }
+    await this.recordSteps(held);
+    return (await this.records.end(runId, outcome, options)).run !== undefined;
   }
 
   /** Marks an active run cancelled; undefined when it had finished already (or does not exist). */
   cancel(runId: string, reason: string): Promise<WorkflowRun | undefined> {
     return this.records.cancel(runId, reason);
+  }
+
+  /** `entry` with the entries `held` before it, in one insert; the stored `entry` (write-once). */
+  private async journal(held: readonly WorkflowStep[], entry: WorkflowStep): Promise<WorkflowStep> {
+    if (held.length === 0) return this.steps.record(entry);
+    const stored = await this.steps.recordAll([...held, entry]);
+    return stored[stored.length - 1]!;
   }
 
   /** Moves an active run to `state`; true also when it shows `state` already (a repeated write). */
