@@ -77,9 +77,10 @@ interface CachedStatement {
  * small cache of prepared statements takes that off every query. Least recently used out first,
  * approximately ("second chance"): a hit only marks its statement used, and when a new one needs
  * room, the walk from the oldest moves a used one to the newest end, unmarked, and drops the first
- * unused. Not an exact LRU that deletes and re-inserts its key on every hit: V8 leaves the deleted
- * entry in the map's table and rebuilds the table once those fill it, which at a few hundred
- * statements cost 0.4–1.3 µs per statement run (microbench).
+ * unused. Not an exact LRU that deletes and re-inserts its key on every hit: V8 keeps a deleted
+ * entry in its hash bucket's chain until the table is rebuilt, so a statement run over and over (a
+ * GET's lookup) is found behind more and more dead copies of itself: 0.07 µs per run with 20
+ * statements cached, 0.9 µs with 300, 6 µs with 3 000 (microbench).
  */
 export function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   const cache = new Map<string, CachedStatement>();
