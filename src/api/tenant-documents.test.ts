@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { backends } from '../store/testing/test-databases.js';
 import { createApiServer } from './server.js';
-import { TenantDocumentCache } from './tenant-documents.js';
+import { RecentKeys, TenantDocumentCache } from './tenant-documents.js';
 import { apiDeps, apiSuite, tenantBody, testApiOptions, TOKENS, uniqueName } from './testing/api-harness.js';
 import type { Tenant } from './types.js';
 
@@ -70,6 +70,93 @@ test('once the document cache is full, a miss evicts only for a key that missed 
   assert.equal(cache.get(evicted), undefined, 'an admitted key that was evicted starts over');
   cache.admit(evicted, entry(evicted.repeat(4)));
   assert.equal(cache.get(evicted)?.body, evicted.repeat(4));
+});
+
+/** A small deterministic generator, so a failing sequence can be replayed. */
+function randomInts(seed: number): (below: number) => number {
+  let state = seed;
+  return (below) => {
+    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+    return Math.floor((state / 2 ** 32) * below);
+  };
+}
+
+test('recent keys drop their oldest past the capacity, like a Set in insertion order', () => {
+  const next = randomInts(7);
+  for (const capacity of [1, 3, 16]) {
+    const keys = new RecentKeys(capacity);
+    const model = new Set<string>();
+    for (let step = 0; step < 20_000; step++) {
+      const key = `k${next(capacity * 3)}`;
+      if (next(3) === 0) {
+        assert.equal(keys.delete(key), model.delete(key), `delete ${key} at step ${step}`);
+      } else {
+        keys.add(key);
+        model.add(key);
+        if (model.size > capacity) model.delete(model.values().next().value!);
+      }
+      assert.equal(keys.size, model.size, `size at step ${step}`);
+    }
+    for (let k = 0; k < capacity * 3; k++) assert.equal(keys.has(`k${k}`), model.has(`k${k}`));
+  }
+});
+
+/** The document cache as it was written on a `Map` in insertion order: the model of its eviction. */
+class MapOrderCache {
+  readonly slots = new Map<string, { body: string; used: boolean }>();
+  size = 0;
+  constructor(private readonly budget: number) {}
+  touch(key: string): void {
+    const slot = this.slots.get(key);
+    if (slot) slot.used = true;
+  }
+  drop(key: string): void {
+    const slot = this.slots.get(key);
+    if (!slot) return;
+    this.slots.delete(key);
+    this.size -= slot.body.length;
+  }
+  put(key: string, body: string): void {
+    this.drop(key);
+    if (body.length > this.budget) return;
+    this.slots.set(key, { body, used: false });
+    this.size += body.length;
+    for (const [oldest, slot] of this.slots) {
+      if (this.size <= this.budget) break;
+      this.slots.delete(oldest);
+      if (slot.used) {
+        slot.used = false;
+        this.slots.set(oldest, slot);
+      } else {
+        this.size -= slot.body.length;
+      }
+    }
+  }
+}
+
+test('the document cache evicts in second-chance order, as a map in insertion order would', () => {
+  const next = randomInts(11);
+  const budget = 60;
+  const cache = new TenantDocumentCache(budget);
+  const model = new MapOrderCache(budget);
+  for (let step = 0; step < 50_000; step++) {
+    const key = `t${next(40)}`;
+    const op = next(10);
+    if (op < 4) {
+      const entry = cache.get(key);
+      if (entry) cache.touch(key, entry);
+      model.touch(key);
+    } else if (op < 5) {
+      cache.drop(key);
+      model.drop(key);
+    } else {
+      const body = key.repeat(1 + next(4));
+      cache.put(key, { id: key, version: step, body, etag: `"${step}"` });
+      model.put(key, body);
+    }
+    assert.deepEqual(cache.stats(), { entries: model.slots.size, size: model.size }, `step ${step}`);
+  }
+  for (let k = 0; k < 40; k++) assert.equal(cache.get(`t${k}`)?.body, model.slots.get(`t${k}`)?.body);
 });
 
 for (const backend of backends()) {

@@ -39,21 +39,32 @@ interface Rendered extends HeldVersion {
 }
 
 /**
- * Least recently used out first, approximately ("second chance"): the map is in insertion order,
- * and a hit only marks its slot used. Eviction walks from the oldest slot; a used one is moved to
- * the newest end, unmarked, instead of being evicted. A hit thus costs one field write rather than
- * the delete and re-insert that exact recency order would take on every GET.
+ * Least recently used out first, approximately ("second chance"): slots queue in the order they
+ * were put, and a hit only marks its slot used. Eviction walks from the oldest slot; a used one is
+ * moved to the newest end, unmarked, instead of being evicted. A hit thus costs one field write
+ * rather than the delete and re-insert that exact recency order would take on every GET.
  */
 interface Slot {
+  readonly key: string;
   readonly entry: Rendered;
   used: boolean;
 }
 
+/** Queue entries kept beyond twice the slots held before the queue is compacted. */
+const QUEUE_SLACK = 1024;
+
 export class TenantDocumentCache {
   private readonly slots = new Map<string, Slot>();
+  /**
+   * The eviction order, oldest first from `head`: an array rather than the map's own insertion
+   * order, whose oldest entry V8 finds only by skipping every entry deleted before it (see
+   * `RecentKeys`). A slot no longer in `slots` (dropped or replaced) is passed over.
+   */
+  private queue: Slot[] = [];
+  private head = 0;
   private size = 0;
-  /** Insertion-ordered, oldest dropped first (see `admit`). */
-  private readonly recentMisses = new Set<string>();
+  /** Oldest dropped first (see `admit`). */
+  private readonly recentMisses = new RecentKeys(RECENT_MISSES);
 
   constructor(private readonly budget: number = DOCUMENT_CACHE_BUDGET) {}
 
@@ -70,18 +81,34 @@ export class TenantDocumentCache {
   put(key: string, entry: Rendered): void {
     this.drop(key);
     if (entry.body.length > this.budget) return;
-    this.slots.set(key, { entry, used: false });
+    const added: Slot = { key, entry, used: false };
+    this.slots.set(key, added);
+    this.queue.push(added);
     this.size += entry.body.length;
-    for (const [oldest, slot] of this.slots) {
-      if (this.size <= this.budget) break;
-      this.slots.delete(oldest);
+    while (this.size > this.budget && this.head < this.queue.length) {
+      const slot = this.queue[this.head++]!;
+      if (this.slots.get(slot.key) !== slot) continue;
       if (slot.used) {
         slot.used = false;
-        this.slots.set(oldest, slot);
+        this.queue.push(slot);
       } else {
+        this.slots.delete(slot.key);
         this.size -= slot.entry.body.length;
       }
     }
+    if (this.queue.length > 2 * this.slots.size + QUEUE_SLACK) this.compact();
+  }
+
+  /** Drops passed and stale queue entries, keeping the order of the slots held. */
+  private compact(): void {
+    const queue: Slot[] = [];
+    for (let at = this.head; at < this.queue.length; at++) {
+      const slot = this.queue[at]!;
+      // A slot is queued once while held (a used one is queued again only after being passed).
+      if (this.slots.get(slot.key) === slot) queue.push(slot);
+    }
+    this.queue = queue;
+    this.head = 0;
   }
 
   /**
@@ -109,9 +136,6 @@ export class TenantDocumentCache {
       return;
     }
     this.recentMisses.add(key);
-    if (this.recentMisses.size > RECENT_MISSES) {
-      this.recentMisses.delete(this.recentMisses.values().next().value!);
-    }
   }
 
   drop(key: string): void {
@@ -124,6 +148,70 @@ export class TenantDocumentCache {
   /** Entries and their total length (for tests). */
   stats(): { entries: number; size: number } {
     return { entries: this.slots.size, size: this.size };
+  }
+}
+
+/**
+ * A set of keys that drops its oldest once it holds more than `capacity`. Not a `Set` whose oldest
+ * is `values().next()`: V8 leaves a deleted entry of an insertion-ordered hash table in place until
+ * the table is rehashed, and an iterator skips every one of them, so at 4 096 keys with the oldest
+ * dropped on every add, each add cost 4–6 µs (microbench) — on every cache miss once the budget is
+ * full. Here the order is an array walked from a moving head, and a `Map` knows each held key's
+ * place in it: an entry whose key was deleted (or added again later) since is passed over once.
+ */
+export class RecentKeys {
+  /** Each held key → its index in `order`. */
+  private readonly held = new Map<string, number>();
+  /** Keys in the order they were added; before `head`, already passed. */
+  private order: string[] = [];
+  private head = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  get size(): number {
+    return this.held.size;
+  }
+
+  has(key: string): boolean {
+    return this.held.has(key);
+  }
+
+  /** Holds `key` as the newest unless it is held already (where it keeps its place, as in a `Set`). */
+  add(key: string): void {
+    if (this.held.has(key)) return;
+    this.held.set(key, this.order.length);
+    this.order.push(key);
+    if (this.held.size > this.capacity) this.dropOldest();
+    // Passed and stale entries are cleared at most once per `capacity` adds.
+    if (this.order.length > 2 * this.capacity) this.compact();
+  }
+
+  /** True when `key` was held (it no longer is). */
+  delete(key: string): boolean {
+    return this.held.delete(key);
+  }
+
+  private dropOldest(): void {
+    while (this.head < this.order.length) {
+      const at = this.head++;
+      const key = this.order[at]!;
+      if (this.held.get(key) === at) {
+        this.held.delete(key);
+        return;
+      }
+    }
+  }
+
+  private compact(): void {
+    const order: string[] = [];
+    for (let at = this.head; at < this.order.length; at++) {
+      const key = this.order[at]!;
+      if (this.held.get(key) !== at) continue;
+      this.held.set(key, order.length);
+      order.push(key);
+    }
+    this.order = order;
+    this.head = 0;
   }
 }
 

@@ -165,5 +165,30 @@ for (const dialect of [sqliteDialect, postgresDialect]) {
       const withPlugin = { db: target.db.withPlugin(new CamelCasePlugin()), dialect };
       await assert.rejects(byName.rows(withPlugin, { name: 'x' }), /plugins/);
     });
+
+    test(`[${dialect.name}] first: rows read at once settle it; otherwise the query goes through Kysely once`, async () => {
+      const { target, sent } = recordingTarget(dialect);
+      const asked: CompiledQuery[] = [];
+      const row = { id: 'now' };
+      const answering = { ...target, readNow: <R>(q: CompiledQuery) => (asked.push(q), [row] as R[]) };
+      assert.equal(await byName.first(answering, { name: 'a' }), row);
+      assert.deepEqual(asked.at(-1)?.parameters, ['a', 0]);
+      assert.equal(sent.length, 0, 'not sent through Kysely');
+      const declining = { ...target, readNow: (q: CompiledQuery) => (asked.push(q), undefined) };
+      assert.equal(await byName.first(declining, { name: 'b' }), undefined);
+      assert.equal(asked.length, 2, 'readNow asked once');
+      assert.deepEqual(sent.at(-1)?.parameters, ['b', 0]);
+      const failing = {
+        ...target,
+        readNow: () => {
+          throw new Error('read failed');
+        },
+      };
+      await assert.rejects(byName.first(failing, { name: 'c' }), /read failed/);
+      const inlined = preparedQuery((db, a: { name: string }) =>
+        db.selectFrom('tenants').selectAll().where('name', '=', String(a.name)),
+      );
+      await assert.rejects(inlined.first(answering, { name: 'x' }), /not a bound parameter/);
+    });
   });
 }

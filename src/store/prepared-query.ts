@@ -166,9 +166,24 @@ export function preparedQueryFamily<S, A extends Args, R>(
     const query = compile(target, shape, args);
     return target.readNow?.(query) ?? (await target.db.executeQuery(query)).rows;
   };
+  /**
+   * With `readNow`, not async: rows it answers at once settle the promise there and then, without
+   * the turns of an async function awaiting another's (a tenant GET's lookup is such a read); when
+   * it answers undefined, the compiled query goes through Kysely. A throw is a rejection either way
+   * (the executor's). Without `readNow`, exactly `read`'s first row.
+   */
+  const first = (target: QueryTarget, shape: S, args: A): Promise<R | undefined> => {
+    const readNow = target.readNow;
+    if (!readNow) return (async () => (await read(target, shape, args))[0])();
+    return new Promise((resolve) => {
+      const query = compile(target, shape, args);
+      const rows = readNow(query);
+      resolve(rows ? rows[0] : target.db.executeQuery(query).then((result) => result.rows[0]));
+    });
+  };
   return {
     rows: read,
-    first: async (target, shape, args) => (await read(target, shape, args))[0],
+    first,
     affected: async (target, shape, args) =>
       Number((await execute(target, shape, args)).numAffectedRows ?? 0),
   };

@@ -168,14 +168,15 @@ export function findTenantViewRow(
   held: HeldVersion | undefined,
 ): Promise<TenantViewRow> {
   const target = { db: ctx.db, dialect: ctx.dialect, readNow: ctx.readNow };
-  const heldArgs = held ? { heldId: held.id, heldVersion: held.version } : NOTHING_HELD;
-  const byName = () => tenantViewBy.name.first(target, { ...heldArgs, name: idOrName });
+  const heldId = held ? held.id : NOTHING_HELD.heldId;
+  const heldVersion = held ? held.version : NOTHING_HELD.heldVersion;
   // Not async: a lookup by name (a GET's usual case) hands on the query's own promise, instead of
   // an async function resolving its promise with another one (two more microtask turns).
-  if (!UUID_PATTERN.test(idOrName)) return byName();
+  if (!UUID_PATTERN.test(idOrName))
+    return tenantViewBy.name.first(target, { heldId, heldVersion, name: idOrName });
   return tenantViewBy.id
-    .first(target, { ...heldArgs, id: idOrName.toLowerCase() })
-    .then((byId) => byId ?? byName());
+    .first(target, { heldId, heldVersion, id: idOrName.toLowerCase() })
+    .then((byId) => byId ?? tenantViewBy.name.first(target, { heldId, heldVersion, name: idOrName }));
 }
 
 /** Replaces the tenant's label rows with `labels`. */

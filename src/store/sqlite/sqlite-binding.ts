@@ -64,32 +64,53 @@ class TransactionalDdlSqliteAdapter extends SqliteAdapter {
 }
 
 /** Prepared statements kept per SQL text; Kysely would otherwise prepare every query afresh. */
-const STATEMENT_CACHE_SIZE = 500;
+export const STATEMENT_CACHE_SIZE = 500;
+
+interface CachedStatement {
+  readonly statement: BetterSqlite3.Statement;
+  /** Run since the eviction walk last passed it (second chance). */
+  used: boolean;
+}
 
 /**
  * better-sqlite3 statements are reusable, and preparing one costs about as much as running it: a
- * small LRU of prepared statements takes that off every query.
+ * small cache of prepared statements takes that off every query. Least recently used out first,
+ * approximately ("second chance"): a hit only marks its statement used, and when a new one needs
+ * room, the walk from the oldest moves a used one to the newest end, unmarked, and drops the first
+ * unused. Not an exact LRU that deletes and re-inserts its key on every hit: V8 keeps a deleted
+ * entry in its hash bucket's chain until the table is rebuilt, so a statement run over and over (a
+ * GET's lookup) is found behind more and more dead copies of itself: 0.07 µs per run with 20
+ * statements cached, 0.9 µs with 300, 6 µs with 3 000 (microbench).
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+export function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, CachedStatement>();
   return {
     close: () => database.close(),
     get inTransaction() {
       return database.inTransaction;
     },
     prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (statement) {
-        cache.delete(sql);
-      } else {
-        statement = database.prepare(sql);
-        const oldest = cache.keys().next();
-        if (cache.size >= STATEMENT_CACHE_SIZE && !oldest.done) cache.delete(oldest.value);
+      const cached = cache.get(sql);
+      if (cached) {
+        cached.used = true;
+        return cached.statement;
       }
-      cache.set(sql, statement);
+      const statement = database.prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) evictOne(cache);
+      cache.set(sql, { statement, used: false });
       return statement;
     },
   };
+}
+
+/** Drops the oldest statement not used since the walk last passed it (every one is, after a lap). */
+function evictOne(cache: Map<string, CachedStatement>): void {
+  for (const [sql, cached] of cache) {
+    cache.delete(sql);
+    if (!cached.used) return;
+    cached.used = false;
+    cache.set(sql, cached);
+  }
 }
 
 /** The better-sqlite3 database a store runs on, set up as the rules above need. */
