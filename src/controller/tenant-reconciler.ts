@@ -18,7 +18,7 @@ import { decideReconcile, settledBy, type ReconcileDecision } from './reconcile-
 import type { HandleResult } from './work-queue.js';
 
 export interface TenantReconcilerDeps {
-  readonly tenants: Pick<TenantRepository, 'get' | 'change'>;
+  readonly tenants: Pick<TenantRepository, 'get' | 'getWithRuns' | 'change'>;
   readonly runs: Pick<WorkflowRunRepository, 'listBySubject'>;
   readonly engine: Pick<WorkflowEngine, 'start' | 'cancel'>;
   readonly compute: Pick<ComputeApi, 'describe'>;
@@ -48,10 +48,9 @@ export class TenantReconciler {
     trace?: TraceContext,
     ended?: TenantRun,
   ): Promise<HandleResult | void> {
-    const tenant = await this.deps.tenants.get(tenantId);
-    if (!tenant) return;
-    if (ended && settledBy(tenant, ended)) return;
-    const runs = await this.tenantRuns(tenant.id);
+    const read = await this.tenantAndRuns(tenantId, ended);
+    if (!read) return;
+    const { tenant, runs } = read;
     const decision = decideReconcile(tenant, runs);
     await this.act(tenant, decision, source, trace);
     // Clearing the Paused condition is only the first step of resuming: look again at once.
@@ -143,6 +142,24 @@ export class TenantReconciler {
         'workflow run started',
       );
     }
+  }
+
+  /**
+   * The tenant and its runs. After a run's end, the tenant first, and its runs only when that run
+   * did not leave it settled (`settledBy`: then undefined, nothing to do); else both at once
+   * (`getWithRuns`: one statement where a statement is a round trip).
+   */
+  private async tenantAndRuns(
+    tenantId: string,
+    ended: TenantRun | undefined,
+  ): Promise<{ tenant: Tenant; runs: TenantRun[] } | undefined> {
+    if (ended) {
+      const tenant = await this.deps.tenants.get(tenantId);
+      if (!tenant || settledBy(tenant, ended)) return undefined;
+      return { tenant, runs: await this.tenantRuns(tenant.id) };
+    }
+    const read = await this.deps.tenants.getWithRuns(tenantId, RUN_HISTORY);
+    return read && { tenant: read.tenant, runs: tenantRunsOf(read.runs) };
   }
 
   /** The tenant's runs, newest first. */

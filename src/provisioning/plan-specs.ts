@@ -49,6 +49,13 @@ export function effectiveTenants<T extends Pick<TenantRepository, 'get'>>(
           return tenant && withEffectiveSpec(plans, tenant);
         };
       }
+      const getWithRuns = (target as Partial<Pick<TenantRepository, 'getWithRuns'>>).getWithRuns;
+      if (key === 'getWithRuns' && getWithRuns) {
+        return async (id: string, runLimit: number) => {
+          const read = await getWithRuns.call(target, id, runLimit);
+          return read && { ...read, tenant: await withEffectiveSpec(plans, read.tenant) };
+        };
+      }
       const value: unknown = Reflect.get(target, key, receiver);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },

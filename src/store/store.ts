@@ -111,11 +111,24 @@ export type TenantViewRead =
   | { readonly unchanged: false; readonly tenant: Tenant }
   | { readonly unchanged: true; readonly held: HeldVersion };
 
+/** A tenant and its newest workflow runs, as `TenantRepository.getWithRuns` reads them. */
+export interface TenantWithRuns {
+  readonly tenant: Tenant;
+  /** Newest first, as `WorkflowRunRepository.listBySubject` orders them. */
+  readonly runs: readonly WorkflowRun[];
+}
+
 export interface TenantRepository {
   /** Throws ConflictError when a non-archived tenant already has the name. Writes a `Created` event. */
   create(input: NewTenant): Promise<Tenant>;
   /** By id, or by name among non-archived tenants. */
   get(idOrName: string): Promise<Tenant | undefined>;
+  /**
+   * The tenant by id (never by name) and its newest `runLimit` workflow runs, newest first — what
+   * `get` and `WorkflowRunRepository.listBySubject(tenantSubject(id))` answer, in one statement
+   * where a statement is a round trip (tenant-with-runs.ts). Undefined when there is no such tenant.
+   */
+  getWithRuns(id: string, runLimit: number): Promise<TenantWithRuns | undefined>;
   /**
    * `get` for a reader that shows the tenant: secret values come back `***` (never opened). With
    * `held`, the database compares it with the row in the same statement, and a row still at that

@@ -38,6 +38,7 @@ import type {
   TenantRepository,
   TenantSummary,
   TenantViewRead,
+  TenantWithRuns,
 } from './store.js';
 import { UNSETTLED_TENANTS } from './migrations/0002-unsettled-tenants-index.js';
 import { LIVE_UNPAUSED_TENANTS } from './migrations/0003-ready-tenants-index.js';
@@ -45,6 +46,7 @@ import { listTenants, listTenantsForView } from './tenant-list.js';
 import { eventSubscriberPatterns, insertEventsWithWebhooks } from './webhook-outbox.js';
 import { foldedCreation, foldedStatusChange, SubscriberHint } from './folded-writes.js';
 import { preparedQuery } from './prepared-query.js';
+import { findTenantWithRuns } from './tenant-with-runs.js';
 import {
   findTenantRow,
   findTenantViewRow,
@@ -190,6 +192,10 @@ export class KyselyTenantRepository implements TenantRepository {
   async get(idOrName: string): Promise<Tenant | undefined> {
     const row = await findTenantRow(this.ctx, this.ctx.db, idOrName);
     return row && toTenant(row, this.ctx.specs);
+  }
+
+  getWithRuns(id: string, runLimit: number): Promise<TenantWithRuns | undefined> {
+    return findTenantWithRuns(this.ctx, id, runLimit);
   }
 
   async getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined> {

@@ -45,6 +45,16 @@ export function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
   };
 }
 
+/** A subject's newest `limit` runs, newest first (`listBySubject`). */
+export async function runsBySubject(
+  ctx: StoreContext,
+  subject: string,
+  limit: number,
+): Promise<WorkflowRun[]> {
+  const rows = await runQueries.bySubject.rows(ctx, { subject, limit });
+  return rows.map(toRun);
+}
+
 export function patchValues(patch: WorkflowRunPatch): Updateable<WorkflowRunsTable> {
   const values: Updateable<WorkflowRunsTable> = { updated_at: nowIso() };
   if (patch.state !== undefined) values.state = patch.state;
@@ -212,9 +222,8 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   }
 
   /** Newest first. */
-  async listBySubject(subject: string, limit: number): Promise<readonly WorkflowRun[]> {
-    const rows = await runQueries.bySubject.rows(this.ctx, { subject, limit });
-    return rows.map(toRun);
+  listBySubject(subject: string, limit: number): Promise<readonly WorkflowRun[]> {
+    return runsBySubject(this.ctx, subject, limit);
   }
 
   async update(

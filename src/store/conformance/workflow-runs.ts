@@ -9,7 +9,7 @@ import type { RunObserver } from '../../workflow/run-observer.js';
 import { RunRecords } from '../../workflow/run-records.js';
 import { createStore } from '../create-store.js';
 import type { NewWorkflowRun, Store } from '../store.js';
-import { finishedStep, leasedTenantRun, unique, type Conformance } from './harness.js';
+import { finishedStep, leasedTenantRun, specOf, unique, type Conformance } from './harness.js';
 
 /** A run of no tenant at all: runs are generic, a tag names what they work on. */
 async function newRun(_store: Store, overrides: Partial<NewWorkflowRun> = {}): Promise<NewWorkflowRun> {
@@ -88,6 +88,46 @@ export function workflowRuns(c: Conformance): void {
         (await store.runs.listBySubject(subject, 1)).map((r) => r.runId),
         [`${subject}:2`],
       );
+    },
+  );
+
+  c.test(
+    'getWithRuns answers what get and listBySubject answer: the tenant by id and its runs, newest first',
+    async () => {
+      const store = c.store();
+      const { tenantId, run } = await leasedTenantRun(store);
+      const subject = run.tags.subject!;
+      // Every kind of column a run has, set: JSON output and error, a wake time, a lease, an end.
+      const ended = await store.runs.update(
+        run.runId,
+        { state: 'failed', output: { a: [1, 'two'] }, error: { kind: 'x', n: 2 }, finishedAt: 'then' },
+        { leaseOwner: 'me' },
+      );
+      assert.ok(ended);
+      const retry = { ...run, runId: `${tenantId}:provision:g1:r2`, input: { image: 'busybox' } };
+      await store.runs.createOrGet({ ...retry, lease: { owner: 'me', expiresAt: 2 ** 40 } });
+      await store.runs.update(retry.runId, { wakeAt: 2 ** 41 + 1 }, { leaseOwner: 'me' });
+      await store.runs.createOrGet(await newRun(store)); // another subject's run
+      const read = await store.tenants.getWithRuns(tenantId, 100);
+      assert.deepEqual(read, {
+        tenant: await store.tenants.get(tenantId),
+        runs: await store.runs.listBySubject(subject, 100),
+      });
+      assert.deepEqual(
+        read.runs.map((r) => r.runId),
+        [retry.runId, run.runId],
+      );
+      assert.deepEqual(
+        (await store.tenants.getWithRuns(tenantId, 1))?.runs.map((r) => r.runId),
+        [retry.runId],
+      );
+      const alone = await store.tenants.create({ name: unique('alone'), spec: specOf(), actor: 'test' });
+      assert.deepEqual(await store.tenants.getWithRuns(alone.id, 100), {
+        tenant: await store.tenants.get(alone.id),
+        runs: [],
+      });
+      assert.equal(await store.tenants.getWithRuns(alone.name, 100), undefined, 'by id only');
+      assert.equal(await store.tenants.getWithRuns('018f0000-0000-7000-8000-000000000000', 100), undefined);
     },
   );
 
