@@ -40,8 +40,8 @@ const BUDGET_RUNS = 4;
  * carried by later writes (layout 6: five inserts became two — start, compute and the wait's entry
  * together, health and settled with the run's end), then 25–26 before SQLite showed a new
  * execution on its tenant in the execution's insert and wrote a run's end with its last audit
- * entries and its event in one statement, as PostgreSQL does. The best of five is now 22 (single
- * create→readies 22–23). PostgreSQL: the best of five 17–18 (single 17–21). Each budget is the
+ * entries and its event in one statement, as PostgreSQL does. The best of five is now 21–22 (single
+ * create→readies 21–23). PostgreSQL: the best of five 17–18 (single 17–21). Each budget is the
  * highest best of five measured plus one: under load a create→ready takes a statement or two more
  * (a wait that lasts journals its deadline).
  */
