@@ -64,7 +64,7 @@ export interface ExecutionLedger {
    * Inserts the `pending` row and its first history entry, or returns the existing row
    * (created=false). With `running` (a move `pending` → `running`), a row this call creates makes
    * that move too, as `transition` would (history row, event, callback), and is returned moved:
-   * on SQLite in the same transaction, on PostgreSQL in the insert's statement.
+   * in the insert's statement.
    * `journal`: a workflow step's held journal entries, which the insert carries or writes first
    * (held-journal.ts), whether or not it creates the row.
    * `show`: a change of the execution's tenant (showing the execution on it) that an

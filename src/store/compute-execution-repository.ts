@@ -105,7 +105,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
 
   /**
    * NotFoundError when the tenant does not exist (foreign key); never a unique-constraint error.
-   * `show` is made only on PostgreSQL, in the insert's statement (`insertRunning`).
+   * `show` is made in the insert's statement (`insertRunning`).
    */
   async insertIfAbsent(
     execution: ComputeExecution,
@@ -153,8 +153,8 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
    * A new execution and its move to `running` at once: the row inserted as it is after the move,
    * its two history rows, the callback and both events — the same rows an insert and a
    * `transition` would write, in one statement (folded-writes.ts); the callback is handed over
-   * as a transaction's would be. On PostgreSQL the statement also makes `show`, the tenant's
-   * compare-and-set, once the row is inserted; SQLite leaves it to the caller.
+   * as a transaction's would be. The statement also makes `show`, the tenant's compare-and-set,
+   * once the row is inserted.
    */
   private async insertRunning(
     execution: ComputeExecution,
@@ -172,7 +172,7 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     const moved = toExecution(row);
     const callback = t.callback ? newCallback(t.callback) : null;
     const details = { ...t.details, ...(t.error && { errorCode: t.error.code }) };
-    const tenant = show && this.ctx.dialect.name === 'postgres' ? tenantStatusArgs(show) : undefined;
+    const tenant = show && tenantStatusArgs(show);
     const inserted = await foldedExecutionInsert(
       this.ctx,
       row,

@@ -1,5 +1,5 @@
 /**
- * PostgreSQL only: a run's end, its last journal entries and the events of its state change in one
+ * PostgreSQL: a run's end, its last journal entries and the events of its state change in one
  * statement (`WorkflowRunRepository.recordEnd`), with data-modifying CTEs as folded-writes.ts does for
  * tenant writes — one round trip and one WAL flush where three autocommit statements took three
  * (docs/architecture.md, "The write path in statements"):
@@ -13,7 +13,8 @@
  *   only when the row as written has the workflow, tags and attempt the drafts were built from.
  *
  * The events go in as `Store.appendEvent` appends them: no webhook outbox rows (a run's state
- * change is no webhook event type; src/domain/webhook.ts).
+ * change is no webhook event type; src/domain/webhook.ts). SQLite writes the same rows under the
+ * same guard with a trigger (migration 0019-sqlite-shown-and-run-end, `sqliteRunEnd`).
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { WorkflowStep } from '../domain/workflow-run.js';

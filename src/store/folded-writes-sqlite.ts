@@ -12,10 +12,19 @@
  * statement, only while the run is held by its lease owner and active and only when every entry is
  * new. When they cannot be (`lessor-fold:held`, `lessor-fold:journaled`), nothing is written and
  * the outcome is 'held': the caller flushes them on their own and makes the write again without.
+ *
+ * Migration 0019-sqlite-shown-and-run-end adds two more: a new execution's insert also shows it on
+ * its tenant (`t_*` columns, the compare-and-set of `changeFrom`; stale: the trigger's last act is
+ * `raise(ignore)`, which keeps what it wrote and drops the RETURNING row), and a run's end with its
+ * last journal entries and events (`workflow_run_end_writes`), whose RETURNING reads the ended row
+ * back after the trigger. An insert into a view returns its RETURNING row once the trigger has run,
+ * with subqueries that see what the trigger wrote; `raise(ignore)` drops that row.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { HeldJournal } from '../domain/held-journal.js';
 import type { TenantEventDraft } from '../domain/tenant-event.js';
+import type { WorkflowStep } from '../domain/workflow-run.js';
+import { nowIso } from './codec.js';
 import type { StoreContext } from './context.js';
 import { eventRow } from './event-repository.js';
 import {
@@ -26,6 +35,8 @@ import {
   type ExecutionRow,
 } from './folded-columns.js';
 import { preparedQuery } from './prepared-query.js';
+import type { WorkflowRunsTable } from './schema.js';
+import type { RunEndEvents } from './store.js';
 import { toRow } from './workflow-step-repository.js';
 
 type Args = Readonly<Record<string, unknown>>;
@@ -54,11 +65,14 @@ function heldArgs(journal: HeldJournal | undefined): Record<string, unknown> {
   };
 }
 
-/** `insert into <view> (<columns>) values (<arguments of the same names>)`, compiled once. */
-function viewInsert(view: string, columns: readonly string[]) {
+/**
+ * `insert into <view> (<columns>) values (<arguments of the same names>)`, compiled once; with
+ * `returning`, that RETURNING clause, whose row a trigger's `raise(ignore)` drops.
+ */
+function viewInsert<R = never>(view: string, columns: readonly string[], returning?: RawBuilder<R>) {
   return preparedQuery((db, a: Args) => {
-    const statement = sql`insert into ${sql.table(view)} (${sql.join(columns.map((c) => sql.id(c)))})
-      values (${sql.join(columns.map((c) => sql`${a[c]}`))})`;
+    const statement = sql<R>`insert into ${sql.table(view)} (${sql.join(columns.map((c) => sql.id(c)))})
+      values (${sql.join(columns.map((c) => sql`${a[c]}`))})${returning ? sql` returning ${returning}` : sql``}`;
     return { compile: () => statement.compile(db) };
   });
 }
@@ -150,28 +164,51 @@ export async function sqliteCreation(
   return 'written';
 }
 
-const executionInsert = viewInsert('compute_execution_writes', [
-  ...EXECUTION_COLUMNS.map((c) => `x_${c}`),
-  'running',
-  'at',
-  'details',
-  ...CALLBACK_COLUMNS.map(([c]) => `cb_${c}`),
-  'events',
-  ...HELD_COLUMNS,
-]);
+/** The tenant change an execution insert makes (migration 0019): `tenantStatusArgs`' names. */
+const TENANT_SHOW_COLUMNS = [
+  't_id',
+  't_expected',
+  't_phase',
+  't_observed_generation',
+  't_status',
+  't_version',
+  't_updated_at',
+];
+
+const executionInsert = viewInsert(
+  'compute_execution_writes',
+  [
+    ...EXECUTION_COLUMNS.map((c) => `x_${c}`),
+    'running',
+    'at',
+    'details',
+    ...CALLBACK_COLUMNS.map(([c]) => `cb_${c}`),
+    'events',
+    ...HELD_COLUMNS,
+    ...TENANT_SHOW_COLUMNS,
+  ],
+  sql<{ shown: number }>`1 as shown`,
+);
 
 /**
  * `foldedExecutionInsert` on SQLite, carrying `journal`'s held entries: 'inserted' when `row` was
- * (it is then stored as given, the entries with it), 'exists' when its execution id was taken,
- * 'held' when the entries could not be carried (nothing written either way).
+ * (it is then stored as given, the entries with it, and `tenant`'s change made), 'inserted-stale'
+ * when it was but `tenant`'s compare-and-set found another version (the tenant left as it was:
+ * the trigger's `raise(ignore)`, migration 0019), 'exists' when its execution id was taken, 'held'
+ * when the entries could not be carried (nothing written either way).
  */
 export async function sqliteExecutionInsert(
   ctx: StoreContext,
   row: ExecutionRow,
   drafts: readonly TenantEventDraft[],
-  running?: { readonly at: string; readonly details: string; readonly callback: CallbackColumns | null },
+  running?: {
+    readonly at: string;
+    readonly details: string;
+    readonly callback: CallbackColumns | null;
+    readonly tenant?: Args;
+  },
   journal?: HeldJournal,
-): Promise<'inserted' | 'exists' | 'held'> {
+): Promise<'inserted' | 'inserted-stale' | 'exists' | 'held'> {
   const args: Record<string, unknown> = {
     running: running ? 1 : 0,
     at: running?.at ?? row.created_at,
@@ -181,12 +218,93 @@ export async function sqliteExecutionInsert(
   };
   for (const c of EXECUTION_COLUMNS) args[`x_${c}`] = row[c];
   for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = running?.callback?.[c] ?? null;
+  for (const c of TENANT_SHOW_COLUMNS) args[c] = running?.tenant?.[c] ?? null;
   try {
-    await executionInsert.affected(ctx, args);
+    const shown = await executionInsert.rows(ctx, args);
+    return shown.length === 1 ? 'inserted' : 'inserted-stale';
   } catch (error) {
     const raised = raisedGuard(error);
     if (raised === 'exists' || raised === 'held') return raised;
     throw error;
   }
-  return 'inserted';
+}
+
+/** Every column of `workflow_runs`, which a run's end returns as written. */
+const RUN_COLUMNS = Object.keys({
+  run_id: true,
+  workflow: true,
+  subject: true,
+  tags: true,
+  engine: true,
+  state: true,
+  attempt: true,
+  input: true,
+  output: true,
+  error: true,
+  wake_at: true,
+  lease_owner: true,
+  lease_expires_at: true,
+  created_at: true,
+  updated_at: true,
+  finished_at: true,
+} satisfies Record<keyof WorkflowRunsTable, true>);
+
+const runEnd = viewInsert(
+  'workflow_run_end_writes',
+  [
+    'run_id',
+    'guard_lease_owner',
+    'guard_states',
+    'patch',
+    'held',
+    'events',
+    'events_tenant_id',
+    'events_at',
+    'x_workflow',
+    'x_tags',
+    'x_attempt',
+  ],
+  sql<Selectable<WorkflowRunsTable>>`${sql.join(
+    RUN_COLUMNS.map(
+      (c) =>
+        sql`(select r.${sql.id(c)} from workflow_runs r where r.run_id = workflow_run_end_writes.run_id) as ${sql.id(c)}`,
+    ),
+  )}`,
+);
+
+/**
+ * `foldedRunEnd` on SQLite (migration 0019): `steps` inserted, the run updated with `values` and
+ * `events` appended in one statement, only while `guard` holds. The ended row; 'guarded' when the
+ * guard failed (nothing written), 'journaled' when an entry was stored already (nothing written:
+ * the caller records the entries itself, as PostgreSQL's caller does).
+ */
+export async function sqliteRunEnd(
+  ctx: StoreContext,
+  runId: string,
+  values: Readonly<Record<string, unknown>>,
+  guard: { readonly leaseOwner?: string | undefined; readonly states: readonly string[] },
+  steps: readonly WorkflowStep[],
+  events: RunEndEvents | undefined,
+): Promise<Selectable<WorkflowRunsTable> | 'guarded' | 'journaled'> {
+  const drafts = events?.drafts ?? [];
+  const args = {
+    run_id: runId,
+    guard_lease_owner: guard.leaseOwner ?? null,
+    guard_states: guard.states.length === 0 ? null : JSON.stringify(guard.states),
+    patch: JSON.stringify(values),
+    held: steps.length === 0 ? null : JSON.stringify(steps.map(toRow)),
+    events: drafts.length === 0 ? null : eventsJson(drafts),
+    events_tenant_id: events?.tenantId ?? null,
+    events_at: nowIso(),
+    x_workflow: events?.expected.workflow ?? null,
+    x_tags: events ? JSON.stringify(events.expected.tags) : null,
+    x_attempt: events?.expected.attempt ?? null,
+  };
+  try {
+    const [row] = await runEnd.rows(ctx, args);
+    return row ?? 'guarded';
+  } catch (error) {
+    if (raisedGuard(error) === 'held') return 'journaled';
+    throw error;
+  }
 }

@@ -16,7 +16,8 @@
  * SQLite has no data-modifying CTEs: there each fold is one insert into a view whose trigger
  * writes the same rows under the same guards (folded-writes-sqlite.ts). An execution's move from
  * `running` to `succeeded` (`foldedExecutionTransition`) stays PostgreSQL's only: it returns the
- * updated row, which a trigger cannot.
+ * updated row, which a view insert could only through RETURNING subqueries (as SQLite's run end
+ * does, folded-writes-sqlite.ts); not done.
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import { flushHeld, type HeldJournal } from '../domain/held-journal.js';
@@ -344,9 +345,9 @@ const executionInsert = preparedQueryFamily(
  * With `running`, `row` is the execution as it is after its move to `running` (at `running.at`,
  * with `running.details` and `running.callback`), and the history holds both rows; `drafts` are
  * then dated `running.at`, as the SQLite transaction dates them. With `running.tenant`
- * (PostgreSQL only: `tenantStatusArgs`), the statement also makes that tenant change once the row
- * is inserted, a compare-and-set whose failure holds nothing back: `shown` says whether it wrote
- * the tenant. The statement carries
+ * (`tenantStatusArgs`), the statement also makes that tenant change once the row is inserted, a
+ * compare-and-set whose failure holds nothing back (SQLite: migration 0019's `raise(ignore)`):
+ * `shown` says whether it wrote the tenant. The statement carries
  * `journal`'s held entries (PostgreSQL: folded-journal.ts; SQLite: migration
  * 0018-sqlite-held-journal); when it could not, they are flushed on their own and the insert is
  * made again without them. On SQLite an execution id taken writes nothing: the entries are then
@@ -366,17 +367,15 @@ export async function foldedExecutionInsert(
 ): Promise<{ readonly row: Selectable<ComputeExecutionsTable>; readonly shown?: boolean } | undefined> {
   const steps = journal?.entries.length ?? 0;
   if (ctx.dialect.name === 'sqlite') {
-    if (running?.tenant)
-      throw new Error('a tenant change folded into an execution insert is PostgreSQL only');
     const result = await carriedOnSqlite(
       journal,
       (held) => sqliteExecutionInsert(ctx, row, drafts, running, held),
-      (outcome) => outcome === 'inserted',
+      (outcome) => outcome !== 'exists',
     );
-    if (result !== 'inserted') return undefined;
+    if (result === 'exists') return undefined;
     // The trigger inserts `row` as given: it is the stored row.
     ctx.changes.notify(['events']);
-    return { row };
+    return { row, ...(running?.tenant && { shown: result === 'inserted' }) };
   }
   const args: Record<string, unknown> = {
     ...eventArgs(row.tenant_id, drafts, running?.at ?? row.created_at, []),

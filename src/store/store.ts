@@ -315,8 +315,7 @@ export interface WorkflowRunRepository {
   /**
    * Ends a run (`update` with `end.patch` under `end.guard`) together with what goes with the end:
    * the run's last journal entries, written first, and the events of its state change, appended
-   * once the end is written. PostgreSQL: one statement, so all of it or none is written; SQLite:
-   * one statement each, in that order, without a transaction (see the implementation).
+   * once the end is written. One statement on both databases, so all of it or none is written.
    */
   recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult>;
 }

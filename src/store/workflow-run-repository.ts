@@ -9,7 +9,7 @@ import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { RunState } from '../domain/tenant.js';
 import { ACTIVE_RUN_STATES, SUBJECT_TAG, type RunTags, type WorkflowRun } from '../domain/workflow-run.js';
 import { fromJson, nowIso, toJson } from './codec.js';
-import { singleStatement, type StoreContext } from './context.js';
+import type { StoreContext } from './context.js';
 import { preparedQuery, preparedQueryFamily } from './prepared-query.js';
 import type { WorkflowRunsTable } from './schema.js';
 import type {
@@ -20,9 +20,8 @@ import type {
   WorkflowRunPatch,
   WorkflowRunRepository,
 } from './store.js';
-import { insertEvents } from './event-repository.js';
 import { foldedRunEnd } from './folded-run-end.js';
-import { insertNewSteps } from './workflow-step-repository.js';
+import { sqliteRunEnd } from './folded-writes-sqlite.js';
 
 export function toRun(row: Selectable<WorkflowRunsTable>): WorkflowRun {
   const num = (v: number | null) => (v === null ? null : Number(v));
@@ -245,11 +244,9 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   }
 
   /**
-   * PostgreSQL: one statement (folded-run-end.ts). SQLite: the entries, the end and the events as
-   * three statements, each its own commit — no transaction, whose BEGIN and COMMIT would cost more
-   * than they save there (SQLite statements take no round trip, and its commits are grouped); a
-   * crash between them leaves entries a takeover replays past and an end without its events, as a
-   * crash between separate writes always could.
+   * One statement on both databases: PostgreSQL's data-modifying CTEs (folded-run-end.ts), SQLite's
+   * insert into a view whose trigger writes the same rows under the same guard (migration
+   * 0019-sqlite-shown-and-run-end, folded-writes-sqlite.ts).
    */
   async recordEnd(runId: string, end: RunEndWrite): Promise<RunEndResult> {
     const { patch, guard, steps, events } = end;
@@ -257,21 +254,21 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
     if (guard.expectedStates !== undefined && states.length === 0) {
       return { run: undefined, journaled: true, eventsWritten: false };
     }
+    const statesGuard = { states, ...(guard.leaseOwner !== undefined && { leaseOwner: guard.leaseOwner }) };
     if (this.ctx.dialect.name === 'postgres') {
-      const statesGuard = { states, ...(guard.leaseOwner !== undefined && { leaseOwner: guard.leaseOwner }) };
       const folded = await foldedRunEnd(this.ctx, runId, patchValues(patch), statesGuard, steps, events);
       const run = folded.row && toRun(folded.row);
       return { run, journaled: folded.journaled, eventsWritten: folded.eventsWritten };
     }
-    if (steps.length > 0 && (await insertNewSteps(this.ctx, steps)) < steps.length) {
-      return { run: undefined, journaled: false, eventsWritten: false };
-    }
-    const run = await this.update(runId, patch, guard);
-    if (!run || !events || events.drafts.length === 0 || !isExpected(run, events.expected)) {
-      return { run, journaled: true, eventsWritten: false };
-    }
-    await singleStatement(this.ctx, (tx) => insertEvents(tx, events.tenantId, events.drafts, nowIso()));
-    return { run, journaled: true, eventsWritten: true };
+    const ended = await sqliteRunEnd(this.ctx, runId, patchValues(patch), statesGuard, steps, events);
+    // A guard that failed wrote no entry and met none.
+    if (ended === 'guarded') return { run: undefined, journaled: true, eventsWritten: false };
+    if (ended === 'journaled') return { run: undefined, journaled: false, eventsWritten: false };
+    const run = toRun(ended);
+    // The trigger appended the events under this same condition, on the row as written.
+    const eventsWritten = !!events && events.drafts.length > 0 && isExpected(ended, events.expected);
+    if (eventsWritten) this.ctx.changes.notify(['events']);
+    return { run, journaled: true, eventsWritten };
   }
 
   /** Due runs, earliest `wakeAt` first. A run whose lease expired is due again (taken over). */
@@ -302,11 +299,15 @@ export class KyselyWorkflowRunRepository implements WorkflowRunRepository {
   }
 }
 
-/** Whether the ended row has the columns the events were built from (`RunEndEvents.expected`). */
-function isExpected(run: WorkflowRun, expected: RunEndEvents['expected']): boolean {
+/**
+ * Whether the ended row has the columns the events were built from (`RunEndEvents.expected`): the
+ * comparison migration 0019's trigger makes (the stored `tags` text against the expected tags'
+ * JSON text), as PostgreSQL's statement makes it.
+ */
+function isExpected(row: Selectable<WorkflowRunsTable>, expected: RunEndEvents['expected']): boolean {
   return (
-    run.workflow === expected.workflow &&
-    run.attempt === expected.attempt &&
-    JSON.stringify(run.tags) === JSON.stringify(expected.tags)
+    row.workflow === expected.workflow &&
+    Number(row.attempt) === expected.attempt &&
+    row.tags === JSON.stringify(expected.tags)
   );
 }

@@ -206,16 +206,3 @@ export function toRow(step: WorkflowStep): Required<Pick<StepRow, (typeof STEP_C
     duration_ms: step.durationMs,
   };
 }
-
-/**
- * Inserts each of `steps` unless its (run_id, seq) exists, in one statement; how many it inserted
- * (fewer than given: some were stored already). For `WorkflowRunRepository.recordEnd` on SQLite.
- */
-export async function insertNewSteps(ctx: StoreContext, steps: readonly WorkflowStep[]): Promise<number> {
-  const args: Record<string, unknown> = {};
-  steps.forEach((step, i) => {
-    const row = toRow(step);
-    for (const column of STEP_COLUMNS) args[`${column}_${i}`] = row[column];
-  });
-  return (await stepQueries.insertMany.rows(ctx, steps.length, args)).length;
-}

@@ -49,12 +49,13 @@ import { waitFor } from '../support/wait.js';
  * PostgreSQL, before a run's first step changed the tenant its reconcile had read, handed over in
  * memory, instead of reading it again; then 14 on PostgreSQL, before a new execution's insert there
  * showed the execution on the tenant in the same statement; then 13 on PostgreSQL, before a
- * reconcile read the tenant and its runs in one statement there). The goal is 25 statements and 4
- * transactions
+ * reconcile read the tenant and its runs in one statement there; then 21 on SQLite, before a new
+ * execution's insert there showed it on the tenant too and a run's end there carried its last
+ * journal entries and its event in one statement). The goal is 25 statements and 4 transactions
  * (docs/architecture.md, "The write path in statements"); lower these as cuts land.
  */
 const BUDGET = {
-  sqlite: { statements: 21, transactions: 1 },
+  sqlite: { statements: 18, transactions: 1 },
   postgres: { statements: 12, transactions: 0 },
 } as const;
 

@@ -1,11 +1,12 @@
 /**
  * Conformance: a workflow step's held journal entries given to its first write
  * (src/domain/held-journal.ts). Both databases carry them in the write's statement (PostgreSQL:
- * folded-journal.ts; SQLite: migration 0018-sqlite-held-journal). Once the write returns they are
+ * folded-journal.ts; SQLite: migrations 0018-sqlite-held-journal and 0019-sqlite-shown-and-run-end). Once the write returns they are
  * stored, and a write whose entries met another owner's writes nothing.
  */
 import assert from 'node:assert/strict';
 import type { HeldJournal } from '../../domain/held-journal.js';
+import { statusWriteOf } from '../../domain/tenant-change.js';
 import type { WorkflowStep } from '../../domain/workflow-run.js';
 import type { Store } from '../store.js';
 import { finishedStep, leasedTenantRun, newExecution, type Conformance } from './harness.js';
@@ -182,6 +183,36 @@ export function heldJournals(c: Conformance): void {
     );
     assert.equal((await store.executions.history(execution.executionId)).length, 1);
   });
+
+  c.test(
+    'a new execution with held entries and a stale show stores them and the execution, not the show',
+    async () => {
+      const store = c.store();
+      const { tenantId, run } = await leasedTenantRun(store);
+      const read = (await store.tenants.get(tenantId))!;
+      const moved = (
+        await store.tenants.changeFrom(read, { actor: 'test', status: { message: 'meanwhile' } })
+      ).tenant;
+      const execution = newExecution(tenantId, { workflowRunId: run.runId });
+      const compute = {
+        executionId: execution.executionId,
+        operation: execution.operation,
+        status: 'running' as const,
+      };
+      const show = statusWriteOf(read, { actor: 'test', status: { compute } }, new Date().toISOString())!;
+      const { journal, calls } = held(store, run.runId, 'me', [finishedStep(run.runId, 1)]);
+      const running = { from: ['pending' as const], to: 'running' as const, at: new Date().toISOString() };
+      const inserted = await store.executions.insertIfAbsent(execution, running, journal, show);
+      assert.deepEqual([inserted.created, inserted.shown], [true, 'stale']);
+      assert.deepEqual(calls, ['carried']);
+      assert.deepEqual(
+        (await store.steps.list(run.runId)).map((s) => s.seq),
+        [1],
+      );
+      const after = await store.tenants.get(tenantId);
+      assert.deepEqual([after?.version, after?.status], [moved.version, moved.status]);
+    },
+  );
 
   c.test("a new execution whose held entries meet another owner's is not inserted", async () => {
     const store = c.store();

@@ -213,9 +213,17 @@ export function workflowRuns(c: Conformance): void {
       (await store.steps.list(run.runId)).map((s) => s.startedAt),
       ['another owner'],
     );
-    // Not the lease holder (the entries of a refused end: folded-run-end.test.ts, PostgreSQL).
-    const refused = await records.end(run.runId, outcome, { leaseOwner: 'you', known: run, steps: [] });
+    // Not the lease holder: nothing is ended, and its entries are not written either.
+    const refused = await records.end(run.runId, outcome, {
+      leaseOwner: 'you',
+      known: run,
+      steps: [finishedStep(run.runId, 2)],
+    });
     assert.deepEqual(refused, { run: undefined, journaled: true });
+    assert.deepEqual(
+      (await store.steps.list(run.runId)).map((s) => s.seq),
+      [1],
+    );
     assert.equal((await store.runs.get(run.runId))?.state, 'pending');
     const tenantId = run.tags.subject!.slice('tenant:'.length);
     assert.deepEqual(

@@ -20,6 +20,7 @@ import { rolloutsMigration } from './0012-rollouts.js';
 import { webhookTraceparent } from './0016-webhook-traceparent.js';
 import { sqliteFoldedWrites } from './0017-sqlite-folded-writes.js';
 import { sqliteHeldJournal } from './0018-sqlite-held-journal.js';
+import { sqliteShownAndRunEnd } from './0019-sqlite-shown-and-run-end.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -37,6 +38,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0016-webhook-traceparent': webhookTraceparent,
     '0017-sqlite-folded-writes': sqliteFoldedWrites(dialect),
     '0018-sqlite-held-journal': sqliteHeldJournal(dialect),
+    '0019-sqlite-shown-and-run-end': sqliteShownAndRunEnd(dialect),
   };
 }
 

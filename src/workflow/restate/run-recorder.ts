@@ -141,7 +141,7 @@ export class RunRecorder {
     const options = known ? { known } : {};
     const end = await this.records.end(runId, outcome, { ...options, steps: held });
     if (end.journaled) {
-      // PostgreSQL inserts no entry when the guard refuses the end (SQLite did before the guard).
+      // The end inserts no entry when its guard refuses it (on both databases).
       if (end.run === undefined) await this.recordSteps(held);
       return end.run !== undefined;
     }
