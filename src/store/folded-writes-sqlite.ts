@@ -18,7 +18,9 @@
  * `raise(ignore)`, which keeps what it wrote and drops the RETURNING row), and a run's end with its
  * last journal entries and events (`workflow_run_end_writes`), whose RETURNING reads the ended row
  * back after the trigger. An insert into a view returns its RETURNING row once the trigger has run,
- * with subqueries that see what the trigger wrote; `raise(ignore)` drops that row.
+ * with subqueries that see what the trigger wrote; `raise(ignore)` drops that row. Migration
+ * 0020-sqlite-execution-transition makes an execution's status change one such insert too: its
+ * compare-and-set is a `raise(ignore)`, its RETURNING the moved row.
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { HeldJournal } from '../domain/held-journal.js';
