@@ -1,8 +1,8 @@
 /**
  * Compute executions (docs/architecture.md, "Compute"). Every status change is a compare-and-set on `status`
- * that, in the same transaction, appends the history row, the tenant stream event and (when asked) the
- * callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS are refused before
- * touching the database, so every stored history is a valid path.
+ * that, in the same transaction (or statement), appends the history row, the tenant stream event and
+ * (when asked) the callback outbox row — all of them or none. Transitions outside EXECUTION_TRANSITIONS
+ * are refused before touching the database, so every stored history is a valid path.
  */
 import { sql, type Insertable, type Updateable } from 'kysely';
 import {
@@ -209,12 +209,13 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
     const args: Record<string, unknown> = { executionId };
     for (const column of columns) args[`set_${column}`] = values[column];
     from.forEach((status, i) => (args[`from_${i}`] = status));
-    if (this.ctx.dialect.name === 'postgres' && t.to !== 'failed') {
+    if (t.to !== 'failed') {
       try {
         return await this.foldedTransition(executionId, t, values, from);
       } catch (error) {
-        // A concurrent transition of the same execution numbered its history row first (the
-        // statement reads the history in its own snapshot): the transaction numbers it afresh.
+        // PostgreSQL: a concurrent transition of the same execution numbered its history row
+        // first (the statement reads the history in its own snapshot): the transaction numbers
+        // it afresh. (SQLite's trigger numbers it on the single writer: never taken.)
         if (!this.ctx.dialect.isUniqueViolation(error)) throw error;
       }
     }
@@ -231,9 +232,9 @@ export class KyselyComputeExecutionRepository implements ComputeExecutionReposit
   }
 
   /**
-   * PostgreSQL, a status that carries no error and no webhook event (running, succeeded): the
-   * transition's update, history row, callback row and event in one statement (folded-writes.ts),
-   * one round trip where the transaction takes six.
+   * A status that carries no error and no webhook event (running, succeeded): the transition's
+   * update, history row, callback row and event in one statement (folded-writes.ts: data-modifying
+   * CTEs on PostgreSQL, a view insert on SQLite), one round trip where the transaction takes six.
    */
   private async foldedTransition(
     executionId: string,

@@ -18,7 +18,9 @@
  * `raise(ignore)`, which keeps what it wrote and drops the RETURNING row), and a run's end with its
  * last journal entries and events (`workflow_run_end_writes`), whose RETURNING reads the ended row
  * back after the trigger. An insert into a view returns its RETURNING row once the trigger has run,
- * with subqueries that see what the trigger wrote; `raise(ignore)` drops that row.
+ * with subqueries that see what the trigger wrote; `raise(ignore)` drops that row. Migration
+ * 0020-sqlite-execution-transition makes an execution's status change one such insert too: its
+ * compare-and-set is a `raise(ignore)`, its RETURNING the moved row.
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import type { HeldJournal } from '../domain/held-journal.js';
@@ -35,7 +37,7 @@ import {
   type ExecutionRow,
 } from './folded-columns.js';
 import { preparedQuery } from './prepared-query.js';
-import type { WorkflowRunsTable } from './schema.js';
+import type { ComputeExecutionsTable, WorkflowRunsTable } from './schema.js';
 import type { RunEndEvents } from './store.js';
 import { toRow } from './workflow-step-repository.js';
 
@@ -307,4 +309,60 @@ export async function sqliteRunEnd(
     if (raisedGuard(error) === 'held') return 'journaled';
     throw error;
   }
+}
+
+/** Every column of `compute_executions`, which an execution's status change returns as written. */
+const EXECUTION_RETURNING = sql<Selectable<ComputeExecutionsTable>>`${sql.join(
+  EXECUTION_COLUMNS.map(
+    (c) =>
+      sql`(select e.${sql.id(c)} from compute_executions e
+        where e.execution_id = compute_execution_transition_writes.execution_id) as ${sql.id(c)}`,
+  ),
+)}`;
+
+const executionTransition = viewInsert(
+  'compute_execution_transition_writes',
+  [
+    'execution_id',
+    'from_statuses',
+    'patch',
+    'at',
+    'details',
+    'event_type',
+    'event_actor',
+    'event_reason',
+    ...CALLBACK_COLUMNS.map(([c]) => `cb_${c}`),
+  ],
+  EXECUTION_RETURNING,
+);
+
+/**
+ * `foldedExecutionTransition` on SQLite (migration 0020-sqlite-execution-transition): the update
+ * of `set` as a compare-and-set on `from`, its history row, its callback row and its event, in one
+ * statement. The row as updated; undefined when the compare-and-set failed (the trigger's
+ * `raise(ignore)`: nothing written, no row back).
+ */
+export async function sqliteExecutionTransition(
+  ctx: StoreContext,
+  executionId: string,
+  set: Readonly<Record<string, unknown>>,
+  from: readonly string[],
+  event: { readonly type: string; readonly actor: string; readonly reason: string },
+  at: string,
+  details: string,
+  callback: CallbackColumns | null,
+): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+  const args: Record<string, unknown> = {
+    execution_id: executionId,
+    from_statuses: JSON.stringify(from),
+    patch: JSON.stringify(set),
+    at,
+    details,
+    event_type: event.type,
+    event_actor: event.actor,
+    event_reason: event.reason,
+  };
+  for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback?.[c] ?? null;
+  const [row] = await executionTransition.rows(ctx, args);
+  return row;
 }

@@ -14,10 +14,9 @@
  * it to go there first while such webhooks exist).
  *
  * SQLite has no data-modifying CTEs: there each fold is one insert into a view whose trigger
- * writes the same rows under the same guards (folded-writes-sqlite.ts). An execution's move from
- * `running` to `succeeded` (`foldedExecutionTransition`) stays PostgreSQL's only: it returns the
- * updated row, which a view insert could only through RETURNING subqueries (as SQLite's run end
- * does, folded-writes-sqlite.ts); not done.
+ * writes the same rows under the same guards (folded-writes-sqlite.ts). An execution's status
+ * change (`foldedExecutionTransition`) returns the updated row: on SQLite through the view
+ * insert's RETURNING subqueries, which read the row back once the trigger has run.
  */
 import { sql, type RawBuilder, type Selectable } from 'kysely';
 import { flushHeld, type HeldJournal } from '../domain/held-journal.js';
@@ -39,7 +38,12 @@ import {
   journaledCount,
   settleHeld,
 } from './folded-journal.js';
-import { sqliteCreation, sqliteExecutionInsert, sqliteStatusChange } from './folded-writes-sqlite.js';
+import {
+  sqliteCreation,
+  sqliteExecutionInsert,
+  sqliteExecutionTransition,
+  sqliteStatusChange,
+} from './folded-writes-sqlite.js';
 import { preparedQueryFamily } from './prepared-query.js';
 import type { ComputeExecutionsTable } from './schema.js';
 
@@ -477,9 +481,9 @@ const executionTransition = preparedQueryFamily(
 
 /**
  * Runs an execution's status change (`set`: the columns it sets, `from`: the statuses it may
- * move from) with its history row, callback row and event, in one statement. The stored row
- * when it moved, undefined when the compare-and-set failed. `callback` is handed to the change
- * signal's listeners, as a transaction's `handOff` would, once the statement has succeeded.
+ * move from) with its history row, callback row and event, in one statement (SQLite: migration
+ * 0020-sqlite-execution-transition). The stored row when it moved, undefined when the
+ * compare-and-set failed.
  */
 export async function foldedExecutionTransition(
   ctx: StoreContext,
@@ -491,6 +495,8 @@ export async function foldedExecutionTransition(
   details: string,
   callback: CallbackColumns | null,
 ): Promise<Selectable<ComputeExecutionsTable> | undefined> {
+  if (ctx.dialect.name === 'sqlite')
+    return sqliteExecutionTransition(ctx, executionId, set, from, event, at, details, callback);
   const args: Record<string, unknown> = { executionId, at, details, ...event };
   const columns = Object.keys(set);
   for (const column of columns) args[`set_${column}`] = set[column];
