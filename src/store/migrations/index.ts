@@ -21,6 +21,7 @@ import { webhookTraceparent } from './0016-webhook-traceparent.js';
 import { sqliteFoldedWrites } from './0017-sqlite-folded-writes.js';
 import { sqliteHeldJournal } from './0018-sqlite-held-journal.js';
 import { sqliteShownAndRunEnd } from './0019-sqlite-shown-and-run-end.js';
+import { leanWriteIndexes } from './0020-lean-write-indexes.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -39,6 +40,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0017-sqlite-folded-writes': sqliteFoldedWrites(dialect),
     '0018-sqlite-held-journal': sqliteHeldJournal(dialect),
     '0019-sqlite-shown-and-run-end': sqliteShownAndRunEnd(dialect),
+    '0020-lean-write-indexes': leanWriteIndexes(dialect),
   };
 }
 
