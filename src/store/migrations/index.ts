@@ -22,6 +22,7 @@ import { sqliteFoldedWrites } from './0017-sqlite-folded-writes.js';
 import { sqliteHeldJournal } from './0018-sqlite-held-journal.js';
 import { sqliteShownAndRunEnd } from './0019-sqlite-shown-and-run-end.js';
 import { sqliteExecutionTransition } from './0020-sqlite-execution-transition.js';
+import { leanWriteIndexes } from './0021-lean-write-indexes.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -41,6 +42,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0018-sqlite-held-journal': sqliteHeldJournal(dialect),
     '0019-sqlite-shown-and-run-end': sqliteShownAndRunEnd(dialect),
     '0020-sqlite-execution-transition': sqliteExecutionTransition(dialect),
+    '0021-lean-write-indexes': leanWriteIndexes(dialect),
   };
 }
 
