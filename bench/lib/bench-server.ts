@@ -15,6 +15,8 @@
  *   pass with the clock that far ahead, then the next one), `profile-start`,
  *   `profile-stop:<file>` (a V8 CPU profile of just that window, via the inspector), `stop`.
  */
+// First, as in cli-entry.ts: Lessor's V8 settings before any other module is evaluated.
+import '../../src/main/v8-flags.js';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';

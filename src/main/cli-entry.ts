@@ -3,6 +3,8 @@
  * The `lessor` program: the client commands of `src/cli` plus the server commands `serve` and
  * `migrate`. Exit codes follow `src/cli/exit-codes.ts`; configuration errors exit 2 with every problem.
  */
+// First: V8 settings must hold before any other module is evaluated (v8-flags.ts).
+import './v8-flags.js';
 import { buildCli } from '../cli/index.js';
 import { ConfigError, formatProblem } from './config/config-error.js';
 import { addServerCommands } from './server-commands.js';
