@@ -9,17 +9,22 @@ const FLAGS_MODULE = new URL('./v8-flags.ts', import.meta.url).href;
 /**
  * A child that imports v8-flags.ts first, keeps 800 000 objects from one literal alive across young
  * collections (what makes V8 pretenure the literal's site), then counts how many of 100 fresh ones
- * are young.
+ * are young. Only optimised code allocates a pretenured site in the old generation, and when V8
+ * optimises on its own depends on timing (under load the function was sometimes never optimised
+ * and the check with V8's default failed), so the child has it optimised once the feedback is in.
  */
 async function freshObjectsYoung(nodeFlags: readonly string[]): Promise<number> {
   const script = `
     await import(${JSON.stringify(FLAGS_MODULE)});
     const make = (i) => ({ i, s: 'x' });
+    %PrepareFunctionForOptimization(make);
     const keep = [];
     for (let round = 0; round < 40; round++) {
       for (let i = 0; i < 20000; i++) keep.push(make(i));
       for (let i = 0; i < 2000; i++) new Array(1000);
     }
+    %OptimizeFunctionOnNextCall(make);
+    make(0);
     let young = 0;
     for (let i = 0; i < 100; i++) if (%InYoungGeneration(make(i))) young++;
     console.log(young);`;
