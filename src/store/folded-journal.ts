@@ -33,15 +33,37 @@ export const STEP_TYPES: Readonly<Record<(typeof STEP_COLUMNS)[number], string>>
   duration_ms: 'bigint',
 };
 
-/** The arguments of the held entries (`held_<column>_<i>`), the run and its guard. */
-export function heldJournalArgs(journal: HeldJournal): Record<string, unknown> {
-  const args: Record<string, unknown> = { held_run_id: journal.runId, held_lease_owner: journal.leaseOwner };
-  ACTIVE_RUN_STATES.forEach((state, i) => (args[`held_state_${i}`] = state));
-  journal.entries.forEach((step, i) => {
-    const row = toRow(step);
-    for (const column of STEP_COLUMNS) args[`held_${column}_${i}`] = row[column];
-  });
-  return args;
+type HeldArgNames = Readonly<Record<(typeof STEP_COLUMNS)[number], string>>;
+
+/** `held_<column>_<i>` for each entry index, made once per index rather than per statement. */
+const heldArgNameTable: HeldArgNames[] = [];
+
+function heldArgNames(entry: number): HeldArgNames {
+  while (heldArgNameTable.length <= entry) {
+    const i = heldArgNameTable.length;
+    heldArgNameTable.push(
+      Object.fromEntries(STEP_COLUMNS.map((c) => [c, `held_${c}_${i}`])) as unknown as HeldArgNames,
+    );
+  }
+  return heldArgNameTable[entry]!;
+}
+
+const HELD_STATE_NAMES = ACTIVE_RUN_STATES.map((_, i) => `held_state_${i}`);
+
+/**
+ * Adds to `args` the arguments of the held entries (`held_<column>_<i>`), the run and its guard.
+ * Into the caller's object: a statement's arguments are one object, not copies of several.
+ */
+export function addHeldJournalArgs(args: Record<string, unknown>, journal: HeldJournal): void {
+  args['held_run_id'] = journal.runId;
+  args['held_lease_owner'] = journal.leaseOwner;
+  for (let i = 0; i < ACTIVE_RUN_STATES.length; i++) args[HELD_STATE_NAMES[i]!] = ACTIVE_RUN_STATES[i];
+  const entries = journal.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const row = toRow(entries[i]!);
+    const names = heldArgNames(i);
+    for (const column of STEP_COLUMNS) args[names[column]] = row[column];
+  }
 }
 
 /** The CTEs `held_guard` and `journal` for `steps` entries (see the file comment); a trailing comma. */

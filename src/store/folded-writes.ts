@@ -32,7 +32,7 @@ import {
   type ExecutionRow,
 } from './folded-columns.js';
 import {
-  heldJournalArgs,
+  addHeldJournalArgs,
   heldJournalCtes,
   journaledAll,
   journaledCount,
@@ -183,11 +183,9 @@ export async function foldedStatusChange(
       (outcome) => outcome === 'written',
     );
   } else {
-    const args = {
-      ...eventArgs(status['id'] as string, drafts, at, subscribers),
-      ...status,
-      ...(journal && steps > 0 && heldJournalArgs(journal)),
-    };
+    const args = eventArgs(status['id'] as string, drafts, at, subscribers);
+    for (const key in status) args[key] = status[key];
+    if (journal && steps > 0) addHeldJournalArgs(args, journal);
     const shape = { events: drafts.length, subscribers: subscribers.length, labels: 0, steps };
     const row = await statusChange.first(ctx, shape, args);
     if (!settleHeld(journal, steps, row?.journaled)) {
@@ -258,13 +256,16 @@ const EXECUTION_TYPES: Partial<Record<(typeof EXECUTION_COLUMNS)[number], string
 };
 
 /**
- * The inserted row; with held entries, how many were written, and the row's columns null when it
- * was not inserted; with a tenant change, how many tenant rows it wrote.
+ * The inserted row's id (null when it was not inserted); with held entries, how many were written;
+ * with a tenant change, how many tenant rows it wrote. Only the id of the row: the statement
+ * inserts `row` as given, so the caller's `row` is the stored one (as on SQLite), and reading the
+ * row back would decode every column of every insert for nothing.
  */
-type InsertRow = Selectable<ComputeExecutionsTable> & {
+interface InsertRow {
+  readonly execution_id: string | null;
   readonly held_journaled?: number | string;
   readonly tenant_shown?: number | string;
-};
+}
 
 /** The status columns a tenant change writes (`changeFrom`'s one update), as the insert's arguments. */
 const TENANT_STATUS_COLUMNS = ['phase', 'observed_generation', 'status', 'version', 'updated_at'] as const;
@@ -329,12 +330,12 @@ const executionInsert = preparedQueryFamily(
     const tenantShown = shape.tenant ? sql`(select count(*) from shown) as tenant_shown, ` : sql``;
     const result =
       shape.steps === 0
-        ? sql`select ${tenantShown}w.* from written w`
-        : sql`select ${tenantShown}${journaledCount(shape.steps)} as held_journaled, w.* from (select 1) as one
-            left join written w on true`;
+        ? sql`select ${tenantShown}w.execution_id from written w`
+        : sql`select ${tenantShown}${journaledCount(shape.steps)} as held_journaled, w.execution_id
+            from (select 1) as one left join written w on true`;
     const statement = sql<InsertRow>`with ${held} written as (
         insert into compute_executions (${columns}) ${row}
-        on conflict (execution_id) do nothing returning *)${shown},
+        on conflict (execution_id) do nothing returning execution_id, created_at, status, attempt)${shown},
       history as (insert into compute_execution_history (execution_id, seq, status, attempt, at, details)
         ${history})${callback},
       appended as (${eventValuesInsert(a, shape.events, condition)})
@@ -392,7 +393,7 @@ export async function foldedExecutionInsert(
     if (callback) for (const [c] of CALLBACK_COLUMNS) args[`cb_${c}`] = callback[c];
     if (running.tenant) Object.assign(args, running.tenant);
   }
-  if (journal && steps > 0) Object.assign(args, heldJournalArgs(journal));
+  if (journal && steps > 0) addHeldJournalArgs(args, journal);
   const shape = {
     events: drafts.length,
     running: !!running,
@@ -405,10 +406,10 @@ export async function foldedExecutionInsert(
     await journal!.flush();
     return foldedExecutionInsert(ctx, row, drafts, running);
   }
-  const { held_journaled: _journaled, tenant_shown: shown, ...inserted } = result ?? ({} as InsertRow);
-  if (inserted.execution_id == null) return undefined;
+  if (result?.execution_id == null) return undefined;
   ctx.changes.notify(['events']);
-  return { row: inserted, ...(shape.tenant && { shown: Number(shown) === 1 }) };
+  // Inserted as given (every column of EXECUTION_COLUMNS): `row` is the stored row.
+  return { row, ...(shape.tenant && { shown: Number(result.tenant_shown) === 1 }) };
 }
 
 /**

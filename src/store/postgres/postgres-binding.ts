@@ -31,10 +31,16 @@ const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 type Parser = (value: string) => unknown;
 
-/** Type parsers for this pool only; the process-wide pg defaults stay untouched. */
+const toNumber: Parser = (value) => Number(value);
+
+/**
+ * Type parsers for this pool only; the process-wide pg defaults stay untouched. pg asks for a
+ * column's parser on every result (its row description comes with each execution), so the
+ * answer is one shared function, not a new one per column per query.
+ */
 const numericTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary'): Parser => {
-    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    if (oid === INT8_OID || oid === NUMERIC_OID) return toNumber;
     return pg.types.getTypeParser(oid, format ?? 'text') as Parser;
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
@@ -78,13 +84,25 @@ function nameHotStatements(client: pg.PoolClient): void {
       config,
       values,
     );
+  /**
+   * A named query handed to the client as a ready `pg.Query`: given a plain `{ name, text, values }`
+   * the client would copy it property descriptor by property descriptor on every call.
+   */
+  const namedQuery = (name: string, text: string, values: unknown): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const submitted = new pg.Query(text, values as unknown[], (error, result) =>
+        error ? reject(error) : resolve(result),
+      ) as pg.Query & { name?: string };
+      submitted.name = name;
+      void query(submitted);
+    });
   let naming = true;
   const named = (config: unknown, values?: unknown): unknown => {
     const name = naming && typeof config === 'string' ? preparedStatementName(config) : undefined;
     if (name === undefined || typeof values === 'function') return query(config, values);
     return (async () => {
       try {
-        return await query({ name, text: config, values });
+        return await namedQuery(name, config as string, values);
       } catch (error) {
         if ((error as { code?: unknown }).code !== CACHED_PLAN_CHANGED) throw error;
         naming = false;
