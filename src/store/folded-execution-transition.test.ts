@@ -7,15 +7,14 @@
  * `failed` keeps its transaction (its event may be a webhook's).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CallbackPayload } from '../domain/compute-callback.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
-import type { StoreMetrics } from '../domain/metrics.js';
 import { executionEvent } from './compute-execution-rows.js';
 import { newExecution, specOf, unique } from './conformance/harness.js';
-import { createStore } from './create-store.js';
 import type { Store } from './store.js';
-import { backends, type TestDatabase } from './testing/test-databases.js';
+import { countedStore } from './testing/counted-store.js';
+import { backends } from './testing/test-databases.js';
 
 function payloadOf(e: ComputeExecution, status: CallbackPayload['status']): CallbackPayload {
   return {
@@ -45,35 +44,7 @@ async function written(store: Store, e: ComputeExecution) {
 
 for (const backend of backends()) {
   describe(`[${backend.name}] an execution's move in one statement`, () => {
-    let db: TestDatabase | undefined;
-    let counted: Store | undefined;
-    const counts = { statements: 0, transactions: 0 };
-
-    const metrics: StoreMetrics = {
-      queryDuration: { observe: () => void counts.statements++ },
-      groupCommitBatchSize: { observe: () => {} },
-      transactions: { inc: () => void counts.transactions++ },
-    };
-
-    before(async () => {
-      db = await backend.create();
-      counted = await createStore({ url: db.url, metrics });
-    });
-
-    after(async () => {
-      await counted?.close();
-      await db?.cleanup();
-    });
-
-    /** What `work` cost in statements and transactions on the counted store. */
-    async function cost(work: () => Promise<unknown>): Promise<{ statements: number; transactions: number }> {
-      const before = { ...counts };
-      await work();
-      return {
-        statements: counts.statements - before.statements,
-        transactions: counts.transactions - before.transactions,
-      };
-    }
+    const counted = countedStore(backend);
 
     /** A new execution of a new tenant, inserted moved to `running` (attempt 2, generation 3). */
     async function running(store: Store): Promise<ComputeExecution> {
@@ -88,7 +59,7 @@ for (const backend of backends()) {
     }
 
     test('to succeeded: the row, its history row, its callback and its event; one statement', async () => {
-      const store = counted!;
+      const store = counted.store;
       const e = await running(store);
       const at = '2026-01-01T00:00:02.000Z';
       let done: ComputeExecution | undefined;
@@ -102,7 +73,7 @@ for (const backend of backends()) {
           details: { owner: 'me' },
           callback: payloadOf(e, 'succeeded'),
         }));
-      assert.deepEqual(await cost(move), { statements: 1, transactions: 0 });
+      assert.deepEqual(await counted.cost(move), { statements: 1, transactions: 0 });
       assert.deepEqual(
         [done?.status, done?.attempt, done?.generation, done?.finishedAt, done?.startedAt],
         ['succeeded', 2, 3, at, '2026-01-01T00:00:00.000Z'],
@@ -130,7 +101,7 @@ for (const backend of backends()) {
     });
 
     test('a compare-and-set that fails writes nothing and returns no row; one statement', async () => {
-      const store = counted!;
+      const store = counted.store;
       const e = await running(store);
       const move = {
         from: ['running' as const],
@@ -141,14 +112,16 @@ for (const backend of backends()) {
       assert.ok(await store.executions.transition(e.executionId, move));
       const before = await written(store, e);
       let again: ComputeExecution | undefined | 'not run' = 'not run';
-      const cost2 = await cost(async () => (again = await store.executions.transition(e.executionId, move)));
+      const cost2 = await counted.cost(
+        async () => (again = await store.executions.transition(e.executionId, move)),
+      );
       assert.deepEqual(cost2, { statements: 1, transactions: 0 });
       assert.equal(again, undefined);
       assert.deepEqual(await written(store, e), before);
     });
 
     test('concurrent moves of one execution: one moves it, with one of each row', async () => {
-      const store = counted!;
+      const store = counted.store;
       const e = await running(store);
       const before = await written(store, e);
       const results = await Promise.all(
@@ -178,7 +151,7 @@ for (const backend of backends()) {
     });
 
     test('an execution that does not exist: no row, nothing written', async () => {
-      const store = counted!;
+      const store = counted.store;
       const e = newExecution((await running(store)).tenantId);
       const at = '2026-01-01T00:00:02.000Z';
       const before = await written(store, e);
@@ -195,7 +168,7 @@ for (const backend of backends()) {
     });
 
     test('to running again after a failure: one statement; a move to failed keeps its transaction', async () => {
-      const store = counted!;
+      const store = counted.store;
       const e = await running(store);
       const at = '2026-01-01T00:00:02.000Z';
       const error = {
@@ -205,7 +178,7 @@ for (const backend of backends()) {
       };
       const fail = () =>
         store.executions.transition(e.executionId, { from: ['running'], to: 'failed', at, error });
-      assert.equal((await cost(fail)).transactions, 1);
+      assert.equal((await counted.cost(fail)).transactions, 1);
       let retried: ComputeExecution | undefined;
       const retry = async () =>
         (retried = await store.executions.transition(e.executionId, {
@@ -215,7 +188,7 @@ for (const backend of backends()) {
           at,
           error: null,
         }));
-      assert.deepEqual(await cost(retry), { statements: 1, transactions: 0 });
+      assert.deepEqual(await counted.cost(retry), { statements: 1, transactions: 0 });
       assert.deepEqual(
         [retried?.status, retried?.attempt, retried?.error, retried?.finishedAt, retried?.startedAt],
         ['running', 3, null, null, at],

@@ -6,18 +6,17 @@
  * run's state change is no webhook event, and its event was never queued for one).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { StoreMetrics } from '../domain/metrics.js';
 import { asTenantRun } from '../domain/tenant-run.js';
 import type { WorkflowRun, WorkflowStep } from '../domain/workflow-run.js';
 import { ACTIVE_RUN_STATES } from '../domain/workflow-run.js';
 import { runStateEvent } from '../provisioning/tenant-run-events.js';
 import { finishedStep as entry, leasedTenantRun } from './conformance/harness.js';
-import { createStore } from './create-store.js';
 import type { RunEndWrite, Store } from './store.js';
-import { backends, type TestDatabase } from './testing/test-databases.js';
+import { countedStore } from './testing/counted-store.js';
+import { backends } from './testing/test-databases.js';
 
 /** The end RunRecords writes for an embedded run that succeeded in attempt 2, with its event. */
 function endOf(
@@ -49,47 +48,19 @@ async function eventTypes(store: Store, tenantId: string): Promise<string[]> {
 
 for (const backend of backends()) {
   describe(`[${backend.name}] a run's end in one statement`, () => {
-    let db: TestDatabase | undefined;
-    let counted: Store | undefined;
-    const counts = { statements: 0, transactions: 0 };
-
-    const metrics: StoreMetrics = {
-      queryDuration: { observe: () => void counts.statements++ },
-      groupCommitBatchSize: { observe: () => {} },
-      transactions: { inc: () => void counts.transactions++ },
-    };
-
-    before(async () => {
-      db = await backend.create();
-      counted = await createStore({ url: db.url, metrics });
-    });
-
-    after(async () => {
-      await counted?.close();
-      await db?.cleanup();
-    });
-
-    /** What `work` cost in statements and transactions on the counted store. */
-    async function cost(work: () => Promise<unknown>): Promise<{ statements: number; transactions: number }> {
-      const before = { ...counts };
-      await work();
-      return {
-        statements: counts.statements - before.statements,
-        transactions: counts.transactions - before.transactions,
-      };
-    }
+    const counted = countedStore(backend);
 
     /** How many webhook deliveries are queued, read through a connection of its own. */
     async function deliveries(): Promise<number> {
       if (backend.name === 'sqlite') {
-        const reader = new Database(db!.url.slice('sqlite:'.length), { readonly: true });
+        const reader = new Database(counted.url.slice('sqlite:'.length), { readonly: true });
         try {
           return (reader.prepare('select count(*) as n from webhook_deliveries').get() as { n: number }).n;
         } finally {
           reader.close();
         }
       }
-      const client = new pg.Client({ connectionString: db!.url });
+      const client = new pg.Client({ connectionString: counted.url });
       await client.connect();
       try {
         const { rows } = await client.query<{ n: string }>('select count(*) as n from webhook_deliveries');
@@ -100,14 +71,17 @@ for (const backend of backends()) {
     }
 
     test('the end, two journal entries and the event: one statement, no transaction', async () => {
-      const store = counted!;
+      const store = counted.store;
       const { tenantId, run } = await leasedTenantRun(store);
       const end = endOf(run, tenantId, 'me', [entry(run.runId, 1), entry(run.runId, 2)]);
       let result: Awaited<ReturnType<Store['runs']['recordEnd']>> | undefined;
-      assert.deepEqual(await cost(async () => (result = await store.runs.recordEnd(run.runId, end))), {
-        statements: 1,
-        transactions: 0,
-      });
+      assert.deepEqual(
+        await counted.cost(async () => (result = await store.runs.recordEnd(run.runId, end))),
+        {
+          statements: 1,
+          transactions: 0,
+        },
+      );
       assert.deepEqual(
         [result?.run?.state, result?.journaled, result?.eventsWritten],
         ['succeeded', true, true],
@@ -125,7 +99,7 @@ for (const backend of backends()) {
     });
 
     test('an enabled webhook for every event changes nothing: one statement, no delivery queued', async () => {
-      const store = counted!;
+      const store = counted.store;
       await store.webhooks.create({
         url: 'https://hooks.example.com/in',
         description: 'all',
@@ -136,7 +110,7 @@ for (const backend of backends()) {
       const { tenantId, run } = await leasedTenantRun(store);
       const queued = await deliveries();
       const end = endOf(run, tenantId, 'me', [entry(run.runId, 1)]);
-      assert.deepEqual(await cost(() => store.runs.recordEnd(run.runId, end)), {
+      assert.deepEqual(await counted.cost(() => store.runs.recordEnd(run.runId, end)), {
         statements: 1,
         transactions: 0,
       });
@@ -145,7 +119,7 @@ for (const backend of backends()) {
     });
 
     test('an entry another owner wrote: nothing ended, no event, their entry kept', async () => {
-      const store = counted!;
+      const store = counted.store;
       const { tenantId, run } = await leasedTenantRun(store);
       await store.steps.record(entry(run.runId, 1, 'another owner'));
       const end = endOf(run, tenantId, 'me', [entry(run.runId, 1), entry(run.runId, 2)]);
@@ -158,7 +132,7 @@ for (const backend of backends()) {
     });
 
     test('a guard that fails writes nothing: no entry, no end, no event', async () => {
-      const store = counted!;
+      const store = counted.store;
       const { tenantId, run } = await leasedTenantRun(store);
       const end = endOf(run, tenantId, 'you', [entry(run.runId, 1)]);
       const result = await store.runs.recordEnd(run.runId, end);
@@ -169,7 +143,7 @@ for (const backend of backends()) {
     });
 
     test('a row that is not the one the events were built from: ended, the events left out', async () => {
-      const store = counted!;
+      const store = counted.store;
       const { tenantId, run } = await leasedTenantRun(store);
       const end = endOf(run, tenantId, 'me', []);
       const stale = { ...end, events: { ...end.events!, expected: { ...end.events!.expected, attempt: 7 } } };
