@@ -8,27 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CallbackPayload } from '../domain/compute-callback.js';
 import type { ComputeExecution } from '../domain/compute-execution.js';
 import { executionEvent } from './compute-execution-rows.js';
-import { newExecution, specOf, unique } from './conformance/harness.js';
+import { newExecution, payloadOf, specOf, unique } from './conformance/harness.js';
 import type { Store } from './store.js';
 import { countedStore } from './testing/counted-store.js';
 import { backends } from './testing/test-databases.js';
 
-function payloadOf(e: ComputeExecution, status: CallbackPayload['status']): CallbackPayload {
-  return {
-    executionId: e.executionId,
-    tenantId: e.tenantId,
-    workflowRunId: e.workflowRunId,
-    operation: e.operation,
-    status,
-    resources: {},
-    error: null,
-    attempt: e.attempt,
-    at: '2026-01-01T00:00:01.000Z',
-  };
-}
+/** The callbacks' stamp: fixed, so a stored payload compares equal to the one given. */
+const AT = '2026-01-01T00:00:01.000Z';
 
 /** Everything a move may write for `e`, to compare before and after one. */
 async function written(store: Store, e: ComputeExecution) {
@@ -71,7 +59,7 @@ for (const backend of backends()) {
           resources: { containerId: 'c1' },
           endpoints: [{ name: 'http', url: 'http://x' }],
           details: { owner: 'me' },
-          callback: payloadOf(e, 'succeeded'),
+          callback: payloadOf(e, 'succeeded', AT),
         }));
       assert.deepEqual(await counted.cost(move), { statements: 1, transactions: 0 });
       assert.deepEqual(
@@ -94,7 +82,7 @@ for (const backend of backends()) {
       );
       assert.deepEqual(
         after.callbacks.map((cb) => [cb.payload, cb.state]),
-        [[payloadOf(e, 'succeeded'), 'pending']],
+        [[payloadOf(e, 'succeeded', AT), 'pending']],
       );
       const { seq: _seq, ...event } = after.events.at(-1)!;
       assert.deepEqual(event, { tenantId: e.tenantId, ...executionEvent(done!), at });
@@ -107,7 +95,7 @@ for (const backend of backends()) {
         from: ['running' as const],
         to: 'succeeded' as const,
         at: '2026-01-01T00:00:02.000Z',
-        callback: payloadOf(e, 'succeeded'),
+        callback: payloadOf(e, 'succeeded', AT),
       };
       assert.ok(await store.executions.transition(e.executionId, move));
       const before = await written(store, e);
@@ -130,7 +118,7 @@ for (const backend of backends()) {
             from: ['running'],
             to: 'succeeded',
             at: `2026-01-01T00:00:0${i}.000Z`,
-            callback: payloadOf(e, 'succeeded'),
+            callback: payloadOf(e, 'succeeded', AT),
           }),
         ),
       );
@@ -160,7 +148,7 @@ for (const backend of backends()) {
           from: ['running'],
           to: 'succeeded',
           at,
-          callback: payloadOf(e, 'succeeded'),
+          callback: payloadOf(e, 'succeeded', AT),
         }),
         undefined,
       );

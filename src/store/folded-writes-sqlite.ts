@@ -71,6 +71,20 @@ function heldArgs(journal: HeldJournal | undefined): Record<string, unknown> {
  * `insert into <view> (<columns>) values (<arguments of the same names>)`, compiled once; with
  * `returning`, that RETURNING clause, whose row a trigger's `raise(ignore)` drops.
  */
+/**
+ * A view insert's RETURNING list that reads `columns` of the `table` row whose `key` the insert
+ * named, one primary-key subquery per column: RETURNING subqueries see what the trigger wrote, so
+ * this is the row as the statement left it.
+ */
+function rowReadBack<R>(view: string, table: string, key: string, columns: readonly string[]): RawBuilder<R> {
+  return sql<R>`${sql.join(
+    columns.map(
+      (c) =>
+        sql`(select t.${sql.id(c)} from ${sql.table(table)} t where t.${sql.id(key)} = ${sql.table(view)}.${sql.id(key)}) as ${sql.id(c)}`,
+    ),
+  )}`;
+}
+
 function viewInsert<R = never>(view: string, columns: readonly string[], returning?: RawBuilder<R>) {
   return preparedQuery((db, a: Args) => {
     const statement = sql<R>`insert into ${sql.table(view)} (${sql.join(columns.map((c) => sql.id(c)))})
@@ -266,12 +280,12 @@ const runEnd = viewInsert(
     'x_tags',
     'x_attempt',
   ],
-  sql<Selectable<WorkflowRunsTable>>`${sql.join(
-    RUN_COLUMNS.map(
-      (c) =>
-        sql`(select r.${sql.id(c)} from workflow_runs r where r.run_id = workflow_run_end_writes.run_id) as ${sql.id(c)}`,
-    ),
-  )}`,
+  rowReadBack<Selectable<WorkflowRunsTable>>(
+    'workflow_run_end_writes',
+    'workflow_runs',
+    'run_id',
+    RUN_COLUMNS,
+  ),
 );
 
 /**
@@ -311,15 +325,6 @@ export async function sqliteRunEnd(
   }
 }
 
-/** Every column of `compute_executions`, which an execution's status change returns as written. */
-const EXECUTION_RETURNING = sql<Selectable<ComputeExecutionsTable>>`${sql.join(
-  EXECUTION_COLUMNS.map(
-    (c) =>
-      sql`(select e.${sql.id(c)} from compute_executions e
-        where e.execution_id = compute_execution_transition_writes.execution_id) as ${sql.id(c)}`,
-  ),
-)}`;
-
 const executionTransition = viewInsert(
   'compute_execution_transition_writes',
   [
@@ -333,7 +338,13 @@ const executionTransition = viewInsert(
     'event_reason',
     ...CALLBACK_COLUMNS.map(([c]) => `cb_${c}`),
   ],
-  EXECUTION_RETURNING,
+  // Every column of the execution, as the move wrote it.
+  rowReadBack<Selectable<ComputeExecutionsTable>>(
+    'compute_execution_transition_writes',
+    'compute_executions',
+    'execution_id',
+    EXECUTION_COLUMNS,
+  ),
 );
 
 /**

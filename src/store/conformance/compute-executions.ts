@@ -1,13 +1,12 @@
 /** Conformance: compute executions — idempotent insert, CAS transitions with history/event/outbox, leases. */
 import assert from 'node:assert/strict';
-import type { CallbackPayload } from '../../domain/compute-callback.js';
 import { isValidExecutionPath, type ComputeExecution } from '../../domain/compute-execution.js';
 import { InvalidTransitionError, NotFoundError } from '../../domain/errors.js';
 import { statusWriteOf } from '../../domain/tenant-change.js';
 import { executionEvent } from '../compute-execution-rows.js';
 import { createStore } from '../create-store.js';
 import type { Store } from '../store.js';
-import { newExecution, specOf, unique, type Conformance } from './harness.js';
+import { newExecution, payloadOf, specOf, unique, type Conformance } from './harness.js';
 
 async function tenantWithExecution(
   store: Store,
@@ -15,20 +14,6 @@ async function tenantWithExecution(
 ): Promise<ComputeExecution> {
   const tenant = await store.tenants.create({ name: unique('ex'), spec: specOf(), actor: 'test' });
   return (await store.executions.insertIfAbsent(newExecution(tenant.id, overrides))).execution;
-}
-
-function payloadOf(e: ComputeExecution, status: CallbackPayload['status']): CallbackPayload {
-  return {
-    executionId: e.executionId,
-    tenantId: e.tenantId,
-    workflowRunId: e.workflowRunId,
-    operation: e.operation,
-    status,
-    resources: {},
-    error: null,
-    attempt: e.attempt,
-    at: new Date().toISOString(),
-  };
 }
 
 export function computeExecutions(c: Conformance): void {

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import type { CallbackPayload } from '../../domain/compute-callback.js';
 import type { ComputeExecution } from '../../domain/compute-execution.js';
 import { newId } from '../../domain/ids.js';
 import type { Tenant, TenantSpec } from '../../domain/tenant.js';
@@ -100,6 +101,25 @@ export function newExecution(tenantId: string, overrides: Partial<ComputeExecuti
     leaseOwner: null,
     leaseExpiresAt: null,
     ...overrides,
+  };
+}
+
+/** The callback payload of `e` reaching `status`, stamped `at`. */
+export function payloadOf(
+  e: ComputeExecution,
+  status: CallbackPayload['status'],
+  at: string = new Date().toISOString(),
+): CallbackPayload {
+  return {
+    executionId: e.executionId,
+    tenantId: e.tenantId,
+    workflowRunId: e.workflowRunId,
+    operation: e.operation,
+    status,
+    resources: {},
+    error: null,
+    attempt: e.attempt,
+    at,
   };
 }
 
