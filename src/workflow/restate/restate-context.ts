@@ -207,19 +207,26 @@ export class RestateDurableContext implements WorkflowContext {
     let outcome: JournaledStep;
     /** The entry of the step as it ran here, until its outcome is journaled (layout 6). */
     let ranHere: WorkflowStep | undefined;
+    /** Restate gave up on the `ctx.run` before its closure finished (see the catch below). */
+    let abandoned = false;
     try {
       outcome = await this.journaled(name, async (): Promise<JournaledStep> => {
         if (!(await this.payOwed())) return { inactive: true };
         const declared = follows as ((value: unknown) => FollowingWait | null) | undefined;
         const { journaled, entry } = await this.execute(call, fn, declared);
-        if (this.layout.holdStepEntries) ranHere = entry;
+        if (!this.layout.holdStepEntries) return journaled;
+        // Nothing will carry an entry the step finished after its `ctx.run` was given up on.
+        if (abandoned) await this.services.recorder.recordSteps([entry]);
+        else ranHere = entry;
         return journaled;
       });
     } catch (error) {
-      // It ran, but Restate journaled no outcome (it cancelled the run, or the attempt ended): the
-      // audit keeps what ran, as when the closure wrote the entry itself (a replay that runs the
-      // step again finds this one stored: write-once).
+      // Restate journaled no outcome (it cancelled the run, or the attempt ended), but the step ran
+      // or still runs: the audit keeps it, as when the closure wrote the entry itself (a replay
+      // that runs the step again finds this one stored: write-once). One still running when Restate
+      // gave up writes its own entry as it finishes, for no later write of the run carries it.
       if (ranHere) this.held.hold(ranHere);
+      else abandoned = true;
       throw error;
     } finally {
       exit();

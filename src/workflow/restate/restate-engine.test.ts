@@ -41,33 +41,45 @@ describe('restate engine', () => {
     assert.equal(effects.count('after'), 0);
   });
 
-  test("a cancelled run's audit keeps its held entries and the step Restate cancelled, though its end is refused", async () => {
-    const effects = new Effects();
-    const gate = new Gate();
-    const engine = await world.engine([
-      define('held', async (ctx) => {
-        await ctx.step('a', async () => effects.hit('a'));
-        await ctx.step('b', async () => (effects.hit('b'), await gate.opened));
-        await ctx.step('c', async () => effects.hit('c'));
-      }),
-    ]);
-    const { run } = await engine.start({ runId: 'held-cancelled', workflow: 'held', input: null });
-    await effects.reached('b');
-    assert.equal(await engine.cancel(run.runId, 'superseded'), true);
-    gate.open();
-    const steps = await eventually(async () => {
-      const journal = await engine.journal(run.runId);
-      return journal.some((s) => s.name === 'b') ? journal : undefined;
-    }, 5_000);
-    assert.deepEqual(
-      steps.slice(0, 2).map((s) => [s.seq, s.name, s.status]),
-      [
-        [1, 'a', 'completed'],
-        [2, 'b', 'completed'],
-      ],
-    );
-    assert.equal((await finished(engine, run.runId)).state, 'cancelled');
-  });
+  // Restate's cancel reaches the endpoint by its own connection: the step may finish before its
+  // `ctx.run` is given up on, or after the invocation has ended. Both orders, the second forced.
+  for (const stepEnds of ['when the cancel returns', 'after Restate ended the invocation'] as const) {
+    test(`a cancelled run's audit keeps its held entries and the step Restate cancelled, though its end is refused (the step ends ${stepEnds})`, async () => {
+      const effects = new Effects();
+      const gate = new Gate();
+      const engine = await world.engine([
+        define('held', async (ctx) => {
+          await ctx.step('a', async () => effects.hit('a'));
+          await ctx.step('b', async () => (effects.hit('b'), await gate.opened));
+          await ctx.step('c', async () => effects.hit('c'));
+        }),
+      ]);
+      const runId = `held-cancelled-${stepEnds === 'when the cancel returns' ? 'soon' : 'late'}`;
+      await engine.start({ runId, workflow: 'held', input: null });
+      await effects.reached('b');
+      assert.equal(await engine.cancel(runId, 'superseded'), true);
+      if (stepEnds === 'after Restate ended the invocation')
+        await eventually(
+          async () =>
+            (await invocationStatus(world, engine.serviceName, runId)) === 'completed' ? true : undefined,
+          5_000,
+        );
+      gate.open();
+      const steps = await eventually(async () => {
+        const journal = await engine.journal(runId);
+        return journal.some((s) => s.name === 'b') ? journal : undefined;
+      }, 5_000);
+      assert.deepEqual(
+        steps.map((s) => [s.seq, s.name, s.status]),
+        [
+          [1, 'a', 'completed'],
+          [2, 'b', 'completed'],
+        ],
+      );
+      assert.equal((await finished(engine, runId)).state, 'cancelled');
+      assert.equal(effects.count('c'), 0);
+    });
+  }
 
   test("a run's end writes the events its observer offers with it", async () => {
     const store = world.db.store;
