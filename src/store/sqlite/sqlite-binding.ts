@@ -113,9 +113,6 @@ function evictOne(cache: Map<string, CachedStatement>): void {
   }
 }
 
-/** WAL size (pages) at which a COMMIT checkpoints it; SQLite's default is 1 000. */
-export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
-
 /** The better-sqlite3 database a store runs on, set up as the rules above need. */
 export function openSqliteDatabase(options: SqliteStoreOptions): BetterSqlite3.Database {
   const memory = options.filename === ':memory:';
@@ -127,13 +124,6 @@ export function openSqliteDatabase(options: SqliteStoreOptions): BetterSqlite3.D
   if (!memory) database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 0');
   database.pragma('foreign_keys = ON');
-  // SQLite checkpoints the WAL (copies its pages back into the database file, with two fsyncs)
-  // inside the COMMIT that takes it past this many pages. The default, 1 000, had a checkpoint
-  // every few hundred create→ready under load, copying the same hot pages (index roots, the tables'
-  // last leaves) again each time; 10 000 (~40 MB of WAL) copies each of them once per ten times as
-  // many commits. Durability is the same (every commit is in the WAL, checkpoints only move pages);
-  // see docs/decisions.md, "SQLite: a WAL checkpoint every 10 000 pages".
-  database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
   database.pragma('synchronous = NORMAL');
   // A statement that may fail midway (a view insert whose trigger writes several rows, a savepoint
   // inside a group commit's batch) keeps the pages it changes in a statement journal; past 64 KiB
