@@ -59,6 +59,22 @@ const CONFIGS: readonly { config: ControlPlaneConfig; backend: Backend; restate:
 const LEVELS = [1, 16, 128] as const;
 
 /**
+ * `LESSOR_BENCH_CONTROL_PLANE_LEVELS=128` (comma-separated) measures only those concurrencies, and
+ * leaves out the c = 1 event-stream observation unless 1 is among them: more rounds of an A/B in the
+ * same minutes.
+ */
+function selectedLevels(): readonly number[] {
+  const wanted = process.env.LESSOR_BENCH_CONTROL_PLANE_LEVELS?.split(',').map((level) =>
+    Number(level.trim()),
+  );
+  if (!wanted) return LEVELS;
+  const unknown = wanted.filter((level) => !(LEVELS as readonly number[]).includes(level));
+  if (unknown.length > 0)
+    throw new Error(`unknown control-plane concurrency level(s): ${unknown.join(', ')}`);
+  return LEVELS.filter((level) => wanted.includes(level));
+}
+
+/**
  * `LESSOR_BENCH_CONTROL_PLANE=restate+sqlite` (comma-separated) measures only those configurations,
  * e.g. to compare two builds of one engine in the same minute.
  */
@@ -142,7 +158,7 @@ async function runConfig(
     const watcher = await ReadyWatcher.open(db.target);
     try {
       const rows = await runLevels(ctx, config, server, watcher, restateServer);
-      if (config === 'embedded+sqlite')
+      if (config === 'embedded+sqlite' && selectedLevels().includes(1))
         sse.result = await observeViaSse(server.url, ctx.quick ? 10 : 40, 'sse');
       return rows;
     } finally {
@@ -173,7 +189,7 @@ async function runLevels(
   if (warm.ready === 0)
     throw new Error(`warm-up produced no ready tenant (${warm.firstError ?? `${warm.failed} failed`})`);
   const rows: ControlPlaneRow[] = [];
-  for (const concurrency of LEVELS) {
+  for (const concurrency of selectedLevels()) {
     const durationMs = ctx.quick ? 2500 : 12_000;
     await server.rpc('loop-delay');
     const probe = restateServer && (await RestateProbe.begin(restateServer));
