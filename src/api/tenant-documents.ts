@@ -235,7 +235,7 @@ export async function sendTenantDocument(
     rendered = held;
     cache.touch(idOrName, held);
   } else {
-    rendered = render(read.tenant, ctx);
+    rendered = render(read.document.tenant(), ctx);
     cache.admit(idOrName, rendered);
   }
   return reply.code(200).header('etag', rendered.etag).header('content-type', JSON_TYPE).send(rendered.body);
