@@ -182,8 +182,10 @@ export function textProjection(
     let from = 0;
     // In the text's order: groups are numbered as they open, and insertions as they were made.
     for (const { place, field, text: inserted } of insertions) {
-      if (match[field] !== undefined) continue;
-      const at = match.indices![place]![0];
+      // Present, or its whole object absent (a null in a nullable parent): nothing to insert.
+      const span = match.indices![place];
+      if (match[field] !== undefined || span === undefined) continue;
+      const at = span[0];
       out += text.slice(from, at) + inserted;
       from = at;
     }
