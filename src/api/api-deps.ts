@@ -34,6 +34,7 @@ export type ProviderCatalog = Pick<
   | 'mergedConfig'
   | 'redactSecrets'
   | 'mapSecrets'
+  | 'mayHoldSecrets'
   | 'defaultProvider'
   | 'supports'
 >;

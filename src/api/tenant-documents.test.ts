@@ -285,5 +285,29 @@ for (const backend of backends()) {
         assert.ok(!body.includes('hunter2-doc'), `by ${lookup}: the secret never reaches the wire`);
       }
     });
+
+    h.test(
+      "a document written from the row's texts is the one the write answered, byte for byte",
+      async () => {
+        // No secret field: a miss writes the document from the stored texts (tenant-document-text.ts).
+        const created = await create({ image: 'app:1', env: { GREETING: 'grüß dich 😀 "quoted" \\ \n' } });
+        const res = await h.inject({
+          method: 'PATCH',
+          url: `/v1/tenants/${created.name}`,
+          headers: { ...MERGE, 'if-match': `"${created.version}"` },
+          payload: JSON.stringify({ spec: { labels: { tier: 'pro' }, annotations: { note: 'ünïcode ✓' } } }),
+        });
+        assert.equal(res.statusCode, 202, res.body);
+        // A fresh server: its cache holds nothing, so its first GET is a miss.
+        const fresh = await createApiServer(apiDeps(h.store()), testApiOptions());
+        try {
+          for (const lookup of [created.name, created.id]) {
+            assert.equal((await get(fresh, lookup)).body, res.body, `by ${lookup}`);
+          }
+        } finally {
+          await fresh.close();
+        }
+      },
+    );
   });
 }

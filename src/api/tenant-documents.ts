@@ -7,7 +7,9 @@
  * that finds it (`getForView`) and sends the row's documents only when they differ — so a write
  * by any replica, an archive and a new tenant under the same name are all seen at once,
  * and a hit costs one small row instead of parsing, redacting, projecting and serialising the
- * tenant again.
+ * tenant again. A miss writes the document from the row's stored texts when that is provably the
+ * same bytes — no secret value in the spec, texts as `JSON.stringify` wrote them
+ * (tenant-document-text.ts) — and renders the parsed tenant otherwise.
  *
  * The cache holds rendered documents up to a byte budget, about least recently used out first; list pages
  * add theirs only while there is room (`offer`), so a walk through the fleet does not churn it. Once
@@ -21,6 +23,7 @@ import { NotFoundError } from '../domain/errors.js';
 import type { Tenant } from '../domain/tenant.js';
 import type { HeldVersion, TenantListQuery } from '../store/store.js';
 import type { ApiContext } from './api-deps.js';
+import { tenantDocumentText } from './tenant-document-text.js';
 import { etagOf, serializeTenantView } from './tenant-view.js';
 
 /** Rendered documents kept, in UTF-16 code units of their JSON (about bytes for ASCII documents). */
@@ -235,7 +238,11 @@ export async function sendTenantDocument(
     rendered = held;
     cache.touch(idOrName, held);
   } else {
-    rendered = render(read.tenant, ctx);
+    const { document } = read;
+    const body =
+      tenantDocumentText(document, ctx.deps.providers) ??
+      serializeTenantView(document.tenant(), ctx.deps.providers);
+    rendered = { id: document.id, version: document.version, body, etag: etagOf(document) };
     cache.admit(idOrName, rendered);
   }
   return reply.code(200).header('etag', rendered.etag).header('content-type', JSON_TYPE).send(rendered.body);

@@ -13,6 +13,7 @@ import { compileConfigSchema, qualifyProblem, type ConfigValidator } from './con
 import { supportsSuspend, type ComputeProvider, type JsonSchema, type ProviderSettings } from './provider.js';
 import {
   mapSecretsByKeyName,
+  mayHoldSecrets,
   mapSecretValues,
   REDACTED,
   secretValues,
@@ -61,6 +62,11 @@ export interface ProviderRegistry {
    * that is not configured, values of credential-named keys count as secret.
    */
   mapSecrets(type: string, config: JsonObject, fn: SecretValueMap): JsonObject;
+  /**
+   * False only when JSON text written by `JSON.stringify` that holds a config of `type` (the
+   * config, or a spec around it) provably holds no value `mapSecrets` would replace.
+   */
+  mayHoldSecrets(type: string, text: string): boolean;
   /** The secret strings inside `config` (to scrub them from raw errors). */
   secretValues(type: string, config: JsonObject): readonly string[];
   /** Whether the provider offers an optional operation (`suspend` means suspend and resume). */
@@ -161,6 +167,10 @@ class MapProviderRegistry implements ProviderRegistry {
   mapSecrets(type: string, config: JsonObject, fn: SecretValueMap): JsonObject {
     const schema = this.schema(type);
     return schema ? mapSecretValues(schema, config, fn) : mapSecretsByKeyName(config, fn);
+  }
+
+  mayHoldSecrets(type: string, text: string): boolean {
+    return mayHoldSecrets(this.schema(type), text);
   }
 
   secretValues(type: string, config: JsonObject): readonly string[] {

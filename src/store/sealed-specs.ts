@@ -18,6 +18,12 @@ import type { JsonObject, JsonValue, TenantSpec } from '../domain/tenant.js';
 export interface SecretFields {
   /** `config` with each secret value replaced by `fn(value)`; the input is not modified. */
   mapSecrets(provider: string, config: JsonObject, fn: (value: JsonValue) => JsonValue): JsonObject;
+  /**
+   * False only when JSON text written by `JSON.stringify` holding `provider`'s config provably
+   * holds no value `mapSecrets` would replace (secrets.ts, `mayHoldSecrets`). Without it, any text
+   * may.
+   */
+  mayHoldSecrets?(provider: string, text: string): boolean;
 }
 
 export interface SecretsAtRest {
@@ -50,6 +56,13 @@ export interface SpecCodec {
    */
   mask<S extends SealableSpec = TenantSpec>(text: string): S;
   /**
+   * `text` when `mask(text)` provably replaces no value in it (a stored spec with no secret value
+   * in it, as `JSON.stringify` wrote it, provider first): the masked spec is then `text` itself.
+   * Undefined when it may hold one, or the provider cannot be read off the text's start. Without
+   * secrets configured, `text` (the caller redacts).
+   */
+  unmaskedText(text: string): string | undefined;
+  /**
    * Whether `encode` would store `text` differently in substance: a secret value unsealed, sealed
    * under a key other than the current one, or — archived — not erased.
    */
@@ -60,6 +73,7 @@ export const PLAIN_SPECS: SpecCodec = {
   encode: (_tenantId, spec) => JSON.stringify(spec),
   decode: <S>(_tenantId: string, text: string) => JSON.parse(text) as S,
   mask: <S>(text: string) => JSON.parse(text) as S,
+  unmaskedText: (text) => text,
   isStale: () => false,
 };
 
@@ -98,6 +112,12 @@ class SealedSpecs implements SpecCodec {
     return this.withSecrets(JSON.parse(text) as S, () => ERASED_SECRET);
   }
 
+  unmaskedText(text: string): string | undefined {
+    const provider = leadingProvider(text);
+    if (provider === undefined) return undefined;
+    return this.secrets.fields.mayHoldSecrets?.(provider, text) === false ? text : undefined;
+  }
+
   isStale(tenantId: string, text: string, archived: boolean): boolean {
     const spec = JSON.parse(text) as SealableSpec;
     const current = this.secrets.ring.currentKeyId;
@@ -117,4 +137,19 @@ class SealedSpecs implements SpecCodec {
   private contextOf(owner: string): string {
     return `${this.scope}:${owner}`;
   }
+}
+
+const PROVIDER_FIRST = '{"provider":"';
+
+/**
+ * The provider `JSON.parse(text).provider` reads, when `text` starts with it and names no other
+ * (`"provider"` nowhere else in the text, so no later duplicate key overrides it); else undefined.
+ */
+export function leadingProvider(text: string): string | undefined {
+  if (!text.startsWith(PROVIDER_FIRST)) return undefined;
+  const end = text.indexOf('"', PROVIDER_FIRST.length);
+  if (end < 0) return undefined;
+  const provider = text.slice(PROVIDER_FIRST.length, end);
+  if (provider.includes('\\') || text.includes('"provider"', end)) return undefined;
+  return provider;
 }

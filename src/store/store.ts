@@ -111,6 +111,34 @@ export type TenantViewRead =
   | { readonly unchanged: false; readonly tenant: Tenant }
   | { readonly unchanged: true; readonly held: HeldVersion };
 
+/**
+ * A tenant row as `TenantRepository.getForView` found it, for a reader that writes it out: the
+ * scalar fields, the stored texts, and the masked tenant on demand.
+ */
+export interface TenantViewDocument {
+  readonly id: string;
+  readonly name: string;
+  readonly generation: number;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /**
+   * The spec's stored JSON text, given only when masking provably replaces no value in it
+   * (`SpecCodec.unmaskedText`): then it is the masked spec's text. Undefined when it may hold a
+   * secret value — read `tenant()`.
+   */
+  readonly specText: string | undefined;
+  /** The status's stored JSON text. */
+  readonly statusText: string;
+  /** The tenant, secret values masked (parsed from the row's texts on each call). */
+  tenant(): Tenant;
+}
+
+/** What `TenantRepository.getForView` found: `TenantViewRead`, the tenant as its row's texts. */
+export type TenantDocumentRead =
+  | { readonly unchanged: false; readonly document: TenantViewDocument }
+  | { readonly unchanged: true; readonly held: HeldVersion };
+
 /** A tenant and its newest workflow runs, as `TenantRepository.getWithRuns` reads them. */
 export interface TenantWithRuns {
   readonly tenant: Tenant;
@@ -133,9 +161,10 @@ export interface TenantRepository {
    * `get` for a reader that shows the tenant: secret values come back `***` (never opened). With
    * `held`, the database compares it with the row in the same statement, and a row still at that
    * version is answered `unchanged` without its documents — so a cache of rendered documents keyed
-   * by version stays exact with any number of writers on the database.
+   * by version stays exact with any number of writers on the database. A tenant read comes back as
+   * its row's texts (`TenantViewDocument`), its spec's text only when no secret is in it.
    */
-  getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined>;
+  getForView(idOrName: string, held?: HeldVersion): Promise<TenantDocumentRead | undefined>;
   list(query: TenantListQuery): Promise<Page<Tenant>>;
   /**
    * `list` for a reader that shows the tenants: secret values `***` (never opened), and an item

@@ -36,6 +36,7 @@ import type {
   SummaryScope,
   TenantListQuery,
   TenantRepository,
+  TenantDocumentRead,
   TenantSummary,
   TenantViewRead,
   TenantWithRuns,
@@ -50,7 +51,7 @@ import { findTenantWithRuns } from './tenant-with-runs.js';
 import {
   findTenantRow,
   findTenantViewRow,
-  toMaskedTenant,
+  viewDocument,
   LIVE,
   tenantRow,
   toTenant,
@@ -198,14 +199,16 @@ export class KyselyTenantRepository implements TenantRepository {
     return findTenantWithRuns(this.ctx, id, runLimit);
   }
 
-  async getForView(idOrName: string, held?: HeldVersion): Promise<TenantViewRead | undefined> {
+  async getForView(idOrName: string, held?: HeldVersion): Promise<TenantDocumentRead | undefined> {
     const row = await findTenantViewRow(this.ctx, idOrName, held);
     if (!row) return undefined;
     if (row.spec === null || row.status === null) {
       return { unchanged: true, held: { id: row.id, version: Number(row.version) } };
     }
-    const tenant = toMaskedTenant({ ...row, spec: row.spec, status: row.status }, this.ctx.specs);
-    return { unchanged: false, tenant };
+    return {
+      unchanged: false,
+      document: viewDocument({ ...row, spec: row.spec, status: row.status }, this.ctx.specs),
+    };
   }
 
   list(query: TenantListQuery): Promise<Page<Tenant>> {

@@ -11,7 +11,7 @@ import type { Executor, StoreContext } from './context.js';
 import { preparedQuery } from './prepared-query.js';
 import type { TenantsTable } from './schema.js';
 import type { SpecCodec } from './sealed-specs.js';
-import type { HeldVersion, TenantSummary } from './store.js';
+import type { HeldVersion, TenantSummary, TenantViewDocument } from './store.js';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -45,6 +45,24 @@ export function toMaskedTenant(row: TenantDocumentRow, specs: SpecCodec): Tenant
     version: Number(row.version),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * The row as `getForView` answers it: the masked tenant parsed only when asked for, the spec's text
+ * handed out only when masking provably changes nothing in it (`SpecCodec.unmaskedText`).
+ */
+export function viewDocument(row: TenantDocumentRow, specs: SpecCodec): TenantViewDocument {
+  return {
+    id: row.id,
+    name: row.name,
+    generation: Number(row.generation),
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    specText: specs.unmaskedText(row.spec),
+    statusText: row.status,
+    tenant: () => toMaskedTenant(row, specs),
   };
 }
 

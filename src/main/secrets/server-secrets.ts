@@ -119,4 +119,8 @@ class LateSecretFields implements SecretFields {
     if (!this.target) throw new Error('a tenant spec was read before the provider registry was built');
     return this.target.mapSecrets(provider, config, fn);
   }
+
+  mayHoldSecrets(provider: string, text: string): boolean {
+    return this.target?.mayHoldSecrets?.(provider, text) ?? true;
+  }
 }

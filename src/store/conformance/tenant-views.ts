@@ -8,17 +8,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FAKE_CONFIG_SCHEMA } from '../../compute/providers/fake/index.js';
-import { mapSecretValues } from '../../compute/secrets.js';
+import { mapSecretValues, mayHoldSecrets } from '../../compute/secrets.js';
 import { SecretKeyRing, SecretsError } from '../../domain/secret-key-ring.js';
 import type { Tenant } from '../../domain/tenant.js';
 import { createStore } from '../create-store.js';
 import type { SecretFields } from '../sealed-specs.js';
-import type { HeldVersion, Store, TenantViewRead } from '../store.js';
+import type { HeldVersion, Store, TenantDocumentRead } from '../store.js';
 import { specOf, unique, type Conformance } from './harness.js';
 import { archive } from './tenant-basics.js';
 
 const fields: SecretFields = {
   mapSecrets: (_provider, config, fn) => mapSecretValues(FAKE_CONFIG_SCHEMA, config, fn),
+  mayHoldSecrets: (_provider, text) => mayHoldSecrets(FAKE_CONFIG_SCHEMA, text),
 };
 
 const held = (tenant: Pick<Tenant, 'id' | 'version'>): HeldVersion => ({
@@ -26,10 +27,38 @@ const held = (tenant: Pick<Tenant, 'id' | 'version'>): HeldVersion => ({
   version: tenant.version,
 });
 
-function tenantOf(read: TenantViewRead | undefined, reason: string): Tenant {
+/**
+ * The tenant a view read sent, after checking that its document is that tenant: the scalars, the
+ * status text, and a spec text only as the masked spec itself.
+ */
+function tenantOf(read: TenantDocumentRead | undefined, reason: string): Tenant {
   assert.ok(read, `${reason}: the tenant is found`);
   assert.equal(read.unchanged, false, `${reason}: the document is sent`);
-  return read.tenant;
+  const { document } = read;
+  const tenant = document.tenant();
+  const { id, name, generation, version, createdAt, updatedAt } = tenant;
+  assert.deepEqual(
+    {
+      id: document.id,
+      name: document.name,
+      generation: document.generation,
+      version: document.version,
+      createdAt: document.createdAt,
+      updatedAt: document.updatedAt,
+    },
+    { id, name, generation, version, createdAt, updatedAt },
+    reason,
+  );
+  assert.deepEqual(JSON.parse(document.statusText), tenant.status, reason);
+  if (document.specText !== undefined) assert.deepEqual(JSON.parse(document.specText), tenant.spec, reason);
+  return tenant;
+}
+
+/** The spec text a view read handed out (undefined: it may hold a secret value). */
+async function specTextOf(store: Store, lookup: string): Promise<string | undefined> {
+  const read = await store.tenants.getForView(lookup);
+  assert.ok(read && !read.unchanged);
+  return read.document.specText;
 }
 
 export function tenantViews(c: Conformance): void {
@@ -61,8 +90,37 @@ export function tenantViews(c: Conformance): void {
             ...created,
             spec: { ...spec, config: { image: 'app:1', secretEnv: { TOKEN: '***' }, env: { A: 'b' } } },
           });
+          // A spec with a secret field in it is never handed out as its stored text.
+          assert.equal(await specTextOf(reader, lookup), undefined);
         }
       }
+    } finally {
+      await closeAll();
+    }
+  });
+
+  c.test('a spec is handed out as its stored text only when it names no secret field', async () => {
+    try {
+      const store = await open(key);
+      const plain = specOf({ config: { image: 'app:1', env: { A: 'b' } }, labels: { tier: 'pro' } });
+      const created = await store.tenants.create({ name: unique('view-text'), spec: plain, actor: 'test' });
+      const text = await specTextOf(store, created.name);
+      assert.ok(text !== undefined, 'a spec without secrets comes back as its text');
+      assert.deepEqual(JSON.parse(text), plain);
+      // An empty secret map holds no value, but its name is in the text: the store does not tell.
+      const empty = specOf({ config: { image: 'app:1', secretEnv: {} } });
+      const named = await store.tenants.create({ name: unique('view-text'), spec: empty, actor: 'test' });
+      assert.equal(await specTextOf(store, named.name), undefined);
+      // Secret fields that cannot tell whether a text holds secrets: never handed out.
+      const blind = await createStore({
+        url: c.database().url,
+        secrets: {
+          ring: new SecretKeyRing([key]),
+          fields: { mapSecrets: (provider, config, fn) => fields.mapSecrets(provider, config, fn) },
+        },
+      });
+      opened.push(blind);
+      assert.equal(await specTextOf(blind, created.name), undefined);
     } finally {
       await closeAll();
     }
