@@ -12,6 +12,9 @@ const FLAGS_MODULE = new URL('./v8-flags.ts', import.meta.url).href;
  * are young. Only optimised code allocates a pretenured site in the old generation, and when V8
  * optimises on its own depends on timing (under load the function was sometimes never optimised
  * and the check with V8's default failed), so the child has it optimised once the feedback is in.
+ * V8 decides to pretenure a site only at a scavenge of a young generation grown to its maximum,
+ * and when it grows there depends on the heap's history (loading tsx first left it short of that
+ * in 4 runs of 6), so the child's young generation starts at its maximum.
  */
 async function freshObjectsYoung(nodeFlags: readonly string[]): Promise<number> {
   const script = `
@@ -32,6 +35,8 @@ async function freshObjectsYoung(nodeFlags: readonly string[]): Promise<number> 
     '--import',
     'tsx',
     '--allow-natives-syntax',
+    '--min-semi-space-size=16',
+    '--max-semi-space-size=16',
     ...nodeFlags,
     '--input-type=module',
     '-e',
