@@ -9,7 +9,8 @@
  */
 import type { z } from 'zod';
 
-interface Def {
+/** The parts of a zod schema's definition the projections read (this file and wire-text.ts). */
+export interface Def {
   readonly type: string;
   readonly shape?: Readonly<Record<string, z.ZodType>>;
   readonly innerType?: z.ZodType;
@@ -18,10 +19,20 @@ interface Def {
   readonly defaultValue?: unknown;
 }
 
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+export const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Leaf kinds whose parse returns the input itself. */
-const AS_IS = new Set(['string', 'number', 'int', 'boolean', 'enum', 'literal', 'unknown', 'any', 'null']);
+export const AS_IS = new Set([
+  'string',
+  'number',
+  'int',
+  'boolean',
+  'enum',
+  'literal',
+  'unknown',
+  'any',
+  'null',
+]);
 
 /**
  * Compiles to straight-line JavaScript (one function per object schema, object literals in the

@@ -20,21 +20,12 @@
  * (the tenants table's `spec` and `status` columns), which never repeats one.
  */
 import type { z } from 'zod';
+import { AS_IS, defOf } from './wire-projection.js';
 
-interface Def {
-  readonly type: string;
-  readonly shape?: Readonly<Record<string, z.ZodType>>;
-  readonly innerType?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly valueType?: z.ZodType;
-  readonly defaultValue?: unknown;
-}
-
-const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
-
-/** Leaf kinds wire-projection.ts passes as they are. */
-const AS_IS = new Set(['string', 'number', 'int', 'boolean', 'enum', 'literal', 'unknown', 'any', 'null']);
-/** Of those, the kinds whose value is any JSON; the others are matched as scalars only. */
+/**
+ * Of the kinds passed as they are (`AS_IS`), those whose value is any JSON; the others are matched
+ * as scalars only.
+ */
 const ANY_KINDS = new Set(['unknown', 'any']);
 
 /** A string as `JSON.stringify` writes it (of the escapes, only \" \\ \b \f \n \r \t). */
