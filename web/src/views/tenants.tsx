@@ -39,7 +39,9 @@ function Tenants({ query }: ViewProps) {
     ...(filters.labels && { labels: filters.labels }),
     ...(filters.q && { q: filters.q }),
   };
-  const page = useAsync(() => api().listTenants(params), [query.toString(), reconnects]);
+  const page = useAsync(() => api().listTenants(params), [query.toString(), reconnects], {
+    replayUpdates: true,
+  });
   useLiveEvents((event) => page.setData((p) => ({ ...p, items: applyToRows(p.items, event) })));
   return (
     <>
