@@ -9,6 +9,7 @@ import type { Phase } from '../domain/tenant.js';
 import { fromJson, toJson } from './codec.js';
 import type { StoreContext, Transaction } from './context.js';
 import { preparedQueryFamily } from './prepared-query.js';
+import { rowArgNames } from './row-arg-names.js';
 import type { TenantEventsTable } from './schema.js';
 import type { TenantEventRepository } from './store.js';
 
@@ -175,20 +176,8 @@ const DRAFT_COLUMNS = EVENT_COLUMNS.filter(
   (c): c is Exclude<(typeof EVENT_COLUMNS)[number], 'tenant_id' | 'at'> => c !== 'tenant_id' && c !== 'at',
 );
 
-type EventArgNames = Readonly<Record<(typeof EVENT_COLUMNS)[number], string>>;
-
-/** `<column>_<row>` for each row index, made once per index rather than per insert. */
-const eventArgNameTable: EventArgNames[] = [];
-
-function eventArgNames(row: number): EventArgNames {
-  while (eventArgNameTable.length <= row) {
-    const i = eventArgNameTable.length;
-    eventArgNameTable.push(
-      Object.fromEntries(EVENT_COLUMNS.map((c) => [c, `${c}_${i}`])) as unknown as EventArgNames,
-    );
-  }
-  return eventArgNameTable[row]!;
-}
+/** `<column>_<row>` for each row index. */
+const eventArgNames = rowArgNames(EVENT_COLUMNS, (c, i) => `${c}_${i}`);
 
 export async function insertEvents(
   tx: Transaction,

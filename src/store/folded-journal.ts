@@ -15,6 +15,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { HeldJournal } from '../domain/held-journal.js';
 import { ACTIVE_RUN_STATES } from '../domain/workflow-run.js';
+import { rowArgNames } from './row-arg-names.js';
 import { STEP_COLUMNS, toRow } from './workflow-step-repository.js';
 
 type Args = Readonly<Record<string, unknown>>;
@@ -33,20 +34,8 @@ export const STEP_TYPES: Readonly<Record<(typeof STEP_COLUMNS)[number], string>>
   duration_ms: 'bigint',
 };
 
-type HeldArgNames = Readonly<Record<(typeof STEP_COLUMNS)[number], string>>;
-
-/** `held_<column>_<i>` for each entry index, made once per index rather than per statement. */
-const heldArgNameTable: HeldArgNames[] = [];
-
-function heldArgNames(entry: number): HeldArgNames {
-  while (heldArgNameTable.length <= entry) {
-    const i = heldArgNameTable.length;
-    heldArgNameTable.push(
-      Object.fromEntries(STEP_COLUMNS.map((c) => [c, `held_${c}_${i}`])) as unknown as HeldArgNames,
-    );
-  }
-  return heldArgNameTable[entry]!;
-}
+/** `held_<column>_<i>` for each entry index. */
+const heldArgNames = rowArgNames(STEP_COLUMNS, (c, i) => `held_${c}_${i}`);
 
 const HELD_STATE_NAMES = ACTIVE_RUN_STATES.map((_, i) => `held_state_${i}`);
 
