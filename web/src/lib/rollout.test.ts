@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  mergeActiveRollouts,
   parseIndexes,
   parseNames,
   parseWaves,
@@ -10,6 +11,7 @@ import {
   waveSummary,
   type Wave,
 } from './rollout.js';
+import type { Rollout } from '../../../src/api/types.js';
 
 test('rolloutCommands: the controls each phase offers', () => {
   const cases = [
@@ -75,4 +77,28 @@ test('waveSegments and waveSummary show the same progress', () => {
   );
   assert.equal(waveSummary(wave), '3/10 succeeded, 2 in progress, 1 failed');
   assert.deepEqual(waveSegments({ ...wave, size: 0 }), [], 'an empty wave has no bar');
+});
+
+test('mergeActiveRollouts: a rollout read on two phase pages is listed once, as updated last', () => {
+  const rollout = (id: string, phase: Rollout['status']['phase'], createdAt: string, updatedAt: string) =>
+    ({ id, createdAt, updatedAt, status: { phase } }) as Rollout;
+  const moved = [
+    rollout('b', 'running', '2026-01-01T00:00:02Z', '2026-01-01T00:00:03Z'),
+    rollout('b', 'paused', '2026-01-01T00:00:02Z', '2026-01-01T00:00:04Z'),
+  ];
+  const older = rollout('a', 'halted', '2026-01-01T00:00:01Z', '2026-01-01T00:00:05Z');
+  for (const pages of [
+    [[moved[0]!], [moved[1]!], [older]],
+    [[older], [moved[1]!], [moved[0]!]],
+  ]) {
+    const merged = mergeActiveRollouts(pages);
+    assert.deepEqual(
+      merged.map((r) => [r.id, r.status.phase]),
+      [
+        ['b', 'paused'],
+        ['a', 'halted'],
+      ],
+    );
+  }
+  assert.deepEqual(mergeActiveRollouts([[], []]), []);
 });

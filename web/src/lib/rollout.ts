@@ -83,3 +83,19 @@ export function waveSummary(wave: Wave): string {
   if (wave.rolledBack > 0) parts.push(`${wave.rolledBack} rolled back`);
   return parts.join(', ');
 }
+
+/**
+ * The active rollouts from one page per phase, each once, newest first. The pages are read in
+ * parallel, so a rollout that moves between phases meanwhile (running → paused) can be on two
+ * of them; the copy updated last wins.
+ */
+export function mergeActiveRollouts(pages: readonly (readonly Rollout[])[]): Rollout[] {
+  const byId = new Map<string, Rollout>();
+  for (const rollout of pages.flat()) {
+    const seen = byId.get(rollout.id);
+    if (seen === undefined || seen.updatedAt < rollout.updatedAt) byId.set(rollout.id, rollout);
+  }
+  return [...byId.values()].sort((a, b) =>
+    a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1,
+  );
+}

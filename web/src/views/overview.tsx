@@ -15,6 +15,7 @@ import { useAsync } from '../lib/use-async.js';
 import { useDebounced } from '../lib/use-debounced.js';
 import { applyToRows, applyToSummary, prependEvent, rolloutIdOf } from '../live/reducer.js';
 import type { RolloutList } from '../../../src/api/types.js';
+import { mergeActiveRollouts } from '../lib/rollout.js';
 import { RolloutPhaseBadge } from './rollouts.js';
 
 const FEED_SIZE = 50;
@@ -132,14 +133,14 @@ function Overview() {
   );
 }
 
-/** Rollouts still in play: running, paused or halted (the first page of each, newest first). */
+/** Rollouts still in play: running, paused, halted or rolling back (the first page of each). */
 async function activeRollouts(): Promise<RolloutList['items']> {
   const pages = await Promise.all(
     (['running', 'paused', 'halted', 'rollingBack'] as const).map((phase) =>
       api().listRollouts({ phase, limit: 10 }),
     ),
   );
-  return pages.flatMap((p) => p.items);
+  return mergeActiveRollouts(pages.map((p) => p.items));
 }
 
 /** Events carry tenant ids; the tenant view takes an id as well as a name. */
