@@ -23,7 +23,9 @@ const FEED_SIZE = 50;
 function Overview() {
   const { reconnects } = useStreamState();
   const summary = useAsync(() => api().tenantSummary(), [reconnects]);
-  const failing = useAsync(() => api().listTenants({ phase: 'failed', limit: 10 }), [reconnects]);
+  const failing = useAsync(() => api().listTenants({ phase: 'failed', limit: 10 }), [reconnects], {
+    replayUpdates: true,
+  });
   const [feed, setFeed] = useState<readonly TenantEvent[]>([]);
   const rollouts = useAsync(() => activeRollouts(), [reconnects]);
   const refreshRollouts = useDebounced(() => rollouts.reload(), 300);

@@ -51,7 +51,10 @@ export function TenantView({ params }: ViewProps) {
     () => (id ? api().tenantExecutions(id, { limit: 20 }) : Promise.resolve(undefined)),
     [id, reconnects],
   );
-  const history = useAsync(() => (id ? loadHistory(id) : Promise.resolve([])), [id, reconnects]);
+  // An event that arrives while the history loads is appended to what it loads as well.
+  const history = useAsync(() => (id ? loadHistory(id) : Promise.resolve([])), [id, reconnects], {
+    replayUpdates: true,
+  });
   const refresh = useDebounced(() => {
     tenant.reload();
     executions.reload();
