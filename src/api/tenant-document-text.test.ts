@@ -15,7 +15,7 @@ import type { JsonObject, TenantSpec, TenantStatus } from '../domain/tenant.js';
 import { PLAIN_SPECS, specCodec, type SpecCodec } from '../store/sealed-specs.js';
 import { viewDocument } from '../store/tenant-rows.js';
 import type { ProviderCatalog } from './api-deps.js';
-import { tenantDocumentText } from './tenant-document-text.js';
+import { SPEC_MEMO_SIZE, tenantDocumentText } from './tenant-document-text.js';
 import { serializeTenantView } from './tenant-view.js';
 
 /** `fake` has a schema (secretEnv is secret); any other provider redacts by key name. */
@@ -379,5 +379,22 @@ describe('tenantDocumentText', () => {
       };
       assert.equal(tenantDocumentText(document, providers), undefined, text);
     }
+  });
+
+  test("remembered specs: the same bytes again, past the memo's size, and per catalog", () => {
+    const document = viewDocument(rowOf(PLAIN_SPECS, BENCH_SPEC, BENCH_STATUS), PLAIN_SPECS);
+    const first = tenantDocumentText(document, providers);
+    assert.equal(first, serializeTenantView(document.tenant(), providers));
+    assert.equal(tenantDocumentText(document, providers), first);
+    // Another catalog decides for itself: one that may see a secret in every text gets nothing.
+    const wary = { ...providers, mayHoldSecrets: () => true } as unknown as ProviderCatalog;
+    assert.equal(tenantDocumentText(document, wary), undefined);
+    // More distinct specs than the memo holds: each still renders as the full path does.
+    for (let i = 0; i < SPEC_MEMO_SIZE + 10; i++) {
+      const spec = { ...BENCH_SPEC, labels: { plan: `p${i}`, region: 'eu' } };
+      assert.notEqual(fastOrNothing(PLAIN_SPECS, spec, BENCH_STATUS), undefined);
+      if (i % 100 === 0) assert.notEqual(fastOrNothing(PLAIN_SPECS, BENCH_SPEC, BENCH_STATUS), undefined);
+    }
+    assert.equal(tenantDocumentText(document, providers), first);
   });
 });

@@ -33,6 +33,43 @@ const projectSpec = textProjection(TenantSpecSchema, {
 });
 const projectStatus = textProjection(TenantStatusSchema);
 
+/**
+ * How many spec texts `specOnTheWire` remembers per provider catalog; when full it starts afresh
+ * (a fleet with more distinct specs than this pays one `Map` lookup per GET for nothing).
+ */
+export const SPEC_MEMO_SIZE = 512;
+/** Longer spec texts are not remembered: the memo holds at most about 512 × 2 × 4 096 characters. */
+export const SPEC_MEMO_MAX_LENGTH = 4096;
+
+/** Specs already written, by stored text, per catalog (`mayHoldSecrets` is the catalog's). */
+const specMemos = new WeakMap<object, Map<string, string>>();
+
+/**
+ * The spec's text as the document writes it, or `undefined` when the API's redaction might change
+ * it or the text is not in the projection's form. A pure function of the text and the catalog, so
+ * the answers are remembered: tenants of one fleet often share a spec text (same provider, image,
+ * config and labels), and the check and match cost a cache-missed GET several µs (docs/decisions.md,
+ * "A GET's fixed costs, measured again"). Only texts that passed are kept, and only short ones.
+ */
+function specOnTheWire(
+  specText: string,
+  providers: Pick<ProviderCatalog, 'mayHoldSecrets'>,
+): string | undefined {
+  let memo = specMemos.get(providers);
+  if (memo === undefined) specMemos.set(providers, (memo = new Map<string, string>()));
+  const known = memo.get(specText);
+  if (known !== undefined) return known;
+  // The spec's provider is its first field (the projection matched it so); the API redacts by it.
+  const provider = leadingProvider(specText);
+  if (provider === undefined || providers.mayHoldSecrets(provider, specText)) return undefined;
+  const spec = projectSpec(specText);
+  if (spec === undefined) return undefined;
+  if (specText.length > SPEC_MEMO_MAX_LENGTH) return spec;
+  if (memo.size >= SPEC_MEMO_SIZE) memo.clear();
+  memo.set(specText, spec);
+  return spec;
+}
+
 /** The document `serializeTenantView` writes for `document.tenant()`, or `undefined` (see above). */
 export function tenantDocumentText(
   document: TenantViewDocument,
@@ -40,10 +77,7 @@ export function tenantDocumentText(
 ): string | undefined {
   const { specText } = document;
   if (specText === undefined) return undefined;
-  // The spec's provider is its first field (the projection matched it so); the API redacts by it.
-  const provider = leadingProvider(specText);
-  if (provider === undefined || providers.mayHoldSecrets(provider, specText)) return undefined;
-  const spec = projectSpec(specText);
+  const spec = specOnTheWire(specText, providers);
   if (spec === undefined) return undefined;
   const status = projectStatus(document.statusText);
   if (status === undefined) return undefined;
