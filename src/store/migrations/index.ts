@@ -23,7 +23,6 @@ import { sqliteHeldJournal } from './0018-sqlite-held-journal.js';
 import { sqliteShownAndRunEnd } from './0019-sqlite-shown-and-run-end.js';
 import { sqliteExecutionTransition } from './0020-sqlite-execution-transition.js';
 import { leanWriteIndexes } from './0021-lean-write-indexes.js';
-import { runsSubjectNewestIndex } from './0022-runs-subject-newest-index.js';
 
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {
@@ -44,7 +43,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0019-sqlite-shown-and-run-end': sqliteShownAndRunEnd(dialect),
     '0020-sqlite-execution-transition': sqliteExecutionTransition(dialect),
     '0021-lean-write-indexes': leanWriteIndexes(dialect),
-    '0022-runs-subject-newest-index': runsSubjectNewestIndex,
   };
 }
 

@@ -3,8 +3,7 @@
  * here, picks their partial indexes: resync reads `tenants_unsettled`, drift reads the covering
  * `tenants_live_unpaused_phase` without touching a tenant row. The plans are taken from the SQL
  * the repository actually prepares. A GET by name must use the live-names partial index, decided
- * once per statement (`archived = 0` as a literal). A subject's newest runs come in the order of
- * their index, with no sort.
+ * once per statement (`archived = 0` as a literal).
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -40,14 +39,4 @@ test('a lookup by name reads the live-names partial index with archived = 0 as a
   assert.match(query, /"archived" = 0/);
   const plan = planOf(database.url.slice('sqlite:'.length), query);
   assert.match(plan, /USING INDEX tenants_active_name_unique \(name=\?\)/);
-});
-
-test("a reconcile reads a subject's newest runs backwards through its index, with no sort", async () => {
-  const sql = await preparedDuring(() => database.store.runs.listBySubject('tenant:no-such-tenant', 20));
-  const query = sql.find((text) => text.includes('from "workflow_runs"'));
-  assert.ok(query, `no runs query was prepared: ${sql.join('; ')}`);
-  const plan = planOf(database.url.slice('sqlite:'.length), query);
-  // `order by created_at desc, run_id desc` is the index's order (migration 0022).
-  assert.match(plan, /SEARCH workflow_runs USING INDEX workflow_runs_subject_created_run \(subject=\?\)/);
-  assert.doesNotMatch(plan, /TEMP B-TREE/);
 });
