@@ -6,7 +6,11 @@
  * with the controller's periodic resync and drift passes as configured by default, then retention
  * passes (one now; in full mode one with every record past its window, and the next). Full mode
  * waits for the controller's first drift pass (a full pass over every ready tenant, reported on its
- * own) so that the window shows the steady state; quick mode samples 10 s right away.
+ * own) and then a settle period of 20 s, sampled and reported on its own, so that the window shows
+ * the steady state: after the busy phases V8's memory reducer runs a few mark-compact GCs about
+ * 10 s into the quiet (seen with `--trace-gc`: some 200 ms of main-thread GC work plus its
+ * concurrent markers), a one-off cost of going idle that used to fall into the window or not
+ * depending on when the first drift pass ended. Quick mode samples 10 s right away.
  */
 import { join } from 'node:path';
 import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } from '../lib/databases.js';
@@ -19,6 +23,8 @@ import { round, sleep, type Summary } from '../lib/stats.js';
 import type { RetentionPass } from '../../src/store/retention-sweeper.js';
 
 export const SCALE_TENANTS = 100_000;
+/** Full mode: sampled between the first drift pass and the idle window (see above). */
+const SETTLE_MS = 20_000;
 
 interface Pass {
   readonly startedAt: number;
@@ -42,6 +48,8 @@ export interface ScaleRow {
   readonly idlePasses: { resync: readonly Pass[]; drift: readonly Pass[]; driftRunningAtEnd: boolean };
   /** The controller's first drift pass after start — a full one over every ready tenant (full mode). */
   readonly driftPass?: Pass;
+  /** The settle period between that pass and the idle window (full mode), reported on its own. */
+  readonly settle?: IdleProfile;
   /** process.memoryUsage() of the server at the end of the idle window. */
   readonly memoryMb: Record<string, number>;
   /**
@@ -96,7 +104,7 @@ async function measure(
   // Full mode measures the steady state: the controller's first drift pass (a full one, timed by
   // the server) is over before the window starts, and the window holds the next periodic pass.
   const driftPass = ctx.quick ? undefined : await firstDriftPass(server);
-  await sleep(2000);
+  const settle = ctx.quick ? (await sleep(2000), undefined) : await sampleIdle(server.pid, SETTLE_MS);
   const windowStart = Date.now();
   const idle = await sampleIdle(server.pid, ctx.quick ? 10_000 : 60_000);
   const windowEnd = Date.now();
@@ -124,6 +132,7 @@ async function measure(
       driftRunningAtEnd: driftRunning !== null,
     },
     ...(driftPass && { driftPass }),
+    ...(settle && { settle }),
     memoryMb: Object.fromEntries(Object.entries(stats.memory).map(([k, v]) => [k, round(v / 2 ** 20, 1)])),
     retention,
   };
@@ -225,13 +234,21 @@ export async function scaleSection(ctx: SectionContext): Promise<ScaleResult> {
         atMost(`(3) RSS${db}`, r.idle.rssMbMax, 250, ' MB'),
       ];
     }),
-    notes: rows.map((r) => {
+    notes: rows.flatMap((r) => {
       const m = (key: string): string => String(r.memoryMb[key] ?? '?');
-      return (
+      const settle = r.settle
+        ? [
+            `${r.backend}: settle ${r.settle.windowS} s between the first drift pass and the idle window: ` +
+              `CPU ${r.settle.cpuPct} % (peak 1 s ${r.settle.peakCpuPctPerSecond} %), RSS max ${r.settle.rssMbMax} MB ` +
+              `— V8's memory-reducing GCs after the busy phases fall here`,
+          ]
+        : [];
+      return [
+        ...settle,
         `${r.backend}: seeded in ${r.seedMs} ms, server start ${r.startupMs} ms; memory at the end of the window: ` +
-        `rss ${m('rss')} MB, heapUsed ${m('heapUsed')} MB, external ${m('external')} MB, arrayBuffers ${m('arrayBuffers')} MB — ` +
-        `of which ${r.fakeRuntimesHeapMb} MB heap are the ${r.tenants} seeded fake runtimes (a bench artefact)`
-      );
+          `rss ${m('rss')} MB, heapUsed ${m('heapUsed')} MB, external ${m('external')} MB, arrayBuffers ${m('arrayBuffers')} MB — ` +
+          `of which ${r.fakeRuntimesHeapMb} MB heap are the ${r.tenants} seeded fake runtimes (a bench artefact)`,
+      ];
     }),
   };
 }
