@@ -102,9 +102,12 @@ async function measure(
     `scale ${backend}: GET p99 ${get.latency.p99} ms, list p99 ${list.latency.p99} ms, resync ${resyncMs.join('/')} ms; idle window…`,
   );
   // Full mode measures the steady state: the controller's first drift pass (a full one, timed by
-  // the server) is over before the window starts, and the window holds the next periodic pass.
+  // the server) and the settle after it (V8's memory-reducing GCs, reported apart) are over before
+  // the window starts, and the window holds the next periodic pass.
   const driftPass = ctx.quick ? undefined : await firstDriftPass(server);
-  const settle = ctx.quick ? (await sleep(2000), undefined) : await sampleIdle(server.pid, SETTLE_MS);
+  let settle: IdleProfile | undefined;
+  if (ctx.quick) await sleep(2000);
+  else settle = await sampleIdle(server.pid, SETTLE_MS);
   const windowStart = Date.now();
   const idle = await sampleIdle(server.pid, ctx.quick ? 10_000 : 60_000);
   const windowEnd = Date.now();
