@@ -1,6 +1,7 @@
 /**
  * Process and machine CPU/memory from /proc (Linux): CPU time of one process (utime+stime), its
- * resident set, and machine-wide busy time — so every figure can say how loaded the box was.
+ * resident set, its read and write system calls, and machine-wide busy time — so every figure can
+ * say how loaded the box was, and what of a process's work was the kernel's.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ function ticksPerSecond(): number {
 export interface ProcSample {
   /** CPU seconds used so far (user + system). */
   readonly cpuSeconds: number;
+  /** Of them, in the kernel (system time). */
+  readonly systemSeconds: number;
   readonly rssMb: number;
 }
 
@@ -33,7 +36,26 @@ export function readProc(pid: number): ProcSample {
   const stime = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  return { cpuSeconds: (utime + stime) / ticksPerSecond(), rssMb: rssKb / 1024 };
+  return {
+    cpuSeconds: (utime + stime) / ticksPerSecond(),
+    systemSeconds: stime / ticksPerSecond(),
+    rssMb: rssKb / 1024,
+  };
+}
+
+/**
+ * Read- and write-family system calls the process made so far (`syscr` + `syscw` of
+ * /proc/<pid>/io: read, pread, readv, write, pwrite, writev … on files and sockets alike; not
+ * fcntl, epoll or futex). A count, so it does not move with the machine's speed the way CPU time
+ * does; 0 where the kernel keeps no I/O accounting.
+ */
+export function readIoCalls(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return Number(/syscr:\s+(\d+)/.exec(io)?.[1] ?? 0) + Number(/syscw:\s+(\d+)/.exec(io)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Nanoseconds the process's main thread ran, and waited runnable for a CPU (/proc/<pid>/schedstat). */
@@ -86,16 +108,24 @@ export class UsageMeter {
   private readonly machine = readMachineCpu();
   private readonly self = process.cpuUsage();
   private readonly sched: { runNs: number; waitNs: number };
+  private readonly ioCalls: number;
 
   constructor(private readonly pid: number) {
     this.proc = readProc(pid);
     this.sched = readSchedstat(pid);
+    this.ioCalls = readIoCalls(pid);
   }
 
-  /** `serverRunqueueWaitPct`: time the server's main thread was runnable but had no CPU — contention. */
+  /**
+   * `serverRunqueueWaitPct`: time the server's main thread was runnable but had no CPU — contention.
+   * `serverKernelPct`: the share of the server's CPU time spent in the kernel. `serverIoCalls`: its
+   * read and write system calls (`readIoCalls`).
+   */
   finish(): {
     serverCpuPct: number;
     serverCpuS: number;
+    serverKernelPct: number;
+    serverIoCalls: number;
     serverRunqueueWaitPct: number;
     clientCpuPct: number;
     machineBusyPct: number;
@@ -106,9 +136,12 @@ export class UsageMeter {
     const now = readProc(this.pid);
     const self = process.cpuUsage(this.self);
     const sched = readSchedstat(this.pid);
+    const cpuS = now.cpuSeconds - this.proc.cpuSeconds;
     return {
       serverCpuPct: cpuPercent(this.proc, now, elapsed),
-      serverCpuS: round(now.cpuSeconds - this.proc.cpuSeconds, 3),
+      serverCpuS: round(cpuS, 3),
+      serverKernelPct: cpuS > 0 ? round(((now.systemSeconds - this.proc.systemSeconds) / cpuS) * 100) : 0,
+      serverIoCalls: readIoCalls(this.pid) - this.ioCalls,
       serverRunqueueWaitPct: round(((sched.waitNs - this.sched.waitNs) / 1e6 / elapsed) * 100),
       clientCpuPct: round(((self.user + self.system) / 1000 / elapsed) * 100),
       machineBusyPct: machineBusyPercent(this.machine, readMachineCpu()),

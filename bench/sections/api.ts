@@ -26,6 +26,8 @@ const PROFILE = process.env.LESSOR_BENCH_API_PROFILE === '1';
 
 export interface CannonRound {
   readonly rps: number;
+  /** Requests answered in the round (for per-request figures). */
+  readonly requests: number;
   readonly latencyP50: number;
   readonly latencyP99: number;
   readonly errors: number;
@@ -60,6 +62,7 @@ async function cannon(server: LessorProcess, n: number, durationS: number): Prom
   });
   return {
     rps: round(result.requests.average, 0),
+    requests: result.requests.total,
     latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
     errors: result.errors + result.timeouts,
@@ -125,6 +128,8 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
       mid.latencyP50,
       mid.latencyP99,
       mid.usage.serverCpuPct,
+      mid.usage.serverKernelPct,
+      round(mid.usage.serverIoCalls / Math.max(mid.requests, 1), 2),
       mid.usage.clientCpuPct,
       mid.errors + mid.non2xx,
     ];
@@ -141,11 +146,21 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
     tables: [
       {
         title: `(4) GET /v1/tenants/{name}: autocannon, ${CONNECTIONS} connections, ${durationS} s × ${rounds} round(s), ${n} tenants`,
-        head: ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU%', 'client CPU%', 'errors'],
+        head: [
+          'server',
+          'req/s',
+          'p50 ms',
+          'p99 ms',
+          'server CPU%',
+          'of it kernel %',
+          'I/O calls/GET',
+          'client CPU%',
+          'errors',
+        ],
         rows: [
           row('Lessor (embedded+SQLite)', results.lessor, lessorRps),
           row('bare Fastify, same document', results.bare, bareRps),
-          ['ratio', ratio, null, null, null, null, null],
+          ['ratio', ratio, null, null, null, null, null, null, null],
         ],
       },
     ],
