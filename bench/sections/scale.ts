@@ -6,11 +6,13 @@
  * with the controller's periodic resync and drift passes as configured by default, then retention
  * passes (one now; in full mode one with every record past its window, and the next). Full mode
  * waits for the controller's first drift pass (a full pass over every ready tenant, reported on its
- * own) and then a settle period of 20 s, sampled and reported on its own, so that the window shows
- * the steady state: after the busy phases V8's memory reducer runs a few mark-compact GCs about
- * 10 s into the quiet (seen with `--trace-gc`: some 200 ms of main-thread GC work plus its
- * concurrent markers), a one-off cost of going idle that used to fall into the window or not
- * depending on when the first drift pass ended. Quick mode samples 10 s right away.
+ * own) and then a settle period of 40 s, sampled and reported on its own, so that the window shows
+ * the steady state: after the busy phases V8's memory reducer runs a few mark-compact GCs (seen
+ * with `--trace-gc`: some 200 ms of main-thread GC work plus its concurrent markers), a one-off
+ * cost of going idle that used to fall into the window or not depending on when the first drift
+ * pass ended. The reducer looks every 8 s whether the allocation rate has dropped; its GCs came
+ * about 10 s into the quiet on a fast machine and 24 s in on one at half that speed, so the settle
+ * covers five of its looks. Quick mode samples 10 s right away.
  */
 import { join } from 'node:path';
 import { baseServerEnv, createBenchDatabase, fakeProviderEnv, type Backend } from '../lib/databases.js';
@@ -24,7 +26,7 @@ import type { RetentionPass } from '../../src/store/retention-sweeper.js';
 
 export const SCALE_TENANTS = 100_000;
 /** Full mode: sampled between the first drift pass and the idle window (see above). */
-const SETTLE_MS = 20_000;
+const SETTLE_MS = 40_000;
 
 interface Pass {
   readonly startedAt: number;
