@@ -152,7 +152,7 @@ export async function apiSection(ctx: SectionContext): Promise<ApiResult> {
           'p50 ms',
           'p99 ms',
           'server CPU%',
-          'of it kernel %',
+          'kernel %',
           'I/O calls/GET',
           'client CPU%',
           'errors',
