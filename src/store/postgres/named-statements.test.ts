@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import type pg from 'pg';
+import pg from 'pg';
 import { silentLogger } from '../../domain/logger.js';
 import { postgresDialect } from '../dialect.js';
 import { encodeCursor } from '../codec.js';
@@ -83,6 +83,57 @@ test('the tenant list is one named statement per filter shape, reading only the 
     const labelled = named.find((p) => p.statement.includes('tenant_labels'))!.statement;
     assert.match(labelled, /"tenant_labels"\."tenant_id" > \$\d+\)/, 'the cursor inside the label subquery');
   } finally {
+    await own.destroy();
+  }
+});
+
+test('a named statement parses the rows of every execution as pg would, reusing its first row description', async () => {
+  // Its own connection: the last test below turns naming off on the shared one.
+  const own = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: createPool(db!.url, silentLogger, 1) }),
+  });
+  const lookups = { count: 0 };
+  const getTypeParser = pg.types.getTypeParser;
+  try {
+    await sql`insert into tenants (id, name, provider, phase, generation, observed_generation, spec,
+      status, version, created_at, updated_at)
+      values ('t-described', 'described', 'fake', 'ready', 3, 2, '{"a":1}', '{}', 9007199254740991,
+      '2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z')`.execute(own);
+    const columns = ['id', 'generation', 'paused', 'spec', 'version', 'created_at', 'plan_name'] as const;
+    const byName = preparedQuery((k, a: { name: string }) =>
+      k.selectFrom('tenants').select(columns).where('name', '=', a.name),
+    );
+    // The same select sent unnamed: pg builds this result's description from scratch.
+    const { rows: plain } = await sql`select id, generation, paused, spec, version, created_at,
+      plan_name from tenants where name = ${'described'}`.execute(own);
+    assert.deepEqual(plain, [
+      {
+        id: 't-described',
+        generation: 3,
+        paused: 0,
+        spec: '{"a":1}',
+        version: 9007199254740991,
+        created_at: '2026-01-01T00:00:00.000Z',
+        plan_name: null,
+      },
+    ]);
+    const counted = (oid: number, format?: 'text' | 'binary'): unknown => {
+      lookups.count++;
+      return getTypeParser(oid, format ?? 'text') as unknown;
+    };
+    (pg.types as { getTypeParser: unknown }).getTypeParser = counted;
+    const target = { db: own, dialect: postgresDialect };
+    assert.deepEqual(await byName.rows(target, { name: 'described' }), plain);
+    const firstLookups = lookups.count;
+    assert.ok(firstLookups > 0, 'the first execution looks its parsers up');
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await byName.rows(target, { name: 'described' }), plain);
+      assert.deepEqual(await byName.rows(target, { name: 'nobody' }), []);
+    }
+    assert.equal(lookups.count, firstLookups, 'later executions reuse the parsers of the first');
+  } finally {
+    (pg.types as { getTypeParser: unknown }).getTypeParser = getTypeParser;
+    await sql`delete from tenants where id = 't-described'`.execute(own);
     await own.destroy();
   }
 });

@@ -84,16 +84,20 @@ function nameHotStatements(client: pg.PoolClient): void {
       config,
       values,
     );
+  /** Row descriptions by statement name, as this connection's results last saw them. */
+  const described = new Map<string, RowDescription>();
   /**
    * A named query handed to the client as a ready `pg.Query`: given a plain `{ name, text, values }`
-   * the client would copy it property descriptor by property descriptor on every call.
+   * the client would copy it property descriptor by property descriptor on every call. Its result
+   * reuses the statement's row description as this connection last saw it (`DescribedResult`).
    */
   const namedQuery = (name: string, text: string, values: unknown): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const submitted = new pg.Query(text, values as unknown[], (error, result) =>
         error ? reject(error) : resolve(result),
-      ) as pg.Query & { name?: string };
+      ) as pg.Query & QueryResultSlots & { name?: string };
       submitted.name = name;
+      submitted._result = submitted._results = new DescribedResult(described, name);
       void query(submitted);
     });
   let naming = true;
@@ -115,6 +119,82 @@ function nameHotStatements(client: pg.PoolClient): void {
     })();
   };
   client.query = named as typeof client.query;
+}
+
+/**
+ * pg's `Result` (not in @types/pg), as far as this file uses it: its `addFields` turns a row
+ * description into `fields`, one parser per column (`_parsers`) and the empty row each parsed row
+ * is spread from (`_prebuiltEmptyResultObject`); `parseRow` reads all three.
+ */
+interface PgResult {
+  fields: readonly pg.FieldDef[];
+  _parsers: unknown[] | undefined;
+  _prebuiltEmptyResultObject: object | null;
+  addFields(fields: readonly pg.FieldDef[]): void;
+}
+const PgResultClass = (pg as unknown as { Result: new () => PgResult }).Result;
+
+/** The slots of pg's `Query` that hold its result; the client answers `_results`. */
+interface QueryResultSlots {
+  _result: PgResult;
+  _results: PgResult;
+}
+
+/** What pg's `addFields` made of one statement's row description, kept by statement name. */
+interface RowDescription {
+  readonly fields: readonly pg.FieldDef[];
+  readonly parsers: unknown[] | undefined;
+  readonly emptyRow: object | null;
+}
+
+/**
+ * A named statement's result that reuses what pg made of the statement's last row description.
+ * pg asks the server to describe the portal on every execution, and from each description builds
+ * the result's row template (a dictionary object, then a copy) and looks up a parser per column:
+ * 57 µs per create→ready on a fast machine, 140–180 µs on a slow one (docs/decisions.md,
+ * "PostgreSQL: a named statement's row description is made into parsers once"). The description
+ * of one statement on one connection repeats, so the first is kept and reused while a new one
+ * matches it column for column (name, type, format). Another description is built afresh by pg
+ * and kept instead; a guard only, as a schema change that alters a named statement's columns fails
+ * it first (`CACHED_PLAN_CHANGED` below). The parsers and the template are only read (`parseRow`
+ * spreads the template into each new row), so results share them safely. This writes pg's own
+ * `Result` fields as its `addFields` does; named-statements.test.ts pins them against the pg this
+ * repository locks.
+ */
+class DescribedResult extends PgResultClass {
+  constructor(
+    private readonly known: Map<string, RowDescription>,
+    private readonly statement: string,
+  ) {
+    super();
+  }
+
+  override addFields(fields: readonly pg.FieldDef[]): void {
+    const known = this.known.get(this.statement);
+    if (known !== undefined && sameColumns(known.fields, fields)) {
+      this.fields = fields;
+      this._parsers = known.parsers;
+      this._prebuiltEmptyResultObject = known.emptyRow;
+      return;
+    }
+    super.addFields(fields);
+    this.known.set(this.statement, {
+      fields,
+      parsers: this._parsers,
+      emptyRow: this._prebuiltEmptyResultObject,
+    });
+  }
+}
+
+/** The columns a row description gives, as far as pg's parsing depends on them. */
+function sameColumns(a: readonly pg.FieldDef[], b: readonly pg.FieldDef[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.dataTypeID !== y.dataTypeID || x.format !== y.format) return false;
+  }
+  return true;
 }
 
 /** SQLSTATE of `cached plan must not change result type` (feature_not_supported). */
